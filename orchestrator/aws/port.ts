@@ -1,0 +1,122 @@
+/**
+ * What the rollout engines need from AWS, in domain verbs (STYLE.md "Ports in domain verbs").
+ * The SDK adapter (./adapter.ts) implements it with real SDK v3 clients; the sandbox gives it
+ * simulated clients, so the same adapter code runs in tests, the demo and production.
+ *
+ * Decisions only ever see these plain snapshots: launch template versions are numbers here
+ * ($Latest/$Default resolved once by the adapter), times are epoch milliseconds.
+ */
+
+/** What an instance or a group launches from. Exactly one of the two is set. */
+export interface LaunchSpec {
+  launchTemplate?: { id: string; name?: string; version: number };
+  launchConfigurationName?: string;
+}
+
+export type LifecycleState =
+  | 'Pending' | 'Pending:Wait' | 'Pending:Proceed'
+  | 'InService'
+  | 'Terminating' | 'Terminating:Wait' | 'Terminating:Proceed' | 'Terminated'
+  | 'Detaching' | 'Detached' | 'EnteringStandby' | 'Standby'
+  | 'Quarantined' | 'Warmed:Pending' | 'Warmed:Running' | 'Warmed:Stopped' | 'Warmed:Terminated'
+  | string;
+
+/** One classic ELB's view of an instance (DescribeInstanceHealth). */
+export interface ElbInstanceHealth {
+  state: 'InService' | 'OutOfService' | 'Unknown';
+  reasonCode?: string; // 'ELB' | 'Instance' | 'N/A'
+  description?: string;
+}
+
+export interface InstanceView {
+  instanceId: string;
+  availabilityZone: string;
+  lifecycleState: LifecycleState;
+  /** The ASG's health status. */
+  healthStatus: 'Healthy' | 'Unhealthy' | string;
+  protectedFromScaleIn: boolean;
+  /** What it was launched from: EC2 `aws:ec2launchtemplate:*` tags first, else the ASG's field. */
+  launchedFrom: LaunchSpec;
+  /** EC2 LaunchTime, epoch ms (undefined until EC2 reports the instance). */
+  launchTime?: number;
+  privateIpAddress?: string;
+  /** EC2 instance state name ('pending' | 'running' | 'shutting-down' | 'terminated' | ...). */
+  ec2State?: string;
+  /** Per attached classic ELB name. Missing key: not yet known / not registered. */
+  elb: Record<string, ElbInstanceHealth>;
+}
+
+export interface ElbInfo {
+  name: string;
+  healthCheck: { target: string; interval: number; timeout: number; healthyThreshold: number; unhealthyThreshold: number };
+  /** Connection draining timeout in seconds, or undefined when draining is off. */
+  drainingTimeout?: number;
+}
+
+export interface GroupSnapshot {
+  name: string;
+  /** Observation time (clock ms). */
+  observedAt: number;
+  desired: number;
+  min: number;
+  max: number;
+  /** The group's current launch spec with `$Latest`/`$Default` resolved to a number. */
+  launch: LaunchSpec;
+  /** True when the group uses a MixedInstancesPolicy (see adapter for how it is resolved). */
+  mixedInstancesPolicy: boolean;
+  healthCheckType: 'EC2' | 'ELB' | string;
+  healthCheckGracePeriod: number;
+  availabilityZones: string[];
+  suspendedProcesses: string[];
+  loadBalancerNames: string[];
+  targetGroupARNs: string[];
+  tags: Record<string, string>;
+  instances: InstanceView[];
+}
+
+/** Filters for observeGroup; everything defaults to on. */
+export interface ObserveOptions {
+  /** Query every attached classic ELB for instance health (one call per ELB). */
+  elbHealth?: boolean;
+  /** Only these ELBs (the ab `--elb-name`). */
+  elbNames?: string[];
+}
+
+export interface LockRecord {
+  holder: string; // who: user@host pid N
+  reason: string;
+  since: number; // epoch ms
+  /** Run id of the deploy that holds it; absent for a manual `asg-deploy lock` freeze. */
+  runId?: string;
+  /** Epoch ms; a run refreshes it while it works, so a stale heartbeat marks a crashed run. */
+  heartbeat?: number;
+}
+
+/** The domain port. Every method is one or a few AWS calls; none waits or sleeps. */
+export interface AwsPort {
+  /** ASG names equal to `nameOrPrefix`, else starting with it (paginated). */
+  findGroups(nameOrPrefix: string): Promise<string[]>;
+  /** One snapshot of a group, its instances (EC2 data cached per id) and ELB health. */
+  observeGroup(name: string, options?: ObserveOptions): Promise<GroupSnapshot>;
+  /** Classic ELB settings (health check, draining), cached per run. */
+  describeElb(name: string): Promise<ElbInfo>;
+
+  setDesired(group: string, desired: number): Promise<void>;
+  /** UpdateAutoScalingGroup with only the given sizes. */
+  updateSizes(group: string, sizes: { min?: number; max?: number; desired?: number }): Promise<void>;
+  terminateInstance(instanceId: string, decrementDesired: boolean): Promise<void>;
+  suspendProcesses(group: string, processes: string[]): Promise<void>;
+  resumeProcesses(group: string, processes: string[]): Promise<void>;
+  setScaleInProtection(group: string, instanceIds: string[], protect: boolean): Promise<void>;
+  putGroupTags(group: string, tags: Record<string, string>): Promise<void>;
+  deleteGroupTags(group: string, keys: string[]): Promise<void>;
+
+  /** S3 lock object: create only if absent (If-None-Match: *). Returns false when someone holds it. */
+  putLockObject(bucket: string, key: string, record: LockRecord): Promise<boolean>;
+  getLockObject(bucket: string, key: string): Promise<{ record: LockRecord; etag?: string } | undefined>;
+  /** Delete the lock object (only when its ETag still matches, where given). */
+  deleteLockObject(bucket: string, key: string, etag?: string): Promise<void>;
+
+  /** AWS API calls made through this port so far (every attempt the SDK made counts). */
+  apiCalls(): number;
+}

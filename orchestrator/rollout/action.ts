@@ -1,0 +1,18 @@
+/**
+ * What a strategy's pure `decide` returns: the engine's next step. Every action carries the
+ * `reason` the user sees. A dry run is "decide and print": the same code path, no act.
+ */
+export type Action =
+  | { kind: 'wait'; reason: string; /** earliest useful re-observation, ms from now (engine may poll sooner/later) */ waitMs?: number }
+  | { kind: 'setDesired'; group: string; desired: number; reason: string }
+  | { kind: 'updateSizes'; group: string; min?: number; max?: number; desired?: number; reason: string }
+  | { kind: 'terminate'; group: string; instanceIds: string[]; decrement: boolean; reason: string }
+  | { kind: 'suspend'; group: string; processes: string[]; reason: string }
+  | { kind: 'resume'; group: string; processes: string[]; reason: string }
+  | { kind: 'protect'; group: string; instanceIds: string[]; protect: boolean; reason: string }
+  | { kind: 'done'; reason: string }
+  | { kind: 'abort'; code: string; reason: string; data?: Record<string, unknown> };
+
+export const wait = (reason: string, waitMs?: number): Action => ({ kind: 'wait', reason, waitMs });
+export const done = (reason: string): Action => ({ kind: 'done', reason });
+export const abort = (code: string, reason: string, data?: Record<string, unknown>): Action => ({ kind: 'abort', code, reason, data });
