@@ -116,6 +116,12 @@ export interface AwsPort {
   getLockObject(bucket: string, key: string): Promise<{ record: LockRecord; etag?: string } | undefined>;
   /** Delete the lock object (only when its ETag still matches, where given). */
   deleteLockObject(bucket: string, key: string, etag?: string): Promise<void>;
+  /**
+   * Optional (lock heartbeat): overwrite the lock object only while its ETag is still `etag`
+   * (PutObject If-Match). Returns the new ETag, or undefined when the object changed or is gone.
+   * Without it, S3 locks are not refreshed and their age is judged from `since`.
+   */
+  replaceLockObject?(bucket: string, key: string, record: LockRecord, etag: string): Promise<string | undefined>;
 
   /** AWS API calls made through this port so far (every attempt the SDK made counts). */
   apiCalls(): number;
