@@ -1,0 +1,301 @@
+/**
+ * What `deploy` does, above the ports: select the stack, `up` (or `preview` on a dry run), read
+ * the `services` manifest, then each service's post-update hook in manifest order, stopping at
+ * the first failure with a summary of what was done and what was not. Hooks run only after a
+ * successful `up`; never after a failed one, never on a dry run.
+ *
+ * Everything it touches is injected (stack backend, hooks, reporter, notifier, clock), so the
+ * tests drive it with a fake stack port and fake hooks.
+ */
+import type { Clock } from '../clock';
+import { DeployError, ExitCode, isAbortError, usageError } from '../errors';
+import type { Reporter } from '../report/reporter';
+import { DeployCodes, renderSummary, type SummaryRow } from '../report/summary';
+import type { RolloutResult } from '../rollout/result';
+import type { Notifier } from '../notify/webhook';
+import { readManifest, targetOf, groupsOf, type ServiceManifest, type ServicesManifest } from './manifest';
+import { describeChangeSummary, type ResourceChange, type StackBackend, type StackEvent, type StackPort } from './port';
+
+export interface DeployOptions {
+  stack: string;
+  create?: boolean;
+  dryRun?: boolean;
+  /** Limit the hooks to these services (repeatable --service). Empty: all. */
+  services?: string[];
+  skipRollout?: boolean;
+  /** A/B: swap even when the active color is up to date. */
+  force?: boolean;
+  /** Fixed polling interval for the rollouts; undefined: adaptive. */
+  pollIntervalSeconds?: number;
+}
+
+/** What a service's rollout would do, computed read-only from current AWS state and the previewed change. */
+export interface ServicePlan {
+  action: 'roll' | 'swap' | 'none' | 'create';
+  /** Instances that would be replaced (rolling) or drained (A/B). */
+  instances: string[];
+  /** "web: would swap a → b, 8 instances, then drain a" */
+  summary: string;
+}
+
+export interface PlanContext {
+  /** The resources the preview says change. */
+  changes: ResourceChange[];
+  force: boolean;
+}
+
+export interface HookOptions {
+  force: boolean;
+  signal: AbortSignal;
+  pollIntervalSeconds?: number;
+}
+
+/** The post-update hooks: rolling or A/B per the manifest (stack/hooks.ts wires the engines). */
+export interface ServiceHooks {
+  plan(service: ServiceManifest, context: PlanContext): Promise<ServicePlan>;
+  rollout(service: ServiceManifest, options: HookOptions): Promise<RolloutResult>;
+}
+
+export interface DeployDeps {
+  backend: StackBackend;
+  hooks: ServiceHooks;
+  reporter: Reporter;
+  clock: Clock;
+  signal: AbortSignal;
+  notifier: Notifier;
+  /** Human-readable output (stderr): the plan and the summary table. */
+  print(text: string): void;
+}
+
+export interface DeployOutcome {
+  exit: number;
+  rows: SummaryRow[];
+  manifest?: ServicesManifest;
+}
+
+/** Runs a deploy. Returns exit 0 on success; throws DeployError (exit 1/2/3/130) otherwise, after the summary. */
+export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promise<DeployOutcome> {
+  const { reporter, clock } = deps;
+  const started = clock.now();
+  const selected = options.services ?? [];
+  reporter.emit('info', DeployCodes.start, `${options.dryRun ? 'dry run of' : 'deploying'} stack ${options.stack}`, {
+    stack: options.stack,
+    services: selected,
+    dryRun: Boolean(options.dryRun),
+  });
+
+  const stack = await deps.backend.open(options.stack, { create: options.create });
+  if (options.dryRun) return dryRun(stack, options, deps);
+
+  await deps.notifier.notify('start', `asg-deploy: deploying stack *${options.stack}*${selected.length ? ` (services: ${selected.join(', ')})` : ''}${stack.simulated ? ' [simulation]' : ''}`);
+
+  let manifest: ServicesManifest | undefined;
+  try {
+    const up = await stack.up({ signal: deps.signal, onEvent: (e) => forwardStackEvent(e, reporter) });
+    reporter.emit('info', DeployCodes.stackUp, `stack ${stack.name} updated: ${describeChangeSummary(up.changeSummary, 'done')}`, {
+      stack: stack.name,
+      changeSummary: up.changeSummary,
+      changes: up.changes,
+      seconds: up.seconds,
+    });
+    manifest = readManifest(up.outputs, stack.name);
+    if (!manifest) {
+      throw new DeployError('stack.manifest', `stack '${stack.name}' has no 'services' output after up; infra/index.ts must export it`, {
+        source: 'tool',
+        exit: ExitCode.failed,
+      });
+    }
+    checkSelection(selected, manifest);
+  } catch (err) {
+    await fail(err, options, deps, started);
+    throw err;
+  }
+
+  reporter.emit('info', DeployCodes.services, `services: ${manifest.services.map((s) => `${s.service} (${s.strategy})`).join(', ') || 'none'}`, {
+    services: manifest.services.map((s) => ({ service: s.service, strategy: s.strategy, target: targetOf(s), groups: groupsOf(s) })),
+  });
+
+  const rows: SummaryRow[] = manifest.services.map((s) => ({
+    service: s.service,
+    strategy: s.strategy,
+    target: targetOf(s),
+    result: 'not run',
+    replaced: 0,
+    seconds: 0,
+    apiCalls: 0,
+    detail: '',
+  }));
+
+  for (const [i, service] of manifest.services.entries()) {
+    const row = rows[i];
+    if (options.skipRollout) {
+      skip(row, '--skip-rollout: infrastructure only', deps);
+      continue;
+    }
+    if (selected.length > 0 && !selected.includes(service.service)) {
+      skip(row, `not selected (--service ${selected.join(', ')})`, deps);
+      continue;
+    }
+    reporter.emit('info', DeployCodes.serviceStart, `${service.service}: ${service.strategy} rollout of ${targetOf(service)}`, {
+      service: service.service,
+      strategy: service.strategy,
+      target: targetOf(service),
+    });
+    const serviceStarted = clock.now();
+    try {
+      const result = await deps.hooks.rollout(service, { force: Boolean(options.force), signal: deps.signal, pollIntervalSeconds: options.pollIntervalSeconds });
+      Object.assign(row, {
+        result: result.status,
+        replaced: result.replaced.length,
+        seconds: result.seconds,
+        apiCalls: result.apiCalls,
+        detail: result.summary,
+      });
+      reporter.emit('info', DeployCodes.serviceDone, `${service.service}: ${result.summary}`, {
+        service: service.service,
+        strategy: service.strategy,
+        status: result.status,
+        replaced: result.replaced,
+        seconds: result.seconds,
+        apiCalls: result.apiCalls,
+      });
+    } catch (err) {
+      const data = err instanceof DeployError ? err.data : {};
+      Object.assign(row, {
+        result: 'failed',
+        replaced: Array.isArray(data.replaced) ? data.replaced.length : 0,
+        seconds: typeof data.seconds === 'number' ? data.seconds : Math.round((clock.now() - serviceStarted) / 1000),
+        apiCalls: typeof data.apiCalls === 'number' ? data.apiCalls : 0,
+        detail: err instanceof Error ? err.message : String(err),
+      });
+      reporter.emit('error', DeployCodes.serviceFailed, `${service.service}: ${row.detail}`, {
+        service: service.service,
+        code: err instanceof DeployError ? err.code : 'internal',
+        reason: row.detail,
+      });
+      for (const rest of rows.slice(i + 1)) rest.detail = `not started: ${service.service} failed first`;
+      printSummary(rows, deps);
+      await fail(err, options, deps, started, rows);
+      throw err;
+    }
+  }
+
+  printSummary(rows, deps);
+  const seconds = Math.round((clock.now() - started) / 1000);
+  reporter.emit('info', DeployCodes.done, `deploy of stack ${stack.name} done in ${seconds}s`, { stack: stack.name, seconds });
+  const rolled = rows.filter((r) => r.result === 'done').map((r) => `${r.service} (${r.replaced} replaced)`);
+  await deps.notifier.notify(
+    'success',
+    `asg-deploy: stack *${stack.name}* deployed in ${seconds}s${rolled.length ? `; rolled out ${rolled.join(', ')}` : '; nothing to roll out'}${stack.simulated ? ' [simulation]' : ''}`,
+  );
+  return { exit: ExitCode.ok, rows, manifest };
+}
+
+async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps): Promise<DeployOutcome> {
+  const { reporter } = deps;
+  const before = readManifest(await stack.outputs(), stack.name);
+  const preview = await stack.preview({ signal: deps.signal, onEvent: (e) => forwardStackEvent(e, reporter) });
+  reporter.emit('info', DeployCodes.stackPreview, `preview of stack ${stack.name}: ${describeChangeSummary(preview.changeSummary)}`, {
+    stack: stack.name,
+    changeSummary: preview.changeSummary,
+    changes: preview.changes,
+  });
+  const lines = [`Pulumi preview of stack ${stack.name}: ${describeChangeSummary(preview.changeSummary)}`];
+  for (const c of preview.changes) lines.push(`  ${opSymbol(c.op)} ${c.op.padEnd(8)} ${c.type}  ${c.name}${c.diffs?.length ? `  [${c.diffs.join(', ')}]` : ''}`);
+
+  const selected = options.services ?? [];
+  const rows: SummaryRow[] = [];
+  if (!before) {
+    lines.push('Rollout plan: the stack has no services output yet (first deploy): the groups are created at their capacity, nothing to roll out.');
+  } else if (options.skipRollout) {
+    lines.push('Rollout plan: none (--skip-rollout).');
+  } else {
+    checkSelection(selected, before);
+    lines.push('Rollout plan (from current AWS state and the previewed change; nothing is changed):');
+    for (const service of before.services) {
+      if (selected.length > 0 && !selected.includes(service.service)) {
+        lines.push(`  ${service.service}: skipped (not selected by --service)`);
+        continue;
+      }
+      const plan = await deps.hooks.plan(service, { changes: preview.changes, force: Boolean(options.force) });
+      reporter.emit('info', DeployCodes.servicePlan, plan.summary, {
+        service: service.service,
+        strategy: service.strategy,
+        action: plan.action,
+        instances: plan.instances,
+      });
+      lines.push(`  ${plan.summary}`);
+      rows.push({ service: service.service, strategy: service.strategy, target: targetOf(service), result: 'planned', replaced: plan.instances.length, seconds: 0, apiCalls: 0, detail: plan.summary });
+    }
+  }
+  lines.push('Dry run: no Pulumi update and no mutating AWS call was made.');
+  deps.print(lines.join('\n'));
+  return { exit: ExitCode.ok, rows, manifest: before };
+}
+
+function checkSelection(selected: string[], manifest: ServicesManifest): void {
+  const known = manifest.services.map((s) => s.service);
+  const unknown = selected.filter((s) => !known.includes(s));
+  if (unknown.length > 0) {
+    throw usageError('deploy.unknown-service', `--service ${unknown.join(', ')}: no such service in the stack's manifest (services: ${known.join(', ') || 'none'})`, {
+      unknown,
+      services: known,
+    });
+  }
+}
+
+function skip(row: SummaryRow, reason: string, deps: DeployDeps): void {
+  row.result = 'skipped';
+  row.detail = reason;
+  deps.reporter.emit('info', DeployCodes.serviceSkip, `${row.service}: skipped, ${reason}`, { service: row.service, reason });
+}
+
+function printSummary(rows: SummaryRow[], deps: DeployDeps): void {
+  deps.reporter.emit('info', DeployCodes.summary, 'summary', { rows });
+  if (rows.length > 0) deps.print(renderSummary(rows));
+}
+
+async function fail(err: unknown, options: DeployOptions, deps: DeployDeps, started: number, rows: SummaryRow[] = []): Promise<void> {
+  const e = err instanceof DeployError ? err : undefined;
+  const reason = err instanceof Error ? err.message : String(err);
+  const exit = e?.exit ?? ExitCode.failed;
+  deps.reporter.emit('error', DeployCodes.failed, `deploy of stack ${options.stack} ${isAbortError(err) ? 'interrupted' : 'failed'}: ${reason}`, {
+    stack: options.stack,
+    code: e?.code ?? 'internal',
+    reason,
+    exit,
+    seconds: Math.round((deps.clock.now() - started) / 1000),
+  });
+  const done = rows.filter((r) => r.result === 'done' || r.result === 'noop').map((r) => r.service);
+  const notRun = rows.filter((r) => r.result === 'not run').map((r) => r.service);
+  await deps.notifier.notify(
+    'failure',
+    `asg-deploy: deploy of stack *${options.stack}* failed: ${reason}` +
+      (done.length ? `; done: ${done.join(', ')}` : '') +
+      (notRun.length ? `; not run: ${notRun.join(', ')}` : ''),
+  );
+}
+
+/** Pulumi's progress through our reporter. */
+export function forwardStackEvent(e: StackEvent, reporter: Reporter): void {
+  switch (e.kind) {
+    case 'resource':
+      if (e.phase === 'start') return; // the 'done'/'failed' line says it all
+      reporter.emit(e.phase === 'failed' ? 'error' : 'info', DeployCodes.stackResource, `${e.change.op} ${e.change.type} ${e.change.name}${e.phase === 'failed' ? ' FAILED' : ''}`, {
+        op: e.change.op,
+        type: e.change.type,
+        name: e.change.name,
+        phase: e.phase,
+      });
+      return;
+    case 'diagnostic':
+      reporter.emit(e.severity === 'error' ? 'error' : e.severity === 'warning' ? 'warn' : 'info', DeployCodes.stackDiagnostic, e.message, { severity: e.severity });
+      return;
+    case 'output':
+      return; // the engine events carry the same information, structured
+  }
+}
+
+function opSymbol(op: string): string {
+  return ({ create: '+', update: '~', replace: '+-', delete: '-', 'create-replacement': '++', 'delete-replaced': '--' } as Record<string, string>)[op] ?? ' ';
+}

@@ -1,0 +1,167 @@
+import test from 'ava';
+import { VirtualClock } from '../../orchestrator/clock';
+import { DeployError, rolloutError } from '../../orchestrator/errors';
+import { RecordingReporter } from '../../orchestrator/report/reporter';
+import { DeployCodes } from '../../orchestrator/report/summary';
+import type { RolloutResult } from '../../orchestrator/rollout/result';
+import type { Notifier, NotifyKind } from '../../orchestrator/notify/webhook';
+import { runDeploy, type DeployOptions, type ServiceHooks } from '../../orchestrator/stack/deploy-flow';
+import type { ServiceManifest, ServicesManifest } from '../../orchestrator/stack/manifest';
+import { unknownStack, upFailed, concurrentUpdate, type StackBackend, type StackPort, type UpOutcome } from '../../orchestrator/stack/port';
+
+const rabbit: ServiceManifest = {
+  service: 'rabbit', strategy: 'rolling', name: 'qa-rabbit', imageId: 'ami-2', instanceType: 't3.medium', capacity: 3, maxSize: 4,
+  healthCheckType: 'EC2', healthCheckGracePeriod: 60, launchTemplate: { id: 'lt-1', name: 'qa-rabbit', version: 2 },
+  asgName: 'qa-rabbit', elbNames: [], rollout: { minHealthy: 2, surge: 1 },
+};
+const web: ServiceManifest = {
+  service: 'web', strategy: 'ab', name: 'qa-web', imageId: 'ami-2', instanceType: 't3.small', capacity: 8, maxSize: 8,
+  healthCheckType: 'ELB', healthCheckGracePeriod: 60, launchTemplate: { id: 'lt-2', name: 'qa-web', version: 2 },
+  environment: 'qa-web', asgNames: { a: 'qa-web-a', b: 'qa-web-b' }, elbNames: { a: 'qa-web-a', b: 'qa-web-b' },
+  capacityOwner: 'orchestrator', rollout: { healthCheckTimeoutSeconds: 600, drainingTimeoutSeconds: 300 },
+};
+const manifest: ServicesManifest = { version: 1, stack: 'qa', services: [web, rabbit] };
+
+/** Records every call the deploy makes on the stack, so tests can assert on order. */
+function fakeWorld(opts: { upFails?: Error; hookFails?: string; stacks?: string[]; before?: ServicesManifest } = {}) {
+  const calls: string[] = [];
+  const stacks = opts.stacks ?? ['qa'];
+  const port: StackPort = {
+    name: 'qa',
+    simulated: false,
+    async preview() {
+      calls.push('preview');
+      return { changeSummary: { update: 1, same: 7 }, changes: [{ op: 'update', type: 'aws:ec2/launchTemplate:LaunchTemplate', name: 'qa-rabbit' }] };
+    },
+    async up(): Promise<UpOutcome> {
+      calls.push('up');
+      if (opts.upFails) throw opts.upFails;
+      return { changeSummary: { update: 2 }, changes: [], outputs: { services: manifest }, seconds: 3 };
+    },
+    async outputs() {
+      calls.push('outputs');
+      return opts.before ? { services: opts.before } : {};
+    },
+    async cancel() {},
+  };
+  const backend: StackBackend = {
+    async open(name, o) {
+      calls.push(`open:${name}:${Boolean(o?.create)}`);
+      if (!stacks.includes(name) && !o?.create) throw unknownStack(name, stacks);
+      return port;
+    },
+    async listStacks() {
+      return stacks;
+    },
+  };
+  const hooks: ServiceHooks = {
+    async plan(s, c) {
+      calls.push(`plan:${s.service}`);
+      return { action: 'roll', instances: ['i-1'], summary: `${s.service}: would do something (${c.changes.length} changes)` };
+    },
+    async rollout(s): Promise<RolloutResult> {
+      calls.push(`hook:${s.service}`);
+      if (opts.hookFails === s.service) throw rolloutError('rollout.unhealthy', `${s.service} new instance never healthy`, { replaced: ['i-x'], seconds: 40, apiCalls: 12 });
+      return { status: 'done', target: s.service, strategy: s.strategy, replaced: ['i-a', 'i-b'], seconds: 100, apiCalls: 20, summary: 'replaced 2' };
+    },
+  };
+  const notes: Array<[NotifyKind, string]> = [];
+  const notifier: Notifier = { notify: async (k, t) => void notes.push([k, t]) };
+  const clock = new VirtualClock();
+  const reporter = new RecordingReporter(clock);
+  let printed = '';
+  const deps = { backend, hooks, reporter, clock, signal: new AbortController().signal, notifier, print: (t: string) => void (printed += t + '\n') };
+  return { calls, notes, reporter, deps, get printed() { return printed; } };
+}
+
+const base: DeployOptions = { stack: 'qa' };
+
+test('hooks run after a successful up, in manifest order', async (t) => {
+  const w = fakeWorld();
+  const out = await runDeploy(base, w.deps);
+  t.is(out.exit, 0);
+  t.deepEqual(w.calls, ['open:qa:false', 'up', 'hook:web', 'hook:rabbit']);
+  t.deepEqual(out.rows.map((r) => [r.service, r.result, r.replaced]), [['web', 'done', 2], ['rabbit', 'done', 2]]);
+  t.deepEqual(w.notes.map((n) => n[0]), ['start', 'success']);
+  t.truthy(w.reporter.ofCode(DeployCodes.done)[0]);
+  t.regex(w.printed, /service\s+strategy\s+replaced\s+duration\s+API calls\s+result/);
+});
+
+test('a failed up runs no hook: exit 1 error, failure notified', async (t) => {
+  const w = fakeWorld({ upFails: upFailed('qa', 'creating LaunchTemplate: AccessDenied') });
+  const err = await t.throwsAsync(runDeploy(base, w.deps), { instanceOf: DeployError });
+  t.is(err!.exit, 1);
+  t.false(w.calls.some((c) => c.startsWith('hook:')));
+  t.deepEqual(w.notes.map((n) => n[0]), ['start', 'failure']);
+  t.is(w.reporter.ofCode(DeployCodes.failed)[0].data.exit, 1);
+});
+
+test('a concurrent update is refused with exit 3 and no hook', async (t) => {
+  const w = fakeWorld({ upFails: concurrentUpdate('qa') });
+  const err = await t.throwsAsync(runDeploy(base, w.deps), { instanceOf: DeployError });
+  t.is(err!.exit, 3);
+  t.false(w.calls.some((c) => c.startsWith('hook:')));
+});
+
+test('a dry run previews and plans, never updates nor runs a hook', async (t) => {
+  const w = fakeWorld({ before: manifest });
+  const out = await runDeploy({ ...base, dryRun: true }, w.deps);
+  t.is(out.exit, 0);
+  t.deepEqual(w.calls, ['open:qa:false', 'outputs', 'preview', 'plan:web', 'plan:rabbit']);
+  t.regex(w.printed, /1 to update, 7 unchanged/);
+  t.regex(w.printed, /rabbit: would do something \(1 changes\)/);
+  t.regex(w.printed, /no Pulumi update and no mutating AWS call/);
+  t.deepEqual(w.notes, []);
+});
+
+test('a dry run of a stack never deployed plans creation, no hook plan', async (t) => {
+  const w = fakeWorld();
+  await runDeploy({ ...base, dryRun: true }, w.deps);
+  t.deepEqual(w.calls, ['open:qa:false', 'outputs', 'preview']);
+  t.regex(w.printed, /first deploy/);
+});
+
+test('--service limits the hooks; the others are reported skipped', async (t) => {
+  const w = fakeWorld();
+  const out = await runDeploy({ ...base, services: ['rabbit'] }, w.deps);
+  t.deepEqual(w.calls.filter((c) => c.startsWith('hook:')), ['hook:rabbit']);
+  t.deepEqual(out.rows.map((r) => r.result), ['skipped', 'done']);
+  t.is(w.reporter.ofCode(DeployCodes.serviceSkip)[0].data.service, 'web');
+});
+
+test('--service naming no service of the manifest is bad input (exit 2) naming the services', async (t) => {
+  const w = fakeWorld();
+  const err = await t.throwsAsync(runDeploy({ ...base, services: ['rabit'] }, w.deps), { instanceOf: DeployError });
+  t.is(err!.exit, 2);
+  t.regex(err!.message, /rabit.*services: web, rabbit/);
+  t.false(w.calls.some((c) => c.startsWith('hook:')));
+});
+
+test('--skip-rollout does infra only', async (t) => {
+  const w = fakeWorld();
+  const out = await runDeploy({ ...base, skipRollout: true }, w.deps);
+  t.deepEqual(w.calls, ['open:qa:false', 'up']);
+  t.deepEqual(out.rows.map((r) => r.result), ['skipped', 'skipped']);
+});
+
+test('the first failing hook stops the deploy; the summary says what was done and what not', async (t) => {
+  const w = fakeWorld({ hookFails: 'web' });
+  const err = await t.throwsAsync(runDeploy(base, w.deps), { instanceOf: DeployError });
+  t.is(err!.exit, 1);
+  t.deepEqual(w.calls, ['open:qa:false', 'up', 'hook:web']);
+  const rows = w.reporter.ofCode(DeployCodes.summary)[0].data.rows as Array<{ service: string; result: string; replaced: number; apiCalls: number }>;
+  t.deepEqual(rows.map((r) => [r.service, r.result]), [['web', 'failed'], ['rabbit', 'not run']]);
+  t.is(rows[0].apiCalls, 12);
+  t.regex(w.printed, /rabbit\s+rolling.*not run: not started: web failed first/);
+  t.regex(w.notes.at(-1)![1], /not run: rabbit/);
+});
+
+test('an unknown stack is exit 2 listing the stacks that exist; --create creates it', async (t) => {
+  const w = fakeWorld({ stacks: ['qa', 'prod'] });
+  const err = await t.throwsAsync(runDeploy({ stack: 'staging' }, w.deps), { instanceOf: DeployError });
+  t.is(err!.exit, 2);
+  t.regex(err!.message, /'staging' does not exist \(the stacks that exist: qa, prod\)/);
+  const ok = await runDeploy({ stack: 'staging', create: true }, w.deps);
+  t.is(ok.exit, 0);
+  t.true(w.calls.includes('open:staging:true'));
+});
