@@ -1,0 +1,285 @@
+/**
+ * The environment lock (the A/B seed's first step, made safe). A run takes it before it changes
+ * anything, refreshes its heartbeat while it works and releases it on every exit path;
+ * `asg-deploy lock` takes it as a freeze (no run id, no heartbeat) until `asg-deploy unlock`.
+ *
+ * With a bucket it is the S3 object `<ENV>.lock` (conditional write: exactly one of two
+ * concurrent runs wins); without, the `asg-deploy:lock` tag on the environment's groups (best
+ * effort, see stores.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { AwsPort, LockRecord } from '../aws/port';
+import type { Clock } from '../clock';
+import { refusedError, usageError } from '../errors';
+import type { Reporter } from '../report/reporter';
+import {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_STALE_AFTER_MS,
+  currentHolder,
+  describeLock,
+  formatAge,
+  isMine,
+  isStale,
+  sameLock,
+} from './record';
+import { S3LockStore, TagLockStore, type LockStore, type StoredLock } from './stores';
+
+export const LockCodes = {
+  acquired: 'lock.acquired', // {environment, location, holder, runId}
+  released: 'lock.released', // {environment, location, holder, forced}
+  refused: 'lock.refused', // {environment, holder, reason, since, ageSeconds, stale}
+  lost: 'lock.lost', // {environment, location}
+  heartbeatFailed: 'lock.heartbeat-failed',
+} as const;
+
+export interface LockDeps {
+  port: AwsPort;
+  clock: Clock;
+  reporter: Reporter;
+  signal?: AbortSignal;
+}
+
+export interface LockOptions {
+  environment: string;
+  /** `--lock-bucket-name`: the S3 store; else the tag store on `groups`. */
+  bucket?: string;
+  /** The environment's groups (tag store). Found with {@link environmentGroups} when absent. */
+  groups?: string[];
+  /** Who: defaults to `user@host pid N`. */
+  holder?: string;
+  heartbeatMs?: number;
+  staleAfterMs?: number;
+  /** Tag store: how long to wait before re-reading the tags (ms). */
+  settleMs?: number;
+}
+
+/**
+ * The groups of an environment that exist: `<env>-a` and `<env>-b`, or `<env>` itself
+ * (`--single-asg`, or an environment that has only that group).
+ */
+export async function environmentGroups(port: AwsPort, environment: string, singleAsg = false): Promise<string[]> {
+  const found = new Set(await port.findGroups(environment));
+  const wanted = singleAsg ? [environment] : [`${environment}-a`, `${environment}-b`];
+  let groups = wanted.filter((g) => found.has(g));
+  if (groups.length === 0 && !singleAsg && found.has(environment)) groups = [environment];
+  return groups;
+}
+
+async function storeFor(deps: LockDeps, options: LockOptions): Promise<LockStore> {
+  if (options.bucket) return new S3LockStore(deps.port, options.bucket, options.environment);
+  const groups = options.groups ?? (await environmentGroups(deps.port, options.environment));
+  if (groups.length === 0) {
+    throw usageError('unknown-environment', `no Auto Scaling Group ${options.environment}-a, ${options.environment}-b or ${options.environment} to hold the lock tag; give --lock-bucket-name or check --environment`, {
+      environment: options.environment,
+    });
+  }
+  return new TagLockStore(deps.port, deps.clock, [...groups].sort(), options.settleMs);
+}
+
+function refusal(environment: string, held: StoredLock, now: number, staleAfterMs: number, contended = false) {
+  const r = held.record;
+  const message = contended
+    ? `${environment}: another run took the lock at the same moment (${held.where}: ${describeLock(r, now, staleAfterMs)}); nothing was changed, try again`
+    : `${environment} is ${describeLock(r, now, staleAfterMs)} [${held.where}]; nothing was changed`;
+  return refusedError('locked', message, {
+    environment,
+    holder: r.holder,
+    reason: r.reason,
+    since: new Date(r.since).toISOString(),
+    ageSeconds: Math.round((now - r.since) / 1000),
+    stale: isStale(r, now, staleAfterMs),
+    runId: r.runId,
+    location: held.where,
+    contended,
+  });
+}
+
+/** A lock this process holds for a run. `release()` is idempotent; call it in `finally`. */
+export interface RunLock {
+  readonly record: LockRecord;
+  readonly location: string;
+  /** True when the heartbeat found the lock no longer ours (someone ran `unlock --force`). */
+  readonly lost: boolean;
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the environment lock for a run, or throws exit 3 naming holder, reason and age.
+ * Starts the heartbeat, which runs on the clock until `release()`.
+ */
+export async function acquireRunLock(deps: LockDeps, options: LockOptions & { reason: string; runId?: string }): Promise<RunLock> {
+  const { clock, reporter } = deps;
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const store = await storeFor(deps, options);
+  const now = clock.now();
+  const record: LockRecord = {
+    holder: options.holder ?? currentHolder(),
+    reason: options.reason,
+    since: now,
+    runId: options.runId ?? randomUUID(),
+    heartbeat: now,
+  };
+  const created = await store.create(record, deps.signal);
+  if (!created.won) {
+    const holder = created.holder ?? (await store.read());
+    const err = holder
+      ? refusal(options.environment, holder, clock.now(), staleAfterMs, created.contended)
+      : refusedError('locked', `${options.environment}: the lock ${store.location} changed hands while taking it; nothing was changed, try again`, {
+          environment: options.environment,
+          contended: true,
+        });
+    reporter.emit('error', LockCodes.refused, err.message, err.data);
+    throw err;
+  }
+  reporter.emit('info', LockCodes.acquired, `lock taken: ${store.location} (${record.holder}, ${record.reason})`, {
+    environment: options.environment,
+    location: store.location,
+    holder: record.holder,
+    runId: record.runId,
+  });
+
+  let etag = created.etag;
+  let lost = false;
+  let released = false;
+  const stop = new AbortController();
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const heartbeat = (async () => {
+    for (;;) {
+      try {
+        await clock.sleep(heartbeatMs, stop.signal);
+      } catch {
+        return;
+      }
+      if (stop.signal.aborted) return;
+      const next = { ...record, heartbeat: clock.now() };
+      try {
+        const r = await store.refresh(next, { etag });
+        if (!r.ok) {
+          lost = true;
+          reporter.emit('warn', LockCodes.lost, `the lock ${store.location} is no longer ours (someone ran 'unlock --force'?)`, {
+            environment: options.environment,
+            location: store.location,
+          });
+          return;
+        }
+        etag = r.etag ?? etag;
+        record.heartbeat = next.heartbeat;
+      } catch (err) {
+        reporter.emit('warn', LockCodes.heartbeatFailed, `could not refresh the lock heartbeat: ${err instanceof Error ? err.message : String(err)}`, {
+          environment: options.environment,
+        });
+      }
+    }
+  })();
+
+  return {
+    record,
+    location: store.location,
+    get lost() {
+      return lost;
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      stop.abort();
+      await heartbeat;
+      if (lost) return;
+      const current = await store.read();
+      if (current && sameLock(current.record, record)) {
+        await store.remove(current);
+        reporter.emit('info', LockCodes.released, `lock released: ${store.location}`, {
+          environment: options.environment,
+          location: store.location,
+          holder: record.holder,
+          forced: false,
+        });
+      }
+    },
+  };
+}
+
+/** `asg-deploy lock`: a freeze with a reason, no run id and no heartbeat (it never goes stale). */
+export async function freezeEnvironment(deps: LockDeps, options: LockOptions & { reason: string; dryRun?: boolean }): Promise<{ record: LockRecord; location: string }> {
+  const store = await storeFor(deps, options);
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const record: LockRecord = { holder: options.holder ?? currentHolder(), reason: options.reason, since: deps.clock.now() };
+  if (options.dryRun) {
+    const held = await store.read();
+    if (held) throw refusal(options.environment, held, deps.clock.now(), staleAfterMs);
+    deps.reporter.emit('info', 'rollout.plan', `dry run: would lock ${options.environment} (${store.location}): ${options.reason}`, {
+      environment: options.environment,
+      location: store.location,
+      dryRun: true,
+    });
+    return { record, location: store.location };
+  }
+  const created = await store.create(record, deps.signal);
+  if (!created.won) {
+    const holder = created.holder ?? (await store.read());
+    throw holder
+      ? refusal(options.environment, holder, deps.clock.now(), staleAfterMs, created.contended)
+      : refusedError('locked', `${options.environment}: the lock changed hands while taking it; try again`, { environment: options.environment });
+  }
+  deps.reporter.emit('info', LockCodes.acquired, `${options.environment} locked (${store.location}) by ${record.holder}: ${record.reason}`, {
+    environment: options.environment,
+    location: store.location,
+    holder: record.holder,
+    reason: record.reason,
+  });
+  return { record, location: store.location };
+}
+
+/**
+ * `asg-deploy unlock`: releases the lock. Someone else's (another user@host, or another run's
+ * lock, crashed or not) only with `force`, and the event names whose it was.
+ * Returns what was released, or undefined when there was no lock (nothing to do).
+ */
+export async function unlockEnvironment(
+  deps: LockDeps,
+  options: LockOptions & { force?: boolean; dryRun?: boolean },
+): Promise<StoredLock | undefined> {
+  const store = await storeFor(deps, options);
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const now = deps.clock.now();
+  const held = await store.read();
+  if (!held) {
+    deps.reporter.emit('info', LockCodes.released, `${options.environment} is not locked (${store.location}); nothing to do`, {
+      environment: options.environment,
+      location: store.location,
+      held: false,
+    });
+    return undefined;
+  }
+  const me = { holder: options.holder ?? currentHolder() };
+  const mine = isMine(held.record, me);
+  if (!mine && !options.force) {
+    throw refusedError(
+      'locked-by-other',
+      `${options.environment} is ${describeLock(held.record, now, staleAfterMs)} [${held.where}]; it is not yours: 'asg-deploy unlock --environment ${options.environment} --force' to release it anyway`,
+      { environment: options.environment, holder: held.record.holder, reason: held.record.reason, since: new Date(held.record.since).toISOString(), stale: isStale(held.record, now, staleAfterMs) },
+    );
+  }
+  const whose = `${held.record.holder} (${held.record.reason || 'no reason given'}, taken ${formatAge(now - held.record.since)} ago${isStale(held.record, now, staleAfterMs) ? ', left by a crashed run' : ''})`;
+  if (options.dryRun) {
+    deps.reporter.emit('info', 'rollout.plan', `dry run: would release ${store.location}, held by ${whose}`, {
+      environment: options.environment,
+      holder: held.record.holder,
+      dryRun: true,
+    });
+    return held;
+  }
+  await store.remove(held);
+  deps.reporter.emit(mine ? 'info' : 'warn', LockCodes.released, `${options.environment} unlocked (${store.location}); ${mine ? 'it was yours' : 'forced'}: held by ${whose}`, {
+    environment: options.environment,
+    location: store.location,
+    holder: held.record.holder,
+    reason: held.record.reason,
+    forced: !mine,
+  });
+  return held;
+}
+
+/** Reads the lock without changing it (status, dry runs). */
+export async function readEnvironmentLock(deps: LockDeps, options: LockOptions): Promise<StoredLock | undefined> {
+  return (await storeFor(deps, options)).read();
+}

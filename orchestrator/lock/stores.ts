@@ -1,0 +1,137 @@
+/**
+ * Where an environment lock lives. Two stores behind one small interface:
+ *
+ * - {@link S3LockStore}: the object `<ENV>.lock` in a bucket, created with a conditional write
+ *   (`If-None-Match: *`), so of two concurrent runs exactly one wins. This is the safe one.
+ * - {@link TagLockStore}: the tag `asg-deploy:lock` on the environment's groups. Auto Scaling tags
+ *   have no compare-and-set, so this is best effort: read every group (refuse if anyone holds
+ *   it), write ours to every group, wait a settle period, re-read every group, and proceed only
+ *   if every group still carries OUR record; otherwise take ours back off (only where it is still
+ *   ours) and report contention. Two runs racing can therefore both back off, but two runs
+ *   cannot both proceed unless a write lands after the other's re-read — a window of one settle
+ *   period (`settleMs`, default 3 s) that the S3 store does not have. Use a bucket in CI.
+ */
+import type { AwsPort, LockRecord } from '../aws/port';
+import type { Clock } from '../clock';
+import { LOCK_TAG, decodeTagValue, encodeTagValue, sameLock } from './record';
+
+export interface StoredLock {
+  record: LockRecord;
+  /** S3: the object's ETag. Tags: the group carrying this record. */
+  where: string;
+  etag?: string;
+}
+
+export type CreateResult = { won: true; etag?: string } | { won: false; holder?: StoredLock; contended?: boolean };
+
+export interface LockStore {
+  /** "s3://bucket/qa.lock" or "tag asg-deploy:lock on qa-a, qa-b". */
+  readonly location: string;
+  read(): Promise<StoredLock | undefined>;
+  create(record: LockRecord, signal?: AbortSignal): Promise<CreateResult>;
+  /** Refresh our record (heartbeat); false when it is no longer ours. */
+  refresh(record: LockRecord, previous: { etag?: string }): Promise<{ ok: boolean; etag?: string }>;
+  /** Remove the given lock record (ours, or someone else's with force). */
+  remove(lock: StoredLock): Promise<void>;
+}
+
+/** `<ENV>.lock` in an S3 bucket. */
+export class S3LockStore implements LockStore {
+  readonly location: string;
+  private readonly key: string;
+  constructor(private readonly port: AwsPort, private readonly bucket: string, environment: string) {
+    this.key = `${environment}.lock`;
+    this.location = `s3://${bucket}/${this.key}`;
+  }
+
+  async read(): Promise<StoredLock | undefined> {
+    const got = await this.port.getLockObject(this.bucket, this.key);
+    return got && { record: got.record, where: this.location, etag: got.etag };
+  }
+
+  async create(record: LockRecord): Promise<CreateResult> {
+    if (await this.port.putLockObject(this.bucket, this.key, record)) {
+      const mine = await this.port.getLockObject(this.bucket, this.key);
+      return { won: true, etag: mine && sameLock(mine.record, record) ? mine.etag : undefined };
+    }
+    return { won: false, holder: await this.read() };
+  }
+
+  async refresh(record: LockRecord, previous: { etag?: string }): Promise<{ ok: boolean; etag?: string }> {
+    if (!this.port.replaceLockObject || !previous.etag) {
+      // No conditional overwrite available: check it is still ours, keep the old heartbeat.
+      const now = await this.read();
+      return { ok: Boolean(now && sameLock(now.record, record)), etag: previous.etag };
+    }
+    const etag = await this.port.replaceLockObject(this.bucket, this.key, record, previous.etag);
+    return { ok: etag !== undefined, etag };
+  }
+
+  async remove(lock: StoredLock): Promise<void> {
+    await this.port.deleteLockObject(this.bucket, this.key, lock.etag);
+  }
+}
+
+/** The `asg-deploy:lock` tag on every group of the environment (see the module comment). */
+export class TagLockStore implements LockStore {
+  readonly location: string;
+  constructor(
+    private readonly port: AwsPort,
+    private readonly clock: Clock,
+    private readonly groups: string[],
+    private readonly settleMs = 3000,
+  ) {
+    this.location = `tag ${LOCK_TAG} on ${groups.join(', ')}`;
+  }
+
+  private async readAll(): Promise<Array<{ group: string; record?: LockRecord }>> {
+    const out: Array<{ group: string; record?: LockRecord }> = [];
+    for (const group of this.groups) {
+      const snap = await this.port.observeGroup(group, { elbHealth: false });
+      const value = snap.tags[LOCK_TAG];
+      out.push({ group, record: value === undefined ? undefined : decodeTagValue(value) });
+    }
+    return out;
+  }
+
+  async read(): Promise<StoredLock | undefined> {
+    const found = (await this.readAll()).find((g) => g.record);
+    return found && { record: found.record!, where: `${LOCK_TAG} tag on ${found.group}` };
+  }
+
+  async create(record: LockRecord, signal?: AbortSignal): Promise<CreateResult> {
+    const before = (await this.readAll()).find((g) => g.record);
+    if (before) return { won: false, holder: { record: before.record!, where: `${LOCK_TAG} tag on ${before.group}` } };
+    const value = encodeTagValue(record);
+    for (const group of this.groups) await this.port.putGroupTags(group, { [LOCK_TAG]: value });
+    // Why wait: a concurrent writer's tag may land after ours; only a re-read after it
+    // settles tells who won. Last writer wins on each group; anyone who sees a foreign
+    // record anywhere backs off.
+    await this.clock.sleep(this.settleMs, signal);
+    const after = await this.readAll();
+    const foreign = after.find((g) => !g.record || !sameLock(g.record, record));
+    if (!foreign) return { won: true };
+    for (const g of after) {
+      if (g.record && sameLock(g.record, record)) await this.port.deleteGroupTags(g.group, [LOCK_TAG]);
+    }
+    return {
+      won: false,
+      contended: true,
+      holder: foreign.record && { record: foreign.record, where: `${LOCK_TAG} tag on ${foreign.group}` },
+    };
+  }
+
+  async refresh(record: LockRecord): Promise<{ ok: boolean }> {
+    const all = await this.readAll();
+    if (!all.every((g) => g.record && sameLock(g.record, record))) return { ok: false };
+    const value = encodeTagValue(record);
+    for (const group of this.groups) await this.port.putGroupTags(group, { [LOCK_TAG]: value });
+    return { ok: true };
+  }
+
+  async remove(lock: StoredLock): Promise<void> {
+    for (const g of await this.readAll()) {
+      if (g.record && sameLock(g.record, lock.record)) await this.port.deleteGroupTags(g.group, [LOCK_TAG]);
+    }
+  }
+}
