@@ -1,0 +1,509 @@
+/**
+ * The AWS SDK v3 adapter behind {@link AwsPort}: thin `client.send(new XCommand(input))` calls,
+ * SDK paginators, `$Latest`/`$Default` resolved to a number once, and a per-instance EC2 cache
+ * so that one poll of a group costs at most:
+ *
+ *   1 × DescribeAutoScalingGroups
+ *   1 × DescribeInstances, only for instance ids not seen before (and ids whose EC2 data was
+ *       still incomplete: no LaunchTime yet / still 'pending' without a private address)
+ *   1 × DescribeInstanceHealth per attached classic ELB
+ *
+ * Launch template versions: a group's `$Latest`/`$Default` is resolved with
+ * DescribeLaunchTemplateVersions and cached per template for the life of this adapter (one
+ * adapter per run: a new version can appear between runs, not within one). Call
+ * {@link AwsAdapter.forgetLaunchTemplates} to re-resolve.
+ *
+ * What an instance was launched from comes from its EC2 tags `aws:ec2launchtemplate:id` /
+ * `aws:ec2launchtemplate:version` (they record the launch itself), falling back to the ASG's
+ * per-instance LaunchTemplate / LaunchConfigurationName field.
+ *
+ * Mixed instances policies: the policy's launch template is the group's launch spec. Overrides
+ * that name their own launch template are rejected (`mixed-instances-unsupported`, exit 2),
+ * because "outdated" would then depend on the instance type.
+ *
+ * API calls are counted per attempt: every response and every error carries the SDK's
+ * `$metadata.attempts` (retries included); a call without metadata (mocks) counts once.
+ */
+import {
+  CreateOrUpdateTagsCommand,
+  DeleteTagsCommand,
+  DescribeAutoScalingGroupsCommand,
+  ResumeProcessesCommand,
+  SetDesiredCapacityCommand,
+  SetInstanceProtectionCommand,
+  SuspendProcessesCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+  UpdateAutoScalingGroupCommand,
+  paginateDescribeAutoScalingGroups,
+  type AutoScalingGroup,
+  type LaunchTemplateSpecification,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, type Instance as Ec2Instance } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceHealthCommand,
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
+} from '@aws-sdk/client-elastic-load-balancing';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Clock } from '../clock';
+import { DeployError, usageError } from '../errors';
+import type { AwsClients } from './clients';
+import type {
+  AwsPort,
+  ElbInfo,
+  ElbInstanceHealth,
+  GroupSnapshot,
+  InstanceView,
+  LaunchSpec,
+  LockRecord,
+  ObserveOptions,
+} from './port';
+
+/** EC2 facts about an instance that do not change (LaunchTime, launch tags) plus its last state. */
+interface Ec2Facts {
+  launchTime?: number;
+  privateIpAddress?: string;
+  ec2State?: string;
+  launchedFrom?: LaunchSpec;
+}
+
+const SETTLED_EC2 = new Set(['running', 'shutting-down', 'terminated', 'stopping', 'stopped']);
+
+/** Throttling error names the SDK and AWS use. */
+export function isThrottling(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  const name = e?.name ?? e?.Code ?? '';
+  return (
+    /Throttl|RequestLimitExceeded|TooManyRequests|SlowDown|RequestThrottled|PriorRequestNotComplete/i.test(name) ||
+    e?.$metadata?.httpStatusCode === 429
+  );
+}
+
+function attemptsOf(x: unknown): number {
+  const m = (x as { $metadata?: { attempts?: number } } | undefined)?.$metadata;
+  return m?.attempts && m.attempts > 0 ? m.attempts : 1;
+}
+
+function errorName(err: unknown): string {
+  const e = err as { name?: string; Code?: string } | undefined;
+  return e?.name ?? e?.Code ?? '';
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+function chunks<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+function isSymbolicVersion(v: string | undefined): boolean {
+  return v === undefined || v === '' || v === '$Latest' || v === '$Default';
+}
+
+export class AwsAdapter implements AwsPort {
+  private calls = 0;
+  private readonly ec2Cache = new Map<string, Ec2Facts>();
+  private readonly elbCache = new Map<string, ElbInfo>();
+
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly clock: Clock,
+  ) {}
+
+  apiCalls(): number {
+    return this.calls;
+  }
+
+  /** Forget resolved `$Latest`/`$Default` versions (next observe resolves them again). */
+  forgetLaunchTemplates(): void {
+    this.versionCache.clear();
+  }
+
+  /** Sends one command, counting every attempt the SDK made (retries included). */
+  private async send<T>(client: { send(command: never): Promise<unknown> }, command: unknown): Promise<T> {
+    try {
+      const out = await client.send(command as never);
+      this.calls += attemptsOf(out);
+      return out as T;
+    } catch (err) {
+      this.calls += attemptsOf(err);
+      throw err;
+    }
+  }
+
+  /** Counts the pages a paginator fetched (each page carries its own $metadata). */
+  private async *counted<T>(pages: AsyncIterable<T>): AsyncGenerator<T> {
+    const it = pages[Symbol.asyncIterator]();
+    for (;;) {
+      let r: IteratorResult<T>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        this.calls += attemptsOf(err);
+        throw err;
+      }
+      if (r.done) return;
+      this.calls += attemptsOf(r.value);
+      yield r.value;
+    }
+  }
+
+  async findGroups(nameOrPrefix: string): Promise<string[]> {
+    const exact = await this.describeGroup(nameOrPrefix);
+    if (exact) return [nameOrPrefix];
+    const names: string[] = [];
+    for await (const page of this.counted(paginateDescribeAutoScalingGroups({ client: this.clients.autoScaling, pageSize: 100 }, {}))) {
+      for (const g of page.AutoScalingGroups ?? []) {
+        if (g.AutoScalingGroupName?.startsWith(nameOrPrefix)) names.push(g.AutoScalingGroupName);
+      }
+    }
+    return names.sort();
+  }
+
+  private async describeGroup(name: string): Promise<AutoScalingGroup | undefined> {
+    const out = await this.send<{ AutoScalingGroups?: AutoScalingGroup[] }>(
+      this.clients.autoScaling,
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }),
+    );
+    return (out.AutoScalingGroups ?? []).find((g) => g.AutoScalingGroupName === name);
+  }
+
+  async observeGroup(name: string, options: ObserveOptions = {}): Promise<GroupSnapshot> {
+    const g = await this.describeGroup(name);
+    if (!g) throw usageError('group-not-found', `Auto Scaling Group ${name} not found`, { asg: name });
+    const observedAt = this.clock.now();
+    const launch = await this.groupLaunchSpec(g);
+
+    const asgInstances = g.Instances ?? [];
+    const ids = asgInstances.map((i) => i.InstanceId!).filter(Boolean);
+    await this.refreshEc2(ids);
+    // Forget instances that left the group (keeps the cache as small as the group).
+    const present = new Set(ids);
+    for (const id of this.ec2Cache.keys()) if (!present.has(id)) this.ec2Cache.delete(id);
+
+    const elbNames = (g.LoadBalancerNames ?? []).filter((n) => !options.elbNames || options.elbNames.includes(n));
+    const elbStates = new Map<string, Map<string, ElbInstanceHealth>>();
+    if (options.elbHealth !== false) {
+      for (const elb of elbNames) elbStates.set(elb, await this.instanceHealth(elb));
+    }
+
+    const instances: InstanceView[] = [];
+    for (const i of asgInstances) {
+      const id = i.InstanceId!;
+      const facts = this.ec2Cache.get(id) ?? {};
+      const elb: Record<string, ElbInstanceHealth> = {};
+      for (const [n, states] of elbStates) {
+        const s = states.get(id);
+        if (s) elb[n] = s;
+      }
+      instances.push({
+        instanceId: id,
+        availabilityZone: i.AvailabilityZone ?? '',
+        lifecycleState: i.LifecycleState ?? 'Pending',
+        healthStatus: i.HealthStatus ?? 'Healthy',
+        protectedFromScaleIn: Boolean(i.ProtectedFromScaleIn),
+        launchedFrom: facts.launchedFrom ?? (await this.instanceLaunchSpec(i.LaunchTemplate, i.LaunchConfigurationName)),
+        launchTime: facts.launchTime,
+        privateIpAddress: facts.privateIpAddress,
+        ec2State: facts.ec2State,
+        elb,
+      });
+    }
+
+    const tags: Record<string, string> = {};
+    for (const t of g.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
+
+    return {
+      name,
+      observedAt,
+      desired: g.DesiredCapacity ?? 0,
+      min: g.MinSize ?? 0,
+      max: g.MaxSize ?? 0,
+      launch,
+      mixedInstancesPolicy: Boolean(g.MixedInstancesPolicy),
+      healthCheckType: g.HealthCheckType ?? 'EC2',
+      healthCheckGracePeriod: g.HealthCheckGracePeriod ?? 0,
+      availabilityZones: g.AvailabilityZones ?? [],
+      suspendedProcesses: (g.SuspendedProcesses ?? []).map((p) => p.ProcessName!).filter(Boolean),
+      loadBalancerNames: g.LoadBalancerNames ?? [],
+      targetGroupARNs: g.TargetGroupARNs ?? [],
+      tags,
+      instances,
+    };
+  }
+
+  /** The group's launch spec, `$Latest`/`$Default` resolved. */
+  private async groupLaunchSpec(g: AutoScalingGroup): Promise<LaunchSpec> {
+    if (g.LaunchConfigurationName) return { launchConfigurationName: g.LaunchConfigurationName };
+    let spec: LaunchTemplateSpecification | undefined = g.LaunchTemplate;
+    if (!spec && g.MixedInstancesPolicy) {
+      const lt = g.MixedInstancesPolicy.LaunchTemplate;
+      const overridden = (lt?.Overrides ?? []).filter((o) => o.LaunchTemplateSpecification);
+      if (overridden.length > 0) {
+        throw new DeployError(
+          'mixed-instances-unsupported',
+          `${g.AutoScalingGroupName}: its mixed instances policy overrides the launch template per instance type; ` +
+            `asg-deploy cannot tell old from new instances there. Use one launch template for all overrides.`,
+          { source: 'user', exit: 2, data: { asg: g.AutoScalingGroupName } },
+        );
+      }
+      spec = lt?.LaunchTemplateSpecification;
+    }
+    if (!spec) {
+      throw new DeployError('no-launch-spec', `${g.AutoScalingGroupName} has neither a launch template nor a launch configuration`, {
+        source: 'user',
+        exit: 2,
+        data: { asg: g.AutoScalingGroupName },
+      });
+    }
+    const resolved = await this.resolveVersion(spec.LaunchTemplateId, spec.LaunchTemplateName, spec.Version);
+    return { launchTemplate: resolved };
+  }
+
+  /** Resolves a template version ('$Latest', '$Default', undefined = $Default, or a number). */
+  private async resolveVersion(id: string | undefined, name: string | undefined, version: string | undefined): Promise<{ id: string; name?: string; version: number }> {
+    if (!id && name) id = this.templateIds.get(name);
+    if (!isSymbolicVersion(version) && id) return { id, name, version: Number(version) };
+    const wanted = isSymbolicVersion(version) ? (version === '$Latest' ? '$Latest' : '$Default') : version!;
+    const key = `${id ?? `name:${name}`}|${wanted}`;
+    const hit = this.versionCache.get(key);
+    if (hit) return hit;
+    const out = await this.send<{ LaunchTemplateVersions?: Array<{ LaunchTemplateId?: string; LaunchTemplateName?: string; VersionNumber?: number }> }>(
+      this.clients.ec2,
+      new DescribeLaunchTemplateVersionsCommand({ ...(id ? { LaunchTemplateId: id } : { LaunchTemplateName: name }), Versions: [wanted] }),
+    );
+    const v = out?.LaunchTemplateVersions?.[0];
+    if (!v || v.VersionNumber === undefined) {
+      throw new DeployError('launch-template-not-found', `launch template ${id ?? name} version ${wanted} not found`, { source: 'aws' });
+    }
+    const resolved = { id: v.LaunchTemplateId ?? id ?? name ?? '', name: v.LaunchTemplateName ?? name, version: v.VersionNumber };
+    this.versionCache.set(key, resolved);
+    this.versionCache.set(`${resolved.id}|${wanted}`, resolved);
+    if (resolved.name) this.templateIds.set(resolved.name, resolved.id);
+    return resolved;
+  }
+  private readonly versionCache = new Map<string, { id: string; name?: string; version: number }>();
+  private readonly templateIds = new Map<string, string>();
+
+  /** The ASG's per-instance field as a LaunchSpec (fallback when the EC2 tags are absent). */
+  private async instanceLaunchSpec(lt: LaunchTemplateSpecification | undefined, lc: string | undefined): Promise<LaunchSpec> {
+    if (lc) return { launchConfigurationName: lc };
+    if (!lt) return {};
+    const id = lt.LaunchTemplateId ?? (lt.LaunchTemplateName ? this.templateIds.get(lt.LaunchTemplateName) : undefined);
+    if (!isSymbolicVersion(lt.Version) && id) return { launchTemplate: { id, version: Number(lt.Version) } };
+    const r = await this.resolveVersion(id, lt.LaunchTemplateName, lt.Version);
+    return { launchTemplate: { id: r.id, version: r.version } };
+  }
+
+  /** One DescribeInstances (per 1000 ids) for ids whose EC2 facts are missing or incomplete. */
+  private async refreshEc2(ids: string[]): Promise<void> {
+    const need = ids.filter((id) => {
+      const f = this.ec2Cache.get(id);
+      return !f || f.launchTime === undefined || !f.ec2State || (!SETTLED_EC2.has(f.ec2State) && !f.privateIpAddress);
+    });
+    for (const batch of chunks(need, 1000)) {
+      let reservations: Array<{ Instances?: Ec2Instance[] }> = [];
+      try {
+        const out = await this.send<{ Reservations?: Array<{ Instances?: Ec2Instance[] }> }>(
+          this.clients.ec2,
+          new DescribeInstancesCommand({ InstanceIds: batch }),
+        );
+        reservations = out.Reservations ?? [];
+      } catch (err) {
+        // EC2 is eventually consistent: an id the ASG just launched may not be visible yet.
+        // Leave those without EC2 facts this poll rather than failing the observation.
+        if (!/InvalidInstanceID/.test(errorName(err))) throw err;
+        const missing = new Set(String((err as Error).message).match(/i-[0-9a-zA-Z]+/g) ?? []);
+        const rest = batch.filter((id) => !missing.has(id));
+        if (rest.length === 0 || rest.length === batch.length) continue;
+        const out = await this.send<{ Reservations?: Array<{ Instances?: Ec2Instance[] }> }>(
+          this.clients.ec2,
+          new DescribeInstancesCommand({ InstanceIds: rest }),
+        );
+        reservations = out.Reservations ?? [];
+      }
+      for (const r of reservations) for (const i of r.Instances ?? []) this.remember(i);
+    }
+  }
+
+  private remember(i: Ec2Instance): void {
+    if (!i.InstanceId) return;
+    const tags = new Map((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+    const ltId = tags.get('aws:ec2launchtemplate:id');
+    const ltVersion = tags.get('aws:ec2launchtemplate:version');
+    const launchedFrom: LaunchSpec | undefined =
+      ltId && ltVersion && /^\d+$/.test(ltVersion) ? { launchTemplate: { id: ltId, version: Number(ltVersion) } } : undefined;
+    this.ec2Cache.set(i.InstanceId, {
+      launchTime: i.LaunchTime ? new Date(i.LaunchTime).getTime() : undefined,
+      privateIpAddress: i.PrivateIpAddress,
+      ec2State: i.State?.Name,
+      launchedFrom,
+    });
+  }
+
+  private async instanceHealth(elb: string): Promise<Map<string, ElbInstanceHealth>> {
+    const out = await this.send<{ InstanceStates?: Array<{ InstanceId?: string; State?: string; ReasonCode?: string; Description?: string }> }>(
+      this.clients.elb,
+      new DescribeInstanceHealthCommand({ LoadBalancerName: elb }),
+    );
+    const m = new Map<string, ElbInstanceHealth>();
+    for (const s of out.InstanceStates ?? []) {
+      if (!s.InstanceId) continue;
+      const state = s.State === 'InService' || s.State === 'OutOfService' ? s.State : 'Unknown';
+      m.set(s.InstanceId, { state, reasonCode: s.ReasonCode, description: s.Description });
+    }
+    return m;
+  }
+
+  async describeElb(name: string): Promise<ElbInfo> {
+    const hit = this.elbCache.get(name);
+    if (hit) return hit;
+    const out = await this.send<{ LoadBalancerDescriptions?: Array<{ HealthCheck?: { Target?: string; Interval?: number; Timeout?: number; HealthyThreshold?: number; UnhealthyThreshold?: number } }> }>(
+      this.clients.elb,
+      new DescribeLoadBalancersCommand({ LoadBalancerNames: [name] }),
+    );
+    const d = out.LoadBalancerDescriptions?.[0];
+    if (!d) throw new DeployError('elb-not-found', `classic load balancer ${name} not found`, { source: 'aws', exit: 2 });
+    const attrs = await this.send<{ LoadBalancerAttributes?: { ConnectionDraining?: { Enabled?: boolean; Timeout?: number } } }>(
+      this.clients.elb,
+      new DescribeLoadBalancerAttributesCommand({ LoadBalancerName: name }),
+    );
+    const hc = d.HealthCheck ?? {};
+    const cd = attrs.LoadBalancerAttributes?.ConnectionDraining;
+    const info: ElbInfo = {
+      name,
+      healthCheck: {
+        target: hc.Target ?? '',
+        interval: hc.Interval ?? 30,
+        timeout: hc.Timeout ?? 5,
+        healthyThreshold: hc.HealthyThreshold ?? 10,
+        unhealthyThreshold: hc.UnhealthyThreshold ?? 2,
+      },
+      drainingTimeout: cd?.Enabled ? cd.Timeout ?? 300 : undefined,
+    };
+    this.elbCache.set(name, info);
+    return info;
+  }
+
+  async setDesired(group: string, desired: number): Promise<void> {
+    await this.send(this.clients.autoScaling, new SetDesiredCapacityCommand({ AutoScalingGroupName: group, DesiredCapacity: desired, HonorCooldown: false }));
+  }
+
+  async updateSizes(group: string, sizes: { min?: number; max?: number; desired?: number }): Promise<void> {
+    await this.send(
+      this.clients.autoScaling,
+      new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: group, MinSize: sizes.min, MaxSize: sizes.max, DesiredCapacity: sizes.desired }),
+    );
+  }
+
+  async terminateInstance(instanceId: string, decrementDesired: boolean): Promise<void> {
+    await this.send(
+      this.clients.autoScaling,
+      new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired }),
+    );
+  }
+
+  async suspendProcesses(group: string, processes: string[]): Promise<void> {
+    if (processes.length === 0) return;
+    await this.send(this.clients.autoScaling, new SuspendProcessesCommand({ AutoScalingGroupName: group, ScalingProcesses: processes }));
+  }
+
+  async resumeProcesses(group: string, processes: string[]): Promise<void> {
+    if (processes.length === 0) return;
+    await this.send(this.clients.autoScaling, new ResumeProcessesCommand({ AutoScalingGroupName: group, ScalingProcesses: processes }));
+  }
+
+  async setScaleInProtection(group: string, instanceIds: string[], protect: boolean): Promise<void> {
+    // SetInstanceProtection takes at most 50 ids per call.
+    for (const ids of chunks(instanceIds, 50)) {
+      await this.send(
+        this.clients.autoScaling,
+        new SetInstanceProtectionCommand({ AutoScalingGroupName: group, InstanceIds: ids, ProtectedFromScaleIn: protect }),
+      );
+    }
+  }
+
+  async putGroupTags(group: string, tags: Record<string, string>): Promise<void> {
+    const list = Object.entries(tags).map(([Key, Value]) => ({
+      ResourceId: group,
+      ResourceType: 'auto-scaling-group',
+      Key,
+      Value,
+      PropagateAtLaunch: false,
+    }));
+    if (list.length === 0) return;
+    await this.send(this.clients.autoScaling, new CreateOrUpdateTagsCommand({ Tags: list }));
+  }
+
+  async deleteGroupTags(group: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.send(
+      this.clients.autoScaling,
+      new DeleteTagsCommand({ Tags: keys.map((Key) => ({ ResourceId: group, ResourceType: 'auto-scaling-group', Key })) }),
+    );
+  }
+
+  async putLockObject(bucket: string, key: string, record: LockRecord): Promise<boolean> {
+    try {
+      await this.send(
+        this.clients.s3,
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json', IfNoneMatch: '*' }),
+      );
+      return true;
+    } catch (err) {
+      if (isPreconditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async getLockObject(bucket: string, key: string): Promise<{ record: LockRecord; etag?: string } | undefined> {
+    try {
+      const out = await this.send<{ Body?: { transformToString(): Promise<string> }; ETag?: string }>(
+        this.clients.s3,
+        new GetObjectCommand({ Bucket: bucket, Key: key }),
+      );
+      const text = out.Body ? await out.Body.transformToString() : '';
+      return { record: JSON.parse(text) as LockRecord, etag: out.ETag };
+    } catch (err) {
+      if (errorName(err) === 'NoSuchKey' || statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async deleteLockObject(bucket: string, key: string, etag?: string): Promise<void> {
+    try {
+      await this.send(this.clients.s3, new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }));
+    } catch (err) {
+      if (errorName(err) === 'NoSuchKey' || statusOf(err) === 404) return;
+      throw err;
+    }
+  }
+
+  async replaceLockObject(bucket: string, key: string, record: LockRecord, etag: string): Promise<string | undefined> {
+    try {
+      const out = await this.send<{ ETag?: string }>(
+        this.clients.s3,
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json', IfMatch: etag }),
+      );
+      return out.ETag ?? etag;
+    } catch (err) {
+      if (isPreconditionFailure(err) || errorName(err) === 'NoSuchKey' || statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+}
+
+/** 412 PreconditionFailed (object exists / ETag changed) or 409 ConditionalRequestConflict. */
+function isPreconditionFailure(err: unknown): boolean {
+  const n = errorName(err);
+  const s = statusOf(err);
+  return n === 'PreconditionFailed' || n === 'ConditionalRequestConflict' || s === 412 || s === 409;
+}
+
+/** The port over a set of SDK clients. */
+export function createAwsPort(clients: AwsClients, clock: Clock): AwsAdapter {
+  return new AwsAdapter(clients, clock);
+}

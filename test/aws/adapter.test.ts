@@ -1,0 +1,245 @@
+import test from 'ava';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  SetDesiredCapacityCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+  CreateOrUpdateTagsCommand,
+  type AutoScalingGroup,
+} from '@aws-sdk/client-auto-scaling';
+import { EC2Client, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
+import {
+  ElasticLoadBalancingClient,
+  DescribeInstanceHealthCommand,
+  DescribeLoadBalancersCommand,
+  DescribeLoadBalancerAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing';
+import { S3Client, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { AwsAdapter, isThrottling } from '../../orchestrator/aws/adapter';
+import { VirtualClock } from '../../orchestrator/clock';
+import { DeployError } from '../../orchestrator/errors';
+
+function setup() {
+  const clients = {
+    autoScaling: new AutoScalingClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+    ec2: new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+    elb: new ElasticLoadBalancingClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+    s3: new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+  };
+  const asg = mockClient(clients.autoScaling);
+  const ec2 = mockClient(clients.ec2);
+  const elb = mockClient(clients.elb);
+  const s3 = mockClient(clients.s3);
+  const adapter = new AwsAdapter(clients, new VirtualClock());
+  return { clients, asg, ec2, elb, s3, adapter };
+}
+
+function group(over: Partial<AutoScalingGroup> = {}): AutoScalingGroup {
+  return {
+    AutoScalingGroupName: 'qa-rabbit',
+    DesiredCapacity: 3,
+    MinSize: 3,
+    MaxSize: 3,
+    LaunchTemplate: { LaunchTemplateId: 'lt-1', LaunchTemplateName: 'rabbit', Version: '$Latest' },
+    HealthCheckType: 'ELB',
+    HealthCheckGracePeriod: 300,
+    AvailabilityZones: ['us-east-1a'],
+    LoadBalancerNames: ['qa-rabbit-elb'],
+    SuspendedProcesses: [{ ProcessName: 'Launch' }],
+    Tags: [{ Key: 'asg-deploy:restore', Value: '{"desired":3}' }],
+    Instances: [
+      { InstanceId: 'i-old', AvailabilityZone: 'us-east-1a', LifecycleState: 'InService', HealthStatus: 'Healthy', ProtectedFromScaleIn: false, LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '1' } },
+      { InstanceId: 'i-new', AvailabilityZone: 'us-east-1a', LifecycleState: 'InService', HealthStatus: 'Healthy', ProtectedFromScaleIn: false, LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '$Latest' } },
+    ],
+    ...over,
+  } as AutoScalingGroup;
+}
+
+test('observeGroup: resolves $Latest once, launched-from from EC2 tags first, caches EC2 data per instance', async (t) => {
+  const { asg, ec2, elb, adapter } = setup();
+  asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group()] });
+  ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'rabbit', VersionNumber: 7 }] });
+  ec2.on(DescribeInstancesCommand).resolves({
+    Reservations: [
+      {
+        Instances: [
+          // Tags say version 6 although the ASG's field says 1: the tags record the launch itself.
+          { InstanceId: 'i-old', LaunchTime: new Date('2025-01-01T00:00:00Z'), PrivateIpAddress: '10.0.0.1', State: { Name: 'running' }, Tags: [{ Key: 'aws:ec2launchtemplate:id', Value: 'lt-1' }, { Key: 'aws:ec2launchtemplate:version', Value: '6' }] },
+          // No tags: falls back to the ASG field ('$Latest' -> 7).
+          { InstanceId: 'i-new', LaunchTime: new Date('2025-02-01T00:00:00Z'), PrivateIpAddress: '10.0.0.2', State: { Name: 'running' } },
+        ],
+      },
+    ],
+  });
+  elb.on(DescribeInstanceHealthCommand).resolves({
+    InstanceStates: [
+      { InstanceId: 'i-old', State: 'InService', ReasonCode: 'N/A' },
+      { InstanceId: 'i-new', State: 'OutOfService', ReasonCode: 'Instance', Description: 'Instance has failed at least the UnhealthyThreshold number of health checks consecutively.' },
+    ],
+  });
+
+  const s = await adapter.observeGroup('qa-rabbit');
+  t.deepEqual(s.launch, { launchTemplate: { id: 'lt-1', name: 'rabbit', version: 7 } });
+  const old = s.instances.find((i) => i.instanceId === 'i-old')!;
+  const nu = s.instances.find((i) => i.instanceId === 'i-new')!;
+  t.deepEqual(old.launchedFrom, { launchTemplate: { id: 'lt-1', version: 6 } });
+  t.is(nu.launchedFrom.launchTemplate?.version, 7);
+  t.is(old.launchTime, Date.parse('2025-01-01T00:00:00Z'));
+  t.is(old.privateIpAddress, '10.0.0.1');
+  t.is(nu.elb['qa-rabbit-elb'].state, 'OutOfService');
+  t.is(nu.elb['qa-rabbit-elb'].reasonCode, 'Instance');
+  t.deepEqual(s.suspendedProcesses, ['Launch']);
+  t.is(s.tags['asg-deploy:restore'], '{"desired":3}');
+  t.is(adapter.apiCalls(), 4); // ASG + LT versions + EC2 + ELB
+
+  // Second poll: one DescribeAutoScalingGroups and one DescribeInstanceHealth; EC2 and LT cached.
+  await adapter.observeGroup('qa-rabbit');
+  t.is(ec2.commandCalls(DescribeInstancesCommand).length, 1);
+  t.is(ec2.commandCalls(DescribeLaunchTemplateVersionsCommand).length, 1);
+  t.is(asg.commandCalls(DescribeAutoScalingGroupsCommand).length, 2);
+  t.is(elb.commandCalls(DescribeInstanceHealthCommand).length, 2);
+  t.is(adapter.apiCalls(), 6);
+});
+
+test('observeGroup: only new instance ids are described on later polls', async (t) => {
+  const { asg, ec2, elb, adapter } = setup();
+  const base = group().Instances!.map((i) => ({ ...i, LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '3' } }));
+  const g1 = group({ LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '3' }, LoadBalancerNames: [], Instances: base });
+  const g2 = group({
+    LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '3' },
+    LoadBalancerNames: [],
+    Instances: [...g1.Instances!, { InstanceId: 'i-3', AvailabilityZone: 'us-east-1a', ProtectedFromScaleIn: false, LifecycleState: 'Pending', HealthStatus: 'Healthy', LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '3' } }],
+  });
+  asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [g1] }).resolves({ AutoScalingGroups: [g2] });
+  ec2.on(DescribeInstancesCommand).callsFake((input: { InstanceIds: string[] }) => ({
+    Reservations: [{ Instances: input.InstanceIds.map((id) => ({ InstanceId: id, LaunchTime: new Date(0), State: { Name: 'running' }, PrivateIpAddress: '10.0.0.9' })) }],
+  }));
+  await adapter.observeGroup('qa-rabbit');
+  await adapter.observeGroup('qa-rabbit');
+  const calls = ec2.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.InstanceIds);
+  t.deepEqual(calls, [['i-old', 'i-new'], ['i-3']]);
+  t.is(ec2.commandCalls(DescribeLaunchTemplateVersionsCommand).length, 0, 'numeric versions need no lookup');
+  t.is(elb.commandCalls(DescribeInstanceHealthCommand).length, 0);
+});
+
+test('observeGroup: unknown group is exit 2; mixed policy with per-override templates is rejected clearly', async (t) => {
+  const { asg, adapter } = setup();
+  asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [] }).resolves({
+    AutoScalingGroups: [
+      group({
+        LaunchTemplate: undefined,
+        MixedInstancesPolicy: {
+          LaunchTemplate: {
+            LaunchTemplateSpecification: { LaunchTemplateId: 'lt-1', Version: '2' },
+            Overrides: [{ InstanceType: 'm5.large', LaunchTemplateSpecification: { LaunchTemplateId: 'lt-2', Version: '1' } }],
+          },
+        },
+      }),
+    ],
+  });
+  const e1 = await t.throwsAsync(adapter.observeGroup('nope'), { instanceOf: DeployError });
+  t.is(e1!.exit, 2);
+  const e2 = await t.throwsAsync(adapter.observeGroup('qa-rabbit'), { instanceOf: DeployError });
+  t.is((e2 as DeployError).code, 'mixed-instances-unsupported');
+  t.regex(e2!.message, /mixed instances policy/);
+});
+
+test('observeGroup: a mixed policy with one launch template is handled', async (t) => {
+  const { asg, ec2, adapter } = setup();
+  asg.on(DescribeAutoScalingGroupsCommand).resolves({
+    AutoScalingGroups: [
+      group({
+        LaunchTemplate: undefined,
+        LoadBalancerNames: [],
+        Instances: [],
+        MixedInstancesPolicy: { LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: 'lt-1', Version: '$Default' }, Overrides: [{ InstanceType: 'm5.large' }] } },
+      }),
+    ],
+  });
+  ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', VersionNumber: 4 }] });
+  const s = await adapter.observeGroup('qa-rabbit');
+  t.true(s.mixedInstancesPolicy);
+  t.is(s.launch.launchTemplate?.version, 4);
+  t.deepEqual(ec2.commandCalls(DescribeLaunchTemplateVersionsCommand)[0].args[0].input.Versions, ['$Default']);
+});
+
+test('findGroups: exact name first, else every name with the prefix (paginated)', async (t) => {
+  const { asg, adapter } = setup();
+  asg
+    .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: ['SmokeTestRabbitMq'] })
+    .resolves({ AutoScalingGroups: [] })
+    .on(DescribeAutoScalingGroupsCommand, {})
+    .callsFake((input: { NextToken?: string; AutoScalingGroupNames?: string[] }): unknown => {
+      if (input.AutoScalingGroupNames) return { AutoScalingGroups: [] };
+      return input.NextToken
+        ? { AutoScalingGroups: [{ AutoScalingGroupName: 'SmokeTestRabbitMq-B' }, { AutoScalingGroupName: 'Other' }] }
+        : { AutoScalingGroups: [{ AutoScalingGroupName: 'SmokeTestRabbitMq-A' }], NextToken: 'p2' };
+    });
+  t.deepEqual(await adapter.findGroups('SmokeTestRabbitMq'), ['SmokeTestRabbitMq-A', 'SmokeTestRabbitMq-B']);
+
+  const s2 = setup();
+  s2.asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ AutoScalingGroupName: 'exact' })] });
+  t.deepEqual(await s2.adapter.findGroups('exact'), ['exact']);
+  t.is(s2.asg.commandCalls(DescribeAutoScalingGroupsCommand).length, 1);
+});
+
+test('mutations send the right inputs; api calls count SDK attempts', async (t) => {
+  const { asg, adapter } = setup();
+  asg.on(SetDesiredCapacityCommand).resolves({ $metadata: { attempts: 3 } });
+  asg.on(TerminateInstanceInAutoScalingGroupCommand).resolves({});
+  asg.on(CreateOrUpdateTagsCommand).resolves({});
+  await adapter.setDesired('g', 4);
+  await adapter.terminateInstance('i-1', true);
+  await adapter.putGroupTags('g', { 'asg-deploy:restore': '{}' });
+  t.deepEqual(asg.commandCalls(SetDesiredCapacityCommand)[0].args[0].input, { AutoScalingGroupName: 'g', DesiredCapacity: 4, HonorCooldown: false });
+  t.deepEqual(asg.commandCalls(TerminateInstanceInAutoScalingGroupCommand)[0].args[0].input, { InstanceId: 'i-1', ShouldDecrementDesiredCapacity: true });
+  t.is(asg.commandCalls(CreateOrUpdateTagsCommand)[0].args[0].input.Tags![0].ResourceType, 'auto-scaling-group');
+  t.is(adapter.apiCalls(), 5);
+});
+
+test('describeElb: health check and draining, cached', async (t) => {
+  const { elb, adapter } = setup();
+  elb.on(DescribeLoadBalancersCommand).resolves({
+    LoadBalancerDescriptions: [{ LoadBalancerName: 'e', HealthCheck: { Target: 'HTTP:8080/health', Interval: 10, Timeout: 5, HealthyThreshold: 3, UnhealthyThreshold: 2 } }],
+  });
+  elb.on(DescribeLoadBalancerAttributesCommand).resolves({ LoadBalancerAttributes: { ConnectionDraining: { Enabled: true, Timeout: 60 } } });
+  const info = await adapter.describeElb('e');
+  await adapter.describeElb('e');
+  t.deepEqual(info.healthCheck, { target: 'HTTP:8080/health', interval: 10, timeout: 5, healthyThreshold: 3, unhealthyThreshold: 2 });
+  t.is(info.drainingTimeout, 60);
+  t.is(elb.commandCalls(DescribeLoadBalancersCommand).length, 1);
+});
+
+test('S3 lock: create-if-absent is false on 412; get parses; delete passes IfMatch', async (t) => {
+  const { s3, adapter } = setup();
+  const taken = Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
+    name: 'PreconditionFailed',
+    $metadata: { httpStatusCode: 412 },
+  });
+  s3.on(PutObjectCommand).rejectsOnce(taken).resolves({ ETag: '"e2"' });
+  const record = { holder: 'me', reason: 'r', since: 1 };
+  t.false(await adapter.putLockObject('b', 'k', record));
+  t.true(await adapter.putLockObject('b', 'k', record));
+  t.is(s3.commandCalls(PutObjectCommand)[0].args[0].input.IfNoneMatch, '*');
+
+  s3.on(GetObjectCommand).resolvesOnce({
+    ETag: '"e1"',
+    Body: { transformToString: async () => JSON.stringify(record) } as never,
+  }).rejects(Object.assign(new Error('no'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
+  t.deepEqual(await adapter.getLockObject('b', 'k'), { record, etag: '"e1"' });
+  t.is(await adapter.getLockObject('b', 'k'), undefined);
+
+  s3.on(DeleteObjectCommand).resolves({});
+  await adapter.deleteLockObject('b', 'k', '"e1"');
+  t.is(s3.commandCalls(DeleteObjectCommand)[0].args[0].input.IfMatch, '"e1"');
+  t.is(await adapter.replaceLockObject('b', 'k', record, '"e1"'), '"e2"');
+  t.is(s3.commandCalls(PutObjectCommand)[2].args[0].input.IfMatch, '"e1"');
+});
+
+test('isThrottling recognises AWS throttling errors', (t) => {
+  t.true(isThrottling({ name: 'Throttling' }));
+  t.true(isThrottling({ name: 'RequestLimitExceeded' }));
+  t.true(isThrottling({ name: 'X', $metadata: { httpStatusCode: 429 } }));
+  t.false(isThrottling({ name: 'ValidationError' }));
+});
