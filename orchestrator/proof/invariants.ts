@@ -1,0 +1,206 @@
+/**
+ * The invariant checker: DESIGN.md's safety invariants plus the chaos suite's outcome rules,
+ * judged from plain facts about one run (what the sandbox's safety monitor and call log recorded,
+ * and what each tool invocation returned). Pure: facts in, violations out, so it is tested by
+ * feeding it records with a violation and asserting that it reports it.
+ *
+ * The facts are gathered by ./run.ts from the simulated AWS; this file knows nothing about it.
+ */
+import type { Expectation, Strategy } from './scenario';
+
+/** One invocation of the tool during a run (the first, and the re-run after a crash or SIGINT). */
+export interface Attempt {
+  /** 'crash' when the simulated kill -9 cut it short; 'run' otherwise. */
+  kind: 'run' | 'crash' | 'sigint' | 'rerun';
+  /** Exit code the CLI would have returned (0, 1, 2, 3, 130), or undefined after a crash. */
+  exit?: number;
+  /** DeployError code, when it failed. */
+  code?: string;
+  message?: string;
+  /** RolloutResult status when it returned. */
+  status?: 'done' | 'noop' | 'planned';
+}
+
+/** A termination of an instance that the tool's API call caused (directly or by a scale-in). */
+export interface ToolTermination {
+  instanceId: string;
+  group: string;
+  time: number;
+  operation: string;
+  /** Serving (ASG InService+Healthy and InService in every ELB) when it was terminated. */
+  wasHealthy: boolean;
+  /** Launched from the group's target launch template version. */
+  wasUpToDate: boolean;
+  /** In the plan: outdated at the start (rolling), or the old color (A/B, after the new one was healthy). */
+  planned: boolean;
+  /** Healthy serving count of the protected set just before this termination. */
+  healthyBefore?: number;
+}
+
+export interface Leftover {
+  group: string;
+  /** 'suspended' | 'protection' | 'max' | 'min' | 'desired' | 'tag' | ... */
+  what: string;
+  detail: string;
+}
+
+export interface FinalState {
+  /** Every instance in the serving group(s) on the target version, InService and healthy. */
+  allUpToDateAndHealthy: boolean;
+  /** Desired and the in-service count equal the configured capacity (and the old color is empty, A/B). */
+  capacityAsConfigured: boolean;
+  /** Healthy old instances still serving (rolling: outdated healthy; A/B: old color healthy). */
+  oldHealthyServing: number;
+  /** Healthy serving instances in total at the end. */
+  healthyServing: number;
+  /** Human detail for the report. */
+  detail: string;
+}
+
+export interface RunFacts {
+  strategy: Strategy;
+  expect: Expectation;
+  dryRun: boolean;
+  attempts: Attempt[];
+  /**
+   * Invariant 1's floor: rolling minHealthy; A/B the old color's healthy count (capped at the new
+   * color's size once that is healthy).
+   */
+  requiredHealthy: number;
+  /** Minimum healthy serving count the monitor saw over the run's window. */
+  observedMinHealthy: number;
+  /** When it was at that minimum (clock ms), for the report. */
+  observedMinAt?: number;
+  /**
+   * True when faults can remove healthy instances by themselves (spontaneous terminations, an
+   * application failing after it was healthy): the floor is then judged at each tool termination
+   * (healthyBefore - 1 ≥ floor) instead of over the whole timeline.
+   */
+  exogenousLoss: boolean;
+  /** Healthy serving count at the start (the floor cannot exceed what was there). */
+  healthyAtStart: number;
+  toolTerminations: ToolTermination[];
+  /** How many the plan allows to terminate: outdated at start (rolling), old color (A/B). */
+  plannedTerminations: number;
+  /** Mutating AWS calls the tool made (invariant 4 for dry runs). */
+  mutatingCalls: number;
+  leftovers: Leftover[];
+  /** The deploy lock (S3 object or lock tag) still present after the last attempt. */
+  lockHeld: boolean;
+  /** The lock was held by someone else before the run (a 'locked' scenario): it must stay. */
+  foreignLock: boolean;
+  final: FinalState;
+  /** The run did not finish (real-time or simulated-time watchdog). */
+  hung?: string;
+}
+
+export type ViolationCode =
+  | 'min-healthy' // invariant 1
+  | 'terminated-healthy-up-to-date' // invariant 2
+  | 'terminated-more-than-planned' // invariant 2
+  | 'leftover' // invariant 3
+  | 'rerun-not-finished' // invariant 3
+  | 'dry-run-mutated' // invariant 4
+  | 'not-halted' // invariant 5
+  | 'old-not-serving' // invariant 5
+  | 'outcome' // ended neither done nor halted as expected
+  | 'interrupt-exit' // SIGINT must end with exit 130 after cleanup
+  | 'lock-held'
+  | 'hung';
+
+export interface Violation {
+  code: ViolationCode;
+  message: string;
+}
+
+const DONE = 0;
+const FAILED = 1;
+const REFUSED = 3;
+const INTERRUPTED = 130;
+
+/** Every violation in one run's facts; empty when the run is sound. */
+export function checkRun(f: RunFacts): Violation[] {
+  const v: Violation[] = [];
+  const add = (code: ViolationCode, message: string) => v.push({ code, message });
+
+  if (f.hung) {
+    add('hung', f.hung);
+    return v;
+  }
+
+  // 1. Never below the minimum healthy count.
+  const floor = Math.min(f.requiredHealthy, f.healthyAtStart);
+  if (!f.exogenousLoss) {
+    if (f.observedMinHealthy < floor) {
+      add('min-healthy', `healthy serving count fell to ${f.observedMinHealthy}${f.observedMinAt !== undefined ? ` at ${new Date(f.observedMinAt).toISOString()}` : ''}, below the floor ${floor}`);
+    }
+  }
+  for (const t of f.toolTerminations) {
+    if (t.wasHealthy && t.healthyBefore !== undefined && t.healthyBefore - 1 < floor) {
+      add('min-healthy', `${t.operation} terminated healthy ${t.instanceId} in ${t.group} when only ${t.healthyBefore} were healthy (floor ${floor})`);
+    }
+  }
+
+  // 2. Never a healthy up-to-date instance; never more than planned.
+  for (const t of f.toolTerminations) {
+    if (t.wasHealthy && t.wasUpToDate && !t.planned) {
+      add('terminated-healthy-up-to-date', `${t.operation} terminated healthy up-to-date ${t.instanceId} in ${t.group}`);
+    }
+  }
+  const plannedDone = f.toolTerminations.filter((t) => t.planned).length;
+  const unplannedHealthy = f.toolTerminations.filter((t) => !t.planned && t.wasHealthy).length;
+  if (plannedDone > f.plannedTerminations) {
+    add('terminated-more-than-planned', `terminated ${plannedDone} planned instances, the plan had ${f.plannedTerminations}`);
+  }
+  if (unplannedHealthy > 0 && !v.some((x) => x.code === 'terminated-healthy-up-to-date')) {
+    add('terminated-more-than-planned', `terminated ${unplannedHealthy} healthy instance(s) outside the plan`);
+  }
+
+  // 3. Everything restored; a re-run finishes the job.
+  for (const l of f.leftovers) add('leftover', `${l.group}: ${l.what} left changed: ${l.detail}`);
+  if (f.lockHeld && !f.foreignLock) add('lock-held', 'the deploy lock is still held after the last run');
+  if (!f.lockHeld && f.foreignLock) add('lock-held', "someone else's lock was removed");
+
+  // 4. A dry run mutates nothing.
+  if (f.dryRun && f.mutatingCalls > 0) add('dry-run-mutated', `dry run made ${f.mutatingCalls} mutating AWS call(s)`);
+
+  // Outcome of the last attempt, and of interruptions.
+  const last = f.attempts[f.attempts.length - 1];
+  for (const a of f.attempts.slice(0, -1)) {
+    if (a.kind === 'sigint' && a.exit !== undefined && a.exit !== INTERRUPTED && a.exit !== DONE && a.exit !== FAILED) {
+      add('interrupt-exit', `SIGINT run exited ${a.exit} (${a.code ?? ''}), expected 130 (or 0/1 when it ended first)`);
+    }
+  }
+  const interrupted = f.attempts.length > 1;
+  if (!last || last.exit === undefined) {
+    add('rerun-not-finished', 'no attempt ran to completion');
+    return v;
+  }
+  const exit = last.exit;
+  const allowed: Record<Expectation, number[]> = {
+    done: [DONE],
+    halt: [FAILED],
+    'done-or-halt': [DONE, FAILED],
+    refused: [REFUSED],
+    planned: [DONE],
+  };
+  if (!allowed[f.expect].includes(exit)) {
+    const code: ViolationCode = interrupted ? 'rerun-not-finished' : f.expect === 'halt' && exit === DONE ? 'not-halted' : 'outcome';
+    add(code, `${interrupted ? 're-run' : 'run'} exited ${exit}${last.code ? ` (${last.code}${last.message ? `: ${last.message}` : ''})` : ''}; expected ${f.expect} (exit ${allowed[f.expect].join(' or ')})`);
+  }
+
+  if (exit === DONE && f.expect !== 'planned' && f.expect !== 'refused') {
+    if (!f.final.allUpToDateAndHealthy) add(f.expect === 'halt' ? 'not-halted' : 'outcome', `reported done but not every instance is up to date and healthy: ${f.final.detail}`);
+    if (!f.final.capacityAsConfigured) add('outcome', `reported done but capacity is not as configured: ${f.final.detail}`);
+  }
+  if (exit === FAILED) {
+    // 5. A failed rollout halts with the old healthy instances serving.
+    if (f.final.healthyServing < floor && !f.exogenousLoss) {
+      add('old-not-serving', `halted with ${f.final.healthyServing} healthy serving, below the floor ${floor}: ${f.final.detail}`);
+    }
+  }
+  if (exit === REFUSED || f.expect === 'planned') {
+    if (f.toolTerminations.length > 0) add('outcome', `${exit === REFUSED ? 'refused' : 'dry'} run terminated ${f.toolTerminations.length} instance(s)`);
+  }
+  return v;
+}

@@ -1,0 +1,225 @@
+/**
+ * Chaos scenarios: a pure function of a seed. `generateScenario(seed)` draws a fleet, a strategy
+ * with its options and a mix of faults; the same seed always gives the same scenario, so the
+ * printed `npm run chaos -- --runs 1 --seed S --strategy X` replays exactly one run.
+ *
+ * The draw order is fixed (strategy first, then everything else) and the strategy is drawn
+ * even when overridden, so `--strategy` never shifts the rest of a scenario.
+ */
+import { Prng } from './prng';
+
+export type Strategy = 'rolling' | 'ab';
+
+/** How the tool's run is cut short, if at all; a re-run with fresh clients follows. */
+export type Interruption =
+  | { kind: 'none' }
+  /** kill -9 after the tool's n-th AWS call: nothing is cleaned up, a re-run must finish the job. */
+  | { kind: 'crash'; afterCalls: number }
+  /** SIGINT after this many simulated seconds: the tool restores and exits 130; a re-run finishes. */
+  | { kind: 'sigint'; afterSeconds: number };
+
+export interface ScenarioFaults {
+  /** The new image never passes its health check. */
+  badImage: boolean;
+  /** The new image passes, then its application fails this many seconds after start. */
+  failAfterSeconds?: number;
+  /** Boot time (launch → application answering), drawn uniformly per instance. */
+  bootSeconds: { min: number; max: number };
+  /** Fraction of new instances whose application never comes up (a failing boot). */
+  bootFailureRate: number;
+  /** Fraction of launch attempts that fail (InsufficientInstanceCapacity). */
+  launchFailureRate: number;
+  /** Spontaneous terminations (hardware, spot...), per instance-hour. */
+  spontaneousTerminationsPerHour: number;
+  /** The fleet starts AZ-imbalanced so AZRebalance wants to act during the rollout. */
+  azRebalance: boolean;
+  /** Fraction of API calls answered with Throttling. */
+  throttleRate: number;
+  /** Fraction of API calls answered with a 5xx. */
+  serverErrorRate: number;
+  /** Seconds before a new instance is visible in DescribeInstances (eventual consistency). */
+  consistencyDelaySeconds: number;
+  /** Items per page of paginated calls (undefined: the service default). */
+  pageSize?: number;
+}
+
+/** What a correct tool must end with. Safety invariants are checked in every case. */
+export type Expectation =
+  /** exit 0, every instance up to date, capacity as configured */
+  | 'done'
+  /** exit 1, old healthy instances serving */
+  | 'halt'
+  /** either of the above: the faults may or may not defeat the rollout */
+  | 'done-or-halt'
+  /** exit 3, nothing changed */
+  | 'refused'
+  /** dry run: exit 0, no mutating call */
+  | 'planned';
+
+export interface Scenario {
+  seed: number;
+  strategy: Strategy;
+  /** Instances in the group (rolling) or in the active color (A/B); 1..50 (0 for an A/B first deploy). */
+  size: number;
+  // rolling
+  surge: number;
+  batchSize: number;
+  /** undefined: the tool's default. */
+  minHealthy?: number;
+  // A/B
+  /** New color's count; undefined: --instance-count-match. */
+  instanceCount?: number;
+  instanceCountStep?: number;
+  /** Which color serves at the start. */
+  activeColor: 'a' | 'b';
+  /** A/B precondition cases. */
+  abCase: 'swap' | 'first-deploy' | 'both-populated' | 'locked';
+  dryRun: boolean;
+  interruption: Interruption;
+  faults: ScenarioFaults;
+  healthCheck: { interval: number; healthyThreshold: number; unhealthyThreshold: number };
+  drainingTimeout: number;
+  expect: Expectation;
+  /** Short fault tags for the outcome table ("bad-image", "crash", ...). */
+  tags: string[];
+}
+
+/** Draws the scenario for `seed`. `strategy` forces the strategy without changing anything else. */
+export function generateScenario(seed: number, strategy?: Strategy): Scenario {
+  const r = new Prng(seed);
+  const drawn: Strategy = r.chance(0.5) ? 'rolling' : 'ab';
+  const s = strategy ?? drawn;
+
+  const sizeBand = r.next();
+  let size = sizeBand < 0.15 ? r.int(1, 3) : sizeBand < 0.6 ? r.int(4, 12) : r.int(13, 50);
+
+  // rolling options
+  const surgeBand = r.next();
+  const surge = surgeBand < 0.3 ? 0 : surgeBand < 0.7 ? 1 : r.int(2, Math.max(2, Math.ceil(size / 2)));
+  const batchSize = surge > 0 ? surge : r.chance(0.6) ? 1 : r.int(1, Math.max(1, Math.floor(size / 3)));
+  const refuse = r.chance(0.05);
+  let minHealthy: number | undefined;
+  if (surge === 0) minHealthy = refuse ? size : Math.max(0, size - batchSize);
+  else if (r.chance(0.3)) minHealthy = r.int(Math.max(0, size - 1), size);
+
+  // A/B options
+  const instanceCount = r.chance(0.7) ? undefined : r.int(1, 50);
+  const instanceCountStep = r.chance(0.2) ? r.int(1, 10) : undefined;
+  const activeColor: 'a' | 'b' = r.chance(0.5) ? 'a' : 'b';
+  const abBand = r.next();
+  const abCase: Scenario['abCase'] = abBand < 0.05 ? 'first-deploy' : abBand < 0.1 ? 'both-populated' : abBand < 0.13 ? 'locked' : 'swap';
+
+  const faults: ScenarioFaults = {
+    badImage: r.chance(0.15),
+    failAfterSeconds: r.chance(0.07) ? r.int(60, 600) : undefined,
+    bootSeconds: r.chance(0.3) ? { min: 60, max: r.int(120, 600) } : { min: 30, max: r.int(30, 120) },
+    bootFailureRate: r.chance(0.1) ? Math.round(r.int(10, 30)) / 100 : 0,
+    launchFailureRate: r.chance(0.1) ? r.int(20, 50) / 100 : 0,
+    spontaneousTerminationsPerHour: r.chance(0.1) ? r.int(5, 50) / 100 : 0,
+    azRebalance: r.chance(0.1),
+    throttleRate: r.chance(0.2) ? r.int(5, 30) / 100 : 0,
+    serverErrorRate: r.chance(0.1) ? r.int(2, 10) / 100 : 0,
+    consistencyDelaySeconds: r.chance(0.15) ? r.int(1, 10) : 0,
+    pageSize: r.chance(0.2) ? r.int(1, 3) : undefined,
+  };
+
+  const dryRun = r.chance(0.06);
+  const ib = r.next();
+  const interruption: Interruption = dryRun
+    ? { kind: 'none' }
+    : ib < 0.12
+      ? { kind: 'crash', afterCalls: r.int(3, 40) }
+      : ib < 0.24
+        ? { kind: 'sigint', afterSeconds: r.int(20, 900) }
+        : { kind: 'none' };
+
+  const healthCheck = { interval: r.pick([5, 10, 30]), healthyThreshold: r.int(2, 5), unhealthyThreshold: r.int(2, 3) };
+  const drainingTimeout = r.pick([0, 30, 300]);
+
+  if (s === 'ab' && abCase === 'first-deploy') size = 0;
+
+  const scenario: Scenario = {
+    seed,
+    strategy: s,
+    size,
+    surge,
+    batchSize,
+    minHealthy,
+    instanceCount,
+    instanceCountStep,
+    activeColor,
+    abCase,
+    dryRun,
+    interruption,
+    faults,
+    healthCheck,
+    drainingTimeout,
+    expect: 'done',
+    tags: [],
+  };
+  scenario.expect = expectationOf(scenario);
+  scenario.tags = tagsOf(scenario);
+  return scenario;
+}
+
+/** Whether the faults can take healthy instances away without the tool doing anything. */
+export function hasExogenousLoss(s: Scenario): boolean {
+  return s.faults.failAfterSeconds !== undefined || s.faults.spontaneousTerminationsPerHour > 0;
+}
+
+/** The outcome a correct tool must reach (see {@link Expectation}). */
+export function expectationOf(s: Scenario): Expectation {
+  if (s.strategy === 'rolling' && s.surge === 0 && s.minHealthy !== undefined && s.size - s.batchSize < s.minHealthy) {
+    // Why: terminating even one instance without a replacement would break the quorum.
+    return s.dryRun ? 'planned' : 'refused';
+  }
+  if (s.strategy === 'ab' && (s.abCase === 'both-populated' || s.abCase === 'locked')) return s.dryRun ? 'planned' : 'refused';
+  if (s.dryRun) return 'planned';
+  if (s.strategy === 'rolling' && s.size === 0) return 'done';
+  if (s.faults.badImage) return 'halt';
+  if (
+    s.faults.failAfterSeconds !== undefined ||
+    s.faults.bootFailureRate > 0 ||
+    s.faults.launchFailureRate > 0 ||
+    s.faults.spontaneousTerminationsPerHour > 0
+  ) {
+    return 'done-or-halt';
+  }
+  return 'done';
+}
+
+function tagsOf(s: Scenario): string[] {
+  const t: string[] = [];
+  const f = s.faults;
+  if (s.dryRun) t.push('dry-run');
+  if (s.expect === 'refused') t.push(s.strategy === 'ab' ? `refused:${s.abCase}` : 'refused:min-healthy');
+  if (f.badImage) t.push('bad-image');
+  if (f.failAfterSeconds !== undefined) t.push('fails-after-healthy');
+  if (f.bootSeconds.max > 120) t.push('slow-boot');
+  if (f.bootFailureRate > 0) t.push('failing-boot');
+  if (f.launchFailureRate > 0) t.push('launch-failure');
+  if (f.spontaneousTerminationsPerHour > 0) t.push('spontaneous-termination');
+  if (f.azRebalance) t.push('az-rebalance');
+  if (f.throttleRate > 0) t.push('throttling');
+  if (f.serverErrorRate > 0) t.push('5xx');
+  if (f.consistencyDelaySeconds > 0) t.push('eventual-consistency');
+  if (f.pageSize !== undefined) t.push('small-pages');
+  if (s.interruption.kind === 'crash') t.push('crash+rerun');
+  if (s.interruption.kind === 'sigint') t.push('sigint+rerun');
+  if (t.length === 0) t.push('clean');
+  return t;
+}
+
+/** One-line description for tables and violation reports. */
+export function describeScenario(s: Scenario): string {
+  const shape =
+    s.strategy === 'rolling'
+      ? `rolling size=${s.size} surge=${s.surge} batch=${s.batchSize}${s.minHealthy !== undefined ? ` minHealthy=${s.minHealthy}` : ''}`
+      : `ab ${s.abCase} active=${s.activeColor} size=${s.size} count=${s.instanceCount ?? 'match'}${s.instanceCountStep ? ` step=${s.instanceCountStep}` : ''}`;
+  return `${shape} [${s.tags.join(', ')}]`;
+}
+
+/** The exact command that replays this scenario alone. */
+export function reproduceCommand(s: Scenario): string {
+  return `npm run chaos -- --runs 1 --seed ${s.seed} --strategy ${s.strategy}`;
+}

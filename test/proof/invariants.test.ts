@@ -1,0 +1,106 @@
+import test from 'ava';
+import { checkRun, type RunFacts, type ToolTermination, type ViolationCode } from '../../orchestrator/proof/invariants';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+const term = (over: Partial<ToolTermination> = {}): ToolTermination => ({
+  instanceId: 'i-old1',
+  group: 'qa-rabbit',
+  time: T0 + 120_000,
+  operation: 'TerminateInstanceInAutoScalingGroup',
+  wasHealthy: true,
+  wasUpToDate: false,
+  planned: true,
+  healthyBefore: 4,
+  ...over,
+});
+
+/** A sound rolling run: 3 nodes, surge 1, minHealthy 3, all replaced, all restored. */
+const sound = (): RunFacts => ({
+  strategy: 'rolling',
+  expect: 'done',
+  dryRun: false,
+  attempts: [{ kind: 'run', exit: 0, status: 'done' }],
+  requiredHealthy: 3,
+  observedMinHealthy: 3,
+  exogenousLoss: false,
+  healthyAtStart: 3,
+  toolTerminations: [term({ instanceId: 'i-old1' }), term({ instanceId: 'i-old2' }), term({ instanceId: 'i-old3' })],
+  plannedTerminations: 3,
+  mutatingCalls: 12,
+  leftovers: [],
+  lockHeld: false,
+  foreignLock: false,
+  final: { allUpToDateAndHealthy: true, capacityAsConfigured: true, oldHealthyServing: 0, healthyServing: 3, detail: '3/3 up to date' },
+});
+
+test('a sound run has no violation', (t) => {
+  t.deepEqual(checkRun(sound()), []);
+});
+
+// Each row breaks one rule; the checker must name it. (A checker that cannot fail is a defect.)
+const broken: Array<{ name: string; code: ViolationCode; mutate: (f: RunFacts) => void }> = [
+  { name: 'healthy count dipped below minHealthy', code: 'min-healthy', mutate: (f) => (f.observedMinHealthy = 2) },
+  {
+    name: 'with exogenous losses, a tool termination at the floor',
+    code: 'min-healthy',
+    mutate: (f) => {
+      f.exogenousLoss = true;
+      f.observedMinHealthy = 1; // spontaneous terminations alone are not the tool's fault...
+      f.toolTerminations[1] = term({ instanceId: 'i-old2', healthyBefore: 3 }); // ...but this is
+    },
+  },
+  { name: 'terminated a healthy up-to-date instance', code: 'terminated-healthy-up-to-date', mutate: (f) => f.toolTerminations.push(term({ instanceId: 'i-new9', wasUpToDate: true, planned: false })) },
+  { name: 'terminated more than planned', code: 'terminated-more-than-planned', mutate: (f) => (f.plannedTerminations = 2) },
+  { name: 'terminated a healthy instance outside the plan', code: 'terminated-more-than-planned', mutate: (f) => f.toolTerminations.push(term({ instanceId: 'i-x', wasUpToDate: false, planned: false })) },
+  { name: 'left AZRebalance suspended', code: 'leftover', mutate: (f) => f.leftovers.push({ group: 'qa-rabbit', what: 'suspended', detail: 'AZRebalance' }) },
+  { name: 'left max raised', code: 'leftover', mutate: (f) => f.leftovers.push({ group: 'qa-rabbit', what: 'max', detail: '3 → 4' }) },
+  { name: 'lock still held', code: 'lock-held', mutate: (f) => (f.lockHeld = true) },
+  { name: "removed someone else's lock", code: 'lock-held', mutate: (f) => ((f.foreignLock = true), (f.expect = 'refused'), (f.attempts = [{ kind: 'run', exit: 3 }]), (f.toolTerminations = [])) },
+  { name: 'dry run mutated', code: 'dry-run-mutated', mutate: (f) => ((f.dryRun = true), (f.expect = 'planned'), (f.toolTerminations = [])) },
+  { name: 'bad image reported done', code: 'not-halted', mutate: (f) => ((f.expect = 'halt'), (f.final.allUpToDateAndHealthy = false)) },
+  { name: 'done but instances not healthy', code: 'outcome', mutate: (f) => (f.final.allUpToDateAndHealthy = false) },
+  { name: 'done but capacity changed', code: 'outcome', mutate: (f) => (f.final.capacityAsConfigured = false) },
+  { name: 'clean scenario halted', code: 'outcome', mutate: (f) => (f.attempts = [{ kind: 'run', exit: 1, code: 'rollout.step-timeout' }]) },
+  { name: 'refused but terminated', code: 'outcome', mutate: (f) => ((f.expect = 'refused'), (f.attempts = [{ kind: 'run', exit: 3 }])) },
+  {
+    name: 'halted with old instances gone',
+    code: 'old-not-serving',
+    mutate: (f) => ((f.expect = 'halt'), (f.attempts = [{ kind: 'run', exit: 1 }]), (f.final.healthyServing = 1)),
+  },
+  { name: 're-run after a crash did not finish', code: 'rerun-not-finished', mutate: (f) => (f.attempts = [{ kind: 'crash' }, { kind: 'rerun', exit: 1, code: 'x' }]) },
+  { name: 'no attempt completed', code: 'rerun-not-finished', mutate: (f) => (f.attempts = [{ kind: 'crash' }]) },
+  { name: 'SIGINT exited 2', code: 'interrupt-exit', mutate: (f) => (f.attempts = [{ kind: 'sigint', exit: 2 }, { kind: 'rerun', exit: 0 }]) },
+  { name: 'hung', code: 'hung', mutate: (f) => (f.hung = 'still running after 12 simulated hours') },
+];
+
+for (const b of broken) {
+  test(`checkRun reports: ${b.name}`, (t) => {
+    const f = sound();
+    b.mutate(f);
+    const codes = checkRun(f).map((v) => v.code);
+    t.true(codes.includes(b.code), `expected ${b.code}, got [${codes.join(', ')}]`);
+  });
+}
+
+test('exogenous losses alone (spontaneous terminations) are not blamed on the tool', (t) => {
+  const f = sound();
+  f.exogenousLoss = true;
+  f.observedMinHealthy = 1;
+  t.deepEqual(checkRun(f), []);
+});
+
+test('SIGINT then a re-run that finishes is sound', (t) => {
+  const f = sound();
+  f.attempts = [{ kind: 'sigint', exit: 130, code: 'interrupted' }, { kind: 'rerun', exit: 0, status: 'done' }];
+  t.deepEqual(checkRun(f), []);
+});
+
+test('a halt with the old instances serving is sound when a halt is expected', (t) => {
+  const f = sound();
+  f.expect = 'halt';
+  f.attempts = [{ kind: 'run', exit: 1, code: 'rollout.unhealthy' }];
+  f.toolTerminations = [];
+  f.final = { allUpToDateAndHealthy: false, capacityAsConfigured: true, oldHealthyServing: 3, healthyServing: 3, detail: 'new instance never healthy' };
+  t.deepEqual(checkRun(f), []);
+});

@@ -1,0 +1,60 @@
+import test from 'ava';
+import { Prng, seedOf } from '../../orchestrator/proof/prng';
+import { expectationOf, generateScenario, reproduceCommand } from '../../orchestrator/proof/scenario';
+
+test('the same seed gives the same scenario', (t) => {
+  t.deepEqual(generateScenario(12345), generateScenario(12345));
+  t.notDeepEqual(generateScenario(1), generateScenario(2));
+});
+
+test('--strategy forces the strategy without changing the rest of the draw', (t) => {
+  for (let i = 0; i < 50; i++) {
+    const free = generateScenario(seedOf(7, i));
+    const forced = generateScenario(seedOf(7, i), free.strategy);
+    t.deepEqual(forced, free);
+    const other = generateScenario(seedOf(7, i), free.strategy === 'ab' ? 'rolling' : 'ab');
+    t.deepEqual(other.faults, free.faults);
+  }
+});
+
+test('seedOf: run 0 is the master seed, so the printed command replays the run', (t) => {
+  t.is(seedOf(42, 0), 42);
+  t.is(seedOf(42, 1), 2654435811);
+  const s = generateScenario(seedOf(42, 17));
+  t.is(reproduceCommand(s), `npm run chaos -- --runs 1 --seed ${seedOf(42, 17)} --strategy ${s.strategy}`);
+});
+
+test('500 scenarios cover sizes 1..50, both strategies, surge and no-surge, every fault and interruption', (t) => {
+  const all = Array.from({ length: 500 }, (_, i) => generateScenario(seedOf(1, i)));
+  const rolling = all.filter((s) => s.strategy === 'rolling');
+  t.true(rolling.length > 150 && all.length - rolling.length > 150);
+  t.true(rolling.every((s) => s.size >= 1 && s.size <= 50));
+  t.true(all.some((s) => s.size === 1) && all.some((s) => s.size >= 45));
+  t.true(rolling.some((s) => s.surge === 0) && rolling.some((s) => s.surge === 1) && rolling.some((s) => s.surge > 1));
+  t.true(rolling.some((s) => s.batchSize > 1));
+  const tags = new Set(all.flatMap((s) => s.tags));
+  for (const tag of ['bad-image', 'slow-boot', 'failing-boot', 'launch-failure', 'spontaneous-termination', 'az-rebalance', 'throttling', '5xx', 'crash+rerun', 'sigint+rerun', 'dry-run', 'small-pages', 'eventual-consistency']) {
+    t.true(tags.has(tag), tag);
+  }
+  const expects = new Set(all.map((s) => s.expect));
+  t.deepEqual([...expects].sort(), ['done', 'done-or-halt', 'halt', 'planned', 'refused']);
+});
+
+test('expectations: bad image halts, quorum-breaking no-surge is refused, dry run plans', (t) => {
+  const base = generateScenario(3, 'rolling');
+  const clean = { ...base, dryRun: false, surge: 1, batchSize: 1, minHealthy: undefined, faults: { ...base.faults, badImage: false, failAfterSeconds: undefined, bootFailureRate: 0, launchFailureRate: 0, spontaneousTerminationsPerHour: 0 } };
+  t.is(expectationOf(clean), 'done');
+  t.is(expectationOf({ ...clean, faults: { ...clean.faults, badImage: true } }), 'halt');
+  t.is(expectationOf({ ...clean, faults: { ...clean.faults, launchFailureRate: 0.3 } }), 'done-or-halt');
+  t.is(expectationOf({ ...clean, surge: 0, size: 3, minHealthy: 3 }), 'refused');
+  t.is(expectationOf({ ...clean, surge: 0, size: 3, minHealthy: 2 }), 'done');
+  t.is(expectationOf({ ...clean, dryRun: true }), 'planned');
+  t.is(expectationOf({ ...clean, strategy: 'ab', abCase: 'both-populated' }), 'refused');
+});
+
+test('Prng: int stays in range and is uniform enough', (t) => {
+  const r = new Prng(9);
+  const counts = [0, 0, 0, 0];
+  for (let i = 0; i < 4000; i++) counts[r.int(0, 3)]++;
+  t.true(counts.every((c) => c > 850 && c < 1150), String(counts));
+});
