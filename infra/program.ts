@@ -1,0 +1,240 @@
+/**
+ * What the Pulumi program declares, as a function tests can call under `pulumi.runtime.setMocks`.
+ *
+ * Per service: a launch template (or, legacy, a launch configuration); then
+ * - rolling: one ASG pinned to the template's latest version AS A NUMBER, optional classic ELB;
+ * - ab: ASGs `<name>-a` / `<name>-b`, each with its own classic ELB `<name>-a` / `<name>-b`;
+ *   desired/min belong to the orchestrator after creation (ignoreChanges).
+ * AWS's own rollouts stay off: no instanceRefresh anywhere, and `waitForCapacityTimeout: '0'`
+ * because the orchestrator, not Pulumi, waits for instances.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import * as aws from '@pulumi/aws';
+import type { AbServiceConfig, LoadBalancerConfig, RollingServiceConfig, ServiceConfig } from './config';
+import { MANIFEST_VERSION, serviceManifest, type LaunchRef, type ServiceManifest, type ServicesManifest } from './manifest';
+
+/** Tag keys the program puts on every group (the orchestrator and `status` read them). */
+export const TAG_STACK = 'asg-deploy:stack';
+export const TAG_SERVICE = 'asg-deploy:service';
+export const TAG_COLOR = 'asg-deploy:color';
+
+/** AWS terminates old-template instances first, then the oldest: the same order the tool uses. */
+export const TERMINATION_POLICIES = ['OldestLaunchTemplate', 'OldestInstance'];
+export const TERMINATION_POLICIES_LEGACY = ['OldestLaunchConfiguration', 'OldestInstance'];
+
+/** Properties of an A/B group that the orchestrator owns after creation. */
+export const AB_IGNORED_CHANGES = ['desiredCapacity', 'minSize'];
+/** The orchestrator suspends and resumes processes during a rollout; Pulumi must not undo that. */
+export const ORCHESTRATOR_OWNED = ['suspendedProcesses'];
+
+export interface DeclaredService {
+  config: ServiceConfig;
+  launchTemplate?: aws.ec2.LaunchTemplate;
+  launchConfiguration?: aws.ec2.LaunchConfiguration;
+  groups: aws.autoscaling.Group[];
+  loadBalancers: aws.elb.LoadBalancer[];
+  manifest: pulumi.Output<ServiceManifest>;
+}
+
+export interface DeclaredProgram {
+  services: DeclaredService[];
+  /** The `services` stack output. */
+  manifest: pulumi.Output<ServicesManifest>;
+}
+
+/**
+ * Declare every resource of the (already validated) services.
+ *
+ * @param configs the output of `parseServices` — validation happens before this is called.
+ * @param stack   the stack name (recorded in tags and the manifest).
+ */
+export function declareServices(configs: ServiceConfig[], stack: string): DeclaredProgram {
+  let zones: pulumi.Output<string[]> | undefined;
+  // Neither availabilityZones nor subnets: every available (non opt-in) zone of the region, looked up once.
+  const defaultZones = (): pulumi.Output<string[]> =>
+    (zones ??= aws
+      .getAvailabilityZonesOutput({ state: 'available', filters: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }] })
+      .apply((r) => [...(r?.names ?? [])].sort()));
+
+  const services = configs.map((cfg) => declareService(cfg, stack, defaultZones));
+  const manifest = pulumi
+    .all(services.map((s) => s.manifest))
+    .apply((list): ServicesManifest => ({ version: MANIFEST_VERSION, stack, services: list }));
+  return { services, manifest };
+}
+
+function placement(cfg: ServiceConfig, defaultZones: () => pulumi.Output<string[]>): { availabilityZones?: pulumi.Input<string[]>; subnets?: string[] } {
+  if (cfg.subnets) return { subnets: cfg.subnets };
+  return { availabilityZones: cfg.availabilityZones ?? defaultZones() };
+}
+
+function serviceTags(cfg: ServiceConfig, stack: string): Record<string, string> {
+  return { ...cfg.tags, [TAG_STACK]: stack, [TAG_SERVICE]: cfg.service };
+}
+
+/** `latestVersion` as the positive integer the group is pinned to (never `$Latest`/`$Default`). */
+function pinnedVersion(lt: aws.ec2.LaunchTemplate): pulumi.Output<number> {
+  return lt.latestVersion.apply((v) => {
+    const n = Number(v);
+    if (Number.isInteger(n) && n >= 1) return n;
+    // Only a provider (or mock) that reports no version gets here; version 1 is what AWS creates.
+    pulumi.log.warn(`launch template ${String(v)}: no latestVersion reported; pinning version 1`, lt);
+    return 1;
+  });
+}
+
+function declareService(cfg: ServiceConfig, stack: string, defaultZones: () => pulumi.Output<string[]>): DeclaredService {
+  const tags = serviceTags(cfg, stack);
+  let launchTemplate: aws.ec2.LaunchTemplate | undefined;
+  let launchConfiguration: aws.ec2.LaunchConfiguration | undefined;
+  let launch: pulumi.Output<LaunchRef>;
+  let groupLaunch: Pick<aws.autoscaling.GroupArgs, 'launchTemplate' | 'launchConfiguration'>;
+
+  if (cfg.launchConfiguration) {
+    // Legacy: launch configurations are immutable, so each change is a new one (name prefix).
+    launchConfiguration = new aws.ec2.LaunchConfiguration(cfg.name, {
+      namePrefix: `${cfg.name}-`,
+      imageId: cfg.imageId,
+      instanceType: cfg.instanceType,
+      keyName: cfg.keyName,
+      securityGroups: cfg.securityGroupIds.length > 0 ? cfg.securityGroupIds : undefined,
+      iamInstanceProfile: cfg.iamInstanceProfile,
+      userData: cfg.userData,
+    });
+    groupLaunch = { launchConfiguration: launchConfiguration.name };
+    launch = launchConfiguration.name.apply((name): LaunchRef => ({ launchConfigurationName: name }));
+  } else {
+    const profile = cfg.iamInstanceProfile;
+    launchTemplate = new aws.ec2.LaunchTemplate(cfg.name, {
+      name: cfg.name,
+      description: `asg-deploy ${stack}/${cfg.service}`,
+      imageId: cfg.imageId,
+      instanceType: cfg.instanceType,
+      keyName: cfg.keyName,
+      vpcSecurityGroupIds: cfg.securityGroupIds.length > 0 ? cfg.securityGroupIds : undefined,
+      iamInstanceProfile: profile ? (profile.startsWith('arn:') ? { arn: profile } : { name: profile }) : undefined,
+      userData: cfg.userData !== undefined ? Buffer.from(cfg.userData, 'utf8').toString('base64') : undefined,
+      updateDefaultVersion: true,
+      tags,
+      tagSpecifications: [
+        { resourceType: 'instance', tags },
+        { resourceType: 'volume', tags },
+      ],
+    });
+    const version = pinnedVersion(launchTemplate);
+    groupLaunch = { launchTemplate: { id: launchTemplate.id, version: version.apply(String) } };
+    const lt = launchTemplate;
+    launch = pulumi
+      .all([lt.id, version])
+      .apply(([id, v]): LaunchRef => ({ launchTemplate: { id, name: cfg.name, version: v } }));
+  }
+
+  const where = placement(cfg, defaultZones);
+  const common = {
+    ...groupLaunch,
+    ...(cfg.subnets ? { vpcZoneIdentifiers: cfg.subnets } : { availabilityZones: where.availabilityZones }),
+    maxSize: cfg.maxSize,
+    healthCheckGracePeriod: cfg.healthCheckGracePeriod,
+    terminationPolicies: cfg.launchConfiguration ? TERMINATION_POLICIES_LEGACY : TERMINATION_POLICIES,
+    // The orchestrator waits for capacity and health; Pulumi returns as soon as the call is made.
+    waitForCapacityTimeout: '0',
+    capacityRebalance: false,
+  };
+
+  const declared =
+    cfg.strategy === 'ab'
+      ? declareAb(cfg, tags, common, where)
+      : declareRolling(cfg, tags, common, where);
+
+  const manifest = launch.apply((l) => serviceManifest(cfg, l));
+  return { config: cfg, launchTemplate, launchConfiguration, ...declared, manifest };
+}
+
+type GroupCommon = Partial<aws.autoscaling.GroupArgs> & { maxSize: number };
+
+function groupTags(tags: Record<string, string>, name: string, color?: 'a' | 'b'): aws.types.input.autoscaling.GroupTag[] {
+  const all: Record<string, string> = { Name: name, ...tags, ...(color ? { [TAG_COLOR]: color } : {}) };
+  return Object.entries(all).map(([key, value]) => ({ key, value, propagateAtLaunch: true }));
+}
+
+function declareLoadBalancer(
+  name: string,
+  lb: LoadBalancerConfig,
+  tags: Record<string, string>,
+  where: { availabilityZones?: pulumi.Input<string[]>; subnets?: string[] },
+): aws.elb.LoadBalancer {
+  return new aws.elb.LoadBalancer(name, {
+    name,
+    ...(where.subnets ? { subnets: where.subnets } : { availabilityZones: where.availabilityZones }),
+    internal: lb.internal,
+    securityGroups: lb.securityGroups.length > 0 ? lb.securityGroups : undefined,
+    listeners: lb.listeners.map((l) => ({
+      lbPort: l.port,
+      lbProtocol: l.protocol,
+      instancePort: l.instancePort,
+      instanceProtocol: l.instanceProtocol,
+      ...(l.sslCertificateId ? { sslCertificateId: l.sslCertificateId } : {}),
+    })),
+    healthCheck: { ...lb.healthCheck },
+    connectionDraining: lb.drainingTimeout > 0,
+    connectionDrainingTimeout: lb.drainingTimeout > 0 ? lb.drainingTimeout : undefined,
+    crossZoneLoadBalancing: lb.crossZone,
+    tags: { ...tags, Name: name },
+  });
+}
+
+function declareRolling(
+  cfg: RollingServiceConfig,
+  tags: Record<string, string>,
+  common: GroupCommon,
+  where: { availabilityZones?: pulumi.Input<string[]>; subnets?: string[] },
+): Pick<DeclaredService, 'groups' | 'loadBalancers'> {
+  const elb = cfg.loadBalancer ? declareLoadBalancer(cfg.name, cfg.loadBalancer, tags, where) : undefined;
+  const group = new aws.autoscaling.Group(
+    cfg.name,
+    {
+      ...common,
+      name: cfg.name,
+      desiredCapacity: cfg.capacity,
+      // The group's floor is the rollout's healthy floor: the tool may take desired down to it.
+      minSize: Math.min(cfg.minHealthy, cfg.capacity),
+      healthCheckType: elb ? 'ELB' : 'EC2',
+      loadBalancers: elb ? [elb.name] : undefined,
+      tags: groupTags(tags, cfg.name),
+    },
+    { ignoreChanges: ORCHESTRATOR_OWNED },
+  );
+  return { groups: [group], loadBalancers: elb ? [elb] : [] };
+}
+
+function declareAb(
+  cfg: AbServiceConfig,
+  tags: Record<string, string>,
+  common: GroupCommon,
+  where: { availabilityZones?: pulumi.Input<string[]>; subnets?: string[] },
+): Pick<DeclaredService, 'groups' | 'loadBalancers'> {
+  const groups: aws.autoscaling.Group[] = [];
+  const loadBalancers: aws.elb.LoadBalancer[] = [];
+  for (const color of ['a', 'b'] as const) {
+    const name = `${cfg.name}-${color}`;
+    const elb = declareLoadBalancer(name, cfg.loadBalancer, { ...tags, [TAG_COLOR]: color }, where);
+    // On creation a holds the service and b is empty; afterwards the orchestrator owns both.
+    const size = color === 'a' ? cfg.capacity : 0;
+    const group = new aws.autoscaling.Group(
+      name,
+      {
+        ...common,
+        name,
+        desiredCapacity: size,
+        minSize: size,
+        healthCheckType: 'ELB',
+        loadBalancers: [elb.name],
+        tags: groupTags(tags, name, color),
+      },
+      { ignoreChanges: [...AB_IGNORED_CHANGES, ...ORCHESTRATOR_OWNED] },
+    );
+    groups.push(group);
+    loadBalancers.push(elb);
+  }
+  return { groups, loadBalancers };
+}
