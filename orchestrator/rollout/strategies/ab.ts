@@ -1,0 +1,436 @@
+/**
+ * The A/B (blue/green) strategy, pure: predicates over observed groups, the planner that turns
+ * what is observed plus the options into a plan (or a refusal), and the `decide` functions the
+ * engine calls each turn. No AWS, no clock, no I/O: everything here is table-tested.
+ *
+ * A swap from the active color to the empty one, e.g. qa-a (8, serving) → qa-b (0), step 4:
+ *
+ *   turn  observed                                   action
+ *   1     b desired 0                                 b desired 4            (grow one step)
+ *   2     b 4 launched, 2 serving                     wait
+ *   3     b 4 serving                                 b desired 8            (step healthy: next)
+ *   4     b 8 serving                                 b min 8                (hand the floor over)
+ *   5     b min 8                                     a desired 0, min 0     (drain the old color)
+ *   6     a 3 instances still draining                wait
+ *   7     a empty                                     done
+ *
+ * The old color is not touched until every instance of the new color is serving, so the serving
+ * count never drops below the old color's until the new color is healthy (DESIGN.md invariant 1).
+ */
+import type { GroupSnapshot, InstanceView, LaunchSpec } from '../../aws/port';
+import { abort, done, wait, type Action } from '../action';
+
+export type Color = 'a' | 'b';
+
+// --- predicates ------------------------------------------------------------------------------
+
+/** Gone or going: not part of what a group serves or will serve. */
+export function isLeaving(i: InstanceView): boolean {
+  return i.lifecycleState === 'Terminated' || i.lifecycleState.startsWith('Terminating') || i.lifecycleState === 'Detached' || i.lifecycleState === 'Detaching';
+}
+
+/** Instances still present in the group (draining ones included), for "wait until empty". */
+export function remainingInstances(g: GroupSnapshot): InstanceView[] {
+  return g.instances.filter((i) => i.lifecycleState !== 'Terminated');
+}
+
+/**
+ * Serving = InService and Healthy in the ASG, and InService in every one of `elbNames`
+ * (the ELBs the new color is judged by).
+ */
+export function isServing(i: InstanceView, elbNames: readonly string[]): boolean {
+  if (i.lifecycleState !== 'InService' || i.healthStatus !== 'Healthy') return false;
+  return elbNames.every((elb) => i.elb[elb]?.state === 'InService');
+}
+
+export function servingInstances(g: GroupSnapshot, elbNames: readonly string[]): InstanceView[] {
+  return g.instances.filter((i) => isServing(i, elbNames));
+}
+
+/**
+ * A color "contains instances" (the seed's test) when it wants some (desired > 0) or still has
+ * instances that are not on their way out. A color that is draining (desired 0, instances
+ * terminating) is not populated.
+ */
+export function isPopulated(g: GroupSnapshot): boolean {
+  return g.desired > 0 || g.instances.some((i) => !isLeaving(i));
+}
+
+/** True when the old color has been told to drain (desired and min both 0). */
+export function isDrainStarted(g: GroupSnapshot): boolean {
+  return g.desired === 0 && g.min === 0;
+}
+
+/** Launched from something other than what the group launches now (template id/version or LC). */
+export function isOutdated(i: InstanceView, group: LaunchSpec): boolean {
+  const from = i.launchedFrom;
+  if (group.launchTemplate) {
+    return !from.launchTemplate || from.launchTemplate.id !== group.launchTemplate.id || from.launchTemplate.version !== group.launchTemplate.version;
+  }
+  if (group.launchConfigurationName) return from.launchConfigurationName !== group.launchConfigurationName;
+  return false;
+}
+
+/** Every instance still in the group was launched from its current template version / LC. */
+export function isUpToDate(g: GroupSnapshot): boolean {
+  return g.instances.filter((i) => !isLeaving(i)).every((i) => !isOutdated(i, g.launch));
+}
+
+/**
+ * For `deploy`'s ab hook: should the environment swap? True when the active (populated) color
+ * runs instances launched from anything but its group's current launch template version, or
+ * when neither color is populated (a first deploy). Both populated → false: the hook must not
+ * guess (the ab run refuses with exit 3). `--force` swaps anyway; that is the caller's choice.
+ */
+export function activeColorIsOutdated(a: GroupSnapshot | undefined, b: GroupSnapshot | undefined): boolean {
+  const populated = [a, b].filter((g): g is GroupSnapshot => g !== undefined && isPopulated(g));
+  if (populated.length === 0) return true;
+  if (populated.length === 2) return false;
+  return !isUpToDate(populated[0]);
+}
+
+// --- planning -------------------------------------------------------------------------------
+
+/** The seed's default when nothing else is known. */
+export const DEFAULT_INSTANCE_COUNT = 8;
+
+export interface SwapPlan {
+  kind: 'swap';
+  /** The active color (drained at the end); undefined on a first deploy. */
+  from?: string;
+  to: string;
+  count: number;
+  /** Instances added per step; each step serving before the next. */
+  step: number;
+  /** The ELBs the new color is judged by. */
+  elbNames: string[];
+  /** The new color's min once it serves: the old color's min (capped at count). */
+  targetMin?: number;
+  /** Old color's instances when planned (reported as replaced). */
+  replacing: string[];
+  summary: string;
+}
+
+export interface DrainPlan {
+  kind: 'drain';
+  group: string;
+  summary: string;
+}
+
+/** `--single-asg`: drain the group to 0, then grow it back to `count` (downtime). */
+export interface RefreshPlan {
+  kind: 'refresh';
+  group: string;
+  count: number;
+  step: number;
+  elbNames: string[];
+  /** Its min before the refresh, given back once it serves again. */
+  targetMin: number;
+  replacing: string[];
+  summary: string;
+}
+
+export interface CleanUpPlan {
+  kind: 'cleanUp';
+  keep: string;
+  drain: string;
+  why: string;
+  summary: string;
+}
+
+export interface NothingPlan {
+  kind: 'nothing';
+  summary: string;
+}
+
+export type AbPlan = SwapPlan | DrainPlan | RefreshPlan | CleanUpPlan | NothingPlan;
+
+export interface AbPlanOptions {
+  environment: string;
+  /** `--instance-count` (undefined: the seed default 8, or the active color's with match). */
+  instanceCount?: number;
+  /** `--instance-count-match`: the active color's desired. */
+  instanceCountMatch?: boolean;
+  /** `--instance-count-step` (default: all at once). */
+  instanceCountStep?: number;
+  /** `--elb-name` (default: every classic ELB attached to the new color). */
+  elbNames?: string[];
+  zero?: boolean;
+  singleAsg?: boolean;
+  cleanUp?: boolean;
+}
+
+/** Why a plan cannot be made: `exit` 2 (bad input) or 3 (refused by a precondition). */
+export interface PlanRefusal {
+  kind: 'refuse';
+  exit: 2 | 3;
+  code: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export interface AbObserved {
+  /** `<env>-a` / `<env>-b` (or the names the manifest gives); undefined when missing. */
+  a?: GroupSnapshot;
+  b?: GroupSnapshot;
+  /** The names asked for (for messages when a group is missing). */
+  names: { a: string; b: string };
+}
+
+function refuse(exit: 2 | 3, code: string, message: string, data?: Record<string, unknown>): PlanRefusal {
+  return { kind: 'refuse', exit, code, message, data };
+}
+
+function describeCount(g: GroupSnapshot): string {
+  return `${g.name} (desired ${g.desired}, ${remainingInstances(g).length} instance(s))`;
+}
+
+/** Which ELBs judge `group`: the named ones (must be attached), else all attached. */
+export function elbsFor(group: GroupSnapshot, named: string[] | undefined): string[] | PlanRefusal {
+  if (!named || named.length === 0) return [...group.loadBalancerNames];
+  const missing = named.filter((n) => !group.loadBalancerNames.includes(n));
+  if (missing.length > 0) {
+    return refuse(2, 'elb-not-attached', `--elb-name ${missing.join(', ')}: not attached to ${group.name} (attached: ${group.loadBalancerNames.join(', ') || 'none'})`, {
+      flag: '--elb-name',
+      value: missing,
+      allowed: group.loadBalancerNames,
+    });
+  }
+  return [...named];
+}
+
+function countFor(options: AbPlanOptions, active: GroupSnapshot | undefined): number | PlanRefusal {
+  if (options.instanceCountMatch && active) return active.desired;
+  return options.instanceCount ?? DEFAULT_INSTANCE_COUNT;
+}
+
+function stepFor(options: AbPlanOptions, count: number): number {
+  const step = options.instanceCountStep ?? count;
+  return Math.max(1, Math.min(step, count));
+}
+
+function elbText(elbs: string[]): string {
+  return elbs.length ? `InService in ELB ${elbs.join(', ')}` : 'no classic ELB attached: ASG health only';
+}
+
+/** The plan for a swap from `active` (maybe none) to `target`. */
+export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapshot, options: AbPlanOptions): SwapPlan | PlanRefusal {
+  const count = countFor(options, active);
+  if (typeof count !== 'number') return count;
+  if (count < 1) {
+    return refuse(2, 'bad-instance-count', `instance count ${count} for ${target.name}: must be at least 1 (use --zero to empty the environment)`, {
+      flag: options.instanceCountMatch ? '--instance-count-match' : '--instance-count',
+      value: count,
+      allowed: '>= 1',
+    });
+  }
+  const elbs = elbsFor(target, options.elbNames);
+  if (!Array.isArray(elbs)) return elbs;
+  const step = stepFor(options, count);
+  const targetMin = active ? Math.min(active.min, count) : undefined;
+  const steps = step < count ? ` ${step} at a time, each step healthy before the next,` : '';
+  const summary = active
+    ? `swap ${active.name} → ${target.name}: scale ${target.name} ${target.desired} → ${count}${steps} wait for ASG InService+Healthy and ${elbText(elbs)}, then drain ${active.name} (desired ${active.desired} → 0)`
+    : `first deploy into ${target.name} (neither color has instances): scale ${target.name} 0 → ${count}${steps} and wait for ASG InService+Healthy and ${elbText(elbs)}`;
+  return {
+    kind: 'swap',
+    from: active?.name,
+    to: target.name,
+    count,
+    step,
+    elbNames: elbs,
+    targetMin,
+    replacing: active ? remainingInstances(active).map((i) => i.instanceId) : [],
+    summary,
+  };
+}
+
+/**
+ * Which color to keep when both are populated (`--clean-up`), and why.
+ * 1. The color whose instances all run its group's current launch template version, when the
+ *    other's do not — but only if it is fully serving: keeping an up-to-date color that does not
+ *    serve (a bad image) would drain the only healthy instances, breaking invariant 1.
+ * 2. Failing that, the one with more serving instances; 3. ties: color a.
+ */
+export function chooseKeep(a: GroupSnapshot, b: GroupSnapshot, elbNames?: string[]): { keep: GroupSnapshot; drain: GroupSnapshot; why: string } {
+  const servingOf = (g: GroupSnapshot) => servingInstances(g, elbNames ?? g.loadBalancerNames).length;
+  const sa = servingOf(a);
+  const sb = servingOf(b);
+  const fullyServing = (g: GroupSnapshot, s: number) => s > 0 && s >= remainingInstances(g).filter((i) => !isLeaving(i)).length;
+  const ua = isUpToDate(a);
+  const ub = isUpToDate(b);
+  if (ua !== ub) {
+    const [up, other, s] = ua ? [a, b, sa] : [b, a, sb];
+    if (fullyServing(up, s)) {
+      return { keep: up, drain: other, why: `${up.name} runs its group's current launch template version and all ${s} of its instances serve; ${other.name} runs an older one` };
+    }
+  }
+  const versionNote = ua === ub ? (ua ? 'both run their current launch template version' : 'neither runs its current launch template version') : 'the up-to-date color is not fully serving';
+  if (sa !== sb) {
+    const [keep, drain] = sa > sb ? [a, b] : [b, a];
+    return { keep, drain, why: `${versionNote}; ${keep.name} has more serving instances (${Math.max(sa, sb)} vs ${Math.min(sa, sb)})` };
+  }
+  return { keep: a, drain: b, why: `${versionNote} and both have ${sa} serving instance(s); keeping color a by convention` };
+}
+
+/**
+ * From what is observed and the options to a plan, or a refusal (exit 2/3, nothing changed).
+ * Follows the seed's "Process": both populated → refuse (unless --clean-up); neither → first
+ * deploy into a; otherwise populate the empty color and drain the active one.
+ */
+export function planAb(observed: AbObserved, options: AbPlanOptions): AbPlan | PlanRefusal {
+  if (options.singleAsg) return planSingle(observed.a, observed.names.a, options);
+  const { a, b } = observed;
+  const missing = [a ? undefined : observed.names.a, b ? undefined : observed.names.b].filter(Boolean);
+  if (!a || !b) {
+    return refuse(2, 'unknown-group', `environment ${options.environment}: no Auto Scaling Group ${missing.join(' or ')} (A/B needs both colors; --single-asg for a group named ${options.environment})`, {
+      missing,
+    });
+  }
+  const pa = isPopulated(a);
+  const pb = isPopulated(b);
+
+  if (pa && pb) {
+    if (!options.cleanUp) {
+      return refuse(3, 'both-populated', `both colors have instances: ${describeCount(a)} and ${describeCount(b)}; the tool cannot know which to clear, so nothing was changed (--clean-up decides by launch template version and health)`, {
+        a: a.name,
+        b: b.name,
+        desired: { [a.name]: a.desired, [b.name]: b.desired },
+      });
+    }
+    const { keep, drain, why } = chooseKeep(a, b, options.elbNames);
+    return { kind: 'cleanUp', keep: keep.name, drain: drain.name, why, summary: `clean up: keep ${keep.name}, drain ${drain.name} (desired ${drain.desired} → 0): ${why}` };
+  }
+
+  if (options.zero) {
+    if (!pa && !pb) return { kind: 'nothing', summary: `both ${a.name} and ${b.name} are empty: nothing to zero` };
+    const active = pa ? a : b;
+    return { kind: 'drain', group: active.name, summary: `zero ${active.name}: desired ${active.desired} → 0, min ${active.min} → 0, relying on connection draining` };
+  }
+  if (options.cleanUp && !(pa && pb)) {
+    // Nothing to clean: fall through to the ordinary swap (the seed cleans up, then deploys).
+  }
+  if (!pa && !pb) return planSwap(undefined, a, options);
+  return pa ? planSwap(a, b, options) : planSwap(b, a, options);
+}
+
+function planSingle(group: GroupSnapshot | undefined, name: string, options: AbPlanOptions): AbPlan | PlanRefusal {
+  if (!group) return refuse(2, 'unknown-group', `--single-asg: no Auto Scaling Group named ${name}`, { missing: [name] });
+  if (options.zero) {
+    if (!isPopulated(group)) return { kind: 'nothing', summary: `${group.name} is empty: nothing to zero` };
+    return { kind: 'drain', group: group.name, summary: `zero ${group.name}: desired ${group.desired} → 0, min ${group.min} → 0` };
+  }
+  const count = options.instanceCountMatch && group.desired > 0 ? group.desired : options.instanceCount ?? DEFAULT_INSTANCE_COUNT;
+  if (count < 1) return refuse(2, 'bad-instance-count', `instance count ${count}: must be at least 1 (use --zero to empty ${group.name})`, { flag: '--instance-count', value: count, allowed: '>= 1' });
+  const elbs = elbsFor(group, options.elbNames);
+  if (!Array.isArray(elbs)) return elbs;
+  const step = stepFor(options, count);
+  const populated = isPopulated(group);
+  return {
+    kind: 'refresh',
+    group: group.name,
+    count,
+    step,
+    elbNames: elbs,
+    targetMin: Math.min(group.min, count),
+    replacing: remainingInstances(group).map((i) => i.instanceId),
+    summary: populated
+      ? `refresh ${group.name} (single group, no A/B: THIS MEANS DOWNTIME): drain it to 0, then scale 0 → ${count}${step < count ? ` ${step} at a time` : ''} and wait for ASG InService+Healthy and ${elbText(elbs)}`
+      : `${group.name} is empty: scale 0 → ${count}${step < count ? ` ${step} at a time` : ''} and wait for ASG InService+Healthy and ${elbText(elbs)}`,
+  };
+}
+
+// --- deciding -------------------------------------------------------------------------------
+
+/** What the runner remembers between turns (not observable from AWS). */
+export interface GrowProgress {
+  /** Clock ms when the current step began (the last change of the new color's desired). */
+  stepStartedAt: number;
+  /** `--health-check-timeout` in ms, per step. */
+  healthCheckTimeoutMs: number;
+}
+
+/** "i-1 Pending; i-2 OutOfService in ELB qa-b: Instance has failed at least the UnhealthyThreshold…" */
+export function describeUnhealthy(g: GroupSnapshot, elbNames: readonly string[]): Array<{ instanceId: string; state: string; detail: string }> {
+  return g.instances
+    .filter((i) => !isLeaving(i) && !isServing(i, elbNames))
+    .map((i) => {
+      const parts = [`${i.lifecycleState}/${i.healthStatus} in the ASG`];
+      for (const elb of elbNames) {
+        const h = i.elb[elb];
+        if (!h) parts.push(`not registered in ELB ${elb}`);
+        else if (h.state !== 'InService') parts.push(`${h.state} in ELB ${elb}${h.description ? `: ${h.description}` : ''}${h.reasonCode && h.reasonCode !== 'N/A' ? ` (reason ${h.reasonCode})` : ''}`);
+      }
+      return { instanceId: i.instanceId, state: i.lifecycleState, detail: `${i.instanceId} ${parts.join(', ')}` };
+    });
+}
+
+/**
+ * Grow `group` to `count`, `step` at a time, each step serving before the next; done once
+ * `count` instances serve. Aborts when a step is not serving within the health-check timeout.
+ */
+export function decideGrow(
+  g: GroupSnapshot,
+  target: { count: number; step: number; elbNames: readonly string[] },
+  progress: GrowProgress,
+  now: number,
+): Action {
+  const serving = servingInstances(g, target.elbNames).length;
+  if (g.desired < target.count) {
+    // Why wait for the step: growing before the previous step serves would hide a bad image
+    // behind more bad instances; each step must prove itself.
+    if (serving >= g.desired) {
+      const next = Math.min(target.count, g.desired + target.step);
+      const reason = `scale ${g.name} ${g.desired} → ${next}${next < target.count ? ` (step toward ${target.count})` : ''}`;
+      return next > g.max
+        ? { kind: 'updateSizes', group: g.name, desired: next, max: next, reason: `${reason}, raising max size ${g.max} → ${next}` }
+        : { kind: 'setDesired', group: g.name, desired: next, reason };
+    }
+  } else if (serving >= target.count) {
+    return done(`${g.name}: ${serving} instance(s) serving`);
+  }
+  const want = Math.min(g.desired, target.count);
+  const elapsed = now - progress.stepStartedAt;
+  if (elapsed >= progress.healthCheckTimeoutMs) {
+    const unhealthy = describeUnhealthy(g, target.elbNames);
+    const launched = g.instances.filter((i) => !isLeaving(i)).length;
+    const detail = unhealthy.length
+      ? unhealthy.map((u) => u.detail).join('; ')
+      : launched < want
+        ? `only ${launched} of ${want} instance(s) launched (see the group's scaling activities)`
+        : 'no instance detail';
+    return abort(
+      'ab.unhealthy',
+      `${g.name}: ${serving} of ${want} instance(s) serving after ${Math.round(elapsed / 1000)} s (--health-check-timeout ${Math.round(progress.healthCheckTimeoutMs / 1000)} s): ${detail}`,
+      { asg: g.name, serving, wanted: want, seconds: Math.round(elapsed / 1000), unhealthy },
+    );
+  }
+  return wait(`${g.name}: ${serving}/${want} serving (${elbText([...target.elbNames])})`);
+}
+
+/** Drain `g`: desired and min to 0 (connection draining does the rest), then wait until empty. */
+export function decideDrain(g: GroupSnapshot): Action {
+  if (!isDrainStarted(g)) {
+    return { kind: 'updateSizes', group: g.name, desired: 0, min: 0, reason: `drain ${g.name}: desired ${g.desired} → 0, min ${g.min} → 0 (the ELB's connection draining lets requests finish)` };
+  }
+  const left = remainingInstances(g);
+  if (left.length > 0) return wait(`draining ${g.name}: ${left.length} instance(s) left (${left.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ')})`);
+  return done(`${g.name} is empty`);
+}
+
+/**
+ * One turn of a swap: grow the new color; once it serves, hand it the old color's min; then
+ * drain the old color and wait until it is empty. Once the old color's drain has begun the
+ * swap is committed and only finishing it remains (a re-run after a crash lands here too).
+ */
+export function decideSwap(groups: { from?: GroupSnapshot; to: GroupSnapshot }, plan: Pick<SwapPlan, 'count' | 'step' | 'elbNames' | 'targetMin'>, progress: GrowProgress, now: number): Action {
+  const { from, to } = groups;
+  if (from && isDrainStarted(from)) return decideDrain(from);
+  const grow = decideGrow(to, plan, progress, now);
+  if (grow.kind !== 'done') return grow;
+  if (!from) return grow;
+  if (plan.targetMin !== undefined && to.min < plan.targetMin) {
+    return { kind: 'updateSizes', group: to.name, min: plan.targetMin, reason: `${to.name} serves: min ${to.min} → ${plan.targetMin} (the floor moves to the new color)` };
+  }
+  return decideDrain(from);
+}
