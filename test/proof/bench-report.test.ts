@@ -1,0 +1,43 @@
+import test from 'ava';
+import { benchmarkMarkdown, callsTarget, costMissed, missedTargets, type BenchScenarioResult } from '../../orchestrator/proof/bench-report';
+
+const quorum = (engineSeconds: number | undefined, engineCalls: number): BenchScenarioResult => ({
+  name: 'quorum',
+  shape: '3 instances, batch 1',
+  batchSize: 1,
+  limitSeconds: 360,
+  limitFormula: '3 × (90 + 30) + 0',
+  engine: { seconds: engineSeconds, apiCalls: engineCalls, replaced: 3, realMs: 10, error: engineSeconds === undefined ? 'step timeout' : undefined },
+  baseline: { seconds: 480, apiCalls: 60, replaced: 3, realMs: 10 },
+});
+
+test('targets met: no MISSED in the table', (t) => {
+  const r = quorum(365, 30);
+  t.deepEqual(missedTargets(r), []);
+  const md = benchmarkMarkdown({ date: '2026-01-01', machine: { cpu: 'x', cores: 2, node: 'v20', os: 'linux' }, command: 'npm run bench', scenarios: [r] });
+  t.false(md.includes('MISSED'));
+  t.true(md.includes('1.014 ok'));
+  t.true(md.includes('engine 1.32× faster'));
+});
+
+test('a slow rollout or too many calls is MISSED, never hidden', (t) => {
+  t.deepEqual(missedTargets(quorum(372, 30)).length, 1); // 1.033 > 1.03
+  t.regex(missedTargets(quorum(360, 48))[0], /16\.0 API calls per instance > 15/);
+  t.regex(missedTargets(quorum(undefined, 30))[0], /did not finish: step timeout/);
+  const md = benchmarkMarkdown({ date: 'd', machine: { cpu: 'x', cores: 2, node: 'v20', os: 'linux' }, command: 'npm run bench', scenarios: [quorum(372, 30)] });
+  t.true(md.includes('1.033 MISSED'));
+});
+
+test('engine cost targets: decision < 5 ms, RSS < 200 MB', (t) => {
+  const ok = { instances: 1000, decideMeanMs: 0.4, decideMaxMs: 1.2, decisions: 100, peakRssMb: 150, peakHeapMb: 60, simulationRealSeconds: 5, simulatedSeconds: 12000 };
+  t.deepEqual(costMissed(ok), []);
+  t.is(costMissed({ ...ok, decideMaxMs: 5 }).length, 1);
+  t.is(costMissed({ ...ok, peakRssMb: 201 }).length, 1);
+});
+
+test('calls target by batch size', (t) => {
+  t.is(callsTarget(1), 15);
+  t.is(callsTarget(10), 4);
+  t.is(callsTarget(100), 4);
+  t.is(callsTarget(5), undefined);
+});
