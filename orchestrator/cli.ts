@@ -7,6 +7,8 @@ import { DeployError, ExitCode } from './errors';
 import { JsonReporter, PlainReporter, type Reporter } from './report/reporter';
 import type { CommandContext, CommandSpec } from './commands/command';
 import { placeholder } from './commands/not-implemented';
+import { lockCommand } from './commands/lock';
+import { unlockCommand } from './commands/unlock';
 
 /** Every command, in help order. Each file under commands/ owns its options and behaviour. */
 export function commands(): CommandSpec[] {
@@ -15,8 +17,8 @@ export function commands(): CommandSpec[] {
     placeholder('roll', 'oldest-first rolling replacement of one Auto Scaling Group'),
     placeholder('ab', 'A/B (blue/green) swap between <env>-a and <env>-b'),
     placeholder('status', 'old/new/healthy instances per group, without changing anything'),
-    placeholder('lock', "hold an environment's deploy lock (a freeze with a reason)"),
-    placeholder('unlock', "release an environment's deploy lock"),
+    lockCommand,
+    unlockCommand,
     placeholder('demo', 'a scripted deploy story on the embedded simulated AWS'),
   ];
 }
