@@ -25,6 +25,7 @@ import {
   unknownStack,
   upFailed,
   type ChangeSummary,
+  type OpenOptions,
   type PreviewOutcome,
   type ResourceChange,
   type StackBackend,
@@ -76,12 +77,12 @@ export class AutomationBackend implements StackBackend {
     return (await ws.listStacks()).map((s) => s.name);
   }
 
-  async open(name: string, options: { create?: boolean } = {}): Promise<StackPort> {
+  async open(name: string, options: OpenOptions = {}): Promise<StackPort> {
     const args = { stackName: name, workDir: this.workDir };
     const opts = { pulumiCommand: await this.pulumi(), envVars: this.options.envVars };
     try {
       const stack = options.create ? await LocalWorkspace.createOrSelectStack(args, opts) : await LocalWorkspace.selectStack(args, opts);
-      return new AutomationStack(stack, this.options.now ?? (() => Date.now()));
+      return new AutomationStack(stack, this.options.now ?? (() => Date.now()), options.configFile && path.resolve(options.configFile));
     } catch (err) {
       if (err instanceof StackNotFoundError || /no stack named|not found/i.test(firstLine(err))) {
         let existing: string[] = [];
@@ -99,7 +100,7 @@ export class AutomationBackend implements StackBackend {
 
 class AutomationStack implements StackPort {
   readonly simulated = false;
-  constructor(private readonly stack: Stack, private readonly now: () => number) {}
+  constructor(private readonly stack: Stack, private readonly now: () => number, private readonly configFile?: string) {}
 
   get name(): string {
     return this.stack.name;
@@ -110,6 +111,7 @@ class AutomationStack implements StackPort {
     try {
       const result = await this.stack.preview({
         diff: false,
+        configFile: this.configFile,
         signal: options.signal,
         onOutput: (out) => emitOutput(out, options.onEvent),
         onEvent: (event) => onEngineEvent(event, changes, options.onEvent),
@@ -125,6 +127,7 @@ class AutomationStack implements StackPort {
     const started = this.now();
     try {
       const result = await this.stack.up({
+        configFile: this.configFile,
         signal: options.signal,
         onOutput: (out) => emitOutput(out, options.onEvent),
         onEvent: (event) => onEngineEvent(event, changes, options.onEvent),

@@ -19,6 +19,8 @@ import { describeChangeSummary, type ResourceChange, type StackBackend, type Sta
 export interface DeployOptions {
   stack: string;
   create?: boolean;
+  /** Stack config file instead of Pulumi.<stack>.yaml (pulumi --config-file). */
+  configFile?: string;
   dryRun?: boolean;
   /** Limit the hooks to these services (repeatable --service). Empty: all. */
   services?: string[];
@@ -84,7 +86,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     dryRun: Boolean(options.dryRun),
   });
 
-  const stack = await deps.backend.open(options.stack, { create: options.create });
+  const stack = await deps.backend.open(options.stack, { create: options.create, configFile: options.configFile });
   if (options.dryRun) return dryRun(stack, options, deps);
 
   await deps.notifier.notify('start', `asg-deploy: deploying stack *${options.stack}*${selected.length ? ` (services: ${selected.join(', ')})` : ''}${stack.simulated ? ' [simulation]' : ''}`);

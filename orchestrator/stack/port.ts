@@ -62,10 +62,17 @@ export interface StackPort {
   cancel(): Promise<void>;
 }
 
+export interface OpenOptions {
+  /** Create the stack when it does not exist. */
+  create?: boolean;
+  /** Stack config file to use instead of `Pulumi.<stack>.yaml` in the project root (pulumi `--config-file`). */
+  configFile?: string;
+}
+
 /** Where stacks live: selects or creates one, lists them. */
 export interface StackBackend {
   /** Select `name`; with `create`, create it when it does not exist. Throws `unknownStack` otherwise. */
-  open(name: string, options?: { create?: boolean }): Promise<StackPort>;
+  open(name: string, options?: OpenOptions): Promise<StackPort>;
   listStacks(): Promise<string[]>;
 }
 

@@ -1,0 +1,135 @@
+/**
+ * The post-update hooks `deploy` runs per service, wired to the one rollout engine: rolling
+ * (`rollGroup`) where outdated instances exist, A/B (`abDeploy`) where the active color is
+ * outdated (`--force`: swap anyway). `plan` is the dry run: read-only observation plus the
+ * previewed change, no mutating call.
+ */
+import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
+import type { Clock } from '../clock';
+import type { Reporter } from '../report/reporter';
+import type { RolloutResult } from '../rollout/result';
+import type { HookOptions, PlanContext, ServiceHooks, ServicePlan } from './deploy-flow';
+import type { AbServiceManifest, RollingServiceManifest, ServiceManifest } from './manifest';
+import type { ResourceChange } from './port';
+
+export interface EngineHooksOptions {
+  port: AwsPort;
+  clock: Clock;
+  reporter: Reporter;
+}
+
+/** Did the preview change what this service's instances launch from (image, type, template)? */
+export function launchChanges(service: ServiceManifest, changes: ResourceChange[]): ResourceChange[] {
+  const names = new Set([service.name, service.launchTemplate?.name, service.launchConfigurationName].filter(Boolean));
+  return changes.filter(
+    (c) => c.op !== 'same' && /LaunchTemplate|LaunchConfiguration/.test(c.type) && (names.has(c.name) || c.name.startsWith(`${service.name}-`)),
+  );
+}
+
+/** The group's current launch template version, or its launch configuration. */
+function launchKey(l: { launchTemplate?: { version: number }; launchConfigurationName?: string }): string {
+  return l.launchTemplate ? `v${l.launchTemplate.version}` : `lc:${l.launchConfigurationName ?? ''}`;
+}
+
+const isLive = (i: InstanceView) => !/^Terminat/.test(i.lifecycleState) && i.lifecycleState !== 'Detached';
+
+/** Instances not on the group's launch spec, oldest first (unknown launch time last). */
+export function outdatedOldestFirst(group: GroupSnapshot, everything: boolean): InstanceView[] {
+  const current = launchKey(group.launch);
+  return group.instances
+    .filter(isLive)
+    .filter((i) => everything || launchKey(i.launchedFrom) !== current)
+    .sort((a, b) => (a.launchTime ?? Infinity) - (b.launchTime ?? Infinity) || a.instanceId.localeCompare(b.instanceId));
+}
+
+/** Which color serves: the one with instances (A/B keeps the other at 0). */
+export function activeColor(a: GroupSnapshot, b: GroupSnapshot): 'a' | 'b' | undefined {
+  const count = (g: GroupSnapshot) => Math.max(g.desired, g.instances.filter(isLive).length);
+  if (count(a) === 0 && count(b) === 0) return undefined;
+  return count(b) > count(a) ? 'b' : 'a';
+}
+
+export async function planRolling(port: AwsPort, service: RollingServiceManifest, context: PlanContext): Promise<ServicePlan> {
+  const group = await port.observeGroup(service.asgName, { elbHealth: false });
+  const changed = launchChanges(service, context.changes).length > 0;
+  const old = outdatedOldestFirst(group, changed);
+  if (old.length === 0) return { action: 'none', instances: [], summary: `${service.service}: up to date, nothing to replace (${group.instances.length} instances)` };
+  const ids = old.map((i) => i.instanceId);
+  const batch = service.rollout.batchSize !== undefined && service.rollout.batchSize !== 1 ? `, batch ${service.rollout.batchSize}` : '';
+  const why = changed ? 'the launch template changes' : 'instances not on the current launch template';
+  return {
+    action: 'roll',
+    instances: ids,
+    summary: `${service.service}: would replace ${ids.join(', ')} oldest first, surge ${service.rollout.surge}${batch}, never below ${service.rollout.minHealthy} healthy (${why})`,
+  };
+}
+
+export async function planAb(port: AwsPort, service: AbServiceManifest, context: PlanContext): Promise<ServicePlan> {
+  const [a, b] = await Promise.all([port.observeGroup(service.asgNames.a, { elbHealth: false }), port.observeGroup(service.asgNames.b, { elbHealth: false })]);
+  const active = activeColor(a, b);
+  if (!active) return { action: 'create', instances: [], summary: `${service.service}: would deploy into a, ${service.capacity} instances (neither color has any)` };
+  const from = active === 'a' ? a : b;
+  const to = active === 'a' ? 'b' : 'a';
+  const changed = launchChanges(service, context.changes).length > 0;
+  const outdated = changed || outdatedOldestFirst(from, false).length > 0;
+  const count = Math.max(from.desired, service.capacity);
+  const serving = from.instances.filter(isLive).map((i) => i.instanceId);
+  if (!outdated && !context.force) return { action: 'none', instances: [], summary: `${service.service}: ${active} is up to date, no swap (--force swaps anyway)` };
+  return {
+    action: 'swap',
+    instances: serving,
+    summary: `${service.service}: would swap ${active} → ${to}, ${count} instances, then drain ${active}${outdated ? '' : ' (--force)'}`,
+  };
+}
+
+/** Is the active color on an older launch spec than the manifest's? */
+export function activeIsOutdated(service: AbServiceManifest, a: GroupSnapshot, b: GroupSnapshot): boolean {
+  const active = activeColor(a, b);
+  if (!active) return true;
+  const group = active === 'a' ? a : b;
+  const want = service.launchTemplate ? `v${service.launchTemplate.version}` : `lc:${service.launchConfigurationName ?? ''}`;
+  return launchKey(group.launch) !== want || outdatedOldestFirst(group, false).length > 0;
+}
+
+/** What the engines are called with (their modules land separately; see rollout/roll.ts, rollout/ab.ts). */
+type RollGroup = (options: Record<string, unknown>) => Promise<RolloutResult>;
+type AbDeploy = (options: Record<string, unknown>) => Promise<RolloutResult>;
+
+/** Hooks wired to the engines. */
+export function engineHooks(options: EngineHooksOptions): ServiceHooks {
+  const { port, clock, reporter } = options;
+  return {
+    plan(service, context) {
+      return service.strategy === 'rolling' ? planRolling(port, service, context) : planAb(port, service, context);
+    },
+    async rollout(service: ServiceManifest, hook: HookOptions): Promise<RolloutResult> {
+      const common = { port, clock, reporter, signal: hook.signal, pollInterval: hook.pollIntervalSeconds };
+      if (service.strategy === 'rolling') {
+        const { rollGroup } = require('../rollout/roll') as { rollGroup: RollGroup };
+        return rollGroup({
+          ...common,
+          asg: service.asgName,
+          surge: service.rollout.surge,
+          minHealthy: service.rollout.minHealthy,
+          batchSize: service.rollout.batchSize,
+          stepTimeout: service.rollout.stepTimeoutSeconds,
+        });
+      }
+      const [a, b] = await Promise.all([port.observeGroup(service.asgNames.a, { elbHealth: false }), port.observeGroup(service.asgNames.b, { elbHealth: false })]);
+      if (!hook.force && !activeIsOutdated(service, a, b)) {
+        return { status: 'noop', target: service.environment, strategy: 'ab', replaced: [], seconds: 0, apiCalls: 0, summary: `active color ${activeColor(a, b)} is up to date; no swap` };
+      }
+      const { abDeploy } = require('../rollout/ab') as { abDeploy: AbDeploy };
+      return abDeploy({
+        ...common,
+        environment: service.environment,
+        groups: service.asgNames,
+        elbNames: service.elbNames,
+        instanceCount: service.capacity,
+        healthCheckTimeout: service.rollout.healthCheckTimeoutSeconds,
+        instanceCountStep: service.rollout.instanceCountStep,
+        force: hook.force,
+      });
+    },
+  };
+}

@@ -1,0 +1,521 @@
+/**
+ * The sandbox stack — a SIMULATION of `pulumi up`: the real infra/ program is evaluated under
+ * Pulumi's mock runtime (`pulumi.runtime.setMocks`, config from `Pulumi.<stack>.yaml`), and each
+ * declared resource is applied to the simulated AWS through the same SDK clients the rest of the
+ * tool uses. No pulumi CLI, no AWS account.
+ *
+ * Like Pulumi, it diffs the program's new inputs against the inputs recorded at the last update
+ * (kept with the simulated AWS in the state file) and applies only what changed:
+ * - launch template: created, or a new version when its data changes (the default version follows,
+ *   `updateDefaultVersion`), so the group is re-pinned to the new number;
+ * - classic ELB: created (listeners, health check, connection draining, cross-zone), or updated;
+ * - ASG: created, or updated with the changed fields; on A/B groups desired/min are ignored after
+ *   creation (infra's `ignoreChanges`), and suspended processes always are;
+ * - legacy launch configuration: immutable, so a change is a new one (name prefix + suffix);
+ * - resources the program no longer declares are deleted.
+ * What it does not model: Pulumi's state backend and locking (one run at a time per state file),
+ * provider-side defaults and refresh, replacements of anything but launch configurations.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as yaml from 'js-yaml';
+import {
+  CreateAutoScalingGroupCommand,
+  CreateLaunchConfigurationCommand,
+  DeleteAutoScalingGroupCommand,
+  DeleteLaunchConfigurationCommand,
+  UpdateAutoScalingGroupCommand,
+  type CreateAutoScalingGroupCommandInput,
+  type UpdateAutoScalingGroupCommandInput,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
+  DeleteLaunchTemplateCommand,
+  ModifyLaunchTemplateCommand,
+  type RequestLaunchTemplateData,
+} from '@aws-sdk/client-ec2';
+import {
+  ConfigureHealthCheckCommand,
+  CreateLoadBalancerCommand,
+  DeleteLoadBalancerCommand,
+  ModifyLoadBalancerAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing';
+import type { AwsClients } from '../aws/clients';
+import type { Clock } from '../clock';
+import { DeployError, usageError } from '../errors';
+import {
+  summarize,
+  unknownStack,
+  upFailed,
+  type OpenOptions,
+  type PreviewOutcome,
+  type ResourceChange,
+  type StackBackend,
+  type StackOperationOptions,
+  type StackPort,
+  type UpOutcome,
+} from './port';
+
+/** One resource as the last update left it: the program's inputs and the resulting state. */
+export interface ResourceRecord {
+  type: string;
+  name: string;
+  id: string;
+  inputs: Record<string, unknown>;
+  state: Record<string, unknown>;
+}
+
+export interface SandboxStackRecord {
+  resources: Record<string, ResourceRecord>;
+  outputs: Record<string, unknown>;
+}
+
+/** The stacks part of the sandbox state file. */
+export type SandboxStacksState = Record<string, SandboxStackRecord>;
+
+export interface SandboxStacksOptions {
+  clients: AwsClients;
+  clock: Clock;
+  /** Stack records, mutated in place on each update (the session persists them). */
+  stacks: SandboxStacksState;
+  /** Where `Pulumi.<stack>.yaml` files live (default: the project root). */
+  projectRoot?: string;
+  region?: string;
+}
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const PROJECT = 'asg-deploy';
+
+/** Stacks of the simulated AWS: a stack exists once updated, or when it has a `Pulumi.<stack>.yaml`. */
+export class SandboxStacks implements StackBackend {
+  private readonly root: string;
+  constructor(private readonly options: SandboxStacksOptions) {
+    this.root = options.projectRoot ?? PROJECT_ROOT;
+  }
+
+  async listStacks(): Promise<string[]> {
+    const fromFiles = fs
+      .readdirSync(this.root)
+      .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
+      .filter((s): s is string => Boolean(s));
+    return [...new Set([...Object.keys(this.options.stacks), ...fromFiles])].sort();
+  }
+
+  async open(name: string, options: OpenOptions = {}): Promise<StackPort> {
+    const configFile = options.configFile ? path.resolve(options.configFile) : path.join(this.root, `Pulumi.${name}.yaml`);
+    if (options.configFile && !fs.existsSync(configFile)) throw usageError('stack.config-missing', `--config-file ${options.configFile}: no such file`);
+    const exists = name in this.options.stacks || fs.existsSync(configFile);
+    if (!exists && !options.create) throw unknownStack(name, await this.listStacks());
+    return new SandboxStack(name, configFile, this.options);
+  }
+}
+
+interface Planned {
+  change?: ResourceChange;
+  apply: () => Promise<{ id: string; state: Record<string, unknown> }>;
+}
+
+class SandboxStack implements StackPort {
+  readonly simulated = true;
+  constructor(readonly name: string, private readonly configFile: string, private readonly options: SandboxStacksOptions) {}
+
+  private get record(): SandboxStackRecord {
+    return (this.options.stacks[this.name] ??= { resources: {}, outputs: {} });
+  }
+
+  async outputs(): Promise<Record<string, unknown>> {
+    return this.options.stacks[this.name]?.outputs ?? {};
+  }
+
+  async cancel(): Promise<void> {
+    // Resource operations here are single SDK calls; an abort stops between them.
+  }
+
+  async preview(options: StackOperationOptions = {}): Promise<PreviewOutcome> {
+    const run = await this.evaluate(false, options);
+    return { changeSummary: run.summary, changes: run.changes };
+  }
+
+  async up(options: StackOperationOptions = {}): Promise<UpOutcome> {
+    const started = this.options.clock.now();
+    const run = await this.evaluate(true, options);
+    this.record.outputs = run.outputs;
+    return { changeSummary: run.summary, changes: run.changes, outputs: run.outputs, seconds: Math.round((this.options.clock.now() - started) / 1000) };
+  }
+
+  /** Evaluates infra/ under mocks; with `apply`, performs each change on the simulated AWS. */
+  private async evaluate(apply: boolean, options: StackOperationOptions) {
+    const config = readStackConfig(this.configFile, this.name);
+    const previous = this.record.resources;
+    const next: Record<string, ResourceRecord> = {};
+    const changes: ResourceChange[] = [];
+    let unchanged = 0;
+    let failure: unknown;
+    let rejectFailure: (e: unknown) => void = () => {};
+    // A failed resource leaves the outputs that depend on it unresolved forever: stop waiting then.
+    const failed = new Promise<never>((_, reject) => (rejectFailure = reject));
+    failed.catch(() => undefined);
+    const signal = options.signal;
+
+    const pulumi = await import('@pulumi/pulumi');
+    await pulumi.runtime.setMocks(
+      {
+        call: (args) => {
+          if (args.token === 'aws:index/getAvailabilityZones:getAvailabilityZones') {
+            const region = String(config['aws:region'] ?? this.options.region ?? 'us-east-1');
+            const names = ['a', 'b', 'c'].map((z) => `${region}${z}`);
+            return { names, zoneIds: names.map((_, i) => `use1-az${i + 1}`), id: region };
+          }
+          if (args.token === 'aws:index/getRegion:getRegion') return { name: config['aws:region'] ?? 'us-east-1' };
+          throw new Error(`sandbox: data source ${args.token} is not simulated`);
+        },
+        newResource: async (args) => {
+          const key = `${args.type}::${args.name}`;
+          try {
+            if (failure) throw failure;
+            if (signal?.aborted) throw abortedUp(this.name);
+            const prior = previous[key];
+            const planned = this.plan(args.type, args.name, args.inputs as Record<string, unknown>, prior, apply);
+            if (planned.change) {
+              changes.push(planned.change);
+              options.onEvent?.({ kind: 'resource', phase: 'start', change: planned.change });
+            } else unchanged++;
+            const result = planned.change && apply ? await planned.apply() : prior ? { id: prior.id, state: prior.state } : await planned.apply();
+            next[key] = { type: args.type, name: args.name, id: result.id, inputs: args.inputs, state: result.state };
+            if (planned.change) options.onEvent?.({ kind: 'resource', phase: 'done', change: planned.change });
+            return { id: result.id, state: { ...args.inputs, ...result.state } };
+          } catch (err) {
+            failure ??= err;
+            rejectFailure(err);
+            options.onEvent?.({ kind: 'resource', phase: 'failed', change: { op: previous[key] ? 'update' : 'create', type: args.type, name: args.name } });
+            throw err;
+          }
+        },
+      },
+      PROJECT,
+      this.name,
+      false,
+    );
+    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])));
+
+    let outputs: Record<string, unknown> = {};
+    try {
+      const program = loadProgram();
+      for (const [k, v] of Object.entries(program)) {
+        outputs[k] = pulumi.Output.isInstance(v) ? await Promise.race([resolveOutput(v as import('@pulumi/pulumi').Output<unknown>), failed]) : v;
+      }
+    } catch (err) {
+      throw programError(this.name, failure ?? err);
+    }
+    if (failure) throw programError(this.name, failure);
+
+    // Resources no longer declared are deleted (groups before what they use).
+    const removed = Object.entries(previous).filter(([k]) => !(k in next));
+    removed.sort(([, a], [, b]) => deleteOrder(a.type) - deleteOrder(b.type));
+    for (const [, r] of removed) {
+      const change: ResourceChange = { op: 'delete', type: r.type, name: r.name };
+      changes.push(change);
+      if (apply) {
+        options.onEvent?.({ kind: 'resource', phase: 'start', change });
+        try {
+          await this.destroy(r);
+        } catch (err) {
+          options.onEvent?.({ kind: 'resource', phase: 'failed', change });
+          throw upFailed(this.name, `deleting ${r.type} ${r.name}: ${(err as Error).message}`, err);
+        }
+        options.onEvent?.({ kind: 'resource', phase: 'done', change });
+      }
+    }
+    if (apply) this.record.resources = next;
+    if (!apply) outputs = this.record.outputs; // a preview changes nothing, outputs included
+    return { changes, summary: summarize(changes, unchanged), outputs };
+  }
+
+  /** Decides create/update/same for one resource and how to apply it. */
+  private plan(type: string, name: string, inputs: Record<string, unknown>, prior: ResourceRecord | undefined, apply: boolean): Planned {
+    const c = this.options.clients;
+    const changed = (keys: string[]) => (prior ? keys.filter((k) => !sameValue(prior.inputs[k], inputs[k])) : keys);
+    switch (type) {
+      case 'aws:ec2/launchTemplate:LaunchTemplate': {
+        const dataKeys = ['imageId', 'instanceType', 'keyName', 'vpcSecurityGroupIds', 'iamInstanceProfile', 'userData', 'tagSpecifications'];
+        if (!prior) {
+          return {
+            change: { op: 'create', type, name },
+            apply: async () => {
+              if (!apply) return { id: `lt-preview-${name}`, state: { latestVersion: 1, defaultVersion: 1 } };
+              const out = await c.ec2.send(
+                new CreateLaunchTemplateCommand({ LaunchTemplateName: String(inputs.name ?? name), LaunchTemplateData: launchTemplateData(inputs) }),
+              );
+              const lt = out.LaunchTemplate!;
+              return { id: lt.LaunchTemplateId!, state: { name: lt.LaunchTemplateName, latestVersion: lt.LatestVersionNumber ?? 1, defaultVersion: lt.DefaultVersionNumber ?? 1 } };
+            },
+          };
+        }
+        const diffs = changed(dataKeys);
+        if (diffs.length === 0) return { apply: async () => ({ id: prior.id, state: prior.state }) };
+        return {
+          change: { op: 'update', type, name, diffs },
+          apply: async () => {
+            const out = await c.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: prior.id, LaunchTemplateData: launchTemplateData(inputs) }));
+            const version = out.LaunchTemplateVersion!.VersionNumber!;
+            if (inputs.updateDefaultVersion !== false) {
+              await c.ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: prior.id, DefaultVersion: String(version) }));
+            }
+            return { id: prior.id, state: { ...prior.state, latestVersion: version, defaultVersion: version } };
+          },
+        };
+      }
+      case 'aws:ec2/launchConfiguration:LaunchConfiguration': {
+        const keys = ['imageId', 'instanceType', 'keyName', 'securityGroups', 'iamInstanceProfile', 'userData'];
+        const diffs = changed(keys);
+        if (prior && diffs.length === 0) return { apply: async () => ({ id: prior.id, state: prior.state }) };
+        return {
+          change: { op: prior ? 'replace' : 'create', type, name, diffs: prior ? diffs : undefined },
+          apply: async () => {
+            const lcName = `${String(inputs.namePrefix ?? `${name}-`)}${this.options.clock.now().toString(36)}`;
+            if (apply) {
+              await c.autoScaling.send(
+                new CreateLaunchConfigurationCommand({
+                  LaunchConfigurationName: lcName,
+                  ImageId: String(inputs.imageId),
+                  InstanceType: String(inputs.instanceType),
+                  KeyName: inputs.keyName as string | undefined,
+                  SecurityGroups: inputs.securityGroups as string[] | undefined,
+                  IamInstanceProfile: inputs.iamInstanceProfile as string | undefined,
+                  UserData: inputs.userData as string | undefined,
+                }),
+              );
+              if (prior) this.deferredLcDeletes.push(prior.id);
+            }
+            return { id: lcName, state: { name: lcName } };
+          },
+        };
+      }
+      case 'aws:elb/loadBalancer:LoadBalancer': {
+        const lbName = String(inputs.name ?? name);
+        if (!prior) {
+          return {
+            change: { op: 'create', type, name },
+            apply: async () => {
+              if (apply) {
+                await c.elb.send(
+                  new CreateLoadBalancerCommand({
+                    LoadBalancerName: lbName,
+                    Listeners: (inputs.listeners as Array<Record<string, unknown>>).map((l) => ({
+                      LoadBalancerPort: Number(l.lbPort),
+                      Protocol: String(l.lbProtocol).toUpperCase(),
+                      InstancePort: Number(l.instancePort),
+                      InstanceProtocol: String(l.instanceProtocol ?? l.lbProtocol).toUpperCase(),
+                      SSLCertificateId: l.sslCertificateId as string | undefined,
+                    })),
+                    AvailabilityZones: inputs.availabilityZones as string[] | undefined,
+                    Subnets: inputs.subnets as string[] | undefined,
+                    SecurityGroups: inputs.securityGroups as string[] | undefined,
+                    Scheme: inputs.internal ? 'internal' : undefined,
+                  }),
+                );
+                await this.configureElb(lbName, inputs, ['healthCheck', 'connectionDraining', 'crossZoneLoadBalancing']);
+              }
+              return { id: lbName, state: { name: lbName, dnsName: `${lbName}.elb.sandbox.local` } };
+            },
+          };
+        }
+        const diffs = changed(['healthCheck', 'connectionDraining', 'connectionDrainingTimeout', 'crossZoneLoadBalancing']);
+        if (diffs.length === 0) return { apply: async () => ({ id: prior.id, state: prior.state }) };
+        return {
+          change: { op: 'update', type, name, diffs },
+          apply: async () => {
+            await this.configureElb(lbName, inputs, diffs);
+            return { id: prior.id, state: prior.state };
+          },
+        };
+      }
+      case 'aws:autoscaling/group:Group': {
+        const groupName = String(inputs.name ?? name);
+        const tags = (inputs.tags as Array<{ key: string; value: string; propagateAtLaunch?: boolean }> | undefined) ?? [];
+        // infra/program.ts: A/B groups' desired/min belong to the orchestrator after creation (ignoreChanges).
+        const isAb = tags.some((t) => t.key === 'asg-deploy:color');
+        if (!prior) {
+          return {
+            change: { op: 'create', type, name },
+            apply: async () => {
+              if (apply) await c.autoScaling.send(new CreateAutoScalingGroupCommand(groupInput(groupName, inputs, tags)));
+              return { id: groupName, state: { name: groupName, arn: `arn:aws:autoscaling:sandbox:000000000000:autoScalingGroup:${groupName}` } };
+            },
+          };
+        }
+        const keys = ['launchTemplate', 'launchConfiguration', 'maxSize', 'healthCheckGracePeriod', 'healthCheckType', 'terminationPolicies', 'availabilityZones', 'vpcZoneIdentifiers'];
+        if (!isAb) keys.push('desiredCapacity', 'minSize');
+        const diffs = changed(keys);
+        if (diffs.length === 0) return { apply: async () => ({ id: prior.id, state: prior.state }) };
+        return {
+          change: { op: 'update', type, name, diffs },
+          apply: async () => {
+            const full = groupInput(groupName, inputs, tags);
+            const update: UpdateAutoScalingGroupCommandInput = { AutoScalingGroupName: groupName };
+            for (const d of diffs) {
+              if (d === 'launchTemplate') update.LaunchTemplate = full.LaunchTemplate;
+              if (d === 'launchConfiguration') update.LaunchConfigurationName = full.LaunchConfigurationName;
+              if (d === 'maxSize') update.MaxSize = full.MaxSize;
+              if (d === 'minSize') update.MinSize = full.MinSize;
+              if (d === 'desiredCapacity') update.DesiredCapacity = full.DesiredCapacity;
+              if (d === 'healthCheckGracePeriod') update.HealthCheckGracePeriod = full.HealthCheckGracePeriod;
+              if (d === 'healthCheckType') update.HealthCheckType = full.HealthCheckType;
+              if (d === 'terminationPolicies') update.TerminationPolicies = full.TerminationPolicies;
+              if (d === 'availabilityZones') update.AvailabilityZones = full.AvailabilityZones;
+              if (d === 'vpcZoneIdentifiers') update.VPCZoneIdentifier = full.VPCZoneIdentifier;
+            }
+            await c.autoScaling.send(new UpdateAutoScalingGroupCommand(update));
+            for (const lc of this.deferredLcDeletes.splice(0)) {
+              await c.autoScaling.send(new DeleteLaunchConfigurationCommand({ LaunchConfigurationName: lc })).catch(() => undefined);
+            }
+            return { id: prior.id, state: prior.state };
+          },
+        };
+      }
+      default:
+        throw usageError('sandbox.unsupported-resource', `the sandbox does not simulate resource type ${type} (${name}); run without --sandbox`);
+    }
+  }
+
+  private readonly deferredLcDeletes: string[] = [];
+
+  private async configureElb(lbName: string, inputs: Record<string, unknown>, keys: string[]): Promise<void> {
+    const c = this.options.clients;
+    const hc = inputs.healthCheck as Record<string, unknown> | undefined;
+    if (hc && keys.includes('healthCheck')) {
+      await c.elb.send(
+        new ConfigureHealthCheckCommand({
+          LoadBalancerName: lbName,
+          HealthCheck: {
+            Target: String(hc.target),
+            Interval: Number(hc.interval),
+            Timeout: Number(hc.timeout),
+            HealthyThreshold: Number(hc.healthyThreshold),
+            UnhealthyThreshold: Number(hc.unhealthyThreshold),
+          },
+        }),
+      );
+    }
+    if (keys.some((k) => k.startsWith('connectionDraining') || k === 'crossZoneLoadBalancing')) {
+      await c.elb.send(
+        new ModifyLoadBalancerAttributesCommand({
+          LoadBalancerName: lbName,
+          LoadBalancerAttributes: {
+            ConnectionDraining: { Enabled: Boolean(inputs.connectionDraining), Timeout: Number(inputs.connectionDrainingTimeout ?? 300) },
+            CrossZoneLoadBalancing: { Enabled: inputs.crossZoneLoadBalancing !== false },
+          },
+        }),
+      );
+    }
+  }
+
+  private async destroy(r: ResourceRecord): Promise<void> {
+    const c = this.options.clients;
+    switch (r.type) {
+      case 'aws:autoscaling/group:Group':
+        await c.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: r.id, ForceDelete: true }));
+        return;
+      case 'aws:elb/loadBalancer:LoadBalancer':
+        await c.elb.send(new DeleteLoadBalancerCommand({ LoadBalancerName: r.id }));
+        return;
+      case 'aws:ec2/launchTemplate:LaunchTemplate':
+        await c.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: r.id }));
+        return;
+      case 'aws:ec2/launchConfiguration:LaunchConfiguration':
+        await c.autoScaling.send(new DeleteLaunchConfigurationCommand({ LaunchConfigurationName: r.id }));
+        return;
+    }
+  }
+}
+
+function deleteOrder(type: string): number {
+  return type.includes('autoscaling/group') ? 0 : type.includes('loadBalancer') ? 1 : 2;
+}
+
+function launchTemplateData(inputs: Record<string, unknown>): RequestLaunchTemplateData {
+  const profile = inputs.iamInstanceProfile as { arn?: string; name?: string } | undefined;
+  const specs = inputs.tagSpecifications as Array<{ resourceType: string; tags: Record<string, string> }> | undefined;
+  return {
+    ImageId: inputs.imageId as string | undefined,
+    InstanceType: inputs.instanceType as RequestLaunchTemplateData['InstanceType'],
+    KeyName: inputs.keyName as string | undefined,
+    SecurityGroupIds: inputs.vpcSecurityGroupIds as string[] | undefined,
+    IamInstanceProfile: profile ? { Arn: profile.arn, Name: profile.name } : undefined,
+    UserData: inputs.userData as string | undefined,
+    TagSpecifications: specs?.map((s) => ({
+      ResourceType: s.resourceType as NonNullable<RequestLaunchTemplateData['TagSpecifications']>[number]['ResourceType'],
+      Tags: Object.entries(s.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+    })),
+  };
+}
+
+function groupInput(groupName: string, inputs: Record<string, unknown>, tags: Array<{ key: string; value: string; propagateAtLaunch?: boolean }>): CreateAutoScalingGroupCommandInput {
+  const lt = inputs.launchTemplate as { id: string; version?: string } | undefined;
+  const subnets = inputs.vpcZoneIdentifiers as string[] | undefined;
+  return {
+    AutoScalingGroupName: groupName,
+    LaunchTemplate: lt ? { LaunchTemplateId: lt.id, Version: lt.version } : undefined,
+    LaunchConfigurationName: inputs.launchConfiguration as string | undefined,
+    MinSize: Number(inputs.minSize ?? 0),
+    MaxSize: Number(inputs.maxSize),
+    DesiredCapacity: inputs.desiredCapacity === undefined ? undefined : Number(inputs.desiredCapacity),
+    AvailabilityZones: subnets ? undefined : (inputs.availabilityZones as string[] | undefined),
+    VPCZoneIdentifier: subnets?.join(','),
+    HealthCheckType: inputs.healthCheckType as string | undefined,
+    HealthCheckGracePeriod: inputs.healthCheckGracePeriod === undefined ? undefined : Number(inputs.healthCheckGracePeriod),
+    LoadBalancerNames: inputs.loadBalancers as string[] | undefined,
+    TerminationPolicies: inputs.terminationPolicies as string[] | undefined,
+    Tags: tags.map((t) => ({ Key: t.key, Value: t.value, PropagateAtLaunch: t.propagateAtLaunch ?? true, ResourceId: groupName, ResourceType: 'auto-scaling-group' })),
+  };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** `Pulumi.<stack>.yaml`'s `config:` as flat Pulumi config keys (`asg-deploy:services` → object). */
+export function readStackConfig(file: string, stack: string): Record<string, unknown> {
+  if (!fs.existsSync(file)) return {};
+  let doc: unknown;
+  try {
+    doc = yaml.load(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw usageError('stack.config-invalid', `${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const config = (doc as { config?: unknown } | null)?.config ?? {};
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw usageError('stack.config-invalid', `${file}: 'config' must be a map (stack ${stack})`);
+  const flat: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config as Record<string, unknown>)) flat[k.includes(':') ? k : `${PROJECT}:${k}`] = v;
+  return flat;
+}
+
+/** Loads infra/index.ts afresh (the demo evaluates it several times in one process). */
+function loadProgram(): Record<string, unknown> {
+  const infra = path.join(PROJECT_ROOT, 'infra') + path.sep;
+  for (const id of Object.keys(require.cache)) if (id.startsWith(infra)) delete require.cache[id];
+  return require(path.join(PROJECT_ROOT, 'infra', 'index.ts')) as Record<string, unknown>;
+}
+
+function resolveOutput<T>(o: import('@pulumi/pulumi').Output<T>): Promise<T> {
+  return new Promise((resolve) => {
+    o.apply((v) => {
+      resolve(v);
+      return v;
+    });
+  });
+}
+
+function abortedUp(stack: string): DeployError {
+  return new DeployError('interrupted', `sandbox update of stack '${stack}' interrupted between resources; no rollout was started`, { source: 'user', exit: 130 });
+}
+
+/** A program error: invalid config is the user's (exit 2); anything else a failed update (exit 1). */
+function programError(stack: string, err: unknown): DeployError {
+  if (err instanceof DeployError) return err;
+  const cause = (err as { cause?: unknown })?.cause;
+  if (cause instanceof DeployError) return cause;
+  const msg = err instanceof Error ? err.message : String(err);
+  return upFailed(stack, msg.split('\n')[0], err);
+}

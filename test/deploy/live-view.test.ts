@@ -1,0 +1,58 @@
+import test from 'ava';
+import { PassThrough } from 'node:stream';
+import { VirtualClock } from '../../orchestrator/clock';
+import { LiveView, ProgressModel } from '../../orchestrator/report/live-view';
+import { Codes } from '../../orchestrator/report/reporter';
+import { DeployCodes, renderSummary, formatDuration } from '../../orchestrator/report/summary';
+
+const services = {
+  services: [
+    { service: 'rabbit', strategy: 'rolling', target: 'qa-rabbit', groups: ['qa-rabbit'] },
+    { service: 'web', strategy: 'ab', target: 'qa-web', groups: ['qa-web-a', 'qa-web-b'] },
+  ],
+};
+
+test('the model follows each service from the engines\' events: phase, counts, elapsed, last event', (t) => {
+  const m = new ProgressModel();
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  m.apply(t0, 'info', DeployCodes.services, 'services', services);
+  m.apply(t0, 'info', DeployCodes.serviceStart, 'rabbit: rolling', { service: 'rabbit' });
+  m.apply(t0 + 5_000, 'info', Codes.scale, 'qa-rabbit 3 -> 4', { asg: 'qa-rabbit', from: 3, to: 4 });
+  m.apply(t0 + 90_000, 'info', Codes.healthy, 'i-new healthy', { asg: 'qa-rabbit', instanceId: 'i-new', healthy: 4, oldRemaining: 3 });
+  m.apply(t0 + 95_000, 'info', Codes.terminate, 'terminating i-old', { asg: 'qa-rabbit', instanceId: 'i-old', oldRemaining: 2 });
+  m.apply(t0 + 95_000, 'warn', 'x.y', 'web-b slow', { asg: 'qa-web-b' });
+  const [rabbit, web] = m.rows;
+  t.is(rabbit.phase, 'replacing');
+  t.is(rabbit.desired, 4);
+  t.is(rabbit.healthy, 4);
+  t.is(rabbit.oldRemaining, 2);
+  t.is(web.last, 'WARN: web-b slow');
+  const lines = m.render(t0 + 95_000, 200);
+  t.regex(lines[0], /^rabbit\s+rolling\s+replacing\s+4\/4 healthy, 2 old\s+1m 35s\s+terminating i-old$/);
+  t.regex(lines[1], /^web\s+ab\s+waiting/);
+});
+
+test('the live view redraws in place on a TTY and keeps warnings above it', (t) => {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (d) => (text += d));
+  const view = new LiveView(new VirtualClock(), out);
+  view.emit('info', DeployCodes.services, 'services', services);
+  view.emit('info', DeployCodes.serviceStart, 'rabbit: rolling', { service: 'rabbit' });
+  view.emit('warn', 'notify.failed', 'webhook failed', {});
+  t.true(text.includes('\x1b[2A\x1b[0J')); // erased the previous two-line frame
+  t.regex(text, /WARN webhook failed\n/);
+});
+
+test('the summary table lines up and says why a service did not run', (t) => {
+  const table = renderSummary([
+    { service: 'rabbit', strategy: 'rolling', target: 'qa-rabbit', result: 'done', replaced: 3, seconds: 252, apiCalls: 41, detail: '' },
+    { service: 'web', strategy: 'ab', target: 'qa-web', result: 'not run', replaced: 0, seconds: 0, apiCalls: 0, detail: 'rabbit failed first' },
+  ]);
+  const lines = table.split('\n');
+  t.regex(lines[0], /^service\s+strategy\s+replaced\s+duration\s+API calls\s+result$/);
+  t.regex(lines[1], /^rabbit\s+rolling\s+3\s+4m 12s\s+41\s+done$/);
+  t.regex(lines[2], /^web\s+ab\s+0\s+-\s+0\s+not run: rabbit failed first$/);
+  t.is(lines[1].indexOf('3'), lines[0].indexOf('replaced'));
+  t.is(formatDuration(3720), '1h 2m');
+});
