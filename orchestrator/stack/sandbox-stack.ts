@@ -152,6 +152,8 @@ class SandboxStack implements StackPort {
     const changes: ResourceChange[] = [];
     let unchanged = 0;
     let failure: unknown;
+    let inFlight = 0;
+    let registered = 0;
     let rejectFailure: (e: unknown) => void = () => {};
     // A failed resource leaves the outputs that depend on it unresolved forever: stop waiting then.
     const failed = new Promise<never>((_, reject) => (rejectFailure = reject));
@@ -172,6 +174,7 @@ class SandboxStack implements StackPort {
         },
         newResource: async (args) => {
           const key = `${args.type}::${args.name}`;
+          inFlight++;
           try {
             if (failure) throw failure;
             if (signal?.aborted) throw abortedUp(this.name);
@@ -190,6 +193,9 @@ class SandboxStack implements StackPort {
             rejectFailure(err);
             options.onEvent?.({ kind: 'resource', phase: 'failed', change: { op: previous[key] ? 'update' : 'create', type: args.type, name: args.name } });
             throw err;
+          } finally {
+            inFlight--;
+            registered++;
           }
         },
       },
@@ -205,6 +211,7 @@ class SandboxStack implements StackPort {
       for (const [k, v] of Object.entries(program)) {
         outputs[k] = pulumi.Output.isInstance(v) ? await Promise.race([resolveOutput(v as import('@pulumi/pulumi').Output<unknown>), failed]) : v;
       }
+      await settled(() => inFlight, () => registered, failed);
     } catch (err) {
       throw programError(this.name, failure ?? err);
     }
@@ -496,6 +503,22 @@ function loadProgram(): Record<string, unknown> {
   const infra = path.join(PROJECT_ROOT, 'infra') + path.sep;
   for (const id of Object.keys(require.cache)) if (id.startsWith(infra)) delete require.cache[id];
   return require(path.join(PROJECT_ROOT, 'infra', 'index.ts')) as Record<string, unknown>;
+}
+
+/**
+ * Waits until the program stops registering resources: the outputs may resolve before the
+ * resources that do not feed them (groups, ELBs) are registered. Quiet means nothing in flight
+ * and nothing new for several event-loop turns (the mocks answer in-process, without I/O).
+ */
+async function settled(inFlight: () => number, registered: () => number, failed: Promise<never>): Promise<void> {
+  let quiet = 0;
+  let last = -1;
+  while (quiet < 10) {
+    await Promise.race([new Promise((r) => setImmediate(r)), failed]);
+    const n = registered();
+    quiet = inFlight() === 0 && n === last ? quiet + 1 : 0;
+    last = n;
+  }
 }
 
 function resolveOutput<T>(o: import('@pulumi/pulumi').Output<T>): Promise<T> {
