@@ -1,0 +1,303 @@
+/**
+ * The rollout engine shared by every strategy (rolling, A/B): observe → decide → report → act →
+ * sleep, on the injected Clock (STYLE.md).
+ *
+ * ## How a strategy plugs in
+ * Implement {@link Strategy}:
+ *  - `observe()` reads the world (through the AwsPort) and returns an {@link Observation}: the
+ *    group snapshots plus a per-instance health verdict. It may update the strategy's own memory
+ *    (first-seen times, gate results); it must not change AWS.
+ *  - `decide(o)` is PURE: from the observation (and memory) to the next {@link Action}
+ *    (rollout/action.ts). `wait` → the engine sleeps (adaptive: `waitMs` hints the earliest useful
+ *    re-observation; or the fixed `--poll-interval`), `done` → restore and finish, `abort` → fail,
+ *    anything else → the engine performs it and re-observes at once.
+ *  - `plan(o)` → the `rollout.plan` event (a dry run prints it and stops; `noop` = nothing to do).
+ *  - `check(o)` (optional): preconditions before the first change; throw refusedError/usageError.
+ *  - `cleanup(o)` → after a failure, timeout or abort: the next step that removes surge capacity
+ *    safely (e.g. terminate the failed new instance with decrement), or undefined when none is left.
+ *    The engine runs it until undefined (a few rounds at most), then restores every guard.
+ *  - `guard(group)` → the {@link Guard} of each group it touches: max/desired/suspend/protect go
+ *    only through it, so originals are recorded (group tags) before any change and restored on
+ *    every exit path.
+ *  - `mayTerminate(group, id)`: the engine refuses to terminate anything the strategy did not plan
+ *    (DESIGN.md invariant 2) — a bug in a decide halts the rollout rather than a healthy node.
+ *
+ * The engine emits the coded events: rollout.plan, group.scale (via the guard), instance.launch
+ * and instance.healthy (diffing observations), instance.terminate, rollout.done, rollout.failed.
+ * Failures throw DeployError after cleanup: exit 1 (rolloutError; `data.refused` → exit 3),
+ * abort signal → interruptedError (130).
+ */
+import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
+import { isThrottling } from '../aws/adapter';
+import type { Clock } from '../clock';
+import { DeployError, interruptedError, isAbortError, refusedError, rolloutError } from '../errors';
+import { Codes, type Reporter } from '../report/reporter';
+import type { Action } from './action';
+import type { Guard } from './guard';
+import { nextDelay, throttleBackoff, type PollingOptions } from './polling';
+import type { RolloutResult } from './result';
+
+export interface Observation {
+  groups: GroupSnapshot[];
+  /** Healthy by every check the strategy applies (ASG, ELB, gates). */
+  isHealthy(group: string, instanceId: string): boolean;
+  /** ms since the thing being waited for became possible (adaptive polling before any estimate). */
+  waitingSinceMs?: number;
+}
+
+export interface Plan {
+  message: string;
+  data: Record<string, unknown>;
+  /** Nothing to do: the engine reports a no-op done without changing anything. */
+  noop: boolean;
+}
+
+export interface Strategy<O extends Observation> {
+  readonly strategy: 'rolling' | 'ab';
+  /** ASG name (rolling) or environment (A/B). */
+  readonly target: string;
+  observe(): Promise<O>;
+  decide(o: O): Action;
+  plan(o: O): Plan;
+  check?(o: O): void;
+  cleanup(o: O): Action | undefined;
+  guard(group: string): Guard;
+  mayTerminate(group: string, instanceId: string): boolean;
+  /** Called after the engine performed `a` (memory such as "terminated by us"). */
+  acted?(a: Action, o: O): void;
+  /** Summary line for rollout.done. */
+  summary?(replaced: string[]): string;
+}
+
+export interface EngineOptions {
+  port: AwsPort;
+  clock: Clock;
+  reporter: Reporter;
+  signal?: AbortSignal;
+  dryRun?: boolean;
+  /** Whole-rollout timeout, ms (undefined: none beyond the strategy's step timeouts). */
+  timeoutMs?: number;
+  polling?: PollingOptions;
+}
+
+const TRANSIENT_RETRIES = 5;
+
+/** Runs a strategy to the end. Returns the result, or throws DeployError after restoring. */
+export async function runRollout<O extends Observation>(strategy: Strategy<O>, options: EngineOptions): Promise<RolloutResult> {
+  const { port, clock, reporter, signal } = options;
+  const start = clock.now();
+  const apiStart = port.apiCalls();
+  const replaced: string[] = [];
+  const seen = new Set<string>();
+  const healthySeen = new Set<string>();
+  let throttled = 0;
+  let lastWait = '';
+
+  const seconds = () => Math.round((clock.now() - start) / 100) / 10;
+  const apiCalls = () => port.apiCalls() - apiStart;
+  const groupKey = (g: string, id: string) => `${g}/${id}`;
+
+  /** Observe, retrying throttling with back-off (and a few transient errors). */
+  const observe = async (useSignal: boolean): Promise<O> => {
+    let failures = 0;
+    for (;;) {
+      try {
+        const o = await strategy.observe();
+        throttled = 0;
+        return o;
+      } catch (err) {
+        if (err instanceof DeployError) throw err;
+        const retryable = isThrottling(err) || /ServiceUnavailable|InternalError|InternalFailure|ECONNRESET|socket hang up/i.test(String((err as Error)?.name) + String((err as Error)?.message));
+        if (!retryable || ++failures > TRANSIENT_RETRIES + 5) throw err;
+        throttled++;
+        const ms = throttleBackoff(throttled);
+        reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} (${(err as Error).name}); backing off ${ms / 1000} s`, { backoffMs: ms });
+        await clock.sleep(ms, useSignal ? signal : undefined);
+      }
+    }
+  };
+
+  const diffEvents = (o: O, first: boolean) => {
+    for (const g of o.groups) {
+      for (const i of g.instances) {
+        const k = groupKey(g.name, i.instanceId);
+        if (!seen.has(k)) {
+          seen.add(k);
+          if (!first) reporter.emit('info', Codes.launch, `${g.name}: ${i.instanceId} launched (${i.lifecycleState})`, { asg: g.name, instanceId: i.instanceId });
+        }
+        if (!healthySeen.has(k) && o.isHealthy(g.name, i.instanceId)) {
+          healthySeen.add(k);
+          if (!first) reporter.emit('info', Codes.healthy, `${g.name}: ${i.instanceId} healthy`, { asg: g.name, instanceId: i.instanceId });
+        }
+      }
+    }
+  };
+
+  const findInstance = (o: O, group: string, id: string): InstanceView | undefined =>
+    o.groups.find((g) => g.name === group)?.instances.find((i) => i.instanceId === id);
+  const snapshotOf = (o: O, group: string): GroupSnapshot => {
+    const g = o.groups.find((x) => x.name === group);
+    if (!g) throw new DeployError('internal', `strategy acted on ${group}, which it did not observe`);
+    return g;
+  };
+
+  /** Performs one non-terminal action. */
+  const act = async (a: Action, o: O): Promise<void> => {
+    switch (a.kind) {
+      case 'setDesired':
+        await strategy.guard(a.group).setDesired(snapshotOf(o, a.group), a.desired);
+        break;
+      case 'updateSizes':
+        await strategy.guard(a.group).updateSizes(snapshotOf(o, a.group), { min: a.min, max: a.max, desired: a.desired });
+        break;
+      case 'suspend': {
+        const done = await strategy.guard(a.group).suspend(snapshotOf(o, a.group), a.processes);
+        if (done.length) reporter.emit('info', 'group.suspend', `${a.group}: suspended ${done.join(', ')} — ${a.reason}`, { asg: a.group, processes: done });
+        break;
+      }
+      case 'resume':
+        await port.resumeProcesses(a.group, a.processes);
+        reporter.emit('info', 'group.resume', `${a.group}: resumed ${a.processes.join(', ')}`, { asg: a.group, processes: a.processes });
+        break;
+      case 'protect':
+        await strategy.guard(a.group).protect(snapshotOf(o, a.group), a.instanceIds, a.protect);
+        break;
+      case 'terminate':
+        for (const id of a.instanceIds) {
+          if (!strategy.mayTerminate(a.group, id)) {
+            throw rolloutError('unplanned-termination', `${a.group}: refusing to terminate ${id}: not in the plan (a bug; halted safely)`, { asg: a.group, instanceId: id });
+          }
+        }
+        for (const id of a.instanceIds) {
+          const inst = findInstance(o, a.group, id);
+          await port.terminateInstance(id, a.decrement);
+          replaced.push(id);
+          reporter.emit('info', Codes.terminate, `${a.group}: terminating ${id}${a.decrement ? ' (decrement desired)' : ''} — ${a.reason}`, {
+            asg: a.group,
+            instanceId: id,
+            launchTime: inst?.launchTime !== undefined ? new Date(inst.launchTime).toISOString() : undefined,
+            reason: a.reason,
+            decrement: a.decrement,
+          });
+        }
+        break;
+      default:
+        throw new DeployError('internal', `engine cannot act on '${a.kind}'`);
+    }
+    strategy.acted?.(a, o);
+  };
+
+  const restoreAll = async (o: O) => {
+    for (const g of o.groups) await strategy.guard(g.name).restore(g);
+  };
+
+  /** After a failure or abort: remove surge capacity, then restore guards. Never throws. */
+  const cleanupAndRestore = async (): Promise<string | undefined> => {
+    try {
+      let o = await observe(false);
+      for (let round = 0; round < 5; round++) {
+        const a = strategy.cleanup(o);
+        if (!a) break;
+        reporter.emit('warn', 'rollout.cleanup', a.reason, { action: a.kind });
+        await act(a, o);
+        o = await observe(false);
+      }
+      await restoreAll(o);
+      return undefined;
+    } catch (err) {
+      const msg = `cleanup failed: ${(err as Error).message}; the group keeps its restore tag, re-run to finish and restore`;
+      reporter.emit('error', 'rollout.cleanup-failed', msg, {});
+      return msg;
+    }
+  };
+
+  // --- start: observe, plan, preconditions -------------------------------------------------
+  let o = await observe(true);
+  diffEvents(o, true);
+  const plan = strategy.plan(o);
+  const recovering = o.groups.some((g) => strategy.guard(g.name).active);
+  reporter.emit('info', Codes.plan, plan.message, { ...plan.data, dryRun: Boolean(options.dryRun) });
+
+  if (options.dryRun) {
+    return { status: 'planned', target: strategy.target, strategy: strategy.strategy, replaced: [], seconds: seconds(), apiCalls: apiCalls(), summary: plan.message };
+  }
+  if (plan.noop && !recovering) {
+    const result: RolloutResult = { status: 'noop', target: strategy.target, strategy: strategy.strategy, replaced: [], seconds: seconds(), apiCalls: apiCalls(), summary: 'already up to date; nothing to do' };
+    reporter.emit('info', Codes.done, `${strategy.target}: already up to date; nothing to do`, doneData(strategy, result));
+    return result;
+  }
+  strategy.check?.(o);
+
+  // --- the loop -----------------------------------------------------------------------------
+  try {
+    for (;;) {
+      if (signal?.aborted) throw interruptedError();
+      if (options.timeoutMs !== undefined && clock.now() - start > options.timeoutMs) {
+        throw rolloutError('timeout', `${strategy.target}: rollout timed out after ${Math.round(options.timeoutMs / 1000)} s`, { target: strategy.target });
+      }
+      const a = strategy.decide(o);
+      if (a.kind === 'done') {
+        await restoreAll(o);
+        const result: RolloutResult = {
+          status: 'done',
+          target: strategy.target,
+          strategy: strategy.strategy,
+          replaced: [...replaced],
+          seconds: seconds(),
+          apiCalls: apiCalls(),
+          summary: strategy.summary?.(replaced) ?? a.reason,
+        };
+        reporter.emit('info', Codes.done, `${strategy.target}: ${result.summary} in ${result.seconds} s, ${result.apiCalls} API calls`, doneData(strategy, result));
+        return result;
+      }
+      if (a.kind === 'abort') {
+        const data = { target: strategy.target, ...(a.data ?? {}) };
+        throw a.data?.refused ? refusedError(a.code, a.reason, data) : rolloutError(a.code, a.reason, data);
+      }
+      if (a.kind === 'wait') {
+        if (a.reason !== lastWait) {
+          reporter.emit('info', 'rollout.wait', a.reason, {});
+          lastWait = a.reason;
+        }
+        const ms = nextDelay(options.polling ?? {}, a.waitMs, o.waitingSinceMs);
+        await clock.sleep(ms, signal);
+      } else {
+        lastWait = '';
+        await act(a, o);
+      }
+      o = await observe(true);
+      diffEvents(o, false);
+    }
+  } catch (err) {
+    const interrupted = isAbortError(err) || signal?.aborted;
+    const e: DeployError = interrupted
+      ? interruptedError()
+      : err instanceof DeployError
+        ? err
+        : rolloutError('aws-error', `${strategy.target}: ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`, {}, err);
+    const cleanupProblem = await cleanupAndRestore();
+    reporter.emit(interrupted ? 'warn' : 'error', Codes.failed, e.message, {
+      reason: e.code,
+      ...e.data,
+      target: strategy.target,
+      replaced: [...replaced],
+      seconds: seconds(),
+      apiCalls: apiCalls(),
+      ...(cleanupProblem ? { cleanup: cleanupProblem } : {}),
+    });
+    if (cleanupProblem) {
+      throw new DeployError(e.code, `${e.message}; ${cleanupProblem}`, { source: e.source, exit: e.exit, cause: e, data: e.data });
+    }
+    throw e;
+  }
+}
+
+function doneData(strategy: { strategy: string; target: string }, r: RolloutResult): Record<string, unknown> {
+  return {
+    [strategy.strategy === 'ab' ? 'environment' : 'asg']: r.target,
+    replaced: r.replaced,
+    seconds: r.seconds,
+    apiCalls: r.apiCalls,
+    status: r.status,
+  };
+}

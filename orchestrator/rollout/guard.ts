@@ -1,0 +1,188 @@
+/**
+ * Guard rails (DESIGN.md safety invariant 3): the only way a rollout changes a group's max size,
+ * desired capacity, suspended processes or scale-in protection.
+ *
+ * Before changing anything the guard writes the ORIGINAL values to the group as a tag
+ * (`asg-deploy:restore`, compact JSON, < 256 chars), so that:
+ *  - every exit path (done, failure, timeout, abort) can put them back with {@link Guard.restore};
+ *  - a re-run after a crash finds the tag ({@link Guard.load}), knows the real target capacity
+ *    (the original desired, not the surge-raised one) and restores at its end.
+ *
+ * Only what the tool changed is recorded and restored: a process the user had already suspended
+ * is neither recorded nor resumed; an instance already protected is not unprotected.
+ *
+ * Example: desired 3, max 3, nothing suspended. `suspend(AZRebalance, AlarmNotification,
+ * ScheduledActions)` writes `{"v":1,"desired":3,"max":3,"suspended":["AZRebalance",…]}` then
+ * suspends; `setDesired(4)` raises max to 4 with it (UpdateAutoScalingGroup). `restore()` resumes
+ * the three processes, sets max back to 3 (desired is back at 3 after the last terminate with
+ * decrement), and deletes the tag.
+ */
+import type { AwsPort, GroupSnapshot } from '../aws/port';
+import { Codes, type Reporter } from '../report/reporter';
+
+export const RESTORE_TAG = 'asg-deploy:restore';
+export const PROTECTED_TAG = 'asg-deploy:protected';
+
+/** The originals the tool recorded before its first change. */
+export interface RestoreRecord {
+  v: 1;
+  /** Desired capacity before the rollout: the rollout's target. */
+  desired: number;
+  max: number;
+  /** Processes the tool suspended (were not suspended before). */
+  suspended: string[];
+  /** Instances the tool protected from scale-in (were not protected before). */
+  protected: string[];
+  /** When the record was first written (clock ms). */
+  since: number;
+}
+
+/** Parses the restore tags of a snapshot; undefined when there are none (or they are unreadable). */
+export function readRestoreRecord(tags: Record<string, string>): RestoreRecord | undefined {
+  const raw = tags[RESTORE_TAG];
+  if (!raw) return undefined;
+  try {
+    const j = JSON.parse(raw) as Partial<RestoreRecord> & { p?: string[]; s?: string[] };
+    if (typeof j.desired !== 'number' || typeof j.max !== 'number') return undefined;
+    const prot = (tags[PROTECTED_TAG] ?? '').split(/\s+/).filter(Boolean);
+    return { v: 1, desired: j.desired, max: j.max, suspended: j.suspended ?? [], protected: prot, since: j.since ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+function encode(r: RestoreRecord): Record<string, string> {
+  const { protected: _p, ...rest } = r;
+  const tags: Record<string, string> = { [RESTORE_TAG]: JSON.stringify(rest) };
+  return tags;
+}
+
+export class Guard {
+  private record?: RestoreRecord;
+
+  constructor(
+    private readonly port: AwsPort,
+    readonly group: string,
+    private readonly reporter: Reporter,
+    private readonly now: () => number,
+  ) {}
+
+  /** Reads a record left by an earlier (crashed) run. Returns it so the strategy can finish the job. */
+  load(snapshot: GroupSnapshot): RestoreRecord | undefined {
+    this.record = readRestoreRecord(snapshot.tags);
+    if (this.record) {
+      this.reporter.emit('warn', 'guard.recovered', `${this.group}: found the originals of an earlier interrupted run (desired ${this.record.desired}, max ${this.record.max}${this.record.suspended.length ? `, suspended ${this.record.suspended.join(', ')}` : ''}); finishing the job`, {
+        asg: this.group,
+        record: this.record,
+      });
+    }
+    return this.record;
+  }
+
+  /** The originals, if anything was recorded (this run or a crashed one). */
+  originals(): RestoreRecord | undefined {
+    return this.record;
+  }
+
+  /** True when the tool has changed something it must put back. */
+  get active(): boolean {
+    return this.record !== undefined;
+  }
+
+  private async ensureRecorded(s: GroupSnapshot, extra: Partial<Pick<RestoreRecord, 'suspended' | 'protected'>> = {}): Promise<void> {
+    const base: RestoreRecord = this.record ?? { v: 1, desired: s.desired, max: s.max, suspended: [], protected: [], since: this.now() };
+    const next: RestoreRecord = {
+      ...base,
+      suspended: [...new Set([...base.suspended, ...(extra.suspended ?? [])])],
+      protected: [...new Set([...base.protected, ...(extra.protected ?? [])])],
+    };
+    const changed =
+      !this.record || next.suspended.length !== this.record.suspended.length || next.protected.length !== this.record.protected.length;
+    if (!changed) return;
+    const tags = encode(next);
+    if (next.protected.length > 0) {
+      const v = next.protected.join(' ');
+      if (v.length > 256) throw new Error(`too many protected instances to record in a tag (${next.protected.length})`);
+      tags[PROTECTED_TAG] = v;
+    }
+    await this.port.putGroupTags(this.group, tags);
+    this.record = next;
+  }
+
+  /** Suspends those of `processes` not already suspended, recording them first. */
+  async suspend(s: GroupSnapshot, processes: string[]): Promise<string[]> {
+    const todo = processes.filter((p) => !s.suspendedProcesses.includes(p));
+    if (todo.length === 0) return [];
+    await this.ensureRecorded(s, { suspended: todo });
+    await this.port.suspendProcesses(this.group, todo);
+    return todo;
+  }
+
+  /**
+   * Sets desired capacity, raising max for the rollout when needed (recorded first).
+   * Example: max 3, desired 3 → setDesired(4) = UpdateAutoScalingGroup {MaxSize 4, DesiredCapacity 4}.
+   */
+  async setDesired(s: GroupSnapshot, desired: number): Promise<void> {
+    await this.ensureRecorded(s);
+    if (desired > s.max) await this.port.updateSizes(this.group, { max: desired, desired });
+    else await this.port.setDesired(this.group, desired);
+    this.reporter.emit('info', Codes.scale, `${this.group}: desired ${s.desired} → ${desired}${desired > s.max ? ` (max ${s.max} → ${desired} for the rollout)` : ''}`, {
+      asg: this.group,
+      from: s.desired,
+      to: desired,
+    });
+  }
+
+  /** Generic size change (min/max/desired), recorded first. */
+  async updateSizes(s: GroupSnapshot, sizes: { min?: number; max?: number; desired?: number }): Promise<void> {
+    await this.ensureRecorded(s);
+    await this.port.updateSizes(this.group, sizes);
+    if (sizes.desired !== undefined && sizes.desired !== s.desired) {
+      this.reporter.emit('info', Codes.scale, `${this.group}: desired ${s.desired} → ${sizes.desired}`, { asg: this.group, from: s.desired, to: sizes.desired });
+    }
+  }
+
+  /** Protects (or unprotects) instances from scale-in; protection the tool added is recorded first. */
+  async protect(s: GroupSnapshot, instanceIds: string[], protect: boolean): Promise<void> {
+    const byId = new Map(s.instances.map((i) => [i.instanceId, i]));
+    const ids = instanceIds.filter((id) => byId.get(id)?.protectedFromScaleIn !== protect);
+    if (ids.length === 0) return;
+    if (protect) await this.ensureRecorded(s, { protected: ids });
+    await this.port.setScaleInProtection(this.group, ids, protect);
+  }
+
+  /**
+   * Puts back everything recorded: resumes the processes the tool suspended, unprotects what it
+   * protected, sets max back (never below the current desired: the strategy's cleanup removes
+   * surge instances first, by explicit termination, so AWS never chooses which instance goes),
+   * and deletes the tags. Safe to call more than once.
+   */
+  async restore(s: GroupSnapshot): Promise<void> {
+    const r = this.record ?? readRestoreRecord(s.tags);
+    if (!r) return;
+    const present = new Set(s.instances.map((i) => i.instanceId));
+    const unprotect = r.protected.filter((id) => present.has(id));
+    if (unprotect.length) await this.port.setScaleInProtection(this.group, unprotect, false);
+    const resume = r.suspended.filter((p) => s.suspendedProcesses.includes(p));
+    if (resume.length) await this.port.resumeProcesses(this.group, resume);
+    if (s.max !== r.max) {
+      const max = Math.max(r.max, s.desired);
+      if (max !== s.max) await this.port.updateSizes(this.group, { max });
+      if (max !== r.max) {
+        this.reporter.emit('warn', 'guard.max-kept', `${this.group}: max size left at ${max} (originally ${r.max}) because desired is ${s.desired}`, {
+          asg: this.group,
+          max,
+          originalMax: r.max,
+        });
+      }
+    }
+    await this.port.deleteGroupTags(this.group, r.protected.length ? [RESTORE_TAG, PROTECTED_TAG] : [RESTORE_TAG]);
+    this.reporter.emit('info', 'guard.restored', `${this.group}: restored${resume.length ? ` (resumed ${resume.join(', ')})` : ''}${s.max !== r.max ? `, max ${r.max}` : ''}`, {
+      asg: this.group,
+      resumed: resume,
+      max: r.max,
+      unprotected: unprotect,
+    });
+    this.record = undefined;
+  }
+}

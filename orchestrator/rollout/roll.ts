@@ -1,0 +1,352 @@
+/**
+ * `rollGroup(options)`: the one entry for a rolling rollout — the `roll` command and `deploy`'s
+ * post-update hook for `strategy: rolling` services both call it.
+ *
+ * It wires the pure rolling strategy (strategies/rolling.ts) to the engine: observing the group
+ * through the AwsPort, computing each instance's health verdict (ASG + every classic ELB + the
+ * gates, gates on up-to-date instances only), remembering first-seen times, boot times and
+ * instances the ASG replaced, and hinting the poller with the earliest moment a new instance could
+ * pass (polling.ts).
+ */
+import { AwsAdapter } from '../aws/adapter';
+import type { AwsClients } from '../aws/clients';
+import type { AwsPort, ElbInfo, GroupSnapshot, InstanceView } from '../aws/port';
+import type { Clock } from '../clock';
+import { refusedError, usageError } from '../errors';
+import type { Gate } from '../gates/gate';
+import { runGates } from '../gates/gate';
+import type { Reporter } from '../report/reporter';
+import type { Action } from './action';
+import { runRollout, type Observation, type Plan, type Strategy } from './engine';
+import { Guard } from './guard';
+import { earliestPassAt, type HealthCheckTiming, type WatchedInstance } from './polling';
+import type { RolloutResult } from './result';
+import {
+  ROLLOUT_PROCESSES,
+  baseVerdict,
+  cleanupRolling,
+  decideRolling,
+  isLive,
+  isOutdated,
+  planRolling,
+  resolveBatch,
+  type RollingConfig,
+  type RollingMemory,
+  type RollingView,
+  type Verdict,
+} from './strategies/rolling';
+
+export const DEFAULT_STEP_TIMEOUT_MS = 20 * 60_000;
+
+export interface RollOptions {
+  /** The port to use; else one is built over `clients`. */
+  port?: AwsPort;
+  clients?: AwsClients;
+  clock: Clock;
+  reporter: Reporter;
+  signal?: AbortSignal;
+  /** Exact group name, else a prefix matching exactly one group. */
+  asg: string;
+  /** Default 1 (3-4-3); 0 = terminate first (3-2-3). */
+  surge?: number;
+  /** Default: current desired (surge ≥ 1), desired − 1 (surge 0). */
+  minHealthy?: number;
+  /** N or "P%" of the outdated instances; default the surge (surge ≥ 1) or 1. */
+  batchSize?: number | string;
+  /** Per-step timeout, ms (default 20 min, or pollInterval × maxWaitAttempts when both given). */
+  stepTimeoutMs?: number;
+  /** The seed's --max_wait_attempts: with pollIntervalMs (or the seed's 30 s), the step timeout. */
+  maxWaitAttempts?: number;
+  /** Fixed polling (the seed's --sleep), ms; default adaptive. */
+  pollIntervalMs?: number;
+  /** Overall timeout, ms. */
+  timeoutMs?: number;
+  gates?: Gate[];
+  dryRun?: boolean;
+  /** The ASG replacing up-to-date (unhealthy) instances this many times fails the rollout (default 2). */
+  maxReplacements?: number;
+}
+
+/** Exact name, else the unique group with that prefix; none or several → exit 2 naming them. */
+export async function resolveGroup(port: AwsPort, nameOrPrefix: string): Promise<string> {
+  if (!nameOrPrefix) throw usageError('usage', '--asg is required: an Auto Scaling Group name or a prefix matching exactly one group');
+  const names = await port.findGroups(nameOrPrefix);
+  if (names.includes(nameOrPrefix)) return nameOrPrefix;
+  if (names.length === 1) return names[0];
+  if (names.length === 0) {
+    throw usageError('group-not-found', `no Auto Scaling Group named or starting with '${nameOrPrefix}'`, { asg: nameOrPrefix, candidates: [] });
+  }
+  throw usageError('group-ambiguous', `'${nameOrPrefix}' matches ${names.length} Auto Scaling Groups: ${names.join(', ')}; give one exact name`, {
+    asg: nameOrPrefix,
+    candidates: names,
+  });
+}
+
+/** Seed compatibility: --sleep × --max_wait_attempts is the step timeout when given. */
+export function stepTimeoutMs(o: Pick<RollOptions, 'stepTimeoutMs' | 'maxWaitAttempts' | 'pollIntervalMs'>): number {
+  if (o.stepTimeoutMs !== undefined) return o.stepTimeoutMs;
+  if (o.maxWaitAttempts !== undefined) return (o.pollIntervalMs ?? 30_000) * o.maxWaitAttempts;
+  return DEFAULT_STEP_TIMEOUT_MS;
+}
+
+interface RollingObservation extends Observation {
+  view: RollingView;
+}
+
+const LEAVING = (i: InstanceView) => !isLive(i);
+
+/** The rolling Strategy for the engine: observe with memory, pure decide. */
+export class RollingStrategy implements Strategy<RollingObservation> {
+  readonly strategy = 'rolling' as const;
+  private readonly g: Guard;
+  private config?: RollingConfig;
+  private readonly memory: RollingMemory = { firstSeen: {}, terminated: [], lost: [] };
+  private readonly gatePassed = new Set<string>();
+  private readonly gateState = new Map<string, Verdict>();
+  private readonly watch = new Map<string, WatchedInstance>();
+  private readonly lastVerdict = new Map<string, Verdict>();
+  private readonly liveNew = new Set<string>();
+  private readonly terminatedAt = new Map<string, number>();
+  private timing?: HealthCheckTiming;
+  private drainMs?: number;
+  private bootMs?: number;
+  private planned = new Set<string>();
+  private lastObservedAt?: number;
+
+  constructor(
+    private readonly port: AwsPort,
+    readonly target: string,
+    private readonly options: RollOptions,
+  ) {
+    this.g = new Guard(port, target, options.reporter, () => options.clock.now());
+  }
+
+  guard(): Guard {
+    return this.g;
+  }
+
+  mayTerminate(_group: string, id: string): boolean {
+    return this.planned.has(id);
+  }
+
+  private resolveConfig(s: GroupSnapshot): RollingConfig {
+    const record = this.g.load(s);
+    const capacity = record?.desired ?? s.desired;
+    const surge = this.options.surge ?? 1;
+    const outdated = s.instances.filter((i) => isLive(i) && isOutdated(i, s)).length;
+    const batch = resolveBatch(this.options.batchSize, outdated, surge > 0 ? surge : 1);
+    const minHealthy = this.options.minHealthy ?? (surge > 0 ? capacity : Math.max(0, capacity - 1));
+    return {
+      capacity,
+      surge,
+      batch,
+      minHealthy,
+      stepTimeoutMs: stepTimeoutMs(this.options),
+      maxReplacements: this.options.maxReplacements ?? 2,
+      processes: ROLLOUT_PROCESSES,
+    };
+  }
+
+  async observe(): Promise<RollingObservation> {
+    const s = await this.port.observeGroup(this.target);
+    const now = this.options.clock.now();
+    if (!this.config) {
+      this.config = this.resolveConfig(s);
+      let interval = 0;
+      let threshold = 0;
+      let drain = 0;
+      for (const elb of s.loadBalancerNames) {
+        const info: ElbInfo = await this.port.describeElb(elb);
+        interval = Math.max(interval, info.healthCheck.interval);
+        threshold = Math.max(threshold, info.healthCheck.healthyThreshold);
+        drain = Math.max(drain, info.drainingTimeout ?? 0);
+      }
+      if (interval > 0) this.timing = { interval, healthyThreshold: threshold };
+      this.drainMs = drain * 1000;
+      for (const i of s.instances) if (isLive(i) && isOutdated(i, s)) this.planned.add(i.instanceId);
+    }
+    const verdicts = new Map<string, Verdict>();
+    for (const i of s.instances) verdicts.set(i.instanceId, await this.verdictOf(s, i));
+
+    // Memory: first seen, boot times, and up-to-date instances the ASG took away.
+    const present = new Map(s.instances.map((i) => [i.instanceId, i]));
+    for (const i of s.instances) {
+      if (this.memory.firstSeen[i.instanceId] === undefined) this.memory.firstSeen[i.instanceId] = now;
+      const outdated = isOutdated(i, s);
+      if (!outdated && isLive(i) && !this.memory.terminated.includes(i.instanceId)) this.liveNew.add(i.instanceId);
+      if (!outdated) this.track(i, verdicts.get(i.instanceId)!, now);
+    }
+    for (const id of [...this.liveNew]) {
+      const i = present.get(id);
+      if (i && isLive(i)) continue;
+      this.liveNew.delete(id);
+      const last = this.lastVerdict.get(id);
+      if (!this.memory.terminated.includes(id) && last && !last.healthy) this.memory.lost.push({ instanceId: id, gate: last.gate, state: last.state });
+    }
+    for (const [id, v] of verdicts) this.lastVerdict.set(id, v);
+    this.lastObservedAt = now;
+
+    const view: RollingView = {
+      group: s,
+      config: this.config,
+      verdict: (i) => verdicts.get(i.instanceId) ?? { healthy: false, gate: 'asg', state: 'unknown' },
+      memory: this.memory,
+      now,
+    };
+    const hint = this.hint(s, verdicts, now);
+    this.memory.waitHintMs = hint.untilMs;
+    return {
+      groups: [s],
+      isHealthy: (_g, id) => verdicts.get(id)?.healthy ?? false,
+      waitingSinceMs: hint.sinceMs,
+      view,
+    };
+  }
+
+  private track(i: InstanceView, v: Verdict, now: number): void {
+    let w = this.watch.get(i.instanceId);
+    if (!w) {
+      w = { firstSeen: i.launchTime !== undefined ? Math.min(i.launchTime, now) : now, healthy: false };
+      this.watch.set(i.instanceId, w);
+    }
+    w.healthy = v.healthy;
+    if (i.lifecycleState === 'InService') {
+      if (w.inServiceSeen === undefined) {
+        w.inServiceSeen = now;
+        const boot = (w.notInServiceAt ?? w.firstSeen) - w.firstSeen;
+        if (w.notInServiceAt !== undefined) this.bootMs = this.bootMs === undefined ? boot : Math.min(this.bootMs, boot);
+      }
+    } else if (isLive(i)) {
+      w.notInServiceAt = now;
+    }
+  }
+
+  /** Adaptive polling hint: earliest moment a watched instance could pass, or a drain bound. */
+  private hint(s: GroupSnapshot, verdicts: Map<string, Verdict>, now: number): { untilMs?: number; sinceMs?: number } {
+    let earliest: number | undefined;
+    let since: number | undefined;
+    for (const i of s.instances) {
+      if (!isLive(i) || isOutdated(i, s) || verdicts.get(i.instanceId)?.healthy) continue;
+      const w = this.watch.get(i.instanceId);
+      if (!w) continue;
+      const t = earliestPassAt(w, this.timing, this.bootMs);
+      if (t !== undefined) earliest = earliest === undefined ? t : Math.min(earliest, t);
+      else since = Math.max(since ?? 0, now - w.firstSeen);
+    }
+    if (earliest !== undefined) return { untilMs: earliest - now };
+    if (since !== undefined) return { sinceMs: since };
+    // Waiting for terminated instances to leave (connection draining): never beyond the drain end.
+    const leaving = s.instances.filter((i) => LEAVING(i) || this.memory.terminated.includes(i.instanceId));
+    if (leaving.length > 0) {
+      const first = Math.min(...leaving.map((i) => this.terminatedAt.get(i.instanceId) ?? now));
+      const end = first + (this.drainMs ?? 0);
+      return { sinceMs: now - first, untilMs: end - now > 0 ? Math.min(end - now, Math.max(1500, (now - first) / 10)) : undefined };
+    }
+    return {};
+  }
+
+  private async verdictOf(s: GroupSnapshot, i: InstanceView): Promise<Verdict> {
+    const base = baseVerdict(i, s.loadBalancerNames);
+    const gates = this.options.gates ?? [];
+    if (!base.healthy || gates.length === 0 || isOutdated(i, s) || !isLive(i)) return base;
+    if (this.gatePassed.has(i.instanceId)) return base;
+    const r = await runGates(gates, i, this.options.signal);
+    if (r.ok) {
+      this.gatePassed.add(i.instanceId);
+      return base;
+    }
+    const v = { healthy: false, gate: r.gate, state: r.state };
+    this.gateState.set(i.instanceId, v);
+    return v;
+  }
+
+  decide(o: RollingObservation): Action {
+    return decideRolling(o.view);
+  }
+
+  cleanup(o: RollingObservation): Action | undefined {
+    return cleanupRolling(o.view);
+  }
+
+  acted(a: Action): void {
+    if (a.kind === 'terminate') {
+      for (const id of a.instanceIds) {
+        this.memory.terminated.push(id);
+        this.terminatedAt.set(id, this.options.clock.now());
+      }
+    }
+  }
+
+  plan(o: RollingObservation): Plan {
+    const s = o.view.group;
+    const c = o.view.config;
+    const p = planRolling(s, c, o.view.verdict);
+    const gates = (this.options.gates ?? []).map((g) => g.name);
+    const mode = c.surge > 0 ? `surge ${c.surge} (${c.capacity}-${c.capacity + Math.min(Math.max(c.surge, c.batch), Math.max(1, p.order.length))}-${c.capacity})` : `surge 0 (${c.capacity}-${p.lowestHealthy}-${c.capacity})`;
+    const steps = p.batches.map((b, n) => `  step ${n + 1}: ${b.join(', ')}`).join('\n');
+    const message =
+      p.order.length === 0
+        ? `${s.name}: all ${s.instances.filter(isLive).length} instance(s) run ${launchName(s)}; nothing to replace`
+        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}\n${steps}`;
+    return {
+      message,
+      noop: p.order.length === 0,
+      data: {
+        asg: s.name,
+        strategy: 'rolling',
+        capacity: c.capacity,
+        surge: c.surge,
+        batchSize: c.batch,
+        minHealthy: c.minHealthy,
+        lowestHealthy: p.lowestHealthy,
+        stepTimeoutSeconds: Math.round(c.stepTimeoutMs / 1000),
+        launch: s.launch,
+        order: p.order.map((i) => ({
+          instanceId: i.instanceId,
+          launchTime: i.launchTime !== undefined ? new Date(i.launchTime).toISOString() : undefined,
+          healthy: o.view.verdict(i).healthy,
+        })),
+        batches: p.batches,
+        gates,
+        suspend: c.processes.filter((x) => !s.suspendedProcesses.includes(x)),
+        ...(p.refused ? { refused: p.refused } : {}),
+      },
+    };
+  }
+
+  check(o: RollingObservation): void {
+    const p = planRolling(o.view.group, o.view.config, o.view.verdict);
+    if (p.refused) throw refusedError('below-min-healthy', p.refused, { asg: o.view.group.name, minHealthy: o.view.config.minHealthy });
+  }
+
+  summary(replaced: string[]): string {
+    const c = this.config!;
+    return `replaced ${replaced.length} instance(s) oldest first, ${c.surge > 0 ? `surge ${c.surge}` : 'surge 0'}`;
+  }
+}
+
+function launchName(s: GroupSnapshot): string {
+  if (s.launch.launchConfigurationName) return `launch configuration ${s.launch.launchConfigurationName}`;
+  const lt = s.launch.launchTemplate;
+  return lt ? `launch template ${lt.name ?? lt.id} version ${lt.version}` : 'its launch spec';
+}
+
+/** Rolls one group to its current launch spec. Throws DeployError (exit 1/2/3/130) after restoring. */
+export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
+  const port = options.port ?? (options.clients ? new AwsAdapter(options.clients, options.clock) : undefined);
+  if (!port) throw usageError('usage', 'rollGroup needs a port or AWS clients');
+  if (options.surge !== undefined && (!Number.isInteger(options.surge) || options.surge < 0)) {
+    throw usageError('usage', `--surge ${options.surge}: expected a whole number ≥ 0`);
+  }
+  const name = await resolveGroup(port, options.asg);
+  const strategy = new RollingStrategy(port, name, options);
+  return runRollout(strategy, {
+    port,
+    clock: options.clock,
+    reporter: options.reporter,
+    signal: options.signal,
+    dryRun: options.dryRun,
+    timeoutMs: options.timeoutMs,
+    polling: { fixedMs: options.pollIntervalMs },
+  });
+}

@@ -1,0 +1,330 @@
+/**
+ * Rolling, oldest first (the seed `asg_rolling_upgrade`, done as its authors wished): pure
+ * predicates, a pure planner and a pure `decideRolling` — snapshot in, Action out.
+ *
+ * Terms (AWS's words):
+ *  - capacity C: the group's desired capacity before the rollout (from the guard's restore tag on
+ *    a re-run after a crash, so a surge left behind is not mistaken for the target).
+ *  - outdated: launched from another launch template, another template version (numbers; the
+ *    adapter resolved `$Latest`/`$Default`), or another launch configuration.
+ *  - live: not Terminating/Terminated/Detaching/Detached (an instance we terminated stops counting
+ *    at once — its connection draining need not finish before the next step).
+ *  - healthy: ASG InService + Healthy, InService in every attached classic ELB, and the gates.
+ *
+ * Modes, with step size k = min(batch, outdated left):
+ *  - surge ≥ 1 (3-4-3): batch defaults to the surge and the group grows by k: desired C → C+k,
+ *    wait until every up-to-date instance is healthy, terminate the k oldest outdated WITH
+ *    decrement (C+k → C). Healthy never drops below C.
+ *    Example C=3, surge 1: 3 → 4 (new n1 healthy) → terminate o1 → 3 → 4 (n2) → terminate o2 → …
+ *  - surge 0 (3-2-3): terminate k oldest outdated WITHOUT decrement, wait for the ASG's
+ *    replacements to be healthy. Healthy drops to C−k: refused (exit 3, nothing changed) when that
+ *    is below `minHealthy`. Example C=3, minHealthy 2: 3 → 2 (o1 terminated) → 3 (n1 healthy) → …
+ *
+ * Order: unhealthy outdated first (replacing them costs no healthy capacity), then the oldest
+ * EC2 LaunchTime, ties by instance id.
+ */
+import type { GroupSnapshot, InstanceView, LaunchSpec } from '../../aws/port';
+import { abort, done, wait, type Action } from '../action';
+
+/** Processes suspended during the rollout so AWS cannot take or add a node behind our back. */
+export const ROLLOUT_PROCESSES = ['AZRebalance', 'AlarmNotification', 'ScheduledActions'];
+
+export interface RollingConfig {
+  /** Target desired capacity (C). */
+  capacity: number;
+  /** Extra instances launched per step (0 = terminate first). */
+  surge: number;
+  /** Instances replaced per step (resolved from N or P%). */
+  batch: number;
+  minHealthy: number;
+  /** A new instance not healthy this long after it was first seen fails the rollout, ms. */
+  stepTimeoutMs: number;
+  /** The ASG replacing up-to-date instances this many times fails the rollout. */
+  maxReplacements: number;
+  processes: string[];
+}
+
+/** Why an instance is not (yet) healthy: the check that failed and its last state. */
+export interface Verdict {
+  healthy: boolean;
+  /** 'asg' | 'elb <name>' | 'gate <name>' */
+  gate?: string;
+  state?: string;
+}
+
+/** What the strategy remembers between observations (kept by roll.ts, updated impurely there). */
+export interface RollingMemory {
+  /** First observation of each instance id (clock ms). */
+  firstSeen: Record<string, number>;
+  /** Instances this run terminated. */
+  terminated: string[];
+  /** Up-to-date instances that went away without us (the ASG replaced them). */
+  lost: Array<{ instanceId: string; gate?: string; state?: string }>;
+  /** Earliest useful re-observation, ms from now (from polling.ts), if known. */
+  waitHintMs?: number;
+}
+
+export interface RollingView {
+  group: GroupSnapshot;
+  config: RollingConfig;
+  verdict(i: InstanceView): Verdict;
+  memory: RollingMemory;
+  now: number;
+}
+
+const GONE = new Set(['Terminating', 'Terminating:Wait', 'Terminating:Proceed', 'Terminated', 'Detaching', 'Detached']);
+
+export function isLive(i: InstanceView): boolean {
+  return !GONE.has(i.lifecycleState) && i.ec2State !== 'terminated' && i.ec2State !== 'shutting-down';
+}
+
+/** Same launch spec? Launch templates compare by id and resolved version number. */
+export function sameLaunch(a: LaunchSpec, b: LaunchSpec): boolean {
+  if (a.launchConfigurationName || b.launchConfigurationName) return a.launchConfigurationName === b.launchConfigurationName;
+  if (!a.launchTemplate || !b.launchTemplate) return false;
+  const idMatch =
+    a.launchTemplate.id === b.launchTemplate.id ||
+    (a.launchTemplate.name !== undefined && (a.launchTemplate.name === b.launchTemplate.name || a.launchTemplate.name === b.launchTemplate.id)) ||
+    (b.launchTemplate.name !== undefined && b.launchTemplate.name === a.launchTemplate.id);
+  return idMatch && a.launchTemplate.version === b.launchTemplate.version;
+}
+
+export function isOutdated(i: InstanceView, group: GroupSnapshot): boolean {
+  return !sameLaunch(i.launchedFrom, group.launch);
+}
+
+/** ASG InService + Healthy, InService in every attached classic ELB (gates are added by the caller). */
+export function baseVerdict(i: InstanceView, elbNames: string[]): Verdict {
+  if (i.lifecycleState !== 'InService') return { healthy: false, gate: 'asg', state: i.lifecycleState };
+  if (i.healthStatus !== 'Healthy') return { healthy: false, gate: 'asg', state: `health status ${i.healthStatus}` };
+  for (const elb of elbNames) {
+    const h = i.elb[elb];
+    if (!h) return { healthy: false, gate: `elb ${elb}`, state: 'not registered yet' };
+    if (h.state !== 'InService') return { healthy: false, gate: `elb ${elb}`, state: `${h.state}${h.description ? `: ${h.description}` : ''}${h.reasonCode && h.reasonCode !== 'N/A' ? ` (${h.reasonCode})` : ''}` };
+  }
+  return { healthy: true };
+}
+
+/**
+ * Outdated live instances in replacement order: unhealthy first, then oldest EC2 LaunchTime
+ * (unknown launch time sorts last), ties by id.
+ * Example: [b healthy 10:00, a healthy 10:00, c unhealthy 12:00, d healthy 09:00] → c, d, a, b.
+ */
+export function oldestFirst(instances: InstanceView[], healthy: (i: InstanceView) => boolean): InstanceView[] {
+  return [...instances].sort((x, y) => {
+    const hx = healthy(x) ? 1 : 0;
+    const hy = healthy(y) ? 1 : 0;
+    if (hx !== hy) return hx - hy;
+    const tx = x.launchTime ?? Number.MAX_SAFE_INTEGER;
+    const ty = y.launchTime ?? Number.MAX_SAFE_INTEGER;
+    if (tx !== ty) return tx - ty;
+    return x.instanceId < y.instanceId ? -1 : x.instanceId > y.instanceId ? 1 : 0;
+  });
+}
+
+/** `--batch-size N|P%` against the number of outdated instances. Example: "10%" of 200 → 20; "25%" of 3 → 1. */
+export function resolveBatch(spec: string | number | undefined, outdated: number, fallback: number): number {
+  if (spec === undefined || spec === '') return Math.max(1, fallback);
+  const s = String(spec).trim();
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
+  if (pct) return Math.max(1, Math.floor((Number(pct[1]) / 100) * Math.max(outdated, 1)));
+  return Math.max(1, Math.floor(Number(s)));
+}
+
+export interface RollingPlan {
+  /** Outdated live instances in order. */
+  order: InstanceView[];
+  /** The order in steps of k. */
+  batches: string[][];
+  /** Healthy-count floor the plan respects, and the lowest healthy count it expects. */
+  minHealthy: number;
+  lowestHealthy: number;
+  /** Why it cannot run (surge 0 would drop below min healthy…); undefined when it can. */
+  refused?: string;
+}
+
+/**
+ * The plan: which instances, in which order, in which batches.
+ * Example: C=3, surge 0, batch 1, minHealthy 2 → lowest healthy 2, runs; batch 2 → lowest 1 <
+ * 2, refused.
+ */
+export function planRolling(group: GroupSnapshot, config: RollingConfig, verdict: (i: InstanceView) => Verdict): RollingPlan {
+  const healthy = (i: InstanceView) => verdict(i).healthy;
+  const order = oldestFirst(group.instances.filter((i) => isLive(i) && isOutdated(i, group)), healthy);
+  const k = Math.max(1, config.surge > 0 ? Math.max(config.surge, config.batch) : config.batch);
+  const batches: string[][] = [];
+  for (let i = 0; i < order.length; i += k) batches.push(order.slice(i, i + k).map((x) => x.instanceId));
+  const step = Math.min(k, order.length);
+  const lowestHealthy = config.surge > 0 ? config.capacity : config.capacity - step;
+  let refused: string | undefined;
+  if (order.length > 0) {
+    if (config.surge > 0 && config.minHealthy > config.capacity) {
+      refused = `--min-healthy ${config.minHealthy} is above the group's capacity ${config.capacity}; after each step the group is back at ${config.capacity}`;
+    } else if (config.surge === 0 && lowestHealthy < config.minHealthy) {
+      refused = `--surge 0 with batch ${step} would drop ${group.name} to ${lowestHealthy} healthy instances, below --min-healthy ${config.minHealthy}; use --surge 1 (3-4-3) or lower --min-healthy`;
+    }
+  }
+  return { order, batches, minHealthy: config.minHealthy, lowestHealthy, refused };
+}
+
+function firstUnhealthyNewPastTimeout(view: RollingView, news: InstanceView[]): Action | undefined {
+  for (const n of news) {
+    const v = view.verdict(n);
+    if (v.healthy) continue;
+    const since = view.memory.firstSeen[n.instanceId] ?? view.now;
+    if (view.now - since > view.config.stepTimeoutMs) {
+      const secs = Math.round((view.now - since) / 1000);
+      return abort(
+        'step-timeout',
+        `${view.group.name}: ${n.instanceId} not healthy after ${secs} s (--step-timeout ${Math.round(view.config.stepTimeoutMs / 1000)} s): ${v.gate ?? 'check'} — ${v.state ?? 'unknown'}`,
+        { asg: view.group.name, instanceId: n.instanceId, gate: v.gate, state: v.state, seconds: secs },
+      );
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The next step. Guards, in order, each with its why:
+ *  1. a new instance past its step timeout, or the ASG replacing new instances again and again →
+ *     abort (a bad image must not eat the healthy old nodes);
+ *  2. outdated left and rollout processes not suspended → suspend them first (AZRebalance could
+ *     otherwise terminate a healthy node mid-rollout);
+ *  3. nothing outdated → bring desired back to C, wait until settled (all healthy, terminated
+ *     ones gone), done;
+ *  4. surge: raise desired to C+k before terminating anything; wait for every up-to-date instance
+ *     to be healthy; terminate the oldest outdated with decrement;
+ *  5. surge 0: wait for replacements; terminate k oldest outdated without decrement, never below
+ *     minHealthy.
+ */
+export function decideRolling(view: RollingView): Action {
+  const { group, config, memory } = view;
+  const C = config.capacity;
+  const D = group.desired;
+  const verdict = (i: InstanceView) => view.verdict(i);
+  const healthy = (i: InstanceView) => verdict(i).healthy;
+  // An instance we terminated stops counting at once, even if AWS still lists it InService.
+  const ours = new Set(memory.terminated);
+  const live = group.instances.filter((i) => isLive(i) && !ours.has(i.instanceId));
+  const outdated = oldestFirst(live.filter((i) => isOutdated(i, group)), healthy);
+  const news = live.filter((i) => !isOutdated(i, group));
+  const notHealthyNew = news.filter((i) => !healthy(i));
+  const H = live.filter(healthy).length;
+  const hint = memory.waitHintMs;
+
+  // 1. Failures.
+  const timedOut = firstUnhealthyNewPastTimeout(view, news);
+  if (timedOut) return timedOut;
+  if (memory.lost.length >= config.maxReplacements) {
+    const last = memory.lost[memory.lost.length - 1];
+    return abort(
+      'replacement-failing',
+      `${group.name}: the ASG replaced ${memory.lost.length} new instances (last ${last.instanceId}: ${last.gate ?? 'check'} — ${last.state ?? 'unknown'}); the new launch spec does not come up healthy`,
+      { asg: group.name, instanceId: last.instanceId, gate: last.gate, state: last.state, replaced: memory.lost.map((l) => l.instanceId) },
+    );
+  }
+
+  // 2. Guard rails first.
+  if (outdated.length > 0) {
+    const missing = config.processes.filter((p) => !group.suspendedProcesses.includes(p));
+    if (missing.length > 0) return { kind: 'suspend', group: group.name, processes: missing, reason: `so AWS cannot take or add a node mid-rollout` };
+  }
+
+  // 3. Finished: settle, then done.
+  if (outdated.length === 0) {
+    if (notHealthyNew.length > 0) return wait(`${group.name}: waiting for ${notHealthyNew.map((i) => i.instanceId).join(', ')} to become healthy`, hint);
+    if (D !== C) return { kind: 'setDesired', group: group.name, desired: C, reason: `back to capacity ${C}` };
+    if (live.length < D) return wait(`${group.name}: waiting for the ASG to reach ${D} instances`, hint);
+    const leaving = group.instances.filter((i) => (!isLive(i) || ours.has(i.instanceId)) && i.lifecycleState !== 'Terminated' && i.lifecycleState !== 'Detached');
+    if (leaving.length > 0) return wait(`${group.name}: waiting for ${leaving.map((i) => i.instanceId).join(', ')} to finish terminating (connection draining)`, hint);
+    return done(`replaced ${memory.terminated.length} instance(s), oldest first`);
+  }
+
+  const k = Math.max(1, Math.min(config.surge > 0 ? Math.max(config.surge, config.batch) : config.batch, outdated.length));
+  const surplus = D - C;
+
+  // Choose up to n outdated instances in order, never letting healthy drop below minHealthy.
+  const choose = (n: number): InstanceView[] => {
+    const picked: InstanceView[] = [];
+    let h = H;
+    for (const i of outdated) {
+      if (picked.length >= n) break;
+      const costs = healthy(i) ? 1 : 0;
+      if (h - costs < config.minHealthy) continue;
+      h -= costs;
+      picked.push(i);
+    }
+    return picked;
+  };
+
+  if (config.surge > 0 || surplus > 0) {
+    // 4. Surge: launch before terminate.
+    if (surplus < k && config.surge > 0) {
+      return { kind: 'setDesired', group: group.name, desired: C + k, reason: `launch ${k - Math.max(0, surplus)} new instance(s) before terminating` };
+    }
+    if (notHealthyNew.length > 0) return wait(`${group.name}: waiting for ${notHealthyNew.map((i) => i.instanceId).join(', ')} to become healthy`, hint);
+    if (live.length < D) return wait(`${group.name}: waiting for the ASG to launch ${D - live.length} instance(s)`, hint);
+    const picked = choose(Math.min(surplus, outdated.length));
+    if (picked.length === 0) {
+      return abort('below-min-healthy', `${group.name}: terminating ${outdated[0].instanceId} would drop below --min-healthy ${config.minHealthy} (healthy now ${H})`, {
+        asg: group.name,
+        healthy: H,
+        minHealthy: config.minHealthy,
+        refused: true,
+      });
+    }
+    return { kind: 'terminate', group: group.name, instanceIds: picked.map((i) => i.instanceId), decrement: true, reason: describePicked(picked, view) };
+  }
+
+  // 5. Surge 0: terminate, then wait for the replacement.
+  if (D < C) return { kind: 'setDesired', group: group.name, desired: C, reason: `back to capacity ${C}` };
+  if (notHealthyNew.length > 0) return wait(`${group.name}: waiting for ${notHealthyNew.map((i) => i.instanceId).join(', ')} to become healthy`, hint);
+  if (live.length < D) return wait(`${group.name}: waiting for the ASG to replace ${D - live.length} instance(s)`, hint);
+  const picked = choose(k);
+  if (picked.length === 0) {
+    return abort('below-min-healthy', `${group.name}: terminating ${outdated[0].instanceId} would drop below --min-healthy ${config.minHealthy} (healthy now ${H}); use --surge 1`, {
+      asg: group.name,
+      healthy: H,
+      minHealthy: config.minHealthy,
+      refused: true,
+    });
+  }
+  return { kind: 'terminate', group: group.name, instanceIds: picked.map((i) => i.instanceId), decrement: false, reason: describePicked(picked, view) };
+}
+
+function describePicked(picked: InstanceView[], view: RollingView): string {
+  return picked
+    .map((i) => `${i.instanceId} ${view.verdict(i).healthy ? 'outdated' : 'outdated and unhealthy'}, launched ${i.launchTime !== undefined ? new Date(i.launchTime).toISOString() : 'unknown'}`)
+    .join('; ');
+}
+
+/**
+ * After a failure, timeout or abort: remove the surge without touching healthy old nodes when
+ * possible. Not-healthy up-to-date instances go first (newest first) with decrement; if surge is
+ * left after that, the new instances are healthy and the oldest outdated go with decrement
+ * (healthy count unchanged: they were replaced). Surge 0 leaves nothing to remove.
+ */
+export function cleanupRolling(view: RollingView): Action | undefined {
+  const { group, config } = view;
+  const surplus = group.desired - config.capacity;
+  if (surplus <= 0) return undefined;
+  const ours = new Set(view.memory.terminated);
+  const live = group.instances.filter((i) => isLive(i) && !ours.has(i.instanceId));
+  const healthy = (i: InstanceView) => view.verdict(i).healthy;
+  const badNew = live
+    .filter((i) => !isOutdated(i, group) && !healthy(i))
+    .sort((a, b) => (b.launchTime ?? Number.MAX_SAFE_INTEGER) - (a.launchTime ?? Number.MAX_SAFE_INTEGER) || (a.instanceId < b.instanceId ? 1 : -1));
+  if (badNew.length > 0) {
+    const ids = badNew.slice(0, surplus).map((i) => i.instanceId);
+    return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, reason: `removing surge: ${ids.join(', ')} not healthy` };
+  }
+  if (live.length < group.desired) {
+    // The ASG has not launched the surge yet: lowering desired removes nothing that exists.
+    return { kind: 'setDesired', group: group.name, desired: Math.max(config.capacity, live.length), reason: 'removing surge not launched yet' };
+  }
+  const outdated = oldestFirst(live.filter((i) => isOutdated(i, group)), healthy).slice(0, surplus);
+  if (outdated.length > 0) {
+    return { kind: 'terminate', group: group.name, instanceIds: outdated.map((i) => i.instanceId), decrement: true, reason: `removing surge: the new instances are healthy, so the oldest outdated go` };
+  }
+  return { kind: 'setDesired', group: group.name, desired: config.capacity, reason: `back to capacity ${config.capacity}` };
+}

@@ -1,0 +1,181 @@
+import test from 'ava';
+import type { GroupSnapshot, InstanceView } from '../../orchestrator/aws/port';
+import {
+  ROLLOUT_PROCESSES,
+  baseVerdict,
+  cleanupRolling,
+  decideRolling,
+  oldestFirst,
+  planRolling,
+  resolveBatch,
+  type RollingConfig,
+  type RollingMemory,
+  type RollingView,
+} from '../../orchestrator/rollout/strategies/rolling';
+import type { Action } from '../../orchestrator/rollout/action';
+
+const NEW = { launchTemplate: { id: 'lt-1', version: 2 } };
+const OLD = { launchTemplate: { id: 'lt-1', version: 1 } };
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+/** `o1` old healthy, launched minute 1; `n4` new; `o2!` unhealthy in the ELB; `o3~` Pending; `o5x` Terminating. */
+function inst(spec: string): InstanceView {
+  const m = /^([on])(\d+)([!~x]?)$/.exec(spec)!;
+  const [, kind, n, flag] = m;
+  return {
+    instanceId: `i-${kind}${n}`,
+    availabilityZone: 'us-east-1a',
+    lifecycleState: flag === '~' ? 'Pending' : flag === 'x' ? 'Terminating' : 'InService',
+    healthStatus: 'Healthy',
+    protectedFromScaleIn: false,
+    launchedFrom: kind === 'o' ? OLD : NEW,
+    launchTime: T0 + Number(n) * 60_000,
+    privateIpAddress: `10.0.0.${n}`,
+    elb: { lb: { state: flag === '!' || flag === '~' ? 'OutOfService' : 'InService', reasonCode: 'Instance', description: 'failed checks' } },
+  };
+}
+
+function group(desired: number, specs: string, over: Partial<GroupSnapshot> = {}): GroupSnapshot {
+  return {
+    name: 'rabbit',
+    observedAt: T0,
+    desired,
+    min: 0,
+    max: 10,
+    launch: NEW,
+    mixedInstancesPolicy: false,
+    healthCheckType: 'ELB',
+    healthCheckGracePeriod: 300,
+    availabilityZones: ['us-east-1a'],
+    suspendedProcesses: ROLLOUT_PROCESSES,
+    loadBalancerNames: ['lb'],
+    targetGroupARNs: [],
+    tags: {},
+    instances: specs.split(/\s+/).filter(Boolean).map(inst),
+    ...over,
+  };
+}
+
+function view(g: GroupSnapshot, config: Partial<RollingConfig> = {}, memory: Partial<RollingMemory> = {}, now = T0 + 3_600_000): RollingView {
+  const firstSeen: Record<string, number> = {};
+  for (const i of g.instances) firstSeen[i.instanceId] = now - 60_000;
+  return {
+    group: g,
+    config: { capacity: 3, surge: 1, batch: 1, minHealthy: 3, stepTimeoutMs: 20 * 60_000, maxReplacements: 2, processes: ROLLOUT_PROCESSES, ...config },
+    verdict: (i) => baseVerdict(i, g.loadBalancerNames),
+    memory: { firstSeen, terminated: [], lost: [], ...memory },
+    now,
+  };
+}
+
+function summary(a: Action): string {
+  switch (a.kind) {
+    case 'setDesired':
+      return `desired ${a.desired}`;
+    case 'terminate':
+      return `terminate ${a.instanceIds.join(',')}${a.decrement ? ' -1' : ''}`;
+    case 'suspend':
+      return `suspend ${a.processes.join(',')}`;
+    case 'abort':
+      return `abort ${a.code}`;
+    default:
+      return a.kind;
+  }
+}
+
+// Table: snapshot in → action out. desired, instances, config, memory → expected.
+const cases: Array<[string, number, string, Partial<RollingConfig>, Partial<RollingMemory>, string, Partial<GroupSnapshot>?]> = [
+  ['surge 1, start: launch before terminate (3→4)', 3, 'o1 o2 o3', {}, {}, 'desired 4'],
+  ['surge 1: new instance still booting → wait', 4, 'o1 o2 o3 n4~', {}, {}, 'wait'],
+  ['surge 1: new healthy → terminate the oldest with decrement', 4, 'o3 o1 o2 n4', {}, {}, 'terminate i-o1 -1'],
+  ['surge 1: the terminated one counts no more; next step launches again', 3, 'o1x o2 o3 n4', {}, { terminated: ['i-o1'] }, 'desired 4'],
+  ['surge 1: unhealthy outdated goes first', 4, 'o1 o2! o3 n4', {}, {}, 'terminate i-o2 -1'],
+  ['surge 1: processes not suspended yet → suspend first', 3, 'o1 o2 o3', {}, {}, 'suspend AZRebalance,ScheduledActions', { suspendedProcesses: ['AlarmNotification'] }],
+  ['nothing outdated, settled → done', 3, 'n1 n2 n3', {}, {}, 'done'],
+  ['nothing outdated, surge left → back to capacity', 4, 'n1 n2 n3 n4', {}, {}, 'desired 3'],
+  ['nothing outdated, an old one still draining → wait', 3, 'o1x n2 n3 n4', {}, { terminated: ['i-o1'] }, 'wait'],
+  ['surge 0: terminate the oldest without decrement (3→2)', 3, 'o1 o2 o3', { surge: 0, minHealthy: 2 }, {}, 'terminate i-o1'],
+  ['surge 0: replacement booting → wait', 3, 'o1x o2 o3 n4~', { surge: 0, minHealthy: 2 }, { terminated: ['i-o1'] }, 'wait'],
+  ['surge 0: replacement not launched yet → wait', 3, 'o1x o2 o3', { surge: 0, minHealthy: 2 }, { terminated: ['i-o1'] }, 'wait'],
+  ['surge 0: minHealthy 3 → refuse (never below)', 3, 'o1 o2 o3', { surge: 0, minHealthy: 3 }, {}, 'abort below-min-healthy'],
+  ['surge 0: unhealthy outdated costs no healthy capacity', 3, 'o1 o2! o3', { surge: 0, minHealthy: 2 }, {}, 'terminate i-o2'],
+  ['batch 2 with surge 1 grows by 2', 3, 'o1 o2 o3', { batch: 2 }, {}, 'desired 5'],
+  ['batch 2: both new healthy → terminate two oldest', 5, 'o1 o2 o3 n4 n5', { batch: 2 }, {}, 'terminate i-o1,i-o2 -1'],
+  ['batch 2, one outdated left → step of 1', 3, 'o3 n4 n5', { batch: 2 }, {}, 'desired 4'],
+  ['crash re-run: desired 4 from an earlier run, capacity 3 from tag → continue, no extra surge', 4, 'o1 o2 o3 n4', {}, {}, 'terminate i-o1 -1'],
+  ['ASG replaced new instances twice → abort', 4, 'o1 o2 o3 n6~', {}, { lost: [{ instanceId: 'i-n4' }, { instanceId: 'i-n5', gate: 'elb lb', state: 'OutOfService' }] }, 'abort replacement-failing'],
+];
+
+for (const [title, desired, specs, config, memory, expected, over] of cases) {
+  test(`decide: ${title}`, (t) => {
+    t.is(summary(decideRolling(view(group(desired, specs, over), config, memory))), expected);
+  });
+}
+
+test('decide: a new instance past its step timeout aborts naming it, the gate and its last state', (t) => {
+  const g = group(4, 'o1 o2 o3 n4!');
+  const v = view(g, { stepTimeoutMs: 600_000 });
+  v.memory.firstSeen['i-n4'] = v.now - 601_000;
+  const a = decideRolling(v);
+  t.is(a.kind, 'abort');
+  if (a.kind !== 'abort') return;
+  t.is(a.code, 'step-timeout');
+  t.is(a.data?.instanceId, 'i-n4');
+  t.is(a.data?.gate, 'elb lb');
+  t.regex(a.reason, /i-n4.*OutOfService: failed checks/);
+});
+
+test('decide never terminates an up-to-date instance, nor more than the surplus', (t) => {
+  for (const desired of [3, 4, 5]) {
+    for (const surge of [0, 1, 2]) {
+      const a = decideRolling(view(group(desired, 'o1 n2 n3 n4 n5'), { surge, minHealthy: 2, capacity: 3, batch: Math.max(1, surge) }));
+      if (a.kind === 'terminate') {
+        t.true(a.instanceIds.every((id) => id.startsWith('i-o')), `${desired}/${surge}: ${a.instanceIds}`);
+        if (a.decrement) t.true(a.instanceIds.length <= desired - 3);
+      }
+    }
+  }
+});
+
+test('oldestFirst: unhealthy first, then oldest launch time, ties by id', (t) => {
+  const mk = (id: string, minute: number, healthy: boolean): InstanceView => ({ ...inst('o1'), instanceId: id, launchTime: T0 + minute * 60_000, elb: { lb: { state: healthy ? 'InService' : 'OutOfService' } } });
+  const list = [mk('b', 10, true), mk('a', 10, true), mk('c', 12, false), mk('d', 9, true)];
+  t.deepEqual(oldestFirst(list, (i) => baseVerdict(i, ['lb']).healthy).map((i) => i.instanceId), ['c', 'd', 'a', 'b']);
+});
+
+test('planRolling: order, batches and refusals', (t) => {
+  const g = group(3, 'o3 o1 o2');
+  const p = planRolling(g, view(g).config, (i) => baseVerdict(i, ['lb']));
+  t.deepEqual(p.batches, [['i-o1'], ['i-o2'], ['i-o3']]);
+  t.is(p.lowestHealthy, 3);
+  t.is(p.refused, undefined);
+  const p0 = planRolling(g, { ...view(g).config, surge: 0, batch: 2, minHealthy: 2 }, (i) => baseVerdict(i, ['lb']));
+  t.deepEqual(p0.batches, [['i-o1', 'i-o2'], ['i-o3']]);
+  t.regex(p0.refused ?? '', /below --min-healthy 2/);
+});
+
+test('resolveBatch: N, P% and defaults', (t) => {
+  t.is(resolveBatch(undefined, 200, 1), 1);
+  t.is(resolveBatch('10%', 200, 1), 20);
+  t.is(resolveBatch('25%', 3, 1), 1);
+  t.is(resolveBatch('5', 200, 1), 5);
+  t.is(resolveBatch(3, 200, 1), 3);
+});
+
+test('cleanup: removes the failed surge instance, leaves healthy old ones', (t) => {
+  const a = cleanupRolling(view(group(4, 'o1 o2 o3 n4!')));
+  t.is(a && summary(a), 'terminate i-n4 -1');
+  t.is(cleanupRolling(view(group(3, 'o1 o2 o3 n4!'), { surge: 0, minHealthy: 2 })), undefined);
+  const b = cleanupRolling(view(group(4, 'o1 o2 o3')));
+  t.is(b && summary(b), 'desired 3', 'surge not launched yet: lower desired');
+});
+
+test('decide is fast: < 5 ms at 1,000 instances', (t) => {
+  const specs = Array.from({ length: 1000 }, (_, n) => (n < 500 ? `o${n}` : `n${n}`)).join(' ');
+  const v = view(group(1000, specs), { capacity: 1000, minHealthy: 1000, batch: 100 });
+  decideRolling(v);
+  const start = process.hrtime.bigint();
+  for (let n = 0; n < 20; n++) decideRolling(v);
+  const ms = Number(process.hrtime.bigint() - start) / 1e6 / 20;
+  t.true(ms < 5, `${ms} ms`);
+});
