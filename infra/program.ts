@@ -73,12 +73,12 @@ function serviceTags(cfg: ServiceConfig, stack: string): Record<string, string> 
 }
 
 /** `latestVersion` as the positive integer the group is pinned to (never `$Latest`/`$Default`). */
-function pinnedVersion(lt: aws.ec2.LaunchTemplate): pulumi.Output<number> {
+function pinnedVersion(lt: aws.ec2.LaunchTemplate, name: string): pulumi.Output<number> {
   return lt.latestVersion.apply((v) => {
     const n = Number(v);
     if (Number.isInteger(n) && n >= 1) return n;
     // Only a provider (or mock) that reports no version gets here; version 1 is what AWS creates.
-    pulumi.log.warn(`launch template ${String(v)}: no latestVersion reported; pinning version 1`, lt);
+    pulumi.log.warn(`launch template ${name}: no latestVersion reported (got ${String(v)}); pinning version 1`, lt);
     return 1;
   });
 }
@@ -121,7 +121,7 @@ function declareService(cfg: ServiceConfig, stack: string, defaultZones: () => p
         { resourceType: 'volume', tags },
       ],
     });
-    const version = pinnedVersion(launchTemplate);
+    const version = pinnedVersion(launchTemplate, cfg.name);
     groupLaunch = { launchTemplate: { id: launchTemplate.id, version: version.apply(String) } };
     const lt = launchTemplate;
     launch = pulumi
