@@ -92,7 +92,6 @@ export function activeIsOutdated(service: AbServiceManifest, a: GroupSnapshot, b
 }
 
 /** What the engines are called with (their modules land separately; see rollout/roll.ts, rollout/ab.ts). */
-type RollGroup = (options: Record<string, unknown>) => Promise<RolloutResult>;
 type AbDeploy = (options: Record<string, unknown>) => Promise<RolloutResult>;
 
 /** Hooks wired to the engines. */
@@ -103,16 +102,17 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
       return service.strategy === 'rolling' ? planRolling(port, service, context) : planAb(port, service, context);
     },
     async rollout(service: ServiceManifest, hook: HookOptions): Promise<RolloutResult> {
-      const common = { port, clock, reporter, signal: hook.signal, pollInterval: hook.pollIntervalSeconds };
+      const common = { port, clock, reporter, signal: hook.signal };
       if (service.strategy === 'rolling') {
-        const { rollGroup } = require('../rollout/roll') as { rollGroup: RollGroup };
+        const { rollGroup } = await import('../rollout/roll');
         return rollGroup({
           ...common,
           asg: service.asgName,
           surge: service.rollout.surge,
           minHealthy: service.rollout.minHealthy,
           batchSize: service.rollout.batchSize,
-          stepTimeout: service.rollout.stepTimeoutSeconds,
+          stepTimeoutMs: service.rollout.stepTimeoutSeconds === undefined ? undefined : service.rollout.stepTimeoutSeconds * 1000,
+          pollIntervalMs: hook.pollIntervalSeconds === undefined ? undefined : hook.pollIntervalSeconds * 1000,
         });
       }
       const [a, b] = await Promise.all([port.observeGroup(service.asgNames.a, { elbHealth: false }), port.observeGroup(service.asgNames.b, { elbHealth: false })]);
