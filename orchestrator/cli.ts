@@ -7,6 +7,7 @@ import { DeployError, ExitCode } from './errors';
 import { JsonReporter, PlainReporter, type Reporter } from './report/reporter';
 import type { CommandContext, CommandSpec } from './commands/command';
 import { placeholder } from './commands/not-implemented';
+import { rollCommand } from './commands/roll';
 import { lockCommand } from './commands/lock';
 import { unlockCommand } from './commands/unlock';
 
@@ -14,7 +15,7 @@ import { unlockCommand } from './commands/unlock';
 export function commands(): CommandSpec[] {
   return [
     placeholder('deploy', 'pulumi up (preview with --dry-run), then roll out each changed service'),
-    placeholder('roll', 'oldest-first rolling replacement of one Auto Scaling Group'),
+    rollCommand,
     placeholder('ab', 'A/B (blue/green) swap between <env>-a and <env>-b'),
     placeholder('status', 'old/new/healthy instances per group, without changing anything'),
     lockCommand,

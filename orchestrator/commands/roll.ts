@@ -1,0 +1,117 @@
+/**
+ * `asg-deploy roll --asg NAME_OR_PREFIX`: oldest-first rolling replacement of one Auto Scaling
+ * Group (the seed asg_rolling_upgrade; its flag names are aliases). argv → typed options →
+ * rollGroup; bad values are exit 2 naming the flag, the value and what is allowed.
+ */
+import type { Argv } from 'yargs';
+import { usageError } from '../errors';
+import type { Gate } from '../gates/gate';
+import { HttpGate } from '../gates/http';
+import { SshGate } from '../gates/ssh';
+import { rollGroup, type RollOptions } from '../rollout/roll';
+import { openAwsSession } from './aws-session';
+import { withCommonOptions, type CommandSpec } from './command';
+
+/** "90", "90s", "20m", "1h" → ms. Undefined stays undefined. */
+export function parseDuration(flag: string, v: unknown): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(v).trim());
+  if (!m || Number(m[1]) <= 0) throw usageError('usage', `--${flag} ${String(v)}: expected a positive duration in seconds (e.g. 30, 90s, 20m, 1h)`, { flag, value: v });
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function wholeNumber(flag: string, v: unknown, min: number): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw usageError('usage', `--${flag} ${String(v)}: expected a whole number ≥ ${min}`, { flag, value: v });
+  return n;
+}
+
+function batchSize(v: unknown): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const s = String(v).trim();
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
+  if (pct && Number(pct[1]) > 0 && Number(pct[1]) <= 100) return s;
+  if (/^\d+$/.test(s) && Number(s) >= 1) return s;
+  throw usageError('usage', `--batch-size ${s}: expected a whole number ≥ 1 or a percentage 1%..100% of the outdated instances`, { flag: 'batch-size', value: v });
+}
+
+/** Typed rollGroup options from parsed argv (everything but clients, clock, reporter, signal). */
+export function rollOptionsFromArgs(args: Record<string, unknown>): Omit<RollOptions, 'clock' | 'reporter'> {
+  const asg = args.asg === undefined ? '' : String(args.asg);
+  if (!asg) throw usageError('usage', '--asg (alias --limit) is required: an Auto Scaling Group name, or a prefix matching exactly one group', { flag: 'asg' });
+  const surge = wholeNumber('surge', args.surge, 0);
+  const minHealthy = wholeNumber('min-healthy', args['min-healthy'], 0);
+  const maxWaitAttempts = wholeNumber('max-wait-attempts', args['max-wait-attempts'], 1);
+  const pollIntervalMs = parseDuration('poll-interval', args['poll-interval']);
+  const stepTimeoutMs = parseDuration('step-timeout', args['step-timeout']);
+  const timeoutMs = parseDuration('timeout', args.timeout);
+  const gates: Gate[] = [];
+  if (args['health-url'] !== undefined) {
+    const url = String(args['health-url']);
+    if (!url) throw usageError('usage', '--health-url: expected a URL with {ip} (http://{ip}:8080/health) or a path (/health)', { flag: 'health-url' });
+    gates.push(new HttpGate(url, parseDuration('health-timeout', args['health-timeout']) ?? 5000));
+  }
+  if (args['health-command'] !== undefined) {
+    const command = String(args['health-command']);
+    if (!command) throw usageError('usage', '--health-command: expected a command to run on the new instance', { flag: 'health-command' });
+    gates.push(
+      new SshGate({
+        command,
+        bastion: args['ssh-bastion'] === undefined ? undefined : String(args['ssh-bastion']),
+        user: args['ssh-user'] === undefined ? undefined : String(args['ssh-user']),
+        key: args['ssh-key'] === undefined ? undefined : String(args['ssh-key']),
+        knownHosts: args['ssh-known-hosts'] === undefined ? undefined : String(args['ssh-known-hosts']),
+        port: wholeNumber('ssh-port', args['ssh-port'], 1),
+        timeoutMs: parseDuration('health-timeout', args['health-timeout']) ?? 30_000,
+      }),
+    );
+  }
+  return {
+    asg,
+    surge,
+    minHealthy,
+    batchSize: batchSize(args['batch-size']),
+    stepTimeoutMs,
+    maxWaitAttempts,
+    pollIntervalMs,
+    timeoutMs,
+    gates,
+    dryRun: Boolean(args['dry-run']),
+  };
+}
+
+export const rollCommand: CommandSpec = {
+  name: 'roll',
+  describe: 'oldest-first rolling replacement of one Auto Scaling Group',
+  builder: (y: Argv) =>
+    withCommonOptions(y)
+      .option('asg', { alias: 'limit', type: 'string', describe: 'group name, or a prefix matching exactly one group (seed: --limit)' })
+      .option('surge', { type: 'number', describe: 'extra instances per step: 1 = 3-4-3 (default), 0 = 3-2-3' })
+      .option('min-healthy', { type: 'number', describe: 'never fewer healthy instances (default: desired for surge ≥ 1, desired − 1 for surge 0)' })
+      .option('batch-size', { type: 'string', describe: 'instances replaced per step: N or P% of the outdated ones' })
+      .option('step-timeout', { type: 'string', describe: 'a replacement not healthy this long fails the rollout (seconds or 20m; default 20m)' })
+      .option('poll-interval', { alias: 'sleep', type: 'string', describe: 'fixed polling in seconds (seed: --sleep); default adaptive' })
+      .option('max-wait-attempts', { alias: 'max_wait_attempts', type: 'number', describe: 'seed: step timeout = poll interval (default 30 s) × this' })
+      .option('timeout', { type: 'string', describe: 'overall timeout for the whole rollout (seconds or 2h)' })
+      .option('health-url', { type: 'string', describe: 'gate: HTTP GET must answer 2xx, e.g. http://{ip}:8080/health or /health' })
+      .option('health-command', { type: 'string', describe: 'gate: command run on the new instance over SSH, exit 0 passes' })
+      .option('health-timeout', { type: 'string', describe: 'per gate check timeout (default 5 s HTTP, 30 s SSH)' })
+      .option('ssh-bastion', { alias: 'ssh_tunnel', type: 'string', describe: 'bastion host for --health-command ([user@]host[:port]; seed: --ssh_tunnel)' })
+      .option('ssh-user', { alias: 'ssh_username', type: 'string', describe: 'SSH user on bastion and instances (seed: --ssh_username)' })
+      .option('ssh-key', { alias: 'ssh_private_key', type: 'string', describe: 'SSH private key file (seed: --ssh_private_key)' })
+      .option('ssh-known-hosts', { type: 'string', describe: 'known_hosts file for bastion and instances (host keys are always checked)' })
+      .option('ssh-port', { type: 'number', describe: 'sshd port on the instances (default 22)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan (instances, order, batches, gates); change nothing' }),
+  async run(args, ctx) {
+    const opts = rollOptionsFromArgs(args);
+    const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
+    try {
+      await rollGroup({ ...opts, clients: session.clients, clock: session.clock, reporter: ctx.reporter, signal: ctx.signal });
+      return 0;
+    } finally {
+      await session.close();
+    }
+  },
+};
