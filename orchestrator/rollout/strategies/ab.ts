@@ -89,6 +89,49 @@ export function activeColorIsOutdated(a: GroupSnapshot | undefined, b: GroupSnap
   return !isUpToDate(populated[0]);
 }
 
+// --- the swap record (crash recovery) ------------------------------------------------------
+
+/**
+ * The tag a run writes on the groups it is about to change, deleted when the swap is finished
+ * (or rolled back). A re-run that finds it resumes that swap instead of refusing "both
+ * populated" (a crash mid-growth) or swapping back (a crash mid-drain).
+ */
+export const SWAP_TAG = 'asg-deploy:ab';
+
+export interface SwapRecord {
+  v: 1;
+  mode: 'swap' | 'refresh';
+  from?: string;
+  to: string;
+  count: number;
+  step: number;
+  runId: string;
+  since: number;
+  /** refresh (single group): which half was under way. */
+  phase?: 'drain' | 'grow';
+}
+
+export function readSwapRecord(g: GroupSnapshot | undefined): SwapRecord | undefined {
+  const raw = g?.tags[SWAP_TAG];
+  if (!raw) return undefined;
+  try {
+    const r = JSON.parse(raw) as Partial<SwapRecord>;
+    if ((r.mode === 'swap' || r.mode === 'refresh') && typeof r.to === 'string' && typeof r.count === 'number' && r.count >= 1) {
+      return { v: 1, mode: r.mode, from: r.from, to: r.to, count: r.count, step: typeof r.step === 'number' && r.step >= 1 ? r.step : r.count, runId: String(r.runId ?? ''), since: Number(r.since ?? 0), phase: r.phase };
+    }
+  } catch {
+    // unreadable: ignored (a hand-edited tag is not a swap in progress)
+  }
+  return undefined;
+}
+
+export function encodeSwapRecord(r: SwapRecord): string {
+  return JSON.stringify(r);
+}
+
+/** Processes suspended on both colors while a swap is under way (restored by the guard). */
+export const SWAP_SUSPEND = ['AZRebalance', 'AlarmNotification', 'ScheduledActions'];
+
 // --- planning -------------------------------------------------------------------------------
 
 /** The seed's default when nothing else is known. */
@@ -108,6 +151,8 @@ export interface SwapPlan {
   targetMin?: number;
   /** Old color's instances when planned (reported as replaced). */
   replacing: string[];
+  /** Resuming a swap an earlier run left unfinished (its record found on the groups). */
+  resumed?: SwapRecord;
   summary: string;
 }
 
@@ -127,6 +172,9 @@ export interface RefreshPlan {
   /** Its min before the refresh, given back once it serves again. */
   targetMin: number;
   replacing: string[];
+  /** Which half to (re)start: an earlier run's record says 'grow' once the drain finished. */
+  phase: 'drain' | 'grow';
+  resumed?: SwapRecord;
   summary: string;
 }
 
@@ -155,6 +203,8 @@ export interface AbPlanOptions {
   instanceCountStep?: number;
   /** `--elb-name` (default: every classic ELB attached to the new color). */
   elbNames?: string[];
+  /** Per group (deploy's manifest: each color its own ELB); used when `elbNames` is not given. */
+  elbNamesByGroup?: Record<string, string[]>;
   zero?: boolean;
   singleAsg?: boolean;
   cleanUp?: boolean;
@@ -224,8 +274,10 @@ export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapsho
       allowed: '>= 1',
     });
   }
-  const elbs = elbsFor(target, options.elbNames);
+  const elbs = elbsFor(target, options.elbNames ?? options.elbNamesByGroup?.[target.name]);
   if (!Array.isArray(elbs)) return elbs;
+  const blocked = blockedProcesses(active, target);
+  if (blocked) return blocked;
   const step = stepFor(options, count);
   const targetMin = active ? Math.min(active.min, count) : undefined;
   const steps = step < count ? ` ${step} at a time, each step healthy before the next,` : '';
@@ -242,6 +294,41 @@ export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapsho
     targetMin,
     replacing: active ? remainingInstances(active).map((i) => i.instanceId) : [],
     summary,
+  };
+}
+
+/** A swap needs Launch on the new color and Terminate on the old one: refuse up front if suspended. */
+function blockedProcesses(active: GroupSnapshot | undefined, target: GroupSnapshot): PlanRefusal | undefined {
+  if (target.suspendedProcesses.includes('Launch')) {
+    return refuse(3, 'process-suspended', `${target.name} has the Launch process suspended: it could never grow; resume it first (nothing was changed)`, { asg: target.name, process: 'Launch' });
+  }
+  if (active?.suspendedProcesses.includes('Terminate')) {
+    return refuse(3, 'process-suspended', `${active.name} has the Terminate process suspended: it could never drain; resume it first (nothing was changed)`, { asg: active.name, process: 'Terminate' });
+  }
+  return undefined;
+}
+
+/** Resume the swap an earlier run recorded on the groups, with its count and step. */
+function planResume(record: SwapRecord, byName: Map<string, GroupSnapshot>, options: AbPlanOptions): SwapPlan | PlanRefusal {
+  const to = byName.get(record.to)!;
+  const from = record.from ? byName.get(record.from) : undefined;
+  const elbs = elbsFor(to, options.elbNames ?? options.elbNamesByGroup?.[to.name]);
+  if (!Array.isArray(elbs)) return elbs;
+  const committed = from !== undefined && isDrainStarted(from);
+  const at = new Date(record.since).toISOString();
+  return {
+    kind: 'swap',
+    from: from?.name,
+    to: to.name,
+    count: record.count,
+    step: record.step,
+    elbNames: elbs,
+    targetMin: from ? Math.min(Math.max(from.min, to.min), record.count) : undefined,
+    replacing: from ? remainingInstances(from).map((i) => i.instanceId) : [],
+    resumed: record,
+    summary: committed
+      ? `resuming the swap ${from!.name} → ${to.name} left unfinished by an earlier run (started ${at}): ${to.name} serves, waiting for ${from!.name} to finish draining`
+      : `resuming the swap ${from ? `${from.name} → ` : 'into '}${to.name} left unfinished by an earlier run (started ${at}): scale ${to.name} to ${record.count}, wait for ASG InService+Healthy and ${elbText(elbs)}${from ? `, then drain ${from.name}` : ''}`,
   };
 }
 
@@ -290,6 +377,17 @@ export function planAb(observed: AbObserved, options: AbPlanOptions): AbPlan | P
   const pa = isPopulated(a);
   const pb = isPopulated(b);
 
+  const record = readSwapRecord(a) ?? readSwapRecord(b);
+  const byName = new Map([a, b].map((g) => [g.name, g]));
+  if (record?.mode === 'swap' && byName.has(record.to) && (!record.from || byName.has(record.from)) && record.from !== record.to) {
+    if (options.zero || options.cleanUp) {
+      return refuse(3, 'swap-in-progress', `a swap ${record.from ?? ''} → ${record.to} started ${new Date(record.since).toISOString()} was left unfinished (tag ${SWAP_TAG}); run 'ab --environment ${options.environment}' without --zero/--clean-up to finish it first (nothing was changed)`, {
+        record,
+      });
+    }
+    return planResume(record, byName, options);
+  }
+
   if (pa && pb) {
     if (!options.cleanUp) {
       return refuse(3, 'both-populated', `both colors have instances: ${describeCount(a)} and ${describeCount(b)}; the tool cannot know which to clear, so nothing was changed (--clean-up decides by launch template version and health)`, {
@@ -322,8 +420,24 @@ function planSingle(group: GroupSnapshot | undefined, name: string, options: AbP
   }
   const count = options.instanceCountMatch && group.desired > 0 ? group.desired : options.instanceCount ?? DEFAULT_INSTANCE_COUNT;
   if (count < 1) return refuse(2, 'bad-instance-count', `instance count ${count}: must be at least 1 (use --zero to empty ${group.name})`, { flag: '--instance-count', value: count, allowed: '>= 1' });
-  const elbs = elbsFor(group, options.elbNames);
+  const elbs = elbsFor(group, options.elbNames ?? options.elbNamesByGroup?.[group.name]);
   if (!Array.isArray(elbs)) return elbs;
+  const record = readSwapRecord(group);
+  if (record?.mode === 'refresh' && record.to === group.name) {
+    const phase = record.phase === 'grow' || (!isPopulated(group) && remainingInstances(group).length === 0) ? 'grow' : 'drain';
+    return {
+      kind: 'refresh',
+      group: group.name,
+      count: record.count,
+      step: record.step,
+      elbNames: elbs,
+      targetMin: Math.min(group.min, record.count),
+      replacing: remainingInstances(group).map((i) => i.instanceId),
+      phase,
+      resumed: record,
+      summary: `resuming the refresh of ${group.name} left unfinished by an earlier run (started ${new Date(record.since).toISOString()}): ${phase === 'drain' ? 'finish draining it, then ' : ''}scale to ${record.count} and wait for ASG InService+Healthy and ${elbText(elbs)} (single group: downtime until then)`,
+    };
+  }
   const step = stepFor(options, count);
   const populated = isPopulated(group);
   return {
@@ -334,6 +448,7 @@ function planSingle(group: GroupSnapshot | undefined, name: string, options: AbP
     elbNames: elbs,
     targetMin: Math.min(group.min, count),
     replacing: remainingInstances(group).map((i) => i.instanceId),
+    phase: populated || remainingInstances(group).length > 0 ? 'drain' : 'grow',
     summary: populated
       ? `refresh ${group.name} (single group, no A/B: THIS MEANS DOWNTIME): drain it to 0, then scale 0 → ${count}${step < count ? ` ${step} at a time` : ''} and wait for ASG InService+Healthy and ${elbText(elbs)}`
       : `${group.name} is empty: scale 0 → ${count}${step < count ? ` ${step} at a time` : ''} and wait for ASG InService+Healthy and ${elbText(elbs)}`,
@@ -408,14 +523,28 @@ export function decideGrow(
   return wait(`${g.name}: ${serving}/${want} serving (${elbText([...target.elbNames])})`);
 }
 
+export interface DrainProgress {
+  /** Clock ms when the drain began (undefined: not yet). */
+  drainStartedAt?: number;
+  /** Give up waiting for the drain after this long (ELB draining timeout + margin). */
+  drainTimeoutMs?: number;
+}
+
 /** Drain `g`: desired and min to 0 (connection draining does the rest), then wait until empty. */
-export function decideDrain(g: GroupSnapshot): Action {
+export function decideDrain(g: GroupSnapshot, progress: DrainProgress = {}, now = 0): Action {
   if (!isDrainStarted(g)) {
     return { kind: 'updateSizes', group: g.name, desired: 0, min: 0, reason: `drain ${g.name}: desired ${g.desired} → 0, min ${g.min} → 0 (the ELB's connection draining lets requests finish)` };
   }
   const left = remainingInstances(g);
-  if (left.length > 0) return wait(`draining ${g.name}: ${left.length} instance(s) left (${left.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ')})`);
-  return done(`${g.name} is empty`);
+  if (left.length === 0) return done(`${g.name} is empty`);
+  const listed = left.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ');
+  if (progress.drainStartedAt !== undefined && progress.drainTimeoutMs !== undefined && now - progress.drainStartedAt >= progress.drainTimeoutMs) {
+    return abort('ab.drain-timeout', `${g.name}: still ${left.length} instance(s) after ${Math.round((now - progress.drainStartedAt) / 1000)} s of draining (${listed}); the drain was asked for (desired 0) and continues — re-run to wait for it`, {
+      asg: g.name,
+      remaining: left.map((i) => i.instanceId),
+    });
+  }
+  return wait(`draining ${g.name}: ${left.length} instance(s) left (${listed})`);
 }
 
 /**
@@ -423,9 +552,20 @@ export function decideDrain(g: GroupSnapshot): Action {
  * drain the old color and wait until it is empty. Once the old color's drain has begun the
  * swap is committed and only finishing it remains (a re-run after a crash lands here too).
  */
-export function decideSwap(groups: { from?: GroupSnapshot; to: GroupSnapshot }, plan: Pick<SwapPlan, 'count' | 'step' | 'elbNames' | 'targetMin'>, progress: GrowProgress, now: number): Action {
+export function decideSwap(
+  groups: { from?: GroupSnapshot; to: GroupSnapshot },
+  plan: Pick<SwapPlan, 'count' | 'step' | 'elbNames' | 'targetMin'> & { suspend?: readonly string[] },
+  progress: GrowProgress & DrainProgress,
+  now: number,
+): Action {
   const { from, to } = groups;
-  if (from && isDrainStarted(from)) return decideDrain(from);
+  if (from && isDrainStarted(from)) return decideDrain(from, progress, now);
+  // Why suspend: a scheduled action, an alarm or AZRebalance must not resize or reshuffle either
+  // color while it is being judged (the guard records them and resumes them at the end).
+  for (const g of [to, from]) {
+    const missing = g ? (plan.suspend ?? []).filter((p) => !g.suspendedProcesses.includes(p)) : [];
+    if (g && missing.length) return { kind: 'suspend', group: g.name, processes: missing, reason: `hold ${missing.join(', ')} on ${g.name} during the swap` };
+  }
   const grow = decideGrow(to, plan, progress, now);
   if (grow.kind !== 'done') return grow;
   if (!from) return grow;

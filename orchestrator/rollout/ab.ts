@@ -1,0 +1,539 @@
+/**
+ * `abDeploy`: the one entry for `asg-deploy ab` and for deploy's ab post-update hook.
+ *
+ *   lock → observe both colors → plan (strategies/ab.ts: refuse, nothing, swap, drain, clean-up,
+ *   refresh) → record the swap on the groups → the shared engine (rollout/engine.ts) runs the
+ *   pure decide turn by turn → delete the record → release the lock (every exit path).
+ *
+ * The engine owns the loop, polling, the abort signal, the guard rails and the coded events; this
+ * file only adapts the A/B decisions to it (observe two groups, remember when each step started)
+ * and decides what a failure leaves behind: the new color for inspection (the seed's behaviour),
+ * or scaled back to its original size with `rollback` or when interrupted before the swap is
+ * committed. Once the old color's drain has begun the swap is committed: an interrupt or a
+ * crash leaves the record, and a re-run waits for the drain to finish.
+ */
+import { randomUUID } from 'node:crypto';
+import { createAwsPort } from '../aws/adapter';
+import type { AwsClients } from '../aws/clients';
+import type { AwsPort, GroupSnapshot } from '../aws/port';
+import type { Clock } from '../clock';
+import { DeployError, isAbortError, refusedError, usageError } from '../errors';
+import { acquireRunLock, readEnvironmentLock, type RunLock } from '../lock/lock';
+import { describeLock, isStale, DEFAULT_STALE_AFTER_MS } from '../lock/record';
+import { Codes, type Reporter } from '../report/reporter';
+import type { Action } from './action';
+import { runRollout, type Observation, type Plan, type Strategy } from './engine';
+import { Guard } from './guard';
+import type { RolloutResult } from './result';
+import {
+  DEFAULT_INSTANCE_COUNT,
+  SWAP_SUSPEND,
+  SWAP_TAG,
+  decideDrain,
+  decideSwap,
+  encodeSwapRecord,
+  isDrainStarted,
+  isServing,
+  planAb,
+  remainingInstances,
+  type AbPlan,
+  type AbPlanOptions,
+  type PlanRefusal,
+  type SwapRecord,
+} from './strategies/ab';
+
+export const AbCodes = {
+  downtime: 'ab.downtime', // --single-asg: the group serves nothing for a while
+  drained: 'ab.drained', // {asg, seconds}
+  resumed: 'ab.resumed', // {record}
+  keep: 'ab.keep', // --clean-up: {keep, drain, why}
+  leftForInspection: 'ab.left-for-inspection', // {asg, desired}
+  rolledBack: 'ab.rolled-back', // {asg, desired}
+  lockedDryRun: 'ab.locked',
+} as const;
+
+export interface AbDeployOptions {
+  /** The AWS port; or `clients` to build the SDK adapter on. */
+  port?: AwsPort;
+  clients?: AwsClients;
+  clock: Clock;
+  reporter: Reporter;
+  signal?: AbortSignal;
+  environment: string;
+  /** Color group names (default `<env>-a` / `<env>-b`; deploy passes the manifest's). */
+  groups?: { a: string; b: string };
+  /** `--elb-name` (judge the new color by these), or per color from the manifest. */
+  elbNames?: string[] | { a: string; b: string };
+  /** `--instance-count` (default 8, the seed's; deploy passes the configured capacity). */
+  instanceCount?: number;
+  instanceCountMatch?: boolean;
+  instanceCountStep?: number;
+  /** `--health-check-timeout`, seconds per step (default 600). */
+  healthCheckTimeout?: number;
+  /** `--poll-interval` / `--update-timeout`, seconds (default: adaptive polling). */
+  pollInterval?: number;
+  zero?: boolean;
+  singleAsg?: boolean;
+  cleanUp?: boolean;
+  /** `--clean-up` without asking. */
+  yes?: boolean;
+  /** Asks the user (TTY); absent and not `yes`: `--clean-up` is refused (exit 2). */
+  confirm?: (question: string) => Promise<boolean>;
+  /** A failed new color is scaled back to its original size instead of left for inspection. */
+  rollback?: boolean;
+  /** Accepted for deploy's hook (which decides whether to swap); `ab` itself always swaps. */
+  force?: boolean;
+  dryRun?: boolean;
+  /** `--lock-bucket-name` and lock tuning; `false`: the caller holds the lock already. */
+  lockBucket?: string;
+  lock?: false | { heartbeatMs?: number; staleAfterMs?: number; settleMs?: number; holder?: string };
+  /** Why, for the lock record (default "asg-deploy ab <env>"). */
+  reason?: string;
+  runId?: string;
+}
+
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_S = 600;
+
+/** A/B deployment of one environment. Resolves with the result; throws DeployError (exit 1/2/3/130). */
+export async function abDeploy(options: AbDeployOptions): Promise<RolloutResult> {
+  const { clock, reporter, environment } = options;
+  if (!options.port && !options.clients) throw new DeployError('internal', 'abDeploy needs a port or clients');
+  const port = options.port ?? createAwsPort(options.clients!, clock);
+  const start = clock.now();
+  const apiStart = port.apiCalls();
+  const runId = options.runId ?? randomUUID();
+  const names = options.singleAsg ? { a: environment, b: environment } : options.groups ?? { a: `${environment}-a`, b: `${environment}-b` };
+  const groupNames = [...new Set([names.a, names.b])];
+
+  const existing: string[] = [];
+  for (const n of groupNames) if (await observeMaybe(port, n, false)) existing.push(n);
+
+  // 1. The lock (the seed's first step), before anything else is read for the plan.
+  let lock: RunLock | undefined;
+  const lockOpts = options.lock === false ? undefined : options.lock ?? {};
+  if (lockOpts) {
+    const target = { environment, bucket: options.lockBucket, groups: existing.length ? existing : groupNames, ...lockOpts };
+    if (options.dryRun) {
+      const held = options.lockBucket || existing.length ? await readEnvironmentLock({ port, clock, reporter }, target) : undefined;
+      if (held) {
+        const stale = lockOpts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+        reporter.emit('warn', AbCodes.lockedDryRun, `dry run: a real run would be refused (exit 3): ${environment} is ${describeLock(held.record, clock.now(), stale)}`, {
+          environment,
+          holder: held.record.holder,
+          reason: held.record.reason,
+          stale: isStale(held.record, clock.now(), stale),
+        });
+      }
+    } else if (options.lockBucket || existing.length) {
+      lock = await acquireRunLock({ port, clock, reporter, signal: options.signal }, { ...target, reason: options.reason ?? `asg-deploy ab ${environment}`, runId });
+    }
+  }
+
+  try {
+    // 2. Find both groups (and their ELBs) and plan.
+    const a = await observeMaybe(port, names.a, true);
+    const b = names.b === names.a ? undefined : await observeMaybe(port, names.b, true);
+    const planOptions = planOptionsFrom(options);
+    const planned = planAb({ a, b, names }, { ...planOptions, ...elbOptions(options, names) });
+    if (planned.kind === 'refuse') throw refusalError(planned);
+    if (planned.kind === 'swap' && planned.resumed) reporter.emit('warn', AbCodes.resumed, planned.summary, { record: planned.resumed });
+    if (planned.kind === 'refresh' && planned.resumed) reporter.emit('warn', AbCodes.resumed, planned.summary, { record: planned.resumed });
+
+    const tally = () => ({ seconds: Math.round((clock.now() - start) / 100) / 10, apiCalls: port.apiCalls() - apiStart });
+    if (planned.kind === 'nothing') {
+      reporter.emit('info', Codes.plan, planned.summary, { environment, dryRun: Boolean(options.dryRun) });
+      const result: RolloutResult = { status: options.dryRun ? 'planned' : 'noop', target: environment, strategy: 'ab', replaced: [], ...tally(), summary: planned.summary };
+      reporter.emit('info', Codes.done, `${environment}: ${planned.summary}`, { environment, replaced: [], seconds: result.seconds, apiCalls: result.apiCalls, status: result.status });
+      return result;
+    }
+    if (planned.kind === 'cleanUp') {
+      reporter.emit('info', AbCodes.keep, `--clean-up: would keep ${planned.keep} and drain ${planned.drain}: ${planned.why}`, { keep: planned.keep, drain: planned.drain, why: planned.why });
+      if (!options.dryRun && !options.yes) {
+        const question = `Both colors have instances. Keep ${planned.keep} and DRAIN ${planned.drain} (${planned.why})?`;
+        if (!options.confirm) {
+          throw usageError('usage', `--clean-up drains a populated group: confirm with --yes when not running interactively (it would keep ${planned.keep} and drain ${planned.drain}: ${planned.why})`, {
+            flag: '--yes',
+            keep: planned.keep,
+            drain: planned.drain,
+          });
+        }
+        if (!(await options.confirm(question))) throw refusedError('not-confirmed', `--clean-up not confirmed; nothing was changed`, { keep: planned.keep, drain: planned.drain });
+      }
+    }
+
+    const run = new AbRun(port, clock, reporter, options, environment);
+    const result = await run.execute(planned, runId, a, b);
+    return { ...result, ...tally() };
+  } finally {
+    if (lock) {
+      try {
+        await lock.release();
+      } catch (err) {
+        reporter.emit('error', 'lock.release-failed', `could not release the lock: ${(err as Error).message}; 'asg-deploy unlock --environment ${environment} --force' clears it`, { environment });
+      }
+    }
+  }
+}
+
+function planOptionsFrom(o: AbDeployOptions): AbPlanOptions {
+  return {
+    environment: o.environment,
+    instanceCount: o.instanceCount,
+    instanceCountMatch: o.instanceCountMatch,
+    instanceCountStep: o.instanceCountStep,
+    zero: o.zero,
+    singleAsg: o.singleAsg,
+    cleanUp: o.cleanUp,
+  };
+}
+
+/** `--elb-name` as given (judges whichever color is new), or the manifest's ELB per color. */
+function elbOptions(o: AbDeployOptions, names: { a: string; b: string }): Pick<AbPlanOptions, 'elbNames' | 'elbNamesByGroup'> {
+  if (!o.elbNames) return {};
+  if (Array.isArray(o.elbNames)) return o.elbNames.length ? { elbNames: o.elbNames } : {};
+  return { elbNamesByGroup: { [names.a]: [o.elbNames.a], [names.b]: [o.elbNames.b] } };
+}
+
+function refusalError(r: PlanRefusal): DeployError {
+  return r.exit === 2 ? usageError(r.code, r.message, r.data) : refusedError(r.code, r.message, r.data);
+}
+
+async function observeMaybe(port: AwsPort, name: string, elbHealth: boolean): Promise<GroupSnapshot | undefined> {
+  try {
+    return await port.observeGroup(name, { elbHealth });
+  } catch (err) {
+    if (err instanceof DeployError && err.code === 'group-not-found') return undefined;
+    throw err;
+  }
+}
+
+interface AbObservation extends Observation {
+  byName: Map<string, GroupSnapshot>;
+  now: number;
+}
+
+type Mode =
+  | { kind: 'swap'; from?: string; to: string; count: number; step: number; elbNames: string[]; targetMin?: number; suspend: readonly string[] }
+  | { kind: 'drain'; group: string };
+
+/**
+ * The engine's view of one A/B phase: observe the groups involved, decide with the pure
+ * functions, remember when each step and the drain began, clean up per the failure policy.
+ */
+class AbStrategy implements Strategy<AbObservation> {
+  readonly strategy = 'ab' as const;
+  private readonly guards = new Map<string, Guard>();
+  private loaded = false;
+  stepStartedAt: number;
+  drainStartedAt?: number;
+  drainSeconds?: number;
+  /** Set once the old color's drain has begun: from then on nothing is rolled back. */
+  committed = false;
+  /** The new color's size before this run touched it (for rollback). */
+  private original?: { desired: number; min: number };
+
+  constructor(
+    private readonly port: AwsPort,
+    private readonly clock: Clock,
+    private readonly reporter: Reporter,
+    readonly target: string,
+    private readonly mode: Mode,
+    private readonly planText: { message: string; data: Record<string, unknown> },
+    private readonly policy: { healthCheckTimeoutMs: number; drainTimeoutMs: number; rollback: boolean; signal?: AbortSignal; drainedIds: string[] },
+  ) {
+    this.stepStartedAt = clock.now();
+  }
+
+  private groupsInvolved(): string[] {
+    return this.mode.kind === 'drain' ? [this.mode.group] : [this.mode.to, ...(this.mode.from ? [this.mode.from] : [])];
+  }
+
+  async observe(): Promise<AbObservation> {
+    const byName = new Map<string, GroupSnapshot>();
+    const swap = this.mode.kind === 'swap' ? this.mode : undefined;
+    for (const name of this.groupsInvolved()) {
+      const judged = swap !== undefined && name === swap.to && swap.elbNames.length > 0;
+      byName.set(name, await this.port.observeGroup(name, judged ? { elbHealth: true, elbNames: swap!.elbNames } : { elbHealth: false }));
+    }
+    const now = this.clock.now();
+    if (!this.loaded) {
+      this.loaded = true;
+      for (const g of byName.values()) this.guard(g.name).load(g);
+      if (swap) {
+        const to = byName.get(swap.to)!;
+        const recorded = this.guard(swap.to).originals();
+        this.original = { desired: recorded?.desired ?? to.desired, min: Math.min(to.min, recorded?.desired ?? to.desired) };
+      }
+    }
+    const drainGroup = this.mode.kind === 'drain' ? this.mode.group : this.mode.from;
+    const dg = drainGroup ? byName.get(drainGroup) : undefined;
+    if (dg && isDrainStarted(dg)) {
+      this.committed = true;
+      this.drainStartedAt ??= now;
+      if (remainingInstances(dg).length === 0 && this.drainSeconds === undefined) {
+        this.drainSeconds = Math.round((now - this.drainStartedAt) / 100) / 10;
+        this.reporter.emit('info', AbCodes.drained, `${dg.name} drained in ${this.drainSeconds} s`, { asg: dg.name, seconds: this.drainSeconds });
+      }
+    }
+    const elbsOf = (group: string) => (swap && group === swap.to ? swap.elbNames : []);
+    return {
+      groups: [...byName.values()],
+      byName,
+      now,
+      isHealthy: (group, id) => {
+        const i = byName.get(group)?.instances.find((x) => x.instanceId === id);
+        return i !== undefined && isServing(i, elbsOf(group));
+      },
+      waitingSinceMs: now - this.stepStartedAt,
+    };
+  }
+
+  decide(o: AbObservation): Action {
+    const m = this.mode;
+    if (m.kind === 'drain') return decideDrain(o.byName.get(m.group)!, { drainStartedAt: this.drainStartedAt, drainTimeoutMs: this.policy.drainTimeoutMs }, o.now);
+    return decideSwap(
+      { to: o.byName.get(m.to)!, from: m.from ? o.byName.get(m.from) : undefined },
+      m,
+      { stepStartedAt: this.stepStartedAt, healthCheckTimeoutMs: this.policy.healthCheckTimeoutMs, drainStartedAt: this.drainStartedAt, drainTimeoutMs: this.policy.drainTimeoutMs },
+      o.now,
+    );
+  }
+
+  acted(a: Action): void {
+    const m = this.mode;
+    const now = this.clock.now();
+    if ((a.kind === 'setDesired' || a.kind === 'updateSizes') && a.desired !== undefined) {
+      if (m.kind === 'swap' && a.group === m.to) this.stepStartedAt = now;
+      const drainGroup = m.kind === 'drain' ? m.group : m.from;
+      if (a.group === drainGroup && a.desired === 0) {
+        this.committed = true;
+        this.drainStartedAt = now;
+      }
+    }
+  }
+
+  plan(): Plan {
+    return { message: this.planText.message, data: this.planText.data, noop: false };
+  }
+
+  /**
+   * After a failure or an interrupt: before the commit point the new color goes back to its
+   * original size when asked (`rollback`) or interrupted; otherwise it stays for inspection.
+   * After the commit point nothing is undone (the new color serves; the drain continues).
+   */
+  cleanup(o: AbObservation): Action | undefined {
+    const m = this.mode;
+    if (m.kind !== 'swap' || this.committed || !this.original) return undefined;
+    const interrupted = Boolean(this.policy.signal?.aborted);
+    if (!this.policy.rollback && !interrupted) return undefined;
+    const to = o.byName.get(m.to)!;
+    if (to.desired <= this.original.desired && to.min <= this.original.min) return undefined;
+    return {
+      kind: 'updateSizes',
+      group: m.to,
+      desired: this.original.desired,
+      min: Math.min(to.min, this.original.min),
+      reason: `${interrupted ? 'interrupted' : '--rollback'}: scale ${m.to} back ${to.desired} → ${this.original.desired}; ${m.from ?? 'the old color'} was never touched`,
+    };
+  }
+
+  guard(group: string): Guard {
+    let g = this.guards.get(group);
+    if (!g) {
+      g = new Guard(this.port, group, this.reporter, () => this.clock.now());
+      this.guards.set(group, g);
+    }
+    return g;
+  }
+
+  /** A/B never terminates an instance itself: draining is the ASG's scale-in. */
+  mayTerminate(): boolean {
+    return false;
+  }
+
+  summary(): string {
+    const m = this.mode;
+    const drained = this.drainSeconds !== undefined ? `; drained in ${this.drainSeconds} s` : '';
+    if (m.kind === 'drain') return `${m.group} drained to 0 (${this.policy.drainedIds.length} instance(s))${drained}`;
+    return m.from
+      ? `swapped ${m.from} → ${m.to}: ${m.count} instance(s) serving, ${m.from} drained (${this.policy.drainedIds.length} instance(s))${drained}`
+      : `${m.to}: ${m.count} instance(s) serving`;
+  }
+}
+
+/** Runs a plan through the engine: one phase (swap, drain) or two (single-group refresh). */
+class AbRun {
+  constructor(
+    private readonly port: AwsPort,
+    private readonly clock: Clock,
+    private readonly reporter: Reporter,
+    private readonly options: AbDeployOptions,
+    private readonly environment: string,
+  ) {}
+
+  private healthCheckTimeoutMs(): number {
+    return (this.options.healthCheckTimeout ?? DEFAULT_HEALTH_CHECK_TIMEOUT_S) * 1000;
+  }
+
+  /** Waiting for a drain: the ELB's connection draining timeout, plus the health-check timeout as margin. */
+  private async drainTimeoutMs(group: GroupSnapshot | undefined): Promise<number> {
+    let draining = 300;
+    for (const elb of group?.loadBalancerNames ?? []) {
+      try {
+        const info = await this.port.describeElb(elb);
+        if (info.drainingTimeout !== undefined) draining = Math.max(draining, info.drainingTimeout);
+      } catch {
+        // an ELB we cannot describe: keep the default
+      }
+    }
+    return draining * 1000 + this.healthCheckTimeoutMs();
+  }
+
+  private engine(strategy: AbStrategy, reporter: Reporter) {
+    return runRollout(strategy, {
+      port: this.port,
+      clock: this.clock,
+      reporter,
+      signal: this.options.signal,
+      dryRun: this.options.dryRun,
+      polling: this.options.pollInterval !== undefined ? { fixedMs: this.options.pollInterval * 1000 } : {},
+    });
+  }
+
+  /** rollout.done carries the drained (replaced) instances: the ASG terminated them, not the engine. */
+  private withReplaced(replaced: string[], suppressDone = false): Reporter {
+    const inner = this.reporter;
+    return {
+      emit(level, code, message, data) {
+        if (code === Codes.done || code === Codes.failed) {
+          if (suppressDone && code === Codes.done) return;
+          data = { ...(data ?? {}), replaced: [...new Set([...((data?.replaced as string[] | undefined) ?? []), ...(code === Codes.done ? replaced : [])])] };
+        }
+        inner.emit(level, code, message, data);
+      },
+    };
+  }
+
+  private async writeRecord(groups: string[], record: SwapRecord): Promise<void> {
+    for (const g of groups) await this.port.putGroupTags(g, { [SWAP_TAG]: encodeSwapRecord(record) });
+  }
+
+  private async deleteRecord(groups: string[]): Promise<void> {
+    for (const g of groups) {
+      try {
+        await this.port.deleteGroupTags(g, [SWAP_TAG]);
+      } catch (err) {
+        this.reporter.emit('warn', 'ab.record-left', `could not remove the ${SWAP_TAG} tag from ${g}: ${(err as Error).message}`, { asg: g });
+      }
+    }
+  }
+
+  async execute(plan: Exclude<AbPlan, { kind: 'nothing' }>, runId: string, a?: GroupSnapshot, b?: GroupSnapshot): Promise<RolloutResult> {
+    const byName = new Map([a, b].filter((g): g is GroupSnapshot => Boolean(g)).map((g) => [g.name, g]));
+    const policy = (drainTimeoutMs: number, drainedIds: string[]) => ({
+      healthCheckTimeoutMs: this.healthCheckTimeoutMs(),
+      drainTimeoutMs,
+      rollback: Boolean(this.options.rollback),
+      signal: this.options.signal,
+      drainedIds,
+    });
+    const data = (extra: Record<string, unknown>) => ({ environment: this.environment, ...extra });
+
+    if (plan.kind === 'drain' || plan.kind === 'cleanUp') {
+      const group = plan.kind === 'drain' ? plan.group : plan.drain;
+      const g = byName.get(group);
+      const ids = g ? remainingInstances(g).map((i) => i.instanceId) : [];
+      const strategy = new AbStrategy(this.port, this.clock, this.reporter, this.environment, { kind: 'drain', group }, {
+        message: plan.summary,
+        data: data(plan.kind === 'cleanUp' ? { keep: plan.keep, drain: plan.drain, why: plan.why } : { drain: group }),
+      }, policy(await this.drainTimeoutMs(g), ids));
+      const r = await this.engine(strategy, this.withReplaced(ids));
+      return { ...r, replaced: r.status === 'done' ? ids : [] };
+    }
+
+    if (plan.kind === 'swap') {
+      const from = plan.from ? byName.get(plan.from) : undefined;
+      const groups = [plan.to, ...(plan.from ? [plan.from] : [])];
+      const mode: Mode = { kind: 'swap', from: plan.from, to: plan.to, count: plan.count, step: plan.step, elbNames: plan.elbNames, targetMin: plan.targetMin, suspend: SWAP_SUSPEND };
+      const strategy = new AbStrategy(this.port, this.clock, this.reporter, this.environment, mode, {
+        message: plan.summary,
+        data: data({ from: plan.from, to: plan.to, count: plan.count, step: plan.step, elbNames: plan.elbNames, resumed: Boolean(plan.resumed) }),
+      }, policy(await this.drainTimeoutMs(from), plan.replacing));
+      if (!this.options.dryRun && !plan.resumed) {
+        await this.writeRecord(groups, { v: 1, mode: 'swap', from: plan.from, to: plan.to, count: plan.count, step: plan.step, runId, since: this.clock.now() });
+      }
+      try {
+        const r = await this.engine(strategy, this.withReplaced(plan.replacing));
+        if (r.status === 'done') await this.deleteRecord(groups);
+        return { ...r, replaced: r.status === 'done' ? plan.replacing : [] };
+      } catch (err) {
+        await this.afterSwapFailure(err, strategy, plan.to, groups);
+        throw err;
+      }
+    }
+
+    // Single group refresh: drain (downtime), then grow back. Two engine phases, one record.
+    const g = byName.get(plan.group);
+    const groups = [plan.group];
+    if (!this.options.dryRun) {
+      this.reporter.emit('warn', AbCodes.downtime, `--single-asg: ${plan.group} has no second color, so it serves nothing from the drain until the new instances are healthy (downtime, as the seed accepts for e.g. a load-generator group)`, { asg: plan.group });
+    }
+    const record: SwapRecord = plan.resumed ?? { v: 1, mode: 'refresh', to: plan.group, count: plan.count, step: plan.step, runId, since: this.clock.now(), phase: plan.phase };
+    if (this.options.dryRun) {
+      const strategy = new AbStrategy(this.port, this.clock, this.reporter, this.environment, { kind: 'drain', group: plan.group }, { message: plan.summary, data: data({ group: plan.group, count: plan.count }) }, policy(0, plan.replacing));
+      return this.engine(strategy, this.reporter);
+    }
+    let drainSeconds = 0;
+    if (plan.phase === 'drain') {
+      await this.writeRecord(groups, { ...record, phase: 'drain' });
+      const drain = new AbStrategy(this.port, this.clock, this.reporter, this.environment, { kind: 'drain', group: plan.group }, {
+        message: `${plan.group}: drain to 0 (first half of the refresh)`,
+        data: data({ group: plan.group, phase: 'drain' }),
+      }, policy(await this.drainTimeoutMs(g), plan.replacing));
+      await this.engine(drain, this.withReplaced([], true));
+      drainSeconds = drain.drainSeconds ?? 0;
+    }
+    await this.writeRecord(groups, { ...record, phase: 'grow' });
+    const grow = new AbStrategy(this.port, this.clock, this.reporter, this.environment, {
+      kind: 'swap',
+      to: plan.group,
+      count: plan.count,
+      step: plan.step,
+      elbNames: plan.elbNames,
+      suspend: [],
+    }, { message: plan.summary, data: data({ group: plan.group, count: plan.count, phase: 'grow' }) }, policy(0, plan.replacing));
+    const r = await this.engine(grow, this.withReplaced(plan.replacing));
+    await this.deleteRecord(groups);
+    if (plan.targetMin > 0) {
+      const now = await this.port.observeGroup(plan.group, { elbHealth: false });
+      if (now.min < plan.targetMin) await this.port.updateSizes(plan.group, { min: plan.targetMin });
+    }
+    return { ...r, replaced: plan.replacing, summary: `refreshed ${plan.group}: drained ${plan.replacing.length} instance(s)${drainSeconds ? ` in ${drainSeconds} s` : ''}, ${plan.count} new instance(s) serving` };
+  }
+
+  /** What a failed swap leaves behind, said plainly; the record goes unless the swap was committed. */
+  private async afterSwapFailure(err: unknown, strategy: AbStrategy, to: string, groups: string[]): Promise<void> {
+    if (strategy.committed) {
+      this.reporter.emit('warn', 'ab.committed', `the swap was committed (${to} serves, the old color is draining); re-run 'ab --environment ${this.environment}' to wait for the drain to finish`, { asg: to });
+      return;
+    }
+    const interrupted = isAbortError(err) || Boolean(this.options.signal?.aborted);
+    let left: GroupSnapshot | undefined;
+    try {
+      left = await this.port.observeGroup(to, { elbHealth: false });
+    } catch {
+      left = undefined;
+    }
+    if (this.options.rollback || interrupted) {
+      this.reporter.emit('warn', AbCodes.rolledBack, `${to} scaled back to ${left?.desired ?? 0}; the old color was never touched and kept serving`, { asg: to, desired: left?.desired });
+    } else if (left) {
+      this.reporter.emit('warn', AbCodes.leftForInspection, `${to} left at desired ${left.desired} for inspection (the old color was never touched and keeps serving); to remove it: 'asg-deploy ab --environment ${this.environment} --clean-up --yes' (keeps the serving color)`, {
+        asg: to,
+        desired: left.desired,
+      });
+    }
+    await this.deleteRecord(groups);
+  }
+}
+
+export { DEFAULT_INSTANCE_COUNT };
