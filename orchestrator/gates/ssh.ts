@@ -89,7 +89,8 @@ export class SshGate implements Gate {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (signal?.aborted) return reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-        const last = out.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+        const lines = out.trim().split('\n').filter(Boolean);
+        const last = code === 0 ? lines.slice(-1)[0] ?? '' : lines.slice(-2).join(' | ');
         if (code === 0) resolve({ ok: true, state: last || 'exit 0' });
         else resolve({ ok: false, state: `${sig ? `killed (${sig}, timeout)` : `exit ${code}`}${last ? `: ${last}` : ''}` });
       });

@@ -140,7 +140,7 @@ sshTest('SSH gate: host keys are checked — an unknown host key fails', async (
   const gate = new SshGate({ command: 'true', bastion: `127.0.0.1:${s.port}`, user: s.user, key: s.key, knownHosts: path.join(s.dir, 'empty_known_hosts'), port: s.port, timeoutMs: 20_000 });
   const r = await gate.check(instance());
   t.false(r.ok);
-  t.regex(r.state, /exit 255.*Host key verification failed/);
+  t.regex(r.state, /exit 255: .*Host key verification failed/, r.state);
 });
 
 test('sshArgs: BatchMode, strict host keys, the bastion hop with the same options', (t) => {
