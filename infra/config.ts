@@ -525,9 +525,10 @@ function parseService(c: Checker, raw: unknown, stack: string): ServiceConfig | 
   if (name !== undefined) {
     const elbName = strategy === 'ab' ? `${name}-b` : name;
     if (loadBalancer && (elbName.length > ELB_NAME_MAX || !NAME_RE.test(elbName))) {
-      c.fail(raw.name === undefined ? 'name (default)' : 'name', name, `the classic ELB name "${elbName}" must be 1-${ELB_NAME_MAX} letters, digits and hyphens; set a shorter "name"`);
-    } else if (!NAME_RE.test(name) || name.length > 200) {
-      c.fail(raw.name === undefined ? 'name (default)' : 'name', name, 'names are letters, digits and hyphens (at most 200); set "name" explicitly');
+      c.fail('name', name, `${raw.name === undefined ? 'the default name <stack>-<service> gives ' : ''}the classic ELB name "${elbName}", which must be 1-${ELB_NAME_MAX} letters, digits and hyphens; set a shorter "name"`);
+    } else if (!NAME_RE.test(name) || name.length < 3 || name.length > 128) {
+      // 3-128: the launch template name limits (ASG names allow 255).
+      c.fail('name', name, `${raw.name === undefined ? '(the default <stack>-<service>) ' : ''}names are 3-128 letters, digits and hyphens, starting and ending with a letter or digit; set "name" explicitly`);
     }
   }
 

@@ -74,6 +74,8 @@ const invalid: Array<{ title: string; service: string; config: Record<string, un
   { title: 'loadBalancer not a mapping', service: 'rabbit', config: rolling({ loadBalancer: 'qa-rabbit' }), path: 'rabbit.loadBalancer', mentions: ['"qa-rabbit"', 'mapping'] },
   { title: 'name too long for a classic ELB', service: 'web', config: ab({ name: 'a-very-long-environment-name-xyz' }), path: 'web.name', mentions: ['32'] },
   { title: 'name with bad characters', service: 'rabbit', config: rolling({ name: 'rabbit_mq' }), path: 'rabbit.name', mentions: ['"rabbit_mq"', 'letters, digits and hyphens'] },
+  { title: 'name too short for a launch template', service: 'rabbit', config: rolling({ name: 'mq' }), path: 'rabbit.name', mentions: ['"mq"', '3-128'] },
+  { title: 'default name invalid (stack name with a dot)', service: 'rabbit', config: rolling(), path: 'rabbit.name', mentions: ['"dev.1-rabbit"', 'default <stack>-<service>', 'set "name" explicitly'] },
   { title: 'maxSize below capacity + surge', service: 'rabbit', config: rolling({ maxSize: 3 }), path: 'rabbit.maxSize', mentions: ['3', 'capacity + surge (4)'] },
   { title: 'ab maxSize below capacity', service: 'web', config: ab({ maxSize: 4 }), path: 'web.maxSize', mentions: ['capacity (8)'] },
   { title: 'batchSize percentage out of range', service: 'rabbit', config: rolling({ batchSize: '150%' }), path: 'rabbit.batchSize', mentions: ['"150%"', '1%-100%'] },
@@ -87,7 +89,7 @@ const invalid: Array<{ title: string; service: string; config: Record<string, un
 
 for (const c of invalid) {
   test(`config rejects ${c.title}`, (t) => {
-    const { err, problems } = problemsOf({ [c.service]: c.config });
+    const { err, problems } = problemsOf({ [c.service]: c.config }, c.title.includes('stack name') ? 'dev.1' : 'qa');
     t.is(err.code, 'config.invalid');
     t.is(err.exit, ExitCode.badInput);
     t.is(err.source, 'user');
