@@ -8,6 +8,7 @@ import { JsonReporter, PlainReporter, type Reporter } from './report/reporter';
 import type { CommandContext, CommandSpec } from './commands/command';
 import { placeholder } from './commands/not-implemented';
 import { rollCommand } from './commands/roll';
+import { abCommand } from './commands/ab';
 import { lockCommand } from './commands/lock';
 import { unlockCommand } from './commands/unlock';
 
@@ -16,7 +17,7 @@ export function commands(): CommandSpec[] {
   return [
     placeholder('deploy', 'pulumi up (preview with --dry-run), then roll out each changed service'),
     rollCommand,
-    placeholder('ab', 'A/B (blue/green) swap between <env>-a and <env>-b'),
+    abCommand,
     placeholder('status', 'old/new/healthy instances per group, without changing anything'),
     lockCommand,
     unlockCommand,

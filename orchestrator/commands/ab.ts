@@ -1,0 +1,104 @@
+/**
+ * `asg-deploy ab --environment ENV`: A/B (blue/green) between `<ENV>-a` and `<ENV>-b` — the
+ * seed ab-deployment-tool with every one of its flags. argv → typed options → abDeploy; bad
+ * values are exit 2 naming the flag, the value and what is allowed.
+ */
+import readline from 'node:readline';
+import type { Argv } from 'yargs';
+import { usageError } from '../errors';
+import { abDeploy, type AbDeployOptions } from '../rollout/ab';
+import { openAwsSession } from './aws-session';
+import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
+import { checkBucket, checkEnvironment } from './lock';
+import { parseDuration } from './roll';
+
+function count(flag: string, v: unknown, min: number): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) {
+    throw usageError('usage', `--${flag} ${String(v)}: expected a whole number ≥ ${min}`, { flag: `--${flag}`, value: v, allowed: `whole number >= ${min}` });
+  }
+  return n;
+}
+
+function elbNames(v: unknown): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  const list = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter(Boolean);
+  for (const n of list) {
+    if (!/^[A-Za-z0-9-]{1,32}$/.test(n)) throw usageError('usage', `--elb-name ${n}: a classic ELB name (1-32 letters, digits, '-')`, { flag: '--elb-name', value: n, allowed: '[A-Za-z0-9-]{1,32}' });
+  }
+  return list.length ? list : undefined;
+}
+
+/** Typed abDeploy options from parsed argv (everything but AWS, clock, reporter, signal). */
+export function abOptionsFromArgs(args: Record<string, unknown>): Omit<AbDeployOptions, 'clock' | 'reporter'> {
+  const environment = checkEnvironment(args.environment);
+  const zero = Boolean(args.zero);
+  const cleanUp = Boolean(args['clean-up']);
+  if (zero && cleanUp) throw usageError('usage', '--zero and --clean-up: choose one (zero empties the active color; clean-up resolves two populated colors)', { flag: '--zero', allowed: 'not with --clean-up' });
+  if (Boolean(args['single-asg']) && cleanUp) throw usageError('usage', '--clean-up needs two colors; not with --single-asg', { flag: '--clean-up', allowed: 'not with --single-asg' });
+  const instanceCount = count('instance-count', args['instance-count'], 1);
+  const match = Boolean(args['instance-count-match']);
+  const pollMs = parseDuration('update-timeout', args['poll-interval']);
+  const healthMs = parseDuration('health-check-timeout', args['health-check-timeout']);
+  return {
+    environment,
+    elbNames: elbNames(args['elb-name']),
+    instanceCount,
+    instanceCountMatch: match,
+    instanceCountStep: count('instance-count-step', args['instance-count-step'], 1),
+    healthCheckTimeout: healthMs === undefined ? undefined : healthMs / 1000,
+    pollInterval: pollMs === undefined ? undefined : pollMs / 1000,
+    zero,
+    singleAsg: Boolean(args['single-asg']),
+    cleanUp,
+    yes: Boolean(args.yes),
+    rollback: Boolean(args.rollback),
+    dryRun: Boolean(args['dry-run']),
+    lockBucket: checkBucket(args['lock-bucket-name']),
+  };
+}
+
+/** y/N on the terminal (stderr), for `--clean-up` without `--yes`. */
+export function terminalConfirm(ctx: CommandContext): ((q: string) => Promise<boolean>) | undefined {
+  if (!ctx.interactive || !process.stdin.isTTY) return undefined;
+  return (question) =>
+    new Promise((resolve) => {
+      const rl = readline.createInterface({ input: process.stdin, output: ctx.stderr });
+      rl.question(`${question} [y/N] `, (answer) => {
+        rl.close();
+        resolve(/^y(es)?$/i.test(answer.trim()));
+      });
+    });
+}
+
+export const abCommand: CommandSpec = {
+  name: 'ab',
+  describe: 'A/B (blue/green) swap between <env>-a and <env>-b',
+  builder: (y: Argv) =>
+    withCommonOptions(y)
+      .option('environment', { type: 'string', demandOption: true, describe: 'the environment: groups <ENV>-a and <ENV>-b (with --single-asg, the group ENV)' })
+      .option('elb-name', { type: 'string', array: true, describe: 'judge the new color by this classic ELB (repeatable; default every ELB attached to it)' })
+      .option('instance-count', { type: 'string', describe: 'instances in the new color (default 8; see --instance-count-match)' })
+      .option('instance-count-match', { type: 'boolean', default: false, describe: "as many instances as the active color's desired" })
+      .option('instance-count-step', { type: 'string', describe: 'grow the new color this many at a time, each step healthy before the next (default: all at once)' })
+      .option('poll-interval', { alias: 'update-timeout', type: 'string', describe: 'fixed polling in seconds (seed: --update-timeout); default adaptive' })
+      .option('health-check-timeout', { type: 'string', default: '600', describe: 'seconds (or 10m) for each step of the new color to become healthy in the ASG and the ELB' })
+      .option('clean-up', { type: 'boolean', default: false, describe: 'both colors populated: keep the up-to-date serving one, drain the other (asks; --yes to skip)' })
+      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'do not ask for confirmation (--clean-up)' })
+      .option('lock-bucket-name', { type: 'string', describe: 'S3 bucket for the <ENV>.lock object (default: a lock tag on the groups)' })
+      .option('single-asg', { type: 'boolean', default: false, describe: 'the group named ENV itself: drain it and scale it back up (DOWNTIME)' })
+      .option('zero', { type: 'boolean', default: false, describe: 'drain the active color to 0' })
+      .option('rollback', { type: 'boolean', default: false, describe: 'on failure scale the new color back to 0 instead of leaving it for inspection' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; make no mutating call' }),
+  async run(args, ctx) {
+    const opts = abOptionsFromArgs(args);
+    const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
+    try {
+      await abDeploy({ ...opts, clients: session.clients, clock: session.clock, reporter: ctx.reporter, signal: ctx.signal, confirm: terminalConfirm(ctx) });
+      return 0;
+    } finally {
+      await session.close();
+    }
+  },
+};
