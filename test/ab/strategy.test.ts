@@ -8,6 +8,7 @@ import {
   decideSwap,
   isPopulated,
   planAb,
+  SWAP_TAG,
   type AbPlanOptions,
 } from '../../orchestrator/rollout/strategies/ab';
 import { group, inst, many } from './fixtures';
@@ -144,4 +145,62 @@ test('activeColorIsOutdated (deploy hook): only the populated color counts', (t)
   ];
   for (const [name, a, b, expected] of rows) t.is(activeColorIsOutdated(a, b), expected, name);
   t.false(isPopulated(group('qa-a', { desired: 0, instances: many('a', 2, 'terminating') })));
+});
+
+test('decideSwap: hold AZRebalance/alarms/scheduled actions on both colors before growing', (t) => {
+  const suspend = ['AZRebalance', 'AlarmNotification', 'ScheduledActions'];
+  const from = group('qa-a', { desired: 8, min: 8, instances: many('a', 8, 'serving', 1, 'qa-a') });
+  const to = group('qa-b', { desired: 0 });
+  t.deepEqual(shape(decideSwap({ from, to }, { ...swapPlan, suspend }, progress, 0)), { kind: 'suspend', group: 'qa-b', processes: suspend });
+  const toHeld = { ...to, suspendedProcesses: suspend };
+  t.deepEqual(shape(decideSwap({ from, to: toHeld }, { ...swapPlan, suspend }, progress, 0)), { kind: 'suspend', group: 'qa-a', processes: suspend });
+  const fromHeld = { ...from, suspendedProcesses: ['AZRebalance', ...suspend.slice(1)] };
+  t.deepEqual(shape(decideSwap({ from: fromHeld, to: toHeld }, { ...swapPlan, suspend }, progress, 0)), { kind: 'setDesired', group: 'qa-b', desired: 8 });
+  // Once the drain began nothing is suspended any more (the swap is committed).
+  const draining = group('qa-a', { desired: 0, min: 0, instances: many('a', 1, 'terminating') });
+  t.is(decideSwap({ from: draining, to }, { ...swapPlan, suspend }, progress, 0).kind, 'wait');
+});
+
+test('decideDrain: a drain that does not finish in time aborts (the drain itself continues)', (t) => {
+  const g = group('qa-a', { desired: 0, min: 0, instances: many('a', 2, 'terminating') });
+  t.is(decideDrain(g, { drainStartedAt: 0, drainTimeoutMs: 900_000 }, 899_000).kind, 'wait');
+  const a = decideDrain(g, { drainStartedAt: 0, drainTimeoutMs: 900_000 }, 900_000);
+  t.is(a.kind, 'abort');
+  if (a.kind === 'abort') t.is(a.code, 'ab.drain-timeout');
+});
+
+test('planAb: a swap record left by an interrupted run is resumed, not refused or reversed', (t) => {
+  const record = (o: Record<string, unknown>) => ({ [SWAP_TAG]: JSON.stringify({ v: 1, mode: 'swap', from: 'qa-a', to: 'qa-b', count: 6, step: 2, runId: 'r1', since: 0, ...o }) });
+  const a = group('qa-a', { desired: 8, min: 8, instances: many('a', 8, 'serving', 1, 'qa-a') });
+  const bHalf = { ...group('qa-b', { desired: 2, instances: many('b', 2) }), tags: record({}) };
+  // Crash mid-growth: both populated, but the record says which way the swap goes.
+  const mid = planAb({ a, b: bHalf, names }, base);
+  t.like(mid, { kind: 'swap', from: 'qa-a', to: 'qa-b', count: 6, step: 2 });
+  t.truthy((mid as { resumed?: unknown }).resumed);
+  // Crash mid-drain: a is draining (not populated), b serves: without the record this would swap back.
+  const aDraining = { ...group('qa-a', { desired: 0, min: 0, instances: many('a', 3, 'terminating', 1, 'qa-a') }), tags: record({}) };
+  const bFull = { ...group('qa-b', { desired: 6, min: 6, instances: many('b', 6) }), tags: record({}) };
+  const late = planAb({ a: aDraining, b: bFull, names }, base);
+  t.like(late, { kind: 'swap', from: 'qa-a', to: 'qa-b' });
+  t.regex((late as { summary: string }).summary, /waiting for qa-a to finish draining/);
+  // --zero while a swap is unfinished: refused, nothing changed.
+  t.like(planAb({ a, b: bHalf, names }, { ...base, zero: true }), { kind: 'refuse', exit: 3, code: 'swap-in-progress' });
+  // An unreadable tag is not a swap in progress.
+  t.like(planAb({ a, b: { ...bHalf, tags: { [SWAP_TAG]: 'garbage' } }, names }, base), { kind: 'refuse', code: 'both-populated' });
+});
+
+test('planAb --single-asg: an interrupted refresh resumes in the half it was in', (t) => {
+  const rec = (phase: string) => ({ [SWAP_TAG]: JSON.stringify({ v: 1, mode: 'refresh', to: 'qa', count: 3, step: 3, runId: 'r', since: 0, phase }) });
+  const drained = { ...group('qa', { desired: 0, min: 0 }), tags: rec('drain') };
+  t.like(planAb({ a: drained, names: { a: 'qa', b: 'qa' } }, { ...base, singleAsg: true }), { kind: 'refresh', phase: 'grow', count: 3 });
+  const draining = { ...group('qa', { desired: 0, min: 0, instances: many('q', 2, 'terminating', 2, 'qa') }), tags: rec('drain') };
+  t.like(planAb({ a: draining, names: { a: 'qa', b: 'qa' } }, { ...base, singleAsg: true }), { kind: 'refresh', phase: 'drain' });
+  const growing = { ...group('qa', { desired: 3, instances: many('q', 1, 'booting', 2, 'qa') }), tags: rec('grow') };
+  t.like(planAb({ a: growing, names: { a: 'qa', b: 'qa' } }, { ...base, singleAsg: true }), { kind: 'refresh', phase: 'grow' });
+});
+
+test('planSwap: a suspended Launch (new color) or Terminate (old color) is refused up front', (t) => {
+  const a = group('qa-a', { desired: 8, instances: many('a', 8, 'serving', 1, 'qa-a') });
+  t.like(planAb({ a, b: { ...group('qa-b'), suspendedProcesses: ['Launch'] }, names }, base), { kind: 'refuse', exit: 3, code: 'process-suspended' });
+  t.like(planAb({ a: { ...a, suspendedProcesses: ['Terminate'] }, b: group('qa-b'), names }, base), { kind: 'refuse', exit: 3, code: 'process-suspended' });
 });
