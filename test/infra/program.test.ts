@@ -4,7 +4,9 @@
  * Pulumi's runtime state is global, so these tests run serially.
  */
 import test from 'ava';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as yaml from 'js-yaml';
 import * as pulumi from '@pulumi/pulumi';
 import { parseServices, type ServiceConfig } from '../../infra/config';
 import { declareServices, TAG_COLOR, TAG_SERVICE, TAG_STACK } from '../../infra/program';
@@ -360,6 +362,18 @@ test.serial('infra/index.ts reads asg-deploy:services from stack config and expo
   const web = run.manifest.services.find((s) => s.service === 'web') as AbServiceManifest;
   t.like(web, { asgNames: { a: 'qa-web-a', b: 'qa-web-b' }, elbNames: { a: 'qa-web-a', b: 'qa-web-b' }, launchTemplate: { version: 4 } });
   t.deepEqual(one(run, ASG, 'qa-web-b').inputs.launchTemplate.version, '4');
+});
+
+test.serial('infra/index.ts with the worked example Pulumi.qa.yaml', async (t) => {
+  const doc = yaml.load(fs.readFileSync(path.resolve(__dirname, '..', '..', 'Pulumi.qa.yaml'), 'utf8')) as { config: Record<string, unknown> };
+  const run = await loadIndex(doc.config['asg-deploy:services'], 'qa');
+  const rabbit = run.manifest.services.find((s) => s.strategy === 'rolling') as RollingServiceManifest;
+  const web = run.manifest.services.find((s) => s.strategy === 'ab') as AbServiceManifest;
+  t.like(rabbit, { asgName: 'qa-rabbit', capacity: 3, rollout: { minHealthy: 2, surge: 1, stepTimeoutSeconds: 900 } });
+  t.like(web, { environment: 'qa-web', capacity: 4, rollout: { healthCheckTimeoutSeconds: 600, instanceCountStep: 2, drainingTimeoutSeconds: 300 } });
+  t.like(one(run, ASG, 'qa-web-a').inputs, { desiredCapacity: 4, minSize: 4, healthCheckGracePeriod: 120 });
+  t.like(one(run, ASG, 'qa-web-b').inputs, { desiredCapacity: 0, minSize: 0 });
+  t.like(one(run, ASG, 'qa-rabbit').inputs, { desiredCapacity: 3, minSize: 2, maxSize: 4, availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'] });
 });
 
 /** Load infra/index.ts as the Pulumi runtime would, with `services` as the stack config; return what it declared. */
