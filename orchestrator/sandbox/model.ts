@@ -1,0 +1,307 @@
+/**
+ * The simulated AWS's state: plain, JSON-serialisable records (times are epoch ms of the
+ * sandbox clock). Behaviour lives in ./world.ts; the rules are written down in ./SPEC.md.
+ */
+
+/** A duration distribution in seconds: a fixed value, uniform range, or normal (clamped at `min`). */
+export type Seconds = number | { min: number; max: number } | { mean: number; sd: number; min?: number };
+
+/** How instances launched from an image (or a launch template version) behave. */
+export interface ImageBehaviour {
+  /** EC2 pending -> running. Default: faults.bootSeconds. */
+  bootSeconds?: Seconds;
+  /** running -> the application answers health checks. Default: faults.appStartSeconds. */
+  appStartSeconds?: Seconds;
+  /** false: the application never becomes healthy (a bad image). Default true. */
+  healthy?: boolean;
+  /** The application stops answering this many seconds after launch (a version that dies later). */
+  failAfterSeconds?: number;
+}
+
+export interface FaultConfig {
+  /** Default EC2 boot time (pending -> running). */
+  bootSeconds: Seconds;
+  /** Default application start after running. */
+  appStartSeconds: Seconds;
+  /** Probability that one launch attempt fails with InsufficientInstanceCapacity. */
+  launchFailureRate: number;
+  /** AZs with no capacity at all: every launch there fails (AWS then tries another AZ). */
+  unavailableZones: string[];
+  /** Spontaneous (spot-like) terminations, per running instance per hour. */
+  spontaneousTerminationsPerHour: number;
+  /** Probability that an API call is throttled (Throttling / RequestLimitExceeded / SlowDown). */
+  throttleRate: number;
+  /** Probability that an API call fails with a 5xx. */
+  serverErrorRate: number;
+  /** When a mutating call draws a 5xx: probability the change was applied anyway (ambiguous commit). */
+  serverErrorAfterCommitRate: number;
+  /** Probability that an Auto Scaling mutating call fails with ResourceContention. */
+  resourceContentionRate: number;
+  /** A new instance is invisible to EC2 Describe* calls for this long after launch (eventual consistency). */
+  describeDelaySeconds: number;
+  /** EC2 shutting-down -> terminated. */
+  shutdownSeconds: number;
+}
+
+export const defaultFaults: FaultConfig = {
+  bootSeconds: { min: 30, max: 60 },
+  appStartSeconds: 0,
+  launchFailureRate: 0,
+  unavailableZones: [],
+  spontaneousTerminationsPerHour: 0,
+  throttleRate: 0,
+  serverErrorRate: 0,
+  serverErrorAfterCommitRate: 0,
+  resourceContentionRate: 0,
+  describeDelaySeconds: 0,
+  shutdownSeconds: 20,
+};
+
+export interface LaunchTemplateVersionRec {
+  version: number;
+  data: Record<string, any>;
+  createTime: number;
+  description?: string;
+}
+
+export interface LaunchTemplateRec {
+  id: string;
+  name: string;
+  createTime: number;
+  defaultVersion: number;
+  latestVersion: number;
+  versions: LaunchTemplateVersionRec[];
+  tags: Record<string, string>;
+}
+
+export interface LaunchConfigurationRec {
+  name: string;
+  arn: string;
+  imageId: string;
+  instanceType: string;
+  createTime: number;
+  data: Record<string, any>;
+}
+
+/** What one instance was launched from (versions resolved to a number at launch). */
+export type LaunchRef = { kind: 'lt'; id: string; name: string; version: number } | { kind: 'lc'; name: string } | { kind: 'none' };
+
+export type Ec2State = 'pending' | 'running' | 'shutting-down' | 'terminated';
+
+export interface InstanceRec {
+  id: string;
+  az: string;
+  subnetId: string;
+  privateIp: string;
+  imageId: string;
+  instanceType: string;
+  launch: LaunchRef;
+  launchTime: number;
+  ec2State: Ec2State;
+  /** When EC2 reaches running. */
+  runningAt: number;
+  /** When the application answers health checks (Infinity: never). */
+  appUpAt: number;
+  /** When the application stops answering (undefined: never). */
+  failAt?: number;
+  /** EC2 Describe* calls see the instance from this time (eventual consistency). */
+  visibleAt: number;
+  terminatedAt?: number;
+  stateReason?: string;
+  tags: Record<string, string>;
+  /** Auto Scaling view; undefined when not in a group. */
+  group?: string;
+  lifecycle?: string;
+  health?: 'Healthy' | 'Unhealthy';
+  protected?: boolean;
+  inServiceAt?: number;
+  /** Scaling activity that launched / terminates this instance. */
+  launchActivity?: string;
+  terminateActivity?: string;
+  /** ELBs this instance is draining from; termination proceeds after the last drains. */
+  drainingUntil?: number;
+  /** The group's rebalancing launch (AZRebalance). */
+  rebalance?: boolean;
+}
+
+export interface GroupTag {
+  key: string;
+  value: string;
+  propagateAtLaunch: boolean;
+}
+
+export interface ActivityRec {
+  id: string;
+  group: string;
+  description: string;
+  cause: string;
+  startTime: number;
+  endTime?: number;
+  status: 'PendingSpotBidPlacement' | 'WaitingForSpotInstanceRequestId' | 'WaitingForSpotInstanceId' | 'WaitingForInstanceId' | 'PreInService' | 'InProgress' | 'WaitingForELBConnectionDraining' | 'MidLifecycleAction' | 'WaitingForInstanceWarmup' | 'Successful' | 'Failed' | 'Cancelled';
+  statusMessage?: string;
+  progress: number;
+  details: string;
+}
+
+/** Who changed the desired capacity last: scale-ins are attributed to it. */
+export interface CallRef {
+  actor: string;
+  operation: string;
+  time: number;
+}
+
+export interface GroupRec {
+  name: string;
+  arn: string;
+  launchTemplate?: { id: string; name: string; version: string };
+  mixedInstancesPolicy?: any;
+  launchConfigurationName?: string;
+  min: number;
+  max: number;
+  desired: number;
+  defaultCooldown: number;
+  azs: string[];
+  vpcZoneIdentifier?: string;
+  loadBalancerNames: string[];
+  targetGroupARNs: string[];
+  healthCheckType: string;
+  healthCheckGracePeriod: number;
+  terminationPolicies: string[];
+  newInstancesProtectedFromScaleIn: boolean;
+  tags: GroupTag[];
+  suspended: { name: string; reason: string }[];
+  /** Instance ids, launch order. */
+  instances: string[];
+  createdTime: number;
+  lastDesiredChange?: CallRef;
+  /** ids of the group's activities, oldest first (capped). */
+  activities: string[];
+  /** A failed launch waits until this time before the next attempt (AWS backs off). */
+  launchBackoffUntil?: number;
+  launchFailures: number;
+}
+
+export interface RegistrationRec {
+  instanceId: string;
+  registeredAt: number;
+  passes: number;
+  fails: number;
+  state: 'InService' | 'OutOfService';
+  everPassed: boolean;
+  /** Set while deregistering with connection draining: removed at this time. */
+  drainingUntil?: number;
+  /** Bumped whenever the next check is rescheduled; stale heap entries are ignored. */
+  gen: number;
+}
+
+export interface HealthCheckRec {
+  target: string;
+  interval: number;
+  timeout: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+}
+
+export interface ElbRec {
+  name: string;
+  dnsName: string;
+  createdTime: number;
+  listeners: any[];
+  azs: string[];
+  subnets: string[];
+  securityGroups: string[];
+  scheme: string;
+  healthCheck: HealthCheckRec;
+  draining: { enabled: boolean; timeout: number };
+  crossZone: boolean;
+  idleTimeout: number;
+  /** Registered (and draining) instances by id. */
+  registrations: Record<string, RegistrationRec>;
+  tags: Record<string, string>;
+}
+
+export interface S3ObjectRec {
+  body: string; // base64
+  etag: string; // quoted, like S3
+  lastModified: number;
+  contentType?: string;
+}
+
+export type SimEvent =
+  | { at: number; seq: number; kind: 'tick' }
+  | { at: number; seq: number; kind: 'running'; id: string }
+  | { at: number; seq: number; kind: 'check'; elb: string; id: string; gen: number }
+  | { at: number; seq: number; kind: 'drained'; elb: string; id: string }
+  | { at: number; seq: number; kind: 'terminated'; id: string }
+  | { at: number; seq: number; kind: 'chaos' }
+  | { at: number; seq: number; kind: 'purge'; id: string };
+
+export interface MonitorState {
+  /** Per group: [time, healthy count] samples (only changes). */
+  healthy: Record<string, Array<[number, number]>>;
+  timeline: TimelineEntry[];
+  terminations: TerminationRecord[];
+  baseline: Record<string, GroupBaseline>;
+}
+
+export interface TimelineEntry {
+  time: number;
+  instanceId: string;
+  group?: string;
+  ec2State: string;
+  lifecycle?: string;
+  health?: string;
+  /** ELB name -> InService/OutOfService. */
+  elb: Record<string, string>;
+  healthy: boolean;
+}
+
+export interface TerminationRecord {
+  time: number;
+  instanceId: string;
+  group?: string;
+  /** 'api': TerminateInstanceInAutoScalingGroup / TerminateInstances; 'scale-in': the ASG after a desired decrease; 'replace-unhealthy'; 'rebalance'; 'spontaneous'. */
+  cause: 'api' | 'scale-in' | 'replace-unhealthy' | 'rebalance' | 'spontaneous';
+  /** The API call it is attributed to (api and scale-in). */
+  call?: CallRef;
+  /** Healthy (ASG InService+Healthy and InService in every attached ELB) at that moment. */
+  healthy: boolean;
+  /** Launched from the group's current launch template version / launch configuration. */
+  upToDate: boolean;
+  launch: LaunchRef;
+  launchTime: number;
+}
+
+export interface GroupBaseline {
+  time: number;
+  min: number;
+  max: number;
+  desired: number;
+  suspended: string[];
+  tags: Record<string, string>;
+  protectedInstances: string[];
+  newInstancesProtectedFromScaleIn: boolean;
+}
+
+export interface SandboxState {
+  format: 'asg-deploy-sandbox/1';
+  now: number;
+  /** Wall-clock ms when saved (a CLI session may let simulated time catch up). */
+  savedAt?: number;
+  region: string;
+  rng: number;
+  seq: number;
+  counters: Record<string, number>;
+  faults: FaultConfig;
+  images: Record<string, ImageBehaviour>;
+  launchTemplates: Record<string, LaunchTemplateRec>;
+  launchConfigurations: Record<string, LaunchConfigurationRec>;
+  groups: Record<string, GroupRec>;
+  instances: Record<string, InstanceRec>;
+  elbs: Record<string, ElbRec>;
+  activities: Record<string, ActivityRec>;
+  buckets: Record<string, { createdAt: number; objects: Record<string, S3ObjectRec> }>;
+  events: SimEvent[];
+  nextTick: number;
+  monitor: MonitorState;
+}

@@ -1,0 +1,488 @@
+/** Simulated Amazon EC2 Auto Scaling API (Query protocol shapes of @aws-sdk/client-auto-scaling). */
+import { SimFault } from './faults';
+import type { ActivityRec, GroupRec, InstanceRec } from './model';
+import { date, page, requireString, validation, type CallCtx, type Handler } from './ops-common';
+import { ALL_PROCESSES, type World } from './world';
+
+function getGroup(w: World, name: unknown): GroupRec {
+  const n = requireString(name, 'autoScalingGroupName');
+  const g = w.state.groups[n];
+  if (!g) throw validation(`AutoScalingGroup name not found - AutoScalingGroup ${n} not found`);
+  return g;
+}
+
+function call(w: World, ctx: CallCtx) {
+  return { actor: ctx.actor, operation: ctx.operation, time: w.now };
+}
+
+function resolveLtSpec(w: World, spec: any): { id: string; name: string; version: string } {
+  const lt = w.findLaunchTemplate({ id: spec?.LaunchTemplateId, name: spec?.LaunchTemplateName });
+  if (!lt) {
+    const what = spec?.LaunchTemplateId ? `ID ${spec.LaunchTemplateId}` : `name ${spec?.LaunchTemplateName}`;
+    throw validation(`You must use a valid fully-formed launch template. The specified launch template, with template ${what}, does not exist.`);
+  }
+  const version: string = spec.Version ?? '$Default';
+  if (!w.resolveVersion(lt, version)) {
+    throw validation(`You must use a valid fully-formed launch template. The specified launch template, with template ID ${lt.id}, version ${version}, does not exist.`);
+  }
+  return { id: lt.id, name: lt.name, version };
+}
+
+function zonesFor(w: World, input: any, current?: GroupRec): { azs: string[]; vpc?: string } {
+  if (input.VPCZoneIdentifier) {
+    const subnets = String(input.VPCZoneIdentifier).split(',').map((s: string) => s.trim()).filter(Boolean);
+    return { azs: [...new Set(subnets.map((s: string) => w.zoneOfSubnet(s)))].sort(), vpc: subnets.join(',') };
+  }
+  if (input.AvailabilityZones?.length) {
+    for (const z of input.AvailabilityZones) if (!w.zones().includes(z)) throw validation(`The availability zone ${z} is not legally formatted or is not available in this region`);
+    return { azs: [...input.AvailabilityZones], vpc: undefined };
+  }
+  if (current) return { azs: current.azs, vpc: current.vpcZoneIdentifier };
+  throw validation('At least one Availability Zone or VPC Subnet is required.');
+}
+
+function checkSizes(min: number, max: number, desired: number): void {
+  if (max < min) throw validation(`Max bound, ${max}, must be greater than or equal to min bound, ${min}`);
+  if (desired < min || desired > max) throw validation(`Desired capacity:${desired} must be between the specified min size:${min} and max size:${max}`);
+}
+
+function instanceOut(w: World, i: InstanceRec) {
+  const lt = i.launch.kind === 'lt' ? { LaunchTemplateId: i.launch.id, LaunchTemplateName: i.launch.name, Version: String(i.launch.version) } : undefined;
+  return {
+    InstanceId: i.id,
+    InstanceType: i.instanceType,
+    AvailabilityZone: i.az,
+    LifecycleState: i.lifecycle,
+    HealthStatus: i.health,
+    LaunchTemplate: lt,
+    LaunchConfigurationName: i.launch.kind === 'lc' ? i.launch.name : undefined,
+    ProtectedFromScaleIn: !!i.protected,
+  };
+}
+
+function groupOut(w: World, g: GroupRec) {
+  let mixed: any;
+  if (g.mixedInstancesPolicy) {
+    mixed = structuredClone(g.mixedInstancesPolicy);
+    delete mixed.LaunchTemplate?.LaunchTemplateSpecification?._resolvedId;
+  }
+  return {
+    AutoScalingGroupName: g.name,
+    AutoScalingGroupARN: g.arn,
+    LaunchConfigurationName: g.launchConfigurationName,
+    LaunchTemplate: g.launchTemplate ? { LaunchTemplateId: g.launchTemplate.id, LaunchTemplateName: g.launchTemplate.name, Version: g.launchTemplate.version } : undefined,
+    MixedInstancesPolicy: mixed,
+    MinSize: g.min,
+    MaxSize: g.max,
+    DesiredCapacity: g.desired,
+    DefaultCooldown: g.defaultCooldown,
+    AvailabilityZones: [...g.azs],
+    LoadBalancerNames: [...g.loadBalancerNames],
+    TargetGroupARNs: [...g.targetGroupARNs],
+    HealthCheckType: g.healthCheckType,
+    HealthCheckGracePeriod: g.healthCheckGracePeriod,
+    Instances: w.groupInstances(g).filter((i) => i.lifecycle !== 'Terminated').map((i) => instanceOut(w, i)),
+    CreatedTime: new Date(g.createdTime),
+    SuspendedProcesses: g.suspended.map((p) => ({ ProcessName: p.name, SuspensionReason: p.reason })),
+    VPCZoneIdentifier: g.vpcZoneIdentifier,
+    EnabledMetrics: [],
+    Tags: g.tags.map((t) => tagOut(g, t)),
+    TerminationPolicies: g.terminationPolicies.length ? [...g.terminationPolicies] : ['Default'],
+    NewInstancesProtectedFromScaleIn: g.newInstancesProtectedFromScaleIn,
+    ServiceLinkedRoleARN: `arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+    CapacityRebalance: false,
+  };
+}
+
+function tagOut(g: GroupRec, t: { key: string; value: string; propagateAtLaunch: boolean }) {
+  return { ResourceId: g.name, ResourceType: 'auto-scaling-group', Key: t.key, Value: t.value, PropagateAtLaunch: t.propagateAtLaunch };
+}
+
+export function activityOut(g: GroupRec | undefined, a: ActivityRec) {
+  return {
+    ActivityId: a.id,
+    AutoScalingGroupName: a.group,
+    AutoScalingGroupARN: g?.arn,
+    Description: a.description,
+    Cause: a.cause,
+    StartTime: new Date(a.startTime),
+    EndTime: date(a.endTime),
+    StatusCode: a.status,
+    StatusMessage: a.statusMessage,
+    Progress: a.progress,
+    Details: a.details,
+  };
+}
+
+function setDesired(w: World, g: GroupRec, desired: number, ctx: CallCtx): void {
+  if (desired !== g.desired) {
+    g.desired = desired;
+    g.lastDesiredChange = call(w, ctx);
+  }
+}
+
+function applyTags(w: World, tags: any[], remove: boolean): void {
+  for (const t of tags ?? []) {
+    if (t.ResourceType && t.ResourceType !== 'auto-scaling-group') throw validation(`Invalid resource type ${t.ResourceType}`);
+    const g = getGroup(w, t.ResourceId);
+    const key = requireString(t.Key, 'tags.member.key');
+    const i = g.tags.findIndex((x) => x.key === key);
+    if (remove) {
+      if (i >= 0) g.tags.splice(i, 1);
+    } else {
+      const rec = { key, value: t.Value ?? '', propagateAtLaunch: !!t.PropagateAtLaunch };
+      if (i >= 0) g.tags[i] = rec;
+      else g.tags.push(rec);
+    }
+  }
+}
+
+function processList(input: any): string[] {
+  const list: string[] = input.ScalingProcesses?.length ? input.ScalingProcesses : ALL_PROCESSES;
+  const bad = list.filter((p) => !ALL_PROCESSES.includes(p) && p !== 'RemoveFromLoadBalancerLowPriority');
+  if (bad.length) throw validation(`Valid processes are: ${ALL_PROCESSES.join(', ')}. Invalid processes: ${bad.join(', ')}`);
+  return list;
+}
+
+export const autoScalingOps: Record<string, Handler> = {
+  CreateAutoScalingGroup(w, input, ctx) {
+    const name = requireString(input.AutoScalingGroupName, 'autoScalingGroupName');
+    if (w.state.groups[name]) throw new SimFault('AlreadyExists', `AutoScalingGroup by this name already exists - A group with the name ${name} already exists`);
+    let launchTemplate: GroupRec['launchTemplate'];
+    let mixed: any;
+    if (input.LaunchTemplate) launchTemplate = resolveLtSpec(w, input.LaunchTemplate);
+    else if (input.MixedInstancesPolicy) {
+      mixed = structuredClone(input.MixedInstancesPolicy);
+      const spec = mixed.LaunchTemplate?.LaunchTemplateSpecification;
+      spec._resolvedId = resolveLtSpec(w, spec).id;
+    } else if (input.LaunchConfigurationName) {
+      if (!w.state.launchConfigurations[input.LaunchConfigurationName]) throw validation(`Launch configuration name not found - Launch configuration ${input.LaunchConfigurationName} not found`);
+    } else {
+      throw validation('Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.');
+    }
+    const min = Number(input.MinSize);
+    const max = Number(input.MaxSize);
+    const desired = input.DesiredCapacity ?? min;
+    checkSizes(min, max, desired);
+    for (const lb of input.LoadBalancerNames ?? []) if (!w.state.elbs[lb]) throw validation(`Provided Load Balancers may not be valid. Please ensure they exist and try again.`);
+    const { azs, vpc } = zonesFor(w, input);
+    const g: GroupRec = {
+      name,
+      arn: `arn:aws:autoscaling:${w.state.region}:123456789012:autoScalingGroup:${w.uuid()}:autoScalingGroupName/${name}`,
+      launchTemplate,
+      mixedInstancesPolicy: mixed,
+      launchConfigurationName: input.LaunchConfigurationName,
+      min, max, desired,
+      defaultCooldown: input.DefaultCooldown ?? 300,
+      azs,
+      vpcZoneIdentifier: vpc,
+      loadBalancerNames: [...(input.LoadBalancerNames ?? [])],
+      targetGroupARNs: [...(input.TargetGroupARNs ?? [])],
+      healthCheckType: input.HealthCheckType ?? 'EC2',
+      healthCheckGracePeriod: input.HealthCheckGracePeriod ?? 0,
+      terminationPolicies: input.TerminationPolicies ?? [],
+      newInstancesProtectedFromScaleIn: !!input.NewInstancesProtectedFromScaleIn,
+      tags: [],
+      suspended: [],
+      instances: [],
+      createdTime: w.now,
+      lastDesiredChange: desired > 0 ? call(w, ctx) : undefined,
+      activities: [],
+      launchFailures: 0,
+    };
+    w.state.groups[name] = g;
+    applyTags(w, (input.Tags ?? []).map((t: any) => ({ ...t, ResourceId: name })), false);
+    return {};
+  },
+
+  UpdateAutoScalingGroup(w, input, ctx) {
+    const g = getGroup(w, input.AutoScalingGroupName);
+    if (input.LaunchTemplate) {
+      g.launchTemplate = resolveLtSpec(w, input.LaunchTemplate);
+      g.launchConfigurationName = undefined;
+      g.mixedInstancesPolicy = undefined;
+    } else if (input.MixedInstancesPolicy) {
+      const mixed = structuredClone(input.MixedInstancesPolicy);
+      const spec = mixed.LaunchTemplate?.LaunchTemplateSpecification;
+      if (spec) spec._resolvedId = resolveLtSpec(w, spec).id;
+      g.mixedInstancesPolicy = mixed;
+      g.launchTemplate = undefined;
+      g.launchConfigurationName = undefined;
+    } else if (input.LaunchConfigurationName) {
+      if (!w.state.launchConfigurations[input.LaunchConfigurationName]) throw validation(`Launch configuration name not found - Launch configuration ${input.LaunchConfigurationName} not found`);
+      g.launchConfigurationName = input.LaunchConfigurationName;
+      g.launchTemplate = undefined;
+      g.mixedInstancesPolicy = undefined;
+    }
+    const min = input.MinSize ?? g.min;
+    const max = input.MaxSize ?? g.max;
+    let desired = input.DesiredCapacity ?? g.desired;
+    if (input.DesiredCapacity === undefined) {
+      // An implicit SetDesiredCapacity when the new bounds exclude the current size [ASG-5].
+      if (desired > max) desired = max;
+      if (desired < min) desired = min;
+    }
+    checkSizes(min, max, desired);
+    g.min = min;
+    g.max = max;
+    setDesired(w, g, desired, ctx);
+    if (input.AvailabilityZones || input.VPCZoneIdentifier) {
+      const z = zonesFor(w, input, g);
+      g.azs = z.azs;
+      g.vpcZoneIdentifier = z.vpc;
+    }
+    if (input.HealthCheckType !== undefined) g.healthCheckType = input.HealthCheckType;
+    if (input.HealthCheckGracePeriod !== undefined) g.healthCheckGracePeriod = input.HealthCheckGracePeriod;
+    if (input.DefaultCooldown !== undefined) g.defaultCooldown = input.DefaultCooldown;
+    if (input.TerminationPolicies !== undefined) g.terminationPolicies = [...input.TerminationPolicies];
+    if (input.NewInstancesProtectedFromScaleIn !== undefined) g.newInstancesProtectedFromScaleIn = !!input.NewInstancesProtectedFromScaleIn;
+    return {};
+  },
+
+  DeleteAutoScalingGroup(w, input, ctx) {
+    const g = getGroup(w, input.AutoScalingGroupName);
+    const live = w.groupInstances(g).filter((i) => i.lifecycle !== 'Terminated');
+    if (!input.ForceDelete) {
+      if (live.length) throw new SimFault('ResourceInUse', 'You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.');
+      if (g.activities.some((id) => w.state.activities[id]?.status === 'InProgress')) {
+        throw new SimFault('ScalingActivityInProgress', 'You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.');
+      }
+    }
+    for (const i of live) w.beginTermination(g, i, 'api', call(w, ctx), `an instance was taken out of service in response to a user request to delete the group ${g.name}.`);
+    for (const i of live) i.group = undefined;
+    delete w.state.groups[g.name];
+    return {};
+  },
+
+  DescribeAutoScalingGroups(w, input, ctx) {
+    let groups = Object.values(w.state.groups);
+    if (input.AutoScalingGroupNames?.length) {
+      const names = new Set<string>(input.AutoScalingGroupNames);
+      groups = groups.filter((g) => names.has(g.name));
+    }
+    for (const f of input.Filters ?? []) {
+      const values: string[] = f.Values ?? [];
+      if (f.Name === 'tag-key') groups = groups.filter((g) => g.tags.some((t) => values.includes(t.key)));
+      else if (f.Name === 'tag-value') groups = groups.filter((g) => g.tags.some((t) => values.includes(t.value)));
+      else if (f.Name?.startsWith('tag:')) {
+        const key = f.Name.slice(4);
+        groups = groups.filter((g) => g.tags.some((t) => t.key === key && values.includes(t.value)));
+      } else throw validation(`Filter ${f.Name} is not supported`);
+    }
+    groups.sort((a, b) => a.name.localeCompare(b.name));
+    const p = page(groups, input.NextToken, input.MaxRecords, ctx, 50);
+    return { AutoScalingGroups: p.items.map((g) => groupOut(w, g)), NextToken: p.next };
+  },
+
+  DescribeAutoScalingInstances(w, input, ctx) {
+    let insts: InstanceRec[] = [];
+    for (const g of Object.values(w.state.groups).sort((a, b) => a.name.localeCompare(b.name))) insts.push(...w.groupInstances(g).filter((i) => i.lifecycle !== 'Terminated'));
+    if (input.InstanceIds?.length) {
+      const ids = new Set<string>(input.InstanceIds);
+      insts = insts.filter((i) => ids.has(i.id));
+    }
+    const p = page(insts, input.NextToken, input.MaxRecords, ctx, 50);
+    return {
+      AutoScalingInstances: p.items.map((i) => ({ ...instanceOut(w, i), AutoScalingGroupName: i.group })),
+      NextToken: p.next,
+    };
+  },
+
+  SetDesiredCapacity(w, input, ctx) {
+    const g = getGroup(w, input.AutoScalingGroupName);
+    const d = Number(input.DesiredCapacity);
+    if (d > g.max) throw validation(`New SetDesiredCapacity value ${d} is above max value ${g.max} for the AutoScalingGroup.`);
+    if (d < g.min) throw validation(`New SetDesiredCapacity value ${d} is below min value ${g.min} for the AutoScalingGroup.`);
+    setDesired(w, g, d, ctx);
+    return {};
+  },
+
+  TerminateInstanceInAutoScalingGroup(w, input, ctx) {
+    const id = requireString(input.InstanceId, 'instanceId');
+    const inst = w.state.instances[id];
+    const g = inst?.group ? w.state.groups[inst.group] : undefined;
+    if (!inst || !g || inst.lifecycle === 'Terminated') throw validation(`Instance Id not found - No managed instance found for instance ID: ${id}`);
+    if (!w.isActive(inst)) {
+      // Already on its way out: report the running termination (no second decrement).
+      const act = inst.terminateActivity ? w.state.activities[inst.terminateActivity] : undefined;
+      if (act) return { Activity: activityOut(g, act) };
+    }
+    const decrement = input.ShouldDecrementDesiredCapacity;
+    if (decrement === undefined) throw validation("1 validation error detected: Value null at 'shouldDecrementDesiredCapacity' failed to satisfy constraint: Member must not be null");
+    if (decrement) {
+      if (g.desired - 1 < g.min) {
+        throw validation(`Currently, desiredSize equals minSize (${g.min}). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`);
+      }
+      setDesired(w, g, g.desired - 1, ctx);
+    }
+    const why = decrement
+      ? `instance ${id} was taken out of service in response to a user request, shrinking the capacity from ${g.desired + 1} to ${g.desired}.`
+      : `instance ${id} was taken out of service in response to a user request.`;
+    w.beginTermination(g, inst, 'api', call(w, ctx), why);
+    const act = w.state.activities[inst.terminateActivity!];
+    return { Activity: activityOut(g, act) };
+  },
+
+  SuspendProcesses(w, input) {
+    const g = getGroup(w, input.AutoScalingGroupName);
+    for (const p of processList(input)) {
+      if (!g.suspended.some((s) => s.name === p)) g.suspended.push({ name: p, reason: `User suspended at ${new Date(w.now).toISOString()}` });
+    }
+    return {};
+  },
+
+  ResumeProcesses(w, input) {
+    const g = getGroup(w, input.AutoScalingGroupName);
+    const list = processList(input);
+    g.suspended = g.suspended.filter((s) => !list.includes(s.name));
+    return {};
+  },
+
+  SetInstanceProtection(w, input) {
+    const g = getGroup(w, input.AutoScalingGroupName);
+    const ids: string[] = input.InstanceIds ?? [];
+    if (ids.length > 50) throw new SimFault('LimitExceeded', 'The number of instance IDs exceeds the maximum of 50.');
+    if (input.ProtectedFromScaleIn === undefined) throw validation("1 validation error detected: Value null at 'protectedFromScaleIn' failed to satisfy constraint: Member must not be null");
+    for (const id of ids) {
+      const inst = w.state.instances[id];
+      if (!inst || inst.group !== g.name || inst.lifecycle === 'Terminated') throw validation(`The instance ${id} is not part of Auto Scaling group ${g.name}.`);
+    }
+    for (const id of ids) {
+      const inst = w.state.instances[id];
+      inst.protected = !!input.ProtectedFromScaleIn;
+      w.changed(inst);
+    }
+    return {};
+  },
+
+  DescribeScalingActivities(w, input, ctx) {
+    let acts = Object.values(w.state.activities);
+    if (input.AutoScalingGroupName) {
+      const g = w.state.groups[input.AutoScalingGroupName];
+      acts = g ? g.activities.map((id) => w.state.activities[id]).filter(Boolean) : input.IncludeDeletedGroups ? acts.filter((a) => a.group === input.AutoScalingGroupName) : [];
+    }
+    if (input.ActivityIds?.length) {
+      const ids = new Set<string>(input.ActivityIds);
+      acts = acts.filter((a) => ids.has(a.id));
+    }
+    acts = [...acts].sort((a, b) => b.startTime - a.startTime || (a.id < b.id ? 1 : -1));
+    const p = page(acts, input.NextToken, input.MaxRecords, ctx, 100);
+    return { Activities: p.items.map((a) => activityOut(w.state.groups[a.group], a)), NextToken: p.next };
+  },
+
+  CreateOrUpdateTags(w, input) {
+    applyTags(w, input.Tags, false);
+    return {};
+  },
+
+  DeleteTags(w, input) {
+    applyTags(w, input.Tags, true);
+    return {};
+  },
+
+  DescribeTags(w, input, ctx) {
+    let rows: ReturnType<typeof tagOut>[] = [];
+    for (const g of Object.values(w.state.groups).sort((a, b) => a.name.localeCompare(b.name))) rows.push(...g.tags.map((t) => tagOut(g, t)));
+    for (const f of input.Filters ?? []) {
+      const values: string[] = f.Values ?? [];
+      if (f.Name === 'auto-scaling-group') rows = rows.filter((r) => values.includes(r.ResourceId));
+      else if (f.Name === 'key') rows = rows.filter((r) => values.includes(r.Key));
+      else if (f.Name === 'value') rows = rows.filter((r) => values.includes(r.Value));
+      else if (f.Name === 'propagate-at-launch') rows = rows.filter((r) => values.includes(String(r.PropagateAtLaunch)));
+      else throw validation(`Filter ${f.Name} is not supported`);
+    }
+    const p = page(rows, input.NextToken, input.MaxRecords, ctx, 50);
+    return { Tags: p.items, NextToken: p.next };
+  },
+
+  CreateLaunchConfiguration(w, input) {
+    const name = requireString(input.LaunchConfigurationName, 'launchConfigurationName');
+    if (w.state.launchConfigurations[name]) throw new SimFault('AlreadyExists', `Launch Configuration by this name already exists - A launch configuration already exists with the name ${name}`);
+    w.state.launchConfigurations[name] = {
+      name,
+      arn: `arn:aws:autoscaling:${w.state.region}:123456789012:launchConfiguration:${w.uuid()}:launchConfigurationName/${name}`,
+      imageId: requireString(input.ImageId, 'imageId'),
+      instanceType: requireString(input.InstanceType, 'instanceType'),
+      createTime: w.now,
+      data: structuredClone(input),
+    };
+    return {};
+  },
+
+  DescribeLaunchConfigurations(w, input, ctx) {
+    let lcs = Object.values(w.state.launchConfigurations);
+    if (input.LaunchConfigurationNames?.length) lcs = lcs.filter((l) => input.LaunchConfigurationNames.includes(l.name));
+    lcs.sort((a, b) => a.name.localeCompare(b.name));
+    const p = page(lcs, input.NextToken, input.MaxRecords, ctx, 50);
+    return {
+      LaunchConfigurations: p.items.map((l) => ({
+        ...l.data,
+        LaunchConfigurationName: l.name,
+        LaunchConfigurationARN: l.arn,
+        ImageId: l.imageId,
+        InstanceType: l.instanceType,
+        CreatedTime: new Date(l.createTime),
+      })),
+      NextToken: p.next,
+    };
+  },
+
+  DeleteLaunchConfiguration(w, input) {
+    const name = requireString(input.LaunchConfigurationName, 'launchConfigurationName');
+    if (!w.state.launchConfigurations[name]) throw validation(`Launch configuration name not found - Launch configuration ${name} not found`);
+    const user = Object.values(w.state.groups).find((g) => g.launchConfigurationName === name);
+    if (user) throw new SimFault('ResourceInUse', `Cannot delete launch configuration ${name} because it is attached to AutoScalingGroup ${user.name}`);
+    delete w.state.launchConfigurations[name];
+    return {};
+  },
+
+  AttachLoadBalancers(w, input) {
+    const g = getGroup(w, input.AutoScalingGroupName);
+    for (const name of input.LoadBalancerNames ?? []) {
+      const elb = w.state.elbs[name];
+      if (!elb) throw validation(`Provided Load Balancers may not be valid. Please ensure they exist and try again.`);
+      if (g.loadBalancerNames.includes(name)) continue;
+      g.loadBalancerNames.push(name);
+      for (const i of w.groupInstances(g)) if (i.lifecycle === 'InService') w.register(elb, i.id);
+    }
+    return {};
+  },
+
+  DetachLoadBalancers(w, input) {
+    const g = getGroup(w, input.AutoScalingGroupName);
+    for (const name of input.LoadBalancerNames ?? []) {
+      g.loadBalancerNames = g.loadBalancerNames.filter((n) => n !== name);
+      const elb = w.state.elbs[name];
+      if (elb) for (const i of w.groupInstances(g)) w.deregister(elb, i.id);
+    }
+    for (const i of w.groupInstances(g)) w.changed(i);
+    return {};
+  },
+
+  DescribeLoadBalancers(w, input, ctx) {
+    const g = getGroup(w, input.AutoScalingGroupName);
+    const p = page(g.loadBalancerNames, input.NextToken, input.MaxRecords, ctx, 100);
+    return { LoadBalancers: p.items.map((n) => ({ LoadBalancerName: n, State: 'InService' })), NextToken: p.next };
+  },
+
+  DescribeLoadBalancerTargetGroups(w, input, ctx) {
+    const g = getGroup(w, input.AutoScalingGroupName);
+    const p = page(g.targetGroupARNs, input.NextToken, input.MaxRecords, ctx, 100);
+    return { LoadBalancerTargetGroups: p.items.map((a) => ({ LoadBalancerTargetGroupARN: a, State: 'InService' })), NextToken: p.next };
+  },
+
+  DescribeLifecycleHooks(w, input) {
+    getGroup(w, input.AutoScalingGroupName);
+    return { LifecycleHooks: [] };
+  },
+
+  DescribeScalingProcessTypes() {
+    return { Processes: ALL_PROCESSES.map((p) => ({ ProcessName: p })) };
+  },
+
+  DescribeTerminationPolicyTypes() {
+    return { TerminationPolicyTypes: ['AllocationStrategy', 'ClosestToNextInstanceHour', 'Default', 'NewestInstance', 'OldestInstance', 'OldestLaunchConfiguration', 'OldestLaunchTemplate'] };
+  },
+};
+
+export const autoScalingReadOnly = (op: string) => op.startsWith('Describe');
