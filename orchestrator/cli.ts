@@ -7,6 +7,9 @@ import { DeployError, ExitCode } from './errors';
 import { JsonReporter, PlainReporter, type Reporter } from './report/reporter';
 import type { CommandContext, CommandSpec } from './commands/command';
 import { placeholder } from './commands/not-implemented';
+import { deployCommand } from './commands/deploy';
+import { statusCommand } from './commands/status';
+import { demoCommand } from './commands/demo';
 import { rollCommand } from './commands/roll';
 import { abCommand } from './commands/ab';
 import { lockCommand } from './commands/lock';
@@ -15,13 +18,13 @@ import { unlockCommand } from './commands/unlock';
 /** Every command, in help order. Each file under commands/ owns its options and behaviour. */
 export function commands(): CommandSpec[] {
   return [
-    placeholder('deploy', 'pulumi up (preview with --dry-run), then roll out each changed service'),
+    deployCommand,
     rollCommand,
     abCommand,
-    placeholder('status', 'old/new/healthy instances per group, without changing anything'),
+    statusCommand,
     lockCommand,
     unlockCommand,
-    placeholder('demo', 'a scripted deploy story on the embedded simulated AWS'),
+    demoCommand,
   ];
 }
 

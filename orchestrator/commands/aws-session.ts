@@ -2,11 +2,29 @@
  * Which AWS a command talks to: your account through the standard SDK chain, or (with
  * `--sandbox`) the embedded simulated AWS, whose state is kept in a local file between runs.
  * Commands take their clock from the session: simulated time in the sandbox.
+ *
+ * The sandbox state file (default `.asg-deploy/sandbox-state.json`, `--sandbox-state FILE`)
+ * holds the simulated AWS (orchestrator/sandbox `toJSON()`) and the sandbox stacks (the inputs
+ * and outputs of the last simulated `pulumi up` per stack), so `deploy`, `roll`, `ab`, `status`
+ * with `--sandbox` all see the same world.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { createAwsClients, type AwsClients } from '../aws/clients';
-import type { Clock } from '../clock';
-import { notImplemented } from '../errors';
+import { VirtualClock, type Clock } from '../clock';
+import { usageError } from '../errors';
+import { Sandbox } from '../sandbox';
+import type { ImageBehaviour, SandboxState } from '../sandbox/model';
+import { SandboxStacks, type SandboxStacksState } from '../stack/sandbox-stack';
+import type { StackBackend } from '../stack/port';
 import type { CommandContext } from './command';
+
+export interface SandboxHandle {
+  sandbox: Sandbox;
+  stateFile: string;
+  /** The stacks of this simulated world (deploy --sandbox, status --stack --sandbox). */
+  stacks(): StackBackend;
+}
 
 export interface AwsSession {
   clients: AwsClients;
@@ -14,15 +32,82 @@ export interface AwsSession {
   clock: Clock;
   /** True when this is the simulated AWS: commands say so in their output. */
   simulated: boolean;
+  /** Set when simulated. */
+  sandbox?: SandboxHandle;
   /** Persist the simulated state (sandbox) and release resources. Always call it, in `finally`. */
   close(): Promise<void>;
 }
 
+export const DEFAULT_SANDBOX_STATE = path.join('.asg-deploy', 'sandbox-state.json');
+const FORMAT = 'asg-deploy-sandbox-file/1';
+
+/** The state file: the simulated AWS plus the sandbox stacks. */
+export interface SandboxFile {
+  format: typeof FORMAT;
+  note: string;
+  aws: SandboxState;
+  stacks: SandboxStacksState;
+}
+
 export async function openAwsSession(args: { sandbox?: boolean; 'sandbox-state'?: string }, ctx: CommandContext): Promise<AwsSession> {
-  if (args.sandbox) {
-    // Wired up by the sandbox/deploy work (orchestrator/sandbox): load the state file, build the
-    // simulated clients on a virtual clock, and save the state on close.
-    throw notImplemented("'--sandbox'");
-  }
+  if (args.sandbox || args['sandbox-state'] !== undefined) return openSandboxSession(args['sandbox-state'] ?? DEFAULT_SANDBOX_STATE, ctx);
   return { clients: createAwsClients(), clock: ctx.clock, simulated: false, close: async () => {} };
+}
+
+/** Reads the state file (absent: a fresh world). A corrupt file is bad input naming it. */
+export function readSandboxFile(file: string): SandboxFile | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  let parsed: SandboxFile;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as SandboxFile;
+  } catch (err) {
+    throw usageError('sandbox.state-invalid', `--sandbox-state ${file}: not valid JSON (${(err as Error).message}); delete it to start a fresh simulation`);
+  }
+  if (parsed?.format !== FORMAT) throw usageError('sandbox.state-invalid', `--sandbox-state ${file}: not an asg-deploy sandbox state file (format ${JSON.stringify(parsed?.format)})`);
+  return parsed;
+}
+
+export function writeSandboxFile(file: string, sandbox: Sandbox, stacks: SandboxStacksState): void {
+  const content: SandboxFile = {
+    format: FORMAT,
+    note: 'SIMULATION: the state of the embedded simulated AWS used by asg-deploy --sandbox; no real AWS resource exists',
+    aws: sandbox.toJSON(),
+    stacks,
+  };
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(content));
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * Marks how instances from an image behave in a sandbox state file (e.g. a broken image that never
+ * becomes healthy), creating the file if needed. Tests and the demo use it to stage a bad release.
+ */
+export function setSandboxImage(file: string, imageId: string, behaviour: ImageBehaviour): void {
+  const existing = readSandboxFile(file);
+  const sandbox = existing ? Sandbox.fromJSON(existing.aws) : Sandbox.create();
+  sandbox.setImage(imageId, behaviour);
+  writeSandboxFile(file, sandbox, existing?.stacks ?? {});
+}
+
+async function openSandboxSession(file: string, ctx: CommandContext): Promise<AwsSession> {
+  const existing = readSandboxFile(file);
+  // The context may hand in a VirtualClock (the demo's, scaled to real time); else simulated time.
+  const given = ctx.clock instanceof VirtualClock ? ctx.clock : undefined;
+  const clock = given ?? new VirtualClock(existing ? { start: existing.aws.now } : {});
+  if (existing && clock.now() < existing.aws.now) clock.advanceTo(existing.aws.now);
+  const sandbox = existing ? Sandbox.fromJSON(existing.aws, { clock }) : Sandbox.create({ clock });
+  const stacks: SandboxStacksState = existing?.stacks ?? {};
+  return {
+    clients: sandbox.clients,
+    clock: sandbox.clock,
+    simulated: true,
+    sandbox: {
+      sandbox,
+      stateFile: file,
+      stacks: () => new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks }),
+    },
+    close: async () => writeSandboxFile(file, sandbox, stacks),
+  };
 }

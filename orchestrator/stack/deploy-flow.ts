@@ -47,6 +47,8 @@ export interface PlanContext {
 }
 
 export interface HookOptions {
+  /** What the update changed (a group it created has nothing to roll, only to wait for). */
+  changes: ResourceChange[];
   force: boolean;
   signal: AbortSignal;
   pollIntervalSeconds?: number;
@@ -92,6 +94,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
   await deps.notifier.notify('start', `asg-deploy: deploying stack *${options.stack}*${selected.length ? ` (services: ${selected.join(', ')})` : ''}${stack.simulated ? ' [simulation]' : ''}`);
 
   let manifest: ServicesManifest | undefined;
+  let changes: ResourceChange[] = [];
   try {
     const up = await stack.up({ signal: deps.signal, onEvent: (e) => forwardStackEvent(e, reporter) });
     reporter.emit('info', DeployCodes.stackUp, `stack ${stack.name} updated: ${describeChangeSummary(up.changeSummary, 'done')}`, {
@@ -100,6 +103,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
       changes: up.changes,
       seconds: up.seconds,
     });
+    changes = up.changes;
     manifest = readManifest(up.outputs, stack.name);
     if (!manifest) {
       throw new DeployError('stack.manifest', `stack '${stack.name}' has no 'services' output after up; infra/index.ts must export it`, {
@@ -145,7 +149,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     });
     const serviceStarted = clock.now();
     try {
-      const result = await deps.hooks.rollout(service, { force: Boolean(options.force), signal: deps.signal, pollIntervalSeconds: options.pollIntervalSeconds });
+      const result = await deps.hooks.rollout(service, { changes, force: Boolean(options.force), signal: deps.signal, pollIntervalSeconds: options.pollIntervalSeconds });
       Object.assign(row, {
         result: result.status,
         replaced: result.replaced.length,

@@ -8,8 +8,11 @@ import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
 import type { Clock } from '../clock';
 import type { Reporter } from '../report/reporter';
 import type { RolloutResult } from '../rollout/result';
+import { rollGroup } from '../rollout/roll';
+import { abDeploy } from '../rollout/ab';
 import type { HookOptions, PlanContext, ServiceHooks, ServicePlan } from './deploy-flow';
-import type { AbServiceManifest, RollingServiceManifest, ServiceManifest } from './manifest';
+import { groupsOf, targetOf, type AbServiceManifest, type RollingServiceManifest, type ServiceManifest } from './manifest';
+import { interruptedError, rolloutError } from '../errors';
 import type { ResourceChange } from './port';
 
 export interface EngineHooksOptions {
@@ -91,8 +94,46 @@ export function activeIsOutdated(service: AbServiceManifest, a: GroupSnapshot, b
   return launchKey(group.launch) !== want || outdatedOldestFirst(group, false).length > 0;
 }
 
-/** What the engines are called with (their modules land separately; see rollout/roll.ts, rollout/ab.ts). */
-type AbDeploy = (options: Record<string, unknown>) => Promise<RolloutResult>;
+
+/** Serving = InService and Healthy in the ASG and InService in every attached classic ELB. */
+function serving(g: GroupSnapshot): number {
+  return g.instances.filter((i) => i.lifecycleState === 'InService' && i.healthStatus === 'Healthy' && g.loadBalancerNames.every((lb) => i.elb[lb]?.state === 'InService')).length;
+}
+
+/**
+ * A group this update created has nothing to roll: the hook waits until it serves its desired
+ * capacity (Pulumi does not wait: waitForCapacityTimeout '0'), within `timeoutMs`.
+ * Fixed polling every `pollMs` on the injected clock; read-only.
+ */
+export async function settleNewGroup(
+  port: AwsPort,
+  group: string,
+  o: { clock: Clock; reporter: Reporter; signal: AbortSignal; timeoutMs: number; pollMs?: number },
+): Promise<{ seconds: number; instances: number }> {
+  const start = o.clock.now();
+  let last = -1;
+  for (;;) {
+    const g = await port.observeGroup(group);
+    const n = serving(g);
+    if (n !== last) {
+      o.reporter.emit('info', SettleCode, `${group}: ${n}/${g.desired} serving (new group)`, { asg: group, healthy: n, desired: g.desired, oldRemaining: 0, phase: 'launching' });
+      last = n;
+    }
+    if (n >= g.desired) return { seconds: Math.round((o.clock.now() - start) / 1000), instances: n };
+    if (o.clock.now() - start >= o.timeoutMs) {
+      throw rolloutError('deploy.new-group-timeout', `${group}: only ${n} of ${g.desired} instances serving ${Math.round(o.timeoutMs / 1000)} s after the group was created`, {
+        asg: group,
+        healthy: n,
+        desired: g.desired,
+      });
+    }
+    await o.clock.sleep(o.pollMs ?? 5000, o.signal).catch((err) => {
+      throw o.signal.aborted ? interruptedError('interrupted while waiting for a new group; nothing to restore') : err;
+    });
+  }
+}
+
+export const SettleCode = 'deploy.group.settle';
 
 /** Hooks wired to the engines. */
 export function engineHooks(options: EngineHooksOptions): ServiceHooks {
@@ -103,8 +144,20 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
     },
     async rollout(service: ServiceManifest, hook: HookOptions): Promise<RolloutResult> {
       const common = { port, clock, reporter, signal: hook.signal };
+      const created = groupsOf(service).filter((g) => hook.changes.some((c) => c.op === 'create' && /autoscaling\/group/.test(c.type) && c.name === g));
+      if (created.length > 0) {
+        const calls = port.apiCalls();
+        const timeoutMs = 1000 * (service.strategy === 'rolling' ? service.rollout.stepTimeoutSeconds ?? 600 : service.rollout.healthCheckTimeoutSeconds);
+        let seconds = 0;
+        let instances = 0;
+        for (const g of created) {
+          const r = await settleNewGroup(port, g, { clock, reporter, signal: hook.signal, timeoutMs, pollMs: hook.pollIntervalSeconds && hook.pollIntervalSeconds * 1000 });
+          seconds += r.seconds;
+          instances += r.instances;
+        }
+        return { status: 'done', target: targetOf(service), strategy: service.strategy, replaced: [], seconds, apiCalls: port.apiCalls() - calls, summary: `new: ${instances} instances serving in ${created.join(', ')}` };
+      }
       if (service.strategy === 'rolling') {
-        const { rollGroup } = await import('../rollout/roll');
         return rollGroup({
           ...common,
           asg: service.asgName,
@@ -119,7 +172,6 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
       if (!hook.force && !activeIsOutdated(service, a, b)) {
         return { status: 'noop', target: service.environment, strategy: 'ab', replaced: [], seconds: 0, apiCalls: 0, summary: `active color ${activeColor(a, b)} is up to date; no swap` };
       }
-      const { abDeploy } = require('../rollout/ab') as { abDeploy: AbDeploy };
       return abDeploy({
         ...common,
         environment: service.environment,
@@ -128,7 +180,9 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
         instanceCount: service.capacity,
         healthCheckTimeout: service.rollout.healthCheckTimeoutSeconds,
         instanceCountStep: service.rollout.instanceCountStep,
+        pollInterval: hook.pollIntervalSeconds,
         force: hook.force,
+        reason: `asg-deploy deploy: ${service.service}`,
       });
     },
   };

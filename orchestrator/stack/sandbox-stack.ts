@@ -19,6 +19,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
+import * as pulumi from '@pulumi/pulumi';
 import {
   CreateAutoScalingGroupCommand,
   CreateLaunchConfigurationCommand,
@@ -160,7 +161,6 @@ class SandboxStack implements StackPort {
     failed.catch(() => undefined);
     const signal = options.signal;
 
-    const pulumi = await import('@pulumi/pulumi');
     await pulumi.runtime.setMocks(
       {
         call: (args) => {
@@ -209,7 +209,7 @@ class SandboxStack implements StackPort {
     try {
       const program = loadProgram();
       for (const [k, v] of Object.entries(program)) {
-        outputs[k] = pulumi.Output.isInstance(v) ? await Promise.race([resolveOutput(v as import('@pulumi/pulumi').Output<unknown>), failed]) : v;
+        outputs[k] = pulumi.Output.isInstance(v) ? await Promise.race([resolveOutput(v as pulumi.Output<unknown>), failed]) : v;
       }
       await settled(() => inFlight, () => registered, failed);
     } catch (err) {
@@ -521,7 +521,7 @@ async function settled(inFlight: () => number, registered: () => number, failed:
   }
 }
 
-function resolveOutput<T>(o: import('@pulumi/pulumi').Output<T>): Promise<T> {
+function resolveOutput<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => {
     o.apply((v) => {
       resolve(v);

@@ -1,0 +1,120 @@
+/**
+ * `asg-deploy demo` (`npm run demo`): a scripted story on the embedded simulated AWS, in scaled
+ * real time, in a fresh temporary state. It runs the real `deploy` command three times:
+ *   v1  creates the stack (a 3-node quorum on rolling, an A/B web tier);
+ *   v2  rolls the quorum oldest first and swaps web a → b;
+ *   v3  ships an image that never becomes healthy: the rollout halts, v2 keeps serving.
+ * Exits 0 when the story went as expected (v3 halting included), 1 otherwise.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Argv } from 'yargs';
+import { createAwsPort } from '../aws/adapter';
+import { VirtualClock } from '../clock';
+import { usageError } from '../errors';
+import { Sandbox } from '../sandbox';
+import { isServing } from './status';
+import { readSandboxFile, writeSandboxFile } from './aws-session';
+import type { CommandContext, CommandSpec } from './command';
+
+export const DEMO_CONFIG = path.resolve(__dirname, '..', '..', 'examples', 'demo', 'Pulumi.demo.yaml');
+/** Default speed: simulated seconds per real second (the story takes ~25 simulated minutes). */
+export const DEFAULT_SCALE = 40;
+
+interface Step {
+  title: string;
+  explain: string;
+  image: string;
+  expectExit: number;
+}
+
+const STEPS: Step[] = [
+  { title: 'v1', image: 'ami-0demo1', expectExit: 0, explain: 'deploy v1: the simulated `pulumi up` creates launch templates, ELBs and groups; nothing to roll out yet.' },
+  { title: 'v2', image: 'ami-0demo2', expectExit: 0, explain: 'deploy v2: new launch template versions; rabbit is replaced oldest first (never below 2 healthy), web swaps a → b.' },
+  { title: 'v3', image: 'ami-0demo3', expectExit: 1, explain: 'deploy v3: a broken image that never passes its health check; the rollout must halt with v2 still serving.' },
+];
+
+export const demoCommand: CommandSpec = {
+  name: 'demo',
+  describe: 'a scripted deploy story on the embedded simulated AWS (about a minute)',
+  builder: (y: Argv) =>
+    y
+      .option('scale', { type: 'number', describe: `simulated seconds per real second (default ${DEFAULT_SCALE}; env ASG_DEPLOY_DEMO_SCALE)` })
+      .option('keep', { type: 'boolean', default: false, describe: 'keep the temporary state directory and print its path' })
+      .option('json', { type: 'boolean', default: false, describe: 'JSON events of each deploy on stdout' }),
+  async run(args, ctx) {
+    const scale = Number(args.scale ?? ctx.env.ASG_DEPLOY_DEMO_SCALE ?? DEFAULT_SCALE);
+    if (!(scale > 0)) throw usageError('usage', `--scale ${args.scale}: must be a number > 0`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asg-deploy-demo-'));
+    const say = (line: string) => ctx.stderr.write(`${line}\n`);
+    try {
+      const state = path.join(dir, 'sandbox-state.json');
+      const base = fs.readFileSync(DEMO_CONFIG, 'utf8');
+      const clock = new VirtualClock({ scale });
+      say(`asg-deploy demo — a SIMULATION: the real infra/ program and rollout engines against the embedded simulated AWS.`);
+      say(`No AWS account, no pulumi CLI. Time runs ${scale}× faster than real time. State: ${state}\n`);
+
+      // Boots in the demo are quick and fixed so the story fits in about a minute.
+      const seeded = Sandbox.create({ clock, seed: 7, faults: { bootSeconds: { min: 25, max: 35 } } });
+      seeded.setImage('ami-0demo3', { healthy: false });
+      writeSandboxFile(state, seeded, {});
+
+      // cli.ts registers this command: required here, not at load, to avoid the cycle.
+      const { main } = require('../cli') as typeof import('../cli');
+      const problems: string[] = [];
+      for (const [n, step] of STEPS.entries()) {
+        const config = path.join(dir, `Pulumi.demo.${step.title}.yaml`);
+        fs.writeFileSync(config, base.replace(/ami-0demo1/g, step.image));
+        say(`\n━━ step ${n + 1}/${STEPS.length}: ${step.explain}`);
+        const argv = ['deploy', '--stack', 'demo', '--sandbox', '--sandbox-state', state, '--config-file', config, ...(args.json ? ['--json'] : [])];
+        say(`$ asg-deploy ${argv.join(' ')}`);
+        const exit = await main(argv, { stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, signal: ctx.signal, context: { clock, interactive: ctx.interactive } });
+        if (exit === 130) return 130;
+        const ok = exit === step.expectExit;
+        say(ok ? `✔ ${step.title}: exit ${exit}, as expected` : `✘ ${step.title}: exit ${exit}, expected ${step.expectExit}`);
+        if (!ok) problems.push(`${step.title} exited ${exit}, expected ${step.expectExit}`);
+        if (!ok) break;
+      }
+      if (problems.length === 0) problems.push(...(await checkV2Serving(state)));
+      if (problems.length > 0) {
+        say(`\nThe demo did not go as expected:\n  ${problems.join('\n  ')}`);
+        return 1;
+      }
+      say('\nAs expected: v1 created, v2 rolled out oldest first and swapped a → b, v3 halted safely with v2 still serving.');
+      say("Try it yourself: npm run deploy -- --stack qa --sandbox --dry-run; npm run cli -- status --sandbox");
+      return 0;
+    } finally {
+      if (args.keep) say(`state kept in ${dir}`);
+      else fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+/** After the broken v3: every healthy serving instance still runs v2, and each service has enough of them. */
+async function checkV2Serving(stateFile: string): Promise<string[]> {
+  const file = readSandboxFile(stateFile);
+  const manifest = file?.stacks.demo?.outputs.services as import('../stack/manifest').ServicesManifest | undefined;
+  if (!file || !manifest) return ['no demo stack in the state after the story'];
+  const sandbox = Sandbox.fromJSON(file.aws);
+  const port = createAwsPort(sandbox.clients, sandbox.clock);
+  const problems: string[] = [];
+  const v2 = new Set(Object.values(file.aws.launchTemplates).flatMap((lt) => lt.versions.filter((v) => v.data.ImageId === 'ami-0demo2').map((v) => `${lt.id}:${v.version}`)));
+  for (const s of manifest.services) {
+    const groups = s.strategy === 'rolling' ? [s.asgName] : [s.asgNames.a, s.asgNames.b];
+    let serving = 0;
+    for (const name of groups) {
+      const g = await port.observeGroup(name);
+      for (const i of g.instances.filter((x) => isServing(x, g))) {
+        const lt = i.launchedFrom.launchTemplate;
+        if (!lt || !v2.has(`${lt.id}:${lt.version}`)) problems.push(`${s.service}: ${i.instanceId} serves but is not v2`);
+        else serving++;
+      }
+    }
+    const need = s.strategy === 'rolling' ? s.rollout.minHealthy : s.capacity;
+    if (serving < need) problems.push(`${s.service}: only ${serving} healthy v2 instances serve, expected at least ${need}`);
+  }
+  return problems;
+}
+
+export type { CommandContext };

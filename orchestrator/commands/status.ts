@@ -1,0 +1,159 @@
+/**
+ * `asg-deploy status [--stack S | --asg NAME | --environment ENV]`: per group, the instances
+ * old and new, healthy, in the ELB, the suspended processes and the lock. Read-only: only
+ * Describe* calls (and, with --stack on real Pulumi, `pulumi stack output`).
+ */
+import type { Argv } from 'yargs';
+import { createAwsPort } from '../aws/adapter';
+import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
+import { usageError } from '../errors';
+import { environmentGroups, readEnvironmentLock } from '../lock/lock';
+import { LOCK_TAG, decodeTagValue, describeLock } from '../lock/record';
+import { JsonReporter, type Reporter } from '../report/reporter';
+import { readManifest, groupsOf } from '../stack/manifest';
+import type { StackBackend } from '../stack/port';
+import { AutomationBackend } from '../stack/automation';
+import { openAwsSession } from './aws-session';
+import { withCommonOptions, type CommandSpec } from './command';
+
+export const StatusCodes = {
+  group: 'status.group', // GroupStatus
+  missing: 'status.missing', // {asg, service?}
+} as const;
+
+export interface GroupStatus {
+  asg: string;
+  service?: string;
+  desired: number;
+  min: number;
+  max: number;
+  /** "lt-0abc v3" or "lc:name". */
+  launch: string;
+  instances: number;
+  /** On the group's current launch spec. */
+  new: string[];
+  old: string[];
+  /** InService + Healthy in the ASG and InService in every attached ELB. */
+  healthy: number;
+  /** Per ELB: how many instances it has InService. */
+  inElb: Record<string, number>;
+  suspendedProcesses: string[];
+  lock?: string;
+}
+
+const launchOf = (l: { launchTemplate?: { id: string; version: number }; launchConfigurationName?: string }) =>
+  l.launchTemplate ? `${l.launchTemplate.id} v${l.launchTemplate.version}` : l.launchConfigurationName ? `lc:${l.launchConfigurationName}` : 'none';
+
+const isLive = (i: InstanceView) => !/^Terminat/.test(i.lifecycleState) && i.lifecycleState !== 'Detached';
+
+/** Healthy the way the safety invariant counts it. */
+export function isServing(i: InstanceView, group: GroupSnapshot): boolean {
+  return i.lifecycleState === 'InService' && i.healthStatus === 'Healthy' && group.loadBalancerNames.every((lb) => i.elb[lb]?.state === 'InService');
+}
+
+/** One group's status from one snapshot (pure). */
+export function groupStatus(g: GroupSnapshot, now: number, service?: string): GroupStatus {
+  const current = launchOf(g.launch);
+  const live = g.instances.filter(isLive);
+  const inElb: Record<string, number> = {};
+  for (const lb of g.loadBalancerNames) inElb[lb] = live.filter((i) => i.elb[lb]?.state === 'InService').length;
+  const tag = g.tags[LOCK_TAG];
+  return {
+    asg: g.name,
+    service,
+    desired: g.desired,
+    min: g.min,
+    max: g.max,
+    launch: current,
+    instances: live.length,
+    new: live.filter((i) => launchOf(i.launchedFrom) === current).map((i) => i.instanceId),
+    old: live.filter((i) => launchOf(i.launchedFrom) !== current).map((i) => i.instanceId),
+    healthy: live.filter((i) => isServing(i, g)).length,
+    inElb,
+    suspendedProcesses: g.suspendedProcesses,
+    lock: tag ? describeLock(decodeTagValue(tag), now) : undefined,
+  };
+}
+
+/** Human-readable block for one group, then one line per instance. */
+export function renderGroup(s: GroupStatus, g: GroupSnapshot): string {
+  const elb = Object.entries(s.inElb).map(([lb, n]) => `${lb} ${n}/${s.instances} InService`).join(', ') || 'no ELB';
+  const lines = [
+    `${s.asg}${s.service ? ` (${s.service})` : ''}: desired ${s.desired} (min ${s.min}, max ${s.max}), launch ${s.launch}`,
+    `  instances ${s.instances}: ${s.new.length} new, ${s.old.length} old; ${s.healthy} healthy; in ELB: ${elb}`,
+    `  suspended: ${s.suspendedProcesses.length ? s.suspendedProcesses.join(', ') : 'none'}; lock: ${s.lock ?? 'none'}`,
+  ];
+  const current = launchOf(g.launch);
+  for (const i of [...g.instances].sort((a, b) => (a.launchTime ?? 0) - (b.launchTime ?? 0))) {
+    const elbState = Object.entries(i.elb).map(([lb, h]) => `${lb}:${h.state}`).join(' ');
+    lines.push(
+      `    ${i.instanceId.padEnd(20)} ${i.availabilityZone.padEnd(11)} ${i.lifecycleState.padEnd(11)} ${i.healthStatus.padEnd(9)} ${(launchOf(i.launchedFrom) === current ? 'new' : 'OLD').padEnd(4)} ${launchOf(i.launchedFrom).padEnd(16)} ${i.launchTime ? new Date(i.launchTime).toISOString() : '-'} ${elbState}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Which groups to show: a stack's manifest, an ASG name or prefix, an environment, or every group. */
+async function selectGroups(port: AwsPort, args: Record<string, unknown>, stacks: () => Promise<StackBackend>): Promise<Array<{ asg: string; service?: string }>> {
+  const chosen = ['stack', 'asg', 'environment'].filter((k) => args[k] !== undefined);
+  if (chosen.length > 1) throw usageError('usage', `status takes one of --stack, --asg, --environment (got ${chosen.map((k) => `--${k}`).join(', ')})`);
+  if (args.stack !== undefined) {
+    const stack = await (await stacks()).open(String(args.stack));
+    const manifest = readManifest(await stack.outputs(), stack.name);
+    if (!manifest) throw usageError('status.no-manifest', `stack '${stack.name}' has no services output yet: deploy it first`);
+    return manifest.services.flatMap((s) => groupsOf(s).map((asg) => ({ asg, service: s.service })));
+  }
+  if (args.environment !== undefined) return (await environmentGroups(port, String(args.environment))).map((asg) => ({ asg }));
+  const prefix = args.asg === undefined ? '' : String(args.asg);
+  const found = await port.findGroups(prefix);
+  if (found.length === 0) throw usageError('status.no-group', prefix ? `--asg ${prefix}: no Auto Scaling Group has this name or prefix` : 'no Auto Scaling Group found');
+  return found.map((asg) => ({ asg }));
+}
+
+export const statusCommand: CommandSpec = {
+  name: 'status',
+  describe: 'old/new/healthy instances per group, without changing anything',
+  builder: (y: Argv) =>
+    withCommonOptions(y)
+      .option('stack', { type: 'string', describe: "the groups of a stack's services manifest" })
+      .option('asg', { type: 'string', alias: 'limit', describe: 'an ASG name or prefix' })
+      .option('environment', { type: 'string', describe: 'an A/B environment: <env>-a and <env>-b' })
+      .option('lock-bucket-name', { type: 'string', describe: 'also read the environment lock object in this S3 bucket' }),
+  async run(args, ctx) {
+    const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
+    try {
+      const clock = session.clock;
+      const reporter: Reporter = ctx.json ? new JsonReporter(clock, ctx.stdout) : { emit() {} };
+      const port = createAwsPort(session.clients, clock);
+      if (session.simulated) ctx.stderr.write('SIMULATION: status of the embedded simulated AWS (no AWS account is used)\n');
+      const stacks = async (): Promise<StackBackend> => {
+        if (session.sandbox) return session.sandbox.stacks();
+        return new AutomationBackend();
+      };
+      const groups = await selectGroups(port, args, stacks);
+      const blocks: string[] = [];
+      for (const { asg, service } of groups) {
+        let snapshot: GroupSnapshot;
+        try {
+          snapshot = await port.observeGroup(asg);
+        } catch (err) {
+          const message = `${asg}: not found (${(err as Error).message.split('\n')[0]})`;
+          reporter.emit('warn', StatusCodes.missing, message, { asg, service });
+          blocks.push(message);
+          continue;
+        }
+        const s = groupStatus(snapshot, clock.now(), service);
+        reporter.emit('info', StatusCodes.group, `${asg}: ${s.new.length} new, ${s.old.length} old, ${s.healthy}/${s.desired} healthy`, { ...s });
+        blocks.push(renderGroup(s, snapshot));
+      }
+      if (args['lock-bucket-name'] && args.environment) {
+        const held = await readEnvironmentLock({ port, clock, reporter }, { environment: String(args.environment), bucket: String(args['lock-bucket-name']) });
+        blocks.push(`lock ${args.environment}: ${held ? describeLock(held.record, clock.now()) : 'none'}`);
+      }
+      if (!ctx.json) ctx.stdout.write(blocks.join('\n\n') + '\n');
+      return 0;
+    } finally {
+      await session.close();
+    }
+  },
+};

@@ -1,0 +1,107 @@
+/**
+ * End to end on the sandbox, through the CLI itself as a subprocess:
+ * deploy v1 (create) → v2 (roll oldest first + A/B swap) → broken v3 (halts, v2 serving).
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createAwsPort } from '../../orchestrator/aws/adapter';
+import { readSandboxFile, setSandboxImage } from '../../orchestrator/commands/aws-session';
+import { isServing } from '../../orchestrator/commands/status';
+import { Sandbox } from '../../orchestrator/sandbox';
+import type { DeployEvent } from '../../orchestrator/report/reporter';
+import type { ServicesManifest } from '../../orchestrator/stack/manifest';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'bin', 'asg-deploy.js');
+const DEMO = fs.readFileSync(path.join(ROOT, 'examples/demo/Pulumi.demo.yaml'), 'utf8');
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; events: DeployEvent[]; stderr: string; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile('node', [BIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true', ...env }, maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      const events = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as DeployEvent);
+      resolve({ code, events, stderr, stdout });
+    });
+  });
+}
+const codes = (events: DeployEvent[]) => events.map((e) => e.code);
+
+test('deploy v1 → v2 → broken v3 through the CLI on the sandbox', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-deploy-'));
+  const state = path.join(dir, 'state.json');
+  const config = (v: string) => {
+    const f = path.join(dir, `${v}.yaml`);
+    fs.writeFileSync(f, DEMO.replace(/ami-0demo1/g, `ami-0e2e${v}`));
+    return f;
+  };
+  setSandboxImage(state, 'ami-0e2ev3', { healthy: false });
+  const deploy = (v: string, extra: string[] = []) =>
+    cli(['deploy', '--stack', 'e2e', '--sandbox', '--sandbox-state', state, '--config-file', config(v), '--json', ...extra]);
+
+  // An unknown stack without --create: exit 2 listing what exists.
+  const unknown = await deploy('v1');
+  t.is(unknown.code, 2, unknown.stderr);
+  t.regex(unknown.stderr, /stack 'e2e' does not exist/);
+
+  const v1 = await deploy('v1', ['--create']);
+  t.is(v1.code, 0, v1.stderr);
+  t.regex(v1.stderr, /SIMULATION/);
+  const up1 = v1.events.find((e) => e.code === 'stack.up')!;
+  t.deepEqual(up1.data.changeSummary, { create: 8 });
+  t.true(codes(v1.events).includes('deploy.done'));
+
+  // Dry run of v2: preview + plan, nothing changes.
+  const before = fs.readFileSync(state, 'utf8');
+  const dry = await deploy('v2', ['--dry-run']);
+  t.is(dry.code, 0, dry.stderr);
+  const plans = dry.events.filter((e) => e.code === 'deploy.service.plan');
+  t.deepEqual(plans.map((p) => [p.data.service, p.data.action]), [['rabbit', 'roll'], ['web', 'swap']]);
+  t.regex(dry.stderr, /web: would swap a → b, 4 instances, then drain a/);
+  t.regex(dry.stderr, /rabbit: would replace i-\S+, i-\S+, i-\S+ oldest first, surge 1/);
+  const after = readSandboxFile(state)!;
+  t.deepEqual(after.stacks, JSON.parse(before).stacks, 'a dry run changes no stack');
+  t.is(Object.values(after.aws.launchTemplates).reduce((n, lt) => n + lt.versions.length, 0), 2, 'no new launch template version');
+
+  const v2 = await deploy('v2');
+  t.is(v2.code, 0, v2.stderr);
+  const done = v2.events.filter((e) => e.code === 'deploy.service.done');
+  t.deepEqual(done.map((e) => [e.data.service, e.data.status]), [['rabbit', 'done'], ['web', 'done']]);
+  t.is((done[0].data.replaced as string[]).length, 3);
+  // Oldest first: the terminated rabbit instances in launch-time order.
+  const terminated = v2.events.filter((e) => e.code === 'instance.terminate' && e.data.asg === 'e2e-rabbit');
+  const times = terminated.map((e) => Number(new Date(String(e.data.launchTime))) || Number(e.data.launchTime));
+  t.deepEqual([...times].sort((a, b) => a - b), times);
+
+  const v3 = await deploy('v3');
+  t.is(v3.code, 1, v3.stderr);
+  const failed = v3.events.find((e) => e.code === 'deploy.failed')!;
+  t.is(failed.data.exit, 1);
+  const rows = v3.events.find((e) => e.code === 'deploy.summary')!.data.rows as Array<{ service: string; result: string }>;
+  t.deepEqual(rows.map((r) => [r.service, r.result]), [['rabbit', 'failed'], ['web', 'not run']]);
+
+  // Final state: v2 still serves everywhere.
+  const file = readSandboxFile(state)!;
+  const manifest = file.stacks.e2e.outputs.services as ServicesManifest;
+  const sandbox = Sandbox.fromJSON(file.aws);
+  const port = createAwsPort(sandbox.clients, sandbox.clock);
+  const rabbit = await port.observeGroup('e2e-rabbit');
+  const serving = rabbit.instances.filter((i) => isServing(i, rabbit));
+  t.true(serving.length >= 2, `rabbit: ${serving.length} serving`);
+  const v2Version = (manifest.services.find((s) => s.service === 'rabbit')!.launchTemplate!.version) - 1;
+  t.true(serving.every((i) => i.launchedFrom.launchTemplate?.version === v2Version), 'every serving rabbit node runs v2');
+  t.deepEqual(rabbit.suspendedProcesses, [], 'nothing left suspended');
+
+  const status = await cli(['status', '--stack', 'e2e', '--sandbox', '--sandbox-state', state, '--json']);
+  t.is(status.code, 0, status.stderr);
+  t.deepEqual(status.events.filter((e) => e.code === 'status.group').map((e) => e.data.asg), ['e2e-rabbit', 'e2e-web-a', 'e2e-web-b']);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('the demo exits 0 (scaled far beyond real time)', async (t) => {
+  const demo = await cli(['demo'], { ASG_DEPLOY_DEMO_SCALE: '20000' });
+  t.is(demo.code, 0, demo.stderr.slice(-3000));
+  t.regex(demo.stderr, /v3 halted safely with v2 still serving/);
+});
