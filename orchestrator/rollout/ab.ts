@@ -35,6 +35,7 @@ import {
   isDrainStarted,
   isServing,
   planAb,
+  servingInstances,
   remainingInstances,
   type AbPlan,
   type AbPlanOptions,
@@ -194,6 +195,10 @@ function elbOptions(o: AbDeployOptions, names: { a: string; b: string }): Pick<A
   return { elbNamesByGroup: { [names.a]: [o.elbNames.a], [names.b]: [o.elbNames.b] } };
 }
 
+function servingCount(g: GroupSnapshot, elbNames: string[]): number {
+  return servingInstances(g, elbNames).length;
+}
+
 function refusalError(r: PlanRefusal): DeployError {
   return r.exit === 2 ? usageError(r.code, r.message, r.data) : refusedError(r.code, r.message, r.data);
 }
@@ -224,6 +229,9 @@ class AbStrategy implements Strategy<AbObservation> {
   readonly strategy = 'ab' as const;
   private readonly guards = new Map<string, Guard>();
   private loaded = false;
+  private fromCache?: GroupSnapshot;
+  private toCache?: GroupSnapshot;
+  private needFrom = true;
   stepStartedAt: number;
   drainStartedAt?: number;
   drainSeconds?: number;
@@ -253,7 +261,27 @@ class AbStrategy implements Strategy<AbObservation> {
     const swap = this.mode.kind === 'swap' ? this.mode : undefined;
     for (const name of this.groupsInvolved()) {
       const judged = swap !== undefined && name === swap.to && swap.elbNames.length > 0;
-      byName.set(name, await this.port.observeGroup(name, judged ? { elbHealth: true, elbNames: swap!.elbNames } : { elbHealth: false }));
+      // Frugal: while the new color grows, the old one is only re-read when a decision needs it
+      // (first turn, after acting on it, once the new color serves, while it drains).
+      if (swap && name === swap.from && this.fromCache && !this.needFrom) {
+        const to = byName.get(swap.to);
+        if (!to || servingCount(to, swap.elbNames) < swap.count) {
+          byName.set(name, this.fromCache);
+          continue;
+        }
+      }
+      // Once the drain has begun only the old color matters: the new one is not re-read.
+      if (swap && name === swap.to && this.committed && this.toCache) {
+        byName.set(name, this.toCache);
+        continue;
+      }
+      const snap = await this.port.observeGroup(name, judged ? { elbHealth: true, elbNames: swap!.elbNames } : { elbHealth: false });
+      byName.set(name, snap);
+      if (swap && name === swap.to) this.toCache = snap;
+      if (swap && name === swap.from) {
+        this.fromCache = snap;
+        this.needFrom = isDrainStarted(snap);
+      }
     }
     const now = this.clock.now();
     if (!this.loaded) {
@@ -301,6 +329,7 @@ class AbStrategy implements Strategy<AbObservation> {
 
   acted(a: Action): void {
     const m = this.mode;
+    if (m.kind === 'swap' && 'group' in a && a.group === m.from) this.needFrom = true;
     const now = this.clock.now();
     if ((a.kind === 'setDesired' || a.kind === 'updateSizes') && a.desired !== undefined) {
       if (m.kind === 'swap' && a.group === m.to) this.stepStartedAt = now;

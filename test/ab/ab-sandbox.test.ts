@@ -77,3 +77,131 @@ test('a bad image with --rollback: b scaled back to 0, a serving throughout', as
   t.deepEqual(env.sandbox.monitor.leftovers('qa-a'), []);
   t.deepEqual(env.sandbox.monitor.leftovers('qa-b'), []);
 });
+
+test('stepwise growth (--instance-count-step 2 of 5): each step serving before the next', async (t) => {
+  const env = abEnv({ count: 5 });
+  await env.run({ instanceCountStep: 2 });
+  const scalesB = env.reporter.ofCode(Codes.scale).filter((e) => e.data.asg === 'qa-b');
+  t.deepEqual(scalesB.map((e) => [e.data.from, e.data.to]), [[0, 2], [2, 4], [4, 5]]);
+  for (const e of scalesB.slice(1)) {
+    const at = Date.parse(e.time);
+    t.true(env.sandbox.monitor.healthyCount('qa-b', at) >= (e.data.from as number), `step to ${e.data.to} only after ${e.data.from} serve`);
+  }
+  t.is(env.sandbox.monitor.healthyCount('qa-b'), 5);
+  t.is(env.group('qa-a').desired, 0);
+});
+
+test('--instance-count-match: the new color gets the active color\'s desired', async (t) => {
+  const env = abEnv({ count: 5 });
+  const r = await env.run({ instanceCount: undefined, instanceCountMatch: true });
+  t.is(r.status, 'done');
+  t.is(env.group('qa-b').desired, 5);
+  t.is(env.sandbox.monitor.healthyCount('qa-b'), 5);
+});
+
+test('neither color populated: the first deploy goes into a', async (t) => {
+  const env = abEnv({ count: 3, empty: true });
+  const r = await env.run();
+  t.is(r.status, 'done');
+  t.is(env.group('qa-a').desired, 3);
+  t.is(env.group('qa-b').desired, 0);
+  t.is(env.sandbox.monitor.healthyCount('qa-a'), 3);
+  t.deepEqual(r.replaced, []);
+});
+
+test('both colors populated: exit 3, nothing changed', async (t) => {
+  const env = abEnv({ count: 3, bCount: 2 });
+  const before = env.sandbox.calls.length;
+  const err = await t.throwsAsync(env.run(), { instanceOf: DeployError });
+  t.is(err!.exit, 3);
+  t.is(err!.code, 'both-populated');
+  t.regex(err!.message, /qa-a \(desired 3.*qa-b \(desired 2/);
+  // Only the lock tag was written and removed: no size, process or instance change.
+  const mutating = env.sandbox.calls.slice(before).filter((c) => c.mutating).map((c) => c.operation);
+  t.deepEqual([...new Set(mutating)].sort(), ['CreateOrUpdateTags', 'DeleteTags']);
+  t.deepEqual(env.sandbox.monitor.leftovers('qa-a'), []);
+  t.deepEqual(env.sandbox.monitor.leftovers('qa-b'), []);
+});
+
+test('--zero drains the active color; both empty is nothing to do; both populated is refused', async (t) => {
+  const env = abEnv({ count: 3 });
+  const oldIds = env.ids('qa-a');
+  const r = await env.run({ zero: true });
+  t.is(r.status, 'done');
+  t.deepEqual([...r.replaced].sort(), oldIds);
+  t.is(env.group('qa-a').desired, 0);
+  t.deepEqual(env.ids('qa-a'), []);
+  t.is(env.group('qa-b').desired, 0);
+  t.true(env.reporter.codes().includes('ab.drained'));
+  const again = await env.run({ zero: true });
+  t.is(again.status, 'noop');
+  t.regex(again.summary, /nothing to zero/);
+
+  const both = abEnv({ count: 2, bCount: 2 });
+  const err = await t.throwsAsync(both.run({ zero: true }), { instanceOf: DeployError });
+  t.is(err!.exit, 3);
+});
+
+test('--single-asg: the group named ENV drains to 0 and comes back on the new version (downtime said)', async (t) => {
+  const env = abEnv({ count: 2 });
+  env.sandbox.seedGroup({ name: 'load', capacity: 3, min: 3, max: 6, launchTemplateName: 'load-lt', imageId: 'ami-l1' });
+  env.sandbox.newLaunchTemplateVersion('load-lt', { ImageId: 'ami-l2' });
+  env.sandbox.monitor.baseline(['load']);
+  const oldIds = env.ids('load');
+  const r = await env.run({ environment: 'load', singleAsg: true, instanceCount: 3 });
+  t.is(r.status, 'done');
+  t.deepEqual([...r.replaced].sort(), oldIds);
+  const now = env.ids('load');
+  t.is(now.length, 3);
+  t.deepEqual(now.filter((id) => oldIds.includes(id)), []);
+  t.is(env.group('load').desired, 3);
+  t.is(env.group('load').min, 3, 'min given back');
+  t.is(env.reporter.ofCode('ab.downtime').length, 1);
+  t.deepEqual(env.sandbox.monitor.leftovers('load'), []);
+  // Downtime really happened (and is what the user was told): zero healthy at some point.
+  t.is(env.sandbox.monitor.minHealthy('load', Date.parse(env.reporter.ofCode('ab.downtime')[0].time)), 0);
+});
+
+test('--clean-up keeps the up-to-date serving color and drains the other; asks first', async (t) => {
+  const mk = () => abEnv({ count: 3, bCount: 2, bOnV2: true });
+  // Not interactive, no --yes: refused as bad input, nothing changed.
+  const noYes = mk();
+  const e1 = await t.throwsAsync(noYes.run({ cleanUp: true }), { instanceOf: DeployError });
+  t.is(e1!.exit, 2);
+  t.regex(e1!.message, /--yes/);
+  t.is(noYes.group('qa-a').desired, 3);
+  // Asked and declined: exit 3, nothing changed.
+  const declined = mk();
+  let asked = '';
+  const e2 = await t.throwsAsync(declined.run({ cleanUp: true, confirm: async (q) => ((asked = q), false) }), { instanceOf: DeployError });
+  t.is(e2!.exit, 3);
+  t.regex(asked, /Keep qa-b and DRAIN qa-a/);
+  t.is(declined.group('qa-a').desired, 3);
+  // Dry run: says which and why, no mutating call.
+  const dry = mk();
+  const before = dry.sandbox.calls.length;
+  const planned = await dry.run({ cleanUp: true, dryRun: true });
+  t.is(planned.status, 'planned');
+  t.regex(dry.reporter.ofCode('ab.keep')[0].message, /keep qa-b and drain qa-a: qa-b runs its group's current launch template version/);
+  t.is(dry.sandbox.calls.slice(before).filter((c) => c.mutating).length, 0);
+  // --yes: a drained, b kept.
+  const env = mk();
+  const bIds = env.ids('qa-b');
+  const r = await env.run({ cleanUp: true, yes: true });
+  t.is(r.status, 'done');
+  t.is(env.group('qa-a').desired, 0);
+  t.deepEqual(env.ids('qa-a'), []);
+  t.deepEqual(env.ids('qa-b'), bIds);
+  t.is(env.sandbox.monitor.minHealthy('qa-b', Date.parse(env.reporter.ofCode(Codes.plan)[0].time)), 2);
+});
+
+test('dry run: the plan, and no mutating call at all (not even the lock)', async (t) => {
+  const env = abEnv({ count: 3 });
+  const before = env.sandbox.calls.length;
+  const r = await env.run({ dryRun: true });
+  t.is(r.status, 'planned');
+  t.regex(r.summary, /swap qa-a → qa-b: scale qa-b 0 → 3/);
+  t.is(env.sandbox.calls.slice(before).filter((c) => c.mutating).length, 0);
+  t.is(env.reporter.ofCode(Codes.plan).length, 1);
+  t.is(env.reporter.ofCode(Codes.plan)[0].data.dryRun, true);
+});

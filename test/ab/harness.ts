@@ -19,6 +19,8 @@ export interface AbEnvOptions {
   drainingTimeout?: number;
   seed?: number;
   empty?: boolean;
+  /** qa-b's `bCount` instances are launched after version 2 exists (b up to date, a not). */
+  bOnV2?: boolean;
 }
 
 export function abEnv(o: AbEnvOptions = {}) {
@@ -27,9 +29,13 @@ export function abEnv(o: AbEnvOptions = {}) {
   const lt = 'qa-lt';
   const elb = (name: string) => ({ name, healthCheck: { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2, timeout: 5 }, drainingTimeout: o.drainingTimeout ?? 60 });
   sandbox.seedGroup({ name: 'qa-a', capacity: o.empty ? 0 : count, min: o.empty ? 0 : count, max: 10, launchTemplateName: lt, imageId: 'ami-v1', elb: elb('qa-a') });
-  sandbox.seedGroup({ name: 'qa-b', capacity: o.bCount ?? 0, min: 0, max: 10, launchTemplateName: lt, elb: elb('qa-b') });
+  sandbox.seedGroup({ name: 'qa-b', capacity: o.bOnV2 ? 0 : o.bCount ?? 0, min: 0, max: 10, launchTemplateName: lt, elb: elb('qa-b') });
   if (o.badV2) sandbox.setImage('ami-bad', { healthy: false });
   if (!o.noV2) sandbox.newLaunchTemplateVersion(lt, { ImageId: o.badV2 ? 'ami-bad' : 'ami-v2' });
+  if (o.bOnV2 && o.bCount) {
+    sandbox.direct('autoscaling', 'SetDesiredCapacity', { AutoScalingGroupName: 'qa-b', DesiredCapacity: o.bCount });
+    sandbox.settle({ group: 'qa-b' });
+  }
   sandbox.monitor.baseline();
   const reporter = new RecordingReporter(sandbox.clock);
   const ids = (group: string) =>
