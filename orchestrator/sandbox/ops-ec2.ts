@@ -20,14 +20,14 @@ function visible(w: World): InstanceRec[] {
 }
 
 function selectInstances(w: World, ids: string[] | undefined, filters: any[] | undefined): InstanceRec[] {
-  let list = visible(w);
+  let list: InstanceRec[];
   if (ids?.length) {
     for (const id of ids) if (!/^i-[0-9a-f]{8,17}$/.test(id)) throw new SimFault('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
-    const byId = new Map(list.map((i) => [i.id, i]));
-    const missing = ids.filter((id) => !byId.has(id));
+    const missing = ids.filter((id) => !(w.state.instances[id]?.visibleAt <= w.now));
     if (missing.length) throw notFound(missing);
-    const set = new Set(ids);
-    list = list.filter((i) => set.has(i.id));
+    list = [...new Set(ids)].map((id) => w.state.instances[id]).sort((a, b) => a.launchTime - b.launchTime || a.id.localeCompare(b.id));
+  } else {
+    list = visible(w);
   }
   for (const [name, values] of filterMap(filters)) {
     if (name === 'instance-id') list = list.filter((i) => matches(values, i.id));

@@ -707,6 +707,8 @@ export class World {
     const active = insts.filter((i) => this.isActive(i));
     const counts = this.zoneCounts(g, insts);
     const rebalancing = active.some((i) => i.rebalance && i.lifecycle === 'Pending');
+    // A rebalancing launch the desired capacity has since absorbed is an ordinary instance.
+    if (!rebalancing && active.length <= g.desired) for (const i of active) i.rebalance = undefined;
     if (active.length < g.desired) {
       if (!this.isSuspended(g, 'Launch') && (g.launchBackoffUntil === undefined || this.now >= g.launchBackoffUntil)) {
         const n = g.desired - active.length;
