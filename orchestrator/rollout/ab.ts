@@ -247,7 +247,7 @@ class AbStrategy implements Strategy<AbObservation> {
     readonly target: string,
     private readonly mode: Mode,
     private readonly planText: { message: string; data: Record<string, unknown> },
-    private readonly policy: { healthCheckTimeoutMs: number; drainTimeoutMs: number; rollback: boolean; signal?: AbortSignal; drainedIds: string[] },
+    private readonly policy: { healthCheckTimeoutMs: number; drainTimeoutMs: number; rollback: boolean; signal?: AbortSignal; drainedIds: string[]; summary?: () => string },
   ) {
     this.stepStartedAt = clock.now();
   }
@@ -381,6 +381,7 @@ class AbStrategy implements Strategy<AbObservation> {
   }
 
   summary(): string {
+    if (this.policy.summary) return this.policy.summary();
     const m = this.mode;
     const drained = this.drainSeconds !== undefined ? `; drained in ${this.drainSeconds} s` : '';
     if (m.kind === 'drain') return `${m.group} drained to 0 (${this.policy.drainedIds.length} instance(s))${drained}`;
@@ -530,7 +531,10 @@ class AbRun {
       step: plan.step,
       elbNames: plan.elbNames,
       suspend: [],
-    }, { message: plan.summary, data: data({ group: plan.group, count: plan.count, phase: 'grow' }) }, policy(0, plan.replacing));
+    }, { message: plan.summary, data: data({ group: plan.group, count: plan.count, phase: 'grow' }) }, {
+      ...policy(0, plan.replacing),
+      summary: () => `refreshed ${plan.group}: drained ${plan.replacing.length} instance(s)${drainSeconds ? ` in ${drainSeconds} s` : ''}, ${plan.count} new instance(s) serving (single group: downtime in between)`,
+    });
     const r = await this.engine(grow, this.withReplaced(plan.replacing));
     await this.deleteRecord(groups);
     if (plan.targetMin > 0) {

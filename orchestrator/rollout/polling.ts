@@ -5,14 +5,12 @@
  * (b) the ELB saw HealthyThreshold consecutive passing checks, Interval seconds apart. So the
  * engine sleeps until the earliest moment that could have happened, then polls briskly.
  *
- * Worked example: ELB interval 10 s, healthy threshold 3; boot observed at 60 s in this rollout.
- * An instance first seen Pending at t=0 cannot be InService before t≈60 s; once we see it
- * InService at a poll whose previous poll was at t=58 s, it registered no earlier than 58 s and
- * its first check can come at once, so it cannot pass before 58 + (3−1)×10 = 78 s. We sleep to
- * 78 s, then poll every 1.5 s until it passes (at most one interval later, ≤ 7 polls).
- *
- * Before a boot time has been observed (the first instance of a rollout) we poll at a fraction
- * of the elapsed time (10 %, 1.5 s..10 s), so the detection delay stays a small share of it.
+ * Worked example: ELB interval 10 s, healthy threshold 3. The first instance launched at t=0 is
+ * still Pending at t=20 s, so it cannot pass before 20 + (3−1)×10 = 40 s; we poll at 10 % of the
+ * elapsed time; it is seen InService at t=61 s after a poll at t=58 s (registered after 58 s), so
+ * it cannot pass before 78 s; we sleep to 78 s, then poll every 1.5 s: it passes at 90 s, seen at
+ * 90.5 s — the last poll before, 89 s, is learned as "launch → healthy ≥ 89 s". The next instance,
+ * launched at t=91 s, is not polled before 180 s: one or two polls find it healthy.
  */
 
 export interface HealthCheckTiming {
@@ -31,33 +29,59 @@ export interface PollingOptions {
 }
 
 export const DEFAULT_BRISK_MS = 1500;
-export const DEFAULT_MAX_MS = 30_000;
+export const DEFAULT_MAX_MS = 60_000;
 
 /** What the poller knows about one instance it waits for. */
 export interface WatchedInstance {
-  /** First time this run saw it (clock ms). */
+  /** When it launched: EC2 LaunchTime, else first seen by this run (clock ms). */
   firstSeen: number;
-  /** Last poll time at which it was NOT yet InService (lower bound of when it registered). */
+  /** Last poll at which it was NOT yet InService (it registered with the ELB after this). */
   notInServiceAt?: number;
   /** First poll at which it was seen InService. */
   inServiceSeen?: number;
+  /** Last poll at which it had not passed yet. */
+  notHealthyAt?: number;
   /** True when it already passed everything. */
   healthy: boolean;
 }
 
+/** What this rollout learned about its instances (lower bounds, from the instances that passed). */
+export interface Learned {
+  /** Shortest boot seen: launch → InService, lower bound. */
+  bootMs?: number;
+  /** Shortest launch → healthy seen, lower bound. */
+  passMs?: number;
+}
+
 /**
- * Earliest clock time at which `w` could pass its ELB checks, or undefined when unknown.
- * `bootMs`: typical boot time observed in this rollout (first seen → InService).
+ * Earliest clock time at which `w` could pass, as the largest of several lower bounds:
+ *  - launch + (HealthyThreshold − 1) × Interval (booting takes ≥ 0);
+ *  - still not InService at the last poll t → t + (HealthyThreshold − 1) × Interval;
+ *  - launch + shortest boot seen + (HealthyThreshold − 1) × Interval;
+ *  - launch + shortest launch-to-healthy seen in this rollout.
+ * Undefined when it already passed.
  */
-export function earliestPassAt(w: WatchedInstance, timing: HealthCheckTiming | undefined, bootMs: number | undefined): number | undefined {
+export function earliestPassAt(w: WatchedInstance, timing: HealthCheckTiming | undefined, learned: Learned = {}): number | undefined {
   if (w.healthy) return undefined;
   const checksMs = timing ? Math.max(0, timing.healthyThreshold - 1) * timing.interval * 1000 : 0;
-  if (w.inServiceSeen !== undefined) {
-    const registered = w.notInServiceAt ?? w.firstSeen;
-    return registered + checksMs;
+  let t = w.firstSeen + checksMs;
+  if (w.inServiceSeen === undefined && w.notInServiceAt !== undefined) t = Math.max(t, w.notInServiceAt + checksMs);
+  if (w.inServiceSeen !== undefined && w.notInServiceAt !== undefined) t = Math.max(t, w.notInServiceAt + checksMs);
+  if (learned.bootMs !== undefined) t = Math.max(t, w.firstSeen + learned.bootMs + checksMs);
+  if (learned.passMs !== undefined) t = Math.max(t, w.firstSeen + learned.passMs);
+  return t;
+}
+
+/** Updates what was learned when `w` is first seen healthy (lower bounds: the last poll before). */
+export function learn(learned: Learned, w: WatchedInstance): void {
+  if (w.notInServiceAt !== undefined && w.inServiceSeen !== undefined) {
+    const boot = w.notInServiceAt - w.firstSeen;
+    learned.bootMs = learned.bootMs === undefined ? boot : Math.min(learned.bootMs, boot);
   }
-  if (bootMs !== undefined) return w.firstSeen + bootMs + checksMs;
-  return undefined;
+  if (w.notHealthyAt !== undefined) {
+    const pass = w.notHealthyAt - w.firstSeen;
+    learned.passMs = learned.passMs === undefined ? pass : Math.min(learned.passMs, pass);
+  }
 }
 
 /**
@@ -77,6 +101,6 @@ export function nextDelay(opts: PollingOptions, untilMs: number | undefined, sin
 }
 
 /** Back-off after throttling: 2 s, 4 s, 8 s … capped at 30 s; reset after a good poll. */
-export function throttleBackoff(consecutive: number, maxMs = DEFAULT_MAX_MS): number {
+export function throttleBackoff(consecutive: number, maxMs = 30_000): number {
   return Math.min(maxMs, 1000 * 2 ** Math.max(1, consecutive));
 }

@@ -19,7 +19,7 @@ import type { Reporter } from '../report/reporter';
 import type { Action } from './action';
 import { runRollout, type Observation, type Plan, type Strategy } from './engine';
 import { Guard } from './guard';
-import { earliestPassAt, type HealthCheckTiming, type WatchedInstance } from './polling';
+import { DEFAULT_BRISK_MS, earliestPassAt, learn, type HealthCheckTiming, type Learned, type WatchedInstance } from './polling';
 import type { RolloutResult } from './result';
 import {
   ROLLOUT_PROCESSES,
@@ -109,7 +109,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private readonly terminatedAt = new Map<string, number>();
   private timing?: HealthCheckTiming;
   private drainMs?: number;
-  private bootMs?: number;
+  private readonly learned: Learned = {};
+  private readonly initial = new Set<string>();
   private planned = new Set<string>();
   private lastObservedAt?: number;
 
@@ -125,8 +126,13 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     return this.g;
   }
 
+  /**
+   * Only what the plan named (outdated at the start), or — removing surge after a failure — an
+   * instance this run saw launch that is not healthy. Never a healthy up-to-date instance.
+   */
   mayTerminate(_group: string, id: string): boolean {
-    return this.planned.has(id);
+    if (this.planned.has(id)) return true;
+    return !this.initial.has(id) && this.lastVerdict.get(id)?.healthy === false;
   }
 
   private resolveConfig(s: GroupSnapshot): RollingConfig {
@@ -163,7 +169,10 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       }
       if (interval > 0) this.timing = { interval, healthyThreshold: threshold };
       this.drainMs = drain * 1000;
-      for (const i of s.instances) if (isLive(i) && isOutdated(i, s)) this.planned.add(i.instanceId);
+      for (const i of s.instances) {
+        this.initial.add(i.instanceId);
+        if (isLive(i) && isOutdated(i, s)) this.planned.add(i.instanceId);
+      }
     }
     const verdicts = new Map<string, Verdict>();
     for (const i of s.instances) verdicts.set(i.instanceId, await this.verdictOf(s, i));
@@ -206,18 +215,21 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private track(i: InstanceView, v: Verdict, now: number): void {
     let w = this.watch.get(i.instanceId);
     if (!w) {
+      if (v.healthy) return; // healthy before we watched it: nothing to learn
       w = { firstSeen: i.launchTime !== undefined ? Math.min(i.launchTime, now) : now, healthy: false };
       this.watch.set(i.instanceId, w);
     }
-    w.healthy = v.healthy;
+    if (w.healthy) return;
     if (i.lifecycleState === 'InService') {
-      if (w.inServiceSeen === undefined) {
-        w.inServiceSeen = now;
-        const boot = (w.notInServiceAt ?? w.firstSeen) - w.firstSeen;
-        if (w.notInServiceAt !== undefined) this.bootMs = this.bootMs === undefined ? boot : Math.min(this.bootMs, boot);
-      }
+      if (w.inServiceSeen === undefined) w.inServiceSeen = now;
     } else if (isLive(i)) {
       w.notInServiceAt = now;
+    }
+    if (v.healthy) {
+      w.healthy = true;
+      learn(this.learned, w);
+    } else {
+      w.notHealthyAt = now;
     }
   }
 
@@ -229,7 +241,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       if (!isLive(i) || isOutdated(i, s) || verdicts.get(i.instanceId)?.healthy) continue;
       const w = this.watch.get(i.instanceId);
       if (!w) continue;
-      const t = earliestPassAt(w, this.timing, this.bootMs);
+      const t = earliestPassAt(w, this.timing, this.learned);
       if (t !== undefined) earliest = earliest === undefined ? t : Math.min(earliest, t);
       else since = Math.max(since ?? 0, now - w.firstSeen);
     }
@@ -238,9 +250,12 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     // Waiting for terminated instances to leave (connection draining): never beyond the drain end.
     const leaving = s.instances.filter((i) => LEAVING(i) || this.memory.terminated.includes(i.instanceId));
     if (leaving.length > 0) {
+      // Draining ends by the drain timeout at the latest (then EC2 shuts the instance down):
+      // sleep to that moment when draining is on, else poll at a tenth of the time spent so far.
       const first = Math.min(...leaving.map((i) => this.terminatedAt.get(i.instanceId) ?? now));
       const end = first + (this.drainMs ?? 0);
-      return { sinceMs: now - first, untilMs: end - now > 0 ? Math.min(end - now, Math.max(1500, (now - first) / 10)) : undefined };
+      const delay = end - now > DEFAULT_BRISK_MS ? end - now : Math.max(DEFAULT_BRISK_MS, Math.min(10_000, (now - first) / 10));
+      return { untilMs: delay };
     }
     return {};
   }

@@ -1,0 +1,242 @@
+import test from 'ava';
+import { VirtualClock } from '../../orchestrator/clock';
+import { DeployError } from '../../orchestrator/errors';
+import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
+import { rollGroup, type RollOptions } from '../../orchestrator/rollout/roll';
+import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
+import { FakePort, type FakeOptions } from './fake-port';
+
+function setup(o: Partial<FakeOptions> = {}) {
+  const clock = new VirtualClock();
+  const port = new FakePort(clock, { capacity: 3, ...o });
+  const reporter = new RecordingReporter(clock);
+  const roll = (opts: Partial<RollOptions> = {}) => rollGroup({ port, clock, reporter, asg: 'rabbit', ...opts });
+  return { clock, port, reporter, roll };
+}
+
+const oldIdsByAge = (port: FakePort) =>
+  port.instances.filter((i) => i.version === 1).sort((a, b) => a.launchedAt - b.launchedAt).map((i) => i.id);
+
+test('surge 1 (3-4-3): every old instance replaced oldest first, never below 3 healthy, everything restored', async (t) => {
+  const { port, reporter, roll } = setup();
+  const order = oldIdsByAge(port);
+  const r = await roll();
+  t.is(r.status, 'done');
+  t.deepEqual(r.replaced, order, 'oldest LaunchTime first (ids are not in age order)');
+  t.true(port.terminations.every((x) => x.version === 1 && x.by === 'tool'));
+  t.true(port.minHealthySeen >= 3, `min healthy ${port.minHealthySeen}`);
+  t.is(port.desired, 3);
+  t.is(port.max, 3, 'max raised for the rollout, then restored');
+  t.deepEqual(port.suspended, [], 'processes the tool suspended are resumed');
+  t.false(RESTORE_TAG in port.tags);
+  t.true(port.mutations.indexOf(`tag ${RESTORE_TAG}`) < port.mutations.findIndex((m) => m.startsWith('suspend')), 'originals recorded before any change');
+  const done = reporter.ofCode(Codes.done)[0];
+  t.deepEqual(done.data.replaced, order);
+  t.true((done.data.apiCalls as number) > 0);
+  t.deepEqual(reporter.ofCode(Codes.scale).map((e) => [e.data.from, e.data.to]), [[3, 4], [3, 4], [3, 4]]);
+  t.is(reporter.ofCode(Codes.terminate).length, 3);
+  t.is(reporter.ofCode(Codes.healthy).length, 3);
+  t.is(port.instances.filter((i) => i.version === 2).length, 3);
+});
+
+test('surge 0 (3-2-3) with min healthy 2: never below 2, desired never raised', async (t) => {
+  const { port, roll, reporter } = setup();
+  const order = oldIdsByAge(port);
+  const r = await roll({ surge: 0, minHealthy: 2 });
+  t.deepEqual(r.replaced, order);
+  t.is(port.minHealthySeen, 2);
+  t.false(port.mutations.some((m) => m.startsWith('setDesired') || m.startsWith('updateSizes')));
+  t.true(port.mutations.filter((m) => m.startsWith('terminate')).every((m) => !m.endsWith('-1')));
+  t.is(reporter.ofCode(Codes.scale).length, 0);
+});
+
+test('surge 1 with a 3-node quorum and min healthy 2: never below 2 (in fact 3)', async (t) => {
+  const { port, roll } = setup();
+  await roll({ minHealthy: 2 });
+  t.true(port.minHealthySeen >= 2);
+});
+
+test('surge 0 below min healthy is refused (exit 3) with nothing changed', async (t) => {
+  const { port, roll } = setup();
+  const e = await t.throwsAsync(roll({ surge: 0, minHealthy: 3 }), { instanceOf: DeployError });
+  t.is((e as DeployError).exit, 3);
+  t.deepEqual(port.mutations, []);
+});
+
+test('a bad new image halts: exit 1, old nodes serving, surge removed, group restored, message names instance/check/state', async (t) => {
+  const { port, roll, reporter } = setup({ badVersions: [2] });
+  const e = (await t.throwsAsync(roll({ stepTimeoutMs: 10 * 60_000 }), { instanceOf: DeployError })) as DeployError;
+  t.is(e.exit, 1);
+  t.is(e.code, 'step-timeout');
+  t.regex(e.message, /i-new0001 not healthy after \d+ s .*elb lb — OutOfService: Instance has failed/);
+  t.is(port.terminations.filter((x) => x.version === 1).length, 0, 'no old node touched');
+  t.deepEqual(port.terminations.map((x) => x.id), ['i-new0001'], 'the failing surge instance removed');
+  t.is(port.desired, 3);
+  t.is(port.max, 3);
+  t.deepEqual(port.suspended, []);
+  t.false(RESTORE_TAG in port.tags);
+  t.is(port.healthyCount(), 3);
+  const failed = reporter.ofCode(Codes.failed)[0];
+  t.is(failed.data.instanceId, 'i-new0001');
+  t.is(failed.data.gate, 'elb lb');
+});
+
+test('the ASG replacing new instances again and again halts the rollout', async (t) => {
+  const { port, roll } = setup({ badVersions: [2], replaceUnhealthyAfterMs: 300_000 });
+  const e = (await t.throwsAsync(roll(), { instanceOf: DeployError })) as DeployError;
+  t.is(e.code, 'replacement-failing');
+  t.is(port.terminations.filter((x) => x.version === 1).length, 0);
+  t.is(port.desired, 3);
+});
+
+test('an already suspended process is neither recorded nor resumed', async (t) => {
+  const { port, roll } = setup({ suspended: ['AZRebalance'] });
+  await roll();
+  t.deepEqual(port.suspended, ['AZRebalance']);
+  t.true(port.mutations.includes('suspend AlarmNotification,ScheduledActions'));
+  t.true(port.mutations.includes('resume AlarmNotification,ScheduledActions'));
+});
+
+test('already up to date: no-op, no mutating call', async (t) => {
+  const { port, roll, reporter } = setup();
+  port.version = 1;
+  const r = await roll();
+  t.is(r.status, 'noop');
+  t.deepEqual(port.mutations, []);
+  t.deepEqual(reporter.ofCode(Codes.done)[0].data.replaced, []);
+});
+
+test('dry run: the plan (order, batches), no mutating call', async (t) => {
+  const { port, roll, reporter } = setup();
+  const r = await roll({ dryRun: true });
+  t.is(r.status, 'planned');
+  t.deepEqual(port.mutations, []);
+  const plan = reporter.ofCode(Codes.plan)[0];
+  t.deepEqual(plan.data.batches, oldIdsByAge(port).map((id) => [id]));
+  t.deepEqual(plan.data.suspend, ['AZRebalance', 'AlarmNotification', 'ScheduledActions']);
+});
+
+test('abort signal mid-rollout: stops, removes the surge, restores, exit 130', async (t) => {
+  const { port, clock, roll } = setup();
+  const ac = new AbortController();
+  const start = clock.now();
+  clock.onAdvance((now) => {
+    if (now - start > 150_000 && !ac.signal.aborted) ac.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' }));
+  });
+  const e = (await t.throwsAsync(roll({ signal: ac.signal }), { instanceOf: DeployError })) as DeployError;
+  t.is(e.exit, 130);
+  t.is(port.desired, 3);
+  t.is(port.max, 3);
+  t.deepEqual(port.suspended, []);
+  t.false(RESTORE_TAG in port.tags);
+  t.true(port.terminations.every((x) => x.by === 'tool'));
+  t.true(port.terminations.filter((x) => x.version === 2).every((x) => !x.healthy), 'no healthy up-to-date instance terminated');
+});
+
+test('crash mid-rollout, then a re-run finishes the job and restores', async (t) => {
+  const { port, clock, reporter } = setup();
+  // First run "crashes": its clock stops being served once the group is at 4 (no cleanup runs).
+  const ac = new AbortController();
+  let crashed = false;
+  const crashingPort = new Proxy(port, {
+    get(target, prop, recv) {
+      const v = Reflect.get(target, prop, recv);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (crashed) return new Promise(() => undefined); // the process is gone: nothing answers
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  clock.onAdvance(() => {
+    if (!crashed && port.desired === 4 && port.instances.some((i) => i.version === 2 && port.elbHealthy(i))) crashed = true;
+  });
+  void rollGroup({ port: crashingPort, clock, reporter, asg: 'rabbit', signal: ac.signal }).catch(() => undefined);
+  while (!crashed) await clock.sleep(1000);
+  t.is(port.desired, 4);
+  t.truthy(port.tags[RESTORE_TAG], 'the originals are on the group');
+  t.true(port.suspended.includes('AZRebalance'));
+
+  const reporter2 = new RecordingReporter(clock);
+  const r = await rollGroup({ port, clock, reporter: reporter2, asg: 'rabbit' });
+  t.is(r.status, 'done');
+  t.is(reporter2.ofCode('guard.recovered').length, 1);
+  t.is(port.desired, 3, 'target is the recorded desired, not the surge');
+  t.is(port.max, 3);
+  t.deepEqual(port.suspended, []);
+  t.false(RESTORE_TAG in port.tags);
+  t.is(port.instances.filter((i) => i.version === 1 && port.isLive(i)).length, 0);
+  t.true(port.minHealthySeen >= 3);
+  ac.abort();
+});
+
+test('a spontaneous termination of an old node mid-rollout: finishes, never below min healthy after it', async (t) => {
+  const { port, clock, roll } = setup();
+  const victim = oldIdsByAge(port)[2];
+  let killed = false;
+  const start = clock.now();
+  clock.onAdvance((now) => {
+    if (!killed && now - start > 100_000) {
+      killed = true;
+      port.killSpontaneously(victim);
+    }
+  });
+  const r = await roll();
+  t.is(r.status, 'done');
+  t.false(r.replaced.includes(victim));
+  t.is(port.instances.filter((i) => i.version === 1 && port.isLive(i)).length, 0);
+  t.true(port.terminations.filter((x) => x.by === 'tool').every((x) => x.version === 1));
+  t.is(port.desired, 3);
+});
+
+test('throttling: backs off and still finishes', async (t) => {
+  const { port, roll, reporter } = setup({ throttleCalls: 4 });
+  const r = await roll();
+  t.is(r.status, 'done');
+  t.true(reporter.ofCode('aws.throttled').length >= 1);
+  t.true(port.minHealthySeen >= 3);
+});
+
+test('200 instances in batches of 10%: 10 steps, oldest first, never below 200 healthy', async (t) => {
+  const { port, roll, reporter } = setup({ capacity: 200 });
+  const order = oldIdsByAge(port);
+  const r = await roll({ batchSize: '10%' });
+  t.is(r.replaced.length, 200);
+  t.deepEqual(r.replaced, order);
+  t.deepEqual(reporter.ofCode(Codes.scale).map((e) => e.data.to), Array(10).fill(220));
+  t.true(port.minHealthySeen >= 200);
+  t.is(port.max, 200);
+  t.true(r.apiCalls / 200 <= 4, `${r.apiCalls} calls for 200 instances`);
+});
+
+test('adaptive polling: duration within 3 % of the physical limit, ≤ 15 API calls per instance at batch 1', async (t) => {
+  const { port, roll } = setup({ capacity: 10 });
+  const r = await roll();
+  // Physical limit per step: boot 60 s + 3 checks × 10 s; plus the final drain of 30 s.
+  const limit = 10 * (60 + 30) + 30;
+  t.true(r.seconds <= limit * 1.03, `${r.seconds} s vs limit ${limit} s`);
+  t.true(r.apiCalls / 10 <= 15, `${r.apiCalls} API calls for 10 instances`);
+  t.is(port.desired, 10);
+});
+
+test('fixed --poll-interval polls at exactly that period', async (t) => {
+  const { port, clock, roll } = setup();
+  const times: number[] = [];
+  const observe = port.observeGroup.bind(port);
+  port.observeGroup = async () => {
+    times.push(clock.now());
+    return observe();
+  };
+  await roll({ pollIntervalMs: 30_000 });
+  const gaps = new Set(times.slice(1).map((x, n) => x - times[n]).filter((g) => g > 0));
+  t.deepEqual([...gaps], [30_000]);
+});
+
+test('unknown and ambiguous prefixes are exit 2 naming the candidates', async (t) => {
+  const { roll } = setup();
+  const none = (await t.throwsAsync(roll({ asg: 'nope' }), { instanceOf: DeployError })) as DeployError;
+  t.is(none.exit, 2);
+  const many = (await t.throwsAsync(roll({ asg: 'r' }), { instanceOf: DeployError })) as DeployError;
+  t.is(many.exit, 2);
+  t.regex(many.message, /rabbit, rabbitmq-other/);
+});
