@@ -65,6 +65,11 @@ export interface Strategy<O extends Observation> {
   mayTerminate(group: string, instanceId: string): boolean;
   /** Called after the engine performed `a` (memory such as "terminated by us"). */
   acted?(a: Action, o: O): void;
+  /**
+   * Optional: ms to wait after performing `a` before observing again (default 0: at once) —
+   * e.g. after launching, nothing can pass before the ELB's first checks.
+   */
+  delayAfter?(a: Action, o: O): number;
   /** Summary line for rollout.done. */
   summary?(replaced: string[]): string;
 }
@@ -264,6 +269,8 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
       } else {
         lastWait = '';
         await act(a, o);
+        const after = strategy.delayAfter?.(a, o) ?? 0;
+        if (after > 0) await clock.sleep(options.polling?.fixedMs ?? after, signal);
       }
       o = await observe(true);
       diffEvents(o, false);

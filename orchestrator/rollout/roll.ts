@@ -180,7 +180,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     // Memory: first seen, boot times, and up-to-date instances the ASG took away.
     const present = new Map(s.instances.map((i) => [i.instanceId, i]));
     for (const i of s.instances) {
-      if (this.memory.firstSeen[i.instanceId] === undefined) this.memory.firstSeen[i.instanceId] = now;
+      if (this.memory.firstSeen[i.instanceId] === undefined) this.memory.firstSeen[i.instanceId] = i.launchTime !== undefined ? Math.min(i.launchTime, now) : now;
       const outdated = isOutdated(i, s);
       if (!outdated && isLive(i) && !this.memory.terminated.includes(i.instanceId)) this.liveNew.add(i.instanceId);
       if (!outdated) this.track(i, verdicts.get(i.instanceId)!, now);
@@ -281,6 +281,18 @@ export class RollingStrategy implements Strategy<RollingObservation> {
 
   cleanup(o: RollingObservation): Action | undefined {
     return cleanupRolling(o.view);
+  }
+
+  /**
+   * After launching (raising desired, or terminating without decrement so the ASG replaces), no
+   * new instance can pass before the ELB's first (HealthyThreshold − 1) × Interval, nor sooner than
+   * any instance of this rollout did: skip the polls that could only say "not yet".
+   */
+  delayAfter(a: Action): number {
+    const launches = (a.kind === 'setDesired' && a.desired > (this.config?.capacity ?? Infinity)) || (a.kind === 'terminate' && !a.decrement);
+    if (!launches) return 0;
+    const checks = this.timing ? Math.max(0, this.timing.healthyThreshold - 1) * this.timing.interval * 1000 : 0;
+    return Math.max(checks, this.learned.passMs ?? 0);
   }
 
   acted(a: Action): void {

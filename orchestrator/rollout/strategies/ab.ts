@@ -48,12 +48,12 @@ export function servingInstances(g: GroupSnapshot, elbNames: readonly string[]):
 }
 
 /**
- * A color "contains instances" (the seed's test) when it wants some (desired > 0) or still has
- * instances that are not on their way out. A color that is draining (desired 0, instances
- * terminating) is not populated.
+ * A color "contains instances" (the seed's test) when it wants some (desired > 0), or holds an
+ * instance that scaling to 0 cannot remove (protected from scale-in). A color at desired 0 whose
+ * instances are still terminating (a drain, a rollback) is not populated: the ASG is emptying it.
  */
 export function isPopulated(g: GroupSnapshot): boolean {
-  return g.desired > 0 || g.instances.some((i) => !isLeaving(i));
+  return g.desired > 0 || g.instances.some((i) => !isLeaving(i) && i.protectedFromScaleIn);
 }
 
 /** True when the old color has been told to drain (desired and min both 0). */
