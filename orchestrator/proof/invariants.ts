@@ -33,8 +33,10 @@ export interface ToolTermination {
   wasUpToDate: boolean;
   /** In the plan: outdated at the start (rolling), or the old color (A/B, after the new one was healthy). */
   planned: boolean;
-  /** Healthy serving count of the protected set just before this termination. */
-  healthyBefore?: number;
+  /** Healthy serving count of the protected set once everything at that instant happened. */
+  healthyAfter?: number;
+  /** The floor at that moment, when it differs from the run's (A/B: the new color's size once it is healthy). */
+  floor?: number;
 }
 
 export interface Leftover {
@@ -73,8 +75,8 @@ export interface RunFacts {
   observedMinAt?: number;
   /**
    * True when faults can remove healthy instances by themselves (spontaneous terminations, an
-   * application failing after it was healthy): the floor is then judged at each tool termination
-   * (healthyBefore - 1 ≥ floor) instead of over the whole timeline.
+   * application failing after it was healthy, AZ rebalancing): the floor is then judged at each
+   * tool termination of a healthy instance (healthyAfter ≥ floor) instead of over the whole timeline.
    */
   exogenousLoss: boolean;
   /** Healthy serving count at the start (the floor cannot exceed what was there). */
@@ -106,6 +108,7 @@ export type ViolationCode =
   | 'outcome' // ended neither done nor halted as expected
   | 'interrupt-exit' // SIGINT must end with exit 130 after cleanup
   | 'lock-held'
+  | 'internal-error' // an unexpected exception: a bug, whatever the outcome
   | 'hung';
 
 export interface Violation {
@@ -136,8 +139,9 @@ export function checkRun(f: RunFacts): Violation[] {
     }
   }
   for (const t of f.toolTerminations) {
-    if (t.wasHealthy && t.healthyBefore !== undefined && t.healthyBefore - 1 < floor) {
-      add('min-healthy', `${t.operation} terminated healthy ${t.instanceId} in ${t.group} when only ${t.healthyBefore} were healthy (floor ${floor})`);
+    const at = Math.min(t.floor ?? floor, f.healthyAtStart);
+    if (t.wasHealthy && t.healthyAfter !== undefined && t.healthyAfter < at) {
+      add('min-healthy', `${t.operation} terminated healthy ${t.instanceId} in ${t.group} at ${new Date(t.time).toISOString()}, leaving ${t.healthyAfter} healthy (floor ${at})`);
     }
   }
 
@@ -163,6 +167,10 @@ export function checkRun(f: RunFacts): Violation[] {
 
   // 4. A dry run mutates nothing.
   if (f.dryRun && f.mutatingCalls > 0) add('dry-run-mutated', `dry run made ${f.mutatingCalls} mutating AWS call(s)`);
+
+  for (const a of f.attempts) {
+    if (a.code === 'internal') add('internal-error', `unexpected error (${a.kind}): ${a.message ?? ''}`);
+  }
 
   // Outcome of the last attempt, and of interruptions.
   const last = f.attempts[f.attempts.length - 1];

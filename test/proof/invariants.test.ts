@@ -11,7 +11,7 @@ const term = (over: Partial<ToolTermination> = {}): ToolTermination => ({
   wasHealthy: true,
   wasUpToDate: false,
   planned: true,
-  healthyBefore: 4,
+  healthyAfter: 3,
   ...over,
 });
 
@@ -47,7 +47,7 @@ const broken: Array<{ name: string; code: ViolationCode; mutate: (f: RunFacts) =
     mutate: (f) => {
       f.exogenousLoss = true;
       f.observedMinHealthy = 1; // spontaneous terminations alone are not the tool's fault...
-      f.toolTerminations[1] = term({ instanceId: 'i-old2', healthyBefore: 3 }); // ...but this is
+      f.toolTerminations[1] = term({ instanceId: 'i-old2', healthyAfter: 2 }); // ...but this is
     },
   },
   { name: 'terminated a healthy up-to-date instance', code: 'terminated-healthy-up-to-date', mutate: (f) => f.toolTerminations.push(term({ instanceId: 'i-new9', wasUpToDate: true, planned: false })) },
@@ -103,4 +103,24 @@ test('a halt with the old instances serving is sound when a halt is expected', (
   f.toolTerminations = [];
   f.final = { allUpToDateAndHealthy: false, capacityAsConfigured: true, oldHealthyServing: 3, healthyServing: 3, detail: 'new instance never healthy' };
   t.deepEqual(checkRun(f), []);
+});
+
+test('an unexpected exception is reported even when the exit code would pass', (t) => {
+  const f = sound();
+  f.expect = 'done-or-halt';
+  f.attempts = [{ kind: 'run', exit: 1, code: 'internal', message: 'TypeError: x is undefined' }];
+  t.true(checkRun(f).some((v) => v.code === 'internal-error'));
+});
+
+test('A/B: once the new color is healthy the floor is its size, not the old color size', (t) => {
+  const f = sound();
+  f.strategy = 'ab';
+  f.requiredHealthy = 42;
+  f.healthyAtStart = 42;
+  f.observedMinHealthy = 42;
+  f.plannedTerminations = 42;
+  f.toolTerminations = [term({ instanceId: 'i-old', healthyAfter: 16, floor: 16 })];
+  t.deepEqual(checkRun(f), []);
+  f.toolTerminations = [term({ instanceId: 'i-old', healthyAfter: 16 })]; // before the new color was healthy
+  t.true(checkRun(f).some((v) => v.code === 'min-healthy'));
 });

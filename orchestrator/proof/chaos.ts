@@ -1,0 +1,191 @@
+/**
+ * `npm run chaos -- [--runs N] [--seed S] [--strategy rolling|ab] [--jobs J]`
+ *
+ * Runs N randomized scenarios (./scenario.ts) on the simulated AWS, each with our real engines
+ * (rollGroup / abDeploy) through the real SDK adapter, and checks every DESIGN.md safety
+ * invariant plus the outcome rules (./invariants.ts) from the sandbox's safety monitor. Prints a
+ * table of scenarios × outcomes, each violation with its seed and the exact command that
+ * reproduces it, and last `N passed, N failed`. Exit 1 on any violation.
+ *
+ * Runs are spread over J worker processes (default: the machine's cores); each run is
+ * independent and deterministic given its seed, so the order of completion does not matter.
+ */
+import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { seedOf } from './prng';
+import { describeScenario, generateScenario, reproduceCommand, type Strategy } from './scenario';
+import { outcomeTable } from './table';
+import type { RunOutcome } from './run';
+
+export interface ChaosOptions {
+  runs: number;
+  seed: number;
+  strategy?: Strategy;
+  jobs: number;
+  /** Called after each run (progress). */
+  onResult?: (r: RunOutcome, done: number) => void;
+}
+
+/** Runs the session; results come back in run order. */
+export async function runChaos(o: ChaosOptions): Promise<RunOutcome[]> {
+  const seeds = Array.from({ length: o.runs }, (_, i) => seedOf(o.seed, i));
+  const results: RunOutcome[] = new Array(seeds.length);
+  let done = 0;
+  const record = (i: number, r: RunOutcome) => {
+    results[i] = r;
+    done++;
+    o.onResult?.(r, done);
+  };
+  if (o.jobs <= 1 || seeds.length <= 2) {
+    const { runScenario } = await import('./run');
+    for (let i = 0; i < seeds.length; i++) record(i, await runScenario(generateScenario(seeds[i], o.strategy)));
+    return results;
+  }
+  let next = 0;
+  const workers = Array.from({ length: Math.min(o.jobs, seeds.length) }, () =>
+    new Promise<void>((resolve, reject) => {
+      const child = fork(__filename, ['--worker'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      let current = -1;
+      const give = () => {
+        if (next >= seeds.length) {
+          child.send({ stop: true });
+          return;
+        }
+        current = next++;
+        child.send({ seed: seeds[current], strategy: o.strategy });
+      };
+      child.on('message', (m: { result: RunOutcome }) => {
+        record(current, m.result);
+        give();
+      });
+      child.on('exit', (code) => {
+        if (next >= seeds.length && (current < 0 || results[current])) resolve();
+        else reject(new Error(`chaos worker exited with ${code} during the run of seed ${seeds[current]}`));
+      });
+      child.on('error', reject);
+      give();
+    }),
+  );
+  await Promise.all(workers);
+  return results;
+}
+
+/** The report: table, violations with reproduction commands, and the last line `N passed, N failed`. */
+export function formatReport(results: RunOutcome[], header: string): string {
+  const lines: string[] = [header, ''];
+  lines.push(
+    outcomeTable(
+      results.map((r) => ({ strategy: r.scenario.strategy, tags: r.scenario.tags, exit: r.exit, rerun: r.attempts.length > 1, passed: r.violations.length === 0 })),
+    ),
+  );
+  const failed = results.filter((r) => r.violations.length > 0);
+  if (failed.length) {
+    lines.push('', `Violations (${failed.length} run${failed.length === 1 ? '' : 's'}):`);
+    for (const r of failed) {
+      lines.push(`- seed ${r.scenario.seed}: ${describeScenario(r.scenario)}`);
+      const shown = new Map<string, number>();
+      for (const v of r.violations) {
+        const n = (shown.get(v.code) ?? 0) + 1;
+        shown.set(v.code, n);
+        if (n <= 3) lines.push(`    ${v.code}: ${v.message}`);
+      }
+      for (const [code, n] of shown) if (n > 3) lines.push(`    ${code}: … and ${n - 3} more`);
+      lines.push(`    reproduce: ${reproduceCommand(r.scenario)}`);
+    }
+  }
+  const simHours = results.reduce((a, r) => a + r.simulatedSeconds, 0) / 3600;
+  lines.push('', `${results.length} runs, ${simHours.toFixed(1)} simulated hours`);
+  lines.push(`${results.length - failed.length} passed, ${failed.length} failed`);
+  return lines.join('\n');
+}
+
+interface Args {
+  runs: number;
+  seed: number;
+  strategy?: Strategy;
+  jobs: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const out: Args = { runs: 500, seed: Math.floor(Math.random() * 2 ** 31), jobs: availableParallelism() };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = () => inline ?? argv[++i];
+    const int = (name: string, v: string | undefined, min: number) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got '${v}'`);
+      return n;
+    };
+    switch (flag) {
+      case '--runs':
+        out.runs = int('--runs', value(), 1);
+        break;
+      case '--seed':
+        out.seed = int('--seed', value(), 0) >>> 0;
+        break;
+      case '--jobs':
+        out.jobs = int('--jobs', value(), 1);
+        break;
+      case '--strategy': {
+        const v = value();
+        if (v !== 'rolling' && v !== 'ab') throw new Error(`--strategy must be rolling or ab, got '${v}'`);
+        out.strategy = v;
+        break;
+      }
+      case '--help':
+        process.stdout.write('npm run chaos -- [--runs N (500)] [--seed S (random)] [--strategy rolling|ab] [--jobs J (cores)]\n');
+        process.exit(0);
+      // falls through (process.exit never returns)
+      default:
+        throw new Error(`unknown option '${argv[i]}' (allowed: --runs, --seed, --strategy, --jobs)`);
+    }
+  }
+  return out;
+}
+
+async function worker(): Promise<void> {
+  const { runScenario } = await import('./run');
+  process.on('message', async (m: { stop?: boolean; seed: number; strategy?: Strategy }) => {
+    if (m.stop) {
+      process.disconnect();
+      return;
+    }
+    const result = await runScenario(generateScenario(m.seed, m.strategy));
+    process.send!({ result });
+  });
+}
+
+async function main(): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`chaos: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const started = Date.now();
+  const header = `chaos: ${args.runs} runs, master seed ${args.seed}${args.strategy ? `, strategy ${args.strategy}` : ''}, ${args.jobs} job(s) (replay: npm run chaos -- --runs ${args.runs} --seed ${args.seed}${args.strategy ? ` --strategy ${args.strategy}` : ''})`;
+  process.stderr.write(header + '\n');
+  const results = await runChaos({
+    ...args,
+    onResult: (r, done) => {
+      if (r.violations.length) process.stderr.write(`\nFAIL seed ${r.scenario.seed}: ${r.violations.map((v) => v.code).join(', ')}\n`);
+      if (done % 25 === 0 || done === args.runs) process.stderr.write(`  ${done}/${args.runs} runs (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+    },
+  });
+  process.stderr.write(`real time ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(formatReport(results, header) + '\n');
+  return results.some((r) => r.violations.length) ? 1 : 0;
+}
+
+if (require.main === module) {
+  if (process.argv.includes('--worker')) void worker();
+  else
+    main().then(
+      (code) => (process.exitCode = code),
+      (err) => {
+        process.stderr.write(`chaos: ${err instanceof Error ? err.stack : String(err)}\n`);
+        process.exitCode = 1;
+      },
+    );
+}

@@ -1,0 +1,507 @@
+/**
+ * One chaos run: build the scenario's fleet on a fresh simulated AWS, roll out a new launch
+ * template version with our real engine (rollGroup / abDeploy through the real SDK adapter),
+ * interrupt it as the scenario says (simulated kill -9 or SIGINT) and re-run, then gather the
+ * facts the invariant checker judges (./invariants.ts) from the sandbox's safety monitor, its
+ * call log and its final state.
+ *
+ * Everything is deterministic given the scenario's seed: the sandbox's PRNG, the harness's own
+ * draws (failing boots, health check type, lock store) and the virtual clock.
+ */
+import type { AwsClients } from '../aws/clients';
+import { createAwsPort } from '../aws/adapter';
+import { DeployError, isAbortError } from '../errors';
+import { freezeEnvironment, readEnvironmentLock, unlockEnvironment } from '../lock/lock';
+import { silentReporter } from '../report/reporter';
+import { abDeploy, type AbDeployOptions } from '../rollout/ab';
+import type { RolloutResult } from '../rollout/result';
+import { rollGroup, type RollOptions } from '../rollout/roll';
+import { Sandbox } from '../sandbox';
+import type { InstanceRec } from '../sandbox/model';
+import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type Violation } from './invariants';
+import { Prng } from './prng';
+import { hasExogenousLoss, type Scenario } from './scenario';
+
+export interface RunOutcome {
+  scenario: Scenario;
+  attempts: Attempt[];
+  /** Exit of the last attempt. */
+  exit?: number;
+  violations: Violation[];
+  simulatedSeconds: number;
+  realMs: number;
+  /** API calls the tool made (every attempt). */
+  apiCalls: number;
+}
+
+/** Give up on a run after this much simulated time (a tool polling forever). */
+const SIM_CAP_MS = 24 * 3600_000;
+/** Give up on a run after this much real time (a tool awaiting something that never comes). */
+const REAL_CAP_MS = 90_000;
+
+const ROLLING = 'chaos-app';
+const ENV = 'chaos-ab';
+const LOCK_BUCKET = 'chaos-locks';
+const NEW_IMAGE = 'ami-0new0000000000000';
+const OLD_IMAGE = 'ami-0old0000000000000';
+
+interface Fleet {
+  /** Groups whose serving count invariant 1 protects. */
+  groups: string[];
+  /** The color that serves at the start (A/B) or the group (rolling). */
+  active: string;
+  /** The color that should serve at the end (A/B) or the group (rolling). */
+  target: string;
+  initialIds: Set<string>;
+  /** A/B: new color's size. Rolling: the group's capacity. */
+  targetCount: number;
+  lockBucket?: string;
+  rollback: boolean;
+  healthCheckGracePeriod: number;
+}
+
+/** Runs one scenario end to end and judges it. Never throws: harness errors become violations. */
+export async function runScenario(s: Scenario): Promise<RunOutcome> {
+  const realStart = Date.now();
+  const sb = Sandbox.create({ seed: s.seed, pageSize: s.faults.pageSize, faults: { bootSeconds: s.faults.bootSeconds, appStartSeconds: 0, shutdownSeconds: 20 } });
+  const r = new Prng(s.seed ^ 0x5eed);
+  const start = sb.clock.now();
+  let fleet: Fleet;
+  try {
+    fleet = s.strategy === 'rolling' ? buildRolling(sb, s, r) : await buildAb(sb, s, r);
+  } catch (err) {
+    return harnessFailure(s, realStart, `setup failed: ${String(err instanceof Error ? err.stack : err)}`);
+  }
+
+  // The new version, and the faults (after the fleet is up: they are about the rollout).
+  const ltName = s.strategy === 'rolling' ? `${ROLLING}-lt` : `${ENV}-lt`;
+  sb.newLaunchTemplateVersion(ltName, { ImageId: NEW_IMAGE });
+  sb.setImage(NEW_IMAGE, { healthy: !s.faults.badImage, failAfterSeconds: s.faults.failAfterSeconds, bootSeconds: s.faults.bootSeconds });
+  installFailingBoots(sb, s, r);
+  if (s.faults.azRebalance) {
+    // The fleet lives in one AZ; the group now spans three, so AZRebalance wants to move instances.
+    for (const g of fleet.groups) sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: g, AvailabilityZones: sb.world.zones() });
+  }
+  sb.monitor.baseline(fleet.groups);
+  const healthyAtStart = fleet.groups.reduce((n, g) => n + sb.monitor.healthyCount(g), 0);
+  const rolloutStart = sb.clock.now();
+  Object.assign(sb.faults, {
+    launchFailureRate: s.faults.launchFailureRate,
+    spontaneousTerminationsPerHour: s.faults.spontaneousTerminationsPerHour,
+    throttleRate: s.faults.throttleRate,
+    serverErrorRate: s.faults.serverErrorRate,
+    serverErrorAfterCommitRate: s.faults.serverErrorRate > 0 ? 0.3 : 0,
+    describeDelaySeconds: s.faults.consistencyDelaySeconds,
+  });
+
+  // Watchdogs: simulated-time cap aborts the current attempt; real-time cap gives up on the run.
+  let current: AbortController | undefined;
+  let hung: string | undefined;
+  let finished = false;
+  sb.clock.onAdvance((t) => {
+    if (!finished && !hung && t - rolloutStart > SIM_CAP_MS) {
+      hung = `still running after ${SIM_CAP_MS / 3600_000} simulated hours`;
+      current?.abort(Object.assign(new Error('chaos watchdog'), { name: 'AbortError' }));
+    }
+  });
+
+  const attempts: Attempt[] = [];
+  const run = async (): Promise<void> => {
+    const first = await attempt(sb, s, fleet, 'tool-1', s.interruption);
+    attempts.push(first.attempt);
+    current = undefined;
+    if (s.interruption.kind === 'none') return;
+    let second = await attempt(sb, s, fleet, 'tool-2', { kind: 'none' });
+    attempts.push(second.attempt);
+    if (s.strategy === 'ab' && second.attempt.exit === 3 && second.attempt.code === 'locked' && first.runId) {
+      // What the operator does after a crashed run left its lock: `unlock --force`, then re-run.
+      const port = createAwsPort(calmClients(sb, 'operator'), sb.clock);
+      const held = await readEnvironmentLock({ port, clock: sb.clock, reporter: silentReporter }, lockOptions(fleet));
+      if (held?.record.runId === first.runId) {
+        await unlockEnvironment({ port, clock: sb.clock, reporter: silentReporter }, { ...lockOptions(fleet), force: true });
+        second = await attempt(sb, s, fleet, 'tool-3', { kind: 'none' });
+        attempts.push(second.attempt);
+      }
+    }
+  };
+
+  const attempt = async (sandbox: Sandbox, sc: Scenario, f: Fleet, actor: string, interruption: Scenario['interruption']) => {
+    const ac = new AbortController();
+    current = ac;
+    const timers = new AbortController();
+    const clients = sandbox.newClients(actor);
+    const runId = `chaos-${sc.seed}-${actor}`;
+    let kind: Attempt['kind'] = actor === 'tool-1' ? 'run' : 'rerun';
+    if (interruption.kind === 'crash') {
+      sandbox.crashAfter(interruption.afterCalls, actor);
+      // A killed process does nothing more: stop its sleeps too once it is dead.
+      sandbox.clock.onAdvance(() => {
+        if (!ac.signal.aborted && sandbox.crashed(actor)) ac.abort(Object.assign(new Error('killed (simulated kill -9)'), { name: 'AbortError' }));
+      });
+    }
+    if (interruption.kind === 'sigint') {
+      sandbox.clock.sleep(interruption.afterSeconds * 1000, timers.signal).then(
+        () => {
+          kind = 'sigint';
+          ac.abort(Object.assign(new Error('interrupted by SIGINT'), { name: 'AbortError' }));
+        },
+        () => {},
+      );
+    }
+    try {
+      const result = await invokeTool(sc, f, clients, sandbox, ac.signal, runId);
+      if (interruption.kind === 'crash' && sandbox.crashed(actor)) kind = 'crash';
+      return { attempt: { kind, exit: 0, status: result.status } as Attempt, runId };
+    } catch (err) {
+      if (interruption.kind === 'crash' && sandbox.crashed(actor)) return { attempt: { kind: 'crash', code: 'crashed' } as Attempt, runId };
+      return { attempt: { kind, ...exitOf(err) } as Attempt, runId };
+    } finally {
+      timers.abort();
+    }
+  };
+
+  let realTimer: NodeJS.Timeout | undefined;
+  const realCap = new Promise<void>((resolve) => {
+    realTimer = setTimeout(() => {
+      hung = `still running after ${REAL_CAP_MS / 1000} s of real time (simulated ${((sb.clock.now() - rolloutStart) / 1000).toFixed(0)} s)`;
+      current?.abort(Object.assign(new Error('chaos watchdog'), { name: 'AbortError' }));
+      resolve();
+    }, REAL_CAP_MS);
+  });
+  try {
+    await Promise.race([run(), realCap]);
+  } catch (err) {
+    hung = `harness error: ${err instanceof Error ? err.stack : String(err)}`;
+  } finally {
+    clearTimeout(realTimer);
+  }
+  finished = true;
+  const end = sb.clock.now();
+
+  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start });
+  const lockHeld = s.strategy === 'ab' ? await lockStillHeld(sb, fleet) : false;
+  facts.lockHeld = lockHeld;
+  const violations = checkRun(facts);
+  return {
+    scenario: s,
+    attempts,
+    exit: attempts[attempts.length - 1]?.exit,
+    violations,
+    simulatedSeconds: (end - rolloutStart) / 1000,
+    realMs: Date.now() - realStart,
+    apiCalls: sb.calls.filter((c) => c.actor.startsWith('tool')).length,
+  };
+}
+
+/** The exit code the CLI would return for an error, and its code. */
+function exitOf(err: unknown): Pick<Attempt, 'exit' | 'code' | 'message'> {
+  if (err instanceof DeployError) return { exit: err.exit, code: err.code, message: err.message };
+  if (isAbortError(err)) return { exit: 130, code: 'interrupted', message: String((err as Error).message) };
+  // cli.ts maps anything else to 'internal', exit 1: a bug in the tool.
+  return { exit: 1, code: 'internal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+}
+
+async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbox, signal: AbortSignal, runId: string): Promise<RolloutResult> {
+  if (s.strategy === 'rolling') {
+    const o: RollOptions = {
+      clients,
+      clock: sb.clock,
+      reporter: silentReporter,
+      signal,
+      asg: ROLLING,
+      surge: s.surge,
+      minHealthy: s.minHealthy,
+      batchSize: s.batchSize,
+      dryRun: s.dryRun,
+    };
+    return rollGroup(o);
+  }
+  const o: AbDeployOptions = {
+    clients,
+    clock: sb.clock,
+    reporter: silentReporter,
+    signal,
+    environment: ENV,
+    instanceCount: s.abCase === 'first-deploy' ? f.targetCount : s.instanceCount,
+    instanceCountMatch: s.abCase !== 'first-deploy' && s.instanceCount === undefined,
+    instanceCountStep: s.instanceCountStep,
+    rollback: f.rollback,
+    dryRun: s.dryRun,
+    lockBucket: f.lockBucket,
+    runId,
+  };
+  return abDeploy(o);
+}
+
+/**
+ * Health check grace period: long enough for a healthy instance to pass the ELB (as anyone running
+ * ELB health checks on an ASG must configure it), else the ASG replaces good instances forever.
+ */
+function gracePeriod(s: Scenario, r: Prng): number {
+  const needed = s.faults.bootSeconds.max + s.healthCheck.interval * (s.healthCheck.healthyThreshold + 1) + 30;
+  return Math.max(r.pick([60, 120, 300]), needed);
+}
+
+function buildRolling(sb: Sandbox, s: Scenario, r: Prng): Fleet {
+  const grace = gracePeriod(s, r);
+  sb.seedGroup({
+    name: ROLLING,
+    capacity: s.size,
+    max: s.size,
+    imageId: OLD_IMAGE,
+    availabilityZones: s.faults.azRebalance ? [sb.world.zones()[0]] : undefined,
+    healthCheckType: r.chance(0.5) ? 'ELB' : 'EC2',
+    healthCheckGracePeriod: grace,
+    elb: { name: `${ROLLING}-elb`, healthCheck: { ...s.healthCheck, timeout: Math.min(5, s.healthCheck.interval - 1) }, drainingTimeout: s.drainingTimeout },
+  });
+  const ids = new Set(sb.world.groupInstances(sb.world.state.groups[ROLLING]).map((i) => i.id));
+  return { groups: [ROLLING], active: ROLLING, target: ROLLING, initialIds: ids, targetCount: s.size, rollback: false, healthCheckGracePeriod: grace };
+}
+
+async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {
+  const grace = gracePeriod(s, r);
+  const a = `${ENV}-a`;
+  const b = `${ENV}-b`;
+  const active = s.activeColor === 'a' ? a : b;
+  const other = active === a ? b : a;
+  const ltName = `${ENV}-lt`;
+  const sizes: Record<string, number> = { [active]: s.size, [other]: s.abCase === 'both-populated' ? Math.max(1, Math.ceil(s.size / 2)) : 0 };
+  if (s.abCase === 'first-deploy') sizes[active] = 0;
+  for (const name of [a, b]) {
+    sb.seedGroup({
+      name,
+      capacity: sizes[name],
+      max: Math.max(1, sizes[name]),
+      imageId: OLD_IMAGE,
+      launchTemplateName: ltName,
+      availabilityZones: s.faults.azRebalance ? [sb.world.zones()[0]] : undefined,
+      healthCheckType: r.chance(0.5) ? 'ELB' : 'EC2',
+      healthCheckGracePeriod: grace,
+      elb: { name, healthCheck: { ...s.healthCheck, timeout: Math.min(5, s.healthCheck.interval - 1) }, drainingTimeout: s.drainingTimeout },
+    });
+  }
+  const lockBucket = r.chance(0.5) ? LOCK_BUCKET : undefined;
+  const target = s.abCase === 'first-deploy' ? a : other;
+  const targetCount = s.abCase === 'first-deploy' ? (s.instanceCount ?? r.int(1, 8)) : (s.instanceCount ?? s.size);
+  const fleet: Fleet = {
+    groups: [a, b],
+    active,
+    target,
+    initialIds: new Set(sb.world.groupInstances(sb.world.state.groups[active]).map((i) => i.id)),
+    targetCount,
+    lockBucket,
+    rollback: r.chance(0.3),
+    healthCheckGracePeriod: grace,
+  };
+  if (s.abCase === 'locked') {
+    const port = createAwsPort(calmClients(sb, 'someone-else'), sb.clock);
+    await freezeEnvironment({ port, clock: sb.clock, reporter: silentReporter }, { ...lockOptions(fleet), holder: 'someone@elsewhere', reason: 'release freeze' });
+  }
+  return fleet;
+}
+
+function lockOptions(f: Fleet) {
+  return { environment: ENV, bucket: f.lockBucket, groups: f.lockBucket ? undefined : f.groups };
+}
+
+/** Client set for the harness itself (setup, operator, checks); faults still apply, the SDK retries. */
+function calmClients(sb: Sandbox, actor: string): AwsClients {
+  return sb.newClients(actor);
+}
+
+async function lockStillHeld(sb: Sandbox, f: Fleet): Promise<boolean> {
+  const saved = { ...sb.faults };
+  Object.assign(sb.faults, { throttleRate: 0, serverErrorRate: 0, resourceContentionRate: 0 });
+  try {
+    const port = createAwsPort(sb.newClients('checker'), sb.clock);
+    const held = await readEnvironmentLock({ port, clock: sb.clock, reporter: silentReporter }, lockOptions(f));
+    return held !== undefined;
+  } finally {
+    sb.faults = saved;
+  }
+}
+
+/**
+ * Failing boots: a share of the NEW version's instances never answer their health check. The
+ * sandbox models "never healthy" per image; per instance, the harness marks them as they are
+ * created (a test-only hook on the simulated EC2).
+ */
+function installFailingBoots(sb: Sandbox, s: Scenario, r: Prng): void {
+  if (s.faults.bootFailureRate <= 0) return;
+  const world = sb.world;
+  const create = world.createInstance.bind(world);
+  world.createInstance = (...args: Parameters<typeof create>): InstanceRec => {
+    const inst = create(...args);
+    if (inst.imageId === NEW_IMAGE && r.chance(s.faults.bootFailureRate)) inst.appUpAt = Infinity;
+    return inst;
+  };
+}
+
+function harnessFailure(s: Scenario, realStart: number, message: string): RunOutcome {
+  return { scenario: s, attempts: [], violations: [{ code: 'hung', message }], simulatedSeconds: 0, realMs: Date.now() - realStart, apiCalls: 0 };
+}
+
+/** Combined healthy count of several groups over time: [time, total] after all changes at each ms. */
+function combinedSeries(sb: Sandbox, groups: string[], from: number): Array<[number, number]> {
+  const events: Array<[number, string, number]> = [];
+  for (const g of groups) for (const x of sb.monitor.samples(g)) events.push([x.time, g, x.healthy]);
+  events.sort((x, y) => x[0] - y[0]);
+  const now: Record<string, number> = Object.fromEntries(groups.map((g) => [g, sb.monitor.healthyCount(g, from)]));
+  const out: Array<[number, number]> = [[from, Object.values(now).reduce((a, b) => a + b, 0)]];
+  for (let i = 0; i < events.length; i++) {
+    const [t, g, n] = events[i];
+    if (t <= from) continue;
+    now[g] = n;
+    if (i + 1 < events.length && events[i + 1][0] === t && groups.length > 1) continue;
+    out.push([t, Object.values(now).reduce((a, b) => a + b, 0)]);
+  }
+  return out;
+}
+
+function minOver(series: Array<[number, number]>, t0: number, t1: number): { min: number; at?: number } {
+  let min = Infinity;
+  let at: number | undefined;
+  for (const [t, n] of series) {
+    if (t < t0 || t > t1) continue;
+    if (n < min) {
+      min = n;
+      at = t;
+    }
+  }
+  return { min: min === Infinity ? 0 : min, at };
+}
+
+/** The value once every change at `t` happened. */
+function valueAt(series: Array<[number, number]>, t: number): number {
+  let v = series[0]?.[1] ?? 0;
+  for (const [x, n] of series) {
+    if (x > t) break;
+    v = n;
+  }
+  return v;
+}
+
+function gatherFacts(
+  sb: Sandbox,
+  s: Scenario,
+  f: Fleet,
+  attempts: Attempt[],
+  w: { rolloutStart: number; end: number; healthyAtStart: number; hung?: string; start: number },
+): RunFacts {
+  const world = sb.world;
+  const series = combinedSeries(sb, f.groups, w.rolloutStart);
+  const last = attempts[attempts.length - 1];
+  const exogenousLoss = hasExogenousLoss(s) || s.faults.azRebalance;
+
+  // Invariant 1's floor, and the window it applies to.
+  let required: number;
+  let newHealthyAt = Infinity;
+  if (s.strategy === 'rolling') {
+    required = s.minHealthy ?? (s.surge > 0 ? s.size : s.size - 1);
+  } else {
+    required = w.healthyAtStart;
+    const targetSeries = combinedSeries(sb, [f.target], w.rolloutStart);
+    newHealthyAt = targetSeries.find(([, n]) => n >= f.targetCount && f.targetCount > 0)?.[0] ?? Infinity;
+  }
+  let observed = minOver(series, w.rolloutStart, Math.min(w.end, newHealthyAt));
+  let floor = required;
+  if (s.strategy === 'ab' && newHealthyAt !== Infinity) {
+    // Once the new color is healthy, the old one may drain: the floor becomes the new color's size.
+    const after = minOver(series, newHealthyAt, w.end);
+    const afterFloor = Math.min(required, f.targetCount);
+    if (after.min - afterFloor < observed.min - required) {
+      observed = after;
+      floor = afterFloor;
+    }
+  }
+
+  // Terminations the tool's calls caused.
+  const planned = (id: string, time: number, group?: string): boolean => {
+    if (s.strategy === 'rolling') return f.initialIds.has(id);
+    if (f.initialIds.has(id) && time >= newHealthyAt) return true;
+    // --rollback: the failed new color is scaled back on purpose.
+    return f.rollback && group === f.target && last?.exit === 1;
+  };
+  const toolTerminations: ToolTermination[] = sb.monitor
+    .terminations({ cause: ['api', 'scale-in'] })
+    .filter((t) => t.call?.actor.startsWith('tool') && t.group !== undefined && f.groups.includes(t.group))
+    .map((t) => ({
+      instanceId: t.instanceId,
+      group: t.group!,
+      time: t.time,
+      operation: t.call?.operation ?? t.cause,
+      wasHealthy: t.healthy,
+      wasUpToDate: t.upToDate,
+      planned: planned(t.instanceId, t.time, t.group),
+      healthyAfter: valueAt(series, t.time),
+      floor: s.strategy === 'ab' && t.time >= newHealthyAt ? Math.min(required, f.targetCount) : required,
+    }));
+
+  // Leftovers: everything the tool may have touched, except what the A/B plan changes on purpose.
+  const leftovers: Leftover[] = [];
+  for (const g of f.groups) {
+    for (const l of sb.monitor.leftovers(g)) {
+      if (s.strategy === 'ab' && (l.what === 'desired' || l.what === 'min' || l.what === 'max')) continue;
+      leftovers.push({ group: g, what: l.what, detail: l.detail });
+    }
+  }
+
+  // Final state.
+  const live = (name: string) => world.groupInstances(world.state.groups[name]).filter((i) => world.isActive(i));
+  const upToDate = (i: InstanceRec, name: string) => world.isUpToDate(i, world.state.groups[name]);
+  const healthy = (i: InstanceRec) => world.isHealthy(i);
+  let allUpToDateAndHealthy: boolean;
+  let capacityAsConfigured: boolean;
+  let detail: string;
+  let oldHealthyServing: number;
+  let healthyServing: number;
+  if (s.strategy === 'rolling') {
+    const g = world.state.groups[ROLLING];
+    const insts = live(ROLLING);
+    const stale = insts.filter((i) => !upToDate(i, ROLLING));
+    const sick = insts.filter((i) => !healthy(i));
+    allUpToDateAndHealthy = stale.length === 0 && (exogenousLoss || sick.length === 0);
+    capacityAsConfigured = g.desired === s.size && (exogenousLoss || insts.length === s.size);
+    oldHealthyServing = stale.filter(healthy).length;
+    healthyServing = insts.filter(healthy).length;
+    detail = `${ROLLING}: desired ${g.desired} (configured ${s.size}), ${insts.length} live, ${stale.length} outdated, ${sick.length} not healthy`;
+  } else {
+    const tg = world.state.groups[f.target];
+    const og = world.state.groups[f.active];
+    const newInsts = live(f.target);
+    const oldInsts = f.target === f.active ? [] : live(f.active);
+    const stale = newInsts.filter((i) => !upToDate(i, f.target));
+    const sick = newInsts.filter((i) => !healthy(i));
+    allUpToDateAndHealthy = stale.length === 0 && (exogenousLoss || sick.length === 0) && oldInsts.length === 0;
+    capacityAsConfigured = tg.desired === f.targetCount && (f.target === f.active || og.desired === 0) && (exogenousLoss || newInsts.length === f.targetCount);
+    oldHealthyServing = oldInsts.filter(healthy).length;
+    healthyServing = f.groups.reduce((n, g) => n + live(g).filter(healthy).length, 0);
+    detail = `new ${f.target}: desired ${tg.desired} (want ${f.targetCount}), ${newInsts.length} live, ${sick.length} not healthy, ${stale.length} outdated; old ${f.active}: desired ${og.desired}, ${oldInsts.length} live`;
+    if (last?.exit === 1 || last?.exit === 3) {
+      // Halted or refused: the old color keeps its sizes.
+      const b = sb.world.state.monitor.baseline[f.active];
+      if (b && (og.desired !== b.desired || og.min !== b.min)) leftovers.push({ group: f.active, what: 'desired', detail: `old color changed on ${last.exit === 1 ? 'halt' : 'refusal'}: desired ${b.desired} -> ${og.desired}, min ${b.min} -> ${og.min}` });
+    }
+  }
+
+  return {
+    strategy: s.strategy,
+    expect: s.expect,
+    dryRun: s.dryRun,
+    attempts,
+    requiredHealthy: floor,
+    observedMinHealthy: observed.min,
+    observedMinAt: observed.at,
+    exogenousLoss,
+    healthyAtStart: w.healthyAtStart,
+    toolTerminations,
+    plannedTerminations: f.initialIds.size,
+    mutatingCalls: sb.calls.filter((c) => c.mutating && c.actor.startsWith('tool')).length,
+    leftovers,
+    lockHeld: false,
+    foreignLock: s.strategy === 'ab' && s.abCase === 'locked',
+    final: { allUpToDateAndHealthy, capacityAsConfigured, oldHealthyServing, healthyServing, detail },
+    hung: w.hung,
+  };
+}
+
