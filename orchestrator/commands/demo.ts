@@ -20,7 +20,7 @@ import type { CommandContext, CommandSpec } from './command';
 
 export const DEMO_CONFIG = path.resolve(__dirname, '..', '..', 'examples', 'demo', 'Pulumi.demo.yaml');
 /** Default speed: simulated seconds per real second (the story takes ~25 simulated minutes). */
-export const DEFAULT_SCALE = 40;
+export const DEFAULT_SCALE = 25;
 
 interface Step {
   title: string;
@@ -67,7 +67,7 @@ export const demoCommand: CommandSpec = {
         const config = path.join(dir, `Pulumi.demo.${step.title}.yaml`);
         fs.writeFileSync(config, base.replace(/ami-0demo1/g, step.image));
         say(`\n━━ step ${n + 1}/${STEPS.length}: ${step.explain}`);
-        const argv = ['deploy', '--stack', 'demo', '--sandbox', '--sandbox-state', state, '--config-file', config, ...(args.json ? ['--json'] : [])];
+        const argv = ['deploy', '--stack', 'demo', ...(n === 0 ? ['--create'] : []), '--sandbox', '--sandbox-state', state, '--config-file', config, ...(args.json ? ['--json'] : [])];
         say(`$ asg-deploy ${argv.join(' ')}`);
         const exit = await main(argv, { stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, signal: ctx.signal, context: { clock, interactive: ctx.interactive } });
         if (exit === 130) return 130;

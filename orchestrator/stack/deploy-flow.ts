@@ -9,7 +9,7 @@
  */
 import type { Clock } from '../clock';
 import { DeployError, ExitCode, isAbortError, usageError } from '../errors';
-import type { Reporter } from '../report/reporter';
+import { Codes, type Reporter } from '../report/reporter';
 import { DeployCodes, renderSummary, type SummaryRow } from '../report/summary';
 import type { RolloutResult } from '../rollout/result';
 import type { Notifier } from '../notify/webhook';
@@ -52,6 +52,8 @@ export interface HookOptions {
   force: boolean;
   signal: AbortSignal;
   pollIntervalSeconds?: number;
+  /** Where this service's rollout reports (the flow watches it for the engine's `rollout.failed`). */
+  reporter?: Reporter;
 }
 
 /** The post-update hooks: rolling or A/B per the manifest (stack/hooks.ts wires the engines). */
@@ -148,8 +150,16 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
       target: targetOf(service),
     });
     const serviceStarted = clock.now();
+    // The engine's rollout.failed event carries what the thrown error does not: replaced, seconds, apiCalls.
+    let failedEvent: Record<string, unknown> = {};
+    const tap: Reporter = {
+      emit(level, code, message, data) {
+        if (code === Codes.failed) failedEvent = data ?? {};
+        reporter.emit(level, code, message, data);
+      },
+    };
     try {
-      const result = await deps.hooks.rollout(service, { changes, force: Boolean(options.force), signal: deps.signal, pollIntervalSeconds: options.pollIntervalSeconds });
+      const result = await deps.hooks.rollout(service, { changes, reporter: tap, force: Boolean(options.force), signal: deps.signal, pollIntervalSeconds: options.pollIntervalSeconds });
       Object.assign(row, {
         result: result.status,
         replaced: result.replaced.length,
@@ -166,7 +176,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
         apiCalls: result.apiCalls,
       });
     } catch (err) {
-      const data = err instanceof DeployError ? err.data : {};
+      const data = { ...(err instanceof DeployError ? err.data : {}), ...failedEvent };
       Object.assign(row, {
         result: 'failed',
         replaced: Array.isArray(data.replaced) ? data.replaced.length : 0,

@@ -137,12 +137,13 @@ export const SettleCode = 'deploy.group.settle';
 
 /** Hooks wired to the engines. */
 export function engineHooks(options: EngineHooksOptions): ServiceHooks {
-  const { port, clock, reporter } = options;
+  const { port, clock } = options;
   return {
     plan(service, context) {
       return service.strategy === 'rolling' ? planRolling(port, service, context) : planAb(port, service, context);
     },
     async rollout(service: ServiceManifest, hook: HookOptions): Promise<RolloutResult> {
+      const reporter = hook.reporter ?? options.reporter;
       const common = { port, clock, reporter, signal: hook.signal };
       const created = groupsOf(service).filter((g) => hook.changes.some((c) => c.op === 'create' && /autoscaling\/group/.test(c.type) && c.name === g));
       if (created.length > 0) {

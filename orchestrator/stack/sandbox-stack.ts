@@ -88,7 +88,7 @@ export interface SandboxStacksOptions {
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const PROJECT = 'asg-deploy';
 
-/** Stacks of the simulated AWS: a stack exists once updated, or when it has a `Pulumi.<stack>.yaml`. */
+/** Stacks of the simulated AWS: a stack exists once updated, or when the project has its `Pulumi.<stack>.yaml`. */
 export class SandboxStacks implements StackBackend {
   private readonly root: string;
   constructor(private readonly options: SandboxStacksOptions) {
@@ -106,7 +106,8 @@ export class SandboxStacks implements StackBackend {
   async open(name: string, options: OpenOptions = {}): Promise<StackPort> {
     const configFile = options.configFile ? path.resolve(options.configFile) : path.join(this.root, `Pulumi.${name}.yaml`);
     if (options.configFile && !fs.existsSync(configFile)) throw usageError('stack.config-missing', `--config-file ${options.configFile}: no such file`);
-    const exists = name in this.options.stacks || fs.existsSync(configFile);
+    // Like Pulumi: a config file does not make a stack; a recorded update or the project's own Pulumi.<stack>.yaml does.
+    const exists = name in this.options.stacks || fs.existsSync(path.join(this.root, `Pulumi.${name}.yaml`));
     if (!exists && !options.create) throw unknownStack(name, await this.listStacks());
     return new SandboxStack(name, configFile, this.options);
   }

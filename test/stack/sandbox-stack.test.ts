@@ -39,7 +39,7 @@ function world() {
   const backend = new SandboxStacks({ clients, clock: new VirtualClock(), stacks, projectRoot: dir });
   const config = (image: string) => {
     const f = path.join(dir, `cfg-${image}.yaml`);
-    fs.writeFileSync(f, DEMO.replace(/ami-demo-v1/g, image));
+    fs.writeFileSync(f, DEMO.replace(/ami-0demo1/g, image));
     return f;
   };
   return { asg, ec2, elb, backend, stacks, config, dir };
@@ -47,7 +47,7 @@ function world() {
 
 test.serial('the real infra/ program under mocks: v1 creates everything, v2 is a new launch template version the groups are re-pinned to', async (t) => {
   const w = world();
-  const v1 = await (await w.backend.open('demo', { create: true, configFile: w.config('ami-1') })).up();
+  const v1 = await (await w.backend.open('demo', { create: true, configFile: w.config('ami-01') })).up();
   t.deepEqual(v1.changeSummary, { create: 8 }); // 2 templates, 3 ELBs, 3 groups
   t.is(w.asg.commandCalls(CreateAutoScalingGroupCommand).length, 3);
   const webA = w.asg.commandCalls(CreateAutoScalingGroupCommand).map((c) => c.args[0].input).find((i) => i.AutoScalingGroupName === 'demo-web-a')!;
@@ -57,14 +57,14 @@ test.serial('the real infra/ program under mocks: v1 creates everything, v2 is a
   const manifest = readManifest(v1.outputs, 'demo')!;
   t.deepEqual(manifest.services.map((s) => s.service), ['rabbit', 'web']);
 
-  const preview = await (await w.backend.open('demo', { configFile: w.config('ami-2') })).preview();
+  const preview = await (await w.backend.open('demo', { configFile: w.config('ami-02') })).preview();
   t.is(w.ec2.commandCalls(CreateLaunchTemplateVersionCommand).length, 0, 'a preview changes nothing');
   t.deepEqual(preview.changes.filter((c) => c.type.includes('LaunchTemplate')).map((c) => [c.op, c.name, c.diffs]), [
     ['update', 'demo-rabbit', ['imageId']],
     ['update', 'demo-web', ['imageId']],
   ]);
 
-  const v2 = await (await w.backend.open('demo', { configFile: w.config('ami-2') })).up();
+  const v2 = await (await w.backend.open('demo', { configFile: w.config('ami-02') })).up();
   t.is(w.ec2.commandCalls(CreateLaunchTemplateVersionCommand).length, 2);
   const updates = w.asg.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input);
   t.deepEqual(updates.map((u) => u.AutoScalingGroupName).sort(), ['demo-rabbit', 'demo-web-a', 'demo-web-b']);
@@ -74,7 +74,7 @@ test.serial('the real infra/ program under mocks: v1 creates everything, v2 is a
   }
   t.true(readManifest(v2.outputs, 'demo')!.services.every((s) => (s.launchTemplate?.version ?? 0) > 1));
 
-  const again = await (await w.backend.open('demo', { configFile: w.config('ami-2') })).up();
+  const again = await (await w.backend.open('demo', { configFile: w.config('ami-02') })).up();
   t.deepEqual(again.changes, []);
   t.is(w.asg.commandCalls(UpdateAutoScalingGroupCommand).length, 3, 'no change, no call');
 });
