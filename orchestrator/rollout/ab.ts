@@ -247,7 +247,16 @@ class AbStrategy implements Strategy<AbObservation> {
     readonly target: string,
     private readonly mode: Mode,
     private readonly planText: { message: string; data: Record<string, unknown> },
-    private readonly policy: { healthCheckTimeoutMs: number; drainTimeoutMs: number; rollback: boolean; signal?: AbortSignal; drainedIds: string[]; summary?: () => string },
+    private readonly policy: {
+      healthCheckTimeoutMs: number;
+      drainTimeoutMs: number;
+      rollback: boolean;
+      signal?: AbortSignal;
+      drainedIds: string[];
+      summary?: () => string;
+      /** After growing, no new instance can pass its ELB checks sooner than this (ms). */
+      minPassMs?: number;
+    },
   ) {
     this.stepStartedAt = clock.now();
   }
@@ -341,6 +350,15 @@ class AbStrategy implements Strategy<AbObservation> {
     }
   }
 
+  /** After growing the new color, skip the polls that could only say "not yet". */
+  delayAfter(a: Action): number {
+    const m = this.mode;
+    if (m.kind === 'swap' && (a.kind === 'setDesired' || a.kind === 'updateSizes') && a.group === m.to && a.desired !== undefined && a.desired > 0) {
+      return this.policy.minPassMs ?? 0;
+    }
+    return 0;
+  }
+
   plan(): Plan {
     return { message: this.planText.message, data: this.planText.data, noop: false };
   }
@@ -419,6 +437,23 @@ class AbRun {
     return draining * 1000 + this.healthCheckTimeoutMs();
   }
 
+  /**
+   * The earliest a new instance can pass: the ELB needs HealthyThreshold consecutive checks,
+   * Interval seconds apart, after it registers — e.g. interval 10 s, threshold 3 → 20 s.
+   */
+  private async minPassMs(elbNames: string[]): Promise<number> {
+    let ms = 0;
+    for (const elb of elbNames) {
+      try {
+        const hc = (await this.port.describeElb(elb)).healthCheck;
+        ms = Math.max(ms, Math.max(0, hc.healthyThreshold - 1) * hc.interval * 1000);
+      } catch {
+        // unknown: no delay
+      }
+    }
+    return ms;
+  }
+
   private engine(strategy: AbStrategy, reporter: Reporter) {
     return runRollout(strategy, {
       port: this.port,
@@ -488,7 +523,7 @@ class AbRun {
       const strategy = new AbStrategy(this.port, this.clock, this.reporter, this.environment, mode, {
         message: plan.summary,
         data: data({ from: plan.from, to: plan.to, count: plan.count, step: plan.step, elbNames: plan.elbNames, resumed: Boolean(plan.resumed) }),
-      }, policy(await this.drainTimeoutMs(from), plan.replacing));
+      }, { ...policy(await this.drainTimeoutMs(from), plan.replacing), minPassMs: await this.minPassMs(plan.elbNames) });
       if (!this.options.dryRun && !plan.resumed) {
         await this.writeRecord(groups, { v: 1, mode: 'swap', from: plan.from, to: plan.to, count: plan.count, step: plan.step, runId, since: this.clock.now() });
       }
@@ -533,6 +568,7 @@ class AbRun {
       suspend: [],
     }, { message: plan.summary, data: data({ group: plan.group, count: plan.count, phase: 'grow' }) }, {
       ...policy(0, plan.replacing),
+      minPassMs: await this.minPassMs(plan.elbNames),
       summary: () => `refreshed ${plan.group}: drained ${plan.replacing.length} instance(s)${drainSeconds ? ` in ${drainSeconds} s` : ''}, ${plan.count} new instance(s) serving (single group: downtime in between)`,
     });
     const r = await this.engine(grow, this.withReplaced(plan.replacing));
