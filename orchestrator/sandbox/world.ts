@@ -61,6 +61,7 @@ export class World {
 
   /** Runs every event due up to `t` in time order, then sets now = t. */
   processUntil(t: number): void {
+    if (Number.isNaN(t)) throw new Error('sandbox: processUntil(NaN)');
     const s = this.state;
     for (;;) {
       const nextEvent = s.events.length ? s.events[0].at : Infinity;
