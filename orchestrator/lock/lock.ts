@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AwsPort, LockRecord } from '../aws/port';
 import type { Clock } from '../clock';
-import { refusedError, usageError } from '../errors';
+import { DeployError, ExitCode, refusedError, usageError } from '../errors';
 import type { Reporter } from '../report/reporter';
 import {
   DEFAULT_HEARTBEAT_MS,
@@ -63,6 +63,24 @@ export async function environmentGroups(port: AwsPort, environment: string, sing
   let groups = wanted.filter((g) => found.has(g));
   if (groups.length === 0 && !singleAsg && found.has(environment)) groups = [environment];
   return groups;
+}
+
+/** AWS errors from the lock store as DeployErrors: a missing bucket is bad input (exit 2). */
+function lockFailure(err: unknown, location: string): DeployError {
+  if (err instanceof DeployError) return err;
+  const name = String((err as Error)?.name ?? 'Error');
+  const message = `${location}: ${name}: ${(err as Error)?.message ?? String(err)}`;
+  if (/NoSuchBucket|InvalidBucketName/.test(name)) return usageError('lock-bucket', `the lock bucket does not exist or is not usable (${message}); check --lock-bucket-name`, { location });
+  return new DeployError('lock-error', `could not use the environment lock (${message}); nothing was changed`, { source: 'aws', exit: ExitCode.failed, cause: err, data: { location } });
+}
+
+/** Runs `f`, turning AWS errors into a DeployError that names the lock's location. */
+async function guarded<T>(location: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw lockFailure(err, location);
+  }
 }
 
 async function storeFor(deps: LockDeps, options: LockOptions): Promise<LockStore> {
@@ -119,9 +137,9 @@ export async function acquireRunLock(deps: LockDeps, options: LockOptions & { re
     runId: options.runId ?? randomUUID(),
     heartbeat: now,
   };
-  const created = await store.create(record, deps.signal);
+  const created = await guarded(store.location, () => store.create(record, deps.signal));
   if (!created.won) {
-    const holder = created.holder ?? (await store.read());
+    const holder = created.holder ?? (await guarded(store.location, () => store.read()));
     const err = holder
       ? refusal(options.environment, holder, clock.now(), staleAfterMs, created.contended)
       : refusedError('locked', `${options.environment}: the lock ${store.location} changed hands while taking it; nothing was changed, try again`, {
@@ -204,7 +222,7 @@ export async function freezeEnvironment(deps: LockDeps, options: LockOptions & {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const record: LockRecord = { holder: options.holder ?? currentHolder(), reason: options.reason, since: deps.clock.now() };
   if (options.dryRun) {
-    const held = await store.read();
+    const held = await guarded(store.location, () => store.read());
     if (held) throw refusal(options.environment, held, deps.clock.now(), staleAfterMs);
     deps.reporter.emit('info', 'rollout.plan', `dry run: would lock ${options.environment} (${store.location}): ${options.reason}`, {
       environment: options.environment,
@@ -213,9 +231,9 @@ export async function freezeEnvironment(deps: LockDeps, options: LockOptions & {
     });
     return { record, location: store.location };
   }
-  const created = await store.create(record, deps.signal);
+  const created = await guarded(store.location, () => store.create(record, deps.signal));
   if (!created.won) {
-    const holder = created.holder ?? (await store.read());
+    const holder = created.holder ?? (await guarded(store.location, () => store.read()));
     throw holder
       ? refusal(options.environment, holder, deps.clock.now(), staleAfterMs, created.contended)
       : refusedError('locked', `${options.environment}: the lock changed hands while taking it; try again`, { environment: options.environment });
@@ -241,7 +259,7 @@ export async function unlockEnvironment(
   const store = await storeFor(deps, options);
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const now = deps.clock.now();
-  const held = await store.read();
+  const held = await guarded(store.location, () => store.read());
   if (!held) {
     deps.reporter.emit('info', LockCodes.released, `${options.environment} is not locked (${store.location}); nothing to do`, {
       environment: options.environment,
@@ -268,7 +286,7 @@ export async function unlockEnvironment(
     });
     return held;
   }
-  await store.remove(held);
+  await guarded(store.location, () => store.remove(held));
   deps.reporter.emit(mine ? 'info' : 'warn', LockCodes.released, `${options.environment} unlocked (${store.location}); ${mine ? 'it was yours' : 'forced'}: held by ${whose}`, {
     environment: options.environment,
     location: store.location,
@@ -281,5 +299,6 @@ export async function unlockEnvironment(
 
 /** Reads the lock without changing it (status, dry runs). */
 export async function readEnvironmentLock(deps: LockDeps, options: LockOptions): Promise<StoredLock | undefined> {
-  return (await storeFor(deps, options)).read();
+  const store = await storeFor(deps, options);
+  return guarded(store.location, () => store.read());
 }

@@ -68,7 +68,15 @@ export class S3LockStore implements LockStore {
   }
 
   async remove(lock: StoredLock): Promise<void> {
-    await this.port.deleteLockObject(this.bucket, this.key, lock.etag);
+    try {
+      await this.port.deleteLockObject(this.bucket, this.key, lock.etag);
+    } catch (err) {
+      // Some S3-compatible stores reject conditional deletes (If-Match) outright. Fall back to
+      // "re-read, and delete only if it is still this record" (a tiny window, only on those stores).
+      if (!lock.etag || /PreconditionFailed/.test(String((err as Error)?.name))) throw err;
+      const now = await this.read();
+      if (now && sameLock(now.record, lock.record)) await this.port.deleteLockObject(this.bucket, this.key);
+    }
   }
 }
 

@@ -181,3 +181,30 @@ test('tags: no group for the environment is bad input (exit 2)', async (t) => {
   const err = await t.throwsAsync(acquireRunLock(deps, { environment: 'qa', reason: 'ab' }), { instanceOf: DeployError });
   t.is(err!.exit, 2);
 });
+
+test('S3: a missing bucket is bad input (exit 2) naming it; other AWS errors exit 1 naming the lock', async (t) => {
+  const { deps } = setup();
+  const failing = (name: string) => ({
+    ...deps,
+    port: { ...deps.port, putLockObject: async () => { throw Object.assign(new Error('boom'), { name }); } },
+  });
+  const e2 = await t.throwsAsync(acquireRunLock(failing('NoSuchBucket'), { environment: 'qa', bucket: 'nope', reason: 'ab' }), { instanceOf: DeployError });
+  t.is(e2!.exit, 2);
+  t.regex(e2!.message, /s3:\/\/nope\/qa.lock/);
+  const e1 = await t.throwsAsync(acquireRunLock(failing('AccessDenied'), { environment: 'qa', bucket: 'locks', reason: 'ab' }), { instanceOf: DeployError });
+  t.is(e1!.exit, 1);
+  t.regex(e1!.message, /AccessDenied/);
+});
+
+test('S3: a store that rejects conditional deletes still releases our own lock (and only ours)', async (t) => {
+  const { deps, fake } = setup();
+  const port = { ...deps.port };
+  const plainDelete = port.deleteLockObject;
+  port.deleteLockObject = async (bucket, key, etag) => {
+    if (etag) throw Object.assign(new Error('If-Match not implemented'), { name: 'NotImplemented' });
+    return plainDelete(bucket, key);
+  };
+  const lock = await acquireRunLock({ ...deps, port }, { environment: 'qa', bucket: 'locks', reason: 'ab', holder: 'a@h pid 1' });
+  await lock.release();
+  t.false(fake.objects.has('locks/qa.lock'));
+});
