@@ -20,7 +20,7 @@ import type { CommandContext, CommandSpec } from './command';
 
 export const DEMO_CONFIG = path.resolve(__dirname, '..', '..', 'examples', 'demo', 'Pulumi.demo.yaml');
 /** Default speed: simulated seconds per real second (the story takes ~25 simulated minutes). */
-export const DEFAULT_SCALE = 25;
+export const DEFAULT_SCALE = 20;
 
 interface Step {
   title: string;

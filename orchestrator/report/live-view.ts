@@ -19,6 +19,12 @@ interface Row {
   started?: number;
   ended?: number;
   last: string;
+  /** Healthy counted from the events, per group; the group that is growing is the one shown. */
+  healthyBy: Record<string, number>;
+  growing?: string;
+  /** Instances counted healthy, and the old ones the plan replaces. */
+  counted: Set<string>;
+  planned: Set<string>;
 }
 
 /** Keeps the per-service state the view shows; pure bookkeeping, tested without a terminal. */
@@ -30,7 +36,7 @@ export class ProgressModel {
   apply(time: number, level: Level, code: string, message: string, data: Record<string, unknown>): void {
     if (code === DeployCodes.services && Array.isArray(data.services)) {
       for (const s of data.services as Array<{ service: string; strategy: string; target: string; groups: string[] }>) {
-        const row: Row = { service: s.service, strategy: s.strategy, groups: s.groups, phase: 'waiting', last: '' };
+        const row: Row = { service: s.service, strategy: s.strategy, groups: s.groups, phase: 'waiting', last: '', healthyBy: {}, counted: new Set(), planned: new Set() };
         this.rows.push(row);
         for (const g of [s.target, ...s.groups]) this.byGroup.set(g, row);
       }
@@ -54,11 +60,56 @@ export class ProgressModel {
       row.ended = time;
     } else if (code === Codes.done) row.phase = 'done';
     else row.phase = typeof data.phase === 'string' ? data.phase : PHASE[code] ?? row.phase;
-    if (code === Codes.scale && typeof data.to === 'number') row.desired = data.to;
+    this.count(row, code, data);
     for (const [key, field] of [['healthy', 'healthy'], ['desired', 'desired'], ['oldRemaining', 'oldRemaining'], ['old', 'oldRemaining']] as const) {
       if (typeof data[key] === 'number') row[field] = data[key] as number;
     }
     row.last = level === 'info' ? message : `${level.toUpperCase()}: ${message}`;
+  }
+
+  /**
+   * Derives healthy/desired and old remaining from the rollout events when they do not carry
+   * the counts: a rolling plan starts from `capacity` healthy and its `order` to replace; each
+   * `instance.healthy` adds one to its group, each `instance.terminate` takes one; an A/B swap
+   * shows the color being scaled up, and the old color's size until it is drained.
+   */
+  private count(row: Row, code: string, data: Record<string, unknown>): void {
+    const asg = typeof data.asg === 'string' ? data.asg : undefined;
+    if (code === Codes.plan && asg && typeof data.capacity === 'number') {
+      row.healthyBy[asg] = data.capacity;
+      row.growing = asg;
+      row.desired = data.capacity;
+      if (Array.isArray(data.order)) {
+        row.oldRemaining = data.order.length;
+        for (const id of data.order) {
+          row.planned.add(String(id));
+          row.counted.add(String(id));
+        }
+      }
+    } else if (code === Codes.scale && asg && typeof data.to === 'number' && typeof data.from === 'number') {
+      if (data.to > data.from) {
+        row.growing = asg;
+        row.desired = data.to;
+        row.healthyBy[asg] ??= 0;
+      } else if (data.to === 0) row.oldRemaining = data.from;
+      else if (asg === row.growing) row.desired = data.to;
+    } else if (typeof data.healthy === 'number' && asg) {
+      row.healthyBy[asg] = data.healthy; // the event says it: authoritative
+      row.growing ??= asg;
+    } else if (code === Codes.healthy && asg) {
+      const id = String(data.instanceId);
+      if (!row.counted.has(id)) {
+        row.counted.add(id);
+        row.healthyBy[asg] = (row.healthyBy[asg] ?? 0) + 1;
+      }
+    } else if (code === Codes.terminate && asg) {
+      const id = String(data.instanceId);
+      // Only an instance counted healthy lowers the count (a never-healthy surge instance does not).
+      if (row.counted.delete(id) && row.healthyBy[asg] !== undefined) row.healthyBy[asg] = Math.max(0, row.healthyBy[asg] - 1);
+      if (row.planned.delete(id) && row.oldRemaining !== undefined) row.oldRemaining = Math.max(0, row.oldRemaining - 1);
+      if (data.decrement === true && asg === row.growing && row.desired !== undefined) row.desired--;
+    } else if (/drained$/.test(code)) row.oldRemaining = 0;
+    if (row.growing && row.healthyBy[row.growing] !== undefined) row.healthy = row.healthyBy[row.growing];
   }
 
   private rowFor(data: Record<string, unknown>): Row | undefined {
@@ -80,7 +131,7 @@ export class ProgressModel {
     for (const r of this.rows) {
       const elapsed = r.started === undefined ? '' : formatDuration(((r.ended ?? now) - r.started) / 1000);
       const counts = [
-        r.healthy !== undefined || r.desired !== undefined ? `${r.healthy ?? '?'}/${r.desired ?? '?'} healthy` : '',
+        r.healthy !== undefined && r.desired !== undefined ? `${r.healthy}/${r.desired} healthy` : r.desired !== undefined ? `desired ${r.desired}` : '',
         r.oldRemaining !== undefined ? `${r.oldRemaining} old` : '',
       ].filter(Boolean);
       const line = `${r.service.padEnd(nameWidth)}  ${r.strategy.padEnd(7)}  ${r.phase.padEnd(11)}  ${counts.join(', ').padEnd(20)}  ${elapsed.padStart(7)}  ${r.last}`;
@@ -126,7 +177,7 @@ export class LiveView implements Reporter {
   }
 
   private draw(now: number): void {
-    const width = (this.out as NodeJS.WriteStream).columns ?? 120;
+    const width = (this.out as NodeJS.WriteStream).columns || 120;
     const lines = this.model.render(now, width);
     this.clear();
     if (lines.length > 0) this.out.write(lines.join('\n') + '\n');

@@ -17,6 +17,7 @@ test('the model follows each service from the engines\' events: phase, counts, e
   const t0 = Date.parse('2026-01-01T00:00:00Z');
   m.apply(t0, 'info', DeployCodes.services, 'services', services);
   m.apply(t0, 'info', DeployCodes.serviceStart, 'rabbit: rolling', { service: 'rabbit' });
+  m.apply(t0, 'info', Codes.plan, 'plan', { asg: 'qa-rabbit', capacity: 3, order: ['i-old', 'i-o2', 'i-o3'] });
   m.apply(t0 + 5_000, 'info', Codes.scale, 'qa-rabbit 3 -> 4', { asg: 'qa-rabbit', from: 3, to: 4 });
   m.apply(t0 + 90_000, 'info', Codes.healthy, 'i-new healthy', { asg: 'qa-rabbit', instanceId: 'i-new', healthy: 4, oldRemaining: 3 });
   m.apply(t0 + 95_000, 'info', Codes.terminate, 'terminating i-old', { asg: 'qa-rabbit', instanceId: 'i-old', oldRemaining: 2 });
@@ -24,11 +25,28 @@ test('the model follows each service from the engines\' events: phase, counts, e
   const [rabbit, web] = m.rows;
   t.is(rabbit.phase, 'replacing');
   t.is(rabbit.desired, 4);
-  t.is(rabbit.healthy, 4);
+  t.is(rabbit.healthy, 3); // 4 said by the event, then one terminated
   t.is(rabbit.oldRemaining, 2);
   t.is(web.last, 'WARN: web-b slow');
+  // Without explicit counts, they are derived: a plan of 3 with 3 to replace, an A/B color growing.
+  const d = new ProgressModel();
+  d.apply(t0, 'info', DeployCodes.services, 'services', services);
+  d.apply(t0, 'info', Codes.plan, 'plan', { asg: 'qa-rabbit', capacity: 3, order: ['i-1', 'i-2', 'i-3'] });
+  d.apply(t0, 'info', Codes.scale, '3 -> 4', { asg: 'qa-rabbit', from: 3, to: 4 });
+  d.apply(t0, 'info', Codes.healthy, 'i-4 healthy', { asg: 'qa-rabbit', instanceId: 'i-4' });
+  d.apply(t0, 'info', Codes.terminate, 'i-1', { asg: 'qa-rabbit', instanceId: 'i-1', decrement: true });
+  t.deepEqual([d.rows[0].healthy, d.rows[0].desired, d.rows[0].oldRemaining], [3, 3, 2]);
+  // a surge instance that never became healthy, removed: neither healthy nor old count changes
+  d.apply(t0, 'info', Codes.terminate, 'i-9', { asg: 'qa-rabbit', instanceId: 'i-9', decrement: true });
+  t.deepEqual([d.rows[0].healthy, d.rows[0].oldRemaining], [3, 2]);
+  d.apply(t0, 'info', Codes.scale, '0 -> 4', { asg: 'qa-web-b', from: 0, to: 4 });
+  d.apply(t0, 'info', Codes.healthy, 'b1', { asg: 'qa-web-b', instanceId: 'b1' });
+  d.apply(t0, 'info', Codes.scale, '4 -> 0', { asg: 'qa-web-a', from: 4, to: 0 });
+  t.deepEqual([d.rows[1].healthy, d.rows[1].desired, d.rows[1].oldRemaining], [1, 4, 4]);
+  d.apply(t0, 'info', 'ab.drained', 'drained', { asg: 'qa-web-a' });
+  t.is(d.rows[1].oldRemaining, 0);
   const lines = m.render(t0 + 95_000, 200);
-  t.regex(lines[0], /^rabbit\s+rolling\s+replacing\s+4\/4 healthy, 2 old\s+1m 35s\s+terminating i-old$/);
+  t.regex(lines[0], /^rabbit\s+rolling\s+replacing\s+3\/4 healthy, 2 old\s+1m 35s\s+terminating i-old$/);
   t.regex(lines[1], /^web\s+ab\s+waiting/);
 });
 
