@@ -1,0 +1,88 @@
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../orchestrator/cli';
+import { writeSandboxFile, readSandboxFile } from '../../orchestrator/commands/aws-session';
+import { groupStatus } from '../../orchestrator/commands/status';
+import { Sandbox } from '../../orchestrator/sandbox';
+import { UpdateAutoScalingGroupCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateLaunchTemplateVersionCommand } from '@aws-sdk/client-ec2';
+
+function io() {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let o = '';
+  let e = '';
+  out.on('data', (d) => (o += d));
+  err.on('data', (d) => (e += d));
+  return { out, err, get stdout() { return o; }, get stderr() { return e; } };
+}
+
+/** A sandbox with one 3-instance group, one instance old (group moved to version 2), AZRebalance suspended. */
+async function world() {
+  const sandbox = Sandbox.create({ seed: 3 });
+  const seeded = await sandbox.seedGroup({ name: 'qa-rabbit', capacity: 3, elb: { name: 'qa-rabbit' } });
+  const ltName = 'qa-rabbit-lt';
+  const out = await sandbox.clients.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateName: ltName, LaunchTemplateData: { ImageId: 'ami-0new' } }));
+  await sandbox.clients.autoScaling.send(
+    new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'qa-rabbit', LaunchTemplate: { LaunchTemplateName: ltName, Version: String(out.LaunchTemplateVersion!.VersionNumber) } }),
+  );
+  await sandbox.clients.autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: 'qa-rabbit', ScalingProcesses: ['AZRebalance'] }));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'status-'));
+  const state = path.join(dir, 'state.json');
+  writeSandboxFile(state, sandbox, {});
+  return { state, seeded };
+}
+
+test('status --asg on the sandbox: old/new, healthy, in ELB, suspended, lock — and it changes nothing', async (t) => {
+  const { state } = await world();
+  const before = readSandboxFile(state)!;
+  const json = io();
+  const code = await main(['status', '--asg', 'qa-rab', '--sandbox', '--sandbox-state', state, '--json'], { stdout: json.out, stderr: json.err, signal: new AbortController().signal });
+  t.is(code, 0, json.stderr);
+  const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const g = events.find((e) => e.code === 'status.group').data;
+  t.is(g.asg, 'qa-rabbit');
+  t.is(g.instances, 3);
+  t.is(g.old.length, 3);
+  t.is(g.new.length, 0);
+  t.is(g.healthy, 3);
+  t.deepEqual(g.inElb, { 'qa-rabbit': 3 });
+  t.deepEqual(g.suspendedProcesses, ['AZRebalance']);
+  t.is(g.lock, undefined);
+  t.regex(json.stderr, /SIMULATION/);
+  const after = readSandboxFile(state)!;
+  t.deepEqual(after.aws.groups, before.aws.groups, 'read-only');
+  t.false(after.aws.monitor.terminations.length > before.aws.monitor.terminations.length);
+
+  const human = io();
+  t.is(await main(['status', '--sandbox', '--sandbox-state', state], { stdout: human.out, stderr: human.err, signal: new AbortController().signal }), 0);
+  t.regex(human.stdout, /qa-rabbit: desired 3 \(min \d+, max \d+\), launch lt-\S+ v2/);
+  t.regex(human.stdout, /instances 3: 0 new, 3 old; 3 healthy; in ELB: qa-rabbit 3\/3 InService/);
+  t.regex(human.stdout, /suspended: AZRebalance; lock: none/);
+  t.is((human.stdout.match(/ OLD /g) ?? []).length, 3);
+});
+
+test('status: an unknown group is exit 2; two selectors are exit 2', async (t) => {
+  const { state } = await world();
+  const a = io();
+  t.is(await main(['status', '--asg', 'nope', '--sandbox', '--sandbox-state', state], { stdout: a.out, stderr: a.err, signal: new AbortController().signal }), 2);
+  t.regex(a.stderr, /nope/);
+  const b = io();
+  t.is(await main(['status', '--asg', 'qa', '--environment', 'qa', '--sandbox', '--sandbox-state', state], { stdout: b.out, stderr: b.err, signal: new AbortController().signal }), 2);
+});
+
+test('groupStatus reads the lock tag', (t) => {
+  const now = Date.parse('2026-01-01T01:00:00Z');
+  const s = groupStatus(
+    {
+      name: 'g', observedAt: now, desired: 0, min: 0, max: 1, launch: {}, mixedInstancesPolicy: false, healthCheckType: 'EC2', healthCheckGracePeriod: 0,
+      availabilityZones: [], suspendedProcesses: [], loadBalancerNames: [], targetGroupARNs: [], instances: [],
+      tags: { 'asg-deploy:lock': JSON.stringify({ holder: 'alice@ci pid 1', reason: 'release freeze', since: now - 600_000 }) },
+    },
+    now,
+  );
+  t.regex(s.lock!, /locked by alice@ci pid 1 \(release freeze\)/);
+});
