@@ -70,6 +70,13 @@ export interface Strategy<O extends Observation> {
    * e.g. after launching, nothing can pass before the ELB's first checks.
    */
   delayAfter?(a: Action, o: O): number;
+  /**
+   * Optional: the observation right after performing `a`, predicted without calling AWS (e.g.
+   * after suspending processes or terminating with decrement, the next decision needs nothing
+   * new from AWS). The engine uses a prediction for at most one decision in a row; the action
+   * decided from it is performed, then the world is observed for real.
+   */
+  predict?(a: Action, o: O): O | undefined;
   /** Summary line for rollout.done. */
   summary?(replaced: string[]): string;
 }
@@ -83,6 +90,8 @@ export interface EngineOptions {
   /** Whole-rollout timeout, ms (undefined: none beyond the strategy's step timeouts). */
   timeoutMs?: number;
   polling?: PollingOptions;
+  /** port.apiCalls() when the caller started (calls made before the engine, e.g. finding the group). */
+  apiStart?: number;
 }
 
 const TRANSIENT_RETRIES = 5;
@@ -91,12 +100,13 @@ const TRANSIENT_RETRIES = 5;
 export async function runRollout<O extends Observation>(strategy: Strategy<O>, options: EngineOptions): Promise<RolloutResult> {
   const { port, clock, reporter, signal } = options;
   const start = clock.now();
-  const apiStart = port.apiCalls();
+  const apiStart = options.apiStart ?? port.apiCalls();
   const replaced: string[] = [];
   const seen = new Set<string>();
   const healthySeen = new Set<string>();
   let throttled = 0;
   let lastWait = '';
+  let predicted = false;
 
   const seconds = () => Math.round((clock.now() - start) / 100) / 10;
   const apiCalls = () => port.apiCalls() - apiStart;
@@ -269,9 +279,16 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
       } else {
         lastWait = '';
         await act(a, o);
+        const guess = predicted ? undefined : strategy.predict?.(a, o);
+        if (guess) {
+          o = guess;
+          predicted = true;
+          continue;
+        }
         const after = strategy.delayAfter?.(a, o) ?? 0;
         if (after > 0) await clock.sleep(options.polling?.fixedMs ?? after, signal);
       }
+      predicted = false;
       o = await observe(true);
       diffEvents(o, false);
     }

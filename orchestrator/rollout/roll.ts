@@ -295,6 +295,29 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     return Math.max(checks, this.learned.passMs ?? 0);
   }
 
+  /**
+   * After suspending processes or terminating with decrement, the next decision (raise desired
+   * for the next step, say) needs nothing new from AWS: predict the observation instead of
+   * paying for one. The engine observes for real right after acting on a prediction.
+   */
+  predict(a: Action, o: RollingObservation): RollingObservation | undefined {
+    const g = o.view.group;
+    if (a.kind === 'suspend') {
+      const group = { ...g, suspendedProcesses: [...new Set([...g.suspendedProcesses, ...a.processes])] };
+      return { ...o, view: { ...o.view, group } };
+    }
+    if (a.kind === 'terminate' && a.decrement) {
+      const ids = new Set(a.instanceIds);
+      const group = {
+        ...g,
+        desired: g.desired - a.instanceIds.length,
+        instances: g.instances.map((i) => (ids.has(i.instanceId) ? { ...i, lifecycleState: 'Terminating' } : i)),
+      };
+      return { ...o, groups: [group], view: { ...o.view, group } };
+    }
+    return undefined;
+  }
+
   acted(a: Action): void {
     if (a.kind === 'terminate') {
       for (const id of a.instanceIds) {
@@ -365,6 +388,7 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
   if (options.surge !== undefined && (!Number.isInteger(options.surge) || options.surge < 0)) {
     throw usageError('usage', `--surge ${options.surge}: expected a whole number ≥ 0`);
   }
+  const apiStart = port.apiCalls();
   const name = await resolveGroup(port, options.asg);
   const strategy = new RollingStrategy(port, name, options);
   return runRollout(strategy, {
@@ -375,5 +399,6 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
     dryRun: options.dryRun,
     timeoutMs: options.timeoutMs,
     polling: { fixedMs: options.pollIntervalMs },
+    apiStart,
   });
 }
