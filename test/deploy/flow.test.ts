@@ -165,3 +165,28 @@ test('an unknown stack is exit 2 listing the stacks that exist; --create creates
   t.is(ok.exit, 0);
   t.true(w.calls.includes('open:staging:true'));
 });
+
+test('Ctrl-C during a rollout: the hook\'s interruption is exit 130, the rest not run, failure notified', async (t) => {
+  const w = fakeWorld();
+  const controller = new AbortController();
+  w.deps.signal = controller.signal;
+  w.deps.hooks.rollout = async (s, o) => {
+    controller.abort();
+    t.true(o.signal.aborted, 'the hook gets the signal');
+    const { interruptedError } = await import('../../orchestrator/errors');
+    throw interruptedError();
+  };
+  const err = await t.throwsAsync(runDeploy(base, w.deps), { instanceOf: DeployError });
+  t.is(err!.exit, 130);
+  t.regex(String(w.reporter.ofCode(DeployCodes.failed)[0].message), /interrupted/);
+  t.is(w.notes.at(-1)![0], 'failure');
+});
+
+test('a failing webhook never fails the deploy', async (t) => {
+  const { WebhookNotifier } = await import('../../orchestrator/notify/webhook');
+  const w = fakeWorld();
+  const notifier = new WebhookNotifier('http://127.0.0.1:9/hook', w.reporter, { timeoutMs: 2000 }); // discard port: nothing listens
+  const out = await runDeploy(base, { ...w.deps, notifier });
+  t.is(out.exit, 0);
+  t.is(w.reporter.ofCode(DeployCodes.notifyFailed).length, 2); // start and success
+});

@@ -30,3 +30,20 @@ test('Pulumi errors map to our exit codes', (t) => {
   t.is(other.exit, 1);
   t.is(other.message, 'error: update failed');
 });
+
+test.serial('deploy without --sandbox and without the pulumi CLI: exit 2 through the CLI', async (t) => {
+  const { main } = await import('../../orchestrator/cli');
+  const { PassThrough } = await import('node:stream');
+  const err = new PassThrough();
+  let text = '';
+  err.on('data', (d) => (text += d));
+  const saved = process.env.PATH;
+  process.env.PATH = '/nonexistent';
+  try {
+    const code = await main(['deploy', '--stack', 'qa'], { stdout: new PassThrough(), stderr: err, signal: new AbortController().signal });
+    t.is(code, 2);
+    t.regex(text, /pulumi CLI was not found.*https:\/\/www\.pulumi\.com\/docs\/install\//);
+  } finally {
+    process.env.PATH = saved;
+  }
+});
