@@ -100,7 +100,7 @@ export interface InstanceRec {
   ec2State: Ec2State;
   /** When EC2 reaches running. */
   runningAt: number;
-  /** When the application answers health checks (Infinity: never). */
+  /** When the application answers health checks (NEVER = 8.64e15: never). */
   appUpAt: number;
   /** When the application stops answering (undefined: never). */
   failAt?: number;

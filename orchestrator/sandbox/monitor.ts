@@ -85,10 +85,11 @@ export class SafetyMonitor implements WorldObserver {
   }
 
   /**
-   * The minimum healthy count of `group` over [t0, t1] (defaults: the whole recorded history up
-   * to now). Every intermediate value counts, even two changes in the same millisecond.
+   * The minimum healthy count of `group` over [t0, t1]. `t0` defaults to the group's
+   * {@link baseline} time (else the whole recorded history, including the initial ramp-up);
+   * `t1` to now. Every intermediate value counts, even two changes in the same millisecond.
    */
-  minHealthy(group: string, t0 = -Infinity, t1 = Infinity): number {
+  minHealthy(group: string, t0: number = this.s.baseline[group]?.time ?? -Infinity, t1 = Infinity): number {
     let min = this.healthyCount(group, t0 === -Infinity ? undefined : t0);
     if (t0 === -Infinity) min = Infinity;
     let seen = t0 !== -Infinity;

@@ -14,6 +14,9 @@ import type {
 } from './model';
 import { SimFault } from './faults';
 
+/** "Never" as a JSON-safe time (Infinity does not survive JSON): the largest Date. */
+export const NEVER = 8.64e15;
+
 /** The ASG's scaling/health loop period [ASG-1]. */
 export const TICK_MS = 10_000;
 /** Terminated instances stay visible to DescribeInstances this long [EC2-5]. */
@@ -259,7 +262,7 @@ export class World {
       launchTime: now,
       ec2State: 'pending',
       runningAt: now + boot,
-      appUpAt: b.healthy === false ? Infinity : now + boot + appStart,
+      appUpAt: b.healthy === false ? NEVER : now + boot + appStart,
       failAt: b.failAfterSeconds !== undefined ? now + b.failAfterSeconds * 1000 : undefined,
       visibleAt: now + this.faults.describeDelaySeconds * 1000,
       tags,
@@ -410,7 +413,7 @@ export class World {
 
   private nextAppChange(inst: InstanceRec, t: number): number {
     let n = Infinity;
-    if (inst.appUpAt > t) n = Math.min(n, inst.appUpAt);
+    if (inst.appUpAt > t && inst.appUpAt < NEVER) n = Math.min(n, inst.appUpAt);
     if (inst.failAt !== undefined && inst.failAt > t) n = Math.min(n, inst.failAt);
     if (inst.ec2State === 'pending' && inst.runningAt > t) n = Math.min(n, inst.runningAt);
     return n;

@@ -1,0 +1,149 @@
+import test from 'ava';
+import {
+  DescribeAutoScalingGroupsCommand, DescribeScalingActivitiesCommand, ResourceContentionFault, SetDesiredCapacityCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { Sandbox, SandboxCrashedError } from '../../orchestrator/sandbox';
+import { TICK_MS } from '../../orchestrator/sandbox/world';
+import { active, sandbox, setDesired } from './helpers';
+
+test('boot time follows the configured distribution, per image', (t) => {
+  const sb = Sandbox.create({ seed: 9, faults: { bootSeconds: { min: 100, max: 200 } } });
+  sb.setImage('ami-slow', { bootSeconds: { mean: 600, sd: 30 } });
+  sb.seedGroup({ name: 'g', capacity: 20, settle: false });
+  sb.seedGroup({ name: 's', capacity: 5, imageId: 'ami-slow', settle: false });
+  sb.advance(TICK_MS);
+  const boots = active(sb, 'g').map((i) => (i.runningAt - i.launchTime) / 1000);
+  t.true(boots.every((b) => b >= 100 && b <= 200));
+  t.true(new Set(boots).size > 10, 'not all equal');
+  const slow = active(sb, 's').map((i) => (i.runningAt - i.launchTime) / 1000);
+  t.true(slow.every((b) => b > 450 && b < 750));
+});
+
+test('a bad image (never healthy) stays OutOfService; an ELB-type ASG keeps replacing its instances', (t) => {
+  const sb = sandbox();
+  sb.seedGroup({ name: 'g', capacity: 2, healthCheckGracePeriod: 120, elb: { name: 'lb' } });
+  sb.setImage('ami-bad', { healthy: false });
+  sb.newLaunchTemplateVersion('g-lt', { ImageId: 'ami-bad' });
+  setDesired(sb, 'g', 3);
+  sb.advance(30 * 60_000);
+  const healthy = active(sb, 'g').filter((i) => sb.world.isHealthy(i));
+  t.is(healthy.length, 2, 'the old instances keep serving');
+  t.true(sb.monitor.terminations({ cause: ['replace-unhealthy'] }).length >= 3);
+  t.true(sb.monitor.terminations({ cause: ['replace-unhealthy'] }).every((r) => r.launch.kind === 'lt' && r.launch.version === 2));
+});
+
+test('a launch template version can be bad while the image is fine (fails after N seconds)', (t) => {
+  const sb = sandbox();
+  sb.seedGroup({ name: 'g', capacity: 1, elb: { name: 'lb' } });
+  const v2 = sb.newLaunchTemplateVersion('g-lt', { InstanceType: 't3.large' });
+  sb.setLaunchTemplateVersion('g-lt', v2, { failAfterSeconds: 150 });
+  setDesired(sb, 'g', 2);
+  sb.advance(TICK_MS);
+  const fresh = active(sb, 'g').find((i) => i.lifecycle === 'Pending')!;
+  sb.clock.advanceTo(fresh.launchTime + 120_000);
+  t.true(sb.world.isHealthy(fresh));
+  sb.clock.advanceTo(fresh.launchTime + 200_000);
+  t.false(sb.world.isHealthy(fresh));
+});
+
+test('launch failures are Failed scaling activities (InsufficientInstanceCapacity); launches resume when capacity returns', async (t) => {
+  const sb = sandbox();
+  sb.seedGroup({ name: 'g', capacity: 1 });
+  sb.faults.launchFailureRate = 1;
+  setDesired(sb, 'g', 2);
+  sb.advance(120_000);
+  t.is(active(sb, 'g').length, 1);
+  const { Activities } = await sb.clients.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: 'g' }));
+  const failed = Activities!.filter((a) => a.StatusCode === 'Failed');
+  t.true(failed.length >= 2);
+  t.regex(failed[0].StatusMessage!, /We currently do not have sufficient t3\.small capacity/);
+  t.true(failed.length < 12, 'backs off between attempts');
+  sb.faults.launchFailureRate = 0;
+  sb.advance(600_000);
+  t.is(active(sb, 'g').length, 2);
+});
+
+test('spontaneous terminations happen at the configured rate and the ASG replaces them', (t) => {
+  const sb = sandbox({ seed: 21 });
+  sb.seedGroup({ name: 'g', capacity: 20 });
+  sb.faults.spontaneousTerminationsPerHour = 0.5;
+  sb.advance(3600_000);
+  const n = sb.monitor.terminations({ cause: ['spontaneous'] }).length;
+  t.true(n >= 4 && n <= 25, `${n} spontaneous terminations of 20 instances in an hour at 0.5/h`);
+  sb.faults.spontaneousTerminationsPerHour = 0;
+  sb.settle();
+  t.is(active(sb, 'g').length, 20);
+});
+
+test('5xx errors are retried by the SDK; with one attempt they surface as InternalFailure (server, 500)', async (t) => {
+  const sb = Sandbox.create({ seed: 2, maxAttempts: 1 });
+  sb.faults.serverErrorRate = 1;
+  const e: any = await t.throwsAsync(sb.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({})));
+  t.is(e.name, 'InternalFailure');
+  t.is(e.$fault, 'server');
+  t.is(e.$metadata.httpStatusCode, 500);
+  const sb2 = Sandbox.create({ seed: 2, maxAttempts: 5 });
+  sb2.faults.serverErrorRate = 0.5;
+  const out = await Promise.all(Array.from({ length: 10 }, () => sb2.clients.ec2.send(new DescribeInstancesCommand({}))));
+  t.true(out.some((o) => o.$metadata.attempts! > 1));
+  t.true(sb2.calls.some((c) => c.error === 'InternalError'));
+});
+
+test('a 5xx after commit: the change is applied although the call failed', async (t) => {
+  const sb = Sandbox.create({ seed: 2, maxAttempts: 1 });
+  sb.seedGroup({ name: 'g', capacity: 1 });
+  sb.faults.serverErrorRate = 1;
+  sb.faults.serverErrorAfterCommitRate = 1;
+  await t.throwsAsync(sb.clients.autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'g', DesiredCapacity: 2 })), { name: 'InternalFailure' });
+  t.is(sb.world.state.groups.g.desired, 2);
+});
+
+test('ResourceContention is the modeled ResourceContentionFault', async (t) => {
+  const sb = Sandbox.create({ maxAttempts: 1 });
+  sb.seedGroup({ name: 'g', capacity: 1 });
+  sb.faults.resourceContentionRate = 1;
+  const e = await t.throwsAsync(sb.clients.autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'g', DesiredCapacity: 2 })));
+  t.true(e instanceof ResourceContentionFault);
+  t.is(sb.world.state.groups.g.desired, 1);
+});
+
+test('eventual consistency: a new instance is in the ASG at once but unknown to DescribeInstances for a while', async (t) => {
+  const sb = sandbox({ faults: { describeDelaySeconds: 30 } });
+  sb.seedGroup({ name: 'g', capacity: 0, max: 2 });
+  setDesired(sb, 'g', 1);
+  sb.advance(TICK_MS);
+  const { AutoScalingGroups } = await sb.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['g'] }));
+  const id = AutoScalingGroups![0].Instances![0].InstanceId!;
+  const e: any = await t.throwsAsync(sb.clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })));
+  t.is(e.name, 'InvalidInstanceID.NotFound');
+  sb.advance(30_000);
+  const r = await sb.clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+  t.is(r.Reservations![0].Instances![0].InstanceId, id);
+});
+
+test('crashAfter: the crashed client set fails every call from then on; a new client set works', async (t) => {
+  const sb = Sandbox.create();
+  sb.seedGroup({ name: 'g', capacity: 1 });
+  sb.crashAfter(2);
+  await sb.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({}));
+  await sb.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({}));
+  await t.throwsAsync(sb.clients.autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'g', DesiredCapacity: 0 })), { instanceOf: SandboxCrashedError });
+  await t.throwsAsync(sb.clients.ec2.send(new DescribeInstancesCommand({})), { instanceOf: SandboxCrashedError });
+  t.is(sb.world.state.groups.g.desired, 1, 'nothing reached the simulated AWS');
+  t.true(sb.crashed());
+  const rerun = sb.newClients('rerun');
+  await rerun.autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'g', DesiredCapacity: 0 }));
+  t.is(sb.world.state.groups.g.desired, 0);
+  t.is(sb.callCount({ actor: 'rerun' }), 1);
+});
+
+test('same seed, same run', (t) => {
+  const run = () => {
+    const sb = Sandbox.create({ seed: 77, faults: { bootSeconds: { min: 20, max: 90 }, spontaneousTerminationsPerHour: 1, launchFailureRate: 0.2 } });
+    sb.seedGroup({ name: 'g', capacity: 6, elb: { name: 'lb' } });
+    sb.advance(2 * 3600_000);
+    return JSON.stringify({ i: sb.world.state.instances, m: sb.monitor.terminations() });
+  };
+  t.is(run(), run());
+});
