@@ -5,6 +5,8 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createAwsPort } from '../../orchestrator/aws/adapter';
@@ -38,6 +40,19 @@ test('deploy v1 → v2 → broken v3 through the CLI on the sandbox', async (t) 
     return f;
   };
   setSandboxImage(state, 'ami-0e2ev3', { healthy: false });
+  // A local Slack-compatible webhook receiver.
+  const posts: string[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      posts.push((JSON.parse(body) as { text: string }).text);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  t.teardown(() => server.close());
   const deploy = (v: string, extra: string[] = []) =>
     cli(['deploy', '--stack', 'e2e', '--sandbox', '--sandbox-state', state, '--config-file', config(v), '--json', ...extra]);
 
@@ -65,7 +80,7 @@ test('deploy v1 → v2 → broken v3 through the CLI on the sandbox', async (t) 
   t.deepEqual(after.stacks, JSON.parse(before).stacks, 'a dry run changes no stack');
   t.is(Object.values(after.aws.launchTemplates).reduce((n, lt) => n + lt.versions.length, 0), 2, 'no new launch template version');
 
-  const v2 = await deploy('v2');
+  const v2 = await deploy('v2', ['--notify-webhook', hook]);
   t.is(v2.code, 0, v2.stderr);
   const done = v2.events.filter((e) => e.code === 'deploy.service.done');
   t.deepEqual(done.map((e) => [e.data.service, e.data.status]), [['rabbit', 'done'], ['web', 'done']]);
@@ -75,12 +90,17 @@ test('deploy v1 → v2 → broken v3 through the CLI on the sandbox', async (t) 
   const times = terminated.map((e) => Number(new Date(String(e.data.launchTime))) || Number(e.data.launchTime));
   t.deepEqual([...times].sort((a, b) => a - b), times);
 
-  const v3 = await deploy('v3');
+  t.is(posts.length, 2);
+  t.regex(posts[0], /deploying stack \*e2e\*/);
+  t.regex(posts[1], /stack \*e2e\* deployed.*rolled out rabbit \(3 replaced\), web \(4 replaced\)/);
+  const v3 = await deploy('v3', ['--notify-webhook', hook]);
   t.is(v3.code, 1, v3.stderr);
   const failed = v3.events.find((e) => e.code === 'deploy.failed')!;
   t.is(failed.data.exit, 1);
   const rows = v3.events.find((e) => e.code === 'deploy.summary')!.data.rows as Array<{ service: string; result: string }>;
   t.deepEqual(rows.map((r) => [r.service, r.result]), [['rabbit', 'failed'], ['web', 'not run']]);
+  t.is(posts.length, 4);
+  t.regex(posts[3], /deploy of stack \*e2e\* failed: .*not run: web/);
 
   // Final state: v2 still serves everywhere.
   const file = readSandboxFile(state)!;
