@@ -9,7 +9,7 @@ import { usageError } from '../errors';
 import { abDeploy, type AbDeployOptions } from '../rollout/ab';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
-import { checkBucket, checkEnvironment } from './lock';
+import { checkBucket, checkEnvironment, commandReporter } from './lock';
 import { parseDuration } from './roll';
 
 function count(flag: string, v: unknown, min: number): number | undefined {
@@ -94,8 +94,9 @@ export const abCommand: CommandSpec = {
   async run(args, ctx) {
     const opts = abOptionsFromArgs(args);
     const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
+    const reporter = commandReporter(ctx, session.clock, Boolean(args.verbose));
     try {
-      await abDeploy({ ...opts, clients: session.clients, clock: session.clock, reporter: ctx.reporter, signal: ctx.signal, confirm: terminalConfirm(ctx) });
+      await abDeploy({ ...opts, clients: session.clients, clock: session.clock, reporter, signal: ctx.signal, confirm: terminalConfirm(ctx) });
       return 0;
     } finally {
       await session.close();

@@ -7,7 +7,9 @@ import { createAwsPort } from '../aws/adapter';
 import { usageError } from '../errors';
 import { environmentGroups, freezeEnvironment } from '../lock/lock';
 import { openAwsSession } from './aws-session';
-import { withCommonOptions, type CommandSpec } from './command';
+import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
+import type { Clock } from '../clock';
+import { JsonReporter, PlainReporter, TeeReporter, type Reporter } from '../report/reporter';
 
 /** An environment name as the groups use it: `<env>-a`, `<env>-b`, or `<env>`. */
 export function checkEnvironment(value: unknown): string {
@@ -30,6 +32,18 @@ export function checkBucket(value: unknown): string | undefined {
   return b;
 }
 
+/**
+ * The reporter for ab/lock/unlock: events stamped with the session's clock (simulated time in the
+ * sandbox); `--json` lines on stdout plus plain lines on stderr — every event with `--verbose`
+ * (the seed's flag), else the plan, the result, warnings and errors. A reporter injected by the
+ * caller (tests) is used as is.
+ */
+export function commandReporter(ctx: CommandContext, clock: Clock, verbose: boolean): Reporter {
+  if (!(ctx.reporter instanceof JsonReporter) && !(ctx.reporter instanceof PlainReporter)) return ctx.reporter;
+  const human = new PlainReporter(clock, ctx.stderr, verbose);
+  return ctx.json ? new TeeReporter([new JsonReporter(clock, ctx.stdout), human]) : human;
+}
+
 export function withLockOptions(y: Argv): Argv {
   return y
     .option('environment', { type: 'string', demandOption: true, describe: 'the environment (its groups are <env>-a and <env>-b, or <env> itself)' })
@@ -50,11 +64,12 @@ export const lockCommand: CommandSpec = {
     const reason = String(args.reason ?? '').trim();
     if (!reason) throw usageError('usage', '--reason "": say why deploys are frozen', { flag: '--reason', value: args.reason });
     const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
+    const reporter = commandReporter(ctx, session.clock, true);
     try {
       const port = createAwsPort(session.clients, session.clock);
       const groups = bucket ? undefined : await environmentGroups(port, environment, Boolean(args['single-asg']));
       await freezeEnvironment(
-        { port, clock: session.clock, reporter: ctx.reporter, signal: ctx.signal },
+        { port, clock: session.clock, reporter, signal: ctx.signal },
         { environment, bucket, groups: groups && groups.length ? groups : undefined, reason, dryRun: Boolean(args['dry-run']) },
       );
       return 0;

@@ -8,7 +8,7 @@ import { createAwsPort } from '../aws/adapter';
 import { environmentGroups, unlockEnvironment } from '../lock/lock';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandSpec } from './command';
-import { checkBucket, checkEnvironment, withLockOptions } from './lock';
+import { checkBucket, checkEnvironment, commandReporter, withLockOptions } from './lock';
 
 export const unlockCommand: CommandSpec = {
   name: 'unlock',
@@ -22,11 +22,12 @@ export const unlockCommand: CommandSpec = {
     const environment = checkEnvironment(args.environment);
     const bucket = checkBucket(args['lock-bucket-name']);
     const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
+    const reporter = commandReporter(ctx, session.clock, true);
     try {
       const port = createAwsPort(session.clients, session.clock);
       const groups = bucket ? undefined : await environmentGroups(port, environment, Boolean(args['single-asg']));
       await unlockEnvironment(
-        { port, clock: session.clock, reporter: ctx.reporter, signal: ctx.signal },
+        { port, clock: session.clock, reporter, signal: ctx.signal },
         { environment, bucket, groups: groups && groups.length ? groups : undefined, force: Boolean(args.force), dryRun: Boolean(args['dry-run']) },
       );
       return 0;
