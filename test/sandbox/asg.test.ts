@@ -198,7 +198,7 @@ test('suspended AddToLoadBalancer: new instances are not registered with the ELB
   sb.advance(120_000);
   const fresh = active(sb, 'g')[1];
   t.is(fresh.lifecycle, 'InService');
-  t.is(sb.world.state.elbs.lb.registrations[fresh.id], undefined);
+  t.false(fresh.id in sb.world.state.elbs.lb.registrations);
   t.false(sb.world.isHealthy(fresh));
 });
 

@@ -110,7 +110,7 @@ test('without draining, termination is immediate', (t) => {
   const victim = active(sb, 'g')[0];
   sb.direct('autoscaling', 'TerminateInstanceInAutoScalingGroup', { InstanceId: victim.id, ShouldDecrementDesiredCapacity: true });
   t.is(victim.ec2State, 'shutting-down');
-  t.is(sb.world.state.elbs.lb.registrations[victim.id], undefined);
+  t.false(victim.id in sb.world.state.elbs.lb.registrations);
 });
 
 test('ConfigureHealthCheck validates and restarts the checks with the new thresholds', async (t) => {
