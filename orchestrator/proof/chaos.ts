@@ -22,6 +22,8 @@ export interface ChaosOptions {
   seed: number;
   strategy?: Strategy;
   jobs: number;
+  /** Print every event of every attempt on stderr (use with --runs 1). */
+  trace?: boolean;
   /** Called after each run (progress). */
   onResult?: (r: RunOutcome, done: number) => void;
 }
@@ -36,9 +38,9 @@ export async function runChaos(o: ChaosOptions): Promise<RunOutcome[]> {
     done++;
     o.onResult?.(r, done);
   };
-  if (o.jobs <= 1 || seeds.length <= 2) {
+  if (o.jobs <= 1 || seeds.length <= 2 || o.trace) {
     const { runScenario } = await import('./run');
-    for (let i = 0; i < seeds.length; i++) record(i, await runScenario(generateScenario(seeds[i], o.strategy)));
+    for (let i = 0; i < seeds.length; i++) record(i, await runScenario(generateScenario(seeds[i], o.strategy), { trace: o.trace }));
     return results;
   }
   let next = 0;
@@ -104,6 +106,7 @@ interface Args {
   seed: number;
   strategy?: Strategy;
   jobs: number;
+  trace?: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -132,12 +135,15 @@ function parseArgs(argv: string[]): Args {
         out.strategy = v;
         break;
       }
+      case '--trace':
+        out.trace = true;
+        break;
       case '--help':
-        process.stdout.write('npm run chaos -- [--runs N (500)] [--seed S (random)] [--strategy rolling|ab] [--jobs J (cores)]\n');
+        process.stdout.write('npm run chaos -- [--runs N (500)] [--seed S (random)] [--strategy rolling|ab] [--jobs J (cores)] [--trace (every event, one process)]\n');
         process.exit(0);
       // falls through (process.exit never returns)
       default:
-        throw new Error(`unknown option '${argv[i]}' (allowed: --runs, --seed, --strategy, --jobs)`);
+        throw new Error(`unknown option '${argv[i]}' (allowed: --runs, --seed, --strategy, --jobs, --trace)`);
     }
   }
   return out;

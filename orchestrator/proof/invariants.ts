@@ -12,6 +12,8 @@ import type { Expectation, Strategy } from './scenario';
 export interface Attempt {
   /** 'crash' when the simulated kill -9 cut it short; 'run' otherwise. */
   kind: 'run' | 'crash' | 'sigint' | 'rerun';
+  /** The client set it ran with (the sandbox's call log and monitor attribute calls to it). */
+  actor?: string;
   /** Exit code the CLI would have returned (0, 1, 2, 3, 130), or undefined after a crash. */
   exit?: number;
   /** DeployError code, when it failed. */

@@ -12,7 +12,7 @@ import type { AwsClients } from '../aws/clients';
 import { createAwsPort } from '../aws/adapter';
 import { DeployError, isAbortError } from '../errors';
 import { freezeEnvironment, readEnvironmentLock, unlockEnvironment } from '../lock/lock';
-import { silentReporter } from '../report/reporter';
+import { PlainReporter, silentReporter, type Reporter } from '../report/reporter';
 import { abDeploy, type AbDeployOptions } from '../rollout/ab';
 import type { RolloutResult } from '../rollout/result';
 import { rollGroup, type RollOptions } from '../rollout/roll';
@@ -61,7 +61,8 @@ interface Fleet {
 }
 
 /** Runs one scenario end to end and judges it. Never throws: harness errors become violations. */
-export async function runScenario(s: Scenario): Promise<RunOutcome> {
+export async function runScenario(s: Scenario, options: { trace?: boolean } = {}): Promise<RunOutcome> {
+  await warmUp();
   const realStart = Date.now();
   const sb = Sandbox.create({ seed: s.seed, pageSize: s.faults.pageSize, faults: { bootSeconds: s.faults.bootSeconds, appStartSeconds: 0, shutdownSeconds: 20 } });
   const r = new Prng(s.seed ^ 0x5eed);
@@ -111,6 +112,8 @@ export async function runScenario(s: Scenario): Promise<RunOutcome> {
     attempts.push(first.attempt);
     current = undefined;
     if (s.interruption.kind === 'none') return;
+    // Re-run only what was cut short: a second `ab` after a finished swap is a new deploy (it swaps back).
+    if (s.strategy === 'ab' && first.attempt.kind === 'run') return;
     let second = await attempt(sb, s, fleet, 'tool-2', { kind: 'none' });
     attempts.push(second.attempt);
     if (s.strategy === 'ab' && second.attempt.exit === 3 && second.attempt.code === 'locked' && first.runId) {
@@ -142,6 +145,7 @@ export async function runScenario(s: Scenario): Promise<RunOutcome> {
     if (interruption.kind === 'sigint') {
       sandbox.clock.sleep(interruption.afterSeconds * 1000, timers.signal).then(
         () => {
+          if (options.trace) process.stderr.write(`[${actor}] ${new Date(sandbox.clock.now()).toISOString()} SIGINT (after ${interruption.afterSeconds} s)\n`);
           kind = 'sigint';
           ac.abort(Object.assign(new Error('interrupted by SIGINT'), { name: 'AbortError' }));
         },
@@ -149,12 +153,14 @@ export async function runScenario(s: Scenario): Promise<RunOutcome> {
       );
     }
     try {
-      const result = await invokeTool(sc, f, clients, sandbox, ac.signal, runId);
+      const reporter: Reporter = options.trace ? new PlainReporter(sandbox.clock, prefixed(process.stderr, `[${actor}] `), true) : silentReporter;
+      const result = await invokeTool(sc, f, clients, sandbox, ac.signal, runId, reporter);
       if (interruption.kind === 'crash' && sandbox.crashed(actor)) kind = 'crash';
-      return { attempt: { kind, exit: 0, status: result.status } as Attempt, runId };
+      return { attempt: { kind, actor, exit: 0, status: result.status } as Attempt, runId };
     } catch (err) {
-      if (interruption.kind === 'crash' && sandbox.crashed(actor)) return { attempt: { kind: 'crash', code: 'crashed' } as Attempt, runId };
-      return { attempt: { kind, ...exitOf(err) } as Attempt, runId };
+      if (options.trace) process.stderr.write(`[${actor}] ended: ${err instanceof Error ? err.stack : String(err)}\n`);
+      if (interruption.kind === 'crash' && sandbox.crashed(actor)) return { attempt: { kind: 'crash', actor, code: 'crashed' } as Attempt, runId };
+      return { attempt: { kind, actor, ...exitOf(err) } as Attempt, runId };
     } finally {
       timers.abort();
     }
@@ -193,6 +199,31 @@ export async function runScenario(s: Scenario): Promise<RunOutcome> {
   };
 }
 
+let warm: Promise<void> | undefined;
+
+/**
+ * Runs a tiny rolling and A/B rollout once per process, so that every module the SDK loads
+ * lazily on first use is loaded before a scenario starts. Why: a first-time lazy load is real
+ * I/O; while the tool awaits it, the virtual clock sees every actor waiting and jumps to the
+ * next timer — the harness's SIGINT timer, say — which made the first run of a process differ
+ * from a replay of the same seed.
+ */
+function warmUp(): Promise<void> {
+  warm ??= (async () => {
+    const sb = Sandbox.create({ seed: 1, faults: { bootSeconds: 30, appStartSeconds: 0 } });
+    sb.seedGroup({ name: 'warm', capacity: 1, elb: { name: 'warm', drainingTimeout: 0 } });
+    sb.seedGroup({ name: 'warm-ab-a', capacity: 1, launchTemplateName: 'warm-ab-lt', elb: { name: 'warm-ab-a', drainingTimeout: 0 } });
+    sb.seedGroup({ name: 'warm-ab-b', capacity: 0, launchTemplateName: 'warm-ab-lt', elb: { name: 'warm-ab-b', drainingTimeout: 0 } });
+    sb.newLaunchTemplateVersion('warm-lt', { ImageId: NEW_IMAGE });
+    sb.newLaunchTemplateVersion('warm-ab-lt', { ImageId: NEW_IMAGE });
+    const common = { clients: sb.newClients('warm'), clock: sb.clock, reporter: silentReporter };
+    await rollGroup({ ...common, asg: 'warm' }).catch(() => undefined);
+    await abDeploy({ ...common, environment: 'warm-ab', instanceCountMatch: true, lockBucket: 'warm-locks' }).catch(() => undefined);
+    await abDeploy({ ...common, environment: 'warm-ab', instanceCountMatch: true }).catch(() => undefined);
+  })();
+  return warm;
+}
+
 /** The exit code the CLI would return for an error, and its code. */
 function exitOf(err: unknown): Pick<Attempt, 'exit' | 'code' | 'message'> {
   if (err instanceof DeployError) return { exit: err.exit, code: err.code, message: err.message };
@@ -201,12 +232,17 @@ function exitOf(err: unknown): Pick<Attempt, 'exit' | 'code' | 'message'> {
   return { exit: 1, code: 'internal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
 }
 
-async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbox, signal: AbortSignal, runId: string): Promise<RolloutResult> {
+/** A stream that prefixes every write (trace output of one attempt). */
+function prefixed(out: NodeJS.WritableStream, prefix: string): NodeJS.WritableStream {
+  return { write: (chunk: string) => out.write(prefix + chunk) } as unknown as NodeJS.WritableStream;
+}
+
+async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbox, signal: AbortSignal, runId: string, reporter: Reporter): Promise<RolloutResult> {
   if (s.strategy === 'rolling') {
     const o: RollOptions = {
       clients,
       clock: sb.clock,
-      reporter: silentReporter,
+      reporter,
       signal,
       asg: ROLLING,
       surge: s.surge,
@@ -219,7 +255,7 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
   const o: AbDeployOptions = {
     clients,
     clock: sb.clock,
-    reporter: silentReporter,
+    reporter,
     signal,
     environment: ENV,
     instanceCount: s.abCase === 'first-deploy' ? f.targetCount : s.instanceCount,
@@ -416,11 +452,14 @@ function gatherFacts(
   }
 
   // Terminations the tool's calls caused.
-  const planned = (id: string, time: number, group?: string): boolean => {
+  const planned = (id: string, time: number, group: string | undefined, actor: string | undefined): boolean => {
     if (s.strategy === 'rolling') return f.initialIds.has(id);
     if (f.initialIds.has(id) && time >= newHealthyAt) return true;
-    // --rollback: the failed new color is scaled back on purpose.
-    return f.rollback && group === f.target && last?.exit === 1;
+    if (group !== f.target || f.target === f.active) return false;
+    // The new color is scaled back on purpose: after SIGINT (restoring the desired it raised,
+    // invariant 3) or, with --rollback, after a failure.
+    const by = attempts.find((a) => a.actor === actor);
+    return by?.kind === 'sigint' || (f.rollback && by?.exit === 1);
   };
   const toolTerminations: ToolTermination[] = sb.monitor
     .terminations({ cause: ['api', 'scale-in'] })
@@ -432,7 +471,7 @@ function gatherFacts(
       operation: t.call?.operation ?? t.cause,
       wasHealthy: t.healthy,
       wasUpToDate: t.upToDate,
-      planned: planned(t.instanceId, t.time, t.group),
+      planned: planned(t.instanceId, t.time, t.group, t.call?.actor),
       healthyAfter: valueAt(series, t.time),
       floor: s.strategy === 'ab' && t.time >= newHealthyAt ? Math.min(required, f.targetCount) : required,
     }));
