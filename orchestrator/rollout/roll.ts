@@ -102,7 +102,6 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private config?: RollingConfig;
   private readonly memory: RollingMemory = { firstSeen: {}, terminated: [], lost: [] };
   private readonly gatePassed = new Set<string>();
-  private readonly gateState = new Map<string, Verdict>();
   private readonly watch = new Map<string, WatchedInstance>();
   private readonly lastVerdict = new Map<string, Verdict>();
   private readonly liveNew = new Set<string>();
@@ -265,13 +264,14 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const gates = this.options.gates ?? [];
     if (!base.healthy || gates.length === 0 || isOutdated(i, s) || !isLive(i)) return base;
     if (this.gatePassed.has(i.instanceId)) return base;
+    // Interrupted: no new checks (cleanup must not wait on the network); not yet passed = not healthy.
+    if (this.options.signal?.aborted) return { healthy: false, gate: `gate ${gates[0].name}`, state: 'not checked (interrupted)' };
     const r = await runGates(gates, i, this.options.signal);
     if (r.ok) {
       this.gatePassed.add(i.instanceId);
       return base;
     }
     const v = { healthy: false, gate: r.gate, state: r.state };
-    this.gateState.set(i.instanceId, v);
     return v;
   }
 

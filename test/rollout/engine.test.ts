@@ -5,6 +5,7 @@ import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
 import { rollGroup, type RollOptions } from '../../orchestrator/rollout/roll';
 import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
 import { FakePort, type FakeOptions } from './fake-port';
+import type { Gate } from '../../orchestrator/gates/gate';
 
 function setup(o: Partial<FakeOptions> = {}) {
   const clock = new VirtualClock();
@@ -239,4 +240,26 @@ test('unknown and ambiguous prefixes are exit 2 naming the candidates', async (t
   const many = (await t.throwsAsync(roll({ asg: 'r' }), { instanceOf: DeployError })) as DeployError;
   t.is(many.exit, 2);
   t.regex(many.message, /rabbit, rabbitmq-other/);
+});
+
+test('abort while a gate check is in flight: the check is cancelled, cleanup still restores', async (t) => {
+  const { port, clock, roll } = setup();
+  const ac = new AbortController();
+  const hanging: Gate = {
+    name: 'ssh hangs',
+    check: (_i, signal) =>
+      new Promise((_resolve, reject) => {
+        signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })), { once: true });
+        // Abort once the gate is being waited on (the first new instance passed the ELB).
+        setImmediate(() => ac.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' })));
+      }),
+  };
+  const e = (await t.throwsAsync(roll({ signal: ac.signal, gates: [hanging] }), { instanceOf: DeployError })) as DeployError;
+  t.is(e.exit, 130);
+  t.is(port.desired, 3);
+  t.is(port.max, 3);
+  t.deepEqual(port.suspended, []);
+  t.false(RESTORE_TAG in port.tags);
+  t.is(port.terminations.filter((x) => x.version === 1).length, 0);
+  void clock;
 });
