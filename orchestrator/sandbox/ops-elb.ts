@@ -112,7 +112,7 @@ export const elbOps: Record<string, Handler> = {
     return {
       InstanceStates: ids.map((id) => {
         const reg = elb.registrations[id];
-        if (!reg) return { InstanceId: id, State: 'Unknown', ReasonCode: 'ELB', Description: 'Instance is not currently registered with the LoadBalancer.' };
+        if (!reg) return { InstanceId: id, State: 'OutOfService', ReasonCode: 'ELB', Description: 'Instance is not currently registered with the LoadBalancer.' };
         const v = w.elbView(elb, w.state.instances[id], reg);
         return { InstanceId: id, State: v.state, ReasonCode: v.reasonCode, Description: v.description };
       }),

@@ -348,7 +348,8 @@ export class World {
 
   /** What DescribeInstanceHealth reports for a registered instance [ELB-2..5]. */
   elbView(elb: ElbRec, inst: InstanceRec | undefined, reg: RegistrationRec): ElbView {
-    if (reg.drainingUntil !== undefined) return { state: 'OutOfService', reasonCode: 'ELB', description: 'Instance deregistration currently in progress.' };
+    // While draining, classic ELB reports "InService: Instance deregistration currently in progress" [ELB-6].
+    if (reg.drainingUntil !== undefined) return { state: 'InService', reasonCode: 'ELB', description: 'Instance deregistration currently in progress.' };
     if (!inst || inst.ec2State === 'terminated' || inst.ec2State === 'shutting-down') {
       return { state: 'OutOfService', reasonCode: 'Instance', description: 'Instance is in terminated state.' };
     }
@@ -741,7 +742,8 @@ export class World {
     if (
       !rebalancing &&
       active.length === g.desired &&
-      !this.isSuspended(g, 'AZRebalance') && !this.isSuspended(g, 'Launch') && !this.isSuspended(g, 'Terminate') &&
+      // With Terminate suspended AZRebalance still launches (the group stays above desired) [AZ-3].
+      !this.isSuspended(g, 'AZRebalance') && !this.isSuspended(g, 'Launch') &&
       active.every((i) => i.lifecycle === 'InService')
     ) {
       const usable = g.azs.filter((z) => !this.faults.unavailableZones.includes(z));
@@ -855,7 +857,8 @@ export class World {
     for (const name of g.loadBalancerNames) {
       const elb = this.state.elbs[name];
       const reg = elb?.registrations[inst.id];
-      if (!elb || !reg || this.elbView(elb, inst, reg).state !== 'InService') return false;
+      // A draining instance takes no new requests: not healthy for the monitor.
+      if (!elb || !reg || reg.drainingUntil !== undefined || this.elbView(elb, inst, reg).state !== 'InService') return false;
     }
     return true;
   }

@@ -86,8 +86,9 @@ test('connection draining: a terminated instance stays "deregistration in progre
   const t0 = sb.clock.now();
   await sb.clients.autoScaling.send(new (await import('@aws-sdk/client-auto-scaling')).TerminateInstanceInAutoScalingGroupCommand({ InstanceId: victim.id, ShouldDecrementDesiredCapacity: true }));
   let h = await health(sb, 'lb', victim.id);
-  t.is(h.State, 'OutOfService');
+  t.is(h.State, 'InService');
   t.is(h.Description, 'Instance deregistration currently in progress.');
+  t.false(sb.world.isHealthy(victim));
   const lbs = await sb.clients.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: ['lb'] }));
   t.false(lbs.LoadBalancerDescriptions![0].Instances!.some((i) => i.InstanceId === victim.id));
   const acts = await sb.clients.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: 'g' }));
@@ -101,7 +102,8 @@ test('connection draining: a terminated instance stays "deregistration in progre
   t.is(victim.ec2State, 'terminated');
   t.is(victim.lifecycle, 'Terminated');
   h = await health(sb, 'lb', victim.id);
-  t.is(h.State, 'Unknown');
+  t.is(h.State, 'OutOfService');
+  t.is(h.Description, 'Instance is not currently registered with the LoadBalancer.');
 });
 
 test('without draining, termination is immediate', (t) => {
