@@ -94,6 +94,8 @@ export interface AbDeployOptions {
 }
 
 export const DEFAULT_HEALTH_CHECK_TIMEOUT_S = 600;
+/** Longest stretch without a poll right after growing the new color (ms). */
+export const MAX_SKIP_MS = 20_000;
 
 /** A/B deployment of one environment. Resolves with the result; throws DeployError (exit 1/2/3/130). */
 export async function abDeploy(options: AbDeployOptions): Promise<RolloutResult> {
@@ -439,7 +441,9 @@ class AbRun {
 
   /**
    * The earliest a new instance can pass: the ELB needs HealthyThreshold consecutive checks,
-   * Interval seconds apart, after it registers — e.g. interval 10 s, threshold 3 → 20 s.
+   * Interval seconds apart, after it registers — e.g. interval 10 s, threshold 3 → 20 s. Capped at
+   * {@link MAX_SKIP_MS}: with AWS's default check (30 s × 10) it would skip 270 s, longer than some
+   * boots take to fail visibly, and emulators pass instances at once.
    */
   private async minPassMs(elbNames: string[]): Promise<number> {
     let ms = 0;
@@ -451,7 +455,7 @@ class AbRun {
         // unknown: no delay
       }
     }
-    return ms;
+    return Math.min(ms, MAX_SKIP_MS);
   }
 
   private engine(strategy: AbStrategy, reporter: Reporter) {

@@ -281,8 +281,9 @@ export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapsho
   const step = stepFor(options, count);
   const targetMin = active ? Math.min(active.min, count) : undefined;
   const steps = step < count ? ` ${step} at a time, each step healthy before the next,` : '';
+  const smaller = active && count < active.desired ? ` (fewer than ${active.name}'s ${active.desired}: capacity drops after the swap)` : '';
   const summary = active
-    ? `swap ${active.name} → ${target.name}: scale ${target.name} ${target.desired} → ${count}${steps} wait for ASG InService+Healthy and ${elbText(elbs)}, then drain ${active.name} (desired ${active.desired} → 0)`
+    ? `swap ${active.name} → ${target.name}: scale ${target.name} ${target.desired} → ${count}${smaller}${steps} wait for ASG InService+Healthy and ${elbText(elbs)}, then drain ${active.name} (desired ${active.desired} → 0)`
     : `first deploy into ${target.name} (neither color has instances): scale ${target.name} 0 → ${count}${steps} and wait for ASG InService+Healthy and ${elbText(elbs)}`;
   return {
     kind: 'swap',
