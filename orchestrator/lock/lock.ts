@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AwsPort, LockRecord } from '../aws/port';
 import type { Clock } from '../clock';
-import { DeployError, ExitCode, refusedError, usageError } from '../errors';
+import { DeployError, ExitCode, interruptedError, isAbortError, refusedError, usageError } from '../errors';
 import type { Reporter } from '../report/reporter';
 import {
   DEFAULT_HEARTBEAT_MS,
@@ -68,6 +68,7 @@ export async function environmentGroups(port: AwsPort, environment: string, sing
 /** AWS errors from the lock store as DeployErrors: a missing bucket is bad input (exit 2). */
 function lockFailure(err: unknown, location: string): DeployError {
   if (err instanceof DeployError) return err;
+  if (isAbortError(err)) return interruptedError('interrupted while taking the lock; nothing was changed');
   const name = String((err as Error)?.name ?? 'Error');
   const message = `${location}: ${name}: ${(err as Error)?.message ?? String(err)}`;
   if (/NoSuchBucket|InvalidBucketName/.test(name)) return usageError('lock-bucket', `the lock bucket does not exist or is not usable (${message}); check --lock-bucket-name`, { location });

@@ -115,7 +115,13 @@ export class TagLockStore implements LockStore {
     // Why wait: a concurrent writer's tag may land after ours; only a re-read after it
     // settles tells who won. Last writer wins on each group; anyone who sees a foreign
     // record anywhere backs off.
-    await this.clock.sleep(this.settleMs, signal);
+    try {
+      await this.clock.sleep(this.settleMs, signal);
+    } catch (err) {
+      // Interrupted while settling: take our record back off before giving up.
+      for (const g of await this.readAll()) if (g.record && sameLock(g.record, record)) await this.port.deleteGroupTags(g.group, [LOCK_TAG]);
+      throw err;
+    }
     const after = await this.readAll();
     const foreign = after.find((g) => !g.record || !sameLock(g.record, record));
     if (!foreign) return { won: true };

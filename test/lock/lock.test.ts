@@ -208,3 +208,15 @@ test('S3: a store that rejects conditional deletes still releases our own lock (
   await lock.release();
   t.false(fake.objects.has('locks/qa.lock'));
 });
+
+test('tags: interrupted while the lock settles: exit 130 and our tag taken back off', async (t) => {
+  const { deps, fake, clock } = setup();
+  const controller = new AbortController();
+  const p = acquireRunLock({ ...deps, signal: controller.signal }, { environment: 'qa', reason: 'ab', holder: 'a@h pid 1', settleMs: 3000 });
+  await clock.sleep(1000);
+  controller.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' }));
+  const err = await t.throwsAsync(p, { instanceOf: DeployError });
+  t.is(err!.exit, 130);
+  t.is(fake.tags.get('qa-a')![LOCK_TAG] as string | undefined, undefined);
+  t.is(fake.tags.get('qa-b')![LOCK_TAG] as string | undefined, undefined);
+});
