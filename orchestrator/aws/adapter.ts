@@ -61,6 +61,7 @@ import type {
 
 /** EC2 facts about an instance that do not change (LaunchTime, launch tags) plus its last state. */
 interface Ec2Facts {
+  imageId?: string;
   launchTime?: number;
   privateIpAddress?: string;
   ec2State?: string;
@@ -205,7 +206,7 @@ export class AwsAdapter implements AwsPort {
         lifecycleState: i.LifecycleState ?? 'Pending',
         healthStatus: i.HealthStatus ?? 'Healthy',
         protectedFromScaleIn: Boolean(i.ProtectedFromScaleIn),
-        launchedFrom: facts.launchedFrom ?? (await this.instanceLaunchSpec(i.LaunchTemplate, i.LaunchConfigurationName)),
+        launchedFrom: facts.launchedFrom ?? (await this.fallbackLaunchSpec(i.LaunchTemplate, i.LaunchConfigurationName, facts)),
         launchTime: facts.launchTime,
         privateIpAddress: facts.privateIpAddress,
         ec2State: facts.ec2State,
@@ -271,7 +272,7 @@ export class AwsAdapter implements AwsPort {
     const key = `${id ?? `name:${name}`}|${wanted}`;
     const hit = this.versionCache.get(key);
     if (hit) return hit;
-    const out = await this.send<{ LaunchTemplateVersions?: Array<{ LaunchTemplateId?: string; LaunchTemplateName?: string; VersionNumber?: number }> }>(
+    const out = await this.send<{ LaunchTemplateVersions?: Array<{ LaunchTemplateId?: string; LaunchTemplateName?: string; VersionNumber?: number; LaunchTemplateData?: { ImageId?: string } }> }>(
       this.clients.ec2,
       new DescribeLaunchTemplateVersionsCommand({ ...(id ? { LaunchTemplateId: id } : { LaunchTemplateName: name }), Versions: [wanted] }),
     );
@@ -280,6 +281,7 @@ export class AwsAdapter implements AwsPort {
       throw new DeployError('launch-template-not-found', `launch template ${id ?? name} version ${wanted} not found`, { source: 'aws' });
     }
     const resolved = { id: v.LaunchTemplateId ?? id ?? name ?? '', name: v.LaunchTemplateName ?? name, version: v.VersionNumber };
+    if (v.LaunchTemplateData?.ImageId) this.versionImage.set(`${resolved.id}|${resolved.version}`, v.LaunchTemplateData.ImageId);
     this.versionCache.set(key, resolved);
     this.versionCache.set(`${resolved.id}|${wanted}`, resolved);
     if (resolved.name) this.templateIds.set(resolved.name, resolved.id);
@@ -287,6 +289,22 @@ export class AwsAdapter implements AwsPort {
   }
   private readonly versionCache = new Map<string, { id: string; name?: string; version: number }>();
   private readonly templateIds = new Map<string, string>();
+  /** ImageId of resolved template versions (`id|version`), when DescribeLaunchTemplateVersions said. */
+  private readonly versionImage = new Map<string, string>();
+
+  /**
+   * Fallback when the EC2 launch tags are absent (some emulators): the ASG's per-instance field.
+   * If that field is symbolic (`$Latest`), it says nothing about the launch itself, so the
+   * instance's ImageId is compared with the resolved version's: a different image means an older
+   * version (reported as version 0, i.e. outdated).
+   */
+  private async fallbackLaunchSpec(lt: LaunchTemplateSpecification | undefined, lc: string | undefined, facts: Ec2Facts): Promise<LaunchSpec> {
+    const spec = await this.instanceLaunchSpec(lt, lc);
+    if (!lt || !isSymbolicVersion(lt.Version) || !spec.launchTemplate || !facts.imageId) return spec;
+    const image = this.versionImage.get(`${spec.launchTemplate.id}|${spec.launchTemplate.version}`);
+    if (image && image !== facts.imageId) return { launchTemplate: { ...spec.launchTemplate, version: 0 } };
+    return spec;
+  }
 
   /** The ASG's per-instance field as a LaunchSpec (fallback when the EC2 tags are absent). */
   private async instanceLaunchSpec(lt: LaunchTemplateSpecification | undefined, lc: string | undefined): Promise<LaunchSpec> {
@@ -337,6 +355,7 @@ export class AwsAdapter implements AwsPort {
     const launchedFrom: LaunchSpec | undefined =
       ltId && ltVersion && /^\d+$/.test(ltVersion) ? { launchTemplate: { id: ltId, version: Number(ltVersion) } } : undefined;
     this.ec2Cache.set(i.InstanceId, {
+      imageId: i.ImageId,
       launchTime: i.LaunchTime ? new Date(i.LaunchTime).getTime() : undefined,
       privateIpAddress: i.PrivateIpAddress,
       ec2State: i.State?.Name,

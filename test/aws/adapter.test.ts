@@ -243,3 +243,28 @@ test('isThrottling recognises AWS throttling errors', (t) => {
   t.true(isThrottling({ name: 'X', $metadata: { httpStatusCode: 429 } }));
   t.false(isThrottling({ name: 'ValidationError' }));
 });
+
+test('no launch tags and a symbolic per-instance version: the image tells an older instance apart', async (t) => {
+  const { asg, ec2, adapter } = setup();
+  asg.on(DescribeAutoScalingGroupsCommand).resolves({
+    AutoScalingGroups: [
+      group({
+        LoadBalancerNames: [],
+        Instances: [
+          { InstanceId: 'i-a', AvailabilityZone: 'a', LifecycleState: 'InService', HealthStatus: 'Healthy', ProtectedFromScaleIn: false, LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '$Latest' } },
+          { InstanceId: 'i-b', AvailabilityZone: 'a', LifecycleState: 'InService', HealthStatus: 'Healthy', ProtectedFromScaleIn: false, LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '$Latest' } },
+        ],
+      }),
+    ],
+  });
+  ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', VersionNumber: 2, LaunchTemplateData: { ImageId: 'ami-new' } }] });
+  ec2.on(DescribeInstancesCommand).resolves({
+    Reservations: [{ Instances: [
+      { InstanceId: 'i-a', ImageId: 'ami-old', LaunchTime: new Date(0), State: { Name: 'running' } },
+      { InstanceId: 'i-b', ImageId: 'ami-new', LaunchTime: new Date(0), State: { Name: 'running' } },
+    ] }],
+  });
+  const s = await adapter.observeGroup('qa-rabbit');
+  t.is(s.instances.find((i) => i.instanceId === 'i-a')!.launchedFrom.launchTemplate?.version, 0);
+  t.is(s.instances.find((i) => i.instanceId === 'i-b')!.launchedFrom.launchTemplate?.version, 2);
+});
