@@ -205,3 +205,26 @@ test('dry run: the plan, and no mutating call at all (not even the lock)', async
   t.is(env.reporter.ofCode(Codes.plan).length, 1);
   t.is(env.reporter.ofCode(Codes.plan)[0].data.dryRun, true);
 });
+
+test('--elb-name qa-public (the seed\'s shared ELB): the new color is judged by it; an ELB not attached is exit 2', async (t) => {
+  const env = abEnv({ count: 2 });
+  env.sandbox.direct('elb', 'CreateLoadBalancer', {
+    LoadBalancerName: 'qa-public',
+    Listeners: [{ Protocol: 'HTTP', LoadBalancerPort: 80, InstanceProtocol: 'HTTP', InstancePort: 8080 }],
+    AvailabilityZones: env.sandbox.world.zones(),
+  });
+  for (const g of ['qa-a', 'qa-b']) env.sandbox.direct('autoscaling', 'AttachLoadBalancers', { AutoScalingGroupName: g, LoadBalancerNames: ['qa-public'] });
+  env.sandbox.settle();
+  const wrong = await t.throwsAsync(env.run({ elbNames: ['qa-private'] }), { instanceOf: DeployError });
+  t.is(wrong!.exit, 2);
+  t.regex(wrong!.message, /--elb-name qa-private: not attached to qa-b \(attached: qa-b, qa-public\)/);
+  t.is(env.group('qa-b').desired, 0);
+  const r = await env.run({ elbNames: ['qa-public'] });
+  t.is(r.status, 'done');
+  const plan = env.reporter.ofCode(Codes.plan).at(-1)!;
+  t.deepEqual(plan.data.elbNames, ['qa-public']);
+  t.regex(plan.message, /InService in ELB qa-public/);
+  const health = env.sandbox.calls.filter((c) => c.operation === 'DescribeInstanceHealth' && c.time >= Date.parse(plan.time));
+  t.true(health.length > 0);
+  t.is(env.sandbox.monitor.healthyCount('qa-b'), 2);
+});
