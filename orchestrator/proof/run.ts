@@ -61,7 +61,25 @@ interface Fleet {
 }
 
 /** Runs one scenario end to end and judges it. Never throws: harness errors become violations. */
-export async function runScenario(s: Scenario, options: { trace?: boolean } = {}): Promise<RunOutcome> {
+/** What a tool under test gets (tests substitute deliberately unsafe tools to prove the checker fails). */
+export interface ToolInvocation {
+  scenario: Scenario;
+  clients: AwsClients;
+  sandbox: Sandbox;
+  signal: AbortSignal;
+  reporter: Reporter;
+  /** Rolling: the group. A/B: the environment. */
+  target: string;
+}
+
+export interface RunScenarioOptions {
+  /** Print every event of every attempt on stderr. */
+  trace?: boolean;
+  /** Replace our engines (tests only). */
+  tool?: (i: ToolInvocation) => Promise<RolloutResult>;
+}
+
+export async function runScenario(s: Scenario, options: RunScenarioOptions = {}): Promise<RunOutcome> {
   await warmUp();
   const realStart = Date.now();
   const sb = Sandbox.create({ seed: s.seed, pageSize: s.faults.pageSize, faults: { bootSeconds: s.faults.bootSeconds, appStartSeconds: 0, shutdownSeconds: 20 } });
@@ -154,7 +172,9 @@ export async function runScenario(s: Scenario, options: { trace?: boolean } = {}
     }
     try {
       const reporter: Reporter = options.trace ? new PlainReporter(sandbox.clock, prefixed(process.stderr, `[${actor}] `), true) : silentReporter;
-      const result = await invokeTool(sc, f, clients, sandbox, ac.signal, runId, reporter);
+      const result = options.tool
+        ? await options.tool({ scenario: sc, clients, sandbox, signal: ac.signal, reporter, target: sc.strategy === 'rolling' ? ROLLING : ENV })
+        : await invokeTool(sc, f, clients, sandbox, ac.signal, runId, reporter);
       if (interruption.kind === 'crash' && sandbox.crashed(actor)) kind = 'crash';
       return { attempt: { kind, actor, exit: 0, status: result.status } as Attempt, runId };
     } catch (err) {

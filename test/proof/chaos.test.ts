@@ -1,0 +1,147 @@
+/**
+ * The chaos suite in `npm test`: a fixed-seed subset of the randomized runs (our real engines on
+ * the simulated AWS), determinism of a replay, and proof that the checker fails: deliberately
+ * unsafe tools run through the same harness and must be caught from the safety monitor's record.
+ */
+import test from 'ava';
+import { createAwsPort } from '../../orchestrator/aws/adapter';
+import { formatReport, runChaos } from '../../orchestrator/proof/chaos';
+import { runScenario, type ToolInvocation } from '../../orchestrator/proof/run';
+import { expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
+import { rollGroup } from '../../orchestrator/rollout/roll';
+import type { RolloutResult } from '../../orchestrator/rollout/result';
+
+/** The fixed subset: master seed and size. Replay any of it with `npm run chaos -- --runs 24 --seed 2026`. */
+const SUBSET = { seed: 2026, runs: 24 };
+
+test('chaos subset: every invariant holds on 24 fixed-seed randomized runs', async (t) => {
+  const results = await runChaos({ ...SUBSET, jobs: 1 });
+  const report = formatReport(results, `chaos subset (npm run chaos -- --runs ${SUBSET.runs} --seed ${SUBSET.seed})`);
+  const last = report.trimEnd().split('\n').pop()!;
+  t.regex(last, /^\d+ passed, \d+ failed$/);
+  const failed = results.filter((r) => r.violations.length > 0);
+  if (failed.length) t.log(report);
+  t.is(failed.length, 0, last);
+});
+
+test('a replay of the same seed is the same run', async (t) => {
+  const s = generateScenario(424242, 'rolling');
+  const a = await runScenario(s);
+  const b = await runScenario(s);
+  t.deepEqual(
+    { exit: a.exit, sim: a.simulatedSeconds, calls: a.apiCalls, v: a.violations },
+    { exit: b.exit, sim: b.simulatedSeconds, calls: b.apiCalls, v: b.violations },
+  );
+});
+
+/** A fault-free rolling scenario of `size` instances, surge 1. */
+function clean(size: number, over: Partial<Scenario> = {}): Scenario {
+  const base = generateScenario(99, 'rolling');
+  const s: Scenario = {
+    ...base,
+    size,
+    surge: 1,
+    batchSize: 1,
+    minHealthy: undefined,
+    dryRun: false,
+    interruption: { kind: 'none' },
+    faults: {
+      badImage: false,
+      bootSeconds: { min: 30, max: 60 },
+      bootFailureRate: 0,
+      launchFailureRate: 0,
+      spontaneousTerminationsPerHour: 0,
+      azRebalance: false,
+      throttleRate: 0,
+      serverErrorRate: 0,
+      consistencyDelaySeconds: 0,
+    },
+    healthCheck: { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2 },
+    drainingTimeout: 0,
+    ...over,
+  };
+  s.expect = expectationOf(s);
+  s.tags = ['clean'];
+  return s;
+}
+
+const engine = (i: ToolInvocation): Promise<RolloutResult> =>
+  rollGroup({ clients: i.clients, clock: i.sandbox.clock, reporter: i.reporter, signal: i.signal, asg: i.target, surge: i.scenario.surge, batchSize: i.scenario.batchSize, dryRun: i.scenario.dryRun });
+
+const result = (target: string): RolloutResult => ({ status: 'done', target, strategy: 'rolling', replaced: [], seconds: 0, apiCalls: 0, summary: 'sabotage' });
+
+test('the harness passes our engine on a clean scenario (control)', async (t) => {
+  const r = await runScenario(clean(4), { tool: engine });
+  t.deepEqual(r.violations, []);
+  t.is(r.exit, 0);
+});
+
+const sabotage: Array<{ name: string; scenario: Scenario; code: string; tool: (i: ToolInvocation) => Promise<RolloutResult> }> = [
+  {
+    name: 'terminating every old instance at once (no replacement first)',
+    scenario: clean(4),
+    code: 'min-healthy',
+    tool: async (i) => {
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const g = await port.observeGroup(i.target);
+      for (const inst of g.instances) await port.terminateInstance(inst.instanceId, false);
+      await i.sandbox.clock.sleep(600_000);
+      return result(i.target);
+    },
+  },
+  {
+    name: 'terminating a healthy up-to-date instance after the rollout',
+    scenario: clean(3),
+    code: 'terminated-healthy-up-to-date',
+    tool: async (i) => {
+      const r = await engine(i);
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const g = await port.observeGroup(i.target);
+      await port.terminateInstance(g.instances[0].instanceId, false);
+      await i.sandbox.clock.sleep(600_000);
+      return r;
+    },
+  },
+  {
+    name: 'leaving AZRebalance suspended',
+    scenario: clean(3),
+    code: 'leftover',
+    tool: async (i) => {
+      const r = await engine(i);
+      await createAwsPort(i.clients, i.sandbox.clock).suspendProcesses(i.target, ['AZRebalance']);
+      return r;
+    },
+  },
+  {
+    name: 'a dry run that changes desired',
+    scenario: clean(3, { dryRun: true }),
+    code: 'dry-run-mutated',
+    tool: async (i) => {
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const g = await port.observeGroup(i.target);
+      await port.setDesired(i.target, g.desired);
+      return { ...result(i.target), status: 'planned' };
+    },
+  },
+  {
+    name: 'claiming done while the new image never became healthy',
+    scenario: clean(3, { faults: { ...clean(3).faults, badImage: true } }),
+    code: 'not-halted',
+    tool: async (i) => {
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      await port.updateSizes(i.target, { max: 4, desired: 4 });
+      await i.sandbox.clock.sleep(300_000);
+      await port.updateSizes(i.target, { max: 3, desired: 3 });
+      return result(i.target);
+    },
+  },
+];
+
+for (const s of sabotage) {
+  test(`the checker catches a tool ${s.name}`, async (t) => {
+    s.scenario.expect = expectationOf(s.scenario);
+    const r = await runScenario(s.scenario, { tool: s.tool });
+    const codes = r.violations.map((v) => v.code);
+    t.true(codes.includes(s.code as never), `expected ${s.code}, got [${codes.join(', ')}]`);
+  });
+}
