@@ -234,6 +234,7 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
   reporter.emit('info', Codes.plan, plan.message, { ...plan.data, dryRun: Boolean(options.dryRun) });
 
   if (options.dryRun) {
+    reporter.emit('info', 'rollout.dry-run', `dry run: ${strategy.target} unchanged; no mutating AWS call was made`, { target: strategy.target });
     return { status: 'planned', target: strategy.target, strategy: strategy.strategy, replaced: [], seconds: seconds(), apiCalls: apiCalls(), summary: plan.message };
   }
   if (plan.noop && !recovering) {
