@@ -147,7 +147,17 @@ class SandboxStack implements StackPort {
   }
 
   /** Evaluates infra/ under mocks; with `apply`, performs each change on the simulated AWS. */
-  private async evaluate(apply: boolean, options: StackOperationOptions) {
+  private evaluate(apply: boolean, options: StackOperationOptions) {
+    // Pulumi's runtime (mocks, config) is process-global: one evaluation at a time.
+    const run = evaluations.then(() => this.evaluateNow(apply, options));
+    evaluations = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async evaluateNow(apply: boolean, options: StackOperationOptions) {
     const config = readStackConfig(this.configFile, this.name);
     const previous = this.record.resources;
     const next: Record<string, ResourceRecord> = {};
@@ -175,9 +185,11 @@ class SandboxStack implements StackPort {
         },
         newResource: async (args) => {
           const key = `${args.type}::${args.name}`;
+          // After a failure nothing more is applied; the remaining registrations get placeholder
+          // state instead of a rejection (which nobody would await: Pulumi leaves them unhandled).
+          if (failure) return placeholder(args.name, args.inputs);
           inFlight++;
           try {
-            if (failure) throw failure;
             if (signal?.aborted) throw abortedUp(this.name);
             const prior = previous[key];
             const planned = this.plan(args.type, args.name, args.inputs as Record<string, unknown>, prior, apply);
@@ -193,7 +205,7 @@ class SandboxStack implements StackPort {
             failure ??= err;
             rejectFailure(err);
             options.onEvent?.({ kind: 'resource', phase: 'failed', change: { op: previous[key] ? 'update' : 'create', type: args.type, name: args.name } });
-            throw err;
+            return placeholder(args.name, args.inputs);
           } finally {
             inFlight--;
             registered++;
@@ -214,9 +226,13 @@ class SandboxStack implements StackPort {
       }
       await settled(() => inFlight, () => registered, failed);
     } catch (err) {
+      if (apply) this.record.resources = { ...previous, ...next }; // like Pulumi: what was applied is recorded
       throw programError(this.name, failure ?? err);
     }
-    if (failure) throw programError(this.name, failure);
+    if (failure) {
+      if (apply) this.record.resources = { ...previous, ...next };
+      throw programError(this.name, failure);
+    }
 
     // Resources no longer declared are deleted (groups before what they use).
     const removed = Object.entries(previous).filter(([k]) => !(k in next));
@@ -436,6 +452,13 @@ class SandboxStack implements StackPort {
         return;
     }
   }
+}
+
+let evaluations: Promise<unknown> = Promise.resolve();
+
+/** What a registration gets once the evaluation has failed: nothing applied. */
+function placeholder(name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
+  return { id: `not-applied-${name}`, state: { ...inputs, latestVersion: 1 } };
 }
 
 function deleteOrder(type: string): number {

@@ -1,0 +1,76 @@
+/** The deploy flow in-process on the sandbox: dry runs make no mutating call; Ctrl-C during up. */
+import test from 'ava';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createAwsPort } from '../../orchestrator/aws/adapter';
+import { DeployError } from '../../orchestrator/errors';
+import { noNotifier } from '../../orchestrator/notify/webhook';
+import { RecordingReporter } from '../../orchestrator/report/reporter';
+import { DeployCodes } from '../../orchestrator/report/summary';
+import { Sandbox } from '../../orchestrator/sandbox';
+import { runDeploy } from '../../orchestrator/stack/deploy-flow';
+import { engineHooks } from '../../orchestrator/stack/hooks';
+import { SandboxStacks, type SandboxStacksState } from '../../orchestrator/stack/sandbox-stack';
+
+const DEMO = fs.readFileSync(path.resolve(__dirname, '../../examples/demo/Pulumi.demo.yaml'), 'utf8');
+
+function setup() {
+  const sandbox = Sandbox.create({ seed: 11 });
+  const stacks: SandboxStacksState = {};
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-flow-'));
+  const config = (image: string) => {
+    const f = path.join(dir, `${image}.yaml`);
+    fs.writeFileSync(f, DEMO.replace(/ami-0demo1/g, image));
+    return f;
+  };
+  const reporter = new RecordingReporter(sandbox.clock);
+  const port = createAwsPort(sandbox.clients, sandbox.clock);
+  const deps = (signal = new AbortController().signal) => ({
+    backend: new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks, projectRoot: dir }),
+    hooks: engineHooks({ port, clock: sandbox.clock, reporter }),
+    reporter,
+    clock: sandbox.clock,
+    signal,
+    notifier: noNotifier,
+    print: () => {},
+  });
+  return { sandbox, stacks, config, reporter, deps };
+}
+
+test('a dry run on the sandbox makes no mutating AWS call and plans from the observed state', async (t) => {
+  const w = setup();
+  await runDeploy({ stack: 'demo', create: true, configFile: w.config('ami-0a1') }, w.deps());
+  const mark = w.sandbox.calls.length;
+  const groupsBefore = JSON.stringify(w.sandbox.toJSON().groups);
+  const out = await runDeploy({ stack: 'demo', configFile: w.config('ami-0a2'), dryRun: true }, w.deps());
+  t.is(out.exit, 0);
+  const calls = w.sandbox.calls.slice(mark);
+  t.true(calls.length > 0, 'it observed');
+  t.deepEqual(calls.filter((c) => c.mutating).map((c) => c.operation), []);
+  t.is(JSON.stringify(w.sandbox.toJSON().groups), groupsBefore);
+  const plans = w.reporter.ofCode(DeployCodes.servicePlan);
+  t.deepEqual(plans.map((p) => [p.data.service, p.data.action, (p.data.instances as string[]).length]), [['rabbit', 'roll', 3], ['web', 'swap', 4]]);
+});
+
+test('Ctrl-C during the sandbox up: exit 130, no rollout started', async (t) => {
+  const w = setup();
+  const controller = new AbortController();
+  controller.abort();
+  const err = await t.throwsAsync(runDeploy({ stack: 'demo', create: true, configFile: w.config('ami-0a1') }, w.deps(controller.signal)), { instanceOf: DeployError });
+  t.is(err!.exit, 130);
+  t.deepEqual(w.reporter.ofCode(DeployCodes.serviceStart), []);
+  t.deepEqual(w.sandbox.calls.filter((c) => c.mutating), []);
+});
+
+test('a failed sandbox up (AWS errors) is exit 1 and no rollout runs', async (t) => {
+  const w = setup();
+  await runDeploy({ stack: 'demo', create: true, configFile: w.config('ami-0a1') }, w.deps());
+  w.sandbox.faults.serverErrorRate = 1; // every call fails with a 5xx, retries included
+  const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, w.deps()), { instanceOf: DeployError });
+  t.is(err!.exit, 1);
+  t.is(err!.code, 'stack.up-failed');
+  t.true(w.reporter.ofCode(DeployCodes.stackResource).some((e) => e.data.phase === 'failed'));
+  t.is(w.reporter.ofCode(DeployCodes.serviceStart).length, 2, 'only v1\'s two services ran their hooks');
+  t.is(w.stacks.demo.outputs.services !== undefined, true);
+});
