@@ -90,6 +90,10 @@ test('deploy v1 → v2 → broken v3 through the CLI on the sandbox', async (t) 
   const times = terminated.map((e) => Number(new Date(String(e.data.launchTime))) || Number(e.data.launchTime));
   t.deepEqual([...times].sort((a, b) => a - b), times);
 
+  // roll with --sandbox works on the same state file: the group is up to date now.
+  const roll = await cli(['roll', '--asg', 'e2e-rabbit', '--sandbox', '--sandbox-state', state, '--json']);
+  t.is(roll.code, 0, roll.stderr);
+  t.is(roll.events.find((e) => e.code === 'rollout.done')?.data.status, 'noop');
   t.is(posts.length, 2);
   t.regex(posts[0], /deploying stack \*e2e\*/);
   t.regex(posts[1], /stack \*e2e\* deployed.*rolled out rabbit \(3 replaced\), web \(4 replaced\)/);
