@@ -176,7 +176,7 @@ function emitOutput(out: string, onEvent?: (e: StackEvent) => void): void {
 }
 
 /** Translates the engine's event stream into ours, remembering each changed resource. */
-function onEngineEvent(event: EngineEvent, changes: Map<string, ResourceChange>, onEvent?: (e: StackEvent) => void): void {
+export function onEngineEvent(event: EngineEvent, changes: Map<string, ResourceChange>, onEvent?: (e: StackEvent) => void): void {
   const step = event.resourcePreEvent ?? event.resOutputsEvent ?? event.resOpFailedEvent;
   if (step) {
     const m = step.metadata;

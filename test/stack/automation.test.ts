@@ -47,3 +47,25 @@ test.serial('deploy without --sandbox and without the pulumi CLI: exit 2 through
     process.env.PATH = saved;
   }
 });
+
+test('engine events become our stack events; unchanged resources and the stack itself are skipped', async (t) => {
+  const { onEngineEvent } = await import('../../orchestrator/stack/automation');
+  const seen: unknown[] = [];
+  const changes = new Map();
+  const meta = (op: string, type: string, name: string) => ({ op, type, urn: `urn:pulumi:qa::asg-deploy::${type}::${name}`, provider: '', diffs: ['imageId'] });
+  const ev = (e: object) => onEngineEvent({ sequence: 1, timestamp: 0, ...e } as never, changes, (x) => seen.push(x));
+  ev({ resourcePreEvent: { metadata: meta('update', 'aws:ec2/launchTemplate:LaunchTemplate', 'qa-web') } });
+  ev({ resOutputsEvent: { metadata: meta('update', 'aws:ec2/launchTemplate:LaunchTemplate', 'qa-web') } });
+  ev({ resourcePreEvent: { metadata: meta('same', 'aws:autoscaling/group:Group', 'qa-web-a') } });
+  ev({ resourcePreEvent: { metadata: meta('create', 'pulumi:pulumi:Stack', 'asg-deploy-qa') } });
+  ev({ resOpFailedEvent: { metadata: meta('create', 'aws:elb/loadBalancer:LoadBalancer', 'qa-web-b'), status: 1, steps: 1 } });
+  ev({ diagnosticEvent: { message: 'AccessDenied\n', color: 'never', severity: 'error' } });
+  ev({ diagnosticEvent: { message: 'progress', color: 'never', severity: 'info', ephemeral: true } });
+  t.deepEqual(seen, [
+    { kind: 'resource', phase: 'start', change: { op: 'update', type: 'aws:ec2/launchTemplate:LaunchTemplate', name: 'qa-web', urn: 'urn:pulumi:qa::asg-deploy::aws:ec2/launchTemplate:LaunchTemplate::qa-web', diffs: ['imageId'] } },
+    { kind: 'resource', phase: 'done', change: { op: 'update', type: 'aws:ec2/launchTemplate:LaunchTemplate', name: 'qa-web', urn: 'urn:pulumi:qa::asg-deploy::aws:ec2/launchTemplate:LaunchTemplate::qa-web', diffs: ['imageId'] } },
+    { kind: 'resource', phase: 'failed', change: { op: 'create', type: 'aws:elb/loadBalancer:LoadBalancer', name: 'qa-web-b', urn: 'urn:pulumi:qa::asg-deploy::aws:elb/loadBalancer:LoadBalancer::qa-web-b', diffs: ['imageId'] } },
+    { kind: 'diagnostic', severity: 'error', message: 'AccessDenied' },
+  ]);
+  t.is(changes.size, 2);
+});
