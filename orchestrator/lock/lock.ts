@@ -27,7 +27,6 @@ import { S3LockStore, TagLockStore, type LockStore, type StoredLock } from './st
 export const LockCodes = {
   acquired: 'lock.acquired', // {environment, location, holder, runId}
   released: 'lock.released', // {environment, location, holder, forced}
-  refused: 'lock.refused', // {environment, holder, reason, since, ageSeconds, stale}
   lost: 'lock.lost', // {environment, location}
   heartbeatFailed: 'lock.heartbeat-failed',
 } as const;
@@ -147,8 +146,7 @@ export async function acquireRunLock(deps: LockDeps, options: LockOptions & { re
           environment: options.environment,
           contended: true,
         });
-    reporter.emit('error', LockCodes.refused, err.message, err.data);
-    throw err;
+    throw err; // reported once, by whoever maps it (the CLI: an error event with code 'locked')
   }
   reporter.emit('info', LockCodes.acquired, `lock taken: ${store.location} (${record.holder}, ${record.reason})`, {
     environment: options.environment,

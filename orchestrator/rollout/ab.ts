@@ -256,7 +256,7 @@ class AbStrategy implements Strategy<AbObservation> {
       signal?: AbortSignal;
       drainedIds: string[];
       summary?: () => string;
-      /** After growing, no new instance can pass its ELB checks sooner than this (ms). */
+      /** After a growth step, no new instance can pass its ELB checks sooner than this (ms). */
       minPassMs?: number;
     },
   ) {
@@ -330,12 +330,17 @@ class AbStrategy implements Strategy<AbObservation> {
   decide(o: AbObservation): Action {
     const m = this.mode;
     if (m.kind === 'drain') return decideDrain(o.byName.get(m.group)!, { drainStartedAt: this.drainStartedAt, drainTimeoutMs: this.policy.drainTimeoutMs }, o.now);
-    return decideSwap(
+    const a = decideSwap(
       { to: o.byName.get(m.to)!, from: m.from ? o.byName.get(m.from) : undefined },
       m,
       { stepStartedAt: this.stepStartedAt, healthCheckTimeoutMs: this.policy.healthCheckTimeoutMs, drainStartedAt: this.drainStartedAt, drainTimeoutMs: this.policy.drainTimeoutMs },
       o.now,
     );
+    // Growing: once a look right after the step found it not serving yet, skip the polls that
+    // could only say "not yet" until the ELB could have passed a new instance.
+    const passAt = this.stepStartedAt + (this.policy.minPassMs ?? 0);
+    if (a.kind === 'wait' && !this.committed && o.now < passAt) return { ...a, waitMs: passAt - o.now };
+    return a;
   }
 
   acted(a: Action): void {
@@ -350,15 +355,6 @@ class AbStrategy implements Strategy<AbObservation> {
         this.drainStartedAt = now;
       }
     }
-  }
-
-  /** After growing the new color, skip the polls that could only say "not yet". */
-  delayAfter(a: Action): number {
-    const m = this.mode;
-    if (m.kind === 'swap' && (a.kind === 'setDesired' || a.kind === 'updateSizes') && a.group === m.to && a.desired !== undefined && a.desired > 0) {
-      return this.policy.minPassMs ?? 0;
-    }
-    return 0;
   }
 
   plan(): Plan {

@@ -116,7 +116,7 @@ test('planAb: the seed Process, one row per case', (t) => {
 test('planAb: the swap summary says what happens, in order', (t) => {
   const plan = planAb({ a: group('qa-a', { desired: 8, min: 8, instances: many('a', 8, 'serving', 1, 'qa-a') }), b: group('qa-b'), names }, { ...base, instanceCountStep: 4 });
   if (plan.kind !== 'swap') return t.fail(plan.kind);
-  t.regex(plan.summary, /scale qa-b 0 → 8 4 at a time.*ELB qa-b.*then drain qa-a/);
+  t.regex(plan.summary, /scale qa-b 0 → 8, 4 at a time, each step healthy before the next, wait for .*ELB qa-b.*then drain qa-a/);
   t.is(plan.targetMin, 8);
   t.deepEqual(plan.replacing.length, 8);
 });

@@ -69,7 +69,8 @@ test('S3: a second run is refused with exit 3 naming holder, reason and age; rel
   t.regex(err!.message, /ab qa/);
   t.regex(err!.message, /2m 0s ago/);
   t.false(err!.data.stale);
-  t.is(reporter.ofCode(LockCodes.refused).length, 1);
+  t.is(err!.code, 'locked');
+  t.like(err!.data, { holder: 'ann@ci pid 1', reason: 'ab qa', ageSeconds: 120 });
   await first.release();
   t.false(fake.objects.has('locks/qa.lock'));
   const again = await acquireRunLock(deps, { environment: 'qa', bucket: 'locks', reason: 'retry', holder: 'bob@ci pid 2' });

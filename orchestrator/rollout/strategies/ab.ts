@@ -280,11 +280,11 @@ export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapsho
   if (blocked) return blocked;
   const step = stepFor(options, count);
   const targetMin = active ? Math.min(active.min, count) : undefined;
-  const steps = step < count ? ` ${step} at a time, each step healthy before the next,` : '';
+  const steps = step < count ? `, ${step} at a time, each step healthy before the next,` : ',';
   const smaller = active && count < active.desired ? ` (fewer than ${active.name}'s ${active.desired}: capacity drops after the swap)` : '';
   const summary = active
     ? `swap ${active.name} → ${target.name}: scale ${target.name} ${target.desired} → ${count}${smaller}${steps} wait for ASG InService+Healthy and ${elbText(elbs)}, then drain ${active.name} (desired ${active.desired} → 0)`
-    : `first deploy into ${target.name} (neither color has instances): scale ${target.name} 0 → ${count}${steps} and wait for ASG InService+Healthy and ${elbText(elbs)}`;
+    : `first deploy into ${target.name} (neither color has instances): scale ${target.name} 0 → ${count}${steps} then wait for ASG InService+Healthy and ${elbText(elbs)}`;
   return {
     kind: 'swap',
     from: active?.name,
@@ -451,8 +451,8 @@ function planSingle(group: GroupSnapshot | undefined, name: string, options: AbP
     replacing: remainingInstances(group).map((i) => i.instanceId),
     phase: populated || remainingInstances(group).length > 0 ? 'drain' : 'grow',
     summary: populated
-      ? `refresh ${group.name} (single group, no A/B: THIS MEANS DOWNTIME): drain it to 0, then scale 0 → ${count}${step < count ? ` ${step} at a time` : ''} and wait for ASG InService+Healthy and ${elbText(elbs)}`
-      : `${group.name} is empty: scale 0 → ${count}${step < count ? ` ${step} at a time` : ''} and wait for ASG InService+Healthy and ${elbText(elbs)}`,
+      ? `refresh ${group.name} (single group, no A/B: THIS MEANS DOWNTIME): drain it to 0, then scale 0 → ${count}${step < count ? `, ${step} at a time,` : ''} and wait for ASG InService+Healthy and ${elbText(elbs)}`
+      : `${group.name} is empty: scale 0 → ${count}${step < count ? `, ${step} at a time,` : ''} and wait for ASG InService+Healthy and ${elbText(elbs)}`,
   };
 }
 
