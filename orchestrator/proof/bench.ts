@@ -1,0 +1,351 @@
+/**
+ * `npm run bench`: each scenario rolled out by our engine and, side by side on an identical
+ * simulated fleet (same seed), by the 30-s baseline that re-implements the seed tools
+ * (./baseline.ts). Per scenario: simulated duration, the physical limit (./limit.ts), their
+ * ratio, and AWS API calls per replaced instance. Then the engine's own cost on a 1,000-instance
+ * group, measured in a child process so its memory high-water is the engine's and the
+ * simulation's alone: real ms per pure decision and peak RSS/heap while simulating the whole
+ * ~3-hour rollout. Writes docs/benchmarks.md and prints it.
+ *
+ * Options: `--out FILE` (default docs/benchmarks.md), `--no-write`, `--skip-cost`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAwsPort } from '../aws/adapter';
+import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
+import { silentReporter } from '../report/reporter';
+import { abDeploy } from '../rollout/ab';
+import type { RolloutResult } from '../rollout/result';
+import { rollGroup } from '../rollout/roll';
+import { ROLLOUT_PROCESSES, baseVerdict, decideRolling, type RollingView, type Verdict } from '../rollout/strategies/rolling';
+import { Sandbox } from '../sandbox';
+import { baselineAb, baselineRolling } from './baseline';
+import { benchmarkMarkdown, machineInfo, missedTargets, costMissed, type BenchScenarioResult, type EngineCost, type RunMeasure } from './bench-report';
+import { physicalLimit } from './limit';
+
+const SEED = 20260101;
+const BOOT = 90;
+const ELB = { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2, timeout: 5 };
+
+interface RollingBench {
+  kind: 'rolling';
+  name: string;
+  size: number;
+  batch: number;
+  drain: number;
+  baseline: boolean;
+}
+interface AbBench {
+  kind: 'ab';
+  name: string;
+  size: number;
+  drain: number;
+}
+type Bench = RollingBench | AbBench;
+
+/** The scenarios of issue 7. */
+export const BENCHES: Bench[] = [
+  { kind: 'rolling', name: '3-node quorum', size: 3, batch: 1, drain: 0, baseline: true },
+  { kind: 'rolling', name: '100 instances, batch 10', size: 100, batch: 10, drain: 0, baseline: true },
+  { kind: 'ab', name: 'A/B, 8 instances', size: 8, drain: 300 },
+  { kind: 'ab', name: 'A/B, 100 instances', size: 100, drain: 300 },
+];
+
+/** A fresh simulated fleet for a scenario; the same seed always builds the same fleet. */
+function fleet(b: Bench): Sandbox {
+  const sb = Sandbox.create({ seed: SEED, faults: { bootSeconds: BOOT, appStartSeconds: 0 } });
+  const elb = (name: string) => ({ name, healthCheck: { target: 'HTTP:8080/health', ...ELB }, drainingTimeout: b.drain });
+  if (b.kind === 'rolling') {
+    sb.seedGroup({ name: 'bench', capacity: b.size, max: b.size, healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: elb('bench-elb') });
+    sb.newLaunchTemplateVersion('bench-lt', { ImageId: 'ami-0new0000000000000' });
+  } else {
+    sb.seedGroup({ name: 'bench-a', capacity: b.size, max: b.size, launchTemplateName: 'bench-lt', healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: elb('bench-a') });
+    sb.seedGroup({ name: 'bench-b', capacity: 0, max: b.size, launchTemplateName: 'bench-lt', healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: elb('bench-b') });
+    sb.newLaunchTemplateVersion('bench-lt', { ImageId: 'ami-0new0000000000000' });
+  }
+  return sb;
+}
+
+export interface Overshoot {
+  /** Σ per batch: the tool raised desired → the ASG launched (AWS's activity loop). */
+  launchLatency: number;
+  /** Σ per batch: the batch's last instance healthy → the tool's next change. */
+  detection: number;
+  /** After the last batch acted on: time beyond the connection drain until the tool returned. */
+  tail: number;
+  batches: number;
+}
+
+/**
+ * Where a rollout's time above the physical limit went, read from the sandbox's records: the
+ * tool's calls (actor) and the monitor's instance timeline.
+ */
+export function overshoot(sb: Sandbox, actor: string, t0: number, t1: number, drainSeconds: number): Overshoot {
+  const calls = sb.calls.filter((c) => c.actor === actor && !c.error && c.time >= t0);
+  const desiredCalls = calls.filter((c) => c.operation === 'SetDesiredCapacity' || c.operation === 'UpdateAutoScalingGroup').map((c) => c.time);
+  const mutating = calls.filter((c) => c.mutating).map((c) => c.time);
+  const before = new Set<string>();
+  const launchedAt = new Map<string, number>();
+  const healthyAt = new Map<string, number>();
+  for (const e of sb.monitor.timeline()) {
+    if (e.time < t0) {
+      before.add(e.instanceId);
+      continue;
+    }
+    if (before.has(e.instanceId)) continue;
+    if (!launchedAt.has(e.instanceId)) launchedAt.set(e.instanceId, e.time);
+    if (e.healthy && !healthyAt.has(e.instanceId)) healthyAt.set(e.instanceId, e.time);
+  }
+  const batches = new Map<number, string[]>();
+  for (const [id, t] of launchedAt) batches.set(t, [...(batches.get(t) ?? []), id]);
+  let launchLatency = 0;
+  let detection = 0;
+  let lastActed = t0;
+  for (const [t, ids] of [...batches].sort((a, b) => a[0] - b[0])) {
+    const raised = Math.max(t0, ...desiredCalls.filter((c) => c <= t));
+    launchLatency += t - raised;
+    const healthy = Math.max(...ids.map((id) => healthyAt.get(id) ?? Infinity));
+    if (!Number.isFinite(healthy)) continue;
+    const next = mutating.find((c) => c >= healthy);
+    if (next !== undefined) {
+      detection += next - healthy;
+      lastActed = Math.max(lastActed, next);
+    }
+  }
+  return { launchLatency: launchLatency / 1000, detection: detection / 1000, tail: Math.max(0, (t1 - lastActed) / 1000 - drainSeconds), batches: batches.size };
+}
+
+function describeOvershoot(o: Overshoot): string {
+  return `ASG launch latency ${o.launchLatency.toFixed(0)} s over ${o.batches} launch(es); healthy → next action ${o.detection.toFixed(1)} s; after the last action, beyond the drain: ${o.tail.toFixed(1)} s`;
+}
+
+async function measure(sb: Sandbox, port: AwsPort, run: () => Promise<RolloutResult>): Promise<RunMeasure> {
+  const real = Date.now();
+  const t0 = sb.clock.now();
+  const c0 = port.apiCalls();
+  try {
+    const r = await run();
+    return { seconds: (sb.clock.now() - t0) / 1000, apiCalls: port.apiCalls() - c0, replaced: r.replaced.length, realMs: Date.now() - real };
+  } catch (err) {
+    return { apiCalls: port.apiCalls() - c0, replaced: 0, error: err instanceof Error ? err.message : String(err), realMs: Date.now() - real };
+  }
+}
+
+/** Runs one scenario with the engine and with the baseline, each on its own identical fleet. */
+export async function runBench(b: Bench): Promise<BenchScenarioResult> {
+  const health = ELB.interval * ELB.healthyThreshold;
+  if (b.kind === 'rolling') {
+    const limit = physicalLimit({ replace: b.size, batchSize: b.batch, bootSeconds: BOOT, healthCheck: ELB, drainSeconds: b.drain });
+    const e = fleet(b);
+    const ePort = createAwsPort(e.newClients('engine'), e.clock);
+    const t0 = e.clock.now();
+    const engine = await measure(e, ePort, () => rollGroup({ port: ePort, clock: e.clock, reporter: silentReporter, asg: 'bench', surge: b.batch, batchSize: b.batch }));
+    const over = describeOvershoot(overshoot(e, 'engine', t0, e.clock.now(), b.drain));
+    let baseline: RunMeasure | undefined;
+    if (b.baseline) {
+      const s = fleet(b);
+      const sPort = createAwsPort(s.newClients('baseline'), s.clock);
+      baseline = await measure(s, sPort, () => baselineRolling({ port: sPort, clock: s.clock, group: 'bench' }));
+    }
+    return {
+      name: b.name,
+      shape: `rolling, ${b.size} instances, batch ${b.batch} (surge ${b.batch}), boot ${BOOT} s, ELB ${ELB.interval} s × ${ELB.healthyThreshold}${b.drain ? `, draining ${b.drain} s` : ', no draining'}; baseline: the seed, one at a time without surge`,
+      batchSize: b.batch,
+      limitSeconds: limit.total,
+      limitFormula: `${limit.batches} × (${BOOT} + ${health}) + ${limit.drain}`,
+      engine,
+      baseline,
+      overshoot: over,
+    };
+  }
+  const limit = physicalLimit({ replace: b.size, batchSize: b.size, bootSeconds: BOOT, healthCheck: ELB, drainSeconds: b.drain });
+  const e = fleet(b);
+  const ePort = createAwsPort(e.newClients('engine'), e.clock);
+  const t0 = e.clock.now();
+  const engine = await measure(e, ePort, () => abDeploy({ port: ePort, clock: e.clock, reporter: silentReporter, environment: 'bench', instanceCountMatch: true, lockBucket: 'bench-locks' }));
+  const over = describeOvershoot(overshoot(e, 'engine', t0, e.clock.now(), b.drain));
+  const s = fleet(b);
+  const sPort = createAwsPort(s.newClients('baseline'), s.clock);
+  const baseline = await measure(s, sPort, () => baselineAb({ port: sPort, clock: s.clock, groups: ['bench-a', 'bench-b'], instanceCount: b.size }));
+  return {
+    name: b.name,
+    shape: `A/B, ${b.size} instances (one step), boot ${BOOT} s, ELB ${ELB.interval} s × ${ELB.healthyThreshold}, connection draining ${b.drain} s`,
+    batchSize: b.size,
+    limitSeconds: limit.total,
+    limitFormula: `1 × (${BOOT} + ${health}) + ${limit.drain}`,
+    engine,
+    baseline,
+    overshoot: over,
+  };
+}
+
+// ------------------------------------------------------------------ the engine's own cost
+
+const COST_SIZE = 1000;
+const COST_BATCH = 10;
+
+/** A port that keeps a copy of every n-th snapshot it observed (the decide benchmark's inputs). */
+function capturing(port: AwsPort, every: number, into: GroupSnapshot[]): AwsPort {
+  let n = 0;
+  return new Proxy(port, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (prop !== 'observeGroup') return typeof v === 'function' ? v.bind(target) : v;
+      return async (...args: Parameters<AwsPort['observeGroup']>) => {
+        const s = await target.observeGroup(...args);
+        if (n++ % every === 0) into.push(s);
+        return s;
+      };
+    },
+  });
+}
+
+/** Real ms of one pure `decideRolling` on each snapshot (after a warm-up), mean and worst. */
+export function timeDecisions(snapshots: GroupSnapshot[], repeat: number): { mean: number; p50: number; p99: number; max: number; count: number } {
+  const times: number[] = [];
+  for (const s of snapshots) {
+    const elbs = s.loadBalancerNames;
+    const verdicts = new Map<string, Verdict>(s.instances.map((i: InstanceView) => [i.instanceId, baseVerdict(i, elbs)]));
+    const firstSeen: Record<string, number> = {};
+    for (const i of s.instances) firstSeen[i.instanceId] = i.launchTime ?? s.observedAt;
+    const view: RollingView = {
+      group: s,
+      config: { capacity: COST_SIZE, surge: COST_BATCH, batch: COST_BATCH, minHealthy: COST_SIZE, stepTimeoutMs: 20 * 60_000, maxReplacements: 2, processes: ROLLOUT_PROCESSES },
+      verdict: (i) => verdicts.get(i.instanceId) ?? { healthy: false },
+      memory: { firstSeen, terminated: [], lost: [] },
+      now: s.observedAt,
+    };
+    for (let k = 0; k < 5; k++) decideRolling(view); // warm-up (JIT)
+    for (let k = 0; k < repeat; k++) {
+      const t = process.hrtime.bigint();
+      decideRolling(view);
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  return { mean: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length), p50: pct(50), p99: pct(99), max: sorted[sorted.length - 1] ?? 0, count: times.length };
+}
+
+/** In the child process: simulate the 1,000-instance rollout, sample memory, time decisions. */
+type CostChild = EngineCost & { limitSeconds: number; apiCalls: number; replaced: number; error?: string; overshoot?: string };
+
+async function engineCost(): Promise<CostChild> {
+  let peakHeap = process.memoryUsage().heapUsed;
+  const sb = Sandbox.create({ seed: SEED, faults: { bootSeconds: BOOT, appStartSeconds: 0 } });
+  let ticks = 0;
+  sb.clock.onAdvance(() => {
+    if (++ticks % 50 === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  });
+  sb.seedGroup({ name: 'big', capacity: COST_SIZE, max: COST_SIZE, healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: { name: 'big-elb', healthCheck: { target: 'HTTP:8080/health', ...ELB }, drainingTimeout: 0 } });
+  sb.newLaunchTemplateVersion('big-lt', { ImageId: 'ami-0new0000000000000' });
+  const rssBeforeMb = process.memoryUsage().rss / 1024 / 1024;
+  const snapshots: GroupSnapshot[] = [];
+  const port = capturing(createAwsPort(sb.newClients('engine'), sb.clock), 40, snapshots);
+  const real = Date.now();
+  const t0 = sb.clock.now();
+  let result: RolloutResult | undefined;
+  let error: string | undefined;
+  try {
+    result = await rollGroup({ port, clock: sb.clock, reporter: silentReporter, asg: 'big', surge: COST_BATCH, batchSize: COST_BATCH });
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  const simulationRealSeconds = (Date.now() - real) / 1000;
+  const over = describeOvershoot(overshoot(sb, 'engine', t0, sb.clock.now(), 0));
+  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  const decisions = timeDecisions(snapshots.slice(0, 25), 40);
+  const limit = physicalLimit({ replace: COST_SIZE, batchSize: COST_BATCH, bootSeconds: BOOT, healthCheck: ELB, drainSeconds: 0 });
+  return {
+    instances: COST_SIZE,
+    decideMeanMs: decisions.mean,
+    decideP50Ms: decisions.p50,
+    decideP99Ms: decisions.p99,
+    decideMaxMs: decisions.max,
+    rssBeforeMb,
+    decisions: decisions.count,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakHeapMb: peakHeap / 1024 / 1024,
+    simulationRealSeconds,
+    simulatedSeconds: result ? (sb.clock.now() - t0) / 1000 : undefined,
+    limitSeconds: limit.total,
+    apiCalls: result?.apiCalls ?? 0,
+    replaced: result?.replaced.length ?? 0,
+    error,
+    overshoot: over,
+  };
+}
+
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--engine-cost-child')) {
+    process.stdout.write(JSON.stringify(await engineCost()) + '\n');
+    return 0;
+  }
+  const out = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : join(__dirname, '..', '..', 'docs', 'benchmarks.md');
+  const scenarios: BenchScenarioResult[] = [];
+  for (const b of BENCHES) {
+    process.stderr.write(`bench: ${b.name}…\n`);
+    scenarios.push(await runBench(b));
+  }
+
+  let cost: EngineCost | undefined;
+  let costError: string | undefined;
+  if (!argv.includes('--skip-cost')) {
+    process.stderr.write(`bench: engine cost on ${COST_SIZE} instances (child process)…\n`);
+    const child = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--engine-cost-child'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+    try {
+      const c = JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as CostChild;
+      cost = c;
+      // The 3-hour group is also a rollout scenario in its own right.
+      scenarios.push({
+        name: `${COST_SIZE.toLocaleString('en-US')} instances, batch ${COST_BATCH} (the ~3-hour rollout)`,
+        shape: `rolling, ${COST_SIZE} instances, batch ${COST_BATCH} (surge ${COST_BATCH}), boot ${BOOT} s, ELB ${ELB.interval} s × ${ELB.healthyThreshold}, no draining; simulated in ${c.simulationRealSeconds.toFixed(1)} s of real time`,
+        batchSize: COST_BATCH,
+        limitSeconds: c.limitSeconds,
+        limitFormula: `${COST_SIZE / COST_BATCH} × (${BOOT} + ${ELB.interval * ELB.healthyThreshold}) + 0`,
+        engine: { seconds: c.error ? undefined : c.simulatedSeconds, apiCalls: c.apiCalls, replaced: c.replaced, error: c.error, realMs: c.simulationRealSeconds * 1000 },
+        baselineNote: 'one at a time with 30-s polls it would take ~2 simulated days; not run',
+        overshoot: c.overshoot,
+      });
+    } catch {
+      costError = `child process failed (exit ${child.status}): ${(child.stderr ?? '').split('\n').filter((l) => !/Warning|node >=22|upgrade|a\.co|^\s*$|trace-warnings|versions published|To continue|security updates/.test(l)).slice(-5).join(' ')}`;
+    }
+  }
+
+  const commit = gitCommit();
+  const md = benchmarkMarkdown({
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z') + (commit ? ` (commit ${commit})` : ''),
+    machine: machineInfo(),
+    command: 'npm run bench',
+    scenarios,
+    cost,
+    costError,
+  });
+  process.stdout.write(md);
+  if (!argv.includes('--no-write')) {
+    writeFileSync(out, md);
+    process.stderr.write(`bench: wrote ${out}\n`);
+  }
+  const missed = scenarios.flatMap((s) => missedTargets(s).map((m) => `${s.name}: ${m}`)).concat(cost ? costMissed(cost) : []);
+  if (missed.length) process.stderr.write(`bench: ${missed.length} target(s) MISSED:\n${missed.map((m) => `  - ${m}`).join('\n')}\n`);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err) => {
+      process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
