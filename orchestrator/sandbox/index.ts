@@ -102,6 +102,7 @@ export class Sandbox {
   private readonly ops: Record<ServiceName, Record<string, Handler>>;
   private readonly crash = new Map<string, number>();
   private actorCount = 0;
+  private disposed = false;
   private requestCount = 0;
 
   private constructor(state: SandboxState, options: SandboxOptions) {
@@ -112,7 +113,9 @@ export class Sandbox {
     this.monitor = new SafetyMonitor(this.world);
     this.world.observer = this.monitor;
     this.ops = { autoscaling: autoScalingOps, ec2: ec2Ops, elb: elbOps, s3: makeS3Ops(options.autoCreateBuckets ?? true) };
-    this.clock.onAdvance((t) => this.world.processUntil(t));
+    this.clock.onAdvance((t) => {
+      if (!this.disposed) this.world.processUntil(t);
+    });
     this.world.processUntil(this.clock.now());
     this.clients = this.newClients('tool');
   }
@@ -155,6 +158,15 @@ export class Sandbox {
   toJSON(): SandboxState {
     this.world.syncRng();
     return structuredClone({ ...this.world.state, savedAt: Date.now() });
+  }
+
+  /**
+   * Detaches this sandbox from its clock: it stops simulating and every later call through its
+   * clients fails. Call it when a clock outlives the sandbox (a session saved to its state file
+   * while the demo's clock runs on), so stale worlds do not keep simulating alongside the new one.
+   */
+  dispose(): void {
+    this.disposed = true;
   }
 
   /** Fault switches; mutable at any time (`sandbox.faults.throttleRate = 0.2`). */
@@ -230,6 +242,7 @@ export class Sandbox {
 
   /** One API attempt (what the middleware calls). Exposed for tests. */
   async invoke(service: ServiceName, operation: string, input: any, actor: string): Promise<any> {
+    if (this.disposed) throw new Error(`sandbox: ${service} ${operation} called on a disposed sandbox (its state was saved; load it again)`);
     const w = this.world;
     w.processUntil(this.clock.now());
     const requestId = this.nextRequestId();

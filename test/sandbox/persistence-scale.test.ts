@@ -43,6 +43,18 @@ test('fromJSON with a later clock catches up; an earlier one is moved forward', 
   t.throws(() => Sandbox.fromJSON({ format: 'nope' } as any), { message: /not a sandbox state file/ });
 });
 
+test('dispose: a sandbox detached from a shared clock stops simulating and refuses calls', async (t) => {
+  const clock = new VirtualClock({ start: Date.parse('2026-01-01T00:00:00Z') });
+  const a = Sandbox.create({ clock });
+  a.seedGroup({ name: 'g', capacity: 1, settle: false });
+  const b = Sandbox.fromJSON(a.toJSON(), { clock });
+  a.dispose();
+  clock.advanceTo(clock.now() + 600_000);
+  t.is(active(a, 'g').length, 0, 'the disposed world did not move');
+  t.is(active(b, 'g')[0].lifecycle, 'InService');
+  await t.throwsAsync(a.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({})), { message: /disposed sandbox/ });
+});
+
 test('1,000-instance group through a full oldest-first replacement, 10 at a time (> 2 h simulated), stays correct', (t) => {
   const sb = Sandbox.create({ seed: 1, faults: { bootSeconds: { min: 40, max: 90 } } });
   sb.seedGroup({ name: 'big', capacity: 1000, max: 1100, elb: { name: 'big-lb', drainingTimeout: 30 } });
