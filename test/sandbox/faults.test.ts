@@ -147,3 +147,19 @@ test('same seed, same run', (t) => {
   };
   t.is(run(), run());
 });
+
+test('an AZ without capacity, then recovering: launches go elsewhere, then AZRebalance moves instances back', (t) => {
+  const sb = sandbox();
+  sb.seedGroup({ name: 'g', capacity: 6, max: 8 });
+  sb.faults.unavailableZones = ['us-east-1a'];
+  // Replace the two instances in 1a (EC2 terminations): the ASG relaunches them in 1b/1c.
+  for (const i of active(sb, 'g').filter((x) => x.az === 'us-east-1a')) sb.direct('ec2', 'TerminateInstances', { InstanceIds: [i.id] });
+  sb.settle();
+  const zones = () => active(sb, 'g').reduce((m: Record<string, number>, i) => ((m[i.az] = (m[i.az] ?? 0) + 1), m), {});
+  t.is(zones()['us-east-1a'], undefined);
+  t.is(sb.monitor.terminations({ cause: ['rebalance'] }).length, 0);
+  sb.faults.unavailableZones = [];
+  sb.advance(30 * 60_000);
+  t.deepEqual(zones(), { 'us-east-1a': 2, 'us-east-1b': 2, 'us-east-1c': 2 });
+  t.is(sb.monitor.terminations({ cause: ['rebalance'] }).length, 2);
+});
