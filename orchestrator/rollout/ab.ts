@@ -423,16 +423,16 @@ class AbRun {
 
   /** Waiting for a drain: the ELB's connection draining timeout, plus the health-check timeout as margin. */
   private async drainTimeoutMs(group: GroupSnapshot | undefined): Promise<number> {
-    let draining = 300;
+    let draining: number | undefined;
     for (const elb of group?.loadBalancerNames ?? []) {
       try {
         const info = await this.port.describeElb(elb);
-        if (info.drainingTimeout !== undefined) draining = Math.max(draining, info.drainingTimeout);
+        draining = Math.max(draining ?? 0, info.drainingTimeout ?? 0);
       } catch {
-        // an ELB we cannot describe: keep the default
+        draining = Math.max(draining ?? 0, 300); // an ELB we cannot describe: AWS's default 300 s
       }
     }
-    return draining * 1000 + this.healthCheckTimeoutMs();
+    return (draining ?? 0) * 1000 + this.healthCheckTimeoutMs();
   }
 
   /**

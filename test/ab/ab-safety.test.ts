@@ -144,3 +144,26 @@ test('a crash mid-growth (kill -9): the re-run is refused by the stale lock unti
   t.deepEqual(left('qa-a'), []);
   t.deepEqual(left('qa-b'), []);
 });
+
+test('a drain that cannot finish (Terminate suspended by someone mid-swap): exit 1 after the drain timeout, the swap stands, a re-run finishes it', async (t) => {
+  const env = abEnv({ count: 2, drainingTimeout: 30 });
+  const reporter = onEvent(env.reporter, Codes.scale, 'qa-a', () =>
+    env.sandbox.direct('autoscaling', 'SuspendProcesses', { AutoScalingGroupName: 'qa-a', ScalingProcesses: ['Terminate'] }),
+  );
+  const err = await t.throwsAsync(
+    abDeploy({ clients: env.sandbox.clients, clock: env.sandbox.clock, reporter, environment: 'qa', instanceCount: 2, healthCheckTimeout: 120 }),
+    { instanceOf: DeployError },
+  );
+  t.is(err!.exit, 1);
+  t.is(err!.code, 'ab.drain-timeout');
+  t.regex(err!.message, /qa-a: still 2 instance\(s\) after 1\d\d s of draining/);
+  t.is(env.group('qa-b').desired, 2, 'the new color keeps serving');
+  t.is(env.sandbox.monitor.healthyCount('qa-b'), 2);
+  t.truthy(env.group('qa-a').tags.find((x) => x.key === SWAP_TAG), 'the swap record stays');
+  t.true(env.reporter.codes().includes('ab.committed'));
+  env.sandbox.direct('autoscaling', 'ResumeProcesses', { AutoScalingGroupName: 'qa-a', ScalingProcesses: ['Terminate'] });
+  const r = await env.run();
+  t.is(r.status, 'done');
+  t.deepEqual(env.ids('qa-a'), []);
+  t.is(env.group('qa-b').desired, 2);
+});

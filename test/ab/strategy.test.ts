@@ -204,3 +204,10 @@ test('planSwap: a suspended Launch (new color) or Terminate (old color) is refus
   t.like(planAb({ a, b: { ...group('qa-b'), suspendedProcesses: ['Launch'] }, names }, base), { kind: 'refuse', exit: 3, code: 'process-suspended' });
   t.like(planAb({ a: { ...a, suspendedProcesses: ['Terminate'] }, b: group('qa-b'), names }, base), { kind: 'refuse', exit: 3, code: 'process-suspended' });
 });
+
+test('planSwap: an old color with scale-in-protected instances could never drain: refused up front', (t) => {
+  const a = group('qa-a', { desired: 2, instances: many('a', 2, 'serving', 1, 'qa-a').map((i, k) => ({ ...i, protectedFromScaleIn: k === 0 })) });
+  const r = planAb({ a, b: group('qa-b'), names }, base);
+  t.like(r, { kind: 'refuse', exit: 3, code: 'scale-in-protected' });
+  t.regex((r as { message: string }).message, /a1 protected from scale-in/);
+});

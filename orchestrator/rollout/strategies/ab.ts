@@ -306,6 +306,13 @@ function blockedProcesses(active: GroupSnapshot | undefined, target: GroupSnapsh
   if (active?.suspendedProcesses.includes('Terminate')) {
     return refuse(3, 'process-suspended', `${active.name} has the Terminate process suspended: it could never drain; resume it first (nothing was changed)`, { asg: active.name, process: 'Terminate' });
   }
+  const pinned = active?.instances.filter((i) => !isLeaving(i) && i.protectedFromScaleIn) ?? [];
+  if (active && pinned.length > 0) {
+    return refuse(3, 'scale-in-protected', `${active.name}: ${pinned.map((i) => i.instanceId).join(', ')} protected from scale-in: draining it could never finish; remove the protection first (nothing was changed)`, {
+      asg: active.name,
+      instanceIds: pinned.map((i) => i.instanceId),
+    });
+  }
   return undefined;
 }
 
