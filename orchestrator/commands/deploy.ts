@@ -50,6 +50,7 @@ export const deployCommand: CommandSpec = {
 
     const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
     const { reporter, live } = progressReporter(ctx, session.clock);
+    live?.start();
     try {
       let backend: StackBackend;
       if (session.simulated && session.sandbox) {

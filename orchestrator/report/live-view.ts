@@ -61,8 +61,10 @@ export class ProgressModel {
     } else if (code === Codes.done) row.phase = 'done';
     else row.phase = typeof data.phase === 'string' ? data.phase : PHASE[code] ?? row.phase;
     this.count(row, code, data);
+    // Counts an event states outright apply to the group on show (not, say, the idle A/B color).
+    const onShow = typeof data.asg !== 'string' || row.growing === undefined || data.asg === row.growing;
     for (const [key, field] of [['healthy', 'healthy'], ['desired', 'desired'], ['oldRemaining', 'oldRemaining'], ['old', 'oldRemaining']] as const) {
-      if (typeof data[key] === 'number') row[field] = data[key] as number;
+      if (typeof data[key] === 'number' && (onShow || field === 'oldRemaining')) row[field] = data[key] as number;
     }
     row.last = level === 'info' ? message : `${level.toUpperCase()}: ${message}`;
   }
@@ -159,6 +161,11 @@ export class LiveView implements Reporter {
   emit(level: Level, code: string, message: string, data: Record<string, unknown> = {}): void {
     const now = this.clock.now();
     this.model.apply(now, level, code, message, data);
+    if (this.closed) {
+      // after the final frame (the summary is below it): plain lines only
+      this.out.write(`${new Date(now).toISOString().slice(11, 19)} ${level === 'info' ? '' : level.toUpperCase() + ' '}${message}\n`);
+      return;
+    }
     if (level !== 'info' || code === DeployCodes.start || code === DeployCodes.simulation) {
       this.clear();
       this.out.write(`${new Date(now).toISOString().slice(11, 19)} ${level === 'info' ? '' : level.toUpperCase() + ' '}${message}\n`);
@@ -166,9 +173,34 @@ export class LiveView implements Reporter {
     this.draw(now);
   }
 
-  /** Leave the last frame on screen and stop redrawing over it. */
+  private ticker?: AbortController;
+  private closed = false;
+
+  /**
+   * Redraw every second (on the injected clock) so `elapsed` moves while nothing is reported,
+   * e.g. during a long ELB health wait. Stopped by {@link finish}.
+   */
+  start(): void {
+    if (this.ticker) return;
+    const ticker = (this.ticker = new AbortController());
+    void (async () => {
+      while (!ticker.signal.aborted) {
+        try {
+          await this.clock.sleep(1000, ticker.signal);
+        } catch {
+          return;
+        }
+        if (this.drawn > 0) this.draw(this.clock.now());
+      }
+    })();
+  }
+
+  /** Stop the ticker, leave the last frame on screen and stop redrawing over it. */
   finish(): void {
+    this.ticker?.abort();
+    this.ticker = undefined;
     this.drawn = 0;
+    this.closed = true;
   }
 
   private clear(): void {

@@ -74,3 +74,18 @@ test('the summary table lines up and says why a service did not run', (t) => {
   t.is(lines[1].indexOf('3'), lines[0].indexOf('replaced'));
   t.is(formatDuration(3720), '1h 2m');
 });
+
+test('the live view ticks on the clock so elapsed moves without events, and stops on finish', async (t) => {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (d) => (text += d));
+  const clock = new VirtualClock();
+  const view = new LiveView(clock, out);
+  view.emit('info', DeployCodes.services, 'services', services);
+  view.emit('info', DeployCodes.serviceStart, 'rabbit: rolling', { service: 'rabbit' });
+  view.start();
+  await clock.sleep(65_500);
+  t.regex(text, /rabbit\s+rolling\s+starting\s+1m 05s/);
+  view.finish();
+  t.is(clock.pending, 0, 'the ticker stopped');
+});
