@@ -28,11 +28,11 @@ test('a slow rollout or too many calls is MISSED, never hidden', (t) => {
   t.true(md.includes('1.033 MISSED'));
 });
 
-test('engine cost targets: decision p99 < 5 ms, RSS < 200 MB', (t) => {
-  const ok = { instances: 1000, decideMeanMs: 0.4, decideP50Ms: 0.3, decideP99Ms: 1.1, decideMaxMs: 1.2, decisions: 100, peakRssMb: 150, peakHeapMb: 60, simulationRealSeconds: 5, simulatedSeconds: 12000 };
+test('engine cost targets: decision < 5 ms on the slowest snapshot, RSS < 200 MB', (t) => {
+  const ok = { instances: 1000, decideMeanMs: 0.4, decideWorstSnapshotMs: 0.9, decideP99Ms: 1.1, decideMaxMs: 1.2, decisions: 100, peakRssMb: 150, peakHeapMb: 60, simulationRealSeconds: 5, simulatedSeconds: 12000 };
   t.deepEqual(costMissed(ok), []);
-  t.is(costMissed({ ...ok, decideP99Ms: 5 }).length, 1);
-  t.deepEqual(costMissed({ ...ok, decideMaxMs: 9 }), []); // a lone GC pause is shown, not judged
+  t.is(costMissed({ ...ok, decideWorstSnapshotMs: 5 }).length, 1);
+  t.deepEqual(costMissed({ ...ok, decideMaxMs: 9, decideP99Ms: 7 }), []); // lone pauses are shown, not judged
   t.is(costMissed({ ...ok, peakRssMb: 201 }).length, 1);
 });
 
