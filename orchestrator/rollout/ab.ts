@@ -33,6 +33,7 @@ import {
   decideSwap,
   encodeSwapRecord,
   isDrainStarted,
+  isLeaving,
   isServing,
   planAb,
   servingInstances,
@@ -298,6 +299,7 @@ class AbStrategy implements Strategy<AbObservation> {
     if (!this.loaded) {
       this.loaded = true;
       for (const g of byName.values()) this.guard(g.name).load(g);
+      for (const g of byName.values()) for (const i of g.instances) this.launchTimes.set(i.instanceId, i.launchTime);
       if (swap) {
         const to = byName.get(swap.to)!;
         const recorded = this.guard(swap.to).originals();
@@ -309,6 +311,7 @@ class AbStrategy implements Strategy<AbObservation> {
     if (dg && isDrainStarted(dg)) {
       this.committed = true;
       this.drainStartedAt ??= now;
+      this.reportDrained(dg);
       if (remainingInstances(dg).length === 0 && this.drainSeconds === undefined) {
         this.drainSeconds = Math.round((now - this.drainStartedAt) / 100) / 10;
         this.reporter.emit('info', AbCodes.drained, `${dg.name} drained in ${this.drainSeconds} s`, { asg: dg.name, seconds: this.drainSeconds });
@@ -325,6 +328,31 @@ class AbStrategy implements Strategy<AbObservation> {
       },
       waitingSinceMs: now - this.stepStartedAt,
     };
+  }
+
+  private readonly launchTimes = new Map<string, number | undefined>();
+  private readonly reportedGone = new Set<string>();
+
+  /**
+   * `instance.terminate` for each old instance as the drain takes it (the ASG terminates them,
+   * not the tool: reason "drained"), so the JSON timeline shows every replaced instance.
+   */
+  private reportDrained(g: GroupSnapshot): void {
+    const present = new Map(g.instances.map((i) => [i.instanceId, i]));
+    for (const id of this.policy.drainedIds) {
+      if (this.reportedGone.has(id)) continue;
+      const i = present.get(id);
+      if (i && !isLeaving(i)) continue;
+      this.reportedGone.add(id);
+      const launchTime = i?.launchTime ?? this.launchTimes.get(id);
+      this.reporter.emit('info', Codes.terminate, `${g.name}: ${id} ${i ? i.lifecycleState : 'gone'} — drained (scale-in to 0, after the ELB's connection draining)`, {
+        asg: g.name,
+        instanceId: id,
+        launchTime: launchTime !== undefined ? new Date(launchTime).toISOString() : undefined,
+        reason: 'drained',
+        decrement: false,
+      });
+    }
   }
 
   decide(o: AbObservation): Action {

@@ -32,6 +32,13 @@ test('the full swap: b grows to 4 and serves, then a drains; never below 4 servi
   t.like(scales[0], { asg: 'qa-b', from: 0, to: 4 });
   t.like(scales[scales.length - 1], { asg: 'qa-a', from: 4, to: 0 });
   t.true(codes.includes('ab.drained'));
+  // Each drained instance appears as instance.terminate (reason drained), after b served.
+  const terminated = env.reporter.ofCode(Codes.terminate);
+  t.deepEqual(terminated.map((e) => e.data.instanceId).sort(), oldIds);
+  for (const e of terminated) {
+    t.like(e.data, { asg: 'qa-a', reason: 'drained', decrement: false });
+    t.is(env.sandbox.monitor.healthyCount('qa-b', Date.parse(e.time)), 4);
+  }
   const done = env.reporter.ofCode(Codes.done)[0];
   t.deepEqual([...(done.data.replaced as string[])].sort(), oldIds);
   t.is(done.data.environment, 'qa');
