@@ -1,7 +1,7 @@
 /** Simulated Amazon EC2 Auto Scaling API (Query protocol shapes of @aws-sdk/client-auto-scaling). */
 import { SimFault } from './faults';
 import type { ActivityRec, GroupRec, InstanceRec } from './model';
-import { date, page, requireString, validation, type CallCtx, type Handler } from './ops-common';
+import { date, page, requireInt, requireString, validation, type CallCtx, type Handler } from './ops-common';
 import { ALL_PROCESSES, type World } from './world';
 
 function getGroup(w: World, name: unknown): GroupRec {
@@ -160,9 +160,9 @@ export const autoScalingOps: Record<string, Handler> = {
     } else {
       throw validation('Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.');
     }
-    const min = Number(input.MinSize);
-    const max = Number(input.MaxSize);
-    const desired = input.DesiredCapacity ?? min;
+    const min = requireInt(input.MinSize, 'minSize');
+    const max = requireInt(input.MaxSize, 'maxSize');
+    const desired = input.DesiredCapacity === undefined ? min : requireInt(input.DesiredCapacity, 'desiredCapacity');
     checkSizes(min, max, desired);
     for (const lb of input.LoadBalancerNames ?? []) if (!w.state.elbs[lb]) throw validation(`Provided Load Balancers may not be valid. Please ensure they exist and try again.`);
     const { azs, vpc } = zonesFor(w, input);
@@ -214,9 +214,9 @@ export const autoScalingOps: Record<string, Handler> = {
       g.launchTemplate = undefined;
       g.mixedInstancesPolicy = undefined;
     }
-    const min = input.MinSize ?? g.min;
-    const max = input.MaxSize ?? g.max;
-    let desired = input.DesiredCapacity ?? g.desired;
+    const min = input.MinSize === undefined ? g.min : requireInt(input.MinSize, 'minSize');
+    const max = input.MaxSize === undefined ? g.max : requireInt(input.MaxSize, 'maxSize');
+    let desired = input.DesiredCapacity === undefined ? g.desired : requireInt(input.DesiredCapacity, 'desiredCapacity');
     if (input.DesiredCapacity === undefined) {
       // An implicit SetDesiredCapacity when the new bounds exclude the current size [ASG-5].
       if (desired > max) desired = max;
@@ -290,7 +290,7 @@ export const autoScalingOps: Record<string, Handler> = {
 
   SetDesiredCapacity(w, input, ctx) {
     const g = getGroup(w, input.AutoScalingGroupName);
-    const d = Number(input.DesiredCapacity);
+    const d = requireInt(input.DesiredCapacity, 'desiredCapacity');
     if (d > g.max) throw validation(`New SetDesiredCapacity value ${d} is above max value ${g.max} for the AutoScalingGroup.`);
     if (d < g.min) throw validation(`New SetDesiredCapacity value ${d} is below min value ${g.min} for the AutoScalingGroup.`);
     setDesired(w, g, d, ctx);

@@ -38,6 +38,14 @@ export function requireString(v: unknown, name: string): string {
   return v;
 }
 
+/** A required non-negative integer parameter (AWS's own validation message shape). */
+export function requireInt(v: unknown, name: string): number {
+  if (v === undefined || v === null) throw validation(`1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`);
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw validation(`1 validation error detected: Value '${String(v)}' at '${name}' failed to satisfy constraint: Member must have value greater than or equal to 0`);
+  return n;
+}
+
 export function date(t: number | undefined): Date | undefined {
   return t === undefined ? undefined : new Date(t);
 }
