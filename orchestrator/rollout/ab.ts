@@ -571,7 +571,7 @@ class AbRun {
     if (!this.options.dryRun) {
       this.reporter.emit('warn', AbCodes.downtime, `--single-asg: ${plan.group} has no second color, so it serves nothing from the drain until the new instances are healthy (downtime, as the seed accepts for e.g. a load-generator group)`, { asg: plan.group });
     }
-    const record: SwapRecord = plan.resumed ?? { v: 1, mode: 'refresh', to: plan.group, count: plan.count, step: plan.step, runId, since: this.clock.now(), phase: plan.phase };
+    const record: SwapRecord = plan.resumed ?? { v: 1, mode: 'refresh', to: plan.group, count: plan.count, step: plan.step, runId, since: this.clock.now(), phase: plan.phase, min: plan.targetMin };
     if (this.options.dryRun) {
       const strategy = new AbStrategy(this.port, this.clock, this.reporter, this.environment, { kind: 'drain', group: plan.group }, { message: plan.summary, data: data({ group: plan.group, count: plan.count }) }, policy(0, plan.replacing));
       return this.engine(strategy, this.reporter);
@@ -600,11 +600,12 @@ class AbRun {
       summary: () => `refreshed ${plan.group}: drained ${plan.replacing.length} instance(s)${drainSeconds ? ` in ${drainSeconds} s` : ''}, ${plan.count} new instance(s) serving (single group: downtime in between)`,
     });
     const r = await this.engine(grow, this.withReplaced(plan.replacing));
-    await this.deleteRecord(groups);
+    // The drain set min to 0: give the group its floor back, then forget the record.
     if (plan.targetMin > 0) {
       const now = await this.port.observeGroup(plan.group, { elbHealth: false });
       if (now.min < plan.targetMin) await this.port.updateSizes(plan.group, { min: plan.targetMin });
     }
+    await this.deleteRecord(groups);
     return { ...r, replaced: plan.replacing, summary: `refreshed ${plan.group}: drained ${plan.replacing.length} instance(s)${drainSeconds ? ` in ${drainSeconds} s` : ''}, ${plan.count} new instance(s) serving` };
   }
 

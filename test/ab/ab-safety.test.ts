@@ -167,3 +167,19 @@ test('a drain that cannot finish (Terminate suspended by someone mid-swap): exit
   t.deepEqual(env.ids('qa-a'), []);
   t.is(env.group('qa-b').desired, 2);
 });
+
+test('--single-asg: a crash after the drain resumes with the growth and gives the min back', async (t) => {
+  const env = abEnv({ count: 2 });
+  env.sandbox.seedGroup({ name: 'load', capacity: 3, min: 3, max: 6, launchTemplateName: 'load-lt', imageId: 'ami-l1' });
+  env.sandbox.newLaunchTemplateVersion('load-lt', { ImageId: 'ami-l2' });
+  const reporter = onEvent(env.reporter, 'ab.drained', 'load', () => env.sandbox.crashAfter(0, 'doomed'));
+  await t.throwsAsync(abDeploy({ clients: env.sandbox.newClients('doomed'), clock: env.sandbox.clock, reporter, environment: 'load', singleAsg: true, instanceCount: 3, lock: false }));
+  t.is(env.group('load').desired, 0);
+  t.is(env.group('load').min, 0);
+  const r = await env.run({ environment: 'load', singleAsg: true, instanceCount: 5, lock: false }, 'rerun');
+  t.is(r.status, 'done');
+  t.true(env.reporter.codes().includes('ab.resumed'));
+  t.is(env.group('load').desired, 3, 'the recorded count, not the new flag');
+  t.is(env.group('load').min, 3);
+  t.is(env.group('load').tags.find((x) => x.key === SWAP_TAG), undefined);
+});

@@ -109,6 +109,8 @@ export interface SwapRecord {
   since: number;
   /** refresh (single group): which half was under way. */
   phase?: 'drain' | 'grow';
+  /** refresh: the group's min before the drain, given back at the end. */
+  min?: number;
 }
 
 export function readSwapRecord(g: GroupSnapshot | undefined): SwapRecord | undefined {
@@ -117,7 +119,18 @@ export function readSwapRecord(g: GroupSnapshot | undefined): SwapRecord | undef
   try {
     const r = JSON.parse(raw) as Partial<SwapRecord>;
     if ((r.mode === 'swap' || r.mode === 'refresh') && typeof r.to === 'string' && typeof r.count === 'number' && r.count >= 1) {
-      return { v: 1, mode: r.mode, from: r.from, to: r.to, count: r.count, step: typeof r.step === 'number' && r.step >= 1 ? r.step : r.count, runId: String(r.runId ?? ''), since: Number(r.since ?? 0), phase: r.phase };
+      return {
+        v: 1,
+        mode: r.mode,
+        from: r.from,
+        to: r.to,
+        count: r.count,
+        step: typeof r.step === 'number' && r.step >= 1 ? r.step : r.count,
+        runId: String(r.runId ?? ''),
+        since: Number(r.since ?? 0),
+        phase: r.phase,
+        min: typeof r.min === 'number' && r.min >= 0 ? r.min : undefined,
+      };
     }
   } catch {
     // unreadable: ignored (a hand-edited tag is not a swap in progress)
@@ -439,7 +452,7 @@ function planSingle(group: GroupSnapshot | undefined, name: string, options: AbP
       count: record.count,
       step: record.step,
       elbNames: elbs,
-      targetMin: Math.min(group.min, record.count),
+      targetMin: Math.min(record.min ?? group.min, record.count),
       replacing: remainingInstances(group).map((i) => i.instanceId),
       phase,
       resumed: record,
