@@ -146,7 +146,7 @@ export const ec2Ops: Record<string, Handler> = {
       const i = w.state.instances[id];
       const previous = { Code: STATE_CODE[i.ec2State], Name: i.ec2State };
       if (i.ec2State !== 'terminated' && i.ec2State !== 'shutting-down') {
-        const g = i.group ? w.state.groups[i.group] : undefined;
+        const g = i.group ? w.state.groups[i.group] : undefined; // undefined after the group was deleted
         w.observer?.terminated({
           time: w.now, instanceId: i.id, group: i.group, cause: 'api', call: { actor: ctx.actor, operation: ctx.operation, time: w.now },
           healthy: w.isHealthy(i), upToDate: g ? w.isUpToDate(i, g) : false, launch: i.launch, launchTime: i.launchTime,

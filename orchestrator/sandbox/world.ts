@@ -626,9 +626,11 @@ export class World {
       progress: 0,
     });
     inst.terminateActivity = act.id;
+    // Deregistered from the group's load balancers (others keep it until EC2 terminates it).
     let until: number | undefined;
-    for (const name of Object.keys(this.state.elbs)) {
-      const d = this.deregister(this.state.elbs[name], inst.id);
+    for (const name of g.loadBalancerNames) {
+      const elb = this.state.elbs[name];
+      const d = elb ? this.deregister(elb, inst.id) : undefined;
       if (d !== undefined) until = Math.max(until ?? 0, d);
     }
     if (until !== undefined) {
@@ -669,7 +671,7 @@ export class World {
       if (inst.ec2State !== 'running' || !this.rng.chance(p)) continue;
       this.observer?.terminated({
         time: this.now, instanceId: inst.id, group: inst.group, cause: 'spontaneous', healthy: this.isHealthy(inst),
-        upToDate: inst.group ? this.isUpToDate(inst, this.state.groups[inst.group]) : false, launch: inst.launch, launchTime: inst.launchTime,
+        upToDate: inst.group && this.state.groups[inst.group] ? this.isUpToDate(inst, this.state.groups[inst.group]) : false, launch: inst.launch, launchTime: inst.launchTime,
       });
       this.ec2Terminate(inst, 'Server.SpotInstanceTermination: Spot instance termination');
     }
