@@ -262,7 +262,7 @@ export function elbsFor(group: GroupSnapshot, named: string[] | undefined): stri
   return [...named];
 }
 
-function countFor(options: AbPlanOptions, active: GroupSnapshot | undefined): number | PlanRefusal {
+function countFor(options: AbPlanOptions, active: GroupSnapshot | undefined): number {
   if (options.instanceCountMatch && active) return active.desired;
   return options.instanceCount ?? DEFAULT_INSTANCE_COUNT;
 }
@@ -279,7 +279,6 @@ function elbText(elbs: string[]): string {
 /** The plan for a swap from `active` (maybe none) to `target`. */
 export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapshot, options: AbPlanOptions): SwapPlan | PlanRefusal {
   const count = countFor(options, active);
-  if (typeof count !== 'number') return count;
   if (count < 1) {
     return refuse(2, 'bad-instance-count', `instance count ${count} for ${target.name}: must be at least 1 (use --zero to empty the environment)`, {
       flag: options.instanceCountMatch ? '--instance-count-match' : '--instance-count',
@@ -426,9 +425,7 @@ export function planAb(observed: AbObserved, options: AbPlanOptions): AbPlan | P
     const active = pa ? a : b;
     return { kind: 'drain', group: active.name, summary: `zero ${active.name}: desired ${active.desired} → 0, min ${active.min} → 0, relying on connection draining` };
   }
-  if (options.cleanUp && !(pa && pb)) {
-    // Nothing to clean: fall through to the ordinary swap (the seed cleans up, then deploys).
-  }
+  // `--clean-up` with at most one color populated has nothing to clean: the ordinary swap runs.
   if (!pa && !pb) return planSwap(undefined, a, options);
   return pa ? planSwap(a, b, options) : planSwap(b, a, options);
 }
