@@ -6,6 +6,7 @@
  * A swap from the active color to the empty one, e.g. qa-a (8, serving) → qa-b (0), step 4:
  *
  *   turn  observed                                   action
+ *   0     AZRebalance etc. running on b, then a       suspend them           (hold both colors still)
  *   1     b desired 0                                 b desired 4            (grow one step)
  *   2     b 4 launched, 2 serving                     wait
  *   3     b 4 serving                                 b desired 8            (step healthy: next)
