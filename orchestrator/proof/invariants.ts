@@ -153,7 +153,8 @@ export function checkRun(f: RunFacts): Violation[] {
       add('terminated-healthy-up-to-date', `${t.operation} terminated healthy up-to-date ${t.instanceId} in ${t.group}`);
     }
   }
-  const plannedDone = f.toolTerminations.filter((t) => t.planned).length;
+  // The plan's count is of outdated instances; an A/B scale-back of the new color is planned but not counted here.
+  const plannedDone = new Set(f.toolTerminations.filter((t) => t.planned && !t.wasUpToDate).map((t) => t.instanceId)).size;
   const unplannedHealthy = f.toolTerminations.filter((t) => !t.planned && t.wasHealthy).length;
   if (plannedDone > f.plannedTerminations) {
     add('terminated-more-than-planned', `terminated ${plannedDone} planned instances, the plan had ${f.plannedTerminations}`);

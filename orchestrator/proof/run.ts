@@ -474,7 +474,9 @@ function gatherFacts(
   // Terminations the tool's calls caused.
   const planned = (id: string, time: number, group: string | undefined, actor: string | undefined): boolean => {
     if (s.strategy === 'rolling') return f.initialIds.has(id);
-    if (f.initialIds.has(id) && time >= newHealthyAt) return true;
+    // Draining the old color once the new one serves is the plan — all of it, including instances
+    // AWS added meanwhile (an AZ rebalance or a replacement, launched from the new version).
+    if ((f.initialIds.has(id) || group === f.active) && time >= newHealthyAt && f.target !== f.active) return true;
     if (group !== f.target || f.target === f.active) return false;
     // The new color is scaled back on purpose: after SIGINT (restoring the desired it raised,
     // invariant 3) or, with --rollback, after a failure.
@@ -536,7 +538,7 @@ function gatherFacts(
     oldHealthyServing = oldInsts.filter(healthy).length;
     healthyServing = f.groups.reduce((n, g) => n + live(g).filter(healthy).length, 0);
     detail = `new ${f.target}: desired ${tg.desired} (want ${f.targetCount}), ${newInsts.length} live, ${sick.length} not healthy, ${stale.length} outdated; old ${f.active}: desired ${og.desired}, ${oldInsts.length} live`;
-    if (last?.exit === 1 || last?.exit === 3) {
+    if ((last?.exit === 1 || last?.exit === 3) && f.target !== f.active) {
       // Halted or refused: the old color keeps its sizes.
       const b = sb.world.state.monitor.baseline[f.active];
       if (b && (og.desired !== b.desired || og.min !== b.min)) leftovers.push({ group: f.active, what: 'desired', detail: `old color changed on ${last.exit === 1 ? 'halt' : 'refusal'}: desired ${b.desired} -> ${og.desired}, min ${b.min} -> ${og.min}` });

@@ -167,16 +167,22 @@ export function hasExogenousLoss(s: Scenario): boolean {
   return s.faults.failAfterSeconds !== undefined || s.faults.spontaneousTerminationsPerHour > 0;
 }
 
+/** `ab --health-check-timeout` default (the seed's 600 s), which the chaos runs keep. */
+export const AB_HEALTH_CHECK_TIMEOUT_S = 600;
+
 /** The outcome a correct tool must reach (see {@link Expectation}). */
 export function expectationOf(s: Scenario): Expectation {
+  // Refusals hold for dry runs too: the plan says it would refuse (exit 3), and mutates nothing.
   if (s.strategy === 'rolling' && s.surge === 0 && s.minHealthy !== undefined && s.size - s.batchSize < s.minHealthy) {
     // Why: terminating even one instance without a replacement would break the quorum.
-    return s.dryRun ? 'planned' : 'refused';
+    return 'refused';
   }
-  if (s.strategy === 'ab' && (s.abCase === 'both-populated' || s.abCase === 'locked')) return s.dryRun ? 'planned' : 'refused';
+  if (s.strategy === 'ab' && (s.abCase === 'both-populated' || s.abCase === 'locked')) return 'refused';
   if (s.dryRun) return 'planned';
   if (s.strategy === 'rolling' && s.size === 0) return 'done';
   if (s.faults.badImage) return 'halt';
+  // A/B waits --health-check-timeout (600 s, the seed's default) per step: a slower boot may halt.
+  if (s.strategy === 'ab' && s.faults.bootSeconds.max + s.healthCheck.interval * (s.healthCheck.healthyThreshold + 1) + 60 > AB_HEALTH_CHECK_TIMEOUT_S) return 'done-or-halt';
   if (
     s.faults.failAfterSeconds !== undefined ||
     s.faults.bootFailureRate > 0 ||

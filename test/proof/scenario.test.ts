@@ -49,6 +49,8 @@ test('expectations: bad image halts, quorum-breaking no-surge is refused, dry ru
   t.is(expectationOf({ ...clean, surge: 0, size: 3, minHealthy: 3 }), 'refused');
   t.is(expectationOf({ ...clean, surge: 0, size: 3, minHealthy: 2 }), 'done');
   t.is(expectationOf({ ...clean, dryRun: true }), 'planned');
+  t.is(expectationOf({ ...clean, dryRun: true, surge: 0, size: 3, minHealthy: 3 }), 'refused');
+  t.is(expectationOf({ ...clean, strategy: 'ab', abCase: 'swap', faults: { ...clean.faults, bootSeconds: { min: 60, max: 600 } } }), 'done-or-halt');
   t.is(expectationOf({ ...clean, strategy: 'ab', abCase: 'both-populated' }), 'refused');
 });
 
