@@ -151,6 +151,17 @@ export class Sandbox {
     const copy = structuredClone(state);
     if (options.faults) copy.faults = { ...copy.faults, ...options.faults };
     copy.faults = { ...defaultFaults, ...copy.faults };
+    // Fields added after a state file was written get their defaults.
+    copy.images ??= {};
+    copy.buckets ??= {};
+    copy.launchConfigurations ??= {};
+    copy.monitor ??= { healthy: {}, timeline: [], terminations: [], baseline: {} };
+    for (const g of Object.values(copy.groups)) {
+      g.launchFailures ??= 0;
+      g.activities ??= [];
+      g.suspended ??= [];
+      g.tags ??= [];
+    }
     return new Sandbox(copy, { ...options, region: copy.region });
   }
 
