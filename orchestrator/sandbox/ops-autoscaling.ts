@@ -476,6 +476,26 @@ export const autoScalingOps: Record<string, Handler> = {
     return { LifecycleHooks: [] };
   },
 
+  SetInstanceHealth(w, input) {
+    const id = requireString(input.InstanceId, 'instanceId');
+    const inst = w.state.instances[id];
+    const g = inst?.group ? w.state.groups[inst.group] : undefined;
+    if (!inst || !g || !w.isActive(inst)) throw validation(`Instance Id not found - No managed instance found for instance ID: ${id}`);
+    const status = requireString(input.HealthStatus, 'healthStatus');
+    if (status !== 'Healthy' && status !== 'Unhealthy') throw validation(`Valid health status values are Healthy and Unhealthy`);
+    // Respecting the grace period: an Unhealthy report inside it is ignored (default true) [HEALTH-5].
+    const respect = input.ShouldRespectGracePeriod ?? true;
+    if (status === 'Unhealthy' && respect && inst.inServiceAt !== undefined && w.now < inst.inServiceAt + g.healthCheckGracePeriod * 1000) return {};
+    inst.health = status;
+    w.changed(inst);
+    return {};
+  },
+
+  DescribeInstanceRefreshes(w, input) {
+    getGroup(w, input.AutoScalingGroupName);
+    return { InstanceRefreshes: [] };
+  },
+
   DescribeScalingProcessTypes() {
     return { Processes: ALL_PROCESSES.map((p) => ({ ProcessName: p })) };
   },

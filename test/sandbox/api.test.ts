@@ -98,3 +98,17 @@ test('connection draining attributes round-trip', async (t) => {
   const e: any = await t.throwsAsync(sb.clients.elb.send(new ModifyLoadBalancerAttributesCommand({ LoadBalancerName: 'lb', LoadBalancerAttributes: { ConnectionDraining: { Enabled: true, Timeout: 4000 } } })));
   t.is(e.name, 'InvalidConfigurationRequestException');
 });
+
+test('SetInstanceHealth: Unhealthy is replaced; inside the grace period it is ignored unless told not to respect it', async (t) => {
+  const { SetInstanceHealthCommand } = await import('@aws-sdk/client-auto-scaling');
+  const sb = sandbox();
+  sb.seedGroup({ name: 'g', capacity: 2, healthCheckGracePeriod: 3600 });
+  const [a, b] = active(sb, 'g');
+  await sb.clients.autoScaling.send(new SetInstanceHealthCommand({ InstanceId: a.id, HealthStatus: 'Unhealthy' }));
+  t.is(a.health, 'Healthy', 'inside the grace period');
+  await sb.clients.autoScaling.send(new SetInstanceHealthCommand({ InstanceId: b.id, HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: false }));
+  t.is(b.health, 'Unhealthy');
+  sb.advance(TICK_MS);
+  t.is(b.lifecycle, 'Terminating');
+  t.is(sb.monitor.terminations({ cause: ['replace-unhealthy'] })[0].instanceId, b.id);
+});
