@@ -44,8 +44,9 @@ export async function runChaos(o: ChaosOptions): Promise<RunOutcome[]> {
     return results;
   }
   let next = 0;
-  const workers = Array.from({ length: Math.min(o.jobs, seeds.length) }, () =>
-    new Promise<void>((resolve, reject) => {
+  // A worker that hangs on a run (real-time watchdog) or dies is replaced; the run is reported.
+  const worker = (): Promise<void> =>
+    new Promise<void>((resolve) => {
       const child = fork(__filename, ['--worker'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
       let current = -1;
       const give = () => {
@@ -56,19 +57,29 @@ export async function runChaos(o: ChaosOptions): Promise<RunOutcome[]> {
         current = next++;
         child.send({ seed: seeds[current], strategy: o.strategy });
       };
-      child.on('message', (m: { result: RunOutcome }) => {
+      child.on('message', (m: { result: RunOutcome; exiting?: boolean }) => {
         record(current, m.result);
-        give();
+        current = -1;
+        if (!m.exiting) give();
       });
-      child.on('exit', (code) => {
-        if (next >= seeds.length && (current < 0 || results[current])) resolve();
-        else reject(new Error(`chaos worker exited with ${code} during the run of seed ${seeds[current]}`));
+      child.on('exit', (code, signal) => {
+        if (current >= 0 && !results[current]) {
+          const scenario = generateScenario(seeds[current], o.strategy);
+          record(current, {
+            scenario,
+            attempts: [],
+            violations: [{ code: 'hung', message: `the worker process died during this run (exit ${code ?? signal})` }],
+            simulatedSeconds: 0,
+            realMs: 0,
+            apiCalls: 0,
+          });
+        }
+        if (next < seeds.length) void worker().then(resolve);
+        else resolve();
       });
-      child.on('error', reject);
       give();
-    }),
-  );
-  await Promise.all(workers);
+    });
+  await Promise.all(Array.from({ length: Math.min(o.jobs, seeds.length) }, worker));
   return results;
 }
 
@@ -150,6 +161,8 @@ function parseArgs(argv: string[]): Args {
 }
 
 async function worker(): Promise<void> {
+  // A run's abandoned promises (after a watchdog) must not take the worker down with them.
+  process.on('unhandledRejection', (err) => process.stderr.write(`chaos worker: unhandled rejection: ${err instanceof Error ? err.message : String(err)}\n`));
   const { runScenario } = await import('./run');
   process.on('message', async (m: { stop?: boolean; seed: number; strategy?: Strategy }) => {
     if (m.stop) {
@@ -157,7 +170,11 @@ async function worker(): Promise<void> {
       return;
     }
     const result = await runScenario(generateScenario(m.seed, m.strategy));
-    process.send!({ result });
+    // After a hung run its promises may still be running here: hand back the result and start afresh.
+    const exiting = result.violations.some((v) => v.code === 'hung');
+    process.send!({ result, exiting }, () => {
+      if (exiting) process.exit(0);
+    });
   });
 }
 
