@@ -3,7 +3,7 @@ import {
   DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand, paginateDescribeAutoScalingGroups,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, paginateDescribeInstances } from '@aws-sdk/client-ec2';
-import { DescribeInstanceHealthCommand } from '@aws-sdk/client-elastic-load-balancing';
+import { DescribeInstanceHealthCommand, paginateDescribeLoadBalancers } from '@aws-sdk/client-elastic-load-balancing';
 import { GetObjectCommand, PutObjectCommand, DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Sandbox } from '../../orchestrator/sandbox';
 
@@ -85,6 +85,14 @@ test('pagination with page size 1 via the SDK paginators', async (t) => {
     ids.push(...p.Reservations!.flatMap((r) => r.Instances!.map((i) => i.InstanceId!)));
   }
   t.is(ids.length, 3);
+  sb.seedGroup({ name: 'c', capacity: 0, elb: { name: 'lb-c' } });
+  sb.seedGroup({ name: 'd', capacity: 0, elb: { name: 'lb-d' } });
+  const lbs: string[] = [];
+  for await (const p of paginateDescribeLoadBalancers({ client: sb.clients.elb }, {})) {
+    t.true(p.LoadBalancerDescriptions!.length <= 1);
+    lbs.push(...p.LoadBalancerDescriptions!.map((l) => l.LoadBalancerName!));
+  }
+  t.deepEqual(lbs, ['lb-c', 'lb-d']);
 });
 
 test('S3 lock object: If-None-Match create, GetObject body, If-Match delete', async (t) => {
