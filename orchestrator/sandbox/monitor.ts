@@ -14,7 +14,8 @@
 import type { GroupBaseline, InstanceRec, MonitorState, TerminationRecord, TimelineEntry } from './model';
 import type { World, WorldObserver } from './world';
 
-const MAX_TIMELINE = 500_000;
+/** Timeline entries kept (about 10 per instance launched); the state file stays small. */
+const MAX_TIMELINE = 200_000;
 
 export interface Leftover {
   what: 'min' | 'max' | 'desired' | 'suspended' | 'tag' | 'protection' | 'newInstancesProtectedFromScaleIn' | 'group';
