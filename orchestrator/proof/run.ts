@@ -538,8 +538,8 @@ function gatherFacts(
     oldHealthyServing = oldInsts.filter(healthy).length;
     healthyServing = f.groups.reduce((n, g) => n + live(g).filter(healthy).length, 0);
     detail = `new ${f.target}: desired ${tg.desired} (want ${f.targetCount}), ${newInsts.length} live, ${sick.length} not healthy, ${stale.length} outdated; old ${f.active}: desired ${og.desired}, ${oldInsts.length} live`;
-    if ((last?.exit === 1 || last?.exit === 3) && f.target !== f.active) {
-      // Halted or refused: the old color keeps its sizes.
+    if ((last?.exit === 1 || last?.exit === 3) && f.target !== f.active && newHealthyAt === Infinity) {
+      // Halted before the new color was healthy, or refused: the old color keeps its sizes.
       const b = sb.world.state.monitor.baseline[f.active];
       if (b && (og.desired !== b.desired || og.min !== b.min)) leftovers.push({ group: f.active, what: 'desired', detail: `old color changed on ${last.exit === 1 ? 'halt' : 'refusal'}: desired ${b.desired} -> ${og.desired}, min ${b.min} -> ${og.min}` });
     }
