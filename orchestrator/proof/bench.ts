@@ -19,6 +19,7 @@ import { abDeploy } from '../rollout/ab';
 import type { RolloutResult } from '../rollout/result';
 import { rollGroup } from '../rollout/roll';
 import { ROLLOUT_PROCESSES, baseVerdict, decideRolling, type RollingView, type Verdict } from '../rollout/strategies/rolling';
+import { decideSwap } from '../rollout/strategies/ab';
 import { Sandbox } from '../sandbox';
 import { baselineAb, baselineRolling } from './baseline';
 import { benchmarkMarkdown, machineInfo, missedTargets, costMissed, type BenchScenarioResult, type EngineCost, type RunMeasure } from './bench-report';
@@ -233,6 +234,72 @@ export function timeDecisions(snapshots: GroupSnapshot[], repeat: number): { mea
   return { mean: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length), worstSnapshotMean, p99: pct(99), max: sorted[sorted.length - 1] ?? 0, count: times.length };
 }
 
+/** Real ms of one pure A/B `decideSwap` on each (old color, new color) snapshot pair. */
+export function timeAbDecisions(pairs: Array<{ from: GroupSnapshot; to: GroupSnapshot }>, repeat: number): ReturnType<typeof timeDecisions> {
+  const times: number[] = [];
+  let worstSnapshotMean = 0;
+  for (const { from, to } of pairs) {
+    const plan = { count: COST_SIZE, step: COST_SIZE, elbNames: to.loadBalancerNames, targetMin: 0, suspend: ROLLOUT_PROCESSES };
+    const progress = { stepStartedAt: to.observedAt, healthCheckTimeoutMs: 600_000 };
+    for (let k = 0; k < 5; k++) decideSwap({ from, to }, plan, progress, to.observedAt);
+    let sum = 0;
+    for (let k = 0; k < repeat; k++) {
+      const t = process.hrtime.bigint();
+      decideSwap({ from, to }, plan, progress, to.observedAt);
+      const ms = Number(process.hrtime.bigint() - t) / 1e6;
+      times.push(ms);
+      sum += ms;
+    }
+    worstSnapshotMean = Math.max(worstSnapshotMean, sum / repeat);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    mean: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length),
+    worstSnapshotMean,
+    p99: sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))] ?? 0,
+    max: sorted[sorted.length - 1] ?? 0,
+    count: times.length,
+  };
+}
+
+/** A/B of 1,000 instances: the decision cost on snapshot pairs captured during a real swap. */
+async function abCost(): Promise<EngineCost['ab']> {
+  const sb = Sandbox.create({ seed: SEED, faults: { bootSeconds: BOOT, appStartSeconds: 0 } });
+  const elb = (name: string) => ({ name, healthCheck: { target: 'HTTP:8080/health', ...ELB }, drainingTimeout: 300 });
+  sb.seedGroup({ name: 'big-a', capacity: COST_SIZE, max: COST_SIZE, launchTemplateName: 'big-ab-lt', healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: elb('big-a') });
+  sb.seedGroup({ name: 'big-b', capacity: 0, max: COST_SIZE, launchTemplateName: 'big-ab-lt', healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: elb('big-b') });
+  sb.newLaunchTemplateVersion('big-ab-lt', { ImageId: 'ami-0new0000000000000' });
+  const snapshots: GroupSnapshot[] = [];
+  const port = capturing(createAwsPort(sb.newClients('engine'), sb.clock), 1, snapshots);
+  const real = Date.now();
+  const t0 = sb.clock.now();
+  let ok = true;
+  try {
+    await abDeploy({ port, clock: sb.clock, reporter: silentReporter, environment: 'big', instanceCountMatch: true, lockBucket: 'bench-locks' });
+  } catch {
+    ok = false;
+  }
+  const simulationRealSeconds = (Date.now() - real) / 1000;
+  const pairs: Array<{ from: GroupSnapshot; to: GroupSnapshot }> = [];
+  let lastA: GroupSnapshot | undefined;
+  for (const s of snapshots) {
+    if (s.name === 'big-a') lastA = s;
+    else if (s.name === 'big-b' && lastA) pairs.push({ from: lastA, to: s });
+  }
+  const step = Math.max(1, Math.floor(pairs.length / 10));
+  const d = timeAbDecisions(pairs.filter((_, i) => i % step === 0).slice(0, 10), 40);
+  return {
+    decideMeanMs: d.mean,
+    decideWorstSnapshotMs: d.worstSnapshotMean,
+    decideP99Ms: d.p99,
+    decideMaxMs: d.max,
+    decisions: d.count,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    simulationRealSeconds,
+    simulatedSeconds: ok ? (sb.clock.now() - t0) / 1000 : undefined,
+  };
+}
+
 /** In the child process: simulate the 1,000-instance rollout, sample memory, time decisions. */
 type CostChild = EngineCost & { limitSeconds: number; apiCalls: number; replaced: number; error?: string; overshoot?: string };
 
@@ -262,7 +329,16 @@ async function engineCost(): Promise<CostChild> {
   peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   const decisions = timeDecisions(snapshots.slice(0, 25), 40);
   const limit = physicalLimit({ replace: COST_SIZE, batchSize: COST_BATCH, bootSeconds: BOOT, healthCheck: ELB, drainSeconds: 0 });
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const finalHeap = peakHeap;
+  // What is really live (simulated AWS + engine state) once garbage is collected, read after the peak.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const liveHeapAfterMb = gc ? process.memoryUsage().heapUsed / 1024 / 1024 : undefined;
+  void result?.replaced.length; // keep the result (and the sandbox) alive until here
+  void sb.world;
   return {
+    liveHeapAfterMb,
     instances: COST_SIZE,
     decideMeanMs: decisions.mean,
     decideWorstSnapshotMs: decisions.worstSnapshotMean,
@@ -270,8 +346,8 @@ async function engineCost(): Promise<CostChild> {
     decideMaxMs: decisions.max,
     rssBeforeMb,
     decisions: decisions.count,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-    peakHeapMb: peakHeap / 1024 / 1024,
+    peakRssMb,
+    peakHeapMb: finalHeap / 1024 / 1024,
     simulationRealSeconds,
     simulatedSeconds: result ? (sb.clock.now() - t0) / 1000 : undefined,
     limitSeconds: limit.total,
@@ -292,7 +368,7 @@ function gitCommit(): string | undefined {
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--engine-cost-child')) {
-    process.stdout.write(JSON.stringify(await engineCost()) + '\n');
+    process.stdout.write(JSON.stringify(argv.includes('ab') ? await abCost() : await engineCost()) + '\n');
     return 0;
   }
   const out = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : join(__dirname, '..', '..', 'docs', 'benchmarks.md');
@@ -306,10 +382,17 @@ async function main(argv: string[]): Promise<number> {
   let costError: string | undefined;
   if (!argv.includes('--skip-cost')) {
     process.stderr.write(`bench: engine cost on ${COST_SIZE} instances (child process)…\n`);
-    const child = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--engine-cost-child'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', __filename, '--engine-cost-child'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
     try {
       const c = JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as CostChild;
       cost = c;
+      // A/B in its own child process, so that neither memory high-water includes the other.
+      const abChild = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--engine-cost-child', 'ab'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+      try {
+        cost.ab = JSON.parse(abChild.stdout.trim().split('\n').pop() ?? '') as EngineCost['ab'];
+      } catch {
+        cost.ab = undefined;
+      }
       // The 3-hour group is also a rollout scenario in its own right.
       scenarios.push({
         name: `${COST_SIZE.toLocaleString('en-US')} instances, batch ${COST_BATCH} (the ~3-hour rollout)`,
