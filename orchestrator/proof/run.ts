@@ -60,7 +60,6 @@ interface Fleet {
   healthCheckGracePeriod: number;
 }
 
-/** Runs one scenario end to end and judges it. Never throws: harness errors become violations. */
 /** What a tool under test gets (tests substitute deliberately unsafe tools to prove the checker fails). */
 export interface ToolInvocation {
   scenario: Scenario;
@@ -79,6 +78,7 @@ export interface RunScenarioOptions {
   tool?: (i: ToolInvocation) => Promise<RolloutResult>;
 }
 
+/** Runs one scenario end to end and judges it. Never throws: harness errors become violations. */
 export async function runScenario(s: Scenario, options: RunScenarioOptions = {}): Promise<RunOutcome> {
   await warmUp();
   const realStart = Date.now();
@@ -130,20 +130,22 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     attempts.push(first.attempt);
     current = undefined;
     if (s.interruption.kind === 'none') return;
-    // Re-run only what was cut short: a second `ab` after a finished swap is a new deploy (it swaps back).
-    if (s.strategy === 'ab' && first.attempt.kind === 'run') return;
-    let second = await attempt(sb, s, fleet, 'tool-2', { kind: 'none' });
-    attempts.push(second.attempt);
-    if (s.strategy === 'ab' && second.attempt.exit === 3 && second.attempt.code === 'locked' && first.runId) {
-      // What the operator does after a crashed run left its lock: `unlock --force`, then re-run.
-      const port = createAwsPort(calmClients(sb, 'operator'), sb.clock);
-      const held = await readEnvironmentLock({ port, clock: sb.clock, reporter: silentReporter }, lockOptions(fleet));
-      if (held?.record.runId === first.runId) {
-        await unlockEnvironment({ port, clock: sb.clock, reporter: silentReporter }, { ...lockOptions(fleet), force: true });
-        second = await attempt(sb, s, fleet, 'tool-3', { kind: 'none' });
-        attempts.push(second.attempt);
+    if (s.strategy === 'ab') {
+      // Re-run only what was cut short: a second `ab` after a finished swap is a new deploy (it swaps back).
+      if (first.attempt.kind === 'run') return;
+      if (first.attempt.kind === 'crash') {
+        // What the operator does after killing a run: its lock cannot be released by it, so
+        // `unlock --force` (only that run's lock), then re-run.
+        const port = createAwsPort(sb.newClients('operator'), sb.clock);
+        const deps = { port, clock: sb.clock, reporter: silentReporter };
+        const held = await readEnvironmentLock(deps, lockOptions(fleet));
+        if (held?.record.runId === first.runId) await unlockEnvironment(deps, { ...lockOptions(fleet), force: true });
       }
+      // Killed only after the swap had finished: nothing left to finish.
+      if (first.attempt.exit === 0) return;
     }
+    const second = await attempt(sb, s, fleet, 'tool-2', { kind: 'none' });
+    attempts.push(second.attempt);
   };
 
   const attempt = async (sandbox: Sandbox, sc: Scenario, f: Fleet, actor: string, interruption: Scenario['interruption']) => {
@@ -350,7 +352,7 @@ async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {
     healthCheckGracePeriod: grace,
   };
   if (s.abCase === 'locked') {
-    const port = createAwsPort(calmClients(sb, 'someone-else'), sb.clock);
+    const port = createAwsPort(sb.newClients('someone-else'), sb.clock);
     await freezeEnvironment({ port, clock: sb.clock, reporter: silentReporter }, { ...lockOptions(fleet), holder: 'someone@elsewhere', reason: 'release freeze' });
   }
   return fleet;
@@ -358,11 +360,6 @@ async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {
 
 function lockOptions(f: Fleet) {
   return { environment: ENV, bucket: f.lockBucket, groups: f.lockBucket ? undefined : f.groups };
-}
-
-/** Client set for the harness itself (setup, operator, checks); faults still apply, the SDK retries. */
-function calmClients(sb: Sandbox, actor: string): AwsClients {
-  return sb.newClients(actor);
 }
 
 async function lockStillHeld(sb: Sandbox, f: Fleet): Promise<boolean> {

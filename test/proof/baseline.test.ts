@@ -11,7 +11,7 @@ import { Sandbox } from '../../orchestrator/sandbox';
 
 const elb = (name: string, drainingTimeout = 0) => ({ name, healthCheck: { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2, timeout: 5 }, drainingTimeout });
 
-test('rolling baseline: oldest first, no decrement, every check on the 30-s rhythm', async (t) => {
+test.serial('rolling baseline: oldest first, no decrement, every check on the 30-s rhythm', async (t) => {
   const sb = Sandbox.create({ seed: 3, faults: { bootSeconds: 90, appStartSeconds: 0 } });
   sb.seedGroup({ name: 'q', capacity: 3, max: 3, healthCheckGracePeriod: 300, elb: elb('q-elb') });
   const g = sb.world.state.groups.q;
@@ -33,7 +33,7 @@ test('rolling baseline: oldest first, no decrement, every check on the 30-s rhyt
   t.deepEqual(sb.monitor.leftovers('q'), []);
 });
 
-test('A/B baseline: scale the empty color, check ASG then ELB every 30 s, then desired 0 on the old one', async (t) => {
+test.serial('A/B baseline: scale the empty color, check ASG then ELB every 30 s, then desired 0 on the old one', async (t) => {
   const sb = Sandbox.create({ seed: 4, faults: { bootSeconds: 90, appStartSeconds: 0 } });
   sb.seedGroup({ name: 'e-a', capacity: 4, max: 4, launchTemplateName: 'e-lt', healthCheckGracePeriod: 300, elb: elb('e-a', 60) });
   sb.seedGroup({ name: 'e-b', capacity: 0, max: 1, launchTemplateName: 'e-lt', healthCheckGracePeriod: 300, elb: elb('e-b', 60) });
@@ -53,7 +53,7 @@ test('A/B baseline: scale the empty color, check ASG then ELB every 30 s, then d
   t.true(o.launchLatency >= 0 && o.launchLatency <= 10);
 });
 
-test('A/B baseline refuses when both colors have instances', async (t) => {
+test.serial('A/B baseline refuses when both colors have instances', async (t) => {
   const sb = Sandbox.create({ seed: 5, faults: { bootSeconds: 30, appStartSeconds: 0 } });
   sb.seedGroup({ name: 'e-a', capacity: 1, launchTemplateName: 'e-lt', elb: elb('e-a') });
   sb.seedGroup({ name: 'e-b', capacity: 1, launchTemplateName: 'e-lt', elb: elb('e-b') });

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { BENCHES, runBench } from '../../orchestrator/proof/bench';
 
-test('bench quorum scenario: both tools finish, neither beats the physical limit, the 30-s baseline is slower', async (t) => {
+test.serial('bench quorum scenario: both tools finish, neither beats the physical limit, the 30-s baseline is slower', async (t) => {
   const r = await runBench(BENCHES.find((b) => b.name === '3-node quorum')!);
   t.is(r.limitSeconds, 360);
   t.is(r.engine.error, undefined);
@@ -18,7 +18,7 @@ test('bench quorum scenario: both tools finish, neither beats the physical limit
   t.regex(r.overshoot ?? '', /ASG launch latency \d+ s over 3 launch/);
 });
 
-test('bench A/B scenario: the limit includes the connection drain', async (t) => {
+test.serial('bench A/B scenario: the limit includes the connection drain', async (t) => {
   const r = await runBench(BENCHES.find((b) => b.name === 'A/B, 8 instances')!);
   t.is(r.limitSeconds, 90 + 30 + 300);
   t.is(r.engine.replaced, 8);

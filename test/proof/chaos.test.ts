@@ -14,7 +14,7 @@ import type { RolloutResult } from '../../orchestrator/rollout/result';
 /** The fixed subset: master seed and size. Replay any of it with `npm run chaos -- --runs 24 --seed 2026`. */
 const SUBSET = { seed: 2026, runs: 24 };
 
-test('chaos subset: every invariant holds on 24 fixed-seed randomized runs', async (t) => {
+test.serial('chaos subset: every invariant holds on 24 fixed-seed randomized runs', async (t) => {
   const results = await runChaos({ ...SUBSET, jobs: 1 });
   const report = formatReport(results, `chaos subset (npm run chaos -- --runs ${SUBSET.runs} --seed ${SUBSET.seed})`);
   const last = report.trimEnd().split('\n').pop()!;
@@ -24,7 +24,7 @@ test('chaos subset: every invariant holds on 24 fixed-seed randomized runs', asy
   t.is(failed.length, 0, last);
 });
 
-test('a replay of the same seed is the same run', async (t) => {
+test.serial('a replay of the same seed is the same run', async (t) => {
   const s = generateScenario(424242, 'rolling');
   const a = await runScenario(s);
   const b = await runScenario(s);
@@ -70,7 +70,7 @@ const engine = (i: ToolInvocation): Promise<RolloutResult> =>
 
 const result = (target: string): RolloutResult => ({ status: 'done', target, strategy: 'rolling', replaced: [], seconds: 0, apiCalls: 0, summary: 'sabotage' });
 
-test('the harness passes our engine on a clean scenario (control)', async (t) => {
+test.serial('the harness passes our engine on a clean scenario (control)', async (t) => {
   const r = await runScenario(clean(4), { tool: engine });
   t.deepEqual(r.violations, []);
   t.is(r.exit, 0);
@@ -138,7 +138,7 @@ const sabotage: Array<{ name: string; scenario: Scenario; code: string; tool: (i
 ];
 
 for (const s of sabotage) {
-  test(`the checker catches a tool ${s.name}`, async (t) => {
+  test.serial(`the checker catches a tool ${s.name}`, async (t) => {
     s.scenario.expect = expectationOf(s.scenario);
     const r = await runScenario(s.scenario, { tool: s.tool });
     const codes = r.violations.map((v) => v.code);
