@@ -12,6 +12,7 @@ import type { AwsClients } from '../aws/clients';
 import { createAwsPort } from '../aws/adapter';
 import { DeployError, isAbortError } from '../errors';
 import { freezeEnvironment, readEnvironmentLock, unlockEnvironment } from '../lock/lock';
+import { LOCK_TAG } from '../lock/record';
 import { PlainReporter, silentReporter, type Reporter } from '../report/reporter';
 import { abDeploy, type AbDeployOptions } from '../rollout/ab';
 import type { RolloutResult } from '../rollout/result';
@@ -125,10 +126,19 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   });
 
   const attempts: Attempt[] = [];
+  /** What an interrupted (SIGINT) attempt left behind, read the moment it exited. */
+  let afterSigint: { time: number; leftovers: Leftover[]; lockHeld: boolean } | undefined;
   const run = async (): Promise<void> => {
     const first = await attempt(sb, s, fleet, 'tool-1', s.interruption);
     attempts.push(first.attempt);
     current = undefined;
+    if (first.attempt.kind === 'sigint' && first.attempt.exit === 130) {
+      afterSigint = {
+        time: sb.clock.now(),
+        leftovers: fleet.groups.flatMap((g) => sb.monitor.leftovers(g).map((l) => ({ group: g, what: l.what, detail: l.detail }))),
+        lockHeld: s.strategy === 'ab' && lockStillHeld(sb, fleet),
+      };
+    }
     if (s.interruption.kind === 'none') return;
     if (s.strategy === 'ab') {
       // Re-run only what was cut short: a second `ab` after a finished swap is a new deploy (it swaps back).
@@ -206,9 +216,8 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   finished = true;
   const end = sb.clock.now();
 
-  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start });
-  const lockHeld = s.strategy === 'ab' ? await lockStillHeld(sb, fleet) : false;
-  facts.lockHeld = lockHeld;
+  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint });
+  facts.lockHeld = s.strategy === 'ab' ? lockStillHeld(sb, fleet) : false;
   const violations = checkRun(facts);
   return {
     scenario: s,
@@ -362,16 +371,10 @@ function lockOptions(f: Fleet) {
   return { environment: ENV, bucket: f.lockBucket, groups: f.lockBucket ? undefined : f.groups };
 }
 
-async function lockStillHeld(sb: Sandbox, f: Fleet): Promise<boolean> {
-  const saved = { ...sb.faults };
-  Object.assign(sb.faults, { throttleRate: 0, serverErrorRate: 0, resourceContentionRate: 0 });
-  try {
-    const port = createAwsPort(sb.newClients('checker'), sb.clock);
-    const held = await readEnvironmentLock({ port, clock: sb.clock, reporter: silentReporter }, lockOptions(f));
-    return held !== undefined;
-  } finally {
-    sb.faults = saved;
-  }
+/** Is the environment lock still there? Read from the simulated AWS's state (no API call, no side effect). */
+function lockStillHeld(sb: Sandbox, f: Fleet): boolean {
+  if (f.lockBucket) return sb.world.state.buckets[f.lockBucket]?.objects[`${ENV}.lock`] !== undefined;
+  return f.groups.some((g) => sb.world.state.groups[g]?.tags.some((t) => t.key === LOCK_TAG));
 }
 
 /**
@@ -439,7 +442,7 @@ function gatherFacts(
   s: Scenario,
   f: Fleet,
   attempts: Attempt[],
-  w: { rolloutStart: number; end: number; healthyAtStart: number; hung?: string; start: number },
+  w: { rolloutStart: number; end: number; healthyAtStart: number; hung?: string; start: number; afterSigint?: { time: number; leftovers: Leftover[]; lockHeld: boolean } },
 ): RunFacts {
   const world = sb.world;
   const series = combinedSeries(sb, f.groups, w.rolloutStart);
@@ -502,6 +505,19 @@ function gatherFacts(
       if (s.strategy === 'ab' && (l.what === 'desired' || l.what === 'min' || l.what === 'max')) continue;
       leftovers.push({ group: g, what: l.what, detail: l.detail });
     }
+  }
+
+  // Invariant 3 on the interrupted path itself: exit 130 means "after cleanup", before any re-run.
+  if (w.afterSigint) {
+    // Once the new color served, A/B has committed the swap: the old color's drain is meant to go on.
+    const committed = s.strategy === 'ab' && newHealthyAt <= w.afterSigint.time;
+    for (const l of w.afterSigint.leftovers) {
+      // ...and its swap record stays so that the re-run waits for that drain (checked again at the end).
+      if (committed && (l.what === 'desired' || l.what === 'min' || l.what === 'max' || l.detail.startsWith('tag asg-deploy:ab:'))) continue;
+      if (s.strategy === 'ab' && l.what === 'max' && l.group === f.target) continue;
+      leftovers.push({ ...l, detail: `after SIGINT (exit 130, before the re-run): ${l.detail}` });
+    }
+    if (w.afterSigint.lockHeld) leftovers.push({ group: ENV, what: 'lock', detail: 'after SIGINT (exit 130): the deploy lock was not released' });
   }
 
   // Final state.
