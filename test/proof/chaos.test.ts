@@ -8,6 +8,7 @@ import { createAwsPort } from '../../orchestrator/aws/adapter';
 import { formatReport, runChaos } from '../../orchestrator/proof/chaos';
 import { runScenario, type ToolInvocation } from '../../orchestrator/proof/run';
 import { expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
+import { interruptedError } from '../../orchestrator/errors';
 import { rollGroup } from '../../orchestrator/rollout/roll';
 import type { RolloutResult } from '../../orchestrator/rollout/result';
 
@@ -145,3 +146,22 @@ for (const s of sabotage) {
     t.true(codes.includes(s.code as never), `expected ${s.code}, got [${codes.join(', ')}]`);
   });
 }
+
+test.serial('the checker catches a tool that exits 130 on SIGINT without restoring, even when the re-run cleans up', async (t) => {
+  const tool = async (i: ToolInvocation): Promise<RolloutResult> => {
+    const port = createAwsPort(i.clients, i.sandbox.clock);
+    await port.suspendProcesses(i.target, ['AZRebalance']);
+    try {
+      await i.sandbox.clock.sleep(600_000, i.signal);
+    } catch {
+      throw interruptedError(); // claims "restored", restores nothing
+    }
+    await port.resumeProcesses(i.target, ['AZRebalance']);
+    return engine(i);
+  };
+  const r = await runScenario(clean(3, { interruption: { kind: 'sigint', afterSeconds: 60 } }), { tool });
+  const after = r.violations.filter((v) => v.code === 'leftover' && v.message.includes('after SIGINT'));
+  t.true(after.length > 0, JSON.stringify(r.violations));
+  t.is(r.exit, 0, 'the re-run finished the job');
+  t.false(r.violations.some((v) => v.code === 'leftover' && !v.message.includes('after SIGINT')), 'nothing left at the end');
+});
