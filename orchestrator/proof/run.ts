@@ -94,8 +94,12 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   }
 
   // The new version, and the faults (after the fleet is up: they are about the rollout).
-  const ltName = s.strategy === 'rolling' ? `${ROLLING}-lt` : `${ENV}-lt`;
-  sb.newLaunchTemplateVersion(ltName, { ImageId: NEW_IMAGE });
+  if (s.launchConfiguration) {
+    sb.direct('autoscaling', 'CreateLaunchConfiguration', { LaunchConfigurationName: `${ROLLING}-lc-2`, ImageId: NEW_IMAGE, InstanceType: 't3.small' });
+    sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: ROLLING, LaunchConfigurationName: `${ROLLING}-lc-2` });
+  } else {
+    sb.newLaunchTemplateVersion(s.strategy === 'rolling' ? `${ROLLING}-lt` : `${ENV}-lt`, { ImageId: NEW_IMAGE });
+  }
   sb.setImage(NEW_IMAGE, { healthy: !s.faults.badImage, failAfterSeconds: s.faults.failAfterSeconds, bootSeconds: s.faults.bootSeconds });
   installFailingBoots(sb, s, r);
   if (s.faults.azRebalance) {
@@ -311,6 +315,11 @@ function gracePeriod(s: Scenario, r: Prng): number {
 
 function buildRolling(sb: Sandbox, s: Scenario, r: Prng): Fleet {
   const grace = gracePeriod(s, r);
+  if (s.launchConfiguration) {
+    buildLegacyRolling(sb, s, r, grace);
+    const ids = new Set(sb.world.groupInstances(sb.world.state.groups[ROLLING]).map((i) => i.id));
+    return { groups: [ROLLING], active: ROLLING, target: ROLLING, initialIds: ids, targetCount: s.size, rollback: false, healthCheckGracePeriod: grace };
+  }
   sb.seedGroup({
     name: ROLLING,
     capacity: s.size,
@@ -323,6 +332,39 @@ function buildRolling(sb: Sandbox, s: Scenario, r: Prng): Fleet {
   });
   const ids = new Set(sb.world.groupInstances(sb.world.state.groups[ROLLING]).map((i) => i.id));
   return { groups: [ROLLING], active: ROLLING, target: ROLLING, initialIds: ids, targetCount: s.size, rollback: false, healthCheckGracePeriod: grace };
+}
+
+/** The rolling group on a (legacy) launch configuration, with its classic ELB, settled. */
+function buildLegacyRolling(sb: Sandbox, s: Scenario, r: Prng, grace: number): void {
+  const elb = `${ROLLING}-elb`;
+  const zones = s.faults.azRebalance ? [sb.world.zones()[0]] : sb.world.zones();
+  sb.direct('elb', 'CreateLoadBalancer', {
+    LoadBalancerName: elb,
+    Listeners: [{ Protocol: 'HTTP', LoadBalancerPort: 80, InstanceProtocol: 'HTTP', InstancePort: 8080 }],
+    AvailabilityZones: sb.world.zones(),
+  });
+  const hc = s.healthCheck;
+  sb.direct('elb', 'ConfigureHealthCheck', {
+    LoadBalancerName: elb,
+    HealthCheck: { Target: 'HTTP:8080/health', Interval: hc.interval, Timeout: Math.min(5, hc.interval - 1), HealthyThreshold: hc.healthyThreshold, UnhealthyThreshold: hc.unhealthyThreshold },
+  });
+  sb.direct('elb', 'ModifyLoadBalancerAttributes', {
+    LoadBalancerName: elb,
+    LoadBalancerAttributes: { ConnectionDraining: { Enabled: s.drainingTimeout > 0, Timeout: s.drainingTimeout > 0 ? s.drainingTimeout : 300 } },
+  });
+  sb.direct('autoscaling', 'CreateLaunchConfiguration', { LaunchConfigurationName: `${ROLLING}-lc-1`, ImageId: OLD_IMAGE, InstanceType: 't3.small' });
+  sb.direct('autoscaling', 'CreateAutoScalingGroup', {
+    AutoScalingGroupName: ROLLING,
+    LaunchConfigurationName: `${ROLLING}-lc-1`,
+    MinSize: 0,
+    MaxSize: s.size,
+    DesiredCapacity: s.size,
+    AvailabilityZones: zones,
+    LoadBalancerNames: [elb],
+    HealthCheckType: r.chance(0.5) ? 'ELB' : 'EC2',
+    HealthCheckGracePeriod: grace,
+  });
+  sb.settle({ group: ROLLING });
 }
 
 async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {

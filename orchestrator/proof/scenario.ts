@@ -80,6 +80,8 @@ export interface Scenario {
   healthCheck: { interval: number; healthyThreshold: number; unhealthyThreshold: number };
   drainingTimeout: number;
   expect: Expectation;
+  /** Rolling: the group launches from (legacy) launch configurations instead of a launch template. */
+  launchConfiguration: boolean;
   /** Short fault tags for the outcome table ("bad-image", "crash", ...). */
   tags: string[];
 }
@@ -137,6 +139,8 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   const drainingTimeout = r.pick([0, 30, 300]);
 
   if (s === 'ab' && abCase === 'first-deploy') size = 0;
+  // Drawn last, so that adding it changed no earlier draw of any seed.
+  const launchConfiguration = r.chance(0.15);
 
   const scenario: Scenario = {
     seed,
@@ -154,6 +158,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     faults,
     healthCheck,
     drainingTimeout,
+    launchConfiguration: s === 'rolling' && launchConfiguration,
     expect: 'done',
     tags: [],
   };
@@ -212,6 +217,7 @@ function tagsOf(s: Scenario): string[] {
   if (f.pageSize !== undefined) t.push('small-pages');
   if (s.interruption.kind === 'crash') t.push('crash+rerun');
   if (s.interruption.kind === 'sigint') t.push('sigint+rerun');
+  if (s.launchConfiguration) t.push('launch-configuration');
   if (t.length === 0) t.push('clean');
   return t;
 }
