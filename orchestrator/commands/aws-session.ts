@@ -108,6 +108,10 @@ async function openSandboxSession(file: string, ctx: CommandContext): Promise<Aw
       stateFile: file,
       stacks: () => new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks }),
     },
-    close: async () => writeSandboxFile(file, sandbox, stacks),
+    close: async () => {
+      writeSandboxFile(file, sandbox, stacks);
+      // Saved: this world must not keep simulating on a clock that outlives it (the demo's).
+      sandbox.dispose();
+    },
   };
 }

@@ -59,6 +59,7 @@ export const demoCommand: CommandSpec = {
       const seeded = Sandbox.create({ clock, seed: 7, faults: { bootSeconds: { min: 25, max: 35 } } });
       seeded.setImage('ami-0demo3', { healthy: false });
       writeSandboxFile(state, seeded, {});
+      seeded.dispose(); // saved; each deploy loads the state file on the same clock
 
       // cli.ts registers this command: required here, not at load, to avoid the cycle.
       const { main } = require('../cli') as typeof import('../cli');
