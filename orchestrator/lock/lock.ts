@@ -23,6 +23,7 @@ import {
   sameLock,
 } from './record';
 import { S3LockStore, TagLockStore, type LockStore, type StoredLock } from './stores';
+import { asDeployError, isTransient, retryingPort } from './transient';
 
 export const LockCodes = {
   acquired: 'lock.acquired', // {environment, location, holder, runId}
@@ -71,7 +72,13 @@ function lockFailure(err: unknown, location: string): DeployError {
   const name = String((err as Error)?.name ?? 'Error');
   const message = `${location}: ${name}: ${(err as Error)?.message ?? String(err)}`;
   if (/NoSuchBucket|InvalidBucketName/.test(name)) return usageError('lock-bucket', `the lock bucket does not exist or is not usable (${message}); check --lock-bucket-name`, { location });
-  return new DeployError('lock-error', `could not use the environment lock (${message}); nothing was changed`, { source: 'aws', exit: ExitCode.failed, cause: err, data: { location } });
+  const transient = isTransient(err);
+  return new DeployError('lock-error', `could not use the environment lock (${message}${transient ? ', still failing after retries with back-off' : ''}); nothing was changed`, {
+    source: 'aws',
+    exit: ExitCode.failed,
+    cause: err,
+    data: { location, transient },
+  });
 }
 
 /** Runs `f`, turning AWS errors into a DeployError that names the lock's location. */
@@ -84,14 +91,16 @@ async function guarded<T>(location: string, f: () => Promise<T>): Promise<T> {
 }
 
 async function storeFor(deps: LockDeps, options: LockOptions): Promise<LockStore> {
-  if (options.bucket) return new S3LockStore(deps.port, options.bucket, options.environment);
-  const groups = options.groups ?? (await environmentGroups(deps.port, options.environment));
+  // Every lock call rides out throttling, 5xx and network errors (bounded, in clock time).
+  const port = retryingPort(deps.port, { clock: deps.clock, reporter: deps.reporter, signal: deps.signal });
+  if (options.bucket) return new S3LockStore(port, options.bucket, options.environment);
+  const groups = options.groups ?? (await guarded(`${options.environment} groups`, () => environmentGroups(port, options.environment)));
   if (groups.length === 0) {
     throw usageError('unknown-environment', `no Auto Scaling Group ${options.environment}-a, ${options.environment}-b or ${options.environment} to hold the lock tag; give --lock-bucket-name or check --environment`, {
       environment: options.environment,
     });
   }
-  return new TagLockStore(deps.port, deps.clock, [...groups].sort(), options.settleMs);
+  return new TagLockStore(port, deps.clock, [...groups].sort(), options.settleMs);
 }
 
 function refusal(environment: string, held: StoredLock, now: number, staleAfterMs: number, contended = false) {
@@ -137,7 +146,19 @@ export async function acquireRunLock(deps: LockDeps, options: LockOptions & { re
     runId: options.runId ?? randomUUID(),
     heartbeat: now,
   };
-  const created = await guarded(store.location, () => store.create(record, deps.signal));
+  let created: Awaited<ReturnType<LockStore['create']>>;
+  try {
+    created = await store.create(record, deps.signal);
+  } catch (err) {
+    // Our record may have been written before the failure: take it back off (best effort).
+    try {
+      const now = await store.read();
+      if (now && sameLock(now.record, record)) await store.remove(now);
+    } catch {
+      // still failing: the record carries our run id and goes stale without a heartbeat
+    }
+    throw lockFailure(err, store.location);
+  }
   if (!created.won) {
     const holder = created.holder ?? (await guarded(store.location, () => store.read()));
     const err = holder
@@ -201,16 +222,34 @@ export async function acquireRunLock(deps: LockDeps, options: LockOptions & { re
       stop.abort();
       await heartbeat;
       if (lost) return;
-      const current = await store.read();
-      if (current && sameLock(current.record, record)) {
-        await store.remove(current);
-        reporter.emit('info', LockCodes.released, `lock released: ${store.location}`, {
-          environment: options.environment,
-          location: store.location,
-          holder: record.holder,
-          forced: false,
-        });
+      // Each call is retried on transient errors (the store's port); the whole release once more.
+      let failure: unknown;
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          const current = await store.read();
+          if (current && sameLock(current.record, record)) await store.remove(current);
+          const after = await store.read();
+          if (after && sameLock(after.record, record)) throw new Error('the lock record is still there after deleting it');
+          failure = undefined;
+          break;
+        } catch (err) {
+          failure = err;
+        }
       }
+      if (failure !== undefined) {
+        const cause = asDeployError(failure, store.location);
+        throw new DeployError(
+          'lock-release-failed',
+          `could not release the environment lock ${store.location} (${cause.message}); it stays held by ${record.holder} (run ${record.runId}) and will show as left by a crashed run once its heartbeat is ${formatAge(staleAfterMs)} old; clear it with 'asg-deploy unlock --environment ${options.environment}${options.bucket ? ` --lock-bucket-name ${options.bucket}` : ''} --force'`,
+          { source: 'aws', exit: ExitCode.failed, cause: failure, data: { environment: options.environment, location: store.location, runId: record.runId, holder: record.holder } },
+        );
+      }
+      reporter.emit('info', LockCodes.released, `lock released: ${store.location}`, {
+        environment: options.environment,
+        location: store.location,
+        holder: record.holder,
+        forced: false,
+      });
     },
   };
 }
@@ -300,4 +339,26 @@ export async function unlockEnvironment(
 export async function readEnvironmentLock(deps: LockDeps, options: LockOptions): Promise<StoredLock | undefined> {
   const store = await storeFor(deps, options);
   return guarded(store.location, () => store.read());
+}
+
+/**
+ * Read-only check for `asg-deploy deploy` (before `pulumi up`): resolves when the environment is
+ * not locked; throws the same exit-3 DeployError (code 'locked', naming holder, reason and age)
+ * that an `ab` run would. An environment without groups and without a bucket has no lock to check.
+ * AWS errors (after retries) are DeployErrors too: exit 2 for a missing bucket, else exit 1.
+ */
+export async function checkEnvironmentLock(
+  deps: { port: AwsPort; clock: Clock; reporter?: Reporter; signal?: AbortSignal },
+  options: { environment: string; bucket?: string; groups?: string[]; staleAfterMs?: number },
+): Promise<void> {
+  const reporter: Reporter = deps.reporter ?? { emit() {} };
+  const full: LockDeps = { port: deps.port, clock: deps.clock, reporter, signal: deps.signal };
+  if (!options.bucket) {
+    const groups = options.groups ?? (await guarded(`${options.environment} groups`, () => environmentGroups(retryingPort(deps.port, { clock: deps.clock, reporter, signal: deps.signal }), options.environment)));
+    if (groups.length === 0) return;
+    options = { ...options, groups };
+  }
+  const store = await storeFor(full, options);
+  const held = await guarded(store.location, () => store.read());
+  if (held) throw refusal(options.environment, held, deps.clock.now(), options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
 }

@@ -14,6 +14,7 @@
 import type { AwsPort, LockRecord } from '../aws/port';
 import type { Clock } from '../clock';
 import { LOCK_TAG, decodeTagValue, encodeTagValue, sameLock } from './record';
+import { isTransient } from './transient';
 
 export interface StoredLock {
   record: LockRecord;
@@ -50,11 +51,13 @@ export class S3LockStore implements LockStore {
   }
 
   async create(record: LockRecord): Promise<CreateResult> {
-    if (await this.port.putLockObject(this.bucket, this.key, record)) {
-      const mine = await this.port.getLockObject(this.bucket, this.key);
-      return { won: true, etag: mine && sameLock(mine.record, record) ? mine.etag : undefined };
-    }
-    return { won: false, holder: await this.read() };
+    // A 412 may be our own write: a 5xx after S3 applied the PUT makes the SDK retry it, and the
+    // retry finds the object (ours) present. The record's run id (or holder+since) tells.
+    const put = await this.port.putLockObject(this.bucket, this.key, record);
+    const now = await this.read();
+    if (now && sameLock(now.record, record)) return { won: true, etag: now.etag };
+    if (put) return { won: true }; // written, then changed or gone before the read: refresh will tell
+    return { won: false, holder: now };
   }
 
   async refresh(record: LockRecord, previous: { etag?: string }): Promise<{ ok: boolean; etag?: string }> {
@@ -64,18 +67,29 @@ export class S3LockStore implements LockStore {
       return { ok: Boolean(now && sameLock(now.record, record)), etag: previous.etag };
     }
     const etag = await this.port.replaceLockObject(this.bucket, this.key, record, previous.etag);
-    return { ok: etag !== undefined, etag };
+    if (etag !== undefined) return { ok: true, etag };
+    // 412: someone changed it — or our own overwrite was applied and its response lost (a 5xx
+    // after the write, retried by the SDK against the new ETag). Ours when it still carries this
+    // record (same run id): adopt its ETag.
+    const now = await this.read();
+    return now && sameLock(now.record, record) ? { ok: true, etag: now.etag } : { ok: false };
   }
 
   async remove(lock: StoredLock): Promise<void> {
     try {
       await this.port.deleteLockObject(this.bucket, this.key, lock.etag);
     } catch (err) {
-      // Some S3-compatible stores reject conditional deletes (If-Match) outright. Fall back to
-      // "re-read, and delete only if it is still this record" (a tiny window, only on those stores).
-      if (!lock.etag || /PreconditionFailed/.test(String((err as Error)?.name))) throw err;
+      // 412: the object changed since it was read (e.g. a heartbeat of the holder landed): delete
+      // it only if it is still the same lock. Some S3-compatible stores reject conditional
+      // deletes (If-Match) outright: same fallback (a tiny window, only on those stores).
+      if (!lock.etag || isTransient(err)) throw err;
       const now = await this.read();
-      if (now && sameLock(now.record, lock.record)) await this.port.deleteLockObject(this.bucket, this.key);
+      if (!now || !sameLock(now.record, lock.record)) return;
+      if (/PreconditionFailed|ConditionalRequestConflict/.test(String((err as Error)?.name))) {
+        await this.port.deleteLockObject(this.bucket, this.key, now.etag);
+      } else {
+        await this.port.deleteLockObject(this.bucket, this.key);
+      }
     }
   }
 }

@@ -19,6 +19,7 @@ import type { AwsPort, GroupSnapshot } from '../aws/port';
 import type { Clock } from '../clock';
 import { DeployError, isAbortError, refusedError, usageError } from '../errors';
 import { acquireRunLock, readEnvironmentLock, type RunLock } from '../lock/lock';
+import { asDeployError, retryingPort } from '../lock/transient';
 import { describeLock, isStale, DEFAULT_STALE_AFTER_MS } from '../lock/record';
 import { Codes, type Reporter } from '../report/reporter';
 import type { Action } from './action';
@@ -98,11 +99,23 @@ export const DEFAULT_HEALTH_CHECK_TIMEOUT_S = 600;
 /** Longest stretch without a poll right after growing the new color (ms). */
 export const MAX_SKIP_MS = 20_000;
 
-/** A/B deployment of one environment. Resolves with the result; throws DeployError (exit 1/2/3/130). */
+/**
+ * A/B deployment of one environment. Resolves with the result; throws DeployError (exit 1/2/3/130),
+ * never a raw AWS error. Transient AWS errors (throttling, 5xx, ResourceContention, network) are
+ * ridden out with back-off in clock time in every phase (lock/transient.ts).
+ */
 export async function abDeploy(options: AbDeployOptions): Promise<RolloutResult> {
+  try {
+    return await abDeployInner(options);
+  } catch (err) {
+    throw asDeployError(err, `ab ${options.environment}`);
+  }
+}
+
+async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
   const { clock, reporter, environment } = options;
   if (!options.port && !options.clients) throw new DeployError('internal', 'abDeploy needs a port or clients');
-  const port = options.port ?? createAwsPort(options.clients!, clock);
+  const port = retryingPort(options.port ?? createAwsPort(options.clients!, clock), { clock, reporter, signal: options.signal });
   const start = clock.now();
   const apiStart = port.apiCalls();
   const runId = options.runId ?? randomUUID();
@@ -133,6 +146,7 @@ export async function abDeploy(options: AbDeployOptions): Promise<RolloutResult>
     }
   }
 
+  let outcome: { ok: true } | { ok: false; err: unknown } = { ok: false, err: undefined };
   try {
     // 2. Find both groups (and their ELBs) and plan.
     const a = await observeMaybe(port, names.a, true);
@@ -148,6 +162,7 @@ export async function abDeploy(options: AbDeployOptions): Promise<RolloutResult>
       reporter.emit('info', Codes.plan, planned.summary, { environment, dryRun: Boolean(options.dryRun) });
       const result: RolloutResult = { status: options.dryRun ? 'planned' : 'noop', target: environment, strategy: 'ab', replaced: [], ...tally(), summary: planned.summary };
       reporter.emit('info', Codes.done, `${environment}: ${planned.summary}`, { environment, replaced: [], seconds: result.seconds, apiCalls: result.apiCalls, status: result.status });
+      outcome = { ok: true };
       return result;
     }
     if (planned.kind === 'cleanUp') {
@@ -167,13 +182,21 @@ export async function abDeploy(options: AbDeployOptions): Promise<RolloutResult>
 
     const run = new AbRun(port, clock, reporter, options, environment);
     const result = await run.execute(planned, runId, a, b);
+    outcome = { ok: true };
     return { ...result, ...tally() };
+  } catch (err) {
+    outcome = { ok: false, err };
+    throw err;
   } finally {
     if (lock) {
       try {
         await lock.release();
       } catch (err) {
-        reporter.emit('error', 'lock.release-failed', `could not release the lock: ${(err as Error).message}; 'asg-deploy unlock --environment ${environment} --force' clears it`, { environment });
+        const e = asDeployError(err, `releasing the lock of ${environment}`);
+        reporter.emit('error', 'lock.release-failed', e.message, { environment, ...e.data });
+        // The run's own outcome stands when it failed; a finished run whose lock stays held is
+        // not a clean exit 0: the next deploy would be refused. Exit 1, saying how to clear it.
+        if (outcome.ok) throw e;
       }
     }
   }
