@@ -16,7 +16,18 @@ export interface ImageBehaviour {
   healthy?: boolean;
   /** The application stops answering this many seconds after launch (a version that dies later). */
   failAfterSeconds?: number;
+  /** Probability that one instance launched from it fails to boot [FAULT-11]. Default: faults.bootFailureRate. */
+  bootFailureRate?: number;
+  /** How a failed boot shows. Default: faults.bootFailureMode. */
+  bootFailureMode?: BootFailureMode;
 }
+
+/**
+ * How a failed boot shows [FAULT-11]: `never-healthy` — EC2 running, the application never answers
+ * (the ELB keeps it OutOfService); `terminated` — EC2 goes pending -> terminated at the end of the
+ * boot with StateReason `Server.InternalError` (the ASG notices on its next health check).
+ */
+export type BootFailureMode = 'never-healthy' | 'terminated';
 
 export interface FaultConfig {
   /** Default EC2 boot time (pending -> running). */
@@ -41,6 +52,10 @@ export interface FaultConfig {
   describeDelaySeconds: number;
   /** EC2 shutting-down -> terminated. */
   shutdownSeconds: number;
+  /** Probability that one launched instance fails to boot (per instance, seeded) [FAULT-11]; per image: ImageBehaviour. */
+  bootFailureRate: number;
+  /** How a failed boot shows (see {@link BootFailureMode}). */
+  bootFailureMode: BootFailureMode;
 }
 
 export const defaultFaults: FaultConfig = {
@@ -55,6 +70,8 @@ export const defaultFaults: FaultConfig = {
   resourceContentionRate: 0,
   describeDelaySeconds: 0,
   shutdownSeconds: 20,
+  bootFailureRate: 0,
+  bootFailureMode: 'never-healthy',
 };
 
 export interface LaunchTemplateVersionRec {
@@ -108,6 +125,8 @@ export interface InstanceRec {
   visibleAt: number;
   terminatedAt?: number;
   stateReason?: string;
+  /** Drawn at launch: this instance fails to boot [FAULT-11]. */
+  bootFailure?: BootFailureMode;
   tags: Record<string, string>;
   /** Auto Scaling view; undefined when not in a group. */
   group?: string;
@@ -179,6 +198,8 @@ export interface GroupRec {
   /** A failed launch waits until this time before the next attempt (AWS backs off). */
   launchBackoffUntil?: number;
   launchFailures: number;
+  /** A capacity change requested through the API is acted on at this time (a pending 'scale' event) [ASG-1]. */
+  scaleAt?: number;
 }
 
 export interface RegistrationRec {
@@ -234,6 +255,7 @@ export type SimEvent =
   | { at: number; seq: number; kind: 'drained'; elb: string; id: string }
   | { at: number; seq: number; kind: 'terminated'; id: string }
   | { at: number; seq: number; kind: 'chaos' }
+  | { at: number; seq: number; kind: 'scale'; group: string }
   | { at: number; seq: number; kind: 'purge'; id: string };
 
 export interface MonitorState {

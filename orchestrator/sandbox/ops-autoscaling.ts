@@ -118,6 +118,7 @@ function setDesired(w: World, g: GroupRec, desired: number, ctx: CallCtx): void 
   if (desired !== g.desired) {
     g.desired = desired;
     g.lastDesiredChange = call(w, ctx);
+    w.requestScaling(g); // the scaling activity starts promptly, not on the periodic loop [ASG-1a]
   }
 }
 
@@ -192,6 +193,7 @@ export const autoScalingOps: Record<string, Handler> = {
     };
     w.state.groups[name] = g;
     applyTags(w, (input.Tags ?? []).map((t: any) => ({ ...t, ResourceId: name })), false);
+    if (desired > 0) w.requestScaling(g); // [ASG-1a]
     return {};
   },
 
@@ -319,6 +321,8 @@ export const autoScalingOps: Record<string, Handler> = {
       ? `instance ${id} was taken out of service in response to a user request, shrinking the capacity from ${g.desired + 1} to ${g.desired}.`
       : `instance ${id} was taken out of service in response to a user request.`;
     w.beginTermination(g, inst, 'api', call(w, ctx), why);
+    // Without decrement the replacement launches promptly [ASG-1a, ASG-7].
+    if (!decrement) w.requestScaling(g);
     const act = w.state.activities[inst.terminateActivity!];
     return { Activity: activityOut(g, act) };
   },

@@ -17,8 +17,10 @@ import { SimFault } from './faults';
 /** "Never" as a JSON-safe time (Infinity does not survive JSON): the largest Date. */
 export const NEVER = 8.64e15;
 
-/** The ASG's scaling/health loop period [ASG-1]. */
+/** The ASG's periodic loop (health checks, replacement of unhealthy instances, AZRebalance) [ASG-1]. */
 export const TICK_MS = 10_000;
+/** A capacity change requested through the API starts its scaling activity this long after the call [ASG-1a]. */
+export const SCALE_DELAY_MS = 1_000;
 /** Terminated instances stay visible to DescribeInstances this long [EC2-5]. */
 export const TERMINATED_VISIBLE_MS = 3600_000;
 const MAX_ACTIVITIES_PER_GROUP = 500;
@@ -133,6 +135,13 @@ export class World {
         if (inst && inst.ec2State === 'terminated') delete this.state.instances[ev.id];
         return;
       }
+      case 'scale': {
+        const g = this.state.groups[ev.group];
+        if (!g || g.scaleAt !== ev.at) return; // deleted (or recreated) meanwhile
+        g.scaleAt = undefined;
+        this.reconcileCapacity(g, this.groupInstances(g));
+        return;
+      }
       case 'tick':
       case 'chaos':
         return;
@@ -242,6 +251,9 @@ export class World {
     const b = this.behaviourOf(launch, imageId);
     const boot = Math.max(1, this.sample(b.bootSeconds ?? this.faults.bootSeconds)) * 1000;
     const appStart = Math.max(0, this.sample(b.appStartSeconds ?? this.faults.appStartSeconds)) * 1000;
+    // Per-instance boot failure [FAULT-11]; no draw at rate 0, so runs without the fault are unchanged.
+    const failRate = b.bootFailureRate ?? this.faults.bootFailureRate ?? 0;
+    const bootFailure = failRate > 0 && this.rng.chance(failRate) ? b.bootFailureMode ?? this.faults.bootFailureMode ?? 'never-healthy' : undefined;
     const tags: Record<string, string> = {};
     for (const spec of data.TagSpecifications ?? []) {
       if (spec.ResourceType === 'instance') for (const t of spec.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
@@ -262,9 +274,10 @@ export class World {
       launchTime: now,
       ec2State: 'pending',
       runningAt: now + boot,
-      appUpAt: b.healthy === false ? NEVER : now + boot + appStart,
+      appUpAt: b.healthy === false || bootFailure ? NEVER : now + boot + appStart,
       failAt: b.failAfterSeconds !== undefined ? now + b.failAfterSeconds * 1000 : undefined,
       visibleAt: now + this.faults.describeDelaySeconds * 1000,
+      bootFailure,
       tags,
     };
     this.state.instances[inst.id] = inst;
@@ -275,6 +288,19 @@ export class World {
   private onRunning(id: string): void {
     const inst = this.state.instances[id];
     if (!inst || inst.ec2State !== 'pending') return;
+    if (inst.bootFailure === 'terminated') {
+      // pending -> terminated during launch [FAULT-11]; the ASG notices on its next health check [HEALTH-1].
+      inst.stateReason = 'Server.InternalError: Internal error on launch';
+      const act = inst.launchActivity ? this.state.activities[inst.launchActivity] : undefined;
+      if (act && act.status === 'InProgress') {
+        act.status = 'Failed';
+        act.statusMessage = `Instance ${inst.id} terminated during launch: ${inst.stateReason}`;
+        act.progress = 100;
+        act.endTime = this.now;
+      }
+      this.onTerminated(id);
+      return;
+    }
     inst.ec2State = 'running';
     const g = inst.group ? this.state.groups[inst.group] : undefined;
     if (g && inst.lifecycle === 'Pending') this.putInService(g, inst);
@@ -677,12 +703,31 @@ export class World {
     }
   }
 
+  /**
+   * An API call changed what the group should run (SetDesiredCapacity, UpdateAutoScalingGroup,
+   * CreateAutoScalingGroup, TerminateInstanceInAutoScalingGroup without decrement): the ASG starts
+   * the scaling activity promptly, `SCALE_DELAY_MS` later, not on its next periodic loop [ASG-1a].
+   * Several requests before it runs make one activity.
+   */
+  requestScaling(g: GroupRec): void {
+    if (g.scaleAt !== undefined && g.scaleAt > this.now) return;
+    g.scaleAt = this.now + SCALE_DELAY_MS;
+    this.schedule({ at: g.scaleAt, kind: 'scale', group: g.name });
+  }
+
   reconcile(g: GroupRec): void {
     const insts = this.groupInstances(g);
     // 1. health checks [HEALTH-1..3]
     if (!this.isSuspended(g, 'HealthCheck')) {
       for (const inst of insts) {
-        if (inst.lifecycle !== 'InService' || inst.health !== 'Healthy') continue;
+        if (inst.health !== 'Healthy') continue;
+        // A Pending instance whose EC2 instance terminated during launch is unhealthy too [HEALTH-1].
+        if (inst.lifecycle === 'Pending' && (inst.ec2State === 'terminated' || inst.ec2State === 'shutting-down')) {
+          inst.health = 'Unhealthy';
+          this.changed(inst);
+          continue;
+        }
+        if (inst.lifecycle !== 'InService') continue;
         if (inst.ec2State !== 'running') {
           inst.health = 'Unhealthy';
           this.changed(inst);
@@ -710,7 +755,33 @@ export class World {
         }
       }
     }
-    // 3. capacity [ASG-2..5]
+    // 3. capacity [ASG-2..5] (also run promptly after an API capacity change [ASG-1a])
+    if (this.reconcileCapacity(g, insts)) return;
+    // 4. AZ rebalance: launch first, then (next loop, once InService) terminate [AZ-1..3]
+    const active = insts.filter((i) => this.isActive(i));
+    if (
+      active.length === g.desired &&
+      !active.some((i) => i.rebalance && i.lifecycle === 'Pending') &&
+      // With Terminate suspended AZRebalance still launches (the group stays above desired) [AZ-3].
+      !this.isSuspended(g, 'AZRebalance') && !this.isSuspended(g, 'Launch') &&
+      active.every((i) => i.lifecycle === 'InService')
+    ) {
+      const counts = this.zoneCounts(g, insts);
+      const usable = g.azs.filter((z) => !this.faults.unavailableZones.includes(z));
+      if (usable.length < 2) return;
+      const cs = usable.map((z) => counts.get(z) ?? 0);
+      if (Math.max(...cs) - Math.min(...cs) <= 1) return;
+      const allowance = Math.max(1, Math.floor(g.max * 0.1));
+      if (active.length + 1 > g.max + allowance) return;
+      this.launchOne(g, counts, 'an instance was started in response to an Availability Zone rebalancing operation.', true);
+    }
+  }
+
+  /**
+   * Launches toward desired capacity or scales in [ASG-2..5]. Returns true when the group was not
+   * at its desired size (so AZ rebalancing waits for another loop).
+   */
+  private reconcileCapacity(g: GroupRec, insts: InstanceRec[]): boolean {
     const active = insts.filter((i) => this.isActive(i));
     const counts = this.zoneCounts(g, insts);
     const rebalancing = active.some((i) => i.rebalance && i.lifecycle === 'Pending');
@@ -723,10 +794,10 @@ export class World {
           if (!this.launchOne(g, counts, `an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${active.length + k} to ${active.length + k + 1}.`)) break;
         }
       }
-      return;
+      return true;
     }
     if (active.length > g.desired && !rebalancing) {
-      if (this.isSuspended(g, 'Terminate')) return;
+      if (this.isSuspended(g, 'Terminate')) return true;
       const rebalanceDone = active.find((i) => i.rebalance);
       const victims = this.pickForScaleIn(g, active, active.length - g.desired);
       for (const v of victims) {
@@ -738,24 +809,9 @@ export class World {
         }
       }
       if (rebalanceDone) for (const i of active) i.rebalance = undefined;
-      return;
+      return true;
     }
-    // 4. AZ rebalance: launch first, then (next loop, once InService) terminate [AZ-1..3]
-    if (
-      !rebalancing &&
-      active.length === g.desired &&
-      // With Terminate suspended AZRebalance still launches (the group stays above desired) [AZ-3].
-      !this.isSuspended(g, 'AZRebalance') && !this.isSuspended(g, 'Launch') &&
-      active.every((i) => i.lifecycle === 'InService')
-    ) {
-      const usable = g.azs.filter((z) => !this.faults.unavailableZones.includes(z));
-      if (usable.length < 2) return;
-      const cs = usable.map((z) => counts.get(z) ?? 0);
-      if (Math.max(...cs) - Math.min(...cs) <= 1) return;
-      const allowance = Math.max(1, Math.floor(g.max * 0.1));
-      if (active.length + 1 > g.max + allowance) return;
-      this.launchOne(g, counts, 'an instance was started in response to an Availability Zone rebalancing operation.', true);
-    }
+    return false;
   }
 
   /**
