@@ -70,15 +70,7 @@ interface Ec2Facts {
 
 const SETTLED_EC2 = new Set(['running', 'shutting-down', 'terminated', 'stopping', 'stopped']);
 
-/** Throttling error names the SDK and AWS use. */
-export function isThrottling(err: unknown): boolean {
-  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
-  const name = e?.name ?? e?.Code ?? '';
-  return (
-    /Throttl|RequestLimitExceeded|TooManyRequests|SlowDown|RequestThrottled|PriorRequestNotComplete/i.test(name) ||
-    e?.$metadata?.httpStatusCode === 429
-  );
-}
+export { isThrottling, isTransient } from './transient';
 
 function attemptsOf(x: unknown): number {
   const m = (x as { $metadata?: { attempts?: number } } | undefined)?.$metadata;

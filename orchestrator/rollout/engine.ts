@@ -28,13 +28,13 @@
  * abort signal → interruptedError (130).
  */
 import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
-import { isThrottling } from '../aws/adapter';
+import { isThrottling, isTransient, withRetry, DEFAULT_TRANSIENT_BUDGET_MS } from '../aws/transient';
 import type { Clock } from '../clock';
 import { DeployError, interruptedError, isAbortError, refusedError, rolloutError } from '../errors';
 import { Codes, type Reporter } from '../report/reporter';
 import type { Action } from './action';
 import type { Guard } from './guard';
-import { nextDelay, throttleBackoff, type PollingOptions } from './polling';
+import { nextDelay, type PollingOptions } from './polling';
 import type { RolloutResult } from './result';
 
 export interface Observation {
@@ -92,9 +92,12 @@ export interface EngineOptions {
   polling?: PollingOptions;
   /** port.apiCalls() when the caller started (calls made before the engine, e.g. finding the group). */
   apiStart?: number;
+  /**
+   * How long to ride out transient AWS errors (throttling, 5xx, contention, network) on one
+   * observation or action before halting, ms (default 5 min, counted from the first failure).
+   */
+  transientBudgetMs?: number;
 }
-
-const TRANSIENT_RETRIES = 5;
 
 /** Runs a strategy to the end. Returns the result, or throws DeployError after restoring. */
 export async function runRollout<O extends Observation>(strategy: Strategy<O>, options: EngineOptions): Promise<RolloutResult> {
@@ -104,32 +107,38 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
   const replaced: string[] = [];
   const seen = new Set<string>();
   const healthySeen = new Set<string>();
-  let throttled = 0;
   let lastWait = '';
+  let lastSeen: O | undefined;
   let predicted = false;
 
   const seconds = () => Math.round((clock.now() - start) / 100) / 10;
   const apiCalls = () => port.apiCalls() - apiStart;
   const groupKey = (g: string, id: string) => `${g}/${id}`;
 
-  /** Observe, retrying throttling with back-off (and a few transient errors). */
+  /**
+   * Runs an observation or an idempotent action, riding out transient AWS errors with back-off in
+   * clock time (bounded by `transientBudgetMs`). `useSignal` false during cleanup: an interrupt
+   * must not cut the restore short.
+   */
+  const retrying = <T>(what: string, op: (attempt: number) => Promise<T>, useSignal: boolean): Promise<T> =>
+    withRetry(op, {
+      clock,
+      budgetMs: options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS,
+      signal: useSignal ? signal : undefined,
+      onRetry: (err, attempt, ms) =>
+        reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} ${what} (${(err as Error)?.name ?? 'error'}); trying again in ${ms / 1000} s (attempt ${attempt + 1})`, {
+          what,
+          error: (err as Error)?.name,
+          attempt,
+          backoffMs: ms,
+        }),
+    });
+
+  /** Observe, riding out transient errors. */
   const observe = async (useSignal: boolean): Promise<O> => {
-    let failures = 0;
-    for (;;) {
-      try {
-        const o = await strategy.observe();
-        throttled = 0;
-        return o;
-      } catch (err) {
-        if (err instanceof DeployError) throw err;
-        const retryable = isThrottling(err) || /ServiceUnavailable|InternalError|InternalFailure|ECONNRESET|socket hang up/i.test(String((err as Error)?.name) + String((err as Error)?.message));
-        if (!retryable || ++failures > TRANSIENT_RETRIES + 5) throw err;
-        throttled++;
-        const ms = throttleBackoff(throttled);
-        reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} (${(err as Error).name}); backing off ${ms / 1000} s`, { backoffMs: ms });
-        await clock.sleep(ms, useSignal ? signal : undefined);
-      }
-    }
+    const o = await retrying('observing', () => strategy.observe(), useSignal);
+    lastSeen = o;
+    return o;
   };
 
   const diffEvents = (o: O, first: boolean) => {
@@ -157,25 +166,29 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
   };
 
   /** Performs one non-terminal action. */
-  const act = async (a: Action, o: O): Promise<void> => {
+  const act = async (a: Action, o: O, useSignal = true): Promise<void> => {
+    // Every action below is idempotent (sizes, processes, tags, protection are set, not added;
+    // a second TerminateInstanceInAutoScalingGroup of a Terminating instance changes nothing),
+    // so a transient failure is retried as a whole.
+    const retry = (op: () => Promise<unknown>) => retrying(`${a.kind}${"group" in a ? ` ${a.group}` : ""}`, op, useSignal);
     switch (a.kind) {
       case 'setDesired':
-        await strategy.guard(a.group).setDesired(snapshotOf(o, a.group), a.desired);
+        await retry(() => strategy.guard(a.group).setDesired(snapshotOf(o, a.group), a.desired));
         break;
       case 'updateSizes':
-        await strategy.guard(a.group).updateSizes(snapshotOf(o, a.group), { min: a.min, max: a.max, desired: a.desired });
+        await retry(() => strategy.guard(a.group).updateSizes(snapshotOf(o, a.group), { min: a.min, max: a.max, desired: a.desired }));
         break;
       case 'suspend': {
-        const done = await strategy.guard(a.group).suspend(snapshotOf(o, a.group), a.processes);
+        const done = (await retry(() => strategy.guard(a.group).suspend(snapshotOf(o, a.group), a.processes))) as string[];
         if (done.length) reporter.emit('info', 'group.suspend', `${a.group}: suspended ${done.join(', ')} — ${a.reason}`, { asg: a.group, processes: done });
         break;
       }
       case 'resume':
-        await port.resumeProcesses(a.group, a.processes);
+        await retry(() => port.resumeProcesses(a.group, a.processes));
         reporter.emit('info', 'group.resume', `${a.group}: resumed ${a.processes.join(', ')}`, { asg: a.group, processes: a.processes });
         break;
       case 'protect':
-        await strategy.guard(a.group).protect(snapshotOf(o, a.group), a.instanceIds, a.protect);
+        await retry(() => strategy.guard(a.group).protect(snapshotOf(o, a.group), a.instanceIds, a.protect));
         break;
       case 'terminate':
         for (const id of a.instanceIds) {
@@ -183,9 +196,15 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
             throw rolloutError('unplanned-termination', `${a.group}: refusing to terminate ${id}: not in the plan (a bug; halted safely)`, { asg: a.group, instanceId: id });
           }
         }
-        for (const id of a.instanceIds) {
+        for (const [n, id] of a.instanceIds.entries()) {
           const inst = findInstance(o, a.group, id);
-          await port.terminateInstance(id, a.decrement);
+          try {
+            await retrying(`terminating ${id}`, () => port.terminateInstance(id, a.decrement), useSignal);
+          } catch (err) {
+            // The ones already terminated are ours: remember them before giving up.
+            if (n > 0) strategy.acted?.({ ...a, instanceIds: a.instanceIds.slice(0, n) }, o);
+            throw err;
+          }
           replaced.push(id);
           reporter.emit('info', Codes.terminate, `${a.group}: terminating ${id}${a.decrement ? ' (decrement desired)' : ''} — ${a.reason}`, {
             asg: a.group,
@@ -202,27 +221,72 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
     strategy.acted?.(a, o);
   };
 
-  const restoreAll = async (o: O) => {
-    for (const g of o.groups) await strategy.guard(g.name).restore(g);
+  /**
+   * Puts every guard back, riding out transient errors; a retry re-observes first, so it restores
+   * from what AWS says now (each restore step is idempotent).
+   */
+  const restoreAll = async (o: O, useSignal: boolean) => {
+    await retrying(
+      'restoring',
+      async (attempt) => {
+        const current = attempt === 0 ? o : await strategy.observe();
+        for (const g of current.groups) await strategy.guard(g.name).restore(g);
+      },
+      useSignal,
+    );
   };
 
-  /** After a failure or abort: remove surge capacity, then restore guards. Never throws. */
-  const cleanupAndRestore = async (): Promise<string | undefined> => {
+  /**
+   * What is still changed after a failed restore, from the guards' records against the latest
+   * snapshot. Example: "chaos-app: desired 11 (originally 9), max 13 (originally 9), suspended
+   * AZRebalance, AlarmNotification".
+   */
+  const leftChanged = (o: O | undefined): string[] => {
+    const out: string[] = [];
+    for (const g of o?.groups ?? []) {
+      const r = strategy.guard(g.name).originals();
+      if (!r) continue;
+      const parts: string[] = [];
+      if (g.desired !== r.desired) parts.push(`desired ${g.desired} (originally ${r.desired})`);
+      if (g.max !== r.max) parts.push(`max ${g.max} (originally ${r.max})`);
+      const susp = r.suspended.filter((p) => g.suspendedProcesses.includes(p));
+      if (susp.length) parts.push(`suspended ${susp.join(', ')}`);
+      const prot = r.protected.filter((id) => g.instances.some((i) => i.instanceId === id && i.protectedFromScaleIn));
+      if (prot.length) parts.push(`scale-in protection on ${prot.join(', ')}`);
+      parts.push(`restore tag ${'asg-deploy:restore'} kept`);
+      out.push(`${g.name}: ${parts.join(', ')}`);
+    }
+    return out;
+  };
+
+  /**
+   * After a failure or abort: remove surge capacity, then restore guards. Never throws; returns
+   * what could not be restored (undefined when everything was).
+   */
+  const cleanupAndRestore = async (): Promise<{ message: string; left: string[] } | undefined> => {
     try {
       let o = await observe(false);
       for (let round = 0; round < 5; round++) {
         const a = strategy.cleanup(o);
         if (!a) break;
         reporter.emit('warn', 'rollout.cleanup', a.reason, { action: a.kind });
-        await act(a, o);
+        await act(a, o, false);
         o = await observe(false);
       }
-      await restoreAll(o);
+      await restoreAll(o, false);
       return undefined;
     } catch (err) {
-      const msg = `cleanup failed: ${(err as Error).message}; the group keeps its restore tag, re-run to finish and restore`;
-      reporter.emit('error', 'rollout.cleanup-failed', msg, {});
-      return msg;
+      let latest = lastSeen;
+      try {
+        latest = await strategy.observe();
+      } catch {
+        // keep the last snapshot we have
+      }
+      const left = leftChanged(latest);
+      const what = left.length ? `left changed: ${left.join('; ')}` : 'what is left changed is unknown';
+      const message = `restore incomplete (${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}); ${what}; re-run the same command to finish the cleanup and restore`;
+      reporter.emit('error', 'rollout.cleanup-failed', message, { left });
+      return { message, left };
     }
   };
 
@@ -253,7 +317,7 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
       }
       const a = strategy.decide(o);
       if (a.kind === 'done') {
-        await restoreAll(o);
+        await restoreAll(o, true);
         const result: RolloutResult = {
           status: 'done',
           target: strategy.target,
@@ -300,18 +364,20 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
       : err instanceof DeployError
         ? err
         : rolloutError('aws-error', `${strategy.target}: ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`, {}, err);
-    const cleanupProblem = await cleanupAndRestore();
-    reporter.emit(interrupted ? 'warn' : 'error', Codes.failed, e.message, {
+    const problem = await cleanupAndRestore();
+    // Never claim a restore that did not happen: the interrupt's default message says it did.
+    const message = problem ? `${interrupted ? 'interrupted' : e.message}; ${problem.message}` : e.message;
+    reporter.emit(interrupted ? 'warn' : 'error', Codes.failed, message, {
       reason: e.code,
       ...e.data,
       target: strategy.target,
       replaced: [...replaced],
       seconds: seconds(),
       apiCalls: apiCalls(),
-      ...(cleanupProblem ? { cleanup: cleanupProblem } : {}),
+      ...(problem ? { cleanup: problem.message, left: problem.left, restored: false } : { restored: true }),
     });
-    if (cleanupProblem) {
-      throw new DeployError(e.code, `${e.message}; ${cleanupProblem}`, { source: e.source, exit: e.exit, cause: e, data: e.data });
+    if (problem) {
+      throw new DeployError(e.code, message, { source: e.source, exit: e.exit, cause: e, data: { ...e.data, left: problem.left, restored: false } });
     }
     throw e;
   }

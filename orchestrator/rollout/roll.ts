@@ -112,6 +112,10 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private readonly initial = new Set<string>();
   private planned = new Set<string>();
   private lastObservedAt?: number;
+  /** This run found the restore tag of an earlier run that did not finish. */
+  private recovered = false;
+  /** Up-to-date instances in the last observation. */
+  private upToDate = new Set<string>();
 
   constructor(
     private readonly port: AwsPort,
@@ -127,15 +131,19 @@ export class RollingStrategy implements Strategy<RollingObservation> {
 
   /**
    * Only what the plan named (outdated at the start), or — removing surge after a failure — an
-   * instance this run saw launch that is not healthy. Never a healthy up-to-date instance.
+   * up-to-date instance that is not healthy and was launched by a rollout: by this run, or, when
+   * this run found an earlier run's restore tag (it crashed mid-rollout), by that run — its surge.
+   * Never a healthy up-to-date instance (DESIGN.md invariant 2).
    */
   mayTerminate(_group: string, id: string): boolean {
     if (this.planned.has(id)) return true;
-    return !this.initial.has(id) && this.lastVerdict.get(id)?.healthy === false;
+    if (this.lastVerdict.get(id)?.healthy !== false) return false;
+    return !this.initial.has(id) || (this.recovered && this.upToDate.has(id));
   }
 
   private resolveConfig(s: GroupSnapshot): RollingConfig {
     const record = this.g.load(s);
+    this.recovered = record !== undefined;
     const capacity = record?.desired ?? s.desired;
     const surge = this.options.surge ?? 1;
     const outdated = s.instances.filter((i) => isLive(i) && isOutdated(i, s)).length;
@@ -191,7 +199,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       const last = this.lastVerdict.get(id);
       if (!this.memory.terminated.includes(id) && last && !last.healthy) this.memory.lost.push({ instanceId: id, gate: last.gate, state: last.state });
     }
+    this.lastVerdict.clear();
     for (const [id, v] of verdicts) this.lastVerdict.set(id, v);
+    this.upToDate = new Set(s.instances.filter((i) => !isOutdated(i, s)).map((i) => i.instanceId));
     this.lastObservedAt = now;
 
     const view: RollingView = {
