@@ -1,6 +1,8 @@
 import test from 'ava';
 import { DescribeInstanceHealthCommand, ConfigureHealthCheckCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { createAwsPort } from '../../orchestrator/aws/adapter';
 import type { Sandbox } from '../../orchestrator/sandbox';
 import { TICK_MS } from '../../orchestrator/sandbox/world';
 import { active, sandbox, setDesired } from './helpers';
@@ -132,4 +134,35 @@ test('ConfigureHealthCheck validates and restarts the checks with the new thresh
   t.is((await health(sb, 'lb', inst.id)).State, 'OutOfService');
   sb.clock.advanceTo(launched + 40_000 + 300_000);
   t.is((await health(sb, 'lb', inst.id)).State, 'InService');
+});
+
+test('connection draining ended: the Terminating instance is observably out of service before EC2 finishes shutting down', async (t) => {
+  const sb = sandbox({ faults: { shutdownSeconds: 90 } });
+  sb.seedGroup({ name: 'g', capacity: 2, elb: { name: 'lb', drainingTimeout: 60 } });
+  const victim = active(sb, 'g')[0];
+  const t0 = sb.clock.now();
+  sb.direct('autoscaling', 'TerminateInstanceInAutoScalingGroup', { InstanceId: victim.id, ShouldDecrementDesiredCapacity: true });
+  const port = createAwsPort(sb.clients, sb.clock);
+  const view = async () => (await port.observeGroup('g')).instances.find((i) => i.instanceId === victim.id);
+  // Draining: still registered ("deregistration in progress").
+  sb.clock.advanceTo(t0 + 59_999);
+  let v = await view();
+  t.is(v?.lifecycleState, 'Terminating');
+  t.is(v?.elb.lb?.state, 'InService');
+  t.is(v?.elb.lb?.description, 'Instance deregistration currently in progress.');
+  // Draining over: deregistered from the ELB at once, EC2 shutting down, the activity past draining.
+  sb.clock.advanceTo(t0 + 60_000);
+  v = await view();
+  t.is(v?.lifecycleState, 'Terminating');
+  const ec2 = await sb.clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [victim.id] }));
+  t.is(ec2.Reservations![0].Instances![0].State!.Name, 'shutting-down');
+  t.false('lb' in (v?.elb ?? {}), 'no longer listed by DescribeInstanceHealth');
+  t.is((await health(sb, 'lb', victim.id)).Description, 'Instance is not currently registered with the LoadBalancer.');
+  const acts = await sb.clients.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: 'g' }));
+  t.is(acts.Activities!.find((a) => a.Description === `Terminating EC2 instance: ${victim.id}`)!.StatusCode, 'InProgress');
+  t.false(sb.world.isHealthy(victim));
+  // EC2 shutdown finishes later: then the group no longer lists it.
+  sb.clock.advanceTo(t0 + 60_000 + 90_000);
+  t.is(await view(), undefined);
+  t.is(victim.ec2State, 'terminated');
 });

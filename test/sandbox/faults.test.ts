@@ -4,6 +4,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { Sandbox, SandboxCrashedError } from '../../orchestrator/sandbox';
+import type { InstanceRec } from '../../orchestrator/sandbox/model';
 import { TICK_MS } from '../../orchestrator/sandbox/world';
 import { active, sandbox, setDesired } from './helpers';
 
@@ -162,4 +163,78 @@ test('an AZ without capacity, then recovering: launches go elsewhere, then AZReb
   sb.advance(30 * 60_000);
   t.deepEqual(zones(), { 'us-east-1a': 2, 'us-east-1b': 2, 'us-east-1c': 2 });
   t.is(sb.monitor.terminations({ cause: ['rebalance'] }).length, 2);
+});
+
+// [FAULT-11] Per-instance boot failures, per image (or everywhere), seeded.
+const bootFailureModes: Array<{ mode: 'never-healthy' | 'terminated'; check: (t: any, sb: Sandbox, inst: InstanceRec) => void }> = [
+  {
+    mode: 'never-healthy',
+    check(t, sb, inst) {
+      t.is(inst.ec2State, 'running', 'EC2 booted');
+      t.is(sb.world.elbStates(inst).lb, 'OutOfService', 'the application never answers');
+    },
+  },
+  {
+    mode: 'terminated',
+    check(t, _sb, inst) {
+      t.is(inst.ec2State, 'terminated', 'pending -> terminated during launch');
+      t.is(inst.stateReason, 'Server.InternalError: Internal error on launch');
+    },
+  },
+];
+
+for (const { mode, check } of bootFailureModes) {
+  test(`boot failures (${mode}): about the configured share of one image's instances fail; other images boot; the ASG replaces them`, (t) => {
+    const sb = sandbox({ seed: 11 });
+    sb.seedGroup({ name: 'g', capacity: 40, max: 200, healthCheckGracePeriod: 60, elb: { name: 'lb' } });
+    sb.setImage('ami-flaky', { bootFailureRate: 0.3, bootFailureMode: mode });
+    const v2 = sb.newLaunchTemplateVersion('g-lt', { ImageId: 'ami-flaky' });
+    t.true(active(sb, 'g').every((i) => i.bootFailure === undefined), 'the seeded image is not affected');
+    setDesired(sb, 'g', 140);
+    sb.advance(1_000);
+    const fresh = active(sb, 'g').filter((i) => i.launch.kind === 'lt' && i.launch.version === v2);
+    t.is(fresh.length, 100);
+    const failing = fresh.filter((i) => i.bootFailure === mode);
+    t.true(failing.length >= 15 && failing.length <= 45, `${failing.length} of 100 fail`);
+    t.true(fresh.every((i) => i.bootFailure === undefined || i.bootFailure === mode));
+    sb.advance(40_000 + 60_000); // boot, then ELB checks
+    for (const inst of failing.slice(0, 3)) check(t, sb, inst);
+    t.true(fresh.filter((i) => !i.bootFailure).every((i) => sb.world.isHealthy(i)), 'the others are healthy');
+    sb.advance(10 * 60_000);
+    const replaced = sb.monitor.terminations({ group: 'g', cause: ['replace-unhealthy'] }).map((r) => r.instanceId);
+    t.true(failing.every((i) => replaced.includes(i.id)), 'every failed boot was replaced');
+    t.true(replaced.every((id) => failing.some((i) => i.id === id) || sb.world.state.instances[id]?.bootFailure === mode));
+  });
+}
+
+test('boot failures are deterministic from the seed, and the global rate applies to every image', (t) => {
+  const run = (seed: number) => {
+    const sb = sandbox({ seed, faults: { bootFailureRate: 0.5 } });
+    sb.seedGroup({ name: 'g', capacity: 200, settle: false });
+    sb.advance(1_000);
+    return active(sb, 'g').map((i) => `${i.id}:${i.bootFailure ?? 'ok'}`);
+  };
+  t.deepEqual(run(3), run(3));
+  t.notDeepEqual(run(3), run(4));
+  const failed = run(3).filter((x) => x.endsWith('never-healthy')).length;
+  t.true(failed > 70 && failed < 130, `${failed} of 200`);
+});
+
+test('a terminated boot fails its launch activity with the StateReason and EC2 reports it', async (t) => {
+  const sb = sandbox();
+  sb.seedGroup({ name: 'g', capacity: 1, max: 3 });
+  sb.setImage('ami-dead', { bootFailureRate: 1, bootFailureMode: 'terminated' });
+  sb.newLaunchTemplateVersion('g-lt', { ImageId: 'ami-dead' });
+  setDesired(sb, 'g', 2);
+  sb.advance(1_000);
+  const inst = active(sb, 'g').find((i) => i.lifecycle === 'Pending')!;
+  sb.advance(40_000);
+  const out = await sb.clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [inst.id] }));
+  const ec2 = out.Reservations![0].Instances![0];
+  t.is(ec2.State!.Name, 'terminated');
+  t.is(ec2.StateReason!.Code, 'Server.InternalError');
+  const acts = await sb.clients.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: 'g' }));
+  const launch = acts.Activities!.find((a) => a.Description === `Launching a new EC2 instance: ${inst.id}`)!;
+  t.is(launch.StatusCode, 'Failed');
+  t.regex(launch.StatusMessage!, /Server\.InternalError/);
 });
