@@ -14,7 +14,10 @@ import { WebhookNotifier, noNotifier } from '../notify/webhook';
 import { runDeploy } from '../stack/deploy-flow';
 import { engineHooks } from '../stack/hooks';
 import { AutomationBackend } from '../stack/automation';
+import { REGION_KEY } from '../stack/config-file';
+import { awsLockReader } from '../stack/locks';
 import type { StackBackend } from '../stack/port';
+import { chooseRegion, sdkChainRegion, type RegionChoice } from '../stack/region';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
 
@@ -40,6 +43,7 @@ export const deployCommand: CommandSpec = {
       .option('skip-rollout', { type: 'boolean', default: false, describe: 'infrastructure only: no post-update hook' })
       .option('force', { type: 'boolean', default: false, describe: 'A/B: swap even when the active color is up to date' })
       .option('notify-webhook', { type: 'string', describe: 'POST start/success/failure as Slack-compatible JSON to this URL' })
+      .option('lock-bucket-name', { type: 'string', describe: "S3 bucket of the environment locks ('<env>.lock'); default: the asg-deploy:lock tag on the groups" })
       .option('poll-interval', { type: 'number', describe: 'fixed polling interval in seconds (default: adaptive)' }),
   async run(args, ctx) {
     const stack = String(args.stack ?? '');
@@ -48,7 +52,19 @@ export const deployCommand: CommandSpec = {
     if (poll !== undefined && !(poll > 0)) throw usageError('usage', `--poll-interval ${poll}: must be a number of seconds > 0`);
     const services = ((args.service as string[] | undefined) ?? []).flatMap((s) => String(s).split(',')).filter(Boolean);
 
-    const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
+    const sandboxRun = Boolean(args.sandbox || args['sandbox-state'] !== undefined);
+    const configFile = args['config-file'] as string | undefined;
+    // Real AWS: the rollout talks to the region Pulumi deploys into (stack/region.ts).
+    let automation: AutomationBackend | undefined;
+    let region: RegionChoice | undefined;
+    if (!sandboxRun) {
+      automation = new AutomationBackend({ now: () => ctx.clock.now() });
+      const config = await automation.readConfig(stack, { configFile });
+      const stackRegion = config.values[REGION_KEY];
+      region = chooseRegion(await sdkChainRegion(), typeof stackRegion === 'string' ? stackRegion : undefined, stack);
+    }
+
+    const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx, { region: region?.region });
     const { reporter, live } = progressReporter(ctx, session.clock);
     live?.start();
     try {
@@ -59,15 +75,18 @@ export const deployCommand: CommandSpec = {
         });
         backend = session.sandbox.stacks();
       } else {
-        backend = new AutomationBackend({ now: () => session.clock.now() });
+        backend = automation ?? new AutomationBackend({ now: () => session.clock.now() });
       }
+      if (region?.warning) reporter.emit('warn', DeployCodes.region, region.warning, { region: region.region, source: region.source });
+      else if (region?.message) reporter.emit('info', DeployCodes.region, region.message, { region: region.region, source: region.source });
       const port = createAwsPort(session.clients, session.clock);
       const webhook = args['notify-webhook'] as string | undefined;
+      const lockBucket = args['lock-bucket-name'] as string | undefined;
       const outcome = await runDeploy(
         {
           stack,
           create: Boolean(args.create),
-          configFile: args['config-file'] as string | undefined,
+          configFile,
           dryRun: Boolean(args['dry-run']),
           services,
           skipRollout: Boolean(args['skip-rollout']),
@@ -76,7 +95,8 @@ export const deployCommand: CommandSpec = {
         },
         {
           backend,
-          hooks: engineHooks({ port, clock: session.clock, reporter }),
+          hooks: engineHooks({ port, clock: session.clock, reporter, lockBucket }),
+          locks: awsLockReader({ port, clock: session.clock, reporter, bucket: lockBucket }),
           reporter,
           clock: session.clock,
           signal: ctx.signal,

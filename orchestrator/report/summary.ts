@@ -7,6 +7,9 @@
 export const DeployCodes = {
   start: 'deploy.start', // {stack, services?, dryRun, simulated}
   simulation: 'deploy.simulation', // {stateFile}: this run is on the simulated AWS
+  config: 'deploy.config', // {file, services: [{service, strategy, name}], region} (validated before any change) | {file, secret: true}
+  locked: 'deploy.locked', // {environment, service, holder, reason, location}: dry run, a real run would be refused
+  region: 'deploy.region', // {region, source: 'sdk' | 'stack', sdkRegion?, stackRegion?}
   stackPreview: 'stack.preview', // {stack, changeSummary, changes}
   stackResource: 'stack.resource', // {op, type, name, phase}
   stackDiagnostic: 'stack.diagnostic', // {severity}

@@ -19,6 +19,7 @@ import {
   type Stack,
 } from '@pulumi/pulumi/automation';
 import { DeployError, interruptedError } from '../errors';
+import { loadStackConfig, type StackConfig } from './config-file';
 import {
   concurrentUpdate,
   pulumiMissing,
@@ -70,6 +71,10 @@ export class AutomationBackend implements StackBackend {
 
   private async workspace(): Promise<LocalWorkspace> {
     return LocalWorkspace.create({ workDir: this.workDir, pulumiCommand: await this.pulumi(), envVars: this.options.envVars });
+  }
+
+  async readConfig(name: string, options: OpenOptions = {}): Promise<StackConfig> {
+    return loadStackConfig(this.workDir, name, options.configFile);
   }
 
   async listStacks(): Promise<string[]> {

@@ -14,6 +14,8 @@ import { DeployCodes, renderSummary, type SummaryRow } from '../report/summary';
 import type { RolloutResult } from '../rollout/result';
 import type { Notifier } from '../notify/webhook';
 import { readManifest, targetOf, groupsOf, type ServiceManifest, type ServicesManifest } from './manifest';
+import { validateStackConfig, type ValidatedConfig } from './config-file';
+import { lockTargets, lockedRefusal, type HeldLock, type LockReader } from './locks';
 import { describeChangeSummary, type ResourceChange, type StackBackend, type StackEvent, type StackPort } from './port';
 
 export interface DeployOptions {
@@ -65,6 +67,8 @@ export interface ServiceHooks {
 export interface DeployDeps {
   backend: StackBackend;
   hooks: ServiceHooks;
+  /** Reads the environment locks before anything changes (read-only). */
+  locks: LockReader;
   reporter: Reporter;
   clock: Clock;
   signal: AbortSignal;
@@ -90,8 +94,8 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     dryRun: Boolean(options.dryRun),
   });
 
-  const stack = await deps.backend.open(options.stack, { create: options.create, configFile: options.configFile });
-  if (options.dryRun) return dryRun(stack, options, deps);
+  const { stack, held } = await prepare(options, deps);
+  if (options.dryRun) return dryRun(stack, options, deps, held);
 
   await deps.notifier.notify('start', `asg-deploy: deploying stack *${options.stack}*${selected.length ? ` (services: ${selected.join(', ')})` : ''}${stack.simulated ? ' [simulation]' : ''}`);
 
@@ -207,7 +211,52 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
   return { exit: ExitCode.ok, rows, manifest };
 }
 
-async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps): Promise<DeployOutcome> {
+/**
+ * Everything that must hold before Pulumi changes anything, in this order: the stack config is
+ * valid (infra/config.ts `parseServices`, exit 2), no environment of the stack is locked (exit 3),
+ * then the stack is opened (created with --create). Without a config file and without --create
+ * the stack is opened first: "stack 'x' does not exist (the stacks that exist: ...)" says more
+ * than "no services", and selecting an existing stack changes nothing.
+ * On a dry run a held lock is reported (a real run would be refused), not thrown.
+ */
+async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stack: StackPort; config: ValidatedConfig; held: HeldLock[] }> {
+  const { reporter } = deps;
+  const openOptions = { create: options.create, configFile: options.configFile };
+  const raw = await deps.backend.readConfig(options.stack, openOptions);
+  let stack = !raw.exists && !options.create ? await deps.backend.open(options.stack, openOptions) : undefined;
+
+  const config = validateStackConfig(raw, options.stack);
+  if (config.services) {
+    reporter.emit('info', DeployCodes.config, `${config.file}: ${config.services.length} service${config.services.length === 1 ? '' : 's'} valid (${config.services.map((c) => `${c.service}: ${c.strategy}`).join(', ')})`, {
+      file: config.file,
+      services: config.services.map((c) => ({ service: c.service, strategy: c.strategy, name: c.name })),
+      region: config.region,
+    });
+  } else {
+    reporter.emit('warn', DeployCodes.config, `${config.file}: asg-deploy:services is a secret; it is validated by the program during the Pulumi run, and environment locks cannot be checked before it`, {
+      file: config.file,
+      secret: true,
+    });
+  }
+
+  const held = config.services ? await deps.locks.held(lockTargets(config.services)) : [];
+  const now = deps.clock.now();
+  if (held.length > 0 && !options.dryRun) throw lockedRefusal(held[0], now);
+  for (const h of held) {
+    reporter.emit('warn', DeployCodes.locked, `dry run: a real deploy would be refused (exit 3): ${lockedRefusal(h, now).message}`, {
+      environment: h.environment,
+      service: h.service,
+      holder: h.record.holder,
+      reason: h.record.reason,
+      location: h.location,
+    });
+  }
+
+  stack ??= await deps.backend.open(options.stack, openOptions);
+  return { stack, config, held };
+}
+
+async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps, held: HeldLock[] = []): Promise<DeployOutcome> {
   const { reporter } = deps;
   const before = readManifest(await stack.outputs(), stack.name);
   const preview = await stack.preview({ signal: deps.signal, onEvent: (e) => forwardStackEvent(e, reporter) });
@@ -244,6 +293,7 @@ async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps
       rows.push({ service: service.service, strategy: service.strategy, target: targetOf(service), result: 'planned', replaced: plan.instances.length, seconds: 0, apiCalls: 0, detail: plan.summary });
     }
   }
+  for (const h of held) lines.push(`LOCKED: a real deploy would be refused (exit 3): ${lockedRefusal(h, deps.clock.now()).message}`);
   lines.push('Dry run: no Pulumi update and no mutating AWS call was made.');
   deps.print(lines.join('\n'));
   return { exit: ExitCode.ok, rows, manifest: before };

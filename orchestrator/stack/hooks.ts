@@ -10,6 +10,7 @@ import type { Reporter } from '../report/reporter';
 import type { RolloutResult } from '../rollout/result';
 import { rollGroup } from '../rollout/roll';
 import { abDeploy } from '../rollout/ab';
+import { activeColorIsOutdated } from '../rollout/strategies/ab';
 import type { HookOptions, PlanContext, ServiceHooks, ServicePlan } from './deploy-flow';
 import { groupsOf, targetOf, type AbServiceManifest, type RollingServiceManifest, type ServiceManifest } from './manifest';
 import { interruptedError, rolloutError } from '../errors';
@@ -19,6 +20,8 @@ export interface EngineHooksOptions {
   port: AwsPort;
   clock: Clock;
   reporter: Reporter;
+  /** `--lock-bucket-name`: the A/B run locks in S3 instead of the groups' tag. */
+  lockBucket?: string;
 }
 
 /** Did the preview change what this service's instances launch from (image, type, template)? */
@@ -84,16 +87,6 @@ export async function planAb(port: AwsPort, service: AbServiceManifest, context:
     summary: `${service.service}: would swap ${active} → ${to}, ${count} instances, then drain ${active}${outdated ? '' : ' (--force)'}`,
   };
 }
-
-/** Is the active color on an older launch spec than the manifest's? */
-export function activeIsOutdated(service: AbServiceManifest, a: GroupSnapshot, b: GroupSnapshot): boolean {
-  const active = activeColor(a, b);
-  if (!active) return true;
-  const group = active === 'a' ? a : b;
-  const want = service.launchTemplate ? `v${service.launchTemplate.version}` : `lc:${service.launchConfigurationName ?? ''}`;
-  return launchKey(group.launch) !== want || outdatedOldestFirst(group, false).length > 0;
-}
-
 
 /** Serving = InService and Healthy in the ASG and InService in every attached classic ELB. */
 function serving(g: GroupSnapshot): number {
@@ -170,7 +163,8 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
         });
       }
       const [a, b] = await Promise.all([port.observeGroup(service.asgNames.a, { elbHealth: false }), port.observeGroup(service.asgNames.b, { elbHealth: false })]);
-      if (!hook.force && !activeIsOutdated(service, a, b)) {
+      // One piece of code for one decision: the A/B strategy's own predicate.
+      if (!hook.force && !activeColorIsOutdated(a, b)) {
         return { status: 'noop', target: service.environment, strategy: 'ab', replaced: [], seconds: 0, apiCalls: 0, summary: `active color ${activeColor(a, b)} is up to date; no swap` };
       }
       return abDeploy({
@@ -184,6 +178,7 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
         pollInterval: hook.pollIntervalSeconds,
         force: hook.force,
         reason: `asg-deploy deploy: ${service.service}`,
+        lockBucket: options.lockBucket,
       });
     },
   };

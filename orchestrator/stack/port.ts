@@ -6,6 +6,7 @@
  * simulated AWS).
  */
 import { DeployError, ExitCode, usageError, refusedError } from '../errors';
+import type { StackConfig } from './config-file';
 
 /** Pulumi's operation kinds ("same", "create", "update", "replace", "delete", ...). */
 export type ResourceOp = string;
@@ -74,6 +75,11 @@ export interface StackBackend {
   /** Select `name`; with `create`, create it when it does not exist. Throws `unknownStack` otherwise. */
   open(name: string, options?: OpenOptions): Promise<StackPort>;
   listStacks(): Promise<string[]>;
+  /**
+   * The stack config file Pulumi would use for `name` (`Pulumi.<name>.yaml` in the project, or
+   * `configFile`), read without Pulumi and without changing anything: `deploy` validates it first.
+   */
+  readConfig(name: string, options?: OpenOptions): Promise<StackConfig>;
 }
 
 export const PULUMI_INSTALL_URL = 'https://www.pulumi.com/docs/install/';

@@ -18,7 +18,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as yaml from 'js-yaml';
 import * as pulumi from '@pulumi/pulumi';
 import {
   CreateAutoScalingGroupCommand,
@@ -43,6 +42,10 @@ import {
   ModifyLoadBalancerAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing';
 import type { AwsClients } from '../aws/clients';
+import { loadStackConfig, readStackConfig, stackConfigPath, type StackConfig } from './config-file';
+
+/** Moved to ./config-file (the orchestrator validates the config before any update); kept here for importers. */
+export { readStackConfig };
 import type { Clock } from '../clock';
 import { DeployError, usageError } from '../errors';
 import {
@@ -103,8 +106,12 @@ export class SandboxStacks implements StackBackend {
     return [...new Set([...Object.keys(this.options.stacks), ...fromFiles])].sort();
   }
 
+  async readConfig(name: string, options: OpenOptions = {}): Promise<StackConfig> {
+    return loadStackConfig(this.root, name, options.configFile);
+  }
+
   async open(name: string, options: OpenOptions = {}): Promise<StackPort> {
-    const configFile = options.configFile ? path.resolve(options.configFile) : path.join(this.root, `Pulumi.${name}.yaml`);
+    const configFile = stackConfigPath(this.root, name, options.configFile);
     if (options.configFile && !fs.existsSync(configFile)) throw usageError('stack.config-missing', `--config-file ${options.configFile}: no such file`);
     // Like Pulumi: a config file does not make a stack; a recorded update or the project's own Pulumi.<stack>.yaml does.
     const exists = name in this.options.stacks || fs.existsSync(path.join(this.root, `Pulumi.${name}.yaml`));
@@ -504,22 +511,6 @@ function groupInput(groupName: string, inputs: Record<string, unknown>, tags: Ar
 
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** `Pulumi.<stack>.yaml`'s `config:` as flat Pulumi config keys (`asg-deploy:services` → object). */
-export function readStackConfig(file: string, stack: string): Record<string, unknown> {
-  if (!fs.existsSync(file)) return {};
-  let doc: unknown;
-  try {
-    doc = yaml.load(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw usageError('stack.config-invalid', `${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
-  const config = (doc as { config?: unknown } | null)?.config ?? {};
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw usageError('stack.config-invalid', `${file}: 'config' must be a map (stack ${stack})`);
-  const flat: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(config as Record<string, unknown>)) flat[k.includes(':') ? k : `${PROJECT}:${k}`] = v;
-  return flat;
 }
 
 /** Loads infra/index.ts afresh (the demo evaluates it several times in one process). */

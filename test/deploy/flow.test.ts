@@ -1,4 +1,5 @@
 import test from 'ava';
+import * as path from 'node:path';
 import { VirtualClock } from '../../orchestrator/clock';
 import { DeployError, rolloutError } from '../../orchestrator/errors';
 import { RecordingReporter } from '../../orchestrator/report/reporter';
@@ -8,6 +9,11 @@ import type { Notifier, NotifyKind } from '../../orchestrator/notify/webhook';
 import { runDeploy, type DeployOptions, type ServiceHooks } from '../../orchestrator/stack/deploy-flow';
 import type { ServiceManifest, ServicesManifest } from '../../orchestrator/stack/manifest';
 import { unknownStack, upFailed, concurrentUpdate, type StackBackend, type StackPort, type UpOutcome } from '../../orchestrator/stack/port';
+import { readStackConfig } from '../../orchestrator/stack/config-file';
+import type { HeldLock, LockReader } from '../../orchestrator/stack/locks';
+
+/** A valid stack config (the worked example: web on ab, rabbit on rolling). */
+const QA_CONFIG = readStackConfig(path.resolve(__dirname, '../../Pulumi.qa.yaml'), 'qa');
 
 const rabbit: ServiceManifest = {
   service: 'rabbit', strategy: 'rolling', name: 'qa-rabbit', imageId: 'ami-2', instanceType: 't3.medium', capacity: 3, maxSize: 4,
@@ -23,7 +29,9 @@ const web: ServiceManifest = {
 const manifest: ServicesManifest = { version: 1, stack: 'qa', services: [web, rabbit] };
 
 /** Records every call the deploy makes on the stack, so tests can assert on order. */
-function fakeWorld(opts: { upFails?: Error; hookFails?: string; stacks?: string[]; before?: ServicesManifest } = {}) {
+function fakeWorld(
+  opts: { upFails?: Error; hookFails?: string; stacks?: string[]; before?: ServicesManifest; config?: Record<string, unknown>; locked?: HeldLock[] } = {},
+) {
   const calls: string[] = [];
   const stacks = opts.stacks ?? ['qa'];
   const port: StackPort = {
@@ -53,6 +61,20 @@ function fakeWorld(opts: { upFails?: Error; hookFails?: string; stacks?: string[
     async listStacks() {
       return stacks;
     },
+    async readConfig(name, o) {
+      calls.push(`config:${name}`);
+      // Pulumi.<name>.yaml exists for the stacks that exist; --config-file names one that exists.
+      const exists = stacks.includes(name) || Boolean(o?.configFile);
+      return { file: o?.configFile ?? `/project/Pulumi.${name}.yaml`, exists, values: exists ? opts.config ?? QA_CONFIG : {} };
+    },
+  };
+  const lockTargets: string[] = [];
+  const locks: LockReader = {
+    async held(targets) {
+      calls.push('locks');
+      lockTargets.push(...targets.map((x) => `${x.service}:${x.environment}`));
+      return opts.locked ?? [];
+    },
   };
   const hooks: ServiceHooks = {
     async plan(s, c) {
@@ -70,8 +92,8 @@ function fakeWorld(opts: { upFails?: Error; hookFails?: string; stacks?: string[
   const clock = new VirtualClock();
   const reporter = new RecordingReporter(clock);
   let printed = '';
-  const deps = { backend, hooks, reporter, clock, signal: new AbortController().signal, notifier, print: (t: string) => void (printed += t + '\n') };
-  return { calls, notes, reporter, deps, get printed() { return printed; } };
+  const deps = { backend, hooks, locks, reporter, clock, signal: new AbortController().signal, notifier, print: (t: string) => void (printed += t + '\n') };
+  return { calls, notes, reporter, deps, lockTargets, get printed() { return printed; } };
 }
 
 const base: DeployOptions = { stack: 'qa' };
@@ -80,7 +102,7 @@ test('hooks run after a successful up, in manifest order', async (t) => {
   const w = fakeWorld();
   const out = await runDeploy(base, w.deps);
   t.is(out.exit, 0);
-  t.deepEqual(w.calls, ['open:qa:false', 'up', 'hook:web', 'hook:rabbit']);
+  t.deepEqual(w.calls, ['config:qa', 'locks', 'open:qa:false', 'up', 'hook:web', 'hook:rabbit']);
   t.deepEqual(out.rows.map((r) => [r.service, r.result, r.replaced]), [['web', 'done', 2], ['rabbit', 'done', 2]]);
   t.deepEqual(w.notes.map((n) => n[0]), ['start', 'success']);
   t.truthy(w.reporter.ofCode(DeployCodes.done)[0]);
@@ -107,7 +129,7 @@ test('a dry run previews and plans, never updates nor runs a hook', async (t) =>
   const w = fakeWorld({ before: manifest });
   const out = await runDeploy({ ...base, dryRun: true }, w.deps);
   t.is(out.exit, 0);
-  t.deepEqual(w.calls, ['open:qa:false', 'outputs', 'preview', 'plan:web', 'plan:rabbit']);
+  t.deepEqual(w.calls, ['config:qa', 'locks', 'open:qa:false', 'outputs', 'preview', 'plan:web', 'plan:rabbit']);
   t.regex(w.printed, /1 to update, 7 unchanged/);
   t.regex(w.printed, /rabbit: would do something \(1 changes\)/);
   t.regex(w.printed, /no Pulumi update and no mutating AWS call/);
@@ -117,7 +139,7 @@ test('a dry run previews and plans, never updates nor runs a hook', async (t) =>
 test('a dry run of a stack never deployed plans creation, no hook plan', async (t) => {
   const w = fakeWorld();
   await runDeploy({ ...base, dryRun: true }, w.deps);
-  t.deepEqual(w.calls, ['open:qa:false', 'outputs', 'preview']);
+  t.deepEqual(w.calls, ['config:qa', 'locks', 'open:qa:false', 'outputs', 'preview']);
   t.regex(w.printed, /first deploy/);
 });
 
@@ -140,7 +162,7 @@ test('--service naming no service of the manifest is bad input (exit 2) naming t
 test('--skip-rollout does infra only', async (t) => {
   const w = fakeWorld();
   const out = await runDeploy({ ...base, skipRollout: true }, w.deps);
-  t.deepEqual(w.calls, ['open:qa:false', 'up']);
+  t.deepEqual(w.calls, ['config:qa', 'locks', 'open:qa:false', 'up']);
   t.deepEqual(out.rows.map((r) => r.result), ['skipped', 'skipped']);
 });
 
@@ -148,7 +170,7 @@ test('the first failing hook stops the deploy; the summary says what was done an
   const w = fakeWorld({ hookFails: 'web' });
   const err = await t.throwsAsync(runDeploy(base, w.deps), { instanceOf: DeployError });
   t.is(err!.exit, 1);
-  t.deepEqual(w.calls, ['open:qa:false', 'up', 'hook:web']);
+  t.deepEqual(w.calls, ['config:qa', 'locks', 'open:qa:false', 'up', 'hook:web']);
   const rows = w.reporter.ofCode(DeployCodes.summary)[0].data.rows as Array<{ service: string; result: string; replaced: number; apiCalls: number }>;
   t.deepEqual(rows.map((r) => [r.service, r.result]), [['web', 'failed'], ['rabbit', 'not run']]);
   t.is(rows[0].apiCalls, 12);
@@ -161,7 +183,7 @@ test('an unknown stack is exit 2 listing the stacks that exist; --create creates
   const err = await t.throwsAsync(runDeploy({ stack: 'staging' }, w.deps), { instanceOf: DeployError });
   t.is(err!.exit, 2);
   t.regex(err!.message, /'staging' does not exist \(the stacks that exist: qa, prod\)/);
-  const ok = await runDeploy({ stack: 'staging', create: true }, w.deps);
+  const ok = await runDeploy({ stack: 'staging', create: true, configFile: '/project/Pulumi.staging.yaml' }, w.deps);
   t.is(ok.exit, 0);
   t.true(w.calls.includes('open:staging:true'));
 });
@@ -189,4 +211,110 @@ test('a failing webhook never fails the deploy', async (t) => {
   const out = await runDeploy(base, { ...w.deps, notifier });
   t.is(out.exit, 0);
   t.is(w.reporter.ofCode(DeployCodes.notifyFailed).length, 2); // start and success
+});
+
+/** QA_CONFIG with one service's keys replaced. */
+function configWith(service: string, patch: Record<string, unknown>): Record<string, unknown> {
+  const services = structuredClone(QA_CONFIG['asg-deploy:services']) as Record<string, Record<string, unknown>>;
+  services[service] = { ...services[service], ...patch };
+  return { ...QA_CONFIG, 'asg-deploy:services': services };
+}
+
+test('an invalid stack config is exit 2 before pulumi: naming service, key, value and what is allowed; nothing runs', async (t) => {
+  for (const dryRun of [false, true]) {
+    const w = fakeWorld({ config: configWith('rabbit', { strategy: 'blue-green', minHealthy: 2 }) });
+    const err = await t.throwsAsync(runDeploy({ ...base, dryRun }, w.deps), { instanceOf: DeployError });
+    t.is(err!.exit, 2);
+    t.is(err!.code, 'config.invalid');
+    t.regex(err!.message, /Pulumi\.qa\.yaml/, 'names the file');
+    t.regex(err!.message, /rabbit/);
+    t.regex(err!.message, /strategy/);
+    t.regex(err!.message, /blue-green/);
+    t.regex(err!.message, /rolling.*ab|ab.*rolling/, 'says what is allowed');
+    t.deepEqual(w.calls, ['config:qa'], 'no lock read, no stack opened, no preview, no up, no hook');
+    t.deepEqual(w.notes, []);
+  }
+});
+
+test('every problem of an invalid config is listed at once', async (t) => {
+  const bad = configWith('web', { capacity: -1 });
+  (bad['asg-deploy:services'] as Record<string, Record<string, unknown>>).rabbit.minHealthy = 9;
+  const w = fakeWorld({ config: bad });
+  const err = await t.throwsAsync(runDeploy(base, w.deps), { instanceOf: DeployError });
+  t.is(err!.exit, 2);
+  t.regex(err!.message, /2 problems/);
+  t.regex(err!.message, /web.*capacity/);
+  t.regex(err!.message, /rabbit.*minHealthy/);
+});
+
+test('--create with an invalid config creates no stack', async (t) => {
+  const w = fakeWorld({ config: configWith('web', { imageId: 'not-an-ami' }) });
+  const err = await t.throwsAsync(runDeploy({ stack: 'staging', create: true, configFile: '/project/staging.yaml' }, w.deps), { instanceOf: DeployError });
+  t.is(err!.exit, 2);
+  t.regex(err!.message, /web.*imageId.*not-an-ami/);
+  t.false(w.calls.some((c) => c.startsWith('open:')), 'the stack was not created');
+});
+
+test('without a config file and without --create, the unknown stack is named first', async (t) => {
+  const w = fakeWorld({ stacks: ['qa'] });
+  const err = await t.throwsAsync(runDeploy({ stack: 'qa2' }, w.deps), { instanceOf: DeployError });
+  t.is(err!.code, 'stack.unknown');
+  t.deepEqual(w.calls, ['config:qa2', 'open:qa2:false']);
+});
+
+const frozen: HeldLock = {
+  service: 'web',
+  environment: 'qa-web',
+  location: 'tag asg-deploy:lock on qa-web-a',
+  record: { holder: 'alice@laptop', reason: 'release freeze for the audit', since: Date.parse('2025-12-31T22:00:00Z') },
+};
+
+test('a frozen environment stops deploy before pulumi up: exit 3 naming holder, reason and age', async (t) => {
+  const w = fakeWorld({ locked: [frozen] });
+  const err = await t.throwsAsync(runDeploy(base, w.deps), { instanceOf: DeployError });
+  t.is(err!.exit, 3);
+  t.is(err!.code, 'locked');
+  t.regex(err!.message, /qa-web \(service web\) is locked by alice@laptop \(release freeze for the audit\)/);
+  t.regex(err!.message, /2h 0m ago/, 'the age, on the injected clock');
+  t.regex(err!.message, /before pulumi up: nothing was changed/);
+  t.is(err!.data.holder, 'alice@laptop');
+  t.deepEqual(w.calls, ['config:qa', 'locks'], 'no stack opened, no up, no hook');
+  t.deepEqual(w.lockTargets, ['web:qa-web', 'rabbit:qa-rabbit'], 'every service of the stack is checked, --service or not');
+});
+
+test('--service does not skip the lock check: up changes every service', async (t) => {
+  const w = fakeWorld({ locked: [frozen] });
+  const err = await t.throwsAsync(runDeploy({ ...base, services: ['rabbit'] }, w.deps), { instanceOf: DeployError });
+  t.is(err!.exit, 3);
+  t.false(w.calls.includes('up'));
+});
+
+test('a dry run reports a held lock (a real run would be refused) and still previews and plans', async (t) => {
+  const w = fakeWorld({ locked: [frozen], before: manifest });
+  const out = await runDeploy({ ...base, dryRun: true }, w.deps);
+  t.is(out.exit, 0);
+  t.deepEqual(w.calls, ['config:qa', 'locks', 'open:qa:false', 'outputs', 'preview', 'plan:web', 'plan:rabbit']);
+  const warn = w.reporter.ofCode(DeployCodes.locked);
+  t.is(warn.length, 1);
+  t.is(warn[0].data.holder, 'alice@laptop');
+  t.regex(w.printed, /LOCKED: a real deploy would be refused \(exit 3\): qa-web/);
+});
+
+test('the validated config is reported (services, region) before the stack is opened', async (t) => {
+  const w = fakeWorld();
+  await runDeploy(base, w.deps);
+  const [config] = w.reporter.ofCode(DeployCodes.config);
+  t.deepEqual(config.data.services, [
+    { service: 'web', strategy: 'ab', name: 'qa-web' },
+    { service: 'rabbit', strategy: 'rolling', name: 'qa-rabbit' },
+  ]);
+  t.is(config.data.region, 'us-east-1');
+});
+
+test('a secret services value cannot be validated here: a warning, no lock check, Pulumi validates it', async (t) => {
+  const w = fakeWorld({ config: { ...QA_CONFIG, 'asg-deploy:services': { secure: 'v1:abc' } } });
+  const out = await runDeploy(base, w.deps);
+  t.is(out.exit, 0);
+  t.is(w.reporter.ofCode(DeployCodes.config)[0].level, 'warn');
+  t.false(w.calls.includes('locks'));
 });

@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { AwsPort, GroupSnapshot, InstanceView } from '../../orchestrator/aws/port';
-import { planAb, planRolling, activeIsOutdated, outdatedOldestFirst } from '../../orchestrator/stack/hooks';
+import { planAb, planRolling, outdatedOldestFirst } from '../../orchestrator/stack/hooks';
+import { activeColorIsOutdated } from '../../orchestrator/rollout/strategies/ab';
 import type { AbServiceManifest, RollingServiceManifest } from '../../orchestrator/stack/manifest';
 
 const inst = (id: string, version: number, launchTime: number): InstanceView => ({
@@ -53,10 +54,15 @@ test('ab plan: swap from the active color when the template changes; --force swa
   t.regex(fromB.summary, /would swap b → a/);
 });
 
-test('the active color is outdated when it is not on the manifest\'s version', (t) => {
-  const a = group('qa-web-a', 1, [inst('i-1', 1, 1)]);
-  const b = group('qa-web-b', 2, []);
-  t.true(activeIsOutdated(web, a, b));
-  t.false(activeIsOutdated(web, group('qa-web-a', 2, [inst('i-1', 2, 1)]), b));
+test('the ab hook\'s decision (activeColorIsOutdated): after up both colors are pinned to the new version', (t) => {
+  // After `pulumi up` the manifest's version is the groups' version: the active color is outdated
+  // when its instances are not on it.
+  const rows: Array<[string, GroupSnapshot, GroupSnapshot, boolean]> = [
+    ['a serves v1, groups pinned to v2', group('qa-web-a', 2, [inst('i-1', 1, 1)]), group('qa-web-b', 2, []), true],
+    ['a serves v2', group('qa-web-a', 2, [inst('i-1', 2, 1)]), group('qa-web-b', 2, []), false],
+    ['b serves v1', group('qa-web-a', 2, []), group('qa-web-b', 2, [inst('i-1', 1, 1)]), true],
+    ['neither populated (first deploy)', group('qa-web-a', 2, []), group('qa-web-b', 2, []), true],
+  ];
+  for (const [name, a, b, expected] of rows) t.is(activeColorIsOutdated(a, b), expected, name);
   t.deepEqual(outdatedOldestFirst(group('g', 2, [inst('x', 1, 5), inst('y', 2, 1)]), false).map((i) => i.instanceId), ['x']);
 });

@@ -12,6 +12,8 @@ import { Sandbox } from '../../orchestrator/sandbox';
 import { runDeploy } from '../../orchestrator/stack/deploy-flow';
 import { engineHooks } from '../../orchestrator/stack/hooks';
 import { SandboxStacks, type SandboxStacksState } from '../../orchestrator/stack/sandbox-stack';
+import { awsLockReader } from '../../orchestrator/stack/locks';
+import { freezeEnvironment } from '../../orchestrator/lock/lock';
 
 const DEMO = fs.readFileSync(path.resolve(__dirname, '../../examples/demo/Pulumi.demo.yaml'), 'utf8');
 
@@ -29,13 +31,14 @@ function setup() {
   const deps = (signal = new AbortController().signal) => ({
     backend: new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks, projectRoot: dir }),
     hooks: engineHooks({ port, clock: sandbox.clock, reporter }),
+    locks: awsLockReader({ port, clock: sandbox.clock, reporter }),
     reporter,
     clock: sandbox.clock,
     signal,
     notifier: noNotifier,
     print: () => {},
   });
-  return { sandbox, stacks, config, reporter, deps };
+  return { sandbox, stacks, config, reporter, deps, port, dir };
 }
 
 test('a dry run on the sandbox makes no mutating AWS call and plans from the observed state', async (t) => {
@@ -67,10 +70,76 @@ test('a failed sandbox up (AWS errors) is exit 1 and no rollout runs', async (t)
   const w = setup();
   await runDeploy({ stack: 'demo', create: true, configFile: w.config('ami-0a1') }, w.deps());
   w.sandbox.faults.serverErrorRate = 1; // every call fails with a 5xx, retries included
-  const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, w.deps()), { instanceOf: DeployError });
+  const noLocks = { held: async () => [] }; // (an unreadable lock is its own test)
+  const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, { ...w.deps(), locks: noLocks }), { instanceOf: DeployError });
   t.is(err!.exit, 1);
   t.is(err!.code, 'stack.up-failed');
   t.true(w.reporter.ofCode(DeployCodes.stackResource).some((e) => e.data.phase === 'failed'));
   t.is(w.reporter.ofCode(DeployCodes.serviceStart).length, 2, 'only v1\'s two services ran their hooks');
   t.is(w.stacks.demo.outputs.services !== undefined, true);
+});
+
+const mutating = (w: ReturnType<typeof setup>, from = 0) => w.sandbox.calls.slice(from).filter((c) => c.mutating).map((c) => c.operation);
+
+test('an invalid config on the sandbox: exit 2 before the program runs, no AWS change', async (t) => {
+  const w = setup();
+  await runDeploy({ stack: 'demo', create: true, configFile: w.config('ami-0a1') }, w.deps());
+  const mark = w.sandbox.calls.length;
+  const before = JSON.stringify(w.stacks);
+  const bad = path.join(w.dir, 'bad.yaml');
+  fs.writeFileSync(bad, DEMO.replace(/ami-0demo1/g, 'ami-0a2').replace('minHealthy: 2', 'minHealthy: 7'));
+  for (const dryRun of [false, true]) {
+    const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: bad, dryRun }, w.deps()), { instanceOf: DeployError });
+    t.is(err!.exit, 2);
+    t.regex(err!.message, /bad\.yaml/);
+    t.regex(err!.message, /rabbit.*minHealthy.*7/);
+  }
+  t.deepEqual(w.sandbox.calls.slice(mark).map((c) => c.operation), [], 'not even a Describe call: validation needs no AWS');
+  t.is(JSON.stringify(w.stacks), before);
+});
+
+test('a frozen environment on the sandbox: exit 3 before the simulated up; after unlock the deploy runs', async (t) => {
+  const w = setup();
+  await runDeploy({ stack: 'demo', create: true, configFile: w.config('ami-0a1') }, w.deps());
+  // Freeze the rolling group (environment = its name): `asg-deploy lock --environment demo-rabbit`.
+  await freezeEnvironment({ port: w.port, clock: w.sandbox.clock, reporter: w.reporter }, { environment: 'demo-rabbit', reason: 'quarterly audit', holder: 'bob@ops', settleMs: 0 });
+  const mark = w.sandbox.calls.length;
+  const versions = () => Object.values(w.sandbox.toJSON().launchTemplates).reduce((n, lt) => n + lt.versions.length, 0);
+  const v = versions();
+  const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, w.deps()), { instanceOf: DeployError });
+  t.is(err!.exit, 3);
+  t.regex(err!.message, /demo-rabbit \(service rabbit\) is locked by bob@ops \(quarterly audit\)/);
+  t.deepEqual(mutating(w, mark), [], 'nothing changed');
+  t.is(versions(), v, 'no new launch template version: pulumi up never ran');
+  t.is(w.reporter.ofCode(DeployCodes.stackUp).length, 1, 'only v1 was applied');
+  const { unlockEnvironment } = await import('../../orchestrator/lock/lock');
+  await unlockEnvironment({ port: w.port, clock: w.sandbox.clock, reporter: w.reporter }, { environment: 'demo-rabbit', holder: 'bob@ops' });
+  const out = await runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, w.deps());
+  t.is(out.exit, 0);
+  t.deepEqual(out.rows.map((r) => [r.service, r.result]), [['rabbit', 'done'], ['web', 'done']]);
+});
+
+test('a run lock held by another A/B run on the sandbox also refuses before up', async (t) => {
+  const w = setup();
+  await runDeploy({ stack: 'demo', create: true, configFile: w.config('ami-0a1') }, w.deps());
+  const { acquireRunLock } = await import('../../orchestrator/lock/lock');
+  const other = await acquireRunLock({ port: w.port, clock: w.sandbox.clock, reporter: w.reporter }, { environment: 'demo-web', reason: 'asg-deploy ab demo-web', holder: 'ci@runner-7', settleMs: 0 });
+  const mark = w.sandbox.calls.length;
+  const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, w.deps()), { instanceOf: DeployError });
+  t.is(err!.exit, 3);
+  t.regex(err!.message, /demo-web \(service web\) is locked by ci@runner-7/);
+  t.deepEqual(mutating(w, mark).filter((op) => op !== 'CreateOrUpdateTags'), [], 'nothing but the other run\'s heartbeat changed');
+  await other.release();
+});
+
+test('an unreadable lock (AWS failing) stops the deploy before up: exit 1, nothing changed', async (t) => {
+  const w = setup();
+  await runDeploy({ stack: 'demo', create: true, configFile: w.config('ami-0a1') }, w.deps());
+  const mark = w.sandbox.calls.length;
+  w.sandbox.faults.serverErrorRate = 1;
+  const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, w.deps()), { instanceOf: DeployError });
+  t.is(err!.exit, 1);
+  t.is(err!.code, 'lock-error');
+  t.regex(err!.message, /could not read the lock of demo-rabbit.*nothing was changed/);
+  t.deepEqual(mutating(w, mark), []);
 });
