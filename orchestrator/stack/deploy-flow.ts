@@ -213,10 +213,11 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
 
 /**
  * Everything that must hold before Pulumi changes anything, in this order: the stack config is
- * valid (infra/config.ts `parseServices`, exit 2), no environment of the stack is locked (exit 3),
- * then the stack is opened (created with --create). Without a config file and without --create
- * the stack is opened first: "stack 'x' does not exist (the stacks that exist: ...)" says more
- * than "no services", and selecting an existing stack changes nothing.
+ * valid (infra/config.ts `parseServices`, exit 2); the stack opens (the pulumi CLI is there, the
+ * stack exists or --create creates it: exit 2 otherwise); no environment of the stack is locked
+ * (exit 3; read from AWS, so after the local checks). Without a config file and without
+ * --create the stack is opened first: "stack 'x' does not exist (the stacks that exist: ...)"
+ * says more than "no services", and selecting an existing stack changes nothing.
  * On a dry run a held lock is reported (a real run would be refused), not thrown.
  */
 async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stack: StackPort; config: ValidatedConfig; held: HeldLock[] }> {
@@ -239,6 +240,8 @@ async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stac
     });
   }
 
+  stack ??= await deps.backend.open(options.stack, openOptions);
+
   const held = config.services ? await deps.locks.held(lockTargets(config.services)) : [];
   const now = deps.clock.now();
   if (held.length > 0 && !options.dryRun) throw lockedRefusal(held[0], now);
@@ -252,7 +255,6 @@ async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stac
     });
   }
 
-  stack ??= await deps.backend.open(options.stack, openOptions);
   return { stack, config, held };
 }
 

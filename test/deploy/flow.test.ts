@@ -102,7 +102,7 @@ test('hooks run after a successful up, in manifest order', async (t) => {
   const w = fakeWorld();
   const out = await runDeploy(base, w.deps);
   t.is(out.exit, 0);
-  t.deepEqual(w.calls, ['config:qa', 'locks', 'open:qa:false', 'up', 'hook:web', 'hook:rabbit']);
+  t.deepEqual(w.calls, ['config:qa', 'open:qa:false', 'locks', 'up', 'hook:web', 'hook:rabbit']);
   t.deepEqual(out.rows.map((r) => [r.service, r.result, r.replaced]), [['web', 'done', 2], ['rabbit', 'done', 2]]);
   t.deepEqual(w.notes.map((n) => n[0]), ['start', 'success']);
   t.truthy(w.reporter.ofCode(DeployCodes.done)[0]);
@@ -129,7 +129,7 @@ test('a dry run previews and plans, never updates nor runs a hook', async (t) =>
   const w = fakeWorld({ before: manifest });
   const out = await runDeploy({ ...base, dryRun: true }, w.deps);
   t.is(out.exit, 0);
-  t.deepEqual(w.calls, ['config:qa', 'locks', 'open:qa:false', 'outputs', 'preview', 'plan:web', 'plan:rabbit']);
+  t.deepEqual(w.calls, ['config:qa', 'open:qa:false', 'locks', 'outputs', 'preview', 'plan:web', 'plan:rabbit']);
   t.regex(w.printed, /1 to update, 7 unchanged/);
   t.regex(w.printed, /rabbit: would do something \(1 changes\)/);
   t.regex(w.printed, /no Pulumi update and no mutating AWS call/);
@@ -139,7 +139,7 @@ test('a dry run previews and plans, never updates nor runs a hook', async (t) =>
 test('a dry run of a stack never deployed plans creation, no hook plan', async (t) => {
   const w = fakeWorld();
   await runDeploy({ ...base, dryRun: true }, w.deps);
-  t.deepEqual(w.calls, ['config:qa', 'locks', 'open:qa:false', 'outputs', 'preview']);
+  t.deepEqual(w.calls, ['config:qa', 'open:qa:false', 'locks', 'outputs', 'preview']);
   t.regex(w.printed, /first deploy/);
 });
 
@@ -162,7 +162,7 @@ test('--service naming no service of the manifest is bad input (exit 2) naming t
 test('--skip-rollout does infra only', async (t) => {
   const w = fakeWorld();
   const out = await runDeploy({ ...base, skipRollout: true }, w.deps);
-  t.deepEqual(w.calls, ['config:qa', 'locks', 'open:qa:false', 'up']);
+  t.deepEqual(w.calls, ['config:qa', 'open:qa:false', 'locks', 'up']);
   t.deepEqual(out.rows.map((r) => r.result), ['skipped', 'skipped']);
 });
 
@@ -170,7 +170,7 @@ test('the first failing hook stops the deploy; the summary says what was done an
   const w = fakeWorld({ hookFails: 'web' });
   const err = await t.throwsAsync(runDeploy(base, w.deps), { instanceOf: DeployError });
   t.is(err!.exit, 1);
-  t.deepEqual(w.calls, ['config:qa', 'locks', 'open:qa:false', 'up', 'hook:web']);
+  t.deepEqual(w.calls, ['config:qa', 'open:qa:false', 'locks', 'up', 'hook:web']);
   const rows = w.reporter.ofCode(DeployCodes.summary)[0].data.rows as Array<{ service: string; result: string; replaced: number; apiCalls: number }>;
   t.deepEqual(rows.map((r) => [r.service, r.result]), [['web', 'failed'], ['rabbit', 'not run']]);
   t.is(rows[0].apiCalls, 12);
@@ -278,7 +278,7 @@ test('a frozen environment stops deploy before pulumi up: exit 3 naming holder, 
   t.regex(err!.message, /2h 0m ago/, 'the age, on the injected clock');
   t.regex(err!.message, /before pulumi up: nothing was changed/);
   t.is(err!.data.holder, 'alice@laptop');
-  t.deepEqual(w.calls, ['config:qa', 'locks'], 'no stack opened, no up, no hook');
+  t.deepEqual(w.calls, ['config:qa', 'open:qa:false', 'locks'], 'no preview, no up, no hook');
   t.deepEqual(w.lockTargets, ['web:qa-web', 'rabbit:qa-rabbit'], 'every service of the stack is checked, --service or not');
 });
 
@@ -293,14 +293,14 @@ test('a dry run reports a held lock (a real run would be refused) and still prev
   const w = fakeWorld({ locked: [frozen], before: manifest });
   const out = await runDeploy({ ...base, dryRun: true }, w.deps);
   t.is(out.exit, 0);
-  t.deepEqual(w.calls, ['config:qa', 'locks', 'open:qa:false', 'outputs', 'preview', 'plan:web', 'plan:rabbit']);
+  t.deepEqual(w.calls, ['config:qa', 'open:qa:false', 'locks', 'outputs', 'preview', 'plan:web', 'plan:rabbit']);
   const warn = w.reporter.ofCode(DeployCodes.locked);
   t.is(warn.length, 1);
   t.is(warn[0].data.holder, 'alice@laptop');
   t.regex(w.printed, /LOCKED: a real deploy would be refused \(exit 3\): qa-web/);
 });
 
-test('the validated config is reported (services, region) before the stack is opened', async (t) => {
+test('the validated config is reported (services, region)', async (t) => {
   const w = fakeWorld();
   await runDeploy(base, w.deps);
   const [config] = w.reporter.ofCode(DeployCodes.config);
