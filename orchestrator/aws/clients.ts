@@ -15,11 +15,14 @@ export interface AwsClients {
   s3: S3Client;
 }
 
-/** Clients from the standard SDK credential/region/endpoint chain. Nothing comes from flags. */
-export function createAwsClients(): AwsClients {
+/**
+ * Clients from the standard SDK credential/region/endpoint chain. Nothing comes from flags.
+ * `region`: `deploy` passes the stack's `aws:region` (where Pulumi deploys), see stack/region.ts.
+ */
+export function createAwsClients(options: { region?: string } = {}): AwsClients {
   // maxAttempts/retryMode also come from the chain (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE);
   // adaptive retry backs off client-side on throttling.
-  const common = { retryMode: process.env.AWS_RETRY_MODE ?? 'adaptive' };
+  const common = { retryMode: process.env.AWS_RETRY_MODE ?? 'adaptive', ...(options.region ? { region: options.region } : {}) };
   return {
     autoScaling: new AutoScalingClient(common),
     ec2: new EC2Client(common),

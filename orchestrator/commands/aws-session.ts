@@ -49,9 +49,19 @@ export interface SandboxFile {
   stacks: SandboxStacksState;
 }
 
-export async function openAwsSession(args: { sandbox?: boolean; 'sandbox-state'?: string }, ctx: CommandContext): Promise<AwsSession> {
+/**
+ * The simulation talks to no AWS: the SDK's NodeVersionSupportWarning (printed once per process,
+ * at the first client's construction, on Node < 22) is noise there. Real runs keep it: it is true.
+ * Call before the first SDK client is built.
+ */
+export function quietSdkNodeWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+/** `options.region`: the region for real AWS clients (deploy: the stack's aws:region); else the SDK chain's. */
+export async function openAwsSession(args: { sandbox?: boolean; 'sandbox-state'?: string }, ctx: CommandContext, options: { region?: string } = {}): Promise<AwsSession> {
   if (args.sandbox || args['sandbox-state'] !== undefined) return openSandboxSession(args['sandbox-state'] ?? DEFAULT_SANDBOX_STATE, ctx);
-  return { clients: createAwsClients(), clock: ctx.clock, simulated: false, close: async () => {} };
+  return { clients: createAwsClients({ region: options.region }), clock: ctx.clock, simulated: false, close: async () => {} };
 }
 
 /** Reads the state file (absent: a fresh world). A corrupt file is bad input naming it. */
@@ -92,6 +102,7 @@ export function setSandboxImage(file: string, imageId: string, behaviour: ImageB
 }
 
 async function openSandboxSession(file: string, ctx: CommandContext): Promise<AwsSession> {
+  quietSdkNodeWarning();
   const existing = readSandboxFile(file);
   // The context may hand in a VirtualClock (the demo's, scaled to real time); else simulated time.
   const given = ctx.clock instanceof VirtualClock ? ctx.clock : undefined;
