@@ -69,3 +69,26 @@ test('engine events become our stack events; unchanged resources and the stack i
   ]);
   t.is(changes.size, 2);
 });
+
+test.serial('deploy on real AWS warns before anything when AWS_REGION disagrees with the stack\'s aws:region', async (t) => {
+  const { main } = await import('../../orchestrator/cli');
+  const { PassThrough } = await import('node:stream');
+  const out = new PassThrough();
+  let json = '';
+  out.on('data', (d) => (json += d));
+  const saved = { PATH: process.env.PATH, AWS_REGION: process.env.AWS_REGION };
+  process.env.PATH = '/nonexistent';
+  process.env.AWS_REGION = 'eu-west-1';
+  try {
+    const code = await main(['deploy', '--stack', 'qa', '--json'], { stdout: out, stderr: new PassThrough(), signal: new AbortController().signal });
+    t.is(code, 2, 'then: no pulumi CLI');
+    const events = json.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { code: string; level: string; data: Record<string, unknown> });
+    const region = events.find((e) => e.code === 'deploy.region');
+    t.is(region?.level, 'warn');
+    t.is(region?.data.region, 'us-east-1', 'Pulumi.qa.yaml says us-east-1: the rollout uses it');
+  } finally {
+    process.env.PATH = saved.PATH;
+    if (saved.AWS_REGION === undefined) delete process.env.AWS_REGION;
+    else process.env.AWS_REGION = saved.AWS_REGION;
+  }
+});
