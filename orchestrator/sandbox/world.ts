@@ -405,7 +405,10 @@ export class World {
     const reg = elb.registrations[id];
     if (!reg || reg.drainingUntil !== undefined) return reg?.drainingUntil;
     const inst = this.state.instances[id];
-    if (elb.draining.enabled && elb.draining.timeout > 0 && inst && inst.ec2State === 'running') {
+    // Only an instance the ELB routes requests to has any to drain: one it reports OutOfService
+    // (still registering, never passed, or failed) is deregistered at once [ELB-6].
+    const serving = inst !== undefined && inst.ec2State === 'running' && this.elbView(elb, inst, reg).state === 'InService';
+    if (elb.draining.enabled && elb.draining.timeout > 0 && serving) {
       reg.drainingUntil = this.now + elb.draining.timeout * 1000;
       reg.gen++;
       this.schedule({ at: reg.drainingUntil, kind: 'drained', elb: elb.name, id });

@@ -166,3 +166,33 @@ test('connection draining ended: the Terminating instance is observably out of s
   t.is(await view(), undefined);
   t.is(victim.ec2State, 'terminated');
 });
+
+test('an instance OutOfService in the ELB has nothing to drain: its termination deregisters it at once, never InService again', async (t) => {
+  const sb = sandbox();
+  sb.seedGroup({ name: 'g', capacity: 1, max: 3, healthCheckGracePeriod: 60, elb: { name: 'lb', drainingTimeout: 300 } });
+  sb.setImage('ami-bad', { healthy: false });
+  sb.newLaunchTemplateVersion('g-lt', { ImageId: 'ami-bad' });
+  setDesired(sb, 'g', 2);
+  sb.advance(1_000);
+  const bad = active(sb, 'g').find((i) => i.lifecycle === 'Pending')!;
+  sb.advance(40_000 + 30_000);
+  t.is((await health(sb, 'lb', bad.id)).State, 'OutOfService');
+  sb.direct('autoscaling', 'TerminateInstanceInAutoScalingGroup', { InstanceId: bad.id, ShouldDecrementDesiredCapacity: true });
+  const h = await health(sb, 'lb', bad.id);
+  t.is(h.State, 'OutOfService');
+  t.is(h.Description, 'Instance is not currently registered with the LoadBalancer.');
+  t.is(bad.ec2State, 'shutting-down', 'no draining wait');
+  // The same through the ASG's own health replacement.
+  setDesired(sb, 'g', 2);
+  sb.advance(1_000);
+  const bad2 = active(sb, 'g').find((i) => i.lifecycle === 'Pending')!;
+  const seen: string[] = [];
+  sb.clock.onAdvance(() => {
+    const reg = sb.world.state.elbs.lb.registrations[bad2.id];
+    if (reg) seen.push(sb.world.elbView(sb.world.state.elbs.lb, bad2, reg).state);
+  });
+  for (let k = 0; k < 300 && bad2.lifecycle !== 'Terminated'; k++) sb.advance(1_000);
+  t.is(bad2.lifecycle, 'Terminated');
+  t.true(sb.monitor.terminations({ cause: ['replace-unhealthy'] }).some((r) => r.instanceId === bad2.id));
+  t.false(seen.includes('InService'), 'never reported InService while being replaced');
+});
