@@ -10,8 +10,12 @@ export const LOCK_TAG = 'asg-deploy:lock';
 /** A classic limit: tag values are at most 256 characters. */
 export const TAG_VALUE_MAX = 256;
 
-/** A run refreshes its heartbeat this often (ms). */
-export const DEFAULT_HEARTBEAT_MS = 30_000;
+/**
+ * A run refreshes its heartbeat this often (ms): a third of the staleness bound, so a live run
+ * (even one riding out a minute of throttling on a refresh) is never taken for a crashed one,
+ * at one S3 write per 90 s.
+ */
+export const DEFAULT_HEARTBEAT_MS = 90_000;
 /** A run lock whose heartbeat is older than this is taken to be left by a crashed run (ms). */
 export const DEFAULT_STALE_AFTER_MS = 5 * 60_000;
 

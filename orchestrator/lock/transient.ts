@@ -71,13 +71,21 @@ export function errorName(err: unknown): string {
   return String(e?.name ?? e?.Code ?? 'Error');
 }
 
+/** An error AWS (or the SDK talking to it) returned: it carries `$metadata`/`$fault`, or is transient. */
+export function isAwsError(err: unknown): boolean {
+  const e = err as { $metadata?: unknown; $fault?: unknown } | undefined;
+  return Boolean(e && typeof e === 'object' && (e.$metadata !== undefined || e.$fault !== undefined)) || isTransient(err);
+}
+
 /**
- * Any error as a DeployError: DeployErrors pass; an abort is exit 130; an AWS error (transient
+ * An AWS error as a DeployError: DeployErrors pass; an abort is exit 130; an AWS error (transient
  * ones included, once the retries gave up) is exit 1 naming the operation and AWS's error.
+ * Anything else (a bug) is returned as it is, for the CLI to report as an internal error.
  */
-export function asDeployError(err: unknown, context: string): DeployError {
+export function asDeployError(err: unknown, context: string): Error & { data?: Record<string, unknown> } {
   if (err instanceof DeployError) return err;
   if (isAbortError(err)) return interruptedError();
+  if (!isAwsError(err)) return err instanceof Error ? err : new Error(String(err));
   const name = errorName(err);
   const message = (err as Error)?.message ?? String(err);
   const transient = isTransient(err);

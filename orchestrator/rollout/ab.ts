@@ -18,13 +18,13 @@ import type { AwsClients } from '../aws/clients';
 import type { AwsPort, GroupSnapshot } from '../aws/port';
 import type { Clock } from '../clock';
 import { DeployError, isAbortError, refusedError, usageError } from '../errors';
-import { acquireRunLock, readEnvironmentLock, type RunLock } from '../lock/lock';
+import { acquireRunLock, checkEnvironmentLock, type RunLock } from '../lock/lock';
 import { asDeployError, retryingPort } from '../lock/transient';
-import { describeLock, isStale, DEFAULT_STALE_AFTER_MS } from '../lock/record';
 import { Codes, type Reporter } from '../report/reporter';
 import type { Action } from './action';
 import { runRollout, type Observation, type Plan, type Strategy } from './engine';
 import { Guard } from './guard';
+import { DEFAULT_BRISK_MS, earliestPassAt, learn, type HealthCheckTiming, type Learned, type WatchedInstance } from './polling';
 import type { RolloutResult } from './result';
 import {
   DEFAULT_INSTANCE_COUNT,
@@ -34,6 +34,7 @@ import {
   decideSwap,
   encodeSwapRecord,
   isDrainStarted,
+  isDrained,
   isLeaving,
   isServing,
   planAb,
@@ -131,15 +132,16 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
   if (lockOpts) {
     const target = { environment, bucket: options.lockBucket, groups: existing.length ? existing : groupNames, ...lockOpts };
     if (options.dryRun) {
-      const held = options.lockBucket || existing.length ? await readEnvironmentLock({ port, clock, reporter }, target) : undefined;
-      if (held) {
-        const stale = lockOpts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-        reporter.emit('warn', AbCodes.lockedDryRun, `dry run: a real run would be refused (exit 3): ${environment} is ${describeLock(held.record, clock.now(), stale)}`, {
-          environment,
-          holder: held.record.holder,
-          reason: held.record.reason,
-          stale: isStale(held.record, clock.now(), stale),
-        });
+      // Refusals hold for dry runs: a locked environment is refused (exit 3) as a real run would be.
+      if (options.lockBucket || existing.length) {
+        try {
+          await checkEnvironmentLock({ port, clock, reporter, signal: options.signal }, target);
+        } catch (err) {
+          if (err instanceof DeployError && err.code === 'locked') {
+            reporter.emit('warn', AbCodes.lockedDryRun, `dry run: a real run would be refused (exit 3): ${err.message}`, { environment, ...err.data });
+          }
+          throw err;
+        }
       }
     } else if (options.lockBucket || existing.length) {
       lock = await acquireRunLock({ port, clock, reporter, signal: options.signal }, { ...target, reason: options.reason ?? `asg-deploy ab ${environment}`, runId });
@@ -280,8 +282,10 @@ class AbStrategy implements Strategy<AbObservation> {
       signal?: AbortSignal;
       drainedIds: string[];
       summary?: () => string;
-      /** After a growth step, no new instance can pass its ELB checks sooner than this (ms). */
-      minPassMs?: number;
+      /** The ELB health check of the new color (interval, healthy threshold): earliest passes. */
+      timing?: HealthCheckTiming;
+      /** The old color's connection draining timeout (ms; 0: off): earliest end of the drain. */
+      drainingMs?: number;
     },
   ) {
     this.stepStartedAt = clock.now();
@@ -310,7 +314,11 @@ class AbStrategy implements Strategy<AbObservation> {
         byName.set(name, this.toCache);
         continue;
       }
-      const snap = await this.port.observeGroup(name, judged ? { elbHealth: true, elbNames: swap!.elbNames } : { elbHealth: false });
+      // The color being drained: with its ELB health once the drain has begun (drained = out of
+      // service, see isDrained); the new color: with the ELBs it is judged by.
+      const draining = name === (this.mode.kind === 'drain' ? this.mode.group : swap?.from) && this.committed;
+      const snap = await this.port.observeGroup(name, judged ? { elbHealth: true, elbNames: swap!.elbNames } : { elbHealth: draining });
+      this.elbChecked.set(name, draining);
       byName.set(name, snap);
       if (swap && name === swap.to) this.toCache = snap;
       if (swap && name === swap.from) {
@@ -335,11 +343,15 @@ class AbStrategy implements Strategy<AbObservation> {
       this.committed = true;
       this.drainStartedAt ??= now;
       this.reportDrained(dg);
-      if (remainingInstances(dg).length === 0 && this.drainSeconds === undefined) {
+      for (const i of dg.instances) if (!isLeaving(i)) this.lastNotLeavingAt = now;
+      const left = this.elbChecked.get(dg.name) ? dg.instances.filter((i) => !isDrained(i, dg.loadBalancerNames)) : remainingInstances(dg);
+      if (left.length === 0 && this.drainSeconds === undefined) {
         this.drainSeconds = Math.round((now - this.drainStartedAt) / 100) / 10;
         this.reporter.emit('info', AbCodes.drained, `${dg.name} drained in ${this.drainSeconds} s`, { asg: dg.name, seconds: this.drainSeconds });
       }
     }
+    if (swap && !this.committed) this.trackGrowth(byName.get(swap.to)!, swap.elbNames, now);
+    this.lastObservedAt = now;
     const elbsOf = (group: string) => (swap && group === swap.to ? swap.elbNames : []);
     return {
       groups: [...byName.values()],
@@ -355,6 +367,65 @@ class AbStrategy implements Strategy<AbObservation> {
 
   private readonly launchTimes = new Map<string, number | undefined>();
   private readonly reportedGone = new Set<string>();
+  /** Per group: was its last snapshot taken with its ELB health (drain judged by isDrained)? */
+  private readonly elbChecked = new Map<string, boolean>();
+  /** Last observation at which an instance of the draining color was not yet leaving. */
+  private lastNotLeavingAt?: number;
+  private lastObservedAt?: number;
+  /** The new color's instances being waited for, and what this run learned (rollout/polling.ts). */
+  private readonly watch = new Map<string, WatchedInstance>();
+  private readonly learned: Learned = {};
+
+  private trackGrowth(to: GroupSnapshot, elbNames: readonly string[], now: number): void {
+    for (const i of to.instances) {
+      if (isLeaving(i)) continue;
+      const serving = isServing(i, elbNames);
+      let w = this.watch.get(i.instanceId);
+      if (!w) {
+        if (serving) continue; // serving before we watched it: nothing to learn
+        w = { firstSeen: i.launchTime !== undefined ? Math.min(i.launchTime, now) : (this.lastObservedAt ?? now), healthy: false };
+        this.watch.set(i.instanceId, w);
+      }
+      if (w.healthy) continue;
+      if (i.lifecycleState === 'InService') w.inServiceSeen ??= now;
+      else w.notInServiceAt = now;
+      if (serving) {
+        w.healthy = true;
+        learn(this.learned, w);
+      } else {
+        w.notHealthyAt = now;
+      }
+    }
+  }
+
+  /**
+   * The earliest moment the new color's next instance could serve: per watched instance the
+   * lower bounds of polling.ts (ELB checks after registration, boot and pass times learned in this
+   * run); an instance not launched yet cannot pass before now + (learned boot) + the checks.
+   */
+  private earliestServing(to: GroupSnapshot, elbNames: readonly string[], now: number): number | undefined {
+    const timing = this.policy.timing;
+    const checksMs = timing ? Math.max(0, timing.healthyThreshold - 1) * timing.interval * 1000 : 0;
+    let earliest: number | undefined;
+    const live = to.instances.filter((i) => !isLeaving(i));
+    for (const i of live) {
+      if (isServing(i, elbNames)) continue;
+      const w = this.watch.get(i.instanceId);
+      const t = w ? earliestPassAt(w, timing, this.learned) : undefined;
+      if (t !== undefined) earliest = Math.min(earliest ?? t, t);
+    }
+    if (to.desired > live.length) {
+      const t = now + (this.learned.bootMs ?? 0) + checksMs;
+      earliest = Math.min(earliest ?? t, t);
+    }
+    return earliest;
+  }
+
+  /** The earliest end of the drain: connection draining runs its timeout from the deregistration. */
+  private earliestDrained(): number | undefined {
+    if (this.drainStartedAt === undefined) return undefined;
+    return Math.max(this.drainStartedAt, this.lastNotLeavingAt ?? 0) + (this.policy.drainingMs ?? 0);
+  }
 
   /**
    * `instance.terminate` for each old instance as the drain takes it (the ASG terminates them,
@@ -380,17 +451,40 @@ class AbStrategy implements Strategy<AbObservation> {
 
   decide(o: AbObservation): Action {
     const m = this.mode;
-    if (m.kind === 'drain') return decideDrain(o.byName.get(m.group)!, { drainStartedAt: this.drainStartedAt, drainTimeoutMs: this.policy.drainTimeoutMs }, o.now);
-    const a = decideSwap(
-      { to: o.byName.get(m.to)!, from: m.from ? o.byName.get(m.from) : undefined },
-      m,
-      { stepStartedAt: this.stepStartedAt, healthCheckTimeoutMs: this.policy.healthCheckTimeoutMs, drainStartedAt: this.drainStartedAt, drainTimeoutMs: this.policy.drainTimeoutMs },
-      o.now,
-    );
-    // Growing: once a look right after the step found it not serving yet, skip the polls that
-    // could only say "not yet" until the ELB could have passed a new instance.
-    const passAt = this.stepStartedAt + (this.policy.minPassMs ?? 0);
-    if (a.kind === 'wait' && !this.committed && o.now < passAt) return { ...a, waitMs: passAt - o.now };
+    const drainGroup = m.kind === 'drain' ? m.group : m.from;
+    const drainProgress = {
+      drainStartedAt: this.drainStartedAt,
+      drainTimeoutMs: this.policy.drainTimeoutMs,
+      elbChecked: drainGroup !== undefined && Boolean(this.elbChecked.get(drainGroup)),
+    };
+    const a =
+      m.kind === 'drain'
+        ? decideDrain(o.byName.get(m.group)!, drainProgress, o.now)
+        : decideSwap(
+            { to: o.byName.get(m.to)!, from: m.from ? o.byName.get(m.from) : undefined },
+            m,
+            { stepStartedAt: this.stepStartedAt, healthCheckTimeoutMs: this.policy.healthCheckTimeoutMs, ...drainProgress },
+            o.now,
+          );
+    if (a.kind !== 'wait') return a;
+    // Frugal waiting: sleep until the earliest moment the awaited change could have happened
+    // (then the engine polls briskly), never past the step's or the drain's deadline.
+    if (this.committed) {
+      const end = this.earliestDrained();
+      if (end === undefined) return a;
+      const deadline = (this.drainStartedAt ?? o.now) + this.policy.drainTimeoutMs;
+      // Classic ELB may end connection draining early (no requests in flight): look now and
+      // then (a fifth of the timeout, at most a minute) before the timeout, briskly after it.
+      const drainingMs = this.policy.drainingMs ?? 0;
+      const step = Math.min(60_000, Math.max(DEFAULT_BRISK_MS, drainingMs / 5));
+      return { ...a, waitMs: Math.max(0, Math.min(end - o.now, step, deadline - o.now)) };
+    }
+    if (m.kind === 'swap') {
+      const at = this.earliestServing(o.byName.get(m.to)!, m.elbNames, o.now);
+      if (at === undefined) return a;
+      const deadline = this.stepStartedAt + this.policy.healthCheckTimeoutMs;
+      return { ...a, waitMs: Math.max(0, Math.min(at, deadline) - o.now) };
+    }
     return a;
   }
 
@@ -472,37 +566,46 @@ class AbRun {
     return (this.options.healthCheckTimeout ?? DEFAULT_HEALTH_CHECK_TIMEOUT_S) * 1000;
   }
 
-  /** Waiting for a drain: the ELB's connection draining timeout, plus the health-check timeout as margin. */
-  private async drainTimeoutMs(group: GroupSnapshot | undefined): Promise<number> {
-    let draining: number | undefined;
+  /** The longest connection draining timeout of the group's ELBs (ms; 0: off). */
+  private async drainingMs(group: GroupSnapshot | undefined): Promise<number> {
+    let draining = 0;
     for (const elb of group?.loadBalancerNames ?? []) {
       try {
         const info = await this.port.describeElb(elb);
-        draining = Math.max(draining ?? 0, info.drainingTimeout ?? 0);
+        draining = Math.max(draining, info.drainingTimeout ?? 0);
       } catch {
-        draining = Math.max(draining ?? 0, 300); // an ELB we cannot describe: AWS's default 300 s
+        draining = Math.max(draining, 300); // an ELB we cannot describe: AWS's default 300 s
       }
     }
-    return (draining ?? 0) * 1000 + this.healthCheckTimeoutMs();
+    return draining * 1000;
+  }
+
+  /** Waiting for a drain: the ELB's connection draining timeout, plus the health-check timeout as margin. */
+  private async drainTimeoutMs(group: GroupSnapshot | undefined): Promise<number> {
+    return (await this.drainingMs(group)) + this.healthCheckTimeoutMs();
   }
 
   /**
-   * The earliest a new instance can pass: the ELB needs HealthyThreshold consecutive checks,
-   * Interval seconds apart, after it registers — e.g. interval 10 s, threshold 3 → 20 s. Capped at
-   * {@link MAX_SKIP_MS}: with AWS's default check (30 s × 10) it would skip 270 s, longer than some
-   * boots take to fail visibly, and emulators pass instances at once.
+   * The ELB health check the new color is judged by, for the earliest-pass estimates: the ELB
+   * needs HealthyThreshold consecutive checks, Interval seconds apart, after it registers — e.g.
+   * interval 10 s, threshold 3 → 20 s. The checks' span is capped at {@link MAX_SKIP_MS}: with
+   * AWS's default check (30 s × 10) it would be 270 s, and emulators pass instances at once.
    */
-  private async minPassMs(elbNames: string[]): Promise<number> {
-    let ms = 0;
+  private async timing(elbNames: string[]): Promise<HealthCheckTiming | undefined> {
+    let t: HealthCheckTiming | undefined;
     for (const elb of elbNames) {
       try {
         const hc = (await this.port.describeElb(elb)).healthCheck;
-        ms = Math.max(ms, Math.max(0, hc.healthyThreshold - 1) * hc.interval * 1000);
+        const span = Math.max(0, hc.healthyThreshold - 1) * hc.interval;
+        if (!t || span > Math.max(0, t.healthyThreshold - 1) * t.interval) t = { interval: hc.interval, healthyThreshold: hc.healthyThreshold };
       } catch {
-        // unknown: no delay
+        // unknown: no estimate
       }
     }
-    return Math.min(ms, MAX_SKIP_MS);
+    if (t && t.healthyThreshold > 1 && (t.healthyThreshold - 1) * t.interval * 1000 > MAX_SKIP_MS) {
+      t = { healthyThreshold: t.healthyThreshold, interval: MAX_SKIP_MS / 1000 / (t.healthyThreshold - 1) };
+    }
+    return t;
   }
 
   private engine(strategy: AbStrategy, reporter: Reporter) {
@@ -562,7 +665,7 @@ class AbRun {
       const strategy = new AbStrategy(this.port, this.clock, this.reporter, this.environment, { kind: 'drain', group }, {
         message: plan.summary,
         data: data(plan.kind === 'cleanUp' ? { keep: plan.keep, drain: plan.drain, why: plan.why } : { drain: group }),
-      }, policy(await this.drainTimeoutMs(g), ids));
+      }, { ...policy(await this.drainTimeoutMs(g), ids), drainingMs: await this.drainingMs(g) });
       const r = await this.engine(strategy, this.withReplaced(ids));
       return { ...r, replaced: r.status === 'done' ? ids : [] };
     }
@@ -574,7 +677,7 @@ class AbRun {
       const strategy = new AbStrategy(this.port, this.clock, this.reporter, this.environment, mode, {
         message: plan.summary,
         data: data({ from: plan.from, to: plan.to, count: plan.count, step: plan.step, elbNames: plan.elbNames, resumed: Boolean(plan.resumed) }),
-      }, { ...policy(await this.drainTimeoutMs(from), plan.replacing), minPassMs: await this.minPassMs(plan.elbNames) });
+      }, { ...policy(await this.drainTimeoutMs(from), plan.replacing), timing: await this.timing(plan.elbNames), drainingMs: await this.drainingMs(from) });
       if (!this.options.dryRun && !plan.resumed) {
         await this.writeRecord(groups, { v: 1, mode: 'swap', from: plan.from, to: plan.to, count: plan.count, step: plan.step, runId, since: this.clock.now() });
       }
@@ -605,7 +708,7 @@ class AbRun {
       const drain = new AbStrategy(this.port, this.clock, this.reporter, this.environment, { kind: 'drain', group: plan.group }, {
         message: `${plan.group}: drain to 0 (first half of the refresh)`,
         data: data({ group: plan.group, phase: 'drain' }),
-      }, policy(await this.drainTimeoutMs(g), plan.replacing));
+      }, { ...policy(await this.drainTimeoutMs(g), plan.replacing), drainingMs: await this.drainingMs(g) });
       await this.engine(drain, this.withReplaced([], true));
       drainSeconds = drain.drainSeconds ?? 0;
     }
@@ -619,7 +722,7 @@ class AbRun {
       suspend: [],
     }, { message: plan.summary, data: data({ group: plan.group, count: plan.count, phase: 'grow' }) }, {
       ...policy(0, plan.replacing),
-      minPassMs: await this.minPassMs(plan.elbNames),
+      timing: await this.timing(plan.elbNames),
       summary: () => `refreshed ${plan.group}: drained ${plan.replacing.length} instance(s)${drainSeconds ? ` in ${drainSeconds} s` : ''}, ${plan.count} new instance(s) serving (single group: downtime in between)`,
     });
     const r = await this.engine(grow, this.withReplaced(plan.replacing));

@@ -114,7 +114,7 @@ test('SIGINT after the commit point (old color draining): the swap stands; a re-
   const r = await env.run();
   t.is(r.status, 'done');
   t.is(env.group('qa-b').desired, 3, 'not swapped back');
-  t.deepEqual(env.ids('qa-a'), []);
+  t.deepEqual(env.live('qa-a'), [], 'drained: the old instances are out of service and shutting down');
   t.true(env.reporter.codes().includes('ab.resumed'));
   t.is(env.group('qa-b').tags.find((x) => x.key === SWAP_TAG), undefined);
 });
@@ -164,7 +164,7 @@ test('a drain that cannot finish (Terminate suspended by someone mid-swap): exit
   env.sandbox.direct('autoscaling', 'ResumeProcesses', { AutoScalingGroupName: 'qa-a', ScalingProcesses: ['Terminate'] });
   const r = await env.run();
   t.is(r.status, 'done');
-  t.deepEqual(env.ids('qa-a'), []);
+  t.deepEqual(env.live('qa-a'), [], 'drained: the old instances are out of service and shutting down');
   t.is(env.group('qa-b').desired, 2);
 });
 

@@ -14,7 +14,7 @@ test('the full swap: b grows to 4 and serves, then a drains; never below 4 servi
   t.is(env.group('qa-a').desired, 0);
   t.is(env.group('qa-a').min, 0);
   t.is(env.group('qa-b').min, 4, 'the floor moved to the new color');
-  t.deepEqual(env.ids('qa-a'), []);
+  t.deepEqual(env.live('qa-a'), [], 'drained: the old instances are out of service and shutting down');
   t.is(env.sandbox.monitor.healthyCount('qa-b'), 4);
 
   // Serving count: a keeps all 4 until b has 4 healthy; a+b never below 4 at any change.
@@ -137,7 +137,7 @@ test('--zero drains the active color; both empty is nothing to do; both populate
   t.is(r.status, 'done');
   t.deepEqual([...r.replaced].sort(), oldIds);
   t.is(env.group('qa-a').desired, 0);
-  t.deepEqual(env.ids('qa-a'), []);
+  t.deepEqual(env.live('qa-a'), [], 'drained: the old instances are out of service and shutting down');
   t.is(env.group('qa-b').desired, 0);
   t.true(env.reporter.codes().includes('ab.drained'));
   const again = await env.run({ zero: true });
@@ -197,7 +197,7 @@ test('--clean-up keeps the up-to-date serving color and drains the other; asks f
   const r = await env.run({ cleanUp: true, yes: true });
   t.is(r.status, 'done');
   t.is(env.group('qa-a').desired, 0);
-  t.deepEqual(env.ids('qa-a'), []);
+  t.deepEqual(env.live('qa-a'), [], 'drained: the old instances are out of service and shutting down');
   t.deepEqual(env.ids('qa-b'), bIds);
   t.is(env.sandbox.monitor.minHealthy('qa-b', Date.parse(env.reporter.ofCode(Codes.plan)[0].time)), 2);
 });

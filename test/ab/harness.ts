@@ -43,11 +43,18 @@ export function abEnv(o: AbEnvOptions = {}) {
       .filter((i) => i.group === group && i.ec2State !== 'terminated')
       .map((i) => i.id)
       .sort();
+  /** Instances of `group` still taking or able to take requests: not shutting down or terminated. */
+  const live = (group: string) =>
+    Object.values(sandbox.world.state.instances)
+      .filter((i) => i.group === group && i.ec2State !== 'terminated' && i.ec2State !== 'shutting-down')
+      .map((i) => i.id)
+      .sort();
   const group = (name: string) => sandbox.world.state.groups[name];
   return {
     sandbox,
     reporter,
     ids,
+    live,
     group,
     /** abDeploy on this sandbox (client set `actor`, default the sandbox's own). */
     run(options: Partial<AbDeployOptions> = {}, actor?: string) {

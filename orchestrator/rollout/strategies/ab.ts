@@ -36,6 +36,18 @@ export function remainingInstances(g: GroupSnapshot): InstanceView[] {
 }
 
 /**
+ * Drained: no longer taking requests. Gone, or leaving the group (Terminating…) and no longer
+ * registered InService in any of the group's ELBs — a Terminating instance still in its ELB's
+ * connection draining shows as "InService: Instance deregistration currently in progress".
+ * EC2's shutdown after that (~20 s) is not waited for. Needs a snapshot with the group's ELB health.
+ */
+export function isDrained(i: InstanceView, elbNames: readonly string[]): boolean {
+  if (i.lifecycleState === 'Terminated') return true;
+  if (!isLeaving(i)) return false;
+  return elbNames.every((elb) => i.elb[elb]?.state !== 'InService');
+}
+
+/**
  * Serving = InService and Healthy in the ASG, and InService in every one of `elbNames`
  * (the ELBs the new color is judged by).
  */
@@ -547,6 +559,11 @@ export interface DrainProgress {
   drainStartedAt?: number;
   /** Give up waiting for the drain after this long (ELB draining timeout + margin). */
   drainTimeoutMs?: number;
+  /**
+   * The snapshot carries the group's ELB health: the drain is done once every instance is out of
+   * service ({@link isDrained}), not when EC2 has shut them all down. Without it: when empty.
+   */
+  elbChecked?: boolean;
 }
 
 /** Drain `g`: desired and min to 0 (connection draining does the rest), then wait until empty. */
@@ -554,8 +571,8 @@ export function decideDrain(g: GroupSnapshot, progress: DrainProgress = {}, now 
   if (!isDrainStarted(g)) {
     return { kind: 'updateSizes', group: g.name, desired: 0, min: 0, reason: `drain ${g.name}: desired ${g.desired} → 0, min ${g.min} → 0 (the ELB's connection draining lets requests finish)` };
   }
-  const left = remainingInstances(g);
-  if (left.length === 0) return done(`${g.name} is empty`);
+  const left = progress.elbChecked ? g.instances.filter((i) => !isDrained(i, g.loadBalancerNames)) : remainingInstances(g);
+  if (left.length === 0) return done(progress.elbChecked && g.instances.length ? `${g.name} is drained (its instances are out of service, shutting down)` : `${g.name} is empty`);
   const listed = left.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ');
   if (progress.drainStartedAt !== undefined && progress.drainTimeoutMs !== undefined && now - progress.drainStartedAt >= progress.drainTimeoutMs) {
     return abort('ab.drain-timeout', `${g.name}: still ${left.length} instance(s) after ${Math.round((now - progress.drainStartedAt) / 1000)} s of draining (${listed}); the drain was asked for (desired 0) and continues — re-run to wait for it`, {
