@@ -28,6 +28,7 @@ import {
   CreateOrUpdateTagsCommand,
   DeleteTagsCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
   ResumeProcessesCommand,
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
@@ -144,9 +145,18 @@ export class AwsAdapter implements AwsPort {
     }
   }
 
+  /**
+   * The group findGroups just described: the observation that follows at once (resolving the
+   * name, then observing it) reuses it instead of asking AWS again for what cannot have changed.
+   */
+  private justDescribed?: { group: AutoScalingGroup; at: number };
+
   async findGroups(nameOrPrefix: string): Promise<string[]> {
     const exact = await this.describeGroup(nameOrPrefix);
-    if (exact) return [nameOrPrefix];
+    if (exact) {
+      this.justDescribed = { group: exact, at: this.clock.now() };
+      return [nameOrPrefix];
+    }
     const names: string[] = [];
     for await (const page of this.counted(paginateDescribeAutoScalingGroups({ client: this.clients.autoScaling, pageSize: 100 }, {}))) {
       for (const g of page.AutoScalingGroups ?? []) {
@@ -165,7 +175,9 @@ export class AwsAdapter implements AwsPort {
   }
 
   async observeGroup(name: string, options: ObserveOptions = {}): Promise<GroupSnapshot> {
-    const g = await this.describeGroup(name);
+    const fresh = this.justDescribed;
+    this.justDescribed = undefined;
+    const g = fresh && fresh.group.AutoScalingGroupName === name && this.clock.now() - fresh.at <= 1000 ? fresh.group : await this.describeGroup(name);
     if (!g) throw usageError('group-not-found', `Auto Scaling Group ${name} not found`, { asg: name });
     const observedAt = this.clock.now();
     const launch = await this.groupLaunchSpec(g);
@@ -353,6 +365,29 @@ export class AwsAdapter implements AwsPort {
       ec2State: i.State?.Name,
       launchedFrom,
     });
+  }
+
+  async describeInstanceHealth(elb: string): Promise<Map<string, ElbInstanceHealth>> {
+    return this.instanceHealth(elb);
+  }
+
+  /**
+   * Launch → InService of the group's recent successful launches (one DescribeScalingActivities,
+   * the most recent `max` activities): an activity "Launching a new EC2 instance" starts when the
+   * ASG launches and ends when the instance goes InService.
+   */
+  async recentLaunchDurations(group: string, max = 50): Promise<number[]> {
+    const out = await this.send<{ Activities?: Array<{ Description?: string; StatusCode?: string; StartTime?: Date; EndTime?: Date }> }>(
+      this.clients.autoScaling,
+      new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group, MaxRecords: max }),
+    );
+    const durations: number[] = [];
+    for (const a of out.Activities ?? []) {
+      if (a.StatusCode !== 'Successful' || !a.StartTime || !a.EndTime || !/^Launching a new EC2 instance/.test(a.Description ?? '')) continue;
+      const ms = new Date(a.EndTime).getTime() - new Date(a.StartTime).getTime();
+      if (ms > 0) durations.push(ms);
+    }
+    return durations;
   }
 
   private async instanceHealth(elb: string): Promise<Map<string, ElbInstanceHealth>> {

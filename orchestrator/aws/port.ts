@@ -100,6 +100,17 @@ export interface AwsPort {
   observeGroup(name: string, options?: ObserveOptions): Promise<GroupSnapshot>;
   /** Classic ELB settings (health check, draining), cached per run. */
   describeElb(name: string): Promise<ElbInfo>;
+  /**
+   * Optional: one classic ELB's view of its instances (one DescribeInstanceHealth), for a caller
+   * that observed the group with `elbHealth: false` and then finds it needs the ELB after all.
+   */
+  describeInstanceHealth?(elb: string): Promise<Map<string, ElbInstanceHealth>>;
+  /**
+   * Optional: how long the group's recent successful launches took from launch to InService, ms
+   * (its launch scaling activities, StartTime → EndTime; one DescribeScalingActivities call).
+   * Empty when AWS has none. Used to estimate boot time before the first launch of a rollout.
+   */
+  recentLaunchDurations?(group: string): Promise<number[]>;
 
   setDesired(group: string, desired: number): Promise<void>;
   /** UpdateAutoScalingGroup with only the given sizes. */

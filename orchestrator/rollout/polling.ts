@@ -51,6 +51,12 @@ export interface Learned {
   bootMs?: number;
   /** Shortest launch → healthy seen, lower bound. */
   passMs?: number;
+  /**
+   * Boot time of the instance whose InService moment was pinned most tightly (its last poll
+   * still Pending, lower bound) and that window — a schedule estimate, not a bound.
+   */
+  bootEstimateMs?: number;
+  bootWindowMs?: number;
 }
 
 /**
@@ -77,11 +83,53 @@ export function learn(learned: Learned, w: WatchedInstance): void {
   if (w.notInServiceAt !== undefined && w.inServiceSeen !== undefined) {
     const boot = w.notInServiceAt - w.firstSeen;
     learned.bootMs = learned.bootMs === undefined ? boot : Math.min(learned.bootMs, boot);
+    const window = w.inServiceSeen - w.notInServiceAt;
+    if (learned.bootWindowMs === undefined || window < learned.bootWindowMs) {
+      learned.bootWindowMs = window;
+      learned.bootEstimateMs = boot;
+    }
   }
   if (w.notHealthyAt !== undefined) {
     const pass = w.notHealthyAt - w.firstSeen;
     learned.passMs = learned.passMs === undefined ? pass : Math.min(learned.passMs, pass);
   }
+}
+
+/**
+ * When to look at a new instance next (clock ms), cheaply and close to the moment it changes:
+ *  - Pending, boot time known (the group's recent launches, or this run's): just before launch +
+ *    boot, then briskly, backing off with the overrun (a tenth of it, ≤ 10 s) — so the moment it
+ *    goes InService, when it registers with the ELB, is pinned within a brisk period;
+ *  - Pending, boot unknown: back off with the time since launch (a tenth of it, ≤ 10 s);
+ *  - InService first seen at t1 (Pending at t0 before): the ELB passes it HealthyThreshold ×
+ *    Interval after registering it, some time in (t0, t1]: look once, at min(t1, t0 + 2 brisk) +
+ *    HealthyThreshold × Interval, then briskly with back-off if the check has not passed yet.
+ * Undefined when it already passed.
+ *
+ * Worked example (boot 90 s known, ELB 10 s × 3, brisk 1.5 s): launched at 0 → look at 89.25
+ * (Pending), 90.75 (InService since 90) → look at 120.75: healthy (passed at 120). Five polls.
+ */
+export function nextLookAt(
+  w: WatchedInstance,
+  now: number,
+  timing: HealthCheckTiming | undefined,
+  learned: Learned = {},
+  bootMs?: number,
+  briskMs = DEFAULT_BRISK_MS,
+): number | undefined {
+  if (w.healthy) return undefined;
+  const backoff = (since: number) => now + Math.max(briskMs, Math.min(10_000, (now - since) / 10));
+  if (w.inServiceSeen === undefined) {
+    const boot = bootMs ?? learned.bootEstimateMs ?? learned.bootMs;
+    if (boot === undefined) return backoff(w.firstSeen);
+    const expected = w.firstSeen + boot;
+    return now < expected - briskMs / 2 ? expected - briskMs / 2 : backoff(expected);
+  }
+  const passMs = timing ? timing.healthyThreshold * timing.interval * 1000 : 0;
+  const earliest = earliestPassAt(w, timing, learned) ?? now;
+  const registeredBy = w.notInServiceAt === undefined ? w.inServiceSeen : Math.min(w.inServiceSeen, w.notInServiceAt + 2 * briskMs);
+  const passBy = Math.max(earliest, registeredBy + passMs);
+  return now < passBy ? passBy : backoff(passBy);
 }
 
 /**

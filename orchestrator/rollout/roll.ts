@@ -10,7 +10,7 @@
  */
 import { AwsAdapter } from '../aws/adapter';
 import type { AwsClients } from '../aws/clients';
-import type { AwsPort, ElbInfo, GroupSnapshot, InstanceView } from '../aws/port';
+import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView } from '../aws/port';
 import type { Clock } from '../clock';
 import { refusedError, usageError } from '../errors';
 import type { Gate } from '../gates/gate';
@@ -19,13 +19,14 @@ import type { Reporter } from '../report/reporter';
 import type { Action } from './action';
 import { runRollout, type Observation, type Plan, type Strategy } from './engine';
 import { Guard } from './guard';
-import { DEFAULT_BRISK_MS, earliestPassAt, learn, type HealthCheckTiming, type Learned, type WatchedInstance } from './polling';
+import { DEFAULT_BRISK_MS, earliestPassAt, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from './polling';
 import type { RolloutResult } from './result';
 import {
   ROLLOUT_PROCESSES,
   baseVerdict,
   cleanupRolling,
   decideRolling,
+  inService,
   isLive,
   isOutdated,
   planRolling,
@@ -116,6 +117,11 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private recovered = false;
   /** Up-to-date instances in the last observation. */
   private upToDate = new Set<string>();
+  /** Each instance's ELB states from the last poll that asked the ELB. */
+  private readonly lastElb = new Map<string, Record<string, ElbInstanceHealth>>();
+  /** Launch → InService of the group's recent launches (the shortest), ms, from AWS's activities. */
+  private bootEstimateMs?: number;
+  private readonly terminatedSet = new Set<string>();
 
   constructor(
     private readonly port: AwsPort,
@@ -160,9 +166,37 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     };
   }
 
+  /**
+   * One poll: DescribeAutoScalingGroups (+ DescribeInstances for new ids), then one
+   * DescribeInstanceHealth per ELB only when the ELB's answer can matter — not while a new
+   * instance is still Pending or cannot have passed the ELB's checks yet, since the next decision
+   * is then "wait" whatever the ELB says (the other instances keep their last ELB state).
+   */
   async observe(): Promise<RollingObservation> {
-    const s = await this.port.observeGroup(this.target);
+    const twoPhase = this.config !== undefined && this.port.describeInstanceHealth !== undefined;
+    const s = await this.port.observeGroup(this.target, twoPhase ? { elbHealth: false } : undefined);
     const now = this.options.clock.now();
+    if (twoPhase && s.loadBalancerNames.length > 0) {
+      if (this.elbMatters(s, now)) {
+        const states = new Map<string, Map<string, ElbInstanceHealth>>();
+        for (const elb of s.loadBalancerNames) states.set(elb, await this.port.describeInstanceHealth!(elb));
+        for (const i of s.instances) {
+          for (const [elb, m] of states) {
+            const h = m.get(i.instanceId);
+            if (h) i.elb[elb] = h;
+          }
+        }
+        this.lastElb.clear();
+      } else {
+        for (const i of s.instances) {
+          const known = this.lastElb.get(i.instanceId);
+          if (known) i.elb = known;
+        }
+      }
+    }
+    if (!twoPhase || s.loadBalancerNames.length === 0 || this.lastElb.size === 0) {
+      for (const i of s.instances) if (Object.keys(i.elb).length > 0) this.lastElb.set(i.instanceId, i.elb);
+    }
     if (!this.config) {
       this.config = this.resolveConfig(s);
       let interval = 0;
@@ -176,6 +210,15 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       }
       if (interval > 0) this.timing = { interval, healthyThreshold: threshold };
       this.drainMs = drain * 1000;
+      // Boot time as AWS knows it from the group's recent launches (one call per rollout).
+      if (this.port.recentLaunchDurations && s.instances.some((i) => isLive(i) && isOutdated(i, s))) {
+        try {
+          const ds = await this.port.recentLaunchDurations(s.name);
+          if (ds.length > 0) this.bootEstimateMs = Math.min(...ds);
+        } catch {
+          // An estimate only: without it polling adapts to the first launch.
+        }
+      }
       for (const i of s.instances) {
         this.initial.add(i.instanceId);
         if (isLive(i) && isOutdated(i, s)) this.planned.add(i.instanceId);
@@ -189,7 +232,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     for (const i of s.instances) {
       if (this.memory.firstSeen[i.instanceId] === undefined) this.memory.firstSeen[i.instanceId] = i.launchTime !== undefined ? Math.min(i.launchTime, now) : now;
       const outdated = isOutdated(i, s);
-      if (!outdated && isLive(i) && !this.memory.terminated.includes(i.instanceId)) this.liveNew.add(i.instanceId);
+      if (!outdated && isLive(i) && !this.terminatedSet.has(i.instanceId)) this.liveNew.add(i.instanceId);
       if (!outdated) this.track(i, verdicts.get(i.instanceId)!, now);
     }
     for (const id of [...this.liveNew]) {
@@ -197,7 +240,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       if (i && isLive(i)) continue;
       this.liveNew.delete(id);
       const last = this.lastVerdict.get(id);
-      if (!this.memory.terminated.includes(id) && last && !last.healthy) this.memory.lost.push({ instanceId: id, gate: last.gate, state: last.state });
+      if (!this.terminatedSet.has(id) && last && !last.healthy) this.memory.lost.push({ instanceId: id, gate: last.gate, state: last.state });
     }
     this.lastVerdict.clear();
     for (const [id, v] of verdicts) this.lastVerdict.set(id, v);
@@ -221,6 +264,32 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     };
   }
 
+  /**
+   * Whether this poll needs the ELB's view. Not when some up-to-date instance certainly is not
+   * healthy yet — still Pending, or InService too recently to have passed HealthyThreshold checks
+   * (polling.ts) — or the ASG has not launched them all: decideRolling then waits whatever the ELB
+   * says. Yes when a new instance might be past its step timeout (the verdict would decide).
+   */
+  private elbMatters(s: GroupSnapshot, now: number): boolean {
+    let blocked = false;
+    let live = 0;
+    for (const i of s.instances) {
+      if (!isLive(i) || this.terminatedSet.has(i.instanceId)) continue;
+      live++;
+      if (isOutdated(i, s)) continue;
+      const w = this.watch.get(i.instanceId);
+      if (w?.healthy) continue;
+      const first = this.memory.firstSeen[i.instanceId] ?? now;
+      if (this.config && now - first > this.config.stepTimeoutMs) return true;
+      if (i.lifecycleState !== 'InService') blocked = true;
+      else if (w) {
+        const t = earliestPassAt(w, this.timing, this.learned);
+        if (t !== undefined && t > now) blocked = true;
+      }
+    }
+    return !(blocked || live < s.desired);
+  }
+
   private track(i: InstanceView, v: Verdict, now: number): void {
     let w = this.watch.get(i.instanceId);
     if (!w) {
@@ -242,22 +311,29 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     }
   }
 
+  /**
+   * Expected launch → InService: this rollout's own, once a launch was pinned within two brisk
+   * polls; else the group's recent launches (AWS's activities); else this rollout's rougher one.
+   */
+  private bootGuess(): number | undefined {
+    const l = this.learned;
+    const pinned = l.bootWindowMs !== undefined && l.bootWindowMs <= 2 * DEFAULT_BRISK_MS ? l.bootEstimateMs : undefined;
+    return pinned ?? this.bootEstimateMs ?? l.bootEstimateMs ?? l.bootMs;
+  }
+
   /** Adaptive polling hint: earliest moment a watched instance could pass, or a drain bound. */
   private hint(s: GroupSnapshot, verdicts: Map<string, Verdict>, now: number): { untilMs?: number; sinceMs?: number } {
     let earliest: number | undefined;
-    let since: number | undefined;
     for (const i of s.instances) {
       if (!isLive(i) || isOutdated(i, s) || verdicts.get(i.instanceId)?.healthy) continue;
       const w = this.watch.get(i.instanceId);
       if (!w) continue;
-      const t = earliestPassAt(w, this.timing, this.learned);
+      const t = nextLookAt(w, now, this.timing, this.learned, this.bootGuess());
       if (t !== undefined) earliest = earliest === undefined ? t : Math.min(earliest, t);
-      else since = Math.max(since ?? 0, now - w.firstSeen);
     }
     if (earliest !== undefined) return { untilMs: earliest - now };
-    if (since !== undefined) return { sinceMs: since };
-    // Waiting for terminated instances to leave (connection draining): never beyond the drain end.
-    const leaving = s.instances.filter((i) => LEAVING(i) || this.memory.terminated.includes(i.instanceId));
+    // Waiting for terminated instances to leave the ELB (connection draining): never beyond the drain end.
+    const leaving = s.instances.filter((i) => (LEAVING(i) || this.terminatedSet.has(i.instanceId)) && inService(i, s.loadBalancerNames));
     if (leaving.length > 0) {
       // Draining ends by the drain timeout at the latest (then EC2 shuts the instance down):
       // sleep to that moment when draining is on, else poll at a tenth of the time spent so far.
@@ -301,6 +377,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   delayAfter(a: Action): number {
     const launches = (a.kind === 'setDesired' && a.desired > (this.config?.capacity ?? Infinity)) || (a.kind === 'terminate' && !a.decrement);
     if (!launches) return 0;
+    // With a boot estimate: just before the first new instance could go InService (polling.ts).
+    const boot = this.bootGuess();
+    if (boot !== undefined) return Math.max(0, boot - DEFAULT_BRISK_MS / 2);
     const checks = this.timing ? Math.max(0, this.timing.healthyThreshold - 1) * this.timing.interval * 1000 : 0;
     return Math.max(checks, this.learned.passMs ?? 0);
   }
@@ -318,6 +397,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     }
     if (a.kind === 'terminate' && a.decrement) {
       const ids = new Set(a.instanceIds);
+      // The last ones: what comes next is "done" once they left the ELB — ask AWS at once.
+      if (!g.instances.some((i) => isLive(i) && isOutdated(i, g) && !ids.has(i.instanceId) && !this.terminatedSet.has(i.instanceId))) return undefined;
       const group = {
         ...g,
         desired: g.desired - a.instanceIds.length,
@@ -332,6 +413,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     if (a.kind === 'terminate') {
       for (const id of a.instanceIds) {
         this.memory.terminated.push(id);
+        this.terminatedSet.add(id);
         this.terminatedAt.set(id, this.options.clock.now());
       }
     }

@@ -6,7 +6,7 @@
  * Terminating for `drainMs`. The ASG launches whenever fewer live instances than desired exist.
  * It records a timeline (healthy count over time, terminations, mutating calls).
  */
-import type { AwsPort, ElbInfo, GroupSnapshot, InstanceView, LockRecord } from '../../orchestrator/aws/port';
+import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView, LockRecord, ObserveOptions } from '../../orchestrator/aws/port';
 import type { VirtualClock } from '../../orchestrator/clock';
 
 interface Inst {
@@ -139,8 +139,43 @@ export class FakePort implements AwsPort {
 
   private described = new Set<string>();
 
-  /** Costs what the real adapter's poll costs: ASG + ELB, plus EC2 when there are new ids. */
-  async observeGroup(): Promise<GroupSnapshot> {
+  /** One DescribeInstanceHealth: the ELB's view now. */
+  async describeInstanceHealth(): Promise<Map<string, ElbInstanceHealth>> {
+    this.calls += 1;
+    this.elbQueries++;
+    this.tick();
+    const m = new Map<string, ElbInstanceHealth>();
+    for (const i of (await this.snapshot()).instances) if (i.elb.lb) m.set(i.instanceId, i.elb.lb);
+    return m;
+  }
+
+  elbQueries = 0;
+
+  /** Costs what the real adapter's poll costs: ASG + ELB (unless `elbHealth: false`), plus EC2 when there are new ids. */
+  async observeGroup(_name?: string, options: ObserveOptions = {}): Promise<GroupSnapshot> {
+    const s = await this.observeAll();
+    if (options.elbHealth === false) {
+      this.calls -= 1;
+      for (const i of s.instances) i.elb = {};
+    } else this.elbQueries++;
+    return s;
+  }
+
+  private async snapshot(): Promise<GroupSnapshot> {
+    const calls = this.calls;
+    const count = this.observeCount;
+    const throttle = this.throttleLeft;
+    this.throttleLeft = 0;
+    try {
+      return await this.observeAll();
+    } finally {
+      this.calls = calls;
+      this.observeCount = count;
+      this.throttleLeft = throttle;
+    }
+  }
+
+  private async observeAll(): Promise<GroupSnapshot> {
     this.calls += 1;
     this.observeCount++;
     if (this.throttleLeft > 0 && this.observeCount % 3 === 0) {

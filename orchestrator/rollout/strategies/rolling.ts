@@ -78,6 +78,15 @@ export function isLive(i: InstanceView): boolean {
   return !GONE.has(i.lifecycleState) && i.ec2State !== 'terminated' && i.ec2State !== 'shutting-down';
 }
 
+/**
+ * Still taking traffic: InService in an attached classic ELB (during connection draining the ELB
+ * reports "InService: Instance deregistration currently in progress"); without ELBs, ASG InService.
+ */
+export function inService(i: InstanceView, elbNames: string[]): boolean {
+  if (elbNames.length === 0) return i.lifecycleState === 'InService';
+  return elbNames.some((n) => i.elb[n]?.state === 'InService');
+}
+
 /** Same launch spec? Launch templates compare by id and resolved version number. */
 export function sameLaunch(a: LaunchSpec, b: LaunchSpec): boolean {
   if (a.launchConfigurationName || b.launchConfigurationName) return a.launchConfigurationName === b.launchConfigurationName;
@@ -235,8 +244,10 @@ export function decideRolling(view: RollingView): Action {
     if (notHealthyNew.length > 0) return wait(`${group.name}: waiting for ${notHealthyNew.map((i) => i.instanceId).join(', ')} to become healthy`, hint);
     if (D !== C) return { kind: 'setDesired', group: group.name, desired: C, reason: `back to capacity ${C}` };
     if (live.length < D) return wait(`${group.name}: waiting for the ASG to reach ${D} instances`, hint);
-    const leaving = group.instances.filter((i) => (!isLive(i) || ours.has(i.instanceId)) && i.lifecycleState !== 'Terminated' && i.lifecycleState !== 'Detached');
-    if (leaving.length > 0) return wait(`${group.name}: waiting for ${leaving.map((i) => i.instanceId).join(', ')} to finish terminating (connection draining)`, hint);
+    // Settled from the service's point of view: every instance on its way out is out of service
+    // (deregistered, its connection draining over). EC2 shutting it down needs no waiting for.
+    const leaving = group.instances.filter((i) => (!isLive(i) || ours.has(i.instanceId)) && inService(i, group.loadBalancerNames));
+    if (leaving.length > 0) return wait(`${group.name}: waiting for ${leaving.map((i) => i.instanceId).join(', ')} to leave the load balancer (connection draining)`, hint);
     return done(`replaced ${memory.terminated.length} instance(s), oldest first`);
   }
 
