@@ -55,8 +55,12 @@ interface Timer {
  * Listeners registered with {@link onAdvance} run each time `now` moves forward, before the
  * woken sleeper continues; the simulated AWS uses this to process its own scheduled events.
  *
- * With `scale` set (e.g. 60), the clock instead follows real time sped up by that factor:
- * one real second is `scale` simulated seconds. The demo uses this so a person can watch.
+ * With `scale` set (e.g. 20), the same discrete-event clock is paced for a person to watch:
+ * before time jumps to the next timer, the pump waits until (jump / scale) of real time has
+ * passed. Only the pace depends on real time: `now()` never follows the wall clock, so the
+ * order and the simulated instants of every event are those of the unscaled clock, and a
+ * loaded machine makes the demo slower, never different. Falling more than a second behind
+ * the pace re-anchors it (no catch-up burst).
  */
 export class VirtualClock implements Clock {
   private current: number;
@@ -65,21 +69,18 @@ export class VirtualClock implements Clock {
   private pumping = false;
   private readonly listeners: Array<(now: number) => void> = [];
   private readonly scale?: number;
-  private readonly realStart: number;
-  private readonly virtualStart: number;
+  /** Scaled: the real time (ms) at which `current` was due; pacing counts from it. */
+  private realAtCurrent: number;
+  /** Scaled: the pending real-time wait of the pump, cancelled when an earlier timer arrives. */
+  private pacing?: ReturnType<typeof setTimeout>;
 
   constructor(options: { start?: number; scale?: number } = {}) {
     this.current = options.start ?? Date.parse('2026-01-01T00:00:00Z');
     this.scale = options.scale;
-    this.realStart = Date.now();
-    this.virtualStart = this.current;
+    this.realAtCurrent = Date.now();
   }
 
   now(): number {
-    if (this.scale) {
-      const t = this.virtualStart + (Date.now() - this.realStart) * this.scale;
-      if (t > this.current) this.advanceTo(t);
-    }
     return this.current;
   }
 
@@ -128,6 +129,12 @@ export class VirtualClock implements Clock {
   }
 
   private schedulePump(): void {
+    if (this.pacing) {
+      // a new timer may be due before the one the pump is pacing towards: look again
+      clearTimeout(this.pacing);
+      this.pacing = undefined;
+      this.pumping = false;
+    }
     if (this.pumping) return;
     this.pumping = true;
     // setImmediate runs after pending promise callbacks and I/O callbacks, i.e. once every
@@ -141,12 +148,17 @@ export class VirtualClock implements Clock {
     this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
     const next = this.timers[0];
     if (this.scale) {
-      const realWait = (next.at - this.now()) / this.scale;
-      if (realWait > 0) {
+      const due = this.realAtCurrent + (next.at - this.current) / this.scale;
+      const wait = due - Date.now();
+      if (wait > 0) {
         this.pumping = true;
-        setTimeout(() => this.pump(), Math.min(realWait, 1000));
+        this.pacing = setTimeout(() => {
+          this.pacing = undefined;
+          this.pump();
+        }, Math.min(wait, 1000));
         return;
       }
+      this.realAtCurrent = wait < -1000 ? Date.now() : due;
     }
     this.timers.shift();
     this.advanceTo(next.at);

@@ -55,7 +55,7 @@ export interface SandboxFile {
  * Call before the first SDK client is built.
  */
 export function quietSdkNodeWarning(): void {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
 }
 
 /** `options.region`: the region for real AWS clients (deploy: the stack's aws:region); else the SDK chain's. */
