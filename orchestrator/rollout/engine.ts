@@ -244,17 +244,8 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
   const leftChanged = (o: O | undefined): string[] => {
     const out: string[] = [];
     for (const g of o?.groups ?? []) {
-      const r = strategy.guard(g.name).originals();
-      if (!r) continue;
-      const parts: string[] = [];
-      if (g.desired !== r.desired) parts.push(`desired ${g.desired} (originally ${r.desired})`);
-      if (g.max !== r.max) parts.push(`max ${g.max} (originally ${r.max})`);
-      const susp = r.suspended.filter((p) => g.suspendedProcesses.includes(p));
-      if (susp.length) parts.push(`suspended ${susp.join(', ')}`);
-      const prot = r.protected.filter((id) => g.instances.some((i) => i.instanceId === id && i.protectedFromScaleIn));
-      if (prot.length) parts.push(`scale-in protection on ${prot.join(', ')}`);
-      parts.push(`restore tag ${'asg-deploy:restore'} kept`);
-      out.push(`${g.name}: ${parts.join(', ')}`);
+      const parts = strategy.guard(g.name).leftChanged(g);
+      if (parts.length) out.push(`${g.name}: ${parts.join(', ')}`);
     }
     return out;
   };

@@ -59,6 +59,9 @@ function encode(r: RestoreRecord): Record<string, string> {
 
 export class Guard {
   private record?: RestoreRecord;
+  /** What this guard last set, and when (clock ms): to say what is left changed without AWS. */
+  private lastSet: { desired?: number; max?: number; at?: number } = {};
+  private readonly resumed = new Set<string>();
 
   constructor(
     private readonly port: AwsPort,
@@ -115,6 +118,8 @@ export class Guard {
     if (todo.length === 0) return [];
     await this.ensureRecorded(s, { suspended: todo });
     await this.port.suspendProcesses(this.group, todo);
+    for (const p of todo) this.resumed.delete(p);
+    this.noteSet({});
     return todo;
   }
 
@@ -126,6 +131,7 @@ export class Guard {
     await this.ensureRecorded(s);
     if (desired > s.max) await this.port.updateSizes(this.group, { max: desired, desired });
     else await this.port.setDesired(this.group, desired);
+    this.noteSet({ desired, max: desired > s.max ? desired : undefined });
     this.reporter.emit('info', Codes.scale, `${this.group}: desired ${s.desired} → ${desired}${desired > s.max ? ` (max ${s.max} → ${desired} for the rollout)` : ''}`, {
       asg: this.group,
       from: s.desired,
@@ -137,6 +143,7 @@ export class Guard {
   async updateSizes(s: GroupSnapshot, sizes: { min?: number; max?: number; desired?: number }): Promise<void> {
     await this.ensureRecorded(s);
     await this.port.updateSizes(this.group, sizes);
+    this.noteSet({ desired: sizes.desired, max: sizes.max });
     if (sizes.desired !== undefined && sizes.desired !== s.desired) {
       this.reporter.emit('info', Codes.scale, `${this.group}: desired ${s.desired} → ${sizes.desired}`, { asg: this.group, from: s.desired, to: sizes.desired });
     }
@@ -165,9 +172,12 @@ export class Guard {
     if (unprotect.length) await this.port.setScaleInProtection(this.group, unprotect, false);
     const resume = r.suspended.filter((p) => s.suspendedProcesses.includes(p));
     if (resume.length) await this.port.resumeProcesses(this.group, resume);
+    for (const p of resume) this.resumed.add(p);
+    this.noteSet({});
     if (s.max !== r.max) {
       const max = Math.max(r.max, s.desired);
       if (max !== s.max) await this.port.updateSizes(this.group, { max });
+      this.noteSet({ max });
       if (max !== r.max) {
         this.reporter.emit('warn', 'guard.max-kept', `${this.group}: max size left at ${max} (originally ${r.max}) because desired is ${s.desired}`, {
           asg: this.group,
@@ -184,5 +194,32 @@ export class Guard {
       unprotected: unprotect,
     });
     this.record = undefined;
+    this.resumed.clear();
+  }
+
+  private noteSet(v: { desired?: number; max?: number }): void {
+    this.lastSet = { desired: v.desired ?? this.lastSet.desired, max: v.max ?? this.lastSet.max, at: this.now() };
+  }
+
+  /**
+   * What is still changed while a record exists (restore not finished), for an honest message:
+   * from `s` when it was observed after this guard's last change, else from what this guard
+   * itself last set. Example: ["desired 4 (originally 3)", "max 4 (originally 3)",
+   * "suspended AZRebalance, AlarmNotification", "restore tag asg-deploy:restore kept"].
+   */
+  leftChanged(s: GroupSnapshot | undefined): string[] {
+    const r = this.record;
+    if (!r) return [];
+    const fresh = s !== undefined && (this.lastSet.at === undefined || s.observedAt > this.lastSet.at);
+    const desired = fresh ? s.desired : this.lastSet.desired ?? s?.desired;
+    const max = fresh ? s.max : this.lastSet.max ?? s?.max;
+    const suspended = fresh ? r.suspended.filter((p) => s.suspendedProcesses.includes(p)) : r.suspended.filter((p) => !this.resumed.has(p));
+    const out: string[] = [];
+    if (desired !== undefined && desired !== r.desired) out.push(`desired ${desired} (originally ${r.desired})`);
+    if (max !== undefined && max !== r.max) out.push(`max ${max} (originally ${r.max})`);
+    if (suspended.length) out.push(`suspended ${suspended.join(', ')}`);
+    if (r.protected.length) out.push(`scale-in protection on ${r.protected.join(', ')}`);
+    out.push(`restore tag ${RESTORE_TAG} kept`);
+    return out;
   }
 }

@@ -62,6 +62,8 @@ export interface RollOptions {
   pollIntervalMs?: number;
   /** Overall timeout, ms. */
   timeoutMs?: number;
+  /** How long to ride out transient AWS errors (throttling, 5xx…) on one step before halting, ms (default 5 min). */
+  transientBudgetMs?: number;
   gates?: Gate[];
   dryRun?: boolean;
   /** The ASG replacing up-to-date (unhealthy) instances this many times fails the rollout (default 2). */
@@ -490,6 +492,7 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
     signal: options.signal,
     dryRun: options.dryRun,
     timeoutMs: options.timeoutMs,
+    transientBudgetMs: options.transientBudgetMs,
     polling: { fixedMs: options.pollIntervalMs },
     apiStart,
   });
