@@ -14,10 +14,9 @@ import { WebhookNotifier, noNotifier } from '../notify/webhook';
 import { runDeploy } from '../stack/deploy-flow';
 import { engineHooks } from '../stack/hooks';
 import { AutomationBackend } from '../stack/automation';
-import { REGION_KEY } from '../stack/config-file';
 import { awsLockReader } from '../stack/locks';
 import type { StackBackend } from '../stack/port';
-import { chooseRegion, sdkChainRegion, type RegionChoice } from '../stack/region';
+import { stackRegion, type RegionChoice } from '../stack/region';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
 
@@ -59,9 +58,7 @@ export const deployCommand: CommandSpec = {
     let region: RegionChoice | undefined;
     if (!sandboxRun) {
       automation = new AutomationBackend({ now: () => ctx.clock.now() });
-      const config = await automation.readConfig(stack, { configFile });
-      const stackRegion = config.values[REGION_KEY];
-      region = chooseRegion(await sdkChainRegion(), typeof stackRegion === 'string' ? stackRegion : undefined, stack);
+      region = await stackRegion(await automation.readConfig(stack, { configFile }), stack);
     }
 
     const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx, { region: region?.region });

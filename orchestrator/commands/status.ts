@@ -13,6 +13,7 @@ import { JsonReporter, type Reporter } from '../report/reporter';
 import { readManifest, groupsOf } from '../stack/manifest';
 import type { StackBackend } from '../stack/port';
 import { AutomationBackend } from '../stack/automation';
+import { stackRegion, type RegionChoice } from '../stack/region';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandSpec } from './command';
 
@@ -120,7 +121,15 @@ export const statusCommand: CommandSpec = {
       .option('environment', { type: 'string', describe: 'an A/B environment: <env>-a and <env>-b' })
       .option('lock-bucket-name', { type: 'string', describe: 'also read the environment lock object in this S3 bucket' }),
   async run(args, ctx) {
-    const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
+    // --stack on real AWS: look where Pulumi deployed the stack (its aws:region), as deploy does.
+    const sandboxRun = Boolean(args.sandbox || args['sandbox-state'] !== undefined);
+    let region: RegionChoice | undefined;
+    if (args.stack !== undefined && !sandboxRun) {
+      const stack = String(args.stack);
+      region = await stackRegion(await new AutomationBackend().readConfig(stack), stack);
+      if (region.warning) ctx.stderr.write(`warning: ${region.warning}\n`);
+    }
+    const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx, { region: region?.region });
     try {
       const clock = session.clock;
       const reporter: Reporter = ctx.json ? new JsonReporter(clock, ctx.stdout) : { emit() {} };

@@ -12,6 +12,7 @@
  *   (none)                 (none)       (none)         none  (the SDK fails: "Region is missing")
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { REGION_KEY, type StackConfig } from './config-file';
 
 export interface RegionChoice {
   /** The region for the orchestrator's clients; undefined: leave it to the SDK chain. */
@@ -50,4 +51,10 @@ export async function sdkChainRegion(): Promise<string | undefined> {
   } finally {
     probe.destroy();
   }
+}
+
+/** The region for a command on `stack` (real AWS): its config's `aws:region` against the SDK chain. */
+export async function stackRegion(config: StackConfig, stack: string): Promise<RegionChoice> {
+  const fromStack = config.values[REGION_KEY];
+  return chooseRegion(await sdkChainRegion(), typeof fromStack === 'string' ? fromStack : undefined, stack);
 }
