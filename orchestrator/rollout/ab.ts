@@ -24,7 +24,7 @@ import { Codes, type Reporter } from '../report/reporter';
 import type { Action } from './action';
 import { runRollout, type Observation, type Plan, type Strategy } from './engine';
 import { Guard } from './guard';
-import { DEFAULT_BRISK_MS, earliestPassAt, learn, type HealthCheckTiming, type Learned, type WatchedInstance } from './polling';
+import { DEFAULT_BRISK_MS, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from './polling';
 import type { RolloutResult } from './result';
 import {
   DEFAULT_INSTANCE_COUNT,
@@ -286,6 +286,10 @@ class AbStrategy implements Strategy<AbObservation> {
       timing?: HealthCheckTiming;
       /** The old color's connection draining timeout (ms; 0: off): earliest end of the drain. */
       drainingMs?: number;
+      /** Launch → InService of the groups' recent launches (AWS's activities), ms: when to look. */
+      bootEstimateMs?: number;
+      /** Snapshots the plan was made from: the first observation, when taken at this very moment. */
+      initial?: Map<string, GroupSnapshot>;
     },
   ) {
     this.stepStartedAt = clock.now();
@@ -317,7 +321,11 @@ class AbStrategy implements Strategy<AbObservation> {
       // The color being drained: with its ELB health once the drain has begun (drained = out of
       // service, see isDrained); the new color: with the ELBs it is judged by.
       const draining = name === (this.mode.kind === 'drain' ? this.mode.group : swap?.from) && this.committed;
-      const snap = await this.port.observeGroup(name, judged ? { elbHealth: true, elbNames: swap!.elbNames } : { elbHealth: draining });
+      const seeded = !this.loaded ? this.policy.initial?.get(name) : undefined;
+      const snap =
+        seeded && seeded.observedAt === this.clock.now()
+          ? seeded
+          : await this.port.observeGroup(name, judged ? { elbHealth: true, elbNames: swap!.elbNames } : { elbHealth: draining });
       this.elbChecked.set(name, draining);
       byName.set(name, snap);
       if (swap && name === swap.to) this.toCache = snap;
@@ -399,26 +407,27 @@ class AbStrategy implements Strategy<AbObservation> {
   }
 
   /**
-   * The earliest moment the new color's next instance could serve: per watched instance the
-   * lower bounds of polling.ts (ELB checks after registration, boot and pass times learned in this
-   * run); an instance not launched yet cannot pass before now + (learned boot) + the checks.
+   * When to look at the new color next (polling.ts `nextLookAt` per instance: just before its
+   * expected boot ends, then once its ELB checks could have passed); instances not launched yet
+   * cannot be InService before now + the expected boot. Undefined: nothing to estimate.
    */
-  private earliestServing(to: GroupSnapshot, elbNames: readonly string[], now: number): number | undefined {
-    const timing = this.policy.timing;
-    const checksMs = timing ? Math.max(0, timing.healthyThreshold - 1) * timing.interval * 1000 : 0;
-    let earliest: number | undefined;
+  private nextLook(to: GroupSnapshot, elbNames: readonly string[], now: number): number | undefined {
+    const l = this.learned;
+    const pinned = l.bootWindowMs !== undefined && l.bootWindowMs <= 2 * DEFAULT_BRISK_MS ? l.bootEstimateMs : undefined;
+    const boot = pinned ?? this.policy.bootEstimateMs ?? l.bootEstimateMs ?? l.bootMs;
+    let next: number | undefined;
     const live = to.instances.filter((i) => !isLeaving(i));
     for (const i of live) {
       if (isServing(i, elbNames)) continue;
       const w = this.watch.get(i.instanceId);
-      const t = w ? earliestPassAt(w, timing, this.learned) : undefined;
-      if (t !== undefined) earliest = Math.min(earliest ?? t, t);
+      const t = w ? nextLookAt(w, now, this.policy.timing, l, boot) : undefined;
+      if (t !== undefined) next = Math.min(next ?? t, t);
     }
     if (to.desired > live.length) {
-      const t = now + (this.learned.bootMs ?? 0) + checksMs;
-      earliest = Math.min(earliest ?? t, t);
+      const t = boot !== undefined ? now + Math.max(DEFAULT_BRISK_MS, boot - DEFAULT_BRISK_MS / 2) : now + Math.max(DEFAULT_BRISK_MS, Math.min(10_000, (now - this.stepStartedAt) / 10));
+      next = Math.min(next ?? t, t);
     }
-    return earliest;
+    return next;
   }
 
   /** The earliest end of the drain: connection draining runs its timeout from the deregistration. */
@@ -480,12 +489,28 @@ class AbStrategy implements Strategy<AbObservation> {
       return { ...a, waitMs: Math.max(0, Math.min(end - o.now, step, deadline - o.now)) };
     }
     if (m.kind === 'swap') {
-      const at = this.earliestServing(o.byName.get(m.to)!, m.elbNames, o.now);
+      const at = this.nextLook(o.byName.get(m.to)!, m.elbNames, o.now);
       if (at === undefined) return a;
       const deadline = this.stepStartedAt + this.policy.healthCheckTimeoutMs;
       return { ...a, waitMs: Math.max(0, Math.min(at, deadline) - o.now) };
     }
     return a;
+  }
+
+  /**
+   * After suspending processes the next decision needs nothing new from AWS (the engine then
+   * performs it and observes for real): the same snapshots with the processes suspended.
+   */
+  predict(a: Action, o: AbObservation): AbObservation | undefined {
+    if (a.kind !== 'suspend') return undefined;
+    const g = o.byName.get(a.group);
+    if (!g) return undefined;
+    const next = { ...g, suspendedProcesses: [...new Set([...g.suspendedProcesses, ...a.processes])] };
+    const byName = new Map(o.byName);
+    byName.set(a.group, next);
+    if (this.fromCache?.name === a.group) this.fromCache = next;
+    if (this.toCache?.name === a.group) this.toCache = next;
+    return { ...o, byName, groups: o.groups.map((x) => (x.name === a.group ? next : x)) };
   }
 
   acted(a: Action): void {
@@ -608,6 +633,20 @@ class AbRun {
     return t;
   }
 
+  /** Launch → InService of the groups' recent launches (shortest), from AWS's scaling activities. */
+  private async bootEstimateMs(groups: string[]): Promise<number | undefined> {
+    if (!this.port.recentLaunchDurations) return undefined;
+    for (const g of groups) {
+      try {
+        const ds = await this.port.recentLaunchDurations(g);
+        if (ds.length > 0) return Math.min(...ds);
+      } catch {
+        // an estimate only: without it polling adapts to the first launch
+      }
+    }
+    return undefined;
+  }
+
   private engine(strategy: AbStrategy, reporter: Reporter) {
     return runRollout(strategy, {
       port: this.port,
@@ -677,7 +716,7 @@ class AbRun {
       const strategy = new AbStrategy(this.port, this.clock, this.reporter, this.environment, mode, {
         message: plan.summary,
         data: data({ from: plan.from, to: plan.to, count: plan.count, step: plan.step, elbNames: plan.elbNames, resumed: Boolean(plan.resumed) }),
-      }, { ...policy(await this.drainTimeoutMs(from), plan.replacing), timing: await this.timing(plan.elbNames), drainingMs: await this.drainingMs(from) });
+      }, { ...policy(await this.drainTimeoutMs(from), plan.replacing), timing: await this.timing(plan.elbNames), drainingMs: await this.drainingMs(from), bootEstimateMs: this.options.dryRun ? undefined : await this.bootEstimateMs(groups), initial: byName });
       if (!this.options.dryRun && !plan.resumed) {
         await this.writeRecord(groups, { v: 1, mode: 'swap', from: plan.from, to: plan.to, count: plan.count, step: plan.step, runId, since: this.clock.now() });
       }
@@ -723,6 +762,7 @@ class AbRun {
     }, { message: plan.summary, data: data({ group: plan.group, count: plan.count, phase: 'grow' }) }, {
       ...policy(0, plan.replacing),
       timing: await this.timing(plan.elbNames),
+      bootEstimateMs: await this.bootEstimateMs([plan.group]),
       summary: () => `refreshed ${plan.group}: drained ${plan.replacing.length} instance(s)${drainSeconds ? ` in ${drainSeconds} s` : ''}, ${plan.count} new instance(s) serving (single group: downtime in between)`,
     });
     const r = await this.engine(grow, this.withReplaced(plan.replacing));
