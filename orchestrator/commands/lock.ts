@@ -6,6 +6,7 @@ import type { Argv } from 'yargs';
 import { createAwsPort } from '../aws/adapter';
 import { usageError } from '../errors';
 import { environmentGroups, freezeEnvironment } from '../lock/lock';
+import { asDeployError, retryingPort } from '../lock/transient';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
 import type { Clock } from '../clock';
@@ -66,8 +67,13 @@ export const lockCommand: CommandSpec = {
     const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
     const reporter = commandReporter(ctx, session.clock, true);
     try {
-      const port = createAwsPort(session.clients, session.clock);
-      const groups = bucket ? undefined : await environmentGroups(port, environment, Boolean(args['single-asg']));
+      // Throttling, 5xx and network errors ridden out in clock time; any AWS error a DeployError.
+      const port = retryingPort(createAwsPort(session.clients, session.clock), { clock: session.clock, reporter, signal: ctx.signal });
+      const groups = bucket
+        ? undefined
+        : await environmentGroups(port, environment, Boolean(args['single-asg'])).catch((err: unknown) => {
+            throw asDeployError(err, `lock ${environment}: finding its groups`);
+          });
       await freezeEnvironment(
         { port, clock: session.clock, reporter, signal: ctx.signal },
         { environment, bucket, groups: groups && groups.length ? groups : undefined, reason, dryRun: Boolean(args['dry-run']) },

@@ -6,6 +6,7 @@
 import type { Argv } from 'yargs';
 import { createAwsPort } from '../aws/adapter';
 import { environmentGroups, unlockEnvironment } from '../lock/lock';
+import { asDeployError, retryingPort } from '../lock/transient';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandSpec } from './command';
 import { checkBucket, checkEnvironment, commandReporter, withLockOptions } from './lock';
@@ -24,8 +25,13 @@ export const unlockCommand: CommandSpec = {
     const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
     const reporter = commandReporter(ctx, session.clock, true);
     try {
-      const port = createAwsPort(session.clients, session.clock);
-      const groups = bucket ? undefined : await environmentGroups(port, environment, Boolean(args['single-asg']));
+      // Throttling, 5xx and network errors ridden out in clock time; any AWS error a DeployError.
+      const port = retryingPort(createAwsPort(session.clients, session.clock), { clock: session.clock, reporter, signal: ctx.signal });
+      const groups = bucket
+        ? undefined
+        : await environmentGroups(port, environment, Boolean(args['single-asg'])).catch((err: unknown) => {
+            throw asDeployError(err, `unlock ${environment}: finding its groups`);
+          });
       await unlockEnvironment(
         { port, clock: session.clock, reporter, signal: ctx.signal },
         { environment, bucket, groups: groups && groups.length ? groups : undefined, force: Boolean(args.force), dryRun: Boolean(args['dry-run']) },
