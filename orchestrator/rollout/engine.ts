@@ -56,7 +56,11 @@ export interface Strategy<O extends Observation> {
   readonly strategy: 'rolling' | 'ab';
   /** ASG name (rolling) or environment (A/B). */
   readonly target: string;
-  observe(): Promise<O>;
+  /**
+   * `fresh`: every check asked anew, no shortcut (the engine asks for it after a failure or an
+   * interrupt, where the cleanup acts on the observation).
+   */
+  observe(fresh?: boolean): Promise<O>;
   decide(o: O): Action;
   plan(o: O): Plan;
   check?(o: O): void;
@@ -135,8 +139,8 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
     });
 
   /** Observe, riding out transient errors. */
-  const observe = async (useSignal: boolean): Promise<O> => {
-    const o = await retrying('observing', () => strategy.observe(), useSignal);
+  const observe = async (useSignal: boolean, fresh = false): Promise<O> => {
+    const o = await retrying('observing', () => strategy.observe(fresh), useSignal);
     lastSeen = o;
     return o;
   };
@@ -229,7 +233,7 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
     await retrying(
       'restoring',
       async (attempt) => {
-        const current = attempt === 0 ? o : await strategy.observe();
+        const current = attempt === 0 ? o : await strategy.observe(true);
         for (const g of current.groups) await strategy.guard(g.name).restore(g);
       },
       useSignal,
@@ -256,20 +260,20 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
    */
   const cleanupAndRestore = async (): Promise<{ message: string; left: string[] } | undefined> => {
     try {
-      let o = await observe(false);
+      let o = await observe(false, true);
       for (let round = 0; round < 5; round++) {
         const a = strategy.cleanup(o);
         if (!a) break;
         reporter.emit('warn', 'rollout.cleanup', a.reason, { action: a.kind });
         await act(a, o, false);
-        o = await observe(false);
+        o = await observe(false, true);
       }
       await restoreAll(o, false);
       return undefined;
     } catch (err) {
       let latest = lastSeen;
       try {
-        latest = await strategy.observe();
+        latest = await strategy.observe(true);
       } catch {
         // keep the last snapshot we have
       }

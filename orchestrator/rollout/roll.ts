@@ -9,6 +9,7 @@
  * pass (polling.ts).
  */
 import { AwsAdapter } from '../aws/adapter';
+import { isThrottling, withRetry } from '../aws/transient';
 import type { AwsClients } from '../aws/clients';
 import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView } from '../aws/port';
 import type { Clock } from '../clock';
@@ -16,7 +17,7 @@ import { refusedError, usageError } from '../errors';
 import type { Gate } from '../gates/gate';
 import { runGates } from '../gates/gate';
 import type { Reporter } from '../report/reporter';
-import type { Action } from './action';
+import { wait, type Action } from './action';
 import { runRollout, type Observation, type Plan, type Strategy } from './engine';
 import { Guard } from './guard';
 import { DEFAULT_BRISK_MS, earliestPassAt, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from './polling';
@@ -94,6 +95,8 @@ export function stepTimeoutMs(o: Pick<RollOptions, 'stepTimeoutMs' | 'maxWaitAtt
 
 interface RollingObservation extends Observation {
   view: RollingView;
+  /** The ELB was not asked this poll (the last answer stands in): good for "wait" only. */
+  elbStale?: boolean;
 }
 
 const LEAVING = (i: InstanceView) => !isLive(i);
@@ -124,6 +127,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   /** Launch → InService of the group's recent launches (the shortest), ms, from AWS's activities. */
   private bootEstimateMs?: number;
   private readonly terminatedSet = new Set<string>();
+  /** The next observation asks the ELB whatever the state. */
+  private forceFresh = false;
 
   constructor(
     private readonly port: AwsPort,
@@ -174,8 +179,10 @@ export class RollingStrategy implements Strategy<RollingObservation> {
    * instance is still Pending or cannot have passed the ELB's checks yet, since the next decision
    * is then "wait" whatever the ELB says (the other instances keep their last ELB state).
    */
-  async observe(): Promise<RollingObservation> {
-    const twoPhase = this.config !== undefined && this.port.describeInstanceHealth !== undefined;
+  async observe(fresh = false): Promise<RollingObservation> {
+    const twoPhase = this.config !== undefined && this.port.describeInstanceHealth !== undefined && !fresh && !this.forceFresh;
+    this.forceFresh = false;
+    let elbStale = false;
     const s = await this.port.observeGroup(this.target, twoPhase ? { elbHealth: false } : undefined);
     const now = this.options.clock.now();
     if (twoPhase && s.loadBalancerNames.length > 0) {
@@ -190,6 +197,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         }
         this.lastElb.clear();
       } else {
+        elbStale = true;
         for (const i of s.instances) {
           const known = this.lastElb.get(i.instanceId);
           if (known) i.elb = known;
@@ -263,6 +271,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       isHealthy: (_g, id) => verdicts.get(id)?.healthy ?? false,
       waitingSinceMs: hint.sinceMs,
       view,
+      elbStale,
     };
   }
 
@@ -363,8 +372,18 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     return v;
   }
 
+  /**
+   * decideRolling on the observation. An observation that skipped the ELB is made only when the
+   * decision must be "wait" (elbMatters); should it come out otherwise (an instance changed in
+   * an unforeseen way), nothing is done on stale ELB states: look again, asking the ELB.
+   */
   decide(o: RollingObservation): Action {
-    return decideRolling(o.view);
+    const a = decideRolling(o.view);
+    if (o.elbStale && a.kind !== 'wait' && a.kind !== 'suspend' && a.kind !== 'setDesired') {
+      this.forceFresh = true;
+      return wait(`${o.view.group.name}: checking the load balancer before acting`, 0);
+    }
+    return a;
   }
 
   cleanup(o: RollingObservation): Action | undefined {
@@ -483,7 +502,14 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
     throw usageError('usage', `--surge ${options.surge}: expected a whole number ≥ 0`);
   }
   const apiStart = port.apiCalls();
-  const name = await resolveGroup(port, options.asg);
+  // Finding the group rides out transient errors like every other call of the rollout.
+  const name = await withRetry(() => resolveGroup(port, options.asg), {
+    clock: options.clock,
+    budgetMs: options.transientBudgetMs,
+    signal: options.signal,
+    onRetry: (err, attempt, ms) =>
+      options.reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} finding ${options.asg} (${(err as Error)?.name ?? 'error'}); trying again in ${ms / 1000} s`, { attempt, backoffMs: ms }),
+  });
   const strategy = new RollingStrategy(port, name, options);
   return runRollout(strategy, {
     port,
