@@ -218,7 +218,8 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
  * (exit 3; read from AWS, so after the local checks). Without a config file and without
  * --create the stack is opened first: "stack 'x' does not exist (the stacks that exist: ...)"
  * says more than "no services", and selecting an existing stack changes nothing.
- * On a dry run a held lock is reported (a real run would be refused), not thrown.
+ * On a dry run a held lock is reported, the preview and plan still run, and then the dry run is
+ * refused as the real run would be (exit 3): refusals hold for dry runs, as for `ab`.
  */
 async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stack: StackPort; config: ValidatedConfig; held: HeldLock[] }> {
   const { reporter } = deps;
@@ -243,16 +244,9 @@ async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stac
   stack ??= await deps.backend.open(options.stack, openOptions);
 
   const held = config.services ? await deps.locks.held(lockTargets(config.services)) : [];
-  const now = deps.clock.now();
-  if (held.length > 0 && !options.dryRun) throw lockedRefusal(held[0], now);
+  if (held.length > 0 && !options.dryRun) throw lockedRefusal(held[0]);
   for (const h of held) {
-    reporter.emit('warn', DeployCodes.locked, `dry run: a real deploy would be refused (exit 3): ${lockedRefusal(h, now).message}`, {
-      environment: h.environment,
-      service: h.service,
-      holder: h.record.holder,
-      reason: h.record.reason,
-      location: h.location,
-    });
+    reporter.emit('warn', DeployCodes.locked, `dry run: a real deploy would be refused (exit 3): ${lockedRefusal(h).message}`, { ...h.refusal.data, service: h.service });
   }
 
   return { stack, config, held };
@@ -295,9 +289,10 @@ async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps
       rows.push({ service: service.service, strategy: service.strategy, target: targetOf(service), result: 'planned', replaced: plan.instances.length, seconds: 0, apiCalls: 0, detail: plan.summary });
     }
   }
-  for (const h of held) lines.push(`LOCKED: a real deploy would be refused (exit 3): ${lockedRefusal(h, deps.clock.now()).message}`);
+  for (const h of held) lines.push(`LOCKED: a real deploy would be refused (exit 3): ${lockedRefusal(h).message}`);
   lines.push('Dry run: no Pulumi update and no mutating AWS call was made.');
   deps.print(lines.join('\n'));
+  if (held.length > 0) throw lockedRefusal(held[0]); // refusals hold for dry runs
   return { exit: ExitCode.ok, rows, manifest: before };
 }
 

@@ -1,18 +1,18 @@
 /**
  * `deploy` checks the environment locks BEFORE `pulumi up`: a frozen environment (`asg-deploy
  * lock`), or one another run holds, must stop the deploy while nothing has changed yet, not
- * after the infrastructure did. Read-only: the lock module's reader, no write.
+ * after the infrastructure did. Read-only: the lock module's `checkEnvironmentLock`, the same
+ * check (and the same exit-3 refusal) an `ab` run makes; no write.
  *
  * Every service is checked, not only those `--service` selects: `up` changes the whole stack.
  * A service's environment is its resource name: an A/B service's `<name>` (groups `<name>-a`,
  * `<name>-b`), a rolling service's group `<name>` (`asg-deploy lock --environment <name>`).
  */
 import type { ServiceConfig } from '../../infra/config';
-import type { AwsPort, LockRecord } from '../aws/port';
+import type { AwsPort } from '../aws/port';
 import type { Clock } from '../clock';
-import { DeployError, ExitCode, isAbortError, interruptedError, refusedError } from '../errors';
-import { environmentGroups, readEnvironmentLock } from '../lock/lock';
-import { DEFAULT_STALE_AFTER_MS, describeLock, isStale } from '../lock/record';
+import { DeployError, ExitCode, interruptedError, isAbortError, refusedError } from '../errors';
+import { checkEnvironmentLock } from '../lock/lock';
 import type { Reporter } from '../report/reporter';
 
 export interface LockTarget {
@@ -22,9 +22,8 @@ export interface LockTarget {
 
 /** A lock found held on an environment the deploy would change. */
 export interface HeldLock extends LockTarget {
-  record: LockRecord;
-  /** Where it lives: `s3://bucket/env.lock` or `tag asg-deploy:lock on ...`. */
-  location: string;
+  /** The lock module's refusal (code `locked`, exit 3): its message names holder, reason, age and where. */
+  refusal: DeployError;
 }
 
 /** Reads locks; never takes, refreshes or releases one. */
@@ -37,22 +36,12 @@ export function lockTargets(services: readonly ServiceConfig[]): LockTarget[] {
   return services.map((s) => ({ service: s.service, environment: s.name }));
 }
 
-/**
- * The exit-3 refusal an `ab` run gives for the same lock (code `locked`), naming holder, reason
- * and age, and saying that nothing was changed.
- */
-export function lockedRefusal(held: HeldLock, now: number, staleAfterMs = DEFAULT_STALE_AFTER_MS): DeployError {
-  const r = held.record;
-  return refusedError('locked', `${held.environment} (service ${held.service}) is ${describeLock(r, now, staleAfterMs)} [${held.location}]; deploy refused before pulumi up: nothing was changed`, {
-    environment: held.environment,
+/** What `deploy` throws for a held lock: the `ab` refusal, naming the service and that `up` never ran. */
+export function lockedRefusal(held: HeldLock): DeployError {
+  return refusedError('locked', `service ${held.service}: ${held.refusal.message} (deploy stopped before pulumi up)`, {
+    ...held.refusal.data,
     service: held.service,
-    holder: r.holder,
-    reason: r.reason,
-    since: new Date(r.since).toISOString(),
-    ageSeconds: Math.round((now - r.since) / 1000),
-    stale: isStale(r, now, staleAfterMs),
-    runId: r.runId,
-    location: held.location,
+    environment: held.environment,
   });
 }
 
@@ -60,27 +49,27 @@ export interface AwsLockReaderOptions {
   port: AwsPort;
   clock: Clock;
   reporter: Reporter;
+  signal?: AbortSignal;
   /** `--lock-bucket-name`: the S3 store (`<env>.lock`); else the tag store on the environment's groups. */
   bucket?: string;
 }
 
 /**
- * Locks through the lock module's read-only reader. Tag store: an environment with no group yet
- * (a first deploy) cannot hold a lock and is skipped; S3 store: the object is read either way.
+ * Locks through `checkEnvironmentLock` (transient AWS errors ridden out there). Tag store: an
+ * environment with no group yet (a first deploy) holds no lock; S3 store: the object is read.
+ * Any other failure is a DeployError: the deploy stops before anything changed.
  */
 export function awsLockReader(options: AwsLockReaderOptions): LockReader {
-  const deps = { port: options.port, clock: options.clock, reporter: options.reporter };
+  const deps = { port: options.port, clock: options.clock, reporter: options.reporter, signal: options.signal };
   return {
     async held(targets) {
       const found: HeldLock[] = [];
       for (const t of targets) {
         try {
-          const groups = options.bucket ? undefined : await environmentGroups(options.port, t.environment);
-          if (groups && groups.length === 0) continue;
-          const stored = await readEnvironmentLock(deps, { environment: t.environment, bucket: options.bucket, groups });
-          if (stored) found.push({ ...t, record: stored.record, location: stored.where });
+          await checkEnvironmentLock(deps, { environment: t.environment, bucket: options.bucket });
         } catch (err) {
-          throw unreadable(t, err);
+          if (err instanceof DeployError && err.code === 'locked') found.push({ ...t, refusal: err });
+          else throw unreadable(t, err);
         }
       }
       return found;
@@ -90,8 +79,17 @@ export function awsLockReader(options: AwsLockReaderOptions): LockReader {
 
 /** The lock could not be read: the deploy stops before anything changed (a DeployError names why). */
 function unreadable(t: LockTarget, err: unknown): DeployError {
-  if (err instanceof DeployError) return err;
-  if (isAbortError(err)) return interruptedError('interrupted while reading the environment locks; nothing was changed');
+  if (isAbortError(err) || (err instanceof DeployError && err.exit === ExitCode.interrupted)) {
+    return interruptedError('interrupted while reading the environment locks; nothing was changed');
+  }
+  if (err instanceof DeployError) {
+    return new DeployError(err.code, `could not read the lock of ${t.environment} (service ${t.service}): ${err.message}; deploy stopped before pulumi up`, {
+      source: err.source,
+      exit: err.exit,
+      cause: err,
+      data: { ...err.data, environment: t.environment, service: t.service },
+    });
+  }
   const e = err as Error;
   return new DeployError('lock-error', `could not read the lock of ${t.environment} (service ${t.service}): ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}; deploy stopped before pulumi up, nothing was changed`, {
     source: 'aws',

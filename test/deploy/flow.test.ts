@@ -1,7 +1,8 @@
 import test from 'ava';
 import * as path from 'node:path';
 import { VirtualClock } from '../../orchestrator/clock';
-import { DeployError, rolloutError } from '../../orchestrator/errors';
+import { DeployError, refusedError, rolloutError } from '../../orchestrator/errors';
+import { describeLock } from '../../orchestrator/lock/record';
 import { RecordingReporter } from '../../orchestrator/report/reporter';
 import { DeployCodes } from '../../orchestrator/report/summary';
 import type { RolloutResult } from '../../orchestrator/rollout/result';
@@ -262,11 +263,17 @@ test('without a config file and without --create, the unknown stack is named fir
   t.deepEqual(w.calls, ['config:qa2', 'open:qa2:false']);
 });
 
+/** A freeze on qa-web as the lock module reports it (`checkEnvironmentLock`'s refusal). */
+const freezeRecord = { holder: 'alice@laptop', reason: 'release freeze for the audit', since: Date.parse('2025-12-31T22:00:00Z') };
 const frozen: HeldLock = {
   service: 'web',
   environment: 'qa-web',
-  location: 'tag asg-deploy:lock on qa-web-a',
-  record: { holder: 'alice@laptop', reason: 'release freeze for the audit', since: Date.parse('2025-12-31T22:00:00Z') },
+  refusal: refusedError('locked', `qa-web is ${describeLock(freezeRecord, Date.parse('2026-01-01T00:00:00Z'))} [tag asg-deploy:lock on qa-web-a]; nothing was changed`, {
+    environment: 'qa-web',
+    holder: freezeRecord.holder,
+    reason: freezeRecord.reason,
+    ageSeconds: 7200,
+  }),
 };
 
 test('a frozen environment stops deploy before pulumi up: exit 3 naming holder, reason and age', async (t) => {
@@ -274,12 +281,13 @@ test('a frozen environment stops deploy before pulumi up: exit 3 naming holder, 
   const err = await t.throwsAsync(runDeploy(base, w.deps), { instanceOf: DeployError });
   t.is(err!.exit, 3);
   t.is(err!.code, 'locked');
-  t.regex(err!.message, /qa-web \(service web\) is locked by alice@laptop \(release freeze for the audit\)/);
-  t.regex(err!.message, /2h 0m ago/, 'the age, on the injected clock');
-  t.regex(err!.message, /before pulumi up: nothing was changed/);
-  t.is(err!.data.holder, 'alice@laptop');
+  t.regex(err!.message, /^service web: qa-web is locked by alice@laptop \(release freeze for the audit\)/);
+  t.regex(err!.message, /2h 0m ago/);
+  t.regex(err!.message, /nothing was changed \(deploy stopped before pulumi up\)$/);
+  t.like(err!.data, { holder: 'alice@laptop', service: 'web', environment: 'qa-web', ageSeconds: 7200 });
   t.deepEqual(w.calls, ['config:qa', 'open:qa:false', 'locks'], 'no preview, no up, no hook');
   t.deepEqual(w.lockTargets, ['web:qa-web', 'rabbit:qa-rabbit'], 'every service of the stack is checked, --service or not');
+  t.deepEqual(w.notes, [], 'nothing started, nothing to notify');
 });
 
 test('--service does not skip the lock check: up changes every service', async (t) => {
@@ -289,15 +297,16 @@ test('--service does not skip the lock check: up changes every service', async (
   t.false(w.calls.includes('up'));
 });
 
-test('a dry run reports a held lock (a real run would be refused) and still previews and plans', async (t) => {
+test('a dry run with a held lock previews and plans, then is refused as the real run would be (exit 3)', async (t) => {
   const w = fakeWorld({ locked: [frozen], before: manifest });
-  const out = await runDeploy({ ...base, dryRun: true }, w.deps);
-  t.is(out.exit, 0);
+  const err = await t.throwsAsync(runDeploy({ ...base, dryRun: true }, w.deps), { instanceOf: DeployError });
+  t.is(err!.exit, 3);
   t.deepEqual(w.calls, ['config:qa', 'open:qa:false', 'locks', 'outputs', 'preview', 'plan:web', 'plan:rabbit']);
   const warn = w.reporter.ofCode(DeployCodes.locked);
   t.is(warn.length, 1);
   t.is(warn[0].data.holder, 'alice@laptop');
-  t.regex(w.printed, /LOCKED: a real deploy would be refused \(exit 3\): qa-web/);
+  t.regex(w.printed, /rabbit: would do something/);
+  t.regex(w.printed, /LOCKED: a real deploy would be refused \(exit 3\): service web: qa-web is locked/);
 });
 
 test('the validated config is reported (services, region)', async (t) => {

@@ -108,7 +108,7 @@ test('a frozen environment on the sandbox: exit 3 before the simulated up; after
   const v = versions();
   const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, w.deps()), { instanceOf: DeployError });
   t.is(err!.exit, 3);
-  t.regex(err!.message, /demo-rabbit \(service rabbit\) is locked by bob@ops \(quarterly audit\)/);
+  t.regex(err!.message, /service rabbit: demo-rabbit is locked by bob@ops \(quarterly audit\)/);
   t.deepEqual(mutating(w, mark), [], 'nothing changed');
   t.is(versions(), v, 'no new launch template version: pulumi up never ran');
   t.is(w.reporter.ofCode(DeployCodes.stackUp).length, 1, 'only v1 was applied');
@@ -127,7 +127,7 @@ test('a run lock held by another A/B run on the sandbox also refuses before up',
   const mark = w.sandbox.calls.length;
   const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, w.deps()), { instanceOf: DeployError });
   t.is(err!.exit, 3);
-  t.regex(err!.message, /demo-web \(service web\) is locked by ci@runner-7/);
+  t.regex(err!.message, /service web: demo-web is locked by ci@runner-7/);
   t.deepEqual(mutating(w, mark).filter((op) => op !== 'CreateOrUpdateTags'), [], 'nothing but the other run\'s heartbeat changed');
   await other.release();
 });
