@@ -15,7 +15,7 @@
  * is not, `terminateInstance` with decrement, is not retried.
  */
 import type { AwsPort } from '../aws/port';
-import { isThrottling } from '../aws/adapter';
+import { isThrottling, isTransient } from '../aws/transient';
 import type { Clock } from '../clock';
 import { DeployError, ExitCode, interruptedError, isAbortError } from '../errors';
 import type { Reporter } from '../report/reporter';
@@ -24,18 +24,8 @@ import { throttleBackoff } from '../rollout/polling';
 /** Retries after the SDK's own (default): back-offs 2+4+8+16+30+30 s ≈ 1.5 min per call at most. */
 export const DEFAULT_TRANSIENT_RETRIES = 6;
 
-const TRANSIENT_NAMES =
-  /Throttl|RequestLimitExceeded|TooManyRequests|SlowDown|RequestThrottled|PriorRequestNotComplete|ResourceContention|ServiceUnavailable|InternalError|InternalFailure|ServiceFailure|RequestTimeout|TimeoutError|NetworkingError|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|socket hang up/i;
-
-/** Throttling, a 5xx, ResourceContention or a network failure: worth trying again later. */
-export function isTransient(err: unknown): boolean {
-  if (err instanceof DeployError || isAbortError(err)) return false;
-  if (isThrottling(err)) return true;
-  const e = err as { name?: string; code?: string; message?: string; $fault?: string; $metadata?: { httpStatusCode?: number } } | undefined;
-  const status = e?.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return true;
-  return TRANSIENT_NAMES.test(`${e?.name ?? ''} ${e?.code ?? ''}`) || /socket hang up|ECONNRESET|ETIMEDOUT|EAI_AGAIN/.test(e?.message ?? '');
-}
+/** Throttling, a 5xx, ResourceContention or a network failure: the engine's rule (aws/transient.ts). */
+export { isTransient };
 
 export interface RetryOptions {
   clock: Clock;
