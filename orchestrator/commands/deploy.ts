@@ -93,7 +93,7 @@ export const deployCommand: CommandSpec = {
         {
           backend,
           hooks: engineHooks({ port, clock: session.clock, reporter, lockBucket }),
-          locks: awsLockReader({ port, clock: session.clock, reporter, bucket: lockBucket }),
+          locks: awsLockReader({ port, clock: session.clock, reporter, bucket: lockBucket, signal: ctx.signal }),
           reporter,
           clock: session.clock,
           signal: ctx.signal,

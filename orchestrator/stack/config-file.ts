@@ -27,9 +27,14 @@ export interface StackConfig {
   values: Record<string, unknown>;
 }
 
-/** The file Pulumi reads for `stack`: `--config-file`, else `<root>/Pulumi.<stack>.yaml`. */
+/** `org/project/dev` → `dev`: what Pulumi names the config file after and `pulumi.getStack()` returns. */
+export function shortStackName(stack: string): string {
+  return stack.split('/').pop() ?? stack;
+}
+
+/** The file Pulumi reads for `stack`: `--config-file`, else `<root>/Pulumi.<stack>.yaml` (short stack name). */
 export function stackConfigPath(root: string, stack: string, configFile?: string): string {
-  return configFile ? path.resolve(configFile) : path.join(root, `Pulumi.${stack}.yaml`);
+  return configFile ? path.resolve(configFile) : path.join(root, `Pulumi.${shortStackName(stack)}.yaml`);
 }
 
 /**
@@ -86,7 +91,8 @@ export function validateStackConfig(config: StackConfig, stack: string): Validat
   const region = typeof config.values[REGION_KEY] === 'string' ? (config.values[REGION_KEY] as string) : undefined;
   if (isSecret(raw)) return { region, file: config.file };
   try {
-    return { services: parseServices(raw ?? {}, stack), region, file: config.file };
+    // Default resource names are `<stack>-<service>` with the program's pulumi.getStack(): the short name.
+    return { services: parseServices(raw ?? {}, shortStackName(stack)), region, file: config.file };
   } catch (err) {
     const where = config.exists ? config.file : `${config.file} (absent)`;
     if (err instanceof Error) err.message = `${where}: ${err.message}`;

@@ -45,3 +45,13 @@ test('change summaries read as a phrase', (t) => {
   t.is(describeChangeSummary({ create: 8 }, 'done'), '8 created');
   t.is(describeChangeSummary({}), 'no changes');
 });
+
+test('the stack config file and default names use the short stack name of org/project/stack', async (t) => {
+  const { stackConfigPath, validateStackConfig } = await import('../../orchestrator/stack/config-file');
+  t.is(stackConfigPath('/p', 'acme/asg-deploy/qa'), path.join('/p', 'Pulumi.qa.yaml'));
+  t.is(stackConfigPath('/p', 'qa', 'other.yaml'), path.resolve('other.yaml'));
+  const values = readStackConfig(path.resolve(__dirname, '../../Pulumi.qa.yaml'), 'qa');
+  const v = validateStackConfig({ file: '/p/Pulumi.qa.yaml', exists: true, values }, 'acme/asg-deploy/qa');
+  t.deepEqual(v.services!.map((s) => s.name), ['qa-web', 'qa-rabbit']);
+  t.is(v.region, 'us-east-1');
+});
