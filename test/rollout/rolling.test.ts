@@ -103,6 +103,8 @@ const cases: Array<[string, number, string, Partial<RollingConfig>, Partial<Roll
   ['batch 2: both new healthy → terminate two oldest', 5, 'o1 o2 o3 n4 n5', { batch: 2 }, {}, 'terminate i-o1,i-o2 -1'],
   ['batch 2, one outdated left → step of 1', 3, 'o3 n4 n5', { batch: 2 }, {}, 'desired 4'],
   ['crash re-run: desired 4 from an earlier run, capacity 3 from tag → continue, no extra surge', 4, 'o1 o2 o3 n4', {}, {}, 'terminate i-o1 -1'],
+  ['an outdated one went away: more surge than outdated → remove the not-healthy extra, newest first', 5, 'o1 n2 n3 n4~ n5~', { batch: 2 }, {}, 'terminate i-n5 -1'],
+  ['nothing outdated, surge left, one still booting → remove it rather than let AWS scale in', 4, 'n1 n2 n3 n4~', {}, {}, 'terminate i-n4 -1'],
   ['ASG replaced new instances twice → abort', 4, 'o1 o2 o3 n6~', {}, { lost: [{ instanceId: 'i-n4' }, { instanceId: 'i-n5', gate: 'elb lb', state: 'OutOfService' }] }, 'abort replacement-failing'],
 ];
 
@@ -111,6 +113,14 @@ for (const [title, desired, specs, config, memory, expected, over] of cases) {
     t.is(summary(decideRolling(view(group(desired, specs, over), config, memory))), expected);
   });
 }
+
+test('decide: done once the replaced instances are out of the ELB, though EC2 still shuts them down', (t) => {
+  const g = group(3, 'o1x n2 n3 n4');
+  const out = { ...g, instances: g.instances.map((i) => (i.instanceId === 'i-o1' ? { ...i, elb: {}, ec2State: 'shutting-down' } : i)) };
+  t.is(summary(decideRolling(view(out, {}, { terminated: ['i-o1'] }))), 'done');
+  const draining = { ...g, instances: g.instances.map((i) => (i.instanceId === 'i-o1' ? { ...i, elb: { lb: { state: 'InService' as const, reasonCode: 'ELB', description: 'Instance deregistration currently in progress.' } } } : i)) };
+  t.is(summary(decideRolling(view(draining, {}, { terminated: ['i-o1'] }))), 'wait');
+});
 
 test('decide: a new instance past its step timeout aborts naming it, the gate and its last state', (t) => {
   const g = group(4, 'o1 o2 o3 n4!');

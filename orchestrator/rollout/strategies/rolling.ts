@@ -239,6 +239,18 @@ export function decideRolling(view: RollingView): Action {
     if (missing.length > 0) return { kind: 'suspend', group: group.name, processes: missing, reason: `so AWS cannot take or add a node mid-rollout` };
   }
 
+  // More surge than outdated instances left to take it back (an outdated one went away without
+  // us, and the ASG replaced it): remove the excess while it is not healthy yet, newest first —
+  // lowering desired later would let AWS pick a healthy up-to-date instance to scale in.
+  const excess = D - C - outdated.length;
+  if (excess > 0 && notHealthyNew.length > 0) {
+    const extra = [...notHealthyNew]
+      .sort((a, b) => (b.launchTime ?? Number.MAX_SAFE_INTEGER) - (a.launchTime ?? Number.MAX_SAFE_INTEGER) || (a.instanceId < b.instanceId ? 1 : -1))
+      .slice(0, excess);
+    const ids = extra.map((i) => i.instanceId);
+    return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, reason: `removing surplus ${ids.join(', ')} (not healthy yet): ${outdated.length} outdated left for ${D - C} extra` };
+  }
+
   // 3. Finished: settle, then done.
   if (outdated.length === 0) {
     if (notHealthyNew.length > 0) return wait(`${group.name}: waiting for ${notHealthyNew.map((i) => i.instanceId).join(', ')} to become healthy`, hint);
