@@ -85,6 +85,12 @@ export interface Strategy<O extends Observation> {
   summary?(replaced: string[]): string;
 }
 
+/**
+ * Terminating a not-healthy instance decided on an observation that ended longer ago than this
+ * (ms: throttling back-off, earlier calls) waits for a fresh look, except the first of an action.
+ */
+export const STALE_DECISION_MS = 250;
+
 export interface EngineOptions {
   port: AwsPort;
   clock: Clock;
@@ -113,6 +119,8 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
   const healthySeen = new Set<string>();
   let lastWait = '';
   let lastSeen: O | undefined;
+  /** When the last real observation ended (clock ms). */
+  let seenAt = clock.now();
   let predicted = false;
 
   const seconds = () => Math.round((clock.now() - start) / 100) / 10;
@@ -142,6 +150,7 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
   const observe = async (useSignal: boolean, fresh = false): Promise<O> => {
     const o = await retrying('observing', () => strategy.observe(fresh), useSignal);
     lastSeen = o;
+    seenAt = clock.now();
     return o;
   };
 
@@ -170,7 +179,8 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
   };
 
   /** Performs one non-terminal action. */
-  const act = async (a: Action, o: O, useSignal = true): Promise<void> => {
+  /** Performs `a`; false when it stopped part-way to look again (a decision gone stale). */
+  const act = async (a: Action, o: O, useSignal = true): Promise<boolean> => {
     // Every action below is idempotent (sizes, processes, tags, protection are set, not added;
     // a second TerminateInstanceInAutoScalingGroup of a Terminating instance changes nothing),
     // so a transient failure is retried as a whole.
@@ -202,12 +212,31 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
         }
         for (const [n, id] of a.instanceIds.entries()) {
           const inst = findInstance(o, a.group, id);
+          // Terminating an instance because it is NOT healthy is decided on what was seen at the
+          // observation; once time has passed (back-off, earlier calls) it may have passed its
+          // checks since — look again before terminating it (the first one goes at once).
+          const recheck = !o.isHealthy(a.group, id);
+          let skipped = false;
           try {
-            await retrying(`terminating ${id}`, () => port.terminateInstance(id, a.decrement), useSignal);
+            await retrying(`terminating ${id}`, async (attempt) => {
+              if (recheck && (n > 0 || attempt > 0) && clock.now() - seenAt > STALE_DECISION_MS) {
+                skipped = true;
+                return;
+              }
+              await port.terminateInstance(id, a.decrement);
+            }, useSignal);
           } catch (err) {
             // The ones already terminated are ours: remember them before giving up.
             if (n > 0) strategy.acted?.({ ...a, instanceIds: a.instanceIds.slice(0, n) }, o);
             throw err;
+          }
+          if (skipped) {
+            if (n > 0) strategy.acted?.({ ...a, instanceIds: a.instanceIds.slice(0, n) }, o);
+            reporter.emit('info', 'rollout.recheck', `${a.group}: ${a.instanceIds.slice(n).join(', ')} not terminated yet: their health was seen ${Math.round((clock.now() - seenAt) / 100) / 10} s ago; looking again`, {
+              asg: a.group,
+              instanceIds: a.instanceIds.slice(n),
+            });
+            return false;
           }
           replaced.push(id);
           reporter.emit('info', Codes.terminate, `${a.group}: terminating ${id}${a.decrement ? ' (decrement desired)' : ''} — ${a.reason}`, {
@@ -223,6 +252,7 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
         throw new DeployError('internal', `engine cannot act on '${a.kind}'`);
     }
     strategy.acted?.(a, o);
+    return true;
   };
 
   /**
@@ -261,7 +291,7 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
   const cleanupAndRestore = async (): Promise<{ message: string; left: string[] } | undefined> => {
     try {
       let o = await observe(false, true);
-      for (let round = 0; round < 5; round++) {
+      for (let round = 0; round < 10; round++) {
         const a = strategy.cleanup(o);
         if (!a) break;
         reporter.emit('warn', 'rollout.cleanup', a.reason, { action: a.kind });
@@ -293,6 +323,8 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
   reporter.emit('info', Codes.plan, plan.message, { ...plan.data, dryRun: Boolean(options.dryRun) });
 
   if (options.dryRun) {
+    // A refusal holds for a dry run too: the plan would be refused (exit 3), say so.
+    if (!plan.noop || recovering) strategy.check?.(o);
     reporter.emit('info', 'rollout.dry-run', `dry run: ${strategy.target} unchanged; no mutating AWS call was made`, { target: strategy.target });
     return { status: 'planned', target: strategy.target, strategy: strategy.strategy, replaced: [], seconds: seconds(), apiCalls: apiCalls(), summary: plan.message };
   }
@@ -338,14 +370,14 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
         await clock.sleep(ms, signal);
       } else {
         lastWait = '';
-        await act(a, o);
-        const guess = predicted ? undefined : strategy.predict?.(a, o);
+        const complete = await act(a, o);
+        const guess = predicted || !complete ? undefined : strategy.predict?.(a, o);
         if (guess) {
           o = guess;
           predicted = true;
           continue;
         }
-        const after = strategy.delayAfter?.(a, o) ?? 0;
+        const after = complete ? strategy.delayAfter?.(a, o) ?? 0 : 0;
         if (after > 0) await clock.sleep(options.polling?.fixedMs ?? after, signal);
       }
       predicted = false;

@@ -208,7 +208,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       for (const i of s.instances) if (Object.keys(i.elb).length > 0) this.lastElb.set(i.instanceId, i.elb);
     }
     if (!this.config) {
-      this.config = this.resolveConfig(s);
+      // Everything learned once per rollout; `config` is set last, so that an observation that
+      // fails half-way (throttling) and is retried does it all again.
       let interval = 0;
       let threshold = 0;
       let drain = 0;
@@ -233,6 +234,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         this.initial.add(i.instanceId);
         if (isLive(i) && isOutdated(i, s)) this.planned.add(i.instanceId);
       }
+      this.config = this.resolveConfig(s);
     }
     const verdicts = new Map<string, Verdict>();
     for (const i of s.instances) verdicts.set(i.instanceId, await this.verdictOf(s, i));
