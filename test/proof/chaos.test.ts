@@ -98,7 +98,7 @@ const sabotage: Array<{ name: string; scenario: Scenario; code: string; tool: (i
       const r = await engine(i);
       const port = createAwsPort(i.clients, i.sandbox.clock);
       const g = await port.observeGroup(i.target);
-      await port.terminateInstance(g.instances[0].instanceId, false);
+      await port.terminateInstance((g.instances.find((x) => x.lifecycleState === 'InService') ?? g.instances[0]).instanceId, false);
       await i.sandbox.clock.sleep(600_000);
       return r;
     },
