@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
   SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   CreateOrUpdateTagsCommand,
@@ -267,4 +268,39 @@ test('no launch tags and a symbolic per-instance version: the image tells an old
   const s = await adapter.observeGroup('qa-rabbit');
   t.is(s.instances.find((i) => i.instanceId === 'i-a')!.launchedFrom.launchTemplate?.version, 0);
   t.is(s.instances.find((i) => i.instanceId === 'i-b')!.launchedFrom.launchTemplate?.version, 2);
+});
+
+test('recentLaunchDurations: successful launch activities, StartTime → EndTime, one call', async (t) => {
+  const { asg, adapter } = setup();
+  const at = (s: string) => new Date(`2026-01-01T00:${s}Z`);
+  asg.on(DescribeScalingActivitiesCommand).resolves({
+    Activities: [
+      { ActivityId: '1', AutoScalingGroupName: 'qa-rabbit', Cause: '', StartTime: at('00:00'), EndTime: at('01:30'), StatusCode: 'Successful', Description: 'Launching a new EC2 instance: i-1' },
+      { ActivityId: '2', AutoScalingGroupName: 'qa-rabbit', Cause: '', StartTime: at('02:00'), EndTime: at('03:35'), StatusCode: 'Successful', Description: 'Launching a new EC2 instance: i-2' },
+      { ActivityId: '3', AutoScalingGroupName: 'qa-rabbit', Cause: '', StartTime: at('04:00'), EndTime: at('04:01'), StatusCode: 'Successful', Description: 'Terminating EC2 instance: i-0' },
+      { ActivityId: '4', AutoScalingGroupName: 'qa-rabbit', Cause: '', StartTime: at('05:00'), StatusCode: 'InProgress', Description: 'Launching a new EC2 instance: i-3' },
+      { ActivityId: '5', AutoScalingGroupName: 'qa-rabbit', Cause: '', StartTime: at('06:00'), EndTime: at('06:05'), StatusCode: 'Failed', Description: 'Launching a new EC2 instance.  Status Reason: capacity' },
+    ],
+  });
+  t.deepEqual(await adapter.recentLaunchDurations('qa-rabbit'), [90_000, 95_000]);
+  t.is(asg.commandCalls(DescribeScalingActivitiesCommand).length, 1);
+  t.is(asg.commandCalls(DescribeScalingActivitiesCommand)[0].args[0].input.AutoScalingGroupName, 'qa-rabbit');
+  t.is(adapter.apiCalls(), 1);
+});
+
+test('observeGroup without ELB health, then describeInstanceHealth: one DescribeInstanceHealth when asked; resolving the name feeds the first observation', async (t) => {
+  const { asg, ec2, elb, adapter } = setup();
+  asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group()] });
+  ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'rabbit', VersionNumber: 2 }] });
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+  elb.on(DescribeInstanceHealthCommand).resolves({ InstanceStates: [{ InstanceId: 'i-new', State: 'InService', ReasonCode: 'N/A' }] });
+  t.deepEqual(await adapter.findGroups('qa-rabbit'), ['qa-rabbit']);
+  const s = await adapter.observeGroup('qa-rabbit', { elbHealth: false });
+  t.is(asg.commandCalls(DescribeAutoScalingGroupsCommand).length, 1, 'the group findGroups just described is reused');
+  t.is(elb.commandCalls(DescribeInstanceHealthCommand).length, 0);
+  t.deepEqual(s.instances.map((i) => i.elb), [{}, {}]);
+  const h = await adapter.describeInstanceHealth('qa-rabbit-elb');
+  t.deepEqual(h.get('i-new'), { state: 'InService', reasonCode: 'N/A', description: undefined });
+  await adapter.observeGroup('qa-rabbit', { elbHealth: false });
+  t.is(asg.commandCalls(DescribeAutoScalingGroupsCommand).length, 2, 'a later observation asks AWS again');
 });
