@@ -1,16 +1,22 @@
 /**
  * Polling that is fast and frugal: no blind 30 s sleep.
  *
- * A new instance cannot pass before (a) it booted (ASG InService, registered with the ELB) and
- * (b) the ELB saw HealthyThreshold consecutive passing checks, Interval seconds apart. So the
- * engine sleeps until the earliest moment that could have happened, then polls briskly.
+ * A new instance cannot pass before (a) it booted (ASG InService, which is when it registers with
+ * the ELB) and (b) the ELB saw HealthyThreshold consecutive passing checks, Interval seconds apart.
+ * So the engine sleeps until just before the moment it expects a change, and looks cheaply:
+ *  - the boot time comes from what AWS already knows (the group's recent launch activities,
+ *    StartTime → EndTime) and from this rollout's own launches once one was pinned closely;
+ *  - while an instance is Pending it looks just before launch + boot, then every brisk period,
+ *    backing off with any overrun (the caller skips the ELB query then: it cannot matter);
+ *  - once it is seen InService it looks HealthyThreshold × Interval after the moment it went
+ *    InService (known within a brisk period), then briskly with back-off.
+ * {@link earliestPassAt} is the sound lower bound (used to decide when the ELB cannot matter yet);
+ * {@link nextLookAt} is the schedule.
  *
- * Worked example: ELB interval 10 s, healthy threshold 3. The first instance launched at t=0 is
- * still Pending at t=20 s, so it cannot pass before 20 + (3−1)×10 = 40 s; we poll at 10 % of the
- * elapsed time; it is seen InService at t=61 s after a poll at t=58 s (registered after 58 s), so
- * it cannot pass before 78 s; we sleep to 78 s, then poll every 1.5 s: it passes at 90 s, seen at
- * 90.5 s — the last poll before, 89 s, is learned as "launch → healthy ≥ 89 s". The next instance,
- * launched at t=91 s, is not polled before 180 s: one or two polls find it healthy.
+ * Worked example (boot 90 s known from the launch activities, ELB 10 s × 3, brisk 1.5 s):
+ * launched at t=0 → look at 89.25 s (Pending, one DescribeAutoScalingGroups), 90.75 s
+ * (InService since 90 s; ELB not asked, it cannot have passed) → look at 120.75 s with the ELB:
+ * healthy (it passed at 120 s). Three polls, 0.75 s after the physical limit.
  */
 
 export interface HealthCheckTiming {
