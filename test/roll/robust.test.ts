@@ -225,3 +225,15 @@ test('done means out of service: with draining the rollout ends when the last dr
   t.true(end - lastTerminate <= 60_000 + 3_000, `${(end - lastTerminate) / 1000} s after the last terminate`);
   t.is(r.status, 'done');
 });
+
+test('a dry run that would be refused says so: exit 3, no mutating call', async (t) => {
+  const sb = world(3);
+  sb.newLaunchTemplateVersion('qa-rabbit-lt', { ImageId: 'ami-0new000000000000' });
+  const before = sb.calls.length;
+  const e = (await t.throwsAsync(roll(sb, { surge: 0, minHealthy: 3, dryRun: true }).p, { instanceOf: DeployError })) as DeployError;
+  t.is(e.exit, 3);
+  t.deepEqual(
+    sb.calls.slice(before).filter((c) => !/^Describe/.test(c.operation)).map((c) => c.operation),
+    [],
+  );
+});
