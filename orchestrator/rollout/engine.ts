@@ -86,10 +86,10 @@ export interface Strategy<O extends Observation> {
 }
 
 /**
- * Terminating a not-healthy instance decided on an observation that ended longer ago than this
- * (ms: throttling back-off, earlier calls) waits for a fresh look, except the first of an action.
+ * Terminating a not-healthy instance (all but the first of an action) waits for a fresh look when
+ * the observation ended longer ago than this (ms), or when a call since was retried (back-off).
  */
-export const STALE_DECISION_MS = 250;
+export const STALE_DECISION_MS = 2000;
 
 export interface EngineOptions {
   port: AwsPort;
@@ -210,6 +210,7 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
             throw rolloutError('unplanned-termination', `${a.group}: refusing to terminate ${id}: not in the plan (a bug; halted safely)`, { asg: a.group, instanceId: id });
           }
         }
+        let backedOff = false;
         for (const [n, id] of a.instanceIds.entries()) {
           const inst = findInstance(o, a.group, id);
           // Terminating an instance because it is NOT healthy is decided on what was seen at the
@@ -219,11 +220,18 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
           let skipped = false;
           try {
             await retrying(`terminating ${id}`, async (attempt) => {
-              if (recheck && (n > 0 || attempt > 0) && clock.now() - seenAt > STALE_DECISION_MS) {
+              const late = backedOff || attempt > 0 || clock.now() - seenAt > STALE_DECISION_MS;
+              if (recheck && (n > 0 || attempt > 0) && late) {
                 skipped = true;
                 return;
               }
-              await port.terminateInstance(id, a.decrement);
+              const calls = port.apiCalls();
+              try {
+                await port.terminateInstance(id, a.decrement);
+              } finally {
+                // The SDK retried (and slept) under the call: what we saw is older than it looks.
+                if (port.apiCalls() - calls > 1) backedOff = true;
+              }
             }, useSignal);
           } catch (err) {
             // The ones already terminated are ours: remember them before giving up.

@@ -449,13 +449,18 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const gates = (this.options.gates ?? []).map((g) => g.name);
     const mode = c.surge > 0 ? `surge ${c.surge} (${c.capacity}-${c.capacity + Math.min(Math.max(c.surge, c.batch), Math.max(1, p.order.length))}-${c.capacity})` : `surge 0 (${c.capacity}-${p.lowestHealthy}-${c.capacity})`;
     const steps = p.batches.map((b, n) => `  step ${n + 1}: ${b.join(', ')}`).join('\n');
+    // Nothing outdated is a no-op only once the group is settled: an earlier run (interrupted
+    // right after its last replacement) may have left a new instance still on its way to healthy.
+    const live = s.instances.filter(isLive);
+    const unsettled = live.filter((i) => !o.view.verdict(i).healthy).map((i) => i.instanceId);
+    const settled = unsettled.length === 0 && live.length >= s.desired;
     const message =
       p.order.length === 0
-        ? `${s.name}: all ${s.instances.filter(isLive).length} instance(s) run ${launchName(s)}; nothing to replace`
+        ? `${s.name}: all ${live.length} instance(s) run ${launchName(s)}; nothing to replace${settled ? '' : unsettled.length ? `; waiting for ${unsettled.join(', ')} to become healthy` : `; waiting for the ASG to reach ${s.desired} instances`}`
         : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}\n${steps}`;
     return {
       message,
-      noop: p.order.length === 0,
+      noop: p.order.length === 0 && settled,
       data: {
         asg: s.name,
         strategy: 'rolling',

@@ -237,3 +237,19 @@ test('a dry run that would be refused says so: exit 3, no mutating call', async 
     [],
   );
 });
+
+test('nothing outdated but a new instance still booting (the last replacement of an interrupted run): waits until it is healthy, changes nothing', async (t) => {
+  const sb = world(3);
+  sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: 'qa-rabbit', MaxSize: 4, DesiredCapacity: 4 });
+  sb.advance(10_000);
+  const before = sb.calls.length;
+  const { p, reporter } = roll(sb);
+  const r = await p;
+  t.is(r.status, 'done');
+  t.regex(String(reporter.ofCode(Codes.plan)[0].message), /waiting for/);
+  const g = sb.world.state.groups['qa-rabbit'];
+  const insts = sb.world.groupInstances(g).filter((i) => sb.world.isActive(i));
+  t.is(insts.length, 4);
+  t.true(insts.every((i) => sb.world.isHealthy(i)), 'done only once every instance is healthy');
+  t.deepEqual(sb.calls.slice(before).filter((c) => c.actor === 'tool' && !/^Describe/.test(c.operation)).map((c) => c.operation), []);
+});
