@@ -1,7 +1,8 @@
 /**
  * `asg-deploy roll --asg NAME_OR_PREFIX`: oldest-first rolling replacement of one Auto Scaling
  * Group (the seed asg_rolling_upgrade; its flag names are aliases). argv → typed options →
- * rollGroup; bad values are exit 2 naming the flag, the value and what is allowed.
+ * rollGroup; bad values are exit 2 naming the flag, the value and what is allowed. The run holds
+ * the group's lock throughout (`asg-deploy lock --asg` freezes it: exit 3, nothing changed).
  */
 import type { Argv } from 'yargs';
 import { usageError } from '../errors';
@@ -10,6 +11,7 @@ import { HttpGate } from '../gates/http';
 import { SshGate } from '../gates/ssh';
 import { rollGroup, type RollOptions } from '../rollout/roll';
 import { openAwsSession } from './aws-session';
+import { checkBucket } from './lock';
 import { withCommonOptions, type CommandSpec } from './command';
 
 /** "90", "90s", "20m", "1h" → ms. Undefined stays undefined. */
@@ -79,6 +81,8 @@ export function rollOptionsFromArgs(args: Record<string, unknown>): Omit<RollOpt
     timeoutMs,
     gates,
     dryRun: Boolean(args['dry-run']),
+    lockBucket: checkBucket(args['lock-bucket-name']),
+    lock: {},
   };
 }
 
@@ -103,6 +107,7 @@ export const rollCommand: CommandSpec = {
       .option('ssh-key', { alias: 'ssh_private_key', type: 'string', describe: 'SSH private key file (seed: --ssh_private_key)' })
       .option('ssh-known-hosts', { type: 'string', describe: 'known_hosts file for bastion and instances (host keys are always checked)' })
       .option('ssh-port', { type: 'number', describe: 'sshd port on the instances (default 22)' })
+      .option('lock-bucket-name', { type: 'string', describe: "S3 bucket holding the group's lock <ASG>.lock (default: a lock tag on the group)" })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan (instances, order, batches, gates); change nothing' }),
   async run(args, ctx) {
     const opts = rollOptionsFromArgs(args);

@@ -362,3 +362,33 @@ export async function checkEnvironmentLock(
   const held = await guarded(store.location, () => store.read());
   if (held) throw refusal(options.environment, held, deps.clock.now(), options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
 }
+
+/**
+ * The lock of one Auto Scaling Group (`roll`, `lock --asg`, deploy's rolling services): the same
+ * record, heartbeat and stale detection as an environment's, keyed by the group's name — the S3
+ * object `<ASG>.lock` with a bucket, else the `asg-deploy:lock` tag on the group itself. The tag
+ * is the one an A/B environment's lock puts on its groups, so freezing a group of an A/B
+ * environment (tag store) freezes that environment too; `ab --single-asg --environment X` and
+ * `roll --asg X` share the lock of X in both stores.
+ */
+export function groupLockOptions(asg: string, bucket?: string): LockOptions {
+  return { environment: asg, bucket, groups: [asg] };
+}
+
+/**
+ * Read-only check of a group's lock (deploy before `pulumi up`, a dry run of `roll`): resolves
+ * when it is not locked, else throws the exit-3 refusal naming holder, reason and age. Without a
+ * bucket, a group that does not exist yet (a first deploy) holds no lock.
+ */
+export async function checkGroupLock(
+  deps: { port: AwsPort; clock: Clock; reporter?: Reporter; signal?: AbortSignal },
+  options: { asg: string; bucket?: string; staleAfterMs?: number },
+): Promise<void> {
+  if (!options.bucket) {
+    const reporter: Reporter = deps.reporter ?? { emit() {} };
+    const port = retryingPort(deps.port, { clock: deps.clock, reporter, signal: deps.signal });
+    const found = await guarded(`${options.asg} group`, () => port.findGroups(options.asg));
+    if (!found.includes(options.asg)) return;
+  }
+  await checkEnvironmentLock(deps, { ...groupLockOptions(options.asg, options.bucket), staleAfterMs: options.staleAfterMs });
+}

@@ -13,7 +13,9 @@ import { isThrottling, withRetry } from '../aws/transient';
 import type { AwsClients } from '../aws/clients';
 import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView } from '../aws/port';
 import type { Clock } from '../clock';
-import { refusedError, usageError } from '../errors';
+import { DeployError, refusedError, usageError } from '../errors';
+import { acquireRunLock, checkGroupLock, groupLockOptions, type RunLock } from '../lock/lock';
+import { asDeployError } from '../lock/transient';
 import type { Gate } from '../gates/gate';
 import { runGates } from '../gates/gate';
 import type { Reporter } from '../report/reporter';
@@ -69,6 +71,20 @@ export interface RollOptions {
   dryRun?: boolean;
   /** The ASG replacing up-to-date (unhealthy) instances this many times fails the rollout (default 2). */
   maxReplacements?: number;
+  /**
+   * `--lock-bucket-name`: the group's lock is the S3 object `<ASG>.lock` there; else the
+   * `asg-deploy:lock` tag on the group (lock/lock.ts groupLockOptions).
+   */
+  lockBucket?: string;
+  /**
+   * Given: hold the group's lock for the whole run (the `roll` command and deploy's rolling hook
+   * always give it; `{}` for the defaults). Absent: no lock — the engine alone, for callers that
+   * hold the lock themselves or own the group outright (benchmarks, the chaos harness).
+   */
+  lock?: { heartbeatMs?: number; staleAfterMs?: number; settleMs?: number; holder?: string };
+  /** Why, for the lock record (default "asg-deploy roll <asg>"). */
+  reason?: string;
+  runId?: string;
 }
 
 /** Exact name, else the unique group with that prefix; none or several → exit 2 naming them. */
@@ -517,16 +533,53 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
     onRetry: (err, attempt, ms) =>
       options.reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} finding ${options.asg} (${(err as Error)?.name ?? 'error'}); trying again in ${ms / 1000} s`, { attempt, backoffMs: ms }),
   });
-  const strategy = new RollingStrategy(port, name, options);
-  return runRollout(strategy, {
-    port,
-    clock: options.clock,
-    reporter: options.reporter,
-    signal: options.signal,
-    dryRun: options.dryRun,
-    timeoutMs: options.timeoutMs,
-    transientBudgetMs: options.transientBudgetMs,
-    polling: { fixedMs: options.pollIntervalMs },
-    apiStart,
-  });
+  // The group's lock for the whole run (a freeze, or another run on the group → exit 3 before
+  // anything changed); a dry run only reads it: a refusal holds for the plan too.
+  const deps = { port, clock: options.clock, reporter: options.reporter, signal: options.signal };
+  const lockOpts = options.lock;
+  let lock: RunLock | undefined;
+  if (lockOpts && options.dryRun) {
+    try {
+      await checkGroupLock(deps, { asg: name, bucket: options.lockBucket, staleAfterMs: lockOpts.staleAfterMs });
+    } catch (err) {
+      if (err instanceof DeployError && err.code === 'locked') {
+        options.reporter.emit('warn', RollCodes.lockedDryRun, `dry run: a real run would be refused (exit 3): ${err.message}`, { asg: name, ...err.data });
+      }
+      throw err;
+    }
+  } else if (lockOpts) {
+    lock = await acquireRunLock(deps, { ...groupLockOptions(name, options.lockBucket), ...lockOpts, reason: options.reason ?? `asg-deploy roll ${name}`, runId: options.runId });
+  }
+  let finished = false;
+  try {
+    const result = await runRollout(new RollingStrategy(port, name, options), {
+      port,
+      clock: options.clock,
+      reporter: options.reporter,
+      signal: options.signal,
+      dryRun: options.dryRun,
+      timeoutMs: options.timeoutMs,
+      transientBudgetMs: options.transientBudgetMs,
+      polling: { fixedMs: options.pollIntervalMs },
+      apiStart,
+    });
+    finished = true;
+    return result;
+  } finally {
+    if (lock) {
+      try {
+        await lock.release();
+      } catch (err) {
+        const e = asDeployError(err, `releasing the lock of ${name}`);
+        options.reporter.emit('error', 'lock.release-failed', e.message, { asg: name, ...e.data });
+        // A failed run's own error stands; a finished run whose lock stays held is not a clean
+        // exit 0 (the next roll would be refused): exit 1, saying how to clear it.
+        if (finished) throw e;
+      }
+    }
+  }
 }
+
+export const RollCodes = {
+  lockedDryRun: 'roll.locked',
+} as const;
