@@ -39,6 +39,13 @@ export interface ToolTermination {
   healthyAfter?: number;
   /** The floor at that moment, when it differs from the run's (A/B: the new color's size once it is healthy). */
   floor?: number;
+  /**
+   * Healthy protected instances AWS had terminated spontaneously and not yet made good at that
+   * moment, when the termination cannot touch the protected set itself (an A/B scale-back of the
+   * new color before it serves): the tool is judged against the floor minus this. Undefined: no
+   * allowance (every other termination is a choice the tool made after observing).
+   */
+  awsShortfall?: number;
 }
 
 export interface Leftover {
@@ -141,9 +148,11 @@ export function checkRun(f: RunFacts): Violation[] {
     }
   }
   for (const t of f.toolTerminations) {
-    const at = Math.min(t.floor ?? floor, f.healthyAtStart);
+    const shortfall = t.awsShortfall ?? 0;
+    const at = Math.min(t.floor ?? floor, f.healthyAtStart) - shortfall;
     if (t.wasHealthy && t.healthyAfter !== undefined && t.healthyAfter < at) {
-      add('min-healthy', `${t.operation} terminated healthy ${t.instanceId} in ${t.group} at ${new Date(t.time).toISOString()}, leaving ${t.healthyAfter} healthy (floor ${at})`);
+      const why = shortfall > 0 ? `, after ${shortfall} spontaneous termination(s) by AWS not yet replaced` : '';
+      add('min-healthy', `${t.operation} terminated healthy ${t.instanceId} in ${t.group} at ${new Date(t.time).toISOString()}, leaving ${t.healthyAfter} healthy (floor ${at}${why})`);
     }
   }
 

@@ -5,8 +5,9 @@
  * facts the invariant checker judges (./invariants.ts) from the sandbox's safety monitor, its
  * call log and its final state.
  *
- * Everything is deterministic given the scenario's seed: the sandbox's PRNG, the harness's own
- * draws (failing boots, health check type, lock store) and the virtual clock.
+ * Everything is deterministic given the scenario's seed: the sandbox's PRNG (which also draws the
+ * per-instance boot failures), the harness's own draws (health check type, grace period, lock
+ * store, --rollback) and the virtual clock.
  */
 import type { AwsClients } from '../aws/clients';
 import { createAwsPort } from '../aws/adapter';
@@ -100,8 +101,15 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   } else {
     sb.newLaunchTemplateVersion(s.strategy === 'rolling' ? `${ROLLING}-lt` : `${ENV}-lt`, { ImageId: NEW_IMAGE });
   }
-  sb.setImage(NEW_IMAGE, { healthy: !s.faults.badImage, failAfterSeconds: s.faults.failAfterSeconds, bootSeconds: s.faults.bootSeconds });
-  installFailingBoots(sb, s, r);
+  // Failing boots are the sandbox's own per-instance fault [FAULT-11], on the new image only (the
+  // rollout's launches): drawn from the sandbox's seeded PRNG at each launch, in the scenario's mode.
+  sb.setImage(NEW_IMAGE, {
+    healthy: !s.faults.badImage,
+    failAfterSeconds: s.faults.failAfterSeconds,
+    bootSeconds: s.faults.bootSeconds,
+    bootFailureRate: s.faults.bootFailureRate,
+    bootFailureMode: s.faults.bootFailureMode,
+  });
   if (s.faults.azRebalance) {
     // The fleet lives in one AZ; the group now spans three, so AZRebalance wants to move instances.
     for (const g of fleet.groups) sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: g, AvailabilityZones: sb.world.zones() });
@@ -419,20 +427,65 @@ function lockStillHeld(sb: Sandbox, f: Fleet): boolean {
   return f.groups.some((g) => sb.world.state.groups[g]?.tags.some((t) => t.key === LOCK_TAG));
 }
 
+/** Time of the tool's last ResumeProcesses attempt (any attempt: the latest is the strictest hand-back). */
+export function lastToolCall(sb: Sandbox, operation: string): number | undefined {
+  let at: number | undefined;
+  for (const c of sb.calls) if (c.actor.startsWith('tool') && c.operation === operation) at = c.time;
+  return at;
+}
+
 /**
- * Failing boots: a share of the NEW version's instances never answer their health check. The
- * sandbox models "never healthy" per image; per instance, the harness marks them as they are
- * created (a test-only hook on the simulated EC2).
+ * Live instances of `group` that AWS launched for AZ rebalancing after the tool handed the group
+ * back (its last ResumeProcesses): the instance's own launch activity must say so
+ * ("…in response to an Availability Zone rebalancing operation.") and have started at or after
+ * the hand-back. Without a ResumeProcesses by the tool, none: rebalancing was then the tool's to
+ * deal with.
  */
-function installFailingBoots(sb: Sandbox, s: Scenario, r: Prng): void {
-  if (s.faults.bootFailureRate <= 0) return;
-  const world = sb.world;
-  const create = world.createInstance.bind(world);
-  world.createInstance = (...args: Parameters<typeof create>): InstanceRec => {
-    const inst = create(...args);
-    if (inst.imageId === NEW_IMAGE && r.chance(s.faults.bootFailureRate)) inst.appUpAt = Infinity;
-    return inst;
-  };
+export function awsAfterHandBack(sb: Sandbox, group: string, insts: InstanceRec[], handBack: number | undefined): InstanceRec[] {
+  if (handBack === undefined) return [];
+  return insts.filter((i) => {
+    const act = i.launchActivity ? sb.world.state.activities[i.launchActivity] : undefined;
+    return (
+      act !== undefined &&
+      act.group === group &&
+      act.description.includes(i.id) &&
+      act.cause.includes('in response to an Availability Zone rebalancing operation') &&
+      act.startTime >= handBack
+    );
+  });
+}
+
+/**
+ * Capacity as configured, allowing AWS's rebalancing launches after the hand-back: AWS launches
+ * one first and terminates one in the largest zone only once it is InService [AZ-1], so the group
+ * may be above its size by at most those launches — never below it.
+ * E.g. size 10 with one such launch: 10 or 11 live is as configured; 9 or 12 is not.
+ */
+export function sizedAsConfigured(live: number, size: number, rebalanceLaunches: number): boolean {
+  return live >= size && live - size <= rebalanceLaunches;
+}
+
+/**
+ * How many healthy instances of `group` AWS terminated spontaneously in [from, t] that nothing has
+ * made good by `t`: the losses minus the group's instances first seen after the first loss and
+ * healthy just before `t` (its replacements; counting every newcomer as one only makes the
+ * shortfall smaller, the check stricter). E.g. 2 spontaneous losses at 05:40 whose replacements
+ * are still booting at 06:41: shortfall 2; once one of them passes the ELB: 1.
+ */
+export function outstandingSpontaneousLoss(sb: Sandbox, group: string, from: number, t: number): number {
+  const losses = sb.monitor.terminations({ group, cause: ['spontaneous'] }).filter((x) => x.healthy && x.time >= from && x.time <= t);
+  if (losses.length === 0) return 0;
+  const firstLoss = losses[0].time;
+  const firstSeen = new Map<string, number>();
+  const healthyBefore = new Map<string, boolean>();
+  for (const e of sb.monitor.timeline({ group })) {
+    if (e.time >= t) break;
+    if (!firstSeen.has(e.instanceId)) firstSeen.set(e.instanceId, e.time);
+    healthyBefore.set(e.instanceId, e.healthy);
+  }
+  let replaced = 0;
+  for (const [id, h] of healthyBefore) if (h && (firstSeen.get(id) ?? -Infinity) >= firstLoss) replaced++;
+  return Math.max(0, losses.length - replaced);
 }
 
 function harnessFailure(s: Scenario, realStart: number, message: string): RunOutcome {
@@ -489,7 +542,15 @@ function gatherFacts(
   const world = sb.world;
   const series = combinedSeries(sb, f.groups, w.rolloutStart);
   const last = attempts[attempts.length - 1];
+  // Invariant 1 over the whole timeline is meaningless when AWS removes healthy instances by
+  // itself (spontaneous terminations, a version failing later, AZ rebalancing before the tool
+  // suspended it): it is then judged at each tool termination instead.
   const exogenousLoss = hasExogenousLoss(s) || s.faults.azRebalance;
+  // The final state is relaxed only for losses nothing can prevent (spontaneous terminations, a
+  // version that fails after passing). AZ rebalancing is not one of them: the tool suspends it;
+  // what AWS launches after the tool handed the group back is set apart below (awsAfterHandBack).
+  const finalLoss = hasExogenousLoss(s);
+  const handBack = lastToolCall(sb, 'ResumeProcesses');
 
   // Invariant 1's floor, and the window it applies to.
   let required: number;
@@ -519,26 +580,41 @@ function gatherFacts(
     // Draining the old color once the new one serves is the plan — all of it, including instances
     // AWS added meanwhile (an AZ rebalance or a replacement, launched from the new version).
     if ((f.initialIds.has(id) || group === f.active) && time >= newHealthyAt && f.target !== f.active) return true;
-    if (group !== f.target || f.target === f.active) return false;
+    if (group !== f.target) return false;
     // The new color is scaled back on purpose: after SIGINT (restoring the desired it raised,
-    // invariant 3) or, with --rollback, after a failure.
+    // invariant 3) or, with --rollback, after a failure. This holds on a first deploy too, where
+    // the target color is also the one `f.active` names (both colors start empty): every instance
+    // in it was launched by this run, so scaling it back removes nothing that served before.
+    // (The checker used to say "unplanned" whenever target === active — wrong on a first deploy,
+    // seed 129505311: a SIGINT before commit that scaled the new color back was flagged.)
     const by = attempts.find((a) => a.actor === actor);
     return by?.kind === 'sigint' || (f.rollback && by?.exit === 1);
   };
   const toolTerminations: ToolTermination[] = sb.monitor
     .terminations({ cause: ['api', 'scale-in'] })
     .filter((t) => t.call?.actor.startsWith('tool') && t.group !== undefined && f.groups.includes(t.group))
-    .map((t) => ({
-      instanceId: t.instanceId,
-      group: t.group!,
-      time: t.time,
-      operation: t.call?.operation ?? t.cause,
-      wasHealthy: t.healthy,
-      wasUpToDate: t.upToDate,
-      planned: planned(t.instanceId, t.time, t.group, t.call?.actor),
-      healthyAfter: valueAt(series, t.time),
-      floor: s.strategy === 'ab' && t.time >= newHealthyAt ? Math.min(required, f.targetCount) : required,
-    }));
+    .map((t) => {
+      const isPlanned = planned(t.instanceId, t.time, t.group, t.call?.actor);
+      // A/B, before the new color serves: invariant 1 protects the active color's count. Scaling
+      // the new color back (SIGINT, --rollback) does not touch the active color; if AWS has just
+      // terminated active instances spontaneously and their replacements are not healthy yet, the
+      // combined count can fall below the start count through no act of the tool (seeds 3289307384,
+      // 2283647944). Judge it against the floor minus that shortfall — exactly the healthy active
+      // instances AWS took that nothing has made good by then (see outstandingSpontaneousLoss).
+      const scaleBack = s.strategy === 'ab' && isPlanned && t.group === f.target && f.target !== f.active && t.time < newHealthyAt;
+      return {
+        instanceId: t.instanceId,
+        group: t.group!,
+        time: t.time,
+        operation: t.call?.operation ?? t.cause,
+        wasHealthy: t.healthy,
+        wasUpToDate: t.upToDate,
+        planned: isPlanned,
+        healthyAfter: valueAt(series, t.time),
+        floor: s.strategy === 'ab' && t.time >= newHealthyAt ? Math.min(required, f.targetCount) : required,
+        awsShortfall: scaleBack ? outstandingSpontaneousLoss(sb, f.active, w.rolloutStart, t.time) : undefined,
+      };
+    });
 
   // Leftovers: everything the tool may have touched, except what the A/B plan changes on purpose.
   const leftovers: Leftover[] = [];
@@ -574,25 +650,33 @@ function gatherFacts(
   if (s.strategy === 'rolling') {
     const g = world.state.groups[ROLLING];
     const insts = live(ROLLING);
+    // "Done" is judged on the instances the tool is responsible for. After it resumed AZRebalance
+    // (as it must), AWS may rebalance the zones its oldest-first terminations left uneven: a
+    // rebalancing launch that started after the hand-back, verified from the group's scaling
+    // activity, is AWS's documented behaviour, not the tool's doing (seeds 2036052814, 669796757,
+    // 1866548397: "done but 1 not healthy", 1 live above desired). Nothing else is set apart.
+    const aws = awsAfterHandBack(sb, ROLLING, insts, handBack);
+    const ours = insts.filter((i) => !aws.includes(i));
     const stale = insts.filter((i) => !upToDate(i, ROLLING));
-    const sick = insts.filter((i) => !healthy(i));
-    allUpToDateAndHealthy = stale.length === 0 && (exogenousLoss || sick.length === 0);
-    capacityAsConfigured = g.desired === s.size && (exogenousLoss || insts.length === s.size);
+    const sick = ours.filter((i) => !healthy(i));
+    allUpToDateAndHealthy = stale.length === 0 && (finalLoss || sick.length === 0);
+    capacityAsConfigured = g.desired === s.size && (finalLoss || sizedAsConfigured(insts.length, s.size, aws.length));
     oldHealthyServing = stale.filter(healthy).length;
     healthyServing = insts.filter(healthy).length;
-    detail = `${ROLLING}: desired ${g.desired} (configured ${s.size}), ${insts.length} live, ${stale.length} outdated, ${sick.length} not healthy`;
+    detail = `${ROLLING}: desired ${g.desired} (configured ${s.size}), ${insts.length} live, ${stale.length} outdated, ${sick.length} not healthy${aws.length ? `; ${aws.length} launched by AZ rebalancing after the tool resumed it (${aws.map((i) => i.id).join(', ')})` : ''}`;
   } else {
     const tg = world.state.groups[f.target];
     const og = world.state.groups[f.active];
     const newInsts = live(f.target);
     const oldInsts = f.target === f.active ? [] : live(f.active);
+    const aws = awsAfterHandBack(sb, f.target, newInsts, handBack);
     const stale = newInsts.filter((i) => !upToDate(i, f.target));
-    const sick = newInsts.filter((i) => !healthy(i));
-    allUpToDateAndHealthy = stale.length === 0 && (exogenousLoss || sick.length === 0) && oldInsts.length === 0;
-    capacityAsConfigured = tg.desired === f.targetCount && (f.target === f.active || og.desired === 0) && (exogenousLoss || newInsts.length === f.targetCount);
+    const sick = newInsts.filter((i) => !healthy(i) && !aws.includes(i));
+    allUpToDateAndHealthy = stale.length === 0 && (finalLoss || sick.length === 0) && oldInsts.length === 0;
+    capacityAsConfigured = tg.desired === f.targetCount && (f.target === f.active || og.desired === 0) && (finalLoss || sizedAsConfigured(newInsts.length, f.targetCount, aws.length));
     oldHealthyServing = oldInsts.filter(healthy).length;
     healthyServing = f.groups.reduce((n, g) => n + live(g).filter(healthy).length, 0);
-    detail = `new ${f.target}: desired ${tg.desired} (want ${f.targetCount}), ${newInsts.length} live, ${sick.length} not healthy, ${stale.length} outdated; old ${f.active}: desired ${og.desired}, ${oldInsts.length} live`;
+    detail = `new ${f.target}: desired ${tg.desired} (want ${f.targetCount}), ${newInsts.length} live, ${sick.length} not healthy, ${stale.length} outdated; old ${f.active}: desired ${og.desired}, ${oldInsts.length} live${aws.length ? `; ${aws.length} launched by AZ rebalancing after the tool resumed it` : ''}`;
     if ((last?.exit === 1 || last?.exit === 3) && f.target !== f.active && newHealthyAt === Infinity) {
       // Halted before the new color was healthy, or refused: the old color keeps its sizes.
       const b = sb.world.state.monitor.baseline[f.active];

@@ -25,8 +25,13 @@ export interface ScenarioFaults {
   failAfterSeconds?: number;
   /** Boot time (launch → application answering), drawn uniformly per instance. */
   bootSeconds: { min: number; max: number };
-  /** Fraction of new instances whose application never comes up (a failing boot). */
+  /** Fraction of new instances that fail to boot (the sandbox's per-instance fault, FAULT-11). */
   bootFailureRate: number;
+  /**
+   * How a failed boot shows (FAULT-11): 'never-healthy' — running, the application never answers
+   * its health check; 'terminated' — EC2 ends it during launch (Server.InternalError).
+   */
+  bootFailureMode: 'never-healthy' | 'terminated';
   /** Fraction of launch attempts that fail (InsufficientInstanceCapacity). */
   launchFailureRate: number;
   /** Spontaneous terminations (hardware, spot...), per instance-hour. */
@@ -116,6 +121,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     failAfterSeconds: r.chance(0.07) ? r.int(60, 600) : undefined,
     bootSeconds: r.chance(0.3) ? { min: 60, max: r.int(120, 600) } : { min: 30, max: r.int(30, 120) },
     bootFailureRate: r.chance(0.1) ? Math.round(r.int(10, 30)) / 100 : 0,
+    bootFailureMode: 'never-healthy', // drawn last (below)
     launchFailureRate: r.chance(0.1) ? r.int(20, 50) / 100 : 0,
     spontaneousTerminationsPerHour: r.chance(0.1) ? r.int(5, 50) / 100 : 0,
     azRebalance: r.chance(0.1),
@@ -139,8 +145,9 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   const drainingTimeout = r.pick([0, 30, 300]);
 
   if (s === 'ab' && abCase === 'first-deploy') size = 0;
-  // Drawn last, so that adding it changed no earlier draw of any seed.
+  // Drawn last, so that adding them changed no earlier draw of any seed.
   const launchConfiguration = r.chance(0.15);
+  faults.bootFailureMode = r.chance(0.5) ? 'terminated' : 'never-healthy';
 
   const scenario: Scenario = {
     seed,
@@ -207,7 +214,7 @@ function tagsOf(s: Scenario): string[] {
   if (f.badImage) t.push('bad-image');
   if (f.failAfterSeconds !== undefined) t.push('fails-after-healthy');
   if (f.bootSeconds.max > 120) t.push('slow-boot');
-  if (f.bootFailureRate > 0) t.push('failing-boot');
+  if (f.bootFailureRate > 0) t.push(f.bootFailureMode === 'terminated' ? 'failing-boot:terminated' : 'failing-boot:never-healthy');
   if (f.launchFailureRate > 0) t.push('launch-failure');
   if (f.spontaneousTerminationsPerHour > 0) t.push('spontaneous-termination');
   if (f.azRebalance) t.push('az-rebalance');

@@ -124,3 +124,23 @@ test('A/B: once the new color is healthy the floor is its size, not the old colo
   f.toolTerminations = [term({ instanceId: 'i-old', healthyAfter: 16 })]; // before the new color was healthy
   t.true(checkRun(f).some((v) => v.code === 'min-healthy'));
 });
+
+test('A/B scale-back before the new color serves: judged against the floor minus AWS’s unreplaced spontaneous losses, and no further', (t) => {
+  // 27 old instances serving; AWS took 2 spontaneously (replacements still booting); SIGINT scales
+  // the new color back, leaving the 25 old ones: not the tool's doing.
+  const scaleBack = (healthyAfter: number, awsShortfall: number | undefined) => {
+    const f = sound();
+    f.strategy = 'ab';
+    f.exogenousLoss = true;
+    f.requiredHealthy = 27;
+    f.healthyAtStart = 27;
+    f.observedMinHealthy = 25;
+    f.plannedTerminations = 27;
+    f.attempts = [{ kind: 'sigint', exit: 130, code: 'interrupted' }, { kind: 'rerun', exit: 0, status: 'done' }];
+    f.toolTerminations = [term({ instanceId: 'i-new1', group: 'env-b', operation: 'UpdateAutoScalingGroup', wasUpToDate: true, planned: true, healthyAfter, awsShortfall })];
+    return checkRun(f).map((v) => v.code);
+  };
+  t.deepEqual(scaleBack(25, 2), []);
+  t.deepEqual(scaleBack(24, 2), ['min-healthy'], 'one below what AWS took is the tool’s');
+  t.deepEqual(scaleBack(25, undefined), ['min-healthy'], 'no allowance unless the harness grants it');
+});

@@ -33,7 +33,7 @@ test('500 scenarios cover sizes 1..50, both strategies, surge and no-surge, ever
   t.true(rolling.some((s) => s.surge === 0) && rolling.some((s) => s.surge === 1) && rolling.some((s) => s.surge > 1));
   t.true(rolling.some((s) => s.batchSize > 1));
   const tags = new Set(all.flatMap((s) => s.tags));
-  for (const tag of ['launch-configuration', 'bad-image', 'slow-boot', 'failing-boot', 'launch-failure', 'spontaneous-termination', 'az-rebalance', 'throttling', '5xx', 'crash+rerun', 'sigint+rerun', 'dry-run', 'small-pages', 'eventual-consistency']) {
+  for (const tag of ['launch-configuration', 'bad-image', 'slow-boot', 'failing-boot:never-healthy', 'failing-boot:terminated', 'launch-failure', 'spontaneous-termination', 'az-rebalance', 'throttling', '5xx', 'crash+rerun', 'sigint+rerun', 'dry-run', 'small-pages', 'eventual-consistency']) {
     t.true(tags.has(tag), tag);
   }
   const expects = new Set(all.map((s) => s.expect));
