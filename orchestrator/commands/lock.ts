@@ -1,11 +1,15 @@
 /**
  * `asg-deploy lock --environment ENV --reason "..."`: a deploy freeze. Every A/B run (and
- * deploy's ab hook) refuses with exit 3 while it is held. `asg-deploy unlock` releases it.
+ * deploy's ab hook) refuses with exit 3 while it is held. `asg-deploy lock --asg NAME` freezes
+ * one Auto Scaling Group: `roll` and deploy's rolling hook refuse likewise (the lock they hold
+ * while they run). `asg-deploy unlock` releases either.
  */
 import type { Argv } from 'yargs';
 import { createAwsPort } from '../aws/adapter';
-import { usageError } from '../errors';
-import { environmentGroups, freezeEnvironment } from '../lock/lock';
+import type { AwsPort } from '../aws/port';
+import { DeployError, usageError } from '../errors';
+import { environmentGroups, freezeEnvironment, groupLockOptions, type LockOptions } from '../lock/lock';
+import { resolveGroup } from '../rollout/roll';
 import { asDeployError, retryingPort } from '../lock/transient';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
@@ -47,21 +51,59 @@ export function commandReporter(ctx: CommandContext, clock: Clock, verbose: bool
 
 export function withLockOptions(y: Argv): Argv {
   return y
-    .option('environment', { type: 'string', demandOption: true, describe: 'the environment (its groups are <env>-a and <env>-b, or <env> itself)' })
-    .option('lock-bucket-name', { type: 'string', describe: 'S3 bucket holding <ENV>.lock (default: a lock tag on the groups)' });
+    .option('environment', { type: 'string', describe: 'an A/B environment: the lock of <env>-a and <env>-b (or of <env> itself); what ab and deploy\'s ab hook take' })
+    .option('asg', { type: 'string', describe: 'one Auto Scaling Group (name, or a prefix matching exactly one): the lock roll and deploy\'s rolling hook take' })
+    .option('lock-bucket-name', { type: 'string', describe: 'S3 bucket holding <ENV>.lock / <ASG>.lock (default: a lock tag on the groups)' });
+}
+
+/**
+ * Which lock `lock`/`unlock` act on: `--environment ENV` (the A/B environment's: `<ENV>.lock`, or
+ * the tag on `<ENV>-a`/`<ENV>-b`, or on `<ENV>` with `--single-asg`) or `--asg NAME` (one
+ * group's: `<ASG>.lock`, or the tag on the group). Exactly one of the two. `--asg` takes an exact
+ * name or a prefix matching exactly one group, like `roll`; with a bucket, a group that does not
+ * exist yet (a first deploy will create it) can be frozen by its exact name.
+ */
+export async function lockScope(args: Record<string, unknown>, port: AwsPort, command: string): Promise<LockOptions> {
+  const bucket = checkBucket(args['lock-bucket-name']);
+  const hasEnv = args.environment !== undefined;
+  const hasAsg = args.asg !== undefined;
+  if (hasEnv === hasAsg) {
+    throw usageError('usage', `${command}: give --environment ENV (an A/B environment) or --asg NAME (one Auto Scaling Group), not ${hasEnv ? 'both' : 'neither'}`, { flag: hasEnv ? '--asg' : '--environment' });
+  }
+  if (hasEnv) {
+    const environment = checkEnvironment(args.environment);
+    const groups = bucket
+      ? undefined
+      : await environmentGroups(port, environment, Boolean(args['single-asg'])).catch((err: unknown) => {
+          throw asDeployError(err, `${command} ${environment}: finding its groups`);
+        });
+    return { environment, bucket, groups: groups && groups.length ? groups : undefined };
+  }
+  if (args['single-asg']) throw usageError('usage', `${command}: --single-asg goes with --environment; --asg already names one group`, { flag: '--single-asg' });
+  const given = typeof args.asg === 'string' ? args.asg.trim() : '';
+  if (!given || given.length > 255) throw usageError('usage', `--asg ${JSON.stringify(args.asg ?? '')}: an Auto Scaling Group name, or a prefix matching exactly one group`, { flag: '--asg', value: args.asg });
+  let asg: string;
+  try {
+    asg = await resolveGroup(port, given);
+  } catch (err) {
+    // S3 holds the lock apart from the group: freeze a group the next deploy creates.
+    if (bucket && err instanceof DeployError && err.code === 'group-not-found') asg = given;
+    else throw asDeployError(err, `${command} ${given}: finding the group`);
+  }
+  return groupLockOptions(asg, bucket);
 }
 
 export const lockCommand: CommandSpec = {
   name: 'lock',
-  describe: "hold an environment's deploy lock (a freeze with a reason)",
+  describe: "hold an environment's or a group's deploy lock (a freeze with a reason)",
   builder: (y: Argv) =>
     withLockOptions(withCommonOptions(y))
       .option('reason', { type: 'string', demandOption: true, describe: 'why deploys are frozen (shown to whoever is refused)' })
-      .option('single-asg', { type: 'boolean', default: false, describe: 'the environment is one group named ENV (tag lock)' })
+      .option('single-asg', { type: 'boolean', default: false, describe: 'with --environment: the environment is one group named ENV (tag lock)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'say what would be locked; change nothing' }),
   async run(args, ctx) {
-    const environment = checkEnvironment(args.environment);
-    const bucket = checkBucket(args['lock-bucket-name']);
+    checkBucket(args['lock-bucket-name']);
+    if (args.environment !== undefined) checkEnvironment(args.environment);
     const reason = String(args.reason ?? '').trim();
     if (!reason) throw usageError('usage', '--reason "": say why deploys are frozen', { flag: '--reason', value: args.reason });
     const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
@@ -69,15 +111,8 @@ export const lockCommand: CommandSpec = {
     try {
       // Throttling, 5xx and network errors ridden out in clock time; any AWS error a DeployError.
       const port = retryingPort(createAwsPort(session.clients, session.clock), { clock: session.clock, reporter, signal: ctx.signal });
-      const groups = bucket
-        ? undefined
-        : await environmentGroups(port, environment, Boolean(args['single-asg'])).catch((err: unknown) => {
-            throw asDeployError(err, `lock ${environment}: finding its groups`);
-          });
-      await freezeEnvironment(
-        { port, clock: session.clock, reporter, signal: ctx.signal },
-        { environment, bucket, groups: groups && groups.length ? groups : undefined, reason, dryRun: Boolean(args['dry-run']) },
-      );
+      const scope = await lockScope(args, port, 'lock');
+      await freezeEnvironment({ port, clock: session.clock, reporter, signal: ctx.signal }, { ...scope, reason, dryRun: Boolean(args['dry-run']) });
       return 0;
     } finally {
       await session.close();

@@ -51,6 +51,13 @@ export interface LockOptions {
   staleAfterMs?: number;
   /** Tag store: how long to wait before re-reading the tags (ms). */
   settleMs?: number;
+  /** What `environment` names, for the commands the messages suggest: `--environment` (default) or `--asg`. */
+  scope?: 'environment' | 'asg';
+}
+
+/** `--environment qa-web` or `--asg qa-rabbit`, as the messages suggest it. */
+function scopeFlag(options: Pick<LockOptions, 'environment' | 'scope'>): string {
+  return `--${options.scope ?? 'environment'} ${options.environment}`;
 }
 
 /**
@@ -240,7 +247,7 @@ export async function acquireRunLock(deps: LockDeps, options: LockOptions & { re
         const cause = asDeployError(failure, store.location);
         throw new DeployError(
           'lock-release-failed',
-          `could not release the environment lock ${store.location} (${cause.message}); it stays held by ${record.holder} (run ${record.runId}) and will show as left by a crashed run once its heartbeat is ${formatAge(staleAfterMs)} old; clear it with 'asg-deploy unlock --environment ${options.environment}${options.bucket ? ` --lock-bucket-name ${options.bucket}` : ''} --force'`,
+          `could not release the ${options.scope === 'asg' ? 'group' : 'environment'} lock ${store.location} (${cause.message}); it stays held by ${record.holder} (run ${record.runId}) and will show as left by a crashed run once its heartbeat is ${formatAge(staleAfterMs)} old; clear it with 'asg-deploy unlock ${scopeFlag(options)}${options.bucket ? ` --lock-bucket-name ${options.bucket}` : ''} --force'`,
           { source: 'aws', exit: ExitCode.failed, cause: failure, data: { environment: options.environment, location: store.location, runId: record.runId, holder: record.holder } },
         );
       }
@@ -311,7 +318,7 @@ export async function unlockEnvironment(
   if (!mine && !options.force) {
     throw refusedError(
       'locked-by-other',
-      `${options.environment} is ${describeLock(held.record, now, staleAfterMs)} [${held.where}]; it is not yours: 'asg-deploy unlock --environment ${options.environment} --force' to release it anyway`,
+      `${options.environment} is ${describeLock(held.record, now, staleAfterMs)} [${held.where}]; it is not yours: 'asg-deploy unlock ${scopeFlag(options)}${options.bucket ? ` --lock-bucket-name ${options.bucket}` : ''} --force' to release it anyway`,
       { environment: options.environment, holder: held.record.holder, reason: held.record.reason, since: new Date(held.record.since).toISOString(), stale: isStale(held.record, now, staleAfterMs) },
     );
   }
@@ -372,7 +379,7 @@ export async function checkEnvironmentLock(
  * `roll --asg X` share the lock of X in both stores.
  */
 export function groupLockOptions(asg: string, bucket?: string): LockOptions {
-  return { environment: asg, bucket, groups: [asg] };
+  return { environment: asg, bucket, groups: [asg], scope: 'asg' };
 }
 
 /**

@@ -20,7 +20,7 @@ export interface EngineHooksOptions {
   port: AwsPort;
   clock: Clock;
   reporter: Reporter;
-  /** `--lock-bucket-name`: the A/B run locks in S3 instead of the groups' tag. */
+  /** `--lock-bucket-name`: the runs lock in S3 (`<env>.lock`, `<asg>.lock`) instead of the groups' tag. */
   lockBucket?: string;
 }
 
@@ -160,6 +160,10 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
           batchSize: service.rollout.batchSize,
           stepTimeoutMs: service.rollout.stepTimeoutSeconds === undefined ? undefined : service.rollout.stepTimeoutSeconds * 1000,
           pollIntervalMs: hook.pollIntervalSeconds === undefined ? undefined : hook.pollIntervalSeconds * 1000,
+          // The group's lock for the whole rollout, as `roll` takes it (and as the ab hook does).
+          lock: {},
+          lockBucket: options.lockBucket,
+          reason: `asg-deploy deploy: ${service.service}`,
         });
       }
       const [a, b] = await Promise.all([port.observeGroup(service.asgNames.a, { elbHealth: false }), port.observeGroup(service.asgNames.b, { elbHealth: false })]);

@@ -5,19 +5,23 @@
  * check (and the same exit-3 refusal) an `ab` run makes; no write.
  *
  * Every service is checked, not only those `--service` selects: `up` changes the whole stack.
- * A service's environment is its resource name: an A/B service's `<name>` (groups `<name>-a`,
- * `<name>-b`), a rolling service's group `<name>` (`asg-deploy lock --environment <name>`).
+ * An A/B service's lock is its environment's (`<name>`, groups `<name>-a`/`<name>-b`: `asg-deploy
+ * lock --environment <name>`); a rolling service's is its group's (`<name>`: `asg-deploy lock
+ * --asg <name>`, the lock `roll` holds while it runs).
  */
 import type { ServiceConfig } from '../../infra/config';
 import type { AwsPort } from '../aws/port';
 import type { Clock } from '../clock';
 import { DeployError, ExitCode, interruptedError, isAbortError, refusedError } from '../errors';
-import { checkEnvironmentLock } from '../lock/lock';
+import { checkEnvironmentLock, checkGroupLock } from '../lock/lock';
 import type { Reporter } from '../report/reporter';
 
 export interface LockTarget {
   service: string;
+  /** The lock's name: the A/B environment, or the rolling service's group. */
   environment: string;
+  /** `group`: a rolling service's group lock (lock/lock.ts checkGroupLock); default the environment's. */
+  kind?: 'environment' | 'group';
 }
 
 /** A lock found held on an environment the deploy would change. */
@@ -33,7 +37,7 @@ export interface LockReader {
 
 /** The environments a deploy of these services touches, in config order. */
 export function lockTargets(services: readonly ServiceConfig[]): LockTarget[] {
-  return services.map((s) => ({ service: s.service, environment: s.name }));
+  return services.map((s) => (s.strategy === 'rolling' ? { service: s.service, environment: s.name, kind: 'group' as const } : { service: s.service, environment: s.name }));
 }
 
 /** What `deploy` throws for a held lock: the `ab` refusal, naming the service and that `up` never ran. */
@@ -66,7 +70,8 @@ export function awsLockReader(options: AwsLockReaderOptions): LockReader {
       const found: HeldLock[] = [];
       for (const t of targets) {
         try {
-          await checkEnvironmentLock(deps, { environment: t.environment, bucket: options.bucket });
+          if (t.kind === 'group') await checkGroupLock(deps, { asg: t.environment, bucket: options.bucket });
+          else await checkEnvironmentLock(deps, { environment: t.environment, bucket: options.bucket });
         } catch (err) {
           if (err instanceof DeployError && err.code === 'locked') found.push({ ...t, refusal: err });
           else throw unreadable(t, err);
