@@ -299,14 +299,15 @@ class AbStrategy implements Strategy<AbObservation> {
     return this.mode.kind === 'drain' ? [this.mode.group] : [this.mode.to, ...(this.mode.from ? [this.mode.from] : [])];
   }
 
-  async observe(): Promise<AbObservation> {
+  /** `fresh` (after a failure or an interrupt): every group read anew, no cached snapshot. */
+  async observe(fresh = false): Promise<AbObservation> {
     const byName = new Map<string, GroupSnapshot>();
     const swap = this.mode.kind === 'swap' ? this.mode : undefined;
     for (const name of this.groupsInvolved()) {
       const judged = swap !== undefined && name === swap.to && swap.elbNames.length > 0;
       // Frugal: while the new color grows, the old one is only re-read when a decision needs it
       // (first turn, after acting on it, once the new color serves, while it drains).
-      if (swap && name === swap.from && this.fromCache && !this.needFrom) {
+      if (swap && name === swap.from && this.fromCache && !this.needFrom && !fresh) {
         const to = byName.get(swap.to);
         if (!to || servingCount(to, swap.elbNames) < swap.count) {
           byName.set(name, this.fromCache);
@@ -314,7 +315,7 @@ class AbStrategy implements Strategy<AbObservation> {
         }
       }
       // Once the drain has begun only the old color matters: the new one is not re-read.
-      if (swap && name === swap.to && this.committed && this.toCache) {
+      if (swap && name === swap.to && this.committed && this.toCache && !fresh) {
         byName.set(name, this.toCache);
         continue;
       }
@@ -543,12 +544,20 @@ class AbStrategy implements Strategy<AbObservation> {
     if (!this.policy.rollback && !interrupted) return undefined;
     const to = o.byName.get(m.to)!;
     if (to.desired <= this.original.desired && to.min <= this.original.min) return undefined;
+    // Scaling back restores what this run raised (invariant 3) and leaves exactly what the old
+    // color serves by itself. When AWS took some of its instances meanwhile (a spontaneous
+    // termination, a replacement still booting), that is less than its size: say so — keeping
+    // new-color instances instead would leave the run's change behind, and waiting for AWS's
+    // replacements (minutes of boot) is not what an interrupt asks for.
+    const from = m.from ? o.byName.get(m.from) : undefined;
+    const fromServing = from ? servingCount(from, []) : 0;
+    const short = from && fromServing < from.desired ? `; ${from.name} serves ${fromServing} of its ${from.desired} by itself (AWS is replacing the others), which is what stays serving` : '';
     return {
       kind: 'updateSizes',
       group: m.to,
       desired: this.original.desired,
       min: Math.min(to.min, this.original.min),
-      reason: `${interrupted ? 'interrupted' : '--rollback'}: scale ${m.to} back ${to.desired} → ${this.original.desired}; ${m.from ?? 'the old color'} was never touched`,
+      reason: `${interrupted ? 'interrupted' : '--rollback'}: scale ${m.to} back ${to.desired} → ${this.original.desired}; ${m.from ?? 'the old color'} was never touched${short}`,
     };
   }
 
