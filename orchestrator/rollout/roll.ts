@@ -534,18 +534,18 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
       options.reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} finding ${options.asg} (${(err as Error)?.name ?? 'error'}); trying again in ${ms / 1000} s`, { attempt, backoffMs: ms }),
   });
   // The group's lock for the whole run (a freeze, or another run on the group → exit 3 before
-  // anything changed); a dry run only reads it: a refusal holds for the plan too.
+  // anything changed). A dry run only reads it: it still prints the plan, then is refused (exit 3)
+  // as a real run would be.
   const deps = { port, clock: options.clock, reporter: options.reporter, signal: options.signal };
   const lockOpts = options.lock;
   let lock: RunLock | undefined;
+  let lockedDryRun: DeployError | undefined;
   if (lockOpts && options.dryRun) {
     try {
       await checkGroupLock(deps, { asg: name, bucket: options.lockBucket, staleAfterMs: lockOpts.staleAfterMs });
     } catch (err) {
-      if (err instanceof DeployError && err.code === 'locked') {
-        options.reporter.emit('warn', RollCodes.lockedDryRun, `dry run: a real run would be refused (exit 3): ${err.message}`, { asg: name, ...err.data });
-      }
-      throw err;
+      if (!(err instanceof DeployError && err.code === 'locked')) throw err;
+      lockedDryRun = err;
     }
   } else if (lockOpts) {
     lock = await acquireRunLock(deps, { ...groupLockOptions(name, options.lockBucket), ...lockOpts, reason: options.reason ?? `asg-deploy roll ${name}`, runId: options.runId });
@@ -564,6 +564,10 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
       apiStart,
     });
     finished = true;
+    if (lockedDryRun) {
+      options.reporter.emit('warn', RollCodes.lockedDryRun, `dry run: a real run would be refused (exit 3): ${lockedDryRun.message}`, { asg: name, ...lockedDryRun.data });
+      throw lockedDryRun;
+    }
     return result;
   } finally {
     if (lock) {
