@@ -466,26 +466,19 @@ export function sizedAsConfigured(live: number, size: number, rebalanceLaunches:
 }
 
 /**
- * How many healthy instances of `group` AWS terminated spontaneously in [from, t] that nothing has
- * made good by `t`: the losses minus the group's instances first seen after the first loss and
- * healthy just before `t` (its replacements; counting every newcomer as one only makes the
- * shortfall smaller, the check stricter). E.g. 2 spontaneous losses at 05:40 whose replacements
- * are still booting at 06:41: shortfall 2; once one of them passes the ELB: 1.
+ * How far `group`'s healthy count at `t` is below its count at `from` through AWS's own
+ * terminations — spontaneous ones [FAULT-4] and AZ rebalancing [AZ-1] (a rebalance already in
+ * flight when the tool suspended AZRebalance still ends by terminating one, healthy, instance) —
+ * and not yet made good: the deficit since `from`, capped by the healthy instances AWS took in
+ * [from, t]. Anything else behind the deficit (a deregistration, a termination by the tool) is not
+ * excused. E.g. 27 at the start, AWS took 2 at 05:40 whose replacements are still booting at
+ * 06:41: 2; once one of them passes the ELB: 1; 27 again: 0.
  */
-export function outstandingSpontaneousLoss(sb: Sandbox, group: string, from: number, t: number): number {
-  const losses = sb.monitor.terminations({ group, cause: ['spontaneous'] }).filter((x) => x.healthy && x.time >= from && x.time <= t);
-  if (losses.length === 0) return 0;
-  const firstLoss = losses[0].time;
-  const firstSeen = new Map<string, number>();
-  const healthyBefore = new Map<string, boolean>();
-  for (const e of sb.monitor.timeline({ group })) {
-    if (e.time >= t) break;
-    if (!firstSeen.has(e.instanceId)) firstSeen.set(e.instanceId, e.time);
-    healthyBefore.set(e.instanceId, e.healthy);
-  }
-  let replaced = 0;
-  for (const [id, h] of healthyBefore) if (h && (firstSeen.get(id) ?? -Infinity) >= firstLoss) replaced++;
-  return Math.max(0, losses.length - replaced);
+export function awsShortfall(sb: Sandbox, group: string, from: number, t: number): number {
+  const taken = sb.monitor.terminations({ group, cause: ['spontaneous', 'rebalance'] }).filter((x) => x.healthy && x.time >= from && x.time <= t).length;
+  if (taken === 0) return 0;
+  const deficit = sb.monitor.healthyCount(group, from) - sb.monitor.healthyCount(group, t);
+  return Math.max(0, Math.min(taken, deficit));
 }
 
 function harnessFailure(s: Scenario, realStart: number, message: string): RunOutcome {
@@ -597,10 +590,10 @@ function gatherFacts(
       const isPlanned = planned(t.instanceId, t.time, t.group, t.call?.actor);
       // A/B, before the new color serves: invariant 1 protects the active color's count. Scaling
       // the new color back (SIGINT, --rollback) does not touch the active color; if AWS has just
-      // terminated active instances spontaneously and their replacements are not healthy yet, the
-      // combined count can fall below the start count through no act of the tool (seeds 3289307384,
-      // 2283647944). Judge it against the floor minus that shortfall — exactly the healthy active
-      // instances AWS took that nothing has made good by then (see outstandingSpontaneousLoss).
+      // terminated active instances (spontaneously, or to finish an AZ rebalance) and nothing has
+      // replaced them yet, the combined count can fall below the start count through no act of
+      // the tool (seeds 3289307384, 2283647944, 3332502266). Judge it against the floor minus that
+      // shortfall — the active color's deficit that AWS's own terminations explain (awsShortfall).
       const scaleBack = s.strategy === 'ab' && isPlanned && t.group === f.target && f.target !== f.active && t.time < newHealthyAt;
       return {
         instanceId: t.instanceId,
@@ -612,7 +605,7 @@ function gatherFacts(
         planned: isPlanned,
         healthyAfter: valueAt(series, t.time),
         floor: s.strategy === 'ab' && t.time >= newHealthyAt ? Math.min(required, f.targetCount) : required,
-        awsShortfall: scaleBack ? outstandingSpontaneousLoss(sb, f.active, w.rolloutStart, t.time) : undefined,
+        awsShortfall: scaleBack ? awsShortfall(sb, f.active, w.rolloutStart, t.time) : undefined,
       };
     });
 
