@@ -68,6 +68,12 @@ export interface EngineCost {
   rssBeforeMb?: number;
   /** Heap still live after a forced full GC at the end (simulated AWS + engine state): not judged, it explains the peak. */
   liveHeapAfterMb?: number;
+  /**
+   * Where the RSS before the rollout comes from: peak RSS of separate processes that load only
+   * node, then node + tsx (how bin/asg-deploy.js runs the tool), then those + the four AWS SDK v3
+   * clients. Not judged; it explains the peak.
+   */
+  footprint?: { nodeMb: number; tsxMb: number; sdkMb: number };
   /** Real seconds to simulate the whole rollout, and its simulated length. */
   simulationRealSeconds: number;
   simulatedSeconds?: number;
@@ -184,8 +190,11 @@ export function benchmarkMarkdown(o: { date: string; machine: Machine; command: 
     '### Where asg-deploy\'s time above the limit goes',
     '',
     'Read from the simulated AWS\'s records of the engine\'s calls and every instance\'s state changes.',
-    '"ASG launch latency" is AWS\'s side (the Auto Scaling activity loop between raising desired and',
-    'the launch; the sandbox models it as a 10-s loop): no tool can remove it, and the limit leaves it out.',
+    '"ASG launch latency" is AWS\'s side: from the call that raised desired to the launch, the sandbox',
+    'starts the scaling activity 1 s after the call (SCALE_DELAY_MS, [ASG-1a] in orchestrator/sandbox/SPEC.md;',
+    'AWS documents no figure, about a second in practice). No tool can remove it, and the limit leaves it out.',
+    '"Healthy → next action" is the tool\'s side: how long after the batch\'s last instance passed the ELB the',
+    'engine made its next change (its adaptive polling; the limit assumes it sees the change at once).',
     '',
     ...o.scenarios.filter((s) => s.overshoot).map((s) => `- **${s.name}**: ${s.engine.seconds === undefined ? '—' : `${fmt(s.engine.seconds - s.limitSeconds)} s above the limit`}: ${s.overshoot}`),
     '',
@@ -235,11 +244,38 @@ export function benchmarkMarkdown(o: { date: string; machine: Machine; command: 
       ]),
     );
     if (missed.length) out.push('', `MISSED: ${missed.join('; ')}`);
+    const note = memoryNote(c);
+    if (note) out.push('', note);
   } else {
     out.push(`Not measured: ${o.costError ?? 'unknown error'}`);
   }
   out.push('');
   return out.join('\n');
+}
+
+/**
+ * Where the peak memory goes, from the footprint measured in separate processes, the RSS before
+ * the rollout, the peak and the live heap after a full GC. Each step is a difference of two
+ * measured peaks, e.g. node 40 MB, + tsx 33 MB, + SDK 75 MB, + tool/simulated AWS/fleet 26 MB
+ * (174 before), + 77 MB during the rollout (251 peak).
+ */
+export function memoryNote(c: EngineCost): string | undefined {
+  const f = c.footprint;
+  if (!f || c.rssBeforeMb === undefined) return undefined;
+  const mb = (n: number) => `${n.toFixed(0)} MB`;
+  return [
+    '### Where the memory goes',
+    '',
+    `Peak RSS ${mb(c.peakRssMb)}, measured on the whole process that runs the engine and the simulated AWS. Of it:`,
+    `node itself ${mb(f.nodeMb)}; tsx, which compiles the TypeScript on the fly (bin/asg-deploy.js runs the tool the same way), +${mb(f.tsxMb - f.nodeMb)};`,
+    `the four AWS SDK v3 clients (Auto Scaling, EC2, ELB, S3) loaded under tsx +${mb(f.sdkMb - f.tsxMb)};`,
+    `the tool's and the simulated AWS's modules plus the ${fmt(c.instances)}-instance fleet +${mb(c.rssBeforeMb - f.sdkMb)} (${mb(c.rssBeforeMb)} before the rollout started);`,
+    `the rollout itself +${mb(c.peakRssMb - c.rssBeforeMb)}, where the heap's high-water is ${mb(c.peakHeapMb)} but only ${c.liveHeapAfterMb === undefined ? '?' : mb(c.liveHeapAfterMb)} is live after a full GC`,
+    '(simulated AWS state, its call log and monitor timeline, and the engine): the rest is garbage V8 had not collected.',
+    'The simulated AWS\'s share cannot be subtracted soundly (its objects and the engine\'s share one heap and one',
+    'garbage collector), and it runs in-process under the SDK clients, so the engine is not measured apart from it.',
+    `Even alone, a process that loads node, tsx and the SDK starts at ${mb(f.sdkMb)} before doing any work.`,
+  ].join('\n');
 }
 
 /** The machine the numbers were taken on. */

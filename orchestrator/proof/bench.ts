@@ -358,6 +358,26 @@ async function engineCost(): Promise<CostChild> {
   };
 }
 
+/**
+ * Peak RSS (MB) of three bare processes: node; node with tsx; node with tsx and the four AWS SDK
+ * clients the tool loads. Undefined when one fails (the note is then left out, nothing guessed).
+ */
+function footprint(): EngineCost['footprint'] {
+  const peak = 'process.stdout.write(String(process.resourceUsage().maxRSS / 1024))';
+  const sdk = "for (const m of ['@aws-sdk/client-auto-scaling', '@aws-sdk/client-ec2', '@aws-sdk/client-elastic-load-balancing', '@aws-sdk/client-s3']) require(m);";
+  const run = (args: string[]): number => {
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: join(__dirname, '..', '..'), timeout: 60_000 });
+    const n = Number(r.stdout.trim());
+    if (r.status !== 0 || !Number.isFinite(n) || n <= 0) throw new Error(`footprint: ${args.join(' ')} failed`);
+    return n;
+  };
+  try {
+    return { nodeMb: run(['-e', peak]), tsxMb: run(['--import', 'tsx', '-e', peak]), sdkMb: run(['--import', 'tsx', '-e', sdk + peak]) };
+  } catch {
+    return undefined;
+  }
+}
+
 function gitCommit(): string | undefined {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -393,6 +413,7 @@ async function main(argv: string[]): Promise<number> {
       } catch {
         cost.ab = undefined;
       }
+      cost.footprint = footprint();
       // The 3-hour group is also a rollout scenario in its own right.
       scenarios.push({
         name: `${COST_SIZE.toLocaleString('en-US')} instances, batch ${COST_BATCH} (the ~3-hour rollout)`,

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { benchmarkMarkdown, callsTarget, costMissed, missedTargets, type BenchScenarioResult } from '../../orchestrator/proof/bench-report';
+import { benchmarkMarkdown, callsTarget, costMissed, memoryNote, missedTargets, type BenchScenarioResult } from '../../orchestrator/proof/bench-report';
 
 const quorum = (engineSeconds: number | undefined, engineCalls: number): BenchScenarioResult => ({
   name: 'quorum',
@@ -41,4 +41,15 @@ test('calls target by batch size', (t) => {
   t.is(callsTarget(10), 4);
   t.is(callsTarget(100), 4);
   t.is(callsTarget(5), undefined);
+});
+
+test('the memory note adds up to the measured peak and keeps the verdict', (t) => {
+  const c = { instances: 1000, decideMeanMs: 0.4, decideWorstSnapshotMs: 0.9, decideP99Ms: 1.1, decideMaxMs: 1.2, decisions: 100, peakRssMb: 251, peakHeapMb: 120, rssBeforeMb: 174, liveHeapAfterMb: 30, simulationRealSeconds: 3, simulatedSeconds: 12200, footprint: { nodeMb: 40, tsxMb: 73, sdkMb: 148 } };
+  const note = memoryNote(c)!;
+  for (const part of ['node itself 40 MB', '+33 MB', '+75 MB', '+26 MB (174 MB before', '+77 MB', 'only 30 MB is live']) t.true(note.includes(part), part);
+  t.is(memoryNote({ ...c, footprint: undefined }), undefined, 'nothing guessed without the measurement');
+  const md = benchmarkMarkdown({ date: 'd', machine: { cpu: 'x', cores: 2, node: 'v20', os: 'linux' }, command: 'npm run bench', scenarios: [quorum(365, 30)], cost: c });
+  t.true(md.includes('MISSED: peak RSS 251 MB'));
+  t.true(md.includes('### Where the memory goes'));
+  t.false(md.includes('10-s loop'), 'the sandbox starts API capacity changes after 1 s');
 });
