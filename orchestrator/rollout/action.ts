@@ -6,7 +6,15 @@ export type Action =
   | { kind: 'wait'; reason: string; /** earliest useful re-observation, ms from now (engine may poll sooner/later) */ waitMs?: number }
   | { kind: 'setDesired'; group: string; desired: number; reason: string }
   | { kind: 'updateSizes'; group: string; min?: number; max?: number; desired?: number; reason: string }
-  | { kind: 'terminate'; group: string; instanceIds: string[]; decrement: boolean; reason: string }
+  | {
+      kind: 'terminate';
+      group: string;
+      instanceIds: string[];
+      decrement: boolean;
+      reason: string;
+      /** The tool removes its own surplus new instances (not a replacement of an outdated one): not counted as replaced. */
+      surplus?: boolean;
+    }
   | { kind: 'suspend'; group: string; processes: string[]; reason: string }
   | { kind: 'resume'; group: string; processes: string[]; reason: string }
   | { kind: 'protect'; group: string; instanceIds: string[]; protect: boolean; reason: string }

@@ -246,7 +246,7 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
             });
             return false;
           }
-          replaced.push(id);
+          if (!a.surplus) replaced.push(id);
           reporter.emit('info', Codes.terminate, `${a.group}: terminating ${id}${a.decrement ? ' (decrement desired)' : ''} — ${a.reason}`, {
             asg: a.group,
             instanceId: id,

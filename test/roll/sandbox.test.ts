@@ -97,6 +97,9 @@ test('a bad new image halts: exit 1, the old nodes keep serving, surge removed, 
   const failed = reporter.ofCode(Codes.failed)[0];
   t.truthy(failed.data.instanceId);
   t.regex(String(failed.data.gate), /elb qa-rabbit|asg/);
+  // Removing its own failed surge instance is cleanup, not a replacement: nothing old was replaced.
+  t.deepEqual(failed.data.replaced, []);
+  t.true(reporter.ofCode(Codes.terminate).length > 0, 'the surge instance was removed');
 });
 
 test('AZRebalance cannot take a node during the rollout and is resumed afterwards', async (t) => {

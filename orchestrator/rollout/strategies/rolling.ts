@@ -248,7 +248,7 @@ export function decideRolling(view: RollingView): Action {
       .sort((a, b) => (b.launchTime ?? Number.MAX_SAFE_INTEGER) - (a.launchTime ?? Number.MAX_SAFE_INTEGER) || (a.instanceId < b.instanceId ? 1 : -1))
       .slice(0, excess);
     const ids = extra.map((i) => i.instanceId);
-    return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, reason: `removing surplus ${ids.join(', ')} (not healthy yet): ${outdated.length} outdated left for ${D - C} extra` };
+    return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, surplus: true, reason: `removing surplus ${ids.join(', ')} (not healthy yet): ${outdated.length} outdated left for ${D - C} extra` };
   }
 
   // 3. Finished: settle, then done.
@@ -339,7 +339,7 @@ export function cleanupRolling(view: RollingView): Action | undefined {
     .sort((a, b) => (b.launchTime ?? Number.MAX_SAFE_INTEGER) - (a.launchTime ?? Number.MAX_SAFE_INTEGER) || (a.instanceId < b.instanceId ? 1 : -1));
   if (badNew.length > 0) {
     const ids = badNew.slice(0, surplus).map((i) => i.instanceId);
-    return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, reason: `removing surge: ${ids.join(', ')} not healthy` };
+    return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, surplus: true, reason: `removing surge: ${ids.join(', ')} not healthy` };
   }
   if (live.length < group.desired) {
     // The ASG has not launched the surge yet: lowering desired removes nothing that exists.
