@@ -7,7 +7,7 @@ import type { Argv } from 'yargs';
 import { createAwsPort } from '../aws/adapter';
 import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
 import { usageError } from '../errors';
-import { environmentGroups, readEnvironmentLock } from '../lock/lock';
+import { environmentGroups, groupLockOptions, readEnvironmentLock, type LockOptions } from '../lock/lock';
 import { LOCK_TAG, decodeTagValue, describeLock } from '../lock/record';
 import { JsonReporter, type Reporter } from '../report/reporter';
 import { readManifest, groupsOf } from '../stack/manifest';
@@ -20,6 +20,7 @@ import { withCommonOptions, type CommandSpec } from './command';
 export const StatusCodes = {
   group: 'status.group', // GroupStatus
   missing: 'status.missing', // {asg, service?}
+  lock: 'status.lock', // {bucket, key, held?}
 } as const;
 
 export interface GroupStatus {
@@ -119,7 +120,7 @@ export const statusCommand: CommandSpec = {
       .option('stack', { type: 'string', describe: "the groups of a stack's services manifest" })
       .option('asg', { type: 'string', alias: 'limit', describe: 'an ASG name or prefix' })
       .option('environment', { type: 'string', describe: 'an A/B environment: <env>-a and <env>-b' })
-      .option('lock-bucket-name', { type: 'string', describe: 'also read the environment lock object in this S3 bucket' }),
+      .option('lock-bucket-name', { type: 'string', describe: 'also read the S3 lock objects in this bucket (<ENV>.lock, <ASG>.lock)' }),
   async run(args, ctx) {
     // --stack on real AWS: look where Pulumi deployed the stack (its aws:region), as deploy does.
     const sandboxRun = Boolean(args.sandbox || args['sandbox-state'] !== undefined);
@@ -155,9 +156,20 @@ export const statusCommand: CommandSpec = {
         reporter.emit('info', StatusCodes.group, `${asg}: ${s.new.length} new, ${s.old.length} old, ${s.healthy}/${s.desired} healthy`, { ...s });
         blocks.push(renderGroup(s, snapshot));
       }
-      if (args['lock-bucket-name'] && args.environment) {
-        const held = await readEnvironmentLock({ port, clock, reporter }, { environment: String(args.environment), bucket: String(args['lock-bucket-name']) });
-        blocks.push(`lock ${args.environment}: ${held ? describeLock(held.record, clock.now()) : 'none'}`);
+      const bucket = args['lock-bucket-name'] === undefined ? undefined : String(args['lock-bucket-name']);
+      if (bucket) {
+        // S3 locks: the environment's `<ENV>.lock` (ab) and each shown group's `<ASG>.lock` (roll).
+        const keys: Array<{ key: string; options: LockOptions }> = args.environment ? [{ key: String(args.environment), options: { environment: String(args.environment), bucket } }] : [];
+        for (const { asg } of groups) keys.push({ key: asg, options: groupLockOptions(asg, bucket) });
+        for (const { key, options } of keys) {
+          const held = await readEnvironmentLock({ port, clock, reporter }, options);
+          reporter.emit('info', StatusCodes.lock, `lock ${bucket}/${key}.lock: ${held ? describeLock(held.record, clock.now()) : 'none'}`, {
+            bucket,
+            key: `${key}.lock`,
+            held: held ? { ...held.record } : undefined,
+          });
+          blocks.push(`lock s3://${bucket}/${key}.lock: ${held ? describeLock(held.record, clock.now()) : 'none'}`);
+        }
       }
       if (!ctx.json) ctx.stdout.write(blocks.join('\n\n') + '\n');
       return 0;

@@ -86,3 +86,19 @@ test('groupStatus reads the lock tag', (t) => {
   );
   t.regex(s.lock!, /locked by alice@ci pid 1 \(release freeze\)/);
 });
+
+test("status --asg --lock-bucket-name shows the group's S3 lock (the one roll takes)", async (t) => {
+  const { state } = await world();
+  const signal = new AbortController().signal;
+  const held = io();
+  t.is(await main(['lock', '--asg', 'qa-rabbit', '--reason', 'incident 42', '--lock-bucket-name', 'locks', '--sandbox', '--sandbox-state', state], { stdout: held.out, stderr: held.err, signal }), 0, held.stderr);
+  const json = io();
+  t.is(await main(['status', '--asg', 'qa-rabbit', '--lock-bucket-name', 'locks', '--sandbox', '--sandbox-state', state, '--json'], { stdout: json.out, stderr: json.err, signal }), 0, json.stderr);
+  const lock = json.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.code === 'status.lock');
+  t.truthy(lock, 'a status.lock event');
+  t.is(lock.data.key, 'qa-rabbit.lock');
+  t.is(lock.data.held.reason, 'incident 42');
+  const human = io();
+  t.is(await main(['status', '--asg', 'qa-rabbit', '--lock-bucket-name', 'locks', '--sandbox', '--sandbox-state', state], { stdout: human.out, stderr: human.err, signal }), 0);
+  t.regex(human.stdout, /lock s3:\/\/locks\/qa-rabbit\.lock: .*incident 42/);
+});
