@@ -1,16 +1,7 @@
 import test from 'ava';
-import { PassThrough } from 'node:stream';
 import { main } from '../orchestrator/cli';
+import { capture } from './helpers/io';
 
-function capture() {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d) => (o += d));
-  err.on('data', (d) => (e += d));
-  return { out, err, get stdout() { return o; }, get stderr() { return e; } };
-}
 
 test('an unknown command is bad input: exit 2 naming it', async (t) => {
   const io = capture();

@@ -1,18 +1,9 @@
 import test from 'ava';
-import { PassThrough } from 'node:stream';
 import { main } from '../../orchestrator/cli';
 import { abOptionsFromArgs } from '../../orchestrator/commands/ab';
 import { DeployError } from '../../orchestrator/errors';
+import { capture } from '../helpers/io';
 
-function capture() {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d) => (o += d));
-  err.on('data', (d) => (e += d));
-  return { out, err, get stdout() { return o; }, get stderr() { return e; } };
-}
 
 async function run(argv: string[]) {
   const io = capture();

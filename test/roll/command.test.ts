@@ -6,22 +6,13 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { main } from '../../orchestrator/cli';
 import { readSandboxFile, writeSandboxFile } from '../../orchestrator/commands/aws-session';
 import { rollOptionsFromArgs, parseDuration } from '../../orchestrator/commands/roll';
 import { Sandbox } from '../../orchestrator/sandbox';
 import { DeployError } from '../../orchestrator/errors';
+import { capture } from '../helpers/io';
 
-function capture() {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d) => (o += d));
-  err.on('data', (d) => (e += d));
-  return { out, err, get stdout() { return o; }, get stderr() { return e; } };
-}
 
 const dirs: string[] = [];
 test.after.always(() => {

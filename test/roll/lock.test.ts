@@ -8,7 +8,6 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { createAwsPort } from '../../orchestrator/aws/adapter';
 import { main } from '../../orchestrator/cli';
 import { readSandboxFile, writeSandboxFile } from '../../orchestrator/commands/aws-session';
@@ -23,6 +22,7 @@ import { runDeploy } from '../../orchestrator/stack/deploy-flow';
 import { engineHooks } from '../../orchestrator/stack/hooks';
 import { awsLockReader } from '../../orchestrator/stack/locks';
 import { SandboxStacks, type SandboxStacksState } from '../../orchestrator/stack/sandbox-stack';
+import { capture } from '../helpers/io';
 
 const GROUP = 'qa-rabbit';
 const BUCKET = 'qa-locks';
@@ -185,15 +185,6 @@ test("a killed run's lock: recognisable as a crashed run's, unlock --asg --force
 
 // --- the CLI: lock --asg / unlock --asg / roll ------------------------------------------------
 
-function capture() {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d) => (o += d));
-  err.on('data', (d) => (e += d));
-  return { out, err, get stdout() { return o; }, get stderr() { return e; } };
-}
 
 async function cli(argv: string[]) {
   const io = capture();

@@ -2,23 +2,14 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { main } from '../../orchestrator/cli';
 import { writeSandboxFile, readSandboxFile } from '../../orchestrator/commands/aws-session';
 import { groupStatus } from '../../orchestrator/commands/status';
 import { Sandbox } from '../../orchestrator/sandbox';
 import { UpdateAutoScalingGroupCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateVersionCommand } from '@aws-sdk/client-ec2';
+import { capture as io } from '../helpers/io';
 
-function io() {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = '';
-  let e = '';
-  out.on('data', (d) => (o += d));
-  err.on('data', (d) => (e += d));
-  return { out, err, get stdout() { return o; }, get stderr() { return e; } };
-}
 
 /** A sandbox with one 3-instance group, one instance old (group moved to version 2), AZRebalance suspended. */
 async function world() {
