@@ -5,7 +5,9 @@
  * ratio, and AWS API calls per replaced instance. Then the engine's own cost on a 1,000-instance
  * group, measured in a child process so its memory high-water is the engine's and the
  * simulation's alone: real ms per pure decision and peak RSS/heap while simulating the whole
- * ~3-hour rollout. Writes docs/benchmarks.md and prints it.
+ * ~3-hour rollout; then the same rollout with the simulated AWS in a process of its own
+ * (./engine-memory.ts, ./sim-server.ts), whose peak is the engine's alone and is the judged one
+ * when it reproduced the in-process rollout exactly. Writes docs/benchmarks.md and prints it.
  *
  * Options: `--out FILE` (default docs/benchmarks.md), `--no-write`, `--skip-cost`.
  */
@@ -359,6 +361,22 @@ async function engineCost(): Promise<CostChild> {
 }
 
 /**
+ * The same 1,000-instance rollout with the simulated AWS in another process (./engine-memory.ts),
+ * so the peak is the engine's process alone. Judged only when it reproduced the in-process run
+ * exactly (same simulated seconds, same API calls); undefined when the child failed.
+ */
+function engineAlone(inProcess: CostChild): EngineCost['engineAlone'] {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'engine-memory.ts'), String(COST_SIZE), String(COST_BATCH)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+  try {
+    const e = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { peakRssMb: number; rssBeforeMb: number; simulatedSeconds?: number; apiCalls?: number; error?: string };
+    const matches = e.error === undefined && e.simulatedSeconds === inProcess.simulatedSeconds && e.apiCalls === inProcess.apiCalls;
+    return { peakRssMb: e.peakRssMb, rssBeforeMb: e.rssBeforeMb, simulatedSeconds: e.simulatedSeconds, apiCalls: e.apiCalls, matches };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Peak RSS (MB) of three bare processes: node; node with tsx; node with tsx and the four AWS SDK
  * clients the tool loads. Undefined when one fails (the note is then left out, nothing guessed).
  */
@@ -414,6 +432,7 @@ async function main(argv: string[]): Promise<number> {
         cost.ab = undefined;
       }
       cost.footprint = footprint();
+      cost.engineAlone = engineAlone(c);
       // The 3-hour group is also a rollout scenario in its own right.
       scenarios.push({
         name: `${COST_SIZE.toLocaleString('en-US')} instances, batch ${COST_BATCH} (the ~3-hour rollout)`,

@@ -53,3 +53,14 @@ test('the memory note adds up to the measured peak and keeps the verdict', (t) =
   t.true(md.includes('### Where the memory goes'));
   t.false(md.includes('10-s loop'), 'the sandbox starts API capacity changes after 1 s');
 });
+
+test('memory: the engine’s own process is judged only when it reproduced the in-process rollout', (t) => {
+  const c = { instances: 1000, decideMeanMs: 0.4, decideWorstSnapshotMs: 0.9, decideP99Ms: 1.1, decideMaxMs: 1.2, decisions: 100, peakRssMb: 259, peakHeapMb: 120, rssBeforeMb: 175, simulationRealSeconds: 3, simulatedSeconds: 12200 };
+  const alone = { peakRssMb: 190, rssBeforeMb: 166, simulatedSeconds: 12200, apiCalls: 1714 };
+  t.deepEqual(costMissed({ ...c, engineAlone: { ...alone, matches: true } }), [], 'engine alone 190 MB < 200');
+  t.regex(costMissed({ ...c, engineAlone: { ...alone, matches: false } })[0], /259 MB \(whole process/, 'a different rollout is not evidence');
+  t.regex(costMissed({ ...c, engineAlone: { ...alone, peakRssMb: 236, matches: true } })[0], /236 MB \(engine process/);
+  t.regex(costMissed(c)[0], /259 MB \(whole process/);
+  const md = benchmarkMarkdown({ date: 'd', machine: { cpu: 'x', cores: 2, node: 'v20', os: 'linux' }, command: 'npm run bench', scenarios: [quorum(365, 30)], cost: { ...c, engineAlone: { ...alone, matches: false } } });
+  t.true(md.includes('NOT the same rollout as in-process'));
+});

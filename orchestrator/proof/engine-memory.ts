@@ -1,0 +1,112 @@
+/**
+ * The engine's peak memory with the simulated AWS in another process (./sim-server.ts), run by
+ * `npm run bench` as a child: `node --import tsx orchestrator/proof/engine-memory.ts SIZE BATCH`.
+ * This process holds only what a real `roll` holds — node, tsx, the four AWS SDK v3 clients, the
+ * tool — and its clients' middleware forwards every SDK attempt to the simulation over IPC instead
+ * of HTTP. Prints one JSON line: { peakRssMb, rssBeforeMb, simulatedSeconds, apiCalls, replaced,
+ * serverCalls, error? }.
+ *
+ * Same rollout as in-process: the bench compares simulated seconds and API calls with the
+ * in-process run and reports the measurement only when they agree.
+ */
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { S3Client } from '@aws-sdk/client-s3';
+import { createAwsPort } from '../aws/adapter';
+import type { AwsClients } from '../aws/clients';
+import { VirtualClock } from '../clock';
+import { silentReporter } from '../report/reporter';
+import { rollGroup } from '../rollout/roll';
+import { SimFault, toSdkError, type ServiceName } from '../sandbox/faults';
+import { VirtualClockRetryStrategy } from '../sandbox/retry';
+
+const BOOT = 90;
+const ELB = { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2, timeout: 5 };
+
+type Reply = { id: number; output?: Record<string, unknown>; fault?: { code: string; message: string; status: number; fault: 'client' | 'server' }; error?: string };
+
+async function main(size: number, batch: number): Promise<void> {
+  const server = fork(join(__dirname, 'sim-server.ts'), [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  const pending = new Map<number, (r: Reply) => void>();
+  let ready: ((now: number) => void) | undefined;
+  let stats: ((s: { calls: number }) => void) | undefined;
+  server.on('message', (m: Reply & { ready?: number; stats?: { calls: number } }) => {
+    if (m.ready !== undefined) return ready?.(m.ready);
+    if (m.stats) return stats?.(m.stats);
+    pending.get(m.id)?.(m);
+    pending.delete(m.id);
+  });
+  const start = await new Promise<number>((resolve) => {
+    ready = resolve;
+    server.send({ setup: { name: 'big', size, boot: BOOT, elb: ELB } });
+  });
+  const clock = new VirtualClock({ start });
+  let nextId = 0;
+  const call = (service: ServiceName, operation: string, input: unknown): Promise<Reply> =>
+    new Promise((resolve) => {
+      const id = ++nextId;
+      pending.set(id, resolve);
+      server.send({ id, service, operation, input, actor: 'engine', now: clock.now() });
+    });
+  const quietLogger = { trace() {}, debug() {}, warn() {}, error() {} };
+  const noNetwork = { handle: () => Promise.reject(new Error('engine-memory: a request reached HTTP')), destroy() {}, updateHttpClientConfig() {}, httpHandlerConfigs: () => ({}) };
+  const common = (seed: number) => ({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'ASIASANDBOX0000000000', secretAccessKey: 'sandbox' },
+    maxAttempts: 3,
+    retryStrategy: new VirtualClockRetryStrategy(clock, 3, seed),
+    requestHandler: noNetwork as never,
+    logger: quietLogger as never,
+  });
+  const install = (client: { middlewareStack: any }, service: ServiceName) =>
+    client.middlewareStack.addRelativeTo(
+      (_next: unknown, context: { commandName?: string }) => async (args: { input: unknown }) => {
+        const operation = String(context.commandName ?? '').replace(/Command$/, '');
+        const r = await call(service, operation, args.input);
+        if (r.fault) throw toSdkError(service, new SimFault(r.fault.code, r.fault.message, r.fault.status, r.fault.fault), `remote-${r.id}`);
+        if (r.error !== undefined) throw new Error(r.error);
+        return { response: { statusCode: 200, headers: {} }, output: r.output };
+      },
+      { relation: 'after', toMiddleware: 'retryMiddleware', name: 'asgDeploySandbox', override: true },
+    );
+  const clients: AwsClients = {
+    autoScaling: new AutoScalingClient(common(1)),
+    ec2: new EC2Client(common(2)),
+    elb: new ElasticLoadBalancingClient(common(3)),
+    s3: new S3Client({ ...common(4), forcePathStyle: true }),
+  };
+  install(clients.autoScaling, 'autoscaling');
+  install(clients.ec2, 'ec2');
+  install(clients.elb, 'elb');
+  install(clients.s3, 's3');
+
+  const rssBeforeMb = process.memoryUsage().rss / 1024 / 1024;
+  let result;
+  let error: string | undefined;
+  try {
+    result = await rollGroup({ port: createAwsPort(clients, clock), clock, reporter: silentReporter, asg: 'big', surge: batch, batchSize: batch });
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const serverCalls = await new Promise<number>((resolve) => {
+    stats = (s) => resolve(s.calls);
+    server.send({ stats: true });
+  });
+  server.disconnect();
+  server.kill();
+  process.stdout.write(
+    JSON.stringify({ peakRssMb, rssBeforeMb, simulatedSeconds: result ? (clock.now() - start) / 1000 : undefined, apiCalls: result?.apiCalls, replaced: result?.replaced.length, serverCalls, error }) + '\n',
+  );
+}
+
+if (require.main === module) {
+  const [size, batch] = process.argv.slice(2).map(Number);
+  main(size || 1000, batch || 10).catch((err) => {
+    process.stderr.write(`engine-memory: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

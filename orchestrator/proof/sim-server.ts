@@ -1,0 +1,65 @@
+/**
+ * The simulated AWS in a process of its own, so that the engine's memory can be measured apart
+ * from it (./engine-memory.ts). Forked with `serialization: 'advanced'` (Dates and byte arrays
+ * cross intact). Messages:
+ *
+ *   { setup: { name, size } }      → { ready: now }   a settled rolling group + a new template version
+ *   { id, service, operation, input, actor, now }     one SDK attempt, at the engine's clock time
+ *                                  → { id, output } | { id, fault: {code, message, status, fault} } | { id, error }
+ *   { stats: true }                → { stats: { calls, now } }
+ *
+ * Sound because the sandbox runs everything due up to the clock time at the start of every API
+ * call (SPEC.md §0): advancing its clock to the engine's time before each call gives the same
+ * world the in-process sandbox would show at that moment. The bench checks it: the rollout's
+ * simulated duration and API calls must equal the in-process run's.
+ */
+import { Sandbox } from '../sandbox';
+import type { ServiceName } from '../sandbox/faults';
+
+const SEED = 20260101;
+
+interface Call {
+  id: number;
+  service: ServiceName;
+  operation: string;
+  input: unknown;
+  actor: string;
+  now: number;
+}
+
+function main(): void {
+  let sb: Sandbox | undefined;
+  process.on('message', (m: { setup?: { name: string; size: number; boot: number; elb: Record<string, number> } } & Partial<Call> & { stats?: boolean }) => {
+    if (m.setup) {
+      const { name, size, boot, elb } = m.setup;
+      sb = Sandbox.create({ seed: SEED, faults: { bootSeconds: boot, appStartSeconds: 0 } });
+      sb.seedGroup({ name, capacity: size, max: size, healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: { name: `${name}-elb`, healthCheck: { target: 'HTTP:8080/health', ...elb }, drainingTimeout: 0 } });
+      sb.newLaunchTemplateVersion(`${name}-lt`, { ImageId: 'ami-0new0000000000000' });
+      process.send!({ ready: sb.clock.now() });
+      return;
+    }
+    if (m.stats) {
+      process.send!({ stats: { calls: sb?.calls.length ?? 0, now: sb?.clock.now() } });
+      return;
+    }
+    const c = m as Call;
+    if (!sb) {
+      process.send!({ id: c.id, error: 'sim-server: no setup' });
+      return;
+    }
+    sb.clock.advanceTo(c.now);
+    sb.invoke(c.service, c.operation, c.input, c.actor).then(
+      (output) => process.send!({ id: c.id, output }),
+      (err: { Code?: string; name?: string; message?: string; $fault?: 'client' | 'server'; $metadata?: { httpStatusCode?: number } }) => {
+        // An AWS-shaped error (the sandbox's toSdkError): its code, status and fault rebuild it on the other side.
+        if (err?.$metadata?.httpStatusCode !== undefined) {
+          process.send!({ id: c.id, fault: { code: err.Code ?? err.name, message: err.message, status: err.$metadata.httpStatusCode, fault: err.$fault } });
+        } else {
+          process.send!({ id: c.id, error: `${err?.name}: ${err?.message}` });
+        }
+      },
+    );
+  });
+}
+
+if (require.main === module) main();
