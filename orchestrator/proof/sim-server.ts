@@ -29,6 +29,8 @@ interface Call {
 
 function main(): void {
   let sb: Sandbox | undefined;
+  // The engine's process is gone (done, killed or crashed): nothing is left to answer.
+  process.on('disconnect', () => process.exit(0));
   process.on('message', (m: { setup?: { name: string; size: number; boot: number; elb: Record<string, number> } } & Partial<Call> & { stats?: boolean }) => {
     if (m.setup) {
       const { name, size, boot, elb } = m.setup;

@@ -25,3 +25,16 @@ test.serial('bench A/B scenario: the limit includes the connection drain', async
   t.true(r.engine.seconds! >= r.limitSeconds);
   t.true(r.baseline!.seconds! >= r.limitSeconds);
 });
+
+test.serial('the engine run with the simulated AWS in another process is the same rollout as in-process', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const inProcess = await runBench(BENCHES.find((b) => b.name === '100 instances, batch 10')!);
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../orchestrator/proof/engine-memory.ts'), '100', '10'], { encoding: 'utf8', timeout: 60_000 });
+  const out = JSON.parse(child.stdout.trim().split('\n').pop()!) as { simulatedSeconds: number; apiCalls: number; replaced: number; serverCalls: number; peakRssMb: number };
+  t.is(out.replaced, 100);
+  t.is(out.simulatedSeconds, inProcess.engine.seconds);
+  t.is(out.apiCalls, inProcess.engine.apiCalls);
+  t.is(out.serverCalls, out.apiCalls, 'every SDK attempt reached the simulation');
+  t.true(out.peakRssMb > 0);
+});
