@@ -6,7 +6,6 @@ import { SystemClock } from './clock';
 import { DeployError, ExitCode } from './errors';
 import { JsonReporter, PlainReporter, type Reporter } from './report/reporter';
 import type { CommandContext, CommandSpec } from './commands/command';
-import { placeholder } from './commands/not-implemented';
 import { deployCommand } from './commands/deploy';
 import { statusCommand } from './commands/status';
 import { demoCommand } from './commands/demo';
@@ -107,6 +106,13 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   }
 
   try {
+    const first = argv[0];
+    if (first !== undefined && !first.startsWith('-') && !specs.some((spec) => spec.name === first)) {
+      throw new DeployError('usage', `unknown command '${first}'; the commands are: ${specs.map((spec) => spec.name).join(', ')}`, {
+        source: 'user',
+        exit: ExitCode.badInput,
+      });
+    }
     await parser.parseAsync();
     if (!handled && exit === ExitCode.ok) {
       // --help printed

@@ -55,13 +55,6 @@ export function interruptedError(message = 'interrupted; everything the tool cha
   return new DeployError('interrupted', message, { source: 'user', exit: ExitCode.interrupted });
 }
 
-/** Not implemented yet: say so plainly, exit 2 (never pretend). */
-export function notImplemented(what: string): DeployError {
-  return new DeployError('not-implemented', `${what} is not implemented yet in this version of asg-deploy`, {
-    source: 'tool',
-    exit: ExitCode.badInput,
-  });
-}
 
 export function isAbortError(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || (err instanceof DeployError && err.code === 'interrupted'));
