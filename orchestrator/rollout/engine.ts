@@ -65,6 +65,12 @@ export interface Strategy<O extends Observation> {
   plan(o: O): Plan;
   check?(o: O): void;
   cleanup(o: O): Action | undefined;
+  /**
+   * Optional: once `cleanup` returns undefined, what it had to leave changed (e.g. desired above
+   * the original: no instance could go safely), or undefined. The engine then restores everything
+   * else, keeps the restore record (a re-run knows the originals) and reports it.
+   */
+  cleanupLeft?(o: O): string | undefined;
   guard(group: string): Guard;
   mayTerminate(group: string, instanceId: string): boolean;
   /** Called after the engine performed `a` (memory such as "terminated by us"). */
@@ -265,14 +271,15 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
 
   /**
    * Puts every guard back, riding out transient errors; a retry re-observes first, so it restores
-   * from what AWS says now (each restore step is idempotent).
+   * from what AWS says now (each restore step is idempotent). `keepRecord`: cleanup could not
+   * undo everything — restore the rest but keep the originals recorded on the group.
    */
-  const restoreAll = async (o: O, useSignal: boolean) => {
+  const restoreAll = async (o: O, useSignal: boolean, keepRecord = false) => {
     await retrying(
       'restoring',
       async (attempt) => {
         const current = attempt === 0 ? o : await strategy.observe(true);
-        for (const g of current.groups) await strategy.guard(g.name).restore(g);
+        for (const g of current.groups) await strategy.guard(g.name).restore(g, { keepRecord });
       },
       useSignal,
     );
@@ -294,33 +301,58 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
 
   /**
    * After a failure or abort: remove surge capacity, then restore guards. Never throws; returns
-   * what could not be restored (undefined when everything was).
+   * what could not be restored (undefined when everything was). A cleanup step that fails or is
+   * refused stops the cleanup, not the restore: everything else is still put back.
    */
   const cleanupAndRestore = async (): Promise<{ message: string; left: string[] } | undefined> => {
+    const problems: string[] = [];
+    let o: O | undefined;
     try {
-      let o = await observe(false, true);
+      o = await observe(false, true);
       for (let round = 0; round < 10; round++) {
         const a = strategy.cleanup(o);
-        if (!a) break;
+        if (!a) {
+          const left = strategy.cleanupLeft?.(o);
+          if (left) {
+            problems.push(left);
+            reporter.emit('error', 'rollout.cleanup-left', left, { action: 'none' });
+          }
+          break;
+        }
         reporter.emit('warn', 'rollout.cleanup', a.reason, { action: a.kind });
-        await act(a, o, false);
+        try {
+          await act(a, o, false);
+        } catch (err) {
+          const why = `cleanup step failed (${a.reason}): ${(err as Error)?.message ?? String(err)}`;
+          problems.push(why);
+          reporter.emit('error', 'rollout.cleanup-step-failed', why, { action: a.kind, error: (err as Error)?.name });
+          o = await observe(false, true);
+          break;
+        }
         o = await observe(false, true);
       }
-      await restoreAll(o, false);
-      return undefined;
     } catch (err) {
-      let latest = lastSeen;
-      try {
-        latest = await strategy.observe(true);
-      } catch {
-        // keep the last snapshot we have
-      }
-      const left = leftChanged(latest);
-      const what = left.length ? `left changed: ${left.join('; ')}` : 'what is left changed is unknown';
-      const message = `restore incomplete (${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}); ${what}; re-run the same command to finish the cleanup and restore`;
-      reporter.emit('error', 'rollout.cleanup-failed', message, { left });
-      return { message, left };
+      problems.push(`observing for cleanup failed: ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`);
     }
+    try {
+      const from = o ?? lastSeen;
+      if (!from) throw new DeployError('internal', 'no observation to restore from');
+      await restoreAll(from, false, problems.length > 0);
+      if (problems.length === 0) return undefined;
+    } catch (err) {
+      problems.push(`restore failed: ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`);
+    }
+    let latest = lastSeen;
+    try {
+      latest = await strategy.observe(true);
+    } catch {
+      // keep the last snapshot we have
+    }
+    const left = leftChanged(latest);
+    const what = left.length ? `left changed: ${left.join('; ')}` : 'what is left changed is unknown';
+    const message = `restore incomplete (${problems.join('; ')}); ${what}; re-run the same command to finish the cleanup and restore`;
+    reporter.emit('error', 'rollout.cleanup-failed', message, { left });
+    return { message, left };
   };
 
   // --- start: observe, plan, preconditions -------------------------------------------------

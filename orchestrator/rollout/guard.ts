@@ -163,10 +163,16 @@ export class Guard {
    * protected, sets max back (never below the current desired: the strategy's cleanup removes
    * surge instances first, by explicit termination, so AWS never chooses which instance goes),
    * and deletes the tags. Safe to call more than once.
+   *
+   * `keepRecord` (the cleanup could not bring desired back): everything else is put back, but
+   * while desired differs from the original the record stays on the group, rewritten to what is
+   * still changed (desired and max originals, nothing suspended or protected), so that a re-run
+   * knows the real capacity and finishes the job.
    */
-  async restore(s: GroupSnapshot): Promise<void> {
+  async restore(s: GroupSnapshot, opts: { keepRecord?: boolean } = {}): Promise<void> {
     const r = this.record ?? readRestoreRecord(s.tags);
     if (!r) return;
+    const keep = opts.keepRecord === true && s.desired !== r.desired;
     const present = new Set(s.instances.map((i) => i.instanceId));
     const unprotect = r.protected.filter((id) => present.has(id));
     if (unprotect.length) await this.port.setScaleInProtection(this.group, unprotect, false);
@@ -185,6 +191,20 @@ export class Guard {
           originalMax: r.max,
         });
       }
+    }
+    if (keep) {
+      const left: RestoreRecord = { ...r, suspended: [], protected: [] };
+      await this.port.putGroupTags(this.group, encode(left));
+      if (r.protected.length) await this.port.deleteGroupTags(this.group, [PROTECTED_TAG]);
+      this.record = left;
+      this.reporter.emit('warn', 'guard.kept', `${this.group}: restored${resume.length ? ` (resumed ${resume.join(', ')})` : ''} except desired ${s.desired} (originally ${r.desired}); the originals stay recorded (${RESTORE_TAG}) for a re-run`, {
+        asg: this.group,
+        resumed: resume,
+        desired: s.desired,
+        originalDesired: r.desired,
+        unprotected: unprotect,
+      });
+      return;
     }
     await this.port.deleteGroupTags(this.group, r.protected.length ? [RESTORE_TAG, PROTECTED_TAG] : [RESTORE_TAG]);
     this.reporter.emit('info', 'guard.restored', `${this.group}: restored${resume.length ? ` (resumed ${resume.join(', ')})` : ''}${s.max !== r.max ? `, max ${r.max}` : ''}`, {

@@ -27,8 +27,10 @@ import type { RolloutResult } from './result';
 import {
   ROLLOUT_PROCESSES,
   baseVerdict,
+  cleanupLeft,
   cleanupRolling,
   decideRolling,
+  mayTerminate as mayTerminateRule,
   inService,
   isLive,
   isOutdated,
@@ -136,8 +138,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private lastObservedAt?: number;
   /** This run found the restore tag of an earlier run that did not finish. */
   private recovered = false;
-  /** Up-to-date instances in the last observation. */
-  private upToDate = new Set<string>();
+  /** The last observation's view (mayTerminate judges on it). */
+  private lastView?: RollingView;
   /** Each instance's ELB states from the last poll that asked the ELB. */
   private readonly lastElb = new Map<string, Record<string, ElbInstanceHealth>>();
   /** Launch → InService of the group's recent launches (the shortest), ms, from AWS's activities. */
@@ -158,16 +160,12 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     return this.g;
   }
 
-  /**
-   * Only what the plan named (outdated at the start), or — removing surge after a failure — an
-   * up-to-date instance that is not healthy and was launched by a rollout: by this run, or, when
-   * this run found an earlier run's restore tag (it crashed mid-rollout), by that run — its surge.
-   * Never a healthy up-to-date instance (DESIGN.md invariant 2).
-   */
+  /** The one rule (strategies/rolling.ts mayTerminate) on the last observation: what cleanup and decide pick from. */
   mayTerminate(_group: string, id: string): boolean {
-    if (this.planned.has(id)) return true;
-    if (this.lastVerdict.get(id)?.healthy !== false) return false;
-    return !this.initial.has(id) || (this.recovered && this.upToDate.has(id));
+    const v = this.lastView;
+    const i = v?.group.instances.find((x) => x.instanceId === id);
+    if (!v || !i) return this.planned.has(id);
+    return mayTerminateRule(i, v.group, v.verdict(i), v.facts);
   }
 
   private resolveConfig(s: GroupSnapshot): RollingConfig {
@@ -272,7 +270,6 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     }
     this.lastVerdict.clear();
     for (const [id, v] of verdicts) this.lastVerdict.set(id, v);
-    this.upToDate = new Set(s.instances.filter((i) => !isOutdated(i, s)).map((i) => i.instanceId));
     this.lastObservedAt = now;
 
     const view: RollingView = {
@@ -281,7 +278,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       verdict: (i) => verdicts.get(i.instanceId) ?? { healthy: false, gate: 'asg', state: 'unknown' },
       memory: this.memory,
       now,
+      facts: { planned: this.planned, initial: this.initial, recovered: this.recovered },
     };
+    this.lastView = view;
     const hint = this.hint(s, verdicts, now);
     this.memory.waitHintMs = hint.untilMs;
     return {
@@ -406,6 +405,10 @@ export class RollingStrategy implements Strategy<RollingObservation> {
 
   cleanup(o: RollingObservation): Action | undefined {
     return cleanupRolling(o.view);
+  }
+
+  cleanupLeft(o: RollingObservation): string | undefined {
+    return cleanupLeft(o.view);
   }
 
   /**

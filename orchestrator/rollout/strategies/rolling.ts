@@ -70,6 +70,55 @@ export interface RollingView {
   verdict(i: InstanceView): Verdict;
   memory: RollingMemory;
   now: number;
+  /** Which instances existed at the start and were planned (absent: every outdated one planned, none present before). */
+  facts?: RunFacts;
+}
+
+/** What the run knows about where instances came from (kept by roll.ts from its first observation). */
+export interface RunFacts {
+  /** Outdated and live at the start: the plan. */
+  planned: ReadonlySet<string>;
+  /** Present at the start. */
+  initial: ReadonlySet<string>;
+  /** The run found an earlier run's restore tag: that run crashed mid-rollout, its surge is ours. */
+  recovered: boolean;
+}
+
+/** Launched by this run, or by the crashed run it recovers (no facts: everything new is ours). */
+export function isOurs(i: InstanceView, facts: RunFacts | undefined): boolean {
+  return !facts || !facts.initial.has(i.instanceId) || facts.recovered;
+}
+
+/**
+ * THE rule of what the tool may terminate (DESIGN.md invariant 2). The engine refuses anything
+ * else, and every decide/cleanup here picks only among these, so the two cannot diverge:
+ *  - an instance of the plan (outdated at the start);
+ *  - an up-to-date instance that is NOT healthy (it serves nothing), to take back capacity the
+ *    rollout added: this run's own launches, a crashed run's (recovered), or one that was there
+ *    before (e.g. an earlier, fully restored run's replacement that failed after passing) — the
+ *    latter only when InService and not protected from scale-in (never an instance an operator
+ *    set aside: Standby, lifecycle-hook waits, scale-in protection).
+ * Never a healthy up-to-date instance. How many goes is for decide/cleanup (never more than the
+ * surplus).
+ */
+export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Verdict, facts: RunFacts | undefined): boolean {
+  if (facts ? facts.planned.has(i.instanceId) : isOutdated(i, group)) return true;
+  if (verdict.healthy || isOutdated(i, group)) return false;
+  if (isOurs(i, facts)) return true;
+  return i.lifecycleState === 'InService' && !i.protectedFromScaleIn;
+}
+
+/** Up-to-date, not healthy and terminable, in the order surplus is taken back: ours first, then newest first. */
+function removableNew(view: RollingView, live: InstanceView[]): InstanceView[] {
+  const { group, facts } = view;
+  return live
+    .filter((i) => !isOutdated(i, group) && !view.verdict(i).healthy && mayTerminate(i, group, view.verdict(i), facts))
+    .sort(
+      (a, b) =>
+        Number(isOurs(b, facts)) - Number(isOurs(a, facts)) ||
+        (b.launchTime ?? Number.MAX_SAFE_INTEGER) - (a.launchTime ?? Number.MAX_SAFE_INTEGER) ||
+        (a.instanceId < b.instanceId ? 1 : -1),
+    );
 }
 
 const GONE = new Set(['Terminating', 'Terminating:Wait', 'Terminating:Proceed', 'Terminated', 'Detaching', 'Detached']);
@@ -243,10 +292,9 @@ export function decideRolling(view: RollingView): Action {
   // us, and the ASG replaced it): remove the excess while it is not healthy yet, newest first —
   // lowering desired later would let AWS pick a healthy up-to-date instance to scale in.
   const excess = D - C - outdated.length;
-  if (excess > 0 && notHealthyNew.length > 0) {
-    const extra = [...notHealthyNew]
-      .sort((a, b) => (b.launchTime ?? Number.MAX_SAFE_INTEGER) - (a.launchTime ?? Number.MAX_SAFE_INTEGER) || (a.instanceId < b.instanceId ? 1 : -1))
-      .slice(0, excess);
+  const removable = excess > 0 ? removableNew(view, live) : [];
+  if (removable.length > 0) {
+    const extra = removable.slice(0, excess);
     const ids = extra.map((i) => i.instanceId);
     return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, surplus: true, reason: `removing surplus ${ids.join(', ')} (not healthy yet): ${outdated.length} outdated left for ${D - C} extra` };
   }
@@ -322,10 +370,20 @@ function describePicked(picked: InstanceView[], view: RollingView): string {
 }
 
 /**
- * After a failure, timeout or abort: remove the surge without touching healthy old nodes when
- * possible. Not-healthy up-to-date instances go first (newest first) with decrement; if surge is
- * left after that, the new instances are healthy and the oldest outdated go with decrement
- * (healthy count unchanged: they were replaced). Surge 0 leaves nothing to remove.
+ * After a failure, timeout or abort: take back the capacity the rollout added (desired above C)
+ * without costing serving capacity, and only with instances {@link mayTerminate} allows. In order:
+ *  1. not-healthy up-to-date instances of this run (its failed surge), newest first;
+ *  2. surge the ASG has not launched yet: lower desired (removes nothing that exists);
+ *  3. other not-healthy up-to-date instances (one present before the run that stopped being
+ *     healthy: it serves nothing; this run's healthy surge stays, being a healthy up-to-date one);
+ *  4. outdated instances, unhealthy first then oldest, while the healthy count stays ≥ minHealthy
+ *     (the new instances took their place: e.g. C=3, 4 healthy → terminate o1 → 3 healthy);
+ * and never lowering desired for AWS's termination policy to choose: it could take a healthy
+ * up-to-date instance, or a healthy old one below the floor. When none of these applies, surplus
+ * is left (see {@link cleanupLeft}): the engine restores everything else and says so.
+ * Surge 0 leaves nothing to remove.
+ * Example: C=37, desired 38, this run's n38 healthy, n36 and n37 (an earlier run's) failed after
+ * passing, 35 old healthy → terminate n37 (newest not healthy) with decrement; old ones untouched.
  */
 export function cleanupRolling(view: RollingView): Action | undefined {
   const { group, config } = view;
@@ -334,20 +392,39 @@ export function cleanupRolling(view: RollingView): Action | undefined {
   const ours = new Set(view.memory.terminated);
   const live = group.instances.filter((i) => isLive(i) && !ours.has(i.instanceId));
   const healthy = (i: InstanceView) => view.verdict(i).healthy;
-  const badNew = live
-    .filter((i) => !isOutdated(i, group) && !healthy(i))
-    .sort((a, b) => (b.launchTime ?? Number.MAX_SAFE_INTEGER) - (a.launchTime ?? Number.MAX_SAFE_INTEGER) || (a.instanceId < b.instanceId ? 1 : -1));
-  if (badNew.length > 0) {
-    const ids = badNew.slice(0, surplus).map((i) => i.instanceId);
-    return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, surplus: true, reason: `removing surge: ${ids.join(', ')} not healthy` };
-  }
+  const removable = removableNew(view, live);
+  const own = removable.filter((i) => isOurs(i, view.facts));
+  const surplusTerminate = (list: InstanceView[], why: string): Action => {
+    const ids = list.slice(0, surplus).map((i) => i.instanceId);
+    return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, surplus: true, reason: `removing surge: ${ids.join(', ')} ${why}` };
+  };
+  if (own.length > 0) return surplusTerminate(own, 'not healthy');
   if (live.length < group.desired) {
     // The ASG has not launched the surge yet: lowering desired removes nothing that exists.
     return { kind: 'setDesired', group: group.name, desired: Math.max(config.capacity, live.length), reason: 'removing surge not launched yet' };
   }
-  const outdated = oldestFirst(live.filter((i) => isOutdated(i, group)), healthy).slice(0, surplus);
-  if (outdated.length > 0) {
-    return { kind: 'terminate', group: group.name, instanceIds: outdated.map((i) => i.instanceId), decrement: true, reason: `removing surge: the new instances are healthy, so the oldest outdated go` };
+  if (removable.length > 0) return surplusTerminate(removable, `up to date but not healthy (serving nothing), so back to capacity ${config.capacity} without touching a serving instance`);
+  let h = live.filter(healthy).length;
+  const picked: InstanceView[] = [];
+  for (const i of oldestFirst(live.filter((x) => isOutdated(x, group) && mayTerminate(x, group, view.verdict(x), view.facts)), healthy)) {
+    if (picked.length >= surplus) break;
+    if (healthy(i) && h - 1 < config.minHealthy) break;
+    if (healthy(i)) h--;
+    picked.push(i);
   }
-  return { kind: 'setDesired', group: group.name, desired: config.capacity, reason: `back to capacity ${config.capacity}` };
+  if (picked.length > 0) {
+    return { kind: 'terminate', group: group.name, instanceIds: picked.map((i) => i.instanceId), decrement: true, reason: `removing surge: the new instances took their place, so the oldest outdated go` };
+  }
+  return undefined;
+}
+
+/**
+ * What cleanup leaves changed when it can do no more (undefined: nothing): the surplus no
+ * instance could safely be removed for. The engine keeps the restore record for it (a re-run
+ * knows the real capacity) and reports it.
+ */
+export function cleanupLeft(view: RollingView): string | undefined {
+  const surplus = view.group.desired - view.config.capacity;
+  if (surplus <= 0 || cleanupRolling(view) !== undefined) return undefined;
+  return `${view.group.name}: desired left at ${view.group.desired} (capacity ${view.config.capacity}): no instance can go without terminating a healthy up-to-date one or dropping below --min-healthy ${view.config.minHealthy}`;
 }
