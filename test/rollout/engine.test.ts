@@ -263,3 +263,33 @@ test('abort while a gate check is in flight: the check is cancelled, cleanup sti
   t.is(port.terminations.filter((x) => x.version === 1).length, 0);
   void clock;
 });
+
+test('a cleanup step that fails does not stop the restore: processes resumed, the record kept while desired is left raised, exit 1 saying so; a re-run finishes it', async (t) => {
+  const { port, roll, reporter } = setup({ badVersions: [2] });
+  const terminate = port.terminateInstance.bind(port);
+  let refuse = true;
+  port.terminateInstance = async (id: string, decrement: boolean) => {
+    if (refuse) throw Object.assign(new Error(`Instance ${id} cannot be terminated right now`), { name: 'ValidationError' });
+    return terminate(id, decrement);
+  };
+  const e = (await t.throwsAsync(roll({ stepTimeoutMs: 10 * 60_000 }), { instanceOf: DeployError })) as DeployError;
+  t.is(e.exit, 1);
+  t.is(e.code, 'step-timeout');
+  t.regex(e.message, /restore incomplete \(cleanup step failed .*i-new0001.*\); left changed: rabbit: desired 4 \(originally 3\), max 4 \(originally 3\), restore tag asg-deploy:restore kept/);
+  t.notRegex(e.message, /suspended/, 'the processes were resumed all the same');
+  t.deepEqual(port.suspended, []);
+  t.is(port.desired, 4);
+  t.deepEqual(JSON.parse(port.tags[RESTORE_TAG]), { v: 1, desired: 3, max: 3, suspended: [], since: JSON.parse(port.tags[RESTORE_TAG]).since }, 'the originals stay for a re-run');
+  t.is(port.terminations.filter((x) => x.version === 1).length, 0, 'no old node touched');
+  t.is(reporter.ofCode(Codes.failed)[0].data.restored, false);
+
+  refuse = false;
+  const e2 = (await t.throwsAsync(roll({ stepTimeoutMs: 10 * 60_000 }), { instanceOf: DeployError })) as DeployError;
+  t.is(e2.exit, 1);
+  t.notRegex(e2.message, /restore incomplete/);
+  t.is(port.desired, 3);
+  t.is(port.max, 3);
+  t.deepEqual(port.suspended, []);
+  t.false(RESTORE_TAG in port.tags);
+  t.is(port.terminations.filter((x) => x.version === 1).length, 0, 'no old node touched');
+});

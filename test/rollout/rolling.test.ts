@@ -3,14 +3,17 @@ import type { GroupSnapshot, InstanceView } from '../../orchestrator/aws/port';
 import {
   ROLLOUT_PROCESSES,
   baseVerdict,
+  cleanupLeft,
   cleanupRolling,
   decideRolling,
+  mayTerminate,
   oldestFirst,
   planRolling,
   resolveBatch,
   type RollingConfig,
   type RollingMemory,
   type RollingView,
+  type RunFacts,
 } from '../../orchestrator/rollout/strategies/rolling';
 import type { Action } from '../../orchestrator/rollout/action';
 
@@ -178,6 +181,60 @@ test('cleanup: removes the failed surge instance, leaves healthy old ones', (t) 
   t.is(cleanupRolling(view(group(3, 'o1 o2 o3 n4!'), { surge: 0, minHealthy: 2 })), undefined);
   const b = cleanupRolling(view(group(4, 'o1 o2 o3')));
   t.is(b && summary(b), 'desired 3', 'surge not launched yet: lower desired');
+});
+
+/** Facts: `before` = ids (without "i-") present at the start; planned = the outdated among them. */
+function facts(g: GroupSnapshot, before: string, recovered = false): RunFacts {
+  const initial = new Set(before.split(/\s+/).filter(Boolean).map((x) => `i-${x}`));
+  const planned = new Set(g.instances.filter((i) => initial.has(i.instanceId) && i.launchedFrom === OLD).map((i) => i.instanceId));
+  return { initial, planned, recovered };
+}
+
+function withFacts(v: RollingView, before: string, recovered = false): RollingView {
+  return { ...v, facts: facts(v.group, before, recovered) };
+}
+
+test('mayTerminate: the plan, or a not-healthy up-to-date instance (ours, a crashed run\'s, or one there before that is InService and unprotected); never a healthy up-to-date one', (t) => {
+  const g = group(4, 'o1 o2 n3! n4 n5! n6');
+  g.instances.push({ ...inst('n7!'), lifecycleState: 'Standby' }, { ...inst('n8!'), protectedFromScaleIn: true });
+  const f = facts(g, 'o1 o2 n3 n4 n7 n8');
+  const may = (id: string, fx: RunFacts = f) => {
+    const i = g.instances.find((x) => x.instanceId === `i-${id}`)!;
+    return mayTerminate(i, g, baseVerdict(i, ['lb']), fx);
+  };
+  const rows: Array<[string, boolean, string]> = [
+    ['o1', true, 'planned (outdated at the start)'],
+    ['n3', true, 'up to date, not healthy, there before (an earlier finished run\'s), InService'],
+    ['n4', false, 'healthy up to date, there before'],
+    ['n5', true, 'ours, not healthy'],
+    ['n6', false, 'ours but healthy: never a healthy up-to-date one'],
+    ['n7', false, 'Standby: set aside by an operator'],
+    ['n8', false, 'protected from scale-in by someone'],
+  ];
+  for (const [id, want, why] of rows) t.is(may(id), want, `${id}: ${why}`);
+  t.true(may('n7', facts(g, 'o1 o2 n3 n4 n7 n8', true)), 'a crashed run\'s (recovered): its surge');
+});
+
+test('cleanup after an interrupted then re-run rollout: takes back surplus without a serving node, only what mayTerminate allows', (t) => {
+  // C=3. The re-run's own surge n6 is healthy; n5 (an earlier, fully restored run's) failed after passing.
+  const rows: Array<[string, string, number, Partial<RollingConfig>, string | undefined, string]> = [
+    ['o1 o2 n5! n6', 'o1 o2 n5', 4, {}, 'terminate i-n5 -1', 'the one serving nothing goes, not the healthy surge nor an old node'],
+    ['o1 o2 n5! n6 n7!', 'o1 o2 n5', 5, {}, 'terminate i-n7 -1', 'ours first'],
+    ['o1 o2 o3 n4! n5!', 'o1 o2 o3 n4', 4, {}, 'terminate i-n5 -1', 'ours first, then (next round) an earlier one'],
+    ['o1 o2 o3 n4', 'o1 o2 o3', 4, {}, 'terminate i-o1 -1', 'surge healthy: the oldest outdated goes (healthy stays 3)'],
+    ['o1 o2 n3! n4', 'o1 o2 n3', 4, { minHealthy: 3 }, 'terminate i-n3 -1', 'not a healthy old node below the floor'],
+    ['o1 o2 n3~ n4', 'o1 o2 n3', 4, { minHealthy: 3 }, undefined, 'n3 (there before) is Pending, not ours; an old one would drop healthy below 3; n4 is healthy up to date'],
+    ['o1 o2 n4', 'o1 o2', 4, {}, 'desired 3', 'surge not launched yet: lowering desired removes nothing that exists'],
+    ['n1 n2 n3 n4', 'n1 n2 n3', 4, {}, undefined, 'all healthy up to date: never lowered for AWS to pick one'],
+  ];
+  for (const [specs, before, desired, config, want, why] of rows) {
+    const v = withFacts(view(group(desired, specs), config), before);
+    const a = cleanupRolling(v);
+    t.is(a ? summary(a) : undefined, want, `${specs}: ${why}`);
+    if (a?.kind === 'terminate') for (const id of a.instanceIds) t.true(mayTerminate(v.group.instances.find((i) => i.instanceId === id)!, v.group, v.verdict(v.group.instances.find((i) => i.instanceId === id)!), v.facts), `${id} allowed by the rule`);
+    if (!a) t.regex(cleanupLeft(v) ?? '', /desired left at 4 \(capacity 3\)/, `${specs}: left is reported`);
+    else t.is(cleanupLeft(v), undefined);
+  }
 });
 
 test('decide is fast: < 5 ms at 1,000 instances', (t) => {
