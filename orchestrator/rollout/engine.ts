@@ -15,7 +15,10 @@
  *  - `check(o)` (optional): preconditions before the first change; throw refusedError/usageError.
  *  - `cleanup(o)` → after a failure, timeout or abort: the next step that removes surge capacity
  *    safely (e.g. terminate the failed new instance with decrement), or undefined when none is left.
- *    The engine runs it until undefined (a few rounds at most), then restores every guard.
+ *    The engine runs it until undefined (a few rounds at most), then restores every guard. A
+ *    step that fails (or that `mayTerminate` refuses) ends the cleanup, not the restore: the
+ *    rest is put back, the restore record is kept while desired is left changed, and the failure
+ *    says what is left (`cleanupLeft(o)`, optional: what the strategy could not safely undo).
  *  - `guard(group)` → the {@link Guard} of each group it touches: max/desired/suspend/protect go
  *    only through it, so originals are recorded (group tags) before any change and restored on
  *    every exit path.
@@ -309,8 +312,12 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
     let o: O | undefined;
     try {
       o = await observe(false, true);
-      for (let round = 0; round < 10; round++) {
+      for (let round = 0; ; round++) {
         const a = strategy.cleanup(o);
+        if (a && round >= 10) {
+          problems.push(`cleanup unfinished after ${round} steps (next: ${a.reason})`);
+          break;
+        }
         if (!a) {
           const left = strategy.cleanupLeft?.(o);
           if (left) {
