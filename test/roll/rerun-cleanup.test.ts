@@ -68,7 +68,6 @@ test('interrupt, re-run, the first run’s replacement fails after passing: the 
   t.regex(e2.message, new RegExp(n1));
 
   // The instance that serves nothing went; no old (serving) node and no healthy up-to-date one was touched.
-  if (process.env.DEBUG_Q1) for (const ev of reporter.events) console.log(new Date(ev.time).toISOString(), ev.code, ev.message.slice(0, 200));
   const byTool = sb.monitor.terminations({ group: NAME, cause: ['api', 'scale-in'] }).slice(byRun1);
   t.deepEqual(byTool.map((r) => r.instanceId), [n1]);
   t.deepEqual(sb.monitor.healthyUpToDateTerminated(NAME), []);
