@@ -1,44 +1,15 @@
 /** The deploy flow in-process on the sandbox: dry runs make no mutating call; Ctrl-C during up. */
 import test from 'ava';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { createAwsPort } from '../../orchestrator/aws/adapter';
 import { DeployError } from '../../orchestrator/errors';
-import { noNotifier } from '../../orchestrator/notify/webhook';
-import { RecordingReporter } from '../../orchestrator/report/reporter';
 import { DeployCodes } from '../../orchestrator/report/summary';
-import { Sandbox } from '../../orchestrator/sandbox';
 import { runDeploy } from '../../orchestrator/stack/deploy-flow';
-import { engineHooks } from '../../orchestrator/stack/hooks';
-import { SandboxStacks, type SandboxStacksState } from '../../orchestrator/stack/sandbox-stack';
-import { awsLockReader } from '../../orchestrator/stack/locks';
 import { freezeEnvironment } from '../../orchestrator/lock/lock';
-
-const DEMO = fs.readFileSync(path.resolve(__dirname, '../../examples/demo/Pulumi.demo.yaml'), 'utf8');
+import { sandboxDeployWorld } from '../helpers/sandbox-deploy';
 
 function setup() {
-  const sandbox = Sandbox.create({ seed: 11 });
-  const stacks: SandboxStacksState = {};
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-flow-'));
-  const config = (image: string) => {
-    const f = path.join(dir, `${image}.yaml`);
-    fs.writeFileSync(f, DEMO.replace(/ami-0demo1/g, image));
-    return f;
-  };
-  const reporter = new RecordingReporter(sandbox.clock);
-  const port = createAwsPort(sandbox.clients, sandbox.clock);
-  const deps = (signal = new AbortController().signal) => ({
-    backend: new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks, projectRoot: dir }),
-    hooks: engineHooks({ port, clock: sandbox.clock, reporter }),
-    locks: awsLockReader({ port, clock: sandbox.clock, reporter }),
-    reporter,
-    clock: sandbox.clock,
-    signal,
-    notifier: noNotifier,
-    print: () => {},
-  });
-  return { sandbox, stacks, config, reporter, deps, port, dir };
+  return sandboxDeployWorld({ tmpPrefix: 'sbx-flow-' });
 }
 
 test('a dry run on the sandbox makes no mutating AWS call and plans from the observed state', async (t) => {
@@ -87,7 +58,7 @@ test('an invalid config on the sandbox: exit 2 before the program runs, no AWS c
   const mark = w.sandbox.calls.length;
   const before = JSON.stringify(w.stacks);
   const bad = path.join(w.dir, 'bad.yaml');
-  fs.writeFileSync(bad, DEMO.replace(/ami-0demo1/g, 'ami-0a2').replace('minHealthy: 2', 'minHealthy: 7'));
+  fs.writeFileSync(bad, fs.readFileSync(w.config('ami-0a2'), 'utf8').replace('minHealthy: 2', 'minHealthy: 7'));
   for (const dryRun of [false, true]) {
     const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: bad, dryRun }, w.deps()), { instanceOf: DeployError });
     t.is(err!.exit, 2);

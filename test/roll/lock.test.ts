@@ -14,15 +14,12 @@ import { readSandboxFile, writeSandboxFile } from '../../orchestrator/commands/a
 import { DeployError } from '../../orchestrator/errors';
 import { acquireRunLock, freezeEnvironment, groupLockOptions, readEnvironmentLock, unlockEnvironment } from '../../orchestrator/lock/lock';
 import { LOCK_TAG } from '../../orchestrator/lock/record';
-import { noNotifier } from '../../orchestrator/notify/webhook';
 import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
 import { rollGroup, type RollOptions } from '../../orchestrator/rollout/roll';
 import { Sandbox } from '../../orchestrator/sandbox';
 import { runDeploy } from '../../orchestrator/stack/deploy-flow';
-import { engineHooks } from '../../orchestrator/stack/hooks';
-import { awsLockReader } from '../../orchestrator/stack/locks';
-import { SandboxStacks, type SandboxStacksState } from '../../orchestrator/stack/sandbox-stack';
 import { capture } from '../helpers/io';
+import { sandboxDeployWorld } from '../helpers/sandbox-deploy';
 
 const GROUP = 'qa-rabbit';
 const BUCKET = 'qa-locks';
@@ -236,31 +233,10 @@ test('CLI: lock --asg PREFIX freezes roll (exit 3, nothing changed); unlock --as
 
 // --- deploy: the rolling service's group lock ---------------------------------------------------
 
-const DEMO = fs.readFileSync(path.resolve(__dirname, '../../examples/demo/Pulumi.demo.yaml'), 'utf8');
-
 function deployWorld(bucket?: string) {
-  const sandbox = Sandbox.create({ seed: 11 });
-  const stacks: SandboxStacksState = {};
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-lock-'));
-  dirs.push(dir);
-  const config = (image: string) => {
-    const f = path.join(dir, `${image}.yaml`);
-    fs.writeFileSync(f, DEMO.replace(/ami-0demo1/g, image));
-    return f;
-  };
-  const reporter = new RecordingReporter(sandbox.clock);
-  const port = createAwsPort(sandbox.clients, sandbox.clock);
-  const deps = () => ({
-    backend: new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks, projectRoot: dir }),
-    hooks: engineHooks({ port, clock: sandbox.clock, reporter, lockBucket: bucket }),
-    locks: awsLockReader({ port, clock: sandbox.clock, reporter, bucket }),
-    reporter,
-    clock: sandbox.clock,
-    signal: new AbortController().signal,
-    notifier: noNotifier,
-    print: () => {},
-  });
-  return { sandbox, config, reporter, deps, port };
+  const w = sandboxDeployWorld({ bucket, tmpPrefix: 'sbx-lock-' });
+  dirs.push(w.dir);
+  return w;
 }
 
 for (const bucket of [undefined, 'demo-locks']) {
