@@ -1,6 +1,6 @@
 /**
  * The `services` stack output: the versioned manifest the orchestrator reads after `pulumi up`
- * to know what to roll (DESIGN.md "Stack outputs"). Nothing is guessed from names.
+ * to know what to roll (docs/design.md "Stack outputs"). Nothing is guessed from names.
  *
  * No `@pulumi/*` import here: the orchestrator and the sandbox use these types and helpers.
  */

@@ -1,11 +1,11 @@
 /**
  * One error type for everything the tool reports. `code` is stable (tests and the JSON events
- * assert on it), `source` says whose fault it was, `exit` is the DESIGN.md exit code the CLI
+ * assert on it), `source` says whose fault it was, `exit` is the docs/design.md exit code the CLI
  * maps it to. Only the CLI turns errors into exit codes.
  */
 export type ErrorSource = 'user' | 'aws' | 'tool';
 
-/** Exit codes from DESIGN.md. */
+/** Exit codes from docs/design.md. */
 export const ExitCode = {
   ok: 0,
   failed: 1,

@@ -2,7 +2,7 @@
  * `npm run chaos -- [--runs N] [--seed S] [--strategy rolling|ab] [--jobs J]`
  *
  * Runs N randomized scenarios (./scenario.ts) on the simulated AWS, each with our real engines
- * (rollGroup / abDeploy) through the real SDK adapter, and checks every DESIGN.md safety
+ * (rollGroup / abDeploy) through the real SDK adapter, and checks every docs/design.md safety
  * invariant plus the outcome rules (./invariants.ts) from the sandbox's safety monitor. Prints a
  * table of scenarios × outcomes, each violation with its seed and the exact command that
  * reproduces it, and last `N passed, N failed`. Exit 1 on any violation.

@@ -1,5 +1,5 @@
 /**
- * The invariant checker: DESIGN.md's safety invariants plus the chaos suite's outcome rules,
+ * The invariant checker: docs/design.md's safety invariants plus the chaos suite's outcome rules,
  * judged from plain facts about one run (what the sandbox's safety monitor and call log recorded,
  * and what each tool invocation returned). Pure: facts in, violations out, so it is tested by
  * feeding it records with a violation and asserting that it reports it.

@@ -1,7 +1,7 @@
 /**
  * The live, compact progress view a person watches on a TTY: one line per service (phase,
  * healthy/desired, old remaining, elapsed, last event), redrawn in place. It is a Reporter:
- * it renders only from the coded events (DESIGN.md), so it shows whatever the engines report.
+ * it renders only from the coded events (docs/design.md), so it shows whatever the engines report.
  * Warnings and errors are also printed as lines above the view, so nothing is lost.
  */
 import type { Clock } from '../clock';

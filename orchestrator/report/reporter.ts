@@ -1,5 +1,5 @@
 /**
- * Everything the user sees goes through one Reporter as coded events (DESIGN.md "Events").
+ * Everything the user sees goes through one Reporter as coded events (docs/design.md "Events").
  * `--json` prints one object per line on stdout; humans get progress on stderr.
  */
 import type { Clock } from '../clock';
@@ -18,7 +18,7 @@ export interface Reporter {
   emit(level: Level, code: string, message: string, data?: Record<string, unknown>): void;
 }
 
-/** Stable event codes (DESIGN.md). More may be added; these do not change meaning. */
+/** Stable event codes (docs/design.md). More may be added; these do not change meaning. */
 export const Codes = {
   plan: 'rollout.plan',
   scale: 'group.scale', // {asg, from, to}

@@ -3,7 +3,7 @@
  * duration, API calls, result). The rollout codes themselves are in reporter.ts `Codes`.
  */
 
-/** Event codes `deploy` adds (stable; DESIGN.md allows more codes). */
+/** Event codes `deploy` adds (stable; docs/design.md allows more codes). */
 export const DeployCodes = {
   start: 'deploy.start', // {stack, services?, dryRun, simulated}
   simulation: 'deploy.simulation', // {stateFile}: this run is on the simulated AWS

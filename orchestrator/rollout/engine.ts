@@ -23,7 +23,7 @@
  *    only through it, so originals are recorded (group tags) before any change and restored on
  *    every exit path.
  *  - `mayTerminate(group, id)`: the engine refuses to terminate anything the strategy did not plan
- *    (DESIGN.md invariant 2) — a bug in a decide halts the rollout rather than a healthy node.
+ *    (docs/design.md invariant 2) — a bug in a decide halts the rollout rather than a healthy node.
  *
  * The engine emits the coded events: rollout.plan, group.scale (via the guard), instance.launch
  * and instance.healthy (diffing observations), instance.terminate, rollout.done, rollout.failed.

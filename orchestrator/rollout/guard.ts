@@ -1,5 +1,5 @@
 /**
- * Guard rails (DESIGN.md safety invariant 3): the only way a rollout changes a group's max size,
+ * Guard rails (docs/design.md safety invariant 3): the only way a rollout changes a group's max size,
  * desired capacity, suspended processes or scale-in protection.
  *
  * Before changing anything the guard writes the ORIGINAL values to the group as a tag

@@ -1,7 +1,7 @@
 /**
  * The safety monitor: watches every instance state change in the sandbox and keeps, per group,
  * the healthy InService count over time, every termination with who caused it, and a
- * baseline to diff against at the end. Rollout tests and the chaos suite check DESIGN.md's
+ * baseline to diff against at the end. Rollout tests and the chaos suite check docs/design.md's
  * invariants with one call each:
  *
  *   monitor.minHealthy('qa-web', t0, t1)          // invariant 1

@@ -1,6 +1,6 @@
 /**
  * Reads the `services` stack output (infra/manifest.ts) after `up`: the orchestrator learns
- * what to roll only from it, never from names (DESIGN.md "Stack outputs").
+ * what to roll only from it, never from names (docs/design.md "Stack outputs").
  */
 import { DeployError, ExitCode } from '../errors';
 import type { AbServiceManifest, RollingServiceManifest, ServiceManifest, ServicesManifest } from '../../infra/manifest';

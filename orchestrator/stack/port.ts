@@ -1,5 +1,5 @@
 /**
- * The Pulumi stack behind a small port of our own (DESIGN.md "stack"): everything above it
+ * The Pulumi stack behind a small port of our own (docs/design.md "stack"): everything above it
  * (deploy, its hooks, the dry-run plan) is tested without the pulumi binary. Two adapters:
  * `automation.ts` (the Automation API's LocalWorkspace on the project's Pulumi.yaml) and
  * `sandbox-stack.ts` (the real infra/ program under Pulumi's mock runtime, applied to the

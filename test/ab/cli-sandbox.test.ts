@@ -1,6 +1,6 @@
 /**
  * ab, lock and unlock through the CLI itself (`main`), on a sandbox state file: exit codes and
- * JSON events exactly as DESIGN.md says.
+ * JSON events exactly as docs/design.md says.
  */
 import test from 'ava';
 import fs from 'node:fs';

@@ -37,16 +37,16 @@ function actionsCalled(): Set<string> {
   return found;
 }
 
-/** The actions of the second JSON policy in the README's iam section: (b), the orchestrator's. */
+/** The actions of the second JSON policy in the docs/iam.md: (b), the orchestrator's. */
 function orchestratorPolicy(): Set<string> {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const readme = fs.readFileSync(path.join(ROOT, 'docs', 'iam.md'), 'utf8');
   const section = /<!-- section:iam -->([\s\S]*?)<!-- \/section:iam -->/.exec(readme)?.[1] ?? '';
   const blocks = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]) as { Statement: Array<{ Action: string | string[] }> });
   if (blocks.length !== 2) throw new Error(`expected 2 JSON policies in the iam section, found ${blocks.length}`);
   return new Set(blocks[1].Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
 }
 
-test('README IAM (b) allows every AWS action the orchestrator calls, and only those (plus s3:ListBucket)', (t) => {
+test('docs/iam.md IAM (b) allows every AWS action the orchestrator calls, and only those (plus s3:ListBucket)', (t) => {
   const called = actionsCalled();
   const allowed = orchestratorPolicy();
   t.true(called.size >= 15, `found ${called.size} actions: ${[...called].join(', ')}`);
@@ -55,8 +55,8 @@ test('README IAM (b) allows every AWS action the orchestrator calls, and only th
   t.deepEqual(extra, ['s3:ListBucket'], 'in the policy but never called (ListBucket: a missing lock reads as 404, not 403)');
 });
 
-test('README IAM (a) and (b) are valid policy JSON', (t) => {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+test('docs/iam.md IAM (a) and (b) are valid policy JSON', (t) => {
+  const readme = fs.readFileSync(path.join(ROOT, 'docs', 'iam.md'), 'utf8');
   const section = /<!-- section:iam -->([\s\S]*?)<!-- \/section:iam -->/.exec(readme)![1];
   const [a] = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]) as { Version: string; Statement: Array<{ Action: string | string[] }> });
   t.is(a.Version, '2012-10-17');

@@ -136,7 +136,7 @@ test('config accepts its value as JSON text (as `pulumi config get` prints it)',
 });
 
 // ---- valid configs and defaults ----------------------------------------------------------------
-test('config: DESIGN.md example parses with every default filled in', (t) => {
+test('config: docs/design.md example parses with every default filled in', (t) => {
   const list = parseServices({ web: ab(), rabbit: rolling() }, 'qa');
   t.deepEqual(list.map((s) => s.service), ['web', 'rabbit']);
   const web = byName(list, 'web');

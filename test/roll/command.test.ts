@@ -39,7 +39,7 @@ async function run(argv: string[]) {
 const rabbit = (sb: Sandbox) =>
   sb.seedGroup({ name: 'SmokeTestRabbitMq-qa', capacity: 3, elb: { name: 'rabbit', healthCheck: { interval: 10, healthyThreshold: 3 }, drainingTimeout: 20 } });
 
-test('roll --limit PREFIX --sleep --json: replaces all, exit 0, JSON events with the DESIGN.md fields', async (t) => {
+test('roll --limit PREFIX --sleep --json: replaces all, exit 0, JSON events with the docs/design.md fields', async (t) => {
   const file = stateFile((sb) => {
     rabbit(sb);
     sb.newLaunchTemplateVersion('SmokeTestRabbitMq-qa-lt', { ImageId: 'ami-0new000000000000' });

@@ -16,7 +16,7 @@
  *   7     a empty                                     done
  *
  * The old color is not touched until every instance of the new color is serving, so the serving
- * count never drops below the old color's until the new color is healthy (DESIGN.md invariant 1).
+ * count never drops below the old color's until the new color is healthy (docs/design.md invariant 1).
  */
 import type { GroupSnapshot, InstanceView, LaunchSpec } from '../../aws/port';
 import { abort, done, wait, type Action } from '../action';

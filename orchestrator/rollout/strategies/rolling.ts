@@ -90,7 +90,7 @@ export function isOurs(i: InstanceView, facts: RunFacts | undefined): boolean {
 }
 
 /**
- * THE rule of what the tool may terminate (DESIGN.md invariant 2). The engine refuses anything
+ * THE rule of what the tool may terminate (docs/design.md invariant 2). The engine refuses anything
  * else, and every decide/cleanup here picks only among these, so the two cannot diverge:
  *  - an instance of the plan (outdated at the start);
  *  - an up-to-date instance that is NOT healthy (it serves nothing), to take back capacity the
