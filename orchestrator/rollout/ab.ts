@@ -120,7 +120,7 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
   const start = clock.now();
   const apiStart = port.apiCalls();
   const runId = options.runId ?? randomUUID();
-  const names = options.singleAsg ? { a: environment, b: environment } : options.groups ?? { a: `${environment}-a`, b: `${environment}-b` };
+  const names = groupNamesOf(options);
   const groupNames = [...new Set([names.a, names.b])];
 
   const existing: string[] = [];
@@ -153,8 +153,7 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
     // 2. Find both groups (and their ELBs) and plan.
     const a = await observeMaybe(port, names.a, true);
     const b = names.b === names.a ? undefined : await observeMaybe(port, names.b, true);
-    const planOptions = planOptionsFrom(options);
-    const planned = planAb({ a, b, names }, { ...planOptions, ...elbOptions(options, names) });
+    const planned = planAb({ a, b, names }, abPlanOptions(options));
     if (planned.kind === 'refuse') throw refusalError(planned);
     if (planned.kind === 'swap' && planned.resumed) reporter.emit('warn', AbCodes.resumed, planned.summary, { record: planned.resumed });
     if (planned.kind === 'refresh' && planned.resumed) reporter.emit('warn', AbCodes.resumed, planned.summary, { record: planned.resumed });
@@ -204,7 +203,22 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
   }
 }
 
-function planOptionsFrom(o: AbDeployOptions): AbPlanOptions {
+/** The colors' group names: the manifest's, else `<env>-a` / `<env>-b` (one group with --single-asg). */
+export function groupNamesOf(o: Pick<AbDeployOptions, 'environment' | 'singleAsg' | 'groups'>): { a: string; b: string } {
+  return o.singleAsg ? { a: o.environment, b: o.environment } : o.groups ?? { a: `${o.environment}-a`, b: `${o.environment}-b` };
+}
+
+/**
+ * The planner's options from a run's options: the one place the count, step and ELBs of a plan
+ * come from, for a run and for deploy's dry run of it (stack/hooks.ts) alike.
+ */
+export type AbPlanInputs = Pick<AbDeployOptions, 'environment' | 'singleAsg' | 'groups' | 'instanceCount' | 'instanceCountMatch' | 'instanceCountStep' | 'zero' | 'cleanUp' | 'elbNames'>;
+
+export function abPlanOptions(o: AbPlanInputs): AbPlanOptions {
+  return { ...planOptionsFrom(o), ...elbOptions(o, groupNamesOf(o)) };
+}
+
+function planOptionsFrom(o: AbPlanInputs): AbPlanOptions {
   return {
     environment: o.environment,
     instanceCount: o.instanceCount,
@@ -217,7 +231,7 @@ function planOptionsFrom(o: AbDeployOptions): AbPlanOptions {
 }
 
 /** `--elb-name` as given (judges whichever color is new), or the manifest's ELB per color. */
-function elbOptions(o: AbDeployOptions, names: { a: string; b: string }): Pick<AbPlanOptions, 'elbNames' | 'elbNamesByGroup'> {
+function elbOptions(o: AbPlanInputs, names: { a: string; b: string }): Pick<AbPlanOptions, 'elbNames' | 'elbNamesByGroup'> {
   if (!o.elbNames) return {};
   if (Array.isArray(o.elbNames)) return o.elbNames.length ? { elbNames: o.elbNames } : {};
   return { elbNamesByGroup: { [names.a]: [o.elbNames.a], [names.b]: [o.elbNames.b] } };
