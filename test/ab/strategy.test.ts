@@ -161,7 +161,7 @@ test('decideAbHook (deploy hook): an unfinished swap record is resumed first, wh
     ['a outdated', group('qa-a', { version: 3, instances: many('a', 2, 'serving', 2) }), group('qa-b'), {}, 'swap'],
     ['neither populated', group('qa-a'), group('qa-b'), {}, 'swap'],
   ];
-  for (const [name, a, b, o, kind] of rows) t.is(decideAbHook(a, b, o).kind, kind, name);
+  for (const [name, a, b, o, kind] of rows) t.is(decideAbHook(a, b, o).kind as string, kind, name);
 });
 
 test('decideSwap: hold AZRebalance/alarms/scheduled actions on both colors before growing', (t) => {
