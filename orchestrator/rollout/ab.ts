@@ -154,6 +154,7 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
     // 2. Find both groups (and their ELBs) and plan.
     const a = await observeMaybe(port, names.a, true);
     const b = names.b === names.a ? undefined : await observeMaybe(port, names.b, true);
+    const observed = { a, b };
     const planned = planAb({ a, b, names }, abPlanOptions(options));
     if (planned.kind === 'refuse') throw refusalError(planned);
     if (planned.kind === 'swap' && planned.resumed) reporter.emit('warn', AbCodes.resumed, planned.summary, { record: planned.resumed });
@@ -179,11 +180,17 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
           });
         }
         if (!(await options.confirm(question))) throw refusedError('not-confirmed', `--clean-up not confirmed; nothing was changed`, { keep: planned.keep, drain: planned.drain });
+        // The answer took a while: look again. Draining on the look taken before the prompt could
+        // drain the only serving color if the kept one stopped serving meanwhile.
+        const fresh = { a: await observeMaybe(port, names.a, true), b: await observeMaybe(port, names.b, true) };
+        const changed = premiseChanged(planned, { a, b }, fresh, abPlanOptions(options), names);
+        if (changed) throw refusedError('premise-changed', `--clean-up: ${changed} while the confirmation was open; nothing was changed (re-run to decide on what is there now)`, { keep: planned.keep, drain: planned.drain });
+        [observed.a, observed.b] = [fresh.a, fresh.b];
       }
     }
 
     const run = new AbRun(port, clock, reporter, options, environment);
-    const result = await run.execute(planned, runId, a, b);
+    const result = await run.execute(planned, runId, observed.a, observed.b);
     outcome = { ok: true };
     return { ...result, ...tally() };
   } catch (err) {
@@ -240,6 +247,29 @@ function elbOptions(o: AbPlanInputs, names: { a: string; b: string }): Pick<AbPl
 
 function servingCount(g: GroupSnapshot, elbNames: string[]): number {
   return servingInstances(g, elbNames).length;
+}
+
+/**
+ * `--clean-up` after its confirmation: what makes the plan made before the prompt unsafe to
+ * carry out, or undefined. The planner must still keep the same color and drain the same one,
+ * and the kept color must serve at least as many instances as it did when the question was asked.
+ */
+export function premiseChanged(
+  planned: { keep: string; drain: string },
+  before: { a?: GroupSnapshot; b?: GroupSnapshot },
+  now: { a?: GroupSnapshot; b?: GroupSnapshot },
+  options: AbPlanOptions,
+  names: { a: string; b: string },
+): string | undefined {
+  const again = planAb({ ...now, names }, options);
+  if (again.kind !== 'cleanUp') return `the colors changed (now: ${again.kind === 'refuse' ? again.message : again.summary})`;
+  if (again.keep !== planned.keep) return `the color to keep is now ${again.keep} (${again.why}), not ${planned.keep}`;
+  const keptOf = (o: { a?: GroupSnapshot; b?: GroupSnapshot }) => [o.a, o.b].find((g) => g?.name === planned.keep);
+  const servingOf = (g: GroupSnapshot | undefined) => (g ? servingCount(g, options.elbNames ?? g.loadBalancerNames) : 0);
+  const was = servingOf(keptOf(before));
+  const is = servingOf(keptOf(now));
+  if (is < was) return `${planned.keep} serves ${is} instance(s), ${was} when asked`;
+  return undefined;
 }
 
 /** The run's error with a truthful message (what the cleanup actually did). */
