@@ -3,7 +3,7 @@
  * seed ab-deployment-tool with every one of its flags. argv → typed options → abDeploy; bad
  * values are exit 2 naming the flag, the value and what is allowed.
  */
-import readline from 'node:readline';
+import readline from 'node:readline/promises';
 import type { Argv } from 'yargs';
 import { usageError } from '../errors';
 import { abDeploy, type AbDeployOptions } from '../rollout/ab';
@@ -59,17 +59,27 @@ export function abOptionsFromArgs(args: Record<string, unknown>): Omit<AbDeployO
   };
 }
 
-/** y/N on the terminal (stderr), for `--clean-up` without `--yes`. */
+/**
+ * y/N on the terminal (stderr), for `--clean-up` without `--yes`. Ctrl-C at the prompt stops the
+ * run at once like every other wait (exit 130, lock released): readline reads the terminal raw,
+ * so the key is its 'SIGINT' event, not a signal; it is turned into the process's SIGINT (the
+ * CLI's one handler aborts the run's signal, and the question, asked with that signal, rejects).
+ */
 export function terminalConfirm(ctx: CommandContext): ((q: string) => Promise<boolean>) | undefined {
   if (!ctx.interactive || !process.stdin.isTTY) return undefined;
-  return (question) =>
-    new Promise((resolve) => {
-      const rl = readline.createInterface({ input: process.stdin, output: ctx.stderr });
-      rl.question(`${question} [y/N] `, (answer) => {
-        rl.close();
-        resolve(/^y(es)?$/i.test(answer.trim()));
-      });
-    });
+  return async (question) => {
+    const rl = readline.createInterface({ input: process.stdin, output: ctx.stderr, terminal: true });
+    rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
+    try {
+      const answer = await rl.question(`${question} [y/N] `, { signal: ctx.signal });
+      return /^y(es)?$/i.test(answer.trim());
+    } catch (err) {
+      if (ctx.signal.aborted || (err as Error)?.name === 'AbortError') throw Object.assign(new Error('interrupted at the confirmation prompt'), { name: 'AbortError' });
+      throw err;
+    } finally {
+      rl.close();
+    }
+  };
 }
 
 export const abCommand: CommandSpec = {

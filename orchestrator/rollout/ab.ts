@@ -17,7 +17,7 @@ import { createAwsPort } from '../aws/adapter';
 import type { AwsClients } from '../aws/clients';
 import type { AwsPort, GroupSnapshot } from '../aws/port';
 import type { Clock } from '../clock';
-import { DeployError, isAbortError, refusedError, usageError } from '../errors';
+import { DeployError, interruptedError, isAbortError, refusedError, usageError } from '../errors';
 import { acquireRunLock, checkEnvironmentLock, type RunLock } from '../lock/lock';
 import { asDeployError, retryingPort } from '../lock/transient';
 import { Codes, type Reporter } from '../report/reporter';
@@ -54,6 +54,7 @@ export const AbCodes = {
   leftForInspection: 'ab.left-for-inspection', // {asg, desired}
   rolledBack: 'ab.rolled-back', // {asg, desired}
   lockedDryRun: 'ab.locked',
+  standInKept: 'ab.stand-in-kept', // {asg, desired, from}: new-color instances still serve for a short old color
 } as const;
 
 export interface AbDeployOptions {
@@ -120,7 +121,7 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
   const start = clock.now();
   const apiStart = port.apiCalls();
   const runId = options.runId ?? randomUUID();
-  const names = options.singleAsg ? { a: environment, b: environment } : options.groups ?? { a: `${environment}-a`, b: `${environment}-b` };
+  const names = groupNamesOf(options);
   const groupNames = [...new Set([names.a, names.b])];
 
   const existing: string[] = [];
@@ -153,8 +154,8 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
     // 2. Find both groups (and their ELBs) and plan.
     const a = await observeMaybe(port, names.a, true);
     const b = names.b === names.a ? undefined : await observeMaybe(port, names.b, true);
-    const planOptions = planOptionsFrom(options);
-    const planned = planAb({ a, b, names }, { ...planOptions, ...elbOptions(options, names) });
+    const observed = { a, b };
+    const planned = planAb({ a, b, names }, abPlanOptions(options));
     if (planned.kind === 'refuse') throw refusalError(planned);
     if (planned.kind === 'swap' && planned.resumed) reporter.emit('warn', AbCodes.resumed, planned.summary, { record: planned.resumed });
     if (planned.kind === 'refresh' && planned.resumed) reporter.emit('warn', AbCodes.resumed, planned.summary, { record: planned.resumed });
@@ -179,11 +180,17 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
           });
         }
         if (!(await options.confirm(question))) throw refusedError('not-confirmed', `--clean-up not confirmed; nothing was changed`, { keep: planned.keep, drain: planned.drain });
+        // The answer took a while: look again. Draining on the look taken before the prompt could
+        // drain the only serving color if the kept one stopped serving meanwhile.
+        const fresh = { a: await observeMaybe(port, names.a, true), b: await observeMaybe(port, names.b, true) };
+        const changed = premiseChanged(planned, { a, b }, fresh, abPlanOptions(options), names);
+        if (changed) throw refusedError('premise-changed', `--clean-up: ${changed} while the confirmation was open; nothing was changed (re-run to decide on what is there now)`, { keep: planned.keep, drain: planned.drain });
+        [observed.a, observed.b] = [fresh.a, fresh.b];
       }
     }
 
     const run = new AbRun(port, clock, reporter, options, environment);
-    const result = await run.execute(planned, runId, a, b);
+    const result = await run.execute(planned, runId, observed.a, observed.b);
     outcome = { ok: true };
     return { ...result, ...tally() };
   } catch (err) {
@@ -204,7 +211,22 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
   }
 }
 
-function planOptionsFrom(o: AbDeployOptions): AbPlanOptions {
+/** The colors' group names: the manifest's, else `<env>-a` / `<env>-b` (one group with --single-asg). */
+export function groupNamesOf(o: Pick<AbDeployOptions, 'environment' | 'singleAsg' | 'groups'>): { a: string; b: string } {
+  return o.singleAsg ? { a: o.environment, b: o.environment } : o.groups ?? { a: `${o.environment}-a`, b: `${o.environment}-b` };
+}
+
+/**
+ * The planner's options from a run's options: the one place the count, step and ELBs of a plan
+ * come from, for a run and for deploy's dry run of it (stack/hooks.ts) alike.
+ */
+export type AbPlanInputs = Pick<AbDeployOptions, 'environment' | 'singleAsg' | 'groups' | 'instanceCount' | 'instanceCountMatch' | 'instanceCountStep' | 'zero' | 'cleanUp' | 'elbNames'>;
+
+export function abPlanOptions(o: AbPlanInputs): AbPlanOptions {
+  return { ...planOptionsFrom(o), ...elbOptions(o, groupNamesOf(o)) };
+}
+
+function planOptionsFrom(o: AbPlanInputs): AbPlanOptions {
   return {
     environment: o.environment,
     instanceCount: o.instanceCount,
@@ -217,7 +239,7 @@ function planOptionsFrom(o: AbDeployOptions): AbPlanOptions {
 }
 
 /** `--elb-name` as given (judges whichever color is new), or the manifest's ELB per color. */
-function elbOptions(o: AbDeployOptions, names: { a: string; b: string }): Pick<AbPlanOptions, 'elbNames' | 'elbNamesByGroup'> {
+function elbOptions(o: AbPlanInputs, names: { a: string; b: string }): Pick<AbPlanOptions, 'elbNames' | 'elbNamesByGroup'> {
   if (!o.elbNames) return {};
   if (Array.isArray(o.elbNames)) return o.elbNames.length ? { elbNames: o.elbNames } : {};
   return { elbNamesByGroup: { [names.a]: [o.elbNames.a], [names.b]: [o.elbNames.b] } };
@@ -225,6 +247,37 @@ function elbOptions(o: AbDeployOptions, names: { a: string; b: string }): Pick<A
 
 function servingCount(g: GroupSnapshot, elbNames: string[]): number {
   return servingInstances(g, elbNames).length;
+}
+
+/**
+ * `--clean-up` after its confirmation: what makes the plan made before the prompt unsafe to
+ * carry out, or undefined. The planner must still keep the same color and drain the same one,
+ * and the kept color must serve at least as many instances as it did when the question was asked.
+ */
+export function premiseChanged(
+  planned: { keep: string; drain: string },
+  before: { a?: GroupSnapshot; b?: GroupSnapshot },
+  now: { a?: GroupSnapshot; b?: GroupSnapshot },
+  options: AbPlanOptions,
+  names: { a: string; b: string },
+): string | undefined {
+  const again = planAb({ ...now, names }, options);
+  if (again.kind !== 'cleanUp') return `the colors changed (now: ${again.kind === 'refuse' ? again.message : again.summary})`;
+  if (again.keep !== planned.keep) return `the color to keep is now ${again.keep} (${again.why}), not ${planned.keep}`;
+  const keptOf = (o: { a?: GroupSnapshot; b?: GroupSnapshot }) => [o.a, o.b].find((g) => g?.name === planned.keep);
+  const servingOf = (g: GroupSnapshot | undefined) => (g ? servingCount(g, options.elbNames ?? g.loadBalancerNames) : 0);
+  const was = servingOf(keptOf(before));
+  const is = servingOf(keptOf(now));
+  if (is < was) return `${planned.keep} serves ${is} instance(s), ${was} when asked`;
+  return undefined;
+}
+
+/** The run's error with a truthful message (what the cleanup actually did). */
+function interruptedOrFailed(err: unknown, what: string): DeployError {
+  if (err instanceof DeployError && err.code !== 'interrupted') {
+    return new DeployError(err.code, `${err.message.replace(/; restore incomplete \(.*$/, '')}; ${what}`, { source: err.source, exit: err.exit, cause: err, data: { ...err.data, restored: true, left: [] } });
+  }
+  return interruptedError(`interrupted; ${what}`);
 }
 
 function refusalError(r: PlanRefusal): DeployError {
@@ -326,7 +379,7 @@ class AbStrategy implements Strategy<AbObservation> {
       const snap =
         seeded && seeded.observedAt === this.clock.now()
           ? seeded
-          : await this.port.observeGroup(name, judged ? { elbHealth: true, elbNames: swap!.elbNames } : { elbHealth: draining });
+          : await this.port.observeGroup(name, judged ? { elbHealth: true, elbNames: swap!.elbNames } : { elbHealth: draining || (fresh && name === swap?.from) });
       this.elbChecked.set(name, draining);
       byName.set(name, snap);
       if (swap && name === swap.to) this.toCache = snap;
@@ -533,9 +586,25 @@ class AbStrategy implements Strategy<AbObservation> {
   }
 
   /**
+   * Set by the first cleanup turn: how many of the new color's serving instances stay serving
+   * in place of old-color instances AWS took meanwhile (a spontaneous termination, a replacement
+   * still booting). AbRun waits for the old color to serve its count again, then scales them away.
+   */
+  standIn?: { count: number; fromCount: number; fromServing: number; from: string; to: string; original: number; originalMin: number };
+  private cleaningUp = false;
+
+  /**
    * After a failure or an interrupt: before the commit point the new color goes back to its
    * original size when asked (`rollback`) or interrupted; otherwise it stays for inspection.
    * After the commit point nothing is undone (the new color serves; the drain continues).
+   *
+   * When the old color serves fewer than its desired count (AWS is replacing some of its
+   * instances), scaling the new color straight back would leave the environment short: the new
+   * color keeps as many serving instances as the old color is short (never more than it has
+   * serving), its not-serving ones go first (terminated with decrement: explicit, not left to
+   * the termination policy), and AbRun scales the stand-ins away once the old color serves its
+   * count again. E.g. a desired 3 serving 2, b desired 3 with 1 serving: terminate b's 2 booting
+   * ones, b stays at 1 until a serves 3, then b → 0.
    */
   cleanup(o: AbObservation): Action | undefined {
     const m = this.mode;
@@ -543,22 +612,59 @@ class AbStrategy implements Strategy<AbObservation> {
     const interrupted = Boolean(this.policy.signal?.aborted);
     if (!this.policy.rollback && !interrupted) return undefined;
     const to = o.byName.get(m.to)!;
-    if (to.desired <= this.original.desired && to.min <= this.original.min) return undefined;
-    // Scaling back restores what this run raised (invariant 3) and leaves exactly what the old
-    // color serves by itself. When AWS took some of its instances meanwhile (a spontaneous
-    // termination, a replacement still booting), that is less than its size: say so — keeping
-    // new-color instances instead would leave the run's change behind, and waiting for AWS's
-    // replacements (minutes of boot) is not what an interrupt asks for.
     const from = m.from ? o.byName.get(m.from) : undefined;
-    const fromServing = from ? servingCount(from, []) : 0;
-    const short = from && fromServing < from.desired ? `; ${from.name} serves ${fromServing} of its ${from.desired} by itself (AWS is replacing the others), which is what stays serving` : '';
+    const why = interrupted ? 'interrupted' : '--rollback';
+    if (!this.standIn && from) {
+      // What the old color serves: InService in its ELBs too (read fresh, with its ELB health).
+      const fromServing = servingCount(from, from.loadBalancerNames);
+      const short = Math.max(0, from.desired - fromServing);
+      const count = Math.min(servingCount(to, m.elbNames), short);
+      this.standIn = { count, fromCount: from.desired, fromServing, from: from.name, to: to.name, original: this.original.desired, originalMin: this.original.min };
+    }
+    const keep = this.standIn?.count ?? 0;
+    const target = this.original.desired + keep;
+    if (to.desired <= target && to.min <= this.original.min) return undefined;
+    if (keep > 0) {
+      const notServing = to.instances.filter((i) => !isLeaving(i) && !isServing(i, m.elbNames)).map((i) => i.instanceId);
+      const extra = to.desired - target;
+      if (extra > 0 && notServing.length > 0) {
+        this.cleaningUp = true;
+        const ids = notServing.slice(0, extra);
+        return {
+          kind: 'terminate',
+          group: m.to,
+          instanceIds: ids,
+          decrement: true,
+          surplus: true,
+          reason: `${why}: ${m.to}'s ${ids.join(', ')} not serving yet: removed first (decrement desired), its serving instances stay while ${m.from} is short`,
+        };
+      }
+      return {
+        kind: 'updateSizes',
+        group: m.to,
+        desired: target,
+        min: Math.min(to.min, this.original.min),
+        reason: `${why}: scale ${m.to} back ${to.desired} → ${target}: it keeps ${keep} serving instance(s) in place of the ${keep} ${m.from} is short (${m.from} serves ${this.standIn!.fromServing} of its ${this.standIn!.fromCount}; AWS is replacing the others) until ${m.from} serves its ${this.standIn!.fromCount} again; ${m.from} was never touched`,
+      };
+    }
+    const fromServing = from ? servingCount(from, from.loadBalancerNames) : 0;
+    const short = from && fromServing < from.desired ? `; ${from.name} serves ${fromServing} of its ${from.desired} by itself (AWS is replacing the others; ${m.to} had no serving instance to keep in their place)` : '';
     return {
       kind: 'updateSizes',
       group: m.to,
       desired: this.original.desired,
       min: Math.min(to.min, this.original.min),
-      reason: `${interrupted ? 'interrupted' : '--rollback'}: scale ${m.to} back ${to.desired} → ${this.original.desired}; ${m.from ?? 'the old color'} was never touched${short}`,
+      reason: `${why}: scale ${m.to} back ${to.desired} → ${this.original.desired}; ${m.from ?? 'the old color'} was never touched${short}`,
     };
+  }
+
+  /** The stand-ins are a deliberate, temporary change: said as what is left until AbRun removes it. */
+  cleanupLeft(o: AbObservation): string | undefined {
+    const st = this.standIn;
+    if (!st || st.count === 0) return undefined;
+    const to = o.byName.get(st.to);
+    if (!to || to.desired <= st.original) return undefined;
+    return `${st.to} kept at desired ${to.desired} (originally ${st.original}): ${st.count} serving instance(s) stand in for ${st.from}'s missing ${st.count} until AWS has replaced them`;
   }
 
   guard(group: string): Guard {
@@ -570,9 +676,12 @@ class AbStrategy implements Strategy<AbObservation> {
     return g;
   }
 
-  /** A/B never terminates an instance itself: draining is the ASG's scale-in. */
-  mayTerminate(): boolean {
-    return false;
+  /**
+   * A/B never terminates an instance itself (draining is the ASG's scale-in), except, in a
+   * cleanup, the new color's own not-serving instances (see {@link cleanup}).
+   */
+  mayTerminate(group: string): boolean {
+    return this.cleaningUp && this.mode.kind === 'swap' && group === this.mode.to;
   }
 
   summary(): string {
@@ -734,8 +843,9 @@ class AbRun {
         if (r.status === 'done') await this.deleteRecord(groups);
         return { ...r, replaced: r.status === 'done' ? plan.replacing : [] };
       } catch (err) {
-        await this.afterSwapFailure(err, strategy, plan.to, groups);
-        throw err;
+        const standIn = await this.standInUntilOldServes(err, strategy);
+        await this.afterSwapFailure(err, strategy, plan.to, groups, standIn);
+        throw standIn === 'released' ? interruptedOrFailed(err, `${plan.to} kept ${strategy.standIn!.count} serving instance(s) until ${plan.from} served its ${strategy.standIn!.fromCount} again, then went back to ${strategy.standIn!.original}; everything the tool changed was restored`) : err;
       }
     }
 
@@ -784,8 +894,57 @@ class AbRun {
     return { ...r, replaced: plan.replacing, summary: `refreshed ${plan.group}: drained ${plan.replacing.length} instance(s)${drainSeconds ? ` in ${drainSeconds} s` : ''}, ${plan.count} new instance(s) serving` };
   }
 
+  /**
+   * After the engine's cleanup kept new-color instances standing in for old-color ones AWS is
+   * replacing ({@link AbStrategy.cleanup}): wait (without the aborted signal: the first Ctrl-C
+   * asked for this cleanup, a second one exits at once and the records stay for a re-run) until
+   * the old color serves its count again, lowering the new color as it recovers, at most the
+   * health-check timeout. 'released': the new color is back to its original size; 'kept': the
+   * old color is still short, the stand-ins (and the swap record) stay.
+   */
+  private async standInUntilOldServes(err: unknown, strategy: AbStrategy): Promise<'released' | 'kept' | undefined> {
+    const st = strategy.standIn;
+    if (strategy.committed || !st || st.count === 0) return undefined;
+    const deadline = this.clock.now() + this.healthCheckTimeoutMs();
+    const pollMs = this.options.pollInterval !== undefined ? this.options.pollInterval * 1000 : 5000;
+    try {
+      for (;;) {
+        const [from, to] = [await this.port.observeGroup(st.from, { elbHealth: true }), await this.port.observeGroup(st.to, { elbHealth: false })];
+        const short = Math.max(0, st.fromCount - servingCount(from, from.loadBalancerNames));
+        const want = st.original + Math.min(st.count, short);
+        if (to.desired > want) {
+          this.reporter.emit('warn', 'rollout.cleanup', `${st.from} serves ${st.fromCount - short} of its ${st.fromCount}: scale ${st.to} ${to.desired} → ${want}`, { action: 'updateSizes', asg: st.to });
+          await this.port.updateSizes(st.to, { desired: want, ...(to.min > st.originalMin ? { min: st.originalMin } : {}) });
+        }
+        if (short === 0) {
+          // What the engine kept recorded (the new color's originals) is now true again: restore it.
+          const guard = new Guard(this.port, st.to, this.reporter, () => this.clock.now());
+          const now = await this.port.observeGroup(st.to, { elbHealth: false });
+          guard.load(now);
+          await guard.restore(now);
+          this.reporter.emit('warn', AbCodes.rolledBack, `${st.from} serves its ${st.fromCount} again: ${st.to} scaled back to ${st.original}`, { asg: st.to, desired: st.original });
+          return 'released';
+        }
+        if (this.clock.now() >= deadline) {
+          this.reporter.emit('error', AbCodes.standInKept, `${st.from} still serves only ${st.fromCount - short} of its ${st.fromCount} after ${Math.round(this.healthCheckTimeoutMs() / 1000)} s: ${st.to} keeps ${want - st.original} serving instance(s) in their place (desired ${want}, originally ${st.original}); the swap record stays: re-run 'asg-deploy ab --environment ${this.environment}' to finish the swap`, { asg: st.to, desired: want, from: st.from });
+          return 'kept';
+        }
+        await this.clock.sleep(pollMs);
+      }
+    } catch (e) {
+      this.reporter.emit('error', AbCodes.standInKept, `while waiting for ${st.from} to serve its ${st.fromCount} again: ${(e as Error)?.message ?? String(e)}; ${st.to} may still stand in for it; the swap record stays: re-run 'asg-deploy ab --environment ${this.environment}' to finish the swap`, { asg: st.to, from: st.from });
+      void err;
+      return 'kept';
+    }
+  }
+
   /** What a failed swap leaves behind, said plainly; the record goes unless the swap was committed. */
-  private async afterSwapFailure(err: unknown, strategy: AbStrategy, to: string, groups: string[]): Promise<void> {
+  private async afterSwapFailure(err: unknown, strategy: AbStrategy, to: string, groups: string[], standIn?: 'released' | 'kept'): Promise<void> {
+    if (standIn === 'kept') return; // said by standInUntilOldServes; the record stays for the re-run
+    if (standIn === 'released') {
+      await this.deleteRecord(groups);
+      return;
+    }
     if (strategy.committed) {
       this.reporter.emit('warn', 'ab.committed', `the swap was committed (${to} serves, the old color is draining); re-run 'ab --environment ${this.environment}' to wait for the drain to finish`, { asg: to });
       return;

@@ -13,7 +13,7 @@ import { Codes, type Reporter } from '../report/reporter';
 import { DeployCodes, renderSummary, type SummaryRow } from '../report/summary';
 import type { RolloutResult } from '../rollout/result';
 import type { Notifier } from '../notify/webhook';
-import { readManifest, targetOf, groupsOf, type ServiceManifest, type ServicesManifest } from './manifest';
+import { manifestAfterUpdate, readManifest, targetOf, groupsOf, type ServiceManifest, type ServicesManifest } from './manifest';
 import { validateStackConfig, type ValidatedConfig } from './config-file';
 import { lockTargets, lockedRefusal, type HeldLock, type LockReader } from './locks';
 import { describeChangeSummary, type ResourceChange, type StackBackend, type StackEvent, type StackPort } from './port';
@@ -94,8 +94,8 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     dryRun: Boolean(options.dryRun),
   });
 
-  const { stack, held } = await prepare(options, deps);
-  if (options.dryRun) return dryRun(stack, options, deps, held);
+  const { stack, held, config } = await prepare(options, deps);
+  if (options.dryRun) return dryRun(stack, options, deps, held, config);
 
   await deps.notifier.notify('start', `asg-deploy: deploying stack *${options.stack}*${selected.length ? ` (services: ${selected.join(', ')})` : ''}${stack.simulated ? ' [simulation]' : ''}`);
 
@@ -252,7 +252,7 @@ async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stac
   return { stack, config, held };
 }
 
-async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps, held: HeldLock[] = []): Promise<DeployOutcome> {
+async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps, held: HeldLock[] = [], config?: ValidatedConfig): Promise<DeployOutcome> {
   const { reporter } = deps;
   const before = readManifest(await stack.outputs(), stack.name);
   const preview = await stack.preview({ signal: deps.signal, onEvent: (e) => forwardStackEvent(e, reporter) });
@@ -278,7 +278,8 @@ async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps
         lines.push(`  ${service.service}: skipped (not selected by --service)`);
         continue;
       }
-      const plan = await deps.hooks.plan(service, { changes: preview.changes, force: Boolean(options.force) });
+      // Planned with the settings the update will give it (capacity, step), as the real run uses them.
+      const plan = await deps.hooks.plan(manifestAfterUpdate(service, config?.services), { changes: preview.changes, force: Boolean(options.force) });
       reporter.emit('info', DeployCodes.servicePlan, plan.summary, {
         service: service.service,
         strategy: service.strategy,

@@ -9,8 +9,8 @@ import type { Clock } from '../clock';
 import type { Reporter } from '../report/reporter';
 import type { RolloutResult } from '../rollout/result';
 import { rollGroup } from '../rollout/roll';
-import { abDeploy } from '../rollout/ab';
-import { activeColorIsOutdated } from '../rollout/strategies/ab';
+import { abDeploy, abPlanOptions, type AbDeployOptions } from '../rollout/ab';
+import { decideAbHook, planAb as planAbSwap } from '../rollout/strategies/ab';
 import type { HookOptions, PlanContext, ServiceHooks, ServicePlan } from './deploy-flow';
 import { groupsOf, targetOf, type AbServiceManifest, type RollingServiceManifest, type ServiceManifest } from './manifest';
 import { interruptedError, rolloutError } from '../errors';
@@ -70,21 +70,44 @@ export async function planRolling(port: AwsPort, service: RollingServiceManifest
   };
 }
 
+/**
+ * What deploy's A/B hook hands `abDeploy` for a service: the dry run plans from exactly these
+ * options (count, step, ELBs) with the planner the run uses, so both promise the same count.
+ */
+export function abRunOptions(service: AbServiceManifest): Pick<AbDeployOptions, 'environment' | 'groups' | 'elbNames' | 'instanceCount' | 'healthCheckTimeout' | 'instanceCountStep'> {
+  return {
+    environment: service.environment,
+    groups: service.asgNames,
+    elbNames: service.elbNames,
+    instanceCount: service.capacity,
+    healthCheckTimeout: service.rollout.healthCheckTimeoutSeconds,
+    instanceCountStep: service.rollout.instanceCountStep,
+  };
+}
+
 export async function planAb(port: AwsPort, service: AbServiceManifest, context: PlanContext): Promise<ServicePlan> {
   const [a, b] = await Promise.all([port.observeGroup(service.asgNames.a, { elbHealth: false }), port.observeGroup(service.asgNames.b, { elbHealth: false })]);
-  const active = activeColor(a, b);
-  if (!active) return { action: 'create', instances: [], summary: `${service.service}: would deploy into a, ${service.capacity} instances (neither color has any)` };
-  const from = active === 'a' ? a : b;
-  const to = active === 'a' ? 'b' : 'a';
   const changed = launchChanges(service, context.changes).length > 0;
-  const outdated = changed || outdatedOldestFirst(from, false).length > 0;
-  const count = Math.max(from.desired, service.capacity);
-  const serving = from.instances.filter(isLive).map((i) => i.instanceId);
-  if (!outdated && !context.force) return { action: 'none', instances: [], summary: `${service.service}: ${active} is up to date, no swap (--force swaps anyway)` };
+  const decision = decideAbHook(a, b, { force: context.force, launchChanged: changed });
+  if (decision.kind === 'none') return { action: 'none', instances: [], summary: `${service.service}: ${activeColor(a, b)} is up to date, no swap (--force swaps anyway)` };
+  const planned = planAbSwap({ a, b, names: service.asgNames }, abPlanOptions(abRunOptions(service)));
+  if (planned.kind === 'refuse') {
+    return { action: 'none', instances: [], summary: `${service.service}: a real run would be refused (exit ${planned.exit}): ${planned.message}` };
+  }
+  if (planned.kind !== 'swap') return { action: 'none', instances: [], summary: `${service.service}: ${planned.summary}` };
+  const color = (name?: string) => (name === service.asgNames.a ? 'a' : name === service.asgNames.b ? 'b' : name);
+  if (!planned.from) return { action: 'create', instances: [], summary: `${service.service}: would deploy into ${color(planned.to)}, ${planned.count} instances (neither color has any)` };
+  if (decision.kind === 'resume') {
+    return {
+      action: 'swap',
+      instances: planned.replacing,
+      summary: `${service.service}: would finish the swap ${color(planned.from)} → ${color(planned.to)} an earlier run left unfinished, ${planned.count} instances, then drain ${color(planned.from)}`,
+    };
+  }
   return {
     action: 'swap',
-    instances: serving,
-    summary: `${service.service}: would swap ${active} → ${to}, ${count} instances, then drain ${active}${outdated ? '' : ' (--force)'}`,
+    instances: planned.replacing,
+    summary: `${service.service}: would swap ${color(planned.from)} → ${color(planned.to)}, ${planned.count} instances, then drain ${color(planned.from)}${decision.why === '--force' ? ' (--force)' : ''}`,
   };
 }
 
@@ -167,18 +190,15 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
         });
       }
       const [a, b] = await Promise.all([port.observeGroup(service.asgNames.a, { elbHealth: false }), port.observeGroup(service.asgNames.b, { elbHealth: false })]);
-      // One piece of code for one decision: the A/B strategy's own predicate.
-      if (!hook.force && !activeColorIsOutdated(a, b)) {
+      // One decision for the run and its dry run (strategies/ab.ts): an unfinished swap recorded
+      // on the colors is resumed whatever the versions say; both populated is refused by the run.
+      const decision = decideAbHook(a, b, { force: hook.force });
+      if (decision.kind === 'none') {
         return { status: 'noop', target: service.environment, strategy: 'ab', replaced: [], seconds: 0, apiCalls: 0, summary: `active color ${activeColor(a, b)} is up to date; no swap` };
       }
       return abDeploy({
         ...common,
-        environment: service.environment,
-        groups: service.asgNames,
-        elbNames: service.elbNames,
-        instanceCount: service.capacity,
-        healthCheckTimeout: service.rollout.healthCheckTimeoutSeconds,
-        instanceCountStep: service.rollout.instanceCountStep,
+        ...abRunOptions(service),
         pollInterval: hook.pollIntervalSeconds,
         force: hook.force,
         reason: `asg-deploy deploy: ${service.service}`,

@@ -3,7 +3,8 @@
  * what to roll only from it, never from names (docs/design.md "Stack outputs").
  */
 import { DeployError, ExitCode } from '../errors';
-import type { AbServiceManifest, RollingServiceManifest, ServiceManifest, ServicesManifest } from '../../infra/manifest';
+import { serviceManifest, type AbServiceManifest, type RollingServiceManifest, type ServiceManifest, type ServicesManifest } from '../../infra/manifest';
+import type { ServiceConfig } from '../../infra/config';
 
 export type { AbServiceManifest, RollingServiceManifest, ServiceManifest, ServicesManifest };
 
@@ -40,4 +41,19 @@ export function groupsOf(service: ServiceManifest): string[] {
 /** The rollout target the engines report on: the ASG (rolling) or the environment (A/B). */
 export function targetOf(service: ServiceManifest): string {
   return service.strategy === 'rolling' ? service.asgName : service.environment;
+}
+
+/**
+ * A service's manifest as the update being previewed will make it: the validated stack config's
+ * settings (capacity, step, timeouts) on the current launch template. The dry run plans from it,
+ * so it promises what the real run (which reads the manifest after `up`) will do. A service the
+ * config renames, re-strategises or hides (a secret) keeps its current manifest.
+ */
+export function manifestAfterUpdate(current: ServiceManifest, config: ServiceConfig[] | undefined): ServiceManifest {
+  const cfg = config?.find((c) => c.service === current.service && c.strategy === current.strategy);
+  if (!cfg) return current;
+  const launch = current.launchTemplate ? { launchTemplate: current.launchTemplate } : current.launchConfigurationName ? { launchConfigurationName: current.launchConfigurationName } : undefined;
+  if (!launch) return current;
+  const next = serviceManifest(cfg, launch);
+  return groupsOf(next).join() === groupsOf(current).join() ? next : current;
 }

@@ -3,6 +3,7 @@ import type { Action } from '../../orchestrator/rollout/action';
 import {
   activeColorIsOutdated,
   chooseKeep,
+  decideAbHook,
   decideDrain,
   decideGrow,
   decideSwap,
@@ -145,6 +146,22 @@ test('activeColorIsOutdated (deploy hook): only the populated color counts', (t)
   ];
   for (const [name, a, b, expected] of rows) t.is(activeColorIsOutdated(a, b), expected, name);
   t.false(isPopulated(group('qa-a', { desired: 0, instances: many('a', 2, 'terminating') })));
+});
+
+test('decideAbHook (deploy hook): an unfinished swap record is resumed first, whatever the versions say', (t) => {
+  const rec = { [SWAP_TAG]: JSON.stringify({ v: 1, mode: 'swap', from: 'qa-a', to: 'qa-b', count: 2, step: 2, runId: 'r1', since: 0 }) };
+  const upToDate = (name: string, o: Partial<Parameters<typeof group>[1]> = {}) => group(name, { version: 2, instances: many(name, 2, 'serving', 2, name), ...o });
+  const rows: Array<[string, ReturnType<typeof group>, ReturnType<typeof group>, { force?: boolean; launchChanged?: boolean }, string]> = [
+    ['crash mid-growth: both populated, a up to date, record', { ...upToDate('qa-a'), tags: rec }, { ...upToDate('qa-b', { desired: 1 }), tags: rec }, {}, 'resume'],
+    ['crash mid-drain: b serves the new version, a draining, record', { ...group('qa-a', { desired: 0, min: 0, instances: many('a', 2, 'terminating', 1, 'qa-a') }), tags: rec }, { ...upToDate('qa-b'), tags: rec }, {}, 'resume'],
+    ['both populated, no record: the run refuses', upToDate('qa-a'), upToDate('qa-b'), {}, 'refuse'],
+    ['a up to date', upToDate('qa-a'), group('qa-b'), {}, 'none'],
+    ['a up to date, --force', upToDate('qa-a'), group('qa-b'), { force: true }, 'swap'],
+    ['a up to date, the preview changes the template', upToDate('qa-a'), group('qa-b'), { launchChanged: true }, 'swap'],
+    ['a outdated', group('qa-a', { version: 3, instances: many('a', 2, 'serving', 2) }), group('qa-b'), {}, 'swap'],
+    ['neither populated', group('qa-a'), group('qa-b'), {}, 'swap'],
+  ];
+  for (const [name, a, b, o, kind] of rows) t.is(decideAbHook(a, b, o).kind as string, kind, name);
 });
 
 test('decideSwap: hold AZRebalance/alarms/scheduled actions on both colors before growing', (t) => {

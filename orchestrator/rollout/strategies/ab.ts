@@ -151,6 +151,58 @@ export function readSwapRecord(g: GroupSnapshot | undefined): SwapRecord | undef
   return undefined;
 }
 
+/**
+ * The swap an earlier run recorded on these two colors and left unfinished (a crash, a kill, a
+ * drain timeout), when the record names exactly these groups; a re-run resumes it.
+ */
+export function pendingSwap(a: GroupSnapshot | undefined, b: GroupSnapshot | undefined): SwapRecord | undefined {
+  if (!a || !b) return undefined;
+  const record = readSwapRecord(a) ?? readSwapRecord(b);
+  const names = new Set([a.name, b.name]);
+  if (record?.mode === 'swap' && names.has(record.to) && (!record.from || names.has(record.from)) && record.from !== record.to) return record;
+  return undefined;
+}
+
+/** What `deploy`'s A/B hook does after `up` (the dry run asks the same question). */
+export type AbHookDecision =
+  /** An earlier run's swap is unfinished: the ab run resumes it (finishes it), like `ab` does. */
+  | { kind: 'resume'; record: SwapRecord; why: string }
+  /** Both colors populated and no record: the ab run refuses (exit 3) rather than guess. */
+  | { kind: 'refuse'; why: string }
+  | { kind: 'swap'; why: string }
+  | { kind: 'none'; why: string };
+
+/**
+ * deploy's A/B hook, one decision for the real run and the dry run:
+ *
+ *   swap record on the colors      → resume (whatever `--force` and the versions say)
+ *   both colors populated          → refuse (the ab run says so, exit 3; nothing changed)
+ *   neither populated              → swap (a first deploy)
+ *   active color outdated, the preview changes the launch template, or --force → swap
+ *   otherwise                      → none ("up to date")
+ *
+ * Why the record first: after a crash mid-growth both colors are populated and the active one
+ * may already run the new version (mid-drain): only the record says a swap is half done.
+ */
+export function decideAbHook(
+  a: GroupSnapshot | undefined,
+  b: GroupSnapshot | undefined,
+  o: { force?: boolean; launchChanged?: boolean },
+): AbHookDecision {
+  const record = pendingSwap(a, b);
+  if (record) {
+    return { kind: 'resume', record, why: `a swap ${record.from ? `${record.from} → ` : 'into '}${record.to} started ${new Date(record.since).toISOString()} was left unfinished (tag ${SWAP_TAG})` };
+  }
+  const populated = [a, b].filter((g): g is GroupSnapshot => g !== undefined && isPopulated(g));
+  if (populated.length === 2) return { kind: 'refuse', why: `both ${populated[0].name} and ${populated[1].name} have instances and no swap is recorded` };
+  if (populated.length === 0) return { kind: 'swap', why: 'neither color has instances (first deploy)' };
+  const active = populated[0];
+  if (!isUpToDate(active)) return { kind: 'swap', why: `${active.name} runs instances not on its current launch template version` };
+  if (o.launchChanged) return { kind: 'swap', why: 'the update changes the launch template' };
+  if (o.force) return { kind: 'swap', why: '--force' };
+  return { kind: 'none', why: `${active.name} is up to date` };
+}
+
 export function encodeSwapRecord(r: SwapRecord): string {
   return JSON.stringify(r);
 }
@@ -410,9 +462,9 @@ export function planAb(observed: AbObserved, options: AbPlanOptions): AbPlan | P
   const pa = isPopulated(a);
   const pb = isPopulated(b);
 
-  const record = readSwapRecord(a) ?? readSwapRecord(b);
+  const record = pendingSwap(a, b);
   const byName = new Map([a, b].map((g) => [g.name, g]));
-  if (record?.mode === 'swap' && byName.has(record.to) && (!record.from || byName.has(record.from)) && record.from !== record.to) {
+  if (record) {
     if (options.zero || options.cleanUp) {
       return refuse(3, 'swap-in-progress', `a swap ${record.from ?? ''} → ${record.to} started ${new Date(record.since).toISOString()} was left unfinished (tag ${SWAP_TAG}); run 'ab --environment ${options.environment}' without --zero/--clean-up to finish it first (nothing was changed)`, {
         record,
