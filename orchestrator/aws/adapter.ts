@@ -23,6 +23,11 @@
  *
  * API calls are counted per attempt: every response and every error carries the SDK's
  * `$metadata.attempts` (retries included); a call without metadata (mocks) counts once.
+ *
+ * Retries (aws/transient.ts, the one policy): reads keep the SDK's own retries; every MUTATING
+ * call is sent exactly once — the SDK's retry middleware is replaced, for that command only, by
+ * the same middleware with a one-attempt strategy — so a write is repeated only by the port's
+ * policy (idempotent writes) or after a fresh look by the engine (terminate).
  */
 import {
   CreateOrUpdateTagsCommand,
@@ -46,6 +51,7 @@ import {
   DescribeLoadBalancersCommand,
 } from '@aws-sdk/client-elastic-load-balancing';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { StandardRetryStrategy, getRetryPlugin } from '@smithy/core/retry';
 import type { Clock } from '../clock';
 import { DeployError, usageError } from '../errors';
 import type { AwsClients } from './clients';
@@ -116,8 +122,12 @@ export class AwsAdapter implements AwsPort {
     this.versionCache.clear();
   }
 
-  /** Sends one command, counting every attempt the SDK made (retries included). */
-  private async send<T>(client: { send(command: never): Promise<unknown> }, command: unknown): Promise<T> {
+  /**
+   * Sends one command, counting every attempt the SDK made (retries included). `mutating`: the
+   * SDK makes one attempt only (see the file comment).
+   */
+  private async send<T>(client: { send(command: never): Promise<unknown>; config?: unknown }, command: unknown, mutating = false): Promise<T> {
+    if (mutating) singleAttempt(client, command);
     try {
       const out = await client.send(command as never);
       this.calls += attemptsOf(out);
@@ -435,31 +445,31 @@ export class AwsAdapter implements AwsPort {
   }
 
   async setDesired(group: string, desired: number): Promise<void> {
-    await this.send(this.clients.autoScaling, new SetDesiredCapacityCommand({ AutoScalingGroupName: group, DesiredCapacity: desired, HonorCooldown: false }));
+    await this.send(this.clients.autoScaling, new SetDesiredCapacityCommand({ AutoScalingGroupName: group, DesiredCapacity: desired, HonorCooldown: false }), true);
   }
 
   async updateSizes(group: string, sizes: { min?: number; max?: number; desired?: number }): Promise<void> {
     await this.send(
       this.clients.autoScaling,
-      new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: group, MinSize: sizes.min, MaxSize: sizes.max, DesiredCapacity: sizes.desired }),
+      new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: group, MinSize: sizes.min, MaxSize: sizes.max, DesiredCapacity: sizes.desired }), true
     );
   }
 
   async terminateInstance(instanceId: string, decrementDesired: boolean): Promise<void> {
     await this.send(
       this.clients.autoScaling,
-      new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired }),
+      new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired }), true
     );
   }
 
   async suspendProcesses(group: string, processes: string[]): Promise<void> {
     if (processes.length === 0) return;
-    await this.send(this.clients.autoScaling, new SuspendProcessesCommand({ AutoScalingGroupName: group, ScalingProcesses: processes }));
+    await this.send(this.clients.autoScaling, new SuspendProcessesCommand({ AutoScalingGroupName: group, ScalingProcesses: processes }), true);
   }
 
   async resumeProcesses(group: string, processes: string[]): Promise<void> {
     if (processes.length === 0) return;
-    await this.send(this.clients.autoScaling, new ResumeProcessesCommand({ AutoScalingGroupName: group, ScalingProcesses: processes }));
+    await this.send(this.clients.autoScaling, new ResumeProcessesCommand({ AutoScalingGroupName: group, ScalingProcesses: processes }), true);
   }
 
   async setScaleInProtection(group: string, instanceIds: string[], protect: boolean): Promise<void> {
@@ -467,7 +477,7 @@ export class AwsAdapter implements AwsPort {
     for (const ids of chunks(instanceIds, 50)) {
       await this.send(
         this.clients.autoScaling,
-        new SetInstanceProtectionCommand({ AutoScalingGroupName: group, InstanceIds: ids, ProtectedFromScaleIn: protect }),
+        new SetInstanceProtectionCommand({ AutoScalingGroupName: group, InstanceIds: ids, ProtectedFromScaleIn: protect }), true
       );
     }
   }
@@ -481,14 +491,14 @@ export class AwsAdapter implements AwsPort {
       PropagateAtLaunch: false,
     }));
     if (list.length === 0) return;
-    await this.send(this.clients.autoScaling, new CreateOrUpdateTagsCommand({ Tags: list }));
+    await this.send(this.clients.autoScaling, new CreateOrUpdateTagsCommand({ Tags: list }), true);
   }
 
   async deleteGroupTags(group: string, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
     await this.send(
       this.clients.autoScaling,
-      new DeleteTagsCommand({ Tags: keys.map((Key) => ({ ResourceId: group, ResourceType: 'auto-scaling-group', Key })) }),
+      new DeleteTagsCommand({ Tags: keys.map((Key) => ({ ResourceId: group, ResourceType: 'auto-scaling-group', Key })) }), true
     );
   }
 
@@ -496,7 +506,7 @@ export class AwsAdapter implements AwsPort {
     try {
       await this.send(
         this.clients.s3,
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json', IfNoneMatch: '*' }),
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json', IfNoneMatch: '*' }), true
       );
       return true;
     } catch (err) {
@@ -521,7 +531,7 @@ export class AwsAdapter implements AwsPort {
 
   async deleteLockObject(bucket: string, key: string, etag?: string): Promise<void> {
     try {
-      await this.send(this.clients.s3, new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }));
+      await this.send(this.clients.s3, new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }), true);
     } catch (err) {
       if (errorName(err) === 'NoSuchKey' || statusOf(err) === 404) return;
       throw err;
@@ -532,7 +542,7 @@ export class AwsAdapter implements AwsPort {
     try {
       const out = await this.send<{ ETag?: string }>(
         this.clients.s3,
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json', IfMatch: etag }),
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record), ContentType: 'application/json', IfMatch: etag }), true
       );
       return out.ETag ?? etag;
     } catch (err) {
@@ -547,6 +557,24 @@ function isPreconditionFailure(err: unknown): boolean {
   const n = errorName(err);
   const s = statusOf(err);
   return n === 'PreconditionFailed' || n === 'ConditionalRequestConflict' || s === 412 || s === 409;
+}
+
+/**
+ * Makes `command` a single attempt: the SDK's retry middleware, overridden on this command's own
+ * stack (same name, step and priority: `override` replaces the client's entry when the stacks are
+ * concatenated) by the SDK's middleware with a one-attempt StandardRetryStrategy. The client's
+ * other middleware (signing, the sandbox installed after `retryMiddleware`) are untouched.
+ */
+function singleAttempt(client: { config?: unknown }, command: unknown): void {
+  const stack = (command as { middlewareStack?: { use(p: unknown): void } }).middlewareStack;
+  if (!stack || !client.config) return; // a mocked client (aws-sdk-client-mock) has no retries to turn off
+  stack.use(
+    getRetryPlugin({
+      ...(client.config as Parameters<typeof getRetryPlugin>[0]),
+      maxAttempts: () => Promise.resolve(1),
+      retryStrategy: () => Promise.resolve(new StandardRetryStrategy(1)),
+    }),
+  );
 }
 
 /** The port over a set of SDK clients. */

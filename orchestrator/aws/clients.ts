@@ -7,6 +7,8 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { S3Client } from '@aws-sdk/client-s3';
+import { loadConfig } from '@smithy/core/config';
+import { NODE_RETRY_MODE_CONFIG_OPTIONS } from '@smithy/core/retry';
 
 export interface AwsClients {
   autoScaling: AutoScalingClient;
@@ -20,9 +22,14 @@ export interface AwsClients {
  * `region`: `deploy` passes the stack's `aws:region` (where Pulumi deploys), see stack/region.ts.
  */
 export function createAwsClients(options: { region?: string } = {}): AwsClients {
-  // maxAttempts/retryMode also come from the chain (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE);
-  // adaptive retry backs off client-side on throttling.
-  const common = { retryMode: process.env.AWS_RETRY_MODE ?? 'adaptive', ...(options.region ? { region: options.region } : {}) };
+  // maxAttempts and retryMode come from the SDK's chain (AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, then
+  // the profile's max_attempts / retry_mode in ~/.aws/config). Only where that chain has no
+  // retry mode does the tool default to 'adaptive' (client-side back-off on throttling) instead
+  // of the SDK's 'standard'. Mutating calls are single-attempt whatever the mode (adapter.ts).
+  const common = {
+    retryMode: loadConfig({ ...NODE_RETRY_MODE_CONFIG_OPTIONS, default: 'adaptive' }),
+    ...(options.region ? { region: options.region } : {}),
+  };
   return {
     autoScaling: new AutoScalingClient(common),
     ec2: new EC2Client(common),

@@ -1,56 +1,83 @@
 /**
- * Transient AWS errors and riding them out in clock time.
+ * THE retry policy of the tool: which AWS errors are worth waiting out, which port operations may
+ * be repeated, and the one place they are repeated (the AWS port, {@link retryingPort}).
  *
- * The SDK retries a throttled or failed call a few times (3 attempts by default) within a second
- * or two; a deploy tool must outlast a throttling storm of minutes. {@link isTransient} says which
- * errors are worth waiting out; {@link withRetry} retries an observation or an idempotent action
- * with exponential back-off on the injected clock, for at most `budgetMs` since the first failure,
- * then gives up with the last error.
+ * ## Classifier ({@link isTransient})
+ * The SDK's own classifiers (`isThrottlingError`, `isTransientError`, `isServerError` from
+ * `@smithy/core/retry`, the code the SDK's retry middleware itself runs: throttling codes and 429,
+ * timeouts, 500/502/503/504, the Node network codes ECONNRESET/ETIMEDOUT/… also when wrapped in
+ * `cause`, `$retryable`), plus the two Auto Scaling faults AWS documents as retryable:
+ * `ResourceContention` ("You already have a pending update to an Amazon EC2 Auto Scaling resource")
+ * and `ScalingActivityInProgress` (the SDK names them `…Fault`). Nothing is matched by pattern on
+ * names: `InvalidNetworkInterfaceID.NotFound` or `NetworkInterfaceLimitExceeded` (HTTP 400) are
+ * not transient. Our own DeployError and an AbortError never are.
  *
- * Transient: throttling (Throttling, RequestLimitExceeded, SlowDown, 429, …), 5xx
- * (InternalFailure, InternalError, ServiceUnavailable, …), ResourceContention,
- * ScalingActivityInProgress, and network failures (ECONNRESET, ETIMEDOUT, socket hang up,
- * TimeoutError). Everything else (validation, not found, access denied, our own DeployError) is
- * not: retrying would only repeat it.
+ * ## Policy per operation ({@link PORT_RETRY_POLICY})
+ *  - `read` (describe, get): repeated freely. The SDK's own retries stay on for them, and the port
+ *    retries again with back-off in clock time once the SDK gives up.
+ *  - `idempotent-write` (set desired/sizes, suspend/resume, protection, tags, conditional S3
+ *    writes): the SDK sends each ONCE (its retries are off for every mutating call, see
+ *    adapter.ts); the port repeats it with back-off: the same request sets the same state, and the
+ *    conditional S3 calls answer 412 to a repeat, which the lock stores read as such.
+ *  - `non-idempotent-write` (`terminateInstance`): sent once, never repeated here. Whether to
+ *    terminate is decided on a look at the group; after a failure the caller (the engine) backs
+ *    off, looks again and decides anew (chaos seed 3417255494: the SDK's own retry of a throttled
+ *    terminate landed after the instance had become healthy and killed it).
+ *
+ * Back-off ({@link transientBackoff}): 1, 2, 4 … s capped at 30 s, on the injected clock, for at
+ * most `budgetMs` (default 5 min) since the first failure of the call; then the last error.
  */
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { Clock } from '../clock';
 import { DeployError } from '../errors';
+import type { AwsPort } from './port';
 
-const THROTTLING = /Throttl|RequestLimitExceeded|TooManyRequests|SlowDown|RequestThrottled|PriorRequestNotComplete|BandwidthLimitExceeded/i;
-const TRANSIENT_NAMES =
-  /^(InternalFailure|InternalError|InternalServerError|ServiceUnavailable|ServiceUnavailableException|Unavailable|RequestTimeout|RequestTimeoutException|ResourceContention|ResourceContentionFault|ScalingActivityInProgress|ScalingActivityInProgressFault|TimeoutError|RequestExpired|EC2ThrottledException|IDPCommunicationError)$/;
-const NETWORK = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|socket hang up|network|NetworkingError/i;
+/** Auto Scaling faults AWS documents as retryable (error codes; the SDK's class names add `Fault`). */
+const AUTO_SCALING_RETRYABLE = new Set(['ResourceContention', 'ResourceContentionFault', 'ScalingActivityInProgress', 'ScalingActivityInProgressFault']);
 
-interface AwsLikeError {
-  name?: string;
-  Code?: string;
-  code?: string;
-  message?: string;
-  $fault?: string;
-  $metadata?: { httpStatusCode?: number };
-  $retryable?: unknown;
+function isErrorObject(err: unknown): err is { name?: string; Code?: string } {
+  return typeof err === 'object' && err !== null;
 }
 
-/** Throttling error names the SDK and AWS use (or HTTP 429). */
+/** Throttling, as the SDK's retry middleware classifies it (throttling codes, HTTP 429, `$retryable.throttling`). */
 export function isThrottling(err: unknown): boolean {
-  const e = err as AwsLikeError | undefined;
-  const name = e?.name ?? e?.Code ?? '';
-  return THROTTLING.test(name) || THROTTLING.test(e?.Code ?? '') || e?.$metadata?.httpStatusCode === 429;
+  return isErrorObject(err) && isThrottlingError(err as never);
 }
 
-/** Worth waiting out: throttling, 5xx, contention, a scaling activity in progress, the network. */
+/** Worth waiting out: the SDK's throttling/transient/server classes, plus Auto Scaling's retryable faults. */
 export function isTransient(err: unknown): boolean {
-  if (err === undefined || err === null || err instanceof DeployError) return false;
-  if ((err as Error).name === 'AbortError') return false;
-  const e = err as AwsLikeError;
-  if (isThrottling(e)) return true;
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return true;
-  if (e.$retryable) return true;
-  const names = [e.name, e.Code, e.code].filter((x): x is string => typeof x === 'string');
-  if (names.some((n) => TRANSIENT_NAMES.test(n) || NETWORK.test(n))) return true;
-  return status === undefined && NETWORK.test(String(e.message ?? ''));
+  if (!isErrorObject(err) || err instanceof DeployError) return false;
+  if (err.name === 'AbortError') return false;
+  const e = err as never;
+  if (isThrottlingError(e) || isTransientError(e) || isServerError(e)) return true;
+  return [err.name, err.Code].some((n) => typeof n === 'string' && AUTO_SCALING_RETRYABLE.has(n));
 }
+
+/** How a port operation may be repeated after a transient failure (see the file comment). */
+export type RetryClass = 'read' | 'idempotent-write' | 'non-idempotent-write';
+
+/** The policy, stated per operation of {@link AwsPort}. */
+export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, RetryClass> = {
+  findGroups: 'read',
+  observeGroup: 'read',
+  describeElb: 'read',
+  describeInstanceHealth: 'read',
+  recentLaunchDurations: 'read',
+  getLockObject: 'read',
+  setDesired: 'idempotent-write',
+  updateSizes: 'idempotent-write',
+  suspendProcesses: 'idempotent-write',
+  resumeProcesses: 'idempotent-write',
+  setScaleInProtection: 'idempotent-write',
+  putGroupTags: 'idempotent-write',
+  deleteGroupTags: 'idempotent-write',
+  // Conditional (If-None-Match / If-Match): a repeat of an applied write answers 412, which the
+  // lock stores resolve by reading the object again (lock/stores.ts).
+  putLockObject: 'idempotent-write',
+  replaceLockObject: 'idempotent-write',
+  deleteLockObject: 'idempotent-write',
+  terminateInstance: 'non-idempotent-write',
+};
 
 /** Default bound on riding out transient errors: five minutes of consecutive failures. */
 export const DEFAULT_TRANSIENT_BUDGET_MS = 5 * 60_000;
@@ -67,7 +94,9 @@ export interface RetryOptions {
   clock: Clock;
   /** Give up once this long has passed since the first failure (default 5 min). */
   budgetMs?: number;
-  /** Cancels the back-off sleeps (an interrupt); omit during cleanup, which must run to its end. */
+  /** At most this many retries (default: bounded by the budget only). */
+  maxRetries?: number;
+  /** Cancels the back-off sleeps (an interrupt). Ignored when already aborted: cleanup after an interrupt still retries. */
   signal?: AbortSignal;
   /** Told before each back-off sleep. */
   onRetry?(err: unknown, attempt: number, backoffMs: number): void;
@@ -76,23 +105,82 @@ export interface RetryOptions {
 /**
  * Runs `op`, retrying transient errors with back-off on the clock for at most `budgetMs` since
  * the first failure; other errors and the last transient one after the budget are thrown.
- * `op` must be safe to repeat (an observation, or an idempotent action).
+ * `op` must be safe to repeat (a read, or an idempotent write).
  * Example: throttled at t=0, 1 s, 3 s, then fine → returns at t≈7 s after three warnings.
  */
 export async function withRetry<T>(op: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
   const budget = o.budgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS;
+  const signal = o.signal?.aborted ? undefined : o.signal;
   let firstFailure: number | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
       return await op(attempt);
     } catch (err) {
       if (!isTransient(err)) throw err;
+      if (o.maxRetries !== undefined && attempt >= o.maxRetries) throw err;
       const now = o.clock.now();
       firstFailure ??= now;
       const ms = transientBackoff(attempt + 1);
       if (now - firstFailure + ms > budget) throw err;
       o.onRetry?.(err, attempt + 1, ms);
-      await o.clock.sleep(ms, o.signal);
+      await o.clock.sleep(ms, signal);
     }
   }
+}
+
+/** What {@link retryingPort} reports a retry to (the reporter's `emit`, without importing it here). */
+export interface RetryReporter {
+  emit(level: 'warn', code: string, message: string, data: Record<string, unknown>): void;
+}
+
+export interface PortRetryOptions {
+  clock: Clock;
+  reporter?: RetryReporter;
+  /** Cancels the back-off sleeps; read per call, so a call made after an interrupt (cleanup) still retries. */
+  signal?: AbortSignal;
+  budgetMs?: number;
+  maxRetries?: number;
+}
+
+const RETRYING = Symbol('asg-deploy.retryingPort');
+
+/** The error's name as AWS/the SDK gives it. */
+export function errorName(err: unknown): string {
+  const e = err as { name?: string; Code?: string } | undefined;
+  return String(e?.name ?? e?.Code ?? 'Error');
+}
+
+/**
+ * The port with {@link PORT_RETRY_POLICY} applied: reads and idempotent writes retried per
+ * {@link withRetry}, each retry reported (`aws.throttled`); `terminateInstance` passed through
+ * as is (its caller looks again before any new attempt). Wrapping twice is a no-op.
+ */
+export function retryingPort(port: AwsPort, options: PortRetryOptions): AwsPort {
+  if ((port as { [RETRYING]?: boolean })[RETRYING]) return port;
+  return new Proxy(port, {
+    get(target, prop, receiver) {
+      if (prop === RETRYING) return true;
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      const policy = PORT_RETRY_POLICY[prop as keyof typeof PORT_RETRY_POLICY];
+      if (policy === undefined || policy === 'non-idempotent-write') return value.bind(target);
+      return (...args: unknown[]) => {
+        const what = `${String(prop)}(${typeof args[0] === 'string' ? args[0] : ''})`;
+        return withRetry(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), {
+          clock: options.clock,
+          budgetMs: options.budgetMs,
+          maxRetries: options.maxRetries,
+          signal: options.signal,
+          onRetry: (err, attempt, ms) =>
+            options.reporter?.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} ${what} (${errorName(err)}); trying again in ${ms / 1000} s (retry ${attempt})`, {
+              operation: what,
+              error: errorName(err),
+              backoffMs: ms,
+              attempt,
+              policy,
+            }),
+        });
+      };
+    },
+  });
 }

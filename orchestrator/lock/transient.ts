@@ -1,64 +1,41 @@
 /**
- * Riding out transient AWS errors in clock time, for the A/B run and the environment lock.
- *
- * The SDK already retries a few times (its standard strategy); when that gives up, the error
- * reaches us. Throttling, 5xx, ResourceContention and network errors say nothing about the
- * request itself, so the call is tried again after a back-off on the injected Clock (2 s, 4 s,
- * 8 s … capped at 30 s), a bounded number of times; then the last error is thrown as it was, for
- * the caller to turn into a DeployError. Anything else (a DeployError, a 4xx, a crash) is thrown
- * at once.
- *
- * {@link retryingPort} wraps every AwsPort method this way, so every phase of a run (lock, plan,
- * grow, wait, drain, release, restore) is covered by one rule. Every port method is safe to
- * repeat: sizes, tags, suspend/resume and protection are set (not incremented); the S3 lock
- * calls are conditional and their stores re-read after a 412 (see stores.ts). The one call that
- * is not, `terminateInstance` with decrement, is not retried.
+ * Riding out transient AWS errors for the A/B run and the environment lock: the tool's ONE retry
+ * policy (aws/transient.ts) under the names the lock and A/B code use. Reads and idempotent
+ * writes are retried with back-off in clock time; `terminateInstance` is never retried here (its
+ * caller looks again first). The SDK itself sends every mutating call once (aws/adapter.ts).
  */
 import type { AwsPort } from '../aws/port';
-import { isThrottling, isTransient } from '../aws/transient';
+import { errorName, isThrottling, isTransient, retryingPort as portWithPolicy, withRetry } from '../aws/transient';
 import type { Clock } from '../clock';
 import { DeployError, ExitCode, interruptedError, isAbortError } from '../errors';
 import type { Reporter } from '../report/reporter';
-import { throttleBackoff } from '../rollout/polling';
 
-/** Retries after the SDK's own (default): back-offs 2+4+8+16+30+30 s ≈ 1.5 min per call at most. */
-export const DEFAULT_TRANSIENT_RETRIES = 6;
-
-/** Throttling, a 5xx, ResourceContention or a network failure: the engine's rule (aws/transient.ts). */
-export { isTransient };
+/** Throttling, a 5xx, ResourceContention or a network failure: the one classifier (aws/transient.ts). */
+export { errorName, isTransient };
 
 export interface RetryOptions {
   clock: Clock;
   reporter?: Reporter;
   /** Abort the back-off (SIGINT). Ignored once already aborted: cleanup after an interrupt still retries. */
   signal?: AbortSignal;
+  /** At most this many retries (default: the policy's time budget only). */
   retries?: number;
 }
 
-/** Calls `f`, retrying transient errors with back-off in clock time; rethrows the last error. */
+/** Calls `f` (a read or an idempotent write), retrying transient errors per the one policy; rethrows the last error. */
 export async function withTransientRetry<T>(what: string, f: () => Promise<T>, options: RetryOptions): Promise<T> {
-  const retries = options.retries ?? DEFAULT_TRANSIENT_RETRIES;
-  const signal = options.signal?.aborted ? undefined : options.signal;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await f();
-    } catch (err) {
-      if (!isTransient(err) || attempt > retries) throw err;
-      const ms = throttleBackoff(attempt);
-      options.reporter?.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} ${what} (${errorName(err)}); trying again in ${ms / 1000} s (${attempt}/${retries})`, {
+  return withRetry(() => f(), {
+    clock: options.clock,
+    signal: options.signal,
+    maxRetries: options.retries,
+    onRetry: (err, attempt, ms) =>
+      options.reporter?.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} ${what} (${errorName(err)}); trying again in ${ms / 1000} s (retry ${attempt})`, {
         operation: what,
         error: errorName(err),
         backoffMs: ms,
         attempt,
-      });
-      await options.clock.sleep(ms, signal);
-    }
-  }
-}
-
-export function errorName(err: unknown): string {
-  const e = err as { name?: string; Code?: string } | undefined;
-  return String(e?.name ?? e?.Code ?? 'Error');
+      }),
+  });
 }
 
 /** An error AWS (or the SDK talking to it) returned: it carries `$metadata`/`$fault`, or is transient. */
@@ -87,23 +64,7 @@ export function asDeployError(err: unknown, context: string): Error & { data?: R
   });
 }
 
-const RETRYING = Symbol('asg-deploy.retryingPort');
-const NOT_RETRIED = new Set<keyof AwsPort>(['terminateInstance', 'apiCalls']);
-
-/** The port with every call retried per {@link withTransientRetry} (except terminate with decrement). */
+/** The port with the one retry policy applied (aws/transient.ts retryingPort). */
 export function retryingPort(port: AwsPort, options: RetryOptions): AwsPort {
-  if ((port as { [RETRYING]?: boolean })[RETRYING]) return port;
-  return new Proxy(port, {
-    get(target, prop, receiver) {
-      if (prop === RETRYING) return true;
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function' || NOT_RETRIED.has(prop as keyof AwsPort)) return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: unknown[]) =>
-        withTransientRetry(`${String(prop)}(${typeof args[0] === 'string' ? args[0] : ''})`, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), {
-          ...options,
-          // Read the signal's state per call: a call made after an interrupt (cleanup) still retries.
-          signal: options.signal,
-        });
-    },
-  });
+  return portWithPolicy(port, { clock: options.clock, reporter: options.reporter, signal: options.signal, maxRetries: options.retries });
 }

@@ -31,7 +31,7 @@
  * abort signal → interruptedError (130).
  */
 import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
-import { isThrottling, isTransient, withRetry, DEFAULT_TRANSIENT_BUDGET_MS } from '../aws/transient';
+import { errorName, isThrottling, isTransient, transientBackoff, DEFAULT_TRANSIENT_BUDGET_MS } from '../aws/transient';
 import type { Clock } from '../clock';
 import { DeployError, interruptedError, isAbortError, refusedError, rolloutError } from '../errors';
 import { Codes, type Reporter } from '../report/reporter';
@@ -96,7 +96,7 @@ export interface Strategy<O extends Observation> {
 
 /**
  * Terminating a not-healthy instance (all but the first of an action) waits for a fresh look when
- * the observation ended longer ago than this (ms), or when a call since was retried (back-off).
+ * the observation ended longer ago than this (ms).
  */
 export const STALE_DECISION_MS = 2000;
 
@@ -112,8 +112,9 @@ export interface EngineOptions {
   /** port.apiCalls() when the caller started (calls made before the engine, e.g. finding the group). */
   apiStart?: number;
   /**
-   * How long to ride out transient AWS errors (throttling, 5xx, contention, network) on one
-   * observation or action before halting, ms (default 5 min, counted from the first failure).
+   * How long to keep re-trying terminates that fail transiently (each after a back-off and a fresh
+   * look), ms (default 5 min from the first failure). Reads and idempotent writes are retried by
+   * the port the caller passes (aws/transient.ts retryingPort), under its own budget.
    */
   transientBudgetMs?: number;
 }
@@ -137,27 +138,18 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
   const groupKey = (g: string, id: string) => `${g}/${id}`;
 
   /**
-   * Runs an observation or an idempotent action, riding out transient AWS errors with back-off in
-   * clock time (bounded by `transientBudgetMs`). `useSignal` false during cleanup: an interrupt
-   * must not cut the restore short.
+   * Transient failures of terminate calls in a row (the port never repeats a terminate): each one
+   * backs off, looks again and decides anew; past the budget since the first, the run halts.
    */
-  const retrying = <T>(what: string, op: (attempt: number) => Promise<T>, useSignal: boolean): Promise<T> =>
-    withRetry(op, {
-      clock,
-      budgetMs: options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS,
-      signal: useSignal ? signal : undefined,
-      onRetry: (err, attempt, ms) =>
-        reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} ${what} (${(err as Error)?.name ?? 'error'}); trying again in ${ms / 1000} s (attempt ${attempt + 1})`, {
-          what,
-          error: (err as Error)?.name,
-          attempt,
-          backoffMs: ms,
-        }),
-    });
+  let terminateFailures = 0;
+  let terminateFailingSince: number | undefined;
 
-  /** Observe, riding out transient errors. */
-  const observe = async (useSignal: boolean, fresh = false): Promise<O> => {
-    const o = await retrying('observing', () => strategy.observe(fresh), useSignal);
+  /**
+   * Observe. Transient AWS errors are ridden out by the port (aws/transient.ts retryingPort, the
+   * one retry policy: the caller hands the engine a retrying port), not here.
+   */
+  const observe = async (_useSignal: boolean, fresh = false): Promise<O> => {
+    const o = await strategy.observe(fresh);
     lastSeen = o;
     seenAt = clock.now();
     return o;
@@ -190,10 +182,8 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
   /** Performs one non-terminal action. */
   /** Performs `a`; false when it stopped part-way to look again (a decision gone stale). */
   const act = async (a: Action, o: O, useSignal = true): Promise<boolean> => {
-    // Every action below is idempotent (sizes, processes, tags, protection are set, not added;
-    // a second TerminateInstanceInAutoScalingGroup of a Terminating instance changes nothing),
-    // so a transient failure is retried as a whole.
-    const retry = (op: () => Promise<unknown>) => retrying(`${a.kind}${"group" in a ? ` ${a.group}` : ""}`, op, useSignal);
+    // Every action but terminate is an idempotent write the port retries (aws/transient.ts).
+    const retry = (op: () => Promise<unknown>) => op();
     switch (a.kind) {
       case 'setDesired':
         await retry(() => strategy.guard(a.group).setDesired(snapshotOf(o, a.group), a.desired));
@@ -219,40 +209,42 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
             throw rolloutError('unplanned-termination', `${a.group}: refusing to terminate ${id}: not in the plan (a bug; halted safely)`, { asg: a.group, instanceId: id });
           }
         }
-        let backedOff = false;
         for (const [n, id] of a.instanceIds.entries()) {
           const inst = findInstance(o, a.group, id);
+          const partial = () => {
+            if (n > 0) strategy.acted?.({ ...a, instanceIds: a.instanceIds.slice(0, n) }, o);
+          };
           // Terminating an instance because it is NOT healthy is decided on what was seen at the
-          // observation; once time has passed (back-off, earlier calls) it may have passed its
+          // observation; once time has passed (earlier calls of the batch) it may have passed its
           // checks since — look again before terminating it (the first one goes at once).
-          const recheck = !o.isHealthy(a.group, id);
-          let skipped = false;
-          try {
-            await retrying(`terminating ${id}`, async (attempt) => {
-              const late = backedOff || attempt > 0 || clock.now() - seenAt > STALE_DECISION_MS;
-              if (recheck && (n > 0 || attempt > 0) && late) {
-                skipped = true;
-                return;
-              }
-              const calls = port.apiCalls();
-              try {
-                await port.terminateInstance(id, a.decrement);
-              } finally {
-                // The SDK retried (and slept) under the call: what we saw is older than it looks.
-                if (port.apiCalls() - calls > 1) backedOff = true;
-              }
-            }, useSignal);
-          } catch (err) {
-            // The ones already terminated are ours: remember them before giving up.
-            if (n > 0) strategy.acted?.({ ...a, instanceIds: a.instanceIds.slice(0, n) }, o);
-            throw err;
-          }
-          if (skipped) {
-            if (n > 0) strategy.acted?.({ ...a, instanceIds: a.instanceIds.slice(0, n) }, o);
+          if (n > 0 && !o.isHealthy(a.group, id) && clock.now() - seenAt > STALE_DECISION_MS) {
+            partial();
             reporter.emit('info', 'rollout.recheck', `${a.group}: ${a.instanceIds.slice(n).join(', ')} not terminated yet: their health was seen ${Math.round((clock.now() - seenAt) / 100) / 10} s ago; looking again`, {
               asg: a.group,
               instanceIds: a.instanceIds.slice(n),
             });
+            return false;
+          }
+          try {
+            // Sent once (PORT_RETRY_POLICY: non-idempotent): never repeated on a look grown stale.
+            await port.terminateInstance(id, a.decrement);
+            terminateFailures = 0;
+            terminateFailingSince = undefined;
+          } catch (err) {
+            // The ones already terminated are ours: remember them before anything else.
+            partial();
+            if (!isTransient(err)) throw err;
+            const now = clock.now();
+            terminateFailingSince ??= now;
+            const ms = transientBackoff(++terminateFailures);
+            if (now - terminateFailingSince + ms > (options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS)) throw err;
+            reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} terminating ${id} (${errorName(err)}); looking again in ${ms / 1000} s and deciding anew (a terminate is never repeated blind)`, {
+              what: `terminate ${id}`,
+              error: errorName(err),
+              attempt: terminateFailures,
+              backoffMs: ms,
+            });
+            await clock.sleep(ms, useSignal ? signal : undefined);
             return false;
           }
           if (!a.surplus) replaced.push(id);
@@ -277,15 +269,8 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
    * from what AWS says now (each restore step is idempotent). `keepRecord`: cleanup could not
    * undo everything — restore the rest but keep the originals recorded on the group.
    */
-  const restoreAll = async (o: O, useSignal: boolean, keepRecord = false) => {
-    await retrying(
-      'restoring',
-      async (attempt) => {
-        const current = attempt === 0 ? o : await strategy.observe(true);
-        for (const g of current.groups) await strategy.guard(g.name).restore(g, { keepRecord });
-      },
-      useSignal,
-    );
+  const restoreAll = async (o: O, _useSignal: boolean, keepRecord = false) => {
+    for (const g of o.groups) await strategy.guard(g.name).restore(g, { keepRecord });
   };
 
   /**

@@ -9,7 +9,7 @@
  * pass (polling.ts).
  */
 import { AwsAdapter } from '../aws/adapter';
-import { isThrottling, withRetry } from '../aws/transient';
+import { retryingPort } from '../aws/transient';
 import type { AwsClients } from '../aws/clients';
 import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView } from '../aws/port';
 import type { Clock } from '../clock';
@@ -522,20 +522,17 @@ function launchName(s: GroupSnapshot): string {
 
 /** Rolls one group to its current launch spec. Throws DeployError (exit 1/2/3/130) after restoring. */
 export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
-  const port = options.port ?? (options.clients ? new AwsAdapter(options.clients, options.clock) : undefined);
-  if (!port) throw usageError('usage', 'rollGroup needs a port or AWS clients');
+  const raw = options.port ?? (options.clients ? new AwsAdapter(options.clients, options.clock) : undefined);
+  if (!raw) throw usageError('usage', 'rollGroup needs a port or AWS clients');
+  // The one retry policy (aws/transient.ts): reads and idempotent writes ride out transient errors
+  // in the port; a terminate is sent once and the engine looks again before deciding anew.
+  const port = retryingPort(raw, { clock: options.clock, reporter: options.reporter, signal: options.signal, budgetMs: options.transientBudgetMs });
   if (options.surge !== undefined && (!Number.isInteger(options.surge) || options.surge < 0)) {
     throw usageError('usage', `--surge ${options.surge}: expected a whole number ≥ 0`);
   }
   const apiStart = port.apiCalls();
-  // Finding the group rides out transient errors like every other call of the rollout.
-  const name = await withRetry(() => resolveGroup(port, options.asg), {
-    clock: options.clock,
-    budgetMs: options.transientBudgetMs,
-    signal: options.signal,
-    onRetry: (err, attempt, ms) =>
-      options.reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} finding ${options.asg} (${(err as Error)?.name ?? 'error'}); trying again in ${ms / 1000} s`, { attempt, backoffMs: ms }),
-  });
+  // Finding the group rides out transient errors (the port's policy) like every other call.
+  const name = await resolveGroup(port, options.asg);
   // The group's lock for the whole run (a freeze, or another run on the group → exit 3 before
   // anything changed). A dry run only reads it: it still prints the plan, then is refused (exit 3)
   // as a real run would be.

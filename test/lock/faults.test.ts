@@ -41,17 +41,17 @@ test('isTransient: throttling, 5xx, contention and network errors; not 4xx, Depl
   for (const [name, err, expected] of table) t.is(isTransient(err), expected, name);
 });
 
-test('withTransientRetry backs off in clock time (2, 4, 8 s …) and gives up after its bound with the last error', async (t) => {
+test('withTransientRetry backs off in clock time (1, 2, 4 s …, the one policy) and gives up after its bound with the last error', async (t) => {
   const clock = new VirtualClock();
   let calls = 0;
   const t0 = clock.now();
   const ok = await withTransientRetry('op', async () => (++calls < 3 ? Promise.reject(throttling()) : 'fine'), { clock });
   t.is(ok, 'fine');
-  t.is(clock.now() - t0, 2000 + 4000);
+  t.is(clock.now() - t0, 1000 + 2000);
   const start = clock.now();
   const err = await t.throwsAsync(withTransientRetry('op', async () => Promise.reject(throttling()), { clock, retries: 3 }));
   t.is(err!.name, 'SlowDown');
-  t.is(clock.now() - start, 2000 + 4000 + 8000);
+  t.is(clock.now() - start, 1000 + 2000 + 4000);
 });
 
 test('S3: a heartbeat applied whose response was lost (the SDK retry then gets 412) is still ours: ETag adopted, released', async (t) => {
@@ -107,7 +107,7 @@ test('release rides out throttling; one that keeps failing throws exit 1 naming 
   const t0 = clock.now();
   await lock.release();
   t.is(fake.objects.size, 0);
-  t.is(clock.now() - t0, 2000 + 4000 + 8000, 'three back-offs in clock time');
+  t.is(clock.now() - t0, 1000 + 2000 + 4000, 'three back-offs in clock time');
   t.is(reporter.ofCode('aws.throttled').length, 3);
 
   let down = false;

@@ -43,7 +43,7 @@ test('isTransient: throttling, 5xx, contention, scaling activity in progress and
     { name: 'Throttling' },
     { name: 'RequestLimitExceeded' },
     { name: 'X', $metadata: { httpStatusCode: 503 } },
-    { name: 'InternalFailure' },
+    { name: 'InternalFailure', $metadata: { httpStatusCode: 500 } },
     { name: 'ResourceContentionFault' },
     { name: 'ScalingActivityInProgress' },
     Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
