@@ -56,6 +56,25 @@ export interface FaultConfig {
   bootFailureRate: number;
   /** How a failed boot shows (see {@link BootFailureMode}). */
   bootFailureMode: BootFailureMode;
+  /**
+   * In-flight connections when an instance is deregistered with connection draining [ELB-6]:
+   * with probability `idle` it has none (deregistration completes at once), with probability
+   * `long` its connections outlast the draining timeout (the full timeout), otherwise they finish
+   * after `seconds` (capped at the timeout). Default: always long (the worst case).
+   */
+  connectionDrain: ConnectionDrain;
+  /**
+   * Probability that SetDesiredCapacity / TerminateInstanceInAutoScalingGroup fail with
+   * ScalingActivityInProgress while one of the group's scaling activities is in progress [ASG-9].
+   */
+  scalingActivityInProgressRate: number;
+}
+
+/** See {@link FaultConfig.connectionDrain}. */
+export interface ConnectionDrain {
+  idle: number;
+  long: number;
+  seconds: Seconds;
 }
 
 export const defaultFaults: FaultConfig = {
@@ -72,6 +91,8 @@ export const defaultFaults: FaultConfig = {
   shutdownSeconds: 20,
   bootFailureRate: 0,
   bootFailureMode: 'never-healthy',
+  connectionDrain: { idle: 0, long: 1, seconds: 0 },
+  scalingActivityInProgressRate: 0,
 };
 
 export interface LaunchTemplateVersionRec {
@@ -141,7 +162,14 @@ export interface InstanceRec {
   drainingUntil?: number;
   /** The group's rebalancing launch (AZRebalance). */
   rebalance?: boolean;
+  /** NewInstancesProtectedFromScaleIn at launch: protection starts when the instance is InService [TERM-5]. */
+  protectOnInService?: boolean;
+  /** Launched to replace an ELB-unhealthy instance and not yet healthy and warmed up [HEALTH-6]. */
+  elbReplacement?: boolean;
 }
+
+/** A classic ELB's attachment to a group [ELB-7]. */
+export type LbAttachState = 'Adding' | 'Added' | 'InService' | 'Removing' | 'Removed';
 
 export interface GroupTag {
   key: string;
@@ -200,6 +228,14 @@ export interface GroupRec {
   launchFailures: number;
   /** A capacity change requested through the API is acted on at this time (a pending 'scale' event) [ASG-1]. */
   scaleAt?: number;
+  /** Attachment state per classic ELB (attached, or Removing after a detach) [ELB-7]; absent: InService. */
+  lbStates?: Record<string, LbAttachState>;
+  /** ELB-unhealthy instances terminated whose replacement has not launched yet [HEALTH-6]. */
+  replaceDebt?: number;
+  /** DefaultInstanceWarmup (s): a replacement counts as ready only this long after InService [HEALTH-6]. */
+  defaultInstanceWarmup?: number;
+  /** ForceDelete in progress: "Delete in progress" until its instances are gone [ASG-8]. */
+  deleting?: boolean;
 }
 
 export interface RegistrationRec {

@@ -60,6 +60,23 @@ function instanceOut(w: World, i: InstanceRec) {
   };
 }
 
+/**
+ * ScalingActivityInProgress on SetDesiredCapacity / TerminateInstanceInAutoScalingGroup (both
+ * document it) while one of the group's scaling activities is in progress, at
+ * `faults.scalingActivityInProgressRate` [ASG-9]. No PRNG draw at rate 0.
+ */
+function maybeActivityInProgress(w: World, g: GroupRec): void {
+  const rate = w.faults.scalingActivityInProgressRate ?? 0;
+  if (rate <= 0) return;
+  const busy = g.activities.some((id) => {
+    const st = w.state.activities[id]?.status;
+    return st !== undefined && st !== 'Successful' && st !== 'Failed' && st !== 'Cancelled';
+  });
+  if (busy && w.rng.chance(rate)) {
+    throw new SimFault('ScalingActivityInProgress', 'Scaling activities in progress: the operation cannot be performed while scaling activities are in progress for the group.');
+  }
+}
+
 function groupOut(w: World, g: GroupRec) {
   let mixed: any;
   if (g.mixedInstancesPolicy) {
@@ -81,6 +98,7 @@ function groupOut(w: World, g: GroupRec) {
     TargetGroupARNs: [...g.targetGroupARNs],
     HealthCheckType: g.healthCheckType,
     HealthCheckGracePeriod: g.healthCheckGracePeriod,
+    DefaultInstanceWarmup: g.defaultInstanceWarmup,
     Instances: w.groupInstances(g).filter((i) => i.lifecycle !== 'Terminated').map((i) => instanceOut(w, i)),
     CreatedTime: new Date(g.createdTime),
     SuspendedProcesses: g.suspended.map((p) => ({ ProcessName: p.name, SuspensionReason: p.reason })),
@@ -120,6 +138,17 @@ function setDesired(w: World, g: GroupRec, desired: number, ctx: CallCtx): void 
     g.lastDesiredChange = call(w, ctx);
     w.requestScaling(g); // the scaling activity starts promptly, not on the periodic loop [ASG-1a]
   }
+}
+
+/** One API termination [ASG-7]: returns the running activity for an instance already on its way out. */
+function terminateOne(w: World, g: GroupRec, inst: InstanceRec, decrement: boolean, ctx: CallCtx): ActivityRec {
+  if (!w.isActive(inst) && inst.terminateActivity && w.state.activities[inst.terminateActivity]) return w.state.activities[inst.terminateActivity];
+  if (decrement) setDesired(w, g, g.desired - 1, ctx);
+  const why = decrement
+    ? `instance ${inst.id} was taken out of service in response to a user request, shrinking the capacity from ${g.desired + 1} to ${g.desired}.`
+    : `instance ${inst.id} was taken out of service in response to a user request.`;
+  w.beginTermination(g, inst, 'api', call(w, ctx), why);
+  return w.state.activities[inst.terminateActivity!];
 }
 
 function applyTags(w: World, tags: any[], remove: boolean): void {
@@ -190,6 +219,7 @@ export const autoScalingOps: Record<string, Handler> = {
       lastDesiredChange: desired > 0 ? call(w, ctx) : undefined,
       activities: [],
       launchFailures: 0,
+      defaultInstanceWarmup: input.DefaultInstanceWarmup,
     };
     w.state.groups[name] = g;
     applyTags(w, (input.Tags ?? []).map((t: any) => ({ ...t, ResourceId: name })), false);
@@ -236,6 +266,7 @@ export const autoScalingOps: Record<string, Handler> = {
     if (input.HealthCheckType !== undefined) g.healthCheckType = input.HealthCheckType;
     if (input.HealthCheckGracePeriod !== undefined) g.healthCheckGracePeriod = input.HealthCheckGracePeriod;
     if (input.DefaultCooldown !== undefined) g.defaultCooldown = input.DefaultCooldown;
+    if (input.DefaultInstanceWarmup !== undefined) g.defaultInstanceWarmup = input.DefaultInstanceWarmup < 0 ? undefined : input.DefaultInstanceWarmup;
     if (input.TerminationPolicies !== undefined) g.terminationPolicies = [...input.TerminationPolicies];
     if (input.NewInstancesProtectedFromScaleIn !== undefined) g.newInstancesProtectedFromScaleIn = !!input.NewInstancesProtectedFromScaleIn;
     return {};
@@ -295,11 +326,34 @@ export const autoScalingOps: Record<string, Handler> = {
     const d = requireInt(input.DesiredCapacity, 'desiredCapacity');
     if (d > g.max) throw validation(`New SetDesiredCapacity value ${d} is above max value ${g.max} for the AutoScalingGroup.`);
     if (d < g.min) throw validation(`New SetDesiredCapacity value ${d} is below min value ${g.min} for the AutoScalingGroup.`);
+    maybeActivityInProgress(w, g);
     setDesired(w, g, d, ctx);
     return {};
   },
 
   TerminateInstanceInAutoScalingGroup(w, input, ctx) {
+    const decrement = input.ShouldDecrementDesiredCapacity;
+    if (input.InstanceIds !== undefined) {
+      // The multi-instance form (InstanceIds, up to 100, with AutoScalingGroupName): the response
+      // populates Activities instead of Activity [ASG-7].
+      const ids: string[] = input.InstanceIds;
+      if (input.InstanceId !== undefined) throw validation('Specify either InstanceId or InstanceIds, not both.');
+      if (ids.length < 1 || ids.length > 100) throw validation(`1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length between 1 and 100`);
+      const g = getGroup(w, input.AutoScalingGroupName);
+      if (decrement === undefined) throw validation("1 validation error detected: Value null at 'shouldDecrementDesiredCapacity' failed to satisfy constraint: Member must not be null");
+      for (const id of ids) {
+        const inst = w.state.instances[id];
+        if (!inst || inst.group !== g.name || inst.lifecycle === 'Terminated') throw validation(`Instance Id not found - No managed instance found for instance ID: ${id}`);
+      }
+      const fresh = [...new Set(ids)].filter((id) => w.isActive(w.state.instances[id]));
+      if (decrement && g.desired - fresh.length < g.min) {
+        throw validation(`Currently, desiredSize equals minSize (${g.min}). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`);
+      }
+      maybeActivityInProgress(w, g);
+      const acts = [...new Set(ids)].map((id) => terminateOne(w, g, w.state.instances[id], !!decrement, ctx));
+      if (!decrement && fresh.length) w.requestScaling(g);
+      return { Activities: acts.map((a) => activityOut(g, a)) };
+    }
     const id = requireString(input.InstanceId, 'instanceId');
     const inst = w.state.instances[id];
     const g = inst?.group ? w.state.groups[inst.group] : undefined;
@@ -309,21 +363,14 @@ export const autoScalingOps: Record<string, Handler> = {
       const act = inst.terminateActivity ? w.state.activities[inst.terminateActivity] : undefined;
       if (act) return { Activity: activityOut(g, act) };
     }
-    const decrement = input.ShouldDecrementDesiredCapacity;
     if (decrement === undefined) throw validation("1 validation error detected: Value null at 'shouldDecrementDesiredCapacity' failed to satisfy constraint: Member must not be null");
-    if (decrement) {
-      if (g.desired - 1 < g.min) {
-        throw validation(`Currently, desiredSize equals minSize (${g.min}). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`);
-      }
-      setDesired(w, g, g.desired - 1, ctx);
+    if (decrement && g.desired - 1 < g.min) {
+      throw validation(`Currently, desiredSize equals minSize (${g.min}). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`);
     }
-    const why = decrement
-      ? `instance ${id} was taken out of service in response to a user request, shrinking the capacity from ${g.desired + 1} to ${g.desired}.`
-      : `instance ${id} was taken out of service in response to a user request.`;
-    w.beginTermination(g, inst, 'api', call(w, ctx), why);
+    maybeActivityInProgress(w, g);
+    const act = terminateOne(w, g, inst, !!decrement, ctx);
     // Without decrement the replacement launches promptly [ASG-1a, ASG-7].
     if (!decrement) w.requestScaling(g);
-    const act = w.state.activities[inst.terminateActivity!];
     return { Activity: activityOut(g, act) };
   },
 
@@ -354,6 +401,7 @@ export const autoScalingOps: Record<string, Handler> = {
     for (const id of ids) {
       const inst = w.state.instances[id];
       inst.protected = !!input.ProtectedFromScaleIn;
+      inst.protectOnInService = undefined; // an explicit setting replaces the group's launch-time default [TERM-5]
       w.changed(inst);
     }
     return {};
@@ -447,6 +495,8 @@ export const autoScalingOps: Record<string, Handler> = {
       if (!elb) throw validation(`Provided Load Balancers may not be valid. Please ensure they exist and try again.`);
       if (g.loadBalancerNames.includes(name)) continue;
       g.loadBalancerNames.push(name);
+      // Attached to an existing group: Adding, then Added, then InService [ELB-7].
+      (g.lbStates ??= {})[name] = 'Adding';
       for (const i of w.groupInstances(g)) if (i.lifecycle === 'InService') w.register(elb, i.id);
     }
     return {};
@@ -455,7 +505,10 @@ export const autoScalingOps: Record<string, Handler> = {
   DetachLoadBalancers(w, input) {
     const g = getGroup(w, input.AutoScalingGroupName);
     for (const name of input.LoadBalancerNames ?? []) {
+      if (!g.loadBalancerNames.includes(name)) continue;
       g.loadBalancerNames = g.loadBalancerNames.filter((n) => n !== name);
+      // Removing while its instances deregister (draining), then gone [ELB-7].
+      (g.lbStates ??= {})[name] = 'Removing';
       const elb = w.state.elbs[name];
       if (elb) for (const i of w.groupInstances(g)) w.deregister(elb, i.id);
     }
@@ -465,8 +518,9 @@ export const autoScalingOps: Record<string, Handler> = {
 
   DescribeLoadBalancers(w, input, ctx) {
     const g = getGroup(w, input.AutoScalingGroupName);
-    const p = page(g.loadBalancerNames, input.NextToken, input.MaxRecords, ctx, 100);
-    return { LoadBalancers: p.items.map((n) => ({ LoadBalancerName: n, State: 'InService' })), NextToken: p.next };
+    const removing = Object.entries(g.lbStates ?? {}).filter(([n, st]) => st === 'Removing' && !g.loadBalancerNames.includes(n)).map(([n]) => n);
+    const p = page([...g.loadBalancerNames, ...removing], input.NextToken, input.MaxRecords, ctx, 100);
+    return { LoadBalancers: p.items.map((n) => ({ LoadBalancerName: n, State: w.attachState(g, n) })), NextToken: p.next };
   },
 
   DescribeLoadBalancerTargetGroups(w, input, ctx) {

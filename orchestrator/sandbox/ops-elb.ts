@@ -37,7 +37,6 @@ export const elbOps: Record<string, Handler> = {
     if (existing) return { DNSName: existing.dnsName };
     const listeners = (input.Listeners ?? []).map((l: any) => ({ ...l }));
     if (!listeners.length) throw validation('Listeners cannot be empty');
-    const instancePort = listeners[0].InstancePort ?? 80;
     const subnets: string[] = input.Subnets ?? [];
     const elb: ElbRec = {
       name,
@@ -48,8 +47,8 @@ export const elbOps: Record<string, Handler> = {
       subnets,
       securityGroups: input.SecurityGroups ?? [],
       scheme: input.Scheme ?? 'internet-facing',
-      // Classic ELB defaults when no health check is configured.
-      healthCheck: { target: `TCP:${instancePort}`, interval: 30, timeout: 5, healthyThreshold: 10, unhealthyThreshold: 2 },
+      // Classic ELB defaults when no health check is configured: Target TCP:80 (the API's default) [ELB-1].
+      healthCheck: { target: 'TCP:80', interval: 30, timeout: 5, healthyThreshold: 10, unhealthyThreshold: 2 },
       draining: { enabled: false, timeout: 300 },
       crossZone: false,
       idleTimeout: 60,

@@ -10,7 +10,7 @@
 import { Rng } from './rng';
 import type {
   ActivityRec, CallRef, ElbRec, FaultConfig, GroupRec, ImageBehaviour, InstanceRec, LaunchRef,
-  LaunchTemplateRec, LaunchTemplateVersionRec, RegistrationRec, SandboxState, Seconds, SimEvent, TerminationRecord,
+  LaunchTemplateRec, LaunchTemplateVersionRec, LbAttachState, RegistrationRec, SandboxState, Seconds, SimEvent, TerminationRecord,
 } from './model';
 import { SimFault } from './faults';
 
@@ -318,6 +318,9 @@ export class World {
     }
     inst.lifecycle = 'InService';
     inst.inServiceAt = this.now;
+    // "Instance scale-in protection starts when the instance state is InService" [TERM-5].
+    if (inst.protectOnInService) inst.protected = true;
+    inst.protectOnInService = undefined;
     const act = inst.launchActivity ? this.state.activities[inst.launchActivity] : undefined;
     if (act && act.status !== 'Successful') {
       act.status = 'Successful';
@@ -408,8 +411,9 @@ export class World {
     // Only an instance the ELB routes requests to has any to drain: one it reports OutOfService
     // (still registering, never passed, or failed) is deregistered at once [ELB-6].
     const serving = inst !== undefined && inst.ec2State === 'running' && this.elbView(elb, inst, reg).state === 'InService';
-    if (elb.draining.enabled && elb.draining.timeout > 0 && serving) {
-      reg.drainingUntil = this.now + elb.draining.timeout * 1000;
+    const drainMs = elb.draining.enabled && elb.draining.timeout > 0 && serving ? this.drainMs(elb) : 0;
+    if (drainMs > 0) {
+      reg.drainingUntil = this.now + drainMs;
       reg.gen++;
       this.schedule({ at: reg.drainingUntil, kind: 'drained', elb: elb.name, id });
       this.changed(inst);
@@ -418,6 +422,23 @@ export class World {
     delete elb.registrations[id];
     if (inst) this.changed(inst);
     return undefined;
+  }
+
+  /**
+   * How long a serving instance's in-flight connections take to drain [ELB-6]: none (the
+   * deregistration completes at once), the full timeout (long-lived connections), or a drawn
+   * duration capped at the timeout, per `faults.connectionDrain`. No PRNG draw for the default
+   * (always the full timeout), so runs that do not use the fault are unchanged.
+   */
+  private drainMs(elb: ElbRec): number {
+    const full = elb.draining.timeout * 1000;
+    const c = this.faults.connectionDrain ?? { idle: 0, long: 1, seconds: 0 };
+    if (c.long >= 1) return full;
+    if (c.idle >= 1) return 0;
+    const u = this.rng.next();
+    if (u < c.idle) return 0;
+    if (u < c.idle + c.long) return full;
+    return Math.min(full, Math.max(0, Math.round(this.sample(c.seconds) * 1000)));
   }
 
   private onDrained(elbName: string, id: string): void {
@@ -614,8 +635,14 @@ export class World {
     inst.group = g.name;
     inst.lifecycle = 'Pending';
     inst.health = 'Healthy';
-    inst.protected = g.newInstancesProtectedFromScaleIn;
+    inst.protected = false;
+    inst.protectOnInService = g.newInstancesProtectedFromScaleIn || undefined;
     inst.rebalance = rebalance || undefined;
+    // A launch while ELB-unhealthy instances await their replacement is one of those replacements [HEALTH-6].
+    if (!rebalance && (g.replaceDebt ?? 0) > 0) {
+      g.replaceDebt! -= 1;
+      inst.elbReplacement = true;
+    }
     g.instances.push(inst.id);
     counts.set(az, (counts.get(az) ?? 0) + 1);
     const act = this.addActivity(g, {
@@ -720,8 +747,10 @@ export class World {
 
   reconcile(g: GroupRec): void {
     const insts = this.groupInstances(g);
-    // 1. health checks [HEALTH-1..3]
+    this.advanceAttachments(g, insts);
+    // 1. health checks [HEALTH-1..3, HEALTH-6]
     if (!this.isSuspended(g, 'HealthCheck')) {
+      const elbFailing: InstanceRec[] = [];
       for (const inst of insts) {
         if (inst.health !== 'Healthy') continue;
         // A Pending instance whose EC2 instance terminated during launch is unhealthy too [HEALTH-1].
@@ -740,21 +769,28 @@ export class World {
           for (const name of g.loadBalancerNames) {
             const elb = this.state.elbs[name];
             const reg = elb?.registrations[inst.id];
-            if (elb && reg && this.elbView(elb, inst, reg).state === 'OutOfService') {
-              inst.health = 'Unhealthy';
-              this.changed(inst);
+            // Only a load balancer whose attachment is InService gets instances replaced [ELB-7].
+            if (elb && reg && this.attachState(g, name) === 'InService' && this.elbView(elb, inst, reg).state === 'OutOfService') {
+              elbFailing.push(inst);
               break;
             }
           }
         }
       }
+      this.markElbUnhealthy(g, insts, elbFailing);
     }
     // 2. replace unhealthy: terminate first, the launch below replaces it [HEALTH-4]
     if (!this.isSuspended(g, 'ReplaceUnhealthy') && !this.isSuspended(g, 'Terminate')) {
       for (const inst of insts) {
         if (inst.health === 'Unhealthy' && this.isActive(inst)) {
+          const byElb = inst.ec2State === 'running';
+          if (byElb) g.replaceDebt = (g.replaceDebt ?? 0) + 1;
           this.beginTermination(g, inst, 'replace-unhealthy', undefined,
-            `an instance was taken out of service in response to a ${inst.ec2State !== 'running' ? 'EC2 instance status checks failure' : 'ELB system health check failure'}.`);
+            byElb
+              ? 'an instance was taken out of service in response to an ELB system health check failure.'
+              : inst.ec2State === 'pending'
+                ? 'an instance was taken out of service in response to an EC2 instance status checks failure.'
+                : 'an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.');
         }
       }
     }
@@ -762,10 +798,14 @@ export class World {
     if (this.reconcileCapacity(g, insts)) return;
     // 4. AZ rebalance: launch first, then (next loop, once InService) terminate [AZ-1..3]
     const active = insts.filter((i) => this.isActive(i));
+    const terminateSuspended = this.isSuspended(g, 'Terminate');
+    // With Terminate suspended AZRebalance still launches, and the group stays above desired [AZ-3, PROC-2]:
+    // the surplus may only be its own (InService) rebalancing launches.
+    const surplus = active.length - g.desired;
+    const rebalanced = active.filter((i) => i.rebalance).length;
     if (
-      active.length === g.desired &&
+      (surplus === 0 || (terminateSuspended && surplus > 0 && surplus === rebalanced)) &&
       !active.some((i) => i.rebalance && i.lifecycle === 'Pending') &&
-      // With Terminate suspended AZRebalance still launches (the group stays above desired) [AZ-3].
       !this.isSuspended(g, 'AZRebalance') && !this.isSuspended(g, 'Launch') &&
       active.every((i) => i.lifecycle === 'InService')
     ) {
@@ -774,10 +814,85 @@ export class World {
       if (usable.length < 2) return;
       const cs = usable.map((z) => counts.get(z) ?? 0);
       if (Math.max(...cs) - Math.min(...cs) <= 1) return;
+      // Up to 10 % over max, or one instance, whichever is greater [AZ-2].
       const allowance = Math.max(1, Math.floor(g.max * 0.1));
       if (active.length + 1 > g.max + allowance) return;
       this.launchOne(g, counts, 'an instance was started in response to an Availability Zone rebalancing operation.', true);
     }
+  }
+
+  /** A classic ELB's attachment state for the group; one attached at creation is InService [ELB-7]. */
+  attachState(g: GroupRec, name: string): LbAttachState {
+    return g.lbStates?.[name] ?? (g.loadBalancerNames.includes(name) ? 'InService' : 'Removed');
+  }
+
+  /**
+   * Attachment states move on with the loop [ELB-7]: Adding -> Added once the group's InService
+   * instances are registered (AttachLoadBalancers registers them at once); Added -> InService once
+   * one of them passed the health check, only with ELB health checks ("If EC2 health checks are
+   * enabled instead, the load balancer remains in the Added state"); Removing -> gone once none of
+   * the group's instances is still registered or draining.
+   */
+  private advanceAttachments(g: GroupRec, insts: InstanceRec[]): void {
+    if (!g.lbStates) return;
+    for (const [name, st] of Object.entries(g.lbStates)) {
+      const elb = this.state.elbs[name];
+      if (st === 'Removing') {
+        if (!elb || !insts.some((i) => elb.registrations[i.id])) delete g.lbStates[name];
+        continue;
+      }
+      if (!elb) continue;
+      if (st === 'Adding') {
+        const all = insts.filter((i) => i.lifecycle === 'InService').every((i) => elb.registrations[i.id]);
+        if (all) g.lbStates[name] = 'Added';
+      } else if (st === 'Added' && g.healthCheckType === 'ELB') {
+        if (insts.some((i) => elb.registrations[i.id]?.everPassed)) g.lbStates[name] = 'InService';
+      }
+    }
+  }
+
+  /**
+   * ELB-unhealthy marking paced the way AWS paces its replacements [HEALTH-6]: at most
+   * `max(1, floor(10 % of desired))` replacements in flight — a replacement is in flight from the
+   * moment its predecessor is marked until it is InService in every attached ELB and past the
+   * group's default instance warm-up — so AWS marks fewer instances unhealthy than are failing
+   * when many fail at once (the rest stay `Healthy` until a slot frees). A failing replacement
+   * hands its slot on to its own replacement.
+   */
+  private markElbUnhealthy(g: GroupRec, insts: InstanceRec[], failing: InstanceRec[]): void {
+    let inFlight = g.replaceDebt ?? 0;
+    for (const i of insts) {
+      if (!i.elbReplacement) continue;
+      if (!this.isActive(i)) {
+        i.elbReplacement = undefined;
+        continue;
+      }
+      if (this.replacementReady(g, i)) i.elbReplacement = undefined;
+      else inFlight++;
+    }
+    const budget = Math.max(1, Math.floor(g.desired * 0.1));
+    // Failing replacements first: their slot is already counted.
+    const ordered = [...failing.filter((i) => i.elbReplacement), ...failing.filter((i) => !i.elbReplacement)];
+    for (const inst of ordered) {
+      // A failing replacement's own slot passes to its replacement.
+      const slot = inst.elbReplacement ? 1 : 0;
+      if (inFlight - slot >= budget) break;
+      inst.elbReplacement = undefined;
+      inst.health = 'Unhealthy';
+      inFlight += 1 - slot;
+      this.changed(inst);
+    }
+  }
+
+  private replacementReady(g: GroupRec, i: InstanceRec): boolean {
+    if (i.lifecycle !== 'InService' || i.ec2State !== 'running') return false;
+    if (this.now < (i.inServiceAt ?? 0) + (g.defaultInstanceWarmup ?? 0) * 1000) return false;
+    for (const name of g.loadBalancerNames) {
+      const elb = this.state.elbs[name];
+      const reg = elb?.registrations[i.id];
+      if (elb && (!reg || this.elbView(elb, i, reg).state !== 'InService')) return false;
+    }
+    return true;
   }
 
   /**
@@ -788,6 +903,8 @@ export class World {
     const active = insts.filter((i) => this.isActive(i));
     const counts = this.zoneCounts(g, insts);
     const rebalancing = active.some((i) => i.rebalance && i.lifecycle === 'Pending');
+    // Replacements owed for ELB-unhealthy instances lapse once the group is at its desired size [HEALTH-6].
+    if (active.length >= g.desired) g.replaceDebt = undefined;
     // A rebalancing launch the desired capacity has since absorbed is an ordinary instance.
     if (!rebalancing && active.length <= g.desired) for (const i of active) i.rebalance = undefined;
     if (active.length < g.desired) {
@@ -800,7 +917,8 @@ export class World {
       return true;
     }
     if (active.length > g.desired && !rebalancing) {
-      if (this.isSuspended(g, 'Terminate')) return true;
+      // Nothing to scale in; AZRebalance may still launch (step 4) [PROC-2].
+      if (this.isSuspended(g, 'Terminate')) return false;
       const rebalanceDone = active.find((i) => i.rebalance);
       const victims = this.pickForScaleIn(g, active, active.length - g.desired);
       for (const v of victims) {
