@@ -634,8 +634,95 @@ export function parseServices(raw: unknown, stack: string): ServiceConfig[] {
       owners.set(n, s.service);
     }
   }
+  problems.push(...tagLimitProblems(services, stack));
   if (problems.length > 0) throw configError(stack, problems);
   return services;
+}
+
+/**
+ * AWS's tag limits per resource type the program tags (infra/program.ts). Sources:
+ * - EC2 (launch templates, instances, volumes): 50 tags per resource, keys 1-128, values 0-256
+ *   (EC2 User Guide, "Tag your Amazon EC2 resources", Tag restrictions).
+ * - Auto Scaling groups: 50 tags per group (EC2 Auto Scaling User Guide, "Tag Auto Scaling
+ *   groups and instances"); keys 1-128, values 0-256 (API Reference, `Tag`).
+ * - Classic load balancers: the API reference (`AddTags`: "Each load balancer can have a maximum
+ *   of 10 tags") and the user guide ("Tag your Classic Load Balancer": 50 per resource, keys up
+ *   to 127, values up to 255 Unicode characters) disagree. We use the stricter of each (10, 127,
+ *   255): a config accepted here can be refused by neither.
+ * `aws:` tags (e.g. aws:autoscaling:groupName on instances) do not count against the limits.
+ */
+export const TAG_LIMITS = {
+  ec2: { count: 50, key: 128, value: 256, source: 'EC2 User Guide, tag restrictions' },
+  autoScaling: { count: 50, key: 128, value: 256, source: 'EC2 Auto Scaling User Guide, tag restrictions' },
+  classicElb: { count: 10, key: 127, value: 255, source: 'ELB API Reference, AddTags (the user guide says 50; the stricter figure is used)' },
+} as const;
+
+/**
+ * Tags the tool itself writes on a group during a rollout (rollout/guard.ts restore and
+ * protected records, the A/B swap record, the environment lock): room is kept for them.
+ */
+export const TOOL_RUNTIME_GROUP_TAGS = ['asg-deploy:restore', 'asg-deploy:protected', 'asg-deploy:ab', 'asg-deploy:lock'] as const;
+
+/**
+ * The config-time check of {@link TAG_LIMITS}: for each resource a service declares, the user's
+ * tags plus what the program adds (Name, asg-deploy:stack, asg-deploy:service, asg-deploy:color
+ * for an A/B color; on groups, room for {@link TOOL_RUNTIME_GROUP_TAGS}).
+ *
+ * Worked example: an A/B service with 7 tags: each color's classic ELB carries 7 + Name +
+ * asg-deploy:stack + asg-deploy:service + asg-deploy:color = 11 > 10: refused, "remove 1 tag".
+ */
+export function tagLimitProblems(services: ServiceConfig[], stack: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const s of services) {
+    const user = s.tags;
+    const ab = s.strategy === 'ab';
+    const added = (extra: string[]) => ['Name', 'asg-deploy:stack', 'asg-deploy:service', ...extra];
+    const resources: { what: string; limit: (typeof TAG_LIMITS)[keyof typeof TAG_LIMITS]; added: string[]; values: Record<string, string> }[] = [];
+    const names = ab ? [`${s.name}-a`, `${s.name}-b`] : [s.name];
+    for (const name of names) {
+      const color = ab ? ['asg-deploy:color'] : [];
+      const values = { Name: name, 'asg-deploy:stack': stack, 'asg-deploy:service': s.service };
+      resources.push({ what: `Auto Scaling group ${name}`, limit: TAG_LIMITS.autoScaling, added: [...added(color), ...TOOL_RUNTIME_GROUP_TAGS], values });
+      resources.push({ what: `instances of ${name}`, limit: TAG_LIMITS.ec2, added: added(color), values });
+      if (s.loadBalancer) resources.push({ what: `classic ELB ${name}`, limit: TAG_LIMITS.classicElb, added: added(color), values });
+    }
+    if (!s.launchConfiguration) {
+      resources.push({ what: `launch template ${s.name}`, limit: TAG_LIMITS.ec2, added: ['asg-deploy:stack', 'asg-deploy:service'], values: { 'asg-deploy:stack': stack, 'asg-deploy:service': s.service } });
+    }
+    const problem = (path: string, value: unknown, message: string) =>
+      problems.push({ service: s.service, key: path.split('.').pop() ?? path, path: `${s.service}.${path}`, value, message: `service "${s.service}": ${message}` });
+
+    // The tightest count limit decides (one message per service).
+    const worst = resources
+      .map((r) => ({ ...r, total: Object.keys(user).filter((k) => !r.added.includes(k)).length + r.added.length }))
+      .filter((r) => r.total > r.limit.count)
+      .sort((a, b) => b.total - b.limit.count - (a.total - a.limit.count))[0];
+    if (worst) {
+      const over = worst.total - worst.limit.count;
+      problem('tags', `${Object.keys(user).length} tags`, `tags: ${Object.keys(user).length} tags is too many; the ${worst.what} would carry ${worst.total} (yours plus ${worst.added.join(', ')}) and the limit is ${worst.limit.count} (${worst.limit.source}); remove ${over} tag${over === 1 ? '' : 's'}`);
+    }
+    const seen = new Set<string>();
+    for (const r of resources) {
+      for (const [k, v] of Object.entries(user)) {
+        const where = `${r.limit.source}`;
+        if (k.length > r.limit.key && !seen.has(`k:${k}`)) {
+          seen.add(`k:${k}`);
+          problem(`tags.${k}`, k, `tags.${k}: the key is ${k.length} characters; the ${r.what} allows at most ${r.limit.key} (${where})`);
+        }
+        if (v.length > r.limit.value && !seen.has(`v:${k}`)) {
+          seen.add(`v:${k}`);
+          problem(`tags.${k}`, `${v.slice(0, 40)}...`, `tags.${k}: the value is ${v.length} characters; the ${r.what} allows at most ${r.limit.value} (${where})`);
+        }
+      }
+      for (const [k, v] of Object.entries(r.values)) {
+        if (v.length > r.limit.value && !seen.has(`a:${k}`)) {
+          seen.add(`a:${k}`);
+          problem(k === 'asg-deploy:stack' ? 'stack' : k === 'Name' ? 'name' : 'service', v, `the ${k} tag the program adds would be ${v.length} characters ("${v.slice(0, 40)}..."); the ${r.what} allows at most ${r.limit.value} (${r.limit.source})`);
+        }
+      }
+    }
+  }
+  return problems;
 }
 
 function configError(stack: string, problems: ConfigProblem[]): DeployError {

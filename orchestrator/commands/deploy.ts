@@ -29,6 +29,12 @@ export function progressReporter(ctx: CommandContext, clock: Clock): { reporter:
   return { reporter: ctx.json ? new TeeReporter([new JsonReporter(clock, ctx.stdout), human]) : human, live };
 }
 
+/**
+ * Test seam: how `deploy` opens its AWS session. The stand-in pulumi tests (test/stack/fake-pulumi)
+ * give it the simulated AWS while the stack stays the real Automation API path.
+ */
+export const deploySeams: { openSession: typeof openAwsSession } = { openSession: openAwsSession };
+
 export const deployCommand: CommandSpec = {
   name: 'deploy',
   describe: 'pulumi up (preview with --dry-run), then roll out each changed service',
@@ -61,12 +67,12 @@ export const deployCommand: CommandSpec = {
       region = await stackRegion(await automation.readConfig(stack, { configFile }), stack);
     }
 
-    const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx, { region: region?.region });
+    const session = await deploySeams.openSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx, { region: region?.region });
     const { reporter, live } = progressReporter(ctx, session.clock);
     live?.start();
     try {
       let backend: StackBackend;
-      if (session.simulated && session.sandbox) {
+      if (sandboxRun && session.sandbox) {
         reporter.emit('warn', DeployCodes.simulation, `SIMULATION: the infra/ program runs under Pulumi's mock runtime against the embedded simulated AWS (state: ${session.sandbox.stateFile}); no pulumi CLI, no AWS account is used`, {
           stateFile: session.sandbox.stateFile,
         });

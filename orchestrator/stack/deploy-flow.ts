@@ -8,7 +8,7 @@
  * tests drive it with a fake stack port and fake hooks.
  */
 import type { Clock } from '../clock';
-import { DeployError, ExitCode, isAbortError, usageError } from '../errors';
+import { DeployError, ExitCode, interruptedError, isAbortError, usageError } from '../errors';
 import { Codes, type Reporter } from '../report/reporter';
 import { DeployCodes, renderSummary, type SummaryRow } from '../report/summary';
 import type { RolloutResult } from '../rollout/result';
@@ -110,6 +110,10 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
       seconds: up.seconds,
     });
     changes = up.changes;
+    if (deps.signal.aborted) {
+      // Pulumi got the interrupt too late to cancel: the update completed, the rollouts must not start.
+      throw interruptedError(`interrupted: pulumi up on stack '${stack.name}' completed before the interrupt took effect (${describeChangeSummary(up.changeSummary, 'done')}); no rollout was started, run deploy again to roll out`);
+    }
     manifest = readManifest(up.outputs, stack.name);
     if (!manifest) {
       throw new DeployError('stack.manifest', `stack '${stack.name}' has no 'services' output after up; infra/index.ts must export it`, {
@@ -353,7 +357,10 @@ export function forwardStackEvent(e: StackEvent, reporter: Reporter): void {
       });
       return;
     case 'diagnostic':
-      reporter.emit(e.severity === 'error' ? 'error' : e.severity === 'warning' ? 'warn' : 'info', DeployCodes.stackDiagnostic, e.message, { severity: e.severity });
+      reporter.emit(e.severity === 'error' ? 'error' : e.severity === 'warning' ? 'warn' : 'info', DeployCodes.stackDiagnostic, e.resource ? `${e.resource}: ${e.message}` : e.message, {
+        severity: e.severity,
+        ...(e.resource ? { resource: e.resource } : {}),
+      });
       return;
     case 'output':
       return; // the engine events carry the same information, structured

@@ -29,7 +29,7 @@ export interface ResourceChange {
 /** Progress of a preview or an update, streamed as it happens. */
 export type StackEvent =
   | { kind: 'resource'; phase: 'start' | 'done' | 'failed'; change: ResourceChange }
-  | { kind: 'diagnostic'; severity: 'info' | 'warning' | 'error'; message: string }
+  | { kind: 'diagnostic'; severity: 'info' | 'warning' | 'error'; message: string; /** The resource it concerns (logical name), when not the stack. */ resource?: string }
   | { kind: 'output'; line: string };
 
 export interface StackOperationOptions {
@@ -100,9 +100,9 @@ export function unknownStack(name: string, existing: string[]): DeployError {
   return usageError('stack.unknown', `stack '${name}' does not exist (${list}); pass --create to create it`, { stack: name, stacks: existing });
 }
 
-/** Someone else is updating the stack: exit 3, nothing changed. */
-export function concurrentUpdate(name: string, cause?: unknown): DeployError {
-  const e = refusedError('stack.concurrent-update', `stack '${name}' is being updated by someone else; nothing was changed, try again when it is done`, {
+/** Someone else is updating the stack: exit 3, nothing changed. `pulumi`: what Pulumi said (who holds the lock). */
+export function concurrentUpdate(name: string, cause?: unknown, pulumi?: string): DeployError {
+  const e = refusedError('stack.concurrent-update', `stack '${name}' is being updated by someone else; nothing was changed, try again when it is done${pulumi ? ` (pulumi: ${pulumi})` : ''}`, {
     stack: name,
   });
   return cause === undefined ? e : Object.assign(e, { cause });

@@ -204,3 +204,45 @@ test('suggestKey: likely typos only', (t) => {
   t.is(suggestKey('sruge', ['minHealthy', 'surge']), 'surge');
   t.is(suggestKey('colour', ['minHealthy', 'surge']), undefined);
 });
+
+// ---- tag limits (issue 13, defect 4): caught at validation, not at `up` ---------------------------
+const tags = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${i}`, 'v']));
+const lbRolling = (extra: Record<string, unknown> = {}) => rolling({ loadBalancer: (ab().loadBalancer), ...extra });
+const accepted = (raw: unknown, stack = 'qa') => {
+  parseServices(raw, stack);
+  return true;
+};
+
+for (const c of [
+  // A/B: each color's classic ELB carries the user's tags + Name, stack, service, color; ELB limit 10 (API reference).
+  { title: 'A/B, 6 tags: its ELBs carry 10', raw: { web: ab({ tags: tags(6) }) }, ok: true },
+  { title: 'A/B, 7 tags: its ELBs would carry 11 > 10', raw: { web: ab({ tags: tags(7) }) }, ok: false, mentions: ['classic ELB qa-web-a would carry 11', 'limit is 10', 'AddTags', 'remove 1 tag'] },
+  // Rolling with a classic ELB: user + Name, stack, service.
+  { title: 'rolling + ELB, 7 tags: 10', raw: { rabbit: lbRolling({ tags: tags(7) }) }, ok: true },
+  { title: 'rolling + ELB, 9 tags: 12 > 10', raw: { rabbit: lbRolling({ tags: tags(9) }) }, ok: false, mentions: ['classic ELB qa-rabbit would carry 12', 'remove 2 tags'] },
+  // Rolling without ELB: the group carries user + Name, stack, service + 4 kept for the tool's runtime tags; limit 50.
+  { title: 'rolling, 43 tags: the group carries 50', raw: { rabbit: rolling({ tags: tags(43) }) }, ok: true },
+  { title: 'rolling, 44 tags: the group would carry 51', raw: { rabbit: rolling({ tags: tags(44) }) }, ok: false, mentions: ['Auto Scaling group qa-rabbit would carry 51', 'asg-deploy:restore', 'limit is 50'] },
+  // Lengths: 256 for EC2 and Auto Scaling values, 255 and key 127 for classic ELBs (user guide).
+  { title: 'a 256-character value without an ELB', raw: { rabbit: rolling({ tags: { team: 'x'.repeat(256) } }) }, ok: true },
+  { title: 'a 257-character value', raw: { rabbit: rolling({ tags: { team: 'x'.repeat(257) } }) }, ok: false, mentions: ['tags.team: the value is 257 characters', 'at most 256'] },
+  { title: 'a 256-character value on a service with an ELB', raw: { rabbit: lbRolling({ tags: { team: 'x'.repeat(256) } }) }, ok: false, mentions: ['classic ELB qa-rabbit allows at most 255'] },
+  { title: 'a 128-character key on a service with an ELB', raw: { rabbit: lbRolling({ tags: { ['k'.repeat(128)]: 'v' } }) }, ok: false, mentions: ['the key is 128 characters', 'at most 127'] },
+  { title: 'a 128-character key without an ELB', raw: { rabbit: rolling({ tags: { ['k'.repeat(128)]: 'v' } }) }, ok: true },
+]) {
+  test(`tag limits: ${c.title}`, (t) => {
+    if (c.ok) {
+      t.true(accepted(c.raw));
+      return;
+    }
+    const { err, problems } = problemsOf(c.raw);
+    t.is(err.exit, ExitCode.badInput);
+    t.is(problems.length, 1, problems.map((p) => p.message).join('\n'));
+    for (const m of c.mentions ?? []) t.true(problems[0].message.includes(m), `mentions ${m}: ${problems[0].message}`);
+  });
+}
+
+test('tag limits: the stack name the program writes as a tag value is checked too', (t) => {
+  const { problems } = problemsOf({ rabbit: lbRolling({ name: 'rab' }) }, 's'.repeat(256));
+  t.true(problems.some((p) => /asg-deploy:stack tag the program adds would be 256 characters/.test(p.message)), problems.map((p) => p.message).join('\n'));
+});

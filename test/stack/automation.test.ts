@@ -1,5 +1,5 @@
 import test from 'ava';
-import { AutomationBackend, mapError } from '../../orchestrator/stack/automation';
+import { AutomationBackend, errorLines, mapError } from '../../orchestrator/stack/automation';
 import { DeployError } from '../../orchestrator/errors';
 import { ConcurrentUpdateError } from '@pulumi/pulumi/automation';
 
@@ -17,18 +17,52 @@ test.serial('no pulumi CLI on PATH: exit 2 with how to install it', async (t) =>
   }
 });
 
-test('Pulumi errors map to our exit codes', (t) => {
-  const concurrent = Object.create(ConcurrentUpdateError.prototype) as Error;
-  Object.assign(concurrent, { message: 'code: 255\n stderr: error: [409] Conflict: Another update is currently in progress.' });
-  t.is(mapError('qa', concurrent).exit, 3);
-  t.is(mapError('qa', new Error('code: 255\n stderr: error: [409] Conflict: Another update is currently in progress.')).exit, 3);
+/**
+ * A CommandError exactly as the pinned SDK builds one (automation/cmd.js exec): a real process
+ * writes `stderr` and exits `code`; execa (the SDK's copy) rejects; the SDK wraps its error.
+ */
+async function commandError(stderr: string, code: number, command = 'up'): Promise<Error> {
+  const { createRequire } = await import('node:module');
+  const sdk = createRequire(require.resolve('@pulumi/pulumi/automation'));
+  const execa = sdk('execa') as (f: string, a: string[]) => Promise<unknown>;
+  const { CommandResult } = sdk('./cmd');
+  const { createCommandError } = sdk('./errors');
+  try {
+    await execa(process.execPath, ['-e', `process.stderr.write(${JSON.stringify(stderr)}); process.exit(${code})`, command]);
+  } catch (err) {
+    return createCommandError(new CommandResult('', (err as Error).message, -2, err));
+  }
+  throw new Error('expected a failure');
+}
+
+test('Pulumi errors map to our exit codes and show Pulumi\'s own lines, not the execa header', async (t) => {
+  const conflict = await commandError('error: [409] Conflict: Another update is currently in progress.\nTo learn more about possible reasons and resolution, visit https://www.pulumi.com/docs/support/troubleshooting/common-issues/update-conflicts/\n', 1);
+  t.true(conflict instanceof ConcurrentUpdateError, 'the SDK classifies it');
+  t.is(mapError('qa', conflict).exit, 3);
+  t.regex(mapError('qa', conflict).message, /pulumi: \[409\] Conflict: Another update is currently in progress\.\n  To learn more/);
   t.is(mapError('qa', new Error('spawn pulumi ENOENT')).exit, 2);
   const aborted = new AbortController();
   aborted.abort();
-  t.is(mapError('qa', new Error('code: 255'), aborted.signal).exit, 130);
-  const other = mapError('qa', new Error('code: 255\n stdout: \n stderr: error: update failed\n'));
+  const cancelled = mapError('qa', await commandError('error: update cancelled\n', 8), { signal: aborted.signal });
+  t.is(cancelled.exit, 130);
+  t.regex(cancelled.message, /was cancelled: Pulumi finished its in-flight resource operations and recorded the stack's state/);
+  const other = mapError('qa', await commandError('warning: something\nerror: could not load plugin for aws provider\n', 255));
   t.is(other.exit, 1);
-  t.is(other.message, 'error: update failed');
+  t.is(other.message, 'could not load plugin for aws provider');
+  t.notRegex(other.message, /Command failed/);
+});
+
+test('an interrupt that pulumi did not answer with a cancellation is not reported as one', async (t) => {
+  const aborted = new AbortController();
+  aborted.abort();
+  const e = mapError('qa', await commandError('error: update failed\n', 1), { signal: aborted.signal });
+  t.is(e.exit, 130);
+  t.notRegex(e.message, /recorded the stack's state|saved its state/);
+  t.regex(e.message, /exited with code 1; pulumi: update failed; check the stack/);
+});
+
+test('errorLines: Pulumi\'s `error:` messages with their continuation lines', (t) => {
+  t.deepEqual(errorLines('warning: a\nerror: one\n  file:///x: created by me\n\nerror: two\n'), ['one\n  file:///x: created by me', 'two']);
 });
 
 test.serial('deploy without --sandbox and without the pulumi CLI: exit 2 through the CLI', async (t) => {
