@@ -511,7 +511,8 @@ function parseService(c: Checker, raw: unknown, stack: string): ServiceConfig | 
   const securityGroupIds = c.strList(raw, 'securityGroupIds', '', { re: SG_RE, allowed: 'security group ids (sg-...)' }) ?? [];
   const iamInstanceProfile = c.str(raw, 'iamInstanceProfile', '', { allowed: 'expected an instance profile name or ARN' });
   const userData = raw.userData === undefined || raw.userData === null ? undefined : typeof raw.userData === 'string' ? raw.userData : (c.fail('userData', raw.userData, 'expected a string (plain text; it is base64-encoded for you)'), undefined);
-  if (userData !== undefined && Buffer.byteLength(userData, 'utf8') > 16 * 1024) c.fail('userData', `${userData.slice(0, 40)}...`, 'user data is limited to 16 KB');
+  // The size only: user data often carries bootstrap credentials, so no excerpt is echoed.
+  if (userData !== undefined && Buffer.byteLength(userData, 'utf8') > 16 * 1024) c.fail('userData', `${Buffer.byteLength(userData, 'utf8')} bytes`, 'user data is limited to 16 KB (16384 bytes)');
   const tags = parseTags(c, raw);
   const launchConfiguration = c.bool(raw, 'launchConfiguration', '') ?? false;
   const healthCheckGracePeriod = c.seconds(raw, 'healthCheckGracePeriod', '', { min: 0, max: 7200 }) ?? DEFAULTS.healthCheckGracePeriod;
@@ -727,4 +728,31 @@ export function tagLimitProblems(services: ServiceConfig[], stack: string): Conf
 
 function configError(stack: string, problems: ConfigProblem[]): DeployError {
   return usageError('config.invalid', formatProblems(stack, problems), { stack, problems });
+}
+
+// ---- secrets (infra/secrets.ts) ------------------------------------------------------------------
+
+/** What replaces a value in a message when the services config holds Pulumi secrets. */
+export const HIDDEN_VALUE = '(value hidden: asg-deploy:services holds secrets)';
+
+/**
+ * The same `config.invalid` error with every value taken out of its message and data: for a
+ * services config Pulumi marked secret, where any leaf may be the secret one. Each problem still
+ * names its service, key and what is allowed.
+ */
+export function secretSafeError(err: DeployError): DeployError {
+  const problems = err.data.problems as ConfigProblem[] | undefined;
+  if (err.code !== 'config.invalid' || !Array.isArray(problems)) return err;
+  const stack = String(err.data.stack ?? '');
+  const safe = problems.map((p): ConfigProblem => {
+    let message = p.message;
+    if (p.key === 'asg-deploy:services') {
+      message = `asg-deploy:services is not allowed ${HIDDEN_VALUE}; expected a mapping of service name to service config with at least one service`;
+    } else if (p.value !== undefined) {
+      // Messages render a value once, as `<path> = <value> is not allowed` (Checker.fail).
+      message = message.replace(` = ${show(p.value)} is not allowed`, () => ` is not allowed ${HIDDEN_VALUE}`);
+    }
+    return { service: p.service, key: p.key, path: p.path, value: undefined, message };
+  });
+  return usageError('config.invalid', formatProblems(stack, safe), { stack, problems: safe, secret: true });
 }

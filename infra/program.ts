@@ -12,6 +12,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
 import type { AbServiceConfig, LoadBalancerConfig, RollingServiceConfig, ServiceConfig } from './config';
 import { MANIFEST_VERSION, serviceManifest, type LaunchRef, type ServiceManifest, type ServicesManifest } from './manifest';
+import type { ServiceSecrets } from './secrets';
 
 /** Tag keys the program puts on every group (the orchestrator and `status` read them). */
 export const TAG_STACK = 'asg-deploy:stack';
@@ -48,7 +49,7 @@ export interface DeclaredProgram {
  * @param configs the output of `parseServices` — validation happens before this is called.
  * @param stack   the stack name (recorded in tags and the manifest).
  */
-export function declareServices(configs: ServiceConfig[], stack: string): DeclaredProgram {
+export function declareServices(configs: ServiceConfig[], stack: string, secrets: Map<string, ServiceSecrets> = new Map()): DeclaredProgram {
   let zones: pulumi.Output<string[]> | undefined;
   // Neither availabilityZones nor subnets: every available (non opt-in) zone of the region, looked up once.
   const defaultZones = (): pulumi.Output<string[]> =>
@@ -56,7 +57,7 @@ export function declareServices(configs: ServiceConfig[], stack: string): Declar
       .getAvailabilityZonesOutput({ state: 'available', filters: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }] })
       .apply((r) => [...(r?.names ?? [])].sort()));
 
-  const services = configs.map((cfg) => declareService(cfg, stack, defaultZones));
+  const services = configs.map((cfg) => declareService(cfg, stack, defaultZones, secrets.get(cfg.service)));
   const manifest = pulumi
     .all(services.map((s) => s.manifest))
     .apply((list): ServicesManifest => ({ version: MANIFEST_VERSION, stack, services: list }));
@@ -83,8 +84,8 @@ function pinnedVersion(lt: aws.ec2.LaunchTemplate, name: string): pulumi.Output<
   });
 }
 
-function declareService(cfg: ServiceConfig, stack: string, defaultZones: () => pulumi.Output<string[]>): DeclaredService {
-  const tags = serviceTags(cfg, stack);
+function declareService(cfg: ServiceConfig, stack: string, defaultZones: () => pulumi.Output<string[]>, secrets?: ServiceSecrets): DeclaredService {
+  const tags = secretTags(serviceTags(cfg, stack), secrets);
   let launchTemplate: aws.ec2.LaunchTemplate | undefined;
   let launchConfiguration: aws.ec2.LaunchConfiguration | undefined;
   let launch: pulumi.Output<LaunchRef>;
@@ -99,7 +100,7 @@ function declareService(cfg: ServiceConfig, stack: string, defaultZones: () => p
       keyName: cfg.keyName,
       securityGroups: cfg.securityGroupIds.length > 0 ? cfg.securityGroupIds : undefined,
       iamInstanceProfile: cfg.iamInstanceProfile,
-      userData: cfg.userData,
+      userData: secretUserData(cfg, secrets, 'plain'),
     });
     groupLaunch = { launchConfiguration: launchConfiguration.name };
     launch = launchConfiguration.name.apply((name): LaunchRef => ({ launchConfigurationName: name }));
@@ -113,7 +114,7 @@ function declareService(cfg: ServiceConfig, stack: string, defaultZones: () => p
       keyName: cfg.keyName,
       vpcSecurityGroupIds: cfg.securityGroupIds.length > 0 ? cfg.securityGroupIds : undefined,
       iamInstanceProfile: profile ? (profile.startsWith('arn:') ? { arn: profile } : { name: profile }) : undefined,
-      userData: cfg.userData !== undefined ? Buffer.from(cfg.userData, 'utf8').toString('base64') : undefined,
+      userData: secretUserData(cfg, secrets, 'base64'),
       updateDefaultVersion: true,
       tags,
       tagSpecifications: [
@@ -152,15 +153,15 @@ function declareService(cfg: ServiceConfig, stack: string, defaultZones: () => p
 
 type GroupCommon = Partial<aws.autoscaling.GroupArgs> & { maxSize: number };
 
-function groupTags(tags: Record<string, string>, name: string, color?: 'a' | 'b'): aws.types.input.autoscaling.GroupTag[] {
-  const all: Record<string, string> = { Name: name, ...tags, ...(color ? { [TAG_COLOR]: color } : {}) };
+function groupTags(tags: TagMap, name: string, color?: 'a' | 'b'): aws.types.input.autoscaling.GroupTag[] {
+  const all: TagMap = { Name: name, ...tags, ...(color ? { [TAG_COLOR]: color } : {}) };
   return Object.entries(all).map(([key, value]) => ({ key, value, propagateAtLaunch: true }));
 }
 
 function declareLoadBalancer(
   name: string,
   lb: LoadBalancerConfig,
-  tags: Record<string, string>,
+  tags: TagMap,
   where: { availabilityZones?: pulumi.Input<string[]>; subnets?: string[] },
 ): aws.elb.LoadBalancer {
   return new aws.elb.LoadBalancer(name, {
@@ -185,7 +186,7 @@ function declareLoadBalancer(
 
 function declareRolling(
   cfg: RollingServiceConfig,
-  tags: Record<string, string>,
+  tags: TagMap,
   common: GroupCommon,
   where: { availabilityZones?: pulumi.Input<string[]>; subnets?: string[] },
 ): Pick<DeclaredService, 'groups' | 'loadBalancers'> {
@@ -209,7 +210,7 @@ function declareRolling(
 
 function declareAb(
   cfg: AbServiceConfig,
-  tags: Record<string, string>,
+  tags: TagMap,
   common: GroupCommon,
   where: { availabilityZones?: pulumi.Input<string[]>; subnets?: string[] },
 ): Pick<DeclaredService, 'groups' | 'loadBalancers'> {
@@ -237,4 +238,25 @@ function declareAb(
     loadBalancers.push(elb);
   }
   return { groups, loadBalancers };
+}
+
+// ---- Pulumi secrets (infra/secrets.ts) -----------------------------------------------------------
+
+/** Tag values may be secret Outputs (a `secure:` tag value in the stack config). */
+type TagMap = Record<string, pulumi.Input<string>>;
+
+/** The service's tags, each user tag value taken from Pulumi's secret Output when the config holds secrets. */
+function secretTags(tags: Record<string, string>, secrets: ServiceSecrets | undefined): TagMap {
+  if (!secrets) return tags;
+  return { ...tags, ...secrets.tags };
+}
+
+/**
+ * The user data input: plain (launch configurations take text) or base64 (launch templates); a
+ * secret Output when the services config holds secrets, so Pulumi stores and shows it as `[secret]`.
+ */
+function secretUserData(cfg: ServiceConfig, secrets: ServiceSecrets | undefined, encoding: 'plain' | 'base64'): pulumi.Input<string> | undefined {
+  const encode = (text: string) => (encoding === 'base64' ? Buffer.from(text, 'utf8').toString('base64') : text);
+  if (secrets?.userData) return secrets.userData.apply(encode);
+  return cfg.userData !== undefined ? encode(cfg.userData) : undefined;
 }

@@ -10,6 +10,10 @@
  *
  * `bastion` and target accept `user@host:port`; the user defaults to `--ssh-user`.
  * The timeout is real wall time for one SSH session (a child process), not the rollout clock.
+ *
+ * What it shows (plans, events, errors): the command's program name only (its arguments may hold
+ * credentials), never the key file's path or contents; a failing command's exit code and the
+ * first lines of its stderr, with the key path and the command's arguments masked.
  */
 import { spawn } from 'node:child_process';
 import type { InstanceView } from '../aws/port';
@@ -60,10 +64,55 @@ export function sshArgs(o: SshOptions, ip: string): string[] {
   return args;
 }
 
+/** Lines of a failing command's stderr shown, and their length. */
+export const STDERR_LINES = 3;
+const LINE_MAX = 200;
+
+/** The command as plans show it: its first word (the program), arguments hidden. */
+export function shownCommand(command: string): string {
+  const words = command.trim().split(/\s+/);
+  return words.length > 1 ? `${words[0]} …` : words[0] ?? '';
+}
+
+/**
+ * Strings never shown: the key file path, the command line, and each argument of the command of
+ * 8 or more characters (and the value of a `--flag=value`): where passwords and tokens would be.
+ */
+export function sensitiveStrings(o: Pick<SshOptions, 'command' | 'key'>): string[] {
+  const args = o.command
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .flatMap((w) => [w, ...w.split('=').slice(1)])
+    .map((w) => w.replace(/^['"]+|['";]+$/g, ''));
+  return [...new Set([o.key ?? '', o.command.trim(), ...args])].filter((s) => s.length >= 8).sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every sensitive string masked. */
+export function mask(text: string, sensitive: string[]): string {
+  let out = text;
+  for (const s of sensitive) out = out.split(s).join('[redacted]');
+  return out;
+}
+
+/**
+ * The state a finished ssh shows. Exit 0: its last stdout line. Otherwise the exit code (255 is
+ * ssh's own: connection, authentication, host key) and the first lines of stderr only, masked.
+ */
+export function sshOutcome(code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string, sensitive: string[]): { ok: boolean; state: string } {
+  const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => mask(l, sensitive)).map((l) => (l.length > LINE_MAX ? `${l.slice(0, LINE_MAX)}…` : l));
+  if (code === 0) return { ok: true, state: lines(stdout).slice(-1)[0] ?? 'exit 0' };
+  const err = lines(stderr);
+  const head = err.slice(0, STDERR_LINES).join(' | ');
+  const more = err.length > STDERR_LINES ? ` (+${err.length - STDERR_LINES} more line${err.length - STDERR_LINES === 1 ? '' : 's'})` : '';
+  const what = signal ? `killed (${signal}, timeout)` : `exit ${code}`;
+  return { ok: false, state: `${what}${head ? `: ${head}${more}` : ''}` };
+}
+
 export class SshGate implements Gate {
   readonly name: string;
   constructor(private readonly o: SshOptions) {
-    this.name = `ssh ${o.command}${o.bastion ? ` via ${o.bastion}` : ''}`;
+    this.name = `ssh ${shownCommand(o.command)}${o.bastion ? ` via ${o.bastion}` : ''}`;
   }
 
   check(instance: InstanceView, signal?: AbortSignal): Promise<GateResult> {
@@ -72,11 +121,10 @@ export class SshGate implements Gate {
     return new Promise((resolve, reject) => {
       const child = spawn(this.o.ssh ?? 'ssh', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
-      const take = (d: Buffer) => {
-        out = (out + d.toString()).slice(-2000);
-      };
-      child.stdout.on('data', take);
-      child.stderr.on('data', take);
+      let errText = '';
+      // The end of stdout (its last line is shown on success), the start of stderr (its first lines on failure).
+      child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-2000)));
+      child.stderr.on('data', (d: Buffer) => (errText = errText.length < 8000 ? errText + d.toString() : errText));
       const timer = setTimeout(() => child.kill('SIGKILL'), this.o.timeoutMs ?? 30_000);
       const onAbort = () => child.kill('SIGKILL');
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -89,10 +137,7 @@ export class SshGate implements Gate {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (signal?.aborted) return reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-        const lines = out.trim().split('\n').filter(Boolean);
-        const last = code === 0 ? lines.slice(-1)[0] ?? '' : lines.slice(-2).join(' | ');
-        if (code === 0) resolve({ ok: true, state: last || 'exit 0' });
-        else resolve({ ok: false, state: `${sig ? `killed (${sig}, timeout)` : `exit ${code}`}${last ? `: ${last}` : ''}` });
+        resolve(sshOutcome(code, sig, out, errText, sensitiveStrings(this.o)));
       });
     });
   }

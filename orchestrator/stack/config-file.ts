@@ -6,14 +6,16 @@
  * It also yields `aws:region`: the region Pulumi deploys into, which the rollout must talk to.
  *
  * Not modelled: project-level config defaults in Pulumi.yaml (this project declares none) and
- * Pulumi ESC environments; a secret (`secure:`) services value cannot be read here and is
- * left to the program to validate.
+ * Pulumi ESC environments; a services value that is one secret (`secure:`) as a whole cannot be
+ * read here and is left to the program to validate. `secure:` leaves inside it are validated
+ * as the placeholder `[secret]` (./secure-config.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { parseServices, type ServiceConfig } from '../../infra/config';
 import { usageError } from '../errors';
+import { maskServicesSecrets } from './secure-config';
 
 const PROJECT = 'asg-deploy';
 export const SERVICES_KEY = `${PROJECT}:services`;
@@ -91,8 +93,10 @@ export function validateStackConfig(config: StackConfig, stack: string): Validat
   const region = typeof config.values[REGION_KEY] === 'string' ? (config.values[REGION_KEY] as string) : undefined;
   if (isSecret(raw)) return { region, file: config.file };
   try {
+    // `secure:` leaves (userData, tags values) are validated as the placeholder `[secret]`, never decrypted.
+    const { masked } = maskServicesSecrets(raw, shortStackName(stack));
     // Default resource names are `<stack>-<service>` with the program's pulumi.getStack(): the short name.
-    return { services: parseServices(raw ?? {}, shortStackName(stack)), region, file: config.file };
+    return { services: parseServices(masked ?? {}, shortStackName(stack)), region, file: config.file };
   } catch (err) {
     const where = config.exists ? config.file : `${config.file} (absent)`;
     if (err instanceof Error) err.message = `${where}: ${err.message}`;

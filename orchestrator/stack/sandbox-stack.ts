@@ -16,6 +16,7 @@
  * What it does not model: Pulumi's state backend and locking (one run at a time per state file),
  * provider-side defaults and refresh, replacements of anything but launch configurations.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
@@ -43,6 +44,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing';
 import type { AwsClients } from '../aws/clients';
 import { loadStackConfig, readStackConfig, stackConfigPath, type StackConfig } from './config-file';
+import { decryptStackConfig } from './secure-config';
 
 /** Moved to ./config-file (the orchestrator validates the config before any update); kept here for importers. */
 export { readStackConfig };
@@ -86,6 +88,8 @@ export interface SandboxStacksOptions {
   /** Where `Pulumi.<stack>.yaml` files live (default: the project root). */
   projectRoot?: string;
   region?: string;
+  /** Where PULUMI_CONFIG_PASSPHRASE(_FILE) is read to decrypt `secure:` config values (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -165,7 +169,8 @@ class SandboxStack implements StackPort {
   }
 
   private async evaluateNow(apply: boolean, options: StackOperationOptions) {
-    const config = readStackConfig(this.configFile, this.name);
+    // Like the pulumi CLI: secure values decrypted, their keys handed to the program as secret keys.
+    const { values: config, secretKeys, key: secretsKey } = decryptStackConfig(this.configFile, readStackConfig(this.configFile, this.name), this.options.env ?? process.env);
     const previous = this.record.resources;
     const next: Record<string, ResourceRecord> = {};
     const changes: ResourceChange[] = [];
@@ -199,13 +204,15 @@ class SandboxStack implements StackPort {
           try {
             if (signal?.aborted) throw abortedUp(this.name);
             const prior = previous[key];
-            const planned = this.plan(args.type, args.name, args.inputs as Record<string, unknown>, prior, apply);
+            // Secret inputs: applied in plain, recorded sealed (as Pulumi's state keeps them encrypted).
+            const sealed = sealSecrets(args.inputs, secretsKey) as Record<string, unknown>;
+            const planned = this.plan(args.type, args.name, unwrapSecrets(args.inputs) as Record<string, unknown>, prior, apply, sealed);
             if (planned.change) {
               changes.push(planned.change);
               options.onEvent?.({ kind: 'resource', phase: 'start', change: planned.change });
             } else unchanged++;
             const result = planned.change && apply ? await planned.apply() : prior ? { id: prior.id, state: prior.state } : await planned.apply();
-            next[key] = { type: args.type, name: args.name, id: result.id, inputs: args.inputs, state: result.state };
+            next[key] = { type: args.type, name: args.name, id: result.id, inputs: sealed, state: result.state };
             if (planned.change) options.onEvent?.({ kind: 'resource', phase: 'done', change: planned.change });
             return { id: result.id, state: { ...args.inputs, ...result.state } };
           } catch (err) {
@@ -223,7 +230,7 @@ class SandboxStack implements StackPort {
       this.name,
       false,
     );
-    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])));
+    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])), secretKeys);
 
     let outputs: Record<string, unknown> = {};
     try {
@@ -264,9 +271,9 @@ class SandboxStack implements StackPort {
   }
 
   /** Decides create/update/same for one resource and how to apply it. */
-  private plan(type: string, name: string, inputs: Record<string, unknown>, prior: ResourceRecord | undefined, apply: boolean): Planned {
+  private plan(type: string, name: string, inputs: Record<string, unknown>, prior: ResourceRecord | undefined, apply: boolean, sealed: Record<string, unknown> = inputs): Planned {
     const c = this.options.clients;
-    const changed = (keys: string[]) => (prior ? keys.filter((k) => !sameValue(prior.inputs[k], inputs[k])) : keys);
+    const changed = (keys: string[]) => (prior ? keys.filter((k) => !sameValue(prior.inputs[k], sealed[k])) : keys);
     switch (type) {
       case 'aws:ec2/launchTemplate:LaunchTemplate': {
         const dataKeys = ['imageId', 'instanceType', 'keyName', 'vpcSecurityGroupIds', 'iamInstanceProfile', 'userData', 'tagSpecifications'];
@@ -507,6 +514,33 @@ function groupInput(groupName: string, inputs: Record<string, unknown>, tags: Ar
     TerminationPolicies: inputs.terminationPolicies as string[] | undefined,
     Tags: tags.map((t) => ({ Key: t.key, Value: t.value, PropagateAtLaunch: t.propagateAtLaunch ?? true, ResourceId: groupName, ResourceType: 'auto-scaling-group' })),
   };
+}
+
+/** The inputs with Pulumi's secret wrappers removed (what a provider acts on). */
+function unwrapSecrets(value: unknown): unknown {
+  if (pulumi.runtime.isRpcSecret(value)) return unwrapSecrets(pulumi.runtime.unwrapRpcSecret(value));
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+/**
+ * The inputs as the stack record keeps them: each secret replaced by an HMAC of its value, keyed
+ * with the passphrase-derived key (not in the state file), so the record can still tell a change
+ * but holds no secret, not even a hash one could test guesses against.
+ */
+function sealSecrets(value: unknown, key: Buffer | undefined): unknown {
+  if (pulumi.runtime.isRpcSecret(value)) {
+    const plain = JSON.stringify(unwrapSecrets(value)) ?? 'undefined';
+    return { secret: `hmac-sha256:${crypto.createHmac('sha256', key ?? 'asg-deploy sandbox').update(plain).digest('hex')}` };
+  }
+  if (Array.isArray(value)) return value.map((v) => sealSecrets(v, key));
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sealSecrets(v, key)]));
+  }
+  return value;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -125,10 +125,10 @@ sshTest('SSH gate: a command that succeeds through the bastion passes', async (t
   t.is(r.state, 'joined');
 });
 
-sshTest('SSH gate: a failing command fails with its exit code and last output line', async (t) => {
+sshTest('SSH gate: a failing command fails with its exit code and the first line of its stderr', async (t) => {
   t.truthy(sshd, 'sshd must be installed in CI');
   const s = sshd!;
-  const gate = new SshGate({ command: 'echo "rabbit: not joined"; exit 3', bastion: `${s.user}@127.0.0.1:${s.port}`, user: s.user, key: s.key, knownHosts: s.knownHosts, port: s.port, timeoutMs: 20_000 });
+  const gate = new SshGate({ command: 'echo progress; echo "rabbit: not joined" >&2; exit 3', bastion: `${s.user}@127.0.0.1:${s.port}`, user: s.user, key: s.key, knownHosts: s.knownHosts, port: s.port, timeoutMs: 20_000 });
   const r = await gate.check(instance());
   t.false(r.ok);
   t.is(r.state, 'exit 3: rabbit: not joined');
