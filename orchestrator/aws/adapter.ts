@@ -166,6 +166,18 @@ export class AwsAdapter implements AwsPort {
     return names.sort();
   }
 
+  async groupsNamed(names: string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    // AutoScalingGroupNames takes up to 1600 names and returns them in one page of up to 100
+    // (MaxRecords): a handful of names is one call, however many groups the region has.
+    const out = await this.send<{ AutoScalingGroups?: AutoScalingGroup[] }>(
+      this.clients.autoScaling,
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [...new Set(names)], MaxRecords: 100 }),
+    );
+    const found = new Set((out.AutoScalingGroups ?? []).map((g) => g.AutoScalingGroupName));
+    return names.filter((n) => found.has(n));
+  }
+
   private async describeGroup(name: string): Promise<AutoScalingGroup | undefined> {
     const out = await this.send<{ AutoScalingGroups?: AutoScalingGroup[] }>(
       this.clients.autoScaling,

@@ -61,15 +61,14 @@ function scopeFlag(options: Pick<LockOptions, 'environment' | 'scope'>): string 
 }
 
 /**
- * The groups of an environment that exist: `<env>-a` and `<env>-b`, or `<env>` itself
- * (`--single-asg`, or an environment that has only that group).
+ * The groups of an environment that exist, asked for by name in one call: `<env>`, `<env>-a`,
+ * `<env>-b`. The lock covers every one of them, whichever command takes it: with groups `qa`,
+ * `qa-a` and `qa-b`, `lock --environment qa` (or `--single-asg`) marks all three, so neither
+ * `ab --environment qa` (the colors) nor `ab --single-asg` (the group `qa`) can pass a freeze
+ * taken by the other. No prefix search: `qa-web` is not part of `qa`.
  */
-export async function environmentGroups(port: AwsPort, environment: string, singleAsg = false): Promise<string[]> {
-  const found = new Set(await port.findGroups(environment));
-  const wanted = singleAsg ? [environment] : [`${environment}-a`, `${environment}-b`];
-  let groups = wanted.filter((g) => found.has(g));
-  if (groups.length === 0 && !singleAsg && found.has(environment)) groups = [environment];
-  return groups;
+export async function environmentGroups(port: AwsPort, environment: string, _singleAsg = false): Promise<string[]> {
+  return (await port.groupsNamed([environment, `${environment}-a`, `${environment}-b`])).sort();
 }
 
 /** AWS errors from the lock store as DeployErrors: a missing bucket is bad input (exit 2). */
