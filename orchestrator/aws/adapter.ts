@@ -554,11 +554,14 @@ export class AwsAdapter implements AwsPort {
   }
 }
 
-/** 412 PreconditionFailed (object exists / ETag changed) or 409 ConditionalRequestConflict. */
+/**
+ * 412 PreconditionFailed: the object exists / its ETag changed. Not a 409
+ * ConditionalRequestConflict: that is a concurrent operation, nothing was decided, and S3 says to
+ * retry it (PutObject's IfNoneMatch/IfMatch docs); it reaches the lock store, which does.
+ */
 function isPreconditionFailure(err: unknown): boolean {
   const n = errorName(err);
-  const s = statusOf(err);
-  return n === 'PreconditionFailed' || n === 'ConditionalRequestConflict' || s === 412 || s === 409;
+  return n === 'PreconditionFailed' || (statusOf(err) === 412 && n !== 'ConditionalRequestConflict');
 }
 
 /** The port over a set of SDK clients. */

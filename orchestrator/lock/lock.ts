@@ -99,7 +99,7 @@ async function guarded<T>(location: string, f: () => Promise<T>): Promise<T> {
 async function storeFor(deps: LockDeps, options: LockOptions): Promise<LockStore> {
   // Every lock call rides out throttling, 5xx and network errors (bounded, in clock time).
   const port = retryingPort(deps.port, { clock: deps.clock, reporter: deps.reporter, signal: deps.signal });
-  if (options.bucket) return new S3LockStore(port, options.bucket, options.environment);
+  if (options.bucket) return new S3LockStore(port, options.bucket, options.environment, deps.clock);
   const groups = options.groups ?? (await guarded(`${options.environment} groups`, () => environmentGroups(port, options.environment)));
   if (groups.length === 0) {
     throw usageError('unknown-environment', `no Auto Scaling Group ${options.environment}-a, ${options.environment}-b or ${options.environment} to hold the lock tag; give --lock-bucket-name or check --environment`, {
