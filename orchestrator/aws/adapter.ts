@@ -176,6 +176,18 @@ export class AwsAdapter implements AwsPort {
     return names.sort();
   }
 
+  async groupsNamed(names: string[]): Promise<string[]> {
+    if (names.length === 0) return [];
+    // AutoScalingGroupNames takes up to 1600 names and returns them in one page of up to 100
+    // (MaxRecords): a handful of names is one call, however many groups the region has.
+    const out = await this.send<{ AutoScalingGroups?: AutoScalingGroup[] }>(
+      this.clients.autoScaling,
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [...new Set(names)], MaxRecords: 100 }),
+    );
+    const found = new Set((out.AutoScalingGroups ?? []).map((g) => g.AutoScalingGroupName));
+    return names.filter((n) => found.has(n));
+  }
+
   private async describeGroup(name: string): Promise<AutoScalingGroup | undefined> {
     const out = await this.send<{ AutoScalingGroups?: AutoScalingGroup[] }>(
       this.clients.autoScaling,
@@ -552,11 +564,14 @@ export class AwsAdapter implements AwsPort {
   }
 }
 
-/** 412 PreconditionFailed (object exists / ETag changed) or 409 ConditionalRequestConflict. */
+/**
+ * 412 PreconditionFailed: the object exists / its ETag changed. Not a 409
+ * ConditionalRequestConflict: that is a concurrent operation, nothing was decided, and S3 says to
+ * retry it (PutObject's IfNoneMatch/IfMatch docs); it reaches the lock store, which does.
+ */
 function isPreconditionFailure(err: unknown): boolean {
   const n = errorName(err);
-  const s = statusOf(err);
-  return n === 'PreconditionFailed' || n === 'ConditionalRequestConflict' || s === 412 || s === 409;
+  return n === 'PreconditionFailed' || (statusOf(err) === 412 && n !== 'ConditionalRequestConflict');
 }
 
 /**

@@ -96,6 +96,8 @@ export interface LockRecord {
 export interface AwsPort {
   /** ASG names equal to `nameOrPrefix`, else starting with it (paginated). */
   findGroups(nameOrPrefix: string): Promise<string[]>;
+  /** Which of exactly these ASG names exist (one DescribeAutoScalingGroups call by name; no prefix search). */
+  groupsNamed(names: string[]): Promise<string[]>;
   /** One snapshot of a group, its instances (EC2 data cached per id) and ELB health. */
   observeGroup(name: string, options?: ObserveOptions): Promise<GroupSnapshot>;
   /** Classic ELB settings (health check, draining), cached per run. */

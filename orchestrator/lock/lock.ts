@@ -61,15 +61,14 @@ function scopeFlag(options: Pick<LockOptions, 'environment' | 'scope'>): string 
 }
 
 /**
- * The groups of an environment that exist: `<env>-a` and `<env>-b`, or `<env>` itself
- * (`--single-asg`, or an environment that has only that group).
+ * The groups of an environment that exist, asked for by name in one call: `<env>`, `<env>-a`,
+ * `<env>-b`. The lock covers every one of them, whichever command takes it: with groups `qa`,
+ * `qa-a` and `qa-b`, `lock --environment qa` (or `--single-asg`) marks all three, so neither
+ * `ab --environment qa` (the colors) nor `ab --single-asg` (the group `qa`) can pass a freeze
+ * taken by the other. No prefix search: `qa-web` is not part of `qa`.
  */
-export async function environmentGroups(port: AwsPort, environment: string, singleAsg = false): Promise<string[]> {
-  const found = new Set(await port.findGroups(environment));
-  const wanted = singleAsg ? [environment] : [`${environment}-a`, `${environment}-b`];
-  let groups = wanted.filter((g) => found.has(g));
-  if (groups.length === 0 && !singleAsg && found.has(environment)) groups = [environment];
-  return groups;
+export async function environmentGroups(port: AwsPort, environment: string, _singleAsg = false): Promise<string[]> {
+  return (await port.groupsNamed([environment, `${environment}-a`, `${environment}-b`])).sort();
 }
 
 /** AWS errors from the lock store as DeployErrors: a missing bucket is bad input (exit 2). */
@@ -100,7 +99,7 @@ async function guarded<T>(location: string, f: () => Promise<T>): Promise<T> {
 async function storeFor(deps: LockDeps, options: LockOptions): Promise<LockStore> {
   // Every lock call rides out throttling, 5xx and network errors (bounded, in clock time).
   const port = retryingPort(deps.port, { clock: deps.clock, reporter: deps.reporter, signal: deps.signal });
-  if (options.bucket) return new S3LockStore(port, options.bucket, options.environment);
+  if (options.bucket) return new S3LockStore(port, options.bucket, options.environment, deps.clock);
   const groups = options.groups ?? (await guarded(`${options.environment} groups`, () => environmentGroups(port, options.environment)));
   if (groups.length === 0) {
     throw usageError('unknown-environment', `no Auto Scaling Group ${options.environment}-a, ${options.environment}-b or ${options.environment} to hold the lock tag; give --lock-bucket-name or check --environment`, {

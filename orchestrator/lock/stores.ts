@@ -36,13 +36,48 @@ export interface LockStore {
   remove(lock: StoredLock): Promise<void>;
 }
 
+/**
+ * S3's `409 ConditionalRequestConflict`: a conflicting operation was in progress, nothing was
+ * decided; S3's documentation says to retry (PutObject `IfNoneMatch`/`IfMatch`). Not "someone
+ * holds the lock" (that is 412 PreconditionFailed).
+ */
+export function isConditionalConflict(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'ConditionalRequestConflict' || e?.Code === 'ConditionalRequestConflict' || e?.$metadata?.httpStatusCode === 409;
+}
+
+/** Attempts at a conditional S3 write that keeps meeting 409s, and the pause before each retry. */
+export const CONFLICT_ATTEMPTS = 5;
+const CONFLICT_PAUSE_MS = [200, 400, 800, 1600];
+
 /** `<ENV>.lock` in an S3 bucket. */
 export class S3LockStore implements LockStore {
   readonly location: string;
   private readonly key: string;
-  constructor(private readonly port: AwsPort, private readonly bucket: string, environment: string) {
+  constructor(
+    private readonly port: AwsPort,
+    private readonly bucket: string,
+    environment: string,
+    private readonly clock?: Clock,
+  ) {
     this.key = `${environment}.lock`;
     this.location = `s3://${bucket}/${this.key}`;
+  }
+
+  /** Runs a conditional write, retrying it on 409 ConditionalRequestConflict (fresh look first: `before`). */
+  private async onConflictRetry<T>(op: () => Promise<T>, before?: () => Promise<T | 'retry'>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await op();
+      } catch (err) {
+        if (!isConditionalConflict(err) || attempt >= CONFLICT_ATTEMPTS) throw err;
+        await this.clock?.sleep(CONFLICT_PAUSE_MS[Math.min(attempt - 1, CONFLICT_PAUSE_MS.length - 1)]);
+        if (before) {
+          const decided = await before();
+          if (decided !== 'retry') return decided;
+        }
+      }
+    }
   }
 
   async read(): Promise<StoredLock | undefined> {
@@ -53,7 +88,12 @@ export class S3LockStore implements LockStore {
   async create(record: LockRecord): Promise<CreateResult> {
     // A 412 may be our own write: a 5xx after S3 applied the PUT makes the SDK retry it, and the
     // retry finds the object (ours) present. The record's run id (or holder+since) tells.
-    const put = await this.port.putLockObject(this.bucket, this.key, record);
+    // A 409 decided nothing: look again (the conflicting write may have been someone's lock, or
+    // ours), and put again only while the key is still free.
+    const put = await this.onConflictRetry(
+      () => this.port.putLockObject(this.bucket, this.key, record),
+      async () => ((await this.read()) ? false : 'retry'),
+    );
     const now = await this.read();
     if (now && sameLock(now.record, record)) return { won: true, etag: now.etag };
     if (put) return { won: true }; // written, then changed or gone before the read: refresh will tell
@@ -66,7 +106,16 @@ export class S3LockStore implements LockStore {
       const now = await this.read();
       return { ok: Boolean(now && sameLock(now.record, record)), etag: previous.etag };
     }
-    const etag = await this.port.replaceLockObject(this.bucket, this.key, record, previous.etag);
+    let expected = previous.etag;
+    const etag = await this.onConflictRetry(
+      () => this.port.replaceLockObject!(this.bucket, this.key, record, expected),
+      async () => {
+        const now = await this.read();
+        if (!now || !sameLock(now.record, record)) return undefined;
+        expected = now.etag ?? expected;
+        return 'retry';
+      },
+    );
     if (etag !== undefined) return { ok: true, etag };
     // 412: someone changed it — or our own overwrite was applied and its response lost (a 5xx
     // after the write, retried by the SDK against the new ETag). Ours when it still carries this
@@ -77,7 +126,16 @@ export class S3LockStore implements LockStore {
 
   async remove(lock: StoredLock): Promise<void> {
     try {
-      await this.port.deleteLockObject(this.bucket, this.key, lock.etag);
+      let etag = lock.etag;
+      await this.onConflictRetry(
+        () => this.port.deleteLockObject(this.bucket, this.key, etag),
+        async () => {
+          const now = await this.read();
+          if (!now || !sameLock(now.record, lock.record)) return undefined; // gone, or no longer this lock
+          etag = lock.etag ? now.etag : undefined;
+          return 'retry';
+        },
+      );
     } catch (err) {
       // 412: the object changed since it was read (e.g. a heartbeat of the holder landed): delete
       // it only if it is still the same lock. Some S3-compatible stores reject conditional

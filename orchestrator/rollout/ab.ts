@@ -18,7 +18,7 @@ import type { AwsClients } from '../aws/clients';
 import type { AwsPort, GroupSnapshot } from '../aws/port';
 import type { Clock } from '../clock';
 import { DeployError, interruptedError, isAbortError, refusedError, usageError } from '../errors';
-import { acquireRunLock, checkEnvironmentLock, type RunLock } from '../lock/lock';
+import { acquireRunLock, checkEnvironmentLock, environmentGroups, type RunLock } from '../lock/lock';
 import { asDeployError, retryingPort } from '../lock/transient';
 import { Codes, type Reporter } from '../report/reporter';
 import type { Action } from './action';
@@ -131,10 +131,14 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
   let lock: RunLock | undefined;
   const lockOpts = options.lock === false ? undefined : options.lock ?? {};
   if (lockOpts) {
-    const target = { environment, bucket: options.lockBucket, groups: existing.length ? existing : groupNames, ...lockOpts };
+    // The environment's lock covers every group of it (`ENV`, `ENV-a`, `ENV-b`, lock.ts
+    // environmentGroups) plus the groups this run changes, so a freeze taken through any of them holds.
+    const covered = options.lockBucket ? [] : await environmentGroups(port, environment);
+    const lockGroups = [...new Set([...existing, ...covered])].sort();
+    const target = { environment, bucket: options.lockBucket, groups: lockGroups.length ? lockGroups : groupNames, ...lockOpts };
     if (options.dryRun) {
       // Refusals hold for dry runs: a locked environment is refused (exit 3) as a real run would be.
-      if (options.lockBucket || existing.length) {
+      if (options.lockBucket || lockGroups.length) {
         try {
           await checkEnvironmentLock({ port, clock, reporter, signal: options.signal }, target);
         } catch (err) {
@@ -144,7 +148,7 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
           throw err;
         }
       }
-    } else if (options.lockBucket || existing.length) {
+    } else if (options.lockBucket || lockGroups.length) {
       lock = await acquireRunLock({ port, clock, reporter, signal: options.signal }, { ...target, reason: options.reason ?? `asg-deploy ab ${environment}`, runId });
     }
   }

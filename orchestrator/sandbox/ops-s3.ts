@@ -23,6 +23,26 @@ function bodyBytes(body: unknown): Buffer {
 
 const preconditionFailed = () => new SimFault('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
 
+/**
+ * [S3-4] A conflicting operation during a conditional write or delete: S3 answers `409
+ * ConditionalRequestConflict` and changes nothing; its documentation says to retry. The sandbox
+ * runs one request at a time, so the conflict is injected: `s3ConditionalConflicts(world, key, n)`
+ * makes the next `n` conditional PutObject/DeleteObject calls on `key` fail that way.
+ */
+const conflicts = new WeakMap<World, Map<string, number>>();
+export function s3ConditionalConflicts(w: World, key: string, n: number): void {
+  let m = conflicts.get(w);
+  if (!m) conflicts.set(w, (m = new Map()));
+  m.set(key, n);
+}
+function conflictInjected(w: World, key: string): void {
+  const m = conflicts.get(w);
+  const left = m?.get(key) ?? 0;
+  if (left <= 0) return;
+  m!.set(key, left - 1);
+  throw new SimFault('ConditionalRequestConflict', 'A conflicting conditional operation is currently in progress against this resource. Please try again.', 409);
+}
+
 /** A Body like the SDK's: a Readable with transformToString/ByteArray/WebStream [S3-3]. */
 function sdkBody(buf: Buffer) {
   const stream: any = Readable.from([buf]);
@@ -70,6 +90,7 @@ export function makeS3Ops(autoCreateBuckets: boolean): Record<string, Handler> {
       const b = bucket(w, input.Bucket, autoCreateBuckets);
       const key = requireString(input.Key, 'Key');
       const existing = b.objects[key];
+      if (input.IfNoneMatch !== undefined || input.IfMatch !== undefined) conflictInjected(w, key);
       if (input.IfNoneMatch !== undefined) {
         if (input.IfNoneMatch !== '*') throw new SimFault('NotImplemented', 'A header you provided implies functionality that is not implemented', 501);
         if (existing) throw preconditionFailed();
@@ -102,6 +123,7 @@ export function makeS3Ops(autoCreateBuckets: boolean): Record<string, Handler> {
       const b = bucket(w, input.Bucket, autoCreateBuckets);
       const key = requireString(input.Key, 'Key');
       const o = b.objects[key];
+      if (input.IfMatch !== undefined) conflictInjected(w, key);
       if (input.IfMatch !== undefined) {
         if (!o) throw new SimFault('NoSuchKey', 'The specified key does not exist.', 404);
         if (o.etag !== input.IfMatch) throw preconditionFailed();

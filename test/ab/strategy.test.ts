@@ -3,6 +3,8 @@ import type { Action } from '../../orchestrator/rollout/action';
 import {
   activeColorIsOutdated,
   chooseKeep,
+  isStandby,
+  planSwap,
   decideAbHook,
   decideDrain,
   decideGrow,
@@ -162,6 +164,28 @@ test('decideAbHook (deploy hook): an unfinished swap record is resumed first, wh
     ['neither populated', group('qa-a'), group('qa-b'), {}, 'swap'],
   ];
   for (const [name, a, b, o, kind] of rows) t.is(decideAbHook(a, b, o).kind as string, kind, name);
+});
+
+test('Standby in the old color (issue 10 defect 9): not waited for by the drain, never counted as serving, said in the plan', (t) => {
+  const standby = { ...inst('a9', 'serving', 1, 'qa-a'), lifecycleState: 'Standby', elb: {} };
+  t.true(isStandby(standby));
+  // The drain: a at desired 0 with only its Standby instance left is drained (AWS never scales Standby in).
+  const drained = group('qa-a', { desired: 0, min: 0, instances: [standby] });
+  t.is(decideDrain(drained).kind, 'done');
+  t.is(decideDrain(drained, { elbChecked: true }).kind, 'done');
+  const withDraining = group('qa-a', { desired: 0, min: 0, instances: [standby, inst('a1', 'terminating', 1, 'qa-a')] });
+  t.is(decideDrain(withDraining).kind, 'wait', 'still waits for the instance that is draining');
+  // The swap: b serving, a drained but for its Standby instance → done, not a drain timeout.
+  const to = group('qa-b', { desired: 2, min: 2, instances: many('b', 2) });
+  t.is(decideSwap({ from: drained, to }, { count: 2, step: 2, elbNames: ['qa-b'], targetMin: 2 }, { ...progress, drainStartedAt: 0, drainTimeoutMs: 1000 }, 5000).kind, 'done');
+  // The plan names it and does not count it as replaced.
+  const from = group('qa-a', { desired: 2, min: 2, instances: [...many('a', 2, 'serving', 1, 'qa-a'), standby] });
+  const plan = planSwap(from, group('qa-b', { elbs: ['qa-b'] }), { ...base, instanceCount: 2 });
+  t.is(plan.kind, 'swap');
+  if (plan.kind === 'swap') {
+    t.false(plan.replacing.includes('a9'));
+    t.regex(plan.summary, /a9 in Standby in qa-a: not the tool's, left as they are and not waited for/);
+  }
 });
 
 test('decideSwap: hold AZRebalance/alarms/scheduled actions on both colors before growing', (t) => {

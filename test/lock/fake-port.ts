@@ -21,6 +21,10 @@ export class FakeLockPort {
       throw new Error(`FakeLockPort: ${name} not supported`);
     };
     const port: AwsPort = {
+      async groupsNamed(names) {
+        self.calls.push('groupsNamed');
+        return names.filter((n) => self.tags.has(n));
+      },
       async findGroups(prefix) {
         self.calls.push('findGroups');
         return [...self.tags.keys()].filter((g) => g.startsWith(prefix));

@@ -137,6 +137,11 @@ export class FakePort implements AwsPort {
     return ['rabbit', 'rabbitmq-other', 'web'].filter((n) => n === prefix || n.startsWith(prefix)).filter((n, _i, all) => (all.includes(prefix) ? n === prefix : true));
   }
 
+  async groupsNamed(names: string[]): Promise<string[]> {
+    this.calls++;
+    return names.filter((n) => ['rabbit', 'rabbitmq-other', 'web'].includes(n));
+  }
+
   private described = new Set<string>();
 
   /** One DescribeInstanceHealth: the ELB's view now. */

@@ -30,9 +30,19 @@ export function isLeaving(i: InstanceView): boolean {
   return i.lifecycleState === 'Terminated' || i.lifecycleState.startsWith('Terminating') || i.lifecycleState === 'Detached' || i.lifecycleState === 'Detaching';
 }
 
-/** Instances still present in the group (draining ones included), for "wait until empty". */
+/**
+ * Put in Standby by someone (EnterStandby): not the tool's. AWS takes it out of the group's ELBs
+ * and never scales it in, so a drain to 0 leaves it. The policy (Instance Refresh's
+ * `StandbyInstances`, safe choice "Ignore"): never terminated or moved by the tool, counted as
+ * not serving, and not waited for — the swap and the drain finish without it; the plan says so.
+ */
+export function isStandby(i: InstanceView): boolean {
+  return i.lifecycleState === 'Standby' || i.lifecycleState === 'EnteringStandby';
+}
+
+/** Instances still present in the group (draining ones included), for "wait until empty"; Standby ones are not waited for. */
 export function remainingInstances(g: GroupSnapshot): InstanceView[] {
-  return g.instances.filter((i) => i.lifecycleState !== 'Terminated');
+  return g.instances.filter((i) => i.lifecycleState !== 'Terminated' && !isStandby(i));
 }
 
 /**
@@ -42,7 +52,7 @@ export function remainingInstances(g: GroupSnapshot): InstanceView[] {
  * EC2's shutdown after that (~20 s) is not waited for. Needs a snapshot with the group's ELB health.
  */
 export function isDrained(i: InstanceView, elbNames: readonly string[]): boolean {
-  if (i.lifecycleState === 'Terminated') return true;
+  if (i.lifecycleState === 'Terminated' || isStandby(i)) return true; // Standby: out of the ELB, never scaled in
   if (!isLeaving(i)) return false;
   return elbNames.every((elb) => i.elb[elb]?.state !== 'InService');
 }
@@ -359,8 +369,10 @@ export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapsho
   const targetMin = active ? Math.min(active.min, count) : undefined;
   const steps = step < count ? `, ${step} at a time, each step healthy before the next,` : ',';
   const smaller = active && count < active.desired ? ` (fewer than ${active.name}'s ${active.desired}: capacity drops after the swap)` : '';
+  const standby = active ? active.instances.filter(isStandby).map((i) => i.instanceId) : [];
+  const standbyText = standby.length ? `; ${standby.join(', ')} in Standby in ${active!.name}: not the tool's, left as they are and not waited for (StandbyInstances: Ignore)` : '';
   const summary = active
-    ? `swap ${active.name} → ${target.name}: scale ${target.name} ${target.desired} → ${count}${smaller}${steps} wait for ASG InService+Healthy and ${elbText(elbs)}, then drain ${active.name} (desired ${active.desired} → 0)`
+    ? `swap ${active.name} → ${target.name}: scale ${target.name} ${target.desired} → ${count}${smaller}${steps} wait for ASG InService+Healthy and ${elbText(elbs)}, then drain ${active.name} (desired ${active.desired} → 0)${standbyText}`
     : `first deploy into ${target.name} (neither color has instances): scale ${target.name} 0 → ${count}${steps} then wait for ASG InService+Healthy and ${elbText(elbs)}`;
   return {
     kind: 'swap',
