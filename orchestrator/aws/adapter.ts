@@ -412,6 +412,16 @@ export class AwsAdapter implements AwsPort {
     return durations;
   }
 
+  /** StatusMessage of the most recent failed launch among the group's last 20 activities. */
+  async lastFailedLaunch(group: string): Promise<string | undefined> {
+    const out = await this.send<{ Activities?: Array<{ Description?: string; StatusCode?: string; StatusMessage?: string }> }>(
+      this.clients.autoScaling,
+      new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group, MaxRecords: 20 }),
+    );
+    const failed = (out.Activities ?? []).find((a) => a.StatusCode === 'Failed' && /^Launching a new EC2 instance/.test(a.Description ?? ''));
+    return failed ? failed.StatusMessage ?? failed.Description : undefined;
+  }
+
   private async instanceHealth(elb: string): Promise<Map<string, ElbInstanceHealth>> {
     const out = await this.send<{ InstanceStates?: Array<{ InstanceId?: string; State?: string; ReasonCode?: string; Description?: string }> }>(
       this.clients.elb,

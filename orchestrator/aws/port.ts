@@ -113,6 +113,12 @@ export interface AwsPort {
    * Empty when AWS has none. Used to estimate boot time before the first launch of a rollout.
    */
   recentLaunchDurations?(group: string): Promise<number[]>;
+  /**
+   * Optional: the StatusMessage of the group's most recent failed launch activity (one
+   * DescribeScalingActivities call), or undefined when none of its recent activities failed.
+   * Used to say why a step got no instance.
+   */
+  lastFailedLaunch?(group: string): Promise<string | undefined>;
 
   setDesired(group: string, desired: number): Promise<void>;
   /** UpdateAutoScalingGroup with only the given sizes. */

@@ -63,6 +63,7 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   describeElb: 'read',
   describeInstanceHealth: 'read',
   recentLaunchDurations: 'read',
+  lastFailedLaunch: 'read',
   getLockObject: 'read',
   setDesired: 'idempotent-write',
   updateSizes: 'idempotent-write',

@@ -34,6 +34,8 @@ import {
   inService,
   isLive,
   isOutdated,
+  isStandby,
+  sameLaunch,
   planRolling,
   resolveBatch,
   type RollingConfig,
@@ -147,6 +149,10 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private readonly terminatedSet = new Set<string>();
   /** The next observation asks the ELB whatever the state. */
   private forceFresh = false;
+  /** The group's launch spec at the start (the rollout's target). */
+  private startLaunch?: GroupSnapshot['launch'];
+  /** The launch spec it changed to during the run, and how to name it (sticky). */
+  private changedTo?: { launch: GroupSnapshot['launch']; name: string };
 
   constructor(
     private readonly port: AwsPort,
@@ -173,7 +179,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     this.recovered = record !== undefined;
     const capacity = record?.desired ?? s.desired;
     const surge = this.options.surge ?? 1;
-    const outdated = s.instances.filter((i) => isLive(i) && isOutdated(i, s)).length;
+    const outdated = s.instances.filter((i) => isLive(i) && !isStandby(i) && isOutdated(i, s)).length;
     const batch = resolveBatch(this.options.batchSize, outdated, surge > 0 ? surge : 1);
     const minHealthy = this.options.minHealthy ?? (surge > 0 ? capacity : Math.max(0, capacity - 1));
     return {
@@ -197,7 +203,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const twoPhase = this.config !== undefined && this.port.describeInstanceHealth !== undefined && !fresh && !this.forceFresh;
     this.forceFresh = false;
     let elbStale = false;
-    const s = await this.port.observeGroup(this.target, twoPhase ? { elbHealth: false } : undefined);
+    let s = await this.port.observeGroup(this.target, twoPhase ? { elbHealth: false } : undefined);
+    s = this.watchLaunch(s);
     const now = this.options.clock.now();
     if (twoPhase && s.loadBalancerNames.length > 0) {
       if (this.elbMatters(s, now)) {
@@ -246,7 +253,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       }
       for (const i of s.instances) {
         this.initial.add(i.instanceId);
-        if (isLive(i) && isOutdated(i, s)) this.planned.add(i.instanceId);
+        // Standby instances are not the tool's (policy "ignore"): never in the plan.
+        if (isLive(i) && !isStandby(i) && isOutdated(i, s)) this.planned.add(i.instanceId);
       }
       this.config = this.resolveConfig(s);
     }
@@ -256,7 +264,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     // Memory: first seen, boot times, and up-to-date instances the ASG took away.
     const present = new Map(s.instances.map((i) => [i.instanceId, i]));
     for (const i of s.instances) {
-      if (this.memory.firstSeen[i.instanceId] === undefined) this.memory.firstSeen[i.instanceId] = i.launchTime !== undefined ? Math.min(i.launchTime, now) : now;
+      // First seen on the tool's own clock: EC2's LaunchTime is another clock (a runner whose clock
+      // runs ahead would otherwise see a fresh instance as already past its step timeout).
+      if (this.memory.firstSeen[i.instanceId] === undefined) this.memory.firstSeen[i.instanceId] = now;
       const outdated = isOutdated(i, s);
       if (!outdated && isLive(i) && !this.terminatedSet.has(i.instanceId)) this.liveNew.add(i.instanceId);
       if (!outdated) this.track(i, verdicts.get(i.instanceId)!, now);
@@ -272,6 +282,24 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     for (const [id, v] of verdicts) this.lastVerdict.set(id, v);
     this.lastObservedAt = now;
 
+    // The step's wait for a healthy replacement, on the tool's clock (decideRolling's stepStalled).
+    const counted = s.instances.filter((i) => isLive(i) && !isStandby(i) && !this.terminatedSet.has(i.instanceId));
+    const short = counted.length < s.desired;
+    const unhealthyNew = counted.some((i) => !isOutdated(i, s) && !verdicts.get(i.instanceId)?.healthy);
+    if (short || unhealthyNew) {
+      this.memory.waitingSince ??= now;
+      if (short && now - this.memory.waitingSince > this.config.stepTimeoutMs && this.memory.lastLaunchFailure === undefined && this.port.lastFailedLaunch) {
+        try {
+          this.memory.lastLaunchFailure = (await this.port.lastFailedLaunch(s.name)) ?? undefined;
+        } catch {
+          // Only for the message: the step fails either way.
+        }
+      }
+    } else {
+      this.memory.waitingSince = undefined;
+      this.memory.lastLaunchFailure = undefined;
+    }
+
     const view: RollingView = {
       group: s,
       config: this.config,
@@ -279,6 +307,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       memory: this.memory,
       now,
       facts: { planned: this.planned, initial: this.initial, recovered: this.recovered },
+      launchChanged: this.changedTo?.name,
     };
     this.lastView = view;
     const hint = this.hint(s, verdicts, now);
@@ -290,6 +319,36 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       view,
       elbStale,
     };
+  }
+
+  /**
+   * Notices the group's launch spec changing during the run, and judges the snapshot against the
+   * new spec from then on (cleanup then takes back this run's surge of either spec correctly):
+   *  - the group's resolved spec differs from the one at the start (a fixed version number, a new
+   *    launch configuration);
+   *  - or, with `$Latest`/`$Default` (resolved once per run), an instance this run did not find at
+   *    the start was launched from the same template at a higher version than the target.
+   */
+  private watchLaunch(s: GroupSnapshot): GroupSnapshot {
+    if (!this.startLaunch) {
+      this.startLaunch = s.launch;
+      return s;
+    }
+    if (!this.changedTo && !sameLaunch(s.launch, this.startLaunch)) {
+      this.changedTo = { launch: s.launch, name: launchName(s).replace(/^launch template \S+ /, '') };
+    }
+    const target = this.startLaunch.launchTemplate;
+    if (!this.changedTo && target) {
+      let newest: number | undefined;
+      for (const i of s.instances) {
+        const lt = i.launchedFrom.launchTemplate;
+        if (!lt || this.initial.has(i.instanceId) || lt.version <= target.version) continue;
+        if (lt.id !== target.id && lt.id !== target.name) continue;
+        newest = Math.max(newest ?? 0, lt.version);
+      }
+      if (newest !== undefined) this.changedTo = { launch: { launchTemplate: { ...target, version: newest } }, name: `version ${newest}` };
+    }
+    return this.changedTo ? { ...s, launch: this.changedTo.launch } : s;
   }
 
   /**

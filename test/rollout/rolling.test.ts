@@ -212,7 +212,10 @@ test('mayTerminate: the plan, or a not-healthy up-to-date instance (ours, a cras
     ['n8', false, 'protected from scale-in by someone'],
   ];
   for (const [id, want, why] of rows) t.is(may(id), want, `${id}: ${why}`);
-  t.true(may('n7', facts(g, 'o1 o2 n3 n4 n7 n8', true)), 'a crashed run\'s (recovered): its surge');
+  // A crash re-run counts unhealthy up-to-date instances as the crashed run's surge — never one in
+  // Standby or protected from scale-in: someone set those aside (issue 10, defect 9).
+  t.false(may('n7', facts(g, 'o1 o2 n3 n4 n7 n8', true)), 'Standby: never, even on a crash re-run');
+  t.false(may('n8', facts(g, 'o1 o2 n3 n4 n7 n8', true)), 'protected: never, even on a crash re-run');
 });
 
 test('cleanup after an interrupted then re-run rollout: takes back surplus without a serving node, only what mayTerminate allows', (t) => {

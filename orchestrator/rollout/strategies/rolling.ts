@@ -22,6 +22,17 @@
  *
  * Order: unhealthy outdated first (replacing them costs no healthy capacity), then the oldest
  * EC2 LaunchTime, ties by instance id.
+ *
+ * Standby instances (policy "ignore", as Instance Refresh's `StandbyInstances: Ignore`): an
+ * operator set them aside, so they are not the tool's — never terminated, never in the plan, not
+ * waited for, never counted as serving, and not counted against desired either: AWS does not
+ * count Standby instances in the desired capacity (EnterStandby without decrement launches a
+ * replacement; ExitStandby increments desired).
+ *
+ * Step timeout: a step with no healthy replacement within `stepTimeoutMs` fails, whatever the
+ * reason — a new instance not healthy (measured from when the tool first saw it), or instances that
+ * never launch (bad AMI, no capacity: measured from when the tool started waiting, naming the last
+ * failed scaling activity's StatusMessage). Both on the tool's own clock, never EC2's LaunchTime.
  */
 import type { GroupSnapshot, InstanceView, LaunchSpec } from '../../aws/port';
 import { abort, done, wait, type Action } from '../action';
@@ -62,6 +73,13 @@ export interface RollingMemory {
   lost: Array<{ instanceId: string; gate?: string; state?: string }>;
   /** Earliest useful re-observation, ms from now (from polling.ts), if known. */
   waitHintMs?: number;
+  /**
+   * Since when (the tool's clock) the group has been waiting for a healthy replacement: fewer live
+   * instances than desired, or an up-to-date one not healthy yet. Undefined when not waiting.
+   */
+  waitingSince?: number;
+  /** The last failed scaling activity's StatusMessage (asked once the wait passed the step timeout). */
+  lastLaunchFailure?: string;
 }
 
 export interface RollingView {
@@ -72,6 +90,12 @@ export interface RollingView {
   now: number;
   /** Which instances existed at the start and were planned (absent: every outdated one planned, none present before). */
   facts?: RunFacts;
+  /**
+   * The group's launch spec changed during the rollout (a new template version published, say):
+   * what it changed to, e.g. "version 3". The rollout halts cleanly (exit 3) and restores; a
+   * re-run rolls to the new spec.
+   */
+  launchChanged?: string;
 }
 
 /** What the run knows about where instances came from (kept by roll.ts from its first observation). */
@@ -84,9 +108,19 @@ export interface RunFacts {
   recovered: boolean;
 }
 
-/** Launched by this run, or by the crashed run it recovers (no facts: everything new is ours). */
+/** Entering or in Standby: set aside by someone (the policy: ignore it, see the file comment). */
+export function isStandby(i: InstanceView): boolean {
+  return i.lifecycleState === 'Standby' || i.lifecycleState === 'EnteringStandby';
+}
+
+/**
+ * Launched by this run, or by the crashed run it recovers (no facts: everything new is ours).
+ * A recovered run never counts an instance in Standby or protected from scale-in as the crashed
+ * run's: those were set aside by someone, and the tool launches neither.
+ */
 export function isOurs(i: InstanceView, facts: RunFacts | undefined): boolean {
-  return !facts || !facts.initial.has(i.instanceId) || facts.recovered;
+  if (!facts || !facts.initial.has(i.instanceId)) return true;
+  return facts.recovered && !isStandby(i) && !i.protectedFromScaleIn;
 }
 
 /**
@@ -102,6 +136,8 @@ export function isOurs(i: InstanceView, facts: RunFacts | undefined): boolean {
  * surplus).
  */
 export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Verdict, facts: RunFacts | undefined): boolean {
+  // Standby: set aside by an operator, never the tool's (even an outdated one of the plan).
+  if (isStandby(i)) return false;
   if (facts ? facts.planned.has(i.instanceId) : isOutdated(i, group)) return true;
   if (verdict.healthy || isOutdated(i, group)) return false;
   if (isOurs(i, facts)) return true;
@@ -180,6 +216,41 @@ export function oldestFirst(instances: InstanceView[], healthy: (i: InstanceView
   });
 }
 
+/**
+ * End balanced: which outdated instances a step terminates, so that the group ends with no
+ * Availability Zone more than one instance above another (where its zones allow it) and AWS's
+ * AZRebalance, resumed after the rollout, has nothing to move — no node replaced right after a
+ * successful roll.
+ *
+ * Rule, one pick at a time: among the candidates (already in replacement order: unhealthy first,
+ * then oldest), take the first one whose zone holds the most live instances right now, if that
+ * zone has more than the least populated of the group's zones; otherwise the first in order. Each
+ * pick lowers its zone's count for the next pick. (With surge 0 the ASG launches the replacement
+ * into the least populated zone itself, so the same rule applies.)
+ *
+ * Example: zones a, b, c; live a: o1 (09:00), n4; b: o2 (09:10), n5; c: o3 (09:20), n6, n7 (the
+ * step's surge landed in c) → counts a 2, b 2, c 3: terminate o3, not the older o1 → 2/2/2.
+ * With counts a 2, b 2, c 2 (no surplus anywhere) the oldest, o1, goes.
+ */
+export function balancedOrder(candidates: InstanceView[], live: InstanceView[], zones: string[], n: number, accept: (i: InstanceView) => boolean = () => true): InstanceView[] {
+  const count = new Map<string, number>(zones.map((z) => [z, 0]));
+  for (const i of live) count.set(i.availabilityZone, (count.get(i.availabilityZone) ?? 0) + 1);
+  const left = [...candidates];
+  const picked: InstanceView[] = [];
+  while (picked.length < n && left.length > 0) {
+    const counts = [...count.values()];
+    const max = Math.max(...counts);
+    const min = Math.min(...counts);
+    let idx = max > min ? left.findIndex((i) => count.get(i.availabilityZone) === max && accept(i)) : -1;
+    if (idx < 0) idx = left.findIndex(accept);
+    if (idx < 0) break;
+    const [i] = left.splice(idx, 1);
+    picked.push(i);
+    count.set(i.availabilityZone, (count.get(i.availabilityZone) ?? 1) - 1);
+  }
+  return picked;
+}
+
 /** `--batch-size N|P%` against the number of outdated instances. Example: "10%" of 200 → 20; "25%" of 3 → 1. */
 export function resolveBatch(spec: string | number | undefined, outdated: number, fallback: number): number {
   if (spec === undefined || spec === '') return Math.max(1, fallback);
@@ -208,7 +279,7 @@ export interface RollingPlan {
  */
 export function planRolling(group: GroupSnapshot, config: RollingConfig, verdict: (i: InstanceView) => Verdict): RollingPlan {
   const healthy = (i: InstanceView) => verdict(i).healthy;
-  const order = oldestFirst(group.instances.filter((i) => isLive(i) && isOutdated(i, group)), healthy);
+  const order = oldestFirst(group.instances.filter((i) => isLive(i) && !isStandby(i) && isOutdated(i, group)), healthy);
   const k = Math.max(1, config.surge > 0 ? Math.max(config.surge, config.batch) : config.batch);
   const batches: string[][] = [];
   for (let i = 0; i < order.length; i += k) batches.push(order.slice(i, i + k).map((x) => x.instanceId));
@@ -243,6 +314,41 @@ function firstUnhealthyNewPastTimeout(view: RollingView, news: InstanceView[]): 
 }
 
 /**
+ * A step that got no healthy replacement within the step timeout, whatever the reason: the ASG
+ * never launched the instances (every launch failed: bad AMI, no capacity) or they never became
+ * healthy. Measured from `memory.waitingSince` (the tool's clock). Example: desired 4, 3 live,
+ * waiting since 10:00, step timeout 8 min, now 10:08:01 → abort naming the last failed launch.
+ */
+export function stepStalled(view: RollingView, live: number, notHealthyNew: InstanceView[]): Action | undefined {
+  const { group, memory, config } = view;
+  const since = memory.waitingSince;
+  if (since === undefined || view.now - since <= config.stepTimeoutMs) return undefined;
+  const missing = group.desired - live;
+  if (missing <= 0 && notHealthyNew.length === 0) return undefined;
+  const secs = Math.round((view.now - since) / 1000);
+  const limit = `--step-timeout ${Math.round(config.stepTimeoutMs / 1000)} s`;
+  if (missing <= 0) {
+    // Instances came, none healthy in time: name the first and what it failed, as for one instance.
+    const n = notHealthyNew[0];
+    const v = view.verdict(n);
+    return abort('step-timeout', `${group.name}: no healthy replacement after ${secs} s (${limit}): ${n.instanceId} ${v.gate ?? 'check'} — ${v.state ?? 'unknown'}`, {
+      asg: group.name,
+      instanceId: n.instanceId,
+      gate: v.gate,
+      state: v.state,
+      seconds: secs,
+    });
+  }
+  const why = `${missing} of ${group.desired} instance(s) never launched${memory.lastLaunchFailure ? `; last failed launch: ${memory.lastLaunchFailure}` : ' (no failed scaling activity reported)'}`;
+  return abort('step-timeout', `${group.name}: no healthy replacement after ${secs} s (${limit}): ${why}`, {
+    asg: group.name,
+    seconds: secs,
+    missing,
+    ...(memory.lastLaunchFailure ? { lastLaunchFailure: memory.lastLaunchFailure } : {}),
+  });
+}
+
+/**
  * The next step. Guards, in order, each with its why:
  *  1. a new instance past its step timeout, or the ASG replacing new instances again and again →
  *     abort (a bad image must not eat the healthy old nodes);
@@ -263,15 +369,26 @@ export function decideRolling(view: RollingView): Action {
   const healthy = (i: InstanceView) => verdict(i).healthy;
   // An instance we terminated stops counting at once, even if AWS still lists it InService.
   const ours = new Set(memory.terminated);
-  const live = group.instances.filter((i) => isLive(i) && !ours.has(i.instanceId));
-  const outdated = oldestFirst(live.filter((i) => isOutdated(i, group)), healthy);
-  const news = live.filter((i) => !isOutdated(i, group));
+  // Standby instances are not the tool's and not in desired (see the file comment): invisible here.
+  const live = group.instances.filter((i) => isLive(i) && !isStandby(i) && !ours.has(i.instanceId));
+  const outdated = oldestFirst(live.filter((i) => !isStandby(i) && isOutdated(i, group)), healthy);
+  const news = live.filter((i) => !isStandby(i) && !isOutdated(i, group));
   const notHealthyNew = news.filter((i) => !healthy(i));
   const H = live.filter(healthy).length;
   const hint = memory.waitHintMs;
 
+  // 0. The target moved under us: stop rather than replace instances with a spec that is already
+  // outdated (and never terminate the new spec's instances as if they were outdated).
+  if (view.launchChanged) {
+    return abort('launch-template-changed', `${group.name}: the launch template changed during the rollout: re-run to roll to ${view.launchChanged}`, {
+      asg: group.name,
+      launch: view.launchChanged,
+      refused: true,
+    });
+  }
+
   // 1. Failures.
-  const timedOut = firstUnhealthyNewPastTimeout(view, news);
+  const timedOut = firstUnhealthyNewPastTimeout(view, news) ?? stepStalled(view, live.length, notHealthyNew);
   if (timedOut) return timedOut;
   if (memory.lost.length >= config.maxReplacements) {
     const last = memory.lost[memory.lost.length - 1];
@@ -314,18 +431,20 @@ export function decideRolling(view: RollingView): Action {
   const k = Math.max(1, Math.min(config.surge > 0 ? Math.max(config.surge, config.batch) : config.batch, outdated.length));
   const surplus = D - C;
 
-  // Choose up to n outdated instances in order, never letting healthy drop below minHealthy.
+  // Choose up to n outdated instances — unhealthy first, then from a zone with a surplus (end
+  // balanced, see balancedOrder), then oldest — never letting healthy drop below minHealthy.
   const choose = (n: number): InstanceView[] => {
-    const picked: InstanceView[] = [];
     let h = H;
-    for (const i of outdated) {
-      if (picked.length >= n) break;
+    const accept = (i: InstanceView) => {
       const costs = healthy(i) ? 1 : 0;
-      if (h - costs < config.minHealthy) continue;
+      if (h - costs < config.minHealthy) return false;
       h -= costs;
-      picked.push(i);
-    }
-    return picked;
+      return true;
+    };
+    const first = balancedOrder(outdated.filter((i) => !healthy(i)), live, group.availabilityZones, n, accept);
+    const gone = new Set(first.map((i) => i.instanceId));
+    const rest = balancedOrder(outdated.filter(healthy), live.filter((i) => !gone.has(i.instanceId)), group.availabilityZones, n - first.length, accept);
+    return [...first, ...rest];
   };
 
   if (config.surge > 0 || surplus > 0) {
@@ -390,7 +509,7 @@ export function cleanupRolling(view: RollingView): Action | undefined {
   const surplus = group.desired - config.capacity;
   if (surplus <= 0) return undefined;
   const ours = new Set(view.memory.terminated);
-  const live = group.instances.filter((i) => isLive(i) && !ours.has(i.instanceId));
+  const live = group.instances.filter((i) => isLive(i) && !isStandby(i) && !ours.has(i.instanceId));
   const healthy = (i: InstanceView) => view.verdict(i).healthy;
   const removable = removableNew(view, live);
   const own = removable.filter((i) => isOurs(i, view.facts));
