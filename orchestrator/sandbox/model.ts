@@ -68,6 +68,12 @@ export interface FaultConfig {
    * ScalingActivityInProgress while one of the group's scaling activities is in progress [ASG-9].
    */
   scalingActivityInProgressRate: number;
+  /**
+   * Throttling storms: during [from, to) (sandbox epoch ms) calls are throttled with probability
+   * `rate` (the larger of it and `throttleRate`) — sustained throttling that drains a client's
+   * retry quota [FAULT-5].
+   */
+  throttleWindows: Array<{ from: number; to: number; rate: number }>;
 }
 
 /** See {@link FaultConfig.connectionDrain}. */
@@ -93,6 +99,7 @@ export const defaultFaults: FaultConfig = {
   bootFailureMode: 'never-healthy',
   connectionDrain: { idle: 0, long: 1, seconds: 0 },
   scalingActivityInProgressRate: 0,
+  throttleWindows: [],
 };
 
 export interface LaunchTemplateVersionRec {
