@@ -125,6 +125,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     serverErrorAfterCommitRate: s.faults.serverErrorRate > 0 ? 0.3 : 0,
     describeDelaySeconds: s.faults.consistencyDelaySeconds,
     scalingActivityInProgressRate: s.faults.activityInProgressRate ?? 0,
+    ...(s.faults.scaleDelaySeconds ? { scaleDelaySeconds: s.faults.scaleDelaySeconds } : {}),
     ...(s.faults.connectionDrain ? { connectionDrain: s.faults.connectionDrain } : {}),
     throttleWindows: s.faults.throttleStorm
       ? [{ from: rolloutStart + s.faults.throttleStorm.afterSeconds * 1000, to: rolloutStart + (s.faults.throttleStorm.afterSeconds + s.faults.throttleStorm.seconds) * 1000, rate: s.faults.throttleStorm.rate }]

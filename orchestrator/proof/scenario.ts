@@ -55,6 +55,8 @@ export interface ScenarioFaults {
   throttleStorm?: { afterSeconds: number; seconds: number; rate: number };
   /** ScalingActivityInProgress on SetDesiredCapacity / TerminateInstanceInAutoScalingGroup while an activity runs (sandbox ASG-9). */
   activityInProgressRate?: number;
+  /** Latency of an API-requested scaling activity (sandbox ASG-1a); undefined: the sandbox's 1 s. */
+  scaleDelaySeconds?: { min: number; max: number };
 }
 
 /** What a correct tool must end with. Safety invariants are checked in every case. */
@@ -162,6 +164,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   faults.connectionDrain = r.chance(0.5) ? { idle: r.int(0, 50) / 100, long: r.int(0, 50) / 100, seconds: { min: 1, max: r.int(5, 120) } } : undefined;
   faults.throttleStorm = r.chance(0.08) ? { afterSeconds: r.int(0, 600), seconds: r.int(30, 300), rate: r.int(60, 95) / 100 } : undefined;
   faults.activityInProgressRate = r.chance(0.1) ? r.int(5, 30) / 100 : 0;
+  faults.scaleDelaySeconds = r.chance(0.3) ? { min: 0.5, max: r.int(2, 10) } : undefined;
 
   const scenario: Scenario = {
     seed,

@@ -74,6 +74,8 @@ export interface FaultConfig {
    * retry quota [FAULT-5].
    */
   throttleWindows: Array<{ from: number; to: number; rate: number }>;
+  /** Latency of a scaling activity asked for through the API [ASG-1a]; default 1 s (SCALE_DELAY_MS). */
+  scaleDelaySeconds: Seconds;
 }
 
 /** See {@link FaultConfig.connectionDrain}. */
@@ -100,6 +102,7 @@ export const defaultFaults: FaultConfig = {
   connectionDrain: { idle: 0, long: 1, seconds: 0 },
   scalingActivityInProgressRate: 0,
   throttleWindows: [],
+  scaleDelaySeconds: 1,
 };
 
 export interface LaunchTemplateVersionRec {
