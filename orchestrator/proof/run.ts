@@ -124,6 +124,12 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     serverErrorRate: s.faults.serverErrorRate,
     serverErrorAfterCommitRate: s.faults.serverErrorRate > 0 ? 0.3 : 0,
     describeDelaySeconds: s.faults.consistencyDelaySeconds,
+    scalingActivityInProgressRate: s.faults.activityInProgressRate ?? 0,
+    ...(s.faults.scaleDelaySeconds ? { scaleDelaySeconds: s.faults.scaleDelaySeconds } : {}),
+    ...(s.faults.connectionDrain ? { connectionDrain: s.faults.connectionDrain } : {}),
+    throttleWindows: s.faults.throttleStorm
+      ? [{ from: rolloutStart + s.faults.throttleStorm.afterSeconds * 1000, to: rolloutStart + (s.faults.throttleStorm.afterSeconds + s.faults.throttleStorm.seconds) * 1000, rate: s.faults.throttleStorm.rate }]
+      : [],
   });
 
   // Watchdogs: simulated-time cap aborts the current attempt; real-time cap gives up on the run.

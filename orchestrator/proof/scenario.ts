@@ -46,6 +46,17 @@ export interface ScenarioFaults {
   consistencyDelaySeconds: number;
   /** Items per page of paginated calls (undefined: the service default). */
   pageSize?: number;
+  /**
+   * In-flight connections at deregistration (sandbox ELB-6): share with none (instant), share
+   * outlasting the draining timeout, otherwise a drawn drain time. Undefined: always the full timeout.
+   */
+  connectionDrain?: { idle: number; long: number; seconds: { min: number; max: number } };
+  /** A throttling storm during the rollout (sandbox FAULT-5 windows), long enough to drain the SDK's retry quota. */
+  throttleStorm?: { afterSeconds: number; seconds: number; rate: number };
+  /** ScalingActivityInProgress on SetDesiredCapacity / TerminateInstanceInAutoScalingGroup while an activity runs (sandbox ASG-9). */
+  activityInProgressRate?: number;
+  /** Latency of an API-requested scaling activity (sandbox ASG-1a); undefined: the sandbox's 1 s. */
+  scaleDelaySeconds?: { min: number; max: number };
 }
 
 /** What a correct tool must end with. Safety invariants are checked in every case. */
@@ -129,6 +140,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     serverErrorRate: r.chance(0.1) ? r.int(2, 10) / 100 : 0,
     consistencyDelaySeconds: r.chance(0.15) ? r.int(1, 10) : 0,
     pageSize: r.chance(0.2) ? r.int(1, 3) : undefined,
+    activityInProgressRate: 0, // drawn last (below)
   };
 
   const dryRun = r.chance(0.06);
@@ -148,6 +160,11 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   // Drawn last, so that adding them changed no earlier draw of any seed.
   const launchConfiguration = r.chance(0.15);
   faults.bootFailureMode = r.chance(0.5) ? 'terminated' : 'never-healthy';
+  // Drawn after everything above, so that adding them changed no earlier draw of any seed.
+  faults.connectionDrain = r.chance(0.5) ? { idle: r.int(0, 50) / 100, long: r.int(0, 50) / 100, seconds: { min: 1, max: r.int(5, 120) } } : undefined;
+  faults.throttleStorm = r.chance(0.08) ? { afterSeconds: r.int(0, 600), seconds: r.int(30, 300), rate: r.int(60, 95) / 100 } : undefined;
+  faults.activityInProgressRate = r.chance(0.1) ? r.int(5, 30) / 100 : 0;
+  faults.scaleDelaySeconds = r.chance(0.3) ? { min: 0.5, max: r.int(2, 10) } : undefined;
 
   const scenario: Scenario = {
     seed,
@@ -219,6 +236,9 @@ function tagsOf(s: Scenario): string[] {
   if (f.spontaneousTerminationsPerHour > 0) t.push('spontaneous-termination');
   if (f.azRebalance) t.push('az-rebalance');
   if (f.throttleRate > 0) t.push('throttling');
+  if (f.throttleStorm) t.push('throttle-storm');
+  if (f.connectionDrain) t.push('drain-mix');
+  if ((f.activityInProgressRate ?? 0) > 0) t.push('activity-in-progress');
   if (f.serverErrorRate > 0) t.push('5xx');
   if (f.consistencyDelaySeconds > 0) t.push('eventual-consistency');
   if (f.pageSize !== undefined) t.push('small-pages');

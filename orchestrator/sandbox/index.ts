@@ -269,7 +269,9 @@ export class Sandbox {
         throw new SimFault('SandboxUnsupportedOperation', `sandbox: ${service} operation ${operation} is not implemented by the simulated AWS`, 400);
       }
       const f = w.faults;
-      if (w.rng.chance(f.throttleRate)) throw throttle(service);
+      let throttleRate = f.throttleRate;
+      for (const win of f.throttleWindows ?? []) if (w.now >= win.from && w.now < win.to) throttleRate = Math.max(throttleRate, win.rate);
+      if (w.rng.chance(throttleRate)) throw throttle(service);
       let commitThenFail = false;
       if (w.rng.chance(f.serverErrorRate)) {
         if (mutating && w.rng.chance(f.serverErrorAfterCommitRate)) commitThenFail = true;

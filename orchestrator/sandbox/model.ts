@@ -68,6 +68,14 @@ export interface FaultConfig {
    * ScalingActivityInProgress while one of the group's scaling activities is in progress [ASG-9].
    */
   scalingActivityInProgressRate: number;
+  /**
+   * Throttling storms: during [from, to) (sandbox epoch ms) calls are throttled with probability
+   * `rate` (the larger of it and `throttleRate`) — sustained throttling that drains a client's
+   * retry quota [FAULT-5].
+   */
+  throttleWindows: Array<{ from: number; to: number; rate: number }>;
+  /** Latency of a scaling activity asked for through the API [ASG-1a]; default 1 s (SCALE_DELAY_MS). */
+  scaleDelaySeconds: Seconds;
 }
 
 /** See {@link FaultConfig.connectionDrain}. */
@@ -93,6 +101,8 @@ export const defaultFaults: FaultConfig = {
   bootFailureMode: 'never-healthy',
   connectionDrain: { idle: 0, long: 1, seconds: 0 },
   scalingActivityInProgressRate: 0,
+  throttleWindows: [],
+  scaleDelaySeconds: 1,
 };
 
 export interface LaunchTemplateVersionRec {

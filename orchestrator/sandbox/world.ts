@@ -741,7 +741,9 @@ export class World {
    */
   requestScaling(g: GroupRec): void {
     if (g.scaleAt !== undefined && g.scaleAt > this.now) return;
-    g.scaleAt = this.now + SCALE_DELAY_MS;
+    // A fixed latency draws nothing from the PRNG (the default); chaos draws it from a range.
+    const d = this.faults.scaleDelaySeconds ?? SCALE_DELAY_MS / 1000;
+    g.scaleAt = this.now + Math.max(1, Math.round(this.sample(d) * 1000));
     this.schedule({ at: g.scaleAt, kind: 'scale', group: g.name });
   }
 
