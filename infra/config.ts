@@ -664,6 +664,29 @@ export const TAG_LIMITS = {
 export const TOOL_RUNTIME_GROUP_TAGS = ['asg-deploy:restore', 'asg-deploy:protected', 'asg-deploy:ab', 'asg-deploy:lock'] as const;
 
 /**
+ * Which of the tool's runtime group tags the stack's `aws:ignoreTags` (the AWS provider's
+ * `ignoreTags {keys, keyPrefixes}`, @pulumi/aws 7.x ProviderIgnoreTags) does not cover.
+ * Covered tags are never read into Pulumi's state (terraform-provider-aws autoscaling group read:
+ * `KeyValueTags(...).IgnoreAWS().IgnoreConfig(ignoreTagsConfig)`), so neither `pulumi refresh`
+ * nor a later `up` sees or removes them. Example: `{keyPrefixes: ['asg-deploy:']}` would cover
+ * them all but also hide the program's own asg-deploy:stack/service/color tags; use `keys`.
+ */
+export function uncoveredToolTags(ignoreTags: unknown): string[] {
+  const o = (typeof ignoreTags === 'string' ? safeJson(ignoreTags) : ignoreTags) as { keys?: unknown; keyPrefixes?: unknown } | undefined;
+  const keys = Array.isArray(o?.keys) ? o!.keys.map(String) : [];
+  const prefixes = Array.isArray(o?.keyPrefixes) ? o!.keyPrefixes.map(String) : [];
+  return TOOL_RUNTIME_GROUP_TAGS.filter((t) => !keys.includes(t) && !prefixes.some((p) => t.startsWith(p)));
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The config-time check of {@link TAG_LIMITS}: for each resource a service declares, the user's
  * tags plus what the program adds (Name, asg-deploy:stack, asg-deploy:service, asg-deploy:color
  * for an A/B color; on groups, room for {@link TOOL_RUNTIME_GROUP_TAGS}).

@@ -15,7 +15,12 @@ import type { RolloutResult } from '../rollout/result';
 import type { Notifier } from '../notify/webhook';
 import { readManifest, targetOf, groupsOf, type ServiceManifest, type ServicesManifest } from './manifest';
 import { validateStackConfig, type ValidatedConfig } from './config-file';
+import { uncoveredToolTags } from '../../infra/config';
+
+/** The AWS provider's ignoreTags in the stack config. */
+const IGNORE_TAGS_KEY = 'aws:ignoreTags';
 import { lockTargets, lockedRefusal, type HeldLock, type LockReader } from './locks';
+import { recordTargets, unfinishedRefusal, type RecordReader, type UnfinishedRecord } from './records';
 import { describeChangeSummary, type ResourceChange, type StackBackend, type StackEvent, type StackPort } from './port';
 
 export interface DeployOptions {
@@ -31,6 +36,8 @@ export interface DeployOptions {
   force?: boolean;
   /** Fixed polling interval for the rollouts; undefined: adaptive. */
   pollIntervalSeconds?: number;
+  /** Pulumi's refresh before the preview/update (`--refresh`). */
+  refresh?: boolean;
 }
 
 /** What a service's rollout would do, computed read-only from current AWS state and the previewed change. */
@@ -69,6 +76,8 @@ export interface DeployDeps {
   hooks: ServiceHooks;
   /** Reads the environment locks before anything changes (read-only). */
   locks: LockReader;
+  /** Reads the groups' unfinished rollout records before anything changes (read-only); absent: not checked. */
+  records?: RecordReader;
   reporter: Reporter;
   clock: Clock;
   signal: AbortSignal;
@@ -94,15 +103,15 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     dryRun: Boolean(options.dryRun),
   });
 
-  const { stack, held } = await prepare(options, deps);
-  if (options.dryRun) return dryRun(stack, options, deps, held);
+  const { stack, held, unfinished } = await prepare(options, deps);
+  if (options.dryRun) return dryRun(stack, options, deps, held, unfinished);
 
   await deps.notifier.notify('start', `asg-deploy: deploying stack *${options.stack}*${selected.length ? ` (services: ${selected.join(', ')})` : ''}${stack.simulated ? ' [simulation]' : ''}`);
 
   let manifest: ServicesManifest | undefined;
   let changes: ResourceChange[] = [];
   try {
-    const up = await stack.up({ signal: deps.signal, onEvent: (e) => forwardStackEvent(e, reporter) });
+    const up = await stack.up({ signal: deps.signal, refresh: options.refresh, onEvent: (e) => forwardStackEvent(e, reporter) });
     reporter.emit('info', DeployCodes.stackUp, `stack ${stack.name} updated: ${describeChangeSummary(up.changeSummary, 'done')}`, {
       stack: stack.name,
       changeSummary: up.changeSummary,
@@ -225,7 +234,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
  * On a dry run a held lock is reported, the preview and plan still run, and then the dry run is
  * refused as the real run would be (exit 3): refusals hold for dry runs, as for `ab`.
  */
-async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stack: StackPort; config: ValidatedConfig; held: HeldLock[] }> {
+async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stack: StackPort; config: ValidatedConfig; held: HeldLock[]; unfinished: UnfinishedRecord[] }> {
   const { reporter } = deps;
   const openOptions = { create: options.create, configFile: options.configFile };
   const raw = await deps.backend.readConfig(options.stack, openOptions);
@@ -245,6 +254,14 @@ async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stac
     });
   }
 
+  const unignored = uncoveredToolTags(raw.values[IGNORE_TAGS_KEY]);
+  if (unignored.length > 0) {
+    reporter.emit('warn', DeployCodes.config, `${config.file}: aws:ignoreTags does not cover ${unignored.join(', ')}; a 'pulumi refresh' would adopt these rollout records and freezes into the stack and a later manual 'pulumi up' would delete them (deploy refuses up while they exist); see docs/configuration.md`, {
+      file: config.file,
+      uncoveredTags: unignored,
+    });
+  }
+
   stack ??= await deps.backend.open(options.stack, openOptions);
 
   const held = config.services ? await deps.locks.held(lockTargets(config.services)) : [];
@@ -253,13 +270,21 @@ async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stac
     reporter.emit('warn', DeployCodes.locked, `dry run: a real deploy would be refused (exit 3): ${lockedRefusal(h).message}`, { ...h.refusal.data, service: h.service });
   }
 
-  return { stack, config, held };
+  // An unfinished rollout record: `up` would fight it (and erase it after a refresh). stack/records.ts
+  const unfinished = config.services && deps.records ? await deps.records.unfinished(recordTargets(config.services)) : [];
+  if (unfinished.length > 0) {
+    const refusal = unfinishedRefusal(unfinished);
+    if (!options.dryRun) throw refusal;
+    reporter.emit('warn', DeployCodes.unfinished, `dry run: a real deploy would be refused (exit 3): ${refusal.message}`, refusal.data);
+  }
+
+  return { stack, config, held, unfinished };
 }
 
-async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps, held: HeldLock[] = []): Promise<DeployOutcome> {
+async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps, held: HeldLock[] = [], unfinished: UnfinishedRecord[] = []): Promise<DeployOutcome> {
   const { reporter } = deps;
   const before = readManifest(await stack.outputs(), stack.name);
-  const preview = await stack.preview({ signal: deps.signal, onEvent: (e) => forwardStackEvent(e, reporter) });
+  const preview = await stack.preview({ signal: deps.signal, refresh: options.refresh, onEvent: (e) => forwardStackEvent(e, reporter) });
   reporter.emit('info', DeployCodes.stackPreview, `preview of stack ${stack.name}: ${describeChangeSummary(preview.changeSummary)}`, {
     stack: stack.name,
     changeSummary: preview.changeSummary,
@@ -294,9 +319,11 @@ async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps
     }
   }
   for (const h of held) lines.push(`LOCKED: a real deploy would be refused (exit 3): ${lockedRefusal(h).message}`);
+  if (unfinished.length > 0) lines.push(`UNFINISHED ROLLOUT: a real deploy would be refused (exit 3): ${unfinishedRefusal(unfinished).message}`);
   lines.push('Dry run: no Pulumi update and no mutating AWS call was made.');
   deps.print(lines.join('\n'));
   if (held.length > 0) throw lockedRefusal(held[0]); // refusals hold for dry runs
+  if (unfinished.length > 0) throw unfinishedRefusal(unfinished);
   return { exit: ExitCode.ok, rows, manifest: before };
 }
 
