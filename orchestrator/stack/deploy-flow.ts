@@ -1,7 +1,9 @@
 /**
  * What `deploy` does, above the ports: select the stack, `up` (or `preview` on a dry run), read
- * the `services` manifest, then each service's post-update hook in manifest order, stopping at
- * the first failure with a summary of what was done and what was not. Hooks run only after a
+ * the `services` manifest, then each service's post-update hook: as its `dependsOn` are done, at
+ * most `--parallel` at once (default 1: one after another in manifest order), stopping new starts
+ * at the first failure (`--continue-on-error`: only its dependents are held back), with a summary
+ * of what ran, failed, or was not started and why (stack/schedule.ts). Hooks run only after a
  * successful `up`; never after a failed one, never on a dry run.
  *
  * Everything it touches is injected (stack backend, hooks, reporter, notifier, clock), so the
@@ -21,6 +23,7 @@ import { uncoveredToolTags } from '../../infra/config';
 const IGNORE_TAGS_KEY = 'aws:ignoreTags';
 import { lockTargets, lockedRefusal, type HeldLock, type LockReader } from './locks';
 import { recordTargets, unfinishedRefusal, type RecordReader, type UnfinishedRecord } from './records';
+import { notStartedReason, startable, type RunStatus } from './schedule';
 import { describeChangeSummary, type ResourceChange, type StackBackend, type StackEvent, type StackPort } from './port';
 
 export interface DeployOptions {
@@ -38,6 +41,10 @@ export interface DeployOptions {
   pollIntervalSeconds?: number;
   /** Pulumi's refresh before the preview/update (`--refresh`). */
   refresh?: boolean;
+  /** Services' rollouts at once (`--parallel`, default 1); `dependsOn` orders them. */
+  parallel?: number;
+  /** After a failure, let the services that do not depend on it run (`--continue-on-error`). */
+  continueOnError?: boolean;
 }
 
 /** What a service's rollout would do, computed read-only from current AWS state and the previewed change. */
@@ -151,20 +158,27 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     detail: '',
   }));
 
-  for (const [i, service] of manifest.services.entries()) {
-    const row = rows[i];
+  // Services run as their dependencies finish, at most --parallel at once (stack/schedule.ts).
+  const status = new Map<string, RunStatus>();
+  const rowOf = new Map(manifest.services.map((s, i) => [s.service, rows[i]]));
+  for (const service of manifest.services) {
+    const row = rowOf.get(service.service)!;
     if (options.skipRollout) {
       skip(row, '--skip-rollout: infrastructure only', deps);
-      continue;
-    }
-    if (selected.length > 0 && !selected.includes(service.service)) {
+      status.set(service.service, 'skipped');
+    } else if (selected.length > 0 && !selected.includes(service.service)) {
       skip(row, `not selected (--service ${selected.join(', ')})`, deps);
-      continue;
-    }
+      status.set(service.service, 'skipped');
+    } else status.set(service.service, 'pending');
+  }
+  const failures: unknown[] = [];
+  const runOne = async (service: ServiceManifest): Promise<void> => {
+    const row = rowOf.get(service.service)!;
     reporter.emit('info', DeployCodes.serviceStart, `${service.service}: ${service.strategy} rollout of ${targetOf(service)}`, {
       service: service.service,
       strategy: service.strategy,
       target: targetOf(service),
+      ...(service.dependsOn?.length ? { dependsOn: service.dependsOn } : {}),
     });
     const serviceStarted = clock.now();
     // The engine's rollout.failed event carries what the thrown error does not: replaced, seconds, apiCalls.
@@ -172,7 +186,8 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     const tap: Reporter = {
       emit(level, code, message, data) {
         if (code === Codes.failed) failedEvent = data ?? {};
-        reporter.emit(level, code, message, data);
+        // Every event of this service's rollout carries its name (services run side by side).
+        reporter.emit(level, code, message, { service: service.service, ...(data ?? {}) });
       },
     };
     try {
@@ -184,6 +199,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
         apiCalls: result.apiCalls,
         detail: result.summary,
       });
+      status.set(service.service, 'done');
       reporter.emit('info', DeployCodes.serviceDone, `${service.service}: ${result.summary}`, {
         service: service.service,
         strategy: service.strategy,
@@ -201,16 +217,37 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
         apiCalls: typeof data.apiCalls === 'number' ? data.apiCalls : 0,
         detail: err instanceof Error ? err.message : String(err),
       });
+      status.set(service.service, 'failed');
+      failures.push(err);
       reporter.emit('error', DeployCodes.serviceFailed, `${service.service}: ${row.detail}`, {
         service: service.service,
         code: err instanceof DeployError ? err.code : 'internal',
         reason: row.detail,
       });
-      for (const rest of rows.slice(i + 1)) rest.detail = `not started: ${service.service} failed first`;
-      printSummary(rows, deps);
-      await fail(err, options, deps, started, rows);
-      throw err;
     }
+  };
+  const running = new Set<Promise<void>>();
+  const scheduleOptions = { parallel: options.parallel ?? 1, continueOnError: Boolean(options.continueOnError) };
+  for (;;) {
+    // An interrupt stops new starts (running rollouts restore and report themselves).
+    const next = deps.signal.aborted ? [] : startable(manifest.services, status, scheduleOptions);
+    for (const name of next) {
+      status.set(name, 'running');
+      const p: Promise<void> = runOne(manifest.services.find((s) => s.service === name)!).finally(() => running.delete(p));
+      running.add(p);
+    }
+    if (running.size === 0) break;
+    await Promise.race(running);
+  }
+  for (const service of manifest.services) {
+    if (status.get(service.service) !== 'pending') continue;
+    rowOf.get(service.service)!.detail = deps.signal.aborted ? 'not started: interrupted' : notStartedReason(service, manifest.services, status);
+  }
+  if (failures.length > 0 || deps.signal.aborted) {
+    const err = failures[0] ?? interruptedError('interrupted before every service ran; the rollouts that ran finished or were restored');
+    printSummary(rows, deps);
+    await fail(err, options, deps, started, rows);
+    throw err;
   }
 
   printSummary(rows, deps);
