@@ -291,15 +291,15 @@ async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stac
     });
   }
 
-  const unignored = uncoveredToolTags(raw.values[IGNORE_TAGS_KEY]);
+  stack ??= await deps.backend.open(options.stack, openOptions);
+  // Real stacks only: the sandbox stack has no refresh that could adopt the tool's tags.
+  const unignored = stack.simulated ? [] : uncoveredToolTags(raw.values[IGNORE_TAGS_KEY]);
   if (unignored.length > 0) {
     reporter.emit('warn', DeployCodes.config, `${config.file}: aws:ignoreTags does not cover ${unignored.join(', ')}; a 'pulumi refresh' would adopt these rollout records and freezes into the stack and a later manual 'pulumi up' would delete them (deploy refuses up while they exist); see docs/configuration.md`, {
       file: config.file,
       uncoveredTags: unignored,
     });
   }
-
-  stack ??= await deps.backend.open(options.stack, openOptions);
 
   const held = config.services ? await deps.locks.held(lockTargets(config.services)) : [];
   if (held.length > 0 && !options.dryRun) throw lockedRefusal(held[0]);

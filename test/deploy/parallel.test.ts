@@ -192,3 +192,10 @@ test('schedule timing (fixed-length fake rollouts): 6 independent services, --pa
   t.true(six <= 1.1 * slowest);
   t.true(one >= sum);
 });
+
+test('drift: a real stack whose aws:ignoreTags does not cover the tool\'s runtime tags is warned about', async (t) => {
+  const w = world([svc('a')], { a: 1 });
+  await runDeploy({ stack: 'qa' }, w.deps);
+  const warn = w.reporter.ofCode(DeployCodes.config).find((e) => e.level === 'warn' && e.data.uncoveredTags);
+  t.deepEqual(warn?.data.uncoveredTags, ['asg-deploy:restore', 'asg-deploy:protected', 'asg-deploy:ab', 'asg-deploy:lock']);
+});
