@@ -80,6 +80,8 @@ export interface ServiceConfigBase {
   maxSize: number;
   /** Rolling: optional. A/B: always present (defaults filled in). */
   loadBalancer?: LoadBalancerConfig;
+  /** Services whose rollout must be done before this one's starts (`deploy --parallel`). */
+  dependsOn?: string[];
 }
 
 export interface RollingServiceConfig extends ServiceConfigBase {
@@ -129,7 +131,7 @@ export const DEFAULTS = {
 const COMMON_KEYS = [
   'strategy', 'name', 'imageId', 'instanceType', 'capacity', 'availabilityZones', 'subnets',
   'keyName', 'securityGroupIds', 'iamInstanceProfile', 'userData', 'tags', 'launchConfiguration',
-  'healthCheckGracePeriod', 'maxSize', 'loadBalancer',
+  'healthCheckGracePeriod', 'maxSize', 'loadBalancer', 'dependsOn',
 ] as const;
 const ROLLING_KEYS = ['minHealthy', 'surge', 'batchSize', 'stepTimeout'] as const;
 const AB_KEYS = ['healthCheckTimeout', 'instanceCountStep'] as const;
@@ -636,6 +638,7 @@ export function parseServices(raw: unknown, stack: string): ServiceConfig[] {
     }
   }
   problems.push(...tagLimitProblems(services, stack));
+  problems.push(...applyDependsOn(value as Record<string, unknown>, services));
   if (problems.length > 0) throw configError(stack, problems);
   return services;
 }
@@ -663,6 +666,88 @@ export const TAG_LIMITS = {
  * protected records, the A/B swap record, the environment lock): room is kept for them.
  */
 export const TOOL_RUNTIME_GROUP_TAGS = ['asg-deploy:restore', 'asg-deploy:protected', 'asg-deploy:ab', 'asg-deploy:lock'] as const;
+
+/**
+ * `dependsOn: [service, ...]`: the services whose rollout must be done before this one starts
+ * (`deploy --parallel N` runs the others side by side). Each name must be another service of the
+ * stack; cycles are refused (they could never start). Sets `dependsOn` on the parsed services.
+ *
+ * Example: `web: {dependsOn: [rabbit]}` and `rabbit: {dependsOn: [web]}` is the cycle
+ * "rabbit → web → rabbit".
+ */
+export function applyDependsOn(raw: Record<string, unknown>, services: ServiceConfig[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const names = Object.keys(raw);
+  const problem = (service: string, value: unknown, allowed: string) =>
+    problems.push({ service, key: 'dependsOn', path: `${service}.dependsOn`, value, message: `service "${service}": dependsOn = ${show(value)} is not allowed; ${allowed}` });
+  const graph = new Map<string, string[]>();
+  for (const [service, body] of Object.entries(raw)) {
+    const v = isPlainObject(body) ? body.dependsOn : undefined;
+    if (v === undefined || v === null) continue;
+    const list = typeof v === 'string' ? [v] : v;
+    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) {
+      problem(service, v, 'expected a list of service names of this stack');
+      continue;
+    }
+    const unknown = list.filter((d) => !names.includes(d) || d === service);
+    if (unknown.length > 0) {
+      problem(service, v, `${unknown.map((u) => (u === service ? `"${u}" is the service itself` : `"${u}" is not a service of this stack`)).join(', ')} (services: ${names.join(', ')})`);
+      continue;
+    }
+    graph.set(service, [...new Set(list as string[])]);
+  }
+  const cycle = findCycle(graph);
+  if (cycle) problem(cycle[0], graph.get(cycle[0]), `the services depend on each other in a cycle (${cycle.join(' → ')}), so none of them could start; remove one of these dependencies`);
+  if (problems.length === 0) for (const s of services) if (graph.get(s.service)?.length) s.dependsOn = graph.get(s.service);
+  return problems;
+}
+
+/** A dependency cycle as its path (first node repeated at the end), or undefined. */
+function findCycle(graph: Map<string, string[]>): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    if (state.get(n) === 'done') return undefined;
+    if (state.get(n) === 'visiting') return [...path.slice(path.indexOf(n)), n];
+    state.set(n, 'visiting');
+    path.push(n);
+    for (const d of graph.get(n) ?? []) {
+      const c = visit(d);
+      if (c) return c;
+    }
+    path.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const n of [...graph.keys()].sort()) {
+    const c = visit(n);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+/**
+ * Which of the tool's runtime group tags the stack's `aws:ignoreTags` (the AWS provider's
+ * `ignoreTags {keys, keyPrefixes}`, @pulumi/aws 7.x ProviderIgnoreTags) does not cover.
+ * Covered tags are never read into Pulumi's state (terraform-provider-aws autoscaling group read:
+ * `KeyValueTags(...).IgnoreAWS().IgnoreConfig(ignoreTagsConfig)`), so neither `pulumi refresh`
+ * nor a later `up` sees or removes them. Example: `{keyPrefixes: ['asg-deploy:']}` would cover
+ * them all but also hide the program's own asg-deploy:stack/service/color tags; use `keys`.
+ */
+export function uncoveredToolTags(ignoreTags: unknown): string[] {
+  const o = (typeof ignoreTags === 'string' ? safeJson(ignoreTags) : ignoreTags) as { keys?: unknown; keyPrefixes?: unknown } | undefined;
+  const keys = Array.isArray(o?.keys) ? o!.keys.map(String) : [];
+  const prefixes = Array.isArray(o?.keyPrefixes) ? o!.keyPrefixes.map(String) : [];
+  return TOOL_RUNTIME_GROUP_TAGS.filter((t) => !keys.includes(t) && !prefixes.some((p) => t.startsWith(p)));
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The config-time check of {@link TAG_LIMITS}: for each resource a service declares, the user's

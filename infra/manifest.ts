@@ -19,6 +19,8 @@ export type ServiceManifest = RollingServiceManifest | AbServiceManifest;
 export interface ServiceManifestBase {
   /** The config key, e.g. "rabbit". */
   service: string;
+  /** Services whose rollout must be done before this one's starts (absent: none). */
+  dependsOn?: string[];
   strategy: 'rolling' | 'ab';
   /** The resource name (`<stack>-<service>` unless overridden). */
   name: string;
@@ -99,6 +101,7 @@ export function serviceManifest(cfg: ServiceConfig, launch: LaunchRef): ServiceM
     maxSize: cfg.maxSize,
     healthCheckType: cfg.loadBalancer ? ('ELB' as const) : ('EC2' as const),
     healthCheckGracePeriod: cfg.healthCheckGracePeriod,
+    ...(cfg.dependsOn?.length ? { dependsOn: cfg.dependsOn } : {}),
     ...launch,
   };
   if (cfg.strategy === 'ab') return abManifest(cfg, base);

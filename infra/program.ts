@@ -23,8 +23,14 @@ export const TAG_COLOR = 'asg-deploy:color';
 export const TERMINATION_POLICIES = ['OldestLaunchTemplate', 'OldestInstance'];
 export const TERMINATION_POLICIES_LEGACY = ['OldestLaunchConfiguration', 'OldestInstance'];
 
-/** Properties of an A/B group that the orchestrator owns after creation. */
-export const AB_IGNORED_CHANGES = ['desiredCapacity', 'minSize'];
+/**
+ * Properties of an A/B group that the orchestrator owns after creation: desired/min (it grows and
+ * drains the colors) and max (`ab` raises it when a color must hold more instances than the
+ * configured maxSize; an `up` lowering it below desired would fail or fight the rollout).
+ * A rolling group's desired/min/max stay Pulumi's: the tool changes them only under a restore
+ * record, and `deploy` refuses `up` while one exists (orchestrator/stack/records.ts).
+ */
+export const AB_IGNORED_CHANGES = ['desiredCapacity', 'minSize', 'maxSize'];
 /** The orchestrator suspends and resumes processes during a rollout; Pulumi must not undo that. */
 export const ORCHESTRATOR_OWNED = ['suspendedProcesses'];
 

@@ -15,6 +15,7 @@ import { runDeploy } from '../stack/deploy-flow';
 import { engineHooks } from '../stack/hooks';
 import { AutomationBackend } from '../stack/automation';
 import { awsLockReader } from '../stack/locks';
+import { awsRecordReader } from '../stack/records';
 import type { StackBackend } from '../stack/port';
 import { stackRegion, type RegionChoice } from '../stack/region';
 import { openAwsSession } from './aws-session';
@@ -49,12 +50,17 @@ export const deployCommand: CommandSpec = {
       .option('force', { type: 'boolean', default: false, describe: 'A/B: swap even when the active color is up to date' })
       .option('notify-webhook', { type: 'string', describe: 'POST start/success/failure as Slack-compatible JSON to this URL' })
       .option('lock-bucket-name', { type: 'string', describe: "S3 bucket of the environment locks ('<env>.lock'); default: the asg-deploy:lock tag on the groups" })
-      .option('poll-interval', { type: 'number', describe: 'fixed polling interval in seconds (default: adaptive)' }),
+      .option('poll-interval', { type: 'number', describe: 'fixed polling interval in seconds (default: adaptive)' })
+      .option('parallel', { type: 'number', default: 1, describe: "services' rollouts at once; dependsOn in the stack config orders them" })
+      .option('continue-on-error', { type: 'boolean', default: false, describe: 'after a service fails, let the services that do not depend on it run' })
+      .option('refresh', { type: 'boolean', default: false, describe: "Pulumi's refresh first (pulumi up/preview --refresh): adopt drift from AWS into the stack state" }),
   async run(args, ctx) {
     const stack = String(args.stack ?? '');
     if (!/^[A-Za-z0-9_.\-/]+$/.test(stack)) throw usageError('usage', `--stack ${JSON.stringify(stack)}: a stack name is letters, digits, '-', '_', '.', '/'`);
     const poll = args['poll-interval'] as number | undefined;
     if (poll !== undefined && !(poll > 0)) throw usageError('usage', `--poll-interval ${poll}: must be a number of seconds > 0`);
+    const parallel = args.parallel as number;
+    if (!Number.isInteger(parallel) || parallel < 1) throw usageError('usage', `--parallel ${parallel}: must be a whole number of services >= 1`);
     const services = ((args.service as string[] | undefined) ?? []).flatMap((s) => String(s).split(',')).filter(Boolean);
 
     const sandboxRun = Boolean(args.sandbox || args['sandbox-state'] !== undefined);
@@ -95,11 +101,15 @@ export const deployCommand: CommandSpec = {
           skipRollout: Boolean(args['skip-rollout']),
           force: Boolean(args.force),
           pollIntervalSeconds: poll,
+          refresh: Boolean(args.refresh),
+          parallel,
+          continueOnError: Boolean(args['continue-on-error']),
         },
         {
           backend,
           hooks: engineHooks({ port, clock: session.clock, reporter, lockBucket }),
           locks: awsLockReader({ port, clock: session.clock, reporter, bucket: lockBucket, signal: ctx.signal }),
+          records: awsRecordReader(port),
           reporter,
           clock: session.clock,
           signal: ctx.signal,

@@ -8,6 +8,7 @@ export const DeployCodes = {
   start: 'deploy.start', // {stack, services?, dryRun, simulated}
   simulation: 'deploy.simulation', // {stateFile}: this run is on the simulated AWS
   config: 'deploy.config', // {file, services: [{service, strategy, name}], region} (validated before any change) | {file, secret: true}
+  unfinished: 'deploy.unfinished', // {records: [{service, group, tag, finish}]}: dry run, a real run would be refused
   locked: 'deploy.locked', // {environment, service, holder, reason, location}: dry run, a real run would be refused
   region: 'deploy.region', // {region, source: 'sdk' | 'stack', sdkRegion?, stackRegion?}
   stackPreview: 'stack.preview', // {stack, changeSummary, changes}

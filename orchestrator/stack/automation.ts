@@ -129,6 +129,7 @@ class AutomationStack implements StackPort {
     try {
       const result = await this.stack.preview({
         diff: false,
+        refresh: options.refresh,
         configFile: this.configFile,
         signal: options.signal,
         onOutput: (out) => emitOutput(out, options.onEvent),
@@ -146,6 +147,7 @@ class AutomationStack implements StackPort {
     const started = this.now();
     try {
       const result = await this.stack.up({
+        refresh: options.refresh,
         configFile: this.configFile,
         signal: options.signal,
         onOutput: (out) => emitOutput(out, options.onEvent),

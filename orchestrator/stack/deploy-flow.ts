@@ -1,7 +1,9 @@
 /**
  * What `deploy` does, above the ports: select the stack, `up` (or `preview` on a dry run), read
- * the `services` manifest, then each service's post-update hook in manifest order, stopping at
- * the first failure with a summary of what was done and what was not. Hooks run only after a
+ * the `services` manifest, then each service's post-update hook: as its `dependsOn` are done, at
+ * most `--parallel` at once (default 1: one after another in manifest order), stopping new starts
+ * at the first failure (`--continue-on-error`: only its dependents are held back), with a summary
+ * of what ran, failed, or was not started and why (stack/schedule.ts). Hooks run only after a
  * successful `up`; never after a failed one, never on a dry run.
  *
  * Everything it touches is injected (stack backend, hooks, reporter, notifier, clock), so the
@@ -15,7 +17,13 @@ import type { RolloutResult } from '../rollout/result';
 import type { Notifier } from '../notify/webhook';
 import { manifestAfterUpdate, readManifest, targetOf, groupsOf, type ServiceManifest, type ServicesManifest } from './manifest';
 import { validateStackConfig, type ValidatedConfig } from './config-file';
+import { uncoveredToolTags } from '../../infra/config';
+
+/** The AWS provider's ignoreTags in the stack config. */
+const IGNORE_TAGS_KEY = 'aws:ignoreTags';
 import { lockTargets, lockedRefusal, type HeldLock, type LockReader } from './locks';
+import { recordTargets, unfinishedRefusal, type RecordReader, type UnfinishedRecord } from './records';
+import { notStartedReason, startable, type RunStatus } from './schedule';
 import { describeChangeSummary, type ResourceChange, type StackBackend, type StackEvent, type StackPort } from './port';
 
 export interface DeployOptions {
@@ -31,6 +39,12 @@ export interface DeployOptions {
   force?: boolean;
   /** Fixed polling interval for the rollouts; undefined: adaptive. */
   pollIntervalSeconds?: number;
+  /** Pulumi's refresh before the preview/update (`--refresh`). */
+  refresh?: boolean;
+  /** Services' rollouts at once (`--parallel`, default 1); `dependsOn` orders them. */
+  parallel?: number;
+  /** After a failure, let the services that do not depend on it run (`--continue-on-error`). */
+  continueOnError?: boolean;
 }
 
 /** What a service's rollout would do, computed read-only from current AWS state and the previewed change. */
@@ -69,6 +83,8 @@ export interface DeployDeps {
   hooks: ServiceHooks;
   /** Reads the environment locks before anything changes (read-only). */
   locks: LockReader;
+  /** Reads the groups' unfinished rollout records before anything changes (read-only); absent: not checked. */
+  records?: RecordReader;
   reporter: Reporter;
   clock: Clock;
   signal: AbortSignal;
@@ -94,15 +110,15 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     dryRun: Boolean(options.dryRun),
   });
 
-  const { stack, held, config } = await prepare(options, deps);
-  if (options.dryRun) return dryRun(stack, options, deps, held, config);
+  const { stack, held, config, unfinished } = await prepare(options, deps);
+  if (options.dryRun) return dryRun(stack, options, deps, held, config, unfinished);
 
   await deps.notifier.notify('start', `asg-deploy: deploying stack *${options.stack}*${selected.length ? ` (services: ${selected.join(', ')})` : ''}${stack.simulated ? ' [simulation]' : ''}`);
 
   let manifest: ServicesManifest | undefined;
   let changes: ResourceChange[] = [];
   try {
-    const up = await stack.up({ signal: deps.signal, onEvent: (e) => forwardStackEvent(e, reporter) });
+    const up = await stack.up({ signal: deps.signal, refresh: options.refresh, onEvent: (e) => forwardStackEvent(e, reporter) });
     reporter.emit('info', DeployCodes.stackUp, `stack ${stack.name} updated: ${describeChangeSummary(up.changeSummary, 'done')}`, {
       stack: stack.name,
       changeSummary: up.changeSummary,
@@ -142,20 +158,27 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     detail: '',
   }));
 
-  for (const [i, service] of manifest.services.entries()) {
-    const row = rows[i];
+  // Services run as their dependencies finish, at most --parallel at once (stack/schedule.ts).
+  const status = new Map<string, RunStatus>();
+  const rowOf = new Map(manifest.services.map((s, i) => [s.service, rows[i]]));
+  for (const service of manifest.services) {
+    const row = rowOf.get(service.service)!;
     if (options.skipRollout) {
       skip(row, '--skip-rollout: infrastructure only', deps);
-      continue;
-    }
-    if (selected.length > 0 && !selected.includes(service.service)) {
+      status.set(service.service, 'skipped');
+    } else if (selected.length > 0 && !selected.includes(service.service)) {
       skip(row, `not selected (--service ${selected.join(', ')})`, deps);
-      continue;
-    }
+      status.set(service.service, 'skipped');
+    } else status.set(service.service, 'pending');
+  }
+  const failures: unknown[] = [];
+  const runOne = async (service: ServiceManifest): Promise<void> => {
+    const row = rowOf.get(service.service)!;
     reporter.emit('info', DeployCodes.serviceStart, `${service.service}: ${service.strategy} rollout of ${targetOf(service)}`, {
       service: service.service,
       strategy: service.strategy,
       target: targetOf(service),
+      ...(service.dependsOn?.length ? { dependsOn: service.dependsOn } : {}),
     });
     const serviceStarted = clock.now();
     // The engine's rollout.failed event carries what the thrown error does not: replaced, seconds, apiCalls.
@@ -163,7 +186,8 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     const tap: Reporter = {
       emit(level, code, message, data) {
         if (code === Codes.failed) failedEvent = data ?? {};
-        reporter.emit(level, code, message, data);
+        // Every event of this service's rollout carries its name (services run side by side).
+        reporter.emit(level, code, message, { service: service.service, ...(data ?? {}) });
       },
     };
     try {
@@ -175,6 +199,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
         apiCalls: result.apiCalls,
         detail: result.summary,
       });
+      status.set(service.service, 'done');
       reporter.emit('info', DeployCodes.serviceDone, `${service.service}: ${result.summary}`, {
         service: service.service,
         strategy: service.strategy,
@@ -192,16 +217,37 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
         apiCalls: typeof data.apiCalls === 'number' ? data.apiCalls : 0,
         detail: err instanceof Error ? err.message : String(err),
       });
+      status.set(service.service, 'failed');
+      failures.push(err);
       reporter.emit('error', DeployCodes.serviceFailed, `${service.service}: ${row.detail}`, {
         service: service.service,
         code: err instanceof DeployError ? err.code : 'internal',
         reason: row.detail,
       });
-      for (const rest of rows.slice(i + 1)) rest.detail = `not started: ${service.service} failed first`;
-      printSummary(rows, deps);
-      await fail(err, options, deps, started, rows);
-      throw err;
     }
+  };
+  const running = new Set<Promise<void>>();
+  const scheduleOptions = { parallel: options.parallel ?? 1, continueOnError: Boolean(options.continueOnError) };
+  for (;;) {
+    // An interrupt stops new starts (running rollouts restore and report themselves).
+    const next = deps.signal.aborted ? [] : startable(manifest.services, status, scheduleOptions);
+    for (const name of next) {
+      status.set(name, 'running');
+      const p: Promise<void> = runOne(manifest.services.find((s) => s.service === name)!).finally(() => running.delete(p));
+      running.add(p);
+    }
+    if (running.size === 0) break;
+    await Promise.race(running);
+  }
+  for (const service of manifest.services) {
+    if (status.get(service.service) !== 'pending') continue;
+    rowOf.get(service.service)!.detail = deps.signal.aborted ? 'not started: interrupted' : notStartedReason(service, manifest.services, status);
+  }
+  if (failures.length > 0 || deps.signal.aborted) {
+    const err = failures[0] ?? interruptedError('interrupted before every service ran; the rollouts that ran finished or were restored');
+    printSummary(rows, deps);
+    await fail(err, options, deps, started, rows);
+    throw err;
   }
 
   printSummary(rows, deps);
@@ -225,7 +271,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
  * On a dry run a held lock is reported, the preview and plan still run, and then the dry run is
  * refused as the real run would be (exit 3): refusals hold for dry runs, as for `ab`.
  */
-async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stack: StackPort; config: ValidatedConfig; held: HeldLock[] }> {
+async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stack: StackPort; config: ValidatedConfig; held: HeldLock[]; unfinished: UnfinishedRecord[] }> {
   const { reporter } = deps;
   const openOptions = { create: options.create, configFile: options.configFile };
   const raw = await deps.backend.readConfig(options.stack, openOptions);
@@ -246,6 +292,14 @@ async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stac
   }
 
   stack ??= await deps.backend.open(options.stack, openOptions);
+  // Real stacks only: the sandbox stack has no refresh that could adopt the tool's tags.
+  const unignored = stack.simulated ? [] : uncoveredToolTags(raw.values[IGNORE_TAGS_KEY]);
+  if (unignored.length > 0) {
+    reporter.emit('warn', DeployCodes.config, `${config.file}: aws:ignoreTags does not cover ${unignored.join(', ')}; a 'pulumi refresh' would adopt these rollout records and freezes into the stack and a later manual 'pulumi up' would delete them (deploy refuses up while they exist); see docs/configuration.md`, {
+      file: config.file,
+      uncoveredTags: unignored,
+    });
+  }
 
   const held = config.services ? await deps.locks.held(lockTargets(config.services)) : [];
   if (held.length > 0 && !options.dryRun) throw lockedRefusal(held[0]);
@@ -253,13 +307,21 @@ async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stac
     reporter.emit('warn', DeployCodes.locked, `dry run: a real deploy would be refused (exit 3): ${lockedRefusal(h).message}`, { ...h.refusal.data, service: h.service });
   }
 
-  return { stack, config, held };
+  // An unfinished rollout record: `up` would fight it (and erase it after a refresh). stack/records.ts
+  const unfinished = config.services && deps.records ? await deps.records.unfinished(recordTargets(config.services)) : [];
+  if (unfinished.length > 0) {
+    const refusal = unfinishedRefusal(unfinished);
+    if (!options.dryRun) throw refusal;
+    reporter.emit('warn', DeployCodes.unfinished, `dry run: a real deploy would be refused (exit 3): ${refusal.message}`, refusal.data);
+  }
+
+  return { stack, config, held, unfinished };
 }
 
-async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps, held: HeldLock[] = [], config?: ValidatedConfig): Promise<DeployOutcome> {
+async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps, held: HeldLock[] = [], config?: ValidatedConfig, unfinished: UnfinishedRecord[] = []): Promise<DeployOutcome> {
   const { reporter } = deps;
   const before = readManifest(await stack.outputs(), stack.name);
-  const preview = await stack.preview({ signal: deps.signal, onEvent: (e) => forwardStackEvent(e, reporter) });
+  const preview = await stack.preview({ signal: deps.signal, refresh: options.refresh, onEvent: (e) => forwardStackEvent(e, reporter) });
   reporter.emit('info', DeployCodes.stackPreview, `preview of stack ${stack.name}: ${describeChangeSummary(preview.changeSummary)}`, {
     stack: stack.name,
     changeSummary: preview.changeSummary,
@@ -295,9 +357,11 @@ async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps
     }
   }
   for (const h of held) lines.push(`LOCKED: a real deploy would be refused (exit 3): ${lockedRefusal(h).message}`);
+  if (unfinished.length > 0) lines.push(`UNFINISHED ROLLOUT: a real deploy would be refused (exit 3): ${unfinishedRefusal(unfinished).message}`);
   lines.push('Dry run: no Pulumi update and no mutating AWS call was made.');
   deps.print(lines.join('\n'));
   if (held.length > 0) throw lockedRefusal(held[0]); // refusals hold for dry runs
+  if (unfinished.length > 0) throw unfinishedRefusal(unfinished);
   return { exit: ExitCode.ok, rows, manifest: before };
 }
 

@@ -36,6 +36,8 @@ export interface StackOperationOptions {
   onEvent?: (event: StackEvent) => void;
   /** Aborting it cancels the operation (the adapter asks Pulumi to cancel cleanly). */
   signal?: AbortSignal;
+  /** Pulumi's refresh first (`pulumi up/preview --refresh`); the sandbox stack has nothing to refresh. */
+  refresh?: boolean;
 }
 
 export interface PreviewOutcome {

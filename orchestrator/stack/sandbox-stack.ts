@@ -383,8 +383,8 @@ class SandboxStack implements StackPort {
             },
           };
         }
-        const keys = ['launchTemplate', 'launchConfiguration', 'maxSize', 'healthCheckGracePeriod', 'healthCheckType', 'terminationPolicies', 'availabilityZones', 'vpcZoneIdentifiers'];
-        if (!isAb) keys.push('desiredCapacity', 'minSize');
+        const keys = ['launchTemplate', 'launchConfiguration', 'healthCheckGracePeriod', 'healthCheckType', 'terminationPolicies', 'availabilityZones', 'vpcZoneIdentifiers'];
+        if (!isAb) keys.push('desiredCapacity', 'minSize', 'maxSize'); // A/B: infra/program.ts AB_IGNORED_CHANGES
         const diffs = changed(keys);
         if (diffs.length === 0) return { apply: async () => ({ id: prior.id, state: prior.state }) };
         return {

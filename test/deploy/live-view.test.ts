@@ -89,3 +89,19 @@ test('the live view ticks on the clock so elapsed moves without events, and stop
   view.finish();
   t.is(clock.pending, 0, 'the ticker stopped');
 });
+
+test('parallel services: interleaved rollout events (each carrying its service) land on their own lines', (t) => {
+  const m = new ProgressModel();
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  m.apply(t0, 'info', DeployCodes.services, 'services', services);
+  m.apply(t0, 'info', DeployCodes.serviceStart, 'rabbit: rolling', { service: 'rabbit' });
+  m.apply(t0, 'info', DeployCodes.serviceStart, 'web: ab', { service: 'web' });
+  m.apply(t0 + 1_000, 'warn', 'x.rabbit', 'rabbit slow', { service: 'rabbit' });
+  m.apply(t0 + 2_000, 'warn', 'x.web', 'web slow', { service: 'web' });
+  const [rabbit, web] = m.rows;
+  t.is(rabbit.last, 'WARN: rabbit slow');
+  t.is(web.last, 'WARN: web slow');
+  const lines = m.render(t0 + 3_000);
+  t.true(lines.some((l) => l.includes('rabbit') && l.includes('rabbit slow')));
+  t.true(lines.some((l) => l.includes('web') && l.includes('web slow')));
+});

@@ -2,7 +2,7 @@ import test from 'ava';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
-import { parseServices, suggestKey, type ConfigProblem, type ServiceConfig } from '../../infra/config';
+import { parseServices, suggestKey, uncoveredToolTags, type ConfigProblem, type ServiceConfig } from '../../infra/config';
 import { DeployError, ExitCode } from '../../orchestrator/errors';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -245,4 +245,14 @@ for (const c of [
 test('tag limits: the stack name the program writes as a tag value is checked too', (t) => {
   const { problems } = problemsOf({ rabbit: lbRolling({ name: 'rab' }) }, 's'.repeat(256));
   t.true(problems.some((p) => /asg-deploy:stack tag the program adds would be 256 characters/.test(p.message)), problems.map((p) => p.message).join('\n'));
+});
+
+test('uncoveredToolTags: the runtime group tags the AWS provider\'s ignoreTags must cover', (t) => {
+  const all = ['asg-deploy:restore', 'asg-deploy:protected', 'asg-deploy:ab', 'asg-deploy:lock'];
+  t.deepEqual(uncoveredToolTags(undefined), all);
+  t.deepEqual(uncoveredToolTags({ keys: ['asg-deploy:restore', 'asg-deploy:lock'] }), ['asg-deploy:protected', 'asg-deploy:ab']);
+  t.deepEqual(uncoveredToolTags({ keyPrefixes: ['asg-deploy:'] }), []);
+  t.deepEqual(uncoveredToolTags(JSON.stringify({ keys: all })), [], 'Pulumi passes object config to the program as JSON text');
+  const qa = yaml.load(fs.readFileSync(path.join(ROOT, 'Pulumi.qa.yaml'), 'utf8')) as { config: Record<string, unknown> };
+  t.deepEqual(uncoveredToolTags(qa.config['aws:ignoreTags']), [], 'the worked example covers them');
 });

@@ -45,9 +45,9 @@ async function deploy(fake: FakePulumi, args: string[]): Promise<Run> {
 
 const failed = (r: Run) => r.events.find((e) => e.code === 'deploy.failed' || (e.level === 'error' && e.data.exit !== undefined));
 
-test.serial('success: up through LocalWorkspace, events from the gRPC event stream, outputs read (masked and --show-secrets)', async (t) => {
+test.serial('success (--refresh): up through LocalWorkspace, events from the gRPC event stream, outputs read (masked and --show-secrets)', async (t) => {
   const fake = fakePulumi({ outputs: { services: MANIFEST, dbPassword: 's3cret' }, secrets: ['dbPassword'], changes: [{ op: 'update', type: LT, name: 'qa-rabbit', diffs: ['imageId'] }] });
-  const r = await deploy(fake, ['--skip-rollout']);
+  const r = await deploy(fake, ['--skip-rollout', '--refresh']);
   t.is(r.code, 0, r.stderr);
   const up = r.events.find((e) => e.code === 'stack.up');
   t.deepEqual(up?.data.changeSummary, { same: 1, update: 1 });
@@ -58,7 +58,7 @@ test.serial('success: up through LocalWorkspace, events from the gRPC event stre
   t.deepEqual(argvs[0], ['version']);
   t.deepEqual(argvs[1], ['stack', 'select', '--stack', 'qa', '--non-interactive']);
   const upArgs = argvs.find((a) => a[0] === 'up')!;
-  t.regex(upArgs.join(' '), /^up --yes --skip-preview --exec-kind auto\.local --event-log tcp:\/\/127\.0\.0\.1:\d+ --stack qa --non-interactive$/);
+  t.regex(upArgs.join(' '), /^up --yes --skip-preview --refresh --exec-kind auto\.local --event-log tcp:\/\/127\.0\.0\.1:\d+ --stack qa --non-interactive$/);
   t.true(argvs.some((a) => a.join(' ') === 'stack output --json --stack qa --non-interactive'));
   t.true(argvs.some((a) => a.join(' ') === 'stack output --json --show-secrets --stack qa --non-interactive'));
   t.true(argvs.some((a) => a.join(' ') === 'stack history --json --show-secrets --page-size 1 --page 1 --stack qa --non-interactive'));
