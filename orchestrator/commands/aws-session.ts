@@ -117,7 +117,7 @@ async function openSandboxSession(file: string, ctx: CommandContext): Promise<Aw
     sandbox: {
       sandbox,
       stateFile: file,
-      stacks: () => new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks }),
+      stacks: () => new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks, env: ctx.env }),
     },
     close: async () => {
       writeSandboxFile(file, sandbox, stacks);

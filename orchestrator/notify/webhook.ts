@@ -38,7 +38,9 @@ export class WebhookNotifier implements Notifier {
       if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
       await res.arrayBuffer();
     } catch (err) {
-      const reason = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+      const raw = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+      // fetch's own messages may quote the URL ("Failed to parse URL from <url>"): never the token.
+      const reason = maskUrl(raw, this.url);
       this.reporter.emit('warn', DeployCodes.notifyFailed, `webhook notification (${kind}) failed: ${reason}; the deploy goes on`, {
         url: redact(this.url),
         kind,
@@ -57,4 +59,14 @@ export function redact(url: string): string {
   } catch {
     return '(invalid url)';
   }
+}
+
+/** `text` with the webhook URL, and each of its path segments after the first, replaced by the redacted form. */
+export function maskUrl(text: string, url: string): string {
+  let out = text.split(url).join(redact(url));
+  const path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '');
+  for (const segment of path.split(/[/?#&=]/).filter(Boolean).slice(1)) {
+    if (segment.length >= 6) out = out.split(segment).join('…');
+  }
+  return out;
 }
