@@ -22,7 +22,7 @@ import {
   isStale,
   sameLock,
 } from './record';
-import { S3LockStore, TagLockStore, type LockStore, type StoredLock } from './stores';
+import { BothLockStores, S3LockStore, TagLockStore, type LockStore, type StoredLock } from './stores';
 import { asDeployError, isTransient, retryingPort } from './transient';
 
 export const LockCodes = {
@@ -99,7 +99,14 @@ async function guarded<T>(location: string, f: () => Promise<T>): Promise<T> {
 async function storeFor(deps: LockDeps, options: LockOptions): Promise<LockStore> {
   // Every lock call rides out throttling, 5xx and network errors (bounded, in clock time).
   const port = retryingPort(deps.port, { clock: deps.clock, reporter: deps.reporter, signal: deps.signal });
-  if (options.bucket) return new S3LockStore(port, options.bucket, options.environment, deps.clock);
+  if (options.bucket) {
+    // The S3 object decides; the groups that exist carry the same record (BothLockStores), so
+    // runs and freezes with and without a bucket see each other.
+    const s3 = new S3LockStore(port, options.bucket, options.environment, deps.clock);
+    const wanted = options.groups ?? (await guarded(`${options.environment} groups`, () => environmentGroups(port, options.environment)));
+    const groups = wanted.length ? await guarded(`${options.environment} groups`, () => port.groupsNamed(wanted)) : [];
+    return groups.length ? new BothLockStores(s3, new TagLockStore(port, deps.clock, [...groups].sort(), options.settleMs)) : s3;
+  }
   const groups = options.groups ?? (await guarded(`${options.environment} groups`, () => environmentGroups(port, options.environment)));
   if (groups.length === 0) {
     throw usageError('unknown-environment', `no Auto Scaling Group ${options.environment}-a, ${options.environment}-b or ${options.environment} to hold the lock tag; give --lock-bucket-name or check --environment`, {

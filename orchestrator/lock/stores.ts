@@ -221,3 +221,59 @@ export class TagLockStore implements LockStore {
     }
   }
 }
+
+/**
+ * One lock per group whatever the store: with a bucket the S3 object decides (conditional
+ * write), and the same record is also put on the groups' `asg-deploy:lock` tag, so a run or a
+ * freeze without `--lock-bucket-name` sees it; before taking the object the tags are read, so a
+ * tag-only lock (a run or freeze without a bucket) is seen too. Taking it: tags free → object →
+ * tags (the tag store's write, settle, re-read); a tag-side loss takes the object back off.
+ */
+export class BothLockStores implements LockStore {
+  readonly location: string;
+  constructor(
+    private readonly s3: S3LockStore,
+    private readonly tag: TagLockStore,
+  ) {
+    this.location = `${s3.location} (and ${tag.location})`;
+  }
+
+  async read(): Promise<StoredLock | undefined> {
+    return (await this.s3.read()) ?? (await this.tag.read());
+  }
+
+  async create(record: LockRecord, signal?: AbortSignal): Promise<CreateResult> {
+    const tagged = await this.tag.read();
+    if (tagged && !sameLock(tagged.record, record)) return { won: false, holder: tagged };
+    const s = await this.s3.create(record);
+    if (!s.won) return s;
+    const ours: StoredLock = { record, where: this.s3.location, etag: s.etag };
+    let t: CreateResult;
+    try {
+      t = await this.tag.create(record, signal);
+    } catch (err) {
+      await this.s3.remove(ours).catch(() => undefined);
+      throw err;
+    }
+    if (!t.won) {
+      await this.s3.remove(ours);
+      return t;
+    }
+    return s;
+  }
+
+  async refresh(record: LockRecord, previous: { etag?: string }): Promise<{ ok: boolean; etag?: string }> {
+    const r = await this.s3.refresh(record, previous);
+    if (!r.ok) return r;
+    return (await this.tag.refresh(record)).ok ? r : { ok: false };
+  }
+
+  async remove(lock: StoredLock): Promise<void> {
+    if (lock.where === this.s3.location) await this.s3.remove(lock);
+    else {
+      const now = await this.s3.read();
+      if (now && sameLock(now.record, lock.record)) await this.s3.remove(now);
+    }
+    await this.tag.remove(lock);
+  }
+}

@@ -65,7 +65,7 @@ test('S3: a heartbeat applied whose response was lost (the SDK retry then gets 4
     },
   });
   const t0 = clock.now();
-  const lock = await acquireRunLock({ port, clock, reporter }, { environment: 'qa', bucket: 'locks', reason: 'ab', runId: 'r1', heartbeatMs: 1000 });
+  const lock = await acquireRunLock({ port, clock, reporter }, { environment: 'qa', bucket: 'locks', groups: [], reason: 'ab', runId: 'r1', heartbeatMs: 1000 });
   await clock.sleep(3500);
   t.false(lock.lost);
   t.false(reporter.codes().includes(LockCodes.lost));
@@ -83,7 +83,7 @@ test('S3: a lock write applied whose response was lost (retry gets 412) is won, 
       return base.putLockObject(bucket, key, record); // false: "someone holds it" — us
     },
   });
-  const lock = await acquireRunLock({ port, clock, reporter }, { environment: 'qa', bucket: 'locks', reason: 'ab', runId: 'r1' });
+  const lock = await acquireRunLock({ port, clock, reporter }, { environment: 'qa', bucket: 'locks', groups: [], reason: 'ab', runId: 'r1' });
   t.is(lock.record.runId, 'r1');
   await lock.release();
   t.is(fake.objects.size, 0);
@@ -102,7 +102,7 @@ test('release rides out throttling; one that keeps failing throws exit 1 naming 
       return base.getLockObject(bucket, key);
     },
   });
-  let lock = await acquireRunLock({ port, clock, reporter }, { environment: 'qa', bucket: 'locks', reason: 'ab', runId: 'r1' });
+  let lock = await acquireRunLock({ port, clock, reporter }, { environment: 'qa', bucket: 'locks', groups: [], reason: 'ab', runId: 'r1' });
   failures = 3;
   const t0 = clock.now();
   await lock.release();
@@ -112,7 +112,7 @@ test('release rides out throttling; one that keeps failing throws exit 1 naming 
 
   let down = false;
   const flaky = patched(base, { getLockObject: async (b, k) => (down ? Promise.reject(throttling()) : base.getLockObject(b, k)) });
-  lock = await acquireRunLock({ port: flaky, clock, reporter }, { environment: 'qa', bucket: 'locks', reason: 'ab', runId: 'r2' });
+  lock = await acquireRunLock({ port: flaky, clock, reporter }, { environment: 'qa', bucket: 'locks', groups: [], reason: 'ab', runId: 'r2' });
   down = true;
   const start = clock.now();
   const err = await t.throwsAsync(lock.release(), { instanceOf: DeployError });

@@ -60,10 +60,10 @@ test('tag values stay within 256 characters and round-trip', (t) => {
 
 test('S3: a second run is refused with exit 3 naming holder, reason and age; release frees it', async (t) => {
   const { deps, clock, fake, reporter } = setup();
-  const first = await acquireRunLock(deps, { environment: 'qa', bucket: 'locks', reason: 'ab qa', holder: 'ann@ci pid 1' });
+  const first = await acquireRunLock(deps, { environment: 'qa', bucket: 'locks', groups: [], reason: 'ab qa', holder: 'ann@ci pid 1' });
   t.truthy(fake.objects.get('locks/qa.lock'));
   await clock.sleep(120_000);
-  const err = await t.throwsAsync(acquireRunLock(deps, { environment: 'qa', bucket: 'locks', reason: 'other', holder: 'bob@ci pid 2' }), { instanceOf: DeployError });
+  const err = await t.throwsAsync(acquireRunLock(deps, { environment: 'qa', bucket: 'locks', groups: [], reason: 'other', holder: 'bob@ci pid 2' }), { instanceOf: DeployError });
   t.is(err!.exit, 3);
   t.regex(err!.message, /ann@ci pid 1/);
   t.regex(err!.message, /ab qa/);
@@ -73,15 +73,15 @@ test('S3: a second run is refused with exit 3 naming holder, reason and age; rel
   t.like(err!.data, { holder: 'ann@ci pid 1', reason: 'ab qa', ageSeconds: 120 });
   await first.release();
   t.false(fake.objects.has('locks/qa.lock'));
-  const again = await acquireRunLock(deps, { environment: 'qa', bucket: 'locks', reason: 'retry', holder: 'bob@ci pid 2' });
+  const again = await acquireRunLock(deps, { environment: 'qa', bucket: 'locks', groups: [], reason: 'retry', holder: 'bob@ci pid 2' });
   await again.release();
 });
 
 test('S3: two concurrent runs, exactly one wins', async (t) => {
   const { deps } = setup();
   const results = await Promise.allSettled([
-    acquireRunLock(deps, { environment: 'qa', bucket: 'locks', reason: 'one', holder: 'a@h pid 1' }),
-    acquireRunLock(deps, { environment: 'qa', bucket: 'locks', reason: 'two', holder: 'b@h pid 2' }),
+    acquireRunLock(deps, { environment: 'qa', bucket: 'locks', groups: [], reason: 'one', holder: 'a@h pid 1' }),
+    acquireRunLock(deps, { environment: 'qa', bucket: 'locks', groups: [], reason: 'two', holder: 'b@h pid 2' }),
   ]);
   t.is(results.filter((r) => r.status === 'fulfilled').length, 1);
   const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -91,7 +91,7 @@ test('S3: two concurrent runs, exactly one wins', async (t) => {
 
 test('S3: the heartbeat is refreshed while held; a crashed run is recognised as such', async (t) => {
   const { deps, clock, fake } = setup();
-  const lock = await acquireRunLock(deps, { environment: 'qa', bucket: 'locks', reason: 'ab', holder: 'a@h pid 1', heartbeatMs: 30_000 });
+  const lock = await acquireRunLock(deps, { environment: 'qa', bucket: 'locks', groups: [], reason: 'ab', holder: 'a@h pid 1', heartbeatMs: 30_000 });
   const start = clock.now();
   await clock.sleep(95_000);
   const stored = fake.objects.get('locks/qa.lock')!.record;
@@ -102,25 +102,25 @@ test('S3: the heartbeat is refreshed while held; a crashed run is recognised as 
   await lock.release();
   fake.objects.set('locks/qa.lock', orphan);
   await clock.sleep(10 * 60_000);
-  const err = await t.throwsAsync(acquireRunLock(deps, { environment: 'qa', bucket: 'locks', reason: 'next', holder: 'a@h pid 2' }), { instanceOf: DeployError });
+  const err = await t.throwsAsync(acquireRunLock(deps, { environment: 'qa', bucket: 'locks', groups: [], reason: 'next', holder: 'a@h pid 2' }), { instanceOf: DeployError });
   t.is(err!.exit, 3);
   t.true(err!.data.stale as boolean);
   t.regex(err!.message, /left by a crashed run/);
   t.regex(err!.message, /unlock --force/);
   // Not mine (another run's lock) without --force...
-  const refused = await t.throwsAsync(unlockEnvironment(deps, { environment: 'qa', bucket: 'locks', holder: 'a@h pid 3' }), { instanceOf: DeployError });
+  const refused = await t.throwsAsync(unlockEnvironment(deps, { environment: 'qa', bucket: 'locks', groups: [], holder: 'a@h pid 3' }), { instanceOf: DeployError });
   t.is(refused!.exit, 3);
   // ...and with --force it goes, the event naming whose it was.
-  const released = await unlockEnvironment({ ...deps }, { environment: 'qa', bucket: 'locks', holder: 'a@h pid 3', force: true });
+  const released = await unlockEnvironment({ ...deps }, { environment: 'qa', bucket: 'locks', groups: [], holder: 'a@h pid 3', force: true });
   t.is(released!.record.holder, 'a@h pid 1');
   t.false(fake.objects.has('locks/qa.lock'));
 });
 
 test('S3: someone force-unlocking during a run is noticed by the heartbeat, and release leaves the new lock alone', async (t) => {
   const { deps, clock, fake, reporter } = setup();
-  const lock = await acquireRunLock(deps, { environment: 'qa', bucket: 'locks', reason: 'ab', holder: 'a@h pid 1', heartbeatMs: 30_000 });
-  await unlockEnvironment(deps, { environment: 'qa', bucket: 'locks', holder: 'b@h pid 9', force: true });
-  await freezeEnvironment(deps, { environment: 'qa', bucket: 'locks', holder: 'b@h pid 9', reason: 'incident' });
+  const lock = await acquireRunLock(deps, { environment: 'qa', bucket: 'locks', groups: [], reason: 'ab', holder: 'a@h pid 1', heartbeatMs: 30_000 });
+  await unlockEnvironment(deps, { environment: 'qa', bucket: 'locks', groups: [], holder: 'b@h pid 9', force: true });
+  await freezeEnvironment(deps, { environment: 'qa', bucket: 'locks', groups: [], holder: 'b@h pid 9', reason: 'incident' });
   await clock.sleep(31_000);
   t.true(lock.lost);
   t.is(reporter.ofCode(LockCodes.lost).length, 1);
@@ -130,13 +130,13 @@ test('S3: someone force-unlocking during a run is noticed by the heartbeat, and 
 
 test('freeze and unlock: a freeze refuses runs; its owner unlocks without --force, others need it', async (t) => {
   const { deps } = setup();
-  await freezeEnvironment(deps, { environment: 'qa', bucket: 'locks', holder: 'ann@laptop pid 5', reason: 'release freeze' });
-  const err = await t.throwsAsync(acquireRunLock(deps, { environment: 'qa', bucket: 'locks', reason: 'ab', holder: 'ci@runner pid 1' }), { instanceOf: DeployError });
+  await freezeEnvironment(deps, { environment: 'qa', bucket: 'locks', groups: [], holder: 'ann@laptop pid 5', reason: 'release freeze' });
+  const err = await t.throwsAsync(acquireRunLock(deps, { environment: 'qa', bucket: 'locks', groups: [], reason: 'ab', holder: 'ci@runner pid 1' }), { instanceOf: DeployError });
   t.regex(err!.message, /release freeze/);
   t.regex(err!.message, /freeze/);
-  const notYours = await t.throwsAsync(unlockEnvironment(deps, { environment: 'qa', bucket: 'locks', holder: 'ci@runner pid 1' }), { instanceOf: DeployError });
+  const notYours = await t.throwsAsync(unlockEnvironment(deps, { environment: 'qa', bucket: 'locks', groups: [], holder: 'ci@runner pid 1' }), { instanceOf: DeployError });
   t.regex(notYours!.message, /--force/);
-  const released = await unlockEnvironment(deps, { environment: 'qa', bucket: 'locks', holder: 'ann@laptop pid 77' });
+  const released = await unlockEnvironment(deps, { environment: 'qa', bucket: 'locks', groups: [], holder: 'ann@laptop pid 77' });
   t.is(released!.record.reason, 'release freeze');
   t.is(await unlockEnvironment(deps, { environment: 'qa', bucket: 'locks' }), undefined);
 });
@@ -192,7 +192,7 @@ test('S3: a missing bucket is bad input (exit 2) naming it; other AWS errors exi
   const e2 = await t.throwsAsync(acquireRunLock(failing('NoSuchBucket'), { environment: 'qa', bucket: 'nope', reason: 'ab' }), { instanceOf: DeployError });
   t.is(e2!.exit, 2);
   t.regex(e2!.message, /s3:\/\/nope\/qa.lock/);
-  const e1 = await t.throwsAsync(acquireRunLock(failing('AccessDenied'), { environment: 'qa', bucket: 'locks', reason: 'ab' }), { instanceOf: DeployError });
+  const e1 = await t.throwsAsync(acquireRunLock(failing('AccessDenied'), { environment: 'qa', bucket: 'locks', groups: [], reason: 'ab' }), { instanceOf: DeployError });
   t.is(e1!.exit, 1);
   t.regex(e1!.message, /AccessDenied/);
 });
@@ -205,7 +205,7 @@ test('S3: a store that rejects conditional deletes still releases our own lock (
     if (etag) throw Object.assign(new Error('If-Match not implemented'), { name: 'NotImplemented' });
     return plainDelete(bucket, key);
   };
-  const lock = await acquireRunLock({ ...deps, port }, { environment: 'qa', bucket: 'locks', reason: 'ab', holder: 'a@h pid 1' });
+  const lock = await acquireRunLock({ ...deps, port }, { environment: 'qa', bucket: 'locks', groups: [], reason: 'ab', holder: 'a@h pid 1' });
   await lock.release();
   t.false(fake.objects.has('locks/qa.lock'));
 });
