@@ -16,13 +16,16 @@ export interface AwsClients {
 }
 
 /**
- * Clients from the standard SDK credential/region/endpoint chain. Nothing comes from flags.
+ * Clients from the standard SDK credential/region/endpoint chain; `--region`/`--profile` pick
+ * within it (never credentials as flags).
  * `region`: `deploy` passes the stack's `aws:region` (where Pulumi deploys), see stack/region.ts.
  */
-export function createAwsClients(options: { region?: string } = {}): AwsClients {
+export function createAwsClients(options: { region?: string; profile?: string } = {}): AwsClients {
   // maxAttempts/retryMode also come from the chain (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE);
   // adaptive retry backs off client-side on throttling.
   const common = { retryMode: process.env.AWS_RETRY_MODE ?? 'adaptive', ...(options.region ? { region: options.region } : {}) };
+  // --profile: the named profile's credentials and region, as AWS_PROFILE would pick them.
+  if (options.profile) Object.assign(common, { profile: options.profile });
   return {
     autoScaling: new AutoScalingClient(common),
     ec2: new EC2Client(common),

@@ -25,6 +25,8 @@ interface Row {
   /** Instances counted healthy, and the old ones the plan replaces. */
   counted: Set<string>;
   planned: Set<string>;
+  /** From deploy's service list (else opened by a roll/ab plan). */
+  declared?: boolean;
 }
 
 /** Keeps the per-service state the view shows; pure bookkeeping, tested without a terminal. */
@@ -36,7 +38,7 @@ export class ProgressModel {
   apply(time: number, level: Level, code: string, message: string, data: Record<string, unknown>): void {
     if (code === DeployCodes.services && Array.isArray(data.services)) {
       for (const s of data.services as Array<{ service: string; strategy: string; target: string; groups: string[] }>) {
-        const row: Row = { service: s.service, strategy: s.strategy, groups: s.groups, phase: 'waiting', last: '', healthyBy: {}, counted: new Set(), planned: new Set() };
+        const row: Row = { service: s.service, strategy: s.strategy, groups: s.groups, phase: 'waiting', last: '', healthyBy: {}, counted: new Set(), planned: new Set(), declared: true };
         this.rows.push(row);
         for (const g of [s.target, ...s.groups]) this.byGroup.set(g, row);
       }
@@ -46,7 +48,7 @@ export class ProgressModel {
       this.stackLine = message;
       return;
     }
-    const row = this.rowFor(data);
+    const row = this.rowFor(data) ?? this.ownRow(time, code, data);
     if (!row) return;
     if (code === DeployCodes.serviceStart) {
       row.phase = 'starting';
@@ -82,10 +84,14 @@ export class ProgressModel {
       row.growing = asg;
       row.desired = data.capacity;
       if (Array.isArray(data.order)) {
+        // `order` entries are {instanceId, launchTime, healthy} (rollout/roll.ts plan data).
         row.oldRemaining = data.order.length;
-        for (const id of data.order) {
-          row.planned.add(String(id));
-          row.counted.add(String(id));
+        for (const entry of data.order as Array<{ instanceId: string; healthy?: boolean } | string>) {
+          const id = typeof entry === 'string' ? entry : entry.instanceId;
+          row.planned.add(id);
+          // an outdated instance not healthy now is not among the `capacity` counted healthy
+          if (typeof entry !== 'string' && entry.healthy === false) row.healthyBy[asg] = Math.max(0, row.healthyBy[asg] - 1);
+          else row.counted.add(id);
         }
       }
     } else if (code === Codes.scale && asg && typeof data.to === 'number' && typeof data.from === 'number') {
@@ -112,6 +118,27 @@ export class ProgressModel {
       if (data.decrement === true && asg === row.growing && row.desired !== undefined) row.desired--;
     } else if (/drained$/.test(code)) row.oldRemaining = 0;
     if (row.growing && row.healthyBy[row.growing] !== undefined) row.healthy = row.healthyBy[row.growing];
+  }
+
+  /**
+   * `roll` and `ab` run without deploy's service list: their plan event opens a row named for
+   * the group (rolling) or the environment (A/B, covering `<env>-a` and `<env>-b`).
+   */
+  private ownRow(time: number, code: string, data: Record<string, unknown>): Row | undefined {
+    if (code !== Codes.plan || this.declared) return undefined;
+    const env = typeof data.environment === 'string' ? data.environment : undefined;
+    const asg = typeof data.asg === 'string' ? data.asg : undefined;
+    const name = env ?? asg;
+    if (!name) return undefined;
+    const groups = env ? [`${env}-a`, `${env}-b`, env] : [name];
+    const row: Row = { service: name, strategy: env ? 'ab' : 'rolling', groups, phase: 'planning', started: time, last: '', healthyBy: {}, counted: new Set(), planned: new Set() };
+    this.rows.push(row);
+    for (const g of groups) this.byGroup.set(g, row);
+    return row;
+  }
+
+  private get declared(): boolean {
+    return this.rows.some((r) => r.declared);
   }
 
   private rowFor(data: Record<string, unknown>): Row | undefined {

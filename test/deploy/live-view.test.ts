@@ -89,3 +89,48 @@ test('the live view ticks on the clock so elapsed moves without events, and stop
   view.finish();
   t.is(clock.pending, 0, 'the ticker stopped');
 });
+
+/**
+ * The live view's numbers against the sandbox's truth over a whole `roll` (issue: "done 6/3
+ * healthy, 3 old": the plan's `order` entries are objects and were stringified, so terminations
+ * never lowered the counts). At every event the view's "old" is the number of outdated instances
+ * still in the group, its healthy count never exceeds what the group holds, and at the end it
+ * shows capacity/capacity healthy and 0 old.
+ */
+for (const declared of [true, false]) test(`the live view of a rolling rollout tracks the sandbox: old and healthy counts at every event (${declared ? 'deploy' : 'roll'})`, async (t) => {
+  const { Sandbox } = await import('../../orchestrator/sandbox');
+  const { rollGroup } = await import('../../orchestrator/rollout/roll');
+  const sb = Sandbox.create({ seed: 3, faults: { bootSeconds: 40 } });
+  sb.seedGroup({ name: 'qa-rabbit', capacity: 3, max: 3, elb: { name: 'qa-rabbit', healthCheck: { interval: 10, healthyThreshold: 3 }, drainingTimeout: 30 } });
+  sb.advance(3600_000);
+  sb.newLaunchTemplateVersion('qa-rabbit-lt', { ImageId: 'ami-0new000000000000' });
+  const model = new ProgressModel();
+  // deploy names its services first; roll does not (its plan opens the row)
+  if (declared) model.apply(sb.clock.now(), 'info', DeployCodes.services, 'services', { services: [{ service: 'qa-rabbit', strategy: 'rolling', target: 'qa-rabbit', groups: ['qa-rabbit'] }] });
+  const mismatches: string[] = [];
+  let events = 0;
+  const truth = () => {
+    const g = sb.world.state.groups['qa-rabbit'];
+    const live = sb.world.groupInstances(g).filter((i) => sb.world.isActive(i));
+    return { old: live.filter((i) => i.imageId !== 'ami-0new000000000000').length, live: live.length };
+  };
+  const reporter = {
+    emit(level: 'info' | 'warn' | 'error', code: string, message: string, data: Record<string, unknown> = {}) {
+      model.apply(sb.clock.now(), level, code, message, data);
+      const row = model.rows[0];
+      if (!row) return;
+      events++;
+      const now = truth();
+      if (row.oldRemaining !== undefined && row.oldRemaining !== now.old) mismatches.push(`${code}: view ${row.oldRemaining} old, sandbox ${now.old}`);
+      if (row.healthy !== undefined && row.healthy > now.live) mismatches.push(`${code}: view ${row.healthy} healthy, group holds ${now.live}`);
+    },
+  };
+  await rollGroup({ clients: sb.clients, clock: sb.clock, reporter, asg: 'qa-rabbit' });
+  t.true(events > 5);
+  t.deepEqual(mismatches, []);
+  const [row] = model.rows;
+  t.is(row.service, 'qa-rabbit');
+  t.deepEqual([row.phase, row.healthy, row.desired, row.oldRemaining], ['done', 3, 3, 0]);
+  t.regex(model.render(sb.clock.now(), 200).at(-1)!, /^qa-rabbit\s+rolling\s+done\s+3\/3 healthy, 0 old/);
+  sb.dispose();
+});
