@@ -208,3 +208,16 @@ test.serial('expired token, access denied, unreachable endpoint: each a named co
     t.regex(r.stderr, /AWS_ENDPOINT_URL/);
   });
 });
+
+test('flags and the stack config read durations with one parser: 1.5m, 500ms, "10 m" mean the same in both', async (t) => {
+  const { parseServices } = await import('../infra/config');
+  const { durationFlag } = await import('../orchestrator/commands/values');
+  for (const [text, seconds] of [['1.5m', 90], ['10 m', 600], ['90s', 90], ['2h', 7200]] as const) {
+    const [svc] = parseServices({ rabbit: { strategy: 'rolling', imageId: 'ami-0123456789abcdef0', instanceType: 't3.small', capacity: 3, stepTimeout: text } }, 'qa');
+    t.is((svc as { stepTimeoutSeconds: number }).stepTimeoutSeconds, seconds, `config ${text}`);
+    t.is(durationFlag('step-timeout', text), seconds * 1000, `flag ${text}`);
+  }
+  // 500ms is a duration to both; the config wants whole seconds, and says so
+  t.is(durationFlag('poll-interval', '500ms'), 500);
+  t.throws(() => parseServices({ rabbit: { strategy: 'rolling', imageId: 'ami-0123456789abcdef0', instanceType: 't3.small', capacity: 3, stepTimeout: '500ms' } }, 'qa'), { message: /stepTimeout.*expected whole seconds/s });
+});

@@ -114,16 +114,19 @@ async function selectGroups(port: AwsPort, args: Record<string, unknown>, stacks
     if (!manifest) throw usageError('status.no-manifest', `stack '${stack.name}' has no services output yet: deploy it first`);
     return manifest.services.flatMap((s) => groupsOf(s).map((asg) => ({ asg, service: s.service })));
   }
-  const empty = simulated ? ' (the simulated AWS has none yet: asg-deploy deploy --stack qa --create --sandbox creates some)' : '';
+  // An empty simulated AWS: say how to fill it (a hint that works when followed literally).
+  const empty = async () =>
+    simulated && (await port.findGroups('')).length === 0 ? ' (the simulated AWS has none yet: asg-deploy deploy --stack qa --create --sandbox creates some)' : '';
+  const quote = (v: string) => (v === '' || /[\s"']/.test(v) ? JSON.stringify(v) : v);
   if (args.environment !== undefined) {
     const env = String(args.environment);
     const groups = await environmentGroups(port, env);
-    if (groups.length === 0) throw usageError('status.no-group', `--environment ${JSON.stringify(env)}: no Auto Scaling Group ${env}-a, ${env}-b or ${env} exists${empty}`, { environment: env });
+    if (groups.length === 0) throw usageError('status.no-group', `--environment ${quote(env)}: no Auto Scaling Group ${env}-a, ${env}-b or ${env} exists${await empty()}`, { environment: env });
     return groups.map((asg) => ({ asg }));
   }
   const prefix = args.asg === undefined ? '' : String(args.asg);
   const found = await port.findGroups(prefix);
-  if (found.length === 0) throw usageError('status.no-group', prefix ? `--asg ${JSON.stringify(prefix)}: no Auto Scaling Group has this name or prefix${empty}` : `no Auto Scaling Group found${empty}`);
+  if (found.length === 0) throw usageError('status.no-group', prefix ? `--asg ${quote(prefix)}: no Auto Scaling Group has this name or prefix${await empty()}` : `no Auto Scaling Group found${await empty()}`);
   return found.map((asg) => ({ asg }));
 }
 
