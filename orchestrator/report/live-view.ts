@@ -178,10 +178,30 @@ const PHASE: Record<string, string> = {
   [Codes.terminate]: 'replacing',
 };
 
-/** Redraws the view in place on a TTY (ANSI: cursor up, clear line). */
+/** ANSI: hide and show the cursor while the view redraws. */
+const HIDE_CURSOR = '\x1b[?25l';
+const SHOW_CURSOR = '\x1b[?25h';
+
+/**
+ * The frame to draw on a terminal of `rows` rows: never taller than rows − 1 (a frame taller than
+ * the screen scrolls, and its top can no longer be reached with cursor-up to erase it), the
+ * last line saying how many were left out.
+ */
+export function fitFrame(lines: string[], rows: number | undefined): string[] {
+  if (!rows || rows < 2 || lines.length <= rows - 1) return lines;
+  const keep = Math.max(0, rows - 2);
+  return [...lines.slice(0, keep), `… ${lines.length - keep} more (the full list with --verbose or when piped)`];
+}
+
+/** Redraws the view in place on a TTY (ANSI: cursor up, clear to end), the cursor hidden meanwhile. */
 export class LiveView implements Reporter {
   private readonly model = new ProgressModel();
   private drawn = 0;
+  private cursorHidden = false;
+  private readonly restoreCursor = () => {
+    if (this.cursorHidden) this.out.write(SHOW_CURSOR);
+    this.cursorHidden = false;
+  };
 
   constructor(private readonly clock: Clock, private readonly out: NodeJS.WriteStream | NodeJS.WritableStream) {}
 
@@ -222,12 +242,14 @@ export class LiveView implements Reporter {
     })();
   }
 
-  /** Stop the ticker, leave the last frame on screen and stop redrawing over it. */
+  /** Stop the ticker, leave the last frame on screen, show the cursor again and stop redrawing over it. */
   finish(): void {
     this.ticker?.abort();
     this.ticker = undefined;
     this.drawn = 0;
     this.closed = true;
+    this.restoreCursor();
+    process.off('exit', this.restoreCursor);
   }
 
   private clear(): void {
@@ -236,8 +258,16 @@ export class LiveView implements Reporter {
   }
 
   private draw(now: number): void {
-    const width = (this.out as NodeJS.WriteStream).columns || 120;
-    const lines = this.model.render(now, width);
+    const tty = this.out as NodeJS.WriteStream;
+    const width = tty.columns || 120;
+    // one column spare: a line exactly as wide as the terminal may wrap, and then erase one row short
+    const lines = fitFrame(this.model.render(now, width - 1), tty.rows);
+    if (!this.cursorHidden && lines.length > 0) {
+      this.out.write(HIDE_CURSOR);
+      this.cursorHidden = true;
+      // a second Ctrl-C exits at once: the terminal gets its cursor back even then
+      process.once('exit', this.restoreCursor);
+    }
     this.clear();
     if (lines.length > 0) this.out.write(lines.join('\n') + '\n');
     this.drawn = lines.length;

@@ -134,3 +134,51 @@ for (const declared of [true, false]) test(`the live view of a rolling rollout t
   t.regex(model.render(sb.clock.now(), 200).at(-1)!, /^qa-rabbit\s+rolling\s+done\s+3\/3 healthy, 0 old/);
   sb.dispose();
 });
+
+/**
+ * On a real pseudo-terminal (util-linux `script`) of 6 rows × 70 columns: the view hides the
+ * cursor while it draws and shows it again at the end, and never moves up (to erase) more lines
+ * than the terminal has rows − 1, however many services there are; no line is wider than the terminal.
+ */
+test('on a small pseudo-terminal the live view hides the cursor and never erases more rows than the screen has', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+  } catch {
+    if (process.env.CI) t.fail('script (util-linux) is needed for the pseudo-terminal test');
+    else t.pass('no `script` binary: skipped');
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pty-'));
+  const driver = path.join(dir, 'driver.ts');
+  const root = path.resolve(__dirname, '..', '..');
+  fs.writeFileSync(
+    driver,
+    `import { VirtualClock } from ${JSON.stringify(path.join(root, 'orchestrator/clock'))};
+import { LiveView } from ${JSON.stringify(path.join(root, 'orchestrator/report/live-view'))};
+const clock = new VirtualClock();
+const view = new LiveView(clock, process.stderr);
+const services = Array.from({ length: 12 }, (_, i) => ({ service: 'service-' + i, strategy: 'rolling', target: 'qa-s' + i, groups: ['qa-s' + i] }));
+view.emit('info', 'deploy.services', 'services', { services });
+for (const s of services) {
+  view.emit('info', 'deploy.service.start', s.service + ': rolling with a long explanation that is wider than the terminal', { service: s.service });
+  view.emit('info', 'rollout.plan', 'plan', { asg: s.target, capacity: 3, order: [{ instanceId: 'i-1', healthy: true }] });
+}
+view.emit('warn', 'x.y', 'a warning above the view', {});
+view.finish();
+`,
+  );
+  const out = execFileSync('script', ['-qec', `stty rows 6 cols 70; ${process.execPath} --import tsx ${driver}`, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  t.true(out.includes('\x1b[?25l'), 'cursor hidden');
+  t.true(out.lastIndexOf('\x1b[?25h') > out.lastIndexOf('\x1b[?25l'), 'cursor shown again at the end');
+  const ups = [...out.matchAll(/\x1b\[(\d+)A/g)].map((m) => Number(m[1]));
+  t.true(ups.length > 10);
+  t.true(Math.max(...ups) <= 5, `moved up ${Math.max(...ups)} rows on a 6-row terminal`);
+  t.regex(out, /… \d+ more/);
+  // eslint-disable-next-line no-control-regex
+  const widest = Math.max(...out.split(/\r?\n/).map((l) => l.replace(/\x1b\[[\d;?]*[A-Za-z]/g, '').length));
+  t.true(widest <= 70, `a line of ${widest} columns`);
+});
