@@ -3,6 +3,8 @@
  * duration, API calls, result). The rollout codes themselves are in reporter.ts `Codes`.
  */
 
+import { textTable } from './table';
+
 /** Event codes `deploy` adds (stable; docs/design.md allows more codes). */
 export const DeployCodes = {
   start: 'deploy.start', // {stack, services?, dryRun, simulated}
@@ -59,9 +61,7 @@ export function renderSummary(rows: SummaryRow[]): string {
     String(r.apiCalls),
     r.detail ? `${r.result}: ${r.detail}` : r.result,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (i === header.length - 1 ? 0 : row[i].length))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
-  return [line(header), ...body.map(line)].join('\n');
+  return textTable([header, ...body], { rule: false });
 }
 
 /** 252 -> "4m 12s", 45 -> "45s", 3720 -> "1h 2m". */
