@@ -29,7 +29,8 @@ export const DeployCodes = {
   notifyFailed: 'notify.failed', // {url, reason}
 } as const;
 
-export type ServiceResult = 'done' | 'noop' | 'planned' | 'failed' | 'skipped' | 'not run';
+/** `interrupted`: stopped by Ctrl-C/SIGTERM after restoring what it changed (not a failure of the rollout). */
+export type ServiceResult = 'done' | 'noop' | 'planned' | 'failed' | 'interrupted' | 'skipped' | 'not run';
 
 export interface SummaryRow {
   service: string;

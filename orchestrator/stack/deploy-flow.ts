@@ -182,7 +182,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     } catch (err) {
       const data = { ...(err instanceof DeployError ? err.data : {}), ...failedEvent };
       Object.assign(row, {
-        result: 'failed',
+        result: isAbortError(err) ? 'interrupted' : 'failed',
         replaced: Array.isArray(data.replaced) ? data.replaced.length : 0,
         seconds: typeof data.seconds === 'number' ? data.seconds : Math.round((clock.now() - serviceStarted) / 1000),
         apiCalls: typeof data.apiCalls === 'number' ? data.apiCalls : 0,
@@ -193,7 +193,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
         code: err instanceof DeployError ? err.code : 'internal',
         reason: row.detail,
       });
-      for (const rest of rows.slice(i + 1)) rest.detail = `not started: ${service.service} failed first`;
+      for (const rest of rows.slice(i + 1)) rest.detail = `not started: ${service.service} ${isAbortError(err) ? 'was interrupted' : 'failed first'}`;
       printSummary(rows, deps);
       await fail(err, options, deps, started, rows);
       throw err;
