@@ -9,6 +9,7 @@
  * The README section "Configuration: the stack config" documents every key below.
  */
 import { usageError, DeployError } from '../orchestrator/errors';
+import { parseDurationMs } from '../orchestrator/duration';
 
 export type Strategy = 'rolling' | 'ab';
 export const STRATEGIES: readonly Strategy[] = ['rolling', 'ab'];
@@ -270,18 +271,18 @@ class Checker {
     return n;
   }
 
-  /** Seconds: an integer, or a duration string like "90s", "10m", "1h". */
+  /**
+   * Whole seconds: an integer, or a duration in the one grammar flags use too
+   * (orchestrator/duration.ts: "90s", "1.5m", "10 m", "500ms", "1h") that comes to whole seconds.
+   */
   seconds(obj: Record<string, unknown>, key: string, prefix: string, opts: { min?: number; max?: number } = {}): number | undefined {
     const path = prefix ? `${prefix}.${key}` : key;
     const v = obj[key];
     if (v === undefined || v === null) return undefined;
-    const allowed = `expected seconds as an integer${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}, or a duration like "90s", "10m", "1h"`;
+    const allowed = `expected whole seconds${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}: an integer, or a duration like "90s", "1.5m", "10m", "1h"`;
     let n: number | undefined;
-    if (typeof v === 'number' && Number.isInteger(v)) n = v;
-    else if (typeof v === 'string') {
-      const m = /^(\d+)\s*(s|m|h)?$/.exec(v.trim());
-      if (m) n = Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1);
-    }
+    const ms = typeof v === 'number' && !Number.isInteger(v) ? undefined : parseDurationMs(v);
+    if (ms !== undefined && Number.isInteger(ms / 1000)) n = ms / 1000;
     if (n === undefined || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
       this.fail(path, v, allowed);
       return undefined;

@@ -18,10 +18,11 @@ export interface AwsClients {
 }
 
 /**
- * Clients from the standard SDK credential/region/endpoint chain. Nothing comes from flags.
+ * Clients from the standard SDK credential/region/endpoint chain; `--region`/`--profile` pick
+ * within it (never credentials as flags).
  * `region`: `deploy` passes the stack's `aws:region` (where Pulumi deploys), see stack/region.ts.
  */
-export function createAwsClients(options: { region?: string } = {}): AwsClients {
+export function createAwsClients(options: { region?: string; profile?: string } = {}): AwsClients {
   // maxAttempts and retryMode come from the SDK's chain (AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, then
   // the profile's max_attempts / retry_mode in ~/.aws/config). Only where that chain has no
   // retry mode does the tool default to 'adaptive' (client-side back-off on throttling) instead
@@ -30,6 +31,8 @@ export function createAwsClients(options: { region?: string } = {}): AwsClients 
     retryMode: loadConfig({ ...NODE_RETRY_MODE_CONFIG_OPTIONS, default: 'adaptive' }),
     ...(options.region ? { region: options.region } : {}),
   };
+  // --profile: the named profile's credentials and region, as AWS_PROFILE would pick them.
+  if (options.profile) Object.assign(common, { profile: options.profile });
   return {
     autoScaling: new AutoScalingClient(common),
     ec2: new EC2Client(common),

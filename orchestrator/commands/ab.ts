@@ -9,17 +9,11 @@ import { usageError } from '../errors';
 import { abDeploy, type AbDeployOptions } from '../rollout/ab';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
-import { checkBucket, checkEnvironment, commandReporter } from './lock';
-import { parseDuration } from './roll';
+import { checkBucket, checkEnvironment } from './lock';
+import { commandOutput } from './output';
+import { durationFlag, wholeNumberFlag } from './values';
 
-function count(flag: string, v: unknown, min: number): number | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    throw usageError('usage', `--${flag} ${String(v)}: expected a whole number ≥ ${min}`, { flag: `--${flag}`, value: v, allowed: `whole number >= ${min}` });
-  }
-  return n;
-}
+const count = wholeNumberFlag;
 
 function elbNames(v: unknown): string[] | undefined {
   if (v === undefined || v === null) return undefined;
@@ -37,10 +31,13 @@ export function abOptionsFromArgs(args: Record<string, unknown>): Omit<AbDeployO
   const cleanUp = Boolean(args['clean-up']);
   if (zero && cleanUp) throw usageError('usage', '--zero and --clean-up: choose one (zero empties the active color; clean-up resolves two populated colors)', { flag: '--zero', allowed: 'not with --clean-up' });
   if (Boolean(args['single-asg']) && cleanUp) throw usageError('usage', '--clean-up needs two colors; not with --single-asg', { flag: '--clean-up', allowed: 'not with --single-asg' });
+  if (Boolean(args.yes) && !cleanUp) throw usageError('usage', '--yes only answers the --clean-up question; without --clean-up nothing asks (drop --yes)', { flag: '--yes', allowed: 'with --clean-up' });
   const instanceCount = count('instance-count', args['instance-count'], 1);
-  const match = Boolean(args['instance-count-match']);
-  const pollMs = parseDuration('update-timeout', args['poll-interval']);
-  const healthMs = parseDuration('health-check-timeout', args['health-check-timeout']);
+  // Default: as many as the active color runs (the seed's fixed 8 would double a 4-instance fleet);
+  // with no active color, abDeploy's default (8) or --instance-count. --instance-count-match wins (seed).
+  const match = Boolean(args['instance-count-match']) || instanceCount === undefined;
+  const pollMs = durationFlag('poll-interval/--update-timeout', args['poll-interval']);
+  const healthMs = durationFlag('health-check-timeout', args['health-check-timeout']);
   return {
     environment,
     elbNames: elbNames(args['elb-name']),
@@ -85,17 +82,23 @@ export function terminalConfirm(ctx: CommandContext): ((q: string) => Promise<bo
 export const abCommand: CommandSpec = {
   name: 'ab',
   describe: 'A/B (blue/green) swap between <env>-a and <env>-b',
+  usage: '$0 ab --environment ENV [options]',
+  examples: [
+    ['$0 ab --environment qa-web --dry-run', 'print the plan: which color scales up, how many, which drains'],
+    ['$0 ab --environment qa-web --instance-count-step 2', 'grow the new color 2 at a time, each step healthy first'],
+    ['$0 ab --environment qa-web --clean-up --yes', 'both colors populated: keep the up-to-date serving one'],
+  ],
   builder: (y: Argv) =>
     withCommonOptions(y)
       .option('environment', { type: 'string', demandOption: true, describe: 'the environment: groups <ENV>-a and <ENV>-b (with --single-asg, the group ENV)' })
       .option('elb-name', { type: 'string', array: true, describe: 'judge the new color by this classic ELB (repeatable; default every ELB attached to it)' })
-      .option('instance-count', { type: 'string', describe: 'instances in the new color (default 8; see --instance-count-match)' })
-      .option('instance-count-match', { type: 'boolean', default: false, describe: "as many instances as the active color's desired" })
+      .option('instance-count', { type: 'string', describe: "instances in the new color (default: the active color's desired, 8 when no color is active)" })
+      .option('instance-count-match', { type: 'boolean', default: false, describe: "as many instances as the active color's desired (the default; seed flag)" })
       .option('instance-count-step', { type: 'string', describe: 'grow the new color this many at a time, each step healthy before the next (default: all at once)' })
-      .option('poll-interval', { alias: 'update-timeout', type: 'string', describe: 'fixed polling in seconds (seed: --update-timeout); default adaptive' })
-      .option('health-check-timeout', { type: 'string', default: '600', describe: 'seconds (or 10m) for each step of the new color to become healthy in the ASG and the ELB' })
+      .option('poll-interval', { alias: 'update-timeout', type: 'string', describe: 'fixed polling interval, a duration (30, 30s, 1m; default adaptive; seed flag: --update-timeout, which is this poll interval, not a timeout)' })
+      .option('health-check-timeout', { type: 'string', default: '600', describe: 'a duration (600, 90s, 10m) for each step of the new color to become healthy in the ASG and the ELB' })
       .option('clean-up', { type: 'boolean', default: false, describe: 'both colors populated: keep the up-to-date serving one, drain the other (asks; --yes to skip)' })
-      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'do not ask for confirmation (--clean-up)' })
+      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'do not ask for confirmation (only with --clean-up)' })
       .option('lock-bucket-name', { type: 'string', describe: 'S3 bucket for the <ENV>.lock object (default: a lock tag on the groups)' })
       .option('single-asg', { type: 'boolean', default: false, describe: 'the group named ENV itself: drain it and scale it back up (DOWNTIME)' })
       .option('zero', { type: 'boolean', default: false, describe: 'drain the active color to 0' })
@@ -103,12 +106,22 @@ export const abCommand: CommandSpec = {
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; make no mutating call' }),
   async run(args, ctx) {
     const opts = abOptionsFromArgs(args);
-    const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
-    const reporter = commandReporter(ctx, session.clock, Boolean(args.verbose));
+    const session = await openAwsSession(args, ctx, { readOnly: opts.dryRun });
+    const out = commandOutput(ctx, session, { verbose: Boolean(args.verbose), command: 'ab' });
+    const confirm = terminalConfirm(ctx);
     try {
-      await abDeploy({ ...opts, clients: session.clients, clock: session.clock, reporter, signal: ctx.signal, confirm: terminalConfirm(ctx) });
+      await abDeploy({
+        ...opts,
+        clients: session.clients,
+        clock: session.clock,
+        reporter: out.reporter,
+        signal: ctx.signal,
+        // the question goes below the live view's last frame
+        confirm: confirm && ((q) => (out.finish(), confirm(q))),
+      });
       return 0;
     } finally {
+      out.finish();
       await session.close();
     }
   },

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { createAwsClients, type AwsClients } from '../aws/clients';
 import { VirtualClock, type Clock } from '../clock';
 import { usageError } from '../errors';
+import { profileFlag, regionFlag } from './values';
 import { Sandbox } from '../sandbox';
 import type { ImageBehaviour, SandboxState } from '../sandbox/model';
 import { SandboxStacks, type SandboxStacksState } from '../stack/sandbox-stack';
@@ -38,7 +39,22 @@ export interface AwsSession {
   close(): Promise<void>;
 }
 
-export const DEFAULT_SANDBOX_STATE = path.join('.asg-deploy', 'sandbox-state.json');
+/**
+ * The project directory: the nearest directory above this file holding Pulumi.yaml (the checkout).
+ * Pulumi.<stack>.yaml and the default sandbox state live there whatever the current directory
+ * (the one path rule `--help` states); paths given in flags are relative to the current directory.
+ */
+export function projectRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'Pulumi.yaml'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve(__dirname, '..', '..');
+    dir = up;
+  }
+}
+
+export const DEFAULT_SANDBOX_STATE = path.join(projectRoot(), '.asg-deploy', 'sandbox-state.json');
 const FORMAT = 'asg-deploy-sandbox-file/1';
 
 /** The state file: the simulated AWS plus the sandbox stacks. */
@@ -58,10 +74,29 @@ export function quietSdkNodeWarning(): void {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
 }
 
-/** `options.region`: the region for real AWS clients (deploy: the stack's aws:region); else the SDK chain's. */
-export async function openAwsSession(args: { sandbox?: boolean; 'sandbox-state'?: string }, ctx: CommandContext, options: { region?: string } = {}): Promise<AwsSession> {
-  if (args.sandbox || args['sandbox-state'] !== undefined) return openSandboxSession(args['sandbox-state'] ?? DEFAULT_SANDBOX_STATE, ctx);
-  return { clients: createAwsClients({ region: options.region }), clock: ctx.clock, simulated: false, close: async () => {} };
+export interface SessionArgs {
+  sandbox?: boolean;
+  'sandbox-state'?: string;
+  region?: unknown;
+  profile?: unknown;
+}
+
+/**
+ * `options.region`: the region for real AWS clients (deploy: the stack's aws:region); else
+ * `--region`, else the SDK chain's. `--profile` picks the profile (credentials and region).
+ * `options.readOnly`: a command that changes nothing (status, a dry run) writes no sandbox state
+ * file either (a missing one is an empty simulated AWS).
+ */
+export async function openAwsSession(args: SessionArgs, ctx: CommandContext, options: { region?: string; readOnly?: boolean } = {}): Promise<AwsSession> {
+  const region = options.region ?? regionFlag(args.region);
+  const profile = profileFlag(args.profile);
+  if (args.sandbox || args['sandbox-state'] !== undefined) return openSandboxSession(sandboxStateFile(args, ctx.env), ctx, Boolean(options.readOnly));
+  return { clients: createAwsClients({ region, profile }), clock: ctx.clock, simulated: false, close: async () => {} };
+}
+
+/** `--sandbox-state FILE`, else `ASG_DEPLOY_SANDBOX_STATE`, else `<project>/.asg-deploy/sandbox-state.json`. */
+export function sandboxStateFile(args: SessionArgs, env: NodeJS.ProcessEnv = process.env): string {
+  return args['sandbox-state'] ?? (env.ASG_DEPLOY_SANDBOX_STATE || DEFAULT_SANDBOX_STATE);
 }
 
 /** Reads the state file (absent: a fresh world). A corrupt file is bad input naming it. */
@@ -101,7 +136,7 @@ export function setSandboxImage(file: string, imageId: string, behaviour: ImageB
   writeSandboxFile(file, sandbox, existing?.stacks ?? {});
 }
 
-async function openSandboxSession(file: string, ctx: CommandContext): Promise<AwsSession> {
+async function openSandboxSession(file: string, ctx: CommandContext, readOnly: boolean): Promise<AwsSession> {
   quietSdkNodeWarning();
   const existing = readSandboxFile(file);
   // The context may hand in a VirtualClock (the demo's, scaled to real time); else simulated time.
@@ -120,7 +155,7 @@ async function openSandboxSession(file: string, ctx: CommandContext): Promise<Aw
       stacks: () => new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks, env: ctx.env }),
     },
     close: async () => {
-      writeSandboxFile(file, sandbox, stacks);
+      if (!readOnly) writeSandboxFile(file, sandbox, stacks);
       // Saved: this world must not keep simulating on a clock that outlives it (the demo's).
       sandbox.dispose();
     },

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { createAwsPort } from '../aws/adapter';
 import { VirtualClock } from '../clock';
-import { usageError } from '../errors';
+import { positiveNumberFlag } from './values';
 import { Sandbox } from '../sandbox';
 import { isServing } from './status';
 import { RESTORE_TAG } from '../rollout/guard';
@@ -28,6 +28,9 @@ import type { CommandContext, CommandSpec } from './command';
 export const DEMO_CONFIG = path.resolve(__dirname, '..', '..', 'examples', 'demo', 'Pulumi.demo.yaml');
 /** Default speed: simulated seconds per real second (the story is ~8 simulated minutes: ~25 s at 20×, plus CPU). */
 export const DEFAULT_SCALE = 20;
+
+/** The demo's closing hint: the first line of the README's sandbox walk-through (a test runs it). */
+export const DEMO_NEXT = 'npx asg-deploy deploy --stack qa --create --sandbox && npx asg-deploy status --sandbox';
 
 interface Step {
   title: string;
@@ -45,14 +48,18 @@ const STEPS: Step[] = [
 export const demoCommand: CommandSpec = {
   name: 'demo',
   describe: 'a scripted deploy story on the embedded simulated AWS (about a minute)',
+  usage: '$0 demo [--scale N] [--keep] [--json]',
+  examples: [
+    ['$0 demo', 'the story at 20x speed (about a minute)'],
+    ['$0 demo --scale 100 --keep', 'faster, and keep the state directory to look at afterwards'],
+  ],
   builder: (y: Argv) =>
     y
-      .option('scale', { type: 'number', describe: `simulated seconds per real second (default ${DEFAULT_SCALE}; env ASG_DEPLOY_DEMO_SCALE)` })
+      .option('scale', { type: 'string', describe: `simulated seconds per real second (default ${DEFAULT_SCALE}; env ASG_DEPLOY_DEMO_SCALE)` })
       .option('keep', { type: 'boolean', default: false, describe: 'keep the temporary state directory and print its path' })
       .option('json', { type: 'boolean', default: false, describe: 'JSON events of each deploy on stdout' }),
   async run(args, ctx) {
-    const scale = Number(args.scale ?? ctx.env.ASG_DEPLOY_DEMO_SCALE ?? DEFAULT_SCALE);
-    if (!(scale > 0)) throw usageError('usage', `--scale ${args.scale}: must be a number > 0`);
+    const scale = positiveNumberFlag('scale', args.scale ?? ctx.env.ASG_DEPLOY_DEMO_SCALE) ?? DEFAULT_SCALE;
     quietSdkNodeWarning(); // before the first SDK client: the demo is a simulation
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asg-deploy-demo-'));
     const say = (line: string) => ctx.stderr.write(`${line}\n`);
@@ -91,7 +98,7 @@ export const demoCommand: CommandSpec = {
         return 1;
       }
       say('\nAs expected: v1 created, v2 rolled out oldest first and swapped a → b, v3 halted safely with v2 still serving and nothing left changed.');
-      say("Try it yourself: npm run deploy -- --stack qa --sandbox --dry-run; npm run cli -- status --sandbox");
+      say(`Try it yourself (README.md, "Try it in the sandbox"): ${DEMO_NEXT}`);
       return 0;
     } finally {
       if (args.keep) say(`state kept in ${dir}`);

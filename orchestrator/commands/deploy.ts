@@ -5,10 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import { createAwsPort } from '../aws/adapter';
-import type { Clock } from '../clock';
 import { usageError } from '../errors';
-import { LiveView } from '../report/live-view';
-import { JsonReporter, PlainReporter, TeeReporter, type Reporter } from '../report/reporter';
 import { DeployCodes } from '../report/summary';
 import { WebhookNotifier, noNotifier } from '../notify/webhook';
 import { runDeploy } from '../stack/deploy-flow';
@@ -19,16 +16,9 @@ import { awsRecordReader } from '../stack/records';
 import type { StackBackend } from '../stack/port';
 import { stackRegion, type RegionChoice } from '../stack/region';
 import { openAwsSession } from './aws-session';
-import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
-
-/** Reporter for a command: JSON lines on stdout (with --json) plus, on stderr, the live view on a TTY or plain lines. */
-export function progressReporter(ctx: CommandContext, clock: Clock): { reporter: Reporter; live?: LiveView } {
-  const injected = !(ctx.reporter instanceof JsonReporter) && !(ctx.reporter instanceof PlainReporter);
-  if (injected) return { reporter: ctx.reporter };
-  const live = ctx.interactive ? new LiveView(clock, ctx.stderr) : undefined;
-  const human: Reporter = live ?? new PlainReporter(clock, ctx.stderr, true);
-  return { reporter: ctx.json ? new TeeReporter([new JsonReporter(clock, ctx.stdout), human]) : human, live };
-}
+import { withCommonOptions, type CommandSpec } from './command';
+import { commandOutput } from './output';
+import { durationFlag, profileFlag, regionFlag, urlFlag, wholeNumberFlag } from './values';
 
 /**
  * Test seam: how `deploy` opens its AWS session. The stand-in pulumi tests (test/stack/fake-pulumi)
@@ -39,6 +29,12 @@ export const deploySeams: { openSession: typeof openAwsSession } = { openSession
 export const deployCommand: CommandSpec = {
   name: 'deploy',
   describe: 'pulumi up (preview with --dry-run), then roll out each changed service',
+  usage: '$0 deploy --stack STACK [options]',
+  examples: [
+    ['$0 deploy --stack qa --dry-run', 'pulumi preview plus each service\'s rollout plan; changes nothing'],
+    ['$0 deploy --stack qa --service rabbit', 'update the infrastructure, roll out only rabbit'],
+    ['$0 deploy --stack qa --create --sandbox', 'create stack qa on the simulated AWS (no account, no pulumi CLI)'],
+  ],
   builder: (y: Argv) =>
     withCommonOptions(y)
       .option('stack', { type: 'string', demandOption: true, describe: 'the Pulumi stack (Pulumi.<stack>.yaml)' })
@@ -50,17 +46,20 @@ export const deployCommand: CommandSpec = {
       .option('force', { type: 'boolean', default: false, describe: 'A/B: swap even when the active color is up to date' })
       .option('notify-webhook', { type: 'string', describe: 'POST start/success/failure as Slack-compatible JSON to this URL' })
       .option('lock-bucket-name', { type: 'string', describe: "S3 bucket of the environment locks ('<env>.lock'); default: the asg-deploy:lock tag on the groups" })
-      .option('poll-interval', { type: 'number', describe: 'fixed polling interval in seconds (default: adaptive)' })
-      .option('parallel', { type: 'number', default: 1, describe: "services' rollouts at once; dependsOn in the stack config orders them" })
+      .option('poll-interval', { type: 'string', describe: 'fixed polling interval, a duration (30, 30s, 1m; default: adaptive)' })
+      .option('parallel', { type: 'string', default: '1', describe: "services' rollouts at once; dependsOn in the stack config orders them" })
       .option('continue-on-error', { type: 'boolean', default: false, describe: 'after a service fails, let the services that do not depend on it run' })
       .option('refresh', { type: 'boolean', default: false, describe: "Pulumi's refresh first (pulumi up/preview --refresh): adopt drift from AWS into the stack state" }),
   async run(args, ctx) {
     const stack = String(args.stack ?? '');
     if (!/^[A-Za-z0-9_.\-/]+$/.test(stack)) throw usageError('usage', `--stack ${JSON.stringify(stack)}: a stack name is letters, digits, '-', '_', '.', '/'`);
-    const poll = args['poll-interval'] as number | undefined;
-    if (poll !== undefined && !(poll > 0)) throw usageError('usage', `--poll-interval ${poll}: must be a number of seconds > 0`);
-    const parallel = args.parallel as number;
-    if (!Number.isInteger(parallel) || parallel < 1) throw usageError('usage', `--parallel ${parallel}: must be a whole number of services >= 1`);
+    const pollMs = durationFlag('poll-interval', args['poll-interval']);
+    const poll = pollMs === undefined ? undefined : pollMs / 1000;
+    const parallel = wholeNumberFlag('parallel', args.parallel, 1) ?? 1;
+    const webhook = urlFlag('notify-webhook', args['notify-webhook']);
+    if (args['skip-rollout'] && args.force) throw usageError('usage', '--skip-rollout and --force: --force changes how an A/B rollout runs, --skip-rollout runs none; choose one', { flag: '--force' });
+    const regionGiven = regionFlag(args.region);
+    const profile = profileFlag(args.profile);
     const services = ((args.service as string[] | undefined) ?? []).flatMap((s) => String(s).split(',')).filter(Boolean);
 
     const sandboxRun = Boolean(args.sandbox || args['sandbox-state'] !== undefined);
@@ -69,19 +68,31 @@ export const deployCommand: CommandSpec = {
     let automation: AutomationBackend | undefined;
     let region: RegionChoice | undefined;
     if (!sandboxRun) {
+      // --profile/--region: for the pulumi CLI (it inherits the environment) and the rollout alike.
+      if (profile) process.env.AWS_PROFILE = profile;
       automation = new AutomationBackend({ now: () => ctx.clock.now() });
-      region = await stackRegion(await automation.readConfig(stack, { configFile }), stack);
+      const config = await automation.readConfig(stack, { configFile });
+      const fromStack = config.values['aws:region'];
+      if (regionGiven && typeof fromStack === 'string' && fromStack !== regionGiven) {
+        throw usageError('usage', `--region ${regionGiven}: stack ${stack} sets aws:region ${fromStack}, where Pulumi deploys; drop --region or change aws:region in the stack config`, { flag: '--region' });
+      }
+      if (regionGiven) process.env.AWS_REGION = regionGiven;
+      region = await stackRegion(config, stack);
     }
 
-    const session = await deploySeams.openSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx, { region: region?.region });
-    const { reporter, live } = progressReporter(ctx, session.clock);
-    live?.start();
+    const session = await deploySeams.openSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx, { region: region?.region, readOnly: Boolean(args['dry-run']) });
+    const out = commandOutput(ctx, session, {
+      verbose: Boolean(args.verbose),
+      command: 'deploy',
+      simulationCode: DeployCodes.simulation,
+      simulationMessage: session.sandbox
+        ? `SIMULATION: the infra/ program runs under Pulumi's mock runtime against the embedded simulated AWS (state: ${session.sandbox.stateFile}); no pulumi CLI, no AWS account is used`
+        : undefined,
+    });
+    const { reporter, live } = out;
     try {
       let backend: StackBackend;
-      if (sandboxRun && session.sandbox) {
-        reporter.emit('warn', DeployCodes.simulation, `SIMULATION: the infra/ program runs under Pulumi's mock runtime against the embedded simulated AWS (state: ${session.sandbox.stateFile}); no pulumi CLI, no AWS account is used`, {
-          stateFile: session.sandbox.stateFile,
-        });
+      if (session.simulated && session.sandbox) {
         backend = session.sandbox.stacks();
       } else {
         backend = automation ?? new AutomationBackend({ now: () => session.clock.now() });
@@ -89,7 +100,6 @@ export const deployCommand: CommandSpec = {
       if (region?.warning) reporter.emit('warn', DeployCodes.region, region.warning, { region: region.region, source: region.source });
       else if (region?.message) reporter.emit('info', DeployCodes.region, region.message, { region: region.region, source: region.source });
       const port = createAwsPort(session.clients, session.clock);
-      const webhook = args['notify-webhook'] as string | undefined;
       const lockBucket = args['lock-bucket-name'] as string | undefined;
       const outcome = await runDeploy(
         {
@@ -122,7 +132,7 @@ export const deployCommand: CommandSpec = {
       );
       return outcome.exit;
     } finally {
-      live?.finish();
+      out.finish();
       await session.close();
     }
   },

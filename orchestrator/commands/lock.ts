@@ -12,9 +12,8 @@ import { environmentGroups, freezeEnvironment, groupLockOptions, type LockOption
 import { resolveGroup } from '../rollout/roll';
 import { asDeployError, retryingPort } from '../lock/transient';
 import { openAwsSession } from './aws-session';
-import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
-import type { Clock } from '../clock';
-import { JsonReporter, PlainReporter, TeeReporter, type Reporter } from '../report/reporter';
+import { withCommonOptions, type CommandSpec } from './command';
+import { commandOutput } from './output';
 
 /** An environment name as the groups use it: `<env>-a`, `<env>-b`, or `<env>`. */
 export function checkEnvironment(value: unknown): string {
@@ -35,18 +34,6 @@ export function checkBucket(value: unknown): string | undefined {
     throw usageError('usage', `--lock-bucket-name ${JSON.stringify(b)}: an S3 bucket name (3-63 lowercase letters, digits, '.', '-')`, { flag: '--lock-bucket-name', value: b });
   }
   return b;
-}
-
-/**
- * The reporter for ab/lock/unlock: events stamped with the session's clock (simulated time in the
- * sandbox); `--json` lines on stdout plus plain lines on stderr — every event with `--verbose`
- * (the seed's flag), else the plan, the result, warnings and errors. A reporter injected by the
- * caller (tests) is used as is.
- */
-export function commandReporter(ctx: CommandContext, clock: Clock, verbose: boolean): Reporter {
-  if (!(ctx.reporter instanceof JsonReporter) && !(ctx.reporter instanceof PlainReporter)) return ctx.reporter;
-  const human = new PlainReporter(clock, ctx.stderr, verbose);
-  return ctx.json ? new TeeReporter([new JsonReporter(clock, ctx.stdout), human]) : human;
 }
 
 export function withLockOptions(y: Argv): Argv {
@@ -96,6 +83,11 @@ export async function lockScope(args: Record<string, unknown>, port: AwsPort, co
 export const lockCommand: CommandSpec = {
   name: 'lock',
   describe: "hold an environment's or a group's deploy lock (a freeze with a reason)",
+  usage: '$0 lock (--environment ENV | --asg NAME) --reason TEXT [options]',
+  examples: [
+    ['$0 lock --environment qa-web --reason "release freeze"', 'ab and deploy refuse qa-web (exit 3) until unlock'],
+    ['$0 lock --asg qa-rabbit --reason "broker upgrade"', 'roll and deploy refuse qa-rabbit'],
+  ],
   builder: (y: Argv) =>
     withLockOptions(withCommonOptions(y))
       .option('reason', { type: 'string', demandOption: true, describe: 'why deploys are frozen (shown to whoever is refused)' })
@@ -106,13 +98,15 @@ export const lockCommand: CommandSpec = {
     if (args.environment !== undefined) checkEnvironment(args.environment);
     const reason = String(args.reason ?? '').trim();
     if (!reason) throw usageError('usage', '--reason "": say why deploys are frozen', { flag: '--reason', value: args.reason });
-    const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
-    const reporter = commandReporter(ctx, session.clock, true);
+    const dryRun = Boolean(args['dry-run']);
+    const session = await openAwsSession(args, ctx, { readOnly: dryRun });
+    const out = commandOutput(ctx, session, { verbose: Boolean(args.verbose), command: 'lock', liveView: false });
+    const reporter = out.reporter;
     try {
       // Throttling, 5xx and network errors ridden out in clock time; any AWS error a DeployError.
       const port = retryingPort(createAwsPort(session.clients, session.clock), { clock: session.clock, reporter, signal: ctx.signal });
       const scope = await lockScope(args, port, 'lock');
-      await freezeEnvironment({ port, clock: session.clock, reporter, signal: ctx.signal }, { ...scope, reason, dryRun: Boolean(args['dry-run']) });
+      await freezeEnvironment({ port, clock: session.clock, reporter, signal: ctx.signal }, { ...scope, reason, dryRun });
       return 0;
     } finally {
       await session.close();

@@ -13,22 +13,12 @@ import { rollGroup, type RollOptions } from '../rollout/roll';
 import { openAwsSession } from './aws-session';
 import { checkBucket } from './lock';
 import { withCommonOptions, type CommandSpec } from './command';
+import { commandOutput } from './output';
+import { durationFlag, wholeNumberFlag } from './values';
 
-/** "90", "90s", "20m", "1h" → ms. Undefined stays undefined. */
-export function parseDuration(flag: string, v: unknown): number | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(v).trim());
-  if (!m || Number(m[1]) <= 0) throw usageError('usage', `--${flag} ${String(v)}: expected a positive duration in seconds (e.g. 30, 90s, 20m, 1h)`, { flag, value: v });
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * unit);
-}
-
-function wholeNumber(flag: string, v: unknown, min: number): number | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw usageError('usage', `--${flag} ${String(v)}: expected a whole number ≥ ${min}`, { flag, value: v });
-  return n;
-}
+/** A flag's duration in ms (the one parser, commands/values.ts); kept under its old name. */
+export const parseDuration = durationFlag;
+const wholeNumber = wholeNumberFlag;
 
 function batchSize(v: unknown): string | undefined {
   if (v === undefined || v === null || v === '') return undefined;
@@ -46,7 +36,10 @@ export function rollOptionsFromArgs(args: Record<string, unknown>): Omit<RollOpt
   const surge = wholeNumber('surge', args.surge, 0);
   const minHealthy = wholeNumber('min-healthy', args['min-healthy'], 0);
   const maxWaitAttempts = wholeNumber('max-wait-attempts', args['max-wait-attempts'], 1);
-  const pollIntervalMs = parseDuration('poll-interval', args['poll-interval']);
+  if (maxWaitAttempts !== undefined && args['step-timeout'] !== undefined) {
+    throw usageError('usage', '--max-wait-attempts and --step-timeout both set the step timeout: give one (--max-wait-attempts N is N × the poll interval)', { flag: '--max-wait-attempts' });
+  }
+  const pollIntervalMs = parseDuration('sleep/--poll-interval', args['poll-interval']);
   const stepTimeoutMs = parseDuration('step-timeout', args['step-timeout']);
   const timeoutMs = parseDuration('timeout', args.timeout);
   const gates: Gate[] = [];
@@ -89,33 +82,41 @@ export function rollOptionsFromArgs(args: Record<string, unknown>): Omit<RollOpt
 export const rollCommand: CommandSpec = {
   name: 'roll',
   describe: 'oldest-first rolling replacement of one Auto Scaling Group',
+  usage: '$0 roll --asg NAME_OR_PREFIX [options]',
+  examples: [
+    ['$0 roll --asg qa-rabbit --dry-run', 'print the plan: which instances, in which order and steps'],
+    ['$0 roll --asg qa-rabbit --surge 0 --health-url /health', 'replace in place (3-2-3), each new instance answering /health'],
+    ['$0 roll --asg qa-rabbit --sandbox', 'roll the group on the simulated AWS'],
+  ],
   builder: (y: Argv) =>
     withCommonOptions(y)
-      .option('asg', { alias: 'limit', type: 'string', describe: 'group name, or a prefix matching exactly one group (seed: --limit)' })
-      .option('surge', { type: 'number', describe: 'extra instances per step: 1 = 3-4-3 (default), 0 = 3-2-3' })
-      .option('min-healthy', { type: 'number', describe: 'never fewer healthy instances (default: desired for surge ≥ 1, desired − 1 for surge 0)' })
+      .option('asg', { alias: 'limit', type: 'string', describe: 'group name, or a prefix matching exactly one group (seed flag: --limit)' })
+      .option('surge', { type: 'string', describe: 'extra instances per step: 1 = 3-4-3 (default), 0 = 3-2-3' })
+      .option('min-healthy', { type: 'string', describe: 'never fewer healthy instances (default: desired for surge ≥ 1, desired − 1 for surge 0)' })
       .option('batch-size', { type: 'string', describe: 'instances replaced per step: N or P% of the outdated ones' })
-      .option('step-timeout', { type: 'string', describe: 'a replacement not healthy this long fails the rollout (seconds or 20m; default 20m)' })
-      .option('poll-interval', { alias: 'sleep', type: 'string', describe: 'fixed polling in seconds (seed: --sleep); default adaptive' })
-      .option('max-wait-attempts', { alias: 'max_wait_attempts', type: 'number', describe: 'seed: step timeout = poll interval (default 30 s) × this' })
-      .option('timeout', { type: 'string', describe: 'overall timeout for the whole rollout (seconds or 2h)' })
+      .option('step-timeout', { type: 'string', describe: 'a replacement not healthy this long fails the rollout (a duration: 90, 90s, 1.5m, 20m; default 20m)' })
+      .option('poll-interval', { alias: 'sleep', type: 'string', describe: 'fixed polling interval (a duration: 30, 30s, 1m; default adaptive; seed flag: --sleep)' })
+      .option('max-wait-attempts', { alias: 'max_wait_attempts', type: 'string', describe: 'step timeout = poll interval (default 30 s) × this; not with --step-timeout (seed flag)' })
+      .option('timeout', { type: 'string', describe: 'overall timeout for the whole rollout (a duration: 3600, 90m, 2h)' })
       .option('health-url', { type: 'string', describe: 'gate: HTTP GET must answer 2xx, e.g. http://{ip}:8080/health or /health' })
       .option('health-command', { type: 'string', describe: 'gate: command run on the new instance over SSH, exit 0 passes' })
-      .option('health-timeout', { type: 'string', describe: 'per gate check timeout (default 5 s HTTP, 30 s SSH)' })
-      .option('ssh-bastion', { alias: 'ssh_tunnel', type: 'string', describe: 'bastion host for --health-command ([user@]host[:port]; seed: --ssh_tunnel)' })
-      .option('ssh-user', { alias: 'ssh_username', type: 'string', describe: 'SSH user on bastion and instances (seed: --ssh_username)' })
-      .option('ssh-key', { alias: 'ssh_private_key', type: 'string', describe: 'SSH private key file (seed: --ssh_private_key)' })
+      .option('health-timeout', { type: 'string', describe: 'per gate check timeout, a duration (default 5s HTTP, 30s SSH)' })
+      .option('ssh-bastion', { alias: 'ssh_tunnel', type: 'string', describe: 'bastion host for --health-command ([user@]host[:port]; seed flag: --ssh_tunnel)' })
+      .option('ssh-user', { alias: 'ssh_username', type: 'string', describe: 'SSH user on bastion and instances (seed flag: --ssh_username)' })
+      .option('ssh-key', { alias: 'ssh_private_key', type: 'string', describe: 'SSH private key file (seed flag: --ssh_private_key)' })
       .option('ssh-known-hosts', { type: 'string', describe: 'known_hosts file for bastion and instances (host keys are always checked)' })
-      .option('ssh-port', { type: 'number', describe: 'sshd port on the instances (default 22)' })
+      .option('ssh-port', { type: 'string', describe: 'sshd port on the instances (default 22)' })
       .option('lock-bucket-name', { type: 'string', describe: "S3 bucket holding the group's lock <ASG>.lock (default: a lock tag on the group)" })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan (instances, order, batches, gates); change nothing' }),
   async run(args, ctx) {
     const opts = rollOptionsFromArgs(args);
-    const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx);
+    const session = await openAwsSession(args, ctx, { readOnly: opts.dryRun });
+    const out = commandOutput(ctx, session, { verbose: Boolean(args.verbose), command: 'roll' });
     try {
-      await rollGroup({ ...opts, clients: session.clients, clock: session.clock, reporter: ctx.reporter, signal: ctx.signal });
+      await rollGroup({ ...opts, clients: session.clients, clock: session.clock, reporter: out.reporter, signal: ctx.signal });
       return 0;
     } finally {
+      out.finish();
       await session.close();
     }
   },

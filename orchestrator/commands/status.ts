@@ -6,7 +6,7 @@
 import type { Argv } from 'yargs';
 import { createAwsPort } from '../aws/adapter';
 import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
-import { usageError } from '../errors';
+import { DeployError, usageError } from '../errors';
 import { environmentGroups, groupLockOptions, readEnvironmentLock, type LockOptions } from '../lock/lock';
 import { LOCK_TAG, decodeTagValue, describeLock } from '../lock/record';
 import { JsonReporter, type Reporter } from '../report/reporter';
@@ -96,25 +96,49 @@ export function renderGroup(s: GroupStatus, g: GroupSnapshot): string {
 }
 
 /** Which groups to show: a stack's manifest, an ASG name or prefix, an environment, or every group. */
-async function selectGroups(port: AwsPort, args: Record<string, unknown>, stacks: () => Promise<StackBackend>): Promise<Array<{ asg: string; service?: string }>> {
+async function selectGroups(port: AwsPort, args: Record<string, unknown>, stacks: () => Promise<StackBackend>, simulated: boolean): Promise<Array<{ asg: string; service?: string }>> {
   const chosen = ['stack', 'asg', 'environment'].filter((k) => args[k] !== undefined);
   if (chosen.length > 1) throw usageError('usage', `status takes one of --stack, --asg, --environment (got ${chosen.map((k) => `--${k}`).join(', ')})`);
   if (args.stack !== undefined) {
-    const stack = await (await stacks()).open(String(args.stack));
+    let stack;
+    try {
+      stack = await (await stacks()).open(String(args.stack));
+    } catch (err) {
+      // status creates nothing: point at deploy, not at a --create it does not have.
+      if (err instanceof DeployError && err.code === 'stack.unknown') {
+        throw usageError('stack.unknown', `${err.message.replace(/; pass --create to create it$/, '')}; deploy it first (asg-deploy deploy --stack ${String(args.stack)} --create${simulated ? ' --sandbox' : ''})`, err.data);
+      }
+      throw err;
+    }
     const manifest = readManifest(await stack.outputs(), stack.name);
     if (!manifest) throw usageError('status.no-manifest', `stack '${stack.name}' has no services output yet: deploy it first`);
     return manifest.services.flatMap((s) => groupsOf(s).map((asg) => ({ asg, service: s.service })));
   }
-  if (args.environment !== undefined) return (await environmentGroups(port, String(args.environment))).map((asg) => ({ asg }));
+  // An empty simulated AWS: say how to fill it (a hint that works when followed literally).
+  const empty = async () =>
+    simulated && (await port.findGroups('')).length === 0 ? ' (the simulated AWS has none yet: asg-deploy deploy --stack qa --create --sandbox creates some)' : '';
+  const quote = (v: string) => (v === '' || /[\s"']/.test(v) ? JSON.stringify(v) : v);
+  if (args.environment !== undefined) {
+    const env = String(args.environment);
+    const groups = await environmentGroups(port, env);
+    if (groups.length === 0) throw usageError('status.no-group', `--environment ${quote(env)}: no Auto Scaling Group ${env}-a, ${env}-b or ${env} exists${await empty()}`, { environment: env });
+    return groups.map((asg) => ({ asg }));
+  }
   const prefix = args.asg === undefined ? '' : String(args.asg);
   const found = await port.findGroups(prefix);
-  if (found.length === 0) throw usageError('status.no-group', prefix ? `--asg ${prefix}: no Auto Scaling Group has this name or prefix` : 'no Auto Scaling Group found');
+  if (found.length === 0) throw usageError('status.no-group', prefix ? `--asg ${quote(prefix)}: no Auto Scaling Group has this name or prefix${await empty()}` : `no Auto Scaling Group found${await empty()}`);
   return found.map((asg) => ({ asg }));
 }
 
 export const statusCommand: CommandSpec = {
   name: 'status',
   describe: 'old/new/healthy instances per group, without changing anything',
+  usage: '$0 status [--stack STACK | --asg NAME_OR_PREFIX | --environment ENV] [options]',
+  examples: [
+    ['$0 status --stack qa', "every group of stack qa's services"],
+    ['$0 status --environment qa-web', 'both colors of an A/B environment'],
+    ['$0 status --sandbox', 'every group on the simulated AWS'],
+  ],
   builder: (y: Argv) =>
     withCommonOptions(y)
       .option('stack', { type: 'string', describe: "the groups of a stack's services manifest" })
@@ -130,7 +154,8 @@ export const statusCommand: CommandSpec = {
       region = await stackRegion(await new AutomationBackend().readConfig(stack), stack);
       if (region.warning) ctx.stderr.write(`warning: ${region.warning}\n`);
     }
-    const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx, { region: region?.region });
+    // Read-only: a sandbox status never writes the state file (a missing one is an empty world).
+    const session = await openAwsSession(args, ctx, { region: region?.region, readOnly: true });
     try {
       const clock = session.clock;
       const reporter: Reporter = ctx.json ? new JsonReporter(clock, ctx.stdout) : { emit() {} };
@@ -140,7 +165,7 @@ export const statusCommand: CommandSpec = {
         if (session.sandbox) return session.sandbox.stacks();
         return new AutomationBackend();
       };
-      const groups = await selectGroups(port, args, stacks);
+      const groups = await selectGroups(port, args, stacks, session.simulated);
       const blocks: string[] = [];
       for (const { asg, service } of groups) {
         let snapshot: GroupSnapshot;

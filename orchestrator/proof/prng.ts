@@ -1,21 +1,21 @@
+import { Rng } from '../sandbox/rng';
+
 /**
- * A small seeded PRNG (mulberry32) so every chaos scenario and benchmark fleet is a pure
- * function of its seed: the same seed gives the same run, which is what makes a printed
- * reproduction command trustworthy.
+ * The chaos suite's and the benchmark's random source: the sandbox's seeded mulberry32
+ * ({@link Rng}, the one implementation) with the draws scenarios are written in, so every
+ * scenario and benchmark fleet is a pure function of its seed (the same seed gives the same run,
+ * which is what makes a printed reproduction command trustworthy).
  */
 export class Prng {
-  private state: number;
+  private readonly rng: Rng;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.rng = new Rng(seed);
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.rng.next();
   }
 
   /** Integer in [lo, hi] (both inclusive). */
@@ -23,7 +23,10 @@ export class Prng {
     return lo + Math.floor(this.next() * (hi - lo + 1));
   }
 
-  /** True with probability p. */
+  /**
+   * True with probability p. Unlike {@link Rng.chance} it draws even when p <= 0: the pinned
+   * chaos seeds were drawn this way, and skipping a draw would change every later choice.
+   */
   chance(p: number): boolean {
     return this.next() < p;
   }

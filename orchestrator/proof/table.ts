@@ -4,16 +4,8 @@
  */
 
 /** Renders rows as an aligned plain-text table (first row is the header). Numbers align right. */
-export function textTable(rows: Array<Array<string | number>>): string {
-  const cells = rows.map((r) => r.map((c) => String(c)));
-  const widths: number[] = [];
-  for (const r of cells) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  const line = (r: string[], raw: Array<string | number>) =>
-    r.map((c, i) => (typeof raw[i] === 'number' ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  const out = [line(cells[0], rows[0]), widths.map((w) => '-'.repeat(w)).join('  ')];
-  for (let i = 1; i < cells.length; i++) out.push(line(cells[i], rows[i]));
-  return out.join('\n');
-}
+export { textTable } from '../report/table';
+import { textTable } from '../report/table';
 
 /** Renders rows as a GitHub markdown table (first row is the header). */
 export function markdownTable(rows: Array<Array<string | number>>, align?: Array<'l' | 'r'>): string {

@@ -25,6 +25,8 @@ interface Row {
   /** Instances counted healthy, and the old ones the plan replaces. */
   counted: Set<string>;
   planned: Set<string>;
+  /** From deploy's service list (else opened by a roll/ab plan). */
+  declared?: boolean;
 }
 
 /** Keeps the per-service state the view shows; pure bookkeeping, tested without a terminal. */
@@ -36,7 +38,7 @@ export class ProgressModel {
   apply(time: number, level: Level, code: string, message: string, data: Record<string, unknown>): void {
     if (code === DeployCodes.services && Array.isArray(data.services)) {
       for (const s of data.services as Array<{ service: string; strategy: string; target: string; groups: string[] }>) {
-        const row: Row = { service: s.service, strategy: s.strategy, groups: s.groups, phase: 'waiting', last: '', healthyBy: {}, counted: new Set(), planned: new Set() };
+        const row: Row = { service: s.service, strategy: s.strategy, groups: s.groups, phase: 'waiting', last: '', healthyBy: {}, counted: new Set(), planned: new Set(), declared: true };
         this.rows.push(row);
         for (const g of [s.target, ...s.groups]) this.byGroup.set(g, row);
       }
@@ -46,7 +48,7 @@ export class ProgressModel {
       this.stackLine = message;
       return;
     }
-    const row = this.rowFor(data);
+    const row = this.rowFor(data) ?? this.ownRow(time, code, data);
     if (!row) return;
     if (code === DeployCodes.serviceStart) {
       row.phase = 'starting';
@@ -82,10 +84,14 @@ export class ProgressModel {
       row.growing = asg;
       row.desired = data.capacity;
       if (Array.isArray(data.order)) {
+        // `order` entries are {instanceId, launchTime, healthy} (rollout/roll.ts plan data).
         row.oldRemaining = data.order.length;
-        for (const id of data.order) {
-          row.planned.add(String(id));
-          row.counted.add(String(id));
+        for (const entry of data.order as Array<{ instanceId: string; healthy?: boolean } | string>) {
+          const id = typeof entry === 'string' ? entry : entry.instanceId;
+          row.planned.add(id);
+          // an outdated instance not healthy now is not among the `capacity` counted healthy
+          if (typeof entry !== 'string' && entry.healthy === false) row.healthyBy[asg] = Math.max(0, row.healthyBy[asg] - 1);
+          else row.counted.add(id);
         }
       }
     } else if (code === Codes.scale && asg && typeof data.to === 'number' && typeof data.from === 'number') {
@@ -112,6 +118,27 @@ export class ProgressModel {
       if (data.decrement === true && asg === row.growing && row.desired !== undefined) row.desired--;
     } else if (/drained$/.test(code)) row.oldRemaining = 0;
     if (row.growing && row.healthyBy[row.growing] !== undefined) row.healthy = row.healthyBy[row.growing];
+  }
+
+  /**
+   * `roll` and `ab` run without deploy's service list: their plan event opens a row named for
+   * the group (rolling) or the environment (A/B, covering `<env>-a` and `<env>-b`).
+   */
+  private ownRow(time: number, code: string, data: Record<string, unknown>): Row | undefined {
+    if (code !== Codes.plan || this.declared) return undefined;
+    const env = typeof data.environment === 'string' ? data.environment : undefined;
+    const asg = typeof data.asg === 'string' ? data.asg : undefined;
+    const name = env ?? asg;
+    if (!name) return undefined;
+    const groups = env ? [`${env}-a`, `${env}-b`, env] : [name];
+    const row: Row = { service: name, strategy: env ? 'ab' : 'rolling', groups, phase: 'planning', started: time, last: '', healthyBy: {}, counted: new Set(), planned: new Set() };
+    this.rows.push(row);
+    for (const g of groups) this.byGroup.set(g, row);
+    return row;
+  }
+
+  private get declared(): boolean {
+    return this.rows.some((r) => r.declared);
   }
 
   private rowFor(data: Record<string, unknown>): Row | undefined {
@@ -151,10 +178,30 @@ const PHASE: Record<string, string> = {
   [Codes.terminate]: 'replacing',
 };
 
-/** Redraws the view in place on a TTY (ANSI: cursor up, clear line). */
+/** ANSI: hide and show the cursor while the view redraws. */
+const HIDE_CURSOR = '\x1b[?25l';
+const SHOW_CURSOR = '\x1b[?25h';
+
+/**
+ * The frame to draw on a terminal of `rows` rows: never taller than rows − 1 (a frame taller than
+ * the screen scrolls, and its top can no longer be reached with cursor-up to erase it), the
+ * last line saying how many were left out.
+ */
+export function fitFrame(lines: string[], rows: number | undefined): string[] {
+  if (!rows || rows < 2 || lines.length <= rows - 1) return lines;
+  const keep = Math.max(0, rows - 2);
+  return [...lines.slice(0, keep), `… ${lines.length - keep} more (the full list with --verbose or when piped)`];
+}
+
+/** Redraws the view in place on a TTY (ANSI: cursor up, clear to end), the cursor hidden meanwhile. */
 export class LiveView implements Reporter {
   private readonly model = new ProgressModel();
   private drawn = 0;
+  private cursorHidden = false;
+  private readonly restoreCursor = () => {
+    if (this.cursorHidden) this.out.write(SHOW_CURSOR);
+    this.cursorHidden = false;
+  };
 
   constructor(private readonly clock: Clock, private readonly out: NodeJS.WriteStream | NodeJS.WritableStream) {}
 
@@ -195,12 +242,14 @@ export class LiveView implements Reporter {
     })();
   }
 
-  /** Stop the ticker, leave the last frame on screen and stop redrawing over it. */
+  /** Stop the ticker, leave the last frame on screen, show the cursor again and stop redrawing over it. */
   finish(): void {
     this.ticker?.abort();
     this.ticker = undefined;
     this.drawn = 0;
     this.closed = true;
+    this.restoreCursor();
+    process.off('exit', this.restoreCursor);
   }
 
   private clear(): void {
@@ -209,8 +258,16 @@ export class LiveView implements Reporter {
   }
 
   private draw(now: number): void {
-    const width = (this.out as NodeJS.WriteStream).columns || 120;
-    const lines = this.model.render(now, width);
+    const tty = this.out as NodeJS.WriteStream;
+    const width = tty.columns || 120;
+    // one column spare: a line exactly as wide as the terminal may wrap, and then erase one row short
+    const lines = fitFrame(this.model.render(now, width - 1), tty.rows);
+    if (!this.cursorHidden && lines.length > 0) {
+      this.out.write(HIDE_CURSOR);
+      this.cursorHidden = true;
+      // a second Ctrl-C exits at once: the terminal gets its cursor back even then
+      process.once('exit', this.restoreCursor);
+    }
     this.clear();
     if (lines.length > 0) this.out.write(lines.join('\n') + '\n');
     this.drawn = lines.length;

@@ -3,6 +3,8 @@
  * duration, API calls, result). The rollout codes themselves are in reporter.ts `Codes`.
  */
 
+import { textTable } from './table';
+
 /** Event codes `deploy` adds (stable; docs/design.md allows more codes). */
 export const DeployCodes = {
   start: 'deploy.start', // {stack, services?, dryRun, simulated}
@@ -28,7 +30,8 @@ export const DeployCodes = {
   notifyFailed: 'notify.failed', // {url, reason}
 } as const;
 
-export type ServiceResult = 'done' | 'noop' | 'planned' | 'failed' | 'skipped' | 'not run';
+/** `interrupted`: stopped by Ctrl-C/SIGTERM after restoring what it changed (not a failure of the rollout). */
+export type ServiceResult = 'done' | 'noop' | 'planned' | 'failed' | 'interrupted' | 'skipped' | 'not run';
 
 export interface SummaryRow {
   service: string;
@@ -60,9 +63,7 @@ export function renderSummary(rows: SummaryRow[]): string {
     String(r.apiCalls),
     r.detail ? `${r.result}: ${r.detail}` : r.result,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (i === header.length - 1 ? 0 : row[i].length))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
-  return [line(header), ...body.map(line)].join('\n');
+  return textTable([header, ...body], { rule: false });
 }
 
 /** 252 -> "4m 12s", 45 -> "45s", 3720 -> "1h 2m". */

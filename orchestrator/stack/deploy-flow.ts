@@ -211,7 +211,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     } catch (err) {
       const data = { ...(err instanceof DeployError ? err.data : {}), ...failedEvent };
       Object.assign(row, {
-        result: 'failed',
+        result: isAbortError(err) ? 'interrupted' : 'failed',
         replaced: Array.isArray(data.replaced) ? data.replaced.length : 0,
         seconds: typeof data.seconds === 'number' ? data.seconds : Math.round((clock.now() - serviceStarted) / 1000),
         apiCalls: typeof data.apiCalls === 'number' ? data.apiCalls : 0,

@@ -203,6 +203,10 @@ test('Ctrl-C during a rollout: the hook\'s interruption is exit 130, the rest no
   t.is(err!.exit, 130);
   t.regex(String(w.reporter.ofCode(DeployCodes.failed)[0].message), /interrupted/);
   t.is(w.notes.at(-1)![0], 'failure');
+  // the summary says interrupted, not failed (the rollout did not fail: it was stopped and restored)
+  const rows = w.reporter.ofCode(DeployCodes.summary)[0].data.rows as Array<{ result: string; detail: string }>;
+  t.is(rows[0].result, 'interrupted');
+  t.regex(rows[1].detail, /was interrupted/);
 });
 
 test('a failing webhook never fails the deploy', async (t) => {

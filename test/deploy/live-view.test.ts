@@ -105,3 +105,96 @@ test('parallel services: interleaved rollout events (each carrying its service) 
   t.true(lines.some((l) => l.includes('rabbit') && l.includes('rabbit slow')));
   t.true(lines.some((l) => l.includes('web') && l.includes('web slow')));
 });
+
+/**
+ * The live view's numbers against the sandbox's truth over a whole `roll` (issue: "done 6/3
+ * healthy, 3 old": the plan's `order` entries are objects and were stringified, so terminations
+ * never lowered the counts). At every event the view's "old" is the number of outdated instances
+ * still in the group, its healthy count never exceeds what the group holds, and at the end it
+ * shows capacity/capacity healthy and 0 old.
+ */
+for (const declared of [true, false]) test(`the live view of a rolling rollout tracks the sandbox: old and healthy counts at every event (${declared ? 'deploy' : 'roll'})`, async (t) => {
+  const { Sandbox } = await import('../../orchestrator/sandbox');
+  const { rollGroup } = await import('../../orchestrator/rollout/roll');
+  const sb = Sandbox.create({ seed: 3, faults: { bootSeconds: 40 } });
+  sb.seedGroup({ name: 'qa-rabbit', capacity: 3, max: 3, elb: { name: 'qa-rabbit', healthCheck: { interval: 10, healthyThreshold: 3 }, drainingTimeout: 30 } });
+  sb.advance(3600_000);
+  sb.newLaunchTemplateVersion('qa-rabbit-lt', { ImageId: 'ami-0new000000000000' });
+  const model = new ProgressModel();
+  // deploy names its services first; roll does not (its plan opens the row)
+  if (declared) model.apply(sb.clock.now(), 'info', DeployCodes.services, 'services', { services: [{ service: 'qa-rabbit', strategy: 'rolling', target: 'qa-rabbit', groups: ['qa-rabbit'] }] });
+  const mismatches: string[] = [];
+  let events = 0;
+  const truth = () => {
+    const g = sb.world.state.groups['qa-rabbit'];
+    const live = sb.world.groupInstances(g).filter((i) => sb.world.isActive(i));
+    return { old: live.filter((i) => i.imageId !== 'ami-0new000000000000').length, live: live.length };
+  };
+  const reporter = {
+    emit(level: 'info' | 'warn' | 'error', code: string, message: string, data: Record<string, unknown> = {}) {
+      model.apply(sb.clock.now(), level, code, message, data);
+      const row = model.rows[0];
+      if (!row) return;
+      events++;
+      const now = truth();
+      if (row.oldRemaining !== undefined && row.oldRemaining !== now.old) mismatches.push(`${code}: view ${row.oldRemaining} old, sandbox ${now.old}`);
+      if (row.healthy !== undefined && row.healthy > now.live) mismatches.push(`${code}: view ${row.healthy} healthy, group holds ${now.live}`);
+    },
+  };
+  await rollGroup({ clients: sb.clients, clock: sb.clock, reporter, asg: 'qa-rabbit' });
+  t.true(events > 5);
+  t.deepEqual(mismatches, []);
+  const [row] = model.rows;
+  t.is(row.service, 'qa-rabbit');
+  t.deepEqual([row.phase, row.healthy, row.desired, row.oldRemaining], ['done', 3, 3, 0]);
+  t.regex(model.render(sb.clock.now(), 200).at(-1)!, /^qa-rabbit\s+rolling\s+done\s+3\/3 healthy, 0 old/);
+  sb.dispose();
+});
+
+/**
+ * On a real pseudo-terminal (util-linux `script`) of 6 rows × 70 columns: the view hides the
+ * cursor while it draws and shows it again at the end, and never moves up (to erase) more lines
+ * than the terminal has rows − 1, however many services there are; no line is wider than the terminal.
+ */
+test('on a small pseudo-terminal the live view hides the cursor and never erases more rows than the screen has', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+  } catch {
+    if (process.env.CI) t.fail('script (util-linux) is needed for the pseudo-terminal test');
+    else t.pass('no `script` binary: skipped');
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pty-'));
+  const driver = path.join(dir, 'driver.ts');
+  const root = path.resolve(__dirname, '..', '..');
+  fs.writeFileSync(
+    driver,
+    `import { VirtualClock } from ${JSON.stringify(path.join(root, 'orchestrator/clock'))};
+import { LiveView } from ${JSON.stringify(path.join(root, 'orchestrator/report/live-view'))};
+const clock = new VirtualClock();
+const view = new LiveView(clock, process.stderr);
+const services = Array.from({ length: 12 }, (_, i) => ({ service: 'service-' + i, strategy: 'rolling', target: 'qa-s' + i, groups: ['qa-s' + i] }));
+view.emit('info', 'deploy.services', 'services', { services });
+for (const s of services) {
+  view.emit('info', 'deploy.service.start', s.service + ': rolling with a long explanation that is wider than the terminal', { service: s.service });
+  view.emit('info', 'rollout.plan', 'plan', { asg: s.target, capacity: 3, order: [{ instanceId: 'i-1', healthy: true }] });
+}
+view.emit('warn', 'x.y', 'a warning above the view', {});
+view.finish();
+`,
+  );
+  const out = execFileSync('script', ['-qec', `stty rows 6 cols 70; ${process.execPath} --import tsx ${driver}`, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  t.true(out.includes('\x1b[?25l'), 'cursor hidden');
+  t.true(out.lastIndexOf('\x1b[?25h') > out.lastIndexOf('\x1b[?25l'), 'cursor shown again at the end');
+  const ups = [...out.matchAll(/\x1b\[(\d+)A/g)].map((m) => Number(m[1]));
+  t.true(ups.length > 10);
+  t.true(Math.max(...ups) <= 5, `moved up ${Math.max(...ups)} rows on a 6-row terminal`);
+  t.regex(out, /… \d+ more/);
+  // eslint-disable-next-line no-control-regex
+  const widest = Math.max(...out.split(/\r?\n/).map((l) => l.replace(/\x1b\[[\d;?]*[A-Za-z]/g, '').length));
+  t.true(widest <= 70, `a line of ${widest} columns`);
+});

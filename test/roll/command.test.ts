@@ -46,10 +46,11 @@ test('roll --limit PREFIX --sleep --json: replaces all, exit 0, JSON events with
   });
   const { code, events } = await run(['roll', '--limit', 'SmokeTestRabbitMq', '--sleep', '10', '--json', '--sandbox-state', file]);
   t.is(code, 0);
-  // The run holds the group's lock around the rollout (test/roll/lock.test.ts).
-  t.is(events[0].code, 'lock.acquired');
+  // Every sandbox run says SIMULATION first; the run holds the group's lock around the rollout (test/roll/lock.test.ts).
+  t.is(events[0].code, 'sandbox.simulation');
+  t.is(events[1].code, 'lock.acquired');
   t.is(events[events.length - 1].code, 'lock.released');
-  const codes = events.map((e) => e.code).filter((c) => !c.startsWith('lock.'));
+  const codes = events.map((e) => e.code).filter((c) => !c.startsWith('lock.') && c !== 'sandbox.simulation');
   t.is(codes[0], 'rollout.plan');
   t.is(codes[codes.length - 1], 'rollout.done');
   const done = events.find((e) => e.code === 'rollout.done')!.data;

@@ -93,3 +93,59 @@ test("status --asg --lock-bucket-name shows the group's S3 lock (the one roll ta
   t.is(await main(['status', '--asg', 'qa-rabbit', '--lock-bucket-name', 'locks', '--sandbox', '--sandbox-state', state], { stdout: human.out, stderr: human.err, signal }), 0);
   t.regex(human.stdout, /lock s3:\/\/locks\/qa-rabbit\.lock: .*incident 42/);
 });
+
+async function run(argv: string[], env: NodeJS.ProcessEnv = { CI: '1' }) {
+  const c = io();
+  const code = await main(argv, { stdout: c.out, stderr: c.err, env, signal: new AbortController().signal });
+  return { code, stdout: c.stdout, stderr: c.stderr };
+}
+
+test('status errors are consistent: an unknown environment or stack is exit 2 naming it, never --create', async (t) => {
+  const { state } = await world();
+  const env = await run(['status', '--environment', 'nope', '--sandbox-state', state]);
+  t.is(env.code, 2);
+  t.regex(env.stderr, /--environment nope: no Auto Scaling Group nope-a, nope-b or nope exists/);
+  t.is(env.stdout, '');
+  const stack = await run(['status', '--stack', 'nope', '--sandbox-state', state]);
+  t.is(stack.code, 2);
+  t.regex(stack.stderr, /stack 'nope' does not exist/);
+  t.notRegex(stack.stderr, /--create to create/);
+  t.regex(stack.stderr, /deploy it first \(asg-deploy deploy --stack nope --create --sandbox\)/);
+});
+
+test('read-only commands write nothing: status and dry runs on the sandbox create no state file', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ro-'));
+  const file = path.join(dir, 'never.json');
+  for (const argv of [
+    ['status', '--sandbox-state', file],
+    ['roll', '--asg', 'qa', '--dry-run', '--sandbox-state', file],
+    ['ab', '--environment', 'qa', '--dry-run', '--sandbox-state', file],
+    ['lock', '--environment', 'qa', '--reason', 'x', '--dry-run', '--sandbox-state', file],
+  ]) {
+    await run(argv);
+    t.false(fs.existsSync(file), argv.join(' '));
+  }
+  // and on an existing file, status leaves it byte for byte
+  const { state } = await world();
+  const before = fs.readFileSync(state, 'utf8');
+  t.is((await run(['status', '--sandbox-state', state])).code, 0);
+  t.is(fs.readFileSync(state, 'utf8'), before);
+});
+
+test('every sandbox command says SIMULATION and stamps its lines with simulated time', async (t) => {
+  const { state } = await world();
+  const simNow = readSandboxFile(state)!.aws.now;
+  for (const argv of [
+    ['roll', '--asg', 'qa-rabbit', '--dry-run'],
+    ['ab', '--environment', 'qa-rabbit', '--single-asg', '--dry-run'],
+    ['lock', '--asg', 'qa-rabbit', '--reason', 'freeze'],
+    ['unlock', '--asg', 'qa-rabbit'],
+  ]) {
+    const r = await run([...argv, '--sandbox-state', state]);
+    t.regex(r.stderr, /SIMULATION: \w+ runs against the embedded simulated AWS/, argv.join(' '));
+    const stamps = [...r.stderr.matchAll(/^(\d{4}-\d\d-\d\dT[\d:.]+Z) /gm)].map((m) => Date.parse(m[1]));
+    t.true(stamps.length > 0, argv.join(' '));
+    // simulated time: from the state's clock on, not the wall clock
+    for (const s of stamps) t.true(s >= simNow && s < simNow + 3_600_000, `${argv.join(' ')}: ${new Date(s).toISOString()} vs ${new Date(simNow).toISOString()}`);
+  }
+});
