@@ -3,29 +3,32 @@
  */
 import yargs from 'yargs';
 import { SystemClock } from './clock';
+import { packageVersion } from './package-info';
 import { DeployError, ExitCode } from './errors';
 import { JsonReporter, PlainReporter, type Reporter } from './report/reporter';
 import type { CommandContext, CommandSpec } from './commands/command';
-import { deployCommand } from './commands/deploy';
-import { statusCommand } from './commands/status';
-import { demoCommand } from './commands/demo';
-import { rollCommand } from './commands/roll';
-import { abCommand } from './commands/ab';
-import { lockCommand } from './commands/lock';
-import { unlockCommand } from './commands/unlock';
 
-/** Every command, in help order. Each file under commands/ owns its options and behaviour. */
-export function commands(): CommandSpec[] {
-  return [
-    deployCommand,
-    rollCommand,
-    abCommand,
-    statusCommand,
-    lockCommand,
-    unlockCommand,
-    demoCommand,
-  ];
+/** A command as `--help` lists it; `load` imports its module (and what that needs) only when it runs. */
+export interface CommandEntry {
+  name: string;
+  describe: string;
+  load(): Promise<CommandSpec>;
 }
+
+/**
+ * Every command, in help order. Each file under commands/ owns its options and behaviour and is
+ * loaded only when that command is invoked: `--help` loads none of them, so none of the AWS
+ * SDK, Pulumi or the sandbox (test/cli.test.ts checks each `describe` against its module's).
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'deploy', describe: 'pulumi up (preview with --dry-run), then roll out each changed service', load: async () => (await import('./commands/deploy')).deployCommand },
+  { name: 'roll', describe: 'oldest-first rolling replacement of one Auto Scaling Group', load: async () => (await import('./commands/roll')).rollCommand },
+  { name: 'ab', describe: 'A/B (blue/green) swap between <env>-a and <env>-b', load: async () => (await import('./commands/ab')).abCommand },
+  { name: 'status', describe: 'old/new/healthy instances per group, without changing anything', load: async () => (await import('./commands/status')).statusCommand },
+  { name: 'lock', describe: "hold an environment's or a group's deploy lock (a freeze with a reason)", load: async () => (await import('./commands/lock')).lockCommand },
+  { name: 'unlock', describe: "release an environment's or a group's deploy lock", load: async () => (await import('./commands/unlock')).unlockCommand },
+  { name: 'demo', describe: 'a scripted deploy story on the embedded simulated AWS (about a minute)', load: async () => (await import('./commands/demo')).demoCommand },
+];
 
 export interface MainOptions {
   stdout?: NodeJS.WritableStream;
@@ -43,6 +46,21 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   const stderr = options.stderr ?? process.stderr;
   const env = options.env ?? process.env;
   const clock = options.context?.clock ?? new SystemClock();
+
+  // Before yargs, whose own --version prints with console.log and exits the process.
+  if (argv.length === 1 && argv[0] === '--version') {
+    stdout.write(`${packageVersion()}\n`);
+    return ExitCode.ok;
+  }
+
+  // Only the invoked command's module is loaded; the others are listed by name for --help.
+  const invoked = COMMANDS.find((entry) => entry.name === argv[0]);
+  let loaded: CommandSpec | undefined;
+  try {
+    loaded = invoked ? await invoked.load() : undefined;
+  } catch (err) {
+    return reportError(err, stderr, stdout, clock, argv.includes('--json'));
+  }
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -65,7 +83,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
 
   let exit: number = ExitCode.ok;
   let handled = false;
-  const specs = commands();
+  const specs = COMMANDS;
   let parser = yargs(argv)
     .scriptName('asg-deploy')
     .usage('$0 <command> [options]')
@@ -79,7 +97,12 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       if (err) throw err;
       throw new DeployError('usage', msg, { source: 'user', exit: ExitCode.badInput });
     });
-  for (const spec of specs) {
+  for (const entry of specs) {
+    if (entry !== invoked || !loaded) {
+      parser = parser.command(entry.name, entry.describe);
+      continue;
+    }
+    const spec = loaded;
     parser = parser.command(
       spec.name,
       spec.describe,

@@ -13,9 +13,9 @@ import * as path from 'node:path';
 import { createAwsClients, type AwsClients } from '../aws/clients';
 import { VirtualClock, type Clock } from '../clock';
 import { usageError } from '../errors';
-import { Sandbox } from '../sandbox';
+import type { Sandbox } from '../sandbox';
 import type { ImageBehaviour, SandboxState } from '../sandbox/model';
-import { SandboxStacks, type SandboxStacksState } from '../stack/sandbox-stack';
+import type { SandboxStacksState } from '../stack/sandbox-stack';
 import type { StackBackend } from '../stack/port';
 import type { CommandContext } from './command';
 
@@ -36,6 +36,11 @@ export interface AwsSession {
   sandbox?: SandboxHandle;
   /** Persist the simulated state (sandbox) and release resources. Always call it, in `finally`. */
   close(): Promise<void>;
+}
+
+/** The simulated AWS, loaded on first use: commands on real AWS never load it. */
+function sandboxModule(): typeof import('../sandbox') {
+  return require('../sandbox') as typeof import('../sandbox');
 }
 
 export const DEFAULT_SANDBOX_STATE = path.join('.asg-deploy', 'sandbox-state.json');
@@ -96,6 +101,7 @@ export function writeSandboxFile(file: string, sandbox: Sandbox, stacks: Sandbox
  */
 export function setSandboxImage(file: string, imageId: string, behaviour: ImageBehaviour): void {
   const existing = readSandboxFile(file);
+  const { Sandbox } = sandboxModule();
   const sandbox = existing ? Sandbox.fromJSON(existing.aws) : Sandbox.create();
   sandbox.setImage(imageId, behaviour);
   writeSandboxFile(file, sandbox, existing?.stacks ?? {});
@@ -108,6 +114,7 @@ async function openSandboxSession(file: string, ctx: CommandContext): Promise<Aw
   const given = ctx.clock instanceof VirtualClock ? ctx.clock : undefined;
   const clock = given ?? new VirtualClock(existing ? { start: existing.aws.now } : {});
   if (existing && clock.now() < existing.aws.now) clock.advanceTo(existing.aws.now);
+  const { Sandbox } = sandboxModule();
   const sandbox = existing ? Sandbox.fromJSON(existing.aws, { clock }) : Sandbox.create({ clock });
   const stacks: SandboxStacksState = existing?.stacks ?? {};
   return {
@@ -117,7 +124,11 @@ async function openSandboxSession(file: string, ctx: CommandContext): Promise<Aw
     sandbox: {
       sandbox,
       stateFile: file,
-      stacks: () => new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks }),
+      // The sandbox stacks (and Pulumi's mock runtime) only when a command works on a stack.
+      stacks: () => {
+        const { SandboxStacks } = require('../stack/sandbox-stack') as typeof import('../stack/sandbox-stack');
+        return new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks });
+      },
     },
     close: async () => {
       writeSandboxFile(file, sandbox, stacks);

@@ -13,7 +13,7 @@ import { DeployCodes } from '../report/summary';
 import { WebhookNotifier, noNotifier } from '../notify/webhook';
 import { runDeploy } from '../stack/deploy-flow';
 import { engineHooks } from '../stack/hooks';
-import { AutomationBackend } from '../stack/automation';
+import type { AutomationBackend } from '../stack/automation';
 import { awsLockReader } from '../stack/locks';
 import type { StackBackend } from '../stack/port';
 import { stackRegion, type RegionChoice } from '../stack/region';
@@ -57,7 +57,7 @@ export const deployCommand: CommandSpec = {
     let automation: AutomationBackend | undefined;
     let region: RegionChoice | undefined;
     if (!sandboxRun) {
-      automation = new AutomationBackend({ now: () => ctx.clock.now() });
+      automation = new (await automationModule()).AutomationBackend({ now: () => ctx.clock.now() });
       region = await stackRegion(await automation.readConfig(stack, { configFile }), stack);
     }
 
@@ -72,7 +72,7 @@ export const deployCommand: CommandSpec = {
         });
         backend = session.sandbox.stacks();
       } else {
-        backend = automation ?? new AutomationBackend({ now: () => session.clock.now() });
+        backend = automation ?? new (await automationModule()).AutomationBackend({ now: () => session.clock.now() });
       }
       if (region?.warning) reporter.emit('warn', DeployCodes.region, region.warning, { region: region.region, source: region.source });
       else if (region?.message) reporter.emit('info', DeployCodes.region, region.message, { region: region.region, source: region.source });
@@ -111,3 +111,8 @@ export const deployCommand: CommandSpec = {
     }
   },
 };
+
+/** The Automation API (and @pulumi/pulumi), loaded only when a command works on a real stack. */
+function automationModule(): Promise<typeof import('../stack/automation')> {
+  return import('../stack/automation');
+}

@@ -12,7 +12,7 @@ import { LOCK_TAG, decodeTagValue, describeLock } from '../lock/record';
 import { JsonReporter, type Reporter } from '../report/reporter';
 import { readManifest, groupsOf } from '../stack/manifest';
 import type { StackBackend } from '../stack/port';
-import { AutomationBackend } from '../stack/automation';
+import type { AutomationBackend } from '../stack/automation';
 import { stackRegion, type RegionChoice } from '../stack/region';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandSpec } from './command';
@@ -127,7 +127,7 @@ export const statusCommand: CommandSpec = {
     let region: RegionChoice | undefined;
     if (args.stack !== undefined && !sandboxRun) {
       const stack = String(args.stack);
-      region = await stackRegion(await new AutomationBackend().readConfig(stack), stack);
+      region = await stackRegion(await new (await automationModule()).AutomationBackend().readConfig(stack), stack);
       if (region.warning) ctx.stderr.write(`warning: ${region.warning}\n`);
     }
     const session = await openAwsSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx, { region: region?.region });
@@ -138,7 +138,7 @@ export const statusCommand: CommandSpec = {
       if (session.simulated) ctx.stderr.write('SIMULATION: status of the embedded simulated AWS (no AWS account is used)\n');
       const stacks = async (): Promise<StackBackend> => {
         if (session.sandbox) return session.sandbox.stacks();
-        return new AutomationBackend();
+        return new (await automationModule()).AutomationBackend();
       };
       const groups = await selectGroups(port, args, stacks);
       const blocks: string[] = [];
@@ -178,3 +178,8 @@ export const statusCommand: CommandSpec = {
     }
   },
 };
+
+/** The Automation API (and @pulumi/pulumi), loaded only when a command works on a real stack. */
+function automationModule(): Promise<typeof import('../stack/automation')> {
+  return import('../stack/automation');
+}

@@ -36,8 +36,8 @@ import {
   type UpOutcome,
 } from './port';
 
-/** The project root: where Pulumi.yaml lives. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+/** The project root: where Pulumi.yaml lives, the directory asg-deploy runs in (docs/install.md). */
+export const PROJECT_ROOT = process.cwd();
 
 export interface AutomationOptions {
   /** Default: the project root. */

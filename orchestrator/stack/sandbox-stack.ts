@@ -88,7 +88,8 @@ export interface SandboxStacksOptions {
   region?: string;
 }
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+/** Where `Pulumi.<stack>.yaml` files are read: the directory asg-deploy runs in (your project). */
+export const PROJECT_ROOT = process.cwd();
 const PROJECT = 'asg-deploy';
 
 /** Stacks of the simulated AWS: a stack exists once updated, or when the project has its `Pulumi.<stack>.yaml`. */
@@ -513,11 +514,14 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** Loads infra/index.ts afresh (the demo evaluates it several times in one process). */
+/**
+ * Loads the program shipped with the tool (infra/index: TypeScript in a checkout, compiled
+ * JavaScript in the package) afresh: the demo evaluates it several times in one process.
+ */
 function loadProgram(): Record<string, unknown> {
-  const infra = path.join(PROJECT_ROOT, 'infra') + path.sep;
+  const infra = path.resolve(__dirname, '..', '..', 'infra') + path.sep;
   for (const id of Object.keys(require.cache)) if (id.startsWith(infra)) delete require.cache[id];
-  return require(path.join(PROJECT_ROOT, 'infra', 'index.ts')) as Record<string, unknown>;
+  return require(path.join(infra, 'index')) as Record<string, unknown>;
 }
 
 /**
