@@ -6,6 +6,8 @@ if (major < 22 || (major === 22 && minor < 20)) {
   process.stderr.write(`asg-deploy: needs Node.js >= 22.20 (the AWS SDK, Pulumi and this tool support 22 and 24); this is ${process.version} at ${process.execPath}\n`);
   process.exit(2);
 }
+// V8's on-disk code cache (Node >= 22.1): later starts skip parsing the SDK's and Pulumi's bundles.
+require('node:module').enableCompileCache?.();
 let cli;
 try {
   cli = require('../dist/orchestrator/cli.js');

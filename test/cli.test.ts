@@ -62,12 +62,13 @@ test('--help loads no command, no AWS SDK client, no Pulumi and no sandbox', (t)
   t.deepEqual(heavy(loadedBy(['--help'], process.cwd())), { commands: 0, sdk: [], pulumi: false, sandbox: false });
 });
 
-test('status --sandbox loads its command and the sandbox, not Pulumi', (t) => {
+test('status --sandbox loads its command and the sandbox, neither Pulumi nor S3 (tag locks)', (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asg-lazy-'));
   const loaded = heavy(loadedBy(['status', '--sandbox', '--asg', 'no-such-group'], dir));
   t.true(loaded.commands > 0);
   t.true(loaded.sandbox);
   t.false(loaded.pulumi);
+  t.false(loaded.sdk.includes('client-s3'), `loaded: ${loaded.sdk.join(', ')}`);
 });
 
 test('status on real AWS loads the clients it asks, not S3 (tag locks), Pulumi or the sandbox', (t) => {

@@ -48,9 +48,6 @@ import {
 import type { Clock } from '../clock';
 import { DeployError, usageError } from '../errors';
 import type { AwsClients } from './clients';
-
-/** The S3 commands, loaded only by the S3 lock store (most runs keep their locks in tags). */
-const s3 = () => import('@aws-sdk/client-s3');
 import type {
   AwsPort,
   ElbInfo,
@@ -495,7 +492,7 @@ export class AwsAdapter implements AwsPort {
   }
 
   async putLockObject(bucket: string, key: string, record: LockRecord): Promise<boolean> {
-    const { PutObjectCommand } = await s3();
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3'); // only S3 lock buckets load S3
     try {
       await this.send(
         this.clients.s3,
@@ -509,7 +506,7 @@ export class AwsAdapter implements AwsPort {
   }
 
   async getLockObject(bucket: string, key: string): Promise<{ record: LockRecord; etag?: string } | undefined> {
-    const { GetObjectCommand } = await s3();
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3'); // only S3 lock buckets load S3
     try {
       const out = await this.send<{ Body?: { transformToString(): Promise<string> }; ETag?: string }>(
         this.clients.s3,
@@ -524,7 +521,7 @@ export class AwsAdapter implements AwsPort {
   }
 
   async deleteLockObject(bucket: string, key: string, etag?: string): Promise<void> {
-    const { DeleteObjectCommand } = await s3();
+    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3'); // only S3 lock buckets load S3
     try {
       await this.send(this.clients.s3, new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }));
     } catch (err) {
@@ -534,7 +531,7 @@ export class AwsAdapter implements AwsPort {
   }
 
   async replaceLockObject(bucket: string, key: string, record: LockRecord, etag: string): Promise<string | undefined> {
-    const { PutObjectCommand } = await s3();
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3'); // only S3 lock buckets load S3
     try {
       const out = await this.send<{ ETag?: string }>(
         this.clients.s3,
