@@ -12,7 +12,6 @@ import { LOCK_TAG, decodeTagValue, describeLock } from '../lock/record';
 import { JsonReporter, type Reporter } from '../report/reporter';
 import { readManifest, groupsOf } from '../stack/manifest';
 import type { StackBackend } from '../stack/port';
-import type { AutomationBackend } from '../stack/automation';
 import { stackRegion, type RegionChoice } from '../stack/region';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandSpec } from './command';

@@ -385,7 +385,8 @@ function engineAlone(inProcess: CostChild): EngineCost['engineAlone'] {
  * clients the tool loads. Undefined when one fails (the note is then left out, nothing guessed).
  */
 function footprint(): EngineCost['footprint'] {
-  const peak = 'process.stdout.write(String(process.resourceUsage().maxRSS / 1024))';
+  // VmHWM, this process's own high-water: getrusage's maxRSS can carry the spawning bench's over exec.
+  const peak = "{ let kb = process.resourceUsage().maxRSS; try { kb = Number(/VmHWM:\\s*(\\d+)/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1]); } catch {} process.stdout.write(String(kb / 1024)); }";
   const sdk = "for (const m of ['@aws-sdk/client-auto-scaling', '@aws-sdk/client-ec2', '@aws-sdk/client-elastic-load-balancing', '@aws-sdk/client-s3']) require(m);";
   const run = (args: string[]): number => {
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: join(__dirname, '..', '..'), timeout: 60_000 });

@@ -10,6 +10,7 @@
  * in-process run and reports the measurement only when they agree.
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -27,6 +28,20 @@ const BOOT = 90;
 const ELB = { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2, timeout: 5 };
 
 type Reply = { id: number; output?: Record<string, unknown>; fault?: { code: string; message: string; status: number; fault: 'client' | 'server' }; error?: string };
+
+/**
+ * This process's own RSS high-water (VmHWM, Linux), in KB. getrusage's maxRSS is kept across exec:
+ * a child spawned by a big process (the bench) would report its parent's high-water.
+ */
+export function ownPeakRssKb(): number {
+  try {
+    const m = /VmHWM:\s*(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // not Linux: maxRSS
+  }
+  return process.resourceUsage().maxRSS;
+}
 
 async function main(size: number, batch: number): Promise<void> {
   // Compiled (dist/, as the CLI runs) or TypeScript under tsx (tests): the server the same way.
@@ -100,7 +115,7 @@ async function main(size: number, batch: number): Promise<void> {
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   }
-  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const peakRssMb = ownPeakRssKb() / 1024;
   const serverCalls = await new Promise<number>((resolve) => {
     stats = (s) => resolve(s.calls);
     server.send({ stats: true });
