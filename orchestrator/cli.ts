@@ -9,35 +9,37 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { SystemClock } from './clock';
+import { packageVersion } from './package-info';
 import { DeployError, ExitCode } from './errors';
 import { JsonReporter, PlainReporter, type Reporter } from './report/reporter';
 import type { CommandContext, CommandSpec } from './commands/command';
 import { awsSetupError } from './commands/aws-errors';
-import { deployCommand } from './commands/deploy';
-import { statusCommand } from './commands/status';
-import { demoCommand } from './commands/demo';
-import { rollCommand } from './commands/roll';
-import { abCommand } from './commands/ab';
-import { lockCommand } from './commands/lock';
-import { unlockCommand } from './commands/unlock';
 
-/** Every command, in help order. Each file under commands/ owns its options and behaviour. */
-export function commands(): CommandSpec[] {
-  return [
-    deployCommand,
-    rollCommand,
-    abCommand,
-    statusCommand,
-    lockCommand,
-    unlockCommand,
-    demoCommand,
-  ];
+/** A command as `--help` lists it; `load` imports its module (and what that needs) only when it runs. */
+export interface CommandEntry {
+  name: string;
+  describe: string;
+  load(): Promise<CommandSpec>;
 }
+
+/**
+ * Every command, in help order. Each file under commands/ owns its options and behaviour and is
+ * loaded only when that command is invoked: `--help` loads none of them, so none of the AWS
+ * SDK, Pulumi or the sandbox (test/cli.test.ts checks each `describe` against its module's).
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'deploy', describe: 'pulumi up (preview with --dry-run), then roll out each changed service', load: async () => (await import('./commands/deploy')).deployCommand },
+  { name: 'roll', describe: 'oldest-first rolling replacement of one Auto Scaling Group', load: async () => (await import('./commands/roll')).rollCommand },
+  { name: 'ab', describe: 'A/B (blue/green) swap between <env>-a and <env>-b', load: async () => (await import('./commands/ab')).abCommand },
+  { name: 'status', describe: 'old/new/healthy instances per group, without changing anything', load: async () => (await import('./commands/status')).statusCommand },
+  { name: 'lock', describe: "hold an environment's or a group's deploy lock (a freeze with a reason)", load: async () => (await import('./commands/lock')).lockCommand },
+  { name: 'unlock', describe: "release an environment's or a group's deploy lock", load: async () => (await import('./commands/unlock')).unlockCommand },
+  { name: 'demo', describe: 'a scripted deploy story on the embedded simulated AWS (about a minute)', load: async () => (await import('./commands/demo')).demoCommand },
+];
 
 /** The package version (`asg-deploy --version`). */
 export function version(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('../package.json') as { version: string }).version;
+  return packageVersion();
 }
 
 export const EXIT_CODES_HELP = [
@@ -50,9 +52,9 @@ export const EXIT_CODES_HELP = [
 ].join('\n');
 
 export const PATHS_HELP =
-  'Paths: the project is this checkout (the directory with Pulumi.yaml and infra/): Pulumi.<stack>.yaml and the ' +
-  'default sandbox state (.asg-deploy/) live there whatever the current directory; a path you pass in a flag ' +
-  '(--config-file, --sandbox-state, --ssh-key, ...) is relative to the current directory.';
+  'Paths: the project is the nearest directory at or above the current one holding a Pulumi.yaml (else the ' +
+  'current directory): Pulumi.<stack>.yaml and the default sandbox state (.asg-deploy/) live there; a path you ' +
+  'pass in a flag (--config-file, --sandbox-state, --ssh-key, ...) is relative to the current directory.';
 
 export const SEED_HELP =
   '"seed flag": a flag name kept from the scripts this tool replaces (asg_rolling_upgrade for roll, ' +
@@ -136,11 +138,17 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   const stderr = options.stderr ?? process.stderr;
   const env = options.env ?? process.env;
   const clock = options.context?.clock ?? new SystemClock();
-  // The SDK warns on every run that a future release needs Node 22; Node ≥ 20.19 is supported here.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
-
   // `help` and `help <command>` are `--help` and `<command> --help`.
   if (argv[0] === 'help') argv = argv[1] ? [argv[1], '--help'] : ['--help'];
+
+  // Only the invoked command's module is loaded; the others are listed by name for --help.
+  const invoked = COMMANDS.find((entry) => entry.name === argv[0]);
+  let active: CommandSpec | undefined;
+  try {
+    active = invoked ? await invoked.load() : undefined;
+  } catch (err) {
+    return reportError(err, stderr, stdout, clock, argv.includes('--json'), argv.includes('--verbose'));
+  }
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -162,8 +170,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   }
 
   let exit: number = ExitCode.ok;
-  const specs = commands();
-  const active = specs.find((s) => s.name === argv[0]);
+  const specs = COMMANDS;
   const columns = (stderr as NodeJS.WriteStream).columns ?? (stdout as NodeJS.WriteStream).columns ?? 100;
   let parser = yargs()
     .scriptName('asg-deploy')
@@ -181,13 +188,18 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .example('$0 demo', 'the whole story on the simulated AWS (about a minute)')
     .example('$0 deploy --stack qa --sandbox', 'deploy stack qa to the simulated AWS')
     .example('$0 help roll', "a command's options, examples and exit codes")
-    .epilogue(`${EXIT_CODES_HELP}\n\n${PATHS_HELP}\n\n${SEED_HELP}\n\nDocs: README.md and docs/ in the checkout.`)
+    .epilogue(`${EXIT_CODES_HELP}\n\n${PATHS_HELP}\n\n${SEED_HELP}\n\nDocs: README.md and docs/ in the package.`)
     .wrap(Math.min(110, columns))
     .fail((msg, err) => {
       if (err) throw err;
       throw usageFailure(msg ?? '', argv, specs, active);
     });
-  for (const spec of specs) {
+  for (const entry of specs) {
+    if (entry !== invoked || !active) {
+      parser = parser.command(entry.name, entry.describe);
+      continue;
+    }
+    const spec = active;
     parser = parser.command(
       spec.name,
       spec.describe,
@@ -236,7 +248,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
 }
 
 /** yargs' validation message → one usage error, with did-you-mean for commands and flags. */
-function usageFailure(msg: string, argv: string[], specs: CommandSpec[], active: CommandSpec | undefined): DeployError {
+function usageFailure(msg: string, argv: string[], specs: readonly CommandEntry[], active: CommandSpec | undefined): DeployError {
   const names = specs.map((s) => s.name).join(', ');
   const first = argv[0];
   let message = msg;

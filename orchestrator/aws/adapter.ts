@@ -50,7 +50,6 @@ import {
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
 } from '@aws-sdk/client-elastic-load-balancing';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { StandardRetryStrategy, getRetryPlugin } from '@smithy/core/retry';
 import type { Clock } from '../clock';
 import { DeployError, usageError } from '../errors';
@@ -525,6 +524,7 @@ export class AwsAdapter implements AwsPort {
   }
 
   async putLockObject(bucket: string, key: string, record: LockRecord): Promise<boolean> {
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3'); // only S3 lock buckets load S3
     try {
       await this.send(
         this.clients.s3,
@@ -538,6 +538,7 @@ export class AwsAdapter implements AwsPort {
   }
 
   async getLockObject(bucket: string, key: string): Promise<{ record: LockRecord; etag?: string } | undefined> {
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3'); // only S3 lock buckets load S3
     try {
       const out = await this.send<{ Body?: { transformToString(): Promise<string> }; ETag?: string }>(
         this.clients.s3,
@@ -552,6 +553,7 @@ export class AwsAdapter implements AwsPort {
   }
 
   async deleteLockObject(bucket: string, key: string, etag?: string): Promise<void> {
+    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3'); // only S3 lock buckets load S3
     try {
       await this.send(this.clients.s3, new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }), true);
     } catch (err) {
@@ -561,6 +563,7 @@ export class AwsAdapter implements AwsPort {
   }
 
   async replaceLockObject(bucket: string, key: string, record: LockRecord, etag: string): Promise<string | undefined> {
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3'); // only S3 lock buckets load S3
     try {
       const out = await this.send<{ ETag?: string }>(
         this.clients.s3,

@@ -3,10 +3,10 @@
  * chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...); the sandbox hands out the same
  * clients with the simulated service installed underneath (orchestrator/sandbox).
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '@smithy/core/config';
 import { NODE_RETRY_MODE_CONFIG_OPTIONS } from '@smithy/core/retry';
 
@@ -21,6 +21,9 @@ export interface AwsClients {
  * Clients from the standard SDK credential/region/endpoint chain; `--region`/`--profile` pick
  * within it (never credentials as flags).
  * `region`: `deploy` passes the stack's `aws:region` (where Pulumi deploys), see stack/region.ts.
+ *
+ * Each client (and its SDK package) is loaded and built on first use: a command that never
+ * touches S3 (no S3 lock bucket) never loads `@aws-sdk/client-s3`.
  */
 export function createAwsClients(options: { region?: string; profile?: string } = {}): AwsClients {
   // maxAttempts and retryMode come from the SDK's chain (AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, then
@@ -33,10 +36,23 @@ export function createAwsClients(options: { region?: string; profile?: string } 
   };
   // --profile: the named profile's credentials and region, as AWS_PROFILE would pick them.
   if (options.profile) Object.assign(common, { profile: options.profile });
+  let autoScaling: AutoScalingClient | undefined;
+  let ec2: EC2Client | undefined;
+  let elb: ElasticLoadBalancingClient | undefined;
+  let s3: S3Client | undefined;
+  // require() on first access: the getters are synchronous, and a static import would load all four.
   return {
-    autoScaling: new AutoScalingClient(common),
-    ec2: new EC2Client(common),
-    elb: new ElasticLoadBalancingClient(common),
-    s3: new S3Client(common),
+    get autoScaling() {
+      return (autoScaling ??= new (require('@aws-sdk/client-auto-scaling') as typeof import('@aws-sdk/client-auto-scaling')).AutoScalingClient(common));
+    },
+    get ec2() {
+      return (ec2 ??= new (require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2')).EC2Client(common));
+    },
+    get elb() {
+      return (elb ??= new (require('@aws-sdk/client-elastic-load-balancing') as typeof import('@aws-sdk/client-elastic-load-balancing')).ElasticLoadBalancingClient(common));
+    },
+    get s3() {
+      return (s3 ??= new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client(common));
+    },
   };
 }

@@ -59,6 +59,7 @@ export type RetryClass = 'read' | 'idempotent-write' | 'non-idempotent-write';
 /** The policy, stated per operation of {@link AwsPort}. */
 export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, RetryClass> = {
   findGroups: 'read',
+  groupsNamed: 'read',
   observeGroup: 'read',
   describeElb: 'read',
   describeInstanceHealth: 'read',

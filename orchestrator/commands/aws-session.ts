@@ -14,9 +14,10 @@ import { createAwsClients, type AwsClients } from '../aws/clients';
 import { VirtualClock, type Clock } from '../clock';
 import { usageError } from '../errors';
 import { profileFlag, regionFlag } from './values';
-import { Sandbox } from '../sandbox';
+import type { Sandbox } from '../sandbox';
+import { projectRoot } from '../package-info';
 import type { ImageBehaviour, SandboxState } from '../sandbox/model';
-import { SandboxStacks, type SandboxStacksState } from '../stack/sandbox-stack';
+import type { SandboxStacksState } from '../stack/sandbox-stack';
 import type { StackBackend } from '../stack/port';
 import type { CommandContext } from './command';
 
@@ -39,21 +40,12 @@ export interface AwsSession {
   close(): Promise<void>;
 }
 
-/**
- * The project directory: the nearest directory above this file holding Pulumi.yaml (the checkout).
- * Pulumi.<stack>.yaml and the default sandbox state live there whatever the current directory
- * (the one path rule `--help` states); paths given in flags are relative to the current directory.
- */
-export function projectRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'Pulumi.yaml'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return path.resolve(__dirname, '..', '..');
-    dir = up;
-  }
+/** The simulated AWS, loaded on first use: commands on real AWS never load it. */
+function sandboxModule(): typeof import('../sandbox') {
+  return require('../sandbox') as typeof import('../sandbox');
 }
 
+/** The default sandbox state: in the project directory (package-info.ts `projectRoot`, the one path rule). */
 export const DEFAULT_SANDBOX_STATE = path.join(projectRoot(), '.asg-deploy', 'sandbox-state.json');
 const FORMAT = 'asg-deploy-sandbox-file/1';
 
@@ -131,6 +123,7 @@ export function writeSandboxFile(file: string, sandbox: Sandbox, stacks: Sandbox
  */
 export function setSandboxImage(file: string, imageId: string, behaviour: ImageBehaviour): void {
   const existing = readSandboxFile(file);
+  const { Sandbox } = sandboxModule();
   const sandbox = existing ? Sandbox.fromJSON(existing.aws) : Sandbox.create();
   sandbox.setImage(imageId, behaviour);
   writeSandboxFile(file, sandbox, existing?.stacks ?? {});
@@ -143,6 +136,7 @@ async function openSandboxSession(file: string, ctx: CommandContext, readOnly: b
   const given = ctx.clock instanceof VirtualClock ? ctx.clock : undefined;
   const clock = given ?? new VirtualClock(existing ? { start: existing.aws.now } : {});
   if (existing && clock.now() < existing.aws.now) clock.advanceTo(existing.aws.now);
+  const { Sandbox } = sandboxModule();
   const sandbox = existing ? Sandbox.fromJSON(existing.aws, { clock }) : Sandbox.create({ clock });
   const stacks: SandboxStacksState = existing?.stacks ?? {};
   return {
@@ -152,7 +146,11 @@ async function openSandboxSession(file: string, ctx: CommandContext, readOnly: b
     sandbox: {
       sandbox,
       stateFile: file,
-      stacks: () => new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks, env: ctx.env }),
+      // The sandbox stacks (and Pulumi's mock runtime) only when a command works on a stack.
+      stacks: () => {
+        const { SandboxStacks } = require('../stack/sandbox-stack') as typeof import('../stack/sandbox-stack');
+        return new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks, env: ctx.env });
+      },
     },
     close: async () => {
       if (!readOnly) writeSandboxFile(file, sandbox, stacks);

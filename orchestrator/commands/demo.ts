@@ -17,6 +17,8 @@ import type { Argv } from 'yargs';
 import { createAwsPort } from '../aws/adapter';
 import { VirtualClock } from '../clock';
 import { positiveNumberFlag } from './values';
+import { usageError } from '../errors';
+import { packageRoot } from '../package-info';
 import { Sandbox } from '../sandbox';
 import { isServing } from './status';
 import { RESTORE_TAG } from '../rollout/guard';
@@ -25,7 +27,7 @@ import { LOCK_TAG } from '../lock/record';
 import { quietSdkNodeWarning, readSandboxFile, writeSandboxFile } from './aws-session';
 import type { CommandContext, CommandSpec } from './command';
 
-export const DEMO_CONFIG = path.resolve(__dirname, '..', '..', 'examples', 'demo', 'Pulumi.demo.yaml');
+export const DEMO_CONFIG = path.join(packageRoot(), 'examples', 'demo', 'Pulumi.demo.yaml');
 /** Default speed: simulated seconds per real second (the story is ~8 simulated minutes: ~25 s at 20×, plus CPU). */
 export const DEFAULT_SCALE = 20;
 

@@ -10,7 +10,7 @@ import { DeployCodes } from '../report/summary';
 import { WebhookNotifier, noNotifier } from '../notify/webhook';
 import { runDeploy } from '../stack/deploy-flow';
 import { engineHooks } from '../stack/hooks';
-import { AutomationBackend } from '../stack/automation';
+import type { AutomationBackend } from '../stack/automation';
 import { awsLockReader } from '../stack/locks';
 import { awsRecordReader } from '../stack/records';
 import type { StackBackend } from '../stack/port';
@@ -70,7 +70,7 @@ export const deployCommand: CommandSpec = {
     if (!sandboxRun) {
       // --profile/--region: for the pulumi CLI (it inherits the environment) and the rollout alike.
       if (profile) process.env.AWS_PROFILE = profile;
-      automation = new AutomationBackend({ now: () => ctx.clock.now() });
+      automation = new (await automationModule()).AutomationBackend({ now: () => ctx.clock.now() });
       const config = await automation.readConfig(stack, { configFile });
       const fromStack = config.values['aws:region'];
       if (regionGiven && typeof fromStack === 'string' && fromStack !== regionGiven) {
@@ -95,7 +95,7 @@ export const deployCommand: CommandSpec = {
       if (session.simulated && session.sandbox) {
         backend = session.sandbox.stacks();
       } else {
-        backend = automation ?? new AutomationBackend({ now: () => session.clock.now() });
+        backend = automation ?? new (await automationModule()).AutomationBackend({ now: () => session.clock.now() });
       }
       if (region?.warning) reporter.emit('warn', DeployCodes.region, region.warning, { region: region.region, source: region.source });
       else if (region?.message) reporter.emit('info', DeployCodes.region, region.message, { region: region.region, source: region.source });
@@ -137,3 +137,8 @@ export const deployCommand: CommandSpec = {
     }
   },
 };
+
+/** The Automation API (and @pulumi/pulumi), loaded only when a command works on a real stack. */
+function automationModule(): Promise<typeof import('../stack/automation')> {
+  return import('../stack/automation');
+}

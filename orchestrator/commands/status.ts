@@ -12,7 +12,6 @@ import { LOCK_TAG, decodeTagValue, describeLock } from '../lock/record';
 import { JsonReporter, type Reporter } from '../report/reporter';
 import { readManifest, groupsOf } from '../stack/manifest';
 import type { StackBackend } from '../stack/port';
-import { AutomationBackend } from '../stack/automation';
 import { stackRegion, type RegionChoice } from '../stack/region';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandSpec } from './command';
@@ -151,7 +150,7 @@ export const statusCommand: CommandSpec = {
     let region: RegionChoice | undefined;
     if (args.stack !== undefined && !sandboxRun) {
       const stack = String(args.stack);
-      region = await stackRegion(await new AutomationBackend().readConfig(stack), stack);
+      region = await stackRegion(await new (await automationModule()).AutomationBackend().readConfig(stack), stack);
       if (region.warning) ctx.stderr.write(`warning: ${region.warning}\n`);
     }
     // Read-only: a sandbox status never writes the state file (a missing one is an empty world).
@@ -163,7 +162,7 @@ export const statusCommand: CommandSpec = {
       if (session.simulated) ctx.stderr.write('SIMULATION: status of the embedded simulated AWS (no AWS account is used)\n');
       const stacks = async (): Promise<StackBackend> => {
         if (session.sandbox) return session.sandbox.stacks();
-        return new AutomationBackend();
+        return new (await automationModule()).AutomationBackend();
       };
       const groups = await selectGroups(port, args, stacks, session.simulated);
       const blocks: string[] = [];
@@ -203,3 +202,8 @@ export const statusCommand: CommandSpec = {
     }
   },
 };
+
+/** The Automation API (and @pulumi/pulumi), loaded only when a command works on a real stack. */
+function automationModule(): Promise<typeof import('../stack/automation')> {
+  return import('../stack/automation');
+}

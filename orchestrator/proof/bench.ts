@@ -12,8 +12,11 @@
  * Options: `--out FILE` (default docs/benchmarks.md), `--no-write`, `--skip-cost`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as yaml from 'js-yaml';
+import { writeSandboxFile } from '../commands/aws-session';
 import { createAwsPort } from '../aws/adapter';
 import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
 import { silentReporter } from '../report/reporter';
@@ -24,7 +27,7 @@ import { ROLLOUT_PROCESSES, baseVerdict, decideRolling, type RollingView, type V
 import { decideSwap } from '../rollout/strategies/ab';
 import { Sandbox } from '../sandbox';
 import { baselineAb, baselineRolling } from './baseline';
-import { benchmarkMarkdown, machineInfo, missedTargets, costMissed, type BenchScenarioResult, type EngineCost, type RunMeasure } from './bench-report';
+import { benchmarkMarkdown, machineInfo, missedTargets, costMissed, startupMissed, type BenchScenarioResult, type EngineCost, type RunMeasure, type StartupCost } from './bench-report';
 import { physicalLimit } from './limit';
 
 const SEED = 20260101;
@@ -366,7 +369,8 @@ async function engineCost(): Promise<CostChild> {
  * exactly (same simulated seconds, same API calls); undefined when the child failed.
  */
 function engineAlone(inProcess: CostChild): EngineCost['engineAlone'] {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'engine-memory.ts'), String(COST_SIZE), String(COST_BATCH)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+  // Compiled, as the CLI runs (npm run bench builds dist/ first).
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'orchestrator', 'proof', 'engine-memory.js'), String(COST_SIZE), String(COST_BATCH)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
   try {
     const e = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { peakRssMb: number; rssBeforeMb: number; simulatedSeconds?: number; apiCalls?: number; error?: string };
     const matches = e.error === undefined && e.simulatedSeconds === inProcess.simulatedSeconds && e.apiCalls === inProcess.apiCalls;
@@ -381,7 +385,8 @@ function engineAlone(inProcess: CostChild): EngineCost['engineAlone'] {
  * clients the tool loads. Undefined when one fails (the note is then left out, nothing guessed).
  */
 function footprint(): EngineCost['footprint'] {
-  const peak = 'process.stdout.write(String(process.resourceUsage().maxRSS / 1024))';
+  // VmHWM, this process's own high-water: getrusage's maxRSS can carry the spawning bench's over exec.
+  const peak = "{ let kb = process.resourceUsage().maxRSS; try { kb = Number(/VmHWM:\\s*(\\d+)/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1]); } catch {} process.stdout.write(String(kb / 1024)); }";
   const sdk = "for (const m of ['@aws-sdk/client-auto-scaling', '@aws-sdk/client-ec2', '@aws-sdk/client-elastic-load-balancing', '@aws-sdk/client-s3']) require(m);";
   const run = (args: string[]): number => {
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', cwd: join(__dirname, '..', '..'), timeout: 60_000 });
@@ -393,6 +398,76 @@ function footprint(): EngineCost['footprint'] {
     return { nodeMb: run(['-e', peak]), tsxMb: run(['--import', 'tsx', '-e', peak]), sdkMb: run(['--import', 'tsx', '-e', sdk + peak]) };
   } catch {
     return undefined;
+  }
+}
+
+const ROOT = join(__dirname, '..', '..');
+const STARTUP_RUNS = 7;
+
+/** Median of a non-empty list. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Startup: bare `node -e 0`, `asg-deploy --help`, `asg-deploy status` of a 3-instance sandbox
+ * group, and the compiled Pulumi program under mocks (loaded and run until every resource is registered), each run STARTUP_RUNS times, interleaved
+ * round by round. Wall time from spawn to exit; peak RSS from a preload that prints the
+ * process's VmHWM at exit (loaded into bare node too). Undefined when one fails.
+ */
+function startup(): StartupCost | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'asg-bench-startup-'));
+  try {
+    const preload = join(dir, 'rss.cjs');
+    // VmHWM: this process's own high-water (getrusage's maxRSS can carry the spawning parent's over exec).
+    writeFileSync(
+      preload,
+      "process.on('exit', () => { const fs = require('node:fs'); let kb = process.resourceUsage().maxRSS; try { kb = Number(/VmHWM:\\s*(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]); } catch {} fs.writeSync(2, '\\nASG_BENCH_RSS ' + kb + '\\n'); });\n",
+    );
+    const state = join(dir, 'sandbox-state.json');
+    const sb = Sandbox.create({ seed: SEED });
+    sb.seedGroup({ name: 'web', capacity: 3, elb: { name: 'web' } });
+    writeSandboxFile(state, sb, {});
+    sb.dispose();
+    // The program with the demo stack's config, handed over as the language host does (PULUMI_CONFIG).
+    const demo = yaml.load(readFileSync(join(ROOT, 'examples', 'demo', 'Pulumi.demo.yaml'), 'utf8')) as { config: Record<string, unknown> };
+    const config = Object.fromEntries(Object.entries(demo.config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    const program = join(dir, 'program.cjs');
+    writeFileSync(
+      program,
+      [
+        `const pulumi = require(${JSON.stringify(require.resolve('@pulumi/pulumi'))});`,
+        "pulumi.runtime.setMocks({ newResource: (a) => ({ id: a.name + '-id', state: a.inputs }), call: (a) => (a.token.endsWith('getAvailabilityZones') ? { names: ['us-east-1a', 'us-east-1b', 'us-east-1c'] } : { name: 'us-east-1' }) }, 'asg-deploy', 'bench', false);",
+        // Evaluated to the end: the process exits once every resource is registered with the mocks.
+        `require(${JSON.stringify(join(ROOT, 'dist', 'infra'))});`,
+      ].join('\n'),
+    );
+    const bin = join(ROOT, 'bin', 'asg-deploy.js');
+    const env = { ...process.env, PULUMI_CONFIG: JSON.stringify(config), CI: 'true' };
+    const one = (args: string[]): { ms: number; rssMb: number } => {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, ['--require', preload, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const rss = /ASG_BENCH_RSS (\d+)/.exec(r.stderr ?? '');
+      if (r.status !== 0 || !rss) throw new Error(`startup: node ${args.join(' ')} failed (exit ${r.status}): ${(r.stderr ?? '').slice(-500)}`);
+      return { ms, rssMb: Number(rss[1]) / 1024 };
+    };
+    const runs: Record<'bare' | 'help' | 'status' | 'program', Array<{ ms: number; rssMb: number }>> = { bare: [], help: [], status: [], program: [] };
+    for (let i = 0; i < STARTUP_RUNS; i++) {
+      runs.bare.push(one(['-e', '0']));
+      runs.help.push(one([bin, '--help']));
+      runs.status.push(one([bin, 'status', '--sandbox', '--sandbox-state', state, '--asg', 'web']));
+      runs.program.push(one([program]));
+    }
+    const med = (xs: Array<{ ms: number; rssMb: number }>) => ({ ms: median(xs.map((x) => x.ms)), rssMb: median(xs.map((x) => x.rssMb)) });
+    return { runs: STARTUP_RUNS, bare: med(runs.bare), help: med(runs.help), status: med(runs.status), program: med(runs.program) };
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -410,6 +485,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const out = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : join(__dirname, '..', '..', 'docs', 'benchmarks.md');
+  if (argv.includes('--startup-only')) {
+    const s = startup();
+    if (!s) return 1;
+    process.stdout.write(JSON.stringify(s) + '\n');
+    return 0;
+  }
+  process.stderr.write('bench: startup (--help, status, the Pulumi program, beside bare node)…\n');
+  const startupCost = argv.includes('--skip-startup') ? undefined : startup();
   const scenarios: BenchScenarioResult[] = [];
   for (const b of BENCHES) {
     process.stderr.write(`bench: ${b.name}…\n`);
@@ -457,13 +540,14 @@ async function main(argv: string[]): Promise<number> {
     scenarios,
     cost,
     costError,
+    startup: startupCost,
   });
   process.stdout.write(md);
   if (!argv.includes('--no-write')) {
     writeFileSync(out, md);
     process.stderr.write(`bench: wrote ${out}\n`);
   }
-  const missed = scenarios.flatMap((s) => missedTargets(s).map((m) => `${s.name}: ${m}`)).concat(cost ? costMissed(cost) : []);
+  const missed = scenarios.flatMap((s) => missedTargets(s).map((m) => `${s.name}: ${m}`)).concat(cost ? costMissed(cost) : []).concat(startupCost ? startupMissed(startupCost) : []);
   if (missed.length) process.stderr.write(`bench: ${missed.length} target(s) MISSED:\n${missed.map((m) => `  - ${m}`).join('\n')}\n`);
   return 0;
 }

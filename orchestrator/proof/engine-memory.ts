@@ -1,8 +1,8 @@
 /**
  * The engine's peak memory with the simulated AWS in another process (./sim-server.ts), run by
- * `npm run bench` as a child: `node --import tsx orchestrator/proof/engine-memory.ts SIZE BATCH`.
- * This process holds only what a real `roll` holds — node, tsx, the four AWS SDK v3 clients, the
- * tool — and its clients' middleware forwards every SDK attempt to the simulation over IPC instead
+ * `npm run bench` as a child, compiled as the CLI runs: `node dist/orchestrator/proof/engine-memory.js
+ * SIZE BATCH` (or under tsx from the sources). This process holds only what a real `roll` holds —
+ * node, the AWS SDK v3 clients a roll uses, the tool — and its clients' middleware forwards every SDK attempt to the simulation over IPC instead
  * of HTTP. Prints one JSON line: { peakRssMb, rssBeforeMb, simulatedSeconds, apiCalls, replaced,
  * serverCalls, error? }.
  *
@@ -10,11 +10,12 @@
  * in-process run and reports the measurement only when they agree.
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createAwsPort } from '../aws/adapter';
 import type { AwsClients } from '../aws/clients';
 import { VirtualClock } from '../clock';
@@ -28,8 +29,24 @@ const ELB = { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2, timeout:
 
 type Reply = { id: number; output?: Record<string, unknown>; fault?: { code: string; message: string; status: number; fault: 'client' | 'server' }; error?: string };
 
+/**
+ * This process's own RSS high-water (VmHWM, Linux), in KB. getrusage's maxRSS is kept across exec:
+ * a child spawned by a big process (the bench) would report its parent's high-water.
+ */
+export function ownPeakRssKb(): number {
+  try {
+    const m = /VmHWM:\s*(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // not Linux: maxRSS
+  }
+  return process.resourceUsage().maxRSS;
+}
+
 async function main(size: number, batch: number): Promise<void> {
-  const server = fork(join(__dirname, 'sim-server.ts'), [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  // Compiled (dist/, as the CLI runs) or TypeScript under tsx (tests): the server the same way.
+  const compiled = __filename.endsWith('.js');
+  const server = fork(join(__dirname, compiled ? 'sim-server.js' : 'sim-server.ts'), [], { execArgv: compiled ? [] : ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
   const pending = new Map<number, (r: Reply) => void>();
   let ready: ((now: number) => void) | undefined;
   let stats: ((s: { calls: number }) => void) | undefined;
@@ -72,16 +89,23 @@ async function main(size: number, batch: number): Promise<void> {
       },
       { relation: 'after', toMiddleware: 'retryMiddleware', name: 'asgDeploySandbox', override: true },
     );
+  // As createAwsClients: each client built on first use (a roll with tag locks never builds S3).
+  let s3: S3Client | undefined;
   const clients: AwsClients = {
     autoScaling: new AutoScalingClient(common(1)),
     ec2: new EC2Client(common(2)),
     elb: new ElasticLoadBalancingClient(common(3)),
-    s3: new S3Client({ ...common(4), forcePathStyle: true }),
+    get s3() {
+      if (!s3) {
+        s3 = new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({ ...common(4), forcePathStyle: true });
+        install(s3, 's3');
+      }
+      return s3;
+    },
   };
   install(clients.autoScaling, 'autoscaling');
   install(clients.ec2, 'ec2');
   install(clients.elb, 'elb');
-  install(clients.s3, 's3');
 
   const rssBeforeMb = process.memoryUsage().rss / 1024 / 1024;
   let result;
@@ -91,7 +115,7 @@ async function main(size: number, batch: number): Promise<void> {
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   }
-  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  const peakRssMb = ownPeakRssKb() / 1024;
   const serverCalls = await new Promise<number>((resolve) => {
     stats = (s) => resolve(s.calls);
     server.send({ stats: true });

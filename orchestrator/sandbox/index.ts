@@ -19,7 +19,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients';
 import { VirtualClock } from '../clock';
 import { SandboxCrashedError, SimFault, serverError, throttle, toSdkError, type ServiceName } from './faults';
@@ -227,16 +227,24 @@ export class Sandbox {
       // every response, which costs more than the simulation itself on 1,000-instance describes.
       logger: quietLogger as any,
     });
+    // S3 (and its SDK package) only on first use, as aws/clients.ts: most runs keep their locks in tags.
+    let s3: S3Client | undefined;
+    const install = (client: { middlewareStack: any }, service: ServiceName) => this.install(client, service, name);
     const clients: AwsClients = {
       autoScaling: new AutoScalingClient(common()),
       ec2: new EC2Client(common()),
       elb: new ElasticLoadBalancingClient(common()),
-      s3: new S3Client({ ...common(), forcePathStyle: true }),
+      get s3() {
+        if (!s3) {
+          s3 = new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({ ...common(), forcePathStyle: true });
+          install(s3, 's3');
+        }
+        return s3;
+      },
     };
-    this.install(clients.autoScaling, 'autoscaling', name);
-    this.install(clients.ec2, 'ec2', name);
-    this.install(clients.elb, 'elb', name);
-    this.install(clients.s3, 's3', name);
+    install(clients.autoScaling, 'autoscaling');
+    install(clients.ec2, 'ec2');
+    install(clients.elb, 'elb');
     return clients;
   }
 

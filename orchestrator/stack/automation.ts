@@ -16,6 +16,7 @@
  * from the event stream (a failed resource or program prints nothing on stderr: a "bail").
  * Errors the tool knows the fix for get a named code (see {@link mapError}).
  */
+import { projectRoot } from '../package-info';
 import * as path from 'node:path';
 import {
   ConcurrentUpdateError,
@@ -46,8 +47,8 @@ import {
   type UpOutcome,
 } from './port';
 
-/** The project root: where Pulumi.yaml lives. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+/** The project directory (package-info.ts `projectRoot`: nearest Pulumi.yaml at or above the current directory). */
+export const PROJECT_ROOT = projectRoot();
 
 export interface AutomationOptions {
   /** Default: the project root. */

@@ -16,6 +16,7 @@
  * What it does not model: Pulumi's state backend and locking (one run at a time per state file),
  * provider-side defaults and refresh, replacements of anything but launch configurations.
  */
+import { projectRoot } from '../package-info';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -92,7 +93,8 @@ export interface SandboxStacksOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+/** The project directory (package-info.ts `projectRoot`: nearest Pulumi.yaml at or above the current directory). */
+export const PROJECT_ROOT = projectRoot();
 const PROJECT = 'asg-deploy';
 
 /** Stacks of the simulated AWS: a stack exists once updated, or when the project has its `Pulumi.<stack>.yaml`. */
@@ -547,11 +549,14 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** Loads infra/index.ts afresh (the demo evaluates it several times in one process). */
+/**
+ * Loads the program shipped with the tool (infra/index: TypeScript in a checkout, compiled
+ * JavaScript in the package) afresh: the demo evaluates it several times in one process.
+ */
 function loadProgram(): Record<string, unknown> {
-  const infra = path.join(PROJECT_ROOT, 'infra') + path.sep;
+  const infra = path.resolve(__dirname, '..', '..', 'infra') + path.sep;
   for (const id of Object.keys(require.cache)) if (id.startsWith(infra)) delete require.cache[id];
-  return require(path.join(PROJECT_ROOT, 'infra', 'index.ts')) as Record<string, unknown>;
+  return require(path.join(infra, 'index')) as Record<string, unknown>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { benchmarkMarkdown, callsTarget, costMissed, memoryNote, missedTargets, type BenchScenarioResult } from '../../orchestrator/proof/bench-report';
+import { benchmarkMarkdown, callsTarget, costMissed, memoryNote, missedTargets, startupMarkdown, startupMissed, type BenchScenarioResult, type StartupCost } from '../../orchestrator/proof/bench-report';
 
 const quorum = (engineSeconds: number | undefined, engineCalls: number): BenchScenarioResult => ({
   name: 'quorum',
@@ -63,4 +63,24 @@ test('memory: the engine’s own process is judged only when it reproduced the i
   t.regex(costMissed(c)[0], /259 MB \(whole process/);
   const md = benchmarkMarkdown({ date: 'd', machine: { cpu: 'x', cores: 2, node: 'v20', os: 'linux' }, command: 'npm run bench', scenarios: [quorum(365, 30)], cost: { ...c, engineAlone: { ...alone, matches: false } } });
   t.true(md.includes('NOT the same rollout as in-process'));
+});
+
+test('startup: --help judged against bare node of the same run (≤ 2×, ≤ 80 MB), status ≤ 1 s, the program < 3 s', (t) => {
+  const ok: StartupCost = { runs: 7, bare: { ms: 100, rssMb: 42 }, help: { ms: 190, rssMb: 52 }, status: { ms: 600, rssMb: 120 }, program: { ms: 1500, rssMb: 150 } };
+  t.deepEqual(startupMissed(ok), []);
+  const md = startupMarkdown(ok);
+  t.regex(md, /## Startup/);
+  t.regex(md, /190 ms = 1\.90 × bare node; RSS 52 MB \| ≤ 2 × bare node, ≤ 80 MB \| ok/);
+  t.notRegex(md, /MISSED/);
+  const cases: Array<[Partial<StartupCost>, RegExp]> = [
+    [{ help: { ms: 210, rssMb: 52 } }, /--help 2\.10 × bare node > 2/],
+    [{ help: { ms: 150, rssMb: 81 } }, /--help RSS 81 MB > 80 MB/],
+    [{ status: { ms: 1001, rssMb: 120 } }, /status of a 3-instance sandbox group 1001 ms > 1000 ms/],
+    [{ program: { ms: 3001, rssMb: 150 } }, /Pulumi program load 3001 ms > 3000 ms/],
+  ];
+  for (const [change, missed] of cases) {
+    const s = { ...ok, ...change };
+    t.regex(startupMissed(s).join('; '), missed);
+    t.regex(startupMarkdown(s), /MISSED/);
+  }
 });
