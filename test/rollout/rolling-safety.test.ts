@@ -164,14 +164,15 @@ test('crash re-run cleanup never terminates a Standby or protected up-to-date in
 const zoned = (spec: string): InstanceView[] =>
   spec.split(/\s+/).map((x) => {
     const [id, zone] = x.split('@');
-    return { ...inst(id), availabilityZone: `us-east-1${zone}` };
+    // Launched together (one LaunchTime), as a group's instances are: the balance rule picks among them.
+    return { ...inst(id), availabilityZone: `us-east-1${zone}`, launchTime: T0 };
   });
 const balanceCases: Array<[string, string, number, string]> = [
   ['the doc example: the surge n1 landed in a → o2 (fewest new, b before c by age), not the older o1', 'o1@a n1@a o2@b o3@c', 1, 'i-o2'],
   ['next step of the doc example: new a 1, b 1 → o3 in c', 'o1@a n1@a n2@b o3@c n4@b', 1, 'i-o3'],
   ['two picks in one step: each pick makes room for a new one in its zone', 'o1@a o2@a o3@b o4@c n5@a n6@b', 2, 'i-o4,i-o1'],
   ['new ones balanced: the zone with the surplus goes first, then the oldest', 'o1@a o2@b o3@c o4@c n5@a n6@b n7@c', 1, 'i-o3'],
-  ['no zone differs → the oldest', 'o1@a o2@b o3@c', 1, 'i-o1'],
+  ['no zone differs → the first in order', 'o1@a o2@b o3@c', 1, 'i-o1'],
 ];
 for (const [title, spec, n, expected] of balanceCases) {
   test(`end balanced: ${title}`, (t) => {
@@ -185,8 +186,10 @@ test('end balanced: decide terminates from the zone with a surplus; unhealthy ou
   const g = group(4, 'o1 o2 o3 n4');
   g.availabilityZones = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
   const zoneOf: Record<string, string> = { 'i-o1': 'a', 'i-o2': 'b', 'i-o3': 'c', 'i-n4': 'a' };
-  g.instances = g.instances.map((i) => ({ ...i, availabilityZone: `us-east-1${zoneOf[i.instanceId]}` }));
-  t.is(summary(decideRolling(view(g))), 'terminate i-o2 -1', 'not the oldest o1: its zone already has the new n4');
+  g.instances = g.instances.map((i) => ({ ...i, availabilityZone: `us-east-1${zoneOf[i.instanceId]}`, launchTime: T0 }));
+  t.is(summary(decideRolling(view(g))), 'terminate i-o2 -1', 'not o1 (launched at the same time): its zone already has the new n4');
+  const older = { ...g, instances: g.instances.map((i) => (i.instanceId === 'i-o1' ? { ...i, launchTime: T0 - 60_000 } : i)) };
+  t.is(summary(decideRolling(view(older))), 'terminate i-o1 -1', 'an older one still goes first: oldest first stays the rule');
   const sick = { ...g, instances: g.instances.map((i) => (i.instanceId === 'i-o1' ? { ...i, healthStatus: 'Unhealthy' } : i)) };
   t.is(summary(decideRolling(view(sick, { minHealthy: 3 }))), 'terminate i-o1 -1');
 });

@@ -224,18 +224,19 @@ export function oldestFirst(instances: InstanceView[], healthy: (i: InstanceView
  *
  * Why this rule: the ASG launches each replacement into the zone with the fewest live instances
  * [sandbox TERM/launch rules, AWS "instance distribution"], and the group ends with only the new
- * instances. So a step terminates, one pick at a time, the candidate whose zone will hold the
- * fewest up-to-date instances (counting those the picks already made room for: each pick's
- * replacement lands there); ties go to the zone holding the most live instances (the surplus
- * the step's surge made), then to the replacement order (unhealthy first, then oldest). Unhealthy
- * candidates always come before healthy ones (replacing them costs no healthy capacity), and a
- * pick must fit `budget` (healthy instances above --min-healthy; an unhealthy one costs 0).
+ * instances. Oldest first stays the rule (unhealthy first, then the oldest LaunchTime); AMONG THE
+ * OLDEST — instances with the same LaunchTime, as a group's instances launched together have —
+ * a step terminates, one pick at a time, the one whose zone will hold the fewest up-to-date
+ * instances (counting those the picks already made room for: each pick's replacement lands
+ * there), ties to the zone holding the most live instances (the surplus the step's surge made),
+ * then the replacement order. A pick must fit `budget` (healthy instances above --min-healthy;
+ * an unhealthy one costs 0).
  *
- * Example (surge 1, zones a, b, c, one outdated in each, the surge n1 launched into a):
- *   live a: o1 (09:00) n1; b: o2 (09:10); c: o3 (09:20) — new a 1, b 0, c 0 → o2 goes (fewest
- *   new, b before c by age), not the older o1; the next surge lands in b (now the emptiest);
- *   then o3; then o1 → ends a 1, b 1, c 1. Taking o1 first (oldest) would leave a, b, c tied
- *   at 1 with a new one already in a: a second new one in a is then as likely as not.
+ * Example (surge 1, zones a, b, c, o1 o2 o3 launched together, the surge n1 launched into a):
+ *   live a: o1 n1; b: o2; c: o3 — new a 1, b 0, c 0 → o2 goes (fewest new; b before c by id),
+ *   not o1; the next surge lands in b (now the emptiest); then o3; then o1 → ends a 1, b 1, c 1.
+ *   Taking o1 first would leave a, b, c tied at 1 with a new one already in a: a second new one
+ *   in a is then as likely as not. An o0 launched earlier than the rest would still go first.
  */
 export function balancedOrder(
   candidates: InstanceView[],
@@ -256,20 +257,23 @@ export function balancedOrder(
   const left = candidates.map((i) => ({ i, cost: costOf(i) }));
   const picked: InstanceView[] = [];
   while (picked.length < n) {
-    // The best by (unhealthy first, fewest new in its zone, most live in its zone, order).
+    // The best by (unhealthy first, oldest LaunchTime, fewest new in its zone, most live in its zone, order).
     let bestAt = -1;
     let bc = 0;
+    let bl = 0;
     let bf = 0;
     let bt = 0;
     for (let at = 0; at < left.length; at++) {
       const { i, cost } = left[at];
       if (cost > budget) continue;
       const c = cost > 0 ? 1 : 0;
+      const l = i.launchTime ?? Number.MAX_SAFE_INTEGER;
       const f = fresh.get(i.availabilityZone) ?? 0;
       const t = total.get(i.availabilityZone) ?? 0;
-      if (bestAt < 0 || c < bc || (c === bc && (f < bf || (f === bf && t > bt)))) {
+      if (bestAt < 0 || c < bc || (c === bc && (l < bl || (l === bl && (f < bf || (f === bf && t > bt)))))) {
         bestAt = at;
         bc = c;
+        bl = l;
         bf = f;
         bt = t;
       }
