@@ -264,3 +264,14 @@ test('defect 7: a launch template version published mid-roll halts cleanly (exit
   const live = sb.world.groupInstances(sb.world.state.groups.web).filter((i) => sb.world.isActive(i));
   t.true(live.every((i) => sb.world.isUpToDate(i, sb.world.state.groups.web)));
 });
+
+test('launch spec changed mid-run: this run\'s own not-healthy launches of the old target may go (they serve nothing); instances there at the start may not', (t) => {
+  // Judged against the new spec (version 2 here): n9 was launched by this run from version 1.
+  const g = group(4, 'o1 o2 n3');
+  g.instances.push({ ...inst('o9~'), instanceId: 'i-o9' });
+  const f: RunFacts = { initial: new Set(['i-o1', 'i-o2', 'i-n3']), planned: new Set(['i-o1', 'i-o2']), recovered: false };
+  const by = (id: string) => g.instances.find((i) => i.instanceId === id)!;
+  t.true(mayTerminate(by('i-o9'), g, baseVerdict(by('i-o9'), ['lb']), f));
+  const v = { ...view(g), facts: f };
+  t.is(summary(cleanupRolling(v)), 'terminate i-o9 -1');
+});

@@ -139,7 +139,9 @@ export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Ver
   // Standby: set aside by an operator, never the tool's (even an outdated one of the plan).
   if (isStandby(i)) return false;
   if (facts ? facts.planned.has(i.instanceId) : isOutdated(i, group)) return true;
-  if (verdict.healthy || isOutdated(i, group)) return false;
+  if (verdict.healthy) return false;
+  // Outdated but launched by this run: the launch spec changed mid-run (launchChanged); it serves nothing.
+  if (isOutdated(i, group)) return facts !== undefined && !facts.initial.has(i.instanceId);
   if (isOurs(i, facts)) return true;
   return i.lifecycleState === 'InService' && !i.protectedFromScaleIn;
 }
@@ -148,7 +150,7 @@ export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Ver
 function removableNew(view: RollingView, live: InstanceView[]): InstanceView[] {
   const { group, facts } = view;
   return live
-    .filter((i) => !isOutdated(i, group) && !view.verdict(i).healthy && mayTerminate(i, group, view.verdict(i), facts))
+    .filter((i) => (!isOutdated(i, group) || (facts !== undefined && !facts.initial.has(i.instanceId))) && !view.verdict(i).healthy && mayTerminate(i, group, view.verdict(i), facts))
     .sort(
       (a, b) =>
         Number(isOurs(b, facts)) - Number(isOurs(a, facts)) ||
