@@ -12,6 +12,7 @@
  */
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { parseArgs as parseArgv } from 'node:util';
 import { seedOf } from './prng';
 import { describeScenario, generateScenario, reproduceCommand, type Strategy } from './scenario';
 import { outcomeTable } from './table';
@@ -120,44 +121,45 @@ interface Args {
   trace?: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-  const out: Args = { runs: 500, seed: Math.floor(Math.random() * 2 ** 31), jobs: availableParallelism() };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    const value = () => inline ?? argv[++i];
-    const int = (name: string, v: string | undefined, min: number) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got '${v}'`);
-      return n;
-    };
-    switch (flag) {
-      case '--runs':
-        out.runs = int('--runs', value(), 1);
-        break;
-      case '--seed':
-        out.seed = int('--seed', value(), 0) >>> 0;
-        break;
-      case '--jobs':
-        out.jobs = int('--jobs', value(), 1);
-        break;
-      case '--strategy': {
-        const v = value();
-        if (v !== 'rolling' && v !== 'ab') throw new Error(`--strategy must be rolling or ab, got '${v}'`);
-        out.strategy = v;
-        break;
-      }
-      case '--trace':
-        out.trace = true;
-        break;
-      case '--help':
-        process.stdout.write('npm run chaos -- [--runs N (500)] [--seed S (random)] [--strategy rolling|ab] [--jobs J (cores)] [--trace (every event, one process)]\n');
-        process.exit(0);
-      // falls through (process.exit never returns)
-      default:
-        throw new Error(`unknown option '${argv[i]}' (allowed: --runs, --seed, --strategy, --jobs, --trace)`);
-    }
+/** The harness's argv, parsed by Node's util.parseArgs (strict: an unknown option is an error naming the allowed ones). */
+export function parseArgs(argv: string[]): Args {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgv({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        runs: { type: 'string' },
+        seed: { type: 'string' },
+        jobs: { type: 'string' },
+        strategy: { type: 'string' },
+        trace: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new Error(`${(err as Error).message.split('\n')[0]} (allowed: --runs, --seed, --strategy, --jobs, --trace)`);
   }
-  return out;
+  if (values.help) {
+    process.stdout.write('npm run chaos -- [--runs N (500)] [--seed S (random)] [--strategy rolling|ab] [--jobs J (cores)] [--trace (every event, one process)]\n');
+    process.exit(0);
+  }
+  const int = (name: string, v: string | boolean | undefined, min: number, fallback: number) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${String(v)}'`);
+    return n;
+  };
+  const strategy = values.strategy;
+  if (strategy !== undefined && strategy !== 'rolling' && strategy !== 'ab') throw new Error(`--strategy must be rolling or ab, got '${String(strategy)}'`);
+  return {
+    runs: int('runs', values.runs, 1, 500),
+    seed: int('seed', values.seed, 0, Math.floor(Math.random() * 2 ** 31)) >>> 0,
+    jobs: int('jobs', values.jobs, 1, availableParallelism()),
+    ...(strategy ? { strategy } : {}),
+    ...(values.trace ? { trace: true } : {}),
+  };
 }
 
 async function worker(): Promise<void> {

@@ -111,7 +111,7 @@ async function main(size: number, batch: number): Promise<void> {
   let result;
   let error: string | undefined;
   try {
-    result = await rollGroup({ port: createAwsPort(clients, clock), clock, reporter: silentReporter, asg: 'big', surge: batch, batchSize: batch });
+    result = await rollGroup({ port: createAwsPort(clients, clock), clock, reporter: silentReporter, asg: 'big', surge: batch, batchSize: batch, lock: false /* measures the engine's own memory */ });
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   }

@@ -103,6 +103,11 @@ export interface RunFacts {
   final: FinalState;
   /** The run did not finish (real-time or simulated-time watchdog). */
   hung?: string;
+  // --- rolling classes of issue 10 ---
+  /** A newer launch template version was published mid-run: a clean halt (exit 3, launch-template-changed) is allowed. */
+  launchTemplateChanged?: boolean;
+  /** Ended a successful roll with a zone more than one instance above another (what, for the report). */
+  unbalanced?: string;
 }
 
 export type ViolationCode =
@@ -118,6 +123,7 @@ export type ViolationCode =
   | 'interrupt-exit' // SIGINT must end with exit 130 after cleanup
   | 'lock-held'
   | 'internal-error' // an unexpected exception: a bug, whatever the outcome
+  | 'unbalanced' // a successful roll left AZRebalance something to move
   | 'hung';
 
 export interface Violation {
@@ -204,7 +210,10 @@ export function checkRun(f: RunFacts): Violation[] {
     refused: [REFUSED],
     planned: [DONE],
   };
-  if (!allowed[f.expect].includes(exit)) {
+  // A template version published mid-run: halting cleanly to re-run for it is a correct outcome.
+  const launchChangeHalt = f.launchTemplateChanged === true && exit === REFUSED && last.code === 'launch-template-changed';
+  if (f.unbalanced) add('unbalanced', f.unbalanced);
+  if (!allowed[f.expect].includes(exit) && !launchChangeHalt) {
     const code: ViolationCode = interrupted ? 'rerun-not-finished' : f.expect === 'halt' && exit === DONE ? 'not-halted' : 'outcome';
     add(code, `${interrupted ? 're-run' : 'run'} exited ${exit}${last.code ? ` (${last.code}${last.message ? `: ${last.message}` : ''})` : ''}; expected ${f.expect} (exit ${allowed[f.expect].join(' or ')})`);
   }
@@ -219,7 +228,7 @@ export function checkRun(f: RunFacts): Violation[] {
       add('old-not-serving', `halted with ${f.final.healthyServing} healthy serving, below the floor ${floor}: ${f.final.detail}`);
     }
   }
-  if (exit === REFUSED || f.expect === 'planned') {
+  if ((exit === REFUSED && !launchChangeHalt) || f.expect === 'planned') {
     if (f.toolTerminations.length > 0) add('outcome', `${exit === REFUSED ? 'refused' : 'dry'} run terminated ${f.toolTerminations.length} instance(s)`);
   }
   return v;

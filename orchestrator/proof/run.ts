@@ -12,7 +12,8 @@
 import type { AwsClients } from '../aws/clients';
 import { createAwsPort } from '../aws/adapter';
 import { DeployError, isAbortError } from '../errors';
-import { freezeEnvironment, readEnvironmentLock, unlockEnvironment } from '../lock/lock';
+import { freezeEnvironment, groupLockOptions, readEnvironmentLock, unlockEnvironment } from '../lock/lock';
+import type { Clock } from '../clock';
 import { LOCK_TAG } from '../lock/record';
 import { PlainReporter, silentReporter, type Reporter } from '../report/reporter';
 import { abDeploy, type AbDeployOptions } from '../rollout/ab';
@@ -22,7 +23,7 @@ import { Sandbox } from '../sandbox';
 import type { InstanceRec } from '../sandbox/model';
 import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type Violation } from './invariants';
 import { Prng } from './prng';
-import { hasExogenousLoss, type Scenario } from './scenario';
+import { hasExogenousLoss, rollingFaultsOf, type Scenario } from './scenario';
 
 export interface RunOutcome {
   scenario: Scenario;
@@ -46,6 +47,8 @@ const ENV = 'chaos-ab';
 const LOCK_BUCKET = 'chaos-locks';
 const NEW_IMAGE = 'ami-0new0000000000000';
 const OLD_IMAGE = 'ami-0old0000000000000';
+/** The image of the launch template version published mid-run (fault launchTemplateChangeAfterSeconds). */
+const NEWER_IMAGE = 'ami-0newer000000000000';
 
 interface Fleet {
   /** Groups whose serving count invariant 1 protects. */
@@ -131,14 +134,21 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
       ? [{ from: rolloutStart + s.faults.throttleStorm.afterSeconds * 1000, to: rolloutStart + (s.faults.throttleStorm.afterSeconds + s.faults.throttleStorm.seconds) * 1000, rate: s.faults.throttleStorm.rate }]
       : [],
   });
+  const rollingFaults = applyRollingFaults(sb, s, rolloutStart, () => finished);
 
   // Watchdogs: simulated-time cap aborts the current attempt; real-time cap gives up on the run.
   let current: AbortController | undefined;
   let hung: string | undefined;
   let finished = false;
+  const progress = progressWatch(sb, fleet.groups, rolloutStart);
   sb.clock.onAdvance((t) => {
     if (!finished && !hung && t - rolloutStart > SIM_CAP_MS) {
       hung = `still running after ${SIM_CAP_MS / 3600_000} simulated hours`;
+      current?.abort(Object.assign(new Error('chaos watchdog'), { name: 'AbortError' }));
+    }
+    const stalled = !finished && !hung ? progress(t) : undefined;
+    if (stalled) {
+      hung = stalled;
       current?.abort(Object.assign(new Error('chaos watchdog'), { name: 'AbortError' }));
     }
   });
@@ -154,7 +164,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
       afterSigint = {
         time: sb.clock.now(),
         leftovers: fleet.groups.flatMap((g) => sb.monitor.leftovers(g).map((l) => ({ group: g, what: l.what, detail: l.detail }))),
-        lockHeld: s.strategy === 'ab' && lockStillHeld(sb, fleet),
+        lockHeld: lockStillHeld(sb, fleet),
       };
     }
     if (s.interruption.kind === 'none') return;
@@ -172,6 +182,9 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
       // Killed only after the swap had finished: nothing left to finish.
       if (first.attempt.exit === 0) return;
     }
+    // Rolling runs hold the group's lock (rollGroup's default): after a kill -9 the operator
+    // clears that run's lock (`unlock --asg --force`), then re-runs.
+    if (s.strategy === 'rolling' && first.attempt.kind === 'crash') await unlockCrashedGroupLock(sb, first.runId);
     const second = await attempt(sb, s, fleet, 'tool-2', { kind: 'none' });
     attempts.push(second.attempt);
   };
@@ -235,7 +248,8 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   const end = sb.clock.now();
 
   const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint });
-  facts.lockHeld = s.strategy === 'ab' ? lockStillHeld(sb, fleet) : false;
+  facts.lockHeld = lockStillHeld(sb, fleet);
+  judgeRollingClasses(sb, s, facts, rollingFaults);
   const violations = checkRun(facts);
   return {
     scenario: s,
@@ -290,7 +304,11 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
   if (s.strategy === 'rolling') {
     const o: RollOptions = {
       clients,
-      clock: sb.clock,
+      // The runner's clock may be minutes off AWS's (fault clockSkewSeconds); the lock is on (the default).
+      clock: skewed(sb.clock, rollingFaultsOf(s).clockSkewSeconds * 1000),
+      // The chaos runs hold the group's lock, as `roll` and deploy's hook do.
+      lock: {},
+      runId,
       reporter,
       signal,
       asg: ROLLING,
@@ -485,6 +503,110 @@ export function awsShortfall(sb: Sandbox, group: string, from: number, t: number
   if (taken === 0) return 0;
   const deficit = sb.monitor.healthyCount(group, from) - sb.monitor.healthyCount(group, t);
   return Math.max(0, Math.min(taken, deficit));
+}
+
+// --- rolling classes of issue 10 (scenario.ts drawRollingFaults) -----------------------------
+
+/** A clock `offsetMs` ahead of (or behind) `clock`, sleeping on it: a runner whose clock is off AWS's. */
+function skewed(clock: Clock, offsetMs: number): Clock {
+  if (offsetMs === 0) return clock;
+  return { now: () => clock.now() + offsetMs, sleep: (ms, signal) => clock.sleep(ms, signal) };
+}
+
+/** Applies the rolling faults at the rollout's start; says when the template changed, if it did. */
+function applyRollingFaults(sb: Sandbox, s: Scenario, rolloutStart: number, finished: () => boolean): { changedAt?: number } {
+  const out: { changedAt?: number } = {};
+  const rf = rollingFaultsOf(s);
+  if (rf.launchesNeverSucceed) sb.faults.launchFailureRate = 1;
+  const after = rf.launchTemplateChangeAfterSeconds;
+  if (after !== undefined) {
+    sb.setImage(NEWER_IMAGE, { healthy: true, bootSeconds: s.faults.bootSeconds });
+    sb.clock.onAdvance((t) => {
+      if (out.changedAt !== undefined || finished() || t - rolloutStart < after * 1000) return;
+      out.changedAt = t;
+      sb.newLaunchTemplateVersion(`${ROLLING}-lt`, { ImageId: NEWER_IMAGE });
+    });
+  }
+  return out;
+}
+
+/** What the operator does after a kill -9 of a roll: clear that run's group lock (only its own). */
+async function unlockCrashedGroupLock(sb: Sandbox, runId: string): Promise<void> {
+  const port = createAwsPort(sb.newClients('operator'), sb.clock);
+  const deps = { port, clock: sb.clock, reporter: silentReporter };
+  const opts = groupLockOptions(ROLLING);
+  const held = await readEnvironmentLock(deps, opts);
+  if (held?.record.runId === runId) await unlockEnvironment(deps, { ...opts, force: true });
+}
+
+/** Step timeout the chaos runs use (rollGroup's default); a run with no progress for twice it is hung. */
+const CHAOS_STEP_TIMEOUT_MS = 20 * 60_000;
+
+/**
+ * Progress watch: the tool made a mutating call, or a group's healthy count changed. No progress
+ * for 2× the step timeout while the tool still runs is a hung run (a failure of the tool, not a
+ * timeout of the harness). Checked once per simulated minute.
+ */
+function progressWatch(sb: Sandbox, groups: string[], start: number): (t: number) => string | undefined {
+  let last = start;
+  let seenCalls = 0;
+  let seenSamples = -1;
+  let nextCheck = start;
+  return (t) => {
+    if (t < nextCheck) return undefined;
+    nextCheck = t + 60_000;
+    for (; seenCalls < sb.calls.length; seenCalls++) {
+      const c = sb.calls[seenCalls];
+      if (c.mutating && c.actor.startsWith('tool')) last = Math.max(last, c.time);
+    }
+    const samples = groups.reduce((n, g) => n + sb.monitor.samples(g).length, 0);
+    if (samples !== seenSamples) {
+      seenSamples = samples;
+      last = Math.max(last, t);
+    }
+    return t - last > 2 * CHAOS_STEP_TIMEOUT_MS ? `no progress for ${Math.round((t - last) / 1000)} s (more than 2× the step timeout): hung` : undefined;
+  };
+}
+
+/**
+ * The rolling classes' own judgement: a template version published mid-run (instances of either
+ * version count as up to date; a clean halt with exit 3 is allowed), and "ended balanced" after a
+ * successful roll — no zone of the group more than one live instance above another.
+ */
+function judgeRollingClasses(sb: Sandbox, s: Scenario, facts: RunFacts, faults: { changedAt?: number }): void {
+  if (s.strategy !== 'rolling') return;
+  const world = sb.world;
+  const g = world.state.groups[ROLLING];
+  const insts = world.groupInstances(g).filter((i) => world.isActive(i));
+  if (faults.changedAt !== undefined) {
+    facts.launchTemplateChanged = true;
+    // A healthy newer version replaced the one rolled out (a bad image may then end done), and
+    // instances of the version rolled out are outdated for a re-run after the change: its plan.
+    if (facts.expect === 'halt') facts.expect = 'done-or-halt';
+    for (const t of facts.toolTerminations) {
+      if (!t.planned && t.time >= faults.changedAt && world.state.instances[t.instanceId]?.imageId === NEW_IMAGE) {
+        t.planned = true;
+        facts.plannedTerminations++;
+      }
+    }
+    const onTarget = (i: InstanceRec) => world.isUpToDate(i, g) || i.imageId === NEW_IMAGE;
+    const stale = insts.filter((i) => !onTarget(i));
+    const sick = insts.filter((i) => !world.isHealthy(i));
+    facts.final.allUpToDateAndHealthy = stale.length === 0 && (hasExogenousLoss(s) || sick.length === 0);
+    facts.final.detail += `; launch template changed at +${Math.round((faults.changedAt - (world.state.monitor.baseline[ROLLING]?.time ?? 0)) / 1000)} s (either version counts)`;
+  }
+  const last = facts.attempts[facts.attempts.length - 1];
+  // Judged where balance is attainable without terminating new instances: a fleet that started
+  // balanced (not the az-rebalance fault) rolled one instance per step (see docs/proof.md).
+  const attainable = !s.faults.azRebalance && Math.max(s.surge, s.batchSize) <= 1;
+  if (attainable && last?.exit === 0 && !s.dryRun && facts.expect !== 'refused' && !hasExogenousLoss(s)) {
+    const count = new Map<string, number>(g.azs.map((z) => [z, 0]));
+    for (const i of insts) count.set(i.az, (count.get(i.az) ?? 0) + 1);
+    const values = [...count.values()];
+    if (values.length > 1 && Math.max(...values) - Math.min(...values) > 1) {
+      facts.unbalanced = `${ROLLING} ended unbalanced: ${[...count].map(([z, n]) => `${z} ${n}`).join(', ')}`;
+    }
+  }
 }
 
 function harnessFailure(s: Scenario, realStart: number, message: string): RunOutcome {

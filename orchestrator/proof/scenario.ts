@@ -57,6 +57,13 @@ export interface ScenarioFaults {
   activityInProgressRate?: number;
   /** Latency of an API-requested scaling activity (sandbox ASG-1a); undefined: the sandbox's 1 s. */
   scaleDelaySeconds?: { min: number; max: number };
+  // --- rolling classes of issue 10 (drawn by drawRollingFaults, after every other draw) ---
+  /** Rolling: every launch fails (InsufficientInstanceCapacity) from the rollout's start: a step gets no instance. */
+  launchesNeverSucceed?: boolean;
+  /** Rolling: a newer launch template version (healthy image) is published this many seconds into the rollout. */
+  launchTemplateChangeAfterSeconds?: number;
+  /** Rolling: the tool's clock runs this many seconds ahead (+) or behind (−) AWS's. */
+  clockSkewSeconds?: number;
 }
 
 /** What a correct tool must end with. Safety invariants are checked in every case. */
@@ -141,6 +148,8 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     consistencyDelaySeconds: r.chance(0.15) ? r.int(1, 10) : 0,
     pageSize: r.chance(0.2) ? r.int(1, 3) : undefined,
     activityInProgressRate: 0, // drawn last (below)
+    launchesNeverSucceed: false, // drawn last (drawRollingFaults)
+    clockSkewSeconds: 0,
   };
 
   const dryRun = r.chance(0.06);
@@ -165,6 +174,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   faults.throttleStorm = r.chance(0.08) ? { afterSeconds: r.int(0, 600), seconds: r.int(30, 300), rate: r.int(60, 95) / 100 } : undefined;
   faults.activityInProgressRate = r.chance(0.1) ? r.int(5, 30) / 100 : 0;
   faults.scaleDelaySeconds = r.chance(0.3) ? { min: 0.5, max: r.int(2, 10) } : undefined;
+  drawRollingFaults(r, faults);
 
   const scenario: Scenario = {
     seed,
@@ -191,6 +201,28 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   return scenario;
 }
 
+/**
+ * The rolling classes of issue 10, drawn after every other draw (no earlier draw of any seed
+ * moves), the same whatever the strategy (`--strategy` changes nothing else); the harness applies
+ * them to rolling runs only (run.ts applyRollingFaults): launches that never succeed, a launch
+ * template version published mid-run (not with launch configurations), a runner clock ± minutes off.
+ */
+function drawRollingFaults(r: Prng, f: ScenarioFaults): void {
+  f.launchesNeverSucceed = r.chance(0.03);
+  f.launchTemplateChangeAfterSeconds = r.chance(0.06) ? r.int(20, 1500) : undefined;
+  f.clockSkewSeconds = r.chance(0.12) ? (r.chance(0.5) ? 1 : -1) * r.int(60, 900) : 0;
+}
+
+/** Whether the scenario's rolling classes apply (rolling runs; a template change not on launch configurations). */
+export function rollingFaultsOf(s: Scenario): { launchesNeverSucceed: boolean; launchTemplateChangeAfterSeconds?: number; clockSkewSeconds: number } {
+  const rolling = s.strategy === 'rolling';
+  return {
+    launchesNeverSucceed: rolling && Boolean(s.faults.launchesNeverSucceed),
+    launchTemplateChangeAfterSeconds: rolling && !s.launchConfiguration ? s.faults.launchTemplateChangeAfterSeconds : undefined,
+    clockSkewSeconds: rolling ? (s.faults.clockSkewSeconds ?? 0) : 0,
+  };
+}
+
 /** Whether the faults can take healthy instances away without the tool doing anything. */
 export function hasExogenousLoss(s: Scenario): boolean {
   return s.faults.failAfterSeconds !== undefined || s.faults.spontaneousTerminationsPerHour > 0;
@@ -209,6 +241,8 @@ export function expectationOf(s: Scenario): Expectation {
   if (s.strategy === 'ab' && (s.abCase === 'both-populated' || s.abCase === 'locked')) return 'refused';
   if (s.dryRun) return 'planned';
   if (s.strategy === 'rolling' && s.size === 0) return 'done';
+  // Why: a step with no instance must fail at the step timeout (never wait forever).
+  if (rollingFaultsOf(s).launchesNeverSucceed) return 'halt';
   if (s.faults.badImage) return 'halt';
   // A/B waits --health-check-timeout (600 s, the seed's default) per step: a slower boot may halt.
   if (s.strategy === 'ab' && s.faults.bootSeconds.max + s.healthCheck.interval * (s.healthCheck.healthyThreshold + 1) + 60 > AB_HEALTH_CHECK_TIMEOUT_S) return 'done-or-halt';
@@ -245,6 +279,10 @@ function tagsOf(s: Scenario): string[] {
   if (s.interruption.kind === 'crash') t.push('crash+rerun');
   if (s.interruption.kind === 'sigint') t.push('sigint+rerun');
   if (s.launchConfiguration) t.push('launch-configuration');
+  const rf = rollingFaultsOf(s);
+  if (rf.launchesNeverSucceed) t.push('launches-never-succeed');
+  if (rf.launchTemplateChangeAfterSeconds !== undefined) t.push('lt-changed-mid-run');
+  if (rf.clockSkewSeconds) t.push(rf.clockSkewSeconds > 0 ? 'clock-ahead' : 'clock-behind');
   if (t.length === 0) t.push('clean');
   return t;
 }

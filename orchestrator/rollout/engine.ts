@@ -393,6 +393,8 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
         const data = { target: strategy.target, ...(a.data ?? {}) };
         throw a.data?.refused ? refusedError(a.code, a.reason, data) : rolloutError(a.code, a.reason, data);
       }
+      // A series of failing terminates is only one while the decisions keep being "terminate".
+      if (a.kind !== 'terminate') terminateFailingSince = undefined;
       if (a.kind === 'wait') {
         if (a.reason !== lastWait) {
           reporter.emit('info', 'rollout.wait', a.reason, {});

@@ -81,11 +81,11 @@ export interface RollOptions {
    */
   lockBucket?: string;
   /**
-   * Given: hold the group's lock for the whole run (the `roll` command and deploy's rolling hook
-   * always give it; `{}` for the defaults). Absent: no lock — the engine alone, for callers that
-   * hold the lock themselves or own the group outright (benchmarks, the chaos harness).
+   * Given: hold the group's lock for the whole run (the `roll` command, deploy's rolling hook and
+   * the chaos harness always give it; `{}` for the defaults). Absent or `false`: no lock — the
+   * engine alone, for callers that hold the lock themselves or measure the engine (benchmarks).
    */
-  lock?: { heartbeatMs?: number; staleAfterMs?: number; settleMs?: number; holder?: string };
+  lock?: false | { heartbeatMs?: number; staleAfterMs?: number; settleMs?: number; holder?: string };
   /** Why, for the lock record (default "asg-deploy roll <asg>"). */
   reason?: string;
   runId?: string;
@@ -596,7 +596,7 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
   // anything changed). A dry run only reads it: it still prints the plan, then is refused (exit 3)
   // as a real run would be.
   const deps = { port, clock: options.clock, reporter: options.reporter, signal: options.signal };
-  const lockOpts = options.lock;
+  const lockOpts = options.lock === false ? undefined : options.lock;
   let lock: RunLock | undefined;
   let lockedDryRun: DeployError | undefined;
   if (lockOpts && options.dryRun) {

@@ -164,29 +164,32 @@ test('crash re-run cleanup never terminates a Standby or protected up-to-date in
 const zoned = (spec: string): InstanceView[] =>
   spec.split(/\s+/).map((x) => {
     const [id, zone] = x.split('@');
-    return { ...inst(id), availabilityZone: `us-east-1${zone}` };
+    // Launched together (one LaunchTime), as a group's instances are: the balance rule picks among them.
+    return { ...inst(id), availabilityZone: `us-east-1${zone}`, launchTime: T0 };
   });
 const balanceCases: Array<[string, string, number, string]> = [
-  ['the doc example: the surge landed in c → the outdated one in c goes, not the older one in a', 'o1@a n4@a o2@b n5@b o3@c n6@c n7@c', 1, 'i-o3'],
-  ['no zone has a surplus → the oldest', 'o1@a n4@a o2@b n5@b o3@c n6@c', 1, 'i-o1'],
-  ['two picks: each lowers its zone (c 4 → 3, then c again above a/b) ', 'o1@a n4@a o2@b n5@b o3@c o8@c n6@c n7@c', 2, 'i-o3,i-o8'],
-  ['the surplus zone has no outdated instance → the oldest', 'o1@a o2@b n5@b n6@c n7@c n8@c', 1, 'i-o1'],
-  ['all in one zone of three (AZ rebalancing wanted) → oldest there', 'o1@a o2@a o3@a n4@b', 1, 'i-o1'],
+  ['the doc example: the surge n1 landed in a → o2 (fewest new, b before c by age), not the older o1', 'o1@a n1@a o2@b o3@c', 1, 'i-o2'],
+  ['next step of the doc example: new a 1, b 1 → o3 in c', 'o1@a n1@a n2@b o3@c n4@b', 1, 'i-o3'],
+  ['two picks in one step: each pick makes room for a new one in its zone', 'o1@a o2@a o3@b o4@c n5@a n6@b', 2, 'i-o4,i-o1'],
+  ['new ones balanced: the zone with the surplus goes first, then the oldest', 'o1@a o2@b o3@c o4@c n5@a n6@b n7@c', 1, 'i-o3'],
+  ['no zone differs → the first in order', 'o1@a o2@b o3@c', 1, 'i-o1'],
 ];
 for (const [title, spec, n, expected] of balanceCases) {
   test(`end balanced: ${title}`, (t) => {
     const live = zoned(spec);
     const outdated = live.filter((i) => i.launchedFrom === OLD).sort((a, b) => a.launchTime! - b.launchTime!);
-    t.is(balancedOrder(outdated, live, ['us-east-1a', 'us-east-1b', 'us-east-1c'], n).map((i) => i.instanceId).join(','), expected);
+    t.is(balancedOrder(outdated, live, (i) => i.launchedFrom === NEW, ['us-east-1a', 'us-east-1b', 'us-east-1c'], n).map((i) => i.instanceId).join(','), expected);
   });
 }
 
 test('end balanced: decide terminates from the zone with a surplus; unhealthy outdated still first', (t) => {
   const g = group(4, 'o1 o2 o3 n4');
   g.availabilityZones = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
-  const zoneOf: Record<string, string> = { 'i-o1': 'a', 'i-o2': 'b', 'i-o3': 'c', 'i-n4': 'c' };
-  g.instances = g.instances.map((i) => ({ ...i, availabilityZone: `us-east-1${zoneOf[i.instanceId]}` }));
-  t.is(summary(decideRolling(view(g))), 'terminate i-o3 -1');
+  const zoneOf: Record<string, string> = { 'i-o1': 'a', 'i-o2': 'b', 'i-o3': 'c', 'i-n4': 'a' };
+  g.instances = g.instances.map((i) => ({ ...i, availabilityZone: `us-east-1${zoneOf[i.instanceId]}`, launchTime: T0 }));
+  t.is(summary(decideRolling(view(g))), 'terminate i-o2 -1', 'not o1 (launched at the same time): its zone already has the new n4');
+  const older = { ...g, instances: g.instances.map((i) => (i.instanceId === 'i-o1' ? { ...i, launchTime: T0 - 60_000 } : i)) };
+  t.is(summary(decideRolling(view(older))), 'terminate i-o1 -1', 'an older one still goes first: oldest first stays the rule');
   const sick = { ...g, instances: g.instances.map((i) => (i.instanceId === 'i-o1' ? { ...i, healthStatus: 'Unhealthy' } : i)) };
   t.is(summary(decideRolling(view(sick, { minHealthy: 3 }))), 'terminate i-o1 -1');
 });
@@ -260,4 +263,15 @@ test('defect 7: a launch template version published mid-roll halts cleanly (exit
   t.is(again.status, 'done');
   const live = sb.world.groupInstances(sb.world.state.groups.web).filter((i) => sb.world.isActive(i));
   t.true(live.every((i) => sb.world.isUpToDate(i, sb.world.state.groups.web)));
+});
+
+test('launch spec changed mid-run: this run\'s own not-healthy launches of the old target may go (they serve nothing); instances there at the start may not', (t) => {
+  // Judged against the new spec (version 2 here): n9 was launched by this run from version 1.
+  const g = group(4, 'o1 o2 n3');
+  g.instances.push({ ...inst('o9~'), instanceId: 'i-o9' });
+  const f: RunFacts = { initial: new Set(['i-o1', 'i-o2', 'i-n3']), planned: new Set(['i-o1', 'i-o2']), recovered: false };
+  const by = (id: string) => g.instances.find((i) => i.instanceId === id)!;
+  t.true(mayTerminate(by('i-o9'), g, baseVerdict(by('i-o9'), ['lb']), f));
+  const v = { ...view(g), facts: f };
+  t.is(summary(cleanupRolling(v)), 'terminate i-o9 -1');
 });

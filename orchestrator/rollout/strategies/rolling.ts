@@ -139,7 +139,9 @@ export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Ver
   // Standby: set aside by an operator, never the tool's (even an outdated one of the plan).
   if (isStandby(i)) return false;
   if (facts ? facts.planned.has(i.instanceId) : isOutdated(i, group)) return true;
-  if (verdict.healthy || isOutdated(i, group)) return false;
+  if (verdict.healthy) return false;
+  // Outdated but launched by this run: the launch spec changed mid-run (launchChanged); it serves nothing.
+  if (isOutdated(i, group)) return facts !== undefined && !facts.initial.has(i.instanceId);
   if (isOurs(i, facts)) return true;
   return i.lifecycleState === 'InService' && !i.protectedFromScaleIn;
 }
@@ -148,7 +150,7 @@ export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Ver
 function removableNew(view: RollingView, live: InstanceView[]): InstanceView[] {
   const { group, facts } = view;
   return live
-    .filter((i) => !isOutdated(i, group) && !view.verdict(i).healthy && mayTerminate(i, group, view.verdict(i), facts))
+    .filter((i) => (!isOutdated(i, group) || (facts !== undefined && !facts.initial.has(i.instanceId))) && !view.verdict(i).healthy && mayTerminate(i, group, view.verdict(i), facts))
     .sort(
       (a, b) =>
         Number(isOurs(b, facts)) - Number(isOurs(a, facts)) ||
@@ -222,31 +224,69 @@ export function oldestFirst(instances: InstanceView[], healthy: (i: InstanceView
  * AZRebalance, resumed after the rollout, has nothing to move — no node replaced right after a
  * successful roll.
  *
- * Rule, one pick at a time: among the candidates (already in replacement order: unhealthy first,
- * then oldest), take the first one whose zone holds the most live instances right now, if that
- * zone has more than the least populated of the group's zones; otherwise the first in order. Each
- * pick lowers its zone's count for the next pick. (With surge 0 the ASG launches the replacement
- * into the least populated zone itself, so the same rule applies.)
+ * Why this rule: the ASG launches each replacement into the zone with the fewest live instances
+ * [sandbox TERM/launch rules, AWS "instance distribution"], and the group ends with only the new
+ * instances. Oldest first stays the rule (unhealthy first, then the oldest LaunchTime); AMONG THE
+ * OLDEST — instances with the same LaunchTime, as a group's instances launched together have —
+ * a step terminates, one pick at a time, the one whose zone will hold the fewest up-to-date
+ * instances (counting those the picks already made room for: each pick's replacement lands
+ * there), ties to the zone holding the most live instances (the surplus the step's surge made),
+ * then the replacement order. A pick must fit `budget` (healthy instances above --min-healthy;
+ * an unhealthy one costs 0).
  *
- * Example: zones a, b, c; live a: o1 (09:00), n4; b: o2 (09:10), n5; c: o3 (09:20), n6, n7 (the
- * step's surge landed in c) → counts a 2, b 2, c 3: terminate o3, not the older o1 → 2/2/2.
- * With counts a 2, b 2, c 2 (no surplus anywhere) the oldest, o1, goes.
+ * Example (surge 1, zones a, b, c, o1 o2 o3 launched together, the surge n1 launched into a):
+ *   live a: o1 n1; b: o2; c: o3 — new a 1, b 0, c 0 → o2 goes (fewest new; b before c by id),
+ *   not o1; the next surge lands in b (now the emptiest); then o3; then o1 → ends a 1, b 1, c 1.
+ *   Taking o1 first would leave a, b, c tied at 1 with a new one already in a: a second new one
+ *   in a is then as likely as not. An o0 launched earlier than the rest would still go first.
  */
-export function balancedOrder(candidates: InstanceView[], live: InstanceView[], zones: string[], n: number, accept: (i: InstanceView) => boolean = () => true): InstanceView[] {
-  const count = new Map<string, number>(zones.map((z) => [z, 0]));
-  for (const i of live) count.set(i.availabilityZone, (count.get(i.availabilityZone) ?? 0) + 1);
-  const left = [...candidates];
+export function balancedOrder(
+  candidates: InstanceView[],
+  live: InstanceView[],
+  isNew: (i: InstanceView) => boolean,
+  zones: string[],
+  n: number,
+  options: { costOf?: (i: InstanceView) => number; budget?: number } = {},
+): InstanceView[] {
+  const total = new Map<string, number>(zones.map((z) => [z, 0]));
+  const fresh = new Map<string, number>(zones.map((z) => [z, 0]));
+  for (const i of live) {
+    total.set(i.availabilityZone, (total.get(i.availabilityZone) ?? 0) + 1);
+    if (isNew(i)) fresh.set(i.availabilityZone, (fresh.get(i.availabilityZone) ?? 0) + 1);
+  }
+  const costOf = options.costOf ?? (() => 0);
+  let budget = options.budget ?? Infinity;
+  const left = candidates.map((i) => ({ i, cost: costOf(i) }));
   const picked: InstanceView[] = [];
-  while (picked.length < n && left.length > 0) {
-    const counts = [...count.values()];
-    const max = Math.max(...counts);
-    const min = Math.min(...counts);
-    let idx = max > min ? left.findIndex((i) => count.get(i.availabilityZone) === max && accept(i)) : -1;
-    if (idx < 0) idx = left.findIndex(accept);
-    if (idx < 0) break;
-    const [i] = left.splice(idx, 1);
-    picked.push(i);
-    count.set(i.availabilityZone, (count.get(i.availabilityZone) ?? 1) - 1);
+  while (picked.length < n) {
+    // The best by (unhealthy first, oldest LaunchTime, fewest new in its zone, most live in its zone, order).
+    let bestAt = -1;
+    let bc = 0;
+    let bl = 0;
+    let bf = 0;
+    let bt = 0;
+    for (let at = 0; at < left.length; at++) {
+      const { i, cost } = left[at];
+      if (cost > budget) continue;
+      const c = cost > 0 ? 1 : 0;
+      const l = i.launchTime ?? Number.MAX_SAFE_INTEGER;
+      const f = fresh.get(i.availabilityZone) ?? 0;
+      const t = total.get(i.availabilityZone) ?? 0;
+      if (bestAt < 0 || c < bc || (c === bc && (l < bl || (l === bl && (f < bf || (f === bf && t > bt)))))) {
+        bestAt = at;
+        bc = c;
+        bl = l;
+        bf = f;
+        bt = t;
+      }
+    }
+    if (bestAt < 0) break;
+    const [{ i: best, cost }] = left.splice(bestAt, 1);
+    picked.push(best);
+    budget -= cost;
+    const z = best.availabilityZone;
+    total.set(z, (total.get(z) ?? 1) - 1);
+    fresh.set(z, (fresh.get(z) ?? 0) + 1); // its replacement will land there
   }
   return picked;
 }
@@ -431,21 +471,13 @@ export function decideRolling(view: RollingView): Action {
   const k = Math.max(1, Math.min(config.surge > 0 ? Math.max(config.surge, config.batch) : config.batch, outdated.length));
   const surplus = D - C;
 
-  // Choose up to n outdated instances — unhealthy first, then from a zone with a surplus (end
-  // balanced, see balancedOrder), then oldest — never letting healthy drop below minHealthy.
-  const choose = (n: number): InstanceView[] => {
-    let h = H;
-    const accept = (i: InstanceView) => {
-      const costs = healthy(i) ? 1 : 0;
-      if (h - costs < config.minHealthy) return false;
-      h -= costs;
-      return true;
-    };
-    const first = balancedOrder(outdated.filter((i) => !healthy(i)), live, group.availabilityZones, n, accept);
-    const gone = new Set(first.map((i) => i.instanceId));
-    const rest = balancedOrder(outdated.filter(healthy), live.filter((i) => !gone.has(i.instanceId)), group.availabilityZones, n - first.length, accept);
-    return [...first, ...rest];
-  };
+  // Choose up to n outdated instances — unhealthy first, then so the group ends balanced (see
+  // balancedOrder), then oldest — never letting healthy drop below minHealthy.
+  const choose = (n: number): InstanceView[] =>
+    balancedOrder(outdated, live, (i) => !isOutdated(i, group), group.availabilityZones, n, {
+      costOf: (i) => (healthy(i) ? 1 : 0),
+      budget: H - config.minHealthy,
+    });
 
   if (config.surge > 0 || surplus > 0) {
     // 4. Surge: launch before terminate.
