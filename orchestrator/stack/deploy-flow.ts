@@ -239,11 +239,13 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
     if (running.size === 0) break;
     await Promise.race(running);
   }
+  let notStarted = 0;
   for (const service of manifest.services) {
     if (status.get(service.service) !== 'pending') continue;
+    notStarted++;
     rowOf.get(service.service)!.detail = deps.signal.aborted ? 'not started: interrupted' : notStartedReason(service, manifest.services, status);
   }
-  if (failures.length > 0 || deps.signal.aborted) {
+  if (failures.length > 0 || (deps.signal.aborted && notStarted > 0)) {
     const err = failures[0] ?? interruptedError('interrupted before every service ran; the rollouts that ran finished or were restored');
     printSummary(rows, deps);
     await fail(err, options, deps, started, rows);

@@ -10,6 +10,9 @@ import { openAwsSession } from '../../orchestrator/commands/aws-session';
 import { deploySeams } from '../../orchestrator/commands/deploy';
 import type { DeployEvent } from '../../orchestrator/report/reporter';
 import { fakePulumi, withEnv, type FakePulumi } from './fake-pulumi/harness';
+import { writeSandboxFile } from '../../orchestrator/commands/aws-session';
+import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
+import { Sandbox } from '../../orchestrator/sandbox';
 
 const LT = 'aws:ec2/launchTemplate:LaunchTemplate';
 const ASG = 'aws:autoscaling/group:Group';
@@ -165,3 +168,18 @@ function ownPgid(): number {
   return Number(require('node:child_process').execFileSync('ps', ['-o', 'pgid=', '-p', String(process.pid)]).toString().trim());
 }
 
+
+test.serial('drift: a group carrying an unfinished rollout record refuses the deploy before pulumi up (exit 3)', async (t) => {
+  const fake = fakePulumi();
+  // The AWS side: qa-rabbit (Pulumi.qa.yaml's rolling service) halted mid-rollout, its record kept.
+  const sandbox = Sandbox.create({ seed: 5 });
+  sandbox.seedGroup({ name: 'qa-rabbit', capacity: 3, tags: { [RESTORE_TAG]: JSON.stringify({ v: 1, desired: 3, max: 4, suspended: [], protected: [], since: 0 }) } });
+  writeSandboxFile(fake.env.FAKE_SANDBOX_STATE, sandbox, {});
+  sandbox.dispose();
+  const r = await deploy(fake, ['--refresh']);
+  t.is(r.code, 3, r.stderr);
+  const e = r.events.find((x) => x.level === 'error')!;
+  t.is(e.code, 'deploy.unfinished-rollout');
+  t.regex(e.message, /qa-rabbit \(service rabbit\) carries asg-deploy:restore: run 'asg-deploy roll --asg qa-rabbit' to finish it/);
+  t.deepEqual(fake.argvs().map((a) => a[0]).filter((c) => c === 'up' || c === 'preview'), [], 'pulumi up never ran');
+});

@@ -48,7 +48,7 @@ for (const [origin, send] of [
   ['SIGTERM to asg-deploy alone (a CI runner)', (pid: number) => process.kill(pid, 'SIGTERM')],
   ['SIGTERM to the process group (a CI runner)', (pid: number) => process.kill(-pid, 'SIGTERM')],
 ] as const) {
-  test(`${origin}: pulumi receives exactly one SIGINT, cancels, and the message says so (exit 130)`, async (t) => {
+  test.serial(`${origin}: pulumi receives exactly one SIGINT, cancels, and the message says so (exit 130)`, async (t) => {
     const fake = slow();
     const r = await interrupted(fake, send);
     t.is(r.code, 130, r.stderr);
