@@ -13,7 +13,7 @@ import { packageVersion } from './package-info';
 import { DeployError, ExitCode } from './errors';
 import { JsonReporter, PlainReporter, type Reporter } from './report/reporter';
 import type { CommandContext, CommandSpec } from './commands/command';
-import { awsSetupError } from './commands/aws-errors';
+import { awsSetupError } from './aws/setup-errors';
 
 /** A command as `--help` lists it; `load` imports its module (and what that needs) only when it runs. */
 export interface CommandEntry {

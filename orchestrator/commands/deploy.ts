@@ -92,7 +92,7 @@ export const deployCommand: CommandSpec = {
     const { reporter, live } = out;
     try {
       let backend: StackBackend;
-      if (session.simulated && session.sandbox) {
+      if (sandboxRun && session.sandbox) {
         backend = session.sandbox.stacks();
       } else {
         backend = automation ?? new (await automationModule()).AutomationBackend({ now: () => session.clock.now() });

@@ -206,7 +206,7 @@ test('Ctrl-C during a rollout: the hook\'s interruption is exit 130, the rest no
   // the summary says interrupted, not failed (the rollout did not fail: it was stopped and restored)
   const rows = w.reporter.ofCode(DeployCodes.summary)[0].data.rows as Array<{ result: string; detail: string }>;
   t.is(rows[0].result, 'interrupted');
-  t.regex(rows[1].detail, /was interrupted/);
+  t.regex(rows[1].detail, /not started: interrupted/);
 });
 
 test('a failing webhook never fails the deploy', async (t) => {

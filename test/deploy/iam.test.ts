@@ -22,7 +22,7 @@ function actionsCalled(): Set<string> {
   const found = new Set<string>();
   for (const file of files) {
     const src = fs.readFileSync(file, 'utf8');
-    // Static imports, and the lazy `const { XCommand } = await import('@aws-sdk/client-…')`.
+    // Static imports, and the lazy `const { XCommand } = await import(<an @aws-sdk client package>)`.
     for (const m of src.matchAll(/(?:import|const)\s*\{([^}]*)\}\s*(?:from|=\s*await\s+import\()\s*'@aws-sdk\/(client-[a-z0-9-]+)'/g)) {
       const service = PREFIX[m[2]];
       if (!service) throw new Error(`${file}: unknown AWS client ${m[2]}`);
