@@ -17,7 +17,7 @@ import type { RolloutResult } from '../rollout/result';
 import type { Notifier } from '../notify/webhook';
 import { manifestAfterUpdate, readManifest, targetOf, groupsOf, type ServiceManifest, type ServicesManifest } from './manifest';
 import { validateStackConfig, type ValidatedConfig } from './config-file';
-import { uncoveredToolTags } from '../../infra/config';
+import { uncoveredToolTags, type ServiceConfig } from '../../infra/config';
 
 /** The AWS provider's ignoreTags in the stack config. */
 const IGNORE_TAGS_KEY = 'aws:ignoreTags';
@@ -112,6 +112,15 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
 
   const { stack, held, config, unfinished } = await prepare(options, deps);
   if (options.dryRun) return dryRun(stack, options, deps, held, config, unfinished);
+  if (unfinished.length > 0) {
+    try {
+      await finishUnfinished(stack, unfinished, config.services ?? [], options, deps);
+    } catch (err) {
+      // A refusal (exit 3: cannot be finished from here) changed nothing; a failed finish did.
+      if (!(err instanceof DeployError && err.exit === ExitCode.refused)) await fail(err, options, deps, started);
+      throw err;
+    }
+  }
 
   await deps.notifier.notify('start', `asg-deploy: deploying stack *${options.stack}*${selected.length ? ` (services: ${selected.join(', ')})` : ''}${stack.simulated ? ' [simulation]' : ''}`);
 
@@ -311,13 +320,44 @@ async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stac
 
   // An unfinished rollout record: `up` would fight it (and erase it after a refresh). stack/records.ts
   const unfinished = config.services && deps.records ? await deps.records.unfinished(recordTargets(config.services)) : [];
-  if (unfinished.length > 0) {
-    const refusal = unfinishedRefusal(unfinished);
-    if (!options.dryRun) throw refusal;
-    reporter.emit('warn', DeployCodes.unfinished, `dry run: a real deploy would be refused (exit 3): ${refusal.message}`, refusal.data);
+  if (unfinished.length > 0 && options.dryRun) {
+    reporter.emit('warn', DeployCodes.unfinished, `dry run: a real deploy would first finish what an earlier run left unfinished, before pulumi up: ${describeUnfinished(unfinished)}`, unfinishedRefusal(unfinished).data);
   }
 
   return { stack, config, held, unfinished };
+}
+
+/** "qa-web-b (service web) carries asg-deploy:ab; ..." */
+function describeUnfinished(found: UnfinishedRecord[]): string {
+  return found.map((r) => `${r.group} (service ${r.service}) carries ${r.tag}`).join('; ');
+}
+
+/**
+ * A re-run after a crash finishes the job: a group of the stack carrying an unfinished rollout
+ * record (a crashed, killed or halted `roll`/`ab`/deploy hook) is finished first — each such
+ * service's hook runs on the stack's current outputs, exactly as `asg-deploy roll --asg G` /
+ * `ab --environment E` would (the A/B hook resumes the swap its record describes; the rolling
+ * hook finishes the roll and restores the group) — and only then does `pulumi up` run, so `up`
+ * never fights a rollout nor erases its record (docs/commands/deploy.md). Where that cannot be
+ * done (the service is not in the stack's outputs, or a record is still there afterwards) the
+ * deploy is refused, exit 3, before `up`, naming the group and the command that finishes it.
+ * A hook that fails is the deploy's failure (exit 1), before `up`.
+ */
+async function finishUnfinished(stack: StackPort, unfinished: UnfinishedRecord[], configured: readonly ServiceConfig[], options: DeployOptions, deps: DeployDeps): Promise<void> {
+  const { reporter } = deps;
+  const names = [...new Set(unfinished.map((r) => r.service))];
+  reporter.emit('warn', DeployCodes.unfinished, `an earlier rollout is unfinished: ${describeUnfinished(unfinished)}; finishing it before pulumi up`, unfinishedRefusal(unfinished).data);
+  const manifest = readManifest(await stack.outputs(), stack.name);
+  const missing = names.filter((n) => !manifest?.services.some((s) => s.service === n));
+  if (missing.length > 0) throw unfinishedRefusal(unfinished.filter((r) => missing.includes(r.service)));
+  for (const name of names) {
+    const service = manifest!.services.find((s) => s.service === name)!;
+    const tap: Reporter = { emit: (level, code, message, data) => reporter.emit(level, code, message, { service: name, ...(data ?? {}) }) };
+    const result = await deps.hooks.rollout(service, { changes: [], reporter: tap, force: false, signal: deps.signal, pollIntervalSeconds: options.pollIntervalSeconds });
+    reporter.emit('info', DeployCodes.serviceDone, `${name}: the unfinished rollout is finished: ${result.summary}`, { service: name, status: result.status, replaced: result.replaced, finishing: true });
+  }
+  const left = deps.records ? await deps.records.unfinished(recordTargets(configured)) : [];
+  if (left.length > 0) throw unfinishedRefusal(left);
 }
 
 async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps, held: HeldLock[] = [], config?: ValidatedConfig, unfinished: UnfinishedRecord[] = []): Promise<DeployOutcome> {
@@ -359,11 +399,10 @@ async function dryRun(stack: StackPort, options: DeployOptions, deps: DeployDeps
     }
   }
   for (const h of held) lines.push(`LOCKED: a real deploy would be refused (exit 3): ${lockedRefusal(h).message}`);
-  if (unfinished.length > 0) lines.push(`UNFINISHED ROLLOUT: a real deploy would be refused (exit 3): ${unfinishedRefusal(unfinished).message}`);
+  if (unfinished.length > 0) lines.push(`UNFINISHED ROLLOUT: a real deploy would first finish it, before pulumi up (as 'asg-deploy roll'/'ab' would): ${describeUnfinished(unfinished)}`);
   lines.push('Dry run: no Pulumi update and no mutating AWS call was made.');
   deps.print(lines.join('\n'));
   if (held.length > 0) throw lockedRefusal(held[0]); // refusals hold for dry runs
-  if (unfinished.length > 0) throw unfinishedRefusal(unfinished);
   return { exit: ExitCode.ok, rows, manifest: before };
 }
 

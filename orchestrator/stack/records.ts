@@ -50,7 +50,7 @@ export function unfinishedRecords(target: RecordTarget, tags: Record<string, str
 /** The refusal: exit 3, naming each group, its record and the command that finishes it. */
 export function unfinishedRefusal(found: UnfinishedRecord[]): DeployError {
   const list = found.map((r) => `${r.group} (service ${r.service}) carries ${r.tag}: run '${r.finish}' to finish it`).join('; ');
-  return refusedError('deploy.unfinished-rollout', `an earlier rollout is unfinished: ${list}; deploy stopped before pulumi up, nothing was changed`, {
+  return refusedError('deploy.unfinished-rollout', `an earlier rollout is unfinished and deploy could not finish it: ${list}; deploy stopped before pulumi up`, {
     records: found.map((r) => ({ service: r.service, group: r.group, tag: r.tag, finish: r.finish })),
   });
 }

@@ -3,7 +3,6 @@
  * unfinished rollout record, naming the group and the command that finishes it; nothing changes.
  */
 import test from 'ava';
-import { DeployError } from '../../orchestrator/errors';
 import { DeployCodes } from '../../orchestrator/report/summary';
 import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
 import { SWAP_TAG } from '../../orchestrator/rollout/strategies/ab';
@@ -27,28 +26,32 @@ test('unfinishedRecords: which tags are records and the command that finishes ea
   t.deepEqual(recordTargets(services).map((x) => x.group), ['qa-web-a', 'qa-web-b']);
 });
 
-test('deploy refuses up (exit 3, nothing changed) while a group carries an unfinished record; a dry run says so too', async (t) => {
+test('deploy re-run with an unfinished record finishes that rollout first (as roll/ab would), then runs up; a dry run says it would', async (t) => {
   const w = sandboxDeployWorld({ tmpPrefix: 'sbx-unfinished-' });
   const deps = () => ({ ...w.deps(), records: awsRecordReader(w.port) });
   await runDeploy({ stack: 'demo', create: true, configFile: w.config('ami-0a1') }, deps());
   const groups = w.sandbox.toJSON().groups as unknown as Record<string, unknown>;
   const rolling = Object.keys(groups).find((g) => g.endsWith('rabbit'))!;
-  const blue = Object.keys(groups).find((g) => g.endsWith('web-b'))!;
-  await w.port.putGroupTags(rolling, { [RESTORE_TAG]: JSON.stringify({ v: 1, desired: 3, max: 3, suspended: [], protected: [], since: 0 }) });
-  await w.port.putGroupTags(blue, { [SWAP_TAG]: JSON.stringify({ v: 1, mode: 'swap', to: blue, count: 2, step: 1, runId: 'r1', since: 0 }) });
+  // A rolling run killed after raising desired: its restore record names what to give back.
+  const before = await w.port.observeGroup(rolling, { elbHealth: false });
+  await w.port.updateSizes(rolling, { max: before.max + 1 });
+  await w.port.putGroupTags(rolling, { [RESTORE_TAG]: JSON.stringify({ v: 1, desired: before.desired, max: before.max, suspended: [], protected: [], since: 0 }) });
   const stackBefore = JSON.stringify(w.stacks.demo);
+
+  // The dry run says it would finish it first, and changes nothing.
   const mark = w.sandbox.calls.length;
+  await runDeploy({ stack: 'demo', configFile: w.config('ami-0a2'), dryRun: true }, deps());
+  t.deepEqual(w.sandbox.calls.slice(mark).filter((c) => c.mutating), [], 'dry run: no mutating AWS call');
+  t.regex(w.reporter.ofCode(DeployCodes.unfinished)[0]!.message, new RegExp(`would first finish .*${rolling} \\(service rabbit\\) carries ${RESTORE_TAG}`));
+  t.is(JSON.stringify(w.stacks.demo), stackBefore);
 
-  const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, deps()), { instanceOf: DeployError });
-  t.is(err!.exit, 3);
-  t.is(err!.code, 'deploy.unfinished-rollout');
-  t.true(err!.message.includes(`${rolling} (service rabbit) carries ${RESTORE_TAG}: run 'asg-deploy roll --asg ${rolling}'`), err!.message);
-  t.regex(err!.message, new RegExp(`${blue} \\(service web\\) carries ${SWAP_TAG}: run 'asg-deploy ab --environment \\S+-web'`));
-  t.regex(err!.message, /nothing was changed/);
-  t.deepEqual(w.sandbox.calls.slice(mark).filter((c) => c.mutating), [], 'no mutating AWS call');
-  t.is(JSON.stringify(w.stacks.demo), stackBefore, 'no pulumi up');
-
-  const dry = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2'), dryRun: true }, deps()), { instanceOf: DeployError });
-  t.is(dry!.exit, 3);
-  t.is(w.reporter.ofCode(DeployCodes.unfinished).length, 1);
+  const out = await runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, deps());
+  t.is(out.exit, 0);
+  const finishing = w.reporter.ofCode(DeployCodes.unfinished).at(-1)!;
+  t.regex(finishing.message, /finishing it before pulumi up/);
+  const after = await w.port.observeGroup(rolling, { elbHealth: false });
+  t.false(RESTORE_TAG in after.tags, 'the record is gone');
+  t.is(after.max, before.max, 'the raised max was given back');
+  t.not(JSON.stringify(w.stacks.demo), stackBefore, 'then pulumi up ran');
+  t.true(out.rows.every((r) => r.result !== 'failed'), 'and the hooks after it ran');
 });

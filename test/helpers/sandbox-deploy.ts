@@ -6,6 +6,7 @@ import { noNotifier } from '../../orchestrator/notify/webhook';
 import { RecordingReporter } from '../../orchestrator/report/reporter';
 import { Sandbox } from '../../orchestrator/sandbox';
 import { engineHooks } from '../../orchestrator/stack/hooks';
+import { awsRecordReader } from '../../orchestrator/stack/records';
 import { awsLockReader } from '../../orchestrator/stack/locks';
 import { SandboxStacks, type SandboxStacksState } from '../../orchestrator/stack/sandbox-stack';
 
@@ -32,6 +33,7 @@ export function sandboxDeployWorld(options: { bucket?: string; tmpPrefix?: strin
     backend: new SandboxStacks({ clients: sandbox.clients, clock: sandbox.clock, stacks, projectRoot: dir }),
     hooks: engineHooks({ port, clock: sandbox.clock, reporter, lockBucket: bucket }),
     locks: awsLockReader({ port, clock: sandbox.clock, reporter, bucket }),
+    records: awsRecordReader(port),
     reporter,
     clock: sandbox.clock,
     signal,

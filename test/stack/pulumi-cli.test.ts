@@ -169,7 +169,7 @@ function ownPgid(): number {
 }
 
 
-test.serial('drift: a group carrying an unfinished rollout record refuses the deploy before pulumi up (exit 3)', async (t) => {
+test.serial('drift: a group carrying an unfinished rollout record that deploy cannot finish (the stack has no outputs) refuses before pulumi up (exit 3)', async (t) => {
   const fake = fakePulumi();
   // The AWS side: qa-rabbit (Pulumi.qa.yaml's rolling service) halted mid-rollout, its record kept.
   const sandbox = Sandbox.create({ seed: 5 });
