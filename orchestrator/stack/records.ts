@@ -8,7 +8,7 @@
  */
 import type { ServiceConfig } from '../../infra/config';
 import type { AwsPort } from '../aws/port';
-import { refusedError, type DeployError } from '../errors';
+import { DeployError, ExitCode, refusedError } from '../errors';
 import { RESTORE_TAG } from '../rollout/guard';
 import { SWAP_TAG } from '../rollout/strategies/ab';
 
@@ -61,10 +61,21 @@ export function awsRecordReader(port: AwsPort): RecordReader {
     async unfinished(targets) {
       const found: UnfinishedRecord[] = [];
       for (const t of targets) {
-        const exists = (await port.findGroups(t.group)).includes(t.group);
-        if (!exists) continue;
-        const snapshot = await port.observeGroup(t.group, { elbHealth: false });
-        found.push(...unfinishedRecords(t, snapshot.tags));
+        try {
+          const exists = (await port.findGroups(t.group)).includes(t.group);
+          if (!exists) continue;
+          const snapshot = await port.observeGroup(t.group, { elbHealth: false });
+          found.push(...unfinishedRecords(t, snapshot.tags));
+        } catch (err) {
+          if (err instanceof DeployError) throw err;
+          // Not knowing whether a rollout is unfinished, deploy does not run up (nothing changed).
+          throw new DeployError('deploy.records-unreadable', `could not read ${t.group}'s rollout records before pulumi up: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}; nothing was changed, run deploy again`, {
+            source: 'aws',
+            exit: ExitCode.failed,
+            cause: err,
+            data: { asg: t.group },
+          });
+        }
       }
       return found;
     },

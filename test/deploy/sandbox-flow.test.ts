@@ -42,12 +42,25 @@ test('a failed sandbox up (AWS errors) is exit 1 and no rollout runs', async (t)
   await runDeploy({ stack: 'demo', create: true, configFile: w.config('ami-0a1') }, w.deps());
   w.sandbox.faults.serverErrorRate = 1; // every call fails with a 5xx, retries included
   const noLocks = { held: async () => [] }; // (an unreadable lock is its own test)
-  const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, { ...w.deps(), locks: noLocks }), { instanceOf: DeployError });
+  const noRecords = { unfinished: async () => [] }; // (unreadable records: below)
+  const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, { ...w.deps(), locks: noLocks, records: noRecords }), { instanceOf: DeployError });
   t.is(err!.exit, 1);
   t.is(err!.code, 'stack.up-failed');
   t.true(w.reporter.ofCode(DeployCodes.stackResource).some((e) => e.data.phase === 'failed'));
   t.is(w.reporter.ofCode(DeployCodes.serviceStart).length, 2, 'only v1\'s two services ran their hooks');
   t.is(w.stacks.demo.outputs.services !== undefined, true);
+});
+
+test('unreadable rollout records (AWS errors) stop deploy before pulumi up: a named error, exit 1, nothing changed', async (t) => {
+  const w = setup();
+  await runDeploy({ stack: 'demo', create: true, configFile: w.config('ami-0a1') }, w.deps());
+  const stackBefore = JSON.stringify(w.stacks.demo);
+  w.sandbox.faults.serverErrorRate = 1;
+  const noLocks = { held: async () => [] };
+  const err = await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2') }, { ...w.deps(), locks: noLocks }), { instanceOf: DeployError });
+  t.is(err!.exit, 1);
+  t.is(err!.code, 'deploy.records-unreadable');
+  t.is(JSON.stringify(w.stacks.demo), stackBefore, 'no pulumi up');
 });
 
 const mutating = (w: ReturnType<typeof setup>, from = 0) => w.sandbox.calls.slice(from).filter((c) => c.mutating).map((c) => c.operation);
