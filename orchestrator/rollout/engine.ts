@@ -297,10 +297,14 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
     let o: O | undefined;
     try {
       o = await observe(false, true);
-      for (let round = 0; ; round++) {
+      // At most 10 steps that acted; an attempt AWS turned back transiently (throttling,
+      // ScalingActivityInProgress: act() looked again) is not a step, up to 50 attempts in all
+      // (chaos seed 2959736548: a throttle storm spent the 10 steps on retries, desired left raised).
+      let steps = 0;
+      for (let attempt = 0; ; attempt++) {
         const a = strategy.cleanup(o);
-        if (a && round >= 10) {
-          problems.push(`cleanup unfinished after ${round} steps (next: ${a.reason})`);
+        if (a && (steps >= 10 || attempt >= 50)) {
+          problems.push(`cleanup unfinished after ${steps} steps and ${attempt} attempts (next: ${a.reason})`);
           break;
         }
         if (!a) {
@@ -313,7 +317,7 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
         }
         reporter.emit('warn', 'rollout.cleanup', a.reason, { action: a.kind });
         try {
-          await act(a, o, false);
+          if (await act(a, o, false)) steps++;
         } catch (err) {
           const why = `cleanup step failed (${a.reason}): ${(err as Error)?.message ?? String(err)}`;
           problems.push(why);
