@@ -25,7 +25,61 @@ export const Targets = {
   statusMs: 1000,
   /** the Pulumi program loaded as the language host loads it: ms */
   programLoadMs: 3000,
+  /** a stack of independent services with --parallel N: ≤ this × its slowest service's rollout (issue 13) */
+  parallelVsSlowest: 1.1,
 } as const;
+
+/** One v2 deploy of the parallel bench's stack: simulated seconds, each service's rollout. */
+export interface ParallelRun {
+  parallel: number;
+  /** Simulated seconds of the whole deploy (pulumi up included). */
+  seconds: number;
+  services: Array<{ service: string; seconds: number; result: string; detail: string }>;
+  slowestSeconds: number;
+  sumSeconds: number;
+  /** seconds / slowestSeconds */
+  ratioToSlowest: number;
+}
+
+/** The parallel bench (./parallel-bench.ts): the same stack with --parallel 1 and --parallel N in one run. */
+export interface ParallelBench {
+  services: number;
+  one: ParallelRun;
+  six: ParallelRun;
+}
+
+export function parallelMissed(p: ParallelBench): string[] {
+  const missed: string[] = [];
+  for (const run of [p.one, p.six]) {
+    const bad = run.services.filter((s) => s.result !== 'done');
+    if (bad.length) missed.push(`--parallel ${run.parallel}: ${bad.map((s) => `${s.service} ${s.result} (${s.detail})`).join(', ')}`);
+  }
+  if (!(p.six.ratioToSlowest <= Targets.parallelVsSlowest)) missed.push(`--parallel ${p.six.parallel}: ${p.six.seconds} s = ${p.six.ratioToSlowest.toFixed(2)} × slowest rollout (${p.six.slowestSeconds} s) > ${Targets.parallelVsSlowest}`);
+  return missed;
+}
+
+/** The "Services in parallel" section of docs/benchmarks.md. */
+export function parallelMarkdown(p: ParallelBench): string {
+  const s = (n: number) => `${fmt(n)} s`;
+  const perService = (r: ParallelRun) => r.services.map((x) => `${x.service} ${fmt(x.seconds)}`).join(', ');
+  const missed = parallelMissed(p);
+  const sixOk = missed.length === 0;
+  return [
+    '## Services in parallel',
+    '',
+    `A stack of ${p.services} independent rolling services (2–4 instances each) on the simulated AWS, deployed by the v2`,
+    '`deploy` (pulumi up on the sandbox backend, then the real engines) with `--parallel 1` and with',
+    `\`--parallel ${p.six.parallel}\`, one after the other in this run, each on a fresh simulated AWS with the same seed.`,
+    'Duration: simulated seconds of the whole deploy; per service: its rollout\'s seconds.',
+    '',
+    markdownTable([
+      ['deploy', 'duration', 'rollouts (s)', 'slowest rollout', 'sum of rollouts', 'duration / slowest', 'target', 'verdict'],
+      [`\`--parallel ${p.one.parallel}\` (baseline)`, s(p.one.seconds), perService(p.one), s(p.one.slowestSeconds), s(p.one.sumSeconds), p.one.ratioToSlowest.toFixed(2), '— (about the sum)', '—'],
+      [`\`--parallel ${p.six.parallel}\``, s(p.six.seconds), perService(p.six), s(p.six.slowestSeconds), s(p.six.sumSeconds), p.six.ratioToSlowest.toFixed(2), `≤ ${Targets.parallelVsSlowest}× slowest service`, mark(sixOk)],
+    ]),
+    ...(missed.length ? ['', `MISSED: ${missed.join('; ')}`] : []),
+  ].join('\n');
+}
 
 /**
  * How fast the CLI starts, measured by the bench in one run, interleaved round by round with bare
@@ -227,7 +281,7 @@ export function costMissed(c: EngineCost): string[] {
 }
 
 /** The markdown of docs/benchmarks.md. */
-export function benchmarkMarkdown(o: { date: string; machine: Machine; command: string; scenarios: BenchScenarioResult[]; cost?: EngineCost; costError?: string; startup?: StartupCost }): string {
+export function benchmarkMarkdown(o: { date: string; machine: Machine; command: string; scenarios: BenchScenarioResult[]; cost?: EngineCost; costError?: string; startup?: StartupCost; parallel?: ParallelBench }): string {
   const rows: Array<Array<string | number>> = [
     ['scenario', 'tool', 'duration (simulated)', 'physical limit', 'ratio (target ≤ 1.03)', 'API calls / replaced instance', 'verdict'],
   ];
@@ -348,6 +402,7 @@ export function benchmarkMarkdown(o: { date: string; machine: Machine; command: 
     out.push(`Not measured: ${o.costError ?? 'unknown error'}`);
   }
   if (o.startup) out.push('', startupMarkdown(o.startup));
+  if (o.parallel) out.push('', parallelMarkdown(o.parallel));
   out.push('');
   return out.join('\n');
 }

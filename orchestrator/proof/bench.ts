@@ -9,7 +9,12 @@
  * (./engine-memory.ts, ./sim-server.ts), whose peak is the engine's alone and is the judged one
  * when it reproduced the in-process rollout exactly. Writes docs/benchmarks.md and prints it.
  *
- * Options: `--out FILE` (default docs/benchmarks.md), `--no-write`, `--skip-cost`.
+ * Then a stack of 6 independent services deployed with --parallel 1 and --parallel 6
+ * (./parallel-bench.ts, issue 13).
+ *
+ * Options: `--out FILE` (default docs/benchmarks.md), `--no-write`, `--skip-cost`,
+ * `--skip-startup`, `--skip-parallel`; `--parallel-only` prints the parallel bench's section alone
+ * (writes nothing).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,8 +32,9 @@ import { ROLLOUT_PROCESSES, baseVerdict, decideRolling, type RollingView, type V
 import { decideSwap } from '../rollout/strategies/ab';
 import { Sandbox } from '../sandbox';
 import { baselineAb, baselineRolling } from './baseline';
-import { benchmarkMarkdown, machineInfo, missedTargets, costMissed, startupMissed, type BenchScenarioResult, type EngineCost, type RunMeasure, type StartupCost } from './bench-report';
+import { benchmarkMarkdown, machineInfo, missedTargets, costMissed, parallelMarkdown, parallelMissed, startupMissed, type BenchScenarioResult, type ParallelBench, type EngineCost, type RunMeasure, type StartupCost } from './bench-report';
 import { physicalLimit } from './limit';
+import { runParallelBench } from './parallel-bench';
 
 const SEED = 20260101;
 const BOOT = 90;
@@ -491,6 +497,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(s) + '\n');
     return 0;
   }
+  if (argv.includes('--parallel-only')) {
+    const p = await runParallelBench();
+    process.stdout.write(parallelMarkdown(p) + '\n');
+    return parallelMissed(p).length ? 1 : 0;
+  }
   process.stderr.write('bench: startup (--help, status, the Pulumi program, beside bare node)…\n');
   const startupCost = argv.includes('--skip-startup') ? undefined : startup();
   const scenarios: BenchScenarioResult[] = [];
@@ -532,6 +543,12 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
+  let parallel: ParallelBench | undefined;
+  if (!argv.includes('--skip-parallel')) {
+    process.stderr.write('bench: 6 independent services, --parallel 1 beside --parallel 6…\n');
+    parallel = await runParallelBench();
+  }
+
   const commit = gitCommit();
   const md = benchmarkMarkdown({
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z') + (commit ? ` (commit ${commit})` : ''),
@@ -541,13 +558,14 @@ async function main(argv: string[]): Promise<number> {
     cost,
     costError,
     startup: startupCost,
+    parallel,
   });
   process.stdout.write(md);
   if (!argv.includes('--no-write')) {
     writeFileSync(out, md);
     process.stderr.write(`bench: wrote ${out}\n`);
   }
-  const missed = scenarios.flatMap((s) => missedTargets(s).map((m) => `${s.name}: ${m}`)).concat(cost ? costMissed(cost) : []).concat(startupCost ? startupMissed(startupCost) : []);
+  const missed = scenarios.flatMap((s) => missedTargets(s).map((m) => `${s.name}: ${m}`)).concat(cost ? costMissed(cost) : []).concat(startupCost ? startupMissed(startupCost) : []).concat(parallel ? parallelMissed(parallel) : []);
   if (missed.length) process.stderr.write(`bench: ${missed.length} target(s) MISSED:\n${missed.map((m) => `  - ${m}`).join('\n')}\n`);
   return 0;
 }

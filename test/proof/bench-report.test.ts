@@ -1,5 +1,5 @@
 import test from 'ava';
-import { benchmarkMarkdown, callsTarget, costMissed, memoryNote, missedTargets, startupMarkdown, startupMissed, type BenchScenarioResult, type StartupCost } from '../../orchestrator/proof/bench-report';
+import { benchmarkMarkdown, callsTarget, costMissed, memoryNote, missedTargets, parallelMarkdown, parallelMissed, startupMarkdown, startupMissed, type BenchScenarioResult, type ParallelBench, type ParallelRun, type StartupCost } from '../../orchestrator/proof/bench-report';
 
 const quorum = (engineSeconds: number | undefined, engineCalls: number): BenchScenarioResult => ({
   name: 'quorum',
@@ -83,4 +83,36 @@ test('startup: --help judged against bare node of the same run (≤ 2×, ≤ 80 
     t.regex(startupMissed(s).join('; '), missed);
     t.regex(startupMarkdown(s), /MISSED/);
   }
+});
+
+const parallelRun = (parallel: number, seconds: number, rollouts: number[], result = 'done'): ParallelRun => ({
+  parallel,
+  seconds,
+  services: rollouts.map((r, i) => ({ service: `s${i + 1}`, seconds: r, result, detail: '' })),
+  slowestSeconds: Math.max(...rollouts),
+  sumSeconds: rollouts.reduce((a, b) => a + b, 0),
+  ratioToSlowest: seconds / Math.max(...rollouts),
+});
+
+test('services in parallel: --parallel 6 judged against 1.1× its slowest rollout, beside --parallel 1', (t) => {
+  const rollouts = [100, 150, 200, 90, 130, 180];
+  const ok: ParallelBench = { services: 6, one: parallelRun(1, 870, rollouts), six: parallelRun(6, 220, rollouts) };
+  t.deepEqual(parallelMissed(ok), []);
+  const md = parallelMarkdown(ok);
+  t.regex(md, /## Services in parallel/);
+  t.regex(md, /\| `--parallel 1` \(baseline\) \| 870 s \| s1 100, s2 150, s3 200, s4 90, s5 130, s6 180 \| 200 s \| 850 s \| 4\.35 \|/);
+  t.regex(md, /\| `--parallel 6` \| 220 s \| .* \| 200 s \| 850 s \| 1\.10 \| ≤ 1\.1× slowest service \| ok \|/);
+  t.notRegex(md, /MISSED/);
+
+  const slow: ParallelBench = { ...ok, six: parallelRun(6, 221, rollouts) };
+  t.regex(parallelMissed(slow)[0], /--parallel 6: 221 s = 1\.10 × slowest rollout \(200 s\) > 1\.1/);
+  t.regex(parallelMarkdown(slow), /\| 1\.10 \| ≤ 1\.1× slowest service \| MISSED \|/);
+  t.regex(parallelMarkdown(slow), /\nMISSED: --parallel 6: 221 s/);
+
+  const failed: ParallelBench = { ...ok, one: parallelRun(1, 870, rollouts, 'failed') };
+  t.regex(parallelMissed(failed)[0], /--parallel 1: s1 failed/, 'a failed rollout is never a met target');
+
+  const full = benchmarkMarkdown({ date: 'd', machine: { cpu: 'x', cores: 2, node: 'v24', os: 'linux' }, command: 'npm run bench', scenarios: [quorum(365, 30)], parallel: ok });
+  t.true(full.includes('## Services in parallel'));
+  t.false(benchmarkMarkdown({ date: 'd', machine: { cpu: 'x', cores: 2, node: 'v24', os: 'linux' }, command: 'npm run bench', scenarios: [quorum(365, 30)] }).includes('Services in parallel'));
 });
