@@ -193,10 +193,12 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
       }
     }
 
-    const run = new AbRun(port, clock, reporter, options, environment);
+    const run = new AbRun(port, clock, reporter, options, environment, { ms: start, apiCalls: apiStart });
+    // The engine's figures, from the run's start (lock and reads included): rollout.done says the
+    // same seconds and API calls as the result (the summary row).
     const result = await run.execute(planned, runId, observed.a, observed.b);
     outcome = { ok: true };
-    return { ...result, ...tally() };
+    return result;
   } catch (err) {
     outcome = { ok: false, err };
     throw err;
@@ -707,6 +709,8 @@ class AbRun {
     private readonly reporter: Reporter,
     private readonly options: AbDeployOptions,
     private readonly environment: string,
+    /** When the run started (clock ms, port.apiCalls()): each engine phase reports the whole run's figures. */
+    private readonly started: { ms: number; apiCalls: number },
   ) {}
 
   private healthCheckTimeoutMs(): number {
@@ -777,6 +781,8 @@ class AbRun {
       signal: this.options.signal,
       dryRun: this.options.dryRun,
       polling: this.options.pollInterval !== undefined ? { fixedMs: this.options.pollInterval * 1000 } : {},
+      startMs: this.started.ms,
+      apiStart: this.started.apiCalls,
     });
   }
 

@@ -112,6 +112,11 @@ export interface EngineOptions {
   /** port.apiCalls() when the caller started (calls made before the engine, e.g. finding the group). */
   apiStart?: number;
   /**
+   * clock.now() when the caller started, for the reported duration (rollout.done and the result:
+   * one figure for the final line and the summary row); the whole-rollout timeout runs from the engine's start.
+   */
+  startMs?: number;
+  /**
    * How long to keep re-trying terminates that fail transiently (each after a back-off and a fresh
    * look), ms (default 5 min from the first failure). Reads and idempotent writes are retried by
    * the port the caller passes (aws/transient.ts retryingPort), under its own budget.
@@ -133,7 +138,7 @@ export async function runRollout<O extends Observation>(strategy: Strategy<O>, o
   let seenAt = clock.now();
   let predicted = false;
 
-  const seconds = () => Math.round((clock.now() - start) / 100) / 10;
+  const seconds = () => Math.round((clock.now() - (options.startMs ?? start)) / 100) / 10;
   const apiCalls = () => port.apiCalls() - apiStart;
   const groupKey = (g: string, id: string) => `${g}/${id}`;
 

@@ -129,6 +129,11 @@ export class SandboxStacks implements StackBackend {
 interface Planned {
   change?: ResourceChange;
   apply: () => Promise<{ id: string; state: Record<string, unknown> }>;
+  /**
+   * The state a preview hands the program for a changed resource (default: the prior state). A new
+   * launch template version must show as one, or the groups pinned to it would preview unchanged.
+   */
+  previewState?: Record<string, unknown>;
 }
 
 class SandboxStack implements StackPort {
@@ -213,7 +218,12 @@ class SandboxStack implements StackPort {
               changes.push(planned.change);
               options.onEvent?.({ kind: 'resource', phase: 'start', change: planned.change });
             } else unchanged++;
-            const result = planned.change && apply ? await planned.apply() : prior ? { id: prior.id, state: prior.state } : await planned.apply();
+            const result =
+              planned.change && apply
+                ? await planned.apply()
+                : prior
+                  ? { id: prior.id, state: (planned.change && planned.previewState) || prior.state }
+                  : await planned.apply();
             next[key] = { type: args.type, name: args.name, id: result.id, inputs: sealed, state: result.state };
             if (planned.change) options.onEvent?.({ kind: 'resource', phase: 'done', change: planned.change });
             return { id: result.id, state: { ...args.inputs, ...result.state } };
@@ -294,8 +304,11 @@ class SandboxStack implements StackPort {
         }
         const diffs = changed(dataKeys);
         if (diffs.length === 0) return { apply: async () => ({ id: prior.id, state: prior.state }) };
+        // What the update will make of it (the next version, the default following it), for a preview.
+        const nextVersion = Number(prior.state.latestVersion ?? 1) + 1;
         return {
           change: { op: 'update', type, name, diffs },
+          previewState: { ...prior.state, latestVersion: nextVersion, defaultVersion: inputs.updateDefaultVersion !== false ? nextVersion : prior.state.defaultVersion },
           apply: async () => {
             const out = await c.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: prior.id, LaunchTemplateData: launchTemplateData(inputs) }));
             const version = out.LaunchTemplateVersion!.VersionNumber!;

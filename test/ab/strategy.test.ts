@@ -252,3 +252,20 @@ test('planSwap: an old color with scale-in-protected instances could never drain
   t.like(r, { kind: 'refuse', exit: 3, code: 'scale-in-protected' });
   t.regex((r as { message: string }).message, /a1 protected from scale-in/);
 });
+
+// Issue 11 ("ab doubles a fleet by default"): the plan says when the new color's count is not the active color's.
+for (const [label, active, options, says] of [
+  ['--instance-count 8 over 4', 4, { instanceCount: 8 }, /bringing up 8 \(the active color runs 4\)/],
+  ['--instance-count 2 over 4', 4, { instanceCount: 2 }, /bringing up 2 \(the active color runs 4: capacity drops after the swap\)/],
+  ['--instance-count 4 over 4', 4, { instanceCount: 4 }, undefined],
+  ['--instance-count-match over 4', 4, { instanceCountMatch: true }, undefined],
+] as const) {
+  test(`planSwap: ${label}: ${says ? 'the plan names both counts' : 'nothing to say'}`, (t) => {
+    const from = group('qa-a', { desired: active, min: active, instances: many('a', active, 'serving', 1, 'qa-a') });
+    const plan = planSwap(from, group('qa-b', { elbs: ['qa-b'] }), { ...base, ...options });
+    t.is(plan.kind, 'swap');
+    if (plan.kind !== 'swap') return;
+    if (says) t.regex(plan.summary, says);
+    else t.notRegex(plan.summary, /bringing up|the active color runs/);
+  });
+}

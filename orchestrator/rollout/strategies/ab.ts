@@ -368,11 +368,13 @@ export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapsho
   const step = stepFor(options, count);
   const targetMin = active ? Math.min(active.min, count) : undefined;
   const steps = step < count ? `, ${step} at a time, each step healthy before the next,` : ',';
-  const smaller = active && count < active.desired ? ` (fewer than ${active.name}'s ${active.desired}: capacity drops after the swap)` : '';
+  // Say it when the new color's count is not the active color's (e.g. --instance-count 8 over 4).
+  const differs =
+    active && count !== active.desired ? `, bringing up ${count} (the active color runs ${active.desired}${count < active.desired ? ': capacity drops after the swap' : ''})` : '';
   const standby = active ? active.instances.filter(isStandby).map((i) => i.instanceId) : [];
   const standbyText = standby.length ? `; ${standby.join(', ')} in Standby in ${active!.name}: not the tool's, left as they are and not waited for (StandbyInstances: Ignore)` : '';
   const summary = active
-    ? `swap ${active.name} → ${target.name}: scale ${target.name} ${target.desired} → ${count}${smaller}${steps} wait for ASG InService+Healthy and ${elbText(elbs)}, then drain ${active.name} (desired ${active.desired} → 0)${standbyText}`
+    ? `swap ${active.name} → ${target.name}: scale ${target.name} ${target.desired} → ${count}${differs}${steps} wait for ASG InService+Healthy and ${elbText(elbs)}, then drain ${active.name} (desired ${active.desired} → 0)${standbyText}`
     : `first deploy into ${target.name} (neither color has instances): scale ${target.name} 0 → ${count}${steps} then wait for ASG InService+Healthy and ${elbText(elbs)}`;
   return {
     kind: 'swap',
