@@ -173,16 +173,21 @@ export function retryingPort(port: AwsPort, options: PortRetryOptions): AwsPort 
           budgetMs: options.budgetMs,
           maxRetries: options.maxRetries,
           signal: options.signal,
-          onRetry: (err, attempt, ms) =>
-            options.reporter?.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} ${what} (${errorName(err)}); trying again in ${ms / 1000} s (retry ${attempt})`, {
-              operation: what,
-              error: errorName(err),
-              backoffMs: ms,
-              attempt,
-              policy,
-            }),
+          onRetry: retryWarning(options.reporter, what, { policy }),
         });
       };
     },
   });
+}
+
+/** The `aws.throttled` warning a retry of `what` reports (one wording for every retrying caller). */
+export function retryWarning(reporter: RetryReporter | undefined, what: string, extra: Record<string, unknown> = {}): (err: unknown, attempt: number, ms: number) => void {
+  return (err, attempt, ms) =>
+    reporter?.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} ${what} (${errorName(err)}); trying again in ${ms / 1000} s (retry ${attempt})`, {
+      operation: what,
+      error: errorName(err),
+      backoffMs: ms,
+      attempt,
+      ...extra,
+    });
 }

@@ -5,7 +5,7 @@
  * caller looks again first). The SDK itself sends every mutating call once (aws/adapter.ts).
  */
 import type { AwsPort } from '../aws/port';
-import { errorName, isThrottling, isTransient, retryingPort as portWithPolicy, withRetry } from '../aws/transient';
+import { errorName, isTransient, retryWarning, retryingPort as portWithPolicy, withRetry } from '../aws/transient';
 import type { Clock } from '../clock';
 import { DeployError, ExitCode, interruptedError, isAbortError } from '../errors';
 import type { Reporter } from '../report/reporter';
@@ -28,13 +28,7 @@ export async function withTransientRetry<T>(what: string, f: () => Promise<T>, o
     clock: options.clock,
     signal: options.signal,
     maxRetries: options.retries,
-    onRetry: (err, attempt, ms) =>
-      options.reporter?.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} ${what} (${errorName(err)}); trying again in ${ms / 1000} s (retry ${attempt})`, {
-        operation: what,
-        error: errorName(err),
-        backoffMs: ms,
-        attempt,
-      }),
+    onRetry: retryWarning(options.reporter, what),
   });
 }
 
