@@ -2,28 +2,28 @@
  * `rollGroup(options)`: the one entry for a rolling rollout — the `roll` command and `deploy`'s
  * post-update hook for `strategy: rolling` services both call it.
  *
- * It wires the pure rolling strategy (strategies/rolling.ts) to the engine: observing the group
+ * It wires the pure rolling strategy (rolling/strategy.ts) to the engine: observing the group
  * through the AwsPort, computing each instance's health verdict (ASG + every classic ELB + the
  * gates, gates on up-to-date instances only), remembering first-seen times, boot times and
  * instances the ASG replaced, and hinting the poller with the earliest moment a new instance could
  * pass (polling.ts).
  */
-import { AwsAdapter } from '../aws/adapter';
-import { retryingPort } from '../aws/transient';
-import type { AwsClients } from '../aws/clients';
-import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView } from '../aws/port';
-import type { Clock } from '../clock';
-import { DeployError, refusedError, usageError } from '../errors';
-import { acquireRunLock, checkGroupLock, groupLockOptions, type RunLock } from '../lock/lock';
-import { asDeployError } from '../lock/transient';
-import type { Gate } from '../gates/gate';
-import { runGates } from '../gates/gate';
-import type { Reporter } from '../report/reporter';
-import { wait, type Action } from './action';
-import { runRollout, type Observation, type Plan, type Strategy } from './engine';
-import { Guard } from './guard';
-import { DEFAULT_BRISK_MS, earliestPassAt, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from './polling';
-import type { RolloutResult } from './result';
+import { AwsAdapter } from '../../aws/adapter';
+import { retryingPort } from '../../aws/transient';
+import type { AwsClients } from '../../aws/clients';
+import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView } from '../../aws/port';
+import type { Clock } from '../../clock';
+import { DeployError, refusedError, usageError } from '../../errors';
+import { acquireRunLock, checkGroupLock, groupLockOptions, type RunLock } from '../../lock/lock';
+import { asDeployError } from '../../lock/transient';
+import type { Gate } from '../../gates/gate';
+import { runGates } from '../../gates/gate';
+import type { Reporter } from '../../report/reporter';
+import { wait, type Action } from '../action';
+import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
+import { Guard } from '../guard';
+import { DEFAULT_BRISK_MS, earliestPassAt, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
+import type { RolloutResult } from '../result';
 import {
   ROLLOUT_PROCESSES,
   baseVerdict,
@@ -42,7 +42,7 @@ import {
   type RollingMemory,
   type RollingView,
   type Verdict,
-} from './strategies/rolling';
+} from './strategy';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 20 * 60_000;
 
@@ -166,7 +166,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     return this.g;
   }
 
-  /** The one rule (strategies/rolling.ts mayTerminate) on the last observation: what cleanup and decide pick from. */
+  /** The one rule (rolling/strategy.ts mayTerminate) on the last observation: what cleanup and decide pick from. */
   mayTerminate(_group: string, id: string): boolean {
     const v = this.lastView;
     const i = v?.group.instances.find((x) => x.instanceId === id);

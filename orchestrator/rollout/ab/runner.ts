@@ -1,7 +1,7 @@
 /**
  * `abDeploy`: the one entry for `asg-deploy ab` and for deploy's ab post-update hook.
  *
- *   lock → observe both colors → plan (strategies/ab.ts: refuse, nothing, swap, drain, clean-up,
+ *   lock → observe both colors → plan (ab/strategy.ts: refuse, nothing, swap, drain, clean-up,
  *   refresh) → record the swap on the groups → the shared engine (rollout/engine.ts) runs the
  *   pure decide turn by turn → delete the record → release the lock (every exit path).
  *
@@ -13,19 +13,19 @@
  * crash leaves the record, and a re-run waits for the drain to finish.
  */
 import { randomUUID } from 'node:crypto';
-import { createAwsPort } from '../aws/adapter';
-import type { AwsClients } from '../aws/clients';
-import type { AwsPort, GroupSnapshot } from '../aws/port';
-import type { Clock } from '../clock';
-import { DeployError, interruptedError, isAbortError, refusedError, usageError } from '../errors';
-import { acquireRunLock, checkEnvironmentLock, environmentGroups, type RunLock } from '../lock/lock';
-import { asDeployError, retryingPort } from '../lock/transient';
-import { Codes, type Reporter } from '../report/reporter';
-import type { Action } from './action';
-import { runRollout, type Observation, type Plan, type Strategy } from './engine';
-import { Guard } from './guard';
-import { DEFAULT_BRISK_MS, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from './polling';
-import type { RolloutResult } from './result';
+import { createAwsPort } from '../../aws/adapter';
+import type { AwsClients } from '../../aws/clients';
+import type { AwsPort, GroupSnapshot } from '../../aws/port';
+import type { Clock } from '../../clock';
+import { DeployError, interruptedError, isAbortError, refusedError, usageError } from '../../errors';
+import { acquireRunLock, checkEnvironmentLock, environmentGroups, type RunLock } from '../../lock/lock';
+import { asDeployError, retryingPort } from '../../lock/transient';
+import { Codes, type Reporter } from '../../report/reporter';
+import type { Action } from '../action';
+import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
+import { Guard } from '../guard';
+import { DEFAULT_BRISK_MS, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
+import type { RolloutResult } from '../result';
 import {
   DEFAULT_INSTANCE_COUNT,
   SWAP_SUSPEND,
@@ -44,7 +44,7 @@ import {
   type AbPlanOptions,
   type PlanRefusal,
   type SwapRecord,
-} from './strategies/ab';
+} from './strategy';
 
 export const AbCodes = {
   downtime: 'ab.downtime', // --single-asg: the group serves nothing for a while
