@@ -17,16 +17,15 @@ import { DeployError, refusedError, usageError } from '../../errors';
 import { acquireRunLock, checkGroupLock, groupLockOptions, type RunLock } from '../../lock/lock';
 import { asDeployError } from '../../lock/transient';
 import type { Gate } from '../../gates/gate';
-import { runGates } from '../../gates/gate';
 import type { Reporter } from '../../report/reporter';
 import { wait, type Action } from '../action';
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
+import { classicElbSignalOf, combineAsync, GatesSignal, groupSignals, pollTiming, type HealthSignal } from '../health';
 import { DEFAULT_BRISK_MS, earliestPassAt, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
 import type { RolloutResult } from '../result';
 import {
   ROLLOUT_PROCESSES,
-  baseVerdict,
   cleanupLeft,
   cleanupRolling,
   decideRolling,
@@ -125,9 +124,10 @@ const LEAVING = (i: InstanceView) => !isLive(i);
 export class RollingStrategy implements Strategy<RollingObservation> {
   readonly strategy = 'rolling' as const;
   private readonly g: Guard;
+  /** The gates' health signal (health/gates.ts): remembers which instances passed. */
+  private readonly gates: GatesSignal;
   private config?: RollingConfig;
   private readonly memory: RollingMemory = { firstSeen: {}, terminated: [], lost: [] };
-  private readonly gatePassed = new Set<string>();
   private readonly watch = new Map<string, WatchedInstance>();
   private readonly lastVerdict = new Map<string, Verdict>();
   private readonly liveNew = new Set<string>();
@@ -160,6 +160,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     private readonly options: RollOptions,
   ) {
     this.g = new Guard(port, target, options.reporter, () => options.clock.now());
+    // Gates judge live up-to-date instances only (an outdated one is being replaced anyway).
+    this.gates = new GatesSignal(options.gates ?? [], (i, s) => s !== undefined && isLive(i) && !isOutdated(i, s), options.signal);
   }
 
   guard(): Guard {
@@ -231,16 +233,16 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     if (!this.config) {
       // Everything learned once per rollout; `config` is set last, so that an observation that
       // fails half-way (throttling) and is retried does it all again.
-      let interval = 0;
-      let threshold = 0;
+      const elbSignals: HealthSignal[] = [];
       let drain = 0;
       for (const elb of s.loadBalancerNames) {
         const info: ElbInfo = await this.port.describeElb(elb);
-        interval = Math.max(interval, info.healthCheck.interval);
-        threshold = Math.max(threshold, info.healthCheck.healthyThreshold);
+        elbSignals.push(classicElbSignalOf(info));
         drain = Math.max(drain, info.drainingTimeout ?? 0);
       }
-      if (interval > 0) this.timing = { interval, healthyThreshold: threshold };
+      // The polling hint: the ELBs' health checks (health/signal.ts pollTiming).
+      const timing = pollTiming(elbSignals);
+      if (timing) this.timing = timing;
       this.drainMs = drain * 1000;
       // Boot time as AWS knows it from the group's recent launches (one call per rollout).
       if (this.port.recentLaunchDurations && s.instances.some((i) => isLive(i) && isOutdated(i, s))) {
@@ -432,21 +434,14 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     return {};
   }
 
-  private async verdictOf(s: GroupSnapshot, i: InstanceView): Promise<Verdict> {
-    const base = baseVerdict(i, s.loadBalancerNames);
-    const gates = this.options.gates ?? [];
-    if (!base.healthy || gates.length === 0 || isOutdated(i, s) || !isLive(i)) return base;
-    if (this.gatePassed.has(i.instanceId)) return base;
-    // Interrupted: no new checks (cleanup must not wait on the network); not yet passed = not healthy.
-    if (this.options.signal?.aborted) return { healthy: false, gate: `gate ${gates[0].name}`, state: 'not checked (interrupted)' };
-    const r = await runGates(gates, i, this.options.signal);
-    if (r.ok) {
-      this.gatePassed.add(i.instanceId);
-      return base;
-    }
-    const v = { healthy: false, gate: r.gate, state: r.state };
-    return v;
+  /**
+   * The instance's verdict: the AWS signals (rollout/health/: ASG, each classic ELB), then the
+   * gates on live up-to-date instances — the first that says no.
+   */
+  private verdictOf(s: GroupSnapshot, i: InstanceView): Promise<Verdict> {
+    return combineAsync([...groupSignals(s.loadBalancerNames), this.gates], i, s);
   }
+
 
   /**
    * decideRolling on the observation. An observation that skipped the ELB is made only when the
