@@ -14,8 +14,7 @@ import type { AwsClients } from '../../aws/clients';
 import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView } from '../../aws/port';
 import type { Clock } from '../../clock';
 import { DeployError, refusedError, usageError } from '../../errors';
-import { acquireRunLock, checkGroupLock, groupLockOptions, type RunLock } from '../../lock/lock';
-import { asDeployError } from '../../lock/transient';
+import { withRunLock } from '../../lock/run';
 import type { Gate } from '../../gates/gate';
 import type { Reporter } from '../../report/reporter';
 import { wait, type Action } from '../action';
@@ -588,25 +587,12 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
   // Finding the group rides out transient errors (the port's policy) like every other call.
   const name = await resolveGroup(port, options.asg);
   // The group's lock for the whole run (a freeze, or another run on the group → exit 3 before
-  // anything changed). A dry run only reads it: it still prints the plan, then is refused (exit 3)
-  // as a real run would be.
+  // anything changed; lock/run.ts). A dry run only reads it: it still prints the plan, then is
+  // refused (exit 3) as a real run would be.
   const deps = { port, clock: options.clock, reporter: options.reporter, signal: options.signal };
-  const lockOpts = options.lock === false ? undefined : options.lock;
-  let lock: RunLock | undefined;
-  let lockedDryRun: DeployError | undefined;
-  if (lockOpts && options.dryRun) {
-    try {
-      await checkGroupLock(deps, { asg: name, bucket: options.lockBucket, staleAfterMs: lockOpts.staleAfterMs });
-    } catch (err) {
-      if (!(err instanceof DeployError && err.code === 'locked')) throw err;
-      lockedDryRun = err;
-    }
-  } else if (lockOpts) {
-    lock = await acquireRunLock(deps, { ...groupLockOptions(name, options.lockBucket), ...lockOpts, reason: options.reason ?? `asg-deploy roll ${name}`, runId: options.runId });
-  }
-  let finished = false;
-  try {
-    const result = await runRollout(new RollingStrategy(port, name, options), {
+  const lock = { target: { asg: name }, bucket: options.lockBucket, lock: options.lock ?? false, reason: options.reason ?? `asg-deploy roll ${name}`, runId: options.runId };
+  return withRunLock(deps, { ...lock, dryRun: options.dryRun, dryRunRefusal: { code: RollCodes.lockedDryRun, when: 'after' } }, () =>
+    runRollout(new RollingStrategy(port, name, options), {
       port,
       clock: options.clock,
       reporter: options.reporter,
@@ -616,26 +602,8 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
       transientBudgetMs: options.transientBudgetMs,
       polling: { fixedMs: options.pollIntervalMs },
       apiStart,
-    });
-    finished = true;
-    if (lockedDryRun) {
-      options.reporter.emit('warn', RollCodes.lockedDryRun, `dry run: a real run would be refused (exit 3): ${lockedDryRun.message}`, { asg: name, ...lockedDryRun.data });
-      throw lockedDryRun;
-    }
-    return result;
-  } finally {
-    if (lock) {
-      try {
-        await lock.release();
-      } catch (err) {
-        const e = asDeployError(err, `releasing the lock of ${name}`);
-        options.reporter.emit('error', 'lock.release-failed', e.message, { asg: name, ...e.data });
-        // A failed run's own error stands; a finished run whose lock stays held is not a clean
-        // exit 0 (the next roll would be refused): exit 1, saying how to clear it.
-        if (finished) throw e;
-      }
-    }
-  }
+    }),
+  );
 }
 
 export const RollCodes = {
