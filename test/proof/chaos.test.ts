@@ -9,7 +9,7 @@ import { formatReport, runChaos } from '../../orchestrator/proof/chaos';
 import { runScenario, type ToolInvocation } from '../../orchestrator/proof/run';
 import { expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
 import { interruptedError } from '../../orchestrator/errors';
-import { rollGroup } from '../../orchestrator/rollout/roll';
+import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
 import type { RolloutResult } from '../../orchestrator/rollout/result';
 
 /** The fixed subset: master seed and size. Replay any of it with `npm run chaos -- --runs 24 --seed 2026`. */
