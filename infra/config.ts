@@ -5,17 +5,23 @@
  * service configs, or throws ONE `DeployError` (code `config.invalid`, exit 2) that lists EVERY
  * problem found, each naming the service, the key, the bad value and what is allowed.
  *
+ * The per-service schema (keys, types, ranges, defaults, rules over several keys) is valibot's,
+ * in ./schema.ts; this module runs it, phrases its issues as problems, and adds what needs the
+ * whole stack (default names from the stack name, name collisions, tag limits, dependsOn).
+ *
  * This module must not import `@pulumi/*`: the orchestrator and the sandbox import it too.
- * The README section "Configuration: the stack config" documents every key below.
+ * docs/configuration.md documents every key.
  */
 import { usageError, DeployError } from '../orchestrator/errors';
-import { parseDurationMs } from '../orchestrator/duration';
+import * as v from 'valibot';
+import {
+  DEFAULTS, SERVICE_KEYS, suggestKey, serviceSchema, strategySchema, rollingEntries, abEntries, rollingFloor, NAME_RE, SERVICE_KEY_RE,
+} from './schema';
 
 export type Strategy = 'rolling' | 'ab';
 export const STRATEGIES: readonly Strategy[] = ['rolling', 'ab'];
 
 export type ListenerProtocol = 'http' | 'https' | 'tcp' | 'ssl';
-const PROTOCOLS: readonly ListenerProtocol[] = ['http', 'https', 'tcp', 'ssl'];
 
 export interface ListenerConfig {
   /** The load balancer's port. */
@@ -117,74 +123,11 @@ export interface ConfigProblem {
   message: string;
 }
 
-// ---- defaults (documented in README "Configuration") -------------------------------------------
-export const DEFAULTS = {
-  healthCheckGracePeriod: 300,
-  surge: 1,
-  stepTimeoutSeconds: 600,
-  healthCheckTimeoutSeconds: 600,
-  drainingTimeout: 300,
-  crossZone: true,
-  healthCheck: { interval: 10, timeout: 5, healthyThreshold: 3, unhealthyThreshold: 2 },
-  listener: { port: 80, instancePort: 80, protocol: 'http' as ListenerProtocol },
-} as const;
-
-const COMMON_KEYS = [
-  'strategy', 'name', 'imageId', 'instanceType', 'capacity', 'availabilityZones', 'subnets',
-  'keyName', 'securityGroupIds', 'iamInstanceProfile', 'userData', 'tags', 'launchConfiguration',
-  'healthCheckGracePeriod', 'maxSize', 'loadBalancer', 'dependsOn',
-] as const;
-const ROLLING_KEYS = ['minHealthy', 'surge', 'batchSize', 'stepTimeout'] as const;
-const AB_KEYS = ['healthCheckTimeout', 'instanceCountStep'] as const;
-const LB_KEYS = ['listeners', 'healthCheck', 'drainingTimeout', 'crossZone', 'internal', 'securityGroups'] as const;
-const LISTENER_KEYS = ['port', 'instancePort', 'protocol', 'instanceProtocol', 'sslCertificateId'] as const;
-const HC_KEYS = ['target', 'interval', 'timeout', 'healthyThreshold', 'unhealthyThreshold'] as const;
-
-/** Every key a service accepts, for documentation and "did you mean". */
-export const SERVICE_KEYS: readonly string[] = [...COMMON_KEYS, ...ROLLING_KEYS, ...AB_KEYS];
+// ---- the schema (./schema.ts, valibot) and its problems ----------------------------------------
+export { DEFAULTS, SERVICE_KEYS, suggestKey };
 
 /** Classic ELB names: 1–32 alphanumerics and hyphens, not starting or ending with a hyphen. */
 export const ELB_NAME_MAX = 32;
-const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
-const SERVICE_KEY_RE = /^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?$/;
-const AMI_RE = /^(ami-[0-9A-Za-z]+|resolve:ssm:\S+)$/;
-const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
-const SUBNET_RE = /^subnet-[0-9A-Za-z]+$/;
-const SG_RE = /^sg-[0-9A-Za-z]+$/;
-const AZ_RE = /^[a-z]{2}-[a-z0-9-]*\d[a-z]$/;
-const HC_TARGET_RE = /^(?:(?:HTTP|HTTPS):\d{1,5}\/\S*|(?:TCP|SSL):\d{1,5})$/;
-const PERCENT_RE = /^(\d{1,3})%$/;
-
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const d: number[] = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0];
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j];
-      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return d[b.length];
-}
-
-/** The closest known key to a misspelled one, if close enough to be a likely typo. */
-export function suggestKey(key: string, known: readonly string[]): string | undefined {
-  const lower = key.toLowerCase();
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const k of known) {
-    const score = k.toLowerCase() === lower ? 0 : distance(lower, k.toLowerCase());
-    if (score < bestScore) {
-      best = k;
-      bestScore = score;
-    }
-  }
-  const limit = Math.max(2, Math.floor(key.length / 3));
-  return best !== undefined && bestScore <= limit ? best : undefined;
-}
 
 function show(value: unknown): string {
   if (value === undefined) return 'undefined';
@@ -201,392 +144,191 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Collects problems for one service; readers return `undefined` for bad values after recording them. */
-class Checker {
-  readonly problems: ConfigProblem[] = [];
+/** Builds the problems of one service, phrased as every message of this tool is. */
+class Problems {
+  readonly list: ConfigProblem[] = [];
   constructor(readonly service: string) {}
 
+  private push(path: string, value: unknown, message: string, key = path.split('.').pop() ?? path): void {
+    this.list.push({ service: this.service, key, path: `${this.service}.${path}`, value, message: `service "${this.service}": ${message}` });
+  }
+
   fail(path: string, value: unknown, allowed: string): void {
-    const key = path.split('.').pop() ?? path;
-    this.problems.push({
-      service: this.service,
-      key,
-      path: `${this.service}.${path}`,
-      value,
-      message: `service "${this.service}": ${path} = ${show(value)} is not allowed; ${allowed}`,
-    });
+    this.push(path, value, `${path} = ${show(value)} is not allowed; ${allowed}`);
   }
 
   missing(path: string, allowed: string): void {
+    this.push(path, undefined, `${path} is required; ${allowed}`);
+  }
+
+  unknown(path: string, value: unknown, known: readonly string[], prefix: string): void {
     const key = path.split('.').pop() ?? path;
-    this.problems.push({
-      service: this.service,
-      key,
-      path: `${this.service}.${path}`,
-      value: undefined,
-      message: `service "${this.service}": ${path} is required; ${allowed}`,
-    });
-  }
-
-  /** Unknown keys, with a suggestion for likely typos and a note for keys of the other strategy. */
-  unknownKeys(obj: Record<string, unknown>, prefix: string, known: readonly string[], elsewhere: Record<string, string> = {}): void {
-    for (const key of Object.keys(obj)) {
-      if (known.includes(key)) continue;
-      const path = prefix ? `${prefix}.${key}` : key;
-      if (elsewhere[key]) {
-        this.fail(path, obj[key], elsewhere[key]);
-        continue;
-      }
-      const hint = suggestKey(key, known);
-      this.problems.push({
-        service: this.service,
-        key,
-        path: `${this.service}.${path}`,
-        value: obj[key],
-        message:
-          `service "${this.service}": unknown key ${path}` +
-          (hint ? `; did you mean "${hint}"?` : `; allowed keys${prefix ? ` of ${prefix}` : ''}: ${known.join(', ')}`),
-      });
-    }
-  }
-
-  int(obj: Record<string, unknown>, key: string, prefix: string, opts: { min?: number; max?: number; required?: boolean } = {}): number | undefined {
-    const path = prefix ? `${prefix}.${key}` : key;
-    const v = obj[key];
-    const range = `an integer${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}`;
-    if (v === undefined || v === null) {
-      if (opts.required) this.missing(path, `expected ${range}`);
-      return undefined;
-    }
-    // YAML gives numbers; a numeric string from `pulumi config set` is accepted too.
-    const n = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n)) {
-      this.fail(path, v, `expected ${range}`);
-      return undefined;
-    }
-    if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
-      this.fail(path, v, `expected ${range}`);
-      return undefined;
-    }
-    return n;
-  }
-
-  /**
-   * Whole seconds: an integer, or a duration in the one grammar flags use too
-   * (orchestrator/duration.ts: "90s", "1.5m", "10 m", "500ms", "1h") that comes to whole seconds.
-   */
-  seconds(obj: Record<string, unknown>, key: string, prefix: string, opts: { min?: number; max?: number } = {}): number | undefined {
-    const path = prefix ? `${prefix}.${key}` : key;
-    const v = obj[key];
-    if (v === undefined || v === null) return undefined;
-    const allowed = `expected whole seconds${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}: an integer, or a duration like "90s", "1.5m", "10m", "1h"`;
-    let n: number | undefined;
-    const ms = typeof v === 'number' && !Number.isInteger(v) ? undefined : parseDurationMs(v);
-    if (ms !== undefined && Number.isInteger(ms / 1000)) n = ms / 1000;
-    if (n === undefined || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
-      this.fail(path, v, allowed);
-      return undefined;
-    }
-    return n;
-  }
-
-  bool(obj: Record<string, unknown>, key: string, prefix: string): boolean | undefined {
-    const v = obj[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v === 'boolean') return v;
-    if (v === 'true' || v === 'false') return v === 'true';
-    this.fail(prefix ? `${prefix}.${key}` : key, v, 'expected true or false');
-    return undefined;
-  }
-
-  str(obj: Record<string, unknown>, key: string, prefix: string, opts: { re?: RegExp; allowed?: string; required?: boolean } = {}): string | undefined {
-    const path = prefix ? `${prefix}.${key}` : key;
-    const v = obj[key];
-    const allowed = opts.allowed ?? 'expected a non-empty string';
-    if (v === undefined || v === null) {
-      if (opts.required) this.missing(path, allowed);
-      return undefined;
-    }
-    if (typeof v !== 'string' || v.trim() === '' || (opts.re && !opts.re.test(v))) {
-      this.fail(path, v, allowed);
-      return undefined;
-    }
-    return v;
-  }
-
-  strList(obj: Record<string, unknown>, key: string, prefix: string, opts: { re?: RegExp; allowed?: string; nonEmpty?: boolean } = {}): string[] | undefined {
-    const path = prefix ? `${prefix}.${key}` : key;
-    const v = obj[key];
-    if (v === undefined || v === null) return undefined;
-    const allowed = `expected a${opts.nonEmpty ? ' non-empty' : ''} list of ${opts.allowed ?? 'strings'} without duplicates`;
-    if (!Array.isArray(v) || (opts.nonEmpty && v.length === 0)) {
-      this.fail(path, v, allowed);
-      return undefined;
-    }
-    let ok = new Set(v).size === v.length;
-    v.forEach((item, i) => {
-      if (typeof item !== 'string' || (opts.re && !opts.re.test(item))) {
-        this.fail(`${path}[${i}]`, item, `expected ${opts.allowed ?? 'a string'}`);
-        ok = false;
-      }
-    });
-    if (ok) return v as string[];
-    if (new Set(v).size !== v.length) this.fail(path, v, allowed);
-    return undefined;
-  }
-
-  obj(obj: Record<string, unknown>, key: string, prefix: string): Record<string, unknown> | undefined {
-    const v = obj[key];
-    if (v === undefined || v === null) return undefined;
-    if (!isPlainObject(v)) {
-      this.fail(prefix ? `${prefix}.${key}` : key, v, 'expected a mapping (object)');
-      return undefined;
-    }
-    return v;
+    const hint = suggestKey(key, known);
+    this.push(path, value, `unknown key ${path}` + (hint ? `; did you mean "${hint}"?` : `; allowed keys${prefix ? ` of ${prefix}` : ''}: ${known.join(', ')}`), key);
   }
 }
 
-function parseProtocol(c: Checker, obj: Record<string, unknown>, key: string, prefix: string, required: boolean): ListenerProtocol | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) {
-    if (required) c.missing(`${prefix}.${key}`, `expected one of ${PROTOCOLS.join(', ')}`);
-    return undefined;
-  }
-  const p = typeof v === 'string' ? v.toLowerCase() : v;
-  if (typeof p !== 'string' || !(PROTOCOLS as readonly string[]).includes(p)) {
-    c.fail(`${prefix}.${key}`, v, `expected one of ${PROTOCOLS.join(', ')}`);
-    return undefined;
-  }
-  return p as ListenerProtocol;
+/** `loadBalancer.listeners[0].port` from an issue's path. */
+function dotPath(keys: readonly unknown[]): string {
+  return keys.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
 }
 
-function parseListeners(c: Checker, lb: Record<string, unknown>): ListenerConfig[] {
-  const raw = lb.listeners;
-  if (raw === undefined || raw === null) {
-    const d = DEFAULTS.listener;
-    return [{ port: d.port, instancePort: d.instancePort, protocol: d.protocol, instanceProtocol: d.protocol }];
+type AnySchema = v.GenericSchema & { wrapped?: AnySchema; entries?: Record<string, AnySchema>; item?: AnySchema; value?: AnySchema; pipe?: readonly { type: string; metadata?: Record<string, unknown> }[] };
+
+/** The sub-schema at a path (through optional/nullish wrappers, arrays and records). */
+function schemaAt(schema: AnySchema, keys: readonly unknown[]): AnySchema | undefined {
+  let s: AnySchema | undefined = schema;
+  for (const k of keys) {
+    while (s?.wrapped) s = s.wrapped;
+    if (!s) return undefined;
+    s = typeof k === 'number' ? s.item : s.entries?.[String(k)] ?? s.value;
   }
-  if (!Array.isArray(raw) || raw.length === 0) {
-    c.fail('loadBalancer.listeners', raw, 'expected a non-empty list of {port, instancePort, protocol}');
-    return [];
-  }
-  const out: ListenerConfig[] = [];
-  raw.forEach((item, i) => {
-    const prefix = `loadBalancer.listeners[${i}]`;
-    if (!isPlainObject(item)) {
-      c.fail(prefix, item, 'expected a mapping {port, instancePort, protocol}');
+  while (s?.wrapped) s = s.wrapped;
+  return s;
+}
+
+/** What a key allows, from its schema's metadata (for "is required"). */
+function allowedOf(schema: AnySchema | undefined): string | undefined {
+  const m = schema?.pipe?.find((a) => a.type === 'metadata' && typeof a.metadata?.allowed === 'string');
+  return m?.metadata?.allowed as string | undefined ?? (schema as { message?: unknown } | undefined)?.message as string | undefined;
+}
+
+const USER_DATA_MAX = 16 * 1024;
+
+/** The value a message shows: user data is shown by its size only (it often carries credentials). */
+function shownValue(path: string, value: unknown): unknown {
+  if (path === 'userData' && typeof value === 'string' && Buffer.byteLength(value, 'utf8') > USER_DATA_MAX) return `${Buffer.byteLength(value, 'utf8')} bytes`;
+  return value;
+}
+
+/** One valibot issue as this tool's problem. */
+function addIssue(p: Problems, schema: AnySchema, strategy: Strategy | undefined, issue: v.BaseIssue<unknown>): void {
+  const keys = issue.path?.map((item) => item.key) ?? [];
+  const path = dotPath(keys);
+  const last = issue.path?.[issue.path.length - 1];
+  if (issue.type === 'strict_object' && issue.expected === 'never' && last) {
+    // An unknown key: a key of the other strategy, or a likely typo, or the list of keys.
+    const parentKeys = keys.slice(0, -1);
+    const prefix = dotPath(parentKeys);
+    const other = (Object.keys(strategy === 'rolling' ? abEntries : rollingEntries) as string[]).includes(String(last.key));
+    if (prefix === '' && strategy && other) {
+      p.fail(path, last.value, `this key applies only to strategy "${strategy === 'rolling' ? 'ab' : 'rolling'}"`);
       return;
     }
-    c.unknownKeys(item, prefix, LISTENER_KEYS);
-    const port = c.int(item, 'port', prefix, { min: 1, max: 65535, required: true });
-    const instancePort = c.int(item, 'instancePort', prefix, { min: 1, max: 65535, required: true });
-    const protocol = parseProtocol(c, item, 'protocol', prefix, true);
-    const instanceProtocol = parseProtocol(c, item, 'instanceProtocol', prefix, false);
-    const sslCertificateId = c.str(item, 'sslCertificateId', prefix, { allowed: 'expected a certificate ARN' });
-    if ((protocol === 'https' || protocol === 'ssl') && sslCertificateId === undefined && item.sslCertificateId === undefined) {
-      c.missing(`${prefix}.sslCertificateId`, `a ${protocol} listener needs a certificate ARN`);
-    }
-    if (port !== undefined && instancePort !== undefined && protocol !== undefined) {
-      out.push({
-        port,
-        instancePort,
-        protocol,
-        instanceProtocol: instanceProtocol ?? protocol,
-        ...(sslCertificateId !== undefined ? { sslCertificateId } : {}),
-      });
-    }
-  });
-  const ports = out.map((l) => l.port);
-  if (new Set(ports).size !== ports.length) c.fail('loadBalancer.listeners', raw, 'each listener needs its own port');
-  return out;
+    const parent = schemaAt(schema, parentKeys);
+    p.unknown(path, last.value, Object.keys(parent?.entries ?? {}), prefix);
+    return;
+  }
+  const value = last ? last.value : issue.input;
+  if (issue.type === 'strict_object' && last && value === undefined) {
+    p.missing(path, allowedOf(schemaAt(schema, keys)) ?? issue.message);
+    return;
+  }
+  if (!last) {
+    p.fail('(service)', value, issue.message);
+    return;
+  }
+  if (value === undefined || value === null) p.missing(path, issue.message);
+  else p.fail(path, shownValue(path, value), issue.message);
 }
 
-function parseHealthCheck(c: Checker, lb: Record<string, unknown>, listeners: ListenerConfig[]): HealthCheckConfig | undefined {
-  const prefix = 'loadBalancer.healthCheck';
-  const raw = lb.healthCheck === undefined || lb.healthCheck === null ? {} : lb.healthCheck;
-  if (!isPlainObject(raw)) {
-    c.fail(prefix, raw, 'expected a mapping {target, interval, timeout, healthyThreshold, unhealthyThreshold}');
-    return undefined;
-  }
-  c.unknownKeys(raw, prefix, HC_KEYS);
-  const d = DEFAULTS.healthCheck;
-  const firstPort = listeners[0]?.instancePort ?? DEFAULTS.listener.instancePort;
-  const target =
-    c.str(raw, 'target', prefix, { re: HC_TARGET_RE, allowed: 'expected "HTTP:<port>/<path>", "HTTPS:<port>/<path>", "TCP:<port>" or "SSL:<port>"' }) ??
-    (raw.target === undefined ? `TCP:${firstPort}` : undefined);
-  const interval = c.int(raw, 'interval', prefix, { min: 5, max: 300 }) ?? (raw.interval === undefined ? d.interval : undefined);
-  const timeout = c.int(raw, 'timeout', prefix, { min: 2, max: 60 }) ?? (raw.timeout === undefined ? d.timeout : undefined);
-  const healthyThreshold = c.int(raw, 'healthyThreshold', prefix, { min: 2, max: 10 }) ?? (raw.healthyThreshold === undefined ? d.healthyThreshold : undefined);
-  const unhealthyThreshold = c.int(raw, 'unhealthyThreshold', prefix, { min: 2, max: 10 }) ?? (raw.unhealthyThreshold === undefined ? d.unhealthyThreshold : undefined);
-  if (interval !== undefined && timeout !== undefined && timeout >= interval) {
-    c.fail(`${prefix}.timeout`, timeout, `must be less than interval (${interval})`);
-    return undefined;
-  }
-  if (target === undefined || interval === undefined || timeout === undefined || healthyThreshold === undefined || unhealthyThreshold === undefined) return undefined;
-  return { target, interval, timeout, healthyThreshold, unhealthyThreshold };
-}
-
-function parseLoadBalancer(c: Checker, raw: unknown, hasSubnets: boolean): LoadBalancerConfig | undefined {
-  if (!isPlainObject(raw)) {
-    c.fail('loadBalancer', raw, 'expected a mapping {listeners, healthCheck, drainingTimeout, crossZone}');
-    return undefined;
-  }
-  c.unknownKeys(raw, 'loadBalancer', LB_KEYS);
-  const listeners = parseListeners(c, raw);
-  const healthCheck = parseHealthCheck(c, raw, listeners);
-  const drainingTimeout = c.seconds(raw, 'drainingTimeout', 'loadBalancer', { min: 0, max: 3600 }) ?? DEFAULTS.drainingTimeout;
-  const crossZone = c.bool(raw, 'crossZone', 'loadBalancer') ?? DEFAULTS.crossZone;
-  const internal = c.bool(raw, 'internal', 'loadBalancer') ?? false;
-  const securityGroups = c.strList(raw, 'securityGroups', 'loadBalancer', { re: SG_RE, allowed: 'security group ids (sg-...)' }) ?? [];
-  if (internal && !hasSubnets) c.fail('loadBalancer.internal', true, 'an internal load balancer needs subnets (a VPC)');
-  if (securityGroups.length > 0 && !hasSubnets) c.fail('loadBalancer.securityGroups', raw.securityGroups, 'load balancer security groups need subnets (a VPC)');
-  if (!healthCheck) return undefined;
-  return { listeners, healthCheck, drainingTimeout, crossZone, internal, securityGroups };
-}
-
-function parseTags(c: Checker, obj: Record<string, unknown>): Record<string, string> {
-  const raw = c.obj(obj, 'tags', '');
-  const out: Record<string, string> = {};
-  if (!raw) return out;
-  for (const [k, v] of Object.entries(raw)) {
-    if (k.toLowerCase().startsWith('aws:') || k.startsWith('asg-deploy:') || k.length > 128 || k === '') {
-      c.fail(`tags.${k}`, v, 'tag keys must be 1-128 characters and must not start with "aws:" or "asg-deploy:" (reserved)');
-    } else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
-      out[k] = String(v);
-    } else {
-      c.fail(`tags.${k}`, v, 'expected a string value');
-    }
-  }
-  return out;
-}
-
-function parseBatchSize(c: Checker, obj: Record<string, unknown>): number | string | undefined {
-  const v = obj.batchSize;
-  if (v === undefined || v === null) return undefined;
-  const allowed = 'expected a positive integer or a percentage of capacity like "25%" (1%-100%)';
-  if (typeof v === 'number') {
-    if (Number.isInteger(v) && v >= 1) return v;
-  } else if (typeof v === 'string') {
-    const m = PERCENT_RE.exec(v.trim());
-    if (m && Number(m[1]) >= 1 && Number(m[1]) <= 100) return `${Number(m[1])}%`;
-    if (/^\d+$/.test(v.trim()) && Number(v) >= 1) return Number(v);
-  }
-  c.fail('batchSize', v, allowed);
-  return undefined;
-}
-
-/** Parse one service. Returns undefined when it has problems (recorded in `c`). */
-function parseService(c: Checker, raw: unknown, stack: string): ServiceConfig | undefined {
-  const service = c.service;
+/** Parse one service. Returns undefined when it has problems (recorded in `p`). */
+function parseService(p: Problems, raw: unknown, stack: string): ServiceConfig | undefined {
+  const service = p.service;
   if (!SERVICE_KEY_RE.test(service)) {
-    c.fail('(service key)', service, 'service keys are letters, digits, "-" and "_", starting and ending with a letter or digit');
+    p.fail('(service key)', service, 'service keys are letters, digits, "-" and "_", starting and ending with a letter or digit');
   }
   if (!isPlainObject(raw)) {
-    c.fail('(service)', raw, 'expected a mapping with strategy, imageId, instanceType, capacity, ...');
+    p.fail('(service)', raw, 'expected a mapping with strategy, imageId, instanceType, capacity, ...');
     return undefined;
   }
+  const picked = v.safeParse(strategySchema, raw.strategy);
+  const strategy = picked.success ? picked.output : undefined;
+  const schema = serviceSchema(strategy);
+  const result = v.safeParse(schema, raw, { abortEarly: false });
+  for (const issue of result.issues ?? []) addIssue(p, schema as AnySchema, strategy, issue);
 
-  const strategyRaw = raw.strategy;
-  let strategy: Strategy | undefined;
-  if (strategyRaw === undefined || strategyRaw === null) c.missing('strategy', `expected one of ${STRATEGIES.join(', ')}`);
-  else if (typeof strategyRaw === 'string' && (STRATEGIES as readonly string[]).includes(strategyRaw.toLowerCase())) strategy = strategyRaw.toLowerCase() as Strategy;
-  else {
-    const hint = typeof strategyRaw === 'string' ? suggestKey(strategyRaw, STRATEGIES) : undefined;
-    c.fail('strategy', strategyRaw, `expected one of ${STRATEGIES.join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`);
-  }
-
-  const rollingOnly = Object.fromEntries(ROLLING_KEYS.map((k) => [k, 'this key applies only to strategy "rolling"']));
-  const abOnly = Object.fromEntries(AB_KEYS.map((k) => [k, 'this key applies only to strategy "ab"']));
-  if (strategy === 'rolling') c.unknownKeys(raw, '', [...COMMON_KEYS, ...ROLLING_KEYS], abOnly);
-  else if (strategy === 'ab') c.unknownKeys(raw, '', [...COMMON_KEYS, ...AB_KEYS], rollingOnly);
-  else c.unknownKeys(raw, '', SERVICE_KEYS);
-
-  const name = c.str(raw, 'name', '', { re: NAME_RE, allowed: 'expected letters, digits and hyphens, starting and ending with a letter or digit' }) ?? (raw.name === undefined || raw.name === null ? `${stack}-${service}` : undefined);
-  const imageId = c.str(raw, 'imageId', '', { re: AMI_RE, required: true, allowed: 'expected an AMI id like "ami-0123456789abcdef0" (or "resolve:ssm:<parameter>")' });
-  const instanceType = c.str(raw, 'instanceType', '', { re: INSTANCE_TYPE_RE, required: true, allowed: 'expected an EC2 instance type like "t3.small"' });
-  const capacity = c.int(raw, 'capacity', '', { min: 0, required: true });
-  const availabilityZones = c.strList(raw, 'availabilityZones', '', { re: AZ_RE, nonEmpty: true, allowed: 'availability zone names like "us-east-1a"' });
-  const subnets = c.strList(raw, 'subnets', '', { re: SUBNET_RE, nonEmpty: true, allowed: 'subnet ids (subnet-...)' });
-  if (raw.availabilityZones !== undefined && raw.subnets !== undefined) {
-    c.fail('subnets', raw.subnets, 'give either availabilityZones or subnets, not both (subnets already imply their zones)');
-  }
-  const keyName = c.str(raw, 'keyName', '');
-  const securityGroupIds = c.strList(raw, 'securityGroupIds', '', { re: SG_RE, allowed: 'security group ids (sg-...)' }) ?? [];
-  const iamInstanceProfile = c.str(raw, 'iamInstanceProfile', '', { allowed: 'expected an instance profile name or ARN' });
-  const userData = raw.userData === undefined || raw.userData === null ? undefined : typeof raw.userData === 'string' ? raw.userData : (c.fail('userData', raw.userData, 'expected a string (plain text; it is base64-encoded for you)'), undefined);
-  // The size only: user data often carries bootstrap credentials, so no excerpt is echoed.
-  if (userData !== undefined && Buffer.byteLength(userData, 'utf8') > 16 * 1024) c.fail('userData', `${Buffer.byteLength(userData, 'utf8')} bytes`, 'user data is limited to 16 KB (16384 bytes)');
-  const tags = parseTags(c, raw);
-  const launchConfiguration = c.bool(raw, 'launchConfiguration', '') ?? false;
-  const healthCheckGracePeriod = c.seconds(raw, 'healthCheckGracePeriod', '', { min: 0, max: 7200 }) ?? DEFAULTS.healthCheckGracePeriod;
-  const maxSizeRaw = c.int(raw, 'maxSize', '', { min: 1 });
-
-  let loadBalancer: LoadBalancerConfig | undefined;
-  const hasSubnets = raw.subnets !== undefined;
-  if (raw.loadBalancer !== undefined && raw.loadBalancer !== null) loadBalancer = parseLoadBalancer(c, raw.loadBalancer, hasSubnets);
-  else if (strategy === 'ab') loadBalancer = parseLoadBalancer(c, {}, hasSubnets); // every color has its ELB
-
+  // The name: defaulted per stack; an ELB (every A/B color, a rolling service with one) limits it to 32.
+  const nameOk = !(result.issues ?? []).some((i) => i.path?.[0]?.key === 'name');
+  const name = raw.name === undefined || raw.name === null ? `${stack}-${service}` : nameOk ? (raw.name as string) : undefined;
   if (name !== undefined) {
+    const hasElb = strategy === 'ab' || (raw.loadBalancer !== undefined && raw.loadBalancer !== null);
     const elbName = strategy === 'ab' ? `${name}-b` : name;
-    if (loadBalancer && (elbName.length > ELB_NAME_MAX || !NAME_RE.test(elbName))) {
-      c.fail('name', name, `${raw.name === undefined ? 'the default name <stack>-<service> gives ' : ''}the classic ELB name "${elbName}", which must be 1-${ELB_NAME_MAX} letters, digits and hyphens; set a shorter "name"`);
+    if (hasElb && (elbName.length > ELB_NAME_MAX || !NAME_RE.test(elbName))) {
+      p.fail('name', name, `${raw.name == null ? 'the default name <stack>-<service> gives ' : ''}the classic ELB name "${elbName}", which must be 1-${ELB_NAME_MAX} letters, digits and hyphens; set a shorter "name"`);
     } else if (!NAME_RE.test(name) || name.length < 3 || name.length > 128) {
       // 3-128: the launch template name limits (ASG names allow 255).
-      c.fail('name', name, `${raw.name === undefined ? '(the default <stack>-<service>) ' : ''}names are 3-128 letters, digits and hyphens, starting and ending with a letter or digit; set "name" explicitly`);
+      p.fail('name', name, `${raw.name == null ? '(the default <stack>-<service>) ' : ''}names are 3-128 letters, digits and hyphens, starting and ending with a letter or digit; set "name" explicitly`);
     }
   }
+  if (p.list.length > 0 || !result.success || strategy === undefined || name === undefined) return undefined;
+  return normalize(result.output as unknown as Parsed, service, name, strategy);
+}
 
-  // With an unknown strategy the keys of both strategies are still checked, so every problem
-  // shows at once.
-  let rolling: Pick<RollingServiceConfig, 'minHealthy' | 'surge' | 'batchSize' | 'stepTimeoutSeconds' | 'maxSize'> | undefined;
-  if (strategy !== 'ab') {
-    const surge = c.int(raw, 'surge', '', { min: 0 }) ?? (raw.surge === undefined ? DEFAULTS.surge : undefined);
-    const minHealthy = c.int(raw, 'minHealthy', '', { min: 0 });
-    const batchSize = parseBatchSize(c, raw);
-    const stepTimeoutSeconds = c.seconds(raw, 'stepTimeout', '', { min: 1 }) ?? DEFAULTS.stepTimeoutSeconds;
-    if (capacity !== undefined && minHealthy !== undefined && minHealthy > capacity) {
-      c.fail('minHealthy', minHealthy, `expected an integer from 0 to capacity (${capacity})`);
-    }
-    // Default floor: full capacity when a surge makes room to launch first; one below when it cannot.
-    const effMin = minHealthy ?? (capacity !== undefined && surge !== undefined ? (surge > 0 ? capacity : Math.max(0, capacity - 1)) : undefined);
-    if (capacity !== undefined && capacity > 0 && surge === 0 && effMin !== undefined && effMin >= capacity) {
-      c.fail('surge', 0, `with surge 0 and minHealthy ${effMin} = capacity no instance can ever be replaced; use surge >= 1 or minHealthy < capacity`);
-    }
-    // Default max: exactly what a rollout needs (capacity + surge), so it never has to raise it.
-    const maxSize = maxSizeRaw ?? (capacity !== undefined && surge !== undefined ? Math.max(1, capacity + surge) : undefined);
-    if (strategy === 'rolling' && maxSizeRaw !== undefined && capacity !== undefined && surge !== undefined && maxSizeRaw < capacity + surge) {
-      c.fail('maxSize', maxSizeRaw, `expected at least capacity + surge (${capacity + surge}) so a rollout can launch its surge`);
-    }
-    if (effMin !== undefined && surge !== undefined && maxSize !== undefined) {
-      rolling = { minHealthy: effMin, surge, stepTimeoutSeconds, maxSize, ...(batchSize !== undefined ? { batchSize } : {}) };
-    }
+/** The schema's output: every key present, unset ones null or undefined, defaults that stand alone filled in. */
+interface Parsed {
+  [key: string]: unknown;
+  capacity: number;
+  imageId: string;
+  instanceType: string;
+  securityGroupIds: string[];
+  tags: Record<string, string>;
+  launchConfiguration: boolean;
+  healthCheckGracePeriod: number;
+  loadBalancer?: {
+    listeners?: { port: number; instancePort: number; protocol: ListenerProtocol; instanceProtocol?: ListenerProtocol | null; sslCertificateId?: string | null }[] | null;
+    healthCheck: { target?: string | null; interval: number; timeout: number; healthyThreshold: number; unhealthyThreshold: number };
+    drainingTimeout: number;
+    crossZone: boolean;
+    internal: boolean;
+    securityGroups: string[];
+  } | null;
+}
+
+const given = <K extends string, T>(key: K, value: T | null | undefined): { [P in K]?: T } =>
+  (value === undefined || value === null ? {} : { [key]: value }) as { [P in K]?: T };
+
+/** Defaults that depend on other keys (names, floors, sizes, the health check target). */
+function normalize(o: Parsed, service: string, name: string, strategy: Strategy): ServiceConfig {
+  let loadBalancer: LoadBalancerConfig | undefined;
+  if (o.loadBalancer) {
+    const lb = o.loadBalancer;
+    const dl = DEFAULTS.listener;
+    const listeners: ListenerConfig[] = (lb.listeners ?? [{ port: dl.port, instancePort: dl.instancePort, protocol: dl.protocol }]).map((l) => ({
+      port: l.port, instancePort: l.instancePort, protocol: l.protocol, instanceProtocol: l.instanceProtocol ?? l.protocol,
+      ...given('sslCertificateId', l.sslCertificateId),
+    }));
+    const hc = lb.healthCheck;
+    loadBalancer = {
+      listeners,
+      healthCheck: { target: hc.target ?? `TCP:${listeners[0].instancePort}`, interval: hc.interval, timeout: hc.timeout, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold },
+      drainingTimeout: lb.drainingTimeout, crossZone: lb.crossZone, internal: lb.internal, securityGroups: lb.securityGroups,
+    };
   }
-
-  let ab: Pick<AbServiceConfig, 'healthCheckTimeoutSeconds' | 'instanceCountStep' | 'maxSize'> | undefined;
-  if (strategy !== 'rolling') {
-    const healthCheckTimeoutSeconds = c.seconds(raw, 'healthCheckTimeout', '', { min: 1 }) ?? DEFAULTS.healthCheckTimeoutSeconds;
-    const instanceCountStep = c.int(raw, 'instanceCountStep', '', { min: 1 });
-    // Each color holds `capacity` at rest; twice that leaves headroom for `ab --instance-count`
-    // without the orchestrator having to raise a size that Pulumi owns.
-    const maxSize = maxSizeRaw ?? (capacity !== undefined ? Math.max(1, 2 * capacity) : undefined);
-    if (strategy === 'ab' && maxSizeRaw !== undefined && capacity !== undefined && maxSizeRaw < capacity) {
-      c.fail('maxSize', maxSizeRaw, `expected at least capacity (${capacity}): each color must be able to hold the whole service`);
-    }
-    if (maxSize !== undefined) {
-      ab = { healthCheckTimeoutSeconds, maxSize, ...(instanceCountStep !== undefined ? { instanceCountStep } : {}) };
-    }
-  }
-
-  if (c.problems.length > 0 || strategy === undefined) return undefined;
   const common = {
-    service, name: name!, imageId: imageId!, instanceType: instanceType!, capacity: capacity!,
-    ...(availabilityZones ? { availabilityZones } : {}), ...(subnets ? { subnets } : {}),
-    ...(keyName !== undefined ? { keyName } : {}), securityGroupIds,
-    ...(iamInstanceProfile !== undefined ? { iamInstanceProfile } : {}), ...(userData !== undefined ? { userData } : {}),
-    tags, launchConfiguration, healthCheckGracePeriod,
+    service, name, imageId: o.imageId, instanceType: o.instanceType, capacity: o.capacity,
+    ...given('availabilityZones', o.availabilityZones as string[] | null), ...given('subnets', o.subnets as string[] | null),
+    ...given('keyName', o.keyName as string | null), securityGroupIds: o.securityGroupIds,
+    ...given('iamInstanceProfile', o.iamInstanceProfile as string | null), ...given('userData', o.userData as string | null),
+    tags: o.tags, launchConfiguration: o.launchConfiguration, healthCheckGracePeriod: o.healthCheckGracePeriod,
   };
-  if (strategy === 'rolling') return { ...common, strategy, ...(loadBalancer ? { loadBalancer } : {}), ...rolling! };
-  return { ...common, strategy, loadBalancer: loadBalancer!, ...ab! };
+  if (strategy === 'rolling') {
+    const surge = o.surge as number;
+    const minHealthy = rollingFloor(o.capacity, surge, o.minHealthy as number | null);
+    // Default max: exactly what a rollout needs (capacity + surge), so it never has to raise it.
+    const maxSize = (o.maxSize as number | null) ?? Math.max(1, o.capacity + surge);
+    return {
+      ...common, strategy, ...(loadBalancer ? { loadBalancer } : {}),
+      minHealthy, surge, stepTimeoutSeconds: o.stepTimeout as number, maxSize, ...given('batchSize', o.batchSize as number | string | null),
+    };
+  }
+  // Each color holds `capacity` at rest; twice that leaves headroom for `ab --instance-count`
+  // without the orchestrator having to raise a size that Pulumi owns.
+  const maxSize = (o.maxSize as number | null) ?? Math.max(1, 2 * o.capacity);
+  return {
+    ...common, strategy, loadBalancer: loadBalancer!,
+    healthCheckTimeoutSeconds: o.healthCheckTimeout as number, maxSize, ...given('instanceCountStep', o.instanceCountStep as number | null),
+  };
 }
 
 /** Format all problems as one message (one line per problem). */
@@ -621,9 +363,9 @@ export function parseServices(raw: unknown, stack: string): ServiceConfig[] {
   const problems: ConfigProblem[] = [];
   const services: ServiceConfig[] = [];
   for (const [service, body] of Object.entries(value)) {
-    const c = new Checker(service);
-    const parsed = parseService(c, body, stack);
-    problems.push(...c.problems);
+    const p = new Problems(service);
+    const parsed = parseService(p, body, stack);
+    problems.push(...p.list);
     if (parsed) services.push(parsed);
   }
   // Names must be unique across services: they become ASG, ELB and launch template names.
@@ -835,7 +577,7 @@ export function secretSafeError(err: DeployError): DeployError {
     if (p.key === 'asg-deploy:services') {
       message = `asg-deploy:services is not allowed ${HIDDEN_VALUE}; expected a mapping of service name to service config with at least one service`;
     } else if (p.value !== undefined) {
-      // Messages render a value once, as `<path> = <value> is not allowed` (Checker.fail).
+      // Messages render a value once, as `<path> = <value> is not allowed` (Problems.fail).
       message = message.replace(` = ${show(p.value)} is not allowed`, () => ` is not allowed ${HIDDEN_VALUE}`);
     }
     return { service: p.service, key: p.key, path: p.path, value: undefined, message };

@@ -256,3 +256,19 @@ test('uncoveredToolTags: the runtime group tags the AWS provider\'s ignoreTags m
   const qa = yaml.load(fs.readFileSync(path.join(ROOT, 'Pulumi.qa.yaml'), 'utf8')) as { config: Record<string, unknown> };
   t.deepEqual(uncoveredToolTags(qa.config['aws:ignoreTags']), [], 'the worked example covers them');
 });
+
+// ---- values that may be secret are never echoed (issue 19) ---------------------------------------
+test('config: user data over 16 KB is reported by its size, never its text', (t) => {
+  const userData = `#!/bin/sh\nexport DB_PASSWORD=hunter2-s3cret\n${'x'.repeat(17000)}`;
+  const { err, problems } = problemsOf({ rabbit: rolling({ userData }) });
+  const p = problems.find((x) => x.path === 'rabbit.userData')!;
+  t.truthy(p);
+  t.regex(p.message, /userData = "\d+ bytes" is not allowed; user data is limited to 16 KB/);
+  t.false(err.message.includes('hunter2'), err.message);
+  t.false(JSON.stringify(problems).includes('hunter2'));
+});
+
+test('config: a wrong value in a secret-capable key is caught with the other problems of its service', (t) => {
+  const { problems } = problemsOf({ rabbit: rolling({ userData: 42, tags: { team: ['a'] }, capacity: -1 }) });
+  t.deepEqual(problems.map((p) => p.path).sort(), ['rabbit.capacity', 'rabbit.tags.team', 'rabbit.userData']);
+});
