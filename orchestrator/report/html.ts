@@ -56,7 +56,7 @@ h1{font-size:20px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bot
 .outcome{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff;font-weight:600}
 .outcome.done{background:#1e8449}.outcome.failed{background:#c0392b}.outcome.interrupted{background:#d68910}
 .muted{color:#5d6d7e} table{border-collapse:collapse;width:100%;font-size:13px} th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eaeded;vertical-align:top}
-td.num,th.num{text-align:right} tr.warn td{background:#fef9e7} tr.error td{background:#fdedec}
+td.num,th.num{text-align:right;white-space:nowrap} tr.warn td{background:#fef9e7} tr.error td{background:#fdedec}
 svg text{font:11px system-ui,sans-serif;fill:#5d6d7e} .legend span{margin-right:14px} .swatch{display:inline-block;width:12px;height:3px;vertical-align:middle;margin-right:4px}
 .bar{display:inline-block;height:10px;background:#5d6d7e;vertical-align:middle} .bar.open{background:#d68910}
 #filter{width:320px;padding:4px} pre{white-space:pre-wrap;margin:0;font:12px ui-monospace,monospace}
