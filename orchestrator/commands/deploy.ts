@@ -19,6 +19,7 @@ import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandSpec } from './command';
 import { commandOutput } from './output';
 import { openReport, reportFlag, withReportOption } from './report-option';
+import { FAULT_PROFILES, rehearse } from './rehearse';
 import { durationFlag, profileFlag, regionFlag, urlFlag, wholeNumberFlag } from './values';
 
 /**
@@ -50,10 +51,14 @@ export const deployCommand: CommandSpec = {
       .option('poll-interval', { type: 'string', describe: 'fixed polling interval, a duration (30, 30s, 1m; default: adaptive)' })
       .option('parallel', { type: 'string', default: '1', describe: "services' rollouts at once; dependsOn in the stack config orders them" })
       .option('continue-on-error', { type: 'boolean', default: false, describe: 'after a service fails, let the services that do not depend on it run' })
-      .option('refresh', { type: 'boolean', default: false, describe: "Pulumi's refresh first (pulumi up/preview --refresh): adopt drift from AWS into the stack state" }),
+      .option('refresh', { type: 'boolean', default: false, describe: "Pulumi's refresh first (pulumi up/preview --refresh): adopt drift from AWS into the stack state" })
+      .option('rehearse', { type: 'boolean', default: false, describe: "run this stack's rollout on a fresh simulated AWS (your account untouched) and predict duration, API calls, lowest healthy, invariants" })
+      .option('faults', { type: 'string', array: true, describe: `with --rehearse: ${Object.keys(FAULT_PROFILES).join(', ')} (comma-separated or repeated)` }),
   async run(args, ctx) {
     const stack = String(args.stack ?? '');
     if (!/^[A-Za-z0-9_.\-/]+$/.test(stack)) throw usageError('usage', `--stack ${JSON.stringify(stack)}: a stack name is letters, digits, '-', '_', '.', '/'`);
+    if (args.faults !== undefined && !args.rehearse) throw usageError('usage', '--faults needs --rehearse (faults are switched on in the simulated AWS of a rehearsal only)', { flag: '--faults' });
+    if (args.rehearse) return rehearse(args, ctx, (a, c) => deployCommand.run(a, c));
     const pollMs = durationFlag('poll-interval', args['poll-interval']);
     const poll = pollMs === undefined ? undefined : pollMs / 1000;
     const parallel = wholeNumberFlag('parallel', args.parallel, 1) ?? 1;
