@@ -11,6 +11,7 @@ import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
 import { checkBucket, checkEnvironment } from './lock';
 import { commandOutput } from './output';
+import { openReport, reportFlag, withReportOption } from './report-option';
 import { durationFlag, wholeNumberFlag } from './values';
 
 const count = wholeNumberFlag;
@@ -89,7 +90,7 @@ export const abCommand: CommandSpec = {
     ['$0 ab --environment qa-web --clean-up --yes', 'both colors populated: keep the up-to-date serving one'],
   ],
   builder: (y: Argv) =>
-    withCommonOptions(y)
+    withReportOption(withCommonOptions(y))
       .option('environment', { type: 'string', demandOption: true, describe: 'the environment: groups <ENV>-a and <ENV>-b (with --single-asg, the group ENV)' })
       .option('elb-name', { type: 'string', array: true, describe: 'judge the new color by this classic ELB (repeatable; default every ELB attached to it)' })
       .option('instance-count', { type: 'string', describe: "instances in the new color (default: the active color's desired, 8 when no color is active)" })
@@ -106,13 +107,15 @@ export const abCommand: CommandSpec = {
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; make no mutating call' }),
   async run(args, ctx) {
     const opts = abOptionsFromArgs(args);
+    const reportFile = reportFlag(args.report);
     const session = await openAwsSession(args, ctx, { readOnly: opts.dryRun });
-    const out = commandOutput(ctx, session, { verbose: Boolean(args.verbose), command: 'ab' });
+    const report = openReport(reportFile, { command: 'ab', dryRun: Boolean(opts.dryRun), simulated: session.simulated, clock: session.clock });
+    const out = commandOutput(ctx, session, { verbose: Boolean(args.verbose), command: 'ab', also: report?.recorder });
     const confirm = terminalConfirm(ctx);
-    try {
+    const body = async () => {
       await abDeploy({
         ...opts,
-        clients: session.clients,
+        clients: report?.clients(session.clients) ?? session.clients,
         clock: session.clock,
         reporter: out.reporter,
         signal: ctx.signal,
@@ -120,6 +123,9 @@ export const abCommand: CommandSpec = {
         confirm: confirm && ((q) => (out.finish(), confirm(q))),
       });
       return 0;
+    };
+    try {
+      return await (report ? report.around(out.reporter, body) : body());
     } finally {
       out.finish();
       await session.close();

@@ -18,6 +18,8 @@ import { stackRegion, type RegionChoice } from '../stack/region';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandSpec } from './command';
 import { commandOutput } from './output';
+import { openReport, reportFlag, withReportOption } from './report-option';
+import { FAULT_PROFILES, rehearse } from './rehearse';
 import { durationFlag, profileFlag, regionFlag, urlFlag, wholeNumberFlag } from './values';
 
 /**
@@ -36,7 +38,7 @@ export const deployCommand: CommandSpec = {
     ['$0 deploy --stack qa --create --sandbox', 'create stack qa on the simulated AWS (no account, no pulumi CLI)'],
   ],
   builder: (y: Argv) =>
-    withCommonOptions(y)
+    withReportOption(withCommonOptions(y))
       .option('stack', { type: 'string', demandOption: true, describe: 'the Pulumi stack (Pulumi.<stack>.yaml)' })
       .option('create', { type: 'boolean', default: false, describe: 'create the stack if it does not exist' })
       .option('config-file', { type: 'string', describe: 'stack config file instead of Pulumi.<stack>.yaml (pulumi --config-file)' })
@@ -49,10 +51,14 @@ export const deployCommand: CommandSpec = {
       .option('poll-interval', { type: 'string', describe: 'fixed polling interval, a duration (30, 30s, 1m; default: adaptive)' })
       .option('parallel', { type: 'string', default: '1', describe: "services' rollouts at once; dependsOn in the stack config orders them" })
       .option('continue-on-error', { type: 'boolean', default: false, describe: 'after a service fails, let the services that do not depend on it run' })
-      .option('refresh', { type: 'boolean', default: false, describe: "Pulumi's refresh first (pulumi up/preview --refresh): adopt drift from AWS into the stack state" }),
+      .option('refresh', { type: 'boolean', default: false, describe: "Pulumi's refresh first (pulumi up/preview --refresh): adopt drift from AWS into the stack state" })
+      .option('rehearse', { type: 'boolean', default: false, describe: "run this stack's rollout on a fresh simulated AWS (your account untouched) and predict duration, API calls, lowest healthy, invariants" })
+      .option('faults', { type: 'string', array: true, describe: `with --rehearse: ${Object.keys(FAULT_PROFILES).join(', ')} (comma-separated or repeated)` }),
   async run(args, ctx) {
     const stack = String(args.stack ?? '');
     if (!/^[A-Za-z0-9_.\-/]+$/.test(stack)) throw usageError('usage', `--stack ${JSON.stringify(stack)}: a stack name is letters, digits, '-', '_', '.', '/'`);
+    if (args.faults !== undefined && !args.rehearse) throw usageError('usage', '--faults needs --rehearse (faults are switched on in the simulated AWS of a rehearsal only)', { flag: '--faults' });
+    if (args.rehearse) return rehearse(args, ctx, (a, c) => deployCommand.run(a, c));
     const pollMs = durationFlag('poll-interval', args['poll-interval']);
     const poll = pollMs === undefined ? undefined : pollMs / 1000;
     const parallel = wholeNumberFlag('parallel', args.parallel, 1) ?? 1;
@@ -61,6 +67,7 @@ export const deployCommand: CommandSpec = {
     const regionGiven = regionFlag(args.region);
     const profile = profileFlag(args.profile);
     const services = ((args.service as string[] | undefined) ?? []).flatMap((s) => String(s).split(',')).filter(Boolean);
+    const reportFile = reportFlag(args.report);
 
     const sandboxRun = Boolean(args.sandbox || args['sandbox-state'] !== undefined);
     const configFile = args['config-file'] as string | undefined;
@@ -81,7 +88,9 @@ export const deployCommand: CommandSpec = {
     }
 
     const session = await deploySeams.openSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx, { region: region?.region, readOnly: Boolean(args['dry-run']) });
+    const report = openReport(reportFile, { command: 'deploy', dryRun: Boolean(args['dry-run']), simulated: session.simulated, clock: session.clock });
     const out = commandOutput(ctx, session, {
+      also: report?.recorder,
       verbose: Boolean(args.verbose),
       command: 'deploy',
       simulationCode: DeployCodes.simulation,
@@ -90,7 +99,7 @@ export const deployCommand: CommandSpec = {
         : undefined,
     });
     const { reporter, live } = out;
-    try {
+    const body = async (): Promise<number> => {
       let backend: StackBackend;
       if (sandboxRun && session.sandbox) {
         backend = session.sandbox.stacks();
@@ -99,7 +108,7 @@ export const deployCommand: CommandSpec = {
       }
       if (region?.warning) reporter.emit('warn', DeployCodes.region, region.warning, { region: region.region, source: region.source });
       else if (region?.message) reporter.emit('info', DeployCodes.region, region.message, { region: region.region, source: region.source });
-      const port = createAwsPort(session.clients, session.clock);
+      const port = createAwsPort(report?.clients(session.clients) ?? session.clients, session.clock);
       const lockBucket = args['lock-bucket-name'] as string | undefined;
       const outcome = await runDeploy(
         {
@@ -131,6 +140,9 @@ export const deployCommand: CommandSpec = {
         },
       );
       return outcome.exit;
+    };
+    try {
+      return await (report ? report.around(reporter, body) : body());
     } finally {
       out.finish();
       await session.close();

@@ -28,7 +28,7 @@ export interface CommandOutput {
 export function commandOutput(
   ctx: CommandContext,
   session: { clock: Clock; simulated: boolean; sandbox?: { stateFile: string } },
-  options: { verbose?: boolean; command: string; simulationCode?: string; simulationMessage?: string; liveView?: boolean },
+  options: { verbose?: boolean; command: string; simulationCode?: string; simulationMessage?: string; liveView?: boolean; also?: Reporter },
 ): CommandOutput {
   const injected = !(ctx.reporter instanceof JsonReporter) && !(ctx.reporter instanceof PlainReporter);
   let reporter: Reporter;
@@ -39,6 +39,8 @@ export function commandOutput(
     const human: Reporter = live ?? new PlainReporter(session.clock, ctx.stderr, true);
     reporter = ctx.json ? new TeeReporter([new JsonReporter(session.clock, ctx.stdout), human]) : human;
   }
+  // `--report`: the recorder sees every event the user does (commands/report-option.ts).
+  if (options.also) reporter = new TeeReporter([reporter, options.also]);
   live?.start();
   if (session.simulated) {
     const file = session.sandbox?.stateFile;

@@ -14,6 +14,7 @@ import { openAwsSession } from './aws-session';
 import { checkBucket } from './lock';
 import { withCommonOptions, type CommandSpec } from './command';
 import { commandOutput } from './output';
+import { openReport, reportFlag, withReportOption } from './report-option';
 import { durationFlag, wholeNumberFlag } from './values';
 
 /** A flag's duration in ms (the one parser, commands/values.ts); kept under its old name. */
@@ -89,7 +90,7 @@ export const rollCommand: CommandSpec = {
     ['$0 roll --asg qa-rabbit --sandbox', 'roll the group on the simulated AWS'],
   ],
   builder: (y: Argv) =>
-    withCommonOptions(y)
+    withReportOption(withCommonOptions(y))
       .option('asg', { alias: 'limit', type: 'string', describe: 'group name, or a prefix matching exactly one group (seed flag: --limit)' })
       .option('surge', { type: 'string', describe: 'extra instances per step: 1 = 3-4-3 (default), 0 = 3-2-3' })
       .option('min-healthy', { type: 'string', describe: 'never fewer healthy instances (default: desired for surge ≥ 1, desired − 1 for surge 0)' })
@@ -110,11 +111,17 @@ export const rollCommand: CommandSpec = {
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan (instances, order, batches, gates); change nothing' }),
   async run(args, ctx) {
     const opts = rollOptionsFromArgs(args);
+    const reportFile = reportFlag(args.report);
     const session = await openAwsSession(args, ctx, { readOnly: opts.dryRun });
-    const out = commandOutput(ctx, session, { verbose: Boolean(args.verbose), command: 'roll' });
-    try {
-      await rollGroup({ ...opts, clients: session.clients, clock: session.clock, reporter: out.reporter, signal: ctx.signal });
+    const report = openReport(reportFile, { command: 'roll', dryRun: Boolean(opts.dryRun), simulated: session.simulated, clock: session.clock });
+    const out = commandOutput(ctx, session, { verbose: Boolean(args.verbose), command: 'roll', also: report?.recorder });
+    const clients = report?.clients(session.clients) ?? session.clients;
+    const body = async () => {
+      await rollGroup({ ...opts, clients, clock: session.clock, reporter: out.reporter, signal: ctx.signal });
       return 0;
+    };
+    try {
+      return await (report ? report.around(out.reporter, body) : body());
     } finally {
       out.finish();
       await session.close();

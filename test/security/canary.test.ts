@@ -10,8 +10,9 @@
  * Commands: deploy --create, deploy --skip-rollout, roll with the failing gate (JSON and human),
  * deploy --dry-run, deploy, status, lock; and one deploy in-process with the live view
  * on a pretend terminal. The test fails if any canary, as is, base64 or URL-encoded, is found in
- * stdout, stderr, --json events, the live view, webhook bodies, the lock record or the sandbox
- * state file (read after every command: simulated AWS, lock tags, stack records).
+ * stdout, stderr, --json events, the live view, webhook bodies, the lock record, the `--report`
+ * HTML pages (roll with the gate, deploy --dry-run, deploy) or the sandbox state file (read after
+ * every command: simulated AWS, lock tags, stack records).
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -90,6 +91,7 @@ test('no canary reaches any output channel of deploy, deploy --dry-run, roll wit
       });
     });
   const sandbox = ['--sandbox-state', state];
+  const reports = { roll: path.join(dir, 'roll.html'), dry: path.join(dir, 'dry.html'), deploy: path.join(dir, 'deploy.html') };
   const gate = ['--health-command', `rabbitmq-check --password=${CANARY.bastionPassword} cluster`, '--ssh-key', CANARY.sshKeyPath, '--ssh-bastion', 'ops@bastion.internal', '--step-timeout', '3m'];
 
   try {
@@ -100,7 +102,7 @@ test('no canary reaches any output channel of deploy, deploy --dry-run, roll wit
     writeSecretStackConfig(dir, 'sec', { image: 'ami-0demo2' });
     const infra = await cli('deploy v2 --skip-rollout', ['deploy', '--stack', 'sec', '--config-file', config, ...sandbox, '--skip-rollout', '--notify-webhook', hook]);
     t.is(infra.code, 0, infra.stderr);
-    const roll = await cli('roll with a failing SSH gate', ['roll', '--asg', 'sec-rabbit', ...sandbox, '--json', ...gate]);
+    const roll = await cli('roll with a failing SSH gate', ['roll', '--asg', 'sec-rabbit', ...sandbox, '--json', ...gate, '--report', reports.roll]);
     t.is(roll.code, 1, 'the gate fails, the rollout halts safe');
     t.regex(roll.stdout, /exit 1: Warning: Identity file \[redacted\] not accessible/, 'the gate failure is shown, masked');
     const rollHuman = await cli('roll (human)', ['roll', '--asg', 'sec-rabbit', ...sandbox, ...gate]);
@@ -108,9 +110,9 @@ test('no canary reaches any output channel of deploy, deploy --dry-run, roll wit
     t.regex(rollHuman.stderr, /ssh rabbitmq-check … via ops@bastion\.internal/, 'the plan names the gate by its program only');
 
 
-    const dry = await cli('deploy --dry-run', ['deploy', '--stack', 'sec', '--config-file', config, ...sandbox, '--dry-run', '--json']);
+    const dry = await cli('deploy --dry-run', ['deploy', '--stack', 'sec', '--config-file', config, ...sandbox, '--dry-run', '--json', '--report', reports.dry]);
     t.is(dry.code, 0, dry.stderr);
-    const v2 = await cli('deploy v2', ['deploy', '--stack', 'sec', '--config-file', config, ...sandbox, '--json', '--notify-webhook', hook]);
+    const v2 = await cli('deploy v2', ['deploy', '--stack', 'sec', '--config-file', config, ...sandbox, '--json', '--notify-webhook', hook, '--report', reports.deploy]);
     t.is(v2.code, 0, v2.stderr);
     t.is((await cli('status --json', ['status', '--stack', 'sec', ...sandbox, '--json'])).code, 0);
   } finally {
@@ -158,6 +160,7 @@ test('no canary reaches any output channel of deploy, deploy --dry-run, roll wit
     ]),
     ['live view', live],
     ...bodies.map((b, i): [string, string] => [`webhook body ${i + 1}`, b]),
+    ...Object.entries(reports).map(([what, file]): [string, string] => [`--report of ${what}`, fs.readFileSync(file, 'utf8')]),
   ];
   for (const [name, text] of channels) t.deepEqual(leaks(text), [], `${name} leaks`);
   // The state file: the stack records (Pulumi's state) hold no canary at all. The simulated AWS
@@ -172,5 +175,7 @@ test('no canary reaches any output channel of deploy, deploy --dry-run, roll wit
   t.true(states[0].includes(CANARY.tag), 'the secret tag value did reach (simulated) AWS');
   // The reports still say what happened (the assertions above are not vacuous).
   t.true(runs.some((r) => r.stdout.includes('rollout.done')));
+  t.regex(fs.readFileSync(reports.roll, 'utf8'), /data-outcome="failed"[\s\S]*\[redacted\]/, 'the roll report tells the gate failure, masked');
+  t.regex(fs.readFileSync(reports.deploy, 'utf8'), /data-series="healthy"/, 'the deploy report drew its timelines');
   t.true(states.some((text) => text.includes('hmac-sha256:')), 'the secret inputs are recorded sealed');
 });
