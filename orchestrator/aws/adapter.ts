@@ -55,6 +55,7 @@ import type { Clock } from '../clock';
 import { DeployError, usageError } from '../errors';
 import type { AwsClients } from './clients';
 import type {
+  AlarmView,
   AwsPort,
   ElbInfo,
   ElbInstanceHealth,
@@ -419,6 +420,36 @@ export class AwsAdapter implements AwsPort {
     );
     const failed = (out.Activities ?? []).find((a) => a.StatusCode === 'Failed' && /^Launching a new EC2 instance/.test(a.Description ?? ''));
     return failed ? failed.StatusMessage ?? failed.Description : undefined;
+  }
+
+  /**
+   * One DescribeAlarms per 100 names (AlarmNames; the API's page follows NextToken), metric and
+   * composite alarms both (without AlarmTypes, CloudWatch returns metric alarms only). Names
+   * CloudWatch does not know are simply absent from the answer.
+   */
+  async describeAlarms(names: string[]): Promise<AlarmView[]> {
+    const client = this.clients.cloudWatch;
+    if (!client) throw new DeployError('internal', 'describeAlarms needs a CloudWatch client');
+    const { DescribeAlarmsCommand } = await import('@aws-sdk/client-cloudwatch'); // only --alarm loads CloudWatch
+    type Alarm = { AlarmName?: string; StateValue?: string; StateReason?: string; StateUpdatedTimestamp?: Date };
+    const out: AlarmView[] = [];
+    const unique = [...new Set(names)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let token: string | undefined;
+      do {
+        const page = await this.send<{ MetricAlarms?: Alarm[]; CompositeAlarms?: Alarm[]; NextToken?: string }>(
+          client,
+          new DescribeAlarmsCommand({ AlarmNames: unique.slice(i, i + 100), AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], NextToken: token }),
+        );
+        for (const a of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
+          if (!a.AlarmName) continue;
+          const state = a.StateValue === 'ALARM' || a.StateValue === 'OK' ? a.StateValue : 'INSUFFICIENT_DATA';
+          out.push({ name: a.AlarmName, state, reason: a.StateReason, updatedAt: a.StateUpdatedTimestamp ? new Date(a.StateUpdatedTimestamp).getTime() : undefined });
+        }
+        token = page.NextToken;
+      } while (token);
+    }
+    return out;
   }
 
   private async instanceHealth(elb: string): Promise<Map<string, ElbInstanceHealth>> {

@@ -4,6 +4,7 @@
  * clients with the simulated service installed underneath (orchestrator/sandbox).
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -15,6 +16,8 @@ export interface AwsClients {
   ec2: EC2Client;
   elb: ElasticLoadBalancingClient;
   s3: S3Client;
+  /** CloudWatch (alarms: `--alarm`); optional for callers that never read alarms. */
+  cloudWatch?: CloudWatchClient;
 }
 
 /**
@@ -40,6 +43,7 @@ export function createAwsClients(options: { region?: string; profile?: string } 
   let ec2: EC2Client | undefined;
   let elb: ElasticLoadBalancingClient | undefined;
   let s3: S3Client | undefined;
+  let cloudWatch: CloudWatchClient | undefined;
   // require() on first access: the getters are synchronous, and a static import would load all four.
   return {
     get autoScaling() {
@@ -53,6 +57,9 @@ export function createAwsClients(options: { region?: string; profile?: string } 
     },
     get s3() {
       return (s3 ??= new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client(common));
+    },
+    get cloudWatch() {
+      return (cloudWatch ??= new (require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch')).CloudWatchClient(common));
     },
   };
 }

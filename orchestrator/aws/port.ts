@@ -82,6 +82,16 @@ export interface ObserveOptions {
   elbNames?: string[];
 }
 
+/** One CloudWatch alarm's state (DescribeAlarms: a metric or composite alarm). */
+export interface AlarmView {
+  name: string;
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  /** CloudWatch's StateReason ("Threshold Crossed: 2 out of the last 2 datapoints …"). */
+  reason?: string;
+  /** StateUpdatedTimestamp, epoch ms. */
+  updatedAt?: number;
+}
+
 export interface LockRecord {
   holder: string; // who: user@host pid N
   reason: string;
@@ -119,6 +129,13 @@ export interface AwsPort {
    * Used to say why a step got no instance.
    */
   lastFailedLaunch?(group: string): Promise<string | undefined>;
+
+  /**
+   * Optional: the state of exactly these CloudWatch alarms, metric and composite, in one batched
+   * DescribeAlarms (AlarmNames, up to 100 a page; more names or pages: a call each). Alarms that
+   * do not exist are absent from the answer (DescribeAlarms names no error for them).
+   */
+  describeAlarms?(names: string[]): Promise<AlarmView[]>;
 
   setDesired(group: string, desired: number): Promise<void>;
   /** UpdateAutoScalingGroup with only the given sizes. */

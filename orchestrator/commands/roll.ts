@@ -30,6 +30,19 @@ function batchSize(v: unknown): string | undefined {
   throw usageError('usage', `--batch-size ${s}: expected a whole number ≥ 1 or a percentage 1%..100% of the outdated instances`, { flag: 'batch-size', value: v });
 }
 
+/**
+ * `--alarm NAME` (repeatable; also comma-separated) and `--ignore-alarms-at-start`. An empty name
+ * is exit 2; whether the alarms exist is asked of CloudWatch before the start (exit 2 if not).
+ */
+export function alarmOptions(args: Record<string, unknown>): { alarms?: string[]; ignoreAlarmsAtStart?: boolean } {
+  const raw = args.alarm === undefined ? [] : Array.isArray(args.alarm) ? args.alarm : [args.alarm];
+  const alarms = raw.flatMap((v) => String(v).split(',')).map((v) => v.trim());
+  if (raw.length && alarms.some((a) => !a)) throw usageError('usage', '--alarm: expected a CloudWatch alarm name (repeat --alarm for several)', { flag: 'alarm' });
+  const ignore = Boolean(args['ignore-alarms-at-start']);
+  if (ignore && alarms.length === 0) throw usageError('usage', '--ignore-alarms-at-start needs --alarm NAME (the alarms it is about)', { flag: 'ignore-alarms-at-start' });
+  return alarms.length ? { alarms: [...new Set(alarms)], ...(ignore ? { ignoreAlarmsAtStart: true } : {}) } : {};
+}
+
 /** Typed rollGroup options from parsed argv (everything but clients, clock, reporter, signal). */
 export function rollOptionsFromArgs(args: Record<string, unknown>): Omit<RollOptions, 'clock' | 'reporter'> {
   const asg = args.asg === undefined ? '' : String(args.asg);
@@ -66,6 +79,7 @@ export function rollOptionsFromArgs(args: Record<string, unknown>): Omit<RollOpt
   }
   return {
     asg,
+    ...alarmOptions(args),
     surge,
     minHealthy,
     batchSize: batchSize(args['batch-size']),
@@ -107,6 +121,8 @@ export const rollCommand: CommandSpec = {
       .option('ssh-key', { alias: 'ssh_private_key', type: 'string', describe: 'SSH private key file (seed flag: --ssh_private_key)' })
       .option('ssh-known-hosts', { type: 'string', describe: 'known_hosts file for bastion and instances (host keys are always checked)' })
       .option('ssh-port', { type: 'string', describe: 'sshd port on the instances (default 22)' })
+      .option('alarm', { type: 'string', array: true, describe: 'CloudWatch alarm watched before the start and at every poll: ALARM halts the rollout (repeatable)' })
+      .option('ignore-alarms-at-start', { type: 'boolean', describe: 'an alarm already in ALARM at the start does not refuse the run (it halts once it left ALARM and comes back)' })
       .option('lock-bucket-name', { type: 'string', describe: "S3 bucket holding the group's lock <ASG>.lock (default: a lock tag on the group)" })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan (instances, order, batches, gates); change nothing' }),
   async run(args, ctx) {

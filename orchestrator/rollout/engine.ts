@@ -8,7 +8,8 @@
  *  3. act — behind the engine's own guard: a terminate the strategy did not plan is refused, and
  *     a "not healthy" verdict grown stale is looked at again before terminating on it — or wait
  *     (adaptive polling, polling.ts);
- *  4. observe again (or take the strategy's prediction, once in a row).
+ *  4. observe again (or take the strategy's prediction, once in a row), then the halting checks
+ *     (CloudWatch alarms: one batched read; ALARM halts the run).
  * Any failure: clean up the surge the strategy can take back, restore every guard, report.
  * Each phase is one named method of {@link RolloutRun}.
  *
@@ -46,6 +47,7 @@ import type { Clock } from '../clock';
 import { DeployError, interruptedError, isAbortError, refusedError, rolloutError } from '../errors';
 import { Codes, type Reporter } from '../report/reporter';
 import type { Action } from './action';
+import type { HaltCheck } from './alarms';
 import type { Guard } from './guard';
 import { nextDelay, type PollingOptions } from './polling';
 import type { RolloutResult } from './result';
@@ -132,6 +134,12 @@ export interface EngineOptions {
    * the port the caller passes (aws/transient.ts retryingPort), under its own budget.
    */
   transientBudgetMs?: number;
+  /**
+   * Halting checks (CloudWatch alarms, rollout/alarms.ts): asked before the first change (their
+   * error refuses the run) and after every observation of the loop (their error halts it: cleanup
+   * and restore follow as for any failure).
+   */
+  halts?: HaltCheck[];
 }
 
 /** Runs a strategy to the end. Returns the result, or throws DeployError after restoring. */
@@ -170,7 +178,7 @@ class RolloutRun<O extends Observation> {
   async run(): Promise<RolloutResult> {
     const o = await this.observe();
     this.diffEvents(o, true);
-    const early = this.begin(o);
+    const early = await this.begin(o);
     if (early) return early;
     try {
       return await this.loop(o);
@@ -182,14 +190,17 @@ class RolloutRun<O extends Observation> {
   // --- start: plan, dry run, nothing to do, preconditions ----------------------------------
 
   /** Reports the plan; returns the result when the run ends here (dry run, nothing to do). */
-  private begin(o: O): RolloutResult | undefined {
+  private async begin(o: O): Promise<RolloutResult | undefined> {
     const { strategy, options, reporter } = this.ctx();
     const plan = strategy.plan(o);
     const recovering = o.groups.some((g) => strategy.guard(g.name).active);
     reporter.emit('info', Codes.plan, plan.message, { ...plan.data, dryRun: Boolean(options.dryRun) });
     if (options.dryRun) {
       // A refusal holds for a dry run too: the plan would be refused (exit 3), say so.
-      if (!plan.noop || recovering) strategy.check?.(o);
+      if (!plan.noop || recovering) {
+        strategy.check?.(o);
+        await this.checkHalts('start');
+      }
       reporter.emit('info', 'rollout.dry-run', `dry run: ${strategy.target} unchanged; no mutating AWS call was made`, { target: strategy.target });
       return this.result('planned', plan.message, []);
     }
@@ -199,7 +210,16 @@ class RolloutRun<O extends Observation> {
       return result;
     }
     strategy.check?.(o);
+    await this.checkHalts('start');
     return undefined;
+  }
+
+  /** Runs the halting checks; the first error is thrown (start: a refusal; run: a halt). */
+  private async checkHalts(phase: 'start' | 'run'): Promise<void> {
+    for (const h of this.options.halts ?? []) {
+      const err = await h.check(phase);
+      if (err) throw err;
+    }
   }
 
   // --- the loop: guard → decide → act or wait → observe -------------------------------------
@@ -225,6 +245,7 @@ class RolloutRun<O extends Observation> {
       this.predicted = false;
       o = await this.observe();
       this.diffEvents(o, false);
+      await this.checkHalts('run');
     }
   }
 

@@ -6,11 +6,12 @@
  * AWS code as `name` — checked against the SDK's own deserializer (see test/sandbox/errors.test.ts).
  */
 import * as AS from '@aws-sdk/client-auto-scaling';
+import * as CW from '@aws-sdk/client-cloudwatch';
 import * as EC2 from '@aws-sdk/client-ec2';
 import * as ELB from '@aws-sdk/client-elastic-load-balancing';
 import * as S3 from '@aws-sdk/client-s3';
 
-export type ServiceName = 'autoscaling' | 'ec2' | 'elb' | 's3';
+export type ServiceName = 'autoscaling' | 'ec2' | 'elb' | 's3' | 'cloudwatch';
 
 export class SimFault extends Error {
   constructor(readonly code: string, message: string, readonly status = 400, readonly fault: 'client' | 'server' = status >= 500 ? 'server' : 'client') {
@@ -46,6 +47,10 @@ const modeled: Record<ServiceName, Record<string, ExceptionClass>> = {
     LoadBalancerAttributeNotFound: ELB.LoadBalancerAttributeNotFoundException,
   },
   ec2: {},
+  cloudwatch: {
+    InvalidNextToken: CW.InvalidNextToken,
+    ResourceNotFound: CW.ResourceNotFound,
+  },
   s3: {
     NoSuchKey: S3.NoSuchKey,
     NoSuchBucket: S3.NoSuchBucket,
@@ -60,6 +65,7 @@ const serviceException: Record<ServiceName, ExceptionClass> = {
   ec2: EC2.EC2ServiceException,
   elb: ELB.ElasticLoadBalancingServiceException,
   s3: S3.S3ServiceException,
+  cloudwatch: CW.CloudWatchServiceException,
 };
 
 /** The SDK-shaped error for a simulated fault. */

@@ -20,6 +20,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { AwsClients } from '../aws/clients';
 import { VirtualClock } from '../clock';
 import { SandboxCrashedError, SimFault, serverError, throttle, toSdkError, type ServiceName } from './faults';
@@ -30,6 +31,7 @@ import type { CallCtx, Handler } from './ops-common';
 import { ec2Ops, ec2ReadOnly } from './ec2/ops';
 import { elbOps, elbReadOnly } from './elb/ops';
 import { makeS3Ops, s3ReadOnly } from './s3/ops';
+import { cloudWatchOps, cloudWatchReadOnly, setAlarm, type AlarmStateValue } from './cloudwatch/ops';
 import { VirtualClockRetryStrategy } from './retry';
 import { TICK_MS, World } from './world';
 
@@ -39,6 +41,7 @@ const READ_ONLY: Record<ServiceName, (operation: string) => boolean> = {
   ec2: ec2ReadOnly,
   elb: elbReadOnly,
   s3: s3ReadOnly,
+  cloudwatch: cloudWatchReadOnly,
 };
 
 export type { FaultConfig, ImageBehaviour, SandboxState, Seconds } from './model';
@@ -121,7 +124,7 @@ export class Sandbox {
     this.world = new World(state);
     this.monitor = new SafetyMonitor(this.world);
     this.world.observer = this.monitor;
-    this.ops = { autoscaling: autoScalingOps, ec2: ec2Ops, elb: elbOps, s3: makeS3Ops(options.autoCreateBuckets ?? true) };
+    this.ops = { autoscaling: autoScalingOps, ec2: ec2Ops, elb: elbOps, s3: makeS3Ops(options.autoCreateBuckets ?? true), cloudwatch: cloudWatchOps };
     this.clock.onAdvance((t) => {
       if (!this.disposed) this.world.processUntil(t);
     });
@@ -197,6 +200,15 @@ export class Sandbox {
     this.world.state.faults = { ...defaultFaults, ...f };
   }
 
+  /**
+   * A CloudWatch alarm's state (cloudwatch/SPEC.md [CW-2]): creates the alarm when new (a metric
+   * alarm unless `type` says composite); what DescribeAlarms answers from now on.
+   */
+  setAlarm(name: string, state: AlarmStateValue, reason = `sandbox: set to ${state}`, type: 'MetricAlarm' | 'CompositeAlarm' = 'MetricAlarm'): void {
+    this.world.processUntil(this.clock.now());
+    setAlarm(this.world, name, state, reason, type);
+  }
+
   /** Behaviour of instances launched from an image (boot time, never healthy, fails after N s). */
   setImage(imageId: string, behaviour: ImageBehaviour): void {
     this.world.state.images[imageId] = { ...behaviour };
@@ -238,6 +250,7 @@ export class Sandbox {
     });
     // S3 (and its SDK package) only on first use, as aws/clients.ts: most runs keep their locks in tags.
     let s3: S3Client | undefined;
+    let cloudWatch: CloudWatchClient | undefined;
     const install = (client: { middlewareStack: any }, service: ServiceName) => this.install(client, service, name);
     const clients: AwsClients = {
       autoScaling: new AutoScalingClient(common()),
@@ -249,6 +262,14 @@ export class Sandbox {
           install(s3, 's3');
         }
         return s3;
+      },
+      // CloudWatch likewise: only `--alarm` loads it.
+      get cloudWatch() {
+        if (!cloudWatch) {
+          cloudWatch = new (require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch')).CloudWatchClient(common());
+          install(cloudWatch, 'cloudwatch');
+        }
+        return cloudWatch;
       },
     };
     install(clients.autoScaling, 'autoscaling');

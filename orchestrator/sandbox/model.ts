@@ -373,6 +373,8 @@ export interface SandboxState {
   elbs: Record<string, ElbRec>;
   activities: Record<string, ActivityRec>;
   buckets: Record<string, { createdAt: number; objects: Record<string, S3ObjectRec> }>;
+  /** CloudWatch alarms (cloudwatch/ops.ts); absent in state files written before them. */
+  alarms?: Record<string, import('./cloudwatch/ops').AlarmRec>;
   events: SimEvent[];
   nextTick: number;
   monitor: MonitorState;

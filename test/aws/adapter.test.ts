@@ -304,3 +304,28 @@ test('observeGroup without ELB health, then describeInstanceHealth: one Describe
   await adapter.observeGroup('qa-rabbit', { elbHealth: false });
   t.is(asg.commandCalls(DescribeAutoScalingGroupsCommand).length, 2, 'a later observation asks AWS again');
 });
+
+test('describeAlarms: one DescribeAlarms per 100 names, metric and composite alarms, NextToken followed; unknown names absent', async (t) => {
+  const { CloudWatchClient, DescribeAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
+  const cloudWatch = new CloudWatchClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const cw = mockClient(cloudWatch);
+  const { clients } = setup();
+  const adapter = new AwsAdapter({ ...clients, cloudWatch }, new VirtualClock());
+  cw.on(DescribeAlarmsCommand)
+    .resolvesOnce({ MetricAlarms: [{ AlarmName: 'web-5xx', StateValue: 'ALARM', StateReason: 'Threshold Crossed', StateUpdatedTimestamp: new Date('2026-01-01T00:00:00Z') }], NextToken: 't1' })
+    .resolvesOnce({ CompositeAlarms: [{ AlarmName: 'web-slo', StateValue: 'OK' }] })
+    .resolves({ MetricAlarms: [{ AlarmName: 'n-100', StateValue: 'INSUFFICIENT_DATA' }] });
+  const names = ['web-5xx', 'web-slo', 'nope', ...Array.from({ length: 100 }, (_, n) => `n-${n + 1}`)];
+  const got = await adapter.describeAlarms(names);
+  t.deepEqual(got, [
+    { name: 'web-5xx', state: 'ALARM', reason: 'Threshold Crossed', updatedAt: Date.parse('2026-01-01T00:00:00Z') },
+    { name: 'web-slo', state: 'OK', reason: undefined, updatedAt: undefined },
+    { name: 'n-100', state: 'INSUFFICIENT_DATA', reason: undefined, updatedAt: undefined },
+  ]);
+  const calls = cw.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input);
+  t.is(calls.length, 3, 'two pages of the first 100 names, one call for the rest');
+  t.is(calls[0].AlarmNames?.length, 100);
+  t.deepEqual(calls[0].AlarmTypes, ['MetricAlarm', 'CompositeAlarm']);
+  t.is(calls[1].NextToken, 't1');
+  t.deepEqual(calls[2].AlarmNames, ['n-98', 'n-99', 'n-100']);
+});

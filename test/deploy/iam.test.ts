@@ -9,6 +9,7 @@ import * as path from 'node:path';
 const ROOT = path.resolve(__dirname, '../..');
 const PREFIX: Record<string, string> = {
   'client-auto-scaling': 'autoscaling',
+  'client-cloudwatch': 'cloudwatch',
   'client-ec2': 'ec2',
   'client-elastic-load-balancing': 'elasticloadbalancing',
   'client-s3': 's3',

@@ -134,3 +134,11 @@ test('seed flags map onto the options: --sleep × --max_wait_attempts is the ste
   t.is(parseDuration('step-timeout', '20m'), 1_200_000);
   t.throws(() => rollOptionsFromArgs({ asg: 'x', 'health-url': '' }), { instanceOf: DeployError });
 });
+
+test('--alarm (repeatable or comma-separated) and --ignore-alarms-at-start; bad values are exit 2', (t) => {
+  t.deepEqual(rollOptionsFromArgs({ asg: 'x', alarm: ['a', 'b,c', 'a'] }).alarms, ['a', 'b', 'c']);
+  t.is(rollOptionsFromArgs({ asg: 'x', alarm: ['a'], 'ignore-alarms-at-start': true }).ignoreAlarmsAtStart, true);
+  t.is(rollOptionsFromArgs({ asg: 'x' }).alarms, undefined);
+  t.is(t.throws(() => rollOptionsFromArgs({ asg: 'x', alarm: [''] }), { instanceOf: DeployError })?.exit, 2);
+  t.is(t.throws(() => rollOptionsFromArgs({ asg: 'x', 'ignore-alarms-at-start': true }), { instanceOf: DeployError })?.exit, 2);
+});

@@ -6,7 +6,7 @@
  * Terminating for `drainMs`. The ASG launches whenever fewer live instances than desired exist.
  * It records a timeline (healthy count over time, terminations, mutating calls).
  */
-import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView, LockRecord, ObserveOptions } from '../../orchestrator/aws/port';
+import type { AlarmView, AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView, LockRecord, ObserveOptions } from '../../orchestrator/aws/port';
 import type { VirtualClock } from '../../orchestrator/clock';
 
 interface Inst {
@@ -157,7 +157,10 @@ export class FakePort implements AwsPort {
   elbQueries = 0;
 
   /** Costs what the real adapter's poll costs: ASG + ELB (unless `elbHealth: false`), plus EC2 when there are new ids. */
+  /** observeGroup calls (the runner's polls). */
+  observeCalls = 0;
   async observeGroup(_name?: string, options: ObserveOptions = {}): Promise<GroupSnapshot> {
+    this.observeCalls++;
     const s = await this.observeAll();
     if (options.elbHealth === false) {
       this.calls -= 1;
@@ -225,6 +228,15 @@ export class FakePort implements AwsPort {
       tags: { ...this.tags },
       instances,
     };
+  }
+
+  /** CloudWatch alarms by name (absent: no such alarm); describeAlarms calls counted. */
+  alarms: Record<string, AlarmView['state']> = {};
+  alarmCalls = 0;
+  async describeAlarms(names: string[]): Promise<AlarmView[]> {
+    this.calls++;
+    this.alarmCalls++;
+    return names.filter((n) => this.alarms[n] !== undefined).map((n) => ({ name: n, state: this.alarms[n], reason: this.alarms[n] === 'ALARM' ? 'Threshold Crossed' : undefined }));
   }
 
   async describeElb(name: string): Promise<ElbInfo> {

@@ -18,6 +18,7 @@ import { withRunLock } from '../../lock/run';
 import type { Gate } from '../../gates/gate';
 import type { Reporter } from '../../report/reporter';
 import { wait, type Action } from '../action';
+import { AlarmWatch } from '../alarms';
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
 import { classicElbSignalOf, combineAsync, GatesSignal, groupSignals, pollTiming, type HealthSignal } from '../health';
@@ -70,6 +71,10 @@ export interface RollOptions {
   /** How long to ride out transient AWS errors (throttling, 5xx…) on one step before halting, ms (default 5 min). */
   transientBudgetMs?: number;
   gates?: Gate[];
+  /** CloudWatch alarms watched before the start and at every poll (`--alarm`): ALARM halts. */
+  alarms?: string[];
+  /** An alarm already in ALARM at the start does not refuse the run (it counts once it left ALARM). */
+  ignoreAlarmsAtStart?: boolean;
   dryRun?: boolean;
   /** The ASG replacing up-to-date (unhealthy) instances this many times fails the rollout (default 2). */
   maxReplacements?: number;
@@ -519,6 +524,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const c = o.view.config;
     const p = planRolling(s, c, o.view.verdict);
     const gates = (this.options.gates ?? []).map((g) => g.name);
+    const alarms = this.options.alarms ?? [];
     const mode = c.surge > 0 ? `surge ${c.surge} (${c.capacity}-${c.capacity + Math.min(Math.max(c.surge, c.batch), Math.max(1, p.order.length))}-${c.capacity})` : `surge 0 (${c.capacity}-${p.lowestHealthy}-${c.capacity})`;
     const steps = p.batches.map((b, n) => `  step ${n + 1}: ${b.join(', ')}`).join('\n');
     // Nothing outdated is a no-op only once the group is settled: an earlier run (interrupted
@@ -529,7 +535,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const message =
       p.order.length === 0
         ? `${s.name}: all ${live.length} instance(s) run ${launchName(s)}; nothing to replace${settled ? '' : unsettled.length ? `; waiting for ${unsettled.join(', ')} to become healthy` : `; waiting for the ASG to reach ${s.desired} instances`}`
-        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}\n${steps}`;
+        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}`;
     return {
       message,
       noop: p.order.length === 0 && settled,
@@ -550,6 +556,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         })),
         batches: p.batches,
         gates,
+        ...(alarms.length ? { alarms } : {}),
         suspend: c.processes.filter((x) => !s.suspendedProcesses.includes(x)),
         ...(p.refused ? { refused: p.refused } : {}),
       },
@@ -602,6 +609,7 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
       transientBudgetMs: options.transientBudgetMs,
       polling: { fixedMs: options.pollIntervalMs },
       apiStart,
+      halts: options.alarms?.length ? [new AlarmWatch(port, options.alarms, { target: name, reporter: options.reporter, ignoreAtStart: options.ignoreAlarmsAtStart })] : [],
     }),
   );
 }
