@@ -16,6 +16,7 @@ import { usageError, DeployError } from '../orchestrator/errors';
 import * as v from 'valibot';
 import {
   DEFAULTS, SERVICE_KEYS, suggestKey, serviceSchema, strategySchema, rollingEntries, abEntries, rollingFloor, NAME_RE, SERVICE_KEY_RE,
+  loadBalancerSchema, defaultHealthCheckProtocol, listenerArnType, ELBV2_NAME_MAX, type Elbv2Type,
 } from './schema';
 
 export type Strategy = 'rolling' | 'ab';
@@ -85,8 +86,10 @@ export interface ServiceConfigBase {
   healthCheckGracePeriod: number;
   /** The ASG max size (per color for A/B). */
   maxSize: number;
-  /** Rolling: optional. A/B: always present (defaults filled in). */
+  /** A classic ELB. Rolling: optional. A/B: present (defaults filled in) unless `elbv2` fronts it. */
   loadBalancer?: LoadBalancerConfig;
+  /** An Application or Network Load Balancer instead of a classic ELB (issue 14). */
+  elbv2?: Elbv2Config;
   /** Services whose rollout must be done before this one's starts (`deploy --parallel`). */
   dependsOn?: string[];
 }
@@ -105,7 +108,8 @@ export interface RollingServiceConfig extends ServiceConfigBase {
 
 export interface AbServiceConfig extends ServiceConfigBase {
   strategy: 'ab';
-  loadBalancer: LoadBalancerConfig;
+  /** Each color's classic ELB; absent when `elbv2` fronts the service. */
+  loadBalancer?: LoadBalancerConfig;
   /** Seconds to wait for the new color to be InService and healthy in its ELB. */
   healthCheckTimeoutSeconds: number;
   /** Scale the new color up by at most this many instances at a time. */
@@ -113,6 +117,41 @@ export interface AbServiceConfig extends ServiceConfigBase {
 }
 
 export type ServiceConfig = RollingServiceConfig | AbServiceConfig;
+
+/**
+ * An ALB or NLB in front of the service (`elbv2`), every default filled in. Either the program
+ * creates the load balancer (`type` given in the config: `listeners`, `internal`,
+ * `securityGroups`), or it adds a rule to an existing ALB listener (`listenerArn` and `rule`).
+ * The target group(s) are always the program's: `<name>` (rolling), `<name>-a` / `<name>-b` (ab).
+ */
+export interface Elbv2Config {
+  type: Elbv2Type;
+  /** An existing ALB listener (mode "existing listener"); absent when the program creates the load balancer. */
+  listenerArn?: string;
+  /** The rule added to `listenerArn`. */
+  rule?: { priority: number; hostHeaders: string[]; pathPatterns: string[] };
+  /** The created load balancer's listeners (empty with `listenerArn`). */
+  listeners: { port: number; protocol: string; certificateArn?: string }[];
+  internal: boolean;
+  securityGroups: string[];
+  targetGroup: {
+    port: number;
+    protocol: string;
+    /** Seconds a deregistered target drains before it is `unused`. */
+    deregistrationDelay: number;
+    healthCheck: {
+      protocol: 'HTTP' | 'HTTPS' | 'TCP';
+      /** "traffic-port" or a port number as text (as AWS takes it). */
+      port: string;
+      path?: string;
+      matcher?: string;
+      interval: number;
+      timeout: number;
+      healthyThreshold: number;
+      unhealthyThreshold: number;
+    };
+  };
+}
 
 /** One validation problem. `path` is e.g. `web.loadBalancer.healthCheck.interval`. */
 export interface ConfigProblem {
@@ -251,8 +290,23 @@ function parseService(p: Problems, raw: unknown, stack: string): ServiceConfig |
   // The name: defaulted per stack; an ELB (every A/B color, a rolling service with one) limits it to 32.
   const nameOk = !(result.issues ?? []).some((i) => i.path?.[0]?.key === 'name');
   const name = raw.name === undefined || raw.name === null ? `${stack}-${service}` : nameOk ? (raw.name as string) : undefined;
-  if (name !== undefined) {
-    const hasElb = strategy === 'ab' || (raw.loadBalancer !== undefined && raw.loadBalancer !== null);
+  if (name !== undefined && raw.elbv2 != null && raw.loadBalancer == null) {
+    // ELBv2 names (docs cited in ./schema.ts): the load balancer `<name>` and the target groups
+    // `<name>` / `<name>-a`, `<name>-b`, each at most 32 characters; a load balancer name must
+    // not begin with "internal-".
+    const creates = isPlainObject(raw.elbv2) && raw.elbv2.type != null;
+    const tgName = strategy === 'ab' ? `${name}-b` : name;
+    const longest = tgName.length >= name.length ? tgName : name;
+    const why = raw.name == null ? 'the default name <stack>-<service> gives ' : '';
+    if (longest.length > ELBV2_NAME_MAX || !NAME_RE.test(longest)) {
+      p.fail('name', name, `${why}the ${longest === tgName ? 'target group' : 'load balancer'} name "${longest}", which must be 1-${ELBV2_NAME_MAX} letters, digits and hyphens; set a shorter "name"`);
+    } else if (creates && name.toLowerCase().startsWith('internal-')) {
+      p.fail('name', name, `${why}a load balancer name must not begin with "internal-"; set another "name"`);
+    } else if (!NAME_RE.test(name) || name.length < 3 || name.length > 128) {
+      p.fail('name', name, `${raw.name == null ? '(the default <stack>-<service>) ' : ''}names are 3-128 letters, digits and hyphens, starting and ending with a letter or digit; set "name" explicitly`);
+    }
+  } else if (name !== undefined) {
+    const hasElb = (strategy === 'ab' && raw.elbv2 == null) || (raw.loadBalancer !== undefined && raw.loadBalancer !== null);
     const elbName = strategy === 'ab' ? `${name}-b` : name;
     if (hasElb && (elbName.length > ELB_NAME_MAX || !NAME_RE.test(elbName))) {
       p.fail('name', name, `${raw.name == null ? 'the default name <stack>-<service> gives ' : ''}the classic ELB name "${elbName}", which must be 1-${ELB_NAME_MAX} letters, digits and hyphens; set a shorter "name"`);
@@ -288,11 +342,60 @@ interface Parsed {
 const given = <K extends string, T>(key: K, value: T | null | undefined): { [P in K]?: T } =>
   (value === undefined || value === null ? {} : { [key]: value }) as { [P in K]?: T };
 
+interface ParsedElbv2 {
+  type?: Elbv2Type | null;
+  listenerArn?: string | null;
+  internal?: boolean | null;
+  securityGroups?: string[] | null;
+  listeners?: { port: number; protocol: string; certificateArn?: string | null }[] | null;
+  rule?: { priority: number; hostHeaders?: string[] | null; pathPatterns?: string[] | null } | null;
+  targetGroup: {
+    port: number;
+    protocol?: string | null;
+    deregistrationDelay: number;
+    healthCheck: { protocol?: 'HTTP' | 'HTTPS' | 'TCP' | null; port?: string | null; path?: string | null; matcher?: string | null; interval: number; timeout: number; healthyThreshold: number; unhealthyThreshold: number };
+  };
+}
+
+/** The ELBv2 defaults per balancer kind (AWS's protocols; the tool's faster health check timing). */
+function normalizeElbv2(e: ParsedElbv2): Elbv2Config {
+  const type = e.type ?? listenerArnType(e.listenerArn!)!;
+  const tg = e.targetGroup;
+  const protocol = tg.protocol ?? (type === 'application' ? 'HTTP' : 'TCP');
+  const hc = tg.healthCheck;
+  const hcProtocol = hc.protocol ?? defaultHealthCheckProtocol(type, protocol);
+  const http = hcProtocol !== 'TCP';
+  return {
+    type,
+    ...given('listenerArn', e.listenerArn),
+    ...(e.rule ? { rule: { priority: e.rule.priority, hostHeaders: e.rule.hostHeaders ?? [], pathPatterns: e.rule.pathPatterns ?? [] } } : {}),
+    listeners: e.listenerArn ? [] : (e.listeners ?? [{ port: 80, protocol: type === 'application' ? 'HTTP' : 'TCP' }]).map((l) => ({
+      port: l.port, protocol: l.protocol, ...given('certificateArn', l.certificateArn),
+    })),
+    internal: e.internal ?? false,
+    securityGroups: e.securityGroups ?? [],
+    targetGroup: {
+      port: tg.port,
+      protocol,
+      deregistrationDelay: tg.deregistrationDelay,
+      healthCheck: {
+        protocol: hcProtocol,
+        port: hc.port ?? 'traffic-port',
+        // AWS's defaults for HTTP(S) checks: path "/", success codes 200 (ALB) / 200-399 (NLB).
+        ...(http ? { path: hc.path ?? '/', matcher: hc.matcher ?? (type === 'application' ? '200' : '200-399') } : {}),
+        interval: hc.interval, timeout: hc.timeout, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold,
+      },
+    },
+  };
+}
+
 /** Defaults that depend on other keys (names, floors, sizes, the health check target). */
 function normalize(o: Parsed, service: string, name: string, strategy: Strategy): ServiceConfig {
   let loadBalancer: LoadBalancerConfig | undefined;
-  if (o.loadBalancer) {
-    const lb = o.loadBalancer;
+  // Every A/B color has a load balancer: a classic ELB with every default unless elbv2 fronts it.
+  const lbRaw = o.loadBalancer ?? (strategy === 'ab' && !o.elbv2 ? (v.parse(loadBalancerSchema, {}) as Parsed['loadBalancer']) : undefined);
+  if (lbRaw) {
+    const lb = lbRaw;
     const dl = DEFAULTS.listener;
     const listeners: ListenerConfig[] = (lb.listeners ?? [{ port: dl.port, instancePort: dl.instancePort, protocol: dl.protocol }]).map((l) => ({
       port: l.port, instancePort: l.instancePort, protocol: l.protocol, instanceProtocol: l.instanceProtocol ?? l.protocol,
@@ -311,6 +414,7 @@ function normalize(o: Parsed, service: string, name: string, strategy: Strategy)
     ...given('keyName', o.keyName as string | null), securityGroupIds: o.securityGroupIds,
     ...given('iamInstanceProfile', o.iamInstanceProfile as string | null), ...given('userData', o.userData as string | null),
     tags: o.tags, launchConfiguration: o.launchConfiguration, healthCheckGracePeriod: o.healthCheckGracePeriod,
+    ...(o.elbv2 ? { elbv2: normalizeElbv2(o.elbv2 as ParsedElbv2) } : {}),
   };
   if (strategy === 'rolling') {
     const surge = o.surge as number;
@@ -326,7 +430,7 @@ function normalize(o: Parsed, service: string, name: string, strategy: Strategy)
   // without the orchestrator having to raise a size that Pulumi owns.
   const maxSize = (o.maxSize as number | null) ?? Math.max(1, 2 * o.capacity);
   return {
-    ...common, strategy, loadBalancer: loadBalancer!,
+    ...common, strategy, ...(loadBalancer ? { loadBalancer } : {}),
     healthCheckTimeoutSeconds: o.healthCheckTimeout as number, maxSize, ...given('instanceCountStep', o.instanceCountStep as number | null),
   };
 }
@@ -379,6 +483,17 @@ export function parseServices(raw: unknown, stack: string): ServiceConfig[] {
       }
       owners.set(n, s.service);
     }
+  }
+  // A listener's rule priorities are unique (CreateRule: PriorityInUse); two services naming the same one would collide.
+  const priorities = new Map<string, string>();
+  for (const s of services) {
+    const e = s.elbv2;
+    if (!e?.listenerArn || !e.rule) continue;
+    const key = `${e.listenerArn}#${e.rule.priority}`;
+    const other = priorities.get(key);
+    if (other) {
+      problems.push({ service: s.service, key: 'priority', path: `${s.service}.elbv2.rule.priority`, value: e.rule.priority, message: `service "${s.service}": elbv2.rule.priority = ${e.rule.priority} is not allowed; service "${other}" adds a rule with the same priority to the same listener; priorities are unique per listener` });
+    } else priorities.set(key, s.service);
   }
   problems.push(...tagLimitProblems(services, stack));
   problems.push(...applyDependsOn(value as Record<string, unknown>, services));

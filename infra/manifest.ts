@@ -38,11 +38,31 @@ export interface ServiceManifestBase {
   launchConfigurationName?: string;
 }
 
+/**
+ * An Application or Network Load Balancer in front of the service (config `elbv2`, issue 14):
+ * what the rollout needs to judge target health, wait for draining and shift weights.
+ */
+export interface Elbv2Manifest {
+  type: 'application' | 'network';
+  /** The load balancer the program created (absent when it added a rule to an existing listener). */
+  loadBalancerArn?: string;
+  /** The listeners that forward to the service: the created ones, or the existing one. */
+  listenerArns: string[];
+  /** The rule the program added to the existing listener (its forward action carries the weights). */
+  ruleArn?: string;
+  /** Seconds a deregistered target drains (the target group's deregistration delay). */
+  deregistrationDelaySeconds: number;
+  /** The target group health check, for adaptive polling (HealthyThresholdCount x interval). */
+  healthCheck: { intervalSeconds: number; timeoutSeconds: number; healthyThreshold: number; unhealthyThreshold: number };
+}
+
 export interface RollingServiceManifest extends ServiceManifestBase {
   strategy: 'rolling';
   asgName: string;
   /** The classic ELB attached to the group (empty when it has none). */
   elbNames: string[];
+  /** Present when an ALB/NLB fronts the group: its target group (`<name>`). */
+  elbv2?: Elbv2Manifest & { targetGroupArns: string[] };
   rollout: {
     minHealthy: number;
     surge: number;
@@ -56,13 +76,20 @@ export interface AbServiceManifest extends ServiceManifestBase {
   /** The name prefix: groups are `${environment}-a` / `${environment}-b`. */
   environment: string;
   asgNames: { a: string; b: string };
-  elbNames: { a: string; b: string };
+  /** Each color's classic ELB; absent when an ALB/NLB fronts the service (then `elbv2`). */
+  elbNames?: { a: string; b: string };
+  /**
+   * Present when an ALB/NLB fronts the service: each color's target group (`<name>-a` / `-b`)
+   * behind one weighted forward (the created listeners' default action, or the rule). The
+   * program sets the weights at creation (a 100, b 0) and then leaves them to the orchestrator.
+   */
+  elbv2?: Elbv2Manifest & { targetGroupArns: { a: string; b: string }; weightsOwner: 'orchestrator' };
   /** Desired and min size of both colors belong to the orchestrator after creation. */
   capacityOwner: 'orchestrator';
   rollout: {
     healthCheckTimeoutSeconds: number;
     instanceCountStep?: number;
-    /** Connection draining timeout of the ELBs, seconds (0: off). */
+    /** Connection draining timeout of the ELBs (or the target groups' deregistration delay), seconds (0: off). */
     drainingTimeoutSeconds: number;
   };
 }
@@ -77,7 +104,7 @@ export interface ServiceNames {
 export function serviceNames(cfg: ServiceConfig): ServiceNames {
   if (cfg.strategy === 'ab') {
     const both = [`${cfg.name}-a`, `${cfg.name}-b`];
-    return { launchTemplate: cfg.name, asgs: both, elbs: both };
+    return { launchTemplate: cfg.name, asgs: both, elbs: cfg.loadBalancer ? both : [] };
   }
   return { launchTemplate: cfg.name, asgs: [cfg.name], elbs: cfg.loadBalancer ? [cfg.name] : [] };
 }
@@ -87,11 +114,34 @@ export type LaunchRef =
   | { launchTemplate: { id: string; name: string; version: number } }
   | { launchConfigurationName: string };
 
+/** The ARNs of a service's ELBv2 resources, known once they are created (rolling: one target group; ab: a then b). */
+export interface Elbv2Refs {
+  loadBalancerArn?: string;
+  listenerArns: string[];
+  ruleArn?: string;
+  targetGroupArns: string[];
+}
+
+function elbv2Manifest(cfg: ServiceConfig, refs: Elbv2Refs | undefined): Elbv2Manifest | undefined {
+  const e = cfg.elbv2;
+  if (!e) return undefined;
+  const hc = e.targetGroup.healthCheck;
+  return {
+    type: e.type,
+    ...(refs?.loadBalancerArn ? { loadBalancerArn: refs.loadBalancerArn } : {}),
+    listenerArns: refs?.listenerArns ?? (e.listenerArn ? [e.listenerArn] : []),
+    ...(refs?.ruleArn ? { ruleArn: refs.ruleArn } : {}),
+    deregistrationDelaySeconds: e.targetGroup.deregistrationDelay,
+    healthCheck: { intervalSeconds: hc.interval, timeoutSeconds: hc.timeout, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold },
+  };
+}
+
 /**
  * The manifest entry of one service, once its launch template id and version (or launch
- * configuration name) are known. Used by the program inside an `apply`, and by the sandbox.
+ * configuration name) are known, and (with `elbv2`) its ELBv2 ARNs. Used by the program inside an
+ * `apply`, and by the sandbox.
  */
-export function serviceManifest(cfg: ServiceConfig, launch: LaunchRef): ServiceManifest {
+export function serviceManifest(cfg: ServiceConfig, launch: LaunchRef, refs?: Elbv2Refs): ServiceManifest {
   const base = {
     service: cfg.service,
     name: cfg.name,
@@ -99,23 +149,25 @@ export function serviceManifest(cfg: ServiceConfig, launch: LaunchRef): ServiceM
     instanceType: cfg.instanceType,
     capacity: cfg.capacity,
     maxSize: cfg.maxSize,
-    healthCheckType: cfg.loadBalancer ? ('ELB' as const) : ('EC2' as const),
+    healthCheckType: cfg.loadBalancer || cfg.elbv2 ? ('ELB' as const) : ('EC2' as const),
     healthCheckGracePeriod: cfg.healthCheckGracePeriod,
     ...(cfg.dependsOn?.length ? { dependsOn: cfg.dependsOn } : {}),
     ...launch,
   };
-  if (cfg.strategy === 'ab') return abManifest(cfg, base);
-  return rollingManifest(cfg, base);
+  if (cfg.strategy === 'ab') return abManifest(cfg, base, refs);
+  return rollingManifest(cfg, base, refs);
 }
 
 type Base = Omit<ServiceManifestBase, 'strategy'>;
 
-function rollingManifest(cfg: RollingServiceConfig, base: Base): RollingServiceManifest {
+function rollingManifest(cfg: RollingServiceConfig, base: Base, refs: Elbv2Refs | undefined): RollingServiceManifest {
+  const elbv2 = elbv2Manifest(cfg, refs);
   return {
     ...base,
     strategy: 'rolling',
     asgName: cfg.name,
     elbNames: cfg.loadBalancer ? [cfg.name] : [],
+    ...(elbv2 ? { elbv2: { ...elbv2, targetGroupArns: refs?.targetGroupArns ?? [] } } : {}),
     rollout: {
       minHealthy: cfg.minHealthy,
       surge: cfg.surge,
@@ -125,18 +177,20 @@ function rollingManifest(cfg: RollingServiceConfig, base: Base): RollingServiceM
   };
 }
 
-function abManifest(cfg: AbServiceConfig, base: Base): AbServiceManifest {
+function abManifest(cfg: AbServiceConfig, base: Base, refs: Elbv2Refs | undefined): AbServiceManifest {
+  const elbv2 = elbv2Manifest(cfg, refs);
   return {
     ...base,
     strategy: 'ab',
     environment: cfg.name,
     asgNames: { a: `${cfg.name}-a`, b: `${cfg.name}-b` },
-    elbNames: { a: `${cfg.name}-a`, b: `${cfg.name}-b` },
+    ...(cfg.loadBalancer ? { elbNames: { a: `${cfg.name}-a`, b: `${cfg.name}-b` } } : {}),
+    ...(elbv2 ? { elbv2: { ...elbv2, targetGroupArns: { a: refs?.targetGroupArns[0] ?? '', b: refs?.targetGroupArns[1] ?? '' }, weightsOwner: 'orchestrator' as const } } : {}),
     capacityOwner: 'orchestrator',
     rollout: {
       healthCheckTimeoutSeconds: cfg.healthCheckTimeoutSeconds,
       ...(cfg.instanceCountStep !== undefined ? { instanceCountStep: cfg.instanceCountStep } : {}),
-      drainingTimeoutSeconds: cfg.loadBalancer.drainingTimeout,
+      drainingTimeoutSeconds: cfg.loadBalancer?.drainingTimeout ?? cfg.elbv2?.targetGroup.deregistrationDelay ?? 0,
     },
   };
 }

@@ -11,7 +11,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
 import type { AbServiceConfig, LoadBalancerConfig, RollingServiceConfig, ServiceConfig } from './config';
-import { MANIFEST_VERSION, serviceManifest, type LaunchRef, type ServiceManifest, type ServicesManifest } from './manifest';
+import { MANIFEST_VERSION, serviceManifest, type Elbv2Refs, type LaunchRef, type ServiceManifest, type ServicesManifest } from './manifest';
 import type { ServiceSecrets } from './secrets';
 
 /** Tag keys the program puts on every group (the orchestrator and `status` read them). */
@@ -34,12 +34,33 @@ export const AB_IGNORED_CHANGES = ['desiredCapacity', 'minSize', 'maxSize'];
 /** The orchestrator suspends and resumes processes during a rollout; Pulumi must not undo that. */
 export const ORCHESTRATOR_OWNED = ['suspendedProcesses'];
 
+/**
+ * A/B behind an ALB/NLB: each color's target group sits in one weighted forward; the program
+ * gives a all the traffic at creation, then the orchestrator owns the weights (issue 14), as it
+ * owns the colors' sizes. Weights 0-999 on both ALB and NLB
+ * (https://aws.amazon.com/blogs/networking-and-content-delivery/network-load-balancers-now-support-weighted-target-groups/).
+ */
+export const INITIAL_WEIGHTS = { a: 100, b: 0 } as const;
+/** The forward action carrying the weights: on the created listeners, or on the added rule. */
+export const AB_LISTENER_IGNORED_CHANGES = ['defaultActions'];
+export const AB_RULE_IGNORED_CHANGES = ['actions'];
+
+/** The ALB/NLB resources of one service (config `elbv2`). */
+export interface DeclaredElbv2 {
+  loadBalancer?: aws.lb.LoadBalancer;
+  listeners: aws.lb.Listener[];
+  rule?: aws.lb.ListenerRule;
+  /** Rolling: `<name>`; ab: `<name>-a`, `<name>-b`. */
+  targetGroups: aws.lb.TargetGroup[];
+}
+
 export interface DeclaredService {
   config: ServiceConfig;
   launchTemplate?: aws.ec2.LaunchTemplate;
   launchConfiguration?: aws.ec2.LaunchConfiguration;
   groups: aws.autoscaling.Group[];
   loadBalancers: aws.elb.LoadBalancer[];
+  elbv2?: DeclaredElbv2;
   manifest: pulumi.Output<ServiceManifest>;
 }
 
@@ -148,13 +169,16 @@ function declareService(cfg: ServiceConfig, stack: string, defaultZones: () => p
     capacityRebalance: false,
   };
 
+  const elbv2 = cfg.elbv2 ? declareElbv2(cfg, tags) : undefined;
   const declared =
     cfg.strategy === 'ab'
-      ? declareAb(cfg, tags, common, where)
-      : declareRolling(cfg, tags, common, where);
+      ? declareAb(cfg, tags, common, where, elbv2)
+      : declareRolling(cfg, tags, common, where, elbv2);
 
-  const manifest = launch.apply((l) => serviceManifest(cfg, l));
-  return { config: cfg, launchTemplate, launchConfiguration, ...declared, manifest };
+  const manifest = elbv2
+    ? pulumi.all([launch, elbv2Refs(elbv2)]).apply(([l, refs]) => serviceManifest(cfg, l, refs))
+    : launch.apply((l) => serviceManifest(cfg, l));
+  return { config: cfg, launchTemplate, launchConfiguration, ...declared, ...(elbv2 ? { elbv2 } : {}), manifest };
 }
 
 type GroupCommon = Partial<aws.autoscaling.GroupArgs> & { maxSize: number };
@@ -190,11 +214,106 @@ function declareLoadBalancer(
   });
 }
 
+/**
+ * The ALB/NLB side of a service: its target group(s) and either a new load balancer with its
+ * listeners, or a rule on an existing ALB listener. Every listener or rule forwards to the
+ * service: one target group (rolling), or both colors' by weight (ab).
+ */
+function declareElbv2(cfg: ServiceConfig, tags: TagMap): DeclaredElbv2 {
+  const e = cfg.elbv2!;
+  const tg = e.targetGroup;
+  // Validation requires subnets with elbv2; the target groups live in their VPC.
+  const vpcId = aws.ec2.getSubnetOutput({ id: cfg.subnets![0] }).apply((s) => s.vpcId);
+  const ab = cfg.strategy === 'ab';
+  const colors = ab ? (['a', 'b'] as const) : [undefined];
+  const targetGroups = colors.map((color) => {
+    const name = color ? `${cfg.name}-${color}` : cfg.name;
+    return new aws.lb.TargetGroup(name, {
+      name,
+      port: tg.port,
+      protocol: tg.protocol,
+      vpcId,
+      targetType: 'instance',
+      deregistrationDelay: tg.deregistrationDelay,
+      healthCheck: {
+        enabled: true,
+        protocol: tg.healthCheck.protocol,
+        port: tg.healthCheck.port,
+        ...(tg.healthCheck.path !== undefined ? { path: tg.healthCheck.path } : {}),
+        ...(tg.healthCheck.matcher !== undefined ? { matcher: tg.healthCheck.matcher } : {}),
+        interval: tg.healthCheck.interval,
+        timeout: tg.healthCheck.timeout,
+        healthyThreshold: tg.healthCheck.healthyThreshold,
+        unhealthyThreshold: tg.healthCheck.unhealthyThreshold,
+      },
+      tags: { ...tags, Name: name, ...(color ? { [TAG_COLOR]: color } : {}) },
+    });
+  });
+  const forward = ab
+    ? { type: 'forward', forward: { targetGroups: [{ arn: targetGroups[0].arn, weight: INITIAL_WEIGHTS.a }, { arn: targetGroups[1].arn, weight: INITIAL_WEIGHTS.b }] } }
+    : { type: 'forward', targetGroupArn: targetGroups[0].arn };
+
+  if (e.listenerArn) {
+    const r = e.rule!;
+    const rule = new aws.lb.ListenerRule(
+      cfg.name,
+      {
+        listenerArn: e.listenerArn,
+        priority: r.priority,
+        conditions: [
+          ...(r.hostHeaders.length ? [{ hostHeader: { values: r.hostHeaders } }] : []),
+          ...(r.pathPatterns.length ? [{ pathPattern: { values: r.pathPatterns } }] : []),
+        ],
+        actions: [forward],
+        tags: { ...tags, Name: cfg.name },
+      },
+      ab ? { ignoreChanges: AB_RULE_IGNORED_CHANGES } : undefined,
+    );
+    return { listeners: [], rule, targetGroups };
+  }
+  const loadBalancer = new aws.lb.LoadBalancer(cfg.name, {
+    name: cfg.name,
+    loadBalancerType: e.type,
+    internal: e.internal,
+    subnets: cfg.subnets,
+    securityGroups: e.securityGroups.length > 0 ? e.securityGroups : undefined,
+    tags: { ...tags, Name: cfg.name },
+  });
+  const listeners = e.listeners.map(
+    (l) =>
+      new aws.lb.Listener(
+        `${cfg.name}-${l.port}`,
+        {
+          loadBalancerArn: loadBalancer.arn,
+          port: l.port,
+          protocol: l.protocol,
+          ...(l.certificateArn ? { certificateArn: l.certificateArn } : {}),
+          defaultActions: [forward],
+          tags: { ...tags, Name: `${cfg.name}-${l.port}` },
+        },
+        ab ? { ignoreChanges: AB_LISTENER_IGNORED_CHANGES } : undefined,
+      ),
+  );
+  return { loadBalancer, listeners, targetGroups };
+}
+
+function elbv2Refs(d: DeclaredElbv2): pulumi.Output<Elbv2Refs> {
+  return pulumi
+    .all([d.loadBalancer?.arn, pulumi.all(d.listeners.map((l) => l.arn)), d.rule?.arn, d.rule?.listenerArn, pulumi.all(d.targetGroups.map((t) => t.arn))])
+    .apply(([loadBalancerArn, listenerArns, ruleArn, ruleListener, targetGroupArns]): Elbv2Refs => ({
+      ...(loadBalancerArn ? { loadBalancerArn } : {}),
+      listenerArns: ruleListener ? [ruleListener] : listenerArns,
+      ...(ruleArn ? { ruleArn } : {}),
+      targetGroupArns,
+    }));
+}
+
 function declareRolling(
   cfg: RollingServiceConfig,
   tags: TagMap,
   common: GroupCommon,
   where: { availabilityZones?: pulumi.Input<string[]>; subnets?: string[] },
+  elbv2?: DeclaredElbv2,
 ): Pick<DeclaredService, 'groups' | 'loadBalancers'> {
   const elb = cfg.loadBalancer ? declareLoadBalancer(cfg.name, cfg.loadBalancer, tags, where) : undefined;
   const group = new aws.autoscaling.Group(
@@ -205,8 +324,9 @@ function declareRolling(
       desiredCapacity: cfg.capacity,
       // The group's floor is the rollout's healthy floor: the tool may take desired down to it.
       minSize: Math.min(cfg.minHealthy, cfg.capacity),
-      healthCheckType: elb ? 'ELB' : 'EC2',
+      healthCheckType: elb || elbv2 ? 'ELB' : 'EC2',
       loadBalancers: elb ? [elb.name] : undefined,
+      targetGroupArns: elbv2 ? elbv2.targetGroups.map((t) => t.arn) : undefined,
       tags: groupTags(tags, cfg.name),
     },
     { ignoreChanges: ORCHESTRATOR_OWNED },
@@ -219,12 +339,14 @@ function declareAb(
   tags: TagMap,
   common: GroupCommon,
   where: { availabilityZones?: pulumi.Input<string[]>; subnets?: string[] },
+  elbv2?: DeclaredElbv2,
 ): Pick<DeclaredService, 'groups' | 'loadBalancers'> {
   const groups: aws.autoscaling.Group[] = [];
   const loadBalancers: aws.elb.LoadBalancer[] = [];
   for (const color of ['a', 'b'] as const) {
     const name = `${cfg.name}-${color}`;
-    const elb = declareLoadBalancer(name, cfg.loadBalancer, { ...tags, [TAG_COLOR]: color }, where);
+    const elb = cfg.loadBalancer ? declareLoadBalancer(name, cfg.loadBalancer, { ...tags, [TAG_COLOR]: color }, where) : undefined;
+    const targetGroup = elbv2?.targetGroups[color === 'a' ? 0 : 1];
     // On creation a holds the service and b is empty; afterwards the orchestrator owns both.
     const size = color === 'a' ? cfg.capacity : 0;
     const group = new aws.autoscaling.Group(
@@ -235,13 +357,14 @@ function declareAb(
         desiredCapacity: size,
         minSize: size,
         healthCheckType: 'ELB',
-        loadBalancers: [elb.name],
+        loadBalancers: elb ? [elb.name] : undefined,
+        targetGroupArns: targetGroup ? [targetGroup.arn] : undefined,
         tags: groupTags(tags, name, color),
       },
       { ignoreChanges: [...AB_IGNORED_CHANGES, ...ORCHESTRATOR_OWNED] },
     );
     groups.push(group);
-    loadBalancers.push(elb);
+    if (elb) loadBalancers.push(elb);
   }
   return { groups, loadBalancers };
 }

@@ -187,11 +187,13 @@ export function choice<const T extends string>(values: readonly T[], description
     const hint = typeof issue.input === 'string' ? o.hint?.(issue.input) : undefined;
     return `${allowed}${hint ? ` (did you mean "${hint}"?)` : ''}`;
   };
+  // The value as written in `values` (e.g. "rolling", "HTTPS"), whatever the case given.
+  const canonical = (x: string) => values.find((c) => c.toLowerCase() === x.toLowerCase());
   const caseless = values.map((x) => `^${[...x].map((ch) => (/[a-z]/i.test(ch) ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : ch)).join('')}$`).join('|');
   return v.pipe(
     v.unknown(),
-    v.check((x) => typeof x === 'string' && (values as readonly string[]).includes(x.toLowerCase()), message),
-    v.transform((x) => (x as string).toLowerCase() as T),
+    v.check((x) => typeof x === 'string' && canonical(x) !== undefined, message),
+    v.transform((x) => canonical(x as string)!),
     v.description(description),
     // `enum` for completion; the pattern accepts the other cases the tool accepts.
     meta(allowed, { anyOf: [{ type: 'string', enum: [...values] }, { type: 'string', pattern: caseless }] }),
@@ -268,6 +270,194 @@ export const loadBalancerSchema = v.pipe(
   }, LOAD_BALANCER_ALLOWED),
   v.description('The classic ELB in front of the group (for A/B: one per color, always present).'),
 );
+
+// ---- ELBv2: an Application or Network Load Balancer (issue 14) ------------------------------------
+// AWS limits, each from AWS's documentation:
+// - load balancer and target group names: at most 32 characters, alphanumerics and hyphens, not
+//   beginning or ending with a hyphen; a load balancer name must not begin with "internal-"
+//   (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html,
+//   https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html;
+//   the same in node_modules/@pulumi/aws/lb/targetGroup.d.ts `name`);
+// - listener rule priority 1-50000 (API_CreateRule.html; lb/listenerRule.d.ts `priority`); up to
+//   five condition values per rule, host and path values at most 128 characters
+//   (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html);
+// - health checks (API_CreateTargetGroup.html): interval 5-300 s, timeout 2-120 s, thresholds
+//   2-10; health check protocol HTTP/HTTPS for an ALB, TCP/HTTP/HTTPS for an NLB, and not TCP for
+//   an HTTP/HTTPS target group; success codes 200-499 for an ALB
+//   (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html),
+//   200-599 for an NLB (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/target-group-health-checks.html);
+// - deregistration delay 0-3600 s, default 300 (lb/targetGroup.d.ts `deregistrationDelay`);
+// - protocols: ALB listeners and target groups HTTP/HTTPS, NLB TCP/TLS/UDP/TCP_UDP; HTTPS and TLS
+//   listeners need a certificate (API_CreateListener.html);
+// - listener rules exist only on Application Load Balancer listeners (listener ARNs name the
+//   balancer kind: `listener/app/...` or `listener/net/...`;
+//   https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-rules.html);
+// - an ALB needs subnets in at least two Availability Zones
+//   (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones).
+// Weighted forwarding (A/B) is available on both kinds: target group weights 0-999
+// (https://aws.amazon.com/blogs/networking-and-content-delivery/network-load-balancers-now-support-weighted-target-groups/).
+
+export const ELBV2_TYPES = ['application', 'network'] as const;
+export type Elbv2Type = (typeof ELBV2_TYPES)[number];
+const ELBV2_PROTOCOLS = ['HTTP', 'HTTPS', 'TCP', 'TLS', 'UDP', 'TCP_UDP'] as const;
+export const ELBV2_LISTENER_PROTOCOLS: Record<Elbv2Type, readonly string[]> = { application: ['HTTP', 'HTTPS'], network: ['TCP', 'TLS', 'UDP', 'TCP_UDP'] };
+export const ELBV2_HEALTH_CHECK_PROTOCOLS: Record<Elbv2Type, readonly string[]> = { application: ['HTTP', 'HTTPS'], network: ['TCP', 'HTTP', 'HTTPS'] };
+export const ELBV2_MATCHER_RANGE: Record<Elbv2Type, [number, number]> = { application: [200, 499], network: [200, 599] };
+export const ELBV2_NAME_MAX = 32;
+export const RULE_PRIORITY_MAX = 50000;
+export const RULE_VALUES_MAX = 5;
+export const LISTENER_ARN_RE = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/(app|net)\/[A-Za-z0-9-]+\/[0-9a-f]+\/[0-9a-f]+$/;
+const MATCHER_RE = /^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/;
+const CERT_ARN_RE = /^arn:aws[a-z-]*:(acm|iam):\S+$/;
+
+/** Defaults (docs/configuration.md): the health check as fast as the classic ELB's default, not AWS's 30 s. */
+export const ELBV2_DEFAULTS = {
+  healthCheck: { interval: 10, timeout: 5, healthyThreshold: 3, unhealthyThreshold: 2 },
+  deregistrationDelay: 300,
+  port: 80,
+} as const;
+
+/** The balancer kind a listener ARN names (`listener/app/...` → application). */
+export function listenerArnType(arn: string): Elbv2Type | undefined {
+  const m = LISTENER_ARN_RE.exec(arn);
+  return m ? (m[1] === 'app' ? 'application' : 'network') : undefined;
+}
+
+/** Every value within 200-599 written as "200", "200,202" or "200-299". */
+function matcherWithin(m: string, [lo, hi]: [number, number]): boolean {
+  return m.split(',').every((part) => part.split('-').map(Number).every((n) => n >= lo && n <= hi));
+}
+
+const d2 = ELBV2_DEFAULTS.healthCheck;
+
+export const elbv2HealthCheckSchema = v.pipe(
+  v.strictObject({
+    protocol: opt(choice(['HTTP', 'HTTPS', 'TCP'] as const, 'Health check protocol; default HTTP for an ALB, TCP for an NLB.')),
+    port: opt(v.pipe(
+      v.unknown(),
+      v.check((x) => x === 'traffic-port' || (toInt(x) !== undefined && inRange(toInt(x)!, { min: 1, max: 65535 })), 'expected a port 1-65535 or "traffic-port"'),
+      v.transform((x) => (x === 'traffic-port' ? x : String(toInt(x)))),
+      v.description('Health check port; default `traffic-port` (the target group port).'),
+      meta('expected a port 1-65535 or "traffic-port"', { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: '^(traffic-port|\\d{1,5})$' }] }),
+    )),
+    path: opt(str('HTTP/HTTPS health checks: the ping path, default `/`.', { re: /^\/\S{0,1023}$/, allowed: 'expected a path starting with "/" (at most 1024 characters)' })),
+    interval: v.nullish(int({ min: 5, max: 300 }, 'Seconds between checks (5-300).'), d2.interval),
+    timeout: v.nullish(int({ min: 2, max: 120 }, 'Seconds before a check fails (2-120, less than interval).'), d2.timeout),
+    healthyThreshold: v.nullish(int({ min: 2, max: 10 }, 'Consecutive successes before a target is healthy (2-10).'), d2.healthyThreshold),
+    unhealthyThreshold: v.nullish(int({ min: 2, max: 10 }, 'Consecutive failures before a target is unhealthy (2-10).'), d2.unhealthyThreshold),
+    matcher: opt(str('HTTP/HTTPS health checks: success codes like "200", "200,202" or "200-299" (ALB 200-499, NLB 200-599).', {
+      re: MATCHER_RE, allowed: 'expected HTTP codes like "200", "200,202" or "200-299"',
+    })),
+  }, 'expected a mapping {protocol, port, path, interval, timeout, healthyThreshold, unhealthyThreshold, matcher}'),
+  rule([['interval'], ['timeout']], (h) => (h.timeout as number) < (h.interval as number), (h) => `must be less than interval (${String(h.interval)})`, ['timeout']),
+  v.description('The target group health check.'),
+);
+
+export const targetGroupSchema = v.pipe(
+  v.strictObject({
+    port: v.nullish(int({ min: 1, max: 65535 }, 'The port the instances receive traffic on.'), ELBV2_DEFAULTS.port),
+    protocol: opt(choice(ELBV2_PROTOCOLS, 'Target group protocol; default HTTP for an ALB, TCP for an NLB.')),
+    healthCheck: v.nullish(elbv2HealthCheckSchema, {}),
+    deregistrationDelay: v.nullish(seconds({ min: 0, max: 3600 }, 'How long a leaving target drains (0-3600 s, default 300).'), ELBV2_DEFAULTS.deregistrationDelay),
+  }, 'expected a mapping {port, protocol, healthCheck, deregistrationDelay}'),
+  v.description('The service\'s target group (A/B: one per color, `<name>-a` / `<name>-b`).'),
+);
+
+export const elbv2ListenerSchema = v.pipe(
+  v.strictObject({
+    port: int({ min: 1, max: 65535 }, 'The listener port.'),
+    protocol: choice(ELBV2_PROTOCOLS, 'HTTP or HTTPS (ALB); TCP, TLS, UDP or TCP_UDP (NLB).'),
+    certificateArn: opt(str('ACM/IAM certificate ARN; required for HTTPS and TLS listeners.', { re: CERT_ARN_RE, allowed: 'expected a certificate ARN (arn:aws:acm:... or arn:aws:iam:...)' })),
+  }, 'expected a mapping {port, protocol, certificateArn}'),
+  rule([['protocol'], ['certificateArn']], (l) => !((l.protocol === 'HTTPS' || l.protocol === 'TLS') && l.certificateArn == null),
+    (l) => `a ${String(l.protocol)} listener needs a certificate ARN`, ['certificateArn']),
+  v.description('A listener of the load balancer the program creates; it forwards to the service\'s target group(s).'),
+);
+
+export const listenerRuleSchema = v.pipe(
+  v.strictObject({
+    priority: int({ min: 1, max: RULE_PRIORITY_MAX }, `Rule priority (1-${RULE_PRIORITY_MAX}), unique on the listener.`),
+    hostHeaders: opt(strList('Host conditions, e.g. "api.example.com", "*.example.com".', { re: /^[A-Za-z0-9*?.-]{1,128}$/, item: 'host names like "api.example.com" (at most 128 characters)', nonEmpty: true })),
+    pathPatterns: opt(strList('Path conditions, e.g. "/api/*".', { re: /^\/\S{0,127}$/, item: 'path patterns starting with "/" (at most 128 characters)', nonEmpty: true })),
+  }, 'expected a mapping {priority, hostHeaders, pathPatterns}'),
+  rule([['hostHeaders'], ['pathPatterns']], (r) => r.hostHeaders != null || r.pathPatterns != null,
+    'a listener rule needs a condition: hostHeaders, pathPatterns or both', ['hostHeaders']),
+  rule([['hostHeaders'], ['pathPatterns']],
+    (r) => ((r.hostHeaders as string[] | null)?.length ?? 0) + ((r.pathPatterns as string[] | null)?.length ?? 0) <= RULE_VALUES_MAX,
+    `a rule takes at most ${RULE_VALUES_MAX} condition values (hostHeaders and pathPatterns together)`, ['pathPatterns']),
+  v.description('The listener rule the program adds to an existing ALB listener.'),
+);
+
+/** The balancer kind a config means: `type`, or what its listener ARN names. */
+const kindOf = (e: Loose): Elbv2Type | undefined => (e.type as Elbv2Type | null) ?? (typeof e.listenerArn === 'string' ? listenerArnType(e.listenerArn) : undefined);
+const tgOf = (e: Loose) => (e.targetGroup ?? {}) as Loose;
+const hcOf = (e: Loose) => (tgOf(e).healthCheck ?? {}) as Loose;
+
+export const elbv2Schema = v.pipe(
+  v.strictObject({
+    type: opt(choice(ELBV2_TYPES, '`application` or `network`: the program creates this load balancer (named `<name>`). Or give listenerArn.')),
+    listenerArn: opt(str('An existing ALB listener: the program adds the service\'s target group(s) and a listener rule to it.', {
+      re: LISTENER_ARN_RE, allowed: 'expected a listener ARN like "arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<name>/<id>/<id>"',
+    })),
+    internal: opt(bool('A created load balancer is internal (VPC-only); default false.')),
+    securityGroups: opt(strList('Security groups of a created load balancer.', { re: SG_RE, item: 'security group ids (sg-...)' })),
+    listeners: opt(v.pipe(
+      v.array(elbv2ListenerSchema, 'expected a non-empty list of {port, protocol, certificateArn}'),
+      v.check((l) => l.length > 0, 'expected a non-empty list of {port, protocol, certificateArn}'),
+      v.check((l) => new Set(l.map((x) => x.port)).size === l.length, 'each listener needs its own port'),
+      v.description('Listeners of a created load balancer; default port 80, HTTP (ALB) or TCP (NLB).'),
+      meta('expected a non-empty list of {port, protocol, certificateArn}'),
+    )),
+    rule: opt(listenerRuleSchema),
+    targetGroup: v.nullish(targetGroupSchema, {}),
+  }, 'expected a mapping {type or listenerArn, listeners, rule, targetGroup, ...}'),
+  rule([['type'], ['listenerArn']], (e) => (e.type == null) !== (e.listenerArn == null),
+    (e) => (e.type == null ? 'give type (application or network: the program creates the load balancer) or listenerArn (an existing ALB listener)' : 'give type or listenerArn, not both'), ['type']),
+  rule([['listenerArn']], (e) => typeof e.listenerArn !== 'string' || listenerArnType(e.listenerArn) === 'application',
+    'listener rules exist only on Application Load Balancer listeners (listener/app/...); for an NLB let the program create it (type: network)', ['listenerArn']),
+  rule([['listenerArn'], ['rule']], (e) => e.listenerArn == null || e.rule != null,
+    'an existing listener needs the rule the program adds: {priority, hostHeaders and/or pathPatterns}', ['rule']),
+  rule([['type'], ['rule']], (e) => e.type == null || e.rule == null,
+    'a load balancer the program creates forwards all its traffic to the service (its listeners\' default action); rule applies only with listenerArn', ['rule']),
+  ...(['listeners', 'internal', 'securityGroups'] as const).map((key) => rule([['listenerArn'], [key]], (e) => e.listenerArn == null || e[key] == null,
+    `${key} applies only to a load balancer the program creates (type); the existing listener's load balancer is not changed`, [key])),
+  rule([['type'], ['listeners']], (e) => {
+    const kind = e.type as Elbv2Type | null;
+    return !kind || ((e.listeners as Loose[] | null) ?? []).every((l) => ELBV2_LISTENER_PROTOCOLS[kind].includes(l.protocol as string));
+  }, (e) => `a ${String(e.type)} load balancer's listeners take ${ELBV2_LISTENER_PROTOCOLS[e.type as Elbv2Type].join(', ')}`, ['listeners']),
+  rule([['type'], ['listenerArn'], ['targetGroup', 'protocol']], (e) => {
+    const kind = kindOf(e);
+    const p = tgOf(e).protocol as string | null | undefined;
+    return !kind || p == null || ELBV2_LISTENER_PROTOCOLS[kind].includes(p);
+  }, (e) => `a target group of an ${kindOf(e) === 'application' ? 'Application' : 'Network'} Load Balancer takes ${ELBV2_LISTENER_PROTOCOLS[kindOf(e)!].join(', ')}`, ['targetGroup', 'protocol']),
+  rule([['type'], ['listenerArn'], ['targetGroup', 'protocol'], ['targetGroup', 'healthCheck', 'protocol']], (e) => {
+    const kind = kindOf(e);
+    const p = hcOf(e).protocol as string | null | undefined;
+    if (!kind || p == null) return true;
+    const tgp = tgOf(e).protocol as string | null | undefined;
+    return ELBV2_HEALTH_CHECK_PROTOCOLS[kind].includes(p) && !(p === 'TCP' && (tgp === 'HTTP' || tgp === 'HTTPS'));
+  }, (e) => kindOf(e) === 'application'
+    ? 'an Application Load Balancer checks health over HTTP or HTTPS'
+    : 'a Network Load Balancer checks health over TCP, HTTP or HTTPS (not TCP for an HTTP or HTTPS target group)', ['targetGroup', 'healthCheck', 'protocol']),
+  rule([['type'], ['listenerArn'], ['targetGroup', 'healthCheck', 'matcher']], (e) => {
+    const kind = kindOf(e);
+    const m = hcOf(e).matcher as string | null | undefined;
+    return !kind || m == null || matcherWithin(m, ELBV2_MATCHER_RANGE[kind]);
+  }, (e) => `success codes of an ${kindOf(e) === 'application' ? 'Application' : 'Network'} Load Balancer health check are ${ELBV2_MATCHER_RANGE[kindOf(e)!].join('-')}`, ['targetGroup', 'healthCheck', 'matcher']),
+  rule([['type'], ['listenerArn'], ['targetGroup'], ['targetGroup', 'healthCheck']], (e) => {
+    const kind = kindOf(e);
+    const hc = hcOf(e);
+    const protocol = (hc.protocol as string | null) ?? defaultHealthCheckProtocol(kind ?? 'application', tgOf(e).protocol as string | null);
+    return !kind || protocol !== 'TCP' || (hc.path == null && hc.matcher == null);
+  }, 'path and matcher apply only to HTTP and HTTPS health checks', ['targetGroup', 'healthCheck', 'protocol']),
+  v.description('An Application or Network Load Balancer in front of the group(s), instead of a classic ELB (docs/configuration.md "Fronting a service").') as v.PipeItem<any, any, v.BaseIssue<unknown>>,
+);
+
+/** AWS's default health check protocol: HTTP for an ALB; an NLB's HTTP/HTTPS-free target groups: TCP. */
+export function defaultHealthCheckProtocol(kind: Elbv2Type, targetGroupProtocol: string | null | undefined): 'HTTP' | 'HTTPS' | 'TCP' {
+  if (kind === 'application') return targetGroupProtocol === 'HTTPS' ? 'HTTPS' : 'HTTP';
+  return 'TCP';
+}
 
 function tagsSchema() {
   const keyAllowed = 'tag keys must be 1-128 characters and must not start with "aws:" or "asg-deploy:" (reserved)';
@@ -346,6 +536,7 @@ export const commonEntries = {
   healthCheckGracePeriod: v.nullish(seconds({ min: 0, max: 7200 }, 'Seconds the ASG waits before checking a new instance (0-7200 or a duration).'), DEFAULTS.healthCheckGracePeriod),
   maxSize: opt(int({ min: 1 }, 'The group max size (per color for A/B); default capacity + surge (rolling), 2 x capacity (ab).')),
   loadBalancer: opt(loadBalancerSchema),
+  elbv2: opt(elbv2Schema),
   // Checked against the stack's services by ./config.ts applyDependsOn.
   dependsOn: opt(v.pipe(
     v.unknown(),
@@ -380,6 +571,13 @@ function serviceRules(strategy: 'rolling' | 'ab' | undefined) {
       'an internal load balancer needs subnets (a VPC)', ['loadBalancer', 'internal']),
     rule([['loadBalancer', 'securityGroups'], ['subnets']], (s) => !((lb(s)?.securityGroups as unknown[] | undefined)?.length && s.subnets == null),
       'load balancer security groups need subnets (a VPC)', ['loadBalancer', 'securityGroups']),
+    // A service is fronted by a classic ELB or by an ALB/NLB, never both (issue 14: a mixed pair is refused).
+    rule([['loadBalancer'], ['elbv2']], (s) => s.loadBalancer == null || s.elbv2 == null,
+      'front the service with a classic ELB (loadBalancer) or an ALB/NLB (elbv2), not both', ['elbv2']),
+    rule([['elbv2'], ['subnets']], (s) => s.elbv2 == null || s.subnets != null,
+      'an Application or Network Load Balancer and its target groups live in a VPC: give subnets (not availabilityZones)', ['elbv2']),
+    rule([['elbv2', 'type'], ['subnets']], (s) => (s.elbv2 as Loose | null)?.type !== 'application' || ((s.subnets as string[] | null)?.length ?? 0) >= 2,
+      'an Application Load Balancer needs subnets in at least two Availability Zones: give at least 2 subnets', ['subnets']),
   ];
   const floor = (s: Loose) => rollingFloor(s.capacity as number, 0, s.minHealthy as number | null | undefined);
   if (strategy !== 'ab') {
@@ -412,7 +610,7 @@ export function rollingFloor(capacity: number, surge: number, minHealthy: number
  */
 export function serviceSchema(strategy: 'rolling' | 'ab' | undefined) {
   const entries = strategy === 'rolling' ? { ...commonEntries, ...rollingEntries }
-    : strategy === 'ab' ? { ...commonEntries, ...abEntries, loadBalancer: v.nullish(loadBalancerSchema, {}) }
+    : strategy === 'ab' ? { ...commonEntries, ...abEntries }
       : { ...commonEntries, ...rollingEntries, ...abEntries };
   return v.pipe(
     v.strictObject(entries, 'expected a mapping with strategy, imageId, instanceType, capacity, ...'),

@@ -44,6 +44,8 @@ for (const c of [
   { title: 'a typo inside the health check', service: { ...base, loadBalancer: { healthCheck: { intervall: 10 } } } },
   { title: 'a reserved tag key', service: { ...base, tags: { 'aws:owner': 'me' } } },
   { title: 'a bad subnet id', service: { ...base, subnets: ['net-1'] } },
+  { title: 'a typo inside elbv2', service: { ...base, subnets: ['subnet-0aaa1111', 'subnet-0bbb2222'], elbv2: { type: 'application', targetGroups: {} } } },
+  { title: 'an ELBv2 rule priority over 50000', service: { ...base, subnets: ['subnet-0aaa1111'], elbv2: { listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2', rule: { priority: 50001, pathPatterns: ['/api/*'] } } } },
 ]) {
   test(`schema and tool both refuse ${c.title}`, (t) => {
     const validate = validator();
@@ -57,6 +59,7 @@ for (const c of [
   { title: 'case-insensitive enums', service: { ...base, strategy: 'Rolling', loadBalancer: { listeners: [{ port: 80, instancePort: 80, protocol: 'HTTP' }] } } },
   { title: 'durations and numeric strings', service: { ...base, capacity: '3', stepTimeout: '15m', healthCheckGracePeriod: '90s', batchSize: '50%' } },
   { title: 'empty (null) optional keys', service: { ...base, keyName: null, tags: null } },
+  { title: 'an ALB the program creates', service: { ...base, subnets: ['subnet-0aaa1111', 'subnet-0bbb2222'], elbv2: { type: 'Application', listeners: [{ port: 80, protocol: 'http' }], targetGroup: { port: 8080, healthCheck: { path: '/health', matcher: '200-299' }, deregistrationDelay: '30s' } } } },
   { title: 'a secure userData and tag value (as in a stack file)', service: { ...base, userData: { secure: 'v1:abc' }, tags: { team: { secure: 'v1:def' } } }, toolSkips: true },
 ]) {
   test(`schema accepts ${c.title}`, (t) => {
