@@ -6,6 +6,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '@smithy/core/config';
 import { NODE_RETRY_MODE_CONFIG_OPTIONS } from '@smithy/core/retry';
@@ -14,6 +15,8 @@ export interface AwsClients {
   autoScaling: AutoScalingClient;
   ec2: EC2Client;
   elb: ElasticLoadBalancingClient;
+  /** ALB/NLB target groups, listeners and rules. */
+  elbv2: ElasticLoadBalancingV2Client;
   s3: S3Client;
 }
 
@@ -39,6 +42,7 @@ export function createAwsClients(options: { region?: string; profile?: string } 
   let autoScaling: AutoScalingClient | undefined;
   let ec2: EC2Client | undefined;
   let elb: ElasticLoadBalancingClient | undefined;
+  let elbv2: ElasticLoadBalancingV2Client | undefined;
   let s3: S3Client | undefined;
   // require() on first access: the getters are synchronous, and a static import would load all four.
   return {
@@ -50,6 +54,9 @@ export function createAwsClients(options: { region?: string; profile?: string } 
     },
     get elb() {
       return (elb ??= new (require('@aws-sdk/client-elastic-load-balancing') as typeof import('@aws-sdk/client-elastic-load-balancing')).ElasticLoadBalancingClient(common));
+    },
+    get elbv2() {
+      return (elbv2 ??= new (require('@aws-sdk/client-elastic-load-balancing-v2') as typeof import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client(common));
     },
     get s3() {
       return (s3 ??= new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client(common));
