@@ -50,6 +50,7 @@ import {
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
 } from '@aws-sdk/client-elastic-load-balancing';
+import { DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { StandardRetryStrategy, getRetryPlugin } from '@smithy/core/retry';
 import type { Clock } from '../clock';
 import { DeployError, usageError } from '../errors';
@@ -64,6 +65,8 @@ import type {
   LaunchSpec,
   LockRecord,
   ObserveOptions,
+  TargetGroupInfo,
+  TargetHealthView,
 } from './port';
 
 /** EC2 facts about an instance that do not change (LaunchTime, launch tags) plus its last state. */
@@ -107,6 +110,7 @@ export class AwsAdapter implements AwsPort {
   private calls = 0;
   private readonly ec2Cache = new Map<string, Ec2Facts>();
   private readonly elbCache = new Map<string, ElbInfo>();
+  private readonly targetGroupCache = new Map<string, TargetGroupInfo>();
 
   constructor(
     private readonly clients: AwsClients,
@@ -216,6 +220,11 @@ export class AwsAdapter implements AwsPort {
     if (options.elbHealth !== false) {
       for (const elb of elbNames) elbStates.set(elb, await this.instanceHealth(elb));
     }
+    // One DescribeTargetHealth per attached target group (all its targets in one answer).
+    const targetStates = new Map<string, Map<string, TargetHealthView>>();
+    if (options.targetHealth !== false) {
+      for (const arn of g.TargetGroupARNs ?? []) targetStates.set(arn, await this.targetHealth(arn));
+    }
 
     const instances: InstanceView[] = [];
     for (const i of asgInstances) {
@@ -225,6 +234,11 @@ export class AwsAdapter implements AwsPort {
       for (const [n, states] of elbStates) {
         const s = states.get(id);
         if (s) elb[n] = s;
+      }
+      const targetHealth: Record<string, TargetHealthView> = {};
+      for (const [arn, states] of targetStates) {
+        const s = states.get(id);
+        if (s) targetHealth[arn] = s;
       }
       instances.push({
         instanceId: id,
@@ -237,6 +251,7 @@ export class AwsAdapter implements AwsPort {
         privateIpAddress: facts.privateIpAddress,
         ec2State: facts.ec2State,
         elb,
+        ...(targetStates.size > 0 ? { targetHealth } : {}),
       });
     }
 
@@ -464,6 +479,49 @@ export class AwsAdapter implements AwsPort {
       m.set(s.InstanceId, { state, reasonCode: s.ReasonCode, description: s.Description });
     }
     return m;
+  }
+
+  /** One target group's view of its registered targets (DescribeTargetHealth without Targets: every registered one). */
+  private async targetHealth(arn: string): Promise<Map<string, TargetHealthView>> {
+    const out = await this.send<{ TargetHealthDescriptions?: Array<{ Target?: { Id?: string }; TargetHealth?: { State?: string; Reason?: string; Description?: string } }> }>(
+      this.clients.elbv2,
+      new DescribeTargetHealthCommand({ TargetGroupArn: arn }),
+    );
+    const m = new Map<string, TargetHealthView>();
+    for (const d of out.TargetHealthDescriptions ?? []) {
+      const id = d.Target?.Id;
+      if (!id) continue;
+      const h = d.TargetHealth ?? {};
+      m.set(id, { state: h.State ?? 'unavailable', ...(h.Reason ? { reason: h.Reason } : {}), ...(h.Description ? { description: h.Description } : {}) });
+    }
+    return m;
+  }
+
+  async describeTargetGroup(arn: string): Promise<TargetGroupInfo> {
+    const hit = this.targetGroupCache.get(arn);
+    if (hit) return hit;
+    let out: { TargetGroups?: Array<{ TargetGroupName?: string; HealthCheckIntervalSeconds?: number; HealthyThresholdCount?: number; UnhealthyThresholdCount?: number }> };
+    try {
+      out = await this.send(this.clients.elbv2, new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }));
+    } catch (e) {
+      if ((e as { name?: string }).name === 'TargetGroupNotFoundException') {
+        throw new DeployError('target-group-not-found', `target group ${arn} not found`, { source: 'aws', exit: 2, cause: e });
+      }
+      throw e;
+    }
+    const tg = out.TargetGroups?.[0];
+    if (!tg) throw new DeployError('target-group-not-found', `target group ${arn} not found`, { source: 'aws', exit: 2 });
+    const attrs = await this.send<{ Attributes?: Array<{ Key?: string; Value?: string }> }>(this.clients.elbv2, new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
+    const delay = attrs.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
+    const info: TargetGroupInfo = {
+      arn,
+      name: tg.TargetGroupName ?? arn,
+      // AWS's defaults when a field is absent (CreateTargetGroup: 30 s, 5, 2; deregistration delay 300 s).
+      healthCheck: { interval: tg.HealthCheckIntervalSeconds ?? 30, healthyThreshold: tg.HealthyThresholdCount ?? 5, unhealthyThreshold: tg.UnhealthyThresholdCount ?? 2 },
+      deregistrationDelay: delay !== undefined && Number.isFinite(Number(delay)) ? Number(delay) : 300,
+    };
+    this.targetGroupCache.set(arn, info);
+    return info;
   }
 
   async describeElb(name: string): Promise<ElbInfo> {

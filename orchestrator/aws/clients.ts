@@ -7,6 +7,7 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '@smithy/core/config';
 import { NODE_RETRY_MODE_CONFIG_OPTIONS } from '@smithy/core/retry';
@@ -15,6 +16,8 @@ export interface AwsClients {
   autoScaling: AutoScalingClient;
   ec2: EC2Client;
   elb: ElasticLoadBalancingClient;
+  /** ALB/NLB target groups, listeners and rules. */
+  elbv2: ElasticLoadBalancingV2Client;
   s3: S3Client;
   /** CloudWatch (alarms: `--alarm`); optional for callers that never read alarms. */
   cloudWatch?: CloudWatchClient;
@@ -42,6 +45,7 @@ export function createAwsClients(options: { region?: string; profile?: string } 
   let autoScaling: AutoScalingClient | undefined;
   let ec2: EC2Client | undefined;
   let elb: ElasticLoadBalancingClient | undefined;
+  let elbv2: ElasticLoadBalancingV2Client | undefined;
   let s3: S3Client | undefined;
   let cloudWatch: CloudWatchClient | undefined;
   // require() on first access: the getters are synchronous, and a static import would load all four.
@@ -54,6 +58,9 @@ export function createAwsClients(options: { region?: string; profile?: string } 
     },
     get elb() {
       return (elb ??= new (require('@aws-sdk/client-elastic-load-balancing') as typeof import('@aws-sdk/client-elastic-load-balancing')).ElasticLoadBalancingClient(common));
+    },
+    get elbv2() {
+      return (elbv2 ??= new (require('@aws-sdk/client-elastic-load-balancing-v2') as typeof import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client(common));
     },
     get s3() {
       return (s3 ??= new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client(common));

@@ -28,6 +28,26 @@ export interface ElbInstanceHealth {
   description?: string;
 }
 
+/**
+ * One ELBv2 target group's view of an instance (DescribeTargetHealth's TargetHealth): `State`
+ * initial | healthy | unhealthy | unused | draining | unavailable | unhealthy.draining, with AWS's
+ * reason code (`Elb.InitialHealthChecking`, `Target.FailedHealthChecks`, …) and description.
+ */
+export interface TargetHealthView {
+  state: string;
+  reason?: string;
+  description?: string;
+}
+
+/** An ELBv2 target group's settings the rollout needs (DescribeTargetGroups + its attributes). */
+export interface TargetGroupInfo {
+  arn: string;
+  name: string;
+  healthCheck: { interval: number; healthyThreshold: number; unhealthyThreshold: number };
+  /** deregistration_delay.timeout_seconds. */
+  deregistrationDelay: number;
+}
+
 export interface InstanceView {
   instanceId: string;
   availabilityZone: string;
@@ -44,6 +64,11 @@ export interface InstanceView {
   ec2State?: string;
   /** Per attached classic ELB name. Missing key: not yet known / not registered. */
   elb: Record<string, ElbInstanceHealth>;
+  /**
+   * Per attached target group ARN (one DescribeTargetHealth per target group per observation).
+   * Missing key: not registered with that target group (or it was not read).
+   */
+  targetHealth?: Record<string, TargetHealthView>;
 }
 
 export interface ElbInfo {
@@ -80,6 +105,8 @@ export interface ObserveOptions {
   elbHealth?: boolean;
   /** Only these ELBs (the ab `--elb-name`). */
   elbNames?: string[];
+  /** Query every attached target group for target health (one DescribeTargetHealth per target group; default on). */
+  targetHealth?: boolean;
 }
 
 /** One CloudWatch alarm's state (DescribeAlarms: a metric or composite alarm). */
@@ -112,6 +139,8 @@ export interface AwsPort {
   observeGroup(name: string, options?: ObserveOptions): Promise<GroupSnapshot>;
   /** Classic ELB settings (health check, draining), cached per run. */
   describeElb(name: string): Promise<ElbInfo>;
+  /** Optional: an ELBv2 target group's health check and deregistration delay, cached per run. */
+  describeTargetGroup?(arn: string): Promise<TargetGroupInfo>;
   /**
    * Optional: one classic ELB's view of its instances (one DescribeInstanceHealth), for a caller
    * that observed the group with `elbHealth: false` and then finds it needs the ELB after all.

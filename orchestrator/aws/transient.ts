@@ -62,6 +62,7 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   groupsNamed: 'read',
   observeGroup: 'read',
   describeElb: 'read',
+  describeTargetGroup: 'read',
   describeInstanceHealth: 'read',
   recentLaunchDurations: 'read',
   lastFailedLaunch: 'read',

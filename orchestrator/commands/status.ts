@@ -10,6 +10,7 @@ import { DeployError, usageError } from '../errors';
 import { environmentGroups, groupLockOptions, readEnvironmentLock, type LockOptions } from '../lock/lock';
 import { LOCK_TAG, decodeTagValue, describeLock } from '../lock/record';
 import { JsonReporter, type Reporter } from '../report/reporter';
+import { targetGroupName } from '../rollout/health/target-group';
 import { readManifest, groupsOf } from '../stack/manifest';
 import type { StackBackend } from '../stack/port';
 import { stackRegion, type RegionChoice } from '../stack/region';
@@ -38,6 +39,8 @@ export interface GroupStatus {
   healthy: number;
   /** Per ELB: how many instances it has InService. */
   inElb: Record<string, number>;
+  /** Per attached ALB/NLB target group (by name): live instances `healthy` in it. Absent without target groups. */
+  inTargetGroup?: Record<string, number>;
   suspendedProcesses: string[];
   lock?: string;
 }
@@ -49,7 +52,12 @@ const isLive = (i: InstanceView) => !/^Terminat/.test(i.lifecycleState) && i.lif
 
 /** Healthy the way the safety invariant counts it. */
 export function isServing(i: InstanceView, group: GroupSnapshot): boolean {
-  return i.lifecycleState === 'InService' && i.healthStatus === 'Healthy' && group.loadBalancerNames.every((lb) => i.elb[lb]?.state === 'InService');
+  return (
+    i.lifecycleState === 'InService' &&
+    i.healthStatus === 'Healthy' &&
+    group.loadBalancerNames.every((lb) => i.elb[lb]?.state === 'InService') &&
+    group.targetGroupARNs.every((arn) => i.targetHealth?.[arn]?.state === 'healthy')
+  );
 }
 
 /** One group's status from one snapshot (pure). */
@@ -58,6 +66,8 @@ export function groupStatus(g: GroupSnapshot, now: number, service?: string): Gr
   const live = g.instances.filter(isLive);
   const inElb: Record<string, number> = {};
   for (const lb of g.loadBalancerNames) inElb[lb] = live.filter((i) => i.elb[lb]?.state === 'InService').length;
+  const inTargetGroup: Record<string, number> = {};
+  for (const arn of g.targetGroupARNs) inTargetGroup[targetGroupName(arn)] = live.filter((i) => i.targetHealth?.[arn]?.state === 'healthy').length;
   const tag = g.tags[LOCK_TAG];
   return {
     asg: g.name,
@@ -71,6 +81,7 @@ export function groupStatus(g: GroupSnapshot, now: number, service?: string): Gr
     old: live.filter((i) => launchOf(i.launchedFrom) !== current).map((i) => i.instanceId),
     healthy: live.filter((i) => isServing(i, g)).length,
     inElb,
+    ...(g.targetGroupARNs.length > 0 ? { inTargetGroup } : {}),
     suspendedProcesses: g.suspendedProcesses,
     lock: tag ? describeLock(decodeTagValue(tag), now) : undefined,
   };
@@ -82,11 +93,13 @@ export function renderGroup(s: GroupStatus, g: GroupSnapshot): string {
   const lines = [
     `${s.asg}${s.service ? ` (${s.service})` : ''}: desired ${s.desired} (min ${s.min}, max ${s.max}), launch ${s.launch}`,
     `  instances ${s.instances}: ${s.new.length} new, ${s.old.length} old; ${s.healthy} healthy; in ELB: ${elb}`,
+    ...(s.inTargetGroup ? [`  target groups: ${Object.entries(s.inTargetGroup).map(([tg, n]) => `${tg} ${n}/${s.instances} healthy`).join(', ')}`] : []),
     `  suspended: ${s.suspendedProcesses.length ? s.suspendedProcesses.join(', ') : 'none'}; lock: ${s.lock ?? 'none'}`,
   ];
   const current = launchOf(g.launch);
   for (const i of [...g.instances].sort((a, b) => (a.launchTime ?? 0) - (b.launchTime ?? 0))) {
-    const elbState = Object.entries(i.elb).map(([lb, h]) => `${lb}:${h.state}`).join(' ');
+    const tgState = Object.entries(i.targetHealth ?? {}).map(([arn, h]) => ` tg ${targetGroupName(arn)}:${h.state}${h.reason ? `(${h.reason})` : ''}`).join('');
+    const elbState = Object.entries(i.elb).map(([lb, h]) => `${lb}:${h.state}`).join(' ') + tgState;
     lines.push(
       `    ${i.instanceId.padEnd(20)} ${i.availabilityZone.padEnd(11)} ${i.lifecycleState.padEnd(11)} ${i.healthStatus.padEnd(9)} ${(launchOf(i.launchedFrom) === current ? 'new' : 'OLD').padEnd(4)} ${launchOf(i.launchedFrom).padEnd(16)} ${i.launchTime ? new Date(i.launchTime).toISOString() : '-'} ${elbState}`,
     );

@@ -95,6 +95,9 @@ async function main(size: number, batch: number): Promise<void> {
     autoScaling: new AutoScalingClient(common(1)),
     ec2: new EC2Client(common(2)),
     elb: new ElasticLoadBalancingClient(common(3)),
+    get elbv2(): never {
+      throw new Error('engine-memory: the memory probe uses no target groups');
+    },
     get s3() {
       if (!s3) {
         s3 = new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({ ...common(4), forcePathStyle: true });

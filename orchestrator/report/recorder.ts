@@ -52,8 +52,15 @@ export class ReportRecorder implements Reporter {
       get elb() {
         return note(clients.elb, 'elb');
       },
+      get elbv2() {
+        return note(clients.elbv2, 'elbv2');
+      },
       get s3() {
         return note(clients.s3, 's3');
+      },
+      get cloudWatch() {
+        const cloudWatch = clients.cloudWatch;
+        return cloudWatch && note(cloudWatch, 'cloudwatch');
       },
     };
   }

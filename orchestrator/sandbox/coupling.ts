@@ -29,6 +29,7 @@ export class Coupling {
     const g = inst.group ? w.state.groups[inst.group] : undefined;
     if (g && inst.lifecycle === 'Pending') w.asg.putInService(g, inst);
     w.elb.pokeElbs(inst);
+    w.elbv2.poke(inst);
   }
 
   /** EC2 terminated the instance during launch [FAULT-11]: its launch activity fails. */
@@ -40,6 +41,7 @@ export class Coupling {
   instanceTerminated(inst: InstanceRec): void {
     const w = this.w;
     w.elb.forget(inst.id);
+    w.elbv2.forget(inst.id);
     const g = inst.group ? w.state.groups[inst.group] : undefined;
     if (g) {
       if (inst.lifecycle !== 'Terminating') {
@@ -60,6 +62,10 @@ export class Coupling {
       const elb = w.state.elbs[name];
       if (elb) w.elb.register(elb, inst.id);
     }
+    for (const arn of g.targetGroupARNs) {
+      const tg = w.elbv2.targetGroup(arn);
+      if (tg) w.elbv2.register(tg, inst.id);
+    }
   }
 
   /**
@@ -74,12 +80,18 @@ export class Coupling {
       const d = elb ? w.elb.deregister(elb, inst.id) : undefined;
       if (d !== undefined) until = Math.max(until ?? 0, d);
     }
+    // Target groups drain for their deregistration delay [TG-6, TG-9].
+    for (const arn of g.targetGroupARNs) {
+      const tg = w.elbv2.targetGroup(arn);
+      const d = tg ? w.elbv2.deregister(tg, inst.id) : undefined;
+      if (d !== undefined) until = Math.max(until ?? 0, d);
+    }
     return until;
   }
 
   /** A load balancer finished draining the instance: a terminating one goes on to EC2 terminate [ASG-7]. */
   drained(inst: InstanceRec): void {
-    if (inst.lifecycle === 'Terminating' && !this.w.elb.isDraining(inst)) this.w.asg.finishTermination(inst);
+    if (inst.lifecycle === 'Terminating' && !this.w.elb.isDraining(inst) && !this.w.elbv2.isDraining(inst)) this.w.asg.finishTermination(inst);
   }
 
   // ---------------------------------------------------------------- ELB health -> ASG
@@ -122,6 +134,11 @@ export class Coupling {
       const reg = elb?.registrations[inst.id];
       // Only a load balancer whose attachment is InService gets instances replaced [ELB-7].
       if (elb && reg && this.attachState(g, name) === 'InService' && w.elb.elbView(elb, inst, reg).state === 'OutOfService') return true;
+    }
+    // A target group reports it `unhealthy` (`initial` is not yet a failure) [TG-9].
+    for (const arn of g.targetGroupARNs) {
+      const tg = w.elbv2.targetGroup(arn);
+      if (tg && tg.targets[inst.id] && w.elbv2.viewOf(tg, inst.id).state === 'unhealthy') return true;
     }
     return false;
   }
@@ -169,6 +186,10 @@ export class Coupling {
       const reg = elb?.registrations[i.id];
       if (elb && (!reg || w.elb.elbView(elb, i, reg).state !== 'InService')) return false;
     }
+    for (const arn of g.targetGroupARNs) {
+      const tg = w.elbv2.targetGroup(arn);
+      if (tg && w.elbv2.viewOf(tg, i.id).state !== 'healthy') return false;
+    }
     return true;
   }
 
@@ -186,6 +207,11 @@ export class Coupling {
       // A draining instance takes no new requests: not healthy for the monitor.
       if (!elb || !reg || reg.drainingUntil !== undefined || w.elb.elbView(elb, inst, reg).state !== 'InService') return false;
     }
+    // `healthy` in every attached target group (not initial, not draining) [TG-9].
+    for (const arn of g.targetGroupARNs) {
+      const tg = w.elbv2.targetGroup(arn);
+      if (!tg || w.elbv2.viewOf(tg, inst.id).state !== 'healthy') return false;
+    }
     return true;
   }
 
@@ -195,6 +221,9 @@ export class Coupling {
     for (const elb of Object.values(this.w.state.elbs)) {
       const reg = elb.registrations[inst.id];
       if (reg) out[elb.name] = this.w.elb.elbView(elb, inst, reg).state;
+    }
+    for (const tg of Object.values(this.w.state.elbv2?.targetGroups ?? {})) {
+      if (tg.targets[inst.id]) out[`tg ${tg.name}`] = this.w.elbv2.viewOf(tg, inst.id).state;
     }
     return out;
   }

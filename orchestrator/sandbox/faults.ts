@@ -9,9 +9,10 @@ import * as AS from '@aws-sdk/client-auto-scaling';
 import * as CW from '@aws-sdk/client-cloudwatch';
 import * as EC2 from '@aws-sdk/client-ec2';
 import * as ELB from '@aws-sdk/client-elastic-load-balancing';
+import * as ELBV2 from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as S3 from '@aws-sdk/client-s3';
 
-export type ServiceName = 'autoscaling' | 'ec2' | 'elb' | 's3' | 'cloudwatch';
+export type ServiceName = 'autoscaling' | 'ec2' | 'elb' | 'elbv2' | 's3' | 'cloudwatch';
 
 export class SimFault extends Error {
   constructor(readonly code: string, message: string, readonly status = 400, readonly fault: 'client' | 'server' = status >= 500 ? 'server' : 'client') {
@@ -46,6 +47,18 @@ const modeled: Record<ServiceName, Record<string, ExceptionClass>> = {
     InvalidConfigurationRequest: ELB.InvalidConfigurationRequestException,
     LoadBalancerAttributeNotFound: ELB.LoadBalancerAttributeNotFoundException,
   },
+  elbv2: {
+    TargetGroupNotFound: ELBV2.TargetGroupNotFoundException,
+    LoadBalancerNotFound: ELBV2.LoadBalancerNotFoundException,
+    ListenerNotFound: ELBV2.ListenerNotFoundException,
+    RuleNotFound: ELBV2.RuleNotFoundException,
+    DuplicateTargetGroupName: ELBV2.DuplicateTargetGroupNameException,
+    DuplicateListener: ELBV2.DuplicateListenerException,
+    PriorityInUse: ELBV2.PriorityInUseException,
+    ResourceInUse: ELBV2.ResourceInUseException,
+    InvalidTarget: ELBV2.InvalidTargetException,
+    OperationNotPermitted: ELBV2.OperationNotPermittedException,
+  },
   ec2: {},
   cloudwatch: {
     InvalidNextToken: CW.InvalidNextToken,
@@ -64,6 +77,7 @@ const serviceException: Record<ServiceName, ExceptionClass> = {
   autoscaling: AS.AutoScalingServiceException,
   ec2: EC2.EC2ServiceException,
   elb: ELB.ElasticLoadBalancingServiceException,
+  elbv2: ELBV2.ElasticLoadBalancingV2ServiceException,
   s3: S3.S3ServiceException,
   cloudwatch: CW.CloudWatchServiceException,
 };

@@ -19,6 +19,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { AwsClients } from '../aws/clients';
@@ -30,16 +31,21 @@ import { autoScalingOps, autoScalingReadOnly } from './autoscaling/ops';
 import type { CallCtx, Handler } from './ops-common';
 import { ec2Ops, ec2ReadOnly } from './ec2/ops';
 import { elbOps, elbReadOnly } from './elb/ops';
+import { elbv2Ops, elbv2ReadOnly } from './elbv2/ops';
+import { asgTargetGroupOps } from './elbv2/asg-ops';
 import { makeS3Ops, s3ReadOnly } from './s3/ops';
 import { cloudWatchOps, cloudWatchReadOnly, setAlarm, type AlarmStateValue } from './cloudwatch/ops';
 import { VirtualClockRetryStrategy } from './retry';
 import { TICK_MS, World } from './world';
+import { seedTargetGroups, type SeedTargetGroupsSpec, type SeededTargetGroups } from './elbv2/seed';
+export type { SeedTargetGroupsSpec, SeededTargetGroups } from './elbv2/seed';
 
 /** Which operations of each service only read (the rest count as mutating: faults after commit, the call log). */
 const READ_ONLY: Record<ServiceName, (operation: string) => boolean> = {
   autoscaling: autoScalingReadOnly,
   ec2: ec2ReadOnly,
   elb: elbReadOnly,
+  elbv2: elbv2ReadOnly,
   s3: s3ReadOnly,
   cloudwatch: cloudWatchReadOnly,
 };
@@ -97,6 +103,8 @@ export interface SeedGroupSpec {
     /** Connection draining timeout in seconds (0: off). Default 300. */
     drainingTimeout?: number;
   };
+  /** ELBv2 target groups to attach (ARNs from {@link Sandbox.seedTargetGroups}); the group then defaults to ELB health checks. */
+  targetGroupARNs?: string[];
   /** Wait until every instance is healthy (default true). */
   settle?: boolean;
 }
@@ -124,7 +132,7 @@ export class Sandbox {
     this.world = new World(state);
     this.monitor = new SafetyMonitor(this.world);
     this.world.observer = this.monitor;
-    this.ops = { autoscaling: autoScalingOps, ec2: ec2Ops, elb: elbOps, s3: makeS3Ops(options.autoCreateBuckets ?? true), cloudwatch: cloudWatchOps };
+    this.ops = { autoscaling: { ...autoScalingOps, ...asgTargetGroupOps }, ec2: ec2Ops, elb: elbOps, elbv2: elbv2Ops, s3: makeS3Ops(options.autoCreateBuckets ?? true), cloudwatch: cloudWatchOps };
     this.clock.onAdvance((t) => {
       if (!this.disposed) this.world.processUntil(t);
     });
@@ -251,11 +259,19 @@ export class Sandbox {
     // S3 (and its SDK package) only on first use, as aws/clients.ts: most runs keep their locks in tags.
     let s3: S3Client | undefined;
     let cloudWatch: CloudWatchClient | undefined;
+    let elbv2: ElasticLoadBalancingV2Client | undefined;
     const install = (client: { middlewareStack: any }, service: ServiceName) => this.install(client, service, name);
     const clients: AwsClients = {
       autoScaling: new AutoScalingClient(common()),
       ec2: new EC2Client(common()),
       elb: new ElasticLoadBalancingClient(common()),
+      get elbv2() {
+        if (!elbv2) {
+          elbv2 = new (require('@aws-sdk/client-elastic-load-balancing-v2') as typeof import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client(common());
+          install(elbv2, 'elbv2');
+        }
+        return elbv2;
+      },
       get s3() {
         if (!s3) {
           s3 = new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({ ...common(), forcePathStyle: true });
@@ -414,13 +430,19 @@ export class Sandbox {
       DesiredCapacity: spec.capacity,
       AvailabilityZones: spec.availabilityZones ?? this.world.zones(),
       LoadBalancerNames: spec.elb ? [spec.elb.name] : [],
-      HealthCheckType: spec.healthCheckType ?? (spec.elb ? 'ELB' : 'EC2'),
+      TargetGroupARNs: spec.targetGroupARNs,
+      HealthCheckType: spec.healthCheckType ?? (spec.elb || spec.targetGroupARNs?.length ? 'ELB' : 'EC2'),
       HealthCheckGracePeriod: spec.healthCheckGracePeriod ?? 300,
       TerminationPolicies: spec.terminationPolicies,
       Tags: Object.entries(spec.tags ?? {}).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true })),
     });
     if (spec.settle ?? true) this.settle({ group: spec.name });
     return { launchTemplateId: lt.id, launchTemplateName: lt.name };
+  }
+
+  /** Setup helper: an ALB/NLB, a listener, and target groups it forwards to (by weight); returns their ARNs. See elbv2/seed.ts. */
+  seedTargetGroups(spec: SeedTargetGroupsSpec): SeededTargetGroups {
+    return seedTargetGroups(this, spec);
   }
 
   /** Setup helper: a new launch template version (optionally made the default), returns its number. */

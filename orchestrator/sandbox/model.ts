@@ -306,7 +306,9 @@ export type SimEvent =
   | { at: number; seq: number; kind: 'terminated'; id: string }
   | { at: number; seq: number; kind: 'chaos' }
   | { at: number; seq: number; kind: 'scale'; group: string }
-  | { at: number; seq: number; kind: 'purge'; id: string };
+  | { at: number; seq: number; kind: 'purge'; id: string }
+  | { at: number; seq: number; kind: 'tg-check'; tg: string; id: string; gen: number }
+  | { at: number; seq: number; kind: 'tg-drained'; tg: string; id: string };
 
 export interface MonitorState {
   /** Per group: [time, healthy count] samples (only changes). */
@@ -375,7 +377,73 @@ export interface SandboxState {
   buckets: Record<string, { createdAt: number; objects: Record<string, S3ObjectRec> }>;
   /** CloudWatch alarms (cloudwatch/ops.ts); absent in state files written before them. */
   alarms?: Record<string, import('./cloudwatch/ops').AlarmRec>;
+  /** ELBv2 target groups, load balancers, listeners, rules (absent until first used). */
+  elbv2?: Elbv2State;
   events: SimEvent[];
   nextTick: number;
   monitor: MonitorState;
+}
+
+// ---------------------------------------------------------------- ELBv2 (./elbv2, rules [TG-*])
+
+/** One target's registration with a target group [TG-2..6]. */
+export interface TargetRegRec {
+  instanceId: string;
+  port: number;
+  registeredAt: number;
+  passes: number;
+  fails: number;
+  /** The checks' verdict: `initial` until HealthyThresholdCount passes or UnhealthyThresholdCount failures [TG-3]. */
+  state: 'initial' | 'healthy' | 'unhealthy';
+  /** Set while deregistering: the target is `draining` until this time [TG-6]. */
+  drainingUntil?: number;
+  gen: number;
+}
+
+export interface TargetGroupRec {
+  arn: string;
+  name: string;
+  protocol: string;
+  port: number;
+  vpcId: string;
+  targetType: 'instance';
+  healthCheck: { enabled: boolean; protocol: string; port: string; path?: string; interval: number; timeout: number; healthyThreshold: number; unhealthyThreshold: number; matcher?: string };
+  /** deregistration_delay.timeout_seconds [TG-6]. */
+  deregistrationDelay: number;
+  createdTime: number;
+  targets: Record<string, TargetRegRec>;
+}
+
+export interface LoadBalancerV2Rec {
+  arn: string;
+  name: string;
+  type: 'application' | 'network';
+  dnsName: string;
+  scheme: string;
+  azs: string[];
+  createdTime: number;
+}
+
+export interface ListenerRec {
+  arn: string;
+  loadBalancerArn: string;
+  protocol: string;
+  port: number;
+  defaultActions: any[];
+}
+
+export interface ListenerRuleRec {
+  arn: string;
+  listenerArn: string;
+  priority: number;
+  conditions: any[];
+  actions: any[];
+}
+
+/** ELBv2 records; optional so saved worlds from before ELBv2 still load. */
+export interface Elbv2State {
+  targetGroups: Record<string, TargetGroupRec>;
+  loadBalancers: Record<string, LoadBalancerV2Rec>;
+  listeners: Record<string, ListenerRec>;
+  rules: Record<string, ListenerRuleRec>;
 }

@@ -14,6 +14,7 @@ import { AutoScalingSim, TICK_MS } from './autoscaling/state';
 import { Coupling } from './coupling';
 import { Ec2Sim } from './ec2/state';
 import { ElbSim } from './elb/state';
+import { Elbv2Sim } from './elbv2/state';
 import { SimFault } from './faults';
 import type { FaultConfig, GroupRec, InstanceRec, LaunchTemplateRec, Seconds, SandboxState, SimEvent, TerminationRecord } from './model';
 import { Rng } from './rng';
@@ -38,6 +39,8 @@ export class World {
   readonly asg: AutoScalingSim;
   /** Classic ELB: registrations, health checks, draining (./elb). */
   readonly elb: ElbSim;
+  /** ELBv2 target groups: registrations, health checks, deregistration delay (./elbv2). */
+  readonly elbv2: Elbv2Sim;
   /** The cross-service rules (./coupling.ts). */
   readonly link: Coupling;
 
@@ -46,6 +49,7 @@ export class World {
     this.ec2 = new Ec2Sim(this);
     this.asg = new AutoScalingSim(this);
     this.elb = new ElbSim(this);
+    this.elbv2 = new Elbv2Sim(this);
     this.link = new Coupling(this);
   }
 
@@ -132,6 +136,10 @@ export class World {
         return this.elb.onCheck(ev.elb, ev.id, ev.gen);
       case 'drained':
         return this.elb.onDrained(ev.elb, ev.id);
+      case 'tg-check':
+        return this.elbv2.onCheck(ev.tg, ev.id, ev.gen);
+      case 'tg-drained':
+        return this.elbv2.onDrained(ev.tg, ev.id);
       case 'scale':
         return this.asg.onScale(ev.group, ev.at);
       case 'tick':

@@ -16,6 +16,7 @@ import {
   DescribeLoadBalancersCommand,
   DescribeLoadBalancerAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { AwsAdapter, isThrottling } from '../../orchestrator/aws/adapter';
 import { VirtualClock } from '../../orchestrator/clock';
@@ -26,6 +27,7 @@ function setup() {
     autoScaling: new AutoScalingClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
     ec2: new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
     elb: new ElasticLoadBalancingClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+    elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
     s3: new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
   };
   const asg = mockClient(clients.autoScaling);

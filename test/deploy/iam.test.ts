@@ -12,6 +12,8 @@ const PREFIX: Record<string, string> = {
   'client-cloudwatch': 'cloudwatch',
   'client-ec2': 'ec2',
   'client-elastic-load-balancing': 'elasticloadbalancing',
+  // ELBv2 (ALB/NLB target groups) shares the `elasticloadbalancing` action prefix.
+  'client-elastic-load-balancing-v2': 'elasticloadbalancing',
   'client-s3': 's3',
 };
 

@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { AutoScalingClient, CreateAutoScalingGroupCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { EC2Client, CreateLaunchTemplateCommand, CreateLaunchTemplateVersionCommand, ModifyLaunchTemplateCommand } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient, CreateLoadBalancerCommand, ConfigureHealthCheckCommand, ModifyLoadBalancerAttributesCommand } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { VirtualClock } from '../../orchestrator/clock';
 import { DeployError } from '../../orchestrator/errors';
@@ -19,6 +20,7 @@ function world() {
     autoScaling: new AutoScalingClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }),
     ec2: new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }),
     elb: new ElasticLoadBalancingClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }),
+    elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }),
     s3: new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }),
   };
   const asg = mockClient(clients.autoScaling);

@@ -6,29 +6,31 @@
  */
 import { asgSignal } from './asg';
 import { classicElbSignal } from './elb';
+import { targetGroupSignal } from './target-group';
 import { combine, type SnapshotSignal, type Verdict } from './signal';
 import type { InstanceView } from '../../aws/port';
 
 export { asgSignal } from './asg';
 export { classicElbSignal, classicElbSignalOf } from './elb';
 export { GatesSignal } from './gates';
+export { targetGroupSignal, targetGroupSignalOf, targetGroupName } from './target-group';
 export { combine, combineAsync, pollTiming, HEALTHY, type HealthSignal, type SnapshotSignal, type Verdict } from './signal';
 
 const cache = new Map<string, SnapshotSignal[]>();
 
-/** The AWS signals for instances judged by `elbNames`: asg, then `elb <name>` for each. */
-export function groupSignals(elbNames: readonly string[]): SnapshotSignal[] {
-  const key = elbNames.join('\n');
+/** The AWS signals for instances judged by `elbNames` and `targetGroupArns`: asg, then `elb <name>` for each, then `tg <name>` for each. */
+export function groupSignals(elbNames: readonly string[], targetGroupArns: readonly string[] = []): SnapshotSignal[] {
+  const key = `${elbNames.join('\n')}\t${targetGroupArns.join('\n')}`;
   let s = cache.get(key);
   if (!s) {
-    s = [asgSignal, ...elbNames.map((e) => classicElbSignal(e))];
+    s = [asgSignal, ...elbNames.map((e) => classicElbSignal(e)), ...targetGroupArns.map((a) => targetGroupSignal(a))];
     if (cache.size > 256) cache.clear();
     cache.set(key, s);
   }
   return s;
 }
 
-/** The AWS verdict of `i` judged by `elbNames` (the ASG and each classic ELB). */
-export function awsVerdict(i: InstanceView, elbNames: readonly string[]): Verdict {
-  return combine(groupSignals(elbNames), i);
+/** The AWS verdict of `i` judged by `elbNames` and `targetGroupArns` (the ASG, each classic ELB, each target group). */
+export function awsVerdict(i: InstanceView, elbNames: readonly string[], targetGroupArns: readonly string[] = []): Verdict {
+  return combine(groupSignals(elbNames, targetGroupArns), i);
 }

@@ -21,7 +21,7 @@ import { wait, type Action } from '../action';
 import { AlarmWatch } from '../alarms';
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
-import { classicElbSignalOf, combineAsync, GatesSignal, groupSignals, pollTiming, type HealthSignal } from '../health';
+import { classicElbSignalOf, combineAsync, GatesSignal, groupSignals, pollTiming, targetGroupSignalOf, type HealthSignal } from '../health';
 import { DEFAULT_BRISK_MS, earliestPassAt, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
 import type { RolloutResult } from '../result';
 import {
@@ -244,6 +244,13 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         elbSignals.push(classicElbSignalOf(info));
         drain = Math.max(drain, info.drainingTimeout ?? 0);
       }
+      // Target groups: their health check is a polling hint, their deregistration delay the drain.
+      for (const arn of s.targetGroupARNs) {
+        if (!this.port.describeTargetGroup) break;
+        const info = await this.port.describeTargetGroup(arn);
+        elbSignals.push(targetGroupSignalOf(info));
+        drain = Math.max(drain, info.deregistrationDelay);
+      }
       // The polling hint: the ELBs' health checks (health/signal.ts pollTiming).
       const timing = pollTiming(elbSignals);
       if (timing) this.timing = timing;
@@ -426,7 +433,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     }
     if (earliest !== undefined) return { untilMs: earliest - now };
     // Waiting for terminated instances to leave the ELB (connection draining): never beyond the drain end.
-    const leaving = s.instances.filter((i) => (LEAVING(i) || this.terminatedSet.has(i.instanceId)) && inService(i, s.loadBalancerNames));
+    const leaving = s.instances.filter((i) => (LEAVING(i) || this.terminatedSet.has(i.instanceId)) && inService(i, s.loadBalancerNames, s.targetGroupARNs));
     if (leaving.length > 0) {
       // Draining ends by the drain timeout at the latest (then EC2 shuts the instance down):
       // sleep to that moment when draining is on, else poll at a tenth of the time spent so far.
@@ -443,7 +450,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
    * gates on live up-to-date instances — the first that says no.
    */
   private verdictOf(s: GroupSnapshot, i: InstanceView): Promise<Verdict> {
-    return combineAsync([...groupSignals(s.loadBalancerNames), this.gates], i, s);
+    return combineAsync([...groupSignals(s.loadBalancerNames, s.targetGroupARNs), this.gates], i, s);
   }
 
 

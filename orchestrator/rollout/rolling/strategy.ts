@@ -163,12 +163,16 @@ export function isLive(i: InstanceView): boolean {
 
 /**
  * Still taking traffic: InService in an attached classic ELB (during connection draining the ELB
- * reports "InService: Instance deregistration currently in progress"); without ELBs, ASG InService.
+ * reports "InService: Instance deregistration currently in progress"), or `healthy` or `draining`
+ * in an attached target group (draining lasts the deregistration delay); without either, ASG InService.
  */
-export function inService(i: InstanceView, elbNames: string[]): boolean {
-  if (elbNames.length === 0) return i.lifecycleState === 'InService';
-  return elbNames.some((n) => i.elb[n]?.state === 'InService');
+export function inService(i: InstanceView, elbNames: string[], targetGroupArns: string[] = []): boolean {
+  if (elbNames.length === 0 && targetGroupArns.length === 0) return i.lifecycleState === 'InService';
+  return elbNames.some((n) => i.elb[n]?.state === 'InService') || targetGroupArns.some((a) => SERVING_TARGET.has(i.targetHealth?.[a]?.state ?? ''));
 }
+
+/** Target states in which a target group still routes requests to the target (draining: in-flight ones). */
+const SERVING_TARGET = new Set(['healthy', 'draining', 'unhealthy.draining']);
 
 /** Same launch spec? Launch templates compare by id and resolved version number. */
 export function sameLaunch(a: LaunchSpec, b: LaunchSpec): boolean {
@@ -186,8 +190,8 @@ export function isOutdated(i: InstanceView, group: GroupSnapshot): boolean {
 }
 
 /** The AWS signals' verdict (rollout/health/): ASG InService + Healthy, InService in every attached classic ELB (gates are added by the runner). */
-export function baseVerdict(i: InstanceView, elbNames: string[]): Verdict {
-  return awsVerdict(i, elbNames);
+export function baseVerdict(i: InstanceView, elbNames: string[], targetGroupArns: string[] = []): Verdict {
+  return awsVerdict(i, elbNames, targetGroupArns);
 }
 
 /**
@@ -452,7 +456,7 @@ export function decideRolling(view: RollingView): Action {
     if (live.length < D) return wait(`${group.name}: waiting for the ASG to reach ${D} instances`, hint);
     // Settled from the service's point of view: every instance on its way out is out of service
     // (deregistered, its connection draining over). EC2 shutting it down needs no waiting for.
-    const leaving = group.instances.filter((i) => (!isLive(i) || ours.has(i.instanceId)) && inService(i, group.loadBalancerNames));
+    const leaving = group.instances.filter((i) => (!isLive(i) || ours.has(i.instanceId)) && inService(i, group.loadBalancerNames, group.targetGroupARNs));
     if (leaving.length > 0) return wait(`${group.name}: waiting for ${leaving.map((i) => i.instanceId).join(', ')} to leave the load balancer (connection draining)`, hint);
     return done(`replaced ${memory.terminated.length} instance(s), oldest first`);
   }

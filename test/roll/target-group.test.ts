@@ -1,0 +1,75 @@
+/**
+ * Rolling on a group fronted only by an ALB target group (issue 14.2), on the simulated AWS with
+ * the real SDK clients and adapter.
+ */
+import test from 'ava';
+import { Sandbox } from '../../orchestrator/sandbox';
+import { DeployError } from '../../orchestrator/errors';
+import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
+import { rollGroup, type RollOptions } from '../../orchestrator/rollout/rolling/runner';
+
+const NAME = 'qa-web';
+
+/** 3 instances launched an hour apart behind target group qa-web-tg (interval 10 s × 3, deregistration delay 30 s). */
+function world() {
+  const sb = Sandbox.create({ seed: 3, faults: { bootSeconds: 40 } });
+  const lb = sb.seedTargetGroups({ name: NAME, targetGroups: [{ name: `${NAME}-tg`, healthCheck: { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2 }, deregistrationDelay: 30 }] });
+  sb.seedGroup({ name: NAME, capacity: 1, max: 3, targetGroupARNs: [lb.targetGroupArns[`${NAME}-tg`]] });
+  for (let n = 2; n <= 3; n++) {
+    sb.advance(3600_000);
+    sb.direct('autoscaling', 'SetDesiredCapacity', { AutoScalingGroupName: NAME, DesiredCapacity: n });
+    sb.settle({ group: NAME });
+  }
+  sb.advance(3600_000);
+  return { sb, tg: lb.targetGroupArns[`${NAME}-tg`] };
+}
+
+function live(sb: Sandbox): string[] {
+  const g = sb.world.state.groups[NAME];
+  return sb.world.groupInstances(g).filter((i) => sb.world.isActive(i)).map((i) => i.id);
+}
+
+function roll(sb: Sandbox, o: Partial<RollOptions> = {}) {
+  const reporter = new RecordingReporter(sb.clock);
+  return { p: rollGroup({ clients: sb.clients, clock: sb.clock, reporter, asg: NAME, ...o }), reporter };
+}
+
+test('regression (issue 14): a bad image on a target-group-only group halts with the target health reason, not "done, replaced 3"', async (t) => {
+  const { sb } = world();
+  const old = live(sb);
+  sb.setImage('ami-0bad000000000000', { healthy: false });
+  sb.newLaunchTemplateVersion(`${NAME}-lt`, { ImageId: 'ami-0bad000000000000' });
+  sb.monitor.baseline();
+  const t0 = sb.clock.now();
+  const { p, reporter } = roll(sb, { stepTimeoutMs: 8 * 60_000 });
+  const e = (await t.throwsAsync(p, { instanceOf: DeployError })) as DeployError;
+  t.is(e.exit, 1);
+  t.regex(e.message, /tg qa-web-tg — (unhealthy \(Target\.FailedHealthChecks\)|initial \(Elb\.)/);
+  t.deepEqual(live(sb).filter((id) => old.includes(id)).sort(), [...old].sort(), 'no old instance replaced');
+  t.true(sb.monitor.minHealthy(NAME, t0) >= 3);
+  t.is(sb.calls.filter((c) => c.actor === 'tool' && c.operation === 'DescribeTargetHealth').length > 0, true, 'target health was read');
+  t.deepEqual(reporter.ofCode(Codes.failed)[0].data.replaced, []);
+});
+
+test('a good image on a target-group-only group: every instance replaced only once its target is healthy; old ones drain the deregistration delay', async (t) => {
+  const { sb, tg } = world();
+  const old = live(sb);
+  sb.newLaunchTemplateVersion(`${NAME}-lt`, { ImageId: 'ami-0new000000000000' });
+  sb.monitor.baseline();
+  const t0 = sb.clock.now();
+  const { p } = roll(sb, { minHealthy: 3 });
+  const r = await p;
+  t.is(r.status, 'done');
+  t.deepEqual([...r.replaced].sort(), [...old].sort());
+  // The monitor counts healthy only when `healthy` in the target group: never below 3.
+  t.true(sb.monitor.minHealthy(NAME, t0) >= 3, `min healthy ${sb.monitor.minHealthy(NAME, t0)}`);
+  t.deepEqual(sb.monitor.healthyUpToDateTerminated(NAME), []);
+  t.deepEqual(sb.monitor.leftovers(NAME), []);
+  // Done = every old target has finished draining (none still registered).
+  const targets = sb.world.state.elbv2!.targetGroups[tg].targets;
+  t.deepEqual(old.filter((id) => targets[id]), []);
+  // One DescribeTargetHealth per target group per poll: never more than the polls.
+  const polls = sb.calls.filter((c) => c.actor === 'tool' && c.operation === 'DescribeAutoScalingGroups').length;
+  const reads = sb.calls.filter((c) => c.actor === 'tool' && c.operation === 'DescribeTargetHealth').length;
+  t.true(reads <= polls, `${reads} target health reads for ${polls} polls`);
+});
