@@ -598,7 +598,12 @@ function judgeRollingClasses(sb: Sandbox, s: Scenario, facts: RunFacts, faults: 
   const last = facts.attempts[facts.attempts.length - 1];
   // Judged where balance is attainable without terminating new instances: a fleet that started
   // balanced (not the az-rebalance fault) rolled one instance per step (see docs/proof.md).
-  const attainable = !s.faults.azRebalance && Math.max(s.surge, s.batchSize) <= 1;
+  // A template version published after the tool launched instances of the one it rolled out
+  // makes those outdated too, each with its own LaunchTime: oldest first then fixes their order
+  // and the tool has no choice left to steer by (docs/commands/roll.md "Order"), so balance is
+  // not promised there (seed 3074688965: a re-run after SIGINT ended 7/6/5).
+  const mixedAges = faults.changedAt !== undefined && Object.values(world.state.instances).some((i) => i.imageId === NEW_IMAGE && i.launchTime < faults.changedAt!);
+  const attainable = !s.faults.azRebalance && Math.max(s.surge, s.batchSize) <= 1 && !mixedAges;
   if (attainable && last?.exit === 0 && !s.dryRun && facts.expect !== 'refused' && !hasExogenousLoss(s)) {
     const count = new Map<string, number>(g.azs.map((z) => [z, 0]));
     for (const i of insts) count.set(i.az, (count.get(i.az) ?? 0) + 1);

@@ -40,6 +40,8 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [2283647944, 'ab'],
   [3332502266, 'ab'], // found in round 3: an AZ rebalance in flight when the tool suspended it ends on the old color
   [2959736548, 'rolling'], // integration: a throttle storm + ScalingActivityInProgress spent the 10 cleanup steps on retries (desired left raised)
+  [1921101647, 'ab'], // issue 10 round 4: --rollback's stand-in stopped serving; b stayed raised with the swap record (tool fixed: rollout/ab.ts)
+  [3074688965, 'rolling'], // issue 10 round 4: template changed mid-roll + SIGINT re-run ended 7/6/5 — oldest first among distinct LaunchTimes (checker: balance not promised there)
 ];
 
 test.serial('the seeds reported as checker gaps pass', async (t) => {
