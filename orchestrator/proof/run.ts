@@ -154,6 +154,8 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   });
 
   const attempts: Attempt[] = [];
+  /** Every command the tool's clients sent (once per command, before the SDK's own retries). */
+  const sent: SentCommand[] = [];
   /** What an interrupted (SIGINT) attempt left behind, read the moment it exited. */
   let afterSigint: { time: number; leftovers: Leftover[]; lockHeld: boolean } | undefined;
   const run = async (): Promise<void> => {
@@ -194,6 +196,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     current = ac;
     const timers = new AbortController();
     const clients = sandbox.newClients(actor);
+    recordCommands(clients, actor, sent);
     const runId = `chaos-${sc.seed}-${actor}`;
     let kind: Attempt['kind'] = actor === 'tool-1' ? 'run' : 'rerun';
     if (interruption.kind === 'crash') {
@@ -248,6 +251,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   const end = sb.clock.now();
 
   const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint });
+  Object.assign(facts, mutatingBesidesLock(sb, sent));
   facts.lockHeld = lockStillHeld(sb, fleet);
   judgeRollingClasses(sb, s, facts, rollingFaults);
   const violations = checkRun(facts);
@@ -260,6 +264,54 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     realMs: Date.now() - realStart,
     apiCalls: sb.calls.filter((c) => c.actor.startsWith('tool')).length,
   };
+}
+
+/** A command the tool sent, and whether it only takes, renews or releases the deploy lock. */
+export interface SentCommand {
+  actor: string;
+  operation: string;
+  lock: boolean;
+}
+
+/**
+ * Records every command the tool's clients send, by API name, and whether it is a lock operation:
+ * the lock tag `asg-deploy:lock` alone (CreateOrUpdateTags / DeleteTags), or an S3 object
+ * `<name>.lock` (PutObject / DeleteObject). Added at the SDK's initialize step: once per command.
+ */
+export function recordCommands(clients: AwsClients, actor: string, out: SentCommand[]): void {
+  const clientList = [clients.autoScaling, clients.ec2, clients.elb, clients.s3] as Array<{ middlewareStack: { add: (m: unknown, o: unknown) => void } }>;
+  for (const c of clientList) {
+    c.middlewareStack.add(
+      (next: (a: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+        const operation = String(context.commandName ?? '').replace(/Command$/, '');
+        out.push({ actor, operation, lock: isLockCommand(operation, args.input ?? {}) });
+        return next(args);
+      },
+      { step: 'initialize', name: 'chaosCommandLog' },
+    );
+  }
+}
+
+function isLockCommand(operation: string, input: Record<string, unknown>): boolean {
+  if (operation === 'CreateOrUpdateTags' || operation === 'DeleteTags') {
+    const tags = (input.Tags ?? []) as Array<{ Key?: string }>;
+    return tags.length > 0 && tags.every((t) => t.Key === LOCK_TAG);
+  }
+  if (operation === 'PutObject' || operation === 'DeleteObject') return typeof input.Key === 'string' && input.Key.endsWith('.lock');
+  return false;
+}
+
+/**
+ * Mutating AWS calls the tool made (the sandbox's call log, by API name), less those that only
+ * took, renewed or released the deploy lock (matched per API name against the commands sent).
+ * E.g. PutObject ×1 (the lock), CreateOrUpdateTags ×3 (2 lock, 1 restore record) → 1, "CreateOrUpdateTags".
+ */
+export function mutatingBesidesLock(sb: Sandbox, sent: SentCommand[]): { mutatingBesidesLock: number; mutatingBesidesLockOps: string[] } {
+  const byOp = new Map<string, number>();
+  for (const c of sb.calls) if (c.mutating && c.actor.startsWith('tool')) byOp.set(c.operation, (byOp.get(c.operation) ?? 0) + 1);
+  for (const c of sent) if (c.lock && byOp.has(c.operation)) byOp.set(c.operation, byOp.get(c.operation)! - 1);
+  const ops = [...byOp].filter(([, n]) => n > 0);
+  return { mutatingBesidesLock: ops.reduce((a, [, n]) => a + n, 0), mutatingBesidesLockOps: ops.map(([op, n]) => `${op} ×${n}`) };
 }
 
 let warm: Promise<void> | undefined;
@@ -658,6 +710,57 @@ function valueAt(series: Array<[number, number]>, t: number): number {
   return v;
 }
 
+/**
+ * Invariant 1 over time, in every scenario: the protected groups' healthy serving count at every
+ * single change (per instance, in the order the simulated AWS made them: no merging of changes in
+ * the same millisecond, within a group or across colors), plus AWS's own losses not yet made good.
+ * A healthy instance that stops serving is excused — counted as still serving — only when the
+ * simulated AWS itself says why: it terminated it (spontaneously [FAULT-4], or to rebalance zones
+ * [AZ-1]), or its application failed after it had passed (the image's fail-after fault: the
+ * instance's own `failAt`). Each excuse is made good by the next instance that starts serving.
+ * Anything else (a termination by the tool, a deregistration) is not excused.
+ * E.g. 3 serving, AWS takes one (2 + 1 excused = 3), the tool takes another (1 + 1 = 2: below 3).
+ * Returns [time, healthy + excused] after each change, from `from`; and the excuses left at the end.
+ */
+export function excusedSeries(sb: Sandbox, groups: string[], from: number): { series: Array<[number, number]>; excusedAtEnd: number } {
+  const inGroups = new Set(groups);
+  const healthyNow = new Map<string, boolean>();
+  let healthy = 0;
+  let excused = 0;
+  const awsTook = new Map<string, number>();
+  for (const t of sb.monitor.terminations({ cause: ['spontaneous', 'rebalance'] })) if (!awsTook.has(t.instanceId)) awsTook.set(t.instanceId, t.time);
+  const toolTook = new Map<string, number>();
+  for (const t of sb.monitor.terminations({ cause: ['api', 'scale-in'] })) if (!toolTook.has(t.instanceId)) toolTook.set(t.instanceId, t.time);
+  const series: Array<[number, number]> = [];
+  let started = false;
+  for (const e of sb.monitor.timeline()) {
+    if (!e.group || !inGroups.has(e.group)) continue;
+    if (!started && e.time > from) {
+      started = true;
+      series.push([from, healthy]);
+    }
+    const was = healthyNow.get(e.instanceId) ?? false;
+    if (was === e.healthy) continue;
+    healthyNow.set(e.instanceId, e.healthy);
+    if (e.healthy) {
+      healthy++;
+      if (started && excused > 0) excused--; // makes good one of AWS's losses
+    } else {
+      healthy--;
+      if (started) {
+        const inst = sb.world.state.instances[e.instanceId];
+        const byAws = (awsTook.get(e.instanceId) ?? Infinity) <= e.time;
+        const byTool = (toolTook.get(e.instanceId) ?? Infinity) <= e.time;
+        const appFailed = inst?.failAt !== undefined && inst.failAt <= e.time && !byTool;
+        if ((byAws && !byTool) || appFailed) excused++;
+      }
+    }
+    if (started) series.push([e.time, healthy + excused]);
+  }
+  if (!started) series.push([from, healthy]);
+  return { series, excusedAtEnd: excused };
+}
+
 function gatherFacts(
   sb: Sandbox,
   s: Scenario,
@@ -666,12 +769,11 @@ function gatherFacts(
   w: { rolloutStart: number; end: number; healthyAtStart: number; hung?: string; start: number; afterSigint?: { time: number; leftovers: Leftover[]; lockHeld: boolean } },
 ): RunFacts {
   const world = sb.world;
+  // Per termination: the groups' count once everything at that instant happened.
   const series = combinedSeries(sb, f.groups, w.rolloutStart);
+  // Over time, in every scenario: every single change, AWS's own losses excused per instance.
+  const judged = excusedSeries(sb, f.groups, w.rolloutStart);
   const last = attempts[attempts.length - 1];
-  // Invariant 1 over the whole timeline is meaningless when AWS removes healthy instances by
-  // itself (spontaneous terminations, a version failing later, AZ rebalancing before the tool
-  // suspended it): it is then judged at each tool termination instead.
-  const exogenousLoss = hasExogenousLoss(s) || s.faults.azRebalance;
   // The final state is relaxed only for losses nothing can prevent (spontaneous terminations, a
   // version that fails after passing). AZ rebalancing is not one of them: the tool suspends it;
   // what AWS launches after the tool handed the group back is set apart below (awsAfterHandBack).
@@ -688,11 +790,11 @@ function gatherFacts(
     const targetSeries = combinedSeries(sb, [f.target], w.rolloutStart);
     newHealthyAt = targetSeries.find(([, n]) => n >= f.targetCount && f.targetCount > 0)?.[0] ?? Infinity;
   }
-  let observed = minOver(series, w.rolloutStart, Math.min(w.end, newHealthyAt));
+  let observed = minOver(judged.series, w.rolloutStart, Math.min(w.end, newHealthyAt));
   let floor = required;
   if (s.strategy === 'ab' && newHealthyAt !== Infinity) {
     // Once the new color is healthy, the old one may drain: the floor becomes the new color's size.
-    const after = minOver(series, newHealthyAt, w.end);
+    const after = minOver(judged.series, newHealthyAt, w.end);
     const afterFloor = Math.min(required, f.targetCount);
     if (after.min - afterFloor < observed.min - required) {
       observed = after;
@@ -818,7 +920,7 @@ function gatherFacts(
     requiredHealthy: floor,
     observedMinHealthy: observed.min,
     observedMinAt: observed.at,
-    exogenousLoss,
+    excusedAtEnd: judged.excusedAtEnd,
     healthyAtStart: w.healthyAtStart,
     toolTerminations,
     plannedTerminations: f.initialIds.size,

@@ -8,7 +8,8 @@ import { createAwsPort } from '../../orchestrator/aws/adapter';
 import { formatReport, runChaos } from '../../orchestrator/proof/chaos';
 import { runScenario, type ToolInvocation } from '../../orchestrator/proof/run';
 import { expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
-import { interruptedError } from '../../orchestrator/errors';
+import { interruptedError, refusedError } from '../../orchestrator/errors';
+import { DeregisterInstancesFromLoadBalancerCommand, RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { rollGroup } from '../../orchestrator/rollout/roll';
 import type { RolloutResult } from '../../orchestrator/rollout/result';
 
@@ -152,6 +153,35 @@ const sabotage: Array<{ name: string; scenario: Scenario; code: string; tool: (i
     },
   },
   {
+    // Judged over time whatever the faults (issue 10): with spontaneous terminations in play, the
+    // checker used to skip the timeline and judge only the tool's terminations — this one has none.
+    name: 'taking healthy instances out of the load balancer in a scenario where AWS also terminates instances by itself',
+    scenario: clean(4, { faults: { ...clean(4).faults, spontaneousTerminationsPerHour: 0.3 } }),
+    code: 'min-healthy',
+    tool: async (i) => {
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const g = await port.observeGroup(i.target);
+      const instances = g.instances.slice(0, 2).map((x) => ({ InstanceId: x.instanceId }));
+      const elb = g.loadBalancerNames[0];
+      await i.clients.elb.send(new DeregisterInstancesFromLoadBalancerCommand({ LoadBalancerName: elb, Instances: instances }));
+      await i.sandbox.clock.sleep(120_000);
+      await i.clients.elb.send(new RegisterInstancesWithLoadBalancerCommand({ LoadBalancerName: elb, Instances: instances }));
+      await i.sandbox.clock.sleep(120_000);
+      return engine(i);
+    },
+  },
+  {
+    name: 'a refused run that writes something besides the lock',
+    scenario: clean(4, { surge: 0, batchSize: 1, minHealthy: 4 }),
+    code: 'refused-mutated',
+    tool: async (i) => {
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const g = await port.observeGroup(i.target);
+      await port.setDesired(i.target, g.desired); // "no change", but a mutating call all the same
+      throw refusedError('below-min-healthy', 'refused');
+    },
+  },
+  {
     name: 'claiming done while the new image never became healthy',
     scenario: clean(3, { faults: { ...clean(3).faults, badImage: true } }),
     code: 'not-halted',
@@ -169,6 +199,7 @@ for (const s of sabotage) {
   test.serial(`the checker catches a tool ${s.name}`, async (t) => {
     s.scenario.expect = expectationOf(s.scenario);
     const r = await runScenario(s.scenario, { tool: s.tool });
+    t.log(r.violations.map((v) => `${v.code}: ${v.message}`).join('\n'));
     const codes = r.violations.map((v) => v.code);
     t.true(codes.includes(s.code as never), `expected ${s.code}, got [${codes.join(', ')}]`);
   });
