@@ -19,11 +19,13 @@ import { PlainReporter, silentReporter, type Reporter } from '../report/reporter
 import { abDeploy, type AbDeployOptions } from '../rollout/ab';
 import type { RolloutResult } from '../rollout/result';
 import { rollGroup, type RollOptions } from '../rollout/roll';
+import { engineHooks } from '../stack/hooks';
+import type { AbServiceManifest } from '../stack/manifest';
 import { Sandbox } from '../sandbox';
 import type { InstanceRec } from '../sandbox/model';
 import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type Violation } from './invariants';
 import { Prng } from './prng';
-import { hasExogenousLoss, rollingFaultsOf, type Scenario } from './scenario';
+import { AB_HEALTH_CHECK_TIMEOUT_S, hasExogenousLoss, rollingFaultsOf, type Scenario } from './scenario';
 
 export interface RunOutcome {
   scenario: Scenario;
@@ -45,6 +47,8 @@ const REAL_CAP_MS = 90_000;
 const ROLLING = 'chaos-app';
 const ENV = 'chaos-ab';
 const LOCK_BUCKET = 'chaos-locks';
+/** The holder of the foreign lock of a 'locked' scenario (a release freeze). */
+const FOREIGN_HOLDER = 'someone@elsewhere';
 const NEW_IMAGE = 'ami-0new0000000000000';
 const OLD_IMAGE = 'ami-0old0000000000000';
 /** The image of the launch template version published mid-run (fault launchTemplateChangeAfterSeconds). */
@@ -179,7 +183,9 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
         const port = createAwsPort(sb.newClients('operator'), sb.clock);
         const deps = { port, clock: sb.clock, reporter: silentReporter };
         const held = await readEnvironmentLock(deps, lockOptions(fleet));
-        if (held?.record.runId === first.runId) await unlockEnvironment(deps, { ...lockOptions(fleet), force: true });
+        // deploy's hook names its own run id: there the crashed run's lock is the one not held by someone else.
+        const crashedRuns = held?.record.runId === first.runId || (s.via === 'deploy' && held !== undefined && held.record.holder !== FOREIGN_HOLDER);
+        if (crashedRuns) await unlockEnvironment(deps, { ...lockOptions(fleet), force: true });
       }
       // Killed only after the swap had finished: nothing left to finish.
       if (first.attempt.exit === 0) return;
@@ -371,6 +377,7 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
     };
     return rollGroup(o);
   }
+  if (s.via === 'deploy') return invokeDeployHook(s, f, clients, sb, signal, reporter);
   const o: AbDeployOptions = {
     clients,
     clock: sb.clock,
@@ -386,6 +393,51 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
     runId,
   };
   return abDeploy(o);
+}
+
+/** The `ab` service the deploy hook is handed for the chaos environment (what infra/manifest.ts exports). */
+export function chaosAbService(s: Scenario, f: Fleet): AbServiceManifest {
+  const a = `${ENV}-a`;
+  const b = `${ENV}-b`;
+  return {
+    service: 'chaos',
+    strategy: 'ab',
+    name: ENV,
+    environment: ENV,
+    asgNames: { a, b },
+    elbNames: { a, b },
+    capacityOwner: 'orchestrator',
+    imageId: NEW_IMAGE,
+    instanceType: 't3.small',
+    capacity: f.targetCount,
+    maxSize: Math.max(1, f.targetCount),
+    healthCheckType: 'ELB',
+    healthCheckGracePeriod: f.healthCheckGracePeriod,
+    rollout: { healthCheckTimeoutSeconds: AB_HEALTH_CHECK_TIMEOUT_S, instanceCountStep: s.instanceCountStep, drainingTimeoutSeconds: s.drainingTimeout },
+  };
+}
+
+/**
+ * `deploy`'s post-update hook for an `ab` service (stack/hooks.ts), after an update that changed
+ * nothing in the stack (the new version is already published): the hook's own decision (an
+ * unfinished swap recorded → finish it; the active color outdated → swap), the manifest's capacity.
+ * A dry run is the hook's plan (read-only); a plan that promises another count than the real run
+ * would bring up (the manifest's capacity) is an error here, judged by the checker as an outcome.
+ */
+async function invokeDeployHook(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbox, signal: AbortSignal, reporter: Reporter): Promise<RolloutResult> {
+  const port = createAwsPort(clients, sb.clock);
+  const hooks = engineHooks({ port, clock: sb.clock, reporter, lockBucket: f.lockBucket });
+  const service = chaosAbService(s, f);
+  if (s.dryRun) {
+    const plan = await hooks.plan(service, { changes: [], force: false });
+    reporter.emit('info', 'chaos.plan', plan.summary);
+    const promised = /, (\d+) instances/.exec(plan.summary)?.[1];
+    if ((plan.action === 'swap' || plan.action === 'create') && Number(promised) !== f.targetCount) {
+      throw new Error(`deploy --dry-run promised ${promised ?? '?'} instances, the real run brings up ${f.targetCount}: ${plan.summary}`);
+    }
+    return { status: 'planned', target: ENV, strategy: 'ab', replaced: [], seconds: 0, apiCalls: 0, summary: plan.summary };
+  }
+  return hooks.rollout(service, { changes: [], force: false, signal, reporter });
 }
 
 /**
@@ -483,12 +535,13 @@ async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {
     initialIds: new Set(sb.world.groupInstances(sb.world.state.groups[active]).map((i) => i.id)),
     targetCount,
     lockBucket,
-    rollback: r.chance(0.3),
+    // deploy's hook has no --rollback (the draw stays, so no later draw moves).
+    rollback: r.chance(0.3) && s.via !== 'deploy',
     healthCheckGracePeriod: grace,
   };
   if (s.abCase === 'locked') {
     const port = createAwsPort(sb.newClients('someone-else'), sb.clock);
-    await freezeEnvironment({ port, clock: sb.clock, reporter: silentReporter }, { ...lockOptions(fleet), holder: 'someone@elsewhere', reason: 'release freeze' });
+    await freezeEnvironment({ port, clock: sb.clock, reporter: silentReporter }, { ...lockOptions(fleet), holder: FOREIGN_HOLDER, reason: 'release freeze' });
   }
   return fleet;
 }

@@ -223,3 +223,29 @@ test.serial('the checker catches a tool that exits 130 on SIGINT without restori
   t.is(r.exit, 0, 'the re-run finished the job');
   t.false(r.violations.some((v) => v.code === 'leftover' && !v.message.includes('after SIGINT')), 'nothing left at the end');
 });
+
+test.serial('chaos drives deploy’s A/B hook: a kill -9 mid-swap, unlock --force, a re-run of the hook finishes the recorded swap', async (t) => {
+  const s = generateScenario(930726123, 'ab');
+  t.is(s.via, 'deploy');
+  t.is(s.interruption.kind, 'crash');
+  const r = await runScenario(s);
+  t.deepEqual(r.attempts.map((a) => a.kind), ['crash', 'rerun']);
+  t.is(r.exit, 0);
+  t.deepEqual(r.violations, []);
+});
+
+test('scenarios: about a third of the A/B runs go through deploy’s hook; its dry runs only where the hook’s plan judges (no lock/both-populated refusals)', (t) => {
+  let ab = 0;
+  let viaDeploy = 0;
+  for (let i = 0; i < 600; i++) {
+    const s = generateScenario(i, 'ab');
+    ab++;
+    if (s.via === 'deploy') {
+      viaDeploy++;
+      t.false(s.dryRun && (s.abCase === 'locked' || s.abCase === 'both-populated'), `seed ${i}`);
+      t.true(s.tags.includes('via:deploy'));
+    }
+    t.is(generateScenario(i, 'rolling').via, 'ab', 'rolling runs are not A/B');
+  }
+  t.true(viaDeploy / ab > 0.25 && viaDeploy / ab < 0.45, `${viaDeploy}/${ab}`);
+});
