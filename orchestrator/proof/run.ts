@@ -719,6 +719,66 @@ function judgeRollingClasses(sb: Sandbox, s: Scenario, facts: RunFacts, faults: 
   }
 }
 
+/** A color's sizes at the baseline and at the end. */
+export interface SizedColor {
+  name: string;
+  before: { desired: number; min: number; max: number };
+  after: { desired: number; min: number; max: number };
+}
+
+/** How an A/B run ended, for its sizes: done; halted/interrupted before the new color served; refused or dry; anything else (not judged). */
+export type AbOutcome = 'done' | 'not-committed' | 'unchanged' | 'other';
+
+/**
+ * A/B leftovers judged in full — desired, min and max of both colors — against what the outcome
+ * allows (the monitor's own leftovers leave A/B sizes out, since a swap changes them on purpose):
+ * - done: the old color drained (desired 0, min 0, max as before); the new color at the count,
+ *   min as before, max as before or raised to the count;
+ * - not committed (halted or interrupted before the new color served): the old color as before;
+ *   the new color between its original desired and the count (rolled back, a stand-in kept, or
+ *   left for inspection), min as before, max between its original and the count;
+ * - refused or dry run: both colors as before;
+ * a color the run had no business with (the other color on a first deploy): as before, always.
+ * E.g. done, count 4: old 4/0/4 → 0/0/4 and new 0/0/1 → 4/0/4: nothing; new max left at 6: a leftover.
+ */
+export function abSizeLeftovers(o: { outcome: AbOutcome; count: number; old?: SizedColor; target: SizedColor; untouched: SizedColor[] }): Leftover[] {
+  const out: Leftover[] = [];
+  const check = (c: SizedColor, what: 'desired' | 'min' | 'max', ok: (v: number) => boolean, allowed: string) => {
+    const v = c.after[what];
+    if (!ok(v)) out.push({ group: c.name, what, detail: `${what} ${c.before[what]} -> ${v} after ${o.outcome === 'unchanged' ? 'a refused or dry run' : o.outcome === 'done' ? 'a finished swap' : 'a swap halted before the new color served'} (allowed: ${allowed})` });
+  };
+  const same = (c: SizedColor) => {
+    for (const w of ['desired', 'min', 'max'] as const) check(c, w, (v) => v === c.before[w], `${c.before[w]}, as before`);
+  };
+  for (const c of o.untouched) same(c);
+  if (o.outcome === 'other') return out;
+  if (o.outcome === 'unchanged') {
+    if (o.old) same(o.old);
+    same(o.target);
+    return out;
+  }
+  const t = o.target;
+  const hiMax = Math.max(t.before.max, o.count);
+  if (o.outcome === 'done') {
+    if (o.old) {
+      check(o.old, 'desired', (v) => v === 0, '0, drained');
+      check(o.old, 'min', (v) => v === 0, '0, drained');
+      check(o.old, 'max', (v) => v === o.old!.before.max, `${o.old.before.max}, as before`);
+    }
+    check(t, 'desired', (v) => v === o.count, `${o.count}, the count`);
+    check(t, 'min', (v) => v === t.before.min, `${t.before.min}, as before`);
+    check(t, 'max', (v) => v === t.before.max || v === hiMax, `${t.before.max} or ${hiMax}`);
+    return out;
+  }
+  if (o.old) same(o.old);
+  const lo = Math.min(t.before.desired, o.count);
+  const hi = Math.max(t.before.desired, o.count);
+  check(t, 'desired', (v) => v >= lo && v <= hi, `${lo}..${hi}`);
+  check(t, 'min', (v) => v === t.before.min, `${t.before.min}, as before`);
+  check(t, 'max', (v) => v >= t.before.max && v <= hiMax, `${t.before.max}..${hiMax}`);
+  return out;
+}
+
 function harnessFailure(s: Scenario, realStart: number, message: string): RunOutcome {
   return { scenario: s, attempts: [], violations: [{ code: 'hung', message }], simulatedSeconds: 0, realMs: Date.now() - realStart, apiCalls: 0 };
 }
@@ -962,6 +1022,24 @@ function gatherFacts(
       // Halted before the new color was healthy, or refused: the old color keeps its sizes.
       const b = sb.world.state.monitor.baseline[f.active];
       if (b && (og.desired !== b.desired || og.min !== b.min)) leftovers.push({ group: f.active, what: 'desired', detail: `old color changed on ${last.exit === 1 ? 'halt' : 'refusal'}: desired ${b.desired} -> ${og.desired}, min ${b.min} -> ${og.min}` });
+    }
+    // Both colors' desired, min and max, judged in full against what the outcome allows.
+    const sized = (name: string): SizedColor => {
+      const b = world.state.monitor.baseline[name];
+      const g = world.state.groups[name];
+      return { name, before: { desired: b?.desired ?? 0, min: b?.min ?? 0, max: b?.max ?? 0 }, after: { desired: g.desired, min: g.min, max: g.max } };
+    };
+    const outcome: AbOutcome =
+      s.dryRun || last?.exit === 3 ? 'unchanged' : last?.exit === 0 ? 'done' : newHealthyAt === Infinity && last?.exit !== undefined ? 'not-committed' : 'other';
+    const firstDeploy = f.target === f.active;
+    for (const l of abSizeLeftovers({
+      outcome,
+      count: f.targetCount,
+      old: firstDeploy ? undefined : sized(f.active),
+      target: sized(f.target),
+      untouched: f.groups.filter((g) => g !== f.target && (firstDeploy || g !== f.active)).map(sized),
+    })) {
+      if (!leftovers.some((x) => x.group === l.group && x.what === l.what)) leftovers.push(l);
     }
   }
 

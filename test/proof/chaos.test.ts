@@ -11,6 +11,7 @@ import { expectationOf, generateScenario, type Scenario } from '../../orchestrat
 import { interruptedError, refusedError } from '../../orchestrator/errors';
 import { DeregisterInstancesFromLoadBalancerCommand, RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { rollGroup } from '../../orchestrator/rollout/roll';
+import { abDeploy } from '../../orchestrator/rollout/ab';
 import type { RolloutResult } from '../../orchestrator/rollout/result';
 
 /** The fixed subset: master seed and size. Replay any of it with `npm run chaos -- --runs 24 --seed 2026`. */
@@ -248,4 +249,23 @@ test('scenarios: about a third of the A/B runs go through deploy’s hook; its d
     t.is(generateScenario(i, 'rolling').via, 'ab', 'rolling runs are not A/B');
   }
   t.true(viaDeploy / ab > 0.25 && viaDeploy / ab < 0.45, `${viaDeploy}/${ab}`);
+});
+
+test.serial('the checker judges A/B sizes in full: a swap that finishes but leaves the new color’s max raised is caught', async (t) => {
+  const base = clean(4);
+  const s: Scenario = { ...generateScenario(99, 'ab'), faults: base.faults, healthCheck: base.healthCheck, drainingTimeout: 0, dryRun: false, interruption: { kind: 'none' }, abCase: 'swap', size: 4, instanceCount: undefined, instanceCountStep: undefined, via: 'ab' };
+  s.expect = expectationOf(s);
+  const swap = (i: ToolInvocation) => abDeploy({ clients: i.clients, clock: i.sandbox.clock, reporter: i.reporter, signal: i.signal, environment: i.target, instanceCountMatch: true });
+  const control = await runScenario(s, { tool: swap });
+  t.deepEqual(control.violations, [], 'control: our engine');
+  const r = await runScenario(s, {
+    tool: async (i) => {
+      const out = await swap(i);
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const serving = [`${i.target}-a`, `${i.target}-b`].find((g) => i.sandbox.world.state.groups[g].desired > 0)!;
+      await port.updateSizes(serving, { max: 9 });
+      return out;
+    },
+  });
+  t.true(r.violations.some((v) => v.code === 'leftover' && /max 4 -> 9|max \d+ -> 9/.test(v.message)), JSON.stringify(r.violations));
 });

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
-import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, excusedSeries } from '../../orchestrator/proof/run';
+import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, excusedSeries, abSizeLeftovers, type SizedColor } from '../../orchestrator/proof/run';
 import { Sandbox } from '../../orchestrator/sandbox';
 
 const live = (sb: Sandbox, g: string) => sb.world.groupInstances(sb.world.state.groups[g]).filter((i) => sb.world.isActive(i));
@@ -152,4 +152,35 @@ test('invariant 1 over time: changes in the same millisecond are not merged acro
   sb.direct('elb', 'DeregisterInstancesFromLoadBalancer', { LoadBalancerName: 'b-elb', Instances: [{ InstanceId: y.id }] });
   const judged = excusedSeries(sb, ['a', 'b'], from);
   t.is(minOf(judged.series), 2);
+});
+
+const color = (name: string, before: [number, number, number], after: [number, number, number]): SizedColor => ({
+  name,
+  before: { desired: before[0], min: before[1], max: before[2] },
+  after: { desired: after[0], min: after[1], max: after[2] },
+});
+const what = (l: Array<{ group: string; what: string }>) => l.map((x) => `${x.group}:${x.what}`);
+
+test('A/B sizes judged in full: what each outcome allows of both colors (desired, min, max)', (t) => {
+  // [outcome, old before→after, new before→after (desired, min, max)], count 4 → leftovers
+  const rows: Array<[Parameters<typeof abSizeLeftovers>[0]['outcome'], [number, number, number], [number, number, number], [number, number, number], [number, number, number], string[]]> = [
+    ['done', [4, 0, 4], [0, 0, 4], [0, 0, 1], [4, 0, 4], []],
+    ['done', [4, 0, 4], [0, 0, 4], [0, 0, 1], [4, 0, 6], ['b:max']], // max raised past the count
+    ['done', [4, 0, 4], [1, 0, 4], [0, 0, 1], [4, 0, 4], ['a:desired']], // old color not drained
+    ['done', [4, 0, 4], [0, 0, 4], [0, 0, 1], [4, 4, 4], ['b:min']], // min left raised
+    ['not-committed', [4, 0, 4], [4, 0, 4], [0, 0, 1], [0, 0, 1], []], // rolled back
+    ['not-committed', [4, 0, 4], [4, 0, 4], [0, 0, 1], [4, 0, 4], []], // left for inspection
+    ['not-committed', [4, 0, 4], [4, 0, 4], [0, 0, 1], [1, 0, 4], []], // a stand-in kept
+    ['not-committed', [4, 0, 4], [4, 0, 6], [0, 0, 1], [0, 0, 1], ['a:max']], // old color's max touched
+    ['not-committed', [4, 0, 4], [4, 0, 4], [0, 0, 1], [5, 0, 5], ['b:desired', 'b:max']],
+    ['unchanged', [4, 0, 4], [4, 0, 4], [0, 0, 1], [0, 0, 1], []],
+    ['unchanged', [4, 0, 4], [4, 0, 4], [0, 0, 1], [0, 0, 4], ['b:max']], // a refusal that raised max
+    ['other', [4, 0, 4], [2, 0, 4], [0, 0, 1], [4, 0, 4], []], // committed, draining: not judged here
+  ];
+  for (const [outcome, ob, oa, nb, na, want] of rows) {
+    t.deepEqual(what(abSizeLeftovers({ outcome, count: 4, old: color('a', ob, oa), target: color('b', nb, na), untouched: [] })), want, `${outcome} a ${oa} b ${na}`);
+  }
+  // A first deploy: the other color is not the run's business — any change to it is a leftover.
+  t.deepEqual(what(abSizeLeftovers({ outcome: 'done', count: 2, target: color('a', [0, 0, 1], [2, 0, 2]), untouched: [color('b', [0, 0, 1], [0, 0, 1])] })), []);
+  t.deepEqual(what(abSizeLeftovers({ outcome: 'done', count: 2, target: color('a', [0, 0, 1], [2, 0, 2]), untouched: [color('b', [0, 0, 1], [1, 0, 1])] })), ['b:desired']);
 });
