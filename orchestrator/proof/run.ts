@@ -121,7 +121,8 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     // The fleet lives in one AZ; the group now spans three, so AZRebalance wants to move instances.
     for (const g of fleet.groups) sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: g, AvailabilityZones: sb.world.zones() });
   }
-  sb.monitor.baseline(fleet.groups);
+  const bystander = s.strategy === 'ab' && s.envGroupCollision ? ENV : undefined;
+  sb.monitor.baseline(bystander ? [...fleet.groups, bystander] : fleet.groups);
   const healthyAtStart = fleet.groups.reduce((n, g) => n + sb.monitor.healthyCount(g), 0);
   const rolloutStart = sb.clock.now();
   Object.assign(sb.faults, {
@@ -182,10 +183,13 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
         // `unlock --force` (only that run's lock), then re-run.
         const port = createAwsPort(sb.newClients('operator'), sb.clock);
         const deps = { port, clock: sb.clock, reporter: silentReporter };
-        const held = await readEnvironmentLock(deps, lockOptions(fleet));
+        // As the operator types it: with a group named like the environment, `unlock --environment
+        // chaos-ab --force` (the tool resolves the groups; the lock covers that group too).
+        const scope = s.envGroupCollision ? { environment: ENV, bucket: fleet.lockBucket } : lockOptions(fleet);
+        const held = await readEnvironmentLock(deps, scope);
         // deploy's hook names its own run id: there the crashed run's lock is the one not held by someone else.
         const crashedRuns = held?.record.runId === first.runId || (s.via === 'deploy' && held !== undefined && held.record.holder !== FOREIGN_HOLDER);
-        if (crashedRuns) await unlockEnvironment(deps, { ...lockOptions(fleet), force: true });
+        if (crashedRuns) await unlockEnvironment(deps, { ...scope, force: true });
       }
       // Killed only after the swap had finished: nothing left to finish.
       if (first.attempt.exit === 0) return;
@@ -258,6 +262,12 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
 
   const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint });
   Object.assign(facts, mutatingBesidesLock(sb, sent));
+  if (bystander) {
+    // The group named like the environment: nothing about it may change (sizes, processes, tags), no instance of it terminated.
+    for (const l of sb.monitor.leftovers(bystander)) facts.leftovers.push({ group: bystander, what: l.what, detail: `(the group named like the environment) ${l.detail}` });
+    const byTool = sb.monitor.terminations({ group: bystander, cause: ['api', 'scale-in'] }).filter((t) => t.call?.actor.startsWith('tool'));
+    if (byTool.length > 0) facts.leftovers.push({ group: bystander, what: 'instances', detail: `(the group named like the environment) the tool terminated ${byTool.map((t) => t.instanceId).join(', ')}` });
+  }
   facts.lockHeld = lockStillHeld(sb, fleet);
   judgeRollingClasses(sb, s, facts, rollingFaults);
   const violations = checkRun(facts);
@@ -507,6 +517,10 @@ async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {
   const grace = gracePeriod(s, r);
   const a = `${ENV}-a`;
   const b = `${ENV}-b`;
+  if (s.envGroupCollision) {
+    // A group named exactly like the environment (its own template): not a color, never the run's.
+    sb.seedGroup({ name: ENV, capacity: 1, max: 1, imageId: OLD_IMAGE, launchTemplateName: `${ENV}-solo-lt`, healthCheckGracePeriod: 300 });
+  }
   const active = s.activeColor === 'a' ? a : b;
   const other = active === a ? b : a;
   const ltName = `${ENV}-lt`;
@@ -541,7 +555,10 @@ async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {
   };
   if (s.abCase === 'locked') {
     const port = createAwsPort(sb.newClients('someone-else'), sb.clock);
-    await freezeEnvironment({ port, clock: sb.clock, reporter: silentReporter }, { ...lockOptions(fleet), holder: FOREIGN_HOLDER, reason: 'release freeze' });
+    // With a group named like the environment, the freeze is `lock --environment` as an operator
+    // types it: no group list, the tool resolves the environment's groups itself (defect 5).
+    const opts = s.envGroupCollision ? { environment: ENV, bucket: fleet.lockBucket } : lockOptions(fleet);
+    await freezeEnvironment({ port, clock: sb.clock, reporter: silentReporter }, { ...opts, holder: FOREIGN_HOLDER, reason: 'release freeze' });
   }
   return fleet;
 }

@@ -111,6 +111,12 @@ export interface Scenario {
    * recorded" decision, the manifest's capacity; its dry run is the hook's read-only plan).
    */
   via: 'ab' | 'deploy';
+  /**
+   * A/B: a group named exactly like the environment exists beside its `-a`/`-b` colors (issue 10
+   * defect 5): a freeze taken with `lock --environment` (no group list) must still cover the
+   * colors, and no run may touch that group.
+   */
+  envGroupCollision: boolean;
   /** Short fault tags for the outcome table ("bad-image", "crash", ...). */
   tags: string[];
 }
@@ -185,6 +191,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   // A dry run through deploy covers what its plan judges (swaps, first deploys); the locks and
   // both-populated refusals of a deploy dry run are the deploy flow's own pre-checks (not driven here).
   const viaDeploy = r.chance(0.35) && !(dryRun && (abCase === 'locked' || abCase === 'both-populated'));
+  const envGroupCollision = r.chance(0.2);
 
   const scenario: Scenario = {
     seed,
@@ -204,6 +211,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     drainingTimeout,
     launchConfiguration: s === 'rolling' && launchConfiguration,
     via: s === 'ab' && viaDeploy ? 'deploy' : 'ab',
+    envGroupCollision: s === 'ab' && envGroupCollision,
     expect: 'done',
     tags: [],
   };
@@ -291,6 +299,7 @@ function tagsOf(s: Scenario): string[] {
   if (s.interruption.kind === 'sigint') t.push('sigint+rerun');
   if (s.launchConfiguration) t.push('launch-configuration');
   if (s.strategy === 'ab' && s.via === 'deploy') t.push('via:deploy');
+  if (s.strategy === 'ab' && s.envGroupCollision) t.push('env-named-group');
   const rf = rollingFaultsOf(s);
   if (rf.launchesNeverSucceed) t.push('launches-never-succeed');
   if (rf.launchTemplateChangeAfterSeconds !== undefined) t.push('lt-changed-mid-run');
