@@ -269,3 +269,24 @@ test.serial('the checker judges A/B sizes in full: a swap that finishes but leav
   });
   t.true(r.violations.some((v) => v.code === 'leftover' && /max 4 -> 9|max \d+ -> 9/.test(v.message)), JSON.stringify(r.violations));
 });
+
+test.serial('class env-named-group: a freeze by `lock --environment` beside a group named like the environment still refuses the swap; a tool touching that group is caught', async (t) => {
+  const base = clean(3);
+  const s: Scenario = { ...generateScenario(99, 'ab'), faults: base.faults, healthCheck: base.healthCheck, drainingTimeout: 0, dryRun: false, interruption: { kind: 'none' }, abCase: 'locked', size: 3, instanceCount: undefined, instanceCountStep: undefined, via: 'ab', envGroupCollision: true };
+  s.expect = expectationOf(s);
+  t.is(s.expect, 'refused');
+  const r = await runScenario(s);
+  t.is(r.exit, 3);
+  t.deepEqual(r.violations, []);
+
+  const swap: Scenario = { ...s, abCase: 'swap' };
+  swap.expect = expectationOf(swap);
+  const sabotage = await runScenario(swap, {
+    tool: async (i) => {
+      const out = await abDeploy({ clients: i.clients, clock: i.sandbox.clock, reporter: i.reporter, signal: i.signal, environment: i.target, instanceCountMatch: true });
+      await createAwsPort(i.clients, i.sandbox.clock).suspendProcesses(i.target, ['AZRebalance']); // the group named like the environment
+      return out;
+    },
+  });
+  t.true(sabotage.violations.some((v) => v.code === 'leftover' && v.message.includes('named like the environment')), JSON.stringify(sabotage.violations));
+});
