@@ -6,7 +6,7 @@
 import readline from 'node:readline/promises';
 import type { Argv } from 'yargs';
 import { usageError } from '../errors';
-import { abDeploy, type AbDeployOptions } from '../rollout/ab';
+import { abDeploy, type AbDeployOptions } from '../rollout/ab/runner';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
 import { checkBucket, checkEnvironment } from './lock';

@@ -22,7 +22,7 @@ import { packageRoot } from '../package-info';
 import { Sandbox } from '../sandbox';
 import { isServing } from './status';
 import { RESTORE_TAG } from '../rollout/guard';
-import { SWAP_TAG } from '../rollout/strategies/ab';
+import { SWAP_TAG } from '../rollout/ab/strategy';
 import { LOCK_TAG } from '../lock/record';
 import { quietSdkNodeWarning, readSandboxFile, writeSandboxFile } from './aws-session';
 import type { CommandContext, CommandSpec } from './command';

@@ -9,7 +9,7 @@ import { createAwsPort } from '../aws/adapter';
 import type { AwsPort } from '../aws/port';
 import { DeployError, usageError } from '../errors';
 import { environmentGroups, freezeEnvironment, groupLockOptions, type LockOptions } from '../lock/lock';
-import { resolveGroup } from '../rollout/roll';
+import { resolveGroup } from '../rollout/rolling/runner';
 import { asDeployError, retryingPort } from '../lock/transient';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandSpec } from './command';

@@ -9,7 +9,7 @@ import { usageError } from '../errors';
 import type { Gate } from '../gates/gate';
 import { HttpGate } from '../gates/http';
 import { SshGate } from '../gates/ssh';
-import { rollGroup, type RollOptions } from '../rollout/roll';
+import { rollGroup, type RollOptions } from '../rollout/rolling/runner';
 import { openAwsSession } from './aws-session';
 import { checkBucket } from './lock';
 import { withCommonOptions, type CommandSpec } from './command';

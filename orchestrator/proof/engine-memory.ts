@@ -20,7 +20,7 @@ import { createAwsPort } from '../aws/adapter';
 import type { AwsClients } from '../aws/clients';
 import { VirtualClock } from '../clock';
 import { silentReporter } from '../report/reporter';
-import { rollGroup } from '../rollout/roll';
+import { rollGroup } from '../rollout/rolling/runner';
 import { SimFault, toSdkError, type ServiceName } from '../sandbox/faults';
 import { VirtualClockRetryStrategy } from '../sandbox/retry';
 

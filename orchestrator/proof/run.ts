@@ -16,9 +16,9 @@ import { freezeEnvironment, groupLockOptions, readEnvironmentLock, unlockEnviron
 import type { Clock } from '../clock';
 import { LOCK_TAG } from '../lock/record';
 import { PlainReporter, silentReporter, type Reporter } from '../report/reporter';
-import { abDeploy, type AbDeployOptions } from '../rollout/ab';
+import { abDeploy, type AbDeployOptions } from '../rollout/ab/runner';
 import type { RolloutResult } from '../rollout/result';
-import { rollGroup, type RollOptions } from '../rollout/roll';
+import { rollGroup, type RollOptions } from '../rollout/rolling/runner';
 import { engineHooks } from '../stack/hooks';
 import type { AbServiceManifest } from '../stack/manifest';
 import { Sandbox } from '../sandbox';

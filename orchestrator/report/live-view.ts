@@ -84,7 +84,7 @@ export class ProgressModel {
       row.growing = asg;
       row.desired = data.capacity;
       if (Array.isArray(data.order)) {
-        // `order` entries are {instanceId, launchTime, healthy} (rollout/roll.ts plan data).
+        // `order` entries are {instanceId, launchTime, healthy} (rollout/rolling/runner.ts plan data).
         row.oldRemaining = data.order.length;
         for (const entry of data.order as Array<{ instanceId: string; healthy?: boolean } | string>) {
           const id = typeof entry === 'string' ? entry : entry.instanceId;

@@ -1,6 +1,16 @@
 /**
- * The rollout engine shared by every strategy (rolling, A/B): observe → decide → report → act →
- * sleep, on the injected Clock (STYLE.md).
+ * The rollout engine shared by every strategy (rolling, A/B), on the injected Clock (STYLE.md).
+ *
+ * ## The loop
+ * Start: observe, plan (`rollout.plan`; a dry run stops here), preconditions. Then each turn:
+ *  1. guard the run: stop when interrupted or past the whole-rollout timeout;
+ *  2. decide (the strategy, pure): `done` → restore and finish, `abort` → fail;
+ *  3. act — behind the engine's own guard: a terminate the strategy did not plan is refused, and
+ *     a "not healthy" verdict grown stale is looked at again before terminating on it — or wait
+ *     (adaptive polling, polling.ts);
+ *  4. observe again (or take the strategy's prediction, once in a row).
+ * Any failure: clean up the surge the strategy can take back, restore every guard, report.
+ * Each phase is one named method of {@link RolloutRun}.
  *
  * ## How a strategy plugs in
  * Implement {@link Strategy}:
@@ -126,331 +136,454 @@ export interface EngineOptions {
 
 /** Runs a strategy to the end. Returns the result, or throws DeployError after restoring. */
 export async function runRollout<O extends Observation>(strategy: Strategy<O>, options: EngineOptions): Promise<RolloutResult> {
-  const { port, clock, reporter, signal } = options;
-  const start = clock.now();
-  const apiStart = options.apiStart ?? port.apiCalls();
-  const replaced: string[] = [];
-  const seen = new Set<string>();
-  const healthySeen = new Set<string>();
-  let lastWait = '';
-  let lastSeen: O | undefined;
+  return new RolloutRun(strategy, options).run();
+}
+
+/** One run of the engine: its memory (what was seen, replaced, the last wait) and its phases. */
+class RolloutRun<O extends Observation> {
+  private readonly start: number;
+  private readonly apiStart: number;
+  private readonly replaced: string[] = [];
+  private readonly seen = new Set<string>();
+  private readonly healthySeen = new Set<string>();
+  private lastWait = '';
+  private lastSeen: O | undefined;
   /** When the last real observation ended (clock ms). */
-  let seenAt = clock.now();
-  let predicted = false;
-
-  const seconds = () => Math.round((clock.now() - (options.startMs ?? start)) / 100) / 10;
-  const apiCalls = () => port.apiCalls() - apiStart;
-  const groupKey = (g: string, id: string) => `${g}/${id}`;
-
+  private seenAt: number;
+  private predicted = false;
   /**
    * Transient failures of terminate calls in a row (the port never repeats a terminate): each one
    * backs off, looks again and decides anew; past the budget since the first, the run halts.
    */
-  let terminateFailures = 0;
-  let terminateFailingSince: number | undefined;
+  private terminateFailures = 0;
+  private terminateFailingSince: number | undefined;
+
+  constructor(
+    private readonly strategy: Strategy<O>,
+    private readonly options: EngineOptions,
+  ) {
+    this.start = options.clock.now();
+    this.apiStart = options.apiStart ?? options.port.apiCalls();
+    this.seenAt = options.clock.now();
+  }
+
+  async run(): Promise<RolloutResult> {
+    const o = await this.observe();
+    this.diffEvents(o, true);
+    const early = this.begin(o);
+    if (early) return early;
+    try {
+      return await this.loop(o);
+    } catch (err) {
+      throw await this.fail(err);
+    }
+  }
+
+  // --- start: plan, dry run, nothing to do, preconditions ----------------------------------
+
+  /** Reports the plan; returns the result when the run ends here (dry run, nothing to do). */
+  private begin(o: O): RolloutResult | undefined {
+    const { strategy, options, reporter } = this.ctx();
+    const plan = strategy.plan(o);
+    const recovering = o.groups.some((g) => strategy.guard(g.name).active);
+    reporter.emit('info', Codes.plan, plan.message, { ...plan.data, dryRun: Boolean(options.dryRun) });
+    if (options.dryRun) {
+      // A refusal holds for a dry run too: the plan would be refused (exit 3), say so.
+      if (!plan.noop || recovering) strategy.check?.(o);
+      reporter.emit('info', 'rollout.dry-run', `dry run: ${strategy.target} unchanged; no mutating AWS call was made`, { target: strategy.target });
+      return this.result('planned', plan.message, []);
+    }
+    if (plan.noop && !recovering) {
+      const result = this.result('noop', 'already up to date; nothing to do', []);
+      reporter.emit('info', Codes.done, `${strategy.target}: already up to date; nothing to do`, doneData(strategy, result));
+      return result;
+    }
+    strategy.check?.(o);
+    return undefined;
+  }
+
+  // --- the loop: guard → decide → act or wait → observe -------------------------------------
+
+  private async loop(first: O): Promise<RolloutResult> {
+    let o = first;
+    for (;;) {
+      this.guardRun();
+      const a = this.strategy.decide(o);
+      if (a.kind === 'done') return this.finish(o, a);
+      if (a.kind === 'abort') throw this.abortError(a);
+      // A series of failing terminates is only one while the decisions keep being "terminate".
+      if (a.kind !== 'terminate') this.terminateFailingSince = undefined;
+      if (a.kind === 'wait') {
+        await this.wait(a, o);
+      } else {
+        const guess = await this.actTurn(a, o);
+        if (guess) {
+          o = guess;
+          continue;
+        }
+      }
+      this.predicted = false;
+      o = await this.observe();
+      this.diffEvents(o, false);
+    }
+  }
+
+  /** Stops the run when interrupted or past the whole-rollout timeout. */
+  private guardRun(): void {
+    const { options, strategy } = this;
+    if (options.signal?.aborted) throw interruptedError();
+    if (options.timeoutMs !== undefined && options.clock.now() - this.start > options.timeoutMs) {
+      throw rolloutError('timeout', `${strategy.target}: rollout timed out after ${Math.round(options.timeoutMs / 1000)} s`, { target: strategy.target });
+    }
+  }
+
+  /** `done`: restore every guard, report, return the result. */
+  private async finish(o: O, a: Action): Promise<RolloutResult> {
+    const { strategy, reporter } = this.ctx();
+    await this.restoreAll(o);
+    const result = this.result('done', strategy.summary?.(this.replaced) ?? a.reason, [...this.replaced]);
+    reporter.emit('info', Codes.done, `${strategy.target}: ${result.summary} in ${result.seconds} s, ${result.apiCalls} API calls`, doneData(strategy, result));
+    return result;
+  }
+
+  /** `abort`: the strategy's error (refused → exit 3, else exit 1). */
+  private abortError(a: Extract<Action, { kind: 'abort' }>): DeployError {
+    const data = { target: this.strategy.target, ...(a.data ?? {}) };
+    return a.data?.refused ? refusedError(a.code, a.reason, data) : rolloutError(a.code, a.reason, data);
+  }
+
+  /** `wait`: report a new reason once, sleep as the poller says (polling.ts nextDelay). */
+  private async wait(a: Extract<Action, { kind: 'wait' }>, o: O): Promise<void> {
+    const { options, reporter } = this.ctx();
+    if (a.reason !== this.lastWait) {
+      reporter.emit('info', 'rollout.wait', a.reason, {});
+      this.lastWait = a.reason;
+    }
+    const ms = nextDelay(options.polling ?? {}, a.waitMs, o.waitingSinceMs);
+    await options.clock.sleep(ms, options.signal);
+  }
+
+  /**
+   * Performs `a`; returns the strategy's prediction of the next observation when it has one (at
+   * most once in a row), else sleeps the strategy's delay after the action (if any).
+   */
+  private async actTurn(a: Action, o: O): Promise<O | undefined> {
+    const { strategy, options } = this;
+    this.lastWait = '';
+    const complete = await this.act(a, o);
+    const guess = this.predicted || !complete ? undefined : strategy.predict?.(a, o);
+    if (guess) {
+      this.predicted = true;
+      return guess;
+    }
+    const after = complete ? (strategy.delayAfter?.(a, o) ?? 0) : 0;
+    if (after > 0) await options.clock.sleep(options.polling?.fixedMs ?? after, options.signal);
+    return undefined;
+  }
+
+  // --- observe ------------------------------------------------------------------------------
 
   /**
    * Observe. Transient AWS errors are ridden out by the port (aws/transient.ts retryingPort, the
    * one retry policy: the caller hands the engine a retrying port), not here.
    */
-  const observe = async (_useSignal: boolean, fresh = false): Promise<O> => {
-    const o = await strategy.observe(fresh);
-    lastSeen = o;
-    seenAt = clock.now();
+  private async observe(fresh = false): Promise<O> {
+    const o = await this.strategy.observe(fresh);
+    this.lastSeen = o;
+    this.seenAt = this.options.clock.now();
     return o;
-  };
+  }
 
-  const diffEvents = (o: O, first: boolean) => {
+  /** instance.launch and instance.healthy, from what is new since the last observation. */
+  private diffEvents(o: O, first: boolean): void {
+    const reporter = this.options.reporter;
     for (const g of o.groups) {
       for (const i of g.instances) {
-        const k = groupKey(g.name, i.instanceId);
-        if (!seen.has(k)) {
-          seen.add(k);
+        const k = `${g.name}/${i.instanceId}`;
+        if (!this.seen.has(k)) {
+          this.seen.add(k);
           if (!first) reporter.emit('info', Codes.launch, `${g.name}: ${i.instanceId} launched (${i.lifecycleState})`, { asg: g.name, instanceId: i.instanceId });
         }
-        if (!healthySeen.has(k) && o.isHealthy(g.name, i.instanceId)) {
-          healthySeen.add(k);
+        if (!this.healthySeen.has(k) && o.isHealthy(g.name, i.instanceId)) {
+          this.healthySeen.add(k);
           if (!first) reporter.emit('info', Codes.healthy, `${g.name}: ${i.instanceId} healthy`, { asg: g.name, instanceId: i.instanceId });
         }
       }
     }
-  };
+  }
 
-  const findInstance = (o: O, group: string, id: string): InstanceView | undefined =>
-    o.groups.find((g) => g.name === group)?.instances.find((i) => i.instanceId === id);
-  const snapshotOf = (o: O, group: string): GroupSnapshot => {
-    const g = o.groups.find((x) => x.name === group);
-    if (!g) throw new DeployError('internal', `strategy acted on ${group}, which it did not observe`);
-    return g;
-  };
+  // --- act ----------------------------------------------------------------------------------
 
-  /** Performs one non-terminal action. */
   /** Performs `a`; false when it stopped part-way to look again (a decision gone stale). */
-  const act = async (a: Action, o: O, useSignal = true): Promise<boolean> => {
+  private async act(a: Action, o: O, useSignal = true): Promise<boolean> {
+    const { strategy, port, reporter } = this.ctx();
     // Every action but terminate is an idempotent write the port retries (aws/transient.ts).
-    const retry = (op: () => Promise<unknown>) => op();
     switch (a.kind) {
       case 'setDesired':
-        await retry(() => strategy.guard(a.group).setDesired(snapshotOf(o, a.group), a.desired));
+        await strategy.guard(a.group).setDesired(snapshotOf(o, a.group), a.desired);
         break;
       case 'updateSizes':
-        await retry(() => strategy.guard(a.group).updateSizes(snapshotOf(o, a.group), { min: a.min, max: a.max, desired: a.desired }));
+        await strategy.guard(a.group).updateSizes(snapshotOf(o, a.group), { min: a.min, max: a.max, desired: a.desired });
         break;
       case 'suspend': {
-        const done = (await retry(() => strategy.guard(a.group).suspend(snapshotOf(o, a.group), a.processes))) as string[];
+        const done = await strategy.guard(a.group).suspend(snapshotOf(o, a.group), a.processes);
         if (done.length) reporter.emit('info', 'group.suspend', `${a.group}: suspended ${done.join(', ')} — ${a.reason}`, { asg: a.group, processes: done });
         break;
       }
       case 'resume':
-        await retry(() => port.resumeProcesses(a.group, a.processes));
+        await port.resumeProcesses(a.group, a.processes);
         reporter.emit('info', 'group.resume', `${a.group}: resumed ${a.processes.join(', ')}`, { asg: a.group, processes: a.processes });
         break;
       case 'protect':
-        await retry(() => strategy.guard(a.group).protect(snapshotOf(o, a.group), a.instanceIds, a.protect));
+        await strategy.guard(a.group).protect(snapshotOf(o, a.group), a.instanceIds, a.protect);
         break;
       case 'terminate':
-        for (const id of a.instanceIds) {
-          if (!strategy.mayTerminate(a.group, id)) {
-            throw rolloutError('unplanned-termination', `${a.group}: refusing to terminate ${id}: not in the plan (a bug; halted safely)`, { asg: a.group, instanceId: id });
-          }
-        }
-        for (const [n, id] of a.instanceIds.entries()) {
-          const inst = findInstance(o, a.group, id);
-          const partial = () => {
-            if (n > 0) strategy.acted?.({ ...a, instanceIds: a.instanceIds.slice(0, n) }, o);
-          };
-          // Terminating an instance because it is NOT healthy is decided on what was seen at the
-          // observation; once time has passed (earlier calls of the batch) it may have passed its
-          // checks since — look again before terminating it (the first one goes at once).
-          if (n > 0 && !o.isHealthy(a.group, id) && clock.now() - seenAt > STALE_DECISION_MS) {
-            partial();
-            reporter.emit('info', 'rollout.recheck', `${a.group}: ${a.instanceIds.slice(n).join(', ')} not terminated yet: their health was seen ${Math.round((clock.now() - seenAt) / 100) / 10} s ago; looking again`, {
-              asg: a.group,
-              instanceIds: a.instanceIds.slice(n),
-            });
-            return false;
-          }
-          try {
-            // Sent once (PORT_RETRY_POLICY: non-idempotent): never repeated on a look grown stale.
-            await port.terminateInstance(id, a.decrement);
-            terminateFailures = 0;
-            terminateFailingSince = undefined;
-          } catch (err) {
-            // The ones already terminated are ours: remember them before anything else.
-            partial();
-            if (!isTransient(err)) throw err;
-            const now = clock.now();
-            terminateFailingSince ??= now;
-            const ms = transientBackoff(++terminateFailures);
-            if (now - terminateFailingSince + ms > (options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS)) throw err;
-            reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} terminating ${id} (${errorName(err)}); looking again in ${ms / 1000} s and deciding anew (a terminate is never repeated blind)`, {
-              what: `terminate ${id}`,
-              error: errorName(err),
-              attempt: terminateFailures,
-              backoffMs: ms,
-            });
-            await clock.sleep(ms, useSignal ? signal : undefined);
-            return false;
-          }
-          if (!a.surplus) replaced.push(id);
-          reporter.emit('info', Codes.terminate, `${a.group}: terminating ${id}${a.decrement ? ' (decrement desired)' : ''} — ${a.reason}`, {
-            asg: a.group,
-            instanceId: id,
-            launchTime: inst?.launchTime !== undefined ? new Date(inst.launchTime).toISOString() : undefined,
-            reason: a.reason,
-            decrement: a.decrement,
-          });
-        }
+        if (!(await this.terminate(a, o, useSignal))) return false;
         break;
       default:
         throw new DeployError('internal', `engine cannot act on '${a.kind}'`);
     }
     strategy.acted?.(a, o);
     return true;
-  };
-
-  /**
-   * Puts every guard back, riding out transient errors; a retry re-observes first, so it restores
-   * from what AWS says now (each restore step is idempotent). `keepRecord`: cleanup could not
-   * undo everything — restore the rest but keep the originals recorded on the group.
-   */
-  const restoreAll = async (o: O, _useSignal: boolean, keepRecord = false) => {
-    for (const g of o.groups) await strategy.guard(g.name).restore(g, { keepRecord });
-  };
-
-  /**
-   * What is still changed after a failed restore, from the guards' records against the latest
-   * snapshot. Example: "chaos-app: desired 11 (originally 9), max 13 (originally 9), suspended
-   * AZRebalance, AlarmNotification".
-   */
-  const leftChanged = (o: O | undefined): string[] => {
-    const out: string[] = [];
-    for (const g of o?.groups ?? []) {
-      const parts = strategy.guard(g.name).leftChanged(g);
-      if (parts.length) out.push(`${g.name}: ${parts.join(', ')}`);
-    }
-    return out;
-  };
-
-  /**
-   * After a failure or abort: remove surge capacity, then restore guards. Never throws; returns
-   * what could not be restored (undefined when everything was). A cleanup step that fails or is
-   * refused stops the cleanup, not the restore: everything else is still put back.
-   */
-  const cleanupAndRestore = async (): Promise<{ message: string; left: string[] } | undefined> => {
-    const problems: string[] = [];
-    let o: O | undefined;
-    try {
-      o = await observe(false, true);
-      // At most 10 steps that acted; an attempt AWS turned back transiently (throttling,
-      // ScalingActivityInProgress: act() looked again) is not a step, up to 50 attempts in all
-      // (chaos seed 2959736548: a throttle storm spent the 10 steps on retries, desired left raised).
-      let steps = 0;
-      for (let attempt = 0; ; attempt++) {
-        const a = strategy.cleanup(o);
-        if (a && (steps >= 10 || attempt >= 50)) {
-          problems.push(`cleanup unfinished after ${steps} steps and ${attempt} attempts (next: ${a.reason})`);
-          break;
-        }
-        if (!a) {
-          const left = strategy.cleanupLeft?.(o);
-          if (left) {
-            problems.push(left);
-            reporter.emit('error', 'rollout.cleanup-left', left, { action: 'none' });
-          }
-          break;
-        }
-        reporter.emit('warn', 'rollout.cleanup', a.reason, { action: a.kind });
-        try {
-          if (await act(a, o, false)) steps++;
-        } catch (err) {
-          const why = `cleanup step failed (${a.reason}): ${(err as Error)?.message ?? String(err)}`;
-          problems.push(why);
-          reporter.emit('error', 'rollout.cleanup-step-failed', why, { action: a.kind, error: (err as Error)?.name });
-          o = await observe(false, true);
-          break;
-        }
-        o = await observe(false, true);
-      }
-    } catch (err) {
-      problems.push(`observing for cleanup failed: ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`);
-    }
-    try {
-      const from = o ?? lastSeen;
-      if (!from) throw new DeployError('internal', 'no observation to restore from');
-      await restoreAll(from, false, problems.length > 0);
-      if (problems.length === 0) return undefined;
-    } catch (err) {
-      problems.push(`restore failed: ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`);
-    }
-    let latest = lastSeen;
-    try {
-      latest = await strategy.observe(true);
-    } catch {
-      // keep the last snapshot we have
-    }
-    const left = leftChanged(latest);
-    const what = left.length ? `left changed: ${left.join('; ')}` : 'what is left changed is unknown';
-    const message = `restore incomplete (${problems.join('; ')}); ${what}; re-run the same command to finish the cleanup and restore`;
-    reporter.emit('error', 'rollout.cleanup-failed', message, { left });
-    return { message, left };
-  };
-
-  // --- start: observe, plan, preconditions -------------------------------------------------
-  let o = await observe(true);
-  diffEvents(o, true);
-  const plan = strategy.plan(o);
-  const recovering = o.groups.some((g) => strategy.guard(g.name).active);
-  reporter.emit('info', Codes.plan, plan.message, { ...plan.data, dryRun: Boolean(options.dryRun) });
-
-  if (options.dryRun) {
-    // A refusal holds for a dry run too: the plan would be refused (exit 3), say so.
-    if (!plan.noop || recovering) strategy.check?.(o);
-    reporter.emit('info', 'rollout.dry-run', `dry run: ${strategy.target} unchanged; no mutating AWS call was made`, { target: strategy.target });
-    return { status: 'planned', target: strategy.target, strategy: strategy.strategy, replaced: [], seconds: seconds(), apiCalls: apiCalls(), summary: plan.message };
   }
-  if (plan.noop && !recovering) {
-    const result: RolloutResult = { status: 'noop', target: strategy.target, strategy: strategy.strategy, replaced: [], seconds: seconds(), apiCalls: apiCalls(), summary: 'already up to date; nothing to do' };
-    reporter.emit('info', Codes.done, `${strategy.target}: already up to date; nothing to do`, doneData(strategy, result));
-    return result;
-  }
-  strategy.check?.(o);
 
-  // --- the loop -----------------------------------------------------------------------------
-  try {
-    for (;;) {
-      if (signal?.aborted) throw interruptedError();
-      if (options.timeoutMs !== undefined && clock.now() - start > options.timeoutMs) {
-        throw rolloutError('timeout', `${strategy.target}: rollout timed out after ${Math.round(options.timeoutMs / 1000)} s`, { target: strategy.target });
+  /**
+   * Terminates the action's instances one by one, behind the guard: every one must be planned
+   * (mayTerminate), and a not-healthy verdict grown stale is looked at again. False when it
+   * stopped part-way (the ones terminated are remembered through `acted`).
+   */
+  private async terminate(a: Extract<Action, { kind: 'terminate' }>, o: O, useSignal: boolean): Promise<boolean> {
+    const { strategy, port, reporter } = this.ctx();
+    for (const id of a.instanceIds) {
+      if (!strategy.mayTerminate(a.group, id)) {
+        throw rolloutError('unplanned-termination', `${a.group}: refusing to terminate ${id}: not in the plan (a bug; halted safely)`, { asg: a.group, instanceId: id });
       }
-      const a = strategy.decide(o);
-      if (a.kind === 'done') {
-        await restoreAll(o, true);
-        const result: RolloutResult = {
-          status: 'done',
-          target: strategy.target,
-          strategy: strategy.strategy,
-          replaced: [...replaced],
-          seconds: seconds(),
-          apiCalls: apiCalls(),
-          summary: strategy.summary?.(replaced) ?? a.reason,
-        };
-        reporter.emit('info', Codes.done, `${strategy.target}: ${result.summary} in ${result.seconds} s, ${result.apiCalls} API calls`, doneData(strategy, result));
-        return result;
-      }
-      if (a.kind === 'abort') {
-        const data = { target: strategy.target, ...(a.data ?? {}) };
-        throw a.data?.refused ? refusedError(a.code, a.reason, data) : rolloutError(a.code, a.reason, data);
-      }
-      // A series of failing terminates is only one while the decisions keep being "terminate".
-      if (a.kind !== 'terminate') terminateFailingSince = undefined;
-      if (a.kind === 'wait') {
-        if (a.reason !== lastWait) {
-          reporter.emit('info', 'rollout.wait', a.reason, {});
-          lastWait = a.reason;
-        }
-        const ms = nextDelay(options.polling ?? {}, a.waitMs, o.waitingSinceMs);
-        await clock.sleep(ms, signal);
-      } else {
-        lastWait = '';
-        const complete = await act(a, o);
-        const guess = predicted || !complete ? undefined : strategy.predict?.(a, o);
-        if (guess) {
-          o = guess;
-          predicted = true;
-          continue;
-        }
-        const after = complete ? strategy.delayAfter?.(a, o) ?? 0 : 0;
-        if (after > 0) await clock.sleep(options.polling?.fixedMs ?? after, signal);
-      }
-      predicted = false;
-      o = await observe(true);
-      diffEvents(o, false);
     }
-  } catch (err) {
+    for (const [n, id] of a.instanceIds.entries()) {
+      const inst = findInstance(o, a.group, id);
+      const partial = () => {
+        if (n > 0) strategy.acted?.({ ...a, instanceIds: a.instanceIds.slice(0, n) }, o);
+      };
+      if (this.staleVerdict(a, o, n)) {
+        partial();
+        this.recheck(a, n);
+        return false;
+      }
+      try {
+        // Sent once (PORT_RETRY_POLICY: non-idempotent): never repeated on a look grown stale.
+        await port.terminateInstance(id, a.decrement);
+        this.terminateFailures = 0;
+        this.terminateFailingSince = undefined;
+      } catch (err) {
+        // The ones already terminated are ours: remember them before anything else.
+        partial();
+        await this.terminateFailed(err, id, useSignal);
+        return false;
+      }
+      if (!a.surplus) this.replaced.push(id);
+      reporter.emit('info', Codes.terminate, `${a.group}: terminating ${id}${a.decrement ? ' (decrement desired)' : ''} — ${a.reason}`, {
+        asg: a.group,
+        instanceId: id,
+        launchTime: inst?.launchTime !== undefined ? new Date(inst.launchTime).toISOString() : undefined,
+        reason: a.reason,
+        decrement: a.decrement,
+      });
+    }
+    return true;
+  }
+
+  /**
+   * Terminating an instance because it is NOT healthy is decided on what was seen at the
+   * observation; once time has passed (earlier calls of the batch) it may have passed its checks
+   * since — look again before terminating it (the first one, `n` 0, goes at once). True: stop here.
+   */
+  private staleVerdict(a: Extract<Action, { kind: 'terminate' }>, o: O, n: number): boolean {
+    const clock = this.options.clock;
+    return n > 0 && !o.isHealthy(a.group, a.instanceIds[n]) && clock.now() - this.seenAt > STALE_DECISION_MS;
+  }
+
+  /** rollout.recheck: the rest of the batch waits for a fresh look. */
+  private recheck(a: Extract<Action, { kind: 'terminate' }>, n: number): void {
+    const { clock, reporter } = this.options;
+    reporter.emit('info', 'rollout.recheck', `${a.group}: ${a.instanceIds.slice(n).join(', ')} not terminated yet: their health was seen ${Math.round((clock.now() - this.seenAt) / 100) / 10} s ago; looking again`, {
+      asg: a.group,
+      instanceIds: a.instanceIds.slice(n),
+    });
+  }
+
+  /** A terminate AWS turned back: rethrown unless transient and within the budget; else back off. */
+  private async terminateFailed(err: unknown, id: string, useSignal: boolean): Promise<void> {
+    const { clock, reporter, signal } = this.options;
+    if (!isTransient(err)) throw err;
+    const now = clock.now();
+    this.terminateFailingSince ??= now;
+    const ms = transientBackoff(++this.terminateFailures);
+    if (now - this.terminateFailingSince + ms > (this.options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS)) throw err;
+    reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} terminating ${id} (${errorName(err)}); looking again in ${ms / 1000} s and deciding anew (a terminate is never repeated blind)`, {
+      what: `terminate ${id}`,
+      error: errorName(err),
+      attempt: this.terminateFailures,
+      backoffMs: ms,
+    });
+    await clock.sleep(ms, useSignal ? signal : undefined);
+  }
+
+  // --- failure: clean up, restore, report ---------------------------------------------------
+
+  /** After a failure or interrupt: cleanup and restore, report; returns the error to throw. */
+  private async fail(err: unknown): Promise<DeployError> {
+    const { strategy, reporter, signal } = this.ctx();
     const interrupted = isAbortError(err) || signal?.aborted;
     const e: DeployError = interrupted
       ? interruptedError()
       : err instanceof DeployError
         ? err
         : rolloutError('aws-error', `${strategy.target}: ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`, {}, err);
-    const problem = await cleanupAndRestore();
+    const problem = await this.cleanupAndRestore();
     // Never claim a restore that did not happen: the interrupt's default message says it did.
     const message = problem ? `${interrupted ? 'interrupted' : e.message}; ${problem.message}` : e.message;
     reporter.emit(interrupted ? 'warn' : 'error', Codes.failed, message, {
       reason: e.code,
       ...e.data,
       target: strategy.target,
-      replaced: [...replaced],
-      seconds: seconds(),
-      apiCalls: apiCalls(),
+      replaced: [...this.replaced],
+      seconds: this.seconds(),
+      apiCalls: this.apiCalls(),
       ...(problem ? { cleanup: problem.message, left: problem.left, restored: false } : { restored: true }),
     });
     if (problem) {
-      throw new DeployError(e.code, message, { source: e.source, exit: e.exit, cause: e, data: { ...e.data, left: problem.left, restored: false } });
+      return new DeployError(e.code, message, { source: e.source, exit: e.exit, cause: e, data: { ...e.data, left: problem.left, restored: false } });
     }
-    throw e;
+    return e;
   }
+
+  /**
+   * After a failure or abort: remove surge capacity, then restore guards. Never throws; returns
+   * what could not be restored (undefined when everything was). A cleanup step that fails or is
+   * refused stops the cleanup, not the restore: everything else is still put back.
+   */
+  private async cleanupAndRestore(): Promise<{ message: string; left: string[] } | undefined> {
+    const problems: string[] = [];
+    let o: O | undefined;
+    try {
+      o = await this.cleanup(problems);
+    } catch (err) {
+      problems.push(`observing for cleanup failed: ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`);
+    }
+    try {
+      const from = o ?? this.lastSeen;
+      if (!from) throw new DeployError('internal', 'no observation to restore from');
+      await this.restoreAll(from, problems.length > 0);
+      if (problems.length === 0) return undefined;
+    } catch (err) {
+      problems.push(`restore failed: ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`);
+    }
+    return this.reportLeft(problems);
+  }
+
+  /**
+   * Runs the strategy's cleanup steps on fresh observations until none is left; adds what it could
+   * not do to `problems`; returns the last observation. At most 10 steps that acted; an attempt
+   * AWS turned back transiently (throttling, ScalingActivityInProgress: act() looked again) is not
+   * a step, up to 50 attempts in all (chaos seed 2959736548: a throttle storm spent the 10 steps
+   * on retries, desired left raised).
+   */
+  private async cleanup(problems: string[]): Promise<O> {
+    const { strategy, reporter } = this.ctx();
+    let o = await this.observe(true);
+    let steps = 0;
+    for (let attempt = 0; ; attempt++) {
+      const a = strategy.cleanup(o);
+      if (a && (steps >= 10 || attempt >= 50)) {
+        problems.push(`cleanup unfinished after ${steps} steps and ${attempt} attempts (next: ${a.reason})`);
+        return o;
+      }
+      if (!a) {
+        const left = strategy.cleanupLeft?.(o);
+        if (left) {
+          problems.push(left);
+          reporter.emit('error', 'rollout.cleanup-left', left, { action: 'none' });
+        }
+        return o;
+      }
+      reporter.emit('warn', 'rollout.cleanup', a.reason, { action: a.kind });
+      try {
+        if (await this.act(a, o, false)) steps++;
+      } catch (err) {
+        const why = `cleanup step failed (${a.reason}): ${(err as Error)?.message ?? String(err)}`;
+        problems.push(why);
+        reporter.emit('error', 'rollout.cleanup-step-failed', why, { action: a.kind, error: (err as Error)?.name });
+        return this.observe(true);
+      }
+      o = await this.observe(true);
+    }
+  }
+
+  /**
+   * Puts every guard back (each restore step is idempotent; the port rides out transient errors).
+   * `keepRecord`: cleanup could not undo everything — restore the rest but keep the originals
+   * recorded on the group.
+   */
+  private async restoreAll(o: O, keepRecord = false): Promise<void> {
+    for (const g of o.groups) await this.strategy.guard(g.name).restore(g, { keepRecord });
+  }
+
+  /** Reports an incomplete restore: the problems and what is left changed (a fresh look). */
+  private async reportLeft(problems: string[]): Promise<{ message: string; left: string[] }> {
+    let latest = this.lastSeen;
+    try {
+      latest = await this.strategy.observe(true);
+    } catch {
+      // keep the last snapshot we have
+    }
+    const left = this.leftChanged(latest);
+    const what = left.length ? `left changed: ${left.join('; ')}` : 'what is left changed is unknown';
+    const message = `restore incomplete (${problems.join('; ')}); ${what}; re-run the same command to finish the cleanup and restore`;
+    this.options.reporter.emit('error', 'rollout.cleanup-failed', message, { left });
+    return { message, left };
+  }
+
+  /**
+   * What is still changed after a failed restore, from the guards' records against the latest
+   * snapshot. Example: "chaos-app: desired 11 (originally 9), max 13 (originally 9), suspended
+   * AZRebalance, AlarmNotification".
+   */
+  private leftChanged(o: O | undefined): string[] {
+    const out: string[] = [];
+    for (const g of o?.groups ?? []) {
+      const parts = this.strategy.guard(g.name).leftChanged(g);
+      if (parts.length) out.push(`${g.name}: ${parts.join(', ')}`);
+    }
+    return out;
+  }
+
+  // --- figures ------------------------------------------------------------------------------
+
+  private ctx() {
+    return { strategy: this.strategy, options: this.options, port: this.options.port, reporter: this.options.reporter, signal: this.options.signal };
+  }
+
+  private seconds(): number {
+    return Math.round((this.options.clock.now() - (this.options.startMs ?? this.start)) / 100) / 10;
+  }
+
+  private apiCalls(): number {
+    return this.options.port.apiCalls() - this.apiStart;
+  }
+
+  private result(status: RolloutResult['status'], summary: string, replaced: string[]): RolloutResult {
+    return { status, target: this.strategy.target, strategy: this.strategy.strategy, replaced, seconds: this.seconds(), apiCalls: this.apiCalls(), summary };
+  }
+}
+
+function findInstance<O extends Observation>(o: O, group: string, id: string): InstanceView | undefined {
+  return o.groups.find((g) => g.name === group)?.instances.find((i) => i.instanceId === id);
+}
+
+function snapshotOf<O extends Observation>(o: O, group: string): GroupSnapshot {
+  const g = o.groups.find((x) => x.name === group);
+  if (!g) throw new DeployError('internal', `strategy acted on ${group}, which it did not observe`);
+  return g;
 }
 
 function doneData(strategy: { strategy: string; target: string }, r: RolloutResult): Record<string, unknown> {

@@ -25,13 +25,21 @@ import { VirtualClock } from '../clock';
 import { SandboxCrashedError, SimFault, serverError, throttle, toSdkError, type ServiceName } from './faults';
 import { defaultFaults, type FaultConfig, type ImageBehaviour, type SandboxState } from './model';
 import { SafetyMonitor } from './monitor';
-import { autoScalingOps, autoScalingReadOnly } from './ops-autoscaling';
+import { autoScalingOps, autoScalingReadOnly } from './autoscaling/ops';
 import type { CallCtx, Handler } from './ops-common';
-import { ec2Ops, ec2ReadOnly } from './ops-ec2';
-import { elbOps, elbReadOnly } from './ops-elb';
-import { makeS3Ops, s3ReadOnly } from './ops-s3';
+import { ec2Ops, ec2ReadOnly } from './ec2/ops';
+import { elbOps, elbReadOnly } from './elb/ops';
+import { makeS3Ops, s3ReadOnly } from './s3/ops';
 import { VirtualClockRetryStrategy } from './retry';
 import { TICK_MS, World } from './world';
+
+/** Which operations of each service only read (the rest count as mutating: faults after commit, the call log). */
+const READ_ONLY: Record<ServiceName, (operation: string) => boolean> = {
+  autoscaling: autoScalingReadOnly,
+  ec2: ec2ReadOnly,
+  elb: elbReadOnly,
+  s3: s3ReadOnly,
+};
 
 export type { FaultConfig, ImageBehaviour, SandboxState, Seconds } from './model';
 export { SafetyMonitor } from './monitor';
@@ -99,6 +107,7 @@ export class Sandbox {
   readonly calls: ApiCallRecord[] = [];
   readonly clients: AwsClients;
   private readonly options: SandboxOptions;
+  /** Each service's API handlers, by the `ServiceName` its SDK client is installed under (see newClients). */
   private readonly ops: Record<ServiceName, Record<string, Handler>>;
   private readonly crash = new Map<string, number>();
   private actorCount = 0;
@@ -265,7 +274,7 @@ export class Sandbox {
     const w = this.world;
     w.processUntil(this.clock.now());
     const requestId = this.nextRequestId();
-    const mutating = !(service === 'autoscaling' ? autoScalingReadOnly : service === 'ec2' ? ec2ReadOnly : service === 'elb' ? elbReadOnly : s3ReadOnly)(operation);
+    const mutating = !READ_ONLY[service](operation);
     const record: ApiCallRecord = { time: w.now, service, operation, mutating, actor };
     const left = this.crash.get(actor);
     if (left === CRASHED) throw new SandboxCrashedError(actor, operation);

@@ -1,7 +1,11 @@
 /**
  * The simulated AWS's state: plain, JSON-serialisable records (times are epoch ms of the
- * sandbox clock). Behaviour lives in ./world.ts; the rules are written down in ./SPEC.md.
+ * sandbox clock). Behaviour lives in the per-service modules (./ec2, ./autoscaling, ./elb, ./s3) and ./coupling.ts,
+ * driven by ./world.ts; the rules are written down in ./SPEC.md and the per-service SPEC files.
  */
+
+/** "Never" as a JSON-safe time (Infinity does not survive JSON): the largest Date. */
+export const NEVER = 8.64e15;
 
 /** A duration distribution in seconds: a fixed value, uniform range, or normal (clamped at `min`). */
 export type Seconds = number | { min: number; max: number } | { mean: number; sd: number; min?: number };

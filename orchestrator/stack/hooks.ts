@@ -8,9 +8,9 @@ import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
 import type { Clock } from '../clock';
 import type { Reporter } from '../report/reporter';
 import type { RolloutResult } from '../rollout/result';
-import { rollGroup } from '../rollout/roll';
-import { abDeploy, abPlanOptions, type AbDeployOptions } from '../rollout/ab';
-import { decideAbHook, planAb as planAbSwap } from '../rollout/strategies/ab';
+import { rollGroup } from '../rollout/rolling/runner';
+import { abDeploy, abPlanOptions, type AbDeployOptions } from '../rollout/ab/runner';
+import { decideAbHook, planAb as planAbSwap } from '../rollout/ab/strategy';
 import type { HookOptions, PlanContext, ServiceHooks, ServicePlan } from './deploy-flow';
 import { groupsOf, targetOf, type AbServiceManifest, type RollingServiceManifest, type ServiceManifest } from './manifest';
 import { interruptedError, rolloutError } from '../errors';
@@ -196,7 +196,7 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
       }
       const read = reads(hook.signal);
       const [a, b] = await Promise.all([read.observeGroup(service.asgNames.a, { elbHealth: false }), read.observeGroup(service.asgNames.b, { elbHealth: false })]);
-      // One decision for the run and its dry run (strategies/ab.ts): an unfinished swap recorded
+      // One decision for the run and its dry run (rollout/ab/strategy.ts): an unfinished swap recorded
       // on the colors is resumed whatever the versions say; both populated is refused by the run.
       const decision = decideAbHook(a, b, { force: hook.force });
       if (decision.kind === 'none') {

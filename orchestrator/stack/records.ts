@@ -10,7 +10,7 @@ import type { ServiceConfig } from '../../infra/config';
 import type { AwsPort } from '../aws/port';
 import { DeployError, ExitCode, refusedError } from '../errors';
 import { RESTORE_TAG } from '../rollout/guard';
-import { SWAP_TAG } from '../rollout/strategies/ab';
+import { SWAP_TAG } from '../rollout/ab/strategy';
 
 /** A group of the stack, with the service it belongs to and the command that rolls it. */
 export interface RecordTarget {

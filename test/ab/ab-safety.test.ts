@@ -3,8 +3,8 @@ import { DeployError } from '../../orchestrator/errors';
 import { acquireRunLock, unlockEnvironment } from '../../orchestrator/lock/lock';
 import { LOCK_TAG } from '../../orchestrator/lock/record';
 import { Codes, RecordingReporter, type Reporter } from '../../orchestrator/report/reporter';
-import { abDeploy } from '../../orchestrator/rollout/ab';
-import { SWAP_TAG } from '../../orchestrator/rollout/strategies/ab';
+import { abDeploy } from '../../orchestrator/rollout/ab/runner';
+import { SWAP_TAG } from '../../orchestrator/rollout/ab/strategy';
 import { abEnv } from './harness';
 
 for (const bucket of [undefined, 'qa-locks']) {

@@ -9,7 +9,7 @@ import { DeployError } from '../../orchestrator/errors';
 import { unlockEnvironment } from '../../orchestrator/lock/lock';
 import { LOCK_TAG } from '../../orchestrator/lock/record';
 import { RecordingReporter, type Reporter } from '../../orchestrator/report/reporter';
-import { SWAP_TAG } from '../../orchestrator/rollout/strategies/ab';
+import { SWAP_TAG } from '../../orchestrator/rollout/ab/strategy';
 import { abEnv } from './harness';
 
 type Env = ReturnType<typeof abEnv>;
@@ -137,7 +137,7 @@ test('kill -9 mid-swap (crashAfter): the lock is recognisable as the crashed run
   const env = abEnv({ count: 3, drainingTimeout: 60 });
   const clients = env.sandbox.newClients('doomed');
   env.sandbox.crashAfter(25, 'doomed');
-  const { abDeploy } = await import('../../orchestrator/rollout/ab');
+  const { abDeploy } = await import('../../orchestrator/rollout/ab/runner');
   const clock = env.sandbox.clock;
   await t.throwsAsync(abDeploy({ clients, clock, reporter: env.reporter, environment: 'qa', instanceCount: 3, lockBucket: 'qa-locks' }));
   t.true(env.sandbox.crashed('doomed'));

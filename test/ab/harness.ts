@@ -5,7 +5,7 @@
  */
 import { createAwsPort } from '../../orchestrator/aws/adapter';
 import { RecordingReporter } from '../../orchestrator/report/reporter';
-import { abDeploy, type AbDeployOptions } from '../../orchestrator/rollout/ab';
+import { abDeploy, type AbDeployOptions } from '../../orchestrator/rollout/ab/runner';
 import { Sandbox } from '../../orchestrator/sandbox';
 
 export interface AbEnvOptions {

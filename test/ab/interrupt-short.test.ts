@@ -8,11 +8,11 @@
  * again; the messages say so.
  */
 import test from 'ava';
-import { abDeploy } from '../../orchestrator/rollout/ab';
+import { abDeploy } from '../../orchestrator/rollout/ab/runner';
 import { DeployError } from '../../orchestrator/errors';
 import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
 import { Codes, type Reporter } from '../../orchestrator/report/reporter';
-import { SWAP_TAG } from '../../orchestrator/rollout/strategies/ab';
+import { SWAP_TAG } from '../../orchestrator/rollout/ab/strategy';
 import { abEnv } from './harness';
 
 test('SIGINT mid-swap while AWS replaces an old-color instance: b keeps serving for a until a serves its 3 again, then goes back to 0; the message is true', async (t) => {

@@ -13,7 +13,7 @@ import {
   planAb,
   SWAP_TAG,
   type AbPlanOptions,
-} from '../../orchestrator/rollout/strategies/ab';
+} from '../../orchestrator/rollout/ab/strategy';
 import { group, inst, many } from './fixtures';
 
 const progress = { stepStartedAt: 0, healthCheckTimeoutMs: 600_000 };

@@ -9,7 +9,7 @@ import { createAwsPort } from '../../orchestrator/aws/adapter';
 import { unlockEnvironment } from '../../orchestrator/lock/lock';
 import { Codes, type Reporter } from '../../orchestrator/report/reporter';
 import { DeployCodes } from '../../orchestrator/report/summary';
-import { SWAP_TAG } from '../../orchestrator/rollout/strategies/ab';
+import { SWAP_TAG } from '../../orchestrator/rollout/ab/strategy';
 import { runDeploy } from '../../orchestrator/stack/deploy-flow';
 import { engineHooks } from '../../orchestrator/stack/hooks';
 import { sandboxDeployWorld } from '../helpers/sandbox-deploy';

@@ -115,7 +115,7 @@ test('parallel services: interleaved rollout events (each carrying its service) 
  */
 for (const declared of [true, false]) test(`the live view of a rolling rollout tracks the sandbox: old and healthy counts at every event (${declared ? 'deploy' : 'roll'})`, async (t) => {
   const { Sandbox } = await import('../../orchestrator/sandbox');
-  const { rollGroup } = await import('../../orchestrator/rollout/roll');
+  const { rollGroup } = await import('../../orchestrator/rollout/rolling/runner');
   const sb = Sandbox.create({ seed: 3, faults: { bootSeconds: 40 } });
   sb.seedGroup({ name: 'qa-rabbit', capacity: 3, max: 3, elb: { name: 'qa-rabbit', healthCheck: { interval: 10, healthyThreshold: 3 }, drainingTimeout: 30 } });
   sb.advance(3600_000);

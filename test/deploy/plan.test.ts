@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { AwsPort, GroupSnapshot, InstanceView } from '../../orchestrator/aws/port';
 import { planAb, planRolling, outdatedOldestFirst } from '../../orchestrator/stack/hooks';
-import { activeColorIsOutdated } from '../../orchestrator/rollout/strategies/ab';
+import { activeColorIsOutdated } from '../../orchestrator/rollout/ab/strategy';
 import type { AbServiceManifest, RollingServiceManifest } from '../../orchestrator/stack/manifest';
 
 const inst = (id: string, version: number, launchTime: number): InstanceView => ({

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { DeployCodes } from '../../orchestrator/report/summary';
 import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
-import { SWAP_TAG } from '../../orchestrator/rollout/strategies/ab';
+import { SWAP_TAG } from '../../orchestrator/rollout/ab/strategy';
 import { runDeploy } from '../../orchestrator/stack/deploy-flow';
 import { awsRecordReader, recordTargets, unfinishedRecords } from '../../orchestrator/stack/records';
 import { parseServices } from '../../infra/config';

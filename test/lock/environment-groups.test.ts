@@ -9,7 +9,7 @@ import { DeployError } from '../../orchestrator/errors';
 import { environmentGroups, freezeEnvironment, unlockEnvironment } from '../../orchestrator/lock/lock';
 import { LOCK_TAG } from '../../orchestrator/lock/record';
 import { RecordingReporter } from '../../orchestrator/report/reporter';
-import { abDeploy } from '../../orchestrator/rollout/ab';
+import { abDeploy } from '../../orchestrator/rollout/ab/runner';
 import { Sandbox } from '../../orchestrator/sandbox';
 
 function world(extra: number) {

@@ -8,7 +8,7 @@ import { DeployError } from '../../orchestrator/errors';
 import { acquireRunLock, freezeEnvironment } from '../../orchestrator/lock/lock';
 import { RecordingReporter } from '../../orchestrator/report/reporter';
 import { Sandbox } from '../../orchestrator/sandbox';
-import { s3ConditionalConflicts } from '../../orchestrator/sandbox/ops-s3';
+import { s3ConditionalConflicts } from '../../orchestrator/sandbox/s3/ops';
 
 function world() {
   const sandbox = Sandbox.create({ seed: 9 });

@@ -10,8 +10,8 @@ import { runScenario, type ToolInvocation } from '../../orchestrator/proof/run';
 import { expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
 import { interruptedError, refusedError } from '../../orchestrator/errors';
 import { DeregisterInstancesFromLoadBalancerCommand, RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
-import { rollGroup } from '../../orchestrator/rollout/roll';
-import { abDeploy } from '../../orchestrator/rollout/ab';
+import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
+import { abDeploy } from '../../orchestrator/rollout/ab/runner';
 import type { RolloutResult } from '../../orchestrator/rollout/result';
 
 /** The fixed subset: master seed and size. Replay any of it with `npm run chaos -- --runs 24 --seed 2026`. */

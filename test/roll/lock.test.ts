@@ -15,7 +15,7 @@ import { DeployError } from '../../orchestrator/errors';
 import { acquireRunLock, freezeEnvironment, groupLockOptions, readEnvironmentLock, unlockEnvironment } from '../../orchestrator/lock/lock';
 import { LOCK_TAG } from '../../orchestrator/lock/record';
 import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
-import { rollGroup, type RollOptions } from '../../orchestrator/rollout/roll';
+import { rollGroup, type RollOptions } from '../../orchestrator/rollout/rolling/runner';
 import { Sandbox } from '../../orchestrator/sandbox';
 import { runDeploy } from '../../orchestrator/stack/deploy-flow';
 import { capture } from '../helpers/io';

@@ -9,7 +9,7 @@ import test from 'ava';
 import { Sandbox } from '../../orchestrator/sandbox';
 import { DeployError } from '../../orchestrator/errors';
 import { RecordingReporter } from '../../orchestrator/report/reporter';
-import { rollGroup } from '../../orchestrator/rollout/roll';
+import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
 
 for (const healthCheckType of ['EC2', 'ELB'] as const) {
   test(`a never-healthy version halts by the step timeout when the ASG ${healthCheckType === 'EC2' ? 'never replaces it (EC2 health checks)' : 'replaces it one at a time'}`, async (t) => {

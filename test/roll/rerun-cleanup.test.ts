@@ -10,7 +10,7 @@ import test from 'ava';
 import { Sandbox } from '../../orchestrator/sandbox';
 import { DeployError } from '../../orchestrator/errors';
 import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
-import { rollGroup, type RollOptions } from '../../orchestrator/rollout/roll';
+import { rollGroup, type RollOptions } from '../../orchestrator/rollout/rolling/runner';
 import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
 
 const NAME = 'qa-rabbit';

@@ -6,7 +6,7 @@ import test from 'ava';
 import { Sandbox, SandboxCrashedError, type FaultConfig } from '../../orchestrator/sandbox';
 import { DeployError } from '../../orchestrator/errors';
 import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
-import { rollGroup, type RollOptions } from '../../orchestrator/rollout/roll';
+import { rollGroup, type RollOptions } from '../../orchestrator/rollout/rolling/runner';
 import type { Gate } from '../../orchestrator/gates/gate';
 
 const ELB = { name: 'qa-rabbit', healthCheck: { interval: 10, healthyThreshold: 3 }, drainingTimeout: 30 };
@@ -250,7 +250,7 @@ test('200 instances in batches of 10%: never below 200 healthy, oldest first, fr
   t.is(r.replaced.length, 200);
   t.deepEqual([...r.replaced].sort(), [...order].sort());
   // Oldest first by LaunchTime; among instances launched together the step may pick for zone
-  // balance (strategies/rolling.ts balancedOrder), so ids need not come in id order.
+  // balance (rollout/rolling/strategy.ts balancedOrder), so ids need not come in id order.
   const launched = new Map(sb.world.groupInstances(sb.world.state.groups['qa-rabbit']).map((i) => [i.id, i.launchTime]));
   const times = r.replaced.map((id) => sb.world.state.instances[id]?.launchTime ?? launched.get(id) ?? 0);
   t.true(times.every((x, n) => n === 0 || times[n - 1] <= x), 'replaced in LaunchTime order');

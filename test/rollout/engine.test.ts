@@ -2,7 +2,7 @@ import test from 'ava';
 import { VirtualClock } from '../../orchestrator/clock';
 import { DeployError } from '../../orchestrator/errors';
 import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
-import { rollGroup, type RollOptions } from '../../orchestrator/rollout/roll';
+import { rollGroup, type RollOptions } from '../../orchestrator/rollout/rolling/runner';
 import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
 import { FakePort, type FakeOptions } from './fake-port';
 import type { Gate } from '../../orchestrator/gates/gate';

@@ -11,7 +11,7 @@ import { DeployError } from '../../orchestrator/errors';
 import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
 import type { Action } from '../../orchestrator/rollout/action';
 import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
-import { rollGroup, type RollOptions } from '../../orchestrator/rollout/roll';
+import { rollGroup, type RollOptions } from '../../orchestrator/rollout/rolling/runner';
 import {
   ROLLOUT_PROCESSES,
   balancedOrder,
@@ -25,7 +25,7 @@ import {
   type RollingMemory,
   type RollingView,
   type RunFacts,
-} from '../../orchestrator/rollout/strategies/rolling';
+} from '../../orchestrator/rollout/rolling/strategy';
 import { Sandbox, type FaultConfig } from '../../orchestrator/sandbox';
 
 const NEW = { launchTemplate: { id: 'lt-1', version: 2 } };

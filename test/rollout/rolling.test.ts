@@ -14,7 +14,7 @@ import {
   type RollingMemory,
   type RollingView,
   type RunFacts,
-} from '../../orchestrator/rollout/strategies/rolling';
+} from '../../orchestrator/rollout/rolling/strategy';
 import type { Action } from '../../orchestrator/rollout/action';
 
 const NEW = { launchTemplate: { id: 'lt-1', version: 2 } };

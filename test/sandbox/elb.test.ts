@@ -189,7 +189,7 @@ test('an instance OutOfService in the ELB has nothing to drain: its termination 
   const seen: string[] = [];
   sb.clock.onAdvance(() => {
     const reg = sb.world.state.elbs.lb.registrations[bad2.id];
-    if (reg) seen.push(sb.world.elbView(sb.world.state.elbs.lb, bad2, reg).state);
+    if (reg) seen.push(sb.world.elb.elbView(sb.world.state.elbs.lb, bad2, reg).state);
   });
   for (let k = 0; k < 300 && bad2.lifecycle !== 'Terminated'; k++) sb.advance(1_000);
   t.is(bad2.lifecycle, 'Terminated');

@@ -1,8 +1,8 @@
 /** Simulated Classic Load Balancer API (@aws-sdk/client-elastic-load-balancing). */
-import { SimFault } from './faults';
-import type { ElbRec } from './model';
-import { page, requireString, validation, type Handler } from './ops-common';
-import type { World } from './world';
+import { SimFault } from '../faults';
+import type { ElbRec } from '../model';
+import { page, requireString, validation, type Handler } from '../ops-common';
+import type { World } from '../world';
 
 function getElb(w: World, name: unknown): ElbRec {
   const n = requireString(name, 'loadBalancerName');
@@ -43,7 +43,7 @@ export const elbOps: Record<string, Handler> = {
       dnsName: `${name}-${w.counter('elb')}.${w.state.region}.elb.amazonaws.com`,
       createdTime: w.now,
       listeners,
-      azs: input.AvailabilityZones?.length ? [...input.AvailabilityZones] : [...new Set(subnets.map((s) => w.zoneOfSubnet(s)))],
+      azs: input.AvailabilityZones?.length ? [...input.AvailabilityZones] : [...new Set(subnets.map((s) => w.ec2.zoneOfSubnet(s)))],
       subnets,
       securityGroups: input.SecurityGroups ?? [],
       scheme: input.Scheme ?? 'internet-facing',
@@ -112,7 +112,7 @@ export const elbOps: Record<string, Handler> = {
       InstanceStates: ids.map((id) => {
         const reg = elb.registrations[id];
         if (!reg) return { InstanceId: id, State: 'OutOfService', ReasonCode: 'ELB', Description: 'Instance is not currently registered with the LoadBalancer.' };
-        const v = w.elbView(elb, w.state.instances[id], reg);
+        const v = w.elb.elbView(elb, w.state.instances[id], reg);
         return { InstanceId: id, State: v.state, ReasonCode: v.reasonCode, Description: v.description };
       }),
     };
@@ -127,7 +127,7 @@ export const elbOps: Record<string, Handler> = {
         throw new SimFault('InvalidInstance', `EC2 instance ${id} is not in running state.`);
       }
     }
-    for (const id of ids) w.register(elb, id);
+    for (const id of ids) w.elb.register(elb, id);
     return { Instances: registered(elb) };
   },
 
@@ -135,7 +135,7 @@ export const elbOps: Record<string, Handler> = {
     const elb = getElb(w, input.LoadBalancerName);
     const ids: string[] = (input.Instances ?? []).map((i: any) => i.InstanceId);
     for (const id of ids) if (!w.state.instances[id]) throw new SimFault('InvalidInstance', `Could not find EC2 instance ${id}.`);
-    for (const id of ids) w.deregister(elb, id);
+    for (const id of ids) w.elb.deregister(elb, id);
     return { Instances: registered(elb) };
   },
 
@@ -156,7 +156,7 @@ export const elbOps: Record<string, Handler> = {
     if (!(hc.unhealthyThreshold >= 2 && hc.unhealthyThreshold <= 10)) throw validation('UnhealthyThreshold must be between 2 and 10');
     if (!/^(HTTP|HTTPS|TCP|SSL):\d+/.test(hc.target)) throw validation(`Invalid health check target ${hc.target}`);
     elb.healthCheck = hc;
-    w.restartChecks(elb);
+    w.elb.restartChecks(elb);
     return { HealthCheck: hcOut(elb) };
   },
 

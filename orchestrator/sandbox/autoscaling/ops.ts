@@ -1,8 +1,9 @@
 /** Simulated Amazon EC2 Auto Scaling API (Query protocol shapes of @aws-sdk/client-auto-scaling). */
-import { SimFault } from './faults';
-import type { ActivityRec, GroupRec, InstanceRec } from './model';
-import { date, page, requireInt, requireString, validation, type CallCtx, type Handler } from './ops-common';
-import { ALL_PROCESSES, type World } from './world';
+import { SimFault } from '../faults';
+import type { ActivityRec, GroupRec, InstanceRec } from '../model';
+import { date, page, requireInt, requireString, validation, type CallCtx, type Handler } from '../ops-common';
+import type { World } from '../world';
+import { ALL_PROCESSES } from './state';
 
 function getGroup(w: World, name: unknown): GroupRec {
   const n = requireString(name, 'autoScalingGroupName');
@@ -22,7 +23,7 @@ function resolveLtSpec(w: World, spec: any): { id: string; name: string; version
     throw validation(`You must use a valid fully-formed launch template. The specified launch template, with template ${what}, does not exist.`);
   }
   const version: string = spec.Version ?? '$Default';
-  if (!w.resolveVersion(lt, version)) {
+  if (!w.ec2.resolveVersion(lt, version)) {
     throw validation(`You must use a valid fully-formed launch template. The specified launch template, with template ID ${lt.id}, version ${version}, does not exist.`);
   }
   return { id: lt.id, name: lt.name, version };
@@ -31,7 +32,7 @@ function resolveLtSpec(w: World, spec: any): { id: string; name: string; version
 function zonesFor(w: World, input: any, current?: GroupRec): { azs: string[]; vpc?: string } {
   if (input.VPCZoneIdentifier) {
     const subnets = String(input.VPCZoneIdentifier).split(',').map((s: string) => s.trim()).filter(Boolean);
-    return { azs: [...new Set(subnets.map((s: string) => w.zoneOfSubnet(s)))].sort(), vpc: subnets.join(',') };
+    return { azs: [...new Set(subnets.map((s: string) => w.ec2.zoneOfSubnet(s)))].sort(), vpc: subnets.join(',') };
   }
   if (input.AvailabilityZones?.length) {
     for (const z of input.AvailabilityZones) if (!w.zones().includes(z)) throw validation(`The availability zone ${z} is not legally formatted or is not available in this region`);
@@ -136,7 +137,7 @@ function setDesired(w: World, g: GroupRec, desired: number, ctx: CallCtx): void 
   if (desired !== g.desired) {
     g.desired = desired;
     g.lastDesiredChange = call(w, ctx);
-    w.requestScaling(g); // the scaling activity starts promptly, not on the periodic loop [ASG-1a]
+    w.asg.requestScaling(g); // the scaling activity starts promptly, not on the periodic loop [ASG-1a]
   }
 }
 
@@ -147,7 +148,7 @@ function terminateOne(w: World, g: GroupRec, inst: InstanceRec, decrement: boole
   const why = decrement
     ? `instance ${inst.id} was taken out of service in response to a user request, shrinking the capacity from ${g.desired + 1} to ${g.desired}.`
     : `instance ${inst.id} was taken out of service in response to a user request.`;
-  w.beginTermination(g, inst, 'api', call(w, ctx), why);
+  w.asg.beginTermination(g, inst, 'api', call(w, ctx), why);
   return w.state.activities[inst.terminateActivity!];
 }
 
@@ -223,7 +224,7 @@ export const autoScalingOps: Record<string, Handler> = {
     };
     w.state.groups[name] = g;
     applyTags(w, (input.Tags ?? []).map((t: any) => ({ ...t, ResourceId: name })), false);
-    if (desired > 0) w.requestScaling(g); // [ASG-1a]
+    if (desired > 0) w.asg.requestScaling(g); // [ASG-1a]
     return {};
   },
 
@@ -281,7 +282,7 @@ export const autoScalingOps: Record<string, Handler> = {
         throw new SimFault('ScalingActivityInProgress', 'You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.');
       }
     }
-    for (const i of live) w.beginTermination(g, i, 'api', call(w, ctx), `an instance was taken out of service in response to a user request to delete the group ${g.name}.`);
+    for (const i of live) w.asg.beginTermination(g, i, 'api', call(w, ctx), `an instance was taken out of service in response to a user request to delete the group ${g.name}.`);
     for (const i of live) i.group = undefined;
     delete w.state.groups[g.name];
     return {};
@@ -351,7 +352,7 @@ export const autoScalingOps: Record<string, Handler> = {
       }
       maybeActivityInProgress(w, g);
       const acts = [...new Set(ids)].map((id) => terminateOne(w, g, w.state.instances[id], !!decrement, ctx));
-      if (!decrement && fresh.length) w.requestScaling(g);
+      if (!decrement && fresh.length) w.asg.requestScaling(g);
       return { Activities: acts.map((a) => activityOut(g, a)) };
     }
     const id = requireString(input.InstanceId, 'instanceId');
@@ -370,7 +371,7 @@ export const autoScalingOps: Record<string, Handler> = {
     maybeActivityInProgress(w, g);
     const act = terminateOne(w, g, inst, !!decrement, ctx);
     // Without decrement the replacement launches promptly [ASG-1a, ASG-7].
-    if (!decrement) w.requestScaling(g);
+    if (!decrement) w.asg.requestScaling(g);
     return { Activity: activityOut(g, act) };
   },
 
@@ -497,7 +498,7 @@ export const autoScalingOps: Record<string, Handler> = {
       g.loadBalancerNames.push(name);
       // Attached to an existing group: Adding, then Added, then InService [ELB-7].
       (g.lbStates ??= {})[name] = 'Adding';
-      for (const i of w.groupInstances(g)) if (i.lifecycle === 'InService') w.register(elb, i.id);
+      for (const i of w.groupInstances(g)) if (i.lifecycle === 'InService') w.elb.register(elb, i.id);
     }
     return {};
   },
@@ -510,7 +511,7 @@ export const autoScalingOps: Record<string, Handler> = {
       // Removing while its instances deregister (draining), then gone [ELB-7].
       (g.lbStates ??= {})[name] = 'Removing';
       const elb = w.state.elbs[name];
-      if (elb) for (const i of w.groupInstances(g)) w.deregister(elb, i.id);
+      if (elb) for (const i of w.groupInstances(g)) w.elb.deregister(elb, i.id);
     }
     for (const i of w.groupInstances(g)) w.changed(i);
     return {};
@@ -520,7 +521,7 @@ export const autoScalingOps: Record<string, Handler> = {
     const g = getGroup(w, input.AutoScalingGroupName);
     const removing = Object.entries(g.lbStates ?? {}).filter(([n, st]) => st === 'Removing' && !g.loadBalancerNames.includes(n)).map(([n]) => n);
     const p = page([...g.loadBalancerNames, ...removing], input.NextToken, input.MaxRecords, ctx, 100);
-    return { LoadBalancers: p.items.map((n) => ({ LoadBalancerName: n, State: w.attachState(g, n) })), NextToken: p.next };
+    return { LoadBalancers: p.items.map((n) => ({ LoadBalancerName: n, State: w.link.attachState(g, n) })), NextToken: p.next };
   },
 
   DescribeLoadBalancerTargetGroups(w, input, ctx) {

@@ -1,8 +1,8 @@
 /** Simulated Amazon EC2 API: instances (read + terminate) and launch templates. */
-import { SimFault } from './faults';
-import type { InstanceRec, LaunchTemplateRec, LaunchTemplateVersionRec } from './model';
-import { filterMap, matches, page, requireString, type Handler } from './ops-common';
-import type { World } from './world';
+import { SimFault } from '../faults';
+import type { InstanceRec, LaunchTemplateRec, LaunchTemplateVersionRec } from '../model';
+import { filterMap, matches, page, requireString, type Handler } from '../ops-common';
+import type { World } from '../world';
 
 const STATE_CODE: Record<string, number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
 
@@ -151,7 +151,7 @@ export const ec2Ops: Record<string, Handler> = {
           time: w.now, instanceId: i.id, group: i.group, cause: 'api', call: { actor: ctx.actor, operation: ctx.operation, time: w.now },
           healthy: w.isHealthy(i), upToDate: g ? w.isUpToDate(i, g) : false, launch: i.launch, launchTime: i.launchTime,
         });
-        w.ec2Terminate(i);
+        w.ec2.terminate(i);
       }
       return { InstanceId: id, PreviousState: previous, CurrentState: { Code: STATE_CODE[i.ec2State], Name: i.ec2State } };
     });

@@ -36,6 +36,7 @@
  */
 import type { GroupSnapshot, InstanceView, LaunchSpec } from '../../aws/port';
 import { abort, done, wait, type Action } from '../action';
+import { awsVerdict, type Verdict } from '../health';
 
 /** Processes suspended during the rollout so AWS cannot take or add a node behind our back. */
 export const ROLLOUT_PROCESSES = ['AZRebalance', 'AlarmNotification', 'ScheduledActions'];
@@ -55,13 +56,8 @@ export interface RollingConfig {
   processes: string[];
 }
 
-/** Why an instance is not (yet) healthy: the check that failed and its last state. */
-export interface Verdict {
-  healthy: boolean;
-  /** 'asg' | 'elb <name>' | 'gate <name>' */
-  gate?: string;
-  state?: string;
-}
+/** Why an instance is not (yet) healthy: the health signals' verdict (rollout/health/). */
+export type { Verdict };
 
 /** What the strategy remembers between observations (kept by roll.ts, updated impurely there). */
 export interface RollingMemory {
@@ -189,16 +185,9 @@ export function isOutdated(i: InstanceView, group: GroupSnapshot): boolean {
   return !sameLaunch(i.launchedFrom, group.launch);
 }
 
-/** ASG InService + Healthy, InService in every attached classic ELB (gates are added by the caller). */
+/** The AWS signals' verdict (rollout/health/): ASG InService + Healthy, InService in every attached classic ELB (gates are added by the runner). */
 export function baseVerdict(i: InstanceView, elbNames: string[]): Verdict {
-  if (i.lifecycleState !== 'InService') return { healthy: false, gate: 'asg', state: i.lifecycleState };
-  if (i.healthStatus !== 'Healthy') return { healthy: false, gate: 'asg', state: `health status ${i.healthStatus}` };
-  for (const elb of elbNames) {
-    const h = i.elb[elb];
-    if (!h) return { healthy: false, gate: `elb ${elb}`, state: 'not registered yet' };
-    if (h.state !== 'InService') return { healthy: false, gate: `elb ${elb}`, state: `${h.state}${h.description ? `: ${h.description}` : ''}${h.reasonCode && h.reasonCode !== 'N/A' ? ` (${h.reasonCode})` : ''}` };
-  }
-  return { healthy: true };
+  return awsVerdict(i, elbNames);
 }
 
 /**

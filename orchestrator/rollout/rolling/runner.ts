@@ -2,31 +2,29 @@
  * `rollGroup(options)`: the one entry for a rolling rollout — the `roll` command and `deploy`'s
  * post-update hook for `strategy: rolling` services both call it.
  *
- * It wires the pure rolling strategy (strategies/rolling.ts) to the engine: observing the group
+ * It wires the pure rolling strategy (rolling/strategy.ts) to the engine: observing the group
  * through the AwsPort, computing each instance's health verdict (ASG + every classic ELB + the
  * gates, gates on up-to-date instances only), remembering first-seen times, boot times and
  * instances the ASG replaced, and hinting the poller with the earliest moment a new instance could
  * pass (polling.ts).
  */
-import { AwsAdapter } from '../aws/adapter';
-import { retryingPort } from '../aws/transient';
-import type { AwsClients } from '../aws/clients';
-import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView } from '../aws/port';
-import type { Clock } from '../clock';
-import { DeployError, refusedError, usageError } from '../errors';
-import { acquireRunLock, checkGroupLock, groupLockOptions, type RunLock } from '../lock/lock';
-import { asDeployError } from '../lock/transient';
-import type { Gate } from '../gates/gate';
-import { runGates } from '../gates/gate';
-import type { Reporter } from '../report/reporter';
-import { wait, type Action } from './action';
-import { runRollout, type Observation, type Plan, type Strategy } from './engine';
-import { Guard } from './guard';
-import { DEFAULT_BRISK_MS, earliestPassAt, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from './polling';
-import type { RolloutResult } from './result';
+import { AwsAdapter } from '../../aws/adapter';
+import { retryingPort } from '../../aws/transient';
+import type { AwsClients } from '../../aws/clients';
+import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView } from '../../aws/port';
+import type { Clock } from '../../clock';
+import { DeployError, refusedError, usageError } from '../../errors';
+import { withRunLock } from '../../lock/run';
+import type { Gate } from '../../gates/gate';
+import type { Reporter } from '../../report/reporter';
+import { wait, type Action } from '../action';
+import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
+import { Guard } from '../guard';
+import { classicElbSignalOf, combineAsync, GatesSignal, groupSignals, pollTiming, type HealthSignal } from '../health';
+import { DEFAULT_BRISK_MS, earliestPassAt, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
+import type { RolloutResult } from '../result';
 import {
   ROLLOUT_PROCESSES,
-  baseVerdict,
   cleanupLeft,
   cleanupRolling,
   decideRolling,
@@ -42,7 +40,7 @@ import {
   type RollingMemory,
   type RollingView,
   type Verdict,
-} from './strategies/rolling';
+} from './strategy';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 20 * 60_000;
 
@@ -125,9 +123,10 @@ const LEAVING = (i: InstanceView) => !isLive(i);
 export class RollingStrategy implements Strategy<RollingObservation> {
   readonly strategy = 'rolling' as const;
   private readonly g: Guard;
+  /** The gates' health signal (health/gates.ts): remembers which instances passed. */
+  private readonly gates: GatesSignal;
   private config?: RollingConfig;
   private readonly memory: RollingMemory = { firstSeen: {}, terminated: [], lost: [] };
-  private readonly gatePassed = new Set<string>();
   private readonly watch = new Map<string, WatchedInstance>();
   private readonly lastVerdict = new Map<string, Verdict>();
   private readonly liveNew = new Set<string>();
@@ -160,13 +159,15 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     private readonly options: RollOptions,
   ) {
     this.g = new Guard(port, target, options.reporter, () => options.clock.now());
+    // Gates judge live up-to-date instances only (an outdated one is being replaced anyway).
+    this.gates = new GatesSignal(options.gates ?? [], (i, s) => s !== undefined && isLive(i) && !isOutdated(i, s), options.signal);
   }
 
   guard(): Guard {
     return this.g;
   }
 
-  /** The one rule (strategies/rolling.ts mayTerminate) on the last observation: what cleanup and decide pick from. */
+  /** The one rule (rolling/strategy.ts mayTerminate) on the last observation: what cleanup and decide pick from. */
   mayTerminate(_group: string, id: string): boolean {
     const v = this.lastView;
     const i = v?.group.instances.find((x) => x.instanceId === id);
@@ -231,16 +232,16 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     if (!this.config) {
       // Everything learned once per rollout; `config` is set last, so that an observation that
       // fails half-way (throttling) and is retried does it all again.
-      let interval = 0;
-      let threshold = 0;
+      const elbSignals: HealthSignal[] = [];
       let drain = 0;
       for (const elb of s.loadBalancerNames) {
         const info: ElbInfo = await this.port.describeElb(elb);
-        interval = Math.max(interval, info.healthCheck.interval);
-        threshold = Math.max(threshold, info.healthCheck.healthyThreshold);
+        elbSignals.push(classicElbSignalOf(info));
         drain = Math.max(drain, info.drainingTimeout ?? 0);
       }
-      if (interval > 0) this.timing = { interval, healthyThreshold: threshold };
+      // The polling hint: the ELBs' health checks (health/signal.ts pollTiming).
+      const timing = pollTiming(elbSignals);
+      if (timing) this.timing = timing;
       this.drainMs = drain * 1000;
       // Boot time as AWS knows it from the group's recent launches (one call per rollout).
       if (this.port.recentLaunchDurations && s.instances.some((i) => isLive(i) && isOutdated(i, s))) {
@@ -432,21 +433,14 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     return {};
   }
 
-  private async verdictOf(s: GroupSnapshot, i: InstanceView): Promise<Verdict> {
-    const base = baseVerdict(i, s.loadBalancerNames);
-    const gates = this.options.gates ?? [];
-    if (!base.healthy || gates.length === 0 || isOutdated(i, s) || !isLive(i)) return base;
-    if (this.gatePassed.has(i.instanceId)) return base;
-    // Interrupted: no new checks (cleanup must not wait on the network); not yet passed = not healthy.
-    if (this.options.signal?.aborted) return { healthy: false, gate: `gate ${gates[0].name}`, state: 'not checked (interrupted)' };
-    const r = await runGates(gates, i, this.options.signal);
-    if (r.ok) {
-      this.gatePassed.add(i.instanceId);
-      return base;
-    }
-    const v = { healthy: false, gate: r.gate, state: r.state };
-    return v;
+  /**
+   * The instance's verdict: the AWS signals (rollout/health/: ASG, each classic ELB), then the
+   * gates on live up-to-date instances — the first that says no.
+   */
+  private verdictOf(s: GroupSnapshot, i: InstanceView): Promise<Verdict> {
+    return combineAsync([...groupSignals(s.loadBalancerNames), this.gates], i, s);
   }
+
 
   /**
    * decideRolling on the observation. An observation that skipped the ELB is made only when the
@@ -593,25 +587,12 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
   // Finding the group rides out transient errors (the port's policy) like every other call.
   const name = await resolveGroup(port, options.asg);
   // The group's lock for the whole run (a freeze, or another run on the group → exit 3 before
-  // anything changed). A dry run only reads it: it still prints the plan, then is refused (exit 3)
-  // as a real run would be.
+  // anything changed; lock/run.ts). A dry run only reads it: it still prints the plan, then is
+  // refused (exit 3) as a real run would be.
   const deps = { port, clock: options.clock, reporter: options.reporter, signal: options.signal };
-  const lockOpts = options.lock === false ? undefined : options.lock;
-  let lock: RunLock | undefined;
-  let lockedDryRun: DeployError | undefined;
-  if (lockOpts && options.dryRun) {
-    try {
-      await checkGroupLock(deps, { asg: name, bucket: options.lockBucket, staleAfterMs: lockOpts.staleAfterMs });
-    } catch (err) {
-      if (!(err instanceof DeployError && err.code === 'locked')) throw err;
-      lockedDryRun = err;
-    }
-  } else if (lockOpts) {
-    lock = await acquireRunLock(deps, { ...groupLockOptions(name, options.lockBucket), ...lockOpts, reason: options.reason ?? `asg-deploy roll ${name}`, runId: options.runId });
-  }
-  let finished = false;
-  try {
-    const result = await runRollout(new RollingStrategy(port, name, options), {
+  const lock = { target: { asg: name }, bucket: options.lockBucket, lock: options.lock ?? false, reason: options.reason ?? `asg-deploy roll ${name}`, runId: options.runId };
+  return withRunLock(deps, { ...lock, dryRun: options.dryRun, dryRunRefusal: { code: RollCodes.lockedDryRun, when: 'after' } }, () =>
+    runRollout(new RollingStrategy(port, name, options), {
       port,
       clock: options.clock,
       reporter: options.reporter,
@@ -621,26 +602,8 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
       transientBudgetMs: options.transientBudgetMs,
       polling: { fixedMs: options.pollIntervalMs },
       apiStart,
-    });
-    finished = true;
-    if (lockedDryRun) {
-      options.reporter.emit('warn', RollCodes.lockedDryRun, `dry run: a real run would be refused (exit 3): ${lockedDryRun.message}`, { asg: name, ...lockedDryRun.data });
-      throw lockedDryRun;
-    }
-    return result;
-  } finally {
-    if (lock) {
-      try {
-        await lock.release();
-      } catch (err) {
-        const e = asDeployError(err, `releasing the lock of ${name}`);
-        options.reporter.emit('error', 'lock.release-failed', e.message, { asg: name, ...e.data });
-        // A failed run's own error stands; a finished run whose lock stays held is not a clean
-        // exit 0 (the next roll would be refused): exit 1, saying how to clear it.
-        if (finished) throw e;
-      }
-    }
-  }
+    }),
+  );
 }
 
 export const RollCodes = {

@@ -1,7 +1,7 @@
 /**
  * `abDeploy`: the one entry for `asg-deploy ab` and for deploy's ab post-update hook.
  *
- *   lock → observe both colors → plan (strategies/ab.ts: refuse, nothing, swap, drain, clean-up,
+ *   lock → observe both colors → plan (ab/strategy.ts: refuse, nothing, swap, drain, clean-up,
  *   refresh) → record the swap on the groups → the shared engine (rollout/engine.ts) runs the
  *   pure decide turn by turn → delete the record → release the lock (every exit path).
  *
@@ -13,19 +13,20 @@
  * crash leaves the record, and a re-run waits for the drain to finish.
  */
 import { randomUUID } from 'node:crypto';
-import { createAwsPort } from '../aws/adapter';
-import type { AwsClients } from '../aws/clients';
-import type { AwsPort, GroupSnapshot } from '../aws/port';
-import type { Clock } from '../clock';
-import { DeployError, interruptedError, isAbortError, refusedError, usageError } from '../errors';
-import { acquireRunLock, checkEnvironmentLock, environmentGroups, type RunLock } from '../lock/lock';
-import { asDeployError, retryingPort } from '../lock/transient';
-import { Codes, type Reporter } from '../report/reporter';
-import type { Action } from './action';
-import { runRollout, type Observation, type Plan, type Strategy } from './engine';
-import { Guard } from './guard';
-import { DEFAULT_BRISK_MS, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from './polling';
-import type { RolloutResult } from './result';
+import { createAwsPort } from '../../aws/adapter';
+import type { AwsClients } from '../../aws/clients';
+import type { AwsPort, GroupSnapshot } from '../../aws/port';
+import type { Clock } from '../../clock';
+import { DeployError, interruptedError, isAbortError, refusedError, usageError } from '../../errors';
+import { withRunLock } from '../../lock/run';
+import { asDeployError } from '../../lock/transient';
+import { retryingPort } from '../../aws/transient';
+import { Codes, type Reporter } from '../../report/reporter';
+import type { Action } from '../action';
+import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
+import { Guard } from '../guard';
+import { DEFAULT_BRISK_MS, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
+import type { RolloutResult } from '../result';
 import {
   DEFAULT_INSTANCE_COUNT,
   SWAP_SUSPEND,
@@ -44,7 +45,7 @@ import {
   type AbPlanOptions,
   type PlanRefusal,
   type SwapRecord,
-} from './strategies/ab';
+} from './strategy';
 
 export const AbCodes = {
   downtime: 'ab.downtime', // --single-asg: the group serves nothing for a while
@@ -104,7 +105,7 @@ export const MAX_SKIP_MS = 20_000;
 /**
  * A/B deployment of one environment. Resolves with the result; throws DeployError (exit 1/2/3/130),
  * never a raw AWS error. Transient AWS errors (throttling, 5xx, ResourceContention, network) are
- * ridden out with back-off in clock time in every phase (lock/transient.ts).
+ * ridden out with back-off in clock time in every phase (aws/transient.ts, the one retry policy).
  */
 export async function abDeploy(options: AbDeployOptions): Promise<RolloutResult> {
   try {
@@ -127,34 +128,17 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
   const existing: string[] = [];
   for (const n of groupNames) if (await observeMaybe(port, n, false)) existing.push(n);
 
-  // 1. The lock (the seed's first step), before anything else is read for the plan.
-  let lock: RunLock | undefined;
-  const lockOpts = options.lock === false ? undefined : options.lock ?? {};
-  if (lockOpts) {
-    // The environment's lock covers every group of it (`ENV`, `ENV-a`, `ENV-b`, lock.ts
-    // environmentGroups) plus the groups this run changes, so a freeze taken through any of them holds.
-    const covered = options.lockBucket ? [] : await environmentGroups(port, environment);
-    const lockGroups = [...new Set([...existing, ...covered])].sort();
-    const target = { environment, bucket: options.lockBucket, groups: lockGroups.length ? lockGroups : groupNames, ...lockOpts };
-    if (options.dryRun) {
-      // Refusals hold for dry runs: a locked environment is refused (exit 3) as a real run would be.
-      if (options.lockBucket || lockGroups.length) {
-        try {
-          await checkEnvironmentLock({ port, clock, reporter, signal: options.signal }, target);
-        } catch (err) {
-          if (err instanceof DeployError && err.code === 'locked') {
-            reporter.emit('warn', AbCodes.lockedDryRun, `dry run: a real run would be refused (exit 3): ${err.message}`, { environment, ...err.data });
-          }
-          throw err;
-        }
-      }
-    } else if (options.lockBucket || lockGroups.length) {
-      lock = await acquireRunLock({ port, clock, reporter, signal: options.signal }, { ...target, reason: options.reason ?? `asg-deploy ab ${environment}`, runId });
-    }
-  }
-
-  let outcome: { ok: true } | { ok: false; err: unknown } = { ok: false, err: undefined };
-  try {
+  // 1. The lock (the seed's first step), before anything else is read for the plan (lock/run.ts):
+  // it covers every group of the environment plus the groups this run changes; a dry run of a
+  // locked environment is refused (exit 3) as a real run would be.
+  const lock = {
+    target: { environment, groups: groupNames, existing },
+    bucket: options.lockBucket,
+    lock: options.lock === false ? (false as const) : (options.lock ?? {}),
+    reason: options.reason ?? `asg-deploy ab ${environment}`,
+    runId,
+  };
+  return withRunLock({ port, clock, reporter, signal: options.signal }, { ...lock, dryRun: options.dryRun, dryRunRefusal: { code: AbCodes.lockedDryRun, when: 'before' } }, async () => {
     // 2. Find both groups (and their ELBs) and plan.
     const a = await observeMaybe(port, names.a, true);
     const b = names.b === names.a ? undefined : await observeMaybe(port, names.b, true);
@@ -169,7 +153,6 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
       reporter.emit('info', Codes.plan, planned.summary, { environment, dryRun: Boolean(options.dryRun) });
       const result: RolloutResult = { status: options.dryRun ? 'planned' : 'noop', target: environment, strategy: 'ab', replaced: [], ...tally(), summary: planned.summary };
       reporter.emit('info', Codes.done, `${environment}: ${planned.summary}`, { environment, replaced: [], seconds: result.seconds, apiCalls: result.apiCalls, status: result.status });
-      outcome = { ok: true };
       return result;
     }
     if (planned.kind === 'cleanUp') {
@@ -196,25 +179,8 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
     const run = new AbRun(port, clock, reporter, options, environment, { ms: start, apiCalls: apiStart });
     // The engine's figures, from the run's start (lock and reads included): rollout.done says the
     // same seconds and API calls as the result (the summary row).
-    const result = await run.execute(planned, runId, observed.a, observed.b);
-    outcome = { ok: true };
-    return result;
-  } catch (err) {
-    outcome = { ok: false, err };
-    throw err;
-  } finally {
-    if (lock) {
-      try {
-        await lock.release();
-      } catch (err) {
-        const e = asDeployError(err, `releasing the lock of ${environment}`);
-        reporter.emit('error', 'lock.release-failed', e.message, { environment, ...e.data });
-        // The run's own outcome stands when it failed; a finished run whose lock stays held is
-        // not a clean exit 0: the next deploy would be refused. Exit 1, saying how to clear it.
-        if (outcome.ok) throw e;
-      }
-    }
-  }
+    return run.execute(planned, runId, observed.a, observed.b);
+  });
 }
 
 /** The colors' group names: the manifest's, else `<env>-a` / `<env>-b` (one group with --single-asg). */

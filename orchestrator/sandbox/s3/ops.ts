@@ -1,10 +1,10 @@
 /** Simulated Amazon S3, enough for the deploy lock: conditional writes and deletes. */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { SimFault } from './faults';
-import type { S3ObjectRec } from './model';
-import { page, requireString, type Handler } from './ops-common';
-import type { World } from './world';
+import { SimFault } from '../faults';
+import type { S3ObjectRec } from '../model';
+import { page, requireString, type Handler } from '../ops-common';
+import type { World } from '../world';
 
 function bucket(w: World, name: unknown, create = false) {
   const n = requireString(name, 'Bucket');

@@ -20,6 +20,7 @@
  */
 import type { GroupSnapshot, InstanceView, LaunchSpec } from '../../aws/port';
 import { abort, done, wait, type Action } from '../action';
+import { awsVerdict } from '../health';
 
 export type Color = 'a' | 'b';
 
@@ -58,12 +59,11 @@ export function isDrained(i: InstanceView, elbNames: readonly string[]): boolean
 }
 
 /**
- * Serving = InService and Healthy in the ASG, and InService in every one of `elbNames`
- * (the ELBs the new color is judged by).
+ * Serving = every AWS health signal says yes (rollout/health/: InService and Healthy in the ASG,
+ * and InService in every one of `elbNames`, the ELBs the new color is judged by).
  */
 export function isServing(i: InstanceView, elbNames: readonly string[]): boolean {
-  if (i.lifecycleState !== 'InService' || i.healthStatus !== 'Healthy') return false;
-  return elbNames.every((elb) => i.elb[elb]?.state === 'InService');
+  return awsVerdict(i, elbNames).healthy;
 }
 
 export function servingInstances(g: GroupSnapshot, elbNames: readonly string[]): InstanceView[] {

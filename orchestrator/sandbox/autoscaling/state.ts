@@ -1,0 +1,401 @@
+/**
+ * Auto Scaling in the simulated AWS: groups, their periodic loop (health checks, replacement of
+ * unhealthy instances, capacity, AZ rebalancing), scaling activities, launches and terminations.
+ * Rules: ./SPEC.md ([ASG-*], [TERM-*], [PROC-*], [AZ-*], [HEALTH-*]).
+ *
+ * Whatever involves a load balancer (registering on InService, deregistering and draining on
+ * termination, ELB health, attachment states) goes through the coupling (../coupling.ts).
+ */
+import type { ActivityRec, CallRef, GroupRec, InstanceRec, LaunchRef, TerminationRecord } from '../model';
+import type { World } from '../world';
+import { pickForScaleIn } from './termination-policy';
+
+/** The ASG's periodic loop (health checks, replacement of unhealthy instances, AZRebalance) [ASG-1]. */
+export const TICK_MS = 10_000;
+/** A capacity change requested through the API starts its scaling activity this long after the call [ASG-1a]. */
+export const SCALE_DELAY_MS = 1_000;
+const MAX_ACTIVITIES_PER_GROUP = 500;
+
+export const ALL_PROCESSES = [
+  'Launch', 'Terminate', 'AddToLoadBalancer', 'AlarmNotification', 'AZRebalance', 'HealthCheck',
+  'InstanceRefresh', 'ReplaceUnhealthy', 'ScheduledActions',
+];
+
+export class AutoScalingSim {
+  constructor(private readonly w: World) {}
+
+  isSuspended(g: GroupRec, process: string): boolean {
+    return g.suspended.some((p) => p.name === process);
+  }
+
+  groupInstances(g: GroupRec): InstanceRec[] {
+    const out: InstanceRec[] = [];
+    for (const id of g.instances) {
+      const i = this.w.state.instances[id];
+      if (i) out.push(i);
+    }
+    return out;
+  }
+
+  /** Counts toward capacity: everything not on its way out [ASG-2]. */
+  isActive(inst: InstanceRec): boolean {
+    return inst.lifecycle !== undefined && !inst.lifecycle.startsWith('Terminat') && inst.lifecycle !== 'Detached';
+  }
+
+  /** The group's launch spec resolved now (what a launch would use). */
+  currentLaunch(g: GroupRec): LaunchRef {
+    const spec = g.launchTemplate ?? groupLtFromMixed(g);
+    if (spec) {
+      const lt = this.w.state.launchTemplates[spec.id];
+      const v = lt && this.w.ec2.resolveVersion(lt, spec.version);
+      if (lt && v) return { kind: 'lt', id: lt.id, name: lt.name, version: v.version };
+      return { kind: 'none' };
+    }
+    if (g.launchConfigurationName) return { kind: 'lc', name: g.launchConfigurationName };
+    return { kind: 'none' };
+  }
+
+  isUpToDate(inst: InstanceRec, g: GroupRec): boolean {
+    const cur = this.currentLaunch(g);
+    const l = inst.launch;
+    if (cur.kind === 'lt' && l.kind === 'lt') return cur.id === l.id && cur.version === l.version;
+    if (cur.kind === 'lc' && l.kind === 'lc') return cur.name === l.name;
+    return false;
+  }
+
+  addActivity(g: GroupRec, a: Omit<ActivityRec, 'id' | 'group' | 'startTime' | 'progress' | 'details'> & { progress?: number }): ActivityRec {
+    const w = this.w;
+    const act: ActivityRec = {
+      id: w.uuid(),
+      group: g.name,
+      startTime: w.now,
+      progress: a.progress ?? 0,
+      details: JSON.stringify({ 'Subnet ID': '', 'Availability Zone': '' }),
+      ...a,
+    };
+    w.state.activities[act.id] = act;
+    g.activities.push(act.id);
+    if (g.activities.length > MAX_ACTIVITIES_PER_GROUP) {
+      for (const old of g.activities.splice(0, g.activities.length - MAX_ACTIVITIES_PER_GROUP)) delete w.state.activities[old];
+    }
+    return act;
+  }
+
+  private iso(t = this.w.now): string {
+    return new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  private causeText(g: GroupRec, what: string): string {
+    const c = g.lastDesiredChange;
+    const user = c ? `At ${this.iso(c.time)} a user request (${c.operation}) set the desired capacity to ${g.desired}. ` : '';
+    return `${user}At ${this.iso()} ${what}`;
+  }
+
+  /** AZs a launch may use, fewest active instances first (ties: AZ name) [ASG-3]. */
+  private launchZones(g: GroupRec, counts: Map<string, number>): string[] {
+    return [...g.azs].sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0) || a.localeCompare(b));
+  }
+
+  private zoneCounts(g: GroupRec, insts: InstanceRec[]): Map<string, number> {
+    const counts = new Map<string, number>(g.azs.map((z) => [z, 0]));
+    for (const i of insts) if (this.isActive(i)) counts.set(i.az, (counts.get(i.az) ?? 0) + 1);
+    return counts;
+  }
+
+  /** One launch attempt; a failure is a Failed scaling activity [ASG-4, FAULT-3]. */
+  private launchOne(g: GroupRec, counts: Map<string, number>, why: string, rebalance = false): InstanceRec | undefined {
+    const w = this.w;
+    const launch = this.currentLaunch(g);
+    let data: Record<string, any> = {};
+    if (launch.kind === 'lt') data = w.ec2.resolveVersion(w.state.launchTemplates[launch.id], String(launch.version))!.data;
+    else if (launch.kind === 'lc') {
+      const lc = w.state.launchConfigurations[launch.name];
+      data = lc ? { ImageId: lc.imageId, InstanceType: lc.instanceType } : {};
+    }
+    const instanceType = data.InstanceType ?? 't3.micro';
+    const zones = this.launchZones(g, counts);
+    const available = zones.filter((z) => !w.faults.unavailableZones.includes(z));
+    const az = available[0];
+    if (launch.kind === 'none' || az === undefined || w.rng.chance(w.faults.launchFailureRate)) {
+      const zone = az ?? zones[0];
+      const reason = launch.kind === 'none'
+        ? 'The specified launch template, with template ID or name, does not exist.'
+        : `We currently do not have sufficient ${instanceType} capacity in the Availability Zone you requested (${zone}). Our system will be working on provisioning additional capacity. You can currently get ${instanceType} capacity by not specifying an Availability Zone in your request or choosing ${zones.filter((z) => z !== zone).join(', ')}. Launching EC2 instance failed.`;
+      this.addActivity(g, {
+        description: 'Launching a new EC2 instance.  Status Reason: ' + reason,
+        cause: this.causeText(g, why),
+        status: 'Failed',
+        statusMessage: reason,
+        endTime: w.now,
+        progress: 100,
+      });
+      g.launchFailures++;
+      g.launchBackoffUntil = w.now + Math.min(300_000, TICK_MS * 2 ** Math.min(5, g.launchFailures - 1));
+      return undefined;
+    }
+    g.launchFailures = 0;
+    g.launchBackoffUntil = undefined;
+    const tags: Record<string, string> = { 'aws:autoscaling:groupName': g.name };
+    for (const t of g.tags) if (t.propagateAtLaunch) tags[t.key] = t.value;
+    const inst = w.ec2.createInstance(launch, data, az, w.ec2.subnetOfZone(az, g.vpcZoneIdentifier), tags);
+    inst.group = g.name;
+    inst.lifecycle = 'Pending';
+    inst.health = 'Healthy';
+    inst.protected = false;
+    inst.protectOnInService = g.newInstancesProtectedFromScaleIn || undefined;
+    inst.rebalance = rebalance || undefined;
+    // A launch while ELB-unhealthy instances await their replacement is one of those replacements [HEALTH-6].
+    if (!rebalance && (g.replaceDebt ?? 0) > 0) {
+      g.replaceDebt! -= 1;
+      inst.elbReplacement = true;
+    }
+    g.instances.push(inst.id);
+    counts.set(az, (counts.get(az) ?? 0) + 1);
+    const act = this.addActivity(g, {
+      description: `Launching a new EC2 instance: ${inst.id}`,
+      cause: this.causeText(g, why),
+      status: 'InProgress',
+      progress: 30,
+    });
+    act.details = JSON.stringify({ 'Subnet ID': inst.subnetId, 'Availability Zone': az });
+    inst.launchActivity = act.id;
+    w.changed(inst);
+    return inst;
+  }
+
+  /** Pending -> InService once EC2 is running; registers with the group's ELBs first [ASG-6]. */
+  putInService(g: GroupRec, inst: InstanceRec): void {
+    const w = this.w;
+    if (!this.isSuspended(g, 'AddToLoadBalancer')) w.link.registerWithGroupLbs(g, inst);
+    inst.lifecycle = 'InService';
+    inst.inServiceAt = w.now;
+    // "Instance scale-in protection starts when the instance state is InService" [TERM-5].
+    if (inst.protectOnInService) inst.protected = true;
+    inst.protectOnInService = undefined;
+    const act = inst.launchActivity ? w.state.activities[inst.launchActivity] : undefined;
+    if (act && act.status !== 'Successful') {
+      act.status = 'Successful';
+      act.progress = 100;
+      act.endTime = w.now;
+    }
+  }
+
+  /** The launch activity of an instance EC2 terminated during launch fails [FAULT-11]. */
+  launchFailed(inst: InstanceRec): void {
+    const act = inst.launchActivity ? this.w.state.activities[inst.launchActivity] : undefined;
+    if (act && act.status === 'InProgress') {
+      act.status = 'Failed';
+      act.statusMessage = `Instance ${inst.id} terminated during launch: ${inst.stateReason}`;
+      act.progress = 100;
+      act.endTime = this.w.now;
+    }
+  }
+
+  removeFromGroup(g: GroupRec, inst: InstanceRec): void {
+    const w = this.w;
+    inst.lifecycle = 'Terminated';
+    g.instances = g.instances.filter((x) => x !== inst.id);
+    const act = inst.terminateActivity ? w.state.activities[inst.terminateActivity] : undefined;
+    if (act) {
+      act.status = 'Successful';
+      act.progress = 100;
+      act.endTime = w.now;
+    }
+    w.changed(inst);
+    inst.group = undefined;
+  }
+
+  /**
+   * Starts an ASG termination: Terminating, deregistered from the group's ELBs (waiting for
+   * connection draining), then EC2 terminate [ASG-7, ELB-6].
+   */
+  beginTermination(g: GroupRec, inst: InstanceRec, cause: TerminationRecord['cause'], call: CallRef | undefined, description: string): void {
+    const w = this.w;
+    if (!this.isActive(inst)) return;
+    w.link.reportTermination(inst, cause, g, call);
+    inst.lifecycle = 'Terminating';
+    const act = this.addActivity(g, {
+      description: `Terminating EC2 instance: ${inst.id}`,
+      cause: `At ${this.iso()} ${description}`,
+      status: 'InProgress',
+      progress: 0,
+    });
+    inst.terminateActivity = act.id;
+    const until = w.link.deregisterFromGroupLbs(g, inst);
+    if (until !== undefined) {
+      inst.drainingUntil = until;
+      act.status = 'WaitingForELBConnectionDraining';
+      w.changed(inst);
+    } else {
+      this.finishTermination(inst);
+    }
+  }
+
+  /** After connection draining (or at once without it): EC2 terminates the instance [ASG-7]. */
+  finishTermination(inst: InstanceRec): void {
+    const w = this.w;
+    inst.drainingUntil = undefined;
+    const act = inst.terminateActivity ? w.state.activities[inst.terminateActivity] : undefined;
+    if (act) {
+      act.status = 'InProgress';
+      act.progress = 50;
+    }
+    if (inst.ec2State === 'terminated') {
+      const g = inst.group ? w.state.groups[inst.group] : undefined;
+      if (g) this.removeFromGroup(g, inst);
+      return;
+    }
+    w.ec2.terminate(inst, 'Client.UserInitiatedShutdown: User initiated shutdown');
+    w.changed(inst);
+  }
+
+  /**
+   * An API call changed what the group should run (SetDesiredCapacity, UpdateAutoScalingGroup,
+   * CreateAutoScalingGroup, TerminateInstanceInAutoScalingGroup without decrement): the ASG starts
+   * the scaling activity promptly, `SCALE_DELAY_MS` later, not on its next periodic loop [ASG-1a].
+   * Several requests before it runs make one activity.
+   */
+  requestScaling(g: GroupRec): void {
+    const w = this.w;
+    if (g.scaleAt !== undefined && g.scaleAt > w.now) return;
+    // A fixed latency draws nothing from the PRNG (the default); chaos draws it from a range.
+    const d = w.faults.scaleDelaySeconds ?? SCALE_DELAY_MS / 1000;
+    g.scaleAt = w.now + Math.max(1, Math.round(w.sample(d) * 1000));
+    w.schedule({ at: g.scaleAt, kind: 'scale', group: g.name });
+  }
+
+  /** The `scale` event requestScaling scheduled [ASG-1a]. */
+  onScale(group: string, at: number): void {
+    const g = this.w.state.groups[group];
+    if (!g || g.scaleAt !== at) return; // deleted (or recreated) meanwhile
+    g.scaleAt = undefined;
+    this.reconcileCapacity(g, this.groupInstances(g));
+  }
+
+  /** The periodic loop over every group [ASG-1]. */
+  tick(): void {
+    for (const g of Object.values(this.w.state.groups)) this.reconcile(g);
+  }
+
+  /** One group's loop [ASG-1]: health checks, replace unhealthy, launch/scale in, AZ rebalance. */
+  reconcile(g: GroupRec): void {
+    const w = this.w;
+    const insts = this.groupInstances(g);
+    w.link.advanceAttachments(g, insts);
+    // 1. health checks [HEALTH-1..3, HEALTH-6]
+    if (!this.isSuspended(g, 'HealthCheck')) {
+      const elbFailing: InstanceRec[] = [];
+      for (const inst of insts) {
+        if (inst.health !== 'Healthy') continue;
+        // A Pending instance whose EC2 instance terminated during launch is unhealthy too [HEALTH-1].
+        if (inst.lifecycle === 'Pending' && (inst.ec2State === 'terminated' || inst.ec2State === 'shutting-down')) {
+          inst.health = 'Unhealthy';
+          w.changed(inst);
+          continue;
+        }
+        if (inst.lifecycle !== 'InService') continue;
+        if (inst.ec2State !== 'running') {
+          inst.health = 'Unhealthy';
+          w.changed(inst);
+          continue;
+        }
+        if (g.healthCheckType === 'ELB' && w.now >= (inst.inServiceAt ?? 0) + g.healthCheckGracePeriod * 1000) {
+          if (w.link.failsElbHealthCheck(g, inst)) elbFailing.push(inst);
+        }
+      }
+      w.link.markElbUnhealthy(g, insts, elbFailing);
+    }
+    // 2. replace unhealthy: terminate first, the launch below replaces it [HEALTH-4]
+    if (!this.isSuspended(g, 'ReplaceUnhealthy') && !this.isSuspended(g, 'Terminate')) {
+      for (const inst of insts) {
+        if (inst.health === 'Unhealthy' && this.isActive(inst)) {
+          const byElb = inst.ec2State === 'running';
+          if (byElb) g.replaceDebt = (g.replaceDebt ?? 0) + 1;
+          this.beginTermination(g, inst, 'replace-unhealthy', undefined,
+            byElb
+              ? 'an instance was taken out of service in response to an ELB system health check failure.'
+              : inst.ec2State === 'pending'
+                ? 'an instance was taken out of service in response to an EC2 instance status checks failure.'
+                : 'an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.');
+        }
+      }
+    }
+    // 3. capacity [ASG-2..5] (also run promptly after an API capacity change [ASG-1a])
+    if (this.reconcileCapacity(g, insts)) return;
+    // 4. AZ rebalance
+    this.rebalanceZones(g, insts);
+  }
+
+  /** AZ rebalance: launch first, then (next loop, once InService) terminate [AZ-1..3]. */
+  private rebalanceZones(g: GroupRec, insts: InstanceRec[]): void {
+    const w = this.w;
+    const active = insts.filter((i) => this.isActive(i));
+    const terminateSuspended = this.isSuspended(g, 'Terminate');
+    // With Terminate suspended AZRebalance still launches, and the group stays above desired [AZ-3, PROC-2]:
+    // the surplus may only be its own (InService) rebalancing launches.
+    const surplus = active.length - g.desired;
+    const rebalanced = active.filter((i) => i.rebalance).length;
+    if (
+      (surplus === 0 || (terminateSuspended && surplus > 0 && surplus === rebalanced)) &&
+      !active.some((i) => i.rebalance && i.lifecycle === 'Pending') &&
+      !this.isSuspended(g, 'AZRebalance') && !this.isSuspended(g, 'Launch') &&
+      active.every((i) => i.lifecycle === 'InService')
+    ) {
+      const counts = this.zoneCounts(g, insts);
+      const usable = g.azs.filter((z) => !w.faults.unavailableZones.includes(z));
+      if (usable.length < 2) return;
+      const cs = usable.map((z) => counts.get(z) ?? 0);
+      if (Math.max(...cs) - Math.min(...cs) <= 1) return;
+      // Up to 10 % over max, or one instance, whichever is greater [AZ-2].
+      const allowance = Math.max(1, Math.floor(g.max * 0.1));
+      if (active.length + 1 > g.max + allowance) return;
+      this.launchOne(g, counts, 'an instance was started in response to an Availability Zone rebalancing operation.', true);
+    }
+  }
+
+  /**
+   * Launches toward desired capacity or scales in [ASG-2..5]. Returns true when the group was not
+   * at its desired size (so AZ rebalancing waits for another loop).
+   */
+  private reconcileCapacity(g: GroupRec, insts: InstanceRec[]): boolean {
+    const active = insts.filter((i) => this.isActive(i));
+    const counts = this.zoneCounts(g, insts);
+    const rebalancing = active.some((i) => i.rebalance && i.lifecycle === 'Pending');
+    // Replacements owed for ELB-unhealthy instances lapse once the group is at its desired size [HEALTH-6].
+    if (active.length >= g.desired) g.replaceDebt = undefined;
+    // A rebalancing launch the desired capacity has since absorbed is an ordinary instance.
+    if (!rebalancing && active.length <= g.desired) for (const i of active) i.rebalance = undefined;
+    if (active.length < g.desired) {
+      if (!this.isSuspended(g, 'Launch') && (g.launchBackoffUntil === undefined || this.w.now >= g.launchBackoffUntil)) {
+        const n = g.desired - active.length;
+        for (let k = 0; k < n; k++) {
+          if (!this.launchOne(g, counts, `an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${active.length + k} to ${active.length + k + 1}.`)) break;
+        }
+      }
+      return true;
+    }
+    if (active.length > g.desired && !rebalancing) {
+      // Nothing to scale in; AZRebalance may still launch (step 4) [PROC-2].
+      if (this.isSuspended(g, 'Terminate')) return false;
+      const rebalanceDone = active.find((i) => i.rebalance);
+      const victims = pickForScaleIn(this.w, g, active, active.length - g.desired);
+      for (const v of victims) {
+        if (rebalanceDone) {
+          this.beginTermination(g, v, 'rebalance', undefined, 'an instance was taken out of service in response to an Availability Zone rebalancing operation.');
+        } else {
+          this.beginTermination(g, v, 'scale-in', g.lastDesiredChange,
+            `a user request update of AutoScalingGroup constraints to min: ${g.min}, max: ${g.max}, desired: ${g.desired} changing the desired capacity from ${active.length} to ${g.desired}.  An instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${active.length} to ${g.desired}.`);
+        }
+      }
+      if (rebalanceDone) for (const i of active) i.rebalance = undefined;
+      return true;
+    }
+    return false;
+  }
+}
+
+function groupLtFromMixed(g: GroupRec): { id: string; name: string; version: string } | undefined {
+  const spec = g.mixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  if (!spec || !spec._resolvedId) return undefined;
+  return { id: spec._resolvedId, name: spec.LaunchTemplateName ?? '', version: spec.Version ?? '$Default' };
+}
