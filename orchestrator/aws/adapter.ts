@@ -182,13 +182,14 @@ export class AwsAdapter implements AwsPort {
 
   async groupsNamed(names: string[]): Promise<string[]> {
     if (names.length === 0) return [];
-    // AutoScalingGroupNames takes up to 1600 names and returns them in one page of up to 100
-    // (MaxRecords): a handful of names is one call, however many groups the region has.
-    const out = await this.send<{ AutoScalingGroups?: AutoScalingGroup[] }>(
-      this.clients.autoScaling,
-      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [...new Set(names)], MaxRecords: 100 }),
-    );
-    const found = new Set((out.AutoScalingGroups ?? []).map((g) => g.AutoScalingGroupName));
+    // AutoScalingGroupNames takes up to 1600 names, pages of up to 100 (MaxRecords): a handful of
+    // names is usually one call — but a page may hold fewer, with a NextToken, so follow it (chaos
+    // seed 978985500: with 1-item pages an environment's lock missed its -b color).
+    const found = new Set<string | undefined>();
+    const query = { AutoScalingGroupNames: [...new Set(names)], MaxRecords: 100 };
+    for await (const page of this.counted(paginateDescribeAutoScalingGroups({ client: this.clients.autoScaling, pageSize: 100 }, query))) {
+      for (const g of page.AutoScalingGroups ?? []) found.add(g.AutoScalingGroupName);
+    }
     return names.filter((n) => found.has(n));
   }
 

@@ -78,23 +78,30 @@ export interface RunFacts {
    * color's size once that is healthy).
    */
   requiredHealthy: number;
-  /** Minimum healthy serving count the monitor saw over the run's window. */
+  /**
+   * Minimum healthy serving count over the run's window, at every single change (no merging of
+   * same-millisecond changes, within a group or across colors), counting as still serving each
+   * instance the simulated AWS itself took (spontaneous termination, AZ rebalancing) or whose
+   * application failed after it had passed, until another instance starts serving in its place.
+   */
   observedMinHealthy: number;
   /** When it was at that minimum (clock ms), for the report. */
   observedMinAt?: number;
-  /**
-   * True when faults can remove healthy instances by themselves (spontaneous terminations, an
-   * application failing after it was healthy, AZ rebalancing): the floor is then judged at each
-   * tool termination of a healthy instance (healthyAfter ≥ floor) instead of over the whole timeline.
-   */
-  exogenousLoss: boolean;
+  /** AWS's own losses (as in observedMinHealthy) not yet made good at the end: excused from a halt's serving count. */
+  excusedAtEnd: number;
   /** Healthy serving count at the start (the floor cannot exceed what was there). */
   healthyAtStart: number;
   toolTerminations: ToolTermination[];
   /** How many the plan allows to terminate: outdated at start (rolling), old color (A/B). */
   plannedTerminations: number;
-  /** Mutating AWS calls the tool made (invariant 4 for dry runs). */
+  /** Mutating AWS calls the tool made (invariant 4: a dry run makes none). */
   mutatingCalls: number;
+  /**
+   * Mutating AWS calls besides taking, renewing and releasing the deploy lock (invariant 6: a
+   * refused run makes none), and which (API name × count) for the report. Undefined: not counted.
+   */
+  mutatingBesidesLock?: number;
+  mutatingBesidesLockOps?: string[];
   leftovers: Leftover[];
   /** The deploy lock (S3 object or lock tag) still present after the last attempt. */
   lockHeld: boolean;
@@ -117,6 +124,7 @@ export type ViolationCode =
   | 'leftover' // invariant 3
   | 'rerun-not-finished' // invariant 3
   | 'dry-run-mutated' // invariant 4
+  | 'refused-mutated' // invariant 6
   | 'not-halted' // invariant 5
   | 'old-not-serving' // invariant 5
   | 'outcome' // ended neither done nor halted as expected
@@ -148,10 +156,9 @@ export function checkRun(f: RunFacts): Violation[] {
 
   // 1. Never below the minimum healthy count.
   const floor = Math.min(f.requiredHealthy, f.healthyAtStart);
-  if (!f.exogenousLoss) {
-    if (f.observedMinHealthy < floor) {
-      add('min-healthy', `healthy serving count fell to ${f.observedMinHealthy}${f.observedMinAt !== undefined ? ` at ${new Date(f.observedMinAt).toISOString()}` : ''}, below the floor ${floor}`);
-    }
+  // Judged over time in every scenario; AWS's own losses are excused per instance (observedMinHealthy).
+  if (f.observedMinHealthy < floor) {
+    add('min-healthy', `healthy serving count (with AWS's own unreplaced losses counted as serving) fell to ${f.observedMinHealthy}${f.observedMinAt !== undefined ? ` at ${new Date(f.observedMinAt).toISOString()}` : ''}, below the floor ${floor}`);
   }
   for (const t of f.toolTerminations) {
     const shortfall = t.awsShortfall ?? 0;
@@ -185,6 +192,10 @@ export function checkRun(f: RunFacts): Violation[] {
 
   // 4. A dry run mutates nothing.
   if (f.dryRun && f.mutatingCalls > 0) add('dry-run-mutated', `dry run made ${f.mutatingCalls} mutating AWS call(s)`);
+  // 6. A refused run changes nothing: no mutating call but the lock's own (taken before the plan is read, released).
+  if (f.expect === 'refused' && !f.dryRun && (f.mutatingBesidesLock ?? 0) > 0) {
+    add('refused-mutated', `refused run made ${f.mutatingBesidesLock} mutating AWS call(s) besides the lock: ${(f.mutatingBesidesLockOps ?? []).join(', ')}`);
+  }
 
   for (const a of f.attempts) {
     if (a.code === 'internal') add('internal-error', `unexpected error (${a.kind}): ${a.message ?? ''}`);
@@ -224,8 +235,8 @@ export function checkRun(f: RunFacts): Violation[] {
   }
   if (exit === FAILED) {
     // 5. A failed rollout halts with the old healthy instances serving.
-    if (f.final.healthyServing < floor && !f.exogenousLoss) {
-      add('old-not-serving', `halted with ${f.final.healthyServing} healthy serving, below the floor ${floor}: ${f.final.detail}`);
+    if (f.final.healthyServing + f.excusedAtEnd < floor) {
+      add('old-not-serving', `halted with ${f.final.healthyServing} healthy serving${f.excusedAtEnd ? ` (+${f.excusedAtEnd} lost to AWS itself, not yet replaced)` : ''}, below the floor ${floor}: ${f.final.detail}`);
     }
   }
   if ((exit === REFUSED && !launchChangeHalt) || f.expect === 'planned') {

@@ -19,11 +19,13 @@ import { PlainReporter, silentReporter, type Reporter } from '../report/reporter
 import { abDeploy, type AbDeployOptions } from '../rollout/ab/runner';
 import type { RolloutResult } from '../rollout/result';
 import { rollGroup, type RollOptions } from '../rollout/rolling/runner';
+import { engineHooks } from '../stack/hooks';
+import type { AbServiceManifest } from '../stack/manifest';
 import { Sandbox } from '../sandbox';
 import type { InstanceRec } from '../sandbox/model';
 import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type Violation } from './invariants';
 import { Prng } from './prng';
-import { hasExogenousLoss, rollingFaultsOf, type Scenario } from './scenario';
+import { AB_HEALTH_CHECK_TIMEOUT_S, hasExogenousLoss, rollingFaultsOf, type Scenario } from './scenario';
 
 export interface RunOutcome {
   scenario: Scenario;
@@ -45,6 +47,8 @@ const REAL_CAP_MS = 90_000;
 const ROLLING = 'chaos-app';
 const ENV = 'chaos-ab';
 const LOCK_BUCKET = 'chaos-locks';
+/** The holder of the foreign lock of a 'locked' scenario (a release freeze). */
+const FOREIGN_HOLDER = 'someone@elsewhere';
 const NEW_IMAGE = 'ami-0new0000000000000';
 const OLD_IMAGE = 'ami-0old0000000000000';
 /** The image of the launch template version published mid-run (fault launchTemplateChangeAfterSeconds). */
@@ -117,7 +121,8 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     // The fleet lives in one AZ; the group now spans three, so AZRebalance wants to move instances.
     for (const g of fleet.groups) sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: g, AvailabilityZones: sb.world.zones() });
   }
-  sb.monitor.baseline(fleet.groups);
+  const bystander = s.strategy === 'ab' && s.envGroupCollision ? ENV : undefined;
+  sb.monitor.baseline(bystander ? [...fleet.groups, bystander] : fleet.groups);
   const healthyAtStart = fleet.groups.reduce((n, g) => n + sb.monitor.healthyCount(g), 0);
   const rolloutStart = sb.clock.now();
   Object.assign(sb.faults, {
@@ -154,6 +159,8 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   });
 
   const attempts: Attempt[] = [];
+  /** Every command the tool's clients sent (once per command, before the SDK's own retries). */
+  const sent: SentCommand[] = [];
   /** What an interrupted (SIGINT) attempt left behind, read the moment it exited. */
   let afterSigint: { time: number; leftovers: Leftover[]; lockHeld: boolean } | undefined;
   const run = async (): Promise<void> => {
@@ -176,8 +183,13 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
         // `unlock --force` (only that run's lock), then re-run.
         const port = createAwsPort(sb.newClients('operator'), sb.clock);
         const deps = { port, clock: sb.clock, reporter: silentReporter };
-        const held = await readEnvironmentLock(deps, lockOptions(fleet));
-        if (held?.record.runId === first.runId) await unlockEnvironment(deps, { ...lockOptions(fleet), force: true });
+        // As the operator types it: with a group named like the environment, `unlock --environment
+        // chaos-ab --force` (the tool resolves the groups; the lock covers that group too).
+        const scope = s.envGroupCollision ? { environment: ENV, bucket: fleet.lockBucket } : lockOptions(fleet);
+        const held = await readEnvironmentLock(deps, scope);
+        // deploy's hook names its own run id: there the crashed run's lock is the one not held by someone else.
+        const crashedRuns = held?.record.runId === first.runId || (s.via === 'deploy' && held !== undefined && held.record.holder !== FOREIGN_HOLDER);
+        if (crashedRuns) await unlockEnvironment(deps, { ...scope, force: true });
       }
       // Killed only after the swap had finished: nothing left to finish.
       if (first.attempt.exit === 0) return;
@@ -194,6 +206,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     current = ac;
     const timers = new AbortController();
     const clients = sandbox.newClients(actor);
+    recordCommands(clients, actor, sent);
     const runId = `chaos-${sc.seed}-${actor}`;
     let kind: Attempt['kind'] = actor === 'tool-1' ? 'run' : 'rerun';
     if (interruption.kind === 'crash') {
@@ -248,6 +261,13 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   const end = sb.clock.now();
 
   const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint });
+  Object.assign(facts, mutatingBesidesLock(sb, sent));
+  if (bystander) {
+    // The group named like the environment: nothing about it may change (sizes, processes, tags), no instance of it terminated.
+    for (const l of sb.monitor.leftovers(bystander)) facts.leftovers.push({ group: bystander, what: l.what, detail: `(the group named like the environment) ${l.detail}` });
+    const byTool = sb.monitor.terminations({ group: bystander, cause: ['api', 'scale-in'] }).filter((t) => t.call?.actor.startsWith('tool'));
+    if (byTool.length > 0) facts.leftovers.push({ group: bystander, what: 'instances', detail: `(the group named like the environment) the tool terminated ${byTool.map((t) => t.instanceId).join(', ')}` });
+  }
   facts.lockHeld = lockStillHeld(sb, fleet);
   judgeRollingClasses(sb, s, facts, rollingFaults);
   const violations = checkRun(facts);
@@ -260,6 +280,54 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     realMs: Date.now() - realStart,
     apiCalls: sb.calls.filter((c) => c.actor.startsWith('tool')).length,
   };
+}
+
+/** A command the tool sent, and whether it only takes, renews or releases the deploy lock. */
+export interface SentCommand {
+  actor: string;
+  operation: string;
+  lock: boolean;
+}
+
+/**
+ * Records every command the tool's clients send, by API name, and whether it is a lock operation:
+ * the lock tag `asg-deploy:lock` alone (CreateOrUpdateTags / DeleteTags), or an S3 object
+ * `<name>.lock` (PutObject / DeleteObject). Added at the SDK's initialize step: once per command.
+ */
+export function recordCommands(clients: AwsClients, actor: string, out: SentCommand[]): void {
+  const clientList = [clients.autoScaling, clients.ec2, clients.elb, clients.s3] as Array<{ middlewareStack: { add: (m: unknown, o: unknown) => void } }>;
+  for (const c of clientList) {
+    c.middlewareStack.add(
+      (next: (a: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+        const operation = String(context.commandName ?? '').replace(/Command$/, '');
+        out.push({ actor, operation, lock: isLockCommand(operation, args.input ?? {}) });
+        return next(args);
+      },
+      { step: 'initialize', name: 'chaosCommandLog' },
+    );
+  }
+}
+
+function isLockCommand(operation: string, input: Record<string, unknown>): boolean {
+  if (operation === 'CreateOrUpdateTags' || operation === 'DeleteTags') {
+    const tags = (input.Tags ?? []) as Array<{ Key?: string }>;
+    return tags.length > 0 && tags.every((t) => t.Key === LOCK_TAG);
+  }
+  if (operation === 'PutObject' || operation === 'DeleteObject') return typeof input.Key === 'string' && input.Key.endsWith('.lock');
+  return false;
+}
+
+/**
+ * Mutating AWS calls the tool made (the sandbox's call log, by API name), less those that only
+ * took, renewed or released the deploy lock (matched per API name against the commands sent).
+ * E.g. PutObject ×1 (the lock), CreateOrUpdateTags ×3 (2 lock, 1 restore record) → 1, "CreateOrUpdateTags".
+ */
+export function mutatingBesidesLock(sb: Sandbox, sent: SentCommand[]): { mutatingBesidesLock: number; mutatingBesidesLockOps: string[] } {
+  const byOp = new Map<string, number>();
+  for (const c of sb.calls) if (c.mutating && c.actor.startsWith('tool')) byOp.set(c.operation, (byOp.get(c.operation) ?? 0) + 1);
+  for (const c of sent) if (c.lock && byOp.has(c.operation)) byOp.set(c.operation, byOp.get(c.operation)! - 1);
+  const ops = [...byOp].filter(([, n]) => n > 0);
+  return { mutatingBesidesLock: ops.reduce((a, [, n]) => a + n, 0), mutatingBesidesLockOps: ops.map(([op, n]) => `${op} ×${n}`) };
 }
 
 let warm: Promise<void> | undefined;
@@ -319,6 +387,7 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
     };
     return rollGroup(o);
   }
+  if (s.via === 'deploy') return invokeDeployHook(s, f, clients, sb, signal, reporter);
   const o: AbDeployOptions = {
     clients,
     clock: sb.clock,
@@ -334,6 +403,51 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
     runId,
   };
   return abDeploy(o);
+}
+
+/** The `ab` service the deploy hook is handed for the chaos environment (what infra/manifest.ts exports). */
+export function chaosAbService(s: Scenario, f: Fleet): AbServiceManifest {
+  const a = `${ENV}-a`;
+  const b = `${ENV}-b`;
+  return {
+    service: 'chaos',
+    strategy: 'ab',
+    name: ENV,
+    environment: ENV,
+    asgNames: { a, b },
+    elbNames: { a, b },
+    capacityOwner: 'orchestrator',
+    imageId: NEW_IMAGE,
+    instanceType: 't3.small',
+    capacity: f.targetCount,
+    maxSize: Math.max(1, f.targetCount),
+    healthCheckType: 'ELB',
+    healthCheckGracePeriod: f.healthCheckGracePeriod,
+    rollout: { healthCheckTimeoutSeconds: AB_HEALTH_CHECK_TIMEOUT_S, instanceCountStep: s.instanceCountStep, drainingTimeoutSeconds: s.drainingTimeout },
+  };
+}
+
+/**
+ * `deploy`'s post-update hook for an `ab` service (stack/hooks.ts), after an update that changed
+ * nothing in the stack (the new version is already published): the hook's own decision (an
+ * unfinished swap recorded → finish it; the active color outdated → swap), the manifest's capacity.
+ * A dry run is the hook's plan (read-only); a plan that promises another count than the real run
+ * would bring up (the manifest's capacity) is an error here, judged by the checker as an outcome.
+ */
+async function invokeDeployHook(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbox, signal: AbortSignal, reporter: Reporter): Promise<RolloutResult> {
+  const port = createAwsPort(clients, sb.clock);
+  const hooks = engineHooks({ port, clock: sb.clock, reporter, lockBucket: f.lockBucket });
+  const service = chaosAbService(s, f);
+  if (s.dryRun) {
+    const plan = await hooks.plan(service, { changes: [], force: false });
+    reporter.emit('info', 'chaos.plan', plan.summary);
+    const promised = /, (\d+) instances/.exec(plan.summary)?.[1];
+    if ((plan.action === 'swap' || plan.action === 'create') && Number(promised) !== f.targetCount) {
+      throw new Error(`deploy --dry-run promised ${promised ?? '?'} instances, the real run brings up ${f.targetCount}: ${plan.summary}`);
+    }
+    return { status: 'planned', target: ENV, strategy: 'ab', replaced: [], seconds: 0, apiCalls: 0, summary: plan.summary };
+  }
+  return hooks.rollout(service, { changes: [], force: false, signal, reporter });
 }
 
 /**
@@ -403,6 +517,10 @@ async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {
   const grace = gracePeriod(s, r);
   const a = `${ENV}-a`;
   const b = `${ENV}-b`;
+  if (s.envGroupCollision) {
+    // A group named exactly like the environment (its own template): not a color, never the run's.
+    sb.seedGroup({ name: ENV, capacity: 1, max: 1, imageId: OLD_IMAGE, launchTemplateName: `${ENV}-solo-lt`, healthCheckGracePeriod: 300 });
+  }
   const active = s.activeColor === 'a' ? a : b;
   const other = active === a ? b : a;
   const ltName = `${ENV}-lt`;
@@ -431,12 +549,16 @@ async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {
     initialIds: new Set(sb.world.groupInstances(sb.world.state.groups[active]).map((i) => i.id)),
     targetCount,
     lockBucket,
-    rollback: r.chance(0.3),
+    // deploy's hook has no --rollback (the draw stays, so no later draw moves).
+    rollback: r.chance(0.3) && s.via !== 'deploy',
     healthCheckGracePeriod: grace,
   };
   if (s.abCase === 'locked') {
     const port = createAwsPort(sb.newClients('someone-else'), sb.clock);
-    await freezeEnvironment({ port, clock: sb.clock, reporter: silentReporter }, { ...lockOptions(fleet), holder: 'someone@elsewhere', reason: 'release freeze' });
+    // With a group named like the environment, the freeze is `lock --environment` as an operator
+    // types it: no group list, the tool resolves the environment's groups itself (defect 5).
+    const opts = s.envGroupCollision ? { environment: ENV, bucket: fleet.lockBucket } : lockOptions(fleet);
+    await freezeEnvironment({ port, clock: sb.clock, reporter: silentReporter }, { ...opts, holder: FOREIGN_HOLDER, reason: 'release freeze' });
   }
   return fleet;
 }
@@ -598,7 +720,12 @@ function judgeRollingClasses(sb: Sandbox, s: Scenario, facts: RunFacts, faults: 
   const last = facts.attempts[facts.attempts.length - 1];
   // Judged where balance is attainable without terminating new instances: a fleet that started
   // balanced (not the az-rebalance fault) rolled one instance per step (see docs/proof.md).
-  const attainable = !s.faults.azRebalance && Math.max(s.surge, s.batchSize) <= 1;
+  // A template version published after the tool launched instances of the one it rolled out
+  // makes those outdated too, each with its own LaunchTime: oldest first then fixes their order
+  // and the tool has no choice left to steer by (docs/commands/roll.md "Order"), so balance is
+  // not promised there (seed 3074688965: a re-run after SIGINT ended 7/6/5).
+  const mixedAges = faults.changedAt !== undefined && Object.values(world.state.instances).some((i) => i.imageId === NEW_IMAGE && i.launchTime < faults.changedAt!);
+  const attainable = !s.faults.azRebalance && Math.max(s.surge, s.batchSize) <= 1 && !mixedAges;
   if (attainable && last?.exit === 0 && !s.dryRun && facts.expect !== 'refused' && !hasExogenousLoss(s)) {
     const count = new Map<string, number>(g.azs.map((z) => [z, 0]));
     for (const i of insts) count.set(i.az, (count.get(i.az) ?? 0) + 1);
@@ -607,6 +734,66 @@ function judgeRollingClasses(sb: Sandbox, s: Scenario, facts: RunFacts, faults: 
       facts.unbalanced = `${ROLLING} ended unbalanced: ${[...count].map(([z, n]) => `${z} ${n}`).join(', ')}`;
     }
   }
+}
+
+/** A color's sizes at the baseline and at the end. */
+export interface SizedColor {
+  name: string;
+  before: { desired: number; min: number; max: number };
+  after: { desired: number; min: number; max: number };
+}
+
+/** How an A/B run ended, for its sizes: done; halted/interrupted before the new color served; refused or dry; anything else (not judged). */
+export type AbOutcome = 'done' | 'not-committed' | 'unchanged' | 'other';
+
+/**
+ * A/B leftovers judged in full — desired, min and max of both colors — against what the outcome
+ * allows (the monitor's own leftovers leave A/B sizes out, since a swap changes them on purpose):
+ * - done: the old color drained (desired 0, min 0, max as before); the new color at the count,
+ *   min as before, max as before or raised to the count;
+ * - not committed (halted or interrupted before the new color served): the old color as before;
+ *   the new color between its original desired and the count (rolled back, a stand-in kept, or
+ *   left for inspection), min as before, max between its original and the count;
+ * - refused or dry run: both colors as before;
+ * a color the run had no business with (the other color on a first deploy): as before, always.
+ * E.g. done, count 4: old 4/0/4 → 0/0/4 and new 0/0/1 → 4/0/4: nothing; new max left at 6: a leftover.
+ */
+export function abSizeLeftovers(o: { outcome: AbOutcome; count: number; old?: SizedColor; target: SizedColor; untouched: SizedColor[] }): Leftover[] {
+  const out: Leftover[] = [];
+  const check = (c: SizedColor, what: 'desired' | 'min' | 'max', ok: (v: number) => boolean, allowed: string) => {
+    const v = c.after[what];
+    if (!ok(v)) out.push({ group: c.name, what, detail: `${what} ${c.before[what]} -> ${v} after ${o.outcome === 'unchanged' ? 'a refused or dry run' : o.outcome === 'done' ? 'a finished swap' : 'a swap halted before the new color served'} (allowed: ${allowed})` });
+  };
+  const same = (c: SizedColor) => {
+    for (const w of ['desired', 'min', 'max'] as const) check(c, w, (v) => v === c.before[w], `${c.before[w]}, as before`);
+  };
+  for (const c of o.untouched) same(c);
+  if (o.outcome === 'other') return out;
+  if (o.outcome === 'unchanged') {
+    if (o.old) same(o.old);
+    same(o.target);
+    return out;
+  }
+  const t = o.target;
+  const hiMax = Math.max(t.before.max, o.count);
+  if (o.outcome === 'done') {
+    if (o.old) {
+      check(o.old, 'desired', (v) => v === 0, '0, drained');
+      check(o.old, 'min', (v) => v === 0, '0, drained');
+      check(o.old, 'max', (v) => v === o.old!.before.max, `${o.old.before.max}, as before`);
+    }
+    check(t, 'desired', (v) => v === o.count, `${o.count}, the count`);
+    check(t, 'min', (v) => v === t.before.min, `${t.before.min}, as before`);
+    check(t, 'max', (v) => v === t.before.max || v === hiMax, `${t.before.max} or ${hiMax}`);
+    return out;
+  }
+  if (o.old) same(o.old);
+  const lo = Math.min(t.before.desired, o.count);
+  const hi = Math.max(t.before.desired, o.count);
+  check(t, 'desired', (v) => v >= lo && v <= hi, `${lo}..${hi}`);
+  check(t, 'min', (v) => v === t.before.min, `${t.before.min}, as before`);
+  check(t, 'max', (v) => v >= t.before.max && v <= hiMax, `${t.before.max}..${hiMax}`);
+  return out;
 }
 
 function harnessFailure(s: Scenario, realStart: number, message: string): RunOutcome {
@@ -653,6 +840,57 @@ function valueAt(series: Array<[number, number]>, t: number): number {
   return v;
 }
 
+/**
+ * Invariant 1 over time, in every scenario: the protected groups' healthy serving count at every
+ * single change (per instance, in the order the simulated AWS made them: no merging of changes in
+ * the same millisecond, within a group or across colors), plus AWS's own losses not yet made good.
+ * A healthy instance that stops serving is excused — counted as still serving — only when the
+ * simulated AWS itself says why: it terminated it (spontaneously [FAULT-4], or to rebalance zones
+ * [AZ-1]), or its application failed after it had passed (the image's fail-after fault: the
+ * instance's own `failAt`). Each excuse is made good by the next instance that starts serving.
+ * Anything else (a termination by the tool, a deregistration) is not excused.
+ * E.g. 3 serving, AWS takes one (2 + 1 excused = 3), the tool takes another (1 + 1 = 2: below 3).
+ * Returns [time, healthy + excused] after each change, from `from`; and the excuses left at the end.
+ */
+export function excusedSeries(sb: Sandbox, groups: string[], from: number): { series: Array<[number, number]>; excusedAtEnd: number } {
+  const inGroups = new Set(groups);
+  const healthyNow = new Map<string, boolean>();
+  let healthy = 0;
+  let excused = 0;
+  const awsTook = new Map<string, number>();
+  for (const t of sb.monitor.terminations({ cause: ['spontaneous', 'rebalance'] })) if (!awsTook.has(t.instanceId)) awsTook.set(t.instanceId, t.time);
+  const toolTook = new Map<string, number>();
+  for (const t of sb.monitor.terminations({ cause: ['api', 'scale-in'] })) if (!toolTook.has(t.instanceId)) toolTook.set(t.instanceId, t.time);
+  const series: Array<[number, number]> = [];
+  let started = false;
+  for (const e of sb.monitor.timeline()) {
+    if (!e.group || !inGroups.has(e.group)) continue;
+    if (!started && e.time > from) {
+      started = true;
+      series.push([from, healthy]);
+    }
+    const was = healthyNow.get(e.instanceId) ?? false;
+    if (was === e.healthy) continue;
+    healthyNow.set(e.instanceId, e.healthy);
+    if (e.healthy) {
+      healthy++;
+      if (started && excused > 0) excused--; // makes good one of AWS's losses
+    } else {
+      healthy--;
+      if (started) {
+        const inst = sb.world.state.instances[e.instanceId];
+        const byAws = (awsTook.get(e.instanceId) ?? Infinity) <= e.time;
+        const byTool = (toolTook.get(e.instanceId) ?? Infinity) <= e.time;
+        const appFailed = inst?.failAt !== undefined && inst.failAt <= e.time && !byTool;
+        if ((byAws && !byTool) || appFailed) excused++;
+      }
+    }
+    if (started) series.push([e.time, healthy + excused]);
+  }
+  if (!started) series.push([from, healthy]);
+  return { series, excusedAtEnd: excused };
+}
+
 function gatherFacts(
   sb: Sandbox,
   s: Scenario,
@@ -661,12 +899,11 @@ function gatherFacts(
   w: { rolloutStart: number; end: number; healthyAtStart: number; hung?: string; start: number; afterSigint?: { time: number; leftovers: Leftover[]; lockHeld: boolean } },
 ): RunFacts {
   const world = sb.world;
+  // Per termination: the groups' count once everything at that instant happened.
   const series = combinedSeries(sb, f.groups, w.rolloutStart);
+  // Over time, in every scenario: every single change, AWS's own losses excused per instance.
+  const judged = excusedSeries(sb, f.groups, w.rolloutStart);
   const last = attempts[attempts.length - 1];
-  // Invariant 1 over the whole timeline is meaningless when AWS removes healthy instances by
-  // itself (spontaneous terminations, a version failing later, AZ rebalancing before the tool
-  // suspended it): it is then judged at each tool termination instead.
-  const exogenousLoss = hasExogenousLoss(s) || s.faults.azRebalance;
   // The final state is relaxed only for losses nothing can prevent (spontaneous terminations, a
   // version that fails after passing). AZ rebalancing is not one of them: the tool suspends it;
   // what AWS launches after the tool handed the group back is set apart below (awsAfterHandBack).
@@ -683,11 +920,11 @@ function gatherFacts(
     const targetSeries = combinedSeries(sb, [f.target], w.rolloutStart);
     newHealthyAt = targetSeries.find(([, n]) => n >= f.targetCount && f.targetCount > 0)?.[0] ?? Infinity;
   }
-  let observed = minOver(series, w.rolloutStart, Math.min(w.end, newHealthyAt));
+  let observed = minOver(judged.series, w.rolloutStart, Math.min(w.end, newHealthyAt));
   let floor = required;
   if (s.strategy === 'ab' && newHealthyAt !== Infinity) {
     // Once the new color is healthy, the old one may drain: the floor becomes the new color's size.
-    const after = minOver(series, newHealthyAt, w.end);
+    const after = minOver(judged.series, newHealthyAt, w.end);
     const afterFloor = Math.min(required, f.targetCount);
     if (after.min - afterFloor < observed.min - required) {
       observed = after;
@@ -803,6 +1040,24 @@ function gatherFacts(
       const b = sb.world.state.monitor.baseline[f.active];
       if (b && (og.desired !== b.desired || og.min !== b.min)) leftovers.push({ group: f.active, what: 'desired', detail: `old color changed on ${last.exit === 1 ? 'halt' : 'refusal'}: desired ${b.desired} -> ${og.desired}, min ${b.min} -> ${og.min}` });
     }
+    // Both colors' desired, min and max, judged in full against what the outcome allows.
+    const sized = (name: string): SizedColor => {
+      const b = world.state.monitor.baseline[name];
+      const g = world.state.groups[name];
+      return { name, before: { desired: b?.desired ?? 0, min: b?.min ?? 0, max: b?.max ?? 0 }, after: { desired: g.desired, min: g.min, max: g.max } };
+    };
+    const outcome: AbOutcome =
+      s.dryRun || last?.exit === 3 ? 'unchanged' : last?.exit === 0 ? 'done' : newHealthyAt === Infinity && last?.exit !== undefined ? 'not-committed' : 'other';
+    const firstDeploy = f.target === f.active;
+    for (const l of abSizeLeftovers({
+      outcome,
+      count: f.targetCount,
+      old: firstDeploy ? undefined : sized(f.active),
+      target: sized(f.target),
+      untouched: f.groups.filter((g) => g !== f.target && (firstDeploy || g !== f.active)).map(sized),
+    })) {
+      if (!leftovers.some((x) => x.group === l.group && x.what === l.what)) leftovers.push(l);
+    }
   }
 
   return {
@@ -813,7 +1068,7 @@ function gatherFacts(
     requiredHealthy: floor,
     observedMinHealthy: observed.min,
     observedMinAt: observed.at,
-    exogenousLoss,
+    excusedAtEnd: judged.excusedAtEnd,
     healthyAtStart: w.healthyAtStart,
     toolTerminations,
     plannedTerminations: f.initialIds.size,

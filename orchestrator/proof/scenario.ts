@@ -105,6 +105,18 @@ export interface Scenario {
   expect: Expectation;
   /** Rolling: the group launches from (legacy) launch configurations instead of a launch template. */
   launchConfiguration: boolean;
+  /**
+   * A/B: which command drives the swap — `ab --environment`, or `deploy`'s post-update hook for
+   * an `ab` service (stack/hooks.ts engineHooks: its own "is the active color outdated / is a swap
+   * recorded" decision, the manifest's capacity; its dry run is the hook's read-only plan).
+   */
+  via: 'ab' | 'deploy';
+  /**
+   * A/B: a group named exactly like the environment exists beside its `-a`/`-b` colors (issue 10
+   * defect 5): a freeze taken with `lock --environment` (no group list) must still cover the
+   * colors, and no run may touch that group.
+   */
+  envGroupCollision: boolean;
   /** Short fault tags for the outcome table ("bad-image", "crash", ...). */
   tags: string[];
 }
@@ -175,6 +187,11 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   faults.activityInProgressRate = r.chance(0.1) ? r.int(5, 30) / 100 : 0;
   faults.scaleDelaySeconds = r.chance(0.3) ? { min: 0.5, max: r.int(2, 10) } : undefined;
   drawRollingFaults(r, faults);
+  // Drawn after everything above (issue 10's A/B classes), so no earlier draw of any seed moved.
+  // A dry run through deploy covers what its plan judges (swaps, first deploys); the locks and
+  // both-populated refusals of a deploy dry run are the deploy flow's own pre-checks (not driven here).
+  const viaDeploy = r.chance(0.35) && !(dryRun && (abCase === 'locked' || abCase === 'both-populated'));
+  const envGroupCollision = r.chance(0.2);
 
   const scenario: Scenario = {
     seed,
@@ -193,6 +210,8 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     healthCheck,
     drainingTimeout,
     launchConfiguration: s === 'rolling' && launchConfiguration,
+    via: s === 'ab' && viaDeploy ? 'deploy' : 'ab',
+    envGroupCollision: s === 'ab' && envGroupCollision,
     expect: 'done',
     tags: [],
   };
@@ -279,6 +298,8 @@ function tagsOf(s: Scenario): string[] {
   if (s.interruption.kind === 'crash') t.push('crash+rerun');
   if (s.interruption.kind === 'sigint') t.push('sigint+rerun');
   if (s.launchConfiguration) t.push('launch-configuration');
+  if (s.strategy === 'ab' && s.via === 'deploy') t.push('via:deploy');
+  if (s.strategy === 'ab' && s.envGroupCollision) t.push('env-named-group');
   const rf = rollingFaultsOf(s);
   if (rf.launchesNeverSucceed) t.push('launches-never-succeed');
   if (rf.launchTemplateChangeAfterSeconds !== undefined) t.push('lt-changed-mid-run');
@@ -292,7 +313,7 @@ export function describeScenario(s: Scenario): string {
   const shape =
     s.strategy === 'rolling'
       ? `rolling size=${s.size} surge=${s.surge} batch=${s.batchSize}${s.minHealthy !== undefined ? ` minHealthy=${s.minHealthy}` : ''}`
-      : `ab ${s.abCase} active=${s.activeColor} size=${s.size} count=${s.instanceCount ?? 'match'}${s.instanceCountStep ? ` step=${s.instanceCountStep}` : ''}`;
+      : `${s.via === 'deploy' ? 'deploy(ab)' : 'ab'} ${s.abCase} active=${s.activeColor} size=${s.size} count=${s.instanceCount ?? 'match'}${s.instanceCountStep ? ` step=${s.instanceCountStep}` : ''}`;
   return `${shape} [${s.tags.join(', ')}]`;
 }
 

@@ -14,6 +14,7 @@ import { decideAbHook, planAb as planAbSwap } from '../rollout/ab/strategy';
 import type { HookOptions, PlanContext, ServiceHooks, ServicePlan } from './deploy-flow';
 import { groupsOf, targetOf, type AbServiceManifest, type RollingServiceManifest, type ServiceManifest } from './manifest';
 import { interruptedError, rolloutError } from '../errors';
+import { retryingPort } from '../aws/transient';
 import type { ResourceChange } from './port';
 
 export interface EngineHooksOptions {
@@ -154,9 +155,13 @@ export const SettleCode = 'deploy.group.settle';
 /** Hooks wired to the engines. */
 export function engineHooks(options: EngineHooksOptions): ServiceHooks {
   const { port, clock } = options;
+  // The hook's own reads follow the port's retry policy, as the engines' do (chaos seed
+  // 3415651087: a throttled read before the swap surfaced as an internal error). The engines get
+  // the bare port: they apply the policy with their own signal.
+  const reads = (signal?: AbortSignal) => retryingPort(port, { clock, reporter: options.reporter, signal });
   return {
     plan(service, context) {
-      return service.strategy === 'rolling' ? planRolling(port, service, context) : planAb(port, service, context);
+      return service.strategy === 'rolling' ? planRolling(reads(), service, context) : planAb(reads(), service, context);
     },
     async rollout(service: ServiceManifest, hook: HookOptions): Promise<RolloutResult> {
       const reporter = hook.reporter ?? options.reporter;
@@ -189,7 +194,8 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
           reason: `asg-deploy deploy: ${service.service}`,
         });
       }
-      const [a, b] = await Promise.all([port.observeGroup(service.asgNames.a, { elbHealth: false }), port.observeGroup(service.asgNames.b, { elbHealth: false })]);
+      const read = reads(hook.signal);
+      const [a, b] = await Promise.all([read.observeGroup(service.asgNames.a, { elbHealth: false }), read.observeGroup(service.asgNames.b, { elbHealth: false })]);
       // One decision for the run and its dry run (rollout/ab/strategy.ts): an unfinished swap recorded
       // on the colors is resumed whatever the versions say; both populated is refused by the run.
       const decision = decideAbHook(a, b, { force: hook.force });

@@ -86,3 +86,46 @@ test('SIGINT mid-swap with the old color whole: the scale-back message does not 
   t.true(cleanup.some((m) => /scale qa-b back \d+ → 0; qa-a was never touched$/.test(m)), cleanup.join('\n'));
   t.is(env.group('qa-b').desired, 0);
 });
+
+/**
+ * Chaos seed 1921101647 (`npm run chaos -- --runs 1 --seed 1921101647 --strategy ab`): the new
+ * image passes its health check, then its application fails. The old color is short (in the chaos run AWS
+ * replaced a lost instance from `$Latest`, the failing new image; here its launches are held), so b's serving instance stood
+ * in; then it failed as well. A stand-in that no longer serves stands in for nothing: b goes back
+ * to its size and the swap record goes, instead of waiting out --health-check-timeout and leaving
+ * b raised, the restore tag and the swap record behind ("stand-in kept").
+ */
+test('SIGINT mid-swap, then the stand-in itself stops serving: b goes back to 0 at once, nothing is left recorded', async (t) => {
+  const env = abEnv({ count: 3 });
+  const sb = env.sandbox;
+  // Version 2 passes, then its application fails 90 s after it starts.
+  sb.setImage('ami-v2', { healthy: true, failAfterSeconds: 90 });
+  const controller = new AbortController();
+  let victim: string | undefined;
+  const reporter: Reporter = {
+    emit(level, code, message, data) {
+      env.reporter.emit(level, code, message, data);
+      if (code === Codes.launch && data?.asg === 'qa-b' && !victim) {
+        victim = env.live('qa-a')[0];
+        // Someone else holds qa-a's launches: AWS cannot replace it, qa-a stays short throughout.
+        sb.direct('autoscaling', 'SuspendProcesses', { AutoScalingGroupName: 'qa-a', ScalingProcesses: ['Launch'] });
+        sb.direct('ec2', 'TerminateInstances', { InstanceIds: [victim] });
+      }
+      if (code === Codes.healthy && data?.asg === 'qa-b' && !controller.signal.aborted) controller.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' }));
+    },
+  };
+  const started = sb.clock.now();
+  const err = (await t.throwsAsync(abDeploy({ clients: sb.clients, clock: sb.clock, reporter, signal: controller.signal, environment: 'qa', instanceCount: 3 }), { instanceOf: DeployError })) as DeployError;
+  t.is(err.exit, 130);
+  t.truthy(victim);
+  // b kept its serving instance while it served, then went back to 0 once it no longer did.
+  t.true(env.reporter.ofCode('rollout.cleanup').some((e) => /its serving instances stay while qa-a is short/.test(e.message)));
+  t.is(env.group('qa-b').desired, 0);
+  for (const g of ['qa-a', 'qa-b']) t.is(env.group(g).tags.find((x) => x.key === SWAP_TAG || x.key === RESTORE_TAG), undefined, g);
+  t.deepEqual(sb.monitor.leftovers('qa-b'), []);
+  t.deepEqual([env.group('qa-a').desired, env.group('qa-a').min], [3, 3], 'qa-a untouched');
+  t.is(env.reporter.ofCode('ab.stand-in-kept').length, 0);
+  t.true(env.reporter.ofCode('ab.rolled-back').some((e) => /none of qa-b's instances serves any more to stand in for the others: qa-b scaled back to 0/.test(e.message)));
+  // Not after waiting out the 600 s health-check timeout.
+  t.true(sb.clock.now() - started < 600_000, `${(sb.clock.now() - started) / 1000} s`);
+});

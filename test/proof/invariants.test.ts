@@ -23,7 +23,7 @@ const sound = (): RunFacts => ({
   attempts: [{ kind: 'run', exit: 0, status: 'done' }],
   requiredHealthy: 3,
   observedMinHealthy: 3,
-  exogenousLoss: false,
+  excusedAtEnd: 0,
   healthyAtStart: 3,
   toolTerminations: [term({ instanceId: 'i-old1' }), term({ instanceId: 'i-old2' }), term({ instanceId: 'i-old3' })],
   plannedTerminations: 3,
@@ -42,14 +42,14 @@ test('a sound run has no violation', (t) => {
 const broken: Array<{ name: string; code: ViolationCode; mutate: (f: RunFacts) => void }> = [
   { name: 'healthy count dipped below minHealthy', code: 'min-healthy', mutate: (f) => (f.observedMinHealthy = 2) },
   {
-    name: 'with exogenous losses, a tool termination at the floor',
+    name: 'with AWS losses excused over time, a tool termination below the floor',
     code: 'min-healthy',
     mutate: (f) => {
-      f.exogenousLoss = true;
-      f.observedMinHealthy = 1; // spontaneous terminations alone are not the tool's fault...
-      f.toolTerminations[1] = term({ instanceId: 'i-old2', healthyAfter: 2 }); // ...but this is
+      f.observedMinHealthy = 3; // AWS's own losses are counted as serving over time...
+      f.toolTerminations[1] = term({ instanceId: 'i-old2', healthyAfter: 2 }); // ...but this one is the tool's
     },
   },
+  { name: 'a refused run that changed something besides the lock', code: 'refused-mutated', mutate: (f) => ((f.expect = 'refused'), (f.attempts = [{ kind: 'run', exit: 3 }]), (f.toolTerminations = []), (f.mutatingBesidesLock = 1), (f.mutatingBesidesLockOps = ['SetDesiredCapacity ×1'])) },
   { name: 'terminated a healthy up-to-date instance', code: 'terminated-healthy-up-to-date', mutate: (f) => f.toolTerminations.push(term({ instanceId: 'i-new9', wasUpToDate: true, planned: false })) },
   { name: 'terminated more than planned', code: 'terminated-more-than-planned', mutate: (f) => (f.plannedTerminations = 2) },
   { name: 'terminated a healthy instance outside the plan', code: 'terminated-more-than-planned', mutate: (f) => f.toolTerminations.push(term({ instanceId: 'i-x', wasUpToDate: false, planned: false })) },
@@ -83,10 +83,33 @@ for (const b of broken) {
   });
 }
 
-test('exogenous losses alone (spontaneous terminations) are not blamed on the tool', (t) => {
+test('invariant 1 is judged over time whatever the faults: the count (AWS losses excused) below the floor is a violation, at the floor is not', (t) => {
   const f = sound();
-  f.exogenousLoss = true;
-  f.observedMinHealthy = 1;
+  f.observedMinHealthy = 2;
+  t.deepEqual(checkRun(f).map((v) => v.code), ['min-healthy']);
+  f.observedMinHealthy = 3;
+  t.deepEqual(checkRun(f), []);
+});
+
+test('a halt is judged with AWS’s unreplaced losses counted as serving, and no more', (t) => {
+  const f = sound();
+  f.expect = 'done-or-halt';
+  f.attempts = [{ kind: 'run', exit: 1, code: 'rollout.unhealthy' }];
+  f.toolTerminations = [];
+  f.final = { allUpToDateAndHealthy: false, capacityAsConfigured: true, oldHealthyServing: 2, healthyServing: 2, detail: 'AWS took one' };
+  f.excusedAtEnd = 1;
+  t.deepEqual(checkRun(f), []);
+  f.excusedAtEnd = 0;
+  t.deepEqual(checkRun(f).map((v) => v.code), ['old-not-serving']);
+});
+
+test('a refused run: the lock’s own calls are allowed, nothing else', (t) => {
+  const f = sound();
+  f.expect = 'refused';
+  f.attempts = [{ kind: 'run', exit: 3 }];
+  f.toolTerminations = [];
+  f.mutatingCalls = 3; // lock taken, renewed, released
+  f.mutatingBesidesLock = 0;
   t.deepEqual(checkRun(f), []);
 });
 
@@ -131,10 +154,9 @@ test('A/B scale-back before the new color serves: judged against the floor minus
   const scaleBack = (healthyAfter: number, awsShortfall: number | undefined) => {
     const f = sound();
     f.strategy = 'ab';
-    f.exogenousLoss = true;
     f.requiredHealthy = 27;
     f.healthyAtStart = 27;
-    f.observedMinHealthy = 25;
+    f.observedMinHealthy = 27; // over time: 25 serving + AWS's 2 unreplaced losses excused
     f.plannedTerminations = 27;
     f.attempts = [{ kind: 'sigint', exit: 130, code: 'interrupted' }, { kind: 'rerun', exit: 0, status: 'done' }];
     f.toolTerminations = [term({ instanceId: 'i-new1', group: 'env-b', operation: 'UpdateAutoScalingGroup', wasUpToDate: true, planned: true, healthyAfter, awsShortfall })];

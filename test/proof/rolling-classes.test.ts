@@ -15,7 +15,7 @@ const sound = (): RunFacts => ({
   attempts: [{ kind: 'run', exit: 0, status: 'done' }],
   requiredHealthy: 3,
   observedMinHealthy: 3,
-  exogenousLoss: false,
+  excusedAtEnd: 0,
   healthyAtStart: 3,
   toolTerminations: [],
   plannedTerminations: 3,

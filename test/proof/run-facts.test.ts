@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
-import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured } from '../../orchestrator/proof/run';
+import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, excusedSeries, abSizeLeftovers, type SizedColor } from '../../orchestrator/proof/run';
 import { Sandbox } from '../../orchestrator/sandbox';
 
 const live = (sb: Sandbox, g: string) => sb.world.groupInstances(sb.world.state.groups[g]).filter((i) => sb.world.isActive(i));
@@ -106,4 +106,81 @@ test('an AZ rebalance that ends by terminating a healthy instance counts until i
   t.true(awsShortfall(sb, 'g', from, at!) <= 1);
   sb.settle({ group: 'g' });
   t.is(awsShortfall(sb, 'g', from, sb.clock.now()), 0);
+});
+
+const minOf = (series: Array<[number, number]>) => Math.min(...series.map(([, n]) => n));
+
+test('invariant 1 over time: AWS’s own losses (spontaneous, an application failing after it passed) are excused per instance until made good; a deregistration is not', (t) => {
+  const sb = Sandbox.create({ seed: 3, faults: { bootSeconds: 30, appStartSeconds: 0 } });
+  sb.seedGroup({ name: 'old', capacity: 4, max: 4, imageId: 'ami-x', elb: { name: 'old-elb', drainingTimeout: 0, healthCheck: { interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 } } });
+  // From now on the image's application fails 300 s after it starts: AWS's replacements will.
+  sb.setImage('ami-x', { healthy: true, failAfterSeconds: 300 });
+  const from = sb.clock.now();
+  sb.advance(1_000);
+  const [v, other] = live(sb, 'old');
+  // AWS takes one (FAULT-4).
+  sb.monitor.terminated({ time: sb.clock.now(), instanceId: v.id, group: 'old', cause: 'spontaneous', healthy: true, upToDate: true, launch: v.launch, launchTime: v.launchTime });
+  sb.world.ec2Terminate(v, 'Server.SpotInstanceTermination: Spot instance termination');
+  t.is(sb.monitor.healthyCount('old', sb.clock.now()), 3);
+  t.is(minOf(excusedSeries(sb, ['old'], from).series), 4, 'AWS’s loss: excused');
+  sb.advance(150_000); // the replacement serves: the excuse is made good
+  t.is(sb.monitor.healthyCount('old', sb.clock.now()), 4);
+  t.is(excusedSeries(sb, ['old'], from).excusedAtEnd, 0);
+  // ...then its application fails (and AWS replaces it in turn): excused again meanwhile.
+  for (let i = 0; i < 120 && sb.monitor.healthyCount('old', sb.clock.now()) === 4; i++) sb.advance(5_000);
+  t.is(sb.monitor.healthyCount('old', sb.clock.now()), 3);
+  t.true(sb.world.state.instances[sb.monitor.timeline({ group: 'old' }).filter((e) => !e.healthy).pop()!.instanceId].failAt !== undefined, 'the application failed');
+  let judged = excusedSeries(sb, ['old'], from);
+  t.is(minOf(judged.series), 4);
+  t.is(judged.excusedAtEnd, 1);
+  // Someone else (not AWS) takes another out of the ELB: not excused.
+  sb.direct('elb', 'DeregisterInstancesFromLoadBalancer', { LoadBalancerName: 'old-elb', Instances: [{ InstanceId: other.id }] });
+  judged = excusedSeries(sb, ['old'], from);
+  t.is(minOf(judged.series), 3);
+});
+
+test('invariant 1 over time: changes in the same millisecond are not merged across groups', (t) => {
+  const sb = Sandbox.create({ seed: 3, faults: { bootSeconds: 30, appStartSeconds: 0 } });
+  sb.seedGroup({ name: 'a', capacity: 2, max: 2, elb: { name: 'a-elb', drainingTimeout: 0 } });
+  sb.seedGroup({ name: 'b', capacity: 2, max: 2, elb: { name: 'b-elb', drainingTimeout: 0 } });
+  const from = sb.clock.now();
+  sb.advance(1_000);
+  const [x] = live(sb, 'a');
+  const [y] = live(sb, 'b');
+  // In one millisecond: a's x leaves its ELB, then b's y does, then x comes back: 4 → 3 → 2 → 3.
+  sb.direct('elb', 'DeregisterInstancesFromLoadBalancer', { LoadBalancerName: 'a-elb', Instances: [{ InstanceId: x.id }] });
+  sb.direct('elb', 'DeregisterInstancesFromLoadBalancer', { LoadBalancerName: 'b-elb', Instances: [{ InstanceId: y.id }] });
+  const judged = excusedSeries(sb, ['a', 'b'], from);
+  t.is(minOf(judged.series), 2);
+});
+
+const color = (name: string, before: [number, number, number], after: [number, number, number]): SizedColor => ({
+  name,
+  before: { desired: before[0], min: before[1], max: before[2] },
+  after: { desired: after[0], min: after[1], max: after[2] },
+});
+const what = (l: Array<{ group: string; what: string }>) => l.map((x) => `${x.group}:${x.what}`);
+
+test('A/B sizes judged in full: what each outcome allows of both colors (desired, min, max)', (t) => {
+  // [outcome, old before→after, new before→after (desired, min, max)], count 4 → leftovers
+  const rows: Array<[Parameters<typeof abSizeLeftovers>[0]['outcome'], [number, number, number], [number, number, number], [number, number, number], [number, number, number], string[]]> = [
+    ['done', [4, 0, 4], [0, 0, 4], [0, 0, 1], [4, 0, 4], []],
+    ['done', [4, 0, 4], [0, 0, 4], [0, 0, 1], [4, 0, 6], ['b:max']], // max raised past the count
+    ['done', [4, 0, 4], [1, 0, 4], [0, 0, 1], [4, 0, 4], ['a:desired']], // old color not drained
+    ['done', [4, 0, 4], [0, 0, 4], [0, 0, 1], [4, 4, 4], ['b:min']], // min left raised
+    ['not-committed', [4, 0, 4], [4, 0, 4], [0, 0, 1], [0, 0, 1], []], // rolled back
+    ['not-committed', [4, 0, 4], [4, 0, 4], [0, 0, 1], [4, 0, 4], []], // left for inspection
+    ['not-committed', [4, 0, 4], [4, 0, 4], [0, 0, 1], [1, 0, 4], []], // a stand-in kept
+    ['not-committed', [4, 0, 4], [4, 0, 6], [0, 0, 1], [0, 0, 1], ['a:max']], // old color's max touched
+    ['not-committed', [4, 0, 4], [4, 0, 4], [0, 0, 1], [5, 0, 5], ['b:desired', 'b:max']],
+    ['unchanged', [4, 0, 4], [4, 0, 4], [0, 0, 1], [0, 0, 1], []],
+    ['unchanged', [4, 0, 4], [4, 0, 4], [0, 0, 1], [0, 0, 4], ['b:max']], // a refusal that raised max
+    ['other', [4, 0, 4], [2, 0, 4], [0, 0, 1], [4, 0, 4], []], // committed, draining: not judged here
+  ];
+  for (const [outcome, ob, oa, nb, na, want] of rows) {
+    t.deepEqual(what(abSizeLeftovers({ outcome, count: 4, old: color('a', ob, oa), target: color('b', nb, na), untouched: [] })), want, `${outcome} a ${oa} b ${na}`);
+  }
+  // A first deploy: the other color is not the run's business — any change to it is a leftover.
+  t.deepEqual(what(abSizeLeftovers({ outcome: 'done', count: 2, target: color('a', [0, 0, 1], [2, 0, 2]), untouched: [color('b', [0, 0, 1], [0, 0, 1])] })), []);
+  t.deepEqual(what(abSizeLeftovers({ outcome: 'done', count: 2, target: color('a', [0, 0, 1], [2, 0, 2]), untouched: [color('b', [0, 0, 1], [1, 0, 1])] })), ['b:desired']);
 });

@@ -885,20 +885,24 @@ class AbRun {
     const pollMs = this.options.pollInterval !== undefined ? this.options.pollInterval * 1000 : 5000;
     try {
       for (;;) {
-        const [from, to] = [await this.port.observeGroup(st.from, { elbHealth: true }), await this.port.observeGroup(st.to, { elbHealth: false })];
+        const [from, to] = [await this.port.observeGroup(st.from, { elbHealth: true }), await this.port.observeGroup(st.to, { elbHealth: true })];
         const short = Math.max(0, st.fromCount - servingCount(from, from.loadBalancerNames));
-        const want = st.original + Math.min(st.count, short);
+        // A stand-in that no longer serves (AWS terminated it, its application failed) stands in
+        // for nothing: with none serving, the new color goes back to its size (chaos seed 1921101647).
+        const gone = short > 0 && servingCount(to, to.loadBalancerNames) === 0;
+        const want = gone ? st.original : st.original + Math.min(st.count, short);
         if (to.desired > want) {
           this.reporter.emit('warn', 'rollout.cleanup', `${st.from} serves ${st.fromCount - short} of its ${st.fromCount}: scale ${st.to} ${to.desired} → ${want}`, { action: 'updateSizes', asg: st.to });
           await this.port.updateSizes(st.to, { desired: want, ...(to.min > st.originalMin ? { min: st.originalMin } : {}) });
         }
-        if (short === 0) {
+        if (short === 0 || gone) {
           // What the engine kept recorded (the new color's originals) is now true again: restore it.
           const guard = new Guard(this.port, st.to, this.reporter, () => this.clock.now());
           const now = await this.port.observeGroup(st.to, { elbHealth: false });
           guard.load(now);
           await guard.restore(now);
-          this.reporter.emit('warn', AbCodes.rolledBack, `${st.from} serves its ${st.fromCount} again: ${st.to} scaled back to ${st.original}`, { asg: st.to, desired: st.original });
+          const why = gone ? `${st.from} serves ${st.fromCount - short} of its ${st.fromCount}, and none of ${st.to}'s instances serves any more to stand in for the others` : `${st.from} serves its ${st.fromCount} again`;
+          this.reporter.emit('warn', AbCodes.rolledBack, `${why}: ${st.to} scaled back to ${st.original}`, { asg: st.to, desired: st.original });
           return 'released';
         }
         if (this.clock.now() >= deadline) {
