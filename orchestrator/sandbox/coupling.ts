@@ -77,9 +77,11 @@ export class Coupling {
     return until;
   }
 
-  /** A load balancer finished draining the instance: a terminating one goes on to EC2 terminate [ASG-7]. */
+  /** A load balancer finished draining the instance: a terminating one goes on to EC2 terminate [ASG-7]; one entering Standby is in Standby [ASG-10]. */
   drained(inst: InstanceRec): void {
     if (inst.lifecycle === 'Terminating' && !this.w.elb.isDraining(inst)) this.w.asg.finishTermination(inst);
+    // Entering Standby waits for the deregistration the same way [ASG-10].
+    else if (inst.lifecycle === 'EnteringStandby' && !this.w.elb.isDraining(inst)) this.w.asg.finishEnterStandby(inst);
   }
 
   // ---------------------------------------------------------------- ELB health -> ASG

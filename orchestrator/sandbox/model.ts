@@ -180,6 +180,10 @@ export interface InstanceRec {
   protectOnInService?: boolean;
   /** Launched to replace an ELB-unhealthy instance and not yet healthy and warmed up [HEALTH-6]. */
   elbReplacement?: boolean;
+  /** The EnterStandby / ExitStandby activity in progress [ASG-10]. */
+  standbyActivity?: string;
+  /** Pending after ExitStandby: goes InService at the group's next scaling activity [ASG-10]. */
+  exitingStandby?: boolean;
 }
 
 /** A classic ELB's attachment to a group [ELB-7]. */
@@ -250,6 +254,8 @@ export interface GroupRec {
   defaultInstanceWarmup?: number;
   /** ForceDelete in progress: "Delete in progress" until its instances are gone [ASG-8]. */
   deleting?: boolean;
+  /** The desired capacity at which "all remaining instances are protected" was last recorded [TERM-5]. */
+  protectedNotice?: number;
 }
 
 export interface RegistrationRec {

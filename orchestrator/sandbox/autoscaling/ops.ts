@@ -12,6 +12,28 @@ function getGroup(w: World, name: unknown): GroupRec {
   return g;
 }
 
+/**
+ * A group being deleted refuses changes [ASG-8]: "The AutoScaling group may not be modified while
+ * it is pending delete" (ValidationError; SuspendProcesses/ResumeProcesses say "Processes may not be
+ * suspended/resumed while the AutoScaling group is pending delete").
+ */
+function modifiable(g: GroupRec, message = 'The AutoScaling group may not be modified while it is pending delete'): GroupRec {
+  if (g.deleting) throw validation(message);
+  return g;
+}
+
+/** InstanceIds of EnterStandby / ExitStandby: 1 to 20 of the group's instances [ASG-10]. */
+function standbyIds(w: World, g: GroupRec, input: any, state: 'InService' | 'Standby'): InstanceRec[] {
+  const ids: string[] = [...new Set<string>(input.InstanceIds ?? [])];
+  if (ids.length < 1 || ids.length > 20) throw validation(`1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length between 1 and 20`);
+  return ids.map((id) => {
+    const inst = w.state.instances[id];
+    if (!inst || inst.group !== g.name || inst.lifecycle === 'Terminated') throw validation(`The instance ${id} is not part of Auto Scaling group ${g.name}.`);
+    if (inst.lifecycle !== state) throw validation(`The instance ${id} is not in ${state}.`);
+    return inst;
+  });
+}
+
 function call(w: World, ctx: CallCtx) {
   return { actor: ctx.actor, operation: ctx.operation, time: w.now };
 }
@@ -110,6 +132,7 @@ function groupOut(w: World, g: GroupRec) {
     NewInstancesProtectedFromScaleIn: g.newInstancesProtectedFromScaleIn,
     ServiceLinkedRoleARN: `arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
     CapacityRebalance: false,
+    Status: g.deleting ? 'Delete in progress' : undefined,
   };
 }
 
@@ -229,7 +252,7 @@ export const autoScalingOps: Record<string, Handler> = {
   },
 
   UpdateAutoScalingGroup(w, input, ctx) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
     if (input.LaunchTemplate) {
       g.launchTemplate = resolveLtSpec(w, input.LaunchTemplate);
       g.launchConfigurationName = undefined;
@@ -275,6 +298,7 @@ export const autoScalingOps: Record<string, Handler> = {
 
   DeleteAutoScalingGroup(w, input, ctx) {
     const g = getGroup(w, input.AutoScalingGroupName);
+    if (g.deleting) return {}; // already "Delete in progress"
     const live = w.groupInstances(g).filter((i) => i.lifecycle !== 'Terminated');
     if (!input.ForceDelete) {
       if (live.length) throw new SimFault('ResourceInUse', 'You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.');
@@ -282,9 +306,13 @@ export const autoScalingOps: Record<string, Handler> = {
         throw new SimFault('ScalingActivityInProgress', 'You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.');
       }
     }
+    if (live.length === 0) {
+      delete w.state.groups[g.name];
+      return {};
+    }
+    // "Delete in progress" until the last instance is terminated; the loop then removes it [ASG-8].
+    g.deleting = true;
     for (const i of live) w.asg.beginTermination(g, i, 'api', call(w, ctx), `an instance was taken out of service in response to a user request to delete the group ${g.name}.`);
-    for (const i of live) i.group = undefined;
-    delete w.state.groups[g.name];
     return {};
   },
 
@@ -323,7 +351,7 @@ export const autoScalingOps: Record<string, Handler> = {
   },
 
   SetDesiredCapacity(w, input, ctx) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
     const d = requireInt(input.DesiredCapacity, 'desiredCapacity');
     if (d > g.max) throw validation(`New SetDesiredCapacity value ${d} is above max value ${g.max} for the AutoScalingGroup.`);
     if (d < g.min) throw validation(`New SetDesiredCapacity value ${d} is below min value ${g.min} for the AutoScalingGroup.`);
@@ -375,8 +403,37 @@ export const autoScalingOps: Record<string, Handler> = {
     return { Activity: activityOut(g, act) };
   },
 
+  EnterStandby(w, input, ctx) {
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
+    const decrement = input.ShouldDecrementDesiredCapacity;
+    if (decrement === undefined || decrement === null) throw validation("1 validation error detected: Value null at 'shouldDecrementDesiredCapacity' failed to satisfy constraint: Member must not be null");
+    const insts = standbyIds(w, g, input, 'InService');
+    if (decrement && g.desired - insts.length < g.min) {
+      throw validation(`Cannot move instances into standby: the desired capacity ${g.desired - insts.length} would be below the group's min size ${g.min}. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`);
+    }
+    const from = g.desired;
+    if (decrement) setDesired(w, g, g.desired - insts.length, ctx);
+    const acts = insts.map((inst, k) => w.asg.enterStandby(g, inst, decrement ? { from: from - k, to: from - k - 1 } : undefined));
+    // Without decrement the group launches replacements for the instances on standby, promptly [ASG-1a].
+    if (!decrement) w.asg.requestScaling(g);
+    return { Activities: acts.map((a) => activityOut(g, a)) };
+  },
+
+  ExitStandby(w, input, ctx) {
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
+    const insts = standbyIds(w, g, input, 'Standby');
+    if (g.desired + insts.length > g.max) {
+      throw validation(`Cannot move instances out of standby: the desired capacity ${g.desired + insts.length} would be above the group's max size ${g.max}.`);
+    }
+    const from = g.desired;
+    // "After you put the instances back in service, the desired capacity is incremented."
+    setDesired(w, g, g.desired + insts.length, ctx);
+    const acts = insts.map((inst, k) => w.asg.exitStandby(g, inst, from + k));
+    return { Activities: acts.map((a) => activityOut(g, a)) };
+  },
+
   SuspendProcesses(w, input) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName), 'Processes may not be suspended while the AutoScaling group is pending delete');
     for (const p of processList(input)) {
       if (!g.suspended.some((s) => s.name === p)) g.suspended.push({ name: p, reason: `User suspended at ${new Date(w.now).toISOString()}` });
     }
@@ -384,14 +441,14 @@ export const autoScalingOps: Record<string, Handler> = {
   },
 
   ResumeProcesses(w, input) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName), 'Processes may not be resumed while the AutoScaling group is pending delete');
     const list = processList(input);
     g.suspended = g.suspended.filter((s) => !list.includes(s.name));
     return {};
   },
 
   SetInstanceProtection(w, input) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
     const ids: string[] = input.InstanceIds ?? [];
     if (ids.length > 50) throw new SimFault('LimitExceeded', 'The number of instance IDs exceeds the maximum of 50.');
     if (input.ProtectedFromScaleIn === undefined) throw validation("1 validation error detected: Value null at 'protectedFromScaleIn' failed to satisfy constraint: Member must not be null");
@@ -490,7 +547,7 @@ export const autoScalingOps: Record<string, Handler> = {
   },
 
   AttachLoadBalancers(w, input) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
     for (const name of input.LoadBalancerNames ?? []) {
       const elb = w.state.elbs[name];
       if (!elb) throw validation(`Provided Load Balancers may not be valid. Please ensure they exist and try again.`);
@@ -504,7 +561,7 @@ export const autoScalingOps: Record<string, Handler> = {
   },
 
   DetachLoadBalancers(w, input) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
     for (const name of input.LoadBalancerNames ?? []) {
       if (!g.loadBalancerNames.includes(name)) continue;
       g.loadBalancerNames = g.loadBalancerNames.filter((n) => n !== name);
