@@ -145,7 +145,7 @@ export class Coupling {
         i.elbReplacement = undefined;
         continue;
       }
-      if (this.replacementReady(g, i)) i.elbReplacement = undefined;
+      if (this.isReady(g, i)) i.elbReplacement = undefined;
       else inFlight++;
     }
     const budget = Math.max(1, Math.floor(g.desired * 0.1));
@@ -162,7 +162,8 @@ export class Coupling {
     }
   }
 
-  private replacementReady(g: GroupRec, i: InstanceRec): boolean {
+  /** Ready to serve: InService, EC2 running, past the default instance warm-up, InService in every attached ELB [HEALTH-6]. */
+  isReady(g: GroupRec, i: InstanceRec): boolean {
     const w = this.w;
     if (i.lifecycle !== 'InService' || i.ec2State !== 'running') return false;
     if (w.now < (i.inServiceAt ?? 0) + (g.defaultInstanceWarmup ?? 0) * 1000) return false;

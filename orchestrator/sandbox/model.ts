@@ -184,6 +184,8 @@ export interface InstanceRec {
   standbyActivity?: string;
   /** Pending after ExitStandby: goes InService at the group's next scaling activity [ASG-10]. */
   exitingStandby?: boolean;
+  /** Unhealthy, kept running while its replacement launches first (instance maintenance policy) [HEALTH-7]. */
+  awaitingReplacement?: boolean;
 }
 
 /** A classic ELB's attachment to a group [ELB-7]. */
@@ -256,6 +258,8 @@ export interface GroupRec {
   deleting?: boolean;
   /** The desired capacity at which "all remaining instances are protected" was last recorded [TERM-5]. */
   protectedNotice?: number;
+  /** InstanceMaintenancePolicy: min/max healthy percentage of desired while replacing [HEALTH-7]. */
+  maintenance?: { min: number; max: number };
 }
 
 export interface RegistrationRec {

@@ -174,3 +174,32 @@ test('[TERM-5] scale-in with every remaining instance protected: desired lowered
   sb.advance(2 * TICK_MS);
   t.is(active(sb, 'g').length, 1, 'once unprotected, the loop scales in');
 });
+
+test('[HEALTH-7] instance maintenance policy: validated and reported; with MaxHealthyPercentage over 100 an unhealthy instance stays until its replacement is ready', async (t) => {
+  const sb = sandbox();
+  sb.seedGroup({ name: 'g', capacity: 2, healthCheckGracePeriod: 60, elb: { name: 'lb', drainingTimeout: 0 } });
+  const bad: any = await t.throwsAsync(sb.clients.autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'g', InstanceMaintenancePolicy: { MinHealthyPercentage: 50, MaxHealthyPercentage: 200 } })));
+  t.is(bad.name, 'ValidationError');
+  t.regex(bad.message, /cannot be greater than 100/);
+  const half: any = await t.throwsAsync(sb.clients.autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'g', InstanceMaintenancePolicy: { MinHealthyPercentage: 100 } })));
+  t.regex(half.message, /Both MinHealthyPercentage and MaxHealthyPercentage/);
+  await sb.clients.autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'g', InstanceMaintenancePolicy: { MinHealthyPercentage: 100, MaxHealthyPercentage: 150 } }));
+  const out = await sb.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['g'] }));
+  t.deepEqual(out.AutoScalingGroups![0].InstanceMaintenancePolicy, { MinHealthyPercentage: 100, MaxHealthyPercentage: 150 });
+  const sick = active(sb, 'g')[0];
+  sick.failAt = sb.clock.now(); // its application stops answering now
+  sb.world.pokeElbs(sick);
+  sb.advance(60_000); // ELB marks it OutOfService (2 x 10 s), the loop marks it Unhealthy
+  t.is(sick.health, 'Unhealthy');
+  t.is(sick.lifecycle, 'InService', 'kept: the replacement launches first');
+  t.is(instances(sb, 'g').filter((i) => i.lifecycle === 'Pending' || (i.lifecycle === 'InService' && i !== sick)).length, 2, 'one healthy + one replacement');
+  t.is(sb.monitor.terminations({ group: 'g', cause: ['replace-unhealthy'] }).length, 0);
+  sb.advance(5 * 60_000);
+  t.true(sick.lifecycle === undefined || sick.lifecycle.startsWith('Terminat'), 'terminated once its replacement is ready');
+  t.is(active(sb, 'g').length, 2);
+  t.true(active(sb, 'g').every((i) => sb.world.isHealthy(i)));
+  t.true(sb.monitor.minHealthy('g') >= 1);
+  await sb.clients.autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'g', InstanceMaintenancePolicy: { MinHealthyPercentage: -1, MaxHealthyPercentage: -1 } }));
+  const cleared = await sb.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['g'] }));
+  t.is(cleared.AutoScalingGroups![0].InstanceMaintenancePolicy, undefined);
+});

@@ -34,6 +34,26 @@ function standbyIds(w: World, g: GroupRec, input: any, state: 'InService' | 'Sta
   });
 }
 
+/**
+ * InstanceMaintenancePolicy [HEALTH-7]: MinHealthyPercentage 0–100, MaxHealthyPercentage 100–200,
+ * both given, at most 100 apart; -1 and -1 clear it. Returns undefined to clear, the group's
+ * current policy when the input has none.
+ */
+function maintenancePolicy(input: any, current: GroupRec['maintenance']): GroupRec['maintenance'] {
+  const p = input.InstanceMaintenancePolicy;
+  if (p === undefined) return current;
+  const min = p.MinHealthyPercentage;
+  const max = p.MaxHealthyPercentage;
+  if (min === -1 && max === -1) return undefined;
+  if (min === undefined || max === undefined || min === null || max === null) {
+    throw validation('Both MinHealthyPercentage and MaxHealthyPercentage must be specified in the instance maintenance policy.');
+  }
+  if (!Number.isInteger(min) || min < 0 || min > 100) throw validation(`MinHealthyPercentage ${min} is out of range: valid values are 0 to 100, or -1 to clear.`);
+  if (!Number.isInteger(max) || max < 100 || max > 200) throw validation(`MaxHealthyPercentage ${max} is out of range: valid values are 100 to 200, or -1 to clear.`);
+  if (max - min > 100) throw validation(`The difference between MaxHealthyPercentage (${max}) and MinHealthyPercentage (${min}) cannot be greater than 100.`);
+  return { min, max };
+}
+
 function call(w: World, ctx: CallCtx) {
   return { actor: ctx.actor, operation: ctx.operation, time: w.now };
 }
@@ -133,6 +153,7 @@ function groupOut(w: World, g: GroupRec) {
     ServiceLinkedRoleARN: `arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
     CapacityRebalance: false,
     Status: g.deleting ? 'Delete in progress' : undefined,
+    InstanceMaintenancePolicy: g.maintenance ? { MinHealthyPercentage: g.maintenance.min, MaxHealthyPercentage: g.maintenance.max } : undefined,
   };
 }
 
@@ -220,6 +241,7 @@ export const autoScalingOps: Record<string, Handler> = {
     checkSizes(min, max, desired);
     for (const lb of input.LoadBalancerNames ?? []) if (!w.state.elbs[lb]) throw validation(`Provided Load Balancers may not be valid. Please ensure they exist and try again.`);
     const { azs, vpc } = zonesFor(w, input);
+    const maintenance = maintenancePolicy(input, undefined);
     const g: GroupRec = {
       name,
       arn: `arn:aws:autoscaling:${w.state.region}:123456789012:autoScalingGroup:${w.uuid()}:autoScalingGroupName/${name}`,
@@ -244,6 +266,7 @@ export const autoScalingOps: Record<string, Handler> = {
       activities: [],
       launchFailures: 0,
       defaultInstanceWarmup: input.DefaultInstanceWarmup,
+      ...(maintenance ? { maintenance } : {}),
     };
     w.state.groups[name] = g;
     applyTags(w, (input.Tags ?? []).map((t: any) => ({ ...t, ResourceId: name })), false);
@@ -270,6 +293,7 @@ export const autoScalingOps: Record<string, Handler> = {
       g.launchTemplate = undefined;
       g.mixedInstancesPolicy = undefined;
     }
+    const maintenance = maintenancePolicy(input, g.maintenance);
     const min = input.MinSize === undefined ? g.min : requireInt(input.MinSize, 'minSize');
     const max = input.MaxSize === undefined ? g.max : requireInt(input.MaxSize, 'maxSize');
     let desired = input.DesiredCapacity === undefined ? g.desired : requireInt(input.DesiredCapacity, 'desiredCapacity');
@@ -292,6 +316,11 @@ export const autoScalingOps: Record<string, Handler> = {
     if (input.DefaultCooldown !== undefined) g.defaultCooldown = input.DefaultCooldown;
     if (input.DefaultInstanceWarmup !== undefined) g.defaultInstanceWarmup = input.DefaultInstanceWarmup < 0 ? undefined : input.DefaultInstanceWarmup;
     if (input.TerminationPolicies !== undefined) g.terminationPolicies = [...input.TerminationPolicies];
+    if (maintenance !== g.maintenance) {
+      g.maintenance = maintenance;
+      // Without a policy, instances kept for a launch-first replacement are replaced the default way.
+      if (!maintenance) for (const i of w.groupInstances(g)) if (i.awaitingReplacement) i.awaitingReplacement = undefined;
+    }
     if (input.NewInstancesProtectedFromScaleIn !== undefined) g.newInstancesProtectedFromScaleIn = !!input.NewInstancesProtectedFromScaleIn;
     return {};
   },

@@ -422,10 +422,12 @@ export class AutoScalingSim {
       }
       w.link.markElbUnhealthy(g, insts, elbFailing);
     }
-    // 2. replace unhealthy: terminate first, the launch below replaces it [HEALTH-4]
+    // 2. replace unhealthy: terminate first, the launch below replaces it [HEALTH-4]; an instance
+    // maintenance policy may launch first or hold some back [HEALTH-7]
     if (!this.isSuspended(g, 'ReplaceUnhealthy') && !this.isSuspended(g, 'Terminate')) {
+      const held = g.maintenance ? this.maintenanceHolds(g, insts) : undefined;
       for (const inst of insts) {
-        if (inst.health === 'Unhealthy' && this.isActive(inst)) {
+        if (inst.health === 'Unhealthy' && this.isActive(inst) && !inst.awaitingReplacement && !held?.has(inst)) {
           const byElb = inst.ec2State === 'running';
           if (byElb) g.replaceDebt = (g.replaceDebt ?? 0) + 1;
           this.beginTermination(g, inst, 'replace-unhealthy', undefined,
@@ -441,6 +443,55 @@ export class AutoScalingSim {
     if (this.reconcileCapacity(g, insts)) return;
     // 4. AZ rebalance
     this.rebalanceZones(g, insts);
+  }
+
+  /**
+   * Health replacements under an instance maintenance policy [HEALTH-7]. With MaxHealthyPercentage
+   * over 100 an unhealthy (EC2-running) instance is kept while its replacement launches first, up
+   * to `room` = max(1, floor(desired × max / 100) − desired) at a time, and is terminated once its
+   * replacement is ready (InService, past warm-up, InService in every ELB). Beyond that room an
+   * unhealthy instance is terminated first only while the ready instances stay at or above
+   * ceil(desired × min / 100) (with no room at all, one at a time always may); the rest wait.
+   * Returns the unhealthy instances to leave alone this loop.
+   */
+  private maintenanceHolds(g: GroupRec, insts: InstanceRec[]): Set<InstanceRec> {
+    const w = this.w;
+    const policy = g.maintenance!;
+    const d = g.desired;
+    const room = policy.max > 100 ? Math.max(1, Math.floor((d * policy.max) / 100) - d) : 0;
+    const others = insts.filter((i) => this.isActive(i) && !i.awaitingReplacement);
+    const ready = others.filter((i) => i.health === 'Healthy' && w.link.isReady(g, i)).length;
+    // Replacements ready: their predecessors go.
+    const awaiting = insts.filter((i) => i.awaitingReplacement && this.isActive(i));
+    let done = Math.max(0, ready - (d - awaiting.length));
+    let inFlight = awaiting.length;
+    for (const inst of awaiting) {
+      if (done-- <= 0) break;
+      inst.awaitingReplacement = undefined;
+      inFlight--;
+      this.beginTermination(g, inst, 'replace-unhealthy', undefined, 'an instance was taken out of service in response to an ELB system health check failure.');
+    }
+    const held = new Set<InstanceRec>();
+    const minKeep = Math.ceil((d * policy.min) / 100);
+    // Terminating an unhealthy instance takes nothing ready away; below the minimum it waits, except
+    // that with no room to launch first one replacement at a time always proceeds.
+    let oneAtATime = room === 0 && !insts.some((i) => i.lifecycle === 'Terminating' || i.lifecycle === 'Terminating:Wait');
+    for (const inst of insts) {
+      if (inst.health !== 'Unhealthy' || !this.isActive(inst) || inst.awaitingReplacement) continue;
+      if (inst.ec2State !== 'running') continue; // gone or never up: no capacity to keep, terminate first
+      if (inFlight < room) {
+        inst.awaitingReplacement = true; // launched for below (capacity), terminated once it is ready
+        inFlight++;
+        w.changed(inst);
+      } else if (ready >= minKeep) {
+        // terminated first below
+      } else if (oneAtATime) {
+        oneAtATime = false;
+      } else {
+        held.add(inst);
+      }
+    }
+    return held;
   }
 
   /** AZ rebalance: launch first, then (next loop, once InService) terminate [AZ-1..3]. */
@@ -476,7 +527,8 @@ export class AutoScalingSim {
    */
   private reconcileCapacity(g: GroupRec, insts: InstanceRec[]): boolean {
     this.returnFromStandby(g, insts);
-    const active = insts.filter((i) => this.isActive(i));
+    // An unhealthy instance kept while its replacement launches first is not capacity [HEALTH-7].
+    const active = insts.filter((i) => this.isActive(i) && !i.awaitingReplacement);
     const counts = this.zoneCounts(g, insts);
     const rebalancing = active.some((i) => i.rebalance && i.lifecycle === 'Pending');
     // Replacements owed for ELB-unhealthy instances lapse once the group is at its desired size [HEALTH-6].
