@@ -89,9 +89,12 @@ export class Coupling {
     return until;
   }
 
-  /** A load balancer finished draining the instance: a terminating one goes on to EC2 terminate [ASG-7]. */
+  /** A load balancer finished draining the instance: a terminating one goes on to EC2 terminate [ASG-7]; one entering Standby is in Standby [ASG-10]. */
   drained(inst: InstanceRec): void {
-    if (inst.lifecycle === 'Terminating' && !this.w.elb.isDraining(inst) && !this.w.elbv2.isDraining(inst)) this.w.asg.finishTermination(inst);
+    const draining = this.w.elb.isDraining(inst) || this.w.elbv2.isDraining(inst);
+    if (inst.lifecycle === 'Terminating' && !draining) this.w.asg.finishTermination(inst);
+    // Entering Standby waits for the deregistration the same way [ASG-10].
+    else if (inst.lifecycle === 'EnteringStandby' && !draining) this.w.asg.finishEnterStandby(inst);
   }
 
   // ---------------------------------------------------------------- ELB health -> ASG
@@ -160,7 +163,7 @@ export class Coupling {
         i.elbReplacement = undefined;
         continue;
       }
-      if (this.replacementReady(g, i)) i.elbReplacement = undefined;
+      if (this.isReady(g, i)) i.elbReplacement = undefined;
       else inFlight++;
     }
     const budget = Math.max(1, Math.floor(g.desired * 0.1));
@@ -177,7 +180,8 @@ export class Coupling {
     }
   }
 
-  private replacementReady(g: GroupRec, i: InstanceRec): boolean {
+  /** Ready to serve: InService, EC2 running, past the default instance warm-up, InService in every attached ELB [HEALTH-6]. */
+  isReady(g: GroupRec, i: InstanceRec): boolean {
     const w = this.w;
     if (i.lifecycle !== 'InService' || i.ec2State !== 'running') return false;
     if (w.now < (i.inServiceAt ?? 0) + (g.defaultInstanceWarmup ?? 0) * 1000) return false;

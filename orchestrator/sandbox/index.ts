@@ -102,6 +102,8 @@ export interface SeedGroupSpec {
     healthCheck?: { target?: string; interval?: number; timeout?: number; healthyThreshold?: number; unhealthyThreshold?: number };
     /** Connection draining timeout in seconds (0: off). Default 300. */
     drainingTimeout?: number;
+    /** AZs the load balancer routes to (default: every AZ of the region) [ELB-8]. */
+    availabilityZones?: string[];
   };
   /** ELBv2 target groups to attach (ARNs from {@link Sandbox.seedTargetGroups}); the group then defaults to ELB health checks. */
   targetGroupARNs?: string[];
@@ -364,11 +366,11 @@ export class Sandbox {
     this.clock.advanceTo(this.clock.now() + ms);
   }
 
-  /** True when every group has `desired` active instances, all healthy, none on its way in or out. */
+  /** True when every group has `desired` active instances, all healthy, none on its way in or out (Standby ones aside). */
   isSettled(group?: string): boolean {
     const groups = Object.values(this.world.state.groups).filter((g) => !group || g.name === group);
     return groups.every((g) => {
-      const insts = this.world.groupInstances(g);
+      const insts = this.world.groupInstances(g).filter((i) => !this.world.asg.isStandby(i));
       return insts.length === g.desired && insts.every((i) => this.world.isHealthy(i));
     });
   }
@@ -404,7 +406,9 @@ export class Sandbox {
       this.direct('elb', 'CreateLoadBalancer', {
         LoadBalancerName: spec.elb.name,
         Listeners: [{ Protocol: 'HTTP', LoadBalancerPort: 80, InstanceProtocol: 'HTTP', InstancePort: 8080 }],
-        AvailabilityZones: spec.availabilityZones ?? this.world.zones(),
+        // Enabled in every AZ of the region, whatever the group's AZs (a group widened later keeps
+        // its instances routable, [ELB-8]); `elb.availabilityZones` narrows it.
+        AvailabilityZones: spec.elb.availabilityZones ?? this.world.zones(),
       });
       this.direct('elb', 'ConfigureHealthCheck', {
         LoadBalancerName: spec.elb.name,

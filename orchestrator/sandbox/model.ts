@@ -180,6 +180,12 @@ export interface InstanceRec {
   protectOnInService?: boolean;
   /** Launched to replace an ELB-unhealthy instance and not yet healthy and warmed up [HEALTH-6]. */
   elbReplacement?: boolean;
+  /** The EnterStandby / ExitStandby activity in progress [ASG-10]. */
+  standbyActivity?: string;
+  /** Pending after ExitStandby: goes InService at the group's next scaling activity [ASG-10]. */
+  exitingStandby?: boolean;
+  /** Unhealthy, kept running while its replacement launches first (instance maintenance policy) [HEALTH-7]. */
+  awaitingReplacement?: boolean;
 }
 
 /** A classic ELB's attachment to a group [ELB-7]. */
@@ -250,6 +256,10 @@ export interface GroupRec {
   defaultInstanceWarmup?: number;
   /** ForceDelete in progress: "Delete in progress" until its instances are gone [ASG-8]. */
   deleting?: boolean;
+  /** The desired capacity at which "all remaining instances are protected" was last recorded [TERM-5]. */
+  protectedNotice?: number;
+  /** InstanceMaintenancePolicy: min/max healthy percentage of desired while replacing [HEALTH-7]. */
+  maintenance?: { min: number; max: number };
 }
 
 export interface RegistrationRec {

@@ -38,9 +38,10 @@ test('DeleteAutoScalingGroup: ResourceInUse with instances, ForceDelete terminat
   t.is(e.name, 'ResourceInUseFault');
   const ids = active(sb, 'g').map((i) => i.id);
   await sb.clients.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: 'g', ForceDelete: true }));
-  t.false('g' in sb.world.state.groups);
+  t.true(sb.world.state.groups.g.deleting, '"Delete in progress" while its instances terminate [ASG-8]');
   sb.advance(60_000);
   t.true(ids.every((id) => sb.world.state.instances[id].ec2State === 'terminated'));
+  t.false('g' in sb.world.state.groups);
 });
 
 test('tags: create, update, describe with filters, delete; leftovers reports tag changes', async (t) => {

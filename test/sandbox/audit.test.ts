@@ -94,7 +94,7 @@ test('[ELB-7] an attached load balancer: Adding, Added, InService once an instan
   sb.setImage('ami-never', { healthy: false });
   sb.seedGroup({ name: 'g', capacity: 2, imageId: 'ami-never', healthCheckType: 'ELB', healthCheckGracePeriod: 0, settle: false });
   sb.advance(120_000);
-  sb.direct('elb', 'CreateLoadBalancer', { LoadBalancerName: 'lb2', Listeners: [{ Protocol: 'HTTP', LoadBalancerPort: 80, InstanceProtocol: 'HTTP', InstancePort: 80 }], AvailabilityZones: ['us-east-1a'] });
+  sb.direct('elb', 'CreateLoadBalancer', { LoadBalancerName: 'lb2', Listeners: [{ Protocol: 'HTTP', LoadBalancerPort: 80, InstanceProtocol: 'HTTP', InstancePort: 80 }], AvailabilityZones: sb.world.zones() });
   sb.direct('autoscaling', 'AttachLoadBalancers', { AutoScalingGroupName: 'g', LoadBalancerNames: ['lb2'] });
   const state = async () => (await sb.clients.autoScaling.send(new AsgDescribeLoadBalancersCommand({ AutoScalingGroupName: 'g' }))).LoadBalancers![0].State;
   t.is(await state(), 'Adding');
@@ -122,7 +122,7 @@ test('[ELB-7] an attached load balancer: Adding, Added, InService once an instan
 test('[ELB-7] with EC2 health checks an attached load balancer stays Added', async (t) => {
   const sb = sandbox();
   sb.seedGroup({ name: 'g', capacity: 1, healthCheckType: 'EC2' });
-  sb.direct('elb', 'CreateLoadBalancer', { LoadBalancerName: 'lb2', Listeners: [{ Protocol: 'HTTP', LoadBalancerPort: 80, InstanceProtocol: 'HTTP', InstancePort: 80 }], AvailabilityZones: ['us-east-1a'] });
+  sb.direct('elb', 'CreateLoadBalancer', { LoadBalancerName: 'lb2', Listeners: [{ Protocol: 'HTTP', LoadBalancerPort: 80, InstanceProtocol: 'HTTP', InstancePort: 80 }], AvailabilityZones: sb.world.zones() });
   sb.direct('autoscaling', 'AttachLoadBalancers', { AutoScalingGroupName: 'g', LoadBalancerNames: ['lb2'] });
   sb.advance(10 * 60_000);
   const out = await sb.clients.autoScaling.send(new AsgDescribeLoadBalancersCommand({ AutoScalingGroupName: 'g' }));

@@ -196,3 +196,28 @@ test('an instance OutOfService in the ELB has nothing to drain: its termination 
   t.true(sb.monitor.terminations({ cause: ['replace-unhealthy'] }).some((r) => r.instanceId === bad2.id));
   t.false(seen.includes('InService'), 'never reported InService while being replaced');
 });
+
+test('[ELB-8] an instance in an AZ the classic ELB is not enabled for: OutOfService with AWS\'s description, never healthy; an ELB-health group keeps replacing it', async (t) => {
+  const sb = sandbox();
+  sb.seedGroup({ name: 'g', capacity: 1, availabilityZones: ['us-east-1a'], healthCheckGracePeriod: 60, elb: { name: 'lb', availabilityZones: ['us-east-1a'], drainingTimeout: 0 } });
+  const first = active(sb, 'g')[0];
+  t.true(sb.world.isHealthy(first), 'in an enabled AZ: InService');
+  // Widen the group to an AZ the load balancer does not route to; its next launch lands there.
+  sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: 'g', AvailabilityZones: ['us-east-1a', 'us-east-1b'], MaxSize: 4 });
+  setDesired(sb, 'g', 2);
+  sb.advance(2 * TICK_MS);
+  const inB = active(sb, 'g').find((i) => i.az === 'us-east-1b')!;
+  t.truthy(inB);
+  sb.advance(50_000); // booted (40 s), InService and registered, inside its 60 s grace period
+  t.is(inB.lifecycle, 'InService');
+  const h = await health(sb, 'lb', inB.id);
+  t.is(h.State, 'OutOfService');
+  t.is(h.ReasonCode, 'ELB');
+  t.is(h.Description, 'Instance is in the EC2 Availability Zone for which LoadBalancer is not configured to route traffic to.');
+  sb.advance(30_000);
+  t.false(sb.world.isHealthy(inB), 'checks never bring it InService');
+  sb.advance(30 * 60_000);
+  const replaced = sb.monitor.terminations({ group: 'g', cause: ['replace-unhealthy'] });
+  t.true(replaced.length >= 2, `instances in us-east-1b are replaced again and again (${replaced.length})`);
+  t.true(sb.world.isHealthy(first), 'the instance in the enabled AZ is untouched');
+});

@@ -12,6 +12,48 @@ function getGroup(w: World, name: unknown): GroupRec {
   return g;
 }
 
+/**
+ * A group being deleted refuses changes [ASG-8]: "The AutoScaling group may not be modified while
+ * it is pending delete" (ValidationError; SuspendProcesses/ResumeProcesses say "Processes may not be
+ * suspended/resumed while the AutoScaling group is pending delete").
+ */
+function modifiable(g: GroupRec, message = 'The AutoScaling group may not be modified while it is pending delete'): GroupRec {
+  if (g.deleting) throw validation(message);
+  return g;
+}
+
+/** InstanceIds of EnterStandby / ExitStandby: 1 to 20 of the group's instances [ASG-10]. */
+function standbyIds(w: World, g: GroupRec, input: any, state: 'InService' | 'Standby'): InstanceRec[] {
+  const ids: string[] = [...new Set<string>(input.InstanceIds ?? [])];
+  if (ids.length < 1 || ids.length > 20) throw validation(`1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length between 1 and 20`);
+  return ids.map((id) => {
+    const inst = w.state.instances[id];
+    if (!inst || inst.group !== g.name || inst.lifecycle === 'Terminated') throw validation(`The instance ${id} is not part of Auto Scaling group ${g.name}.`);
+    if (inst.lifecycle !== state) throw validation(`The instance ${id} is not in ${state}.`);
+    return inst;
+  });
+}
+
+/**
+ * InstanceMaintenancePolicy [HEALTH-7]: MinHealthyPercentage 0–100, MaxHealthyPercentage 100–200,
+ * both given, at most 100 apart; -1 and -1 clear it. Returns undefined to clear, the group's
+ * current policy when the input has none.
+ */
+function maintenancePolicy(input: any, current: GroupRec['maintenance']): GroupRec['maintenance'] {
+  const p = input.InstanceMaintenancePolicy;
+  if (p === undefined) return current;
+  const min = p.MinHealthyPercentage;
+  const max = p.MaxHealthyPercentage;
+  if (min === -1 && max === -1) return undefined;
+  if (min === undefined || max === undefined || min === null || max === null) {
+    throw validation('Both MinHealthyPercentage and MaxHealthyPercentage must be specified in the instance maintenance policy.');
+  }
+  if (!Number.isInteger(min) || min < 0 || min > 100) throw validation(`MinHealthyPercentage ${min} is out of range: valid values are 0 to 100, or -1 to clear.`);
+  if (!Number.isInteger(max) || max < 100 || max > 200) throw validation(`MaxHealthyPercentage ${max} is out of range: valid values are 100 to 200, or -1 to clear.`);
+  if (max - min > 100) throw validation(`The difference between MaxHealthyPercentage (${max}) and MinHealthyPercentage (${min}) cannot be greater than 100.`);
+  return { min, max };
+}
+
 function call(w: World, ctx: CallCtx) {
   return { actor: ctx.actor, operation: ctx.operation, time: w.now };
 }
@@ -110,6 +152,8 @@ function groupOut(w: World, g: GroupRec) {
     NewInstancesProtectedFromScaleIn: g.newInstancesProtectedFromScaleIn,
     ServiceLinkedRoleARN: `arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
     CapacityRebalance: false,
+    Status: g.deleting ? 'Delete in progress' : undefined,
+    InstanceMaintenancePolicy: g.maintenance ? { MinHealthyPercentage: g.maintenance.min, MaxHealthyPercentage: g.maintenance.max } : undefined,
   };
 }
 
@@ -197,6 +241,7 @@ export const autoScalingOps: Record<string, Handler> = {
     checkSizes(min, max, desired);
     for (const lb of input.LoadBalancerNames ?? []) if (!w.state.elbs[lb]) throw validation(`Provided Load Balancers may not be valid. Please ensure they exist and try again.`);
     const { azs, vpc } = zonesFor(w, input);
+    const maintenance = maintenancePolicy(input, undefined);
     const g: GroupRec = {
       name,
       arn: `arn:aws:autoscaling:${w.state.region}:123456789012:autoScalingGroup:${w.uuid()}:autoScalingGroupName/${name}`,
@@ -221,6 +266,7 @@ export const autoScalingOps: Record<string, Handler> = {
       activities: [],
       launchFailures: 0,
       defaultInstanceWarmup: input.DefaultInstanceWarmup,
+      ...(maintenance ? { maintenance } : {}),
     };
     w.state.groups[name] = g;
     applyTags(w, (input.Tags ?? []).map((t: any) => ({ ...t, ResourceId: name })), false);
@@ -229,7 +275,7 @@ export const autoScalingOps: Record<string, Handler> = {
   },
 
   UpdateAutoScalingGroup(w, input, ctx) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
     if (input.LaunchTemplate) {
       g.launchTemplate = resolveLtSpec(w, input.LaunchTemplate);
       g.launchConfigurationName = undefined;
@@ -247,6 +293,7 @@ export const autoScalingOps: Record<string, Handler> = {
       g.launchTemplate = undefined;
       g.mixedInstancesPolicy = undefined;
     }
+    const maintenance = maintenancePolicy(input, g.maintenance);
     const min = input.MinSize === undefined ? g.min : requireInt(input.MinSize, 'minSize');
     const max = input.MaxSize === undefined ? g.max : requireInt(input.MaxSize, 'maxSize');
     let desired = input.DesiredCapacity === undefined ? g.desired : requireInt(input.DesiredCapacity, 'desiredCapacity');
@@ -269,12 +316,18 @@ export const autoScalingOps: Record<string, Handler> = {
     if (input.DefaultCooldown !== undefined) g.defaultCooldown = input.DefaultCooldown;
     if (input.DefaultInstanceWarmup !== undefined) g.defaultInstanceWarmup = input.DefaultInstanceWarmup < 0 ? undefined : input.DefaultInstanceWarmup;
     if (input.TerminationPolicies !== undefined) g.terminationPolicies = [...input.TerminationPolicies];
+    if (maintenance !== g.maintenance) {
+      g.maintenance = maintenance;
+      // Without a policy, instances kept for a launch-first replacement are replaced the default way.
+      if (!maintenance) for (const i of w.groupInstances(g)) if (i.awaitingReplacement) i.awaitingReplacement = undefined;
+    }
     if (input.NewInstancesProtectedFromScaleIn !== undefined) g.newInstancesProtectedFromScaleIn = !!input.NewInstancesProtectedFromScaleIn;
     return {};
   },
 
   DeleteAutoScalingGroup(w, input, ctx) {
     const g = getGroup(w, input.AutoScalingGroupName);
+    if (g.deleting) return {}; // already "Delete in progress"
     const live = w.groupInstances(g).filter((i) => i.lifecycle !== 'Terminated');
     if (!input.ForceDelete) {
       if (live.length) throw new SimFault('ResourceInUse', 'You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.');
@@ -282,9 +335,13 @@ export const autoScalingOps: Record<string, Handler> = {
         throw new SimFault('ScalingActivityInProgress', 'You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.');
       }
     }
+    if (live.length === 0) {
+      delete w.state.groups[g.name];
+      return {};
+    }
+    // "Delete in progress" until the last instance is terminated; the loop then removes it [ASG-8].
+    g.deleting = true;
     for (const i of live) w.asg.beginTermination(g, i, 'api', call(w, ctx), `an instance was taken out of service in response to a user request to delete the group ${g.name}.`);
-    for (const i of live) i.group = undefined;
-    delete w.state.groups[g.name];
     return {};
   },
 
@@ -323,7 +380,7 @@ export const autoScalingOps: Record<string, Handler> = {
   },
 
   SetDesiredCapacity(w, input, ctx) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
     const d = requireInt(input.DesiredCapacity, 'desiredCapacity');
     if (d > g.max) throw validation(`New SetDesiredCapacity value ${d} is above max value ${g.max} for the AutoScalingGroup.`);
     if (d < g.min) throw validation(`New SetDesiredCapacity value ${d} is below min value ${g.min} for the AutoScalingGroup.`);
@@ -375,8 +432,37 @@ export const autoScalingOps: Record<string, Handler> = {
     return { Activity: activityOut(g, act) };
   },
 
+  EnterStandby(w, input, ctx) {
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
+    const decrement = input.ShouldDecrementDesiredCapacity;
+    if (decrement === undefined || decrement === null) throw validation("1 validation error detected: Value null at 'shouldDecrementDesiredCapacity' failed to satisfy constraint: Member must not be null");
+    const insts = standbyIds(w, g, input, 'InService');
+    if (decrement && g.desired - insts.length < g.min) {
+      throw validation(`Cannot move instances into standby: the desired capacity ${g.desired - insts.length} would be below the group's min size ${g.min}. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`);
+    }
+    const from = g.desired;
+    if (decrement) setDesired(w, g, g.desired - insts.length, ctx);
+    const acts = insts.map((inst, k) => w.asg.enterStandby(g, inst, decrement ? { from: from - k, to: from - k - 1 } : undefined));
+    // Without decrement the group launches replacements for the instances on standby, promptly [ASG-1a].
+    if (!decrement) w.asg.requestScaling(g);
+    return { Activities: acts.map((a) => activityOut(g, a)) };
+  },
+
+  ExitStandby(w, input, ctx) {
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
+    const insts = standbyIds(w, g, input, 'Standby');
+    if (g.desired + insts.length > g.max) {
+      throw validation(`Cannot move instances out of standby: the desired capacity ${g.desired + insts.length} would be above the group's max size ${g.max}.`);
+    }
+    const from = g.desired;
+    // "After you put the instances back in service, the desired capacity is incremented."
+    setDesired(w, g, g.desired + insts.length, ctx);
+    const acts = insts.map((inst, k) => w.asg.exitStandby(g, inst, from + k));
+    return { Activities: acts.map((a) => activityOut(g, a)) };
+  },
+
   SuspendProcesses(w, input) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName), 'Processes may not be suspended while the AutoScaling group is pending delete');
     for (const p of processList(input)) {
       if (!g.suspended.some((s) => s.name === p)) g.suspended.push({ name: p, reason: `User suspended at ${new Date(w.now).toISOString()}` });
     }
@@ -384,14 +470,14 @@ export const autoScalingOps: Record<string, Handler> = {
   },
 
   ResumeProcesses(w, input) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName), 'Processes may not be resumed while the AutoScaling group is pending delete');
     const list = processList(input);
     g.suspended = g.suspended.filter((s) => !list.includes(s.name));
     return {};
   },
 
   SetInstanceProtection(w, input) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
     const ids: string[] = input.InstanceIds ?? [];
     if (ids.length > 50) throw new SimFault('LimitExceeded', 'The number of instance IDs exceeds the maximum of 50.');
     if (input.ProtectedFromScaleIn === undefined) throw validation("1 validation error detected: Value null at 'protectedFromScaleIn' failed to satisfy constraint: Member must not be null");
@@ -490,7 +576,7 @@ export const autoScalingOps: Record<string, Handler> = {
   },
 
   AttachLoadBalancers(w, input) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
     for (const name of input.LoadBalancerNames ?? []) {
       const elb = w.state.elbs[name];
       if (!elb) throw validation(`Provided Load Balancers may not be valid. Please ensure they exist and try again.`);
@@ -504,7 +590,7 @@ export const autoScalingOps: Record<string, Handler> = {
   },
 
   DetachLoadBalancers(w, input) {
-    const g = getGroup(w, input.AutoScalingGroupName);
+    const g = modifiable(getGroup(w, input.AutoScalingGroupName));
     for (const name of input.LoadBalancerNames ?? []) {
       if (!g.loadBalancerNames.includes(name)) continue;
       g.loadBalancerNames = g.loadBalancerNames.filter((n) => n !== name);

@@ -37,9 +37,14 @@ export class AutoScalingSim {
     return out;
   }
 
-  /** Counts toward capacity: everything not on its way out [ASG-2]. */
+  /** Counts toward capacity: everything not on its way out and not set aside in Standby [ASG-2, ASG-10]. */
   isActive(inst: InstanceRec): boolean {
-    return inst.lifecycle !== undefined && !inst.lifecycle.startsWith('Terminat') && inst.lifecycle !== 'Detached';
+    return inst.lifecycle !== undefined && !inst.lifecycle.startsWith('Terminat') && inst.lifecycle !== 'Detached' && !this.isStandby(inst);
+  }
+
+  /** Entering or in Standby: part of the group, but not its capacity, not health-checked, never scaled in [ASG-10]. */
+  isStandby(inst: InstanceRec): boolean {
+    return inst.lifecycle === 'EnteringStandby' || inst.lifecycle === 'Standby';
   }
 
   /** The group's launch spec resolved now (what a launch would use). */
@@ -211,7 +216,7 @@ export class AutoScalingSim {
    */
   beginTermination(g: GroupRec, inst: InstanceRec, cause: TerminationRecord['cause'], call: CallRef | undefined, description: string): void {
     const w = this.w;
-    if (!this.isActive(inst)) return;
+    if (!this.isActive(inst) && !this.isStandby(inst)) return;
     w.link.reportTermination(inst, cause, g, call);
     inst.lifecycle = 'Terminating';
     const act = this.addActivity(g, {
@@ -228,6 +233,90 @@ export class AutoScalingSim {
       w.changed(inst);
     } else {
       this.finishTermination(inst);
+    }
+  }
+
+  /**
+   * EnterStandby [ASG-10]: `EnteringStandby` while the group's load balancers deregister it (with
+   * connection draining), then `Standby`. Returns the activity ("Moving EC2 instance to Standby").
+   */
+  enterStandby(g: GroupRec, inst: InstanceRec, capacity: { from: number; to: number } | undefined): ActivityRec {
+    const w = this.w;
+    inst.lifecycle = 'EnteringStandby';
+    const act = this.addActivity(g, {
+      description: `Moving EC2 instance to Standby: ${inst.id}`,
+      cause: `At ${this.iso()} instance ${inst.id} was moved to standby in response to a user request` +
+        (capacity ? `, shrinking the capacity from ${capacity.from} to ${capacity.to}.` : '.'),
+      status: 'InProgress',
+      progress: 50,
+    });
+    inst.standbyActivity = act.id;
+    const until = w.link.deregisterFromGroupLbs(g, inst);
+    if (until !== undefined) inst.drainingUntil = until;
+    else this.finishEnterStandby(inst);
+    w.changed(inst);
+    return act;
+  }
+
+  /** Deregistration done: the instance is in `Standby` [ASG-10]. */
+  finishEnterStandby(inst: InstanceRec): void {
+    const w = this.w;
+    inst.drainingUntil = undefined;
+    inst.lifecycle = 'Standby';
+    const act = inst.standbyActivity ? w.state.activities[inst.standbyActivity] : undefined;
+    if (act) {
+      act.status = 'Successful';
+      act.progress = 100;
+      act.endTime = w.now;
+    }
+    inst.standbyActivity = undefined;
+    w.changed(inst);
+  }
+
+  /**
+   * ExitStandby [ASG-10]: `Pending` (activity `PreInService`, "Moving EC2 instance out of
+   * Standby"); the group's next scaling activity puts it InService, registering it with the load
+   * balancers (see returnFromStandby).
+   */
+  exitStandby(g: GroupRec, inst: InstanceRec, from: number): ActivityRec {
+    const w = this.w;
+    inst.lifecycle = 'Pending';
+    inst.exitingStandby = true;
+    const act = this.addActivity(g, {
+      description: `Moving EC2 instance out of Standby: ${inst.id}`,
+      cause: `At ${this.iso()} instance ${inst.id} was moved out of standby in response to a user request, increasing the capacity from ${from} to ${from + 1}.`,
+      status: 'PreInService',
+      progress: 30,
+    });
+    inst.standbyActivity = act.id;
+    w.changed(inst);
+    return act;
+  }
+
+  /**
+   * Instances back from Standby go InService (registered with the load balancers, the grace period
+   * starting again) once EC2 still runs them; one EC2 terminated meanwhile stays Pending, is found
+   * unhealthy by the next health check and replaced [ASG-10, HEALTH-1].
+   */
+  private returnFromStandby(g: GroupRec, insts: InstanceRec[]): void {
+    const w = this.w;
+    for (const inst of insts) {
+      if (!inst.exitingStandby) continue;
+      if (inst.lifecycle !== 'Pending') {
+        inst.exitingStandby = undefined;
+        continue;
+      }
+      if (inst.ec2State !== 'running') continue;
+      inst.exitingStandby = undefined;
+      this.putInService(g, inst);
+      const act = inst.standbyActivity ? w.state.activities[inst.standbyActivity] : undefined;
+      if (act) {
+        act.status = 'Successful';
+        act.progress = 100;
+        act.endTime = w.now;
+      }
+      inst.standbyActivity = undefined;
+      w.changed(inst);
     }
   }
 
@@ -264,17 +353,45 @@ export class AutoScalingSim {
     w.schedule({ at: g.scaleAt, kind: 'scale', group: g.name });
   }
 
+  /**
+   * Scale-in that protection stops [TERM-5]: the desired capacity stays lowered, the instances
+   * stay, and the activity history says so once per desired capacity: "Could not scale to desired
+   * capacity because all remaining instances are protected from scale-in."
+   */
+  private noteAllProtected(g: GroupRec, size: number): void {
+    if (g.protectedNotice === g.desired) return;
+    g.protectedNotice = g.desired;
+    const message = 'Could not scale to desired capacity because all remaining instances are protected from scale-in.';
+    this.addActivity(g, {
+      description: message,
+      cause: this.causeText(g, `an instance was to be taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${size} to ${g.desired}.`),
+      status: 'Failed',
+      statusMessage: message,
+      endTime: this.w.now,
+      progress: 100,
+    });
+  }
+
   /** The `scale` event requestScaling scheduled [ASG-1a]. */
   onScale(group: string, at: number): void {
     const g = this.w.state.groups[group];
     if (!g || g.scaleAt !== at) return; // deleted (or recreated) meanwhile
     g.scaleAt = undefined;
+    if (g.deleting) return;
     this.reconcileCapacity(g, this.groupInstances(g));
   }
 
   /** The periodic loop over every group [ASG-1]. */
   tick(): void {
-    for (const g of Object.values(this.w.state.groups)) this.reconcile(g);
+    for (const g of Object.values(this.w.state.groups)) {
+      if (g.deleting) this.advanceDeletion(g);
+      else this.reconcile(g);
+    }
+  }
+
+  /** A group being deleted launches and checks nothing; it is gone once its last instance is [ASG-8]. */
+  private advanceDeletion(g: GroupRec): void {
+    if (this.groupInstances(g).length === 0) delete this.w.state.groups[g.name];
   }
 
   /** One group's loop [ASG-1]: health checks, replace unhealthy, launch/scale in, AZ rebalance. */
@@ -305,10 +422,12 @@ export class AutoScalingSim {
       }
       w.link.markElbUnhealthy(g, insts, elbFailing);
     }
-    // 2. replace unhealthy: terminate first, the launch below replaces it [HEALTH-4]
+    // 2. replace unhealthy: terminate first, the launch below replaces it [HEALTH-4]; an instance
+    // maintenance policy may launch first or hold some back [HEALTH-7]
     if (!this.isSuspended(g, 'ReplaceUnhealthy') && !this.isSuspended(g, 'Terminate')) {
+      const held = g.maintenance ? this.maintenanceHolds(g, insts) : undefined;
       for (const inst of insts) {
-        if (inst.health === 'Unhealthy' && this.isActive(inst)) {
+        if (inst.health === 'Unhealthy' && this.isActive(inst) && !inst.awaitingReplacement && !held?.has(inst)) {
           const byElb = inst.ec2State === 'running';
           if (byElb) g.replaceDebt = (g.replaceDebt ?? 0) + 1;
           this.beginTermination(g, inst, 'replace-unhealthy', undefined,
@@ -324,6 +443,55 @@ export class AutoScalingSim {
     if (this.reconcileCapacity(g, insts)) return;
     // 4. AZ rebalance
     this.rebalanceZones(g, insts);
+  }
+
+  /**
+   * Health replacements under an instance maintenance policy [HEALTH-7]. With MaxHealthyPercentage
+   * over 100 an unhealthy (EC2-running) instance is kept while its replacement launches first, up
+   * to `room` = max(1, floor(desired × max / 100) − desired) at a time, and is terminated once its
+   * replacement is ready (InService, past warm-up, InService in every ELB). Beyond that room an
+   * unhealthy instance is terminated first only while the ready instances stay at or above
+   * ceil(desired × min / 100) (with no room at all, one at a time always may); the rest wait.
+   * Returns the unhealthy instances to leave alone this loop.
+   */
+  private maintenanceHolds(g: GroupRec, insts: InstanceRec[]): Set<InstanceRec> {
+    const w = this.w;
+    const policy = g.maintenance!;
+    const d = g.desired;
+    const room = policy.max > 100 ? Math.max(1, Math.floor((d * policy.max) / 100) - d) : 0;
+    const others = insts.filter((i) => this.isActive(i) && !i.awaitingReplacement);
+    const ready = others.filter((i) => i.health === 'Healthy' && w.link.isReady(g, i)).length;
+    // Replacements ready: their predecessors go.
+    const awaiting = insts.filter((i) => i.awaitingReplacement && this.isActive(i));
+    let done = Math.max(0, ready - (d - awaiting.length));
+    let inFlight = awaiting.length;
+    for (const inst of awaiting) {
+      if (done-- <= 0) break;
+      inst.awaitingReplacement = undefined;
+      inFlight--;
+      this.beginTermination(g, inst, 'replace-unhealthy', undefined, 'an instance was taken out of service in response to an ELB system health check failure.');
+    }
+    const held = new Set<InstanceRec>();
+    const minKeep = Math.ceil((d * policy.min) / 100);
+    // Terminating an unhealthy instance takes nothing ready away; below the minimum it waits, except
+    // that with no room to launch first one replacement at a time always proceeds.
+    let oneAtATime = room === 0 && !insts.some((i) => i.lifecycle === 'Terminating' || i.lifecycle === 'Terminating:Wait');
+    for (const inst of insts) {
+      if (inst.health !== 'Unhealthy' || !this.isActive(inst) || inst.awaitingReplacement) continue;
+      if (inst.ec2State !== 'running') continue; // gone or never up: no capacity to keep, terminate first
+      if (inFlight < room) {
+        inst.awaitingReplacement = true; // launched for below (capacity), terminated once it is ready
+        inFlight++;
+        w.changed(inst);
+      } else if (ready >= minKeep) {
+        // terminated first below
+      } else if (oneAtATime) {
+        oneAtATime = false;
+      } else {
+        held.add(inst);
+      }
+    }
+    return held;
   }
 
   /** AZ rebalance: launch first, then (next loop, once InService) terminate [AZ-1..3]. */
@@ -358,11 +526,14 @@ export class AutoScalingSim {
    * at its desired size (so AZ rebalancing waits for another loop).
    */
   private reconcileCapacity(g: GroupRec, insts: InstanceRec[]): boolean {
-    const active = insts.filter((i) => this.isActive(i));
+    this.returnFromStandby(g, insts);
+    // An unhealthy instance kept while its replacement launches first is not capacity [HEALTH-7].
+    const active = insts.filter((i) => this.isActive(i) && !i.awaitingReplacement);
     const counts = this.zoneCounts(g, insts);
     const rebalancing = active.some((i) => i.rebalance && i.lifecycle === 'Pending');
     // Replacements owed for ELB-unhealthy instances lapse once the group is at its desired size [HEALTH-6].
     if (active.length >= g.desired) g.replaceDebt = undefined;
+    if (active.length <= g.desired && g.protectedNotice !== undefined) g.protectedNotice = undefined;
     // A rebalancing launch the desired capacity has since absorbed is an ordinary instance.
     if (!rebalancing && active.length <= g.desired) for (const i of active) i.rebalance = undefined;
     if (active.length < g.desired) {
@@ -379,6 +550,7 @@ export class AutoScalingSim {
       if (this.isSuspended(g, 'Terminate')) return false;
       const rebalanceDone = active.find((i) => i.rebalance);
       const victims = pickForScaleIn(this.w, g, active, active.length - g.desired);
+      if (victims.length < active.length - g.desired) this.noteAllProtected(g, active.length);
       for (const v of victims) {
         if (rebalanceDone) {
           this.beginTermination(g, v, 'rebalance', undefined, 'an instance was taken out of service in response to an Availability Zone rebalancing operation.');

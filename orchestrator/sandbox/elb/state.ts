@@ -26,6 +26,10 @@ export class ElbSim {
       return { state: 'OutOfService', reasonCode: 'Instance', description: 'Instance is in terminated state.' };
     }
     if (inst.ec2State === 'pending') return { state: 'OutOfService', reasonCode: 'Instance', description: 'Instance is in pending state.' };
+    // An instance in an AZ the load balancer is not enabled for gets no traffic [ELB-8].
+    if (!this.zoneEnabled(elb, inst)) {
+      return { state: 'OutOfService', reasonCode: 'ELB', description: 'Instance is in the EC2 Availability Zone for which LoadBalancer is not configured to route traffic to.' };
+    }
     if (reg.state === 'InService') return { state: 'InService', reasonCode: 'N/A', description: 'N/A' };
     if (!reg.everPassed && reg.passes === 0 && reg.fails === 0) {
       return { state: 'OutOfService', reasonCode: 'ELB', description: 'Instance registration is still in progress.' };
@@ -112,6 +116,14 @@ export class ElbSim {
     return false;
   }
 
+  /**
+   * The load balancer routes to the instance's AZ [ELB-8]. A load balancer created with neither
+   * AvailabilityZones nor Subnets (the sandbox accepts that; AWS does not) routes to every AZ.
+   */
+  zoneEnabled(elb: ElbRec, inst: InstanceRec): boolean {
+    return elb.azs.length === 0 || elb.azs.includes(inst.az);
+  }
+
   /** Application answers the health check at `t` [ELB-3]. */
   appOk(inst: InstanceRec, t: number): boolean {
     return inst.ec2State === 'running' && t >= inst.appUpAt && !(inst.failAt !== undefined && t >= inst.failAt);
@@ -169,7 +181,7 @@ export class ElbSim {
     if (!elb || !reg || reg.gen !== gen || reg.drainingUntil !== undefined) return;
     const inst = w.state.instances[id];
     const t = w.now;
-    const ok = inst ? this.appOk(inst, t) : false;
+    const ok = inst ? this.appOk(inst, t) && this.zoneEnabled(elb, inst) : false;
     const hc = elb.healthCheck;
     const before = reg.state;
     if (ok) {
