@@ -108,6 +108,10 @@ test('planAb: the seed Process, one row per case', (t) => {
     ['--single-asg --instance-count-match', { a: full('qa', 3), names: { a: 'qa', b: 'qa' } }, { ...base, singleAsg: true, instanceCountMatch: true }, { kind: 'refresh', count: 3 }],
     ['--single-asg --zero', { a: full('qa', 3), names: { a: 'qa', b: 'qa' } }, { ...base, singleAsg: true, zero: true }, { kind: 'drain', group: 'qa' }],
     ['--single-asg missing group', { names: { a: 'qa', b: 'qa' } }, { ...base, singleAsg: true }, { kind: 'refuse', exit: 2 }],
+    ['new color on an ALB/NLB target group: refused, exit 3 (the swap does not shift weights yet)', { a: full('qa-a'), b: { ...empty('qa-b'), targetGroupARNs: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/qa-b/0123456789abcdef'] }, names }, base, { kind: 'refuse', exit: 3, code: 'target-groups-unsupported' }],
+    ['active color on a target group: refused, exit 3', { a: { ...full('qa-a'), targetGroupARNs: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/qa-a/0123456789abcdef'] }, b: empty('qa-b'), names }, base, { kind: 'refuse', exit: 3, code: 'target-groups-unsupported' }],
+    ['--single-asg on a target group: refused, exit 3', { a: { ...full('qa', 3), targetGroupARNs: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/qa/0123456789abcdef'] }, names: { a: 'qa', b: 'qa' } }, { ...base, singleAsg: true }, { kind: 'refuse', exit: 3, code: 'target-groups-unsupported' }],
+    ['--zero on a target group: the explicit drain is allowed', { a: empty('qa-a'), b: { ...full('qa-b'), targetGroupARNs: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/qa-b/0123456789abcdef'] }, names }, { ...base, zero: true }, { kind: 'drain', group: 'qa-b' }],
   ];
   for (const [name, observed, options, expected] of rows) {
     const plan = planAb(observed, options) as unknown as Record<string, unknown>;

@@ -465,6 +465,8 @@ export function chooseKeep(a: GroupSnapshot, b: GroupSnapshot, elbNames?: string
  * deploy into a; otherwise populate the empty color and drain the active one.
  */
 export function planAb(observed: AbObserved, options: AbPlanOptions): AbPlan | PlanRefusal {
+  const fronted = targetGroupRefusal(observed, options);
+  if (fronted) return fronted;
   if (options.singleAsg) return planSingle(observed.a, observed.names.a, options);
   const { a, b } = observed;
   const missing = [a ? undefined : observed.names.a, b ? undefined : observed.names.b].filter(Boolean);
@@ -507,6 +509,24 @@ export function planAb(observed: AbObserved, options: AbPlanOptions): AbPlan | P
   // `--clean-up` with at most one color populated has nothing to clean: the ordinary swap runs.
   if (!pa && !pb) return planSwap(undefined, a, options);
   return pa ? planSwap(a, b, options) : planSwap(b, a, options);
+}
+
+/**
+ * A/B on ALB/NLB target groups is refused (exit 3, nothing changed) until the swap shifts the
+ * listener's weights (issue 14): scaling colors behind a weighted forward the tool does not move
+ * would drain the color that still carries the traffic. `--zero` (an explicit drain) is allowed.
+ */
+export function targetGroupRefusal(observed: AbObserved, options: AbPlanOptions): PlanRefusal | undefined {
+  if (options.zero) return undefined;
+  const fronted = [observed.a, observed.b].filter((g): g is GroupSnapshot => Boolean(g && g.targetGroupARNs.length > 0));
+  if (fronted.length === 0) return undefined;
+  const names = fronted.map((g) => g.name);
+  return refuse(
+    3,
+    'target-groups-unsupported',
+    `environment ${options.environment}: ${names.join(' and ')} ${names.length > 1 ? 'are' : 'is'} attached to ALB/NLB target groups; an A/B swap does not yet shift a listener's weights between colors, so it would drain the color that carries the traffic. Nothing was changed. Use a classic ELB for A/B, or strategy rolling (which waits for target health)`,
+    { groups: names, targetGroups: fronted.flatMap((g) => g.targetGroupARNs) },
+  );
 }
 
 function planSingle(group: GroupSnapshot | undefined, name: string, options: AbPlanOptions): AbPlan | PlanRefusal {
