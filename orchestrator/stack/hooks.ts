@@ -10,6 +10,7 @@ import type { Reporter } from '../report/reporter';
 import type { RolloutResult } from '../rollout/result';
 import { rollGroup } from '../rollout/rolling/runner';
 import { abDeploy, abPlanOptions, type AbDeployOptions } from '../rollout/ab/runner';
+import { awsVerdict } from '../rollout/health';
 import { decideAbHook, planAb as planAbSwap } from '../rollout/ab/strategy';
 import type { HookOptions, PlanContext, ServiceHooks, ServicePlan } from './deploy-flow';
 import { groupsOf, targetOf, type AbServiceManifest, type RollingServiceManifest, type ServiceManifest } from './manifest';
@@ -112,9 +113,9 @@ export async function planAb(port: AwsPort, service: AbServiceManifest, context:
   };
 }
 
-/** Serving = InService and Healthy in the ASG and InService in every attached classic ELB. */
+/** Serving = the AWS verdict of the health seam: the ASG, every attached classic ELB and every attached target group. */
 function serving(g: GroupSnapshot): number {
-  return g.instances.filter((i) => i.lifecycleState === 'InService' && i.healthStatus === 'Healthy' && g.loadBalancerNames.every((lb) => i.elb[lb]?.state === 'InService')).length;
+  return g.instances.filter((i) => awsVerdict(i, g.loadBalancerNames, g.targetGroupARNs).healthy).length;
 }
 
 /**
