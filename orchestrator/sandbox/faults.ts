@@ -6,11 +6,8 @@
  * AWS code as `name` — checked against the SDK's own deserializer (see test/sandbox/errors.test.ts).
  */
 import * as AS from '@aws-sdk/client-auto-scaling';
-import * as CW from '@aws-sdk/client-cloudwatch';
 import * as EC2 from '@aws-sdk/client-ec2';
 import * as ELB from '@aws-sdk/client-elastic-load-balancing';
-import * as ELBV2 from '@aws-sdk/client-elastic-load-balancing-v2';
-import * as S3 from '@aws-sdk/client-s3';
 
 export type ServiceName = 'autoscaling' | 'ec2' | 'elb' | 'elbv2' | 's3' | 'cloudwatch';
 
@@ -31,66 +28,89 @@ export class SandboxCrashedError extends Error {
 
 type ExceptionClass = new (opts: any) => Error;
 
-const modeled: Record<ServiceName, Record<string, ExceptionClass>> = {
-  autoscaling: {
-    AlreadyExists: AS.AlreadyExistsFault,
-    ResourceContention: AS.ResourceContentionFault,
-    LimitExceeded: AS.LimitExceededFault,
-    ResourceInUse: AS.ResourceInUseFault,
-    ScalingActivityInProgress: AS.ScalingActivityInProgressFault,
-    InvalidNextToken: AS.InvalidNextToken,
-  },
-  elb: {
-    LoadBalancerNotFound: ELB.AccessPointNotFoundException,
-    DuplicateLoadBalancerName: ELB.DuplicateAccessPointNameException,
-    InvalidInstance: ELB.InvalidEndPointException,
-    InvalidConfigurationRequest: ELB.InvalidConfigurationRequestException,
-    LoadBalancerAttributeNotFound: ELB.LoadBalancerAttributeNotFoundException,
-  },
-  elbv2: {
-    TargetGroupNotFound: ELBV2.TargetGroupNotFoundException,
-    LoadBalancerNotFound: ELBV2.LoadBalancerNotFoundException,
-    ListenerNotFound: ELBV2.ListenerNotFoundException,
-    RuleNotFound: ELBV2.RuleNotFoundException,
-    DuplicateTargetGroupName: ELBV2.DuplicateTargetGroupNameException,
-    DuplicateListener: ELBV2.DuplicateListenerException,
-    PriorityInUse: ELBV2.PriorityInUseException,
-    ResourceInUse: ELBV2.ResourceInUseException,
-    InvalidTarget: ELBV2.InvalidTargetException,
-    OperationNotPermitted: ELBV2.OperationNotPermittedException,
-  },
-  ec2: {},
-  cloudwatch: {
-    InvalidNextToken: CW.InvalidNextToken,
-    ResourceNotFound: CW.ResourceNotFound,
-  },
-  s3: {
-    NoSuchKey: S3.NoSuchKey,
-    NoSuchBucket: S3.NoSuchBucket,
-    NotFound: S3.NotFound,
-    BucketAlreadyOwnedByYou: S3.BucketAlreadyOwnedByYou,
-    BucketAlreadyExists: S3.BucketAlreadyExists,
-  },
-};
+type ServiceErrors = { modeled: Record<string, ExceptionClass>; base: ExceptionClass };
 
-const serviceException: Record<ServiceName, ExceptionClass> = {
-  autoscaling: AS.AutoScalingServiceException,
-  ec2: EC2.EC2ServiceException,
-  elb: ELB.ElasticLoadBalancingServiceException,
-  elbv2: ELBV2.ElasticLoadBalancingV2ServiceException,
-  s3: S3.S3ServiceException,
-  cloudwatch: CW.CloudWatchServiceException,
+/**
+ * Each service's modeled exception classes and its ServiceException. ELBv2, CloudWatch and S3 are
+ * loaded on first use, as their clients are (sandbox/index.ts): most runs never touch them, and
+ * each SDK package costs tens of MB when loaded.
+ */
+const errorsOf: Record<ServiceName, () => ServiceErrors> = {
+  autoscaling: () => ({
+    modeled: {
+      AlreadyExists: AS.AlreadyExistsFault,
+      ResourceContention: AS.ResourceContentionFault,
+      LimitExceeded: AS.LimitExceededFault,
+      ResourceInUse: AS.ResourceInUseFault,
+      ScalingActivityInProgress: AS.ScalingActivityInProgressFault,
+      InvalidNextToken: AS.InvalidNextToken,
+    },
+    base: AS.AutoScalingServiceException,
+  }),
+  elb: () => ({
+    modeled: {
+      LoadBalancerNotFound: ELB.AccessPointNotFoundException,
+      DuplicateLoadBalancerName: ELB.DuplicateAccessPointNameException,
+      InvalidInstance: ELB.InvalidEndPointException,
+      InvalidConfigurationRequest: ELB.InvalidConfigurationRequestException,
+      LoadBalancerAttributeNotFound: ELB.LoadBalancerAttributeNotFoundException,
+    },
+    base: ELB.ElasticLoadBalancingServiceException,
+  }),
+  elbv2: () => {
+    const ELBV2 = require('@aws-sdk/client-elastic-load-balancing-v2') as typeof import('@aws-sdk/client-elastic-load-balancing-v2');
+    return {
+      modeled: {
+        TargetGroupNotFound: ELBV2.TargetGroupNotFoundException,
+        LoadBalancerNotFound: ELBV2.LoadBalancerNotFoundException,
+        ListenerNotFound: ELBV2.ListenerNotFoundException,
+        RuleNotFound: ELBV2.RuleNotFoundException,
+        DuplicateTargetGroupName: ELBV2.DuplicateTargetGroupNameException,
+        DuplicateListener: ELBV2.DuplicateListenerException,
+        PriorityInUse: ELBV2.PriorityInUseException,
+        ResourceInUse: ELBV2.ResourceInUseException,
+        InvalidTarget: ELBV2.InvalidTargetException,
+        OperationNotPermitted: ELBV2.OperationNotPermittedException,
+      },
+      base: ELBV2.ElasticLoadBalancingV2ServiceException,
+    };
+  },
+  ec2: () => ({ modeled: {}, base: EC2.EC2ServiceException }),
+  cloudwatch: () => {
+    const CW = require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
+    return { modeled: { InvalidNextToken: CW.InvalidNextToken, ResourceNotFound: CW.ResourceNotFound }, base: CW.CloudWatchServiceException };
+  },
+  s3: () => {
+    const S3 = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+    return {
+      modeled: {
+        NoSuchKey: S3.NoSuchKey,
+        NoSuchBucket: S3.NoSuchBucket,
+        NotFound: S3.NotFound,
+        BucketAlreadyOwnedByYou: S3.BucketAlreadyOwnedByYou,
+        BucketAlreadyExists: S3.BucketAlreadyExists,
+      },
+      base: S3.S3ServiceException,
+    };
+  },
 };
+const loaded = new Map<ServiceName, ServiceErrors>();
+function errors(service: ServiceName): ServiceErrors {
+  let e = loaded.get(service);
+  if (!e) loaded.set(service, (e = errorsOf[service]()));
+  return e;
+}
 
 /** The SDK-shaped error for a simulated fault. */
 export function toSdkError(service: ServiceName, f: SimFault, requestId: string): Error {
   const $metadata = { httpStatusCode: f.status, requestId, attempts: 1, totalRetryDelay: 0 };
-  const Cls = modeled[service][f.code];
+  const { modeled, base } = errors(service);
+  const Cls = modeled[f.code];
   let err: any;
   if (Cls) {
     err = new Cls({ message: f.message, $metadata });
   } else {
-    err = new serviceException[service]({ name: f.code, $fault: f.fault, $metadata, message: f.message });
+    err = new base({ name: f.code, $fault: f.fault, $metadata, message: f.message });
   }
   err.Code = f.code;
   err.RequestId = requestId;
