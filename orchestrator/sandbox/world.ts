@@ -172,6 +172,24 @@ export class World {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 
+  /**
+   * How long a serving instance's in-flight connections take to drain when a load balancer (a
+   * classic ELB [ELB-6] or a target group [TG-6]) deregisters it with `timeoutSeconds` of draining:
+   * none (the deregistration completes at once), the full timeout (long-lived connections), or a
+   * drawn duration capped at the timeout, per `faults.connectionDrain`. No PRNG draw for the
+   * default (always the full timeout), so runs that do not use the fault are unchanged.
+   */
+  connectionDrainMs(timeoutSeconds: number): number {
+    const full = timeoutSeconds * 1000;
+    const c = this.faults.connectionDrain ?? { idle: 0, long: 1, seconds: 0 };
+    if (c.long >= 1) return full;
+    if (c.idle >= 1) return 0;
+    const u = this.rng.next();
+    if (u < c.idle) return 0;
+    if (u < c.idle + c.long) return full;
+    return Math.min(full, Math.max(0, Math.round(this.sample(c.seconds) * 1000)));
+  }
+
   sample(d: Seconds): number {
     if (typeof d === 'number') return d;
     if ('min' in d && 'max' in d) return this.rng.uniform(d.min, d.max);

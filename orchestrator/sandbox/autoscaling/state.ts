@@ -68,6 +68,15 @@ export class AutoScalingSim {
     return false;
   }
 
+  /** A scaling activity finished: Successful, 100 %, ended now (nothing when there is none). */
+  private completeActivity(id: string | undefined): void {
+    const act = id ? this.w.state.activities[id] : undefined;
+    if (!act) return;
+    act.status = 'Successful';
+    act.progress = 100;
+    act.endTime = this.w.now;
+  }
+
   addActivity(g: GroupRec, a: Omit<ActivityRec, 'id' | 'group' | 'startTime' | 'progress' | 'details'> & { progress?: number }): ActivityRec {
     const w = this.w;
     const act: ActivityRec = {
@@ -200,12 +209,7 @@ export class AutoScalingSim {
     const w = this.w;
     inst.lifecycle = 'Terminated';
     g.instances = g.instances.filter((x) => x !== inst.id);
-    const act = inst.terminateActivity ? w.state.activities[inst.terminateActivity] : undefined;
-    if (act) {
-      act.status = 'Successful';
-      act.progress = 100;
-      act.endTime = w.now;
-    }
+    this.completeActivity(inst.terminateActivity);
     w.changed(inst);
     inst.group = undefined;
   }
@@ -263,12 +267,7 @@ export class AutoScalingSim {
     const w = this.w;
     inst.drainingUntil = undefined;
     inst.lifecycle = 'Standby';
-    const act = inst.standbyActivity ? w.state.activities[inst.standbyActivity] : undefined;
-    if (act) {
-      act.status = 'Successful';
-      act.progress = 100;
-      act.endTime = w.now;
-    }
+    this.completeActivity(inst.standbyActivity);
     inst.standbyActivity = undefined;
     w.changed(inst);
   }
@@ -309,12 +308,7 @@ export class AutoScalingSim {
       if (inst.ec2State !== 'running') continue;
       inst.exitingStandby = undefined;
       this.putInService(g, inst);
-      const act = inst.standbyActivity ? w.state.activities[inst.standbyActivity] : undefined;
-      if (act) {
-        act.status = 'Successful';
-        act.progress = 100;
-        act.endTime = w.now;
-      }
+      this.completeActivity(inst.standbyActivity);
       inst.standbyActivity = undefined;
       w.changed(inst);
     }

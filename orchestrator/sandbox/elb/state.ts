@@ -60,7 +60,7 @@ export class ElbSim {
     // Only an instance the ELB routes requests to has any to drain: one it reports OutOfService
     // (still registering, never passed, or failed) is deregistered at once [ELB-6].
     const serving = inst !== undefined && inst.ec2State === 'running' && this.elbView(elb, inst, reg).state === 'InService';
-    const drainMs = elb.draining.enabled && elb.draining.timeout > 0 && serving ? this.drainMs(elb) : 0;
+    const drainMs = elb.draining.enabled && elb.draining.timeout > 0 && serving ? w.connectionDrainMs(elb.draining.timeout) : 0;
     if (drainMs > 0) {
       reg.drainingUntil = w.now + drainMs;
       reg.gen++;
@@ -80,23 +80,6 @@ export class ElbSim {
     }
   }
 
-  /**
-   * How long a serving instance's in-flight connections take to drain [ELB-6]: none (the
-   * deregistration completes at once), the full timeout (long-lived connections), or a drawn
-   * duration capped at the timeout, per `faults.connectionDrain`. No PRNG draw for the default
-   * (always the full timeout), so runs that do not use the fault are unchanged.
-   */
-  private drainMs(elb: ElbRec): number {
-    const w = this.w;
-    const full = elb.draining.timeout * 1000;
-    const c = w.faults.connectionDrain ?? { idle: 0, long: 1, seconds: 0 };
-    if (c.long >= 1) return full;
-    if (c.idle >= 1) return 0;
-    const u = w.rng.next();
-    if (u < c.idle) return 0;
-    if (u < c.idle + c.long) return full;
-    return Math.min(full, Math.max(0, Math.round(w.sample(c.seconds) * 1000)));
-  }
 
   /** The `drained` event: the deregistration completes [ELB-6]. */
   onDrained(elbName: string, id: string): void {

@@ -110,7 +110,7 @@ export class Elbv2Sim {
     if (!reg || reg.drainingUntil !== undefined) return reg?.drainingUntil;
     const inst = w.state.instances[id];
     const serving = this.targetView(tg, inst, reg).state === 'healthy';
-    const drainMs = serving && tg.deregistrationDelay > 0 ? this.drainMs(tg) : 0;
+    const drainMs = serving && tg.deregistrationDelay > 0 ? w.connectionDrainMs(tg.deregistrationDelay) : 0;
     if (drainMs > 0) {
       reg.drainingUntil = w.now + drainMs;
       reg.gen++;
@@ -146,18 +146,6 @@ export class Elbv2Sim {
     w.link.drained(inst);
   }
 
-  /** The same draw as classic connection draining [ELB-6], capped at the deregistration delay. */
-  private drainMs(tg: TargetGroupRec): number {
-    const w = this.w;
-    const full = tg.deregistrationDelay * 1000;
-    const c = w.faults.connectionDrain ?? { idle: 0, long: 1, seconds: 0 };
-    if (c.long >= 1) return full;
-    if (c.idle >= 1) return 0;
-    const u = w.rng.next();
-    if (u < c.idle) return 0;
-    if (u < c.idle + c.long) return full;
-    return Math.min(full, Math.max(0, Math.round(w.sample(c.seconds) * 1000)));
-  }
 
   /** Checks run at registeredAt + k × interval, k ≥ 1: the first strictly after `t` [TG-3]. */
   private firstCheckAfter(tg: TargetGroupRec, reg: TargetRegRec, t: number): number {
