@@ -2,10 +2,11 @@ import test from 'ava';
 import { DeployError } from '../../orchestrator/errors';
 import { acquireRunLock, unlockEnvironment } from '../../orchestrator/lock/lock';
 import { LOCK_TAG } from '../../orchestrator/lock/record';
-import { Codes, RecordingReporter, type Reporter } from '../../orchestrator/report/reporter';
+import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
 import { abDeploy } from '../../orchestrator/rollout/ab/runner';
 import { SWAP_TAG } from '../../orchestrator/rollout/ab/strategy';
 import { abEnv } from './harness';
+import { onFirstEvent } from '../helpers/reporter-tap';
 
 for (const bucket of [undefined, 'qa-locks']) {
   test(`two concurrent runs on one environment: exactly one proceeds (${bucket ? 'S3 lock' : 'tag lock'})`, async (t) => {
@@ -64,25 +65,11 @@ test('a freeze (asg-deploy lock) refuses the run with holder, reason and age', a
   t.is(env.group('qa-b').desired, 0);
 });
 
-/** A reporter that calls `f` once when it sees `code` (for `asg`). */
-function onEvent(inner: Reporter, code: string, asg: string | undefined, f: () => void): Reporter {
-  let fired = false;
-  return {
-    emit(level, c, message, data) {
-      inner.emit(level, c, message, data);
-      if (!fired && c === code && (!asg || data?.asg === asg)) {
-        fired = true;
-        f();
-      }
-    },
-  };
-}
-
 test('SIGINT mid-swap (new color launching): exit 130, b scaled back, a untouched; a re-run finishes', async (t) => {
   const env = abEnv({ count: 3 });
   const start = env.sandbox.clock.now();
   const controller = new AbortController();
-  const reporter = onEvent(env.reporter, Codes.launch, 'qa-b', () => controller.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' })));
+  const reporter = onFirstEvent(env.reporter, Codes.launch, 'qa-b', () => controller.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' })));
   const err = await t.throwsAsync(
     abDeploy({ clients: env.sandbox.clients, clock: env.sandbox.clock, reporter, signal: controller.signal, environment: 'qa', instanceCount: 3 }),
     { instanceOf: DeployError },
@@ -102,7 +89,7 @@ test('SIGINT mid-swap (new color launching): exit 130, b scaled back, a untouche
 test('SIGINT after the commit point (old color draining): the swap stands; a re-run waits for the drain instead of swapping back', async (t) => {
   const env = abEnv({ count: 3, drainingTimeout: 120 });
   const controller = new AbortController();
-  const reporter = onEvent(env.reporter, Codes.scale, 'qa-a', () => controller.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' })));
+  const reporter = onFirstEvent(env.reporter, Codes.scale, 'qa-a', () => controller.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' })));
   const err = await t.throwsAsync(
     abDeploy({ clients: env.sandbox.clients, clock: env.sandbox.clock, reporter, signal: controller.signal, environment: 'qa', instanceCount: 3 }),
     { instanceOf: DeployError },
@@ -123,7 +110,7 @@ test('a crash mid-growth (kill -9): the re-run is refused by the stale lock unti
   const env = abEnv({ count: 4 });
   const start = env.sandbox.clock.now();
   const clients = env.sandbox.newClients('doomed');
-  const reporter = onEvent(env.reporter, Codes.healthy, 'qa-b', () => env.sandbox.crashAfter(0, 'doomed'));
+  const reporter = onFirstEvent(env.reporter, Codes.healthy, 'qa-b', () => env.sandbox.crashAfter(0, 'doomed'));
   await t.throwsAsync(abDeploy({ clients, clock: env.sandbox.clock, reporter, environment: 'qa', instanceCount: 4, instanceCountStep: 2 }));
   t.true(env.sandbox.crashed('doomed'));
   // Left behind: b partly grown, both populated, the swap record and the lock.
@@ -147,7 +134,7 @@ test('a crash mid-growth (kill -9): the re-run is refused by the stale lock unti
 
 test('a drain that cannot finish (Terminate suspended by someone mid-swap): exit 1 after the drain timeout, the swap stands, a re-run finishes it', async (t) => {
   const env = abEnv({ count: 2, drainingTimeout: 30 });
-  const reporter = onEvent(env.reporter, Codes.scale, 'qa-a', () =>
+  const reporter = onFirstEvent(env.reporter, Codes.scale, 'qa-a', () =>
     env.sandbox.direct('autoscaling', 'SuspendProcesses', { AutoScalingGroupName: 'qa-a', ScalingProcesses: ['Terminate'] }),
   );
   const err = await t.throwsAsync(
@@ -172,7 +159,7 @@ test('--single-asg: a crash after the drain resumes with the growth and gives th
   const env = abEnv({ count: 2 });
   env.sandbox.seedGroup({ name: 'load', capacity: 3, min: 3, max: 6, launchTemplateName: 'load-lt', imageId: 'ami-l1' });
   env.sandbox.newLaunchTemplateVersion('load-lt', { ImageId: 'ami-l2' });
-  const reporter = onEvent(env.reporter, 'ab.drained', 'load', () => env.sandbox.crashAfter(0, 'doomed'));
+  const reporter = onFirstEvent(env.reporter, 'ab.drained', 'load', () => env.sandbox.crashAfter(0, 'doomed'));
   await t.throwsAsync(abDeploy({ clients: env.sandbox.newClients('doomed'), clock: env.sandbox.clock, reporter, environment: 'load', singleAsg: true, instanceCount: 3, lock: false }));
   t.is(env.group('load').desired, 0);
   t.is(env.group('load').min, 0);

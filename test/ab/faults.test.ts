@@ -8,9 +8,10 @@ import test from 'ava';
 import { DeployError } from '../../orchestrator/errors';
 import { unlockEnvironment } from '../../orchestrator/lock/lock';
 import { LOCK_TAG } from '../../orchestrator/lock/record';
-import { RecordingReporter, type Reporter } from '../../orchestrator/report/reporter';
+import { RecordingReporter } from '../../orchestrator/report/reporter';
 import { SWAP_TAG } from '../../orchestrator/rollout/ab/strategy';
 import { abEnv } from './harness';
+import { onFirstEvent } from '../helpers/reporter-tap';
 
 type Env = ReturnType<typeof abEnv>;
 
@@ -26,20 +27,6 @@ function leftBehind(env: Env): string[] {
 
 function lockObject(env: Env, bucket = 'qa-locks'): unknown {
   return env.sandbox.world.state.buckets[bucket]?.objects['qa.lock'];
-}
-
-/** A reporter that calls `f` once at the first event with `code` on `asg` (then passes it on). */
-function onFirst(inner: RecordingReporter, code: string, asg: string, f: () => void): Reporter {
-  let fired = false;
-  return {
-    emit(level, c, message, data) {
-      inner.emit(level, c, message, data);
-      if (!fired && c === code && data?.asg === asg) {
-        fired = true;
-        f();
-      }
-    },
-  };
 }
 
 for (const lock of ['s3', 'tags'] as const) {
@@ -86,7 +73,7 @@ test('persistent throttling: a DeployError with exit 1 naming AWS’s error, nev
 
 test('throttling once the swap is committed (old color draining): the run still finishes and clears the record', async (t) => {
   const env = abEnv({ count: 3, drainingTimeout: 120 });
-  const reporter = onFirst(env.reporter, 'group.scale', 'qa-a', () => {
+  const reporter = onFirstEvent(env.reporter, 'group.scale', 'qa-a', () => {
     env.sandbox.faults = { ...env.sandbox.faults, throttleRate: 0.6, serverErrorRate: 0.2 };
   });
   const r = await env.run({ lockBucket: 'qa-locks', reporter });
@@ -113,7 +100,7 @@ test('the release itself throttled beyond its retries: exit 1 after a finished s
       return v.bind(target);
     },
   });
-  const reporter = onFirst(env.reporter, 'ab.drained', 'qa-a', () => {
+  const reporter = onFirstEvent(env.reporter, 'ab.drained', 'qa-a', () => {
     s3Down = true;
   });
   const err = await t.throwsAsync(env.run({ port, clients: undefined, lockBucket: 'qa-locks', reporter }), { instanceOf: DeployError });

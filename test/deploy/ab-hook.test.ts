@@ -7,25 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createAwsPort } from '../../orchestrator/aws/adapter';
 import { unlockEnvironment } from '../../orchestrator/lock/lock';
-import { Codes, type Reporter } from '../../orchestrator/report/reporter';
+import { Codes } from '../../orchestrator/report/reporter';
 import { DeployCodes } from '../../orchestrator/report/summary';
 import { SWAP_TAG } from '../../orchestrator/rollout/ab/strategy';
 import { runDeploy } from '../../orchestrator/stack/deploy-flow';
 import { engineHooks } from '../../orchestrator/stack/hooks';
 import { sandboxDeployWorld } from '../helpers/sandbox-deploy';
-
-function onEvent(inner: Reporter, code: string, asg: string, f: () => void): Reporter {
-  let fired = false;
-  return {
-    emit(level, c, message, data) {
-      inner.emit(level, c, message, data);
-      if (!fired && c === code && data?.asg === asg) {
-        fired = true;
-        f();
-      }
-    },
-  };
-}
+import { onFirstEvent } from '../helpers/reporter-tap';
 
 const WEB = { a: 'demo-web-a', b: 'demo-web-b' };
 
@@ -40,7 +28,7 @@ for (const when of ['mid-growth', 'mid-drain'] as const) {
     // The second deploy runs its hooks on a client set that dies (kill -9) mid-swap.
     const doomed = createAwsPort(w.sandbox.newClients('doomed'), w.sandbox.clock);
     const [code, asg] = when === 'mid-growth' ? [Codes.healthy, idle] : [Codes.scale, active];
-    const reporter = onEvent(w.reporter, code, asg, () => w.sandbox.crashAfter(0, 'doomed'));
+    const reporter = onFirstEvent(w.reporter, code, asg, () => w.sandbox.crashAfter(0, 'doomed'));
     const deps = { ...w.deps(), reporter, hooks: engineHooks({ port: doomed, clock: w.sandbox.clock, reporter }) };
     await t.throwsAsync(runDeploy({ stack: 'demo', configFile: w.config('ami-0a2'), services: ['web'] }, deps));
     t.true(w.sandbox.crashed('doomed'));

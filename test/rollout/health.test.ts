@@ -13,18 +13,10 @@ import {
   pollTiming,
   type Verdict,
 } from '../../orchestrator/rollout/health';
+import { instanceView } from './instance-view';
 
 function inst(over: Partial<InstanceView> = {}, elb: Record<string, ElbInstanceHealth> = {}): InstanceView {
-  return {
-    instanceId: 'i-1',
-    availabilityZone: 'us-east-1a',
-    lifecycleState: 'InService',
-    healthStatus: 'Healthy',
-    protectedFromScaleIn: false,
-    launchedFrom: { launchTemplate: { id: 'lt-1', version: 2 } },
-    elb,
-    ...over,
-  };
+  return instanceView({ elb, ...over });
 }
 
 // The ASG signal: lifecycle first, then health status.

@@ -2,22 +2,13 @@
 import test from 'ava';
 import type { InstanceView, TargetHealthView } from '../../orchestrator/aws/port';
 import { awsVerdict, groupSignals, pollTiming, targetGroupName, targetGroupSignal, targetGroupSignalOf, type Verdict } from '../../orchestrator/rollout/health';
+import { instanceView } from './instance-view';
 
 const A = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-a/73e2d6bc24d8a067';
 const B = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-b/0000000000000001';
 
 function inst(targetHealth?: Record<string, TargetHealthView>, over: Partial<InstanceView> = {}): InstanceView {
-  return {
-    instanceId: 'i-1',
-    availabilityZone: 'us-east-1a',
-    lifecycleState: 'InService',
-    healthStatus: 'Healthy',
-    protectedFromScaleIn: false,
-    launchedFrom: { launchTemplate: { id: 'lt-1', version: 2 } },
-    elb: {},
-    ...(targetHealth ? { targetHealth } : {}),
-    ...over,
-  };
+  return instanceView({ ...(targetHealth ? { targetHealth } : {}), ...over });
 }
 
 // States and reason codes as the ELBv2 API documents them (TargetHealth).

@@ -4,12 +4,12 @@
  * error texts and exit codes. AWS is the simulated one (locks, rollouts); the stack is not.
  */
 import test from 'ava';
-import { PassThrough } from 'node:stream';
 import { main } from '../../orchestrator/cli';
 import { openAwsSession } from '../../orchestrator/commands/aws-session';
 import { deploySeams } from '../../orchestrator/commands/deploy';
 import type { DeployEvent } from '../../orchestrator/report/reporter';
 import { fakePulumi, withEnv, type FakePulumi } from './fake-pulumi/harness';
+import { capture } from '../helpers/io';
 import { writeSandboxFile } from '../../orchestrator/commands/aws-session';
 import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
 import { Sandbox } from '../../orchestrator/sandbox';
@@ -29,18 +29,13 @@ interface Run {
 }
 
 async function deploy(fake: FakePulumi, args: string[]): Promise<Run> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let json = '';
-  let stderr = '';
-  out.on('data', (d) => (json += d));
-  err.on('data', (d) => (stderr += d));
+  const io = capture();
   const saved = deploySeams.openSession;
   deploySeams.openSession = (_a, ctx) => openAwsSession({ 'sandbox-state': fake.env.FAKE_SANDBOX_STATE }, ctx);
   try {
-    const code = await withEnv(fake.env, () => main(['deploy', '--stack', 'qa', '--json', ...args], { stdout: out, stderr: err, signal: new AbortController().signal }));
-    const events = json.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as DeployEvent);
-    return { code, events, stderr };
+    const code = await withEnv(fake.env, () => main(['deploy', '--stack', 'qa', '--json', ...args], { stdout: io.out, stderr: io.err, signal: new AbortController().signal }));
+    const events = io.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as DeployEvent);
+    return { code, events, stderr: io.stderr };
   } finally {
     deploySeams.openSession = saved;
   }
