@@ -92,6 +92,8 @@ export interface ServiceConfigBase {
   elbv2?: Elbv2Config;
   /** Services whose rollout must be done before this one's starts (`deploy --parallel`). */
   dependsOn?: string[];
+  /** CloudWatch alarms watched before and during the service's rollouts (as `roll --alarm`). */
+  alarms?: string[];
 }
 
 export interface RollingServiceConfig extends ServiceConfigBase {
@@ -415,6 +417,7 @@ function normalize(o: Parsed, service: string, name: string, strategy: Strategy)
     ...given('iamInstanceProfile', o.iamInstanceProfile as string | null), ...given('userData', o.userData as string | null),
     tags: o.tags, launchConfiguration: o.launchConfiguration, healthCheckGracePeriod: o.healthCheckGracePeriod,
     ...(o.elbv2 ? { elbv2: normalizeElbv2(o.elbv2 as ParsedElbv2) } : {}),
+    ...((o.alarms as string[] | null | undefined)?.length ? { alarms: o.alarms as string[] } : {}),
   };
   if (strategy === 'rolling') {
     const surge = o.surge as number;

@@ -36,6 +36,8 @@ export interface ServiceManifestBase {
   launchTemplate?: { id: string; name: string; version: number };
   /** Legacy option (`launchConfiguration: true`). */
   launchConfigurationName?: string;
+  /** CloudWatch alarms watched before and during the rollout (config `alarms`; absent: none). */
+  alarms?: string[];
 }
 
 /**
@@ -152,6 +154,7 @@ export function serviceManifest(cfg: ServiceConfig, launch: LaunchRef, refs?: El
     healthCheckType: cfg.loadBalancer || cfg.elbv2 ? ('ELB' as const) : ('EC2' as const),
     healthCheckGracePeriod: cfg.healthCheckGracePeriod,
     ...(cfg.dependsOn?.length ? { dependsOn: cfg.dependsOn } : {}),
+    ...(cfg.alarms?.length ? { alarms: cfg.alarms } : {}),
     ...launch,
   };
   if (cfg.strategy === 'ab') return abManifest(cfg, base, refs);

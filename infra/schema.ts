@@ -36,6 +36,8 @@ const SG_RE = /^sg-[0-9A-Za-z]+$/;
 const AZ_RE = /^[a-z]{2}-[a-z0-9-]*\d[a-z]$/;
 const HC_TARGET_RE = /^(?:(?:HTTP|HTTPS):\d{1,5}\/\S*|(?:TCP|SSL):\d{1,5})$/;
 const PERCENT_RE = /^(\d{1,3})%$/;
+/** A CloudWatch alarm name: 1-255 characters, no control characters, not only blanks (AWS API reference, Alarm: AlarmName). */
+const ALARM_RE = /^(?!\s*$)[^\u0000-\u001f\u007f]{1,255}$/;
 /** orchestrator/duration.ts's grammar, for editors. */
 const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*([mM][sS]|[sSmMhH])?\\s*$';
 
@@ -538,6 +540,9 @@ export const commonEntries = {
   loadBalancer: opt(loadBalancerSchema),
   elbv2: opt(elbv2Schema),
   // Checked against the stack's services by ./config.ts applyDependsOn.
+  alarms: opt(strList('CloudWatch alarms (metric or composite) watched before and during every rollout of the service, as `roll --alarm`: in ALARM at the start refuses it (exit 3), ALARM during it halts it (exit 1).', {
+    re: ALARM_RE, item: 'CloudWatch alarm names (1-255 characters, no control characters)',
+  })),
   dependsOn: opt(v.pipe(
     v.unknown(),
     v.description('Services whose rollout must be done before this one starts (`deploy --parallel`).'),

@@ -12,6 +12,7 @@ import { withCommonOptions, type CommandContext, type CommandSpec } from './comm
 import { checkBucket, checkEnvironment } from './lock';
 import { commandOutput } from './output';
 import { openReport, reportFlag, withReportOption } from './report-option';
+import { alarmOptions } from './roll';
 import { durationFlag, wholeNumberFlag } from './values';
 
 const count = wholeNumberFlag;
@@ -52,6 +53,7 @@ export function abOptionsFromArgs(args: Record<string, unknown>): Omit<AbDeployO
     cleanUp,
     yes: Boolean(args.yes),
     rollback: Boolean(args.rollback),
+    ...alarmOptions(args),
     dryRun: Boolean(args['dry-run']),
     lockBucket: checkBucket(args['lock-bucket-name']),
   };
@@ -104,6 +106,8 @@ export const abCommand: CommandSpec = {
       .option('single-asg', { type: 'boolean', default: false, describe: 'the group named ENV itself: drain it and scale it back up (DOWNTIME)' })
       .option('zero', { type: 'boolean', default: false, describe: 'drain the active color to 0' })
       .option('rollback', { type: 'boolean', default: false, describe: 'on failure scale the new color back to 0 instead of leaving it for inspection' })
+      .option('alarm', { type: 'string', array: true, describe: 'CloudWatch alarm read before the swap and at every poll until the old color drains: ALARM halts the swap (repeatable)' })
+      .option('ignore-alarms-at-start', { type: 'boolean', describe: 'an alarm already in ALARM at the start does not refuse the run (it halts once it left ALARM and comes back)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; make no mutating call' }),
   async run(args, ctx) {
     const opts = abOptionsFromArgs(args);

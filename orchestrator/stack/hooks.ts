@@ -193,6 +193,7 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
           lock: {},
           lockBucket: options.lockBucket,
           reason: `asg-deploy deploy: ${service.service}`,
+          ...(service.alarms?.length ? { alarms: service.alarms } : {}),
         });
       }
       const read = reads(hook.signal);
@@ -210,6 +211,7 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
         force: hook.force,
         reason: `asg-deploy deploy: ${service.service}`,
         lockBucket: options.lockBucket,
+        ...(service.alarms?.length ? { alarms: service.alarms } : {}),
       });
     },
   };

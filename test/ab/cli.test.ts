@@ -73,3 +73,13 @@ test('--update-timeout is the seed alias of --poll-interval', async (t) => {
   const r2 = await run(['ab', '--environment', 'qa', '--poll-interval', 'x']);
   t.is(r2.code, 2);
 });
+
+test('ab --alarm (repeatable, comma-separated) and --ignore-alarms-at-start parse into the options; the flag alone is exit 2', (t) => {
+  const o = abOptionsFromArgs({ environment: 'qa', alarm: ['qa-5xx', 'qa-slo,qa-p99'], 'ignore-alarms-at-start': true });
+  t.deepEqual(o.alarms, ['qa-5xx', 'qa-slo', 'qa-p99']);
+  t.true(o.ignoreAlarmsAtStart);
+  t.false('alarms' in abOptionsFromArgs({ environment: 'qa' }));
+  const err = t.throws(() => abOptionsFromArgs({ environment: 'qa', 'ignore-alarms-at-start': true }), { instanceOf: DeployError });
+  t.is(err!.exit, 2);
+  t.regex(err!.message, /needs --alarm/);
+});

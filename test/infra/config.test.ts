@@ -83,6 +83,9 @@ const invalid: Array<{ title: string; service: string; config: Record<string, un
   { title: 'launchConfiguration not a boolean', service: 'rabbit', config: rolling({ launchConfiguration: 'legacy' }), path: 'rabbit.launchConfiguration', mentions: ['true or false'] },
   { title: 'reserved tag key', service: 'rabbit', config: rolling({ tags: { 'aws:owner': 'me' } }), path: 'rabbit.tags.aws:owner', mentions: ['reserved'] },
   { title: 'securityGroupIds not a list', service: 'rabbit', config: rolling({ securityGroupIds: 'sg-0abc1234' }), path: 'rabbit.securityGroupIds', mentions: ['list of security group ids'] },
+  { title: 'alarms not a list', service: 'rabbit', config: rolling({ alarms: 'qa-rabbit-5xx' }), path: 'rabbit.alarms', mentions: ['"qa-rabbit-5xx"', 'list of CloudWatch alarm names'] },
+  { title: 'alarms with an empty name', service: 'web', config: ab({ alarms: ['qa-web-5xx', ' '] }), path: 'web.alarms[1]', mentions: ['CloudWatch alarm names (1-255 characters'] },
+  { title: 'alarms with a duplicate', service: 'web', config: ab({ alarms: ['qa-web-5xx', 'qa-web-5xx'] }), path: 'web.alarms', mentions: ['without duplicates'] },
   { title: 'internal ELB without subnets', service: 'web', config: ab({ loadBalancer: { internal: true } }), path: 'web.loadBalancer.internal', mentions: ['needs subnets'] },
   { title: 'service not a mapping', service: 'web', config: 'ab' as unknown as Record<string, unknown>, path: 'web.(service)', mentions: ['"ab"', 'mapping'] },
 ];
@@ -271,4 +274,20 @@ test('config: user data over 16 KB is reported by its size, never its text', (t)
 test('config: a wrong value in a secret-capable key is caught with the other problems of its service', (t) => {
   const { problems } = problemsOf({ rabbit: rolling({ userData: 42, tags: { team: ['a'] }, capacity: -1 }) });
   t.deepEqual(problems.map((p) => p.path).sort(), ['rabbit.capacity', 'rabbit.tags.team', 'rabbit.userData']);
+});
+
+test('config: alarms are carried to the service and its manifest (both strategies); absent, none', async (t) => {
+  const { serviceManifest } = await import('../../infra/manifest');
+  const [r, w, plain] = parseServices({
+    rabbit: rolling({ alarms: ['qa-rabbit-5xx', 'qa slo: p99 > 300 ms'] }),
+    web: ab({ alarms: ['qa-web-5xx'] }),
+    plain: rolling(),
+  }, 'qa');
+  t.deepEqual(r.alarms, ['qa-rabbit-5xx', 'qa slo: p99 > 300 ms']);
+  t.deepEqual(w.alarms, ['qa-web-5xx']);
+  t.false('alarms' in plain);
+  const lt = { launchTemplate: { id: 'lt-1', name: 'x', version: 1 } };
+  t.deepEqual(serviceManifest(r, lt).alarms, ['qa-rabbit-5xx', 'qa slo: p99 > 300 ms']);
+  t.deepEqual(serviceManifest(w, lt).alarms, ['qa-web-5xx']);
+  t.false('alarms' in serviceManifest(plain, lt));
 });

@@ -23,6 +23,7 @@ import { asDeployError } from '../../lock/transient';
 import { retryingPort } from '../../aws/transient';
 import { Codes, type Reporter } from '../../report/reporter';
 import type { Action } from '../action';
+import { AlarmWatch, type HaltCheck } from '../alarms';
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
 import { DEFAULT_BRISK_MS, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
@@ -89,6 +90,15 @@ export interface AbDeployOptions {
   rollback?: boolean;
   /** Accepted for deploy's hook (which decides whether to swap); `ab` itself always swaps. */
   force?: boolean;
+  /**
+   * CloudWatch alarms (`--alarm`, the service key `alarms`): read before the swap (in ALARM →
+   * refused, exit 3; unknown → exit 2) and at every poll until the swap is committed (ALARM halts
+   * it: the new color is scaled back with `rollback`, else left for inspection; the old color was
+   * never touched).
+   */
+  alarms?: string[];
+  /** An alarm already in ALARM at the start does not refuse the run (it halts once it left ALARM and comes back). */
+  ignoreAlarmsAtStart?: boolean;
   dryRun?: boolean;
   /** `--lock-bucket-name` and lock tuning; `false`: the caller holds the lock already. */
   lockBucket?: string;
@@ -679,6 +689,50 @@ class AbRun {
     private readonly started: { ms: number; apiCalls: number },
   ) {}
 
+  /** The run's one alarm watch (its memory of states and ignored alarms spans every phase), if any alarm is named. */
+  private get watch(): AlarmWatch | undefined {
+    if (!this.options.alarms?.length) return undefined;
+    this.alarmWatch ??= new AlarmWatch(this.port, this.options.alarms, { target: this.environment, reporter: this.reporter, ignoreAtStart: this.options.ignoreAlarmsAtStart });
+    return this.alarmWatch;
+  }
+  private alarmWatch?: AlarmWatch;
+  /** The start check ran (before the swap record was written). */
+  private alarmsChecked = false;
+
+  /**
+   * Before anything changes (the swap record is the first change): the alarms' start check
+   * (refusal: exit 3, unknown alarm: exit 2). A dry run leaves it to the engine, after the plan.
+   */
+  private async checkAlarmsAtStart(): Promise<void> {
+    if (!this.watch || this.options.dryRun) return;
+    const err = await this.watch.check('start');
+    this.alarmsChecked = true;
+    if (err) throw err;
+  }
+
+  /**
+   * The engine's halting check for a swap: the start check (once), then ALARM halts the swap
+   * until it is committed (the old color's drain has begun: there is nothing left to switch back
+   * to). Seam for `--keep-old` and target-group weights: a phase after the commit that can still
+   * switch back asks {@link AbRun.watch} itself.
+   */
+  private halts(strategy: AbStrategy): HaltCheck[] {
+    const watch = this.watch;
+    if (!watch) return [];
+    return [
+      {
+        check: async (phase) => {
+          if (phase === 'start') {
+            if (this.alarmsChecked) return undefined;
+            this.alarmsChecked = true;
+            return watch.check('start');
+          }
+          return strategy.committed ? undefined : watch.check('run');
+        },
+      },
+    ];
+  }
+
   private healthCheckTimeoutMs(): number {
     return (this.options.healthCheckTimeout ?? DEFAULT_HEALTH_CHECK_TIMEOUT_S) * 1000;
   }
@@ -739,8 +793,9 @@ class AbRun {
     return undefined;
   }
 
-  private engine(strategy: AbStrategy, reporter: Reporter) {
+  private engine(strategy: AbStrategy, reporter: Reporter, halts: HaltCheck[] = []) {
     return runRollout(strategy, {
+      halts,
       port: this.port,
       clock: this.clock,
       reporter,
@@ -811,11 +866,12 @@ class AbRun {
         message: plan.summary,
         data: data({ from: plan.from, to: plan.to, count: plan.count, step: plan.step, elbNames: plan.elbNames, resumed: Boolean(plan.resumed) }),
       }, { ...policy(await this.drainTimeoutMs(from), plan.replacing), timing: await this.timing(plan.elbNames), drainingMs: await this.drainingMs(from), bootEstimateMs: this.options.dryRun ? undefined : await this.bootEstimateMs(groups), initial: byName });
+      await this.checkAlarmsAtStart();
       if (!this.options.dryRun && !plan.resumed) {
         await this.writeRecord(groups, { v: 1, mode: 'swap', from: plan.from, to: plan.to, count: plan.count, step: plan.step, runId, since: this.clock.now() });
       }
       try {
-        const r = await this.engine(strategy, this.withReplaced(plan.replacing));
+        const r = await this.engine(strategy, this.withReplaced(plan.replacing), this.halts(strategy));
         if (r.status === 'done') await this.deleteRecord(groups);
         return { ...r, replaced: r.status === 'done' ? plan.replacing : [] };
       } catch (err) {
@@ -831,10 +887,12 @@ class AbRun {
     if (!this.options.dryRun) {
       this.reporter.emit('warn', AbCodes.downtime, `--single-asg: ${plan.group} has no second color, so it serves nothing from the drain until the new instances are healthy (downtime, as the seed accepts for e.g. a load-generator group)`, { asg: plan.group });
     }
+    // One group has no old color to keep serving: the alarms are read before the start only.
+    await this.checkAlarmsAtStart();
     const record: SwapRecord = plan.resumed ?? { v: 1, mode: 'refresh', to: plan.group, count: plan.count, step: plan.step, runId, since: this.clock.now(), phase: plan.phase, min: plan.targetMin };
     if (this.options.dryRun) {
       const strategy = new AbStrategy(this.port, this.clock, this.reporter, this.environment, { kind: 'drain', group: plan.group }, { message: plan.summary, data: data({ group: plan.group, count: plan.count }) }, policy(0, plan.replacing));
-      return this.engine(strategy, this.reporter);
+      return this.engine(strategy, this.reporter, this.halts(strategy));
     }
     let drainSeconds = 0;
     if (plan.phase === 'drain') {
