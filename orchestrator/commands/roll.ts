@@ -9,6 +9,7 @@ import { usageError } from '../errors';
 import type { Gate } from '../gates/gate';
 import { HttpGate } from '../gates/http';
 import { SshGate } from '../gates/ssh';
+import { holdOptionsProblem, type HoldOptions } from '../rollout/rolling/holds';
 import { rollGroup, type RollOptions } from '../rollout/rolling/runner';
 import { openAwsSession } from './aws-session';
 import { checkBucket } from './lock';
@@ -41,6 +42,38 @@ export function alarmOptions(args: Record<string, unknown>): { alarms?: string[]
   const ignore = Boolean(args['ignore-alarms-at-start']);
   if (ignore && alarms.length === 0) throw usageError('usage', '--ignore-alarms-at-start needs --alarm NAME (the alarms it is about)', { flag: 'ignore-alarms-at-start' });
   return alarms.length ? { alarms: [...new Set(alarms)], ...(ignore ? { ignoreAlarmsAtStart: true } : {}) } : {};
+}
+
+/**
+ * `--canary N [--canary-wait D]`, `--checkpoints 20,50 [--checkpoint-wait D]`, `--bake D`
+ * (rolling/holds.ts). Bad values are exit 2: checkpoints not whole percentages 1–100 in ascending
+ * order, a wait without its point. Example: `--checkpoints 20,50` → [20, 50]; `50,20` → exit 2.
+ */
+export function holdOptions(args: Record<string, unknown>): { holds?: HoldOptions } {
+  const canary = wholeNumber('canary', args.canary, 1);
+  const canaryWaitMs = parseDuration('canary-wait', args['canary-wait']);
+  const checkpointWaitMs = parseDuration('checkpoint-wait', args['checkpoint-wait']);
+  const bakeMs = parseDuration('bake', args.bake);
+  let checkpoints: number[] | undefined;
+  if (args.checkpoints !== undefined) {
+    const raw = (Array.isArray(args.checkpoints) ? args.checkpoints : [args.checkpoints]).flatMap((v) => String(v).split(',')).map((v) => v.trim());
+    if (raw.some((v) => !/^\d+$/.test(v))) {
+      throw usageError('usage', `--checkpoints ${raw.join(',')}: expected whole percentages from 1 to 100 in ascending order, comma-separated (e.g. 20,50)`, { flag: '--checkpoints', value: args.checkpoints });
+    }
+    checkpoints = raw.map(Number);
+  }
+  if (canaryWaitMs !== undefined && canary === undefined) throw usageError('usage', '--canary-wait needs --canary N (the instances replaced before the wait)', { flag: '--canary-wait' });
+  if (checkpointWaitMs !== undefined && checkpoints === undefined) throw usageError('usage', '--checkpoint-wait needs --checkpoints P,... (where to wait)', { flag: '--checkpoint-wait' });
+  const holds: HoldOptions = {
+    ...(canary !== undefined ? { canary } : {}),
+    ...(canaryWaitMs !== undefined ? { canaryWaitMs } : {}),
+    ...(checkpoints ? { checkpoints } : {}),
+    ...(checkpointWaitMs !== undefined ? { checkpointWaitMs } : {}),
+    ...(bakeMs !== undefined ? { bakeMs } : {}),
+  };
+  const problem = holdOptionsProblem(holds);
+  if (problem) throw usageError('usage', problem, { flag: problem.split(' ')[0] });
+  return Object.keys(holds).length ? { holds } : {};
 }
 
 /** Typed rollGroup options from parsed argv (everything but clients, clock, reporter, signal). */
@@ -80,6 +113,7 @@ export function rollOptionsFromArgs(args: Record<string, unknown>): Omit<RollOpt
   return {
     asg,
     ...alarmOptions(args),
+    ...holdOptions(args),
     surge,
     minHealthy,
     batchSize: batchSize(args['batch-size']),
@@ -123,6 +157,11 @@ export const rollCommand: CommandSpec = {
       .option('ssh-port', { type: 'string', describe: 'sshd port on the instances (default 22)' })
       .option('alarm', { type: 'string', array: true, describe: 'CloudWatch alarm watched before the start and at every poll: ALARM halts the rollout (repeatable)' })
       .option('ignore-alarms-at-start', { type: 'boolean', describe: 'an alarm already in ALARM at the start does not refuse the run (it halts once it left ALARM and comes back)' })
+      .option('canary', { type: 'string', describe: 'replace this many instances first, then hold --canary-wait watching health and alarms' })
+      .option('canary-wait', { type: 'string', describe: 'how long the canary holds (a duration; default 5m)' })
+      .option('checkpoints', { type: 'string', describe: 'hold after these percentages of the outdated instances are replaced, ascending, e.g. 20,50' })
+      .option('checkpoint-wait', { type: 'string', describe: 'how long each checkpoint holds (a duration; default 5m)' })
+      .option('bake', { type: 'string', describe: 'after the last step, hold this long watching health and alarms before done (a duration)' })
       .option('lock-bucket-name', { type: 'string', describe: "S3 bucket holding the group's lock <ASG>.lock (default: a lock tag on the group)" })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan (instances, order, batches, gates); change nothing' }),
   async run(args, ctx) {

@@ -27,6 +27,8 @@ interface Row {
   planned: Set<string>;
   /** From deploy's service list (else opened by a roll/ab plan). */
   declared?: boolean;
+  /** A canary, checkpoint or bake holds until then (clock ms): the view counts it down. */
+  holdUntil?: number;
 }
 
 /** Keeps the per-service state the view shows; pure bookkeeping, tested without a terminal. */
@@ -63,6 +65,8 @@ export class ProgressModel {
     } else if (code === Codes.done) row.phase = 'done';
     else row.phase = typeof data.phase === 'string' ? data.phase : PHASE[code] ?? row.phase;
     this.count(row, code, data);
+    if (code === 'rollout.checkpoint' || code === 'rollout.bake') row.holdUntil = data.state === 'start' && typeof data.until === 'string' ? Date.parse(data.until) : undefined;
+    else if (code === Codes.failed || code === Codes.done) row.holdUntil = undefined;
     // Counts an event states outright apply to the group on show (not, say, the idle A/B color).
     const onShow = typeof data.asg !== 'string' || row.growing === undefined || data.asg === row.growing;
     for (const [key, field] of [['healthy', 'healthy'], ['desired', 'desired'], ['oldRemaining', 'oldRemaining'], ['old', 'oldRemaining']] as const) {
@@ -162,6 +166,7 @@ export class ProgressModel {
       const counts = [
         r.healthy !== undefined && r.desired !== undefined ? `${r.healthy}/${r.desired} healthy` : r.desired !== undefined ? `desired ${r.desired}` : '',
         r.oldRemaining !== undefined ? `${r.oldRemaining} old` : '',
+        r.holdUntil !== undefined && r.ended === undefined && r.holdUntil > now ? `${formatDuration((r.holdUntil - now) / 1000)} left` : '',
       ].filter(Boolean);
       const line = `${r.service.padEnd(nameWidth)}  ${r.strategy.padEnd(7)}  ${r.phase.padEnd(11)}  ${counts.join(', ').padEnd(20)}  ${elapsed.padStart(7)}  ${r.last}`;
       lines.push(line.length > width ? line.slice(0, width - 1) + '…' : line);

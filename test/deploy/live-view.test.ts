@@ -198,3 +198,17 @@ view.finish();
   const widest = Math.max(...out.split(/\r?\n/).map((l) => l.replace(/\x1b\[[\d;?]*[A-Za-z]/g, '').length));
   t.true(widest <= 70, `a line of ${widest} columns`);
 });
+
+test('a canary, checkpoint or bake hold shows its phase and counts down to its end; passed, the countdown goes', (t) => {
+  const m = new ProgressModel();
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  m.apply(t0, 'info', Codes.plan, 'plan', { asg: 'qa-rabbit', capacity: 3, order: ['i-1', 'i-2', 'i-3'] });
+  m.apply(t0 + 60_000, 'info', 'rollout.checkpoint', 'canary holding', { asg: 'qa-rabbit', kind: 'canary', state: 'start', phase: 'canary', until: new Date(t0 + 360_000).toISOString() });
+  t.is(m.rows[0].phase, 'canary');
+  t.regex(m.render(t0 + 120_000, 200)[0], /4m 00s left/);
+  t.regex(m.render(t0 + 359_000, 200)[0], /1s left/);
+  m.apply(t0 + 361_000, 'info', 'rollout.checkpoint', 'canary passed', { asg: 'qa-rabbit', kind: 'canary', state: 'passed', phase: 'replacing', until: new Date(t0 + 360_000).toISOString() });
+  t.notRegex(m.render(t0 + 361_000, 200)[0], /left/);
+  m.apply(t0 + 400_000, 'info', 'rollout.bake', 'baking', { asg: 'qa-rabbit', kind: 'bake', state: 'start', phase: 'baking', until: new Date(t0 + 1_000_000).toISOString() });
+  t.regex(m.render(t0 + 400_000, 200)[0], /baking .*10m 00s left/);
+});

@@ -142,3 +142,24 @@ test('--alarm (repeatable or comma-separated) and --ignore-alarms-at-start; bad 
   t.is(t.throws(() => rollOptionsFromArgs({ asg: 'x', alarm: [''] }), { instanceOf: DeployError })?.exit, 2);
   t.is(t.throws(() => rollOptionsFromArgs({ asg: 'x', 'ignore-alarms-at-start': true }), { instanceOf: DeployError })?.exit, 2);
 });
+
+test('--canary/--canary-wait, --checkpoints/--checkpoint-wait, --bake parse into the holds; bad values are exit 2 naming the flag', (t) => {
+  t.deepEqual(rollOptionsFromArgs({ asg: 'x', canary: '2', 'canary-wait': '10m', checkpoints: '20,50', 'checkpoint-wait': '90s', bake: '15m' }).holds, {
+    canary: 2, canaryWaitMs: 600_000, checkpoints: [20, 50], checkpointWaitMs: 90_000, bakeMs: 900_000,
+  });
+  t.is(rollOptionsFromArgs({ asg: 'x' }).holds, undefined);
+  const bad: Array<[Record<string, unknown>, RegExp]> = [
+    [{ checkpoints: '50,20' }, /--checkpoints 50,20: expected percentages in ascending order/],
+    [{ checkpoints: '20,120' }, /120 is not a whole percentage from 1 to 100/],
+    [{ checkpoints: '20%,50' }, /--checkpoints 20%,50: expected whole percentages/],
+    [{ canary: '0' }, /--canary 0: expected a whole number ≥ 1/],
+    [{ 'canary-wait': '5m' }, /--canary-wait needs --canary/],
+    [{ 'checkpoint-wait': '5m' }, /--checkpoint-wait needs --checkpoints/],
+    [{ bake: 'soon' }, /--bake soon: expected a positive duration/],
+  ];
+  for (const [args, msg] of bad) {
+    const err = t.throws(() => rollOptionsFromArgs({ asg: 'x', ...args }), { instanceOf: DeployError });
+    t.is(err?.exit, 2);
+    t.regex(err!.message, msg);
+  }
+});

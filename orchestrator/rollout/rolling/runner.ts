@@ -19,6 +19,7 @@ import type { Gate } from '../../gates/gate';
 import type { Reporter } from '../../report/reporter';
 import { wait, type Action } from '../action';
 import { AlarmWatch } from '../alarms';
+import { canaryProblem, currentHold, decideWithHolds, holdCanStart, holdOptionsProblem, planHolds, replacedCount, type Hold, type HoldMemory, type HoldOptions } from './holds';
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
 import { classicElbSignalOf, combineAsync, GatesSignal, groupSignals, pollTiming, targetGroupSignalOf, type HealthSignal } from '../health';
@@ -75,6 +76,11 @@ export interface RollOptions {
   alarms?: string[];
   /** An alarm already in ALARM at the start does not refuse the run (it counts once it left ALARM). */
   ignoreAlarmsAtStart?: boolean;
+  /**
+   * Canary, checkpoints and bake (`--canary N --canary-wait D`, `--checkpoints 20,50
+   * --checkpoint-wait D`, `--bake D`): holds watched for health and alarms (rolling/holds.ts).
+   */
+  holds?: HoldOptions;
   dryRun?: boolean;
   /** The ASG replacing up-to-date (unhealthy) instances this many times fails the rollout (default 2). */
   maxReplacements?: number;
@@ -157,6 +163,10 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private startLaunch?: GroupSnapshot['launch'];
   /** The launch spec it changed to during the run, and how to name it (sticky). */
   private changedTo?: { launch: GroupSnapshot['launch']; name: string };
+  /** Canary, checkpoints and bake of this run (rolling/holds.ts), and when each started / was reported over. */
+  private holds: Hold[] = [];
+  private readonly holdSince: HoldMemory = {};
+  private readonly holdsOver = new Set<string>();
 
   constructor(
     private readonly port: AwsPort,
@@ -270,6 +280,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         if (isLive(i) && !isStandby(i) && isOutdated(i, s)) this.planned.add(i.instanceId);
       }
       this.config = this.resolveConfig(s);
+      this.holds = planHolds(this.options.holds ?? {}, this.planned.size);
     }
     const verdicts = new Map<string, Verdict>();
     for (const i of s.instances) verdicts.set(i.instanceId, await this.verdictOf(s, i));
@@ -323,6 +334,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       launchChanged: this.changedTo?.name,
     };
     this.lastView = view;
+    this.trackHolds(view, now);
     const hint = this.hint(s, verdicts, now);
     this.memory.waitHintMs = hint.untilMs;
     return {
@@ -332,6 +344,49 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       view,
       elbStale,
     };
+  }
+
+  /**
+   * The holds' clocks (rolling/holds.ts): a hold reached and settled starts now
+   * (`rollout.checkpoint` / `rollout.bake`, state "start", with its end for the live view's
+   * countdown); a started hold whose wait is over is reported once (state "passed").
+   */
+  private trackHolds(view: RollingView, now: number): void {
+    if (this.holds.length === 0) return;
+    const total = this.planned.size;
+    for (const h of this.holds) {
+      const since = this.holdSince[h.id];
+      if (since !== undefined && now - since >= h.waitMs && !this.holdsOver.has(h.id)) {
+        this.holdsOver.add(h.id);
+        this.emitHold(h, 'passed', since, now, total, view);
+      }
+    }
+    const h = currentHold(view, this.holds, this.holdSince);
+    if (h && this.holdSince[h.id] === undefined && holdCanStart(view, h)) {
+      this.holdSince[h.id] = now;
+      this.emitHold(h, 'start', now, now, total, view);
+    }
+  }
+
+  private emitHold(h: Hold, state: 'start' | 'passed', since: number, now: number, total: number, view: RollingView): void {
+    const code = h.kind === 'bake' ? RollCodes.bake : RollCodes.checkpoint;
+    const phase = state === 'passed' ? (h.kind === 'bake' ? 'settling' : 'replacing') : h.kind === 'bake' ? 'baking' : h.kind;
+    const waitSeconds = Math.round(h.waitMs / 1000);
+    const message =
+      state === 'start'
+        ? `${this.target}: ${h.label}: holding ${waitSeconds} s, watching health and alarms`
+        : `${this.target}: ${h.label}: held ${Math.round((now - since) / 1000)} s, healthy and no alarm${h.kind === 'bake' ? '; finishing' : '; replacing on'}`;
+    this.options.reporter.emit('info', code, message, {
+      asg: this.target,
+      kind: h.kind,
+      ...(h.percent !== undefined ? { percent: h.percent } : {}),
+      state,
+      phase,
+      replaced: replacedCount(view),
+      total,
+      waitSeconds,
+      until: new Date(since + h.waitMs).toISOString(),
+    });
   }
 
   /**
@@ -460,7 +515,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
    * an unforeseen way), nothing is done on stale ELB states: look again, asking the ELB.
    */
   decide(o: RollingObservation): Action {
-    const a = decideRolling(o.view);
+    const a = this.holds.length ? decideWithHolds(o.view, this.holds, this.holdSince) : decideRolling(o.view);
     if (o.elbStale && a.kind !== 'wait' && a.kind !== 'suspend' && a.kind !== 'setDesired') {
       this.forceFresh = true;
       return wait(`${o.view.group.name}: checking the load balancer before acting`, 0);
@@ -542,7 +597,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const message =
       p.order.length === 0
         ? `${s.name}: all ${live.length} instance(s) run ${launchName(s)}; nothing to replace${settled ? '' : unsettled.length ? `; waiting for ${unsettled.join(', ')} to become healthy` : `; waiting for the ASG to reach ${s.desired} instances`}`
-        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}`;
+        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}${holdLines(this.holds)}`;
     return {
       message,
       noop: p.order.length === 0 && settled,
@@ -564,6 +619,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         batches: p.batches,
         gates,
         ...(alarms.length ? { alarms } : {}),
+        ...(this.holds.length ? { holds: this.holds.map((h) => ({ kind: h.kind, after: h.after, waitSeconds: Math.round(h.waitMs / 1000), ...(h.percent !== undefined ? { percent: h.percent } : {}) })) } : {}),
         suspend: c.processes.filter((x) => !s.suspendedProcesses.includes(x)),
         ...(p.refused ? { refused: p.refused } : {}),
       },
@@ -571,14 +627,22 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   }
 
   check(o: RollingObservation): void {
+    const big = canaryProblem(this.options.holds ?? {}, o.view.config.capacity);
+    if (big) throw usageError('usage', `${o.view.group.name}: ${big}; nothing was changed`, { asg: o.view.group.name, flag: '--canary' });
     const p = planRolling(o.view.group, o.view.config, o.view.verdict);
     if (p.refused) throw refusedError('below-min-healthy', p.refused, { asg: o.view.group.name, minHealthy: o.view.config.minHealthy });
   }
 
   summary(replaced: string[]): string {
     const c = this.config!;
-    return `replaced ${replaced.length} instance(s) oldest first, ${c.surge > 0 ? `surge ${c.surge}` : 'surge 0'}`;
+    const held = this.holds.filter((h) => this.holdsOver.has(h.id)).map((h) => `${h.kind === 'checkpoint' ? `checkpoint ${h.percent}%` : h.kind} ${Math.round(h.waitMs / 1000)} s`);
+    return `replaced ${replaced.length} instance(s) oldest first, ${c.surge > 0 ? `surge ${c.surge}` : 'surge 0'}${held.length ? `, held: ${held.join(', ')}` : ''}`;
   }
+}
+
+/** The plan's lines for the holds: "  then hold: canary (1 of 6 replaced) 300 s". */
+function holdLines(holds: Hold[]): string {
+  return holds.map((h) => `\n  hold: ${h.label}, ${Math.round(h.waitMs / 1000)} s watching health and alarms`).join('');
 }
 
 function launchName(s: GroupSnapshot): string {
@@ -597,6 +661,8 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
   if (options.surge !== undefined && (!Number.isInteger(options.surge) || options.surge < 0)) {
     throw usageError('usage', `--surge ${options.surge}: expected a whole number ≥ 0`);
   }
+  const holdProblem = holdOptionsProblem(options.holds ?? {});
+  if (holdProblem) throw usageError('usage', holdProblem, { flag: holdProblem.split(' ')[0] });
   const apiStart = port.apiCalls();
   // Finding the group rides out transient errors (the port's policy) like every other call.
   const name = await resolveGroup(port, options.asg);
@@ -623,4 +689,8 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
 
 export const RollCodes = {
   lockedDryRun: 'roll.locked',
+  /** {asg, kind: canary|checkpoint, percent?, state: start|passed, replaced, total, waitSeconds, until}. */
+  checkpoint: 'rollout.checkpoint',
+  /** {asg, kind: bake, state: start|passed, replaced, total, waitSeconds, until}. */
+  bake: 'rollout.bake',
 } as const;
