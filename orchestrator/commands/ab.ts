@@ -13,6 +13,7 @@ import { checkBucket, checkEnvironment } from './lock';
 import { commandOutput } from './output';
 import { openReport, reportFlag, withReportOption } from './report-option';
 import { alarmOptions } from './roll';
+import { checkFaultsNeedRehearse, withRehearseOptions } from './rehearse-faults';
 import { durationFlag, wholeNumberFlag } from './values';
 
 const count = wholeNumberFlag;
@@ -92,7 +93,7 @@ export const abCommand: CommandSpec = {
     ['$0 ab --environment qa-web --clean-up --yes', 'both colors populated: keep the up-to-date serving one'],
   ],
   builder: (y: Argv) =>
-    withReportOption(withCommonOptions(y))
+    withRehearseOptions(withReportOption(withCommonOptions(y)))
       .option('environment', { type: 'string', demandOption: true, describe: 'the environment: groups <ENV>-a and <ENV>-b (with --single-asg, the group ENV)' })
       .option('elb-name', { type: 'string', array: true, describe: 'judge the new color by this classic ELB (repeatable; default every ELB attached to it)' })
       .option('instance-count', { type: 'string', describe: "instances in the new color (default: the active color's desired, 8 when no color is active)" })
@@ -110,10 +111,13 @@ export const abCommand: CommandSpec = {
       .option('ignore-alarms-at-start', { type: 'boolean', describe: 'an alarm already in ALARM at the start does not refuse the run (it halts once it left ALARM and comes back)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; make no mutating call' }),
   async run(args, ctx) {
+    checkFaultsNeedRehearse(args);
+    // A rehearsal: the group(s) read from your account, this same run on a simulated AWS built alike (docs/rehearse.md).
+    if (args.rehearse) return (await import('./rehearse')).rehearseRollout('ab', args, ctx, (a, c) => abCommand.run(a, c));
     const opts = abOptionsFromArgs(args);
     const reportFile = reportFlag(args.report);
     const session = await openAwsSession(args, ctx, { readOnly: opts.dryRun });
-    const report = openReport(reportFile, { command: 'ab', dryRun: Boolean(opts.dryRun), simulated: session.simulated, clock: session.clock });
+    const report = openReport(reportFile, { command: 'ab', dryRun: Boolean(opts.dryRun), simulated: session.simulated, clock: session.clock }, ctx.reportRecorder);
     const out = commandOutput(ctx, session, { verbose: Boolean(args.verbose), command: 'ab', also: report?.recorder });
     const confirm = terminalConfirm(ctx);
     const body = async () => {

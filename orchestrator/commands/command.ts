@@ -4,6 +4,7 @@
  */
 import type { Argv } from 'yargs';
 import type { Clock } from '../clock';
+import type { ReportRecorder } from '../report/recorder';
 import type { Reporter } from '../report/reporter';
 
 /** What every command receives besides its parsed arguments. */
@@ -20,6 +21,11 @@ export interface CommandContext {
   /** Is stderr an interactive terminal (live progress view, confirmation prompts)? */
   interactive: boolean;
   env: NodeJS.ProcessEnv;
+  /**
+   * A caller that writes the report itself (a rehearsal, commands/rehearse.ts): the command
+   * records its events and API calls into this recorder and writes no report of its own.
+   */
+  reportRecorder?: ReportRecorder;
 }
 
 export interface CommandSpec<A = Record<string, unknown>> {

@@ -52,8 +52,8 @@ export const deployCommand: CommandSpec = {
       .option('parallel', { type: 'string', default: '1', describe: "services' rollouts at once; dependsOn in the stack config orders them" })
       .option('continue-on-error', { type: 'boolean', default: false, describe: 'after a service fails, let the services that do not depend on it run' })
       .option('refresh', { type: 'boolean', default: false, describe: "Pulumi's refresh first (pulumi up/preview --refresh): adopt drift from AWS into the stack state" })
-      .option('rehearse', { type: 'boolean', default: false, describe: "run this stack's rollout on a fresh simulated AWS (your account untouched) and predict duration, API calls, lowest healthy, invariants" })
-      .option('faults', { type: 'string', array: true, describe: `with --rehearse: ${Object.keys(FAULT_PROFILES).join(', ')} (comma-separated or repeated)` }),
+      .option('rehearse', { type: 'boolean', default: false, describe: "read your groups (read-only), run this stack's rollout on a fresh simulated AWS built alike and predict duration, API calls, lowest healthy, invariants" })
+      .option('faults', { type: 'string', array: true, describe: `with --rehearse: ${Object.keys(FAULT_PROFILES).join(', ')}, or FILE.yaml of fault options (comma-separated or repeated)` }),
   async run(args, ctx) {
     const stack = String(args.stack ?? '');
     if (!/^[A-Za-z0-9_.\-/]+$/.test(stack)) throw usageError('usage', `--stack ${JSON.stringify(stack)}: a stack name is letters, digits, '-', '_', '.', '/'`);
@@ -88,7 +88,7 @@ export const deployCommand: CommandSpec = {
     }
 
     const session = await deploySeams.openSession(args as { sandbox?: boolean; 'sandbox-state'?: string }, ctx, { region: region?.region, readOnly: Boolean(args['dry-run']) });
-    const report = openReport(reportFile, { command: 'deploy', dryRun: Boolean(args['dry-run']), simulated: session.simulated, clock: session.clock });
+    const report = openReport(reportFile, { command: 'deploy', dryRun: Boolean(args['dry-run']), simulated: session.simulated, clock: session.clock }, ctx.reportRecorder);
     const out = commandOutput(ctx, session, {
       also: report?.recorder,
       verbose: Boolean(args.verbose),

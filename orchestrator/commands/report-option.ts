@@ -43,7 +43,12 @@ export interface ReportRun {
   around(announce: Reporter, body: () => Promise<number>): Promise<number>;
 }
 
-export function openReport(file: string | undefined, run: { command: string; dryRun: boolean; simulated: boolean; clock: Clock }): ReportRun | undefined {
+/**
+ * `given`: a recorder of the caller's (CommandContext.reportRecorder): the run records into it
+ * and the caller writes the page (a rehearsal adds its prediction first); nothing is written here.
+ */
+export function openReport(file: string | undefined, run: { command: string; dryRun: boolean; simulated: boolean; clock: Clock }, given?: ReportRecorder): ReportRun | undefined {
+  if (given) return { recorder: given, clients: (c) => given.instrument(c), around: (_announce, body) => body() };
   if (!file) return undefined;
   const recorder = new ReportRecorder(run.clock);
   const write = (announce: Reporter, outcome: RunOutcome, exit: number, error?: { code: string; message: string }) => {

@@ -16,6 +16,7 @@ import { checkBucket } from './lock';
 import { withCommonOptions, type CommandSpec } from './command';
 import { commandOutput } from './output';
 import { openReport, reportFlag, withReportOption } from './report-option';
+import { checkFaultsNeedRehearse, withRehearseOptions } from './rehearse-faults';
 import { durationFlag, wholeNumberFlag } from './values';
 
 /** A flag's duration in ms (the one parser, commands/values.ts); kept under its old name. */
@@ -138,7 +139,7 @@ export const rollCommand: CommandSpec = {
     ['$0 roll --asg qa-rabbit --sandbox', 'roll the group on the simulated AWS'],
   ],
   builder: (y: Argv) =>
-    withReportOption(withCommonOptions(y))
+    withRehearseOptions(withReportOption(withCommonOptions(y)))
       .option('asg', { alias: 'limit', type: 'string', describe: 'group name, or a prefix matching exactly one group (seed flag: --limit)' })
       .option('surge', { type: 'string', describe: 'extra instances per step: 1 = 3-4-3 (default), 0 = 3-2-3' })
       .option('min-healthy', { type: 'string', describe: 'never fewer healthy instances (default: desired for surge ≥ 1, desired − 1 for surge 0)' })
@@ -165,10 +166,13 @@ export const rollCommand: CommandSpec = {
       .option('lock-bucket-name', { type: 'string', describe: "S3 bucket holding the group's lock <ASG>.lock (default: a lock tag on the group)" })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan (instances, order, batches, gates); change nothing' }),
   async run(args, ctx) {
+    checkFaultsNeedRehearse(args);
+    // A rehearsal: the group(s) read from your account, this same run on a simulated AWS built alike (docs/rehearse.md).
+    if (args.rehearse) return (await import('./rehearse')).rehearseRollout('roll', args, ctx, (a, c) => rollCommand.run(a, c));
     const opts = rollOptionsFromArgs(args);
     const reportFile = reportFlag(args.report);
     const session = await openAwsSession(args, ctx, { readOnly: opts.dryRun });
-    const report = openReport(reportFile, { command: 'roll', dryRun: Boolean(opts.dryRun), simulated: session.simulated, clock: session.clock });
+    const report = openReport(reportFile, { command: 'roll', dryRun: Boolean(opts.dryRun), simulated: session.simulated, clock: session.clock }, ctx.reportRecorder);
     const out = commandOutput(ctx, session, { verbose: Boolean(args.verbose), command: 'roll', also: report?.recorder });
     const clients = report?.clients(session.clients) ?? session.clients;
     const body = async () => {

@@ -93,6 +93,7 @@ export function renderReport(input: ReportInput): string {
       ` · ${input.calls.length} API calls${input.simulated ? ' · <strong>SIMULATION</strong> (embedded simulated AWS, simulated time)' : ''}</p>`,
   );
   if (input.error) parts.push(`<p id="error"><strong>${esc(input.error.code)}</strong>: ${esc(input.error.message)}</p>`);
+  parts.push(predictionSection(input.events));
   parts.push(summarySection(input.events, timelines));
   for (const tl of timelines) parts.push(groupSection(tl));
   parts.push(callsSection(input.calls, first, last));
@@ -109,6 +110,23 @@ export function renderReport(input: ReportInput): string {
     '</body></html>',
     '',
   ].join('\n');
+}
+
+/** A rehearsal's prediction (its `rehearse.result` event, commands/rehearse.ts); nothing for other runs. */
+function predictionSection(events: readonly DeployEvent[]): string {
+  const r = [...events].reverse().find((e) => e.code === 'rehearse.result');
+  if (!r) return '';
+  const d = r.data as { outcome?: string; exit?: number; seconds?: number; apiCalls?: number; invariantsHeld?: boolean; faults?: string[]; groups?: Array<Record<string, unknown>> };
+  const head = '<tr><th>group</th><th>strategy</th><th>result</th><th class="num">duration</th><th class="num">API calls</th><th class="num">lowest healthy</th><th class="num">floor</th><th>invariants</th></tr>';
+  const rows = (d.groups ?? []).map((g) =>
+    row([g.group, g.strategy, g.outcome, g.seconds === undefined ? '-' : formatDuration(Number(g.seconds)), g.apiCalls ?? '-', g.lowestHealthy, g.floor, g.held ? 'held' : 'BROKEN']),
+  );
+  return (
+    `<h2>Prediction (rehearsal on a simulated AWS)</h2><p id="prediction" data-outcome="${esc(d.outcome)}" data-invariants="${d.invariantsHeld ? 'held' : 'broken'}">` +
+    `Under <strong>${esc((d.faults ?? []).join(', '))}</strong> the run would <strong>${esc(d.outcome === 'done' ? 'succeed' : d.outcome === 'failed' ? 'FAIL' : 'be interrupted')}</strong> (exit ${esc(d.exit)}) ` +
+    `in ${formatDuration(Number(d.seconds) || 0)} (simulated) with ${esc(d.apiCalls)} API calls; the safety invariants <strong>${d.invariantsHeld ? 'held' : 'were BROKEN'}</strong>.</p>` +
+    `<table id="prediction-groups"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`
+  );
 }
 
 function summarySection(events: readonly DeployEvent[], timelines: GroupTimeline[]): string {
@@ -177,6 +195,37 @@ function timelineSvg(tl: GroupTimeline, lay: TimelineLayout): string {
   });
   out.push('</svg>');
   return out.join('');
+}
+
+/**
+ * One group's timeline as a standalone SVG image (docs/img/, `npm run bench`): the page's chart
+ * with its legend and a title drawn in, its own font and a white background — nothing else
+ * needed to show it in a markdown page. Deterministic: the same events give the same bytes.
+ */
+export function timelineImage(tl: GroupTimeline, title: string): string {
+  const lay = layoutTimeline(tl);
+  const { width, height } = lay.box;
+  const legendY = 36;
+  const items: string[] = [];
+  let x = 8;
+  const item = (color: string, label: string, dashed = false) => {
+    items.push(`<line x1="${x}" x2="${x + 14}" y1="${legendY - 4}" y2="${legendY - 4}" stroke="${color}" stroke-width="2"${dashed ? ' stroke-dasharray="4,2"' : ''}/><text x="${x + 18}" y="${legendY}">${esc(label)}</text>`);
+    x += 26 + label.length * 6;
+  };
+  for (const s of lay.series) item(COLORS[s.name], s.label);
+  if (lay.floor) item('#000', `min healthy (${lay.floor.value})`, true);
+  const chart = timelineSvg(tl, lay).replace('<svg class="timeline"', `<svg y="${legendY + 8}" class="timeline"`);
+  const total = height + legendY + 8;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${total}" viewBox="0 0 ${width} ${total}">`,
+    '<style>text{font:11px system-ui,-apple-system,"Segoe UI",sans-serif;fill:#5d6d7e} .title{font-size:13px;font-weight:600;fill:#1c2833}</style>',
+    `<rect width="${width}" height="${total}" fill="#fff"/>`,
+    `<text class="title" x="8" y="16">${esc(title)}</text>`,
+    ...items,
+    chart,
+    '</svg>',
+    '',
+  ].join('\n');
 }
 
 /** The first tick's label starts at it, the last ends at it (inside the picture), the others are centred. */

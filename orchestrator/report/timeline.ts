@@ -10,8 +10,8 @@
  *            health) and the batches; `instance.launch` adds an up-to-date instance (not yet
  *            healthy), `instance.healthy` makes it serve, `instance.terminate` takes one away.
  *   A/B      `rollout.plan` gives from/to and the new color's count: the active color's instances
- *            are the outdated ones (all serving; as many as its count, or as many as were
- *            terminated when more), the new color's launches are up-to-date; the floor is the
+ *            are the outdated ones (all serving; `fromCount` of them, else as many as the new count
+ *            or as were terminated when more), the new color's launches are up-to-date; the floor is the
  *            active color's count (docs/design.md, safety invariant 1).
  * Worked example (rolling, capacity 3, surge 1, min healthy 2): plan → (out 3, new 0, healthy 3);
  * launch → (3, 1, 3); healthy → (3, 1, 4); terminate → (2, 1, 3); ... → (0, 3, 3).
@@ -176,7 +176,9 @@ function planned(e: DeployEvent, t: number, terminatedBy: Map<string, Set<string
   const to = str(d.to);
   const count = num(d.count) ?? 0;
   const instances = new Map<string, Tracked>();
-  const active = from ? Math.max(count, terminatedBy.get(from)?.size ?? 0) : 0;
+  // The active color's size: `fromCount` (its desired at the plan); older events lack it: the new count, or as many as were terminated when more.
+  const fromCount = num(d.fromCount);
+  const active = from ? (fromCount ?? Math.max(count, terminatedBy.get(from)?.size ?? 0)) : 0;
   // The active color's instances before any is named: placeholders, replaced by name as they are terminated.
   for (let i = 0; i < active; i++) instances.set(`${from}#${i}`, { fresh: false, healthy: true });
   const b: Building = {

@@ -864,7 +864,8 @@ class AbRun {
       const mode: Mode = { kind: 'swap', from: plan.from, to: plan.to, count: plan.count, step: plan.step, elbNames: plan.elbNames, targetMin: plan.targetMin, suspend: SWAP_SUSPEND };
       const strategy = new AbStrategy(this.port, this.clock, this.reporter, this.environment, mode, {
         message: plan.summary,
-        data: data({ from: plan.from, to: plan.to, count: plan.count, step: plan.step, elbNames: plan.elbNames, resumed: Boolean(plan.resumed) }),
+        // fromCount: the active color's desired, the floor of safety invariant 1 (the report's timeline draws it).
+        data: data({ from: plan.from, to: plan.to, count: plan.count, fromCount: from?.desired, step: plan.step, elbNames: plan.elbNames, resumed: Boolean(plan.resumed) }),
       }, { ...policy(await this.drainTimeoutMs(from), plan.replacing), timing: await this.timing(plan.elbNames), drainingMs: await this.drainingMs(from), bootEstimateMs: this.options.dryRun ? undefined : await this.bootEstimateMs(groups), initial: byName });
       await this.checkAlarmsAtStart();
       if (!this.options.dryRun && !plan.resumed) {
