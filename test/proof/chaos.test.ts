@@ -43,6 +43,7 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [3332502266, 'ab'], // found in round 3: an AZ rebalance in flight when the tool suspended it ends on the old color
   [2959736548, 'rolling'], // integration: a throttle storm + ScalingActivityInProgress spent the 10 cleanup steps on retries (desired left raised)
   [1921101647, 'ab'], // issue 10 round 4: --rollback's stand-in stopped serving; b stayed raised with the swap record (tool fixed: rollout/ab.ts)
+  [1267799361, 'rolling'], // issue 10 (seed 4242): SIGINT cleanup left desired 13 of 12 — AWS's own rebalancing launch Pending, every old node needed for min healthy; the cleanup now waits for it to settle
   [3074688965, 'rolling'], // issue 10 round 4: template changed mid-roll + SIGINT re-run ended 7/6/5 — oldest first among distinct LaunchTimes (checker: balance not promised there)
 ];
 

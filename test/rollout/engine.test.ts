@@ -134,6 +134,29 @@ test('abort signal mid-rollout: stops, removes the surge, restores, exit 130', a
   t.true(port.terminations.filter((x) => x.version === 2).every((x) => !x.healthy), 'no healthy up-to-date instance terminated');
 });
 
+test('abort while AWS\'s own launch is Pending and every old node is needed for min healthy: the cleanup waits for it to settle, then takes the surge back explicitly; everything restored (issue 10, chaos seed 1267799361)', async (t) => {
+  const { port, clock, roll, reporter } = setup();
+  // An up-to-date instance AWS launched on its own (an AZ-rebalancing launch, above desired) is
+  // Pending when the run starts: not the tool's to terminate while it is on its way.
+  port.instances.push({ id: 'i-aws0001', version: 2, launchedAt: clock.now(), good: true });
+  const ac = new AbortController();
+  const start = clock.now();
+  clock.onAdvance((now) => {
+    if (now - start > 20_000 && !ac.signal.aborted) ac.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' }));
+  });
+  const e = (await t.throwsAsync(roll({ signal: ac.signal }), { instanceOf: DeployError })) as DeployError;
+  t.is(e.exit, 130);
+  t.regex(e.message, /everything the tool changed was restored/);
+  t.true(reporter.ofCode('rollout.cleanup').some((x) => x.data.action === 'wait' && /waiting for i-aws0001 \(Pending\) to settle/.test(x.message)), 'it waited for AWS\'s launch');
+  t.is(port.desired, 3, 'back to capacity');
+  t.is(port.max, 3);
+  t.deepEqual(port.suspended, []);
+  t.false(RESTORE_TAG in port.tags);
+  t.true(port.minHealthySeen >= 3, `min healthy ${port.minHealthySeen}`);
+  t.true(port.terminations.filter((x) => x.version === 2).every((x) => !x.healthy), 'no healthy up-to-date instance terminated');
+  t.is(port.terminations.length, 1, 'one instance went, explicitly (terminate with decrement), none by AWS');
+});
+
 test('crash mid-rollout, then a re-run finishes the job and restores', async (t) => {
   const { port, clock, reporter } = setup();
   // First run "crashes": its clock stops being served once the group is at 4 (no cleanup runs).

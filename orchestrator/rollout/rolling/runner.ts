@@ -469,6 +469,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   }
 
   cleanup(o: RollingObservation): Action | undefined {
+    // The cleanup's wait for the group to settle runs from its first look (cleanupRolling).
+    this.memory.cleanupSince ??= o.view.now;
     return cleanupRolling(o.view);
   }
 
