@@ -374,8 +374,7 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
       clients,
       // The runner's clock may be minutes off AWS's (fault clockSkewSeconds); the lock is on (the default).
       clock: skewed(sb.clock, rollingFaultsOf(s).clockSkewSeconds * 1000),
-      // The chaos runs hold the group's lock, as `roll` and deploy's hook do.
-      lock: {},
+      // No `lock` option: the chaos runs hold the group's lock by rollGroup's default, as `roll` and deploy's hook do.
       runId,
       reporter,
       signal,
