@@ -207,6 +207,29 @@ for (const s of sabotage) {
   });
 }
 
+test.serial('the checker calls a run with no progress for 2× the step timeout hung — a failure of the tool, judged long before the harness\'s 24-hour cap (issue 10)', async (t) => {
+  const s = clean(3);
+  s.expect = expectationOf(s);
+  const started: number[] = [];
+  const r = await runScenario(s, {
+    tool: async (i) => {
+      // Raises desired once, then keeps looking at the group every 30 s and never acts again
+      // (until the watchdog aborts it): busy, but no progress.
+      started.push(i.sandbox.clock.now());
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      await port.updateSizes(i.target, { max: 4, desired: 4 });
+      for (;;) {
+        await i.sandbox.clock.sleep(30_000, i.signal);
+        await port.observeGroup(i.target);
+      }
+    },
+  });
+  const hung = r.violations.find((v) => v.code === 'hung');
+  t.truthy(hung, JSON.stringify(r.violations));
+  t.regex(hung?.message ?? '', /no progress for \d+ s \(more than 2× the step timeout\): hung/);
+  t.true(r.simulatedSeconds < 3 * 3600, `judged after ${r.simulatedSeconds} simulated s, not at the 24-hour cap`);
+});
+
 test.serial('the checker catches a tool that exits 130 on SIGINT without restoring, even when the re-run cleans up', async (t) => {
   const tool = async (i: ToolInvocation): Promise<RolloutResult> => {
     const port = createAwsPort(i.clients, i.sandbox.clock);
