@@ -7,7 +7,9 @@ import test from 'ava';
 import { createAwsPort } from '../../orchestrator/aws/adapter';
 import { formatReport, runChaos } from '../../orchestrator/proof/chaos';
 import { runScenario, type ToolInvocation } from '../../orchestrator/proof/run';
-import { expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
+import { describeScenario, expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
+import { seedOf } from '../../orchestrator/proof/prng';
+import { chooseKeep } from '../../orchestrator/rollout/ab/strategy';
 import { interruptedError, refusedError } from '../../orchestrator/errors';
 import { DeregisterInstancesFromLoadBalancerCommand, RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
@@ -313,4 +315,46 @@ test.serial('class env-named-group: a freeze by `lock --environment` beside a gr
     },
   });
   t.true(sabotage.violations.some((v) => v.code === 'leftover' && v.message.includes('named like the environment')), JSON.stringify(sabotage.violations));
+});
+
+/** The first scenario of master seed 2027 drawing the clean-up-confirm class (issue 10 defect 4). */
+function cleanUpConfirmScenario(): Scenario {
+  for (let i = 0; ; i++) {
+    const s = generateScenario(seedOf(2027, i));
+    if (s.cleanUpConfirm) return s;
+  }
+}
+
+test.serial('chaos draws ab --clean-up with the kept color stopping to serve during its confirmation: the tool looks again and refuses (exit 3, premise-changed), nothing drained', async (t) => {
+  const s = cleanUpConfirmScenario();
+  t.true(s.tags.includes('clean-up-confirm'));
+  t.is(s.strategy, 'ab');
+  t.is(s.abCase, 'both-populated');
+  t.is(s.expect, 'refused');
+  const r = await runScenario(s);
+  t.deepEqual(r.violations, [], describeScenario(s));
+  const last = r.attempts[r.attempts.length - 1];
+  t.is(last.exit, 3);
+  t.is(last.code, 'premise-changed');
+});
+
+test.serial('the checker catches a tool that drains on the look taken before the --clean-up confirmation (issue 10 defect 4)', async (t) => {
+  const s = cleanUpConfirmScenario();
+  const r = await runScenario(s, {
+    tool: async (i) => {
+      // The defect: plan, ask, then drain the color the old look said to drain.
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const a = await port.observeGroup(`${i.target}-a`);
+      const b = await port.observeGroup(`${i.target}-b`);
+      const { keep, drain } = chooseKeep(a, b);
+      t.true(await i.confirm!(`Both colors have instances. Keep ${keep.name} and DRAIN ${drain.name} (sabotage)?`));
+      await port.updateSizes(drain.name, { min: 0, desired: 0 });
+      await i.sandbox.clock.sleep(600_000);
+      return { ...result(i.target), strategy: 'ab' };
+    },
+  });
+  const codes = r.violations.map((v) => v.code);
+  t.log(r.violations.map((v) => `${v.code}: ${v.message}`).join('\n'));
+  t.true(codes.includes('outcome'), `expected outcome, got [${codes.join(', ')}]`);
+  t.true(codes.includes('leftover'), `the drained color is judged too: [${codes.join(', ')}]`);
 });
