@@ -115,6 +115,8 @@ export interface RunFacts {
   launchTemplateChanged?: boolean;
   /** Ended a successful roll with a zone more than one instance above another (what, for the report). */
   unbalanced?: string;
+  /** The clean-up-confirm class (A/B): not exercised, or refused for another reason than the changed premise. */
+  cleanUpProblem?: string;
 }
 
 export type ViolationCode =
@@ -224,6 +226,7 @@ export function checkRun(f: RunFacts): Violation[] {
   // A template version published mid-run: halting cleanly to re-run for it is a correct outcome.
   const launchChangeHalt = f.launchTemplateChanged === true && exit === REFUSED && last.code === 'launch-template-changed';
   if (f.unbalanced) add('unbalanced', f.unbalanced);
+  if (f.cleanUpProblem) add('outcome', f.cleanUpProblem);
   if (!allowed[f.expect].includes(exit) && !launchChangeHalt) {
     const code: ViolationCode = interrupted ? 'rerun-not-finished' : f.expect === 'halt' && exit === DONE ? 'not-halted' : 'outcome';
     add(code, `${interrupted ? 're-run' : 'run'} exited ${exit}${last.code ? ` (${last.code}${last.message ? `: ${last.message}` : ''})` : ''}; expected ${f.expect} (exit ${allowed[f.expect].join(' or ')})`);

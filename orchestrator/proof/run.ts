@@ -67,6 +67,8 @@ interface Fleet {
   lockBucket?: string;
   rollback: boolean;
   healthCheckGracePeriod: number;
+  /** The clean-up-confirm class: the questions `ab --clean-up` asked (the class was exercised). */
+  cleanUpAsked?: string[];
 }
 
 /** What a tool under test gets (tests substitute deliberately unsafe tools to prove the checker fails). */
@@ -78,6 +80,8 @@ export interface ToolInvocation {
   reporter: Reporter;
   /** Rolling: the group. A/B: the environment. */
   target: string;
+  /** The clean-up-confirm class: the harness's answer to `ab --clean-up`'s prompt (the fault happens while it is open). */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 export interface RunScenarioOptions {
@@ -229,7 +233,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     try {
       const reporter: Reporter = options.trace ? new PlainReporter(sandbox.clock, prefixed(process.stderr, `[${actor}] `), true) : silentReporter;
       const result = options.tool
-        ? await options.tool({ scenario: sc, clients, sandbox, signal: ac.signal, reporter, target: sc.strategy === 'rolling' ? ROLLING : ENV })
+        ? await options.tool({ scenario: sc, clients, sandbox, signal: ac.signal, reporter, target: sc.strategy === 'rolling' ? ROLLING : ENV, ...(sc.cleanUpConfirm ? { confirm: keptColorStopsServing(sandbox, sc, f) } : {}) })
         : await invokeTool(sc, f, clients, sandbox, ac.signal, runId, reporter);
       if (interruption.kind === 'crash' && sandbox.crashed(actor)) kind = 'crash';
       return { attempt: { kind, actor, exit: 0, status: result.status } as Attempt, runId };
@@ -270,6 +274,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   }
   facts.lockHeld = lockStillHeld(sb, fleet);
   judgeRollingClasses(sb, s, facts, rollingFaults);
+  judgeCleanUpConfirm(s, fleet, facts);
   const violations = checkRun(facts);
   return {
     scenario: s,
@@ -374,8 +379,7 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
       clients,
       // The runner's clock may be minutes off AWS's (fault clockSkewSeconds); the lock is on (the default).
       clock: skewed(sb.clock, rollingFaultsOf(s).clockSkewSeconds * 1000),
-      // The chaos runs hold the group's lock, as `roll` and deploy's hook do.
-      lock: {},
+      // No `lock` option: the chaos runs hold the group's lock by rollGroup's default, as `roll` and deploy's hook do.
       runId,
       reporter,
       signal,
@@ -401,6 +405,7 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
     dryRun: s.dryRun,
     lockBucket: f.lockBucket,
     runId,
+    ...(s.cleanUpConfirm ? { cleanUp: true, confirm: keptColorStopsServing(sb, s, f) } : {}),
   };
   return abDeploy(o);
 }
@@ -734,6 +739,40 @@ function judgeRollingClasses(sb: Sandbox, s: Scenario, facts: RunFacts, faults: 
       facts.unbalanced = `${ROLLING} ended unbalanced: ${[...count].map(([z, n]) => `${z} ${n}`).join(', ')}`;
     }
   }
+}
+
+/**
+ * The clean-up-confirm class's prompt (scenario.ts drawCleanUpConfirm): while `ab --clean-up`
+ * waits for its answer, the application of every live instance of the color it says it keeps
+ * fails (each instance's own fail time, as the fails-after-healthy fault: the checker excuses
+ * each loss per instance); the prompt stays open until the ELB has marked them out of service
+ * and any eventual-consistency lag has passed, then the answer is yes.
+ */
+function keptColorStopsServing(sb: Sandbox, s: Scenario, f: Fleet): (question: string) => Promise<boolean> {
+  return async (question) => {
+    (f.cleanUpAsked ??= []).push(question);
+    const keep = /Keep (\S+) and DRAIN/.exec(question)?.[1];
+    const g = keep ? sb.world.state.groups[keep] : undefined;
+    if (g) {
+      const now = sb.clock.now();
+      for (const i of sb.world.groupInstances(g)) {
+        if (!sb.world.isActive(i)) continue;
+        i.failAt = now;
+        sb.world.pokeElbs(i); // off the ELB's known schedule: its next check sees the failure
+      }
+    }
+    const hc = s.healthCheck;
+    await sb.clock.sleep(((hc.unhealthyThreshold + 1) * hc.interval + s.faults.consistencyDelaySeconds + 2) * 1000);
+    return true;
+  };
+}
+
+/** The clean-up-confirm class was exercised (the prompt was asked) and a refusal names the changed premise. */
+function judgeCleanUpConfirm(s: Scenario, f: Fleet, facts: RunFacts): void {
+  if (!s.cleanUpConfirm) return;
+  const last = facts.attempts[facts.attempts.length - 1];
+  if (!f.cleanUpAsked?.length) facts.cleanUpProblem = 'ab --clean-up never asked for its confirmation (the class was not exercised)';
+  else if (last?.exit === 3 && last.code !== 'premise-changed') facts.cleanUpProblem = `ab --clean-up refused with ${last.code ?? 'no code'}, not premise-changed: ${last.message ?? ''}`;
 }
 
 /** A color's sizes at the baseline and at the end. */

@@ -117,6 +117,11 @@ export interface Scenario {
    * colors, and no run may touch that group.
    */
   envGroupCollision: boolean;
+  /**
+   * A/B `ab --clean-up` whose kept color stops serving while the confirmation is open (issue 10
+   * defect 4, {@link drawCleanUpConfirm}): the tool must look again and refuse, nothing drained.
+   */
+  cleanUpConfirm?: boolean;
   /** Short fault tags for the outcome table ("bad-image", "crash", ...). */
   tags: string[];
 }
@@ -192,6 +197,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   // both-populated refusals of a deploy dry run are the deploy flow's own pre-checks (not driven here).
   const viaDeploy = r.chance(0.35) && !(dryRun && (abCase === 'locked' || abCase === 'both-populated'));
   const envGroupCollision = r.chance(0.2);
+  const cleanUpConfirm = drawCleanUpConfirm(r, s === 'ab' && abCase === 'both-populated' && !viaDeploy && !dryRun && interruption.kind === 'none');
 
   const scenario: Scenario = {
     seed,
@@ -212,6 +218,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     launchConfiguration: s === 'rolling' && launchConfiguration,
     via: s === 'ab' && viaDeploy ? 'deploy' : 'ab',
     envGroupCollision: s === 'ab' && envGroupCollision,
+    ...(cleanUpConfirm ? { cleanUpConfirm } : {}),
     expect: 'done',
     tags: [],
   };
@@ -230,6 +237,19 @@ function drawRollingFaults(r: Prng, f: ScenarioFaults): void {
   f.launchesNeverSucceed = r.chance(0.03);
   f.launchTemplateChangeAfterSeconds = r.chance(0.06) ? r.int(20, 1500) : undefined;
   f.clockSkewSeconds = r.chance(0.12) ? (r.chance(0.5) ? 1 : -1) * r.int(60, 900) : 0;
+}
+
+/**
+ * `ab --clean-up` with a color that stops serving during its confirmation (issue 10 defect 4),
+ * drawn after every other draw (no earlier draw of any seed moves): on both-populated A/B runs
+ * through `ab` — not a dry run (it never asks) and not interrupted (Ctrl-C at the prompt is
+ * tested on its own, test/ab/clean-up-confirm.test.ts). The harness answers the prompt "yes" once
+ * the color it says it keeps has stopped serving (run.ts keptColorStopsServing); the run is
+ * expected refused (exit 3, premise-changed), nothing drained.
+ */
+function drawCleanUpConfirm(r: Prng, eligible: boolean): boolean {
+  const drawn = r.chance(0.8);
+  return eligible && drawn;
 }
 
 /** Whether the scenario's rolling classes apply (rolling runs; a template change not on launch configurations). */
@@ -300,6 +320,7 @@ function tagsOf(s: Scenario): string[] {
   if (s.launchConfiguration) t.push('launch-configuration');
   if (s.strategy === 'ab' && s.via === 'deploy') t.push('via:deploy');
   if (s.strategy === 'ab' && s.envGroupCollision) t.push('env-named-group');
+  if (s.cleanUpConfirm) t.push('clean-up-confirm');
   const rf = rollingFaultsOf(s);
   if (rf.launchesNeverSucceed) t.push('launches-never-succeed');
   if (rf.launchTemplateChangeAfterSeconds !== undefined) t.push('lt-changed-mid-run');

@@ -26,7 +26,8 @@
  *  - `check(o)` (optional): preconditions before the first change; throw refusedError/usageError.
  *  - `cleanup(o)` → after a failure, timeout or abort: the next step that removes surge capacity
  *    safely (e.g. terminate the failed new instance with decrement), or undefined when none is left.
- *    The engine runs it until undefined (a few rounds at most), then restores every guard. A
+ *    The engine runs it until undefined (a few rounds at most; a `wait` — the group must settle
+ *    first, bounded by the strategy — sleeps and looks again), then restores every guard. A
  *    step that fails (or that `mayTerminate` refuses) ends the cleanup, not the restore: the
  *    rest is put back, the restore record is kept while desired is left changed, and the failure
  *    says what is left (`cleanupLeft(o)`, optional: what the strategy could not safely undo).
@@ -111,6 +112,9 @@ export interface Strategy<O extends Observation> {
  * the observation ended longer ago than this (ms).
  */
 export const STALE_DECISION_MS = 2000;
+
+/** A safety net under the strategy's own bound on a cleanup's waits for the group to settle. */
+const MAX_CLEANUP_WAITS = 2000;
 
 export interface EngineOptions {
   port: AwsPort;
@@ -508,13 +512,31 @@ class RolloutRun<O extends Observation> {
    * AWS turned back transiently (throttling, ScalingActivityInProgress: act() looked again) is not
    * a step, up to 50 attempts in all (chaos seed 2959736548: a throttle storm spent the 10 steps
    * on retries, desired left raised).
+   * A `wait` (the group must settle before the strategy can pick what goes, e.g. AWS's own launch
+   * still Pending; the strategy bounds it) sleeps as the poller says and looks again; it is neither
+   * a step nor an attempt. It sleeps without the run's signal: the first Ctrl-C asked for this
+   * cleanup, a second one exits at once (cli.ts) and the restore record stays for a re-run.
    */
   private async cleanup(problems: string[]): Promise<O> {
-    const { strategy, reporter } = this.ctx();
+    const { strategy, reporter, options } = this.ctx();
     let o = await this.observe(true);
     let steps = 0;
+    let waits = 0;
+    let lastWait = '';
     for (let attempt = 0; ; attempt++) {
       const a = strategy.cleanup(o);
+      if (a?.kind === 'wait') {
+        attempt--;
+        if (++waits > MAX_CLEANUP_WAITS) {
+          problems.push(`cleanup unfinished after ${MAX_CLEANUP_WAITS} looks (${a.reason})`);
+          return o;
+        }
+        if (a.reason !== lastWait) reporter.emit('warn', 'rollout.cleanup', a.reason, { action: 'wait' });
+        lastWait = a.reason;
+        await options.clock.sleep(nextDelay(options.polling ?? {}, a.waitMs, o.waitingSinceMs));
+        o = await this.observe(true);
+        continue;
+      }
       if (a && (steps >= 10 || attempt >= 50)) {
         problems.push(`cleanup unfinished after ${steps} steps and ${attempt} attempts (next: ${a.reason})`);
         return o;

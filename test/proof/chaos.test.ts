@@ -7,7 +7,9 @@ import test from 'ava';
 import { createAwsPort } from '../../orchestrator/aws/adapter';
 import { formatReport, runChaos } from '../../orchestrator/proof/chaos';
 import { runScenario, type ToolInvocation } from '../../orchestrator/proof/run';
-import { expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
+import { describeScenario, expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
+import { seedOf } from '../../orchestrator/proof/prng';
+import { chooseKeep } from '../../orchestrator/rollout/ab/strategy';
 import { interruptedError, refusedError } from '../../orchestrator/errors';
 import { DeregisterInstancesFromLoadBalancerCommand, RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
@@ -43,6 +45,7 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [3332502266, 'ab'], // found in round 3: an AZ rebalance in flight when the tool suspended it ends on the old color
   [2959736548, 'rolling'], // integration: a throttle storm + ScalingActivityInProgress spent the 10 cleanup steps on retries (desired left raised)
   [1921101647, 'ab'], // issue 10 round 4: --rollback's stand-in stopped serving; b stayed raised with the swap record (tool fixed: rollout/ab.ts)
+  [1267799361, 'rolling'], // issue 10 (seed 4242): SIGINT cleanup left desired 13 of 12 — AWS's own rebalancing launch Pending, every old node needed for min healthy; the cleanup now waits for it to settle
   [3074688965, 'rolling'], // issue 10 round 4: template changed mid-roll + SIGINT re-run ended 7/6/5 — oldest first among distinct LaunchTimes (checker: balance not promised there)
 ];
 
@@ -206,6 +209,29 @@ for (const s of sabotage) {
   });
 }
 
+test.serial('the checker calls a run with no progress for 2× the step timeout hung — a failure of the tool, judged long before the harness\'s 24-hour cap (issue 10)', async (t) => {
+  const s = clean(3);
+  s.expect = expectationOf(s);
+  const started: number[] = [];
+  const r = await runScenario(s, {
+    tool: async (i) => {
+      // Raises desired once, then keeps looking at the group every 30 s and never acts again
+      // (until the watchdog aborts it): busy, but no progress.
+      started.push(i.sandbox.clock.now());
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      await port.updateSizes(i.target, { max: 4, desired: 4 });
+      for (;;) {
+        await i.sandbox.clock.sleep(30_000, i.signal);
+        await port.observeGroup(i.target);
+      }
+    },
+  });
+  const hung = r.violations.find((v) => v.code === 'hung');
+  t.truthy(hung, JSON.stringify(r.violations));
+  t.regex(hung?.message ?? '', /no progress for \d+ s \(more than 2× the step timeout\): hung/);
+  t.true(r.simulatedSeconds < 3 * 3600, `judged after ${r.simulatedSeconds} simulated s, not at the 24-hour cap`);
+});
+
 test.serial('the checker catches a tool that exits 130 on SIGINT without restoring, even when the re-run cleans up', async (t) => {
   const tool = async (i: ToolInvocation): Promise<RolloutResult> => {
     const port = createAwsPort(i.clients, i.sandbox.clock);
@@ -289,4 +315,46 @@ test.serial('class env-named-group: a freeze by `lock --environment` beside a gr
     },
   });
   t.true(sabotage.violations.some((v) => v.code === 'leftover' && v.message.includes('named like the environment')), JSON.stringify(sabotage.violations));
+});
+
+/** The first scenario of master seed 2027 drawing the clean-up-confirm class (issue 10 defect 4). */
+function cleanUpConfirmScenario(): Scenario {
+  for (let i = 0; ; i++) {
+    const s = generateScenario(seedOf(2027, i));
+    if (s.cleanUpConfirm) return s;
+  }
+}
+
+test.serial('chaos draws ab --clean-up with the kept color stopping to serve during its confirmation: the tool looks again and refuses (exit 3, premise-changed), nothing drained', async (t) => {
+  const s = cleanUpConfirmScenario();
+  t.true(s.tags.includes('clean-up-confirm'));
+  t.is(s.strategy, 'ab');
+  t.is(s.abCase, 'both-populated');
+  t.is(s.expect, 'refused');
+  const r = await runScenario(s);
+  t.deepEqual(r.violations, [], describeScenario(s));
+  const last = r.attempts[r.attempts.length - 1];
+  t.is(last.exit, 3);
+  t.is(last.code, 'premise-changed');
+});
+
+test.serial('the checker catches a tool that drains on the look taken before the --clean-up confirmation (issue 10 defect 4)', async (t) => {
+  const s = cleanUpConfirmScenario();
+  const r = await runScenario(s, {
+    tool: async (i) => {
+      // The defect: plan, ask, then drain the color the old look said to drain.
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const a = await port.observeGroup(`${i.target}-a`);
+      const b = await port.observeGroup(`${i.target}-b`);
+      const { keep, drain } = chooseKeep(a, b);
+      t.true(await i.confirm!(`Both colors have instances. Keep ${keep.name} and DRAIN ${drain.name} (sabotage)?`));
+      await port.updateSizes(drain.name, { min: 0, desired: 0 });
+      await i.sandbox.clock.sleep(600_000);
+      return { ...result(i.target), strategy: 'ab' };
+    },
+  });
+  const codes = r.violations.map((v) => v.code);
+  t.log(r.violations.map((v) => `${v.code}: ${v.message}`).join('\n'));
+  t.true(codes.includes('outcome'), `expected outcome, got [${codes.join(', ')}]`);
+  t.true(codes.includes('leftover'), `the drained color is judged too: [${codes.join(', ')}]`);
 });

@@ -73,5 +73,11 @@ test('ALARM before the start: exit 3, nothing changed; a composite alarm counts;
   const missing = await t.throwsAsync(roll(sb, { alarms: ['no-such-alarm'] }).p, { instanceOf: DeployError });
   t.is(missing?.exit, 2);
   t.is(missing?.code, 'alarm-not-found');
-  t.deepEqual(sb.calls.filter((c) => c.mutating && c.service === 'autoscaling'), [], 'no mutating Auto Scaling call');
+  // Only the run's own lock, taken and released each time (invariant 6 allows it): nothing else written.
+  t.deepEqual(
+    sb.calls.filter((c) => c.mutating && c.service === 'autoscaling').map((c) => c.operation),
+    ['CreateOrUpdateTags', 'DeleteTags', 'CreateOrUpdateTags', 'DeleteTags'],
+    'no mutating Auto Scaling call but the lock',
+  );
+  t.deepEqual(sb.world.state.groups['qa-rabbit'].tags.filter((x) => x.key.startsWith('asg-deploy:')), [], 'no lock or restore tag left');
 });

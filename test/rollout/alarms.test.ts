@@ -6,6 +6,7 @@ import { RecordingReporter } from '../../orchestrator/report/reporter';
 import { alarmError, AlarmWatch, judgeAlarms } from '../../orchestrator/rollout/alarms';
 import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
 import { FakePort } from './fake-port';
+import { LOCK_TAG } from '../../orchestrator/lock/record';
 
 const A = (name: string, state: AlarmView['state'], reason?: string): AlarmView => ({ name, state, reason });
 
@@ -136,7 +137,8 @@ test('roll --alarm: an alarm in ALARM at the start refuses (exit 3, nothing chan
   t.is(refused?.exit, 3);
   const missing = await t.throwsAsync(rollGroup({ port, clock, reporter, asg: 'rabbit', alarms: ['nope'] }), { instanceOf: DeployError });
   t.is(missing?.exit, 2);
-  t.deepEqual(port.mutations, [], 'nothing changed');
+  t.deepEqual(port.mutations.filter((m) => m !== `tag ${LOCK_TAG}` && m !== `untag ${LOCK_TAG}`), [], 'nothing changed but the run\'s own lock (taken and released)');
+  t.false(LOCK_TAG in port.tags);
   const ok = await rollGroup({ port, clock, reporter, asg: 'rabbit', alarms: ['a'], ignoreAlarmsAtStart: true });
   t.is(ok.status, 'done', 'with --ignore-alarms-at-start the same ALARM does not stop it');
 });

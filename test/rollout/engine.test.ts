@@ -5,6 +5,11 @@ import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
 import { rollGroup, type RollOptions } from '../../orchestrator/rollout/rolling/runner';
 import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
 import { FakePort, type FakeOptions } from './fake-port';
+import { LOCK_TAG } from '../../orchestrator/lock/record';
+import { forceUnlockGroup } from '../helpers/force-unlock';
+
+/** The run's own lock (rollGroup takes it by default), taken and released: not a change to the group. */
+const changes = (port: FakePort) => port.mutations.filter((m) => m !== `tag ${LOCK_TAG}` && m !== `untag ${LOCK_TAG}`);
 import type { Gate } from '../../orchestrator/gates/gate';
 
 function setup(o: Partial<FakeOptions> = {}) {
@@ -61,7 +66,8 @@ test('surge 0 below min healthy is refused (exit 3) with nothing changed', async
   const { port, roll } = setup();
   const e = await t.throwsAsync(roll({ surge: 0, minHealthy: 3 }), { instanceOf: DeployError });
   t.is((e as DeployError).exit, 3);
-  t.deepEqual(port.mutations, []);
+  t.deepEqual(changes(port), [], 'nothing changed but the run\'s own lock, taken and released');
+  t.false(LOCK_TAG in port.tags);
 });
 
 test('a bad new image halts: exit 1, old nodes serving, surge removed, group restored, message names instance/check/state', async (t) => {
@@ -103,7 +109,8 @@ test('already up to date: no-op, no mutating call', async (t) => {
   port.version = 1;
   const r = await roll();
   t.is(r.status, 'noop');
-  t.deepEqual(port.mutations, []);
+  t.deepEqual(changes(port), [], 'nothing changed but the run\'s own lock, taken and released');
+  t.false(LOCK_TAG in port.tags);
   t.deepEqual(reporter.ofCode(Codes.done)[0].data.replaced, []);
 });
 
@@ -134,6 +141,29 @@ test('abort signal mid-rollout: stops, removes the surge, restores, exit 130', a
   t.true(port.terminations.filter((x) => x.version === 2).every((x) => !x.healthy), 'no healthy up-to-date instance terminated');
 });
 
+test('abort while AWS\'s own launch is Pending and every old node is needed for min healthy: the cleanup waits for it to settle, then takes the surge back explicitly; everything restored (issue 10, chaos seed 1267799361)', async (t) => {
+  const { port, clock, roll, reporter } = setup();
+  // An up-to-date instance AWS launched on its own (an AZ-rebalancing launch, above desired) is
+  // Pending when the run starts: not the tool's to terminate while it is on its way.
+  port.instances.push({ id: 'i-aws0001', version: 2, launchedAt: clock.now(), good: true });
+  const ac = new AbortController();
+  const start = clock.now();
+  clock.onAdvance((now) => {
+    if (now - start > 20_000 && !ac.signal.aborted) ac.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' }));
+  });
+  const e = (await t.throwsAsync(roll({ signal: ac.signal }), { instanceOf: DeployError })) as DeployError;
+  t.is(e.exit, 130);
+  t.regex(e.message, /everything the tool changed was restored/);
+  t.true(reporter.ofCode('rollout.cleanup').some((x) => x.data.action === 'wait' && /waiting for i-aws0001 \(Pending\) to settle/.test(x.message)), 'it waited for AWS\'s launch');
+  t.is(port.desired, 3, 'back to capacity');
+  t.is(port.max, 3);
+  t.deepEqual(port.suspended, []);
+  t.false(RESTORE_TAG in port.tags);
+  t.true(port.minHealthySeen >= 3, `min healthy ${port.minHealthySeen}`);
+  t.true(port.terminations.filter((x) => x.version === 2).every((x) => !x.healthy), 'no healthy up-to-date instance terminated');
+  t.is(port.terminations.length, 1, 'one instance went, explicitly (terminate with decrement), none by AWS');
+});
+
 test('crash mid-rollout, then a re-run finishes the job and restores', async (t) => {
   const { port, clock, reporter } = setup();
   // First run "crashes": its clock stops being served once the group is at 4 (no cleanup runs).
@@ -158,6 +188,8 @@ test('crash mid-rollout, then a re-run finishes the job and restores', async (t)
   t.truthy(port.tags[RESTORE_TAG], 'the originals are on the group');
   t.true(port.suspended.includes('AZRebalance'));
 
+  t.truthy(port.tags[LOCK_TAG], 'a killed run cannot release its lock');
+  await forceUnlockGroup(port, clock, 'rabbit');
   const reporter2 = new RecordingReporter(clock);
   const r = await rollGroup({ port, clock, reporter: reporter2, asg: 'rabbit' });
   t.is(r.status, 'done');
@@ -228,7 +260,9 @@ test('fixed --poll-interval polls at exactly that period', async (t) => {
     times.push(clock.now());
     return observe();
   };
-  await roll({ pollIntervalMs: 30_000 });
+  // lock: false — this times the engine's polls by its observeGroup calls, and the lock reads the
+  // group too (taking it, then checking it after its settle wait).
+  await roll({ pollIntervalMs: 30_000, lock: false });
   const gaps = new Set(times.slice(1).map((x, n) => x - times[n]).filter((g) => g > 0));
   t.deepEqual([...gaps], [30_000]);
 });
@@ -292,4 +326,22 @@ test('a cleanup step that fails does not stop the restore: processes resumed, th
   t.deepEqual(port.suspended, []);
   t.false(RESTORE_TAG in port.tags);
   t.is(port.terminations.filter((x) => x.version === 1).length, 0, 'no old node touched');
+});
+
+test('rollGroup holds the group\'s lock by default: a second run on the group meanwhile is refused (exit 3, nothing changed), the first finishes and releases it (issue 10)', async (t) => {
+  const { port, clock, reporter, roll } = setup();
+  const first = roll();
+  await clock.sleep(60_000);
+  t.truthy(port.tags[LOCK_TAG], 'the first run holds the lock without being asked to');
+  const mutationsBefore = port.mutations.length;
+  const second = (await t.throwsAsync(rollGroup({ port, clock, reporter: new RecordingReporter(clock), asg: 'rabbit', runId: 'second' }), { instanceOf: DeployError })) as DeployError;
+  t.is(second.exit, 3);
+  t.regex(second.message, /rabbit is locked by .*asg-deploy roll rabbit/);
+  t.deepEqual(port.mutations.slice(mutationsBefore).filter((m) => !m.startsWith('terminate') && !m.startsWith('setDesired') && !m.startsWith('updateSizes')), [], 'the refused run wrote nothing');
+  const r = await first;
+  t.is(r.status, 'done');
+  t.is(port.mutations[0], `tag ${LOCK_TAG}`, 'the lock is taken before anything changes');
+  t.false(LOCK_TAG in port.tags, 'released at the end');
+  t.is(reporter.ofCode('lock.acquired').length, 1);
+  t.is(reporter.ofCode('lock.released').length, 1);
 });

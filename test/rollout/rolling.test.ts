@@ -226,7 +226,7 @@ test('cleanup after an interrupted then re-run rollout: takes back surplus witho
     ['o1 o2 o3 n4! n5!', 'o1 o2 o3 n4', 4, {}, 'terminate i-n5 -1', 'ours first, then (next round) an earlier one'],
     ['o1 o2 o3 n4', 'o1 o2 o3', 4, {}, 'terminate i-o1 -1', 'surge healthy: the oldest outdated goes (healthy stays 3)'],
     ['o1 o2 n3! n4', 'o1 o2 n3', 4, { minHealthy: 3 }, 'terminate i-n3 -1', 'not a healthy old node below the floor'],
-    ['o1 o2 n3~ n4', 'o1 o2 n3', 4, { minHealthy: 3 }, undefined, 'n3 (there before) is Pending, not ours; an old one would drop healthy below 3; n4 is healthy up to date'],
+    ['o1 o2 n3~ n4', 'o1 o2 n3', 4, { minHealthy: 3 }, 'wait', 'n3 (there before) is Pending, not ours; an old one would drop healthy below 3; n4 is healthy up to date: wait for n3 to settle (issue 10, chaos seed 1267799361)'],
     ['o1 o2 n4', 'o1 o2', 4, {}, 'desired 3', 'surge not launched yet: lowering desired removes nothing that exists'],
     ['n1 n2 n3 n4', 'n1 n2 n3', 4, {}, undefined, 'all healthy up to date: never lowered for AWS to pick one'],
   ];
@@ -238,4 +238,28 @@ test('cleanup after an interrupted then re-run rollout: takes back surplus witho
     if (!a) t.regex(cleanupLeft(v) ?? '', /desired left at 4 \(capacity 3\)/, `${specs}: left is reported`);
     else t.is(cleanupLeft(v), undefined);
   }
+});
+
+test('cleanup: surplus nothing can take back now waits for the group to settle, then picks explicitly; past the step timeout it says what it waited for', (t) => {
+  // C=3, minHealthy 3, desired 4: o1 o2 healthy outdated, n4 the run's healthy surge, r3 AWS's own
+  // launch (there at the start, not ours) still Pending — the interrupt of chaos seed 1267799361.
+  const at = (specs: string, memory: Partial<RollingMemory> = {}, now?: number) => withFacts(view(group(4, specs), { minHealthy: 3 }, memory, now), 'o1 o2 n3');
+  const pending = at('o1 o2 n3~ n4');
+  const w = cleanupRolling(pending);
+  t.is(w?.kind, 'wait');
+  t.regex(w?.reason ?? '', /waiting for i-n3 \(Pending\) to settle before taking back the surge \(desired 4, capacity 3\).*at most 1200 s/);
+  t.is(cleanupLeft(pending), undefined, 'nothing is left while it waits');
+  // Settled, healthy: 4 healthy, so the oldest outdated goes with decrement (never the healthy n3/n4).
+  const healthy = cleanupRolling(at('o1 o2 n3 n4'));
+  t.is(healthy && summary(healthy), 'terminate i-o1 -1');
+  // Settled, InService but failing its checks: it serves nothing, so it goes (old ones untouched).
+  const failing = cleanupRolling(at('o1 o2 n3! n4'));
+  t.is(failing && summary(failing), 'terminate i-n3 -1');
+  // Still Pending a step timeout after the cleanup's first look: give up and say so.
+  const now = T0 + 3_600_000;
+  const late = at('o1 o2 n3~ n4', { cleanupSince: now - 20 * 60_000 }, now);
+  t.is(cleanupRolling(late), undefined);
+  t.regex(cleanupLeft(late) ?? '', /desired left at 4 \(capacity 3\).*waited 1200 s \(--step-timeout\) for i-n3 \(Pending\) to settle, in vain/);
+  const early = at('o1 o2 n3~ n4', { cleanupSince: now - 20 * 60_000 + 1 }, now);
+  t.is(cleanupRolling(early)?.kind, 'wait', 'within the step timeout it still waits');
 });

@@ -90,9 +90,10 @@ export interface RollOptions {
    */
   lockBucket?: string;
   /**
-   * Given: hold the group's lock for the whole run (the `roll` command, deploy's rolling hook and
-   * the chaos harness always give it; `{}` for the defaults). Absent or `false`: no lock — the
-   * engine alone, for callers that hold the lock themselves or measure the engine (benchmarks).
+   * The group's lock for the whole run — the default (absent: `{}`, the lock's defaults), as the
+   * `roll` command, deploy's rolling hook and the chaos harness run. `false` opts out: the engine
+   * alone, only for callers that hold the lock themselves or measure the engine (benchmarks) and
+   * tests that say why.
    */
   lock?: false | { heartbeatMs?: number; staleAfterMs?: number; settleMs?: number; holder?: string };
   /** Why, for the lock record (default "asg-deploy roll <asg>"). */
@@ -524,6 +525,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   }
 
   cleanup(o: RollingObservation): Action | undefined {
+    // The cleanup's wait for the group to settle runs from its first look (cleanupRolling).
+    this.memory.cleanupSince ??= o.view.now;
     return cleanupRolling(o.view);
   }
 
@@ -670,7 +673,7 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
   // anything changed; lock/run.ts). A dry run only reads it: it still prints the plan, then is
   // refused (exit 3) as a real run would be.
   const deps = { port, clock: options.clock, reporter: options.reporter, signal: options.signal };
-  const lock = { target: { asg: name }, bucket: options.lockBucket, lock: options.lock ?? false, reason: options.reason ?? `asg-deploy roll ${name}`, runId: options.runId };
+  const lock = { target: { asg: name }, bucket: options.lockBucket, lock: options.lock ?? {}, reason: options.reason ?? `asg-deploy roll ${name}`, runId: options.runId };
   return withRunLock(deps, { ...lock, dryRun: options.dryRun, dryRunRefusal: { code: RollCodes.lockedDryRun, when: 'after' } }, () =>
     runRollout(new RollingStrategy(port, name, options), {
       port,

@@ -76,6 +76,11 @@ export interface RollingMemory {
   waitingSince?: number;
   /** The last failed scaling activity's StatusMessage (asked once the wait passed the step timeout). */
   lastLaunchFailure?: string;
+  /**
+   * When (the tool's clock) the cleanup after a failure or interrupt first looked at the group: its
+   * wait for the group to settle ({@link cleanupRolling}) is bounded by the step timeout from here.
+   */
+  cleanupSince?: number;
 }
 
 export interface RollingView {
@@ -523,9 +528,18 @@ function describePicked(picked: InstanceView[], view: RollingView): string {
  *  4. outdated instances, unhealthy first then oldest, while the healthy count stays ≥ minHealthy
  *     (the new instances took their place: e.g. C=3, 4 healthy → terminate o1 → 3 healthy);
  * and never lowering desired for AWS's termination policy to choose: it could take a healthy
- * up-to-date instance, or a healthy old one below the floor. When none of these applies, surplus
- * is left (see {@link cleanupLeft}): the engine restores everything else and says so.
+ * up-to-date instance, or a healthy old one below the floor.
+ *  5. none of these now, but the group is not settled — an instance still on its way (Pending, or
+ *     InService and not healthy yet) that is not the tool's to terminate, e.g. AWS's own
+ *     AZ-rebalancing launch: WAIT for it (bounded by the step timeout from the cleanup's first
+ *     look, `memory.cleanupSince`), then pick again: once it is healthy an outdated one can go
+ *     within minHealthy (4), once it is InService and not healthy it serves nothing (3).
+ * When none of these applies (or the wait is over), surplus is left (see {@link cleanupLeft}):
+ * the engine restores everything else and says so.
  * Surge 0 leaves nothing to remove.
+ * Example (chaos seed 1267799361): C=12, minHealthy 12, SIGINT while AWS's rebalancing launch
+ * r1 is Pending: the tool's own surge goes (1), desired 13 with 12 old healthy + r1 Pending →
+ * wait; r1 healthy → 13 healthy → terminate the oldest outdated with decrement → desired 12.
  * Example: C=37, desired 38, this run's n38 healthy, n36 and n37 (an earlier run's) failed after
  * passing, 35 old healthy → terminate n37 (newest not healthy) with decrement; old ones untouched.
  */
@@ -559,7 +573,31 @@ export function cleanupRolling(view: RollingView): Action | undefined {
   if (picked.length > 0) {
     return { kind: 'terminate', group: group.name, instanceIds: picked.map((i) => i.instanceId), decrement: true, reason: `removing surge: the new instances took their place, so the oldest outdated go` };
   }
+  const unsettled = settling(view, live);
+  if (unsettled.length > 0 && !cleanupWaitOver(view)) {
+    const ids = unsettled.map((i) => `${i.instanceId} (${i.lifecycleState}${i.lifecycleState === 'InService' ? ', not healthy yet' : ''})`).join(', ');
+    return wait(
+      `${group.name}: waiting for ${ids} to settle before taking back the surge (desired ${group.desired}, capacity ${config.capacity}): no instance can go now without terminating a healthy up-to-date one or dropping below --min-healthy ${config.minHealthy}; at most ${Math.round(config.stepTimeoutMs / 1000)} s (--step-timeout)`,
+      view.memory.waitHintMs,
+    );
+  }
   return undefined;
+}
+
+/**
+ * Live instances still on their way that the cleanup may not terminate (not the tool's, e.g. AWS's
+ * own rebalancing launch while Pending, or one protected from scale-in): not InService yet, or up to
+ * date, InService and not healthy yet. Once they settle the cleanup can pick again.
+ */
+function settling(view: RollingView, live: InstanceView[]): InstanceView[] {
+  const { group } = view;
+  return live.filter((i) => i.lifecycleState !== 'InService' || (!isOutdated(i, group) && !view.verdict(i).healthy));
+}
+
+/** The cleanup's wait for the group to settle is over: the step timeout since its first look. */
+function cleanupWaitOver(view: RollingView): boolean {
+  const since = view.memory.cleanupSince ?? view.now;
+  return view.now - since >= view.config.stepTimeoutMs;
 }
 
 /**
@@ -570,5 +608,11 @@ export function cleanupRolling(view: RollingView): Action | undefined {
 export function cleanupLeft(view: RollingView): string | undefined {
   const surplus = view.group.desired - view.config.capacity;
   if (surplus <= 0 || cleanupRolling(view) !== undefined) return undefined;
-  return `${view.group.name}: desired left at ${view.group.desired} (capacity ${view.config.capacity}): no instance can go without terminating a healthy up-to-date one or dropping below --min-healthy ${view.config.minHealthy}`;
+  const ours = new Set(view.memory.terminated);
+  const unsettled = settling(view, view.group.instances.filter((i) => isLive(i) && !isStandby(i) && !ours.has(i.instanceId)));
+  const waited =
+    unsettled.length > 0
+      ? `; waited ${Math.round((view.now - (view.memory.cleanupSince ?? view.now)) / 1000)} s (--step-timeout) for ${unsettled.map((i) => `${i.instanceId} (${i.lifecycleState})`).join(', ')} to settle, in vain`
+      : '';
+  return `${view.group.name}: desired left at ${view.group.desired} (capacity ${view.config.capacity}): no instance can go without terminating a healthy up-to-date one or dropping below --min-healthy ${view.config.minHealthy}${waited}`;
 }
