@@ -27,7 +27,7 @@ export const Codes = {
   terminate: 'instance.terminate', // {asg, instanceId, launchTime, reason}
   done: 'rollout.done', // {asg|environment, replaced, seconds, apiCalls}
   failed: 'rollout.failed', // {reason, ...}
-  trafficShift: 'traffic.shift', // {target, share, from, weights: {tgName: weight}, targetGroups, forwards}
+  trafficShift: 'traffic.shift', // {environment, share, from, weights: {tgName: weight}, targetGroups, forwards}
 } as const;
 
 export function makeEvent(clock: Clock, level: Level, code: string, message: string, data: Record<string, unknown> = {}): DeployEvent {

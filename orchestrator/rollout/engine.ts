@@ -368,7 +368,7 @@ class RolloutRun<O extends Observation> {
         for (const f of a.forwards) await port.setForwardWeights(f, a.weights);
         const named = Object.fromEntries(Object.entries(a.weights).map(([arn, w]) => [targetGroupName(arn), w]));
         reporter.emit('info', Codes.trafficShift, `${strategy.target}: traffic ${a.from} % → ${a.share} % on the new color (weights ${Object.entries(named).map(([n, w]) => `${n} ${w}`).join(', ')}) — ${a.reason}`, {
-          target: strategy.target,
+          [strategy.strategy === 'ab' ? 'environment' : 'asg']: strategy.target,
           share: a.share,
           from: a.from,
           weights: named,

@@ -93,6 +93,7 @@ test('decideSwap on target groups: grow, then the traffic steps, and only then d
     ['at 100 % with its floor: drain a', { from: a, to: tgGroup('qa-b', TG_B, 3), forwards: [fwd(0, 100)] }, 0, { kind: 'updateSizes' }],
     ['weights not read yet: wait (never drain blind)', { from: a, to: tgGroup('qa-b', TG_B, 3) }, 0, { kind: 'wait' }],
     ['first deploy into a that holds the program\'s initial weight: grow first', { to: tgGroup('qa-a', TG_A, 0, { desired: 0, min: 0 }), forwards: [fwd(100, 0)] }, undefined, { kind: 'setDesired' }],
+    ['first deploy, a launched and booting while it holds the initial weight: wait (no old color to switch back to)', { to: tgGroup('qa-a', TG_A, 3, { min: 0 }, 'initial'), forwards: [fwd(100, 0)] }, undefined, { kind: 'wait' }],
   ];
   for (const [name, groups, held, want] of rows) t.deepEqual(shape(decideSwap(groups, plan, { ...progress, heldSince: held }, 100_000)), want, name);
   const drain = decideSwap({ from: a, to: tgGroup('qa-b', TG_B, 3), forwards: [fwd(0, 100)] }, plan, progress, 0);
@@ -112,6 +113,8 @@ test('planTraffic / planAb on target groups: what AWS\'s state refuses (exit 3),
     ['both colors at weight 0', { a, b, names, forwards: [fwd(0, 0)] }, { kind: 'refuse', exit: 3, code: 'weights-invalid' }],
     ['both colors on one target group', { a, b: { ...b, targetGroupARNs: [TG_A] }, names, forwards: [fwd(100, 0)] }, { kind: 'refuse', exit: 3, code: 'target-group-shared' }],
     ['a color on two target groups', { a: { ...a, targetGroupARNs: [TG_A, TG_X] }, b, names, forwards: [fwd(100, 0)] }, { kind: 'refuse', exit: 3, code: 'target-groups-ambiguous' }],
+    ['the empty color already carries weight, no swap recorded', { a, b, names, forwards: [fwd(50, 50)] }, { kind: 'refuse', exit: 3, code: 'weights-invalid' }],
+    ['a first deploy into a color holding the program\'s initial weight: allowed', { a: { ...a, desired: 0, min: 0, instances: [] }, b, names, forwards: [fwd(100, 0)] }, { kind: 'swap', to: 'qa-a' }],
     ['--clean-up draining a color that carries weight', { a, b: tgGroup('qa-b', TG_B, 3), names, forwards: [fwd(50, 50)] }, { kind: 'refuse', exit: 3, code: 'drain-carries-weight' }],
   ];
   for (const [name, observed, want] of rows) {

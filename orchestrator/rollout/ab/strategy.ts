@@ -400,6 +400,15 @@ export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapsho
   if (blocked) return blocked;
   const traffic = trafficFor(target, other, options, forwards);
   if (traffic?.kind === 'refuse') return traffic;
+  const early = active && traffic && forwards ? currentShare(forwards, traffic.toTg, traffic.fromTg) : 0;
+  if (early > 0) {
+    // Why: the empty color already gets traffic (fail-open, or 503s); nothing recorded says a
+    // swap is under way, so shifting from there would guess. The operator sets the weights first.
+    return refuse(3, 'weights-invalid', `${target.name} has no instances but its target group ${targetGroupName(traffic!.toTg)} already carries ${early} % of the traffic, and no swap is recorded (tag ${SWAP_TAG}); give ${active!.name}'s target group all the weight first (nothing was changed)`, {
+      asg: target.name,
+      share: early,
+    });
+  }
   const tgs = traffic ? [traffic.toTg] : [];
   const step = stepFor(options, count);
   const targetMin = active ? Math.min(active.min, count) : undefined;
@@ -774,7 +783,7 @@ export function decideSwap(
   // at once (the cleanup shifts the weights back), never a wait for the health-check timeout.
   // (A first deploy's color may hold the program's initial weight before it has instances: that
   // weight was not the tool's, so it grows first.)
-  const grow = share > 0 && to.desired >= plan.count ? done('serving') : decideGrow(to, plan, progress, now);
+  const grow = share > 0 && from && to.desired >= plan.count ? done('serving') : decideGrow(to, plan, progress, now);
   if (grow.kind !== 'done') return grow;
   if (traffic) {
     if (!groups.forwards) return wait(`${to.name}: reading the listener's weights`);
