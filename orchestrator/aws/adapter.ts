@@ -50,7 +50,17 @@ import {
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
 } from '@aws-sdk/client-elastic-load-balancing';
-import { DescribeTargetGroupAttributesCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand as DescribeLoadBalancersV2Command,
+  DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+  type Action as Elbv2Action,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { StandardRetryStrategy, getRetryPlugin } from '@smithy/core/retry';
 import type { Clock } from '../clock';
 import { DeployError, usageError } from '../errors';
@@ -67,7 +77,41 @@ import type {
   ObserveOptions,
   TargetGroupInfo,
   TargetHealthView,
+  TrafficForward,
 } from './port';
+
+/**
+ * The weights of the forward actions in a listener's or rule's actions, per target group ARN
+ * (ForwardConfig.TargetGroups; a lone TargetGroupArn is one group of weight 1, as AWS answers).
+ */
+export function forwardWeights(actions: Elbv2Action[] | undefined): Record<string, number> {
+  const w: Record<string, number> = {};
+  for (const a of actions ?? []) {
+    if (a.Type !== 'forward') continue;
+    const tuples = a.ForwardConfig?.TargetGroups ?? [];
+    if (tuples.length) {
+      for (const t of tuples) if (t.TargetGroupArn) w[t.TargetGroupArn] = t.Weight ?? 1;
+    } else if (a.TargetGroupArn) {
+      w[a.TargetGroupArn] = 1;
+    }
+  }
+  return w;
+}
+
+/**
+ * The actions with the forward's weights replaced for the given target groups (the others kept):
+ * written back as ForwardConfig (TargetGroupArn dropped: AWS refuses both with several groups).
+ */
+export function withWeights(actions: Elbv2Action[], weights: Record<string, number>): Elbv2Action[] {
+  return actions.map((a) => {
+    if (a.Type !== 'forward') return a;
+    const tuples = a.ForwardConfig?.TargetGroups?.length ? a.ForwardConfig.TargetGroups : a.TargetGroupArn ? [{ TargetGroupArn: a.TargetGroupArn, Weight: 1 }] : [];
+    const next = tuples.map((t) => (t.TargetGroupArn && weights[t.TargetGroupArn] !== undefined ? { ...t, Weight: weights[t.TargetGroupArn] } : t));
+    const { TargetGroupArn: _dropped, ...rest } = a;
+    void _dropped;
+    return { ...rest, ForwardConfig: { ...(a.ForwardConfig ?? {}), TargetGroups: next } };
+  });
+}
 
 /** EC2 facts about an instance that do not change (LaunchTime, launch tags) plus its last state. */
 interface Ec2Facts {
@@ -523,6 +567,82 @@ export class AwsAdapter implements AwsPort {
     };
     this.targetGroupCache.set(arn, info);
     return info;
+  }
+
+  /**
+   * Every listener default action and rule forwarding to any of `targetGroupArns`: the target
+   * groups' load balancers (DescribeTargetGroups' LoadBalancerArns), their listeners and each
+   * listener's rules (the default rule is the listener's default action: kind 'listener').
+   */
+  async findForwards(targetGroupArns: string[]): Promise<TrafficForward[]> {
+    if (targetGroupArns.length === 0) return [];
+    const tgs = await this.send<{ TargetGroups?: Array<{ LoadBalancerArns?: string[] }> }>(this.clients.elbv2, new DescribeTargetGroupsCommand({ TargetGroupArns: targetGroupArns }));
+    const lbArns = [...new Set((tgs.TargetGroups ?? []).flatMap((t) => t.LoadBalancerArns ?? []))];
+    if (lbArns.length === 0) return [];
+    const lbs = await this.send<{ LoadBalancers?: Array<{ LoadBalancerArn?: string; Type?: string }> }>(this.clients.elbv2, new DescribeLoadBalancersV2Command({ LoadBalancerArns: lbArns }));
+    const typeOf = new Map((lbs.LoadBalancers ?? []).map((l) => [l.LoadBalancerArn, l.Type]));
+    const mine = (w: Record<string, number>) => targetGroupArns.some((t) => w[t] !== undefined);
+    const out: TrafficForward[] = [];
+    for (const lb of lbArns) {
+      const lbType = typeOf.get(lb);
+      let marker: string | undefined;
+      const listeners: Array<{ ListenerArn?: string; DefaultActions?: Elbv2Action[] }> = [];
+      do {
+        const page = await this.send<{ Listeners?: typeof listeners; NextMarker?: string }>(this.clients.elbv2, new DescribeListenersCommand({ LoadBalancerArn: lb, Marker: marker }));
+        listeners.push(...(page.Listeners ?? []));
+        marker = page.NextMarker;
+      } while (marker);
+      for (const l of listeners) {
+        if (!l.ListenerArn) continue;
+        const w = forwardWeights(l.DefaultActions);
+        if (mine(w)) out.push({ kind: 'listener', arn: l.ListenerArn, ...(lbType ? { lbType } : {}), weights: w });
+        // NLB listeners have no rules (DescribeRules is an ALB API).
+        if (lbType === 'network') continue;
+        let rm: string | undefined;
+        do {
+          const page = await this.send<{ Rules?: Array<{ RuleArn?: string; IsDefault?: boolean; Actions?: Elbv2Action[] }>; NextMarker?: string }>(
+            this.clients.elbv2,
+            new DescribeRulesCommand({ ListenerArn: l.ListenerArn, Marker: rm }),
+          );
+          for (const r of page.Rules ?? []) {
+            if (r.IsDefault || !r.RuleArn) continue;
+            const rw = forwardWeights(r.Actions);
+            if (mine(rw)) out.push({ kind: 'rule', arn: r.RuleArn, ...(lbType ? { lbType } : {}), weights: rw });
+          }
+          rm = page.NextMarker;
+        } while (rm);
+      }
+    }
+    return out;
+  }
+
+  /** The forwards again by ARN: one DescribeListeners (ListenerArns) and/or one DescribeRules (RuleArns). */
+  async readForwards(forwards: Array<Pick<TrafficForward, 'kind' | 'arn'>>): Promise<TrafficForward[]> {
+    const byArn = new Map<string, TrafficForward>();
+    const listenerArns = forwards.filter((f) => f.kind === 'listener').map((f) => f.arn);
+    const ruleArns = forwards.filter((f) => f.kind === 'rule').map((f) => f.arn);
+    if (listenerArns.length) {
+      const out = await this.send<{ Listeners?: Array<{ ListenerArn?: string; DefaultActions?: Elbv2Action[] }> }>(this.clients.elbv2, new DescribeListenersCommand({ ListenerArns: listenerArns }));
+      for (const l of out.Listeners ?? []) if (l.ListenerArn) byArn.set(l.ListenerArn, { kind: 'listener', arn: l.ListenerArn, weights: forwardWeights(l.DefaultActions) });
+    }
+    if (ruleArns.length) {
+      const out = await this.send<{ Rules?: Array<{ RuleArn?: string; Actions?: Elbv2Action[] }> }>(this.clients.elbv2, new DescribeRulesCommand({ RuleArns: ruleArns }));
+      for (const r of out.Rules ?? []) if (r.RuleArn) byArn.set(r.RuleArn, { kind: 'rule', arn: r.RuleArn, weights: forwardWeights(r.Actions) });
+    }
+    return forwards.map((f) => byArn.get(f.arn) ?? { kind: f.kind, arn: f.arn, weights: {} });
+  }
+
+  /** Read the forward's actions, replace the weights, write them back (ModifyListener / ModifyRule). */
+  async setForwardWeights(forward: Pick<TrafficForward, 'kind' | 'arn'>, weights: Record<string, number>): Promise<void> {
+    if (forward.kind === 'listener') {
+      const out = await this.send<{ Listeners?: Array<{ DefaultActions?: Elbv2Action[] }> }>(this.clients.elbv2, new DescribeListenersCommand({ ListenerArns: [forward.arn] }));
+      const actions = out.Listeners?.[0]?.DefaultActions ?? [];
+      await this.send(this.clients.elbv2, new ModifyListenerCommand({ ListenerArn: forward.arn, DefaultActions: withWeights(actions, weights) }), true);
+      return;
+    }
+    const out = await this.send<{ Rules?: Array<{ Actions?: Elbv2Action[] }> }>(this.clients.elbv2, new DescribeRulesCommand({ RuleArns: [forward.arn] }));
+    const actions = out.Rules?.[0]?.Actions ?? [];
+    await this.send(this.clients.elbv2, new ModifyRuleCommand({ RuleArn: forward.arn, Actions: withWeights(actions, weights) }), true);
   }
 
   async describeElb(name: string): Promise<ElbInfo> {

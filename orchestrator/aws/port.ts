@@ -48,6 +48,20 @@ export interface TargetGroupInfo {
   deregistrationDelay: number;
 }
 
+/**
+ * One weighted forward of an ALB/NLB (issue 14): a listener's default action or a rule's forward
+ * action, with its target groups' weights (ForwardConfig.TargetGroups; a lone TargetGroupArn
+ * counts as weight 1, as AWS answers it). Changed with ModifyListener / ModifyRule.
+ */
+export interface TrafficForward {
+  kind: 'listener' | 'rule';
+  arn: string;
+  /** The load balancer's type ('application' | 'network'), when known. */
+  lbType?: string;
+  /** Weight (0–999) per target group ARN in the forward. */
+  weights: Record<string, number>;
+}
+
 export interface InstanceView {
   instanceId: string;
   availabilityZone: string;
@@ -165,6 +179,20 @@ export interface AwsPort {
    * do not exist are absent from the answer (DescribeAlarms names no error for them).
    */
   describeAlarms?(names: string[]): Promise<AlarmView[]>;
+
+  /**
+   * Optional (A/B on target groups): every listener default action and rule that forwards to any
+   * of these target groups, with its weights (DescribeTargetGroups → their load balancers →
+   * DescribeListeners → DescribeRules per listener).
+   */
+  findForwards?(targetGroupArns: string[]): Promise<TrafficForward[]>;
+  /** Optional: the same forwards read again by ARN (one DescribeListeners and/or one DescribeRules). */
+  readForwards?(forwards: Array<Pick<TrafficForward, 'kind' | 'arn'>>): Promise<TrafficForward[]>;
+  /**
+   * Optional: set these target groups' weights in one forward (ModifyListener's DefaultActions or
+   * ModifyRule's Actions; the other actions and target groups kept as they are). Idempotent.
+   */
+  setForwardWeights?(forward: Pick<TrafficForward, 'kind' | 'arn'>, weights: Record<string, number>): Promise<void>;
 
   setDesired(group: string, desired: number): Promise<void>;
   /** UpdateAutoScalingGroup with only the given sizes. */

@@ -68,6 +68,8 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   lastFailedLaunch: 'read',
   describeAlarms: 'read',
   getLockObject: 'read',
+  findForwards: 'read',
+  readForwards: 'read',
   setDesired: 'idempotent-write',
   updateSizes: 'idempotent-write',
   suspendProcesses: 'idempotent-write',
@@ -75,6 +77,8 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   setScaleInProtection: 'idempotent-write',
   putGroupTags: 'idempotent-write',
   deleteGroupTags: 'idempotent-write',
+  // Read the actions, set the weights, write them back: a repeat sets the same weights.
+  setForwardWeights: 'idempotent-write',
   // Conditional (If-None-Match / If-Match): a repeat of an applied write answers 412, which the
   // lock stores resolve by reading the object again (lock/stores.ts).
   putLockObject: 'idempotent-write',

@@ -7,6 +7,7 @@ import readline from 'node:readline/promises';
 import type { Argv } from 'yargs';
 import { usageError } from '../errors';
 import { abDeploy, type AbDeployOptions } from '../rollout/ab/runner';
+import { parseTrafficSteps } from '../rollout/ab/traffic';
 import { openAwsSession } from './aws-session';
 import { withCommonOptions, type CommandContext, type CommandSpec } from './command';
 import { checkBucket, checkEnvironment } from './lock';
@@ -41,12 +42,20 @@ export function abOptionsFromArgs(args: Record<string, unknown>): Omit<AbDeployO
   const match = Boolean(args['instance-count-match']) || instanceCount === undefined;
   const pollMs = durationFlag('poll-interval/--update-timeout', args['poll-interval']);
   const healthMs = durationFlag('health-check-timeout', args['health-check-timeout']);
+  const steps = args['traffic-steps'] === undefined ? undefined : parseTrafficSteps(args['traffic-steps']);
+  if (steps && !Array.isArray(steps)) throw usageError(steps.code, steps.message, steps.data);
+  const stepWaitMs = durationFlag('step-wait', args['step-wait']);
+  if (stepWaitMs !== undefined && (!steps || steps.length < 2)) {
+    throw usageError('usage', `--step-wait ${String(args['step-wait'])}: only with --traffic-steps of two or more steps (it is the hold at each step)`, { flag: '--step-wait', allowed: 'with --traffic-steps, e.g. --traffic-steps 10,50,100 --step-wait 2m' });
+  }
   return {
     environment,
     elbNames: elbNames(args['elb-name']),
     instanceCount,
     instanceCountMatch: match,
     instanceCountStep: count('instance-count-step', args['instance-count-step'], 1),
+    ...(steps ? { trafficSteps: steps } : {}),
+    ...(stepWaitMs !== undefined ? { stepWait: stepWaitMs / 1000 } : {}),
     healthCheckTimeout: healthMs === undefined ? undefined : healthMs / 1000,
     pollInterval: pollMs === undefined ? undefined : pollMs / 1000,
     zero,
@@ -90,6 +99,7 @@ export const abCommand: CommandSpec = {
   examples: [
     ['$0 ab --environment qa-web --dry-run', 'print the plan: which color scales up, how many, which drains'],
     ['$0 ab --environment qa-web --instance-count-step 2', 'grow the new color 2 at a time, each step healthy first'],
+    ['$0 ab --environment qa-web --traffic-steps 10,50,100 --step-wait 2m', 'on ALB/NLB target groups: shift 10 %, 50 %, 100 % of the traffic, holding 2 minutes at each while healthy'],
     ['$0 ab --environment qa-web --clean-up --yes', 'both colors populated: keep the up-to-date serving one'],
   ],
   builder: (y: Argv) =>
@@ -100,6 +110,8 @@ export const abCommand: CommandSpec = {
       .option('instance-count-match', { type: 'boolean', default: false, describe: "as many instances as the active color's desired (the default; seed flag)" })
       .option('instance-count-step', { type: 'string', describe: 'grow the new color this many at a time, each step healthy before the next (default: all at once)' })
       .option('poll-interval', { alias: 'update-timeout', type: 'string', describe: 'fixed polling interval, a duration (30, 30s, 1m; default adaptive; seed flag: --update-timeout, which is this poll interval, not a timeout)' })
+      .option('traffic-steps', { type: 'string', describe: 'ALB/NLB target groups: the new color\'s share of the traffic in steps, ascending percentages ending at 100 (e.g. 10,50,100; default all at once)' })
+      .option('step-wait', { type: 'string', describe: 'with --traffic-steps: how long to hold at each step while the new color stays healthy, a duration (default 60s)' })
       .option('health-check-timeout', { type: 'string', default: '600', describe: 'a duration (600, 90s, 10m) for each step of the new color to become healthy in the ASG and the ELB' })
       .option('clean-up', { type: 'boolean', default: false, describe: 'both colors populated: keep the up-to-date serving one, drain the other (asks; --yes to skip)' })
       .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'do not ask for confirmation (only with --clean-up)' })

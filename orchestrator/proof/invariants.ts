@@ -68,6 +68,20 @@ export interface FinalState {
   detail: string;
 }
 
+/**
+ * A/B on target groups (issue 14): what the tool did to the weighted forward (traffic-watch.ts).
+ */
+export interface TrafficFacts {
+  /** Each ModifyListener/ModifyRule the tool made: per target group, weight before/after, healthy targets then, what the plan requires. */
+  changes: Array<{ time: number; groups: Array<{ tg: string; before: number; after: number; healthy: number; required: number }> }>;
+  /** The tool lowered a color's desired while its target group carried weight. */
+  scaleInsUnderWeight: Array<{ group: string; time: number; weight: number; desired: { from: number; to: number } }>;
+  /** After each attempt that exited (not a kill -9): the weights and healthy targets. */
+  atExit: Array<{ after: string; time: number; groups: Array<{ tg: string; weight: number; healthy: number }> }>;
+  /** The run's faults can take healthy targets away on their own (spontaneous terminations, a version failing after it passed). */
+  exogenous: boolean;
+}
+
 export interface RunFacts {
   strategy: Strategy;
   expect: Expectation;
@@ -110,6 +124,8 @@ export interface RunFacts {
   final: FinalState;
   /** The run did not finish (real-time or simulated-time watchdog). */
   hung?: string;
+  /** A/B on target groups: the weighted forward's facts (undefined: classic ELBs). */
+  traffic?: TrafficFacts;
   // --- rolling classes of issue 10 ---
   /** A newer launch template version was published mid-run: a clean halt (exit 3, launch-template-changed) is allowed. */
   launchTemplateChanged?: boolean;
@@ -134,6 +150,9 @@ export type ViolationCode =
   | 'lock-held'
   | 'internal-error' // an unexpected exception: a bug, whatever the outcome
   | 'unbalanced' // a successful roll left AZRebalance something to move
+  | 'weight-to-unhealthy' // A/B on target groups: weight given to a target group short of what the plan requires
+  | 'scaled-in-under-weight' // A/B on target groups: a color scaled in while it carried weight
+  | 'weights-at-exit' // A/B on target groups: after an exit, weight on a target group with no healthy target
   | 'hung';
 
 export interface Violation {
@@ -199,6 +218,8 @@ export function checkRun(f: RunFacts): Violation[] {
     add('refused-mutated', `refused run made ${f.mutatingBesidesLock} mutating AWS call(s) besides the lock: ${(f.mutatingBesidesLockOps ?? []).join(', ')}`);
   }
 
+  if (f.traffic) checkTraffic(f.traffic, add);
+
   for (const a of f.attempts) {
     if (a.code === 'internal') add('internal-error', `unexpected error (${a.kind}): ${a.message ?? ''}`);
   }
@@ -246,4 +267,37 @@ export function checkRun(f: RunFacts): Violation[] {
     if (f.toolTerminations.length > 0) add('outcome', `${exit === REFUSED ? 'refused' : 'dry'} run terminated ${f.toolTerminations.length} instance(s)`);
   }
   return v;
+}
+
+/**
+ * The traffic invariants of A/B on target groups (issue 14):
+ *  - weight is never given (raised) to a target group with fewer healthy targets than the plan
+ *    requires (the new color: its count; the old color on a switch-back: at least one) — an ALB
+ *    with no healthy target fails open and routes to all of them;
+ *  - a color is never scaled in while its target group still carries weight;
+ *  - after any exit, the weights serve only healthy targets: no weight on a target group without
+ *    a healthy target while another target group has some (when none has, nothing could serve).
+ * With exogenous faults (AWS terminating instances, a version failing after it passed) a target
+ * may be lost between the tool's look and its act: one short of the requirement is excused then.
+ */
+export function checkTraffic(t: TrafficFacts, add: (code: ViolationCode, message: string) => void): void {
+  for (const c of t.changes) {
+    for (const g of c.groups) {
+      const need = t.exogenous ? Math.max(1, g.required - 1) : g.required;
+      if (g.after > g.before && g.healthy < need) {
+        add('weight-to-unhealthy', `weight of ${g.tg} raised ${g.before} → ${g.after} at ${new Date(c.time).toISOString()} with ${g.healthy} healthy target(s), the plan requires ${g.required}`);
+      }
+    }
+  }
+  for (const s of t.scaleInsUnderWeight) {
+    add('scaled-in-under-weight', `${s.group} scaled in (desired ${s.desired.from} → ${s.desired.to}) at ${new Date(s.time).toISOString()} while its target group carried weight ${s.weight}`);
+  }
+  for (const e of t.atExit) {
+    const anyHealthy = e.groups.some((g) => g.healthy > 0);
+    for (const g of e.groups) {
+      if (g.weight > 0 && g.healthy === 0 && anyHealthy && !t.exogenous) {
+        add('weights-at-exit', `after ${e.after}: ${g.tg} carries weight ${g.weight} with no healthy target (${e.groups.map((x) => `${x.tg} weight ${x.weight}, ${x.healthy} healthy`).join('; ')})`);
+      }
+    }
+  }
 }

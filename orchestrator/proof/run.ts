@@ -23,7 +23,8 @@ import { engineHooks } from '../stack/hooks';
 import type { AbServiceManifest } from '../stack/manifest';
 import { Sandbox } from '../sandbox';
 import type { InstanceRec } from '../sandbox/model';
-import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type Violation } from './invariants';
+import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type TrafficFacts, type Violation } from './invariants';
+import { trafficAtExit, watchTraffic } from './traffic-watch';
 import { Prng } from './prng';
 import { AB_HEALTH_CHECK_TIMEOUT_S, hasExogenousLoss, rollingFaultsOf, type Scenario } from './scenario';
 
@@ -69,6 +70,8 @@ interface Fleet {
   healthCheckGracePeriod: number;
   /** The clean-up-confirm class: the questions `ab --clean-up` asked (the class was exercised). */
   cleanUpAsked?: string[];
+  /** A/B on target groups: each color's target group ARN. */
+  targetGroups?: Record<string, string>;
 }
 
 /** What a tool under test gets (tests substitute deliberately unsafe tools to prove the checker fails). */
@@ -163,6 +166,8 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   });
 
   const attempts: Attempt[] = [];
+  /** A/B on target groups: the weighted forward's facts (traffic-watch.ts). */
+  const traffic: TrafficFacts | undefined = fleet.targetGroups ? { changes: [], scaleInsUnderWeight: [], atExit: [], exogenous: hasExogenousLoss(s) } : undefined;
   /** Every command the tool's clients sent (once per command, before the SDK's own retries). */
   const sent: SentCommand[] = [];
   /** What an interrupted (SIGINT) attempt left behind, read the moment it exited. */
@@ -211,6 +216,11 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     const timers = new AbortController();
     const clients = sandbox.newClients(actor);
     recordCommands(clients, actor, sent);
+    if (traffic && f.targetGroups) {
+      const tgOf = f.targetGroups;
+      const firstDeploy = f.target === f.active;
+      watchTraffic(sandbox, clients, { tgOf, required: (tg) => (tg === tgOf[f.target] ? f.targetCount : 1), judgeScaleIn: () => !firstDeploy }, traffic);
+    }
     const runId = `chaos-${sc.seed}-${actor}`;
     let kind: Attempt['kind'] = actor === 'tool-1' ? 'run' : 'rerun';
     if (interruption.kind === 'crash') {
@@ -236,11 +246,14 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
         ? await options.tool({ scenario: sc, clients, sandbox, signal: ac.signal, reporter, target: sc.strategy === 'rolling' ? ROLLING : ENV, ...(sc.cleanUpConfirm ? { confirm: keptColorStopsServing(sandbox, sc, f) } : {}) })
         : await invokeTool(sc, f, clients, sandbox, ac.signal, runId, reporter);
       if (interruption.kind === 'crash' && sandbox.crashed(actor)) kind = 'crash';
+      if (traffic && f.targetGroups && kind !== 'crash') traffic.atExit.push(trafficAtExit(sandbox, f.targetGroups, `${actor} exit 0`));
       return { attempt: { kind, actor, exit: 0, status: result.status } as Attempt, runId };
     } catch (err) {
       if (options.trace) process.stderr.write(`[${actor}] ended: ${err instanceof Error ? err.stack : String(err)}\n`);
       if (interruption.kind === 'crash' && sandbox.crashed(actor)) return { attempt: { kind: 'crash', actor, code: 'crashed' } as Attempt, runId };
-      return { attempt: { kind, actor, ...exitOf(err) } as Attempt, runId };
+      const ended = { kind, actor, ...exitOf(err) } as Attempt;
+      if (traffic && f.targetGroups && !hung) traffic.atExit.push(trafficAtExit(sandbox, f.targetGroups, `${actor} exit ${ended.exit}`));
+      return { attempt: ended, runId };
     } finally {
       timers.abort();
     }
@@ -273,6 +286,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     if (byTool.length > 0) facts.leftovers.push({ group: bystander, what: 'instances', detail: `(the group named like the environment) the tool terminated ${byTool.map((t) => t.instanceId).join(', ')}` });
   }
   facts.lockHeld = lockStillHeld(sb, fleet);
+  if (traffic) facts.traffic = traffic;
   judgeRollingClasses(sb, s, facts, rollingFaults);
   judgeCleanUpConfirm(s, fleet, facts);
   const violations = checkRun(facts);
@@ -300,7 +314,7 @@ export interface SentCommand {
  * `<name>.lock` (PutObject / DeleteObject). Added at the SDK's initialize step: once per command.
  */
 export function recordCommands(clients: AwsClients, actor: string, out: SentCommand[]): void {
-  const clientList = [clients.autoScaling, clients.ec2, clients.elb, clients.s3] as Array<{ middlewareStack: { add: (m: unknown, o: unknown) => void } }>;
+  const clientList = [clients.autoScaling, clients.ec2, clients.elb, clients.elbv2, clients.s3] as Array<{ middlewareStack: { add: (m: unknown, o: unknown) => void } }>;
   for (const c of clientList) {
     c.middlewareStack.add(
       (next: (a: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
@@ -406,6 +420,7 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
     lockBucket: f.lockBucket,
     runId,
     ...(s.cleanUpConfirm ? { cleanUp: true, confirm: keptColorStopsServing(sb, s, f) } : {}),
+    ...(s.targetGroups?.steps ? { trafficSteps: s.targetGroups.steps, stepWait: s.targetGroups.stepWaitSeconds } : {}),
   };
   return abDeploy(o);
 }
@@ -420,7 +435,7 @@ export function chaosAbService(s: Scenario, f: Fleet): AbServiceManifest {
     name: ENV,
     environment: ENV,
     asgNames: { a, b },
-    elbNames: { a, b },
+    ...(f.targetGroups ? { elbv2: chaosElbv2Manifest(s, f) } : { elbNames: { a, b } }),
     capacityOwner: 'orchestrator',
     imageId: NEW_IMAGE,
     instanceType: 't3.small',
@@ -429,6 +444,19 @@ export function chaosAbService(s: Scenario, f: Fleet): AbServiceManifest {
     healthCheckType: 'ELB',
     healthCheckGracePeriod: f.healthCheckGracePeriod,
     rollout: { healthCheckTimeoutSeconds: AB_HEALTH_CHECK_TIMEOUT_S, instanceCountStep: s.instanceCountStep, drainingTimeoutSeconds: s.drainingTimeout },
+  };
+}
+
+/** The manifest's `elbv2` block for a chaos environment on target groups (what infra/manifest.ts exports). */
+function chaosElbv2Manifest(s: Scenario, f: Fleet): NonNullable<AbServiceManifest['elbv2']> {
+  const tg = f.targetGroups!;
+  return {
+    type: s.targetGroups!.type,
+    listenerArns: [],
+    deregistrationDelaySeconds: s.drainingTimeout,
+    healthCheck: { intervalSeconds: s.healthCheck.interval, timeoutSeconds: Math.min(5, s.healthCheck.interval - 1), healthyThreshold: s.healthCheck.healthyThreshold, unhealthyThreshold: s.healthCheck.unhealthyThreshold },
+    targetGroupArns: { a: tg[`${ENV}-a`], b: tg[`${ENV}-b`] },
+    weightsOwner: 'orchestrator',
   };
 }
 
@@ -531,6 +559,22 @@ async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {
   const ltName = `${ENV}-lt`;
   const sizes: Record<string, number> = { [active]: s.size, [other]: s.abCase === 'both-populated' ? Math.max(1, Math.ceil(s.size / 2)) : 0 };
   if (s.abCase === 'first-deploy') sizes[active] = 0;
+  // On target groups: each color's own, in one weighted forward; the active color (on a first
+  // deploy a, as the program sets it) carries all the traffic.
+  const tgCase = s.targetGroups;
+  const seeded = tgCase
+    ? sb.seedTargetGroups({
+        name: ENV,
+        type: tgCase.type,
+        targetGroups: [a, b].map((name) => ({
+          name,
+          weight: name === (s.abCase === 'first-deploy' ? a : active) ? 100 : 0,
+          healthCheck: { interval: s.healthCheck.interval, healthyThreshold: s.healthCheck.healthyThreshold, unhealthyThreshold: s.healthCheck.unhealthyThreshold, timeout: Math.min(5, s.healthCheck.interval - 1) },
+          deregistrationDelay: s.drainingTimeout,
+        })),
+        ...(tgCase.rule ? { rulePriority: 100 } : {}),
+      })
+    : undefined;
   for (const name of [a, b]) {
     sb.seedGroup({
       name,
@@ -541,7 +585,9 @@ async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {
       availabilityZones: s.faults.azRebalance ? [sb.world.zones()[0]] : undefined,
       healthCheckType: r.chance(0.5) ? 'ELB' : 'EC2',
       healthCheckGracePeriod: grace,
-      elb: { name, healthCheck: { ...s.healthCheck, timeout: Math.min(5, s.healthCheck.interval - 1) }, drainingTimeout: s.drainingTimeout },
+      ...(seeded
+        ? { targetGroupARNs: [seeded.targetGroupArns[name]] }
+        : { elb: { name, healthCheck: { ...s.healthCheck, timeout: Math.min(5, s.healthCheck.interval - 1) }, drainingTimeout: s.drainingTimeout } }),
     });
   }
   const lockBucket = r.chance(0.5) ? LOCK_BUCKET : undefined;
@@ -557,6 +603,7 @@ async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {
     // deploy's hook has no --rollback (the draw stays, so no later draw moves).
     rollback: r.chance(0.3) && s.via !== 'deploy',
     healthCheckGracePeriod: grace,
+    ...(seeded ? { targetGroups: { [a]: seeded.targetGroupArns[a], [b]: seeded.targetGroupArns[b] } } : {}),
   };
   if (s.abCase === 'locked') {
     const port = createAwsPort(sb.newClients('someone-else'), sb.clock);

@@ -122,8 +122,24 @@ export interface Scenario {
    * defect 4, {@link drawCleanUpConfirm}): the tool must look again and refuse, nothing drained.
    */
   cleanUpConfirm?: boolean;
+   * A/B on ALB/NLB target groups (issue 14): each color's target group in one weighted forward
+   * (a listener's default action, or a rule on it), the swap shifting the weights; undefined: the
+   * colors are behind classic ELBs.
+   */
+  targetGroups?: TargetGroupCase;
   /** Short fault tags for the outcome table ("bad-image", "crash", ...). */
   tags: string[];
+}
+
+/** The target-group side of an A/B scenario (drawn by drawTargetGroups). */
+export interface TargetGroupCase {
+  type: 'application' | 'network';
+  /** The forward is a rule on the listener (ALB only), not its default action. */
+  rule: boolean;
+  /** `--traffic-steps` (undefined: all at once); `ab` runs only (deploy's hook shifts all at once). */
+  steps?: number[];
+  /** `--step-wait` seconds. */
+  stepWaitSeconds?: number;
 }
 
 /** Draws the scenario for `seed`. `strategy` forces the strategy without changing anything else. */
@@ -198,6 +214,8 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   const viaDeploy = r.chance(0.35) && !(dryRun && (abCase === 'locked' || abCase === 'both-populated'));
   const envGroupCollision = r.chance(0.2);
   const cleanUpConfirm = drawCleanUpConfirm(r, s === 'ab' && abCase === 'both-populated' && !viaDeploy && !dryRun && interruption.kind === 'none');
+  // Drawn after everything above (issue 14's target groups), so no earlier draw of any seed moved.
+  const targetGroups = drawTargetGroups(r);
 
   const scenario: Scenario = {
     seed,
@@ -219,6 +237,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     via: s === 'ab' && viaDeploy ? 'deploy' : 'ab',
     envGroupCollision: s === 'ab' && envGroupCollision,
     ...(cleanUpConfirm ? { cleanUpConfirm } : {}),
+    ...(s === 'ab' && targetGroups ? { targetGroups: viaDeploy ? { ...targetGroups, steps: undefined, stepWaitSeconds: undefined } : targetGroups } : {}),
     expect: 'done',
     tags: [],
   };
@@ -250,6 +269,20 @@ function drawRollingFaults(r: Prng, f: ScenarioFaults): void {
 function drawCleanUpConfirm(r: Prng, eligible: boolean): boolean {
   const drawn = r.chance(0.8);
   return eligible && drawn;
+}
+
+/**
+ * A/B on target groups, a third of the A/B scenarios: ALB (default action or a rule) or NLB, the
+ * weights shifted all at once or in 2–3 ascending steps ending at 100 with a hold of 10–300 s.
+ */
+function drawTargetGroups(r: Prng): TargetGroupCase | undefined {
+  if (!r.chance(0.35)) return undefined;
+  const type = r.chance(0.7) ? 'application' : 'network';
+  const rule = type === 'application' && r.chance(0.4);
+  if (!r.chance(0.6)) return { type, rule };
+  const first = r.int(1, 60);
+  const steps = r.chance(0.5) ? [first, 100] : [first, r.int(first + 1, 99), 100];
+  return { type, rule, steps, stepWaitSeconds: r.int(10, 300) };
 }
 
 /** Whether the scenario's rolling classes apply (rolling runs; a template change not on launch configurations). */
@@ -321,6 +354,7 @@ function tagsOf(s: Scenario): string[] {
   if (s.strategy === 'ab' && s.via === 'deploy') t.push('via:deploy');
   if (s.strategy === 'ab' && s.envGroupCollision) t.push('env-named-group');
   if (s.cleanUpConfirm) t.push('clean-up-confirm');
+  if (s.targetGroups) t.push(`${s.targetGroups.type === 'network' ? 'nlb' : 'alb'}${s.targetGroups.rule ? '-rule' : ''}${s.targetGroups.steps ? ':steps' : ''}`);
   const rf = rollingFaultsOf(s);
   if (rf.launchesNeverSucceed) t.push('launches-never-succeed');
   if (rf.launchTemplateChangeAfterSeconds !== undefined) t.push('lt-changed-mid-run');

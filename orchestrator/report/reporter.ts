@@ -27,6 +27,7 @@ export const Codes = {
   terminate: 'instance.terminate', // {asg, instanceId, launchTime, reason}
   done: 'rollout.done', // {asg|environment, replaced, seconds, apiCalls}
   failed: 'rollout.failed', // {reason, ...}
+  trafficShift: 'traffic.shift', // {environment, share, from, weights: {tgName: weight}, targetGroups, forwards}
 } as const;
 
 export function makeEvent(clock: Clock, level: Level, code: string, message: string, data: Record<string, unknown> = {}): DeployEvent {
@@ -51,7 +52,7 @@ export class PlainReporter implements Reporter {
     this.out.write(`${e.time} ${tag}${message}\n`);
   }
 }
-const IMPORTANT = new Set<string>([Codes.plan, Codes.done, Codes.failed]);
+const IMPORTANT = new Set<string>([Codes.plan, Codes.done, Codes.failed, Codes.trafficShift]);
 
 /** Keeps every event in memory; tests assert on codes and data, not wording. */
 export class RecordingReporter implements Reporter {

@@ -18,6 +18,17 @@ export type Action =
   | { kind: 'suspend'; group: string; processes: string[]; reason: string }
   | { kind: 'resume'; group: string; processes: string[]; reason: string }
   | { kind: 'protect'; group: string; instanceIds: string[]; protect: boolean; reason: string }
+  | {
+      /** A/B on target groups: set the weights of every forward (ModifyListener / ModifyRule). */
+      kind: 'setWeights';
+      forwards: Array<{ kind: 'listener' | 'rule'; arn: string }>;
+      /** Weight per target group ARN. */
+      weights: Record<string, number>;
+      /** The new color's share after / before (percent), for the traffic.shift event. */
+      share: number;
+      from: number;
+      reason: string;
+    }
   | { kind: 'done'; reason: string }
   | { kind: 'abort'; code: string; reason: string; data?: Record<string, unknown> };
 

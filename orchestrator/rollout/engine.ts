@@ -50,6 +50,7 @@ import { Codes, type Reporter } from '../report/reporter';
 import type { Action } from './action';
 import type { HaltCheck } from './alarms';
 import type { Guard } from './guard';
+import { targetGroupName } from './health/target-group';
 import { nextDelay, type PollingOptions } from './polling';
 import type { RolloutResult } from './result';
 
@@ -365,6 +366,21 @@ class RolloutRun<O extends Observation> {
       case 'terminate':
         if (!(await this.terminate(a, o, useSignal))) return false;
         break;
+      case 'setWeights': {
+        // A/B on target groups: every forward gets the same weights (an idempotent write).
+        if (!port.setForwardWeights) throw new DeployError('internal', 'this AWS port cannot set listener weights');
+        for (const f of a.forwards) await port.setForwardWeights(f, a.weights);
+        const named = Object.fromEntries(Object.entries(a.weights).map(([arn, w]) => [targetGroupName(arn), w]));
+        reporter.emit('info', Codes.trafficShift, `${strategy.target}: traffic ${a.from} % → ${a.share} % on the new color (weights ${Object.entries(named).map(([n, w]) => `${n} ${w}`).join(', ')}) — ${a.reason}`, {
+          [strategy.strategy === 'ab' ? 'environment' : 'asg']: strategy.target,
+          share: a.share,
+          from: a.from,
+          weights: named,
+          targetGroups: Object.keys(a.weights),
+          forwards: a.forwards.map((f) => f.arn),
+        });
+        break;
+      }
       default:
         throw new DeployError('internal', `engine cannot act on '${a.kind}'`);
     }

@@ -9,9 +9,10 @@ import type { Clock } from '../clock';
 import type { Reporter } from '../report/reporter';
 import type { RolloutResult } from '../rollout/result';
 import { rollGroup } from '../rollout/rolling/runner';
-import { abDeploy, abPlanOptions, type AbDeployOptions } from '../rollout/ab/runner';
+import { abDeploy, abPlanOptions, findForwards, type AbDeployOptions } from '../rollout/ab/runner';
 import { awsVerdict } from '../rollout/health';
 import { decideAbHook, planAb as planAbSwap } from '../rollout/ab/strategy';
+import { describeSteps } from '../rollout/ab/traffic';
 import type { HookOptions, PlanContext, ServiceHooks, ServicePlan } from './deploy-flow';
 import { groupsOf, targetOf, type AbServiceManifest, type RollingServiceManifest, type ServiceManifest } from './manifest';
 import { interruptedError, rolloutError } from '../errors';
@@ -92,7 +93,9 @@ export async function planAb(port: AwsPort, service: AbServiceManifest, context:
   const changed = launchChanges(service, context.changes).length > 0;
   const decision = decideAbHook(a, b, { force: context.force, launchChanged: changed });
   if (decision.kind === 'none') return { action: 'none', instances: [], summary: `${service.service}: ${activeColor(a, b)} is up to date, no swap (--force swaps anyway)` };
-  const planned = planAbSwap({ a, b, names: service.asgNames }, abPlanOptions(abRunOptions(service)));
+  // On target groups the planner needs the weighted forward, as the run finds it (read-only).
+  const forwards = await findForwards(port, a, b);
+  const planned = planAbSwap({ a, b, names: service.asgNames, forwards }, abPlanOptions(abRunOptions(service)));
   if (planned.kind === 'refuse') {
     return { action: 'none', instances: [], summary: `${service.service}: a real run would be refused (exit ${planned.exit}): ${planned.message}` };
   }
@@ -109,7 +112,7 @@ export async function planAb(port: AwsPort, service: AbServiceManifest, context:
   return {
     action: 'swap',
     instances: planned.replacing,
-    summary: `${service.service}: would swap ${color(planned.from)} → ${color(planned.to)}, ${planned.count} instances, then drain ${color(planned.from)}${decision.why === '--force' ? ' (--force)' : ''}`,
+    summary: `${service.service}: would swap ${color(planned.from)} → ${color(planned.to)}, ${planned.count} instances, ${planned.traffic ? `shift traffic to ${color(planned.to)} (${describeSteps(planned.traffic)}), ` : ''}then drain ${color(planned.from)}${decision.why === '--force' ? ' (--force)' : ''}`,
   };
 }
 

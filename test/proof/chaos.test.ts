@@ -199,6 +199,58 @@ const sabotage: Array<{ name: string; scenario: Scenario; code: string; tool: (i
   },
 ];
 
+/** An A/B swap on ALB target groups (issue 14), a → b, 3 instances, no faults. */
+function cleanWeighted(): Scenario {
+  return clean(3, { strategy: 'ab', abCase: 'swap', activeColor: 'a', via: 'ab', instanceCount: 3, instanceCountStep: undefined, envGroupCollision: false, targetGroups: { type: 'application', rule: false } });
+}
+
+/** Shifts all the weight of the chaos environment's forward to `to`'s target group. */
+async function shiftAll(i: ToolInvocation, to: string, from: string): Promise<void> {
+  const port = createAwsPort(i.clients, i.sandbox.clock);
+  const [tgTo, tgFrom] = [(await port.observeGroup(to)).targetGroupARNs[0], (await port.observeGroup(from)).targetGroupARNs[0]];
+  for (const f of await port.findForwards([tgTo, tgFrom])) await port.setForwardWeights(f, { [tgTo]: 100, [tgFrom]: 0 });
+}
+
+sabotage.push(
+  {
+    name: 'shifting the traffic to the new color before its targets are healthy (ALB)',
+    scenario: cleanWeighted(),
+    code: 'weight-to-unhealthy',
+    tool: async (i) => {
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      await port.updateSizes(`${i.target}-b`, { max: 3, desired: 3 });
+      await shiftAll(i, `${i.target}-b`, `${i.target}-a`);
+      await i.sandbox.clock.sleep(600_000);
+      await port.updateSizes(`${i.target}-a`, { desired: 0, min: 0 });
+      await i.sandbox.clock.sleep(600_000);
+      return { ...result(i.target), strategy: 'ab' };
+    },
+  },
+  {
+    name: 'draining the old color while it still carries all the weight (ALB)',
+    scenario: cleanWeighted(),
+    code: 'scaled-in-under-weight',
+    tool: async (i) => {
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      await port.updateSizes(`${i.target}-b`, { max: 3, desired: 3 });
+      await i.sandbox.clock.sleep(600_000);
+      await port.updateSizes(`${i.target}-a`, { desired: 0, min: 0 });
+      await i.sandbox.clock.sleep(600_000);
+      await shiftAll(i, `${i.target}-b`, `${i.target}-a`);
+      return { ...result(i.target), strategy: 'ab' };
+    },
+  },
+);
+
+test.serial('chaos control: our A/B engine on ALB target groups with steps passes the traffic invariants', async (t) => {
+  const s = cleanWeighted();
+  s.targetGroups = { type: 'application', rule: true, steps: [20, 60, 100], stepWaitSeconds: 60 };
+  s.expect = expectationOf(s);
+  const r = await runScenario(s);
+  t.deepEqual(r.violations, []);
+  t.is(r.exit, 0);
+});
+
 for (const s of sabotage) {
   test.serial(`the checker catches a tool ${s.name}`, async (t) => {
     s.scenario.expect = expectationOf(s.scenario);

@@ -166,3 +166,44 @@ test('A/B scale-back before the new color serves: judged against the floor minus
   t.deepEqual(scaleBack(24, 2), ['min-healthy'], 'one below what AWS took is the tool’s');
   t.deepEqual(scaleBack(25, undefined), ['min-healthy'], 'no allowance unless the harness grants it');
 });
+
+/** A/B on target groups (issue 14): the traffic invariants, one row per way to break them. */
+const TRAFFIC_SOUND = () => ({
+  changes: [
+    { time: T0 + 60_000, groups: [{ tg: 'qa-a', before: 100, after: 50, healthy: 3, required: 1 }, { tg: 'qa-b', before: 0, after: 50, healthy: 3, required: 3 }] },
+    { time: T0 + 180_000, groups: [{ tg: 'qa-a', before: 50, after: 0, healthy: 3, required: 1 }, { tg: 'qa-b', before: 50, after: 100, healthy: 3, required: 3 }] },
+  ],
+  scaleInsUnderWeight: [] as Array<{ group: string; time: number; weight: number; desired: { from: number; to: number } }>,
+  atExit: [{ after: 'tool-1 exit 0', time: T0 + 600_000, groups: [{ tg: 'qa-a', weight: 0, healthy: 0 }, { tg: 'qa-b', weight: 100, healthy: 3 }] }],
+  exogenous: false,
+});
+
+test('traffic invariants: a sound weighted swap has no violation', (t) => {
+  t.deepEqual(checkRun({ ...sound(), traffic: TRAFFIC_SOUND() }), []);
+});
+
+const trafficBroken: Array<{ name: string; code: ViolationCode; mutate: (f: ReturnType<typeof TRAFFIC_SOUND>) => void }> = [
+  { name: 'weight given to the new color with 2 of the 3 healthy targets the plan requires', code: 'weight-to-unhealthy', mutate: (f) => (f.changes[0].groups[1].healthy = 2) },
+  { name: 'a switch-back to an old color with no healthy target', code: 'weight-to-unhealthy', mutate: (f) => f.changes.push({ time: T0 + 200_000, groups: [{ tg: 'qa-a', before: 0, after: 100, healthy: 0, required: 1 }, { tg: 'qa-b', before: 100, after: 0, healthy: 3, required: 3 }] }) },
+  { name: 'the old color scaled in while it carried weight', code: 'scaled-in-under-weight', mutate: (f) => f.scaleInsUnderWeight.push({ group: 'qa-a', time: T0 + 100_000, weight: 50, desired: { from: 3, to: 0 } }) },
+  { name: 'after the exit, weight on a target group with no healthy target while the other has some', code: 'weights-at-exit', mutate: (f) => (f.atExit[0].groups = [{ tg: 'qa-a', weight: 100, healthy: 3 }, { tg: 'qa-b', weight: 10, healthy: 0 }]) },
+];
+for (const b of trafficBroken) {
+  test(`checkRun reports (traffic): ${b.name}`, (t) => {
+    const traffic = TRAFFIC_SOUND();
+    b.mutate(traffic);
+    const codes = checkRun({ ...sound(), traffic }).map((v) => v.code);
+    t.true(codes.includes(b.code), `expected ${b.code}, got [${codes.join(', ')}]`);
+  });
+}
+
+test('traffic invariants: nothing healthy anywhere at the exit (a failed first deploy) is not a weights violation; exogenous losses excuse one target short', (t) => {
+  const traffic = TRAFFIC_SOUND();
+  traffic.atExit[0].groups = [{ tg: 'qa-a', weight: 100, healthy: 0 }, { tg: 'qa-b', weight: 0, healthy: 0 }];
+  t.deepEqual(checkRun({ ...sound(), traffic }), []);
+  const lossy = { ...TRAFFIC_SOUND(), exogenous: true };
+  lossy.changes[0].groups[1].healthy = 2;
+  t.deepEqual(checkRun({ ...sound(), traffic: lossy }), []);
+  lossy.changes[0].groups[1].healthy = 1;
+  t.deepEqual(checkRun({ ...sound(), traffic: lossy }).map((v) => v.code), ['weight-to-unhealthy']);
+});

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { createAwsPort } from '../../aws/adapter';
 import type { AwsClients } from '../../aws/clients';
-import type { AwsPort, GroupSnapshot } from '../../aws/port';
+import type { AwsPort, GroupSnapshot, TrafficForward } from '../../aws/port';
 import type { Clock } from '../../clock';
 import { DeployError, interruptedError, isAbortError, refusedError, usageError } from '../../errors';
 import { withRunLock } from '../../lock/run';
@@ -39,6 +39,7 @@ import {
   isDrained,
   isLeaving,
   isServing,
+  onTargetGroups,
   planAb,
   servingInstances,
   remainingInstances,
@@ -47,6 +48,7 @@ import {
   type PlanRefusal,
   type SwapRecord,
 } from './strategy';
+import { currentShare, setWeights, type TrafficPlan } from './traffic';
 
 export const AbCodes = {
   downtime: 'ab.downtime', // --single-asg: the group serves nothing for a while
@@ -57,6 +59,7 @@ export const AbCodes = {
   rolledBack: 'ab.rolled-back', // {asg, desired}
   lockedDryRun: 'ab.locked',
   standInKept: 'ab.stand-in-kept', // {asg, desired, from}: new-color instances still serve for a short old color
+  weightsKept: 'ab.weights-kept', // {asg, share}: the old color serves nothing, so the weights stay on the new one
 } as const;
 
 export interface AbDeployOptions {
@@ -75,6 +78,10 @@ export interface AbDeployOptions {
   instanceCount?: number;
   instanceCountMatch?: boolean;
   instanceCountStep?: number;
+  /** `--traffic-steps` (target groups: ascending percentages ending at 100; default all at once). */
+  trafficSteps?: number[];
+  /** `--step-wait`, seconds held at each traffic step while the new color stays healthy (default 60). */
+  stepWait?: number;
   /** `--health-check-timeout`, seconds per step (default 600). */
   healthCheckTimeout?: number;
   /** `--poll-interval` / `--update-timeout`, seconds (default: adaptive polling). */
@@ -153,7 +160,9 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
     const a = await observeMaybe(port, names.a, true);
     const b = names.b === names.a ? undefined : await observeMaybe(port, names.b, true);
     const observed = { a, b };
-    const planned = planAb({ a, b, names }, abPlanOptions(options));
+    // On target groups: the weighted forward(s) the swap will move (found once; re-read by ARN).
+    const forwards = await findForwards(port, a, b);
+    const planned = planAb({ a, b, names, forwards }, abPlanOptions(options));
     if (planned.kind === 'refuse') throw refusalError(planned);
     if (planned.kind === 'swap' && planned.resumed) reporter.emit('warn', AbCodes.resumed, planned.summary, { record: planned.resumed });
     if (planned.kind === 'refresh' && planned.resumed) reporter.emit('warn', AbCodes.resumed, planned.summary, { record: planned.resumed });
@@ -180,7 +189,7 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
         // The answer took a while: look again. Draining on the look taken before the prompt could
         // drain the only serving color if the kept one stopped serving meanwhile.
         const fresh = { a: await observeMaybe(port, names.a, true), b: await observeMaybe(port, names.b, true) };
-        const changed = premiseChanged(planned, { a, b }, fresh, abPlanOptions(options), names);
+        const changed = premiseChanged(planned, { a, b }, fresh, abPlanOptions(options), names, await findForwards(port, fresh.a, fresh.b));
         if (changed) throw refusedError('premise-changed', `--clean-up: ${changed} while the confirmation was open; nothing was changed (re-run to decide on what is there now)`, { keep: planned.keep, drain: planned.drain });
         [observed.a, observed.b] = [fresh.a, fresh.b];
       }
@@ -202,7 +211,16 @@ export function groupNamesOf(o: Pick<AbDeployOptions, 'environment' | 'singleAsg
  * The planner's options from a run's options: the one place the count, step and ELBs of a plan
  * come from, for a run and for deploy's dry run of it (stack/hooks.ts) alike.
  */
-export type AbPlanInputs = Pick<AbDeployOptions, 'environment' | 'singleAsg' | 'groups' | 'instanceCount' | 'instanceCountMatch' | 'instanceCountStep' | 'zero' | 'cleanUp' | 'elbNames'>;
+export type AbPlanInputs = Pick<
+  AbDeployOptions,
+  'environment' | 'singleAsg' | 'groups' | 'instanceCount' | 'instanceCountMatch' | 'instanceCountStep' | 'zero' | 'cleanUp' | 'elbNames' | 'trafficSteps' | 'stepWait'
+>;
+
+/** The weighted forwards to the colors' target groups (both colors on target groups), else undefined. */
+export async function findForwards(port: AwsPort, a: GroupSnapshot | undefined, b: GroupSnapshot | undefined): Promise<TrafficForward[] | undefined> {
+  if (!onTargetGroups(a, b) || !port.findForwards) return undefined;
+  return port.findForwards([...new Set([...a!.targetGroupARNs, ...b!.targetGroupARNs])]);
+}
 
 export function abPlanOptions(o: AbPlanInputs): AbPlanOptions {
   return { ...planOptionsFrom(o), ...elbOptions(o, groupNamesOf(o)) };
@@ -217,6 +235,8 @@ function planOptionsFrom(o: AbPlanInputs): AbPlanOptions {
     zero: o.zero,
     singleAsg: o.singleAsg,
     cleanUp: o.cleanUp,
+    ...(o.trafficSteps ? { trafficSteps: o.trafficSteps } : {}),
+    ...(o.stepWait !== undefined ? { stepWaitMs: o.stepWait * 1000 } : {}),
   };
 }
 
@@ -227,8 +247,13 @@ function elbOptions(o: AbPlanInputs, names: { a: string; b: string }): Pick<AbPl
   return { elbNamesByGroup: { [names.a]: [o.elbNames.a], [names.b]: [o.elbNames.b] } };
 }
 
-function servingCount(g: GroupSnapshot, elbNames: string[]): number {
-  return servingInstances(g, elbNames).length;
+function servingCount(g: GroupSnapshot, elbNames: string[], targetGroupArns: readonly string[] = []): number {
+  return servingInstances(g, elbNames, targetGroupArns).length;
+}
+
+/** A color's serving count by its own load balancers: its classic ELBs and its target groups. */
+function servingOwn(g: GroupSnapshot): number {
+  return servingCount(g, g.loadBalancerNames, g.targetGroupARNs);
 }
 
 /**
@@ -242,12 +267,13 @@ export function premiseChanged(
   now: { a?: GroupSnapshot; b?: GroupSnapshot },
   options: AbPlanOptions,
   names: { a: string; b: string },
+  forwards?: TrafficForward[],
 ): string | undefined {
-  const again = planAb({ ...now, names }, options);
+  const again = planAb({ ...now, names, forwards }, options);
   if (again.kind !== 'cleanUp') return `the colors changed (now: ${again.kind === 'refuse' ? again.message : again.summary})`;
   if (again.keep !== planned.keep) return `the color to keep is now ${again.keep} (${again.why}), not ${planned.keep}`;
   const keptOf = (o: { a?: GroupSnapshot; b?: GroupSnapshot }) => [o.a, o.b].find((g) => g?.name === planned.keep);
-  const servingOf = (g: GroupSnapshot | undefined) => (g ? servingCount(g, options.elbNames ?? g.loadBalancerNames) : 0);
+  const servingOf = (g: GroupSnapshot | undefined) => (g ? servingCount(g, options.elbNames ?? g.loadBalancerNames, g.targetGroupARNs) : 0);
   const was = servingOf(keptOf(before));
   const is = servingOf(keptOf(now));
   if (is < was) return `${planned.keep} serves ${is} instance(s), ${was} when asked`;
@@ -278,10 +304,23 @@ async function observeMaybe(port: AwsPort, name: string, elbHealth: boolean): Pr
 interface AbObservation extends Observation {
   byName: Map<string, GroupSnapshot>;
   now: number;
+  /** On target groups: the forwards' weights (read while they can matter). */
+  forwards?: TrafficForward[];
 }
 
 type Mode =
-  | { kind: 'swap'; from?: string; to: string; count: number; step: number; elbNames: string[]; targetMin?: number; suspend: readonly string[] }
+  | {
+      kind: 'swap';
+      from?: string;
+      to: string;
+      count: number;
+      step: number;
+      elbNames: string[];
+      targetGroupArns?: string[];
+      traffic?: TrafficPlan;
+      targetMin?: number;
+      suspend: readonly string[];
+    }
   | { kind: 'drain'; group: string };
 
 /**
@@ -344,7 +383,7 @@ class AbStrategy implements Strategy<AbObservation> {
       // (first turn, after acting on it, once the new color serves, while it drains).
       if (swap && name === swap.from && this.fromCache && !this.needFrom && !fresh) {
         const to = byName.get(swap.to);
-        if (!to || servingCount(to, swap.elbNames) < swap.count) {
+        if (!to || servingCount(to, swap.elbNames, swap.targetGroupArns) < swap.count) {
           byName.set(name, this.fromCache);
           continue;
         }
@@ -395,18 +434,43 @@ class AbStrategy implements Strategy<AbObservation> {
       }
     }
     if (swap && !this.committed) this.trackGrowth(byName.get(swap.to)!, swap.elbNames, now);
+    const forwards = swap?.traffic && !this.committed ? await this.observeForwards(swap, byName.get(swap.to)!, fresh) : undefined;
     this.lastObservedAt = now;
     const elbsOf = (group: string) => (swap && group === swap.to ? swap.elbNames : []);
+    const tgsOf = (group: string) => (swap && group === swap.to ? (swap.targetGroupArns ?? []) : []);
     return {
       groups: [...byName.values()],
       byName,
       now,
+      ...(forwards ? { forwards } : {}),
       isHealthy: (group, id) => {
         const i = byName.get(group)?.instances.find((x) => x.instanceId === id);
-        return i !== undefined && isServing(i, elbsOf(group));
+        return i !== undefined && isServing(i, elbsOf(group), tgsOf(group));
       },
       waitingSinceMs: now - this.stepStartedAt,
     };
+  }
+
+  /** The forwards' weights, frugally: read at the start, then whenever they can matter (the new color serves, or carries traffic). */
+  private forwardsCache?: TrafficForward[];
+  /** When the new color's current share of the traffic was reached (a step's hold starts there). */
+  heldSince?: number;
+  private heldShare?: number;
+  /** Set when a failure could not shift the weights back (the old color serves nothing). */
+  weightsKept?: { share: number };
+
+  private async observeForwards(swap: Extract<Mode, { kind: 'swap' }>, to: GroupSnapshot, fresh: boolean): Promise<TrafficForward[] | undefined> {
+    const t = swap.traffic!;
+    if (!this.port.readForwards) return undefined;
+    const cachedShare = this.forwardsCache ? currentShare(this.forwardsCache, t.toTg, t.fromTg) : 0;
+    const needed = fresh || !this.forwardsCache || cachedShare > 0 || servingCount(to, swap.elbNames, swap.targetGroupArns) >= swap.count;
+    if (needed) this.forwardsCache = await this.port.readForwards(t.forwards);
+    const share = currentShare(this.forwardsCache!, t.toTg, t.fromTg);
+    if (share !== this.heldShare) {
+      this.heldShare = share;
+      this.heldSince = this.clock.now();
+    }
+    return this.forwardsCache;
   }
 
   private readonly launchTimes = new Map<string, number | undefined>();
@@ -421,9 +485,10 @@ class AbStrategy implements Strategy<AbObservation> {
   private readonly learned: Learned = {};
 
   private trackGrowth(to: GroupSnapshot, elbNames: readonly string[], now: number): void {
+    const tgs = this.mode.kind === 'swap' ? (this.mode.targetGroupArns ?? []) : [];
     for (const i of to.instances) {
       if (isLeaving(i)) continue;
-      const serving = isServing(i, elbNames);
+      const serving = isServing(i, elbNames, tgs);
       let w = this.watch.get(i.instanceId);
       if (!w) {
         if (serving) continue; // serving before we watched it: nothing to learn
@@ -453,8 +518,9 @@ class AbStrategy implements Strategy<AbObservation> {
     const boot = pinned ?? this.policy.bootEstimateMs ?? l.bootEstimateMs ?? l.bootMs;
     let next: number | undefined;
     const live = to.instances.filter((i) => !isLeaving(i));
+    const tgs = this.mode.kind === 'swap' ? (this.mode.targetGroupArns ?? []) : [];
     for (const i of live) {
-      if (isServing(i, elbNames)) continue;
+      if (isServing(i, elbNames, tgs)) continue;
       const w = this.watch.get(i.instanceId);
       const t = w ? nextLookAt(w, now, this.policy.timing, l, boot) : undefined;
       if (t !== undefined) next = Math.min(next ?? t, t);
@@ -506,11 +572,18 @@ class AbStrategy implements Strategy<AbObservation> {
       m.kind === 'drain'
         ? decideDrain(o.byName.get(m.group)!, drainProgress, o.now)
         : decideSwap(
-            { to: o.byName.get(m.to)!, from: m.from ? o.byName.get(m.from) : undefined },
+            { to: o.byName.get(m.to)!, from: m.from ? o.byName.get(m.from) : undefined, forwards: o.forwards },
             m,
-            { stepStartedAt: this.stepStartedAt, healthCheckTimeoutMs: this.policy.healthCheckTimeoutMs, ...drainProgress },
+            { stepStartedAt: this.stepStartedAt, healthCheckTimeoutMs: this.policy.healthCheckTimeoutMs, heldSince: this.heldSince, ...drainProgress },
             o.now,
           );
+    // The rail under the decision: the old color is never scaled in while it still carries weight.
+    if (m.kind === 'swap' && m.traffic && m.from && a.kind === 'updateSizes' && a.group === m.from && a.desired === 0) {
+      const carrying = (o.forwards ?? []).map((f) => f.weights[m.traffic!.fromTg] ?? 0).find((w) => w > 0);
+      if (carrying !== undefined || !o.forwards) {
+        return { kind: 'abort', code: 'internal', reason: `${m.from}: refusing to drain it while its target group may still carry weight ${carrying ?? '(unknown)'} (a bug; halted safely)`, data: { asg: m.from } };
+      }
+    }
     if (a.kind !== 'wait') return a;
     // Frugal waiting: sleep until the earliest moment the awaited change could have happened
     // (then the engine polls briskly), never past the step's or the drain's deadline.
@@ -551,6 +624,13 @@ class AbStrategy implements Strategy<AbObservation> {
 
   acted(a: Action): void {
     const m = this.mode;
+    if (a.kind === 'setWeights') {
+      // The forwards now carry these weights; the hold at this step starts now.
+      this.forwardsCache = this.forwardsCache?.map((f) => ({ ...f, weights: { ...f.weights, ...a.weights } }));
+      this.heldShare = a.share;
+      this.heldSince = this.clock.now();
+      return;
+    }
     if (m.kind === 'swap' && 'group' in a && a.group === m.from) this.needFrom = true;
     const now = this.clock.now();
     if ((a.kind === 'setDesired' || a.kind === 'updateSizes') && a.desired !== undefined) {
@@ -592,12 +672,29 @@ class AbStrategy implements Strategy<AbObservation> {
     const m = this.mode;
     if (m.kind !== 'swap' || this.committed || !this.original) return undefined;
     const interrupted = Boolean(this.policy.signal?.aborted);
+    // On target groups, first of all: the weights back to the old color at once (its instances
+    // never left its target group) — an instant switch-back, whatever the failure policy.
+    if (m.traffic && m.from && o.forwards && !this.weightsKept) {
+      const t = m.traffic;
+      const onNew = o.forwards.some((f) => (f.weights[t.toTg] ?? 0) > 0);
+      if (onNew) {
+        const from = o.byName.get(m.from);
+        const share = currentShare(o.forwards, t.toTg, t.fromTg);
+        if (from && servingOwn(from) > 0) {
+          return setWeights(t, 0, share, `${interrupted ? 'interrupted' : 'failed'}: switch back: all traffic to ${m.from} at once (${servingOwn(from)} serving instance(s), never deregistered), ${m.to} ${share} % → 0 %`);
+        }
+        // The old color serves nothing: the weights stay where traffic is served; the new color stays.
+        this.weightsKept = { share };
+      }
+    }
+    if (this.weightsKept) return undefined;
     if (!this.policy.rollback && !interrupted) return undefined;
     const to = o.byName.get(m.to)!;
     const from = m.from ? o.byName.get(m.from) : undefined;
     const why = interrupted ? 'interrupted' : '--rollback';
-    if (!this.standIn && from) {
+    if (!this.standIn && from && !m.traffic) {
       // What the old color serves: InService in its ELBs too (read fresh, with its ELB health).
+      // (On target groups a stand-in would carry no weight after the switch-back: none.)
       const fromServing = servingCount(from, from.loadBalancerNames);
       const short = Math.max(0, from.desired - fromServing);
       const count = Math.min(servingCount(to, m.elbNames), short);
@@ -629,7 +726,7 @@ class AbStrategy implements Strategy<AbObservation> {
         reason: `${why}: scale ${m.to} back ${to.desired} → ${target}: it keeps ${keep} serving instance(s) in place of the ${keep} ${m.from} is short (${m.from} serves ${this.standIn!.fromServing} of its ${this.standIn!.fromCount}; AWS is replacing the others) until ${m.from} serves its ${this.standIn!.fromCount} again; ${m.from} was never touched`,
       };
     }
-    const fromServing = from ? servingCount(from, from.loadBalancerNames) : 0;
+    const fromServing = from ? servingOwn(from) : 0;
     const short = from && fromServing < from.desired ? `; ${from.name} serves ${fromServing} of its ${from.desired} by itself (AWS is replacing the others; ${m.to} had no serving instance to keep in their place)` : '';
     return {
       kind: 'updateSizes',
@@ -642,6 +739,9 @@ class AbStrategy implements Strategy<AbObservation> {
 
   /** The stand-ins are a deliberate, temporary change: said as what is left until AbRun removes it. */
   cleanupLeft(o: AbObservation): string | undefined {
+    if (this.weightsKept && this.mode.kind === 'swap') {
+      return `${this.mode.to} keeps ${this.weightsKept.share} % of the traffic and its size: ${this.mode.from} has no serving instance to switch back to`;
+    }
     const st = this.standIn;
     if (!st || st.count === 0) return undefined;
     const to = o.byName.get(st.to);
@@ -671,8 +771,9 @@ class AbStrategy implements Strategy<AbObservation> {
     const m = this.mode;
     const drained = this.drainSeconds !== undefined ? `; drained in ${this.drainSeconds} s` : '';
     if (m.kind === 'drain') return `${m.group} drained to 0 (${this.policy.drainedIds.length} instance(s))${drained}`;
+    const shifted = m.traffic ? `, traffic shifted ${m.traffic.steps.map((x) => `${x} %`).join(' → ')}` : '';
     return m.from
-      ? `swapped ${m.from} → ${m.to}: ${m.count} instance(s) serving, ${m.from} drained (${this.policy.drainedIds.length} instance(s))${drained}`
+      ? `swapped ${m.from} → ${m.to}: ${m.count} instance(s) serving${shifted}, ${m.from} drained (${this.policy.drainedIds.length} instance(s))${drained}`
       : `${m.to}: ${m.count} instance(s) serving`;
   }
 }
@@ -737,9 +838,16 @@ class AbRun {
     return (this.options.healthCheckTimeout ?? DEFAULT_HEALTH_CHECK_TIMEOUT_S) * 1000;
   }
 
-  /** The longest connection draining timeout of the group's ELBs (ms; 0: off). */
+  /** The longest connection draining timeout of the group's ELBs, or deregistration delay of its target groups (ms; 0: off). */
   private async drainingMs(group: GroupSnapshot | undefined): Promise<number> {
     let draining = 0;
+    for (const tg of group?.targetGroupARNs ?? []) {
+      try {
+        draining = Math.max(draining, this.port.describeTargetGroup ? (await this.port.describeTargetGroup(tg)).deregistrationDelay : 300);
+      } catch {
+        draining = Math.max(draining, 300); // AWS's default deregistration delay
+      }
+    }
     for (const elb of group?.loadBalancerNames ?? []) {
       try {
         const info = await this.port.describeElb(elb);
@@ -762,8 +870,16 @@ class AbRun {
    * interval 10 s, threshold 3 → 20 s. The checks' span is capped at {@link MAX_SKIP_MS}: with
    * AWS's default check (30 s × 10) it would be 270 s, and emulators pass instances at once.
    */
-  private async timing(elbNames: string[]): Promise<HealthCheckTiming | undefined> {
+  private async timing(elbNames: string[], targetGroupArns: string[] = []): Promise<HealthCheckTiming | undefined> {
     let t: HealthCheckTiming | undefined;
+    for (const tg of targetGroupArns) {
+      try {
+        const hc = (await this.port.describeTargetGroup?.(tg))?.healthCheck;
+        if (hc && (!t || (hc.healthyThreshold - 1) * hc.interval > (t.healthyThreshold - 1) * t.interval)) t = { interval: hc.interval, healthyThreshold: hc.healthyThreshold };
+      } catch {
+        // unknown: no estimate
+      }
+    }
     for (const elb of elbNames) {
       try {
         const hc = (await this.port.describeElb(elb)).healthCheck;
@@ -861,15 +977,27 @@ class AbRun {
     if (plan.kind === 'swap') {
       const from = plan.from ? byName.get(plan.from) : undefined;
       const groups = [plan.to, ...(plan.from ? [plan.from] : [])];
-      const mode: Mode = { kind: 'swap', from: plan.from, to: plan.to, count: plan.count, step: plan.step, elbNames: plan.elbNames, targetMin: plan.targetMin, suspend: SWAP_SUSPEND };
+      const mode: Mode = {
+        kind: 'swap',
+        from: plan.from,
+        to: plan.to,
+        count: plan.count,
+        step: plan.step,
+        elbNames: plan.elbNames,
+        ...(plan.traffic ? { targetGroupArns: plan.targetGroupArns, traffic: plan.traffic } : {}),
+        targetMin: plan.targetMin,
+        suspend: SWAP_SUSPEND,
+      };
+      const traffic = plan.traffic ? { traffic: { steps: plan.traffic.steps, stepWaitSeconds: plan.traffic.stepWaitMs / 1000, forwards: plan.traffic.forwards.map((f) => f.arn), lbType: plan.traffic.lbType } } : {};
       const strategy = new AbStrategy(this.port, this.clock, this.reporter, this.environment, mode, {
         message: plan.summary,
         // fromCount: the active color's desired, the floor of safety invariant 1 (the report's timeline draws it).
-        data: data({ from: plan.from, to: plan.to, count: plan.count, fromCount: from?.desired, step: plan.step, elbNames: plan.elbNames, resumed: Boolean(plan.resumed) }),
-      }, { ...policy(await this.drainTimeoutMs(from), plan.replacing), timing: await this.timing(plan.elbNames), drainingMs: await this.drainingMs(from), bootEstimateMs: this.options.dryRun ? undefined : await this.bootEstimateMs(groups), initial: byName });
+        data: data({ from: plan.from, to: plan.to, count: plan.count, fromCount: from?.desired, step: plan.step, elbNames: plan.elbNames, ...traffic, resumed: Boolean(plan.resumed) }),
+      }, { ...policy(await this.drainTimeoutMs(from), plan.replacing), timing: await this.timing(plan.elbNames, plan.targetGroupArns), drainingMs: await this.drainingMs(from), bootEstimateMs: this.options.dryRun ? undefined : await this.bootEstimateMs(groups), initial: byName });
       await this.checkAlarmsAtStart();
       if (!this.options.dryRun && !plan.resumed) {
-        await this.writeRecord(groups, { v: 1, mode: 'swap', from: plan.from, to: plan.to, count: plan.count, step: plan.step, runId, since: this.clock.now() });
+        const steps = plan.traffic && plan.traffic.steps.length > 1 ? { steps: plan.traffic.steps, stepWaitMs: plan.traffic.stepWaitMs } : {};
+        await this.writeRecord(groups, { v: 1, mode: 'swap', from: plan.from, to: plan.to, count: plan.count, step: plan.step, runId, since: this.clock.now(), ...steps });
       }
       try {
         const r = await this.engine(strategy, this.withReplaced(plan.replacing), this.halts(strategy));
@@ -980,6 +1108,13 @@ class AbRun {
   /** What a failed swap leaves behind, said plainly; the record goes unless the swap was committed. */
   private async afterSwapFailure(err: unknown, strategy: AbStrategy, to: string, groups: string[], standIn?: 'released' | 'kept'): Promise<void> {
     if (standIn === 'kept') return; // said by standInUntilOldServes; the record stays for the re-run
+    if (strategy.weightsKept) {
+      this.reporter.emit('error', AbCodes.weightsKept, `${to} keeps ${strategy.weightsKept.share} % of the traffic: the old color has no serving instance to shift it back to; the swap record stays: re-run 'asg-deploy ab --environment ${this.environment}' to finish the swap`, {
+        asg: to,
+        share: strategy.weightsKept.share,
+      });
+      return;
+    }
     if (standIn === 'released') {
       await this.deleteRecord(groups);
       return;

@@ -18,9 +18,11 @@
  * The old color is not touched until every instance of the new color is serving, so the serving
  * count never drops below the old color's until the new color is healthy (docs/design.md invariant 1).
  */
-import type { GroupSnapshot, InstanceView, LaunchSpec } from '../../aws/port';
+import type { GroupSnapshot, InstanceView, LaunchSpec, TrafficForward } from '../../aws/port';
 import { abort, done, wait, type Action } from '../action';
 import { awsVerdict } from '../health';
+import { targetGroupName } from '../health/target-group';
+import { currentShare, decideTraffic, describeSteps, planTraffic, type TrafficPlan } from './traffic';
 
 export type Color = 'a' | 'b';
 
@@ -52,22 +54,26 @@ export function remainingInstances(g: GroupSnapshot): InstanceView[] {
  * connection draining shows as "InService: Instance deregistration currently in progress".
  * EC2's shutdown after that (~20 s) is not waited for. Needs a snapshot with the group's ELB health.
  */
-export function isDrained(i: InstanceView, elbNames: readonly string[]): boolean {
+export function isDrained(i: InstanceView, elbNames: readonly string[], targetGroupArns: readonly string[] = []): boolean {
   if (i.lifecycleState === 'Terminated' || isStandby(i)) return true; // Standby: out of the ELB, never scaled in
   if (!isLeaving(i)) return false;
-  return elbNames.every((elb) => i.elb[elb]?.state !== 'InService');
+  // A target group's `draining` target still finishes its in-flight requests (deregistration delay).
+  return elbNames.every((elb) => i.elb[elb]?.state !== 'InService') && targetGroupArns.every((tg) => !STILL_SERVING.has(i.targetHealth?.[tg]?.state ?? ''));
 }
+
+/** Target states in which a leaving instance still takes (or finishes) requests. */
+const STILL_SERVING = new Set(['healthy', 'draining', 'unhealthy.draining']);
 
 /**
  * Serving = every AWS health signal says yes (rollout/health/: InService and Healthy in the ASG,
  * and InService in every one of `elbNames`, the ELBs the new color is judged by).
  */
-export function isServing(i: InstanceView, elbNames: readonly string[]): boolean {
-  return awsVerdict(i, elbNames).healthy;
+export function isServing(i: InstanceView, elbNames: readonly string[], targetGroupArns: readonly string[] = []): boolean {
+  return awsVerdict(i, elbNames, targetGroupArns).healthy;
 }
 
-export function servingInstances(g: GroupSnapshot, elbNames: readonly string[]): InstanceView[] {
-  return g.instances.filter((i) => isServing(i, elbNames));
+export function servingInstances(g: GroupSnapshot, elbNames: readonly string[], targetGroupArns: readonly string[] = []): InstanceView[] {
+  return g.instances.filter((i) => isServing(i, elbNames, targetGroupArns));
 }
 
 /**
@@ -134,6 +140,9 @@ export interface SwapRecord {
   phase?: 'drain' | 'grow';
   /** refresh: the group's min before the drain, given back at the end. */
   min?: number;
+  /** swap on target groups: `--traffic-steps` and `--step-wait` (ms), for a re-run. */
+  steps?: number[];
+  stepWaitMs?: number;
 }
 
 export function readSwapRecord(g: GroupSnapshot | undefined): SwapRecord | undefined {
@@ -153,6 +162,8 @@ export function readSwapRecord(g: GroupSnapshot | undefined): SwapRecord | undef
         since: Number(r.since ?? 0),
         phase: r.phase,
         min: typeof r.min === 'number' && r.min >= 0 ? r.min : undefined,
+        ...(Array.isArray(r.steps) && r.steps.every((x) => typeof x === 'number') && r.steps.length ? { steps: r.steps } : {}),
+        ...(typeof r.stepWaitMs === 'number' && r.stepWaitMs >= 0 ? { stepWaitMs: r.stepWaitMs } : {}),
       };
     }
   } catch {
@@ -235,6 +246,10 @@ export interface SwapPlan {
   step: number;
   /** The ELBs the new color is judged by. */
   elbNames: string[];
+  /** The ALB/NLB target groups the new color is judged by (healthy in each). */
+  targetGroupArns?: string[];
+  /** On target groups: the weighted forward and its steps (the drain waits for 100 %). */
+  traffic?: TrafficPlan;
   /** The new color's min once it serves: the old color's min (capped at count). */
   targetMin?: number;
   /** Old color's instances when planned (reported as replaced). */
@@ -296,6 +311,9 @@ export interface AbPlanOptions {
   zero?: boolean;
   singleAsg?: boolean;
   cleanUp?: boolean;
+  /** `--traffic-steps` (target groups only; default all at once) and `--step-wait` (ms). */
+  trafficSteps?: number[];
+  stepWaitMs?: number;
 }
 
 /** Why a plan cannot be made: `exit` 2 (bad input) or 3 (refused by a precondition). */
@@ -313,6 +331,8 @@ export interface AbObserved {
   b?: GroupSnapshot;
   /** The names asked for (for messages when a group is missing). */
   names: { a: string; b: string };
+  /** On target groups: the forwards to the colors' target groups (port.findForwards). */
+  forwards?: TrafficForward[];
 }
 
 function refuse(exit: 2 | 3, code: string, message: string, data?: Record<string, unknown>): PlanRefusal {
@@ -347,12 +367,25 @@ function stepFor(options: AbPlanOptions, count: number): number {
   return Math.max(1, Math.min(step, count));
 }
 
-function elbText(elbs: string[]): string {
-  return elbs.length ? `InService in ELB ${elbs.join(', ')}` : 'no classic ELB attached: ASG health only';
+function elbText(elbs: string[], tgs: string[] = []): string {
+  const tgText = tgs.length ? `healthy in target group ${tgs.map(targetGroupName).join(', ')}` : '';
+  if (tgs.length && !elbs.length) return tgText;
+  return elbs.length ? `InService in ELB ${elbs.join(', ')}${tgText ? ` and ${tgText}` : ''}` : 'no classic ELB attached: ASG health only';
 }
 
-/** The plan for a swap from `active` (maybe none) to `target`. */
-export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapshot, options: AbPlanOptions): SwapPlan | PlanRefusal {
+/** True when the environment's colors are fronted by ALB/NLB target groups (the swap moves weights). */
+export function onTargetGroups(a: GroupSnapshot | undefined, b: GroupSnapshot | undefined): boolean {
+  return Boolean(a && b && a.targetGroupARNs.length > 0 && b.targetGroupARNs.length > 0);
+}
+
+/** The traffic part of a swap into `target` (other: the other color), or undefined without target groups. */
+function trafficFor(target: GroupSnapshot, other: GroupSnapshot | undefined, options: AbPlanOptions, forwards: TrafficForward[] | undefined): TrafficPlan | PlanRefusal | undefined {
+  if (!other || !onTargetGroups(target, other)) return undefined;
+  return planTraffic(target, other, forwards ?? [], { steps: options.trafficSteps, stepWaitMs: options.stepWaitMs });
+}
+
+/** The plan for a swap from `active` (maybe none) to `target`; `other`: the other color (on a first deploy, the empty one). */
+export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapshot, options: AbPlanOptions, other: GroupSnapshot | undefined = active, forwards?: TrafficForward[]): SwapPlan | PlanRefusal {
   const count = countFor(options, active);
   if (count < 1) {
     return refuse(2, 'bad-instance-count', `instance count ${count} for ${target.name}: must be at least 1 (use --zero to empty the environment)`, {
@@ -365,6 +398,18 @@ export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapsho
   if (!Array.isArray(elbs)) return elbs;
   const blocked = blockedProcesses(active, target);
   if (blocked) return blocked;
+  const traffic = trafficFor(target, other, options, forwards);
+  if (traffic?.kind === 'refuse') return traffic;
+  const early = active && traffic && forwards ? currentShare(forwards, traffic.toTg, traffic.fromTg) : 0;
+  if (early > 0) {
+    // Why: the empty color already gets traffic (fail-open, or 503s); nothing recorded says a
+    // swap is under way, so shifting from there would guess. The operator sets the weights first.
+    return refuse(3, 'weights-invalid', `${target.name} has no instances but its target group ${targetGroupName(traffic!.toTg)} already carries ${early} % of the traffic, and no swap is recorded (tag ${SWAP_TAG}); give ${active!.name}'s target group all the weight first (nothing was changed)`, {
+      asg: target.name,
+      share: early,
+    });
+  }
+  const tgs = traffic ? [traffic.toTg] : [];
   const step = stepFor(options, count);
   const targetMin = active ? Math.min(active.min, count) : undefined;
   const steps = step < count ? `, ${step} at a time, each step healthy before the next,` : ',';
@@ -373,9 +418,10 @@ export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapsho
     active && count !== active.desired ? `, bringing up ${count} (the active color runs ${active.desired}${count < active.desired ? ': capacity drops after the swap' : ''})` : '';
   const standby = active ? active.instances.filter(isStandby).map((i) => i.instanceId) : [];
   const standbyText = standby.length ? `; ${standby.join(', ')} in Standby in ${active!.name}: not the tool's, left as they are and not waited for (StandbyInstances: Ignore)` : '';
+  const shift = traffic ? `, shift traffic to ${target.name} (${describeSteps(traffic)}${traffic.forwards.length ? ` on ${traffic.forwards.map((f) => f.kind).join(', ')}` : ''})` : '';
   const summary = active
-    ? `swap ${active.name} → ${target.name}: scale ${target.name} ${target.desired} → ${count}${differs}${steps} wait for ASG InService+Healthy and ${elbText(elbs)}, then drain ${active.name} (desired ${active.desired} → 0)${standbyText}`
-    : `first deploy into ${target.name} (neither color has instances): scale ${target.name} 0 → ${count}${steps} then wait for ASG InService+Healthy and ${elbText(elbs)}`;
+    ? `swap ${active.name} → ${target.name}: scale ${target.name} ${target.desired} → ${count}${differs}${steps} wait for ASG InService+Healthy and ${elbText(elbs, tgs)}${shift}, then drain ${active.name} (desired ${active.desired} → 0)${standbyText}`
+    : `first deploy into ${target.name} (neither color has instances): scale ${target.name} 0 → ${count}${steps} then wait for ASG InService+Healthy and ${elbText(elbs, tgs)}${shift}`;
   return {
     kind: 'swap',
     from: active?.name,
@@ -383,6 +429,7 @@ export function planSwap(active: GroupSnapshot | undefined, target: GroupSnapsho
     count,
     step,
     elbNames: elbs,
+    ...(traffic ? { targetGroupArns: tgs, traffic } : {}),
     targetMin,
     replacing: active ? remainingInstances(active).map((i) => i.instanceId) : [],
     summary,
@@ -408,11 +455,14 @@ function blockedProcesses(active: GroupSnapshot | undefined, target: GroupSnapsh
 }
 
 /** Resume the swap an earlier run recorded on the groups, with its count and step. */
-function planResume(record: SwapRecord, byName: Map<string, GroupSnapshot>, options: AbPlanOptions): SwapPlan | PlanRefusal {
+function planResume(record: SwapRecord, byName: Map<string, GroupSnapshot>, options: AbPlanOptions, forwards?: TrafficForward[]): SwapPlan | PlanRefusal {
   const to = byName.get(record.to)!;
   const from = record.from ? byName.get(record.from) : undefined;
   const elbs = elbsFor(to, options.elbNames ?? options.elbNamesByGroup?.[to.name]);
   if (!Array.isArray(elbs)) return elbs;
+  const other = from ?? [...byName.values()].find((g) => g.name !== to.name);
+  const traffic = trafficFor(to, other, { ...options, trafficSteps: options.trafficSteps ?? record.steps, stepWaitMs: options.stepWaitMs ?? record.stepWaitMs }, forwards);
+  if (traffic?.kind === 'refuse') return traffic;
   const committed = from !== undefined && isDrainStarted(from);
   const at = new Date(record.since).toISOString();
   return {
@@ -422,12 +472,13 @@ function planResume(record: SwapRecord, byName: Map<string, GroupSnapshot>, opti
     count: record.count,
     step: record.step,
     elbNames: elbs,
+    ...(traffic ? { targetGroupArns: [traffic.toTg], traffic } : {}),
     targetMin: from ? Math.min(Math.max(from.min, to.min), record.count) : undefined,
     replacing: from ? remainingInstances(from).map((i) => i.instanceId) : [],
     resumed: record,
     summary: committed
       ? `resuming the swap ${from!.name} → ${to.name} left unfinished by an earlier run (started ${at}): ${to.name} serves, waiting for ${from!.name} to finish draining`
-      : `resuming the swap ${from ? `${from.name} → ` : 'into '}${to.name} left unfinished by an earlier run (started ${at}): scale ${to.name} to ${record.count}, wait for ASG InService+Healthy and ${elbText(elbs)}${from ? `, then drain ${from.name}` : ''}`,
+      : `resuming the swap ${from ? `${from.name} → ` : 'into '}${to.name} left unfinished by an earlier run (started ${at}): scale ${to.name} to ${record.count}, wait for ASG InService+Healthy and ${elbText(elbs, traffic ? [traffic.toTg] : [])}${traffic ? `, shift traffic to ${to.name} (${describeSteps(traffic)}; it has ${forwards ? currentShare(forwards, traffic.toTg, traffic.fromTg) : 0} % now)` : ''}${from ? `, then drain ${from.name}` : ''}`,
   };
 }
 
@@ -465,7 +516,7 @@ export function chooseKeep(a: GroupSnapshot, b: GroupSnapshot, elbNames?: string
  * deploy into a; otherwise populate the empty color and drain the active one.
  */
 export function planAb(observed: AbObserved, options: AbPlanOptions): AbPlan | PlanRefusal {
-  const fronted = targetGroupRefusal(observed, options);
+  const fronted = frontingRefusal(observed, options);
   if (fronted) return fronted;
   if (options.singleAsg) return planSingle(observed.a, observed.names.a, options);
   const { a, b } = observed;
@@ -486,7 +537,7 @@ export function planAb(observed: AbObserved, options: AbPlanOptions): AbPlan | P
         record,
       });
     }
-    return planResume(record, byName, options);
+    return planResume(record, byName, options, observed.forwards);
   }
 
   if (pa && pb) {
@@ -498,6 +549,15 @@ export function planAb(observed: AbObserved, options: AbPlanOptions): AbPlan | P
       });
     }
     const { keep, drain, why } = chooseKeep(a, b, options.elbNames);
+    const carrying = onTargetGroups(a, b) ? weightOn(observed.forwards ?? [], drain) : 0;
+    if (carrying > 0) {
+      // Why: draining a color that still carries weight would send its share to deregistering targets.
+      return refuse(3, 'drain-carries-weight', `--clean-up would keep ${keep.name} and drain ${drain.name} (${why}), but ${drain.name}'s target group still carries weight ${carrying} in the listener's forward; shift the traffic to ${keep.name} first (nothing was changed)`, {
+        keep: keep.name,
+        drain: drain.name,
+        weight: carrying,
+      });
+    }
     return { kind: 'cleanUp', keep: keep.name, drain: drain.name, why, summary: `clean up: keep ${keep.name}, drain ${drain.name} (desired ${drain.desired} → 0): ${why}` };
   }
 
@@ -507,26 +567,49 @@ export function planAb(observed: AbObserved, options: AbPlanOptions): AbPlan | P
     return { kind: 'drain', group: active.name, summary: `zero ${active.name}: desired ${active.desired} → 0, min ${active.min} → 0, relying on connection draining` };
   }
   // `--clean-up` with at most one color populated has nothing to clean: the ordinary swap runs.
-  if (!pa && !pb) return planSwap(undefined, a, options);
-  return pa ? planSwap(a, b, options) : planSwap(b, a, options);
+  if (!pa && !pb) return planSwap(undefined, a, options, b, observed.forwards);
+  return pa ? planSwap(a, b, options, a, observed.forwards) : planSwap(b, a, options, b, observed.forwards);
+}
+
+/** The largest weight the group's target groups carry in any of the forwards. */
+export function weightOn(forwards: readonly TrafficForward[], g: GroupSnapshot): number {
+  return Math.max(0, ...forwards.flatMap((f) => g.targetGroupARNs.map((tg) => f.weights[tg] ?? 0)));
 }
 
 /**
- * A/B on ALB/NLB target groups is refused (exit 3, nothing changed) until the swap shifts the
- * listener's weights (issue 14): scaling colors behind a weighted forward the tool does not move
- * would drain the color that still carries the traffic. `--zero` (an explicit drain) is allowed.
+ * What stays unsupported on ELBv2 (nothing changed): a pair where one color is on ALB/NLB target
+ * groups and the other is not (exit 3: the weights could only move half of the traffic), and
+ * `--traffic-steps` where there is no target group to shift traffic between (exit 2).
  */
-export function targetGroupRefusal(observed: AbObserved, options: AbPlanOptions): PlanRefusal | undefined {
-  if (options.zero) return undefined;
-  const fronted = [observed.a, observed.b].filter((g): g is GroupSnapshot => Boolean(g && g.targetGroupARNs.length > 0));
-  if (fronted.length === 0) return undefined;
-  const names = fronted.map((g) => g.name);
-  return refuse(
-    3,
-    'target-groups-unsupported',
-    `environment ${options.environment}: ${names.join(' and ')} ${names.length > 1 ? 'are' : 'is'} attached to ALB/NLB target groups; an A/B swap does not yet shift a listener's weights between colors, so it would drain the color that carries the traffic. Nothing was changed. Use a classic ELB for A/B, or strategy rolling (which waits for target health)`,
-    { groups: names, targetGroups: fronted.flatMap((g) => g.targetGroupARNs) },
-  );
+export function frontingRefusal(observed: AbObserved, options: AbPlanOptions): PlanRefusal | undefined {
+  const { a, b } = observed;
+  if (options.singleAsg) {
+    if (options.trafficSteps) return refuse(2, 'usage', `--traffic-steps: --single-asg has no second color to shift traffic to`, { flag: '--traffic-steps', allowed: 'without --single-asg' });
+    // Stays unsupported: a refresh of one group behind a target group has no weights to move, and
+    // its downtime is better served by `roll` (which waits for target health, without downtime).
+    if (a && a.targetGroupARNs.length > 0 && !options.zero) {
+      return refuse(3, 'target-groups-unsupported', `--single-asg: ${a.name} is attached to ALB/NLB target group(s) ${a.targetGroupARNs.map(targetGroupName).join(', ')}; refreshing a single group there is not supported: use 'asg-deploy roll --asg ${a.name}' (it waits for target health, without downtime). Nothing was changed`, {
+        groups: [a.name],
+        targetGroups: a.targetGroupARNs,
+      });
+    }
+    return undefined;
+  }
+  const withTg = [a, b].filter((g): g is GroupSnapshot => Boolean(g && g.targetGroupARNs.length > 0));
+  if (a && b && withTg.length === 1 && !options.zero) {
+    const other = withTg[0] === a ? b : a;
+    return refuse(3, 'mixed-load-balancers', `environment ${options.environment}: ${withTg[0].name} is attached to ALB/NLB target group(s) ${withTg[0].targetGroupARNs.map(targetGroupName).join(', ')} but ${other.name} ${other.loadBalancerNames.length ? `only to classic ELB(s) ${other.loadBalancerNames.join(', ')}` : 'to none'}: an A/B pair must be fronted the same way (both by classic ELBs, or both by target groups in one weighted forward); nothing was changed`, {
+      groups: [a.name, b.name],
+      targetGroups: withTg[0].targetGroupARNs,
+    });
+  }
+  if (options.trafficSteps && a && b && withTg.length === 0 && !options.zero) {
+    return refuse(2, 'usage', `--traffic-steps ${options.trafficSteps.join(',')}: ${a.name} and ${b.name} are not on ALB/NLB target groups, so there is no weighted forward to shift (classic ELBs switch all at once)`, {
+      flag: '--traffic-steps',
+      allowed: 'an environment whose colors are attached to target groups',
+    });
+  }
+  return undefined;
 }
 
 function planSingle(group: GroupSnapshot | undefined, name: string, options: AbPlanOptions): AbPlan | PlanRefusal {
@@ -583,11 +666,16 @@ export interface GrowProgress {
 }
 
 /** "i-1 Pending; i-2 OutOfService in ELB qa-b: Instance has failed at least the UnhealthyThreshold…" */
-export function describeUnhealthy(g: GroupSnapshot, elbNames: readonly string[]): Array<{ instanceId: string; state: string; detail: string }> {
+export function describeUnhealthy(g: GroupSnapshot, elbNames: readonly string[], targetGroupArns: readonly string[] = []): Array<{ instanceId: string; state: string; detail: string }> {
   return g.instances
-    .filter((i) => !isLeaving(i) && !isServing(i, elbNames))
+    .filter((i) => !isLeaving(i) && !isServing(i, elbNames, targetGroupArns))
     .map((i) => {
       const parts = [`${i.lifecycleState}/${i.healthStatus} in the ASG`];
+      for (const tg of targetGroupArns) {
+        const h = i.targetHealth?.[tg];
+        if (!h) parts.push(`not registered in target group ${targetGroupName(tg)}`);
+        else if (h.state !== 'healthy') parts.push(`${h.state} in target group ${targetGroupName(tg)}${h.reason ? ` (${h.reason})` : ''}${h.description ? `: ${h.description}` : ''}`);
+      }
       for (const elb of elbNames) {
         const h = i.elb[elb];
         if (!h) parts.push(`not registered in ELB ${elb}`);
@@ -603,11 +691,12 @@ export function describeUnhealthy(g: GroupSnapshot, elbNames: readonly string[])
  */
 export function decideGrow(
   g: GroupSnapshot,
-  target: { count: number; step: number; elbNames: readonly string[] },
+  target: { count: number; step: number; elbNames: readonly string[]; targetGroupArns?: readonly string[] },
   progress: GrowProgress,
   now: number,
 ): Action {
-  const serving = servingInstances(g, target.elbNames).length;
+  const tgs = target.targetGroupArns ?? [];
+  const serving = servingInstances(g, target.elbNames, tgs).length;
   if (g.desired < target.count) {
     // Why wait for the step: growing before the previous step serves would hide a bad image
     // behind more bad instances; each step must prove itself.
@@ -624,7 +713,7 @@ export function decideGrow(
   const want = Math.min(g.desired, target.count);
   const elapsed = now - progress.stepStartedAt;
   if (elapsed >= progress.healthCheckTimeoutMs) {
-    const unhealthy = describeUnhealthy(g, target.elbNames);
+    const unhealthy = describeUnhealthy(g, target.elbNames, tgs);
     const launched = g.instances.filter((i) => !isLeaving(i)).length;
     const detail = unhealthy.length
       ? unhealthy.map((u) => u.detail).join('; ')
@@ -637,7 +726,7 @@ export function decideGrow(
       { asg: g.name, serving, wanted: want, seconds: Math.round(elapsed / 1000), unhealthy },
     );
   }
-  return wait(`${g.name}: ${serving}/${want} serving (${elbText([...target.elbNames])})`);
+  return wait(`${g.name}: ${serving}/${want} serving (${elbText([...target.elbNames], [...tgs])})`);
 }
 
 export interface DrainProgress {
@@ -657,7 +746,7 @@ export function decideDrain(g: GroupSnapshot, progress: DrainProgress = {}, now 
   if (!isDrainStarted(g)) {
     return { kind: 'updateSizes', group: g.name, desired: 0, min: 0, reason: `drain ${g.name}: desired ${g.desired} → 0, min ${g.min} → 0 (the ELB's connection draining lets requests finish)` };
   }
-  const left = progress.elbChecked ? g.instances.filter((i) => !isDrained(i, g.loadBalancerNames)) : remainingInstances(g);
+  const left = progress.elbChecked ? g.instances.filter((i) => !isDrained(i, g.loadBalancerNames, g.targetGroupARNs)) : remainingInstances(g);
   if (left.length === 0) return done(progress.elbChecked && g.instances.length ? `${g.name} is drained (its instances are out of service, shutting down)` : `${g.name} is empty`);
   const listed = left.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ');
   if (progress.drainStartedAt !== undefined && progress.drainTimeoutMs !== undefined && now - progress.drainStartedAt >= progress.drainTimeoutMs) {
@@ -675,21 +764,33 @@ export function decideDrain(g: GroupSnapshot, progress: DrainProgress = {}, now 
  * swap is committed and only finishing it remains (a re-run after a crash lands here too).
  */
 export function decideSwap(
-  groups: { from?: GroupSnapshot; to: GroupSnapshot },
-  plan: Pick<SwapPlan, 'count' | 'step' | 'elbNames' | 'targetMin'> & { suspend?: readonly string[] },
-  progress: GrowProgress & DrainProgress,
+  groups: { from?: GroupSnapshot; to: GroupSnapshot; forwards?: readonly TrafficForward[] },
+  plan: Pick<SwapPlan, 'count' | 'step' | 'elbNames' | 'targetMin' | 'targetGroupArns' | 'traffic'> & { suspend?: readonly string[] },
+  progress: GrowProgress & DrainProgress & { heldSince?: number },
   now: number,
 ): Action {
   const { from, to } = groups;
   if (from && isDrainStarted(from)) return decideDrain(from, progress, now);
+  const traffic = plan.traffic;
+  const share = traffic && groups.forwards ? currentShare(groups.forwards, traffic.toTg, traffic.fromTg) : 0;
   // Why suspend: a scheduled action, an alarm or AZRebalance must not resize or reshuffle either
   // color while it is being judged (the guard records them and resumes them at the end).
   for (const g of [to, from]) {
     const missing = g ? (plan.suspend ?? []).filter((p) => !g.suspendedProcesses.includes(p)) : [];
     if (g && missing.length) return { kind: 'suspend', group: g.name, processes: missing, reason: `hold ${missing.join(', ')} on ${g.name} during the swap` };
   }
-  const grow = decideGrow(to, plan, progress, now);
+  // Once the new color carries traffic, it is judged by the traffic phase: short of its count → abort
+  // at once (the cleanup shifts the weights back), never a wait for the health-check timeout.
+  // (A first deploy's color may hold the program's initial weight before it has instances: that
+  // weight was not the tool's, so it grows first.)
+  const grow = share > 0 && from && to.desired >= plan.count ? done('serving') : decideGrow(to, plan, progress, now);
   if (grow.kind !== 'done') return grow;
+  if (traffic) {
+    if (!groups.forwards) return wait(`${to.name}: reading the listener's weights`);
+    const serving = servingInstances(to, plan.elbNames, plan.targetGroupArns ?? []).length;
+    const t = decideTraffic(groups.forwards, { ...traffic, count: plan.count, to: to.name }, serving, progress.heldSince, now);
+    if (t.kind !== 'done') return t;
+  }
   if (!from) return grow;
   if (plan.targetMin !== undefined && to.min < plan.targetMin) {
     return { kind: 'updateSizes', group: to.name, min: plan.targetMin, reason: `${to.name} serves: min ${to.min} → ${plan.targetMin} (the floor moves to the new color)` };
