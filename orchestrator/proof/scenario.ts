@@ -122,6 +122,7 @@ export interface Scenario {
    * defect 4, {@link drawCleanUpConfirm}): the tool must look again and refuse, nothing drained.
    */
   cleanUpConfirm?: boolean;
+  /**
    * A/B on ALB/NLB target groups (issue 14): each color's target group in one weighted forward
    * (a listener's default action, or a rule on it), the swap shifting the weights; undefined: the
    * colors are behind classic ELBs.
