@@ -115,6 +115,9 @@ export interface RunFacts {
   launchTemplateChanged?: boolean;
   /** Ended a successful roll with a zone more than one instance above another (what, for the report). */
   unbalanced?: string;
+  // --- real-world classes of issue 15 ---
+  /** The tool terminated an instance its --standby / --protected policy told it to leave (what, for the report). */
+  policyBreach?: string;
 }
 
 export type ViolationCode =
@@ -132,6 +135,7 @@ export type ViolationCode =
   | 'lock-held'
   | 'internal-error' // an unexpected exception: a bug, whatever the outcome
   | 'unbalanced' // a successful roll left AZRebalance something to move
+  | 'policy' // terminated an instance in Standby / protected from scale-in its policy said to leave
   | 'hung';
 
 export interface Violation {
@@ -224,6 +228,7 @@ export function checkRun(f: RunFacts): Violation[] {
   // A template version published mid-run: halting cleanly to re-run for it is a correct outcome.
   const launchChangeHalt = f.launchTemplateChanged === true && exit === REFUSED && last.code === 'launch-template-changed';
   if (f.unbalanced) add('unbalanced', f.unbalanced);
+  if (f.policyBreach) add('policy', f.policyBreach);
   if (!allowed[f.expect].includes(exit) && !launchChangeHalt) {
     const code: ViolationCode = interrupted ? 'rerun-not-finished' : f.expect === 'halt' && exit === DONE ? 'not-halted' : 'outcome';
     add(code, `${interrupted ? 're-run' : 'run'} exited ${exit}${last.code ? ` (${last.code}${last.message ? `: ${last.message}` : ''})` : ''}; expected ${f.expect} (exit ${allowed[f.expect].join(' or ')})`);

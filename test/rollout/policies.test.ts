@@ -310,3 +310,17 @@ test('sandbox: someone takes an instance out of Standby mid-run → the capacity
   t.deepEqual(sb.monitor.healthyUpToDateTerminated('web'), []);
   t.false(restoreTag(sb));
 });
+
+test('in Standby AND protected from scale-in: --protected has the last word (chaos seed 3563581946 terminated it under --standby terminate, --protected ignore)', (t) => {
+  const g = group(3, 'o1s n2 n3 n4');
+  g.instances[0] = { ...g.instances[0], protectedFromScaleIn: true };
+  const f = facts(g);
+  const o1 = g.instances[0];
+  t.false(mayTerminate(o1, g, baseVerdict(o1, ['lb']), f, { standby: 'terminate' }));
+  t.false(mayTerminate(o1, g, baseVerdict(o1, ['lb']), f, { standby: 'terminate', protected: 'wait' }));
+  t.true(mayTerminate(o1, g, baseVerdict(o1, ['lb']), f, { standby: 'terminate', protected: 'replace' }));
+  t.deepEqual(heldBack(g, { standby: 'terminate' }, 'skip'), [{ instanceId: 'i-o1', why: 'in Standby, --standby terminate, but protected from scale-in, --protected ignore' }]);
+  const firstSeen = Object.fromEntries(g.instances.map((i) => [i.instanceId, NOW - 60_000]));
+  const config = { capacity: 3, surge: 1, batch: 1, minHealthy: 3, stepTimeoutMs: 8 * 60_000, maxReplacements: 2, processes: ROLLOUT_PROCESSES, standby: 'terminate' as const };
+  t.is(decideRolling({ group: g, config, verdict: (i) => baseVerdict(i, ['lb']), memory: { firstSeen, terminated: [], lost: [] }, now: NOW, facts: f }).kind, 'done');
+});

@@ -39,6 +39,7 @@ import {
   resolveBatch,
   describeHeld,
   heldBack,
+  policyOf,
   type ProtectedPolicy,
   type RollingConfig,
   type RollingMemory,
@@ -598,7 +599,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     // What the policies do with outdated instances in Standby or protected from scale-in.
     const skipped = heldBack(s, c, 'skip');
     const held = heldBack(s, c, 'wait');
-    const standbyGo = s.instances.filter((i) => c.standby === 'terminate' && isStandby(i) && isOutdated(i, s)).map((i) => i.instanceId);
+    const standbyGo = s.instances.filter((i) => policyOf(i, s, c)?.policy === 'terminate').map((i) => i.instanceId);
     const policyText =
       (standbyGo.length ? `\n  terminate (in Standby, --standby terminate; not replaced): ${standbyGo.join(', ')}` : '') +
       (held.length ? `\n  then wait for: ${describeHeld(held)}` : '') +

@@ -170,7 +170,11 @@ export function isOurs(i: InstanceView, facts: RunFacts | undefined): boolean {
 export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Verdict, facts: RunFacts | undefined, policies: Policies = {}): boolean {
   // Standby: set aside by an operator, never the tool's (even an outdated one of the plan) —
   // unless `--standby terminate` says so for an outdated one in Standby (it serves nothing).
-  if (isStandby(i)) return policies.standby === 'terminate' && i.lifecycleState === 'Standby' && isOutdated(i, group) && (facts ? facts.planned.has(i.instanceId) : true);
+  // Protected from scale-in as well: `--protected` has the last word (replace, or never).
+  if (isStandby(i)) {
+    const protectedSays = !i.protectedFromScaleIn || policies.protected === 'replace';
+    return policies.standby === 'terminate' && protectedSays && i.lifecycleState === 'Standby' && isOutdated(i, group) && (facts ? facts.planned.has(i.instanceId) : true);
+  }
   // Protected from scale-in and outdated: only with `--protected replace`.
   // (Not this run's own launches: an instance it launched is its own, protected or not.)
   if (i.protectedFromScaleIn && isOutdated(i, group) && (!facts || facts.initial.has(i.instanceId)) && (policies.protected ?? 'ignore') !== 'replace') return false;
@@ -195,6 +199,11 @@ export function policyOf(i: InstanceView, group: GroupSnapshot, config: Policies
   if (!isOutdated(i, group)) return undefined;
   if (isStandby(i)) {
     const p = config.standby ?? 'ignore';
+    if (p === 'terminate' && i.protectedFromScaleIn && config.protected !== 'replace') {
+      // Both: protection has the last word (never terminate what someone protected).
+      const pp = config.protected ?? 'ignore';
+      return { policy: pp === 'wait' ? 'wait' : 'skip', why: `in Standby, --standby terminate, but protected from scale-in, --protected ${pp}` };
+    }
     if (p === 'terminate') return { policy: 'terminate', why: 'in Standby, --standby terminate' };
     return { policy: p === 'wait' ? 'wait' : 'skip', why: `in Standby, --standby ${p}` };
   }
