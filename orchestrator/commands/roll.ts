@@ -11,6 +11,7 @@ import { HttpGate } from '../gates/http';
 import { SshGate } from '../gates/ssh';
 import { holdOptionsProblem, type HoldOptions } from '../rollout/rolling/holds';
 import { rollGroup, type RollOptions } from '../rollout/rolling/runner';
+import { PROTECTED_POLICIES, STANDBY_POLICIES } from '../rollout/rolling/strategy';
 import { openAwsSession } from './aws-session';
 import { checkBucket } from './lock';
 import { withCommonOptions, type CommandSpec } from './command';
@@ -77,6 +78,14 @@ export function holdOptions(args: Record<string, unknown>): { holds?: HoldOption
   return Object.keys(holds).length ? { holds } : {};
 }
 
+/** `--standby` / `--protected`: one of the allowed words (Instance Refresh's preferences), else exit 2 naming them. */
+function policy<T extends string>(flag: string, v: unknown, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v).trim().toLowerCase();
+  if ((allowed as readonly string[]).includes(s)) return s as T;
+  throw usageError('usage', `--${flag} ${String(v)}: expected one of ${allowed.join(', ')}`, { flag, value: String(v), allowed: [...allowed] });
+}
+
 /** Typed rollGroup options from parsed argv (everything but clients, clock, reporter, signal). */
 export function rollOptionsFromArgs(args: Record<string, unknown>): Omit<RollOptions, 'clock' | 'reporter'> {
   const asg = args.asg === undefined ? '' : String(args.asg);
@@ -118,6 +127,8 @@ export function rollOptionsFromArgs(args: Record<string, unknown>): Omit<RollOpt
     surge,
     minHealthy,
     batchSize: batchSize(args['batch-size']),
+    standby: policy('standby', args.standby, STANDBY_POLICIES),
+    protected: policy('protected', args.protected, PROTECTED_POLICIES),
     stepTimeoutMs,
     maxWaitAttempts,
     pollIntervalMs,
@@ -144,6 +155,8 @@ export const rollCommand: CommandSpec = {
       .option('surge', { type: 'string', describe: 'extra instances per step: 1 = 3-4-3 (default), 0 = 3-2-3' })
       .option('min-healthy', { type: 'string', describe: 'never fewer healthy instances (default: desired for surge ≥ 1, desired − 1 for surge 0)' })
       .option('batch-size', { type: 'string', describe: 'instances replaced per step: N or P% of the outdated ones' })
+      .option('standby', { type: 'string', describe: 'outdated instances in Standby: ignore (default: left, listed), terminate (not replaced), wait (for ExitStandby, within the step timeout)' })
+      .option('protected', { type: 'string', describe: 'outdated instances protected from scale-in: ignore (default: left, listed), replace, wait (for the protection to be removed, within the step timeout)' })
       .option('step-timeout', { type: 'string', describe: 'a replacement not healthy this long fails the rollout (a duration: 90, 90s, 1.5m, 20m; default 20m)' })
       .option('poll-interval', { alias: 'sleep', type: 'string', describe: 'fixed polling interval (a duration: 30, 30s, 1m; default adaptive; seed flag: --sleep)' })
       .option('max-wait-attempts', { alias: 'max_wait_attempts', type: 'string', describe: 'step timeout = poll interval (default 30 s) × this; not with --step-timeout (seed flag)' })

@@ -133,6 +133,9 @@ export interface RunFacts {
   unbalanced?: string;
   /** The clean-up-confirm class (A/B): not exercised, or refused for another reason than the changed premise. */
   cleanUpProblem?: string;
+  // --- real-world classes of issue 15 ---
+  /** The tool terminated an instance its --standby / --protected policy told it to leave (what, for the report). */
+  policyBreach?: string;
 }
 
 export type ViolationCode =
@@ -153,6 +156,7 @@ export type ViolationCode =
   | 'weight-to-unhealthy' // A/B on target groups: weight given to a target group short of what the plan requires
   | 'scaled-in-under-weight' // A/B on target groups: a color scaled in while it carried weight
   | 'weights-at-exit' // A/B on target groups: after an exit, weight on a target group with no healthy target
+  | 'policy' // terminated an instance in Standby / protected from scale-in its policy said to leave
   | 'hung';
 
 export interface Violation {
@@ -248,6 +252,7 @@ export function checkRun(f: RunFacts): Violation[] {
   const launchChangeHalt = f.launchTemplateChanged === true && exit === REFUSED && last.code === 'launch-template-changed';
   if (f.unbalanced) add('unbalanced', f.unbalanced);
   if (f.cleanUpProblem) add('outcome', f.cleanUpProblem);
+  if (f.policyBreach) add('policy', f.policyBreach);
   if (!allowed[f.expect].includes(exit) && !launchChangeHalt) {
     const code: ViolationCode = interrupted ? 'rerun-not-finished' : f.expect === 'halt' && exit === DONE ? 'not-halted' : 'outcome';
     add(code, `${interrupted ? 're-run' : 'run'} exited ${exit}${last.code ? ` (${last.code}${last.message ? `: ${last.message}` : ''})` : ''}; expected ${f.expect} (exit ${allowed[f.expect].join(' or ')})`);

@@ -26,7 +26,7 @@ import type { InstanceRec } from '../sandbox/model';
 import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type TrafficFacts, type Violation } from './invariants';
 import { trafficAtExit, watchTraffic } from './traffic-watch';
 import { Prng } from './prng';
-import { AB_HEALTH_CHECK_TIMEOUT_S, hasExogenousLoss, rollingFaultsOf, type Scenario } from './scenario';
+import { AB_HEALTH_CHECK_TIMEOUT_S, hasExogenousLoss, realWorldOf, rollingFaultsOf, type Scenario } from './scenario';
 
 export interface RunOutcome {
   scenario: Scenario;
@@ -128,6 +128,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     // The fleet lives in one AZ; the group now spans three, so AZRebalance wants to move instances.
     for (const g of fleet.groups) sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: g, AvailabilityZones: sb.world.zones() });
   }
+  prepareRealWorld(sb, s);
   const bystander = s.strategy === 'ab' && s.envGroupCollision ? ENV : undefined;
   sb.monitor.baseline(bystander ? [...fleet.groups, bystander] : fleet.groups);
   const healthyAtStart = fleet.groups.reduce((n, g) => n + sb.monitor.healthyCount(g), 0);
@@ -147,6 +148,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
       : [],
   });
   const rollingFaults = applyRollingFaults(sb, s, rolloutStart, () => finished);
+  const realWorld = applyRealWorld(sb, s, rolloutStart, () => finished);
 
   // Watchdogs: simulated-time cap aborts the current attempt; real-time cap gives up on the run.
   let current: AbortController | undefined;
@@ -277,7 +279,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   finished = true;
   const end = sb.clock.now();
 
-  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint });
+  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint, setAside: realWorld.standbyAt });
   Object.assign(facts, mutatingBesidesLock(sb, sent));
   if (bystander) {
     // The group named like the environment: nothing about it may change (sizes, processes, tags), no instance of it terminated.
@@ -289,6 +291,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   if (traffic) facts.traffic = traffic;
   judgeRollingClasses(sb, s, facts, rollingFaults);
   judgeCleanUpConfirm(s, fleet, facts);
+  judgeRealWorld(sb, s, facts, realWorld);
   const violations = checkRun(facts);
   return {
     scenario: s,
@@ -402,6 +405,8 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
       minHealthy: s.minHealthy,
       batchSize: s.batchSize,
       dryRun: s.dryRun,
+      ...(realWorldOf(s).standbyMidRun ? { standby: realWorldOf(s).standbyMidRun!.policy } : {}),
+      ...(realWorldOf(s).protectedAtStart ? { protected: realWorldOf(s).protectedAtStart!.policy } : {}),
     };
     return rollGroup(o);
   }
@@ -822,6 +827,139 @@ function judgeCleanUpConfirm(s: Scenario, f: Fleet, facts: RunFacts): void {
   else if (last?.exit === 3 && last.code !== 'premise-changed') facts.cleanUpProblem = `ab --clean-up refused with ${last.code ?? 'no code'}, not premise-changed: ${last.message ?? ''}`;
 }
 
+// --- real-world classes of issue 15 (scenario.ts drawRealWorldFaults) -------------------------
+
+/** What someone else did to the rolling group during the run (Standby moves, protection removed). */
+interface RealWorldActs {
+  /** Instance → when someone put it into Standby. */
+  standbyAt: Map<string, number>;
+  /** Successful ExitStandby calls (each incremented desired), and when. */
+  exits: number;
+  exitedAt?: number;
+  /** Protected outdated instances at the start, and when someone removed the protection (if they did). */
+  protectedIds: string[];
+  unprotectedAt?: number;
+}
+
+/**
+ * Before the baseline: protect the drawn outdated instances (the first by id), and give the
+ * group one instance of headroom above its size when someone will put a Standby instance back
+ * (ExitStandby needs desired + 1 ≤ max; an operator raises max first).
+ */
+function prepareRealWorld(sb: Sandbox, s: Scenario): void {
+  const rw = realWorldOf(s);
+  const g = sb.world.state.groups[ROLLING];
+  if (!g) return;
+  if (rw.standbyMidRun?.exitAfterSeconds !== undefined) sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: ROLLING, MaxSize: g.max + 1 });
+  if (rw.protectedAtStart) {
+    const ids = sb.world.groupInstances(g).filter((i) => sb.world.isActive(i)).map((i) => i.id).sort().slice(0, rw.protectedAtStart.count);
+    if (ids.length) sb.direct('autoscaling', 'SetInstanceProtection', { AutoScalingGroupName: ROLLING, InstanceIds: ids, ProtectedFromScaleIn: true });
+  }
+}
+
+/**
+ * Someone else, during the rollout: puts one InService instance into Standby (without decrement)
+ * at the drawn time and maybe back (ExitStandby, retried every 30 s while AWS refuses it: desired
+ * at max); removes the protection of the protected instances at the drawn time. Nothing after the
+ * run finished.
+ */
+function applyRealWorld(sb: Sandbox, s: Scenario, rolloutStart: number, finished: () => boolean): RealWorldActs {
+  const acts: RealWorldActs = { standbyAt: new Map(), exits: 0, protectedIds: [] };
+  const rw = realWorldOf(s);
+  const g = sb.world.state.groups[ROLLING];
+  if (!g || s.dryRun) return acts;
+  if (rw.protectedAtStart) acts.protectedIds = sb.world.groupInstances(g).filter((i) => i.protected).map((i) => i.id);
+  let entered: string | undefined;
+  let nextTry = 0;
+  sb.clock.onAdvance((t) => {
+    if (finished() || t < nextTry) return;
+    const sm = rw.standbyMidRun;
+    if (sm && entered === undefined && t - rolloutStart >= sm.afterSeconds * 1000) {
+      const pick = sb.world.groupInstances(g).filter((i) => i.lifecycle === 'InService').map((i) => i.id).sort()[0];
+      nextTry = t + 30_000;
+      if (pick) {
+        try {
+          sb.direct('autoscaling', 'EnterStandby', { AutoScalingGroupName: ROLLING, InstanceIds: [pick], ShouldDecrementDesiredCapacity: false });
+          entered = pick;
+          acts.standbyAt.set(pick, t);
+        } catch {
+          // Refused (e.g. the instance just left InService): try again in 30 s.
+        }
+      }
+    }
+    if (sm?.exitAfterSeconds !== undefined && entered !== undefined && acts.exits === 0 && t - acts.standbyAt.get(entered)! >= sm.exitAfterSeconds * 1000) {
+      const inst = sb.world.state.instances[entered];
+      nextTry = t + 30_000;
+      if (inst?.lifecycle === 'Standby') {
+        try {
+          sb.direct('autoscaling', 'ExitStandby', { AutoScalingGroupName: ROLLING, InstanceIds: [entered] });
+          acts.exits = 1;
+          acts.exitedAt = t;
+        } catch {
+          // Desired at max right now (a surge step): try again in 30 s.
+        }
+      }
+    }
+    const pa = rw.protectedAtStart;
+    if (pa?.unprotectAfterSeconds !== undefined && acts.unprotectedAt === undefined && t - rolloutStart >= pa.unprotectAfterSeconds * 1000) {
+      const left = acts.protectedIds.filter((id) => sb.world.state.instances[id]?.protected && sb.world.isActive(sb.world.state.instances[id]));
+      if (left.length) sb.direct('autoscaling', 'SetInstanceProtection', { AutoScalingGroupName: ROLLING, InstanceIds: left, ProtectedFromScaleIn: false });
+      acts.unprotectedAt = t;
+    }
+  });
+  return acts;
+}
+
+/**
+ * The real-world classes' own judgement:
+ *  - the tool never terminates an instance its policy says to leave: one in Standby unless
+ *    `--standby terminate` (and then only an outdated one), one still protected unless `--protected replace`;
+ *  - an instance someone put back from Standby raised the capacity (desired + 1): the end is
+ *    judged against the size plus those; protection someone removed is not a leftover;
+ *  - done may leave outdated instances the policy skips: still protected (`ignore`), in Standby
+ *    (not counted live anyway); everything else up to date and healthy.
+ */
+function judgeRealWorld(sb: Sandbox, s: Scenario, facts: RunFacts, acts: RealWorldActs): void {
+  const rw = realWorldOf(s);
+  if (!rw.standbyMidRun && !rw.protectedAtStart) return;
+  const world = sb.world;
+  const g = world.state.groups[ROLLING];
+  // Balance is not promised when someone else moves instances around.
+  facts.unbalanced = undefined;
+  const breaches: string[] = [];
+  for (const t of sb.monitor.terminations({ group: ROLLING, cause: ['api', 'scale-in'] })) {
+    if (!t.call?.actor.startsWith('tool')) continue;
+    const standbySince = acts.standbyAt.get(t.instanceId);
+    if (standbySince !== undefined && standbySince <= t.time && (acts.exitedAt === undefined || t.time < acts.exitedAt)) {
+      if (rw.standbyMidRun?.policy !== 'terminate' || t.upToDate) breaches.push(`${t.instanceId} terminated in Standby (--standby ${rw.standbyMidRun?.policy})`);
+    }
+    if (acts.protectedIds.includes(t.instanceId) && rw.protectedAtStart?.policy !== 'replace' && (acts.unprotectedAt === undefined || t.time < acts.unprotectedAt)) {
+      breaches.push(`${t.instanceId} terminated while protected from scale-in (--protected ${rw.protectedAtStart?.policy})`);
+    }
+  }
+  if (breaches.length) facts.policyBreach = breaches.join('; ');
+  const allowedDesired = new Set<number>();
+  const base = world.state.monitor.baseline[ROLLING];
+  for (let k = 0; k <= acts.exits; k++) allowedDesired.add((base?.desired ?? s.size) + k);
+  facts.leftovers = facts.leftovers.filter((l) => {
+    if (l.group !== ROLLING) return true;
+    const m = /desired (\d+) -> (\d+)/.exec(l.detail);
+    if (l.what === 'desired' && acts.exits > 0 && m) return !allowedDesired.has(Number(m[2]));
+    if (l.what === 'protection' && acts.unprotectedAt !== undefined) return !acts.protectedIds.some((id) => l.detail.startsWith(`${id} `));
+    return true;
+  });
+  if (s.dryRun) return;
+  const size = s.size + acts.exits;
+  const insts = world.groupInstances(g).filter((i) => world.isActive(i));
+  const skipped = (i: InstanceRec) => i.protected === true && rw.protectedAtStart?.policy !== 'replace' && acts.protectedIds.includes(i.id);
+  const stale = insts.filter((i) => !world.isUpToDate(i, g) && !skipped(i));
+  const sick = insts.filter((i) => !world.isHealthy(i));
+  const finalLoss = hasExogenousLoss(s);
+  if (facts.launchTemplateChanged !== true) facts.final.allUpToDateAndHealthy = stale.length === 0 && (finalLoss || sick.length === 0);
+  facts.final.capacityAsConfigured = g.desired === size && (finalLoss || insts.length >= size);
+  facts.final.detail += `; someone: ${acts.standbyAt.size ? `Standby ${[...acts.standbyAt.keys()].join(', ')}${acts.exits ? ' (put back)' : ''}` : ''}${acts.protectedIds.length ? ` protected ${acts.protectedIds.join(', ')}${acts.unprotectedAt !== undefined ? ' (unprotected later)' : ''}` : ''}; skipped ${insts.filter(skipped).length}`;
+}
+
 /** A color's sizes at the baseline and at the end. */
 export interface SizedColor {
   name: string;
@@ -938,7 +1076,7 @@ function valueAt(series: Array<[number, number]>, t: number): number {
  * E.g. 3 serving, AWS takes one (2 + 1 excused = 3), the tool takes another (1 + 1 = 2: below 3).
  * Returns [time, healthy + excused] after each change, from `from`; and the excuses left at the end.
  */
-export function excusedSeries(sb: Sandbox, groups: string[], from: number): { series: Array<[number, number]>; excusedAtEnd: number } {
+export function excusedSeries(sb: Sandbox, groups: string[], from: number, setAside: ReadonlyMap<string, number> = new Map()): { series: Array<[number, number]>; excusedAtEnd: number } {
   const inGroups = new Set(groups);
   const healthyNow = new Map<string, boolean>();
   let healthy = 0;
@@ -968,7 +1106,10 @@ export function excusedSeries(sb: Sandbox, groups: string[], from: number): { se
         const byAws = (awsTook.get(e.instanceId) ?? Infinity) <= e.time;
         const byTool = (toolTook.get(e.instanceId) ?? Infinity) <= e.time;
         const appFailed = inst?.failAt !== undefined && inst.failAt <= e.time && !byTool;
-        if ((byAws && !byTool) || appFailed) excused++;
+        // Put into Standby by someone else (issue 15): their act, made good by AWS's replacement.
+        // (Set aside before the tool terminated it, if it did: EnterStandby needs an InService instance.)
+        const bySomeone = (setAside.get(e.instanceId) ?? Infinity) <= Math.min(e.time, toolTook.get(e.instanceId) ?? Infinity);
+        if ((byAws && !byTool) || appFailed || bySomeone) excused++;
       }
     }
     if (started) series.push([e.time, healthy + excused]);
@@ -982,13 +1123,13 @@ function gatherFacts(
   s: Scenario,
   f: Fleet,
   attempts: Attempt[],
-  w: { rolloutStart: number; end: number; healthyAtStart: number; hung?: string; start: number; afterSigint?: { time: number; leftovers: Leftover[]; lockHeld: boolean } },
+  w: { rolloutStart: number; end: number; healthyAtStart: number; hung?: string; start: number; afterSigint?: { time: number; leftovers: Leftover[]; lockHeld: boolean }; setAside?: ReadonlyMap<string, number> },
 ): RunFacts {
   const world = sb.world;
   // Per termination: the groups' count once everything at that instant happened.
   const series = combinedSeries(sb, f.groups, w.rolloutStart);
   // Over time, in every scenario: every single change, AWS's own losses excused per instance.
-  const judged = excusedSeries(sb, f.groups, w.rolloutStart);
+  const judged = excusedSeries(sb, f.groups, w.rolloutStart, w.setAside);
   const last = attempts[attempts.length - 1];
   // The final state is relaxed only for losses nothing can prevent (spontaneous terminations, a
   // version that fails after passing). AZ rebalancing is not one of them: the tool suspends it;

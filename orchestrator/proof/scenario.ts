@@ -64,6 +64,19 @@ export interface ScenarioFaults {
   launchTemplateChangeAfterSeconds?: number;
   /** Rolling: the tool's clock runs this many seconds ahead (+) or behind (−) AWS's. */
   clockSkewSeconds?: number;
+  // --- real-world groups of issue 15 (drawn by drawRealWorldFaults, after every other draw) ---
+  /**
+   * Rolling: someone puts one InService instance into Standby this many seconds into the rollout
+   * (without decrement: AWS launches a replacement) and, if `exitAfterSeconds`, puts it back
+   * (ExitStandby: desired +1) that many seconds after; `policy` is the run's `--standby`.
+   */
+  standbyMidRun?: { afterSeconds: number; exitAfterSeconds?: number; policy: 'ignore' | 'terminate' | 'wait' };
+  /**
+   * Rolling: this many of the outdated instances are protected from scale-in at the start;
+   * `policy` is the run's `--protected`; with `unprotectAfterSeconds` someone removes the
+   * protection that many seconds into the rollout.
+   */
+  protectedAtStart?: { count: number; policy: 'ignore' | 'replace' | 'wait'; unprotectAfterSeconds?: number };
 }
 
 /** What a correct tool must end with. Safety invariants are checked in every case. */
@@ -217,6 +230,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   const cleanUpConfirm = drawCleanUpConfirm(r, s === 'ab' && abCase === 'both-populated' && !viaDeploy && !dryRun && interruption.kind === 'none');
   // Drawn after everything above (issue 14's target groups), so no earlier draw of any seed moved.
   const targetGroups = drawTargetGroups(r);
+  drawRealWorldFaults(r, faults, size);
 
   const scenario: Scenario = {
     seed,
@@ -286,6 +300,30 @@ function drawTargetGroups(r: Prng): TargetGroupCase | undefined {
   return { type, rule, steps, stepWaitSeconds: r.int(10, 300) };
 }
 
+/**
+ * The real-world classes of issue 15, drawn after every other draw (no earlier draw of any seed
+ * moves); applied to rolling runs only (realWorldOf): a Standby instance appearing mid-run (and
+ * maybe leaving Standby again), protected outdated instances, each with a drawn policy.
+ */
+function drawRealWorldFaults(r: Prng, f: ScenarioFaults, size: number): void {
+  const standby = r.chance(0.1);
+  const afterSeconds = r.int(10, 900);
+  const exit = r.chance(0.6) ? r.int(30, 900) : undefined;
+  const sp = r.pick(['ignore', 'terminate', 'wait'] as const);
+  f.standbyMidRun = standby && size >= 2 ? { afterSeconds, exitAfterSeconds: exit, policy: sp } : undefined;
+  const prot = r.chance(0.1);
+  const count = r.int(1, Math.max(1, Math.ceil(size / 3)));
+  const pp = r.pick(['ignore', 'replace', 'wait'] as const);
+  const unprotect = r.chance(0.7) ? r.int(30, 1800) : undefined;
+  f.protectedAtStart = prot && size >= 1 ? { count: Math.min(count, size), policy: pp, unprotectAfterSeconds: unprotect } : undefined;
+}
+
+/** The issue-15 classes that apply (rolling, not launch configurations, not a dry run or refusal). */
+export function realWorldOf(s: Scenario): Pick<ScenarioFaults, 'standbyMidRun' | 'protectedAtStart'> {
+  if (s.strategy !== 'rolling') return {};
+  return { standbyMidRun: s.faults.standbyMidRun, protectedAtStart: s.faults.protectedAtStart };
+}
+
 /** Whether the scenario's rolling classes apply (rolling runs; a template change not on launch configurations). */
 export function rollingFaultsOf(s: Scenario): { launchesNeverSucceed: boolean; launchTemplateChangeAfterSeconds?: number; clockSkewSeconds: number } {
   const rolling = s.strategy === 'rolling';
@@ -315,7 +353,12 @@ export function expectationOf(s: Scenario): Expectation {
   if (s.dryRun) return 'planned';
   if (s.strategy === 'rolling' && s.size === 0) return 'done';
   // Why: a step with no instance must fail at the step timeout (never wait forever).
+  // A `wait` policy fails past the step timeout when nobody puts the instance back in time; with
+  // protected instances skipped there may be nothing left to launch (a bad image never shows).
+  const rw = realWorldOf(s);
+  if (rw.protectedAtStart && rw.protectedAtStart.policy !== 'replace' && (rollingFaultsOf(s).launchesNeverSucceed || s.faults.badImage)) return 'done-or-halt';
   if (rollingFaultsOf(s).launchesNeverSucceed) return 'halt';
+  const waits = rw.standbyMidRun?.policy === 'wait' || rw.protectedAtStart?.policy === 'wait';
   if (s.faults.badImage) return 'halt';
   // A/B waits --health-check-timeout (600 s, the seed's default) per step: a slower boot may halt.
   if (s.strategy === 'ab' && s.faults.bootSeconds.max + s.healthCheck.interval * (s.healthCheck.healthyThreshold + 1) + 60 > AB_HEALTH_CHECK_TIMEOUT_S) return 'done-or-halt';
@@ -323,7 +366,8 @@ export function expectationOf(s: Scenario): Expectation {
     s.faults.failAfterSeconds !== undefined ||
     s.faults.bootFailureRate > 0 ||
     s.faults.launchFailureRate > 0 ||
-    s.faults.spontaneousTerminationsPerHour > 0
+    s.faults.spontaneousTerminationsPerHour > 0 ||
+    waits
   ) {
     return 'done-or-halt';
   }
@@ -360,6 +404,9 @@ function tagsOf(s: Scenario): string[] {
   if (rf.launchesNeverSucceed) t.push('launches-never-succeed');
   if (rf.launchTemplateChangeAfterSeconds !== undefined) t.push('lt-changed-mid-run');
   if (rf.clockSkewSeconds) t.push(rf.clockSkewSeconds > 0 ? 'clock-ahead' : 'clock-behind');
+  const rw = realWorldOf(s);
+  if (rw.standbyMidRun) t.push(`standby-mid-run:${rw.standbyMidRun.policy}${rw.standbyMidRun.exitAfterSeconds !== undefined ? '+exit' : ''}`);
+  if (rw.protectedAtStart) t.push(`protected:${rw.protectedAtStart.policy}${rw.protectedAtStart.unprotectAfterSeconds !== undefined ? '+unprotect' : ''}`);
   if (t.length === 0) t.push('clean');
   return t;
 }

@@ -67,6 +67,8 @@ export interface Plan {
   data: Record<string, unknown>;
   /** Nothing to do: the engine reports a no-op done without changing anything. */
   noop: boolean;
+  /** The no-op's summary when there is more to say than "already up to date" (what a policy skipped). */
+  noopSummary?: string;
 }
 
 export interface Strategy<O extends Observation> {
@@ -210,8 +212,8 @@ class RolloutRun<O extends Observation> {
       return this.result('planned', plan.message, []);
     }
     if (plan.noop && !recovering) {
-      const result = this.result('noop', 'already up to date; nothing to do', []);
-      reporter.emit('info', Codes.done, `${strategy.target}: already up to date; nothing to do`, doneData(strategy, result));
+      const result = this.result('noop', plan.noopSummary ?? 'already up to date; nothing to do', []);
+      reporter.emit('info', Codes.done, `${strategy.target}: ${result.summary}`, doneData(strategy, result));
       return result;
     }
     strategy.check?.(o);

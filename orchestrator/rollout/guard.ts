@@ -112,6 +112,18 @@ export class Guard {
     this.record = next;
   }
 
+  /**
+   * The group's capacity moved by someone else's act during the run (an instance put back from
+   * Standby: AWS incremented desired): the recorded original desired follows, so that the run and
+   * a re-run after a crash take the new capacity as the target. Nothing to do before the first change.
+   */
+  async followCapacity(desired: number): Promise<void> {
+    if (!this.record || this.record.desired === desired) return;
+    const next: RestoreRecord = { ...this.record, desired };
+    await this.port.putGroupTags(this.group, encode(next));
+    this.record = next;
+  }
+
   /** Suspends those of `processes` not already suspended, recording them first. */
   async suspend(s: GroupSnapshot, processes: string[]): Promise<string[]> {
     const todo = processes.filter((p) => !s.suspendedProcesses.includes(p));

@@ -109,12 +109,36 @@ test('flag validation: exit 2 naming flag, value and what is allowed', async (t)
     [['--asg', 'x', '--sleep', '0'], /--poll-interval 0/],
     [['--asg', 'x', '--max_wait_attempts', '0'], /--max-wait-attempts 0: expected a whole number ≥ 1/],
     [['--surge', '1'], /--asg \(alias --limit\) is required/],
+    [['--asg', 'x', '--standby', 'replace'], /--standby replace: expected one of ignore, terminate, wait/],
+    [['--asg', 'x', '--protected', 'terminate'], /--protected terminate: expected one of ignore, replace, wait/],
   ];
   for (const [args, re] of cases) {
     const r = await run(['roll', ...args]);
     t.is(r.code, 2, args.join(' '));
     t.regex(r.stderr, re);
   }
+});
+
+test('roll --dry-run --protected/--standby: the plan lists what each policy skips, terminates or waits for; bad words exit 2 (above)', async (t) => {
+  const file = stateFile((sb) => {
+    rabbit(sb);
+    const [a, b] = sb.world.groupInstances(sb.world.state.groups['SmokeTestRabbitMq-qa']);
+    sb.direct('autoscaling', 'SetInstanceProtection', { AutoScalingGroupName: 'SmokeTestRabbitMq-qa', InstanceIds: [a.id], ProtectedFromScaleIn: true });
+    sb.direct('autoscaling', 'EnterStandby', { AutoScalingGroupName: 'SmokeTestRabbitMq-qa', InstanceIds: [b.id], ShouldDecrementDesiredCapacity: true });
+    sb.advance(120_000);
+    sb.newLaunchTemplateVersion('SmokeTestRabbitMq-qa-lt', { ImageId: 'ami-0new000000000000' });
+  });
+  const dflt = await run(['roll', '--asg', 'SmokeTestRabbitMq-qa', '--dry-run', '--json', '--sandbox-state', file]);
+  t.is(dflt.code, 0, dflt.stderr);
+  const plan = dflt.events.find((e) => e.code === 'rollout.plan')!.data;
+  t.is((plan.order as unknown[]).length, 1);
+  t.deepEqual((plan.skipped as Array<{ why: string }>).map((x) => x.why).sort(), ['in Standby, --standby ignore', 'protected from scale-in, --protected ignore']);
+  const other = await run(['roll', '--asg', 'SmokeTestRabbitMq-qa', '--dry-run', '--json', '--protected', 'replace', '--standby', 'terminate', '--sandbox-state', file]);
+  t.is(other.code, 0, other.stderr);
+  const p2 = other.events.find((e) => e.code === 'rollout.plan')!.data;
+  t.is((p2.order as unknown[]).length, 2);
+  t.is((p2.terminateStandby as string[]).length, 1);
+  t.is(p2.skipped, undefined);
 });
 
 test('seed flags map onto the options: --sleep × --max_wait_attempts is the step timeout; ssh flags build the gate', (t) => {

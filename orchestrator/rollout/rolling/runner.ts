@@ -38,8 +38,13 @@ import {
   sameLaunch,
   planRolling,
   resolveBatch,
+  describeHeld,
+  heldBack,
+  policyOf,
+  type ProtectedPolicy,
   type RollingConfig,
   type RollingMemory,
+  type StandbyPolicy,
   type RollingView,
   type Verdict,
 } from './strategy';
@@ -84,6 +89,10 @@ export interface RollOptions {
   dryRun?: boolean;
   /** The ASG replacing up-to-date (unhealthy) instances this many times fails the rollout (default 2). */
   maxReplacements?: number;
+  /** `--standby ignore|terminate|wait`: outdated instances in Standby (default ignore; rolling/strategy.ts StandbyPolicy). */
+  standby?: StandbyPolicy;
+  /** `--protected ignore|replace|wait`: outdated instances protected from scale-in (default ignore; ProtectedPolicy). */
+  protected?: ProtectedPolicy;
   /**
    * `--lock-bucket-name`: the group's lock is the S3 object `<ASG>.lock` there; else the
    * `asg-deploy:lock` tag on the group (lock/lock.ts groupLockOptions).
@@ -168,6 +177,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private holds: Hold[] = [];
   private readonly holdSince: HoldMemory = {};
   private readonly holdsOver = new Set<string>();
+  /** Instances in Standby at the last observation, and the desired capacity the tool expects now (followStandby). */
+  private lastStandby?: Set<string>;
+  private expectedDesired?: number;
 
   constructor(
     private readonly port: AwsPort,
@@ -188,7 +200,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const v = this.lastView;
     const i = v?.group.instances.find((x) => x.instanceId === id);
     if (!v || !i) return this.planned.has(id);
-    return mayTerminateRule(i, v.group, v.verdict(i), v.facts);
+    return mayTerminateRule(i, v.group, v.verdict(i), v.facts, v.config);
   }
 
   private resolveConfig(s: GroupSnapshot): RollingConfig {
@@ -200,6 +212,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const batch = resolveBatch(this.options.batchSize, outdated, surge > 0 ? surge : 1);
     const minHealthy = this.options.minHealthy ?? (surge > 0 ? capacity : Math.max(0, capacity - 1));
     return {
+      standby: this.options.standby ?? 'ignore',
+      protected: this.options.protected ?? 'ignore',
       capacity,
       surge,
       batch,
@@ -277,12 +291,17 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       }
       for (const i of s.instances) {
         this.initial.add(i.instanceId);
-        // Standby instances are not the tool's (policy "ignore"): never in the plan.
-        if (isLive(i) && !isStandby(i) && isOutdated(i, s)) this.planned.add(i.instanceId);
+        // Every outdated instance present at the start, in Standby or protected too: whether the
+        // tool may replace one is the policies' call on its state at the time (mayTerminate).
+        if ((isLive(i) || isStandby(i)) && isOutdated(i, s)) this.planned.add(i.instanceId);
       }
       this.config = this.resolveConfig(s);
       this.holds = planHolds(this.options.holds ?? {}, this.planned.size);
+    } else {
+      await this.followStandby(s);
     }
+    this.lastStandby = new Set(s.instances.filter(isStandby).map((i) => i.instanceId));
+    this.expectedDesired = s.desired;
     const verdicts = new Map<string, Verdict>();
     for (const i of s.instances) verdicts.set(i.instanceId, await this.verdictOf(s, i));
 
@@ -324,6 +343,11 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       this.memory.waitingSince = undefined;
       this.memory.lastLaunchFailure = undefined;
     }
+
+    // `wait` policies: since when only held-back instances are left (decideRolling's wait bound).
+    const replaceableLeft = counted.some((i) => isOutdated(i, s) && (!i.protectedFromScaleIn || this.config!.protected === 'replace'));
+    if (!replaceableLeft && heldBack(s, this.config, 'wait').length > 0) this.memory.heldSince ??= now;
+    else this.memory.heldSince = undefined;
 
     const view: RollingView = {
       group: s,
@@ -388,6 +412,36 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       waitSeconds,
       until: new Date(since + h.waitMs).toISOString(),
     });
+  }
+
+  /**
+   * Someone else moved instances into or out of Standby during the run: AWS changed the desired
+   * capacity for it ("After you put the instances back in service, the desired capacity is
+   * incremented"; EnterStandby with ShouldDecrementDesiredCapacity decrements it), so the
+   * rollout's capacity follows — the operator's act, not surge to take back. The change is what
+   * desired moved beyond what the tool itself set, bounded by the instances seen leaving
+   * (increments) or entering (decrements) Standby since the last look.
+   * Example: C=3, desired 4 (surge), o2 leaves Standby → desired 5 → C=4 (and the default
+   * --min-healthy with it); the restore record says 4 so a re-run after a crash agrees.
+   */
+  private async followStandby(s: GroupSnapshot): Promise<void> {
+    if (!this.config || !this.lastStandby || this.expectedDesired === undefined) return;
+    const now = new Set(s.instances.filter(isStandby).map((i) => i.instanceId));
+    const present = new Set(s.instances.map((i) => i.instanceId));
+    const entered = [...now].filter((id) => !this.lastStandby!.has(id)).length;
+    const exited = [...this.lastStandby].filter((id) => !now.has(id) && present.has(id)).length;
+    if (entered === 0 && exited === 0) return;
+    const shift = Math.max(-entered, Math.min(exited, s.desired - this.expectedDesired));
+    if (shift === 0) return;
+    const from = this.config.capacity;
+    this.config.capacity = Math.max(0, from + shift);
+    if (this.options.minHealthy === undefined) this.config.minHealthy = this.config.surge > 0 ? this.config.capacity : Math.max(0, this.config.capacity - 1);
+    this.options.reporter.emit('warn', 'rollout.capacity-followed', `${s.name}: desired moved ${shift > 0 ? '+' : ''}${shift} by instances ${shift > 0 ? 'put back from' : 'moved to'} Standby by someone else; capacity ${from} → ${this.config.capacity}`, {
+      asg: s.name,
+      from,
+      to: this.config.capacity,
+    });
+    await this.g.followCapacity(this.config.capacity);
   }
 
   /**
@@ -575,6 +629,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   }
 
   acted(a: Action): void {
+    if (a.kind === 'setDesired') this.expectedDesired = a.desired;
+    if (a.kind === 'updateSizes' && a.desired !== undefined) this.expectedDesired = a.desired;
+    if (a.kind === 'terminate' && a.decrement && this.expectedDesired !== undefined) this.expectedDesired -= a.instanceIds.length;
     if (a.kind === 'terminate') {
       for (const id of a.instanceIds) {
         this.memory.terminated.push(id);
@@ -597,13 +654,22 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const live = s.instances.filter(isLive);
     const unsettled = live.filter((i) => !o.view.verdict(i).healthy).map((i) => i.instanceId);
     const settled = unsettled.length === 0 && live.length >= s.desired;
+    // What the policies do with outdated instances in Standby or protected from scale-in.
+    const skipped = heldBack(s, c, 'skip');
+    const held = heldBack(s, c, 'wait');
+    const standbyGo = s.instances.filter((i) => policyOf(i, s, c)?.policy === 'terminate').map((i) => i.instanceId);
+    const policyText =
+      (standbyGo.length ? `\n  terminate (in Standby, --standby terminate; not replaced): ${standbyGo.join(', ')}` : '') +
+      (held.length ? `\n  then wait for: ${describeHeld(held)}` : '') +
+      (skipped.length ? `\n  skipped, left outdated: ${describeHeld(skipped)}` : '');
     const message =
-      p.order.length === 0
-        ? `${s.name}: all ${live.length} instance(s) run ${launchName(s)}; nothing to replace${settled ? '' : unsettled.length ? `; waiting for ${unsettled.join(', ')} to become healthy` : `; waiting for the ASG to reach ${s.desired} instances`}`
-        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}${holdLines(this.holds)}`;
+      p.order.length === 0 && standbyGo.length === 0 && held.length === 0
+        ? `${s.name}: all ${live.length} instance(s) run ${launchName(s)}${skipped.length ? ' but those skipped' : ''}; nothing to replace${settled ? '' : unsettled.length ? `; waiting for ${unsettled.join(', ')} to become healthy` : `; waiting for the ASG to reach ${s.desired} instances`}${policyText}`
+        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}${holdLines(this.holds)}${policyText}`;
     return {
       message,
-      noop: p.order.length === 0 && settled,
+      noop: p.order.length === 0 && standbyGo.length === 0 && held.length === 0 && settled,
+      ...(skipped.length ? { noopSummary: `nothing to replace; skipped ${skipped.length} outdated: ${describeHeld(skipped)}` } : {}),
       data: {
         asg: s.name,
         strategy: 'rolling',
@@ -624,6 +690,11 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         ...(alarms.length ? { alarms } : {}),
         ...(this.holds.length ? { holds: this.holds.map((h) => ({ kind: h.kind, after: h.after, waitSeconds: Math.round(h.waitMs / 1000), ...(h.percent !== undefined ? { percent: h.percent } : {}) })) } : {}),
         suspend: c.processes.filter((x) => !s.suspendedProcesses.includes(x)),
+        standby: c.standby,
+        protected: c.protected,
+        ...(skipped.length ? { skipped } : {}),
+        ...(held.length ? { waitFor: held } : {}),
+        ...(standbyGo.length ? { terminateStandby: standbyGo } : {}),
         ...(p.refused ? { refused: p.refused } : {}),
       },
     };
@@ -636,10 +707,15 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     if (p.refused) throw refusedError('below-min-healthy', p.refused, { asg: o.view.group.name, minHealthy: o.view.config.minHealthy });
   }
 
+  /** The done line; outdated instances a policy skipped are named with why (never left behind silently). */
   summary(replaced: string[]): string {
     const c = this.config!;
-    const held = this.holds.filter((h) => this.holdsOver.has(h.id)).map((h) => `${h.kind === 'checkpoint' ? `checkpoint ${h.percent}%` : h.kind} ${Math.round(h.waitMs / 1000)} s`);
-    return `replaced ${replaced.length} instance(s) oldest first, ${c.surge > 0 ? `surge ${c.surge}` : 'surge 0'}${held.length ? `, held: ${held.join(', ')}` : ''}`;
+    const heldFor = this.holds.filter((h) => this.holdsOver.has(h.id)).map((h) => `${h.kind === 'checkpoint' ? `checkpoint ${h.percent}%` : h.kind} ${Math.round(h.waitMs / 1000)} s`);
+    const skipped = this.lastView ? heldBack(this.lastView.group, c, 'skip') : [];
+    if (skipped.length) {
+      this.options.reporter.emit('warn', 'rollout.skipped', `${this.target}: left outdated: ${describeHeld(skipped)}`, { asg: this.target, skipped });
+    }
+    return `replaced ${replaced.length} instance(s) oldest first, ${c.surge > 0 ? `surge ${c.surge}` : 'surge 0'}${heldFor.length ? `, held: ${heldFor.join(', ')}` : ''}${skipped.length ? `; skipped ${skipped.length} outdated: ${describeHeld(skipped)}` : ''}`;
   }
 }
 

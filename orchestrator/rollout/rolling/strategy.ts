@@ -23,11 +23,12 @@
  * Order: unhealthy outdated first (replacing them costs no healthy capacity), then the oldest
  * EC2 LaunchTime, ties by instance id.
  *
- * Standby instances (policy "ignore", as Instance Refresh's `StandbyInstances: Ignore`): an
- * operator set them aside, so they are not the tool's — never terminated, never in the plan, not
- * waited for, never counted as serving, and not counted against desired either: AWS does not
- * count Standby instances in the desired capacity (EnterStandby without decrement launches a
- * replacement; ExitStandby increments desired).
+ * Standby instances are never counted as serving, and not counted against desired either: AWS
+ * does not count Standby instances in the desired capacity (EnterStandby without decrement
+ * launches a replacement; ExitStandby increments desired). What happens to an OUTDATED one is the
+ * `--standby` policy (Instance Refresh's `StandbyInstances`, see {@link StandbyPolicy}); outdated
+ * instances protected from scale-in follow `--protected` (`ScaleInProtectedInstances`, see
+ * {@link ProtectedPolicy}). What a policy skips is listed in the plan and the summary.
  *
  * Step timeout: a step with no healthy replacement within `stepTimeoutMs` fails, whatever the
  * reason — a new instance not healthy (measured from when the tool first saw it), or instances that
@@ -41,7 +42,37 @@ import { awsVerdict, type Verdict } from '../health';
 /** Processes suspended during the rollout so AWS cannot take or add a node behind our back. */
 export const ROLLOUT_PROCESSES = ['AZRebalance', 'AlarmNotification', 'ScheduledActions'];
 
+/**
+ * `--standby`: what happens to an outdated instance in Standby (Instance Refresh's
+ * `StandbyInstances`, same values):
+ *  - `ignore` (default): an operator set it aside; never terminated, not waited for, listed as
+ *    skipped in the plan and the summary (it stays outdated until someone puts it back and re-runs);
+ *  - `terminate`: terminated (it serves nothing, so no healthy capacity is lost) and not replaced —
+ *    the group's desired capacity never counted it;
+ *  - `wait`: the rest is replaced, then the rollout waits (within the step timeout) for it to be
+ *    put back in service (ExitStandby), and replaces it then; still in Standby → the rollout fails.
+ */
+export type StandbyPolicy = 'ignore' | 'terminate' | 'wait';
+export const STANDBY_POLICIES: readonly StandbyPolicy[] = ['ignore', 'terminate', 'wait'];
+
+/**
+ * `--protected`: what happens to an outdated instance protected from scale-in (Instance Refresh's
+ * `ScaleInProtectedInstances`, its `Refresh` called `replace` here):
+ *  - `ignore` (default): someone protected it (a job running on it, say); never terminated, listed as
+ *    skipped in the plan and the summary;
+ *  - `replace`: replaced like any outdated instance (scale-in protection does not stop
+ *    TerminateInstanceInAutoScalingGroup);
+ *  - `wait`: the rest is replaced, then the rollout waits (within the step timeout) for the
+ *    protection to be removed, and replaces it then; still protected → the rollout fails.
+ */
+export type ProtectedPolicy = 'ignore' | 'replace' | 'wait';
+export const PROTECTED_POLICIES: readonly ProtectedPolicy[] = ['ignore', 'replace', 'wait'];
+
 export interface RollingConfig {
+  /** `--standby` (default ignore). */
+  standby?: StandbyPolicy;
+  /** `--protected` (default ignore). */
+  protected?: ProtectedPolicy;
   /** Target desired capacity (C). */
   capacity: number;
   /** Extra instances launched per step (0 = terminate first). */
@@ -81,6 +112,11 @@ export interface RollingMemory {
    * wait for the group to settle ({@link cleanupRolling}) is bounded by the step timeout from here.
    */
   cleanupSince?: number;
+  /**
+   * Since when (the tool's clock) the rollout has been waiting only for outdated instances a
+   * `wait` policy holds back (in Standby, protected from scale-in). Undefined when not.
+   */
+  heldSince?: number;
 }
 
 export interface RollingView {
@@ -136,9 +172,17 @@ export function isOurs(i: InstanceView, facts: RunFacts | undefined): boolean {
  * Never a healthy up-to-date instance. How many goes is for decide/cleanup (never more than the
  * surplus).
  */
-export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Verdict, facts: RunFacts | undefined): boolean {
-  // Standby: set aside by an operator, never the tool's (even an outdated one of the plan).
-  if (isStandby(i)) return false;
+export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Verdict, facts: RunFacts | undefined, policies: Policies = {}): boolean {
+  // Standby: set aside by an operator, never the tool's (even an outdated one of the plan) —
+  // unless `--standby terminate` says so for an outdated one in Standby (it serves nothing).
+  // Protected from scale-in as well: `--protected` has the last word (replace, or never).
+  if (isStandby(i)) {
+    const protectedSays = !i.protectedFromScaleIn || policies.protected === 'replace';
+    return policies.standby === 'terminate' && protectedSays && i.lifecycleState === 'Standby' && isOutdated(i, group) && (facts ? facts.planned.has(i.instanceId) : true);
+  }
+  // Protected from scale-in and outdated: only with `--protected replace`.
+  // (Not this run's own launches: an instance it launched is its own, protected or not.)
+  if (i.protectedFromScaleIn && isOutdated(i, group) && (!facts || facts.initial.has(i.instanceId)) && (policies.protected ?? 'ignore') !== 'replace') return false;
   if (facts ? facts.planned.has(i.instanceId) : isOutdated(i, group)) return true;
   if (verdict.healthy) return false;
   // Outdated but launched by this run: the launch spec changed mid-run (launchChanged); it serves nothing.
@@ -147,11 +191,55 @@ export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Ver
   return i.lifecycleState === 'InService' && !i.protectedFromScaleIn;
 }
 
+/** The two policies of {@link RollingConfig}. */
+export type Policies = Pick<RollingConfig, 'standby' | 'protected'>;
+
+/** An outdated live instance the rollout replaces now (not held back or skipped by a policy). */
+function replaceable(i: InstanceView, config: Policies): boolean {
+  return !i.protectedFromScaleIn || config.protected === 'replace';
+}
+
+/** Why a policy leaves this outdated instance alone or holds it back, if it does (undefined: it is replaced). */
+export function policyOf(i: InstanceView, group: GroupSnapshot, config: Policies): { policy: 'skip' | 'wait' | 'terminate'; why: string } | undefined {
+  if (!isOutdated(i, group)) return undefined;
+  if (isStandby(i)) {
+    const p = config.standby ?? 'ignore';
+    if (p === 'terminate' && i.protectedFromScaleIn && config.protected !== 'replace') {
+      // Both: protection has the last word (never terminate what someone protected).
+      const pp = config.protected ?? 'ignore';
+      return { policy: pp === 'wait' ? 'wait' : 'skip', why: `in Standby, --standby terminate, but protected from scale-in, --protected ${pp}` };
+    }
+    if (p === 'terminate') return { policy: 'terminate', why: 'in Standby, --standby terminate' };
+    return { policy: p === 'wait' ? 'wait' : 'skip', why: `in Standby, --standby ${p}` };
+  }
+  if (!isLive(i) || replaceable(i, config)) return undefined;
+  const p = config.protected ?? 'ignore';
+  return { policy: p === 'wait' ? 'wait' : 'skip', why: `protected from scale-in, --protected ${p}` };
+}
+
+/**
+ * The outdated instances a policy leaves behind (`skip`) or waits for (`wait`), e.g.
+ * [{ instanceId: 'i-o1', why: 'in Standby, --standby ignore' }]: what the plan and the summary list.
+ */
+export function heldBack(group: GroupSnapshot, config: Policies, policy: 'skip' | 'wait'): Array<{ instanceId: string; why: string }> {
+  const out: Array<{ instanceId: string; why: string }> = [];
+  for (const i of group.instances) {
+    const p = policyOf(i, group, config);
+    if (p?.policy === policy) out.push({ instanceId: i.instanceId, why: p.why });
+  }
+  return out;
+}
+
+/** "i-o1 (in Standby, --standby ignore), i-o2 (protected from scale-in, --protected ignore)". */
+export function describeHeld(list: Array<{ instanceId: string; why: string }>): string {
+  return list.map((x) => `${x.instanceId} (${x.why})`).join(', ');
+}
+
 /** Up-to-date, not healthy and terminable, in the order surplus is taken back: ours first, then newest first. */
 function removableNew(view: RollingView, live: InstanceView[]): InstanceView[] {
   const { group, facts } = view;
   return live
-    .filter((i) => (!isOutdated(i, group) || (facts !== undefined && !facts.initial.has(i.instanceId))) && !view.verdict(i).healthy && mayTerminate(i, group, view.verdict(i), facts))
+    .filter((i) => (!isOutdated(i, group) || (facts !== undefined && !facts.initial.has(i.instanceId))) && !view.verdict(i).healthy && mayTerminate(i, group, view.verdict(i), facts, view.config))
     .sort(
       (a, b) =>
         Number(isOurs(b, facts)) - Number(isOurs(a, facts)) ||
@@ -317,7 +405,7 @@ export interface RollingPlan {
  */
 export function planRolling(group: GroupSnapshot, config: RollingConfig, verdict: (i: InstanceView) => Verdict): RollingPlan {
   const healthy = (i: InstanceView) => verdict(i).healthy;
-  const order = oldestFirst(group.instances.filter((i) => isLive(i) && !isStandby(i) && isOutdated(i, group)), healthy);
+  const order = oldestFirst(group.instances.filter((i) => isLive(i) && !isStandby(i) && isOutdated(i, group) && replaceable(i, config)), healthy);
   const k = Math.max(1, config.surge > 0 ? Math.max(config.surge, config.batch) : config.batch);
   const batches: string[][] = [];
   for (let i = 0; i < order.length; i += k) batches.push(order.slice(i, i + k).map((x) => x.instanceId));
@@ -409,7 +497,8 @@ export function decideRolling(view: RollingView): Action {
   const ours = new Set(memory.terminated);
   // Standby instances are not the tool's and not in desired (see the file comment): invisible here.
   const live = group.instances.filter((i) => isLive(i) && !isStandby(i) && !ours.has(i.instanceId));
-  const outdated = oldestFirst(live.filter((i) => !isStandby(i) && isOutdated(i, group)), healthy);
+  // Outdated and replaced now; those a policy skips or holds back (Standby, scale-in protection) are not.
+  const outdated = oldestFirst(live.filter((i) => isOutdated(i, group) && replaceable(i, config)), healthy);
   const news = live.filter((i) => !isStandby(i) && !isOutdated(i, group));
   const notHealthyNew = news.filter((i) => !healthy(i));
   const H = live.filter(healthy).length;
@@ -443,6 +532,14 @@ export function decideRolling(view: RollingView): Action {
     if (missing.length > 0) return { kind: 'suspend', group: group.name, processes: missing, reason: `so AWS cannot take or add a node mid-rollout` };
   }
 
+  // `--standby terminate`: an outdated instance in Standby serves nothing and is not in desired:
+  // terminated, not replaced (no healthy capacity lost, nothing to wait for).
+  const standbyGo = config.standby === 'terminate' ? group.instances.filter((i) => i.lifecycleState === 'Standby' && !ours.has(i.instanceId) && mayTerminate(i, group, verdict(i), view.facts, config)) : [];
+  if (standbyGo.length > 0) {
+    const ids = standbyGo.map((i) => i.instanceId);
+    return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: false, reason: `${ids.join(', ')} outdated in Standby (--standby terminate): serves nothing, not in desired, not replaced` };
+  }
+
   // More surge than outdated instances left to take it back (an outdated one went away without
   // us, and the ASG replaced it): remove the excess while it is not healthy yet, newest first —
   // lowering desired later would let AWS pick a healthy up-to-date instance to scale in.
@@ -463,6 +560,21 @@ export function decideRolling(view: RollingView): Action {
     // (deregistered, its connection draining over). EC2 shutting it down needs no waiting for.
     const leaving = group.instances.filter((i) => (!isLive(i) || ours.has(i.instanceId)) && inService(i, group.loadBalancerNames, group.targetGroupARNs));
     if (leaving.length > 0) return wait(`${group.name}: waiting for ${leaving.map((i) => i.instanceId).join(', ')} to leave the load balancer (connection draining)`, hint);
+    // `wait` policies: the rest is done; wait (within the step timeout) for someone to put the
+    // held-back instances back in service / remove their protection, then replace them.
+    const held = heldBack(group, config, 'wait').filter((h) => !ours.has(h.instanceId));
+    if (held.length > 0) {
+      const since = memory.heldSince ?? view.now;
+      if (view.now - since > config.stepTimeoutMs) {
+        const secs = Math.round((view.now - since) / 1000);
+        return abort('held-back', `${group.name}: waited ${secs} s (--step-timeout ${Math.round(config.stepTimeoutMs / 1000)} s) for outdated ${describeHeld(held)}; put it back in service or remove the protection and re-run, or choose ignore`, {
+          asg: group.name,
+          held,
+          seconds: secs,
+        });
+      }
+      return wait(`${group.name}: everything else replaced; waiting for ${describeHeld(held)}`, Math.min(60_000, config.stepTimeoutMs));
+    }
     return done(`replaced ${memory.terminated.length} instance(s), oldest first`);
   }
 
@@ -564,7 +676,7 @@ export function cleanupRolling(view: RollingView): Action | undefined {
   if (removable.length > 0) return surplusTerminate(removable, `up to date but not healthy (serving nothing), so back to capacity ${config.capacity} without touching a serving instance`);
   let h = live.filter(healthy).length;
   const picked: InstanceView[] = [];
-  for (const i of oldestFirst(live.filter((x) => isOutdated(x, group) && mayTerminate(x, group, view.verdict(x), view.facts)), healthy)) {
+  for (const i of oldestFirst(live.filter((x) => isOutdated(x, group) && mayTerminate(x, group, view.verdict(x), view.facts, view.config)), healthy)) {
     if (picked.length >= surplus) break;
     if (healthy(i) && h - 1 < config.minHealthy) break;
     if (healthy(i)) h--;

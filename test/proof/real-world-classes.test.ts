@@ -1,0 +1,115 @@
+/**
+ * The chaos suite's real-world classes of issue 15 (Standby appearing mid-run, protected outdated
+ * instances, each with a drawn policy): drawn, run through the harness with our real engine,
+ * and judged — a tool that ignores the policy fails the checker.
+ */
+import test from 'ava';
+import { checkRun } from '../../orchestrator/proof/invariants';
+import { runScenario } from '../../orchestrator/proof/run';
+import { expectationOf, generateScenario, realWorldOf, type Scenario } from '../../orchestrator/proof/scenario';
+import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
+
+test('drawn after everything else, only for rolling runs; each policy drawn', (t) => {
+  const standby = new Set<string>();
+  const prot = new Set<string>();
+  for (let seed = 1; seed <= 1500; seed++) {
+    const rw = realWorldOf(generateScenario(seed, 'rolling'));
+    if (rw.standbyMidRun) standby.add(rw.standbyMidRun.policy + (rw.standbyMidRun.exitAfterSeconds !== undefined ? '+exit' : ''));
+    if (rw.protectedAtStart) prot.add(rw.protectedAtStart.policy + (rw.protectedAtStart.unprotectAfterSeconds !== undefined ? '+unprotect' : ''));
+    t.deepEqual(realWorldOf(generateScenario(seed, 'ab')), {});
+  }
+  t.deepEqual([...standby].sort(), ['ignore', 'ignore+exit', 'terminate', 'terminate+exit', 'wait', 'wait+exit']);
+  t.deepEqual([...prot].sort(), ['ignore', 'ignore+unprotect', 'replace', 'replace+unprotect', 'wait', 'wait+unprotect']);
+});
+
+/** A fault-free rolling scenario of 4 instances, surge 1, with the given real-world faults. */
+function withFaults(faults: Partial<Scenario['faults']>): Scenario {
+  const base = generateScenario(99, 'rolling');
+  const s: Scenario = {
+    ...base,
+    size: 4,
+    surge: 1,
+    batchSize: 1,
+    minHealthy: undefined,
+    dryRun: false,
+    launchConfiguration: false,
+    interruption: { kind: 'none' },
+    faults: {
+      badImage: false,
+      bootSeconds: { min: 30, max: 60 },
+      bootFailureRate: 0,
+      bootFailureMode: 'never-healthy',
+      launchFailureRate: 0,
+      spontaneousTerminationsPerHour: 0,
+      azRebalance: false,
+      throttleRate: 0,
+      serverErrorRate: 0,
+      consistencyDelaySeconds: 0,
+      clockSkewSeconds: 0,
+      ...faults,
+    },
+    healthCheck: { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2 },
+    drainingTimeout: 0,
+  };
+  s.expect = expectationOf(s);
+  s.tags = [];
+  return s;
+}
+
+test.serial('chaos: protected outdated instances, --protected ignore: done, left outdated and protected, no violation', async (t) => {
+  const r = await runScenario(withFaults({ protectedAtStart: { count: 2, policy: 'ignore' } }));
+  t.deepEqual(r.violations, []);
+  t.is(r.exit, 0);
+});
+
+test.serial('chaos: a tool that replaces protected instances under --protected ignore is caught (policy)', async (t) => {
+  const s = withFaults({ protectedAtStart: { count: 2, policy: 'ignore' } });
+  const r = await runScenario(s, { tool: (i) => rollGroup({ clients: i.clients, clock: i.sandbox.clock, reporter: i.reporter, signal: i.signal, asg: i.target, protected: 'replace' }) });
+  t.true(r.violations.some((v) => v.code === 'policy'), JSON.stringify(r.violations));
+});
+
+test.serial('chaos: --protected wait, someone removes the protection mid-run: done, all replaced', async (t) => {
+  const r = await runScenario(withFaults({ protectedAtStart: { count: 1, policy: 'wait', unprotectAfterSeconds: 300 } }));
+  t.deepEqual(r.violations, []);
+  t.is(r.exit, 0);
+});
+
+test.serial('chaos: a Standby instance appearing mid-run and put back, each --standby policy: no violation', async (t) => {
+  for (const policy of ['ignore', 'terminate', 'wait'] as const) {
+    // 1 s in: the group still serves exactly its 4 (the surge is booting), so the Standby drop is judged (excused: someone else's act).
+    const r = await runScenario(withFaults({ standbyMidRun: { afterSeconds: 1, exitAfterSeconds: 200, policy } }));
+    t.deepEqual(r.violations, [], policy);
+    t.is(r.exit, 0, policy);
+  }
+});
+
+test.serial('chaos: a Standby instance appearing mid-run and never put back, --standby wait: halts at the step timeout (held-back), no violation', async (t) => {
+  const s = withFaults({ standbyMidRun: { afterSeconds: 30, policy: 'wait' } });
+  t.is(s.expect, 'done-or-halt');
+  const r = await runScenario(s);
+  t.deepEqual(r.violations, []);
+  t.is(r.exit, 1);
+  t.is(r.attempts[0].code, 'held-back');
+});
+
+test('checker: a policy breach is a violation', (t) => {
+  const f = {
+    strategy: 'rolling' as const,
+    expect: 'done' as const,
+    dryRun: false,
+    attempts: [{ kind: 'run' as const, exit: 0, status: 'done' as const }],
+    requiredHealthy: 3,
+    observedMinHealthy: 3,
+    excusedAtEnd: 0,
+    healthyAtStart: 3,
+    toolTerminations: [],
+    plannedTerminations: 3,
+    mutatingCalls: 12,
+    leftovers: [],
+    lockHeld: false,
+    foreignLock: false,
+    final: { allUpToDateAndHealthy: true, capacityAsConfigured: true, oldHealthyServing: 0, healthyServing: 3, detail: '3/3' },
+  };
+  t.deepEqual(checkRun(f), []);
+  t.deepEqual(checkRun({ ...f, policyBreach: 'i-1 terminated while protected from scale-in (--protected ignore)' }).map((v) => v.code), ['policy']);
+});
