@@ -169,7 +169,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
 
   const attempts: Attempt[] = [];
   /** A/B on target groups: the weighted forward's facts (traffic-watch.ts). */
-  const traffic: TrafficFacts | undefined = fleet.targetGroups ? { changes: [], scaleInsUnderWeight: [], atExit: [], exogenous: hasExogenousLoss(s) } : undefined;
+  const traffic: TrafficFacts | undefined = fleet.targetGroups ? { changes: [], scaleInsUnderWeight: [], atExit: [], exogenous: hasExogenousLoss(s) || s.cleanUpConfirm === true } : undefined;
   /** Every command the tool's clients sent (once per command, before the SDK's own retries). */
   const sent: SentCommand[] = [];
   /** What an interrupted (SIGINT) attempt left behind, read the moment it exited. */
@@ -811,10 +811,18 @@ function keptColorStopsServing(sb: Sandbox, s: Scenario, f: Fleet): (question: s
         if (!sb.world.isActive(i)) continue;
         i.failAt = now;
         sb.world.pokeElbs(i); // off the ELB's known schedule: its next check sees the failure
+        sb.world.elbv2.poke(i); // and each target group's (A/B on target groups)
       }
     }
     const hc = s.healthCheck;
     await sb.clock.sleep(((hc.unhealthyThreshold + 1) * hc.interval + s.faults.consistencyDelaySeconds + 2) * 1000);
+    // Target groups have their own check settings (per LB type): wait, bounded, until none of the kept
+    // color's instances is still healthy in a target group, so that the premise has visibly changed.
+    const tgs = Object.values(sb.world.state.elbv2?.targetGroups ?? {});
+    for (let waited = 0; g && waited < 900 && sb.world.groupInstances(g).some((i) => tgs.some((tg) => sb.world.elbv2.isServing(tg, i.id))); waited += 5) {
+      await sb.clock.sleep(5000);
+    }
+    if (tgs.length) await sb.clock.sleep((s.faults.consistencyDelaySeconds + 2) * 1000);
     return true;
   };
 }
