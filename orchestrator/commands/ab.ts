@@ -40,6 +40,9 @@ export function abOptionsFromArgs(args: Record<string, unknown>): Omit<AbDeployO
   const match = Boolean(args['instance-count-match']) || instanceCount === undefined;
   const pollMs = durationFlag('poll-interval/--update-timeout', args['poll-interval']);
   const healthMs = durationFlag('health-check-timeout', args['health-check-timeout']);
+  const keepOldMs = durationFlag('keep-old', args['keep-old']);
+  if (keepOldMs !== undefined && zero) throw usageError('usage', '--keep-old and --zero: --keep-old keeps the old color serving after a swap; --zero swaps nothing in', { flag: '--keep-old', allowed: 'not with --zero' });
+  if (keepOldMs !== undefined && Boolean(args['single-asg'])) throw usageError('usage', '--keep-old needs two colors; not with --single-asg', { flag: '--keep-old', allowed: 'not with --single-asg' });
   return {
     environment,
     elbNames: elbNames(args['elb-name']),
@@ -53,6 +56,7 @@ export function abOptionsFromArgs(args: Record<string, unknown>): Omit<AbDeployO
     cleanUp,
     yes: Boolean(args.yes),
     rollback: Boolean(args.rollback),
+    ...(keepOldMs !== undefined ? { keepOld: keepOldMs / 1000 } : {}),
     ...alarmOptions(args),
     dryRun: Boolean(args['dry-run']),
     lockBucket: checkBucket(args['lock-bucket-name']),
@@ -106,6 +110,7 @@ export const abCommand: CommandSpec = {
       .option('single-asg', { type: 'boolean', default: false, describe: 'the group named ENV itself: drain it and scale it back up (DOWNTIME)' })
       .option('zero', { type: 'boolean', default: false, describe: 'drain the active color to 0' })
       .option('rollback', { type: 'boolean', default: false, describe: 'on failure scale the new color back to 0 instead of leaving it for inspection' })
+      .option('keep-old', { type: 'string', describe: 'once the new color serves, keep the old one at full size this long (a duration), watching health and alarms; a failure switches back' })
       .option('alarm', { type: 'string', array: true, describe: 'CloudWatch alarm read before the swap and at every poll until the old color drains: ALARM halts the swap (repeatable)' })
       .option('ignore-alarms-at-start', { type: 'boolean', describe: 'an alarm already in ALARM at the start does not refuse the run (it halts once it left ALARM and comes back)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; make no mutating call' }),
