@@ -64,6 +64,14 @@ export interface ScenarioFaults {
   launchTemplateChangeAfterSeconds?: number;
   /** Rolling: the tool's clock runs this many seconds ahead (+) or behind (−) AWS's. */
   clockSkewSeconds?: number;
+  // --- issue 16 (drawn by drawAlarmFaults, after every other draw) ---
+  /**
+   * The run watches a CloudWatch alarm (`--alarm`); it goes into ALARM this many seconds into the
+   * rollout (any phase: growth, steps, drain), or is in ALARM before the start (-1). Applied by
+   * {@link alarmFaultOf} only where it is judged alone (no interrupt, no dry run, rolling or an
+   * `ab` swap).
+   */
+  alarmTripAfterSeconds?: number;
 }
 
 /** What a correct tool must end with. Safety invariants are checked in every case. */
@@ -192,6 +200,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   // both-populated refusals of a deploy dry run are the deploy flow's own pre-checks (not driven here).
   const viaDeploy = r.chance(0.35) && !(dryRun && (abCase === 'locked' || abCase === 'both-populated'));
   const envGroupCollision = r.chance(0.2);
+  drawAlarmFaults(r, faults);
 
   const scenario: Scenario = {
     seed,
@@ -232,6 +241,20 @@ function drawRollingFaults(r: Prng, f: ScenarioFaults): void {
   f.clockSkewSeconds = r.chance(0.12) ? (r.chance(0.5) ? 1 : -1) * r.int(60, 900) : 0;
 }
 
+/** Issue 16: an alarm trip (or an alarm in ALARM at the start), drawn after every other draw. */
+function drawAlarmFaults(r: Prng, f: ScenarioFaults): void {
+  f.alarmTripAfterSeconds = r.chance(0.1) ? (r.chance(0.15) ? -1 : r.int(0, 1500)) : undefined;
+}
+
+/**
+ * The alarm fault where it applies: a rolling run or an `ab` swap (driven by `ab`), not a dry run,
+ * not interrupted (a re-run would meet the alarm at its start: judged by the -1 case alone).
+ */
+export function alarmFaultOf(s: Scenario): number | undefined {
+  const fits = !s.dryRun && s.interruption.kind === 'none' && (s.strategy === 'rolling' || (s.abCase === 'swap' && s.via === 'ab'));
+  return fits ? s.faults.alarmTripAfterSeconds : undefined;
+}
+
 /** Whether the scenario's rolling classes apply (rolling runs; a template change not on launch configurations). */
 export function rollingFaultsOf(s: Scenario): { launchesNeverSucceed: boolean; launchTemplateChangeAfterSeconds?: number; clockSkewSeconds: number } {
   const rolling = s.strategy === 'rolling';
@@ -260,9 +283,14 @@ export function expectationOf(s: Scenario): Expectation {
   if (s.strategy === 'ab' && (s.abCase === 'both-populated' || s.abCase === 'locked')) return 'refused';
   if (s.dryRun) return 'planned';
   if (s.strategy === 'rolling' && s.size === 0) return 'done';
+  // Issue 16: an alarm in ALARM before the start refuses the run (exit 3, nothing changed); one
+  // tripping during it halts it (within one poll, judged by the harness) — or comes after done.
+  const alarm = alarmFaultOf(s);
+  if (alarm !== undefined && alarm < 0) return 'refused';
   // Why: a step with no instance must fail at the step timeout (never wait forever).
   if (rollingFaultsOf(s).launchesNeverSucceed) return 'halt';
   if (s.faults.badImage) return 'halt';
+  if (alarm !== undefined) return 'done-or-halt';
   // A/B waits --health-check-timeout (600 s, the seed's default) per step: a slower boot may halt.
   if (s.strategy === 'ab' && s.faults.bootSeconds.max + s.healthCheck.interval * (s.healthCheck.healthyThreshold + 1) + 60 > AB_HEALTH_CHECK_TIMEOUT_S) return 'done-or-halt';
   if (
@@ -304,6 +332,8 @@ function tagsOf(s: Scenario): string[] {
   if (rf.launchesNeverSucceed) t.push('launches-never-succeed');
   if (rf.launchTemplateChangeAfterSeconds !== undefined) t.push('lt-changed-mid-run');
   if (rf.clockSkewSeconds) t.push(rf.clockSkewSeconds > 0 ? 'clock-ahead' : 'clock-behind');
+  const alarm = alarmFaultOf(s);
+  if (alarm !== undefined) t.push(alarm < 0 ? 'alarm-at-start' : 'alarm-trip');
   if (t.length === 0) t.push('clean');
   return t;
 }
