@@ -386,6 +386,17 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
       batchSize: s.batchSize,
       dryRun: s.dryRun,
       ...(alarmFaultOf(s) !== undefined ? { alarms: [CHAOS_ALARM] } : {}),
+      ...(s.holds
+        ? {
+            holds: {
+              canary: s.holds.canary,
+              canaryWaitMs: (s.holds.canaryWaitSeconds ?? 0) * 1000,
+              checkpoints: s.holds.checkpoints,
+              checkpointWaitMs: (s.holds.checkpointWaitSeconds ?? 0) * 1000,
+              bakeMs: s.holds.bakeSeconds === undefined ? undefined : s.holds.bakeSeconds * 1000,
+            },
+          }
+        : {}),
     };
     return rollGroup(o);
   }

@@ -125,6 +125,8 @@ export interface Scenario {
    * colors, and no run may touch that group.
    */
   envGroupCollision: boolean;
+  /** Rolling (issue 16): canary, checkpoints and bake holds (`roll --canary/--checkpoints/--bake`), seconds; undefined: none. */
+  holds?: { canary?: number; canaryWaitSeconds?: number; checkpoints?: number[]; checkpointWaitSeconds?: number; bakeSeconds?: number };
   /** Short fault tags for the outcome table ("bad-image", "crash", ...). */
   tags: string[];
 }
@@ -201,6 +203,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   const viaDeploy = r.chance(0.35) && !(dryRun && (abCase === 'locked' || abCase === 'both-populated'));
   const envGroupCollision = r.chance(0.2);
   drawAlarmFaults(r, faults);
+  const holds = drawHolds(r, size);
 
   const scenario: Scenario = {
     seed,
@@ -222,6 +225,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     via: s === 'ab' && viaDeploy ? 'deploy' : 'ab',
     envGroupCollision: s === 'ab' && envGroupCollision,
     expect: 'done',
+    ...(s === 'rolling' && holds ? { holds } : {}),
     tags: [],
   };
   scenario.expect = expectationOf(scenario);
@@ -244,6 +248,18 @@ function drawRollingFaults(r: Prng, f: ScenarioFaults): void {
 /** Issue 16: an alarm trip (or an alarm in ALARM at the start), drawn after every other draw. */
 function drawAlarmFaults(r: Prng, f: ScenarioFaults): void {
   f.alarmTripAfterSeconds = r.chance(0.1) ? (r.chance(0.15) ? -1 : r.int(0, 1500)) : undefined;
+}
+
+/**
+ * Issue 16: a rolling run's holds (a fifth of the draws; applied to rolling runs), drawn after
+ * every other draw: a canary of 1..size, checkpoints among 10..90 %, a bake; waits 30–600 s.
+ */
+function drawHolds(r: Prng, size: number): Scenario['holds'] {
+  if (!r.chance(0.2)) return undefined;
+  const canary = r.chance(0.5) ? r.int(1, Math.max(1, Math.min(size, 3))) : undefined;
+  const checkpoints = r.chance(0.5) ? [...new Set([r.int(10, 40), r.int(41, 90)])] : undefined;
+  const bakeSeconds = r.chance(0.5) ? r.int(30, 600) : undefined;
+  return { canary, canaryWaitSeconds: r.int(30, 600), checkpoints, checkpointWaitSeconds: r.int(30, 300), bakeSeconds };
 }
 
 /**
@@ -334,6 +350,11 @@ function tagsOf(s: Scenario): string[] {
   if (rf.clockSkewSeconds) t.push(rf.clockSkewSeconds > 0 ? 'clock-ahead' : 'clock-behind');
   const alarm = alarmFaultOf(s);
   if (alarm !== undefined) t.push(alarm < 0 ? 'alarm-at-start' : 'alarm-trip');
+  if (s.holds) {
+    if (s.holds.canary) t.push('canary');
+    if (s.holds.checkpoints) t.push('checkpoints');
+    if (s.holds.bakeSeconds) t.push('bake');
+  }
   if (t.length === 0) t.push('clean');
   return t;
 }

@@ -79,3 +79,17 @@ test('issue 16 alarm faults: drawn last (earlier draws unchanged), applied to ro
   t.is(expectationOf({ ...clean, dryRun: true, faults: { ...clean.faults, alarmTripAfterSeconds: -1 } }), 'planned', 'not applied to a dry run');
   t.is(expectationOf({ ...clean, interruption: { kind: 'sigint', afterSeconds: 60 }, faults: { ...clean.faults, alarmTripAfterSeconds: 120 } }), 'done', 'not applied with an interrupt');
 });
+
+test('issue 16 holds: drawn for a fifth of the runs, on rolling runs only, a canary within the group', (t) => {
+  const all = Array.from({ length: 500 }, (_, i) => generateScenario(seedOf(1, i)));
+  const held = all.filter((s) => s.holds);
+  t.true(held.length > 20);
+  for (const s of held) {
+    t.is(s.strategy, 'rolling');
+    if (s.holds!.canary !== undefined) t.true(s.holds!.canary >= 1 && s.holds!.canary <= s.size);
+    const cps = s.holds!.checkpoints ?? [];
+    for (let i = 1; i < cps.length; i++) t.true(cps[i] > cps[i - 1]);
+  }
+  const tags = new Set(all.flatMap((s) => s.tags));
+  for (const tag of ['canary', 'checkpoints', 'bake']) t.true(tags.has(tag), tag);
+});
