@@ -48,6 +48,9 @@ export function abOptionsFromArgs(args: Record<string, unknown>): Omit<AbDeployO
   if (stepWaitMs !== undefined && (!steps || steps.length < 2)) {
     throw usageError('usage', `--step-wait ${String(args['step-wait'])}: only with --traffic-steps of two or more steps (it is the hold at each step)`, { flag: '--step-wait', allowed: 'with --traffic-steps, e.g. --traffic-steps 10,50,100 --step-wait 2m' });
   }
+  const keepOldMs = durationFlag('keep-old', args['keep-old']);
+  if (keepOldMs !== undefined && zero) throw usageError('usage', '--keep-old and --zero: --keep-old keeps the old color serving after a swap; --zero swaps nothing in', { flag: '--keep-old', allowed: 'not with --zero' });
+  if (keepOldMs !== undefined && Boolean(args['single-asg'])) throw usageError('usage', '--keep-old needs two colors; not with --single-asg', { flag: '--keep-old', allowed: 'not with --single-asg' });
   return {
     environment,
     elbNames: elbNames(args['elb-name']),
@@ -63,6 +66,7 @@ export function abOptionsFromArgs(args: Record<string, unknown>): Omit<AbDeployO
     cleanUp,
     yes: Boolean(args.yes),
     rollback: Boolean(args.rollback),
+    ...(keepOldMs !== undefined ? { keepOld: keepOldMs / 1000 } : {}),
     ...alarmOptions(args),
     dryRun: Boolean(args['dry-run']),
     lockBucket: checkBucket(args['lock-bucket-name']),
@@ -119,6 +123,7 @@ export const abCommand: CommandSpec = {
       .option('single-asg', { type: 'boolean', default: false, describe: 'the group named ENV itself: drain it and scale it back up (DOWNTIME)' })
       .option('zero', { type: 'boolean', default: false, describe: 'drain the active color to 0' })
       .option('rollback', { type: 'boolean', default: false, describe: 'on failure scale the new color back to 0 instead of leaving it for inspection' })
+      .option('keep-old', { type: 'string', describe: 'once the new color serves, keep the old one at full size this long (a duration), watching health and alarms; a failure switches back' })
       .option('alarm', { type: 'string', array: true, describe: 'CloudWatch alarm read before the swap and at every poll until the old color drains: ALARM halts the swap (repeatable)' })
       .option('ignore-alarms-at-start', { type: 'boolean', describe: 'an alarm already in ALARM at the start does not refuse the run (it halts once it left ALARM and comes back)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; make no mutating call' }),

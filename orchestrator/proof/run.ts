@@ -26,7 +26,7 @@ import type { InstanceRec } from '../sandbox/model';
 import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type TrafficFacts, type Violation } from './invariants';
 import { trafficAtExit, watchTraffic } from './traffic-watch';
 import { Prng } from './prng';
-import { AB_HEALTH_CHECK_TIMEOUT_S, hasExogenousLoss, realWorldOf, rollingFaultsOf, type Scenario } from './scenario';
+import { AB_HEALTH_CHECK_TIMEOUT_S, alarmFaultOf, hasExogenousLoss, realWorldOf, rollingFaultsOf, type Scenario } from './scenario';
 
 export interface RunOutcome {
   scenario: Scenario;
@@ -149,6 +149,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   });
   const rollingFaults = applyRollingFaults(sb, s, rolloutStart, () => finished);
   const realWorld = applyRealWorld(sb, s, rolloutStart, () => finished);
+  const alarmFault = applyAlarmFault(sb, s, rolloutStart);
 
   // Watchdogs: simulated-time cap aborts the current attempt; real-time cap gives up on the run.
   let current: AbortController | undefined;
@@ -292,7 +293,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   judgeRollingClasses(sb, s, facts, rollingFaults);
   judgeCleanUpConfirm(s, fleet, facts);
   judgeRealWorld(sb, s, facts, realWorld);
-  const violations = checkRun(facts);
+  const violations = [...checkRun(facts), ...judgeAlarmFault(sb, alarmFault)];
   return {
     scenario: s,
     attempts,
@@ -407,6 +408,18 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
       dryRun: s.dryRun,
       ...(realWorldOf(s).standbyMidRun ? { standby: realWorldOf(s).standbyMidRun!.policy } : {}),
       ...(realWorldOf(s).protectedAtStart ? { protected: realWorldOf(s).protectedAtStart!.policy } : {}),
+      ...(alarmFaultOf(s) !== undefined ? { alarms: [CHAOS_ALARM] } : {}),
+      ...(s.holds
+        ? {
+            holds: {
+              canary: s.holds.canary,
+              canaryWaitMs: (s.holds.canaryWaitSeconds ?? 0) * 1000,
+              checkpoints: s.holds.checkpoints,
+              checkpointWaitMs: (s.holds.checkpointWaitSeconds ?? 0) * 1000,
+              bakeMs: s.holds.bakeSeconds === undefined ? undefined : s.holds.bakeSeconds * 1000,
+            },
+          }
+        : {}),
     };
     return rollGroup(o);
   }
@@ -421,6 +434,7 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
     instanceCountMatch: s.abCase !== 'first-deploy' && s.instanceCount === undefined,
     instanceCountStep: s.instanceCountStep,
     rollback: f.rollback,
+    ...(alarmFaultOf(s) !== undefined ? { alarms: [CHAOS_ALARM] } : {}),
     dryRun: s.dryRun,
     lockBucket: f.lockBucket,
     runId,
@@ -707,6 +721,41 @@ function applyRollingFaults(sb: Sandbox, s: Scenario, rolloutStart: number, fini
     });
   }
   return out;
+}
+
+// --- issue 16: an alarm the run watches (scenario.ts drawAlarmFaults) ------------------------
+
+/** The CloudWatch alarm the chaos runs watch when the alarm fault applies. */
+const CHAOS_ALARM = 'chaos-5xx';
+
+/** Creates the alarm (OK, or ALARM before the start) and trips it at its time; says when. */
+function applyAlarmFault(sb: Sandbox, s: Scenario, rolloutStart: number): { trippedAt?: number } {
+  const out: { trippedAt?: number } = {};
+  const after = alarmFaultOf(s);
+  if (after === undefined) return out;
+  if (after < 0) {
+    sb.setAlarm(CHAOS_ALARM, 'ALARM', 'chaos: in ALARM before the start');
+    return out;
+  }
+  sb.setAlarm(CHAOS_ALARM, 'OK', 'chaos: ok');
+  sb.clock.onAdvance((t) => {
+    if (out.trippedAt !== undefined || t - rolloutStart < after * 1000) return;
+    out.trippedAt = t;
+    sb.setAlarm(CHAOS_ALARM, 'ALARM', `chaos: tripped ${after} s into the rollout`);
+  });
+  return out;
+}
+
+/**
+ * "Halts within one poll": after the trip the tool reads the alarm successfully at most once (the
+ * read that sees ALARM and halts). A second successful DescribeAlarms means it went on after an
+ * alarm it had seen. (An A/B swap stops reading at its commit point: nothing to switch back to.)
+ */
+function judgeAlarmFault(sb: Sandbox, fault: { trippedAt?: number }): Violation[] {
+  if (fault.trippedAt === undefined) return [];
+  const reads = sb.calls.filter((c) => c.service === 'cloudwatch' && c.operation === 'DescribeAlarms' && !c.error && c.actor.startsWith('tool') && c.time > fault.trippedAt!);
+  if (reads.length <= 1) return [];
+  return [{ code: 'not-halted', message: `the alarm went into ALARM at ${new Date(fault.trippedAt).toISOString()} and the tool read it ${reads.length} times after (it must halt at the first read)` }];
 }
 
 /** What the operator does after a kill -9 of a roll: clear that run's group lock (only its own). */

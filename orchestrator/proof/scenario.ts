@@ -77,6 +77,14 @@ export interface ScenarioFaults {
    * protection that many seconds into the rollout.
    */
   protectedAtStart?: { count: number; policy: 'ignore' | 'replace' | 'wait'; unprotectAfterSeconds?: number };
+  // --- issue 16 (drawn by drawAlarmFaults, after every other draw) ---
+  /**
+   * The run watches a CloudWatch alarm (`--alarm`); it goes into ALARM this many seconds into the
+   * rollout (any phase: growth, steps, drain), or is in ALARM before the start (-1). Applied by
+   * {@link alarmFaultOf} only where it is judged alone (no interrupt, no dry run, rolling or an
+   * `ab` swap).
+   */
+  alarmTripAfterSeconds?: number;
 }
 
 /** What a correct tool must end with. Safety invariants are checked in every case. */
@@ -141,6 +149,8 @@ export interface Scenario {
    * colors are behind classic ELBs.
    */
   targetGroups?: TargetGroupCase;
+  /** Rolling (issue 16): canary, checkpoints and bake holds (`roll --canary/--checkpoints/--bake`), seconds; undefined: none. */
+  holds?: { canary?: number; canaryWaitSeconds?: number; checkpoints?: number[]; checkpointWaitSeconds?: number; bakeSeconds?: number };
   /** Short fault tags for the outcome table ("bad-image", "crash", ...). */
   tags: string[];
 }
@@ -231,6 +241,8 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   // Drawn after everything above (issue 14's target groups), so no earlier draw of any seed moved.
   const targetGroups = drawTargetGroups(r);
   drawRealWorldFaults(r, faults, size);
+  drawAlarmFaults(r, faults);
+  const holds = drawHolds(r, size);
 
   const scenario: Scenario = {
     seed,
@@ -254,6 +266,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     ...(cleanUpConfirm ? { cleanUpConfirm } : {}),
     ...(s === 'ab' && targetGroups ? { targetGroups: viaDeploy ? { ...targetGroups, steps: undefined, stepWaitSeconds: undefined } : targetGroups } : {}),
     expect: 'done',
+    ...(s === 'rolling' && holds ? { holds } : {}),
     tags: [],
   };
   scenario.expect = expectationOf(scenario);
@@ -324,6 +337,32 @@ export function realWorldOf(s: Scenario): Pick<ScenarioFaults, 'standbyMidRun' |
   return { standbyMidRun: s.faults.standbyMidRun, protectedAtStart: s.faults.protectedAtStart };
 }
 
+/** Issue 16: an alarm trip (or an alarm in ALARM at the start), drawn after every other draw. */
+function drawAlarmFaults(r: Prng, f: ScenarioFaults): void {
+  f.alarmTripAfterSeconds = r.chance(0.1) ? (r.chance(0.15) ? -1 : r.int(0, 1500)) : undefined;
+}
+
+/**
+ * Issue 16: a rolling run's holds (a fifth of the draws; applied to rolling runs), drawn after
+ * every other draw: a canary of 1..size, checkpoints among 10..90 %, a bake; waits 30–600 s.
+ */
+function drawHolds(r: Prng, size: number): Scenario['holds'] {
+  if (!r.chance(0.2)) return undefined;
+  const canary = r.chance(0.5) ? r.int(1, Math.max(1, Math.min(size, 3))) : undefined;
+  const checkpoints = r.chance(0.5) ? [...new Set([r.int(10, 40), r.int(41, 90)])] : undefined;
+  const bakeSeconds = r.chance(0.5) ? r.int(30, 600) : undefined;
+  return { canary, canaryWaitSeconds: r.int(30, 600), checkpoints, checkpointWaitSeconds: r.int(30, 300), bakeSeconds };
+}
+
+/**
+ * The alarm fault where it applies: a rolling run or an `ab` swap (driven by `ab`), not a dry run,
+ * not interrupted (a re-run would meet the alarm at its start: judged by the -1 case alone).
+ */
+export function alarmFaultOf(s: Scenario): number | undefined {
+  const fits = !s.dryRun && s.interruption.kind === 'none' && (s.strategy === 'rolling' || (s.abCase === 'swap' && s.via === 'ab'));
+  return fits ? s.faults.alarmTripAfterSeconds : undefined;
+}
+
 /** Whether the scenario's rolling classes apply (rolling runs; a template change not on launch configurations). */
 export function rollingFaultsOf(s: Scenario): { launchesNeverSucceed: boolean; launchTemplateChangeAfterSeconds?: number; clockSkewSeconds: number } {
   const rolling = s.strategy === 'rolling';
@@ -352,6 +391,10 @@ export function expectationOf(s: Scenario): Expectation {
   if (s.strategy === 'ab' && (s.abCase === 'both-populated' || s.abCase === 'locked')) return 'refused';
   if (s.dryRun) return 'planned';
   if (s.strategy === 'rolling' && s.size === 0) return 'done';
+  // Issue 16: an alarm in ALARM before the start refuses the run (exit 3, nothing changed); one
+  // tripping during it halts it (within one poll, judged by the harness) — or comes after done.
+  const alarm = alarmFaultOf(s);
+  if (alarm !== undefined && alarm < 0) return 'refused';
   // Why: a step with no instance must fail at the step timeout (never wait forever).
   // A `wait` policy fails past the step timeout when nobody puts the instance back in time; with
   // protected instances skipped there may be nothing left to launch (a bad image never shows).
@@ -360,6 +403,7 @@ export function expectationOf(s: Scenario): Expectation {
   if (rollingFaultsOf(s).launchesNeverSucceed) return 'halt';
   const waits = rw.standbyMidRun?.policy === 'wait' || rw.protectedAtStart?.policy === 'wait';
   if (s.faults.badImage) return 'halt';
+  if (alarm !== undefined) return 'done-or-halt';
   // A/B waits --health-check-timeout (600 s, the seed's default) per step: a slower boot may halt.
   if (s.strategy === 'ab' && s.faults.bootSeconds.max + s.healthCheck.interval * (s.healthCheck.healthyThreshold + 1) + 60 > AB_HEALTH_CHECK_TIMEOUT_S) return 'done-or-halt';
   if (
@@ -407,6 +451,13 @@ function tagsOf(s: Scenario): string[] {
   const rw = realWorldOf(s);
   if (rw.standbyMidRun) t.push(`standby-mid-run:${rw.standbyMidRun.policy}${rw.standbyMidRun.exitAfterSeconds !== undefined ? '+exit' : ''}`);
   if (rw.protectedAtStart) t.push(`protected:${rw.protectedAtStart.policy}${rw.protectedAtStart.unprotectAfterSeconds !== undefined ? '+unprotect' : ''}`);
+  const alarm = alarmFaultOf(s);
+  if (alarm !== undefined) t.push(alarm < 0 ? 'alarm-at-start' : 'alarm-trip');
+  if (s.holds) {
+    if (s.holds.canary) t.push('canary');
+    if (s.holds.checkpoints) t.push('checkpoints');
+    if (s.holds.bakeSeconds) t.push('bake');
+  }
   if (t.length === 0) t.push('clean');
   return t;
 }

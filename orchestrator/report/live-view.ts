@@ -65,7 +65,7 @@ export class ProgressModel {
     } else if (code === Codes.done) row.phase = 'done';
     else row.phase = typeof data.phase === 'string' ? data.phase : PHASE[code] ?? row.phase;
     this.count(row, code, data);
-    if (code === 'rollout.checkpoint' || code === 'rollout.bake') row.holdUntil = data.state === 'start' && typeof data.until === 'string' ? Date.parse(data.until) : undefined;
+    if (code === 'rollout.checkpoint' || code === 'rollout.bake' || code === 'ab.keep-old') row.holdUntil = data.state === 'start' && typeof data.until === 'string' ? Date.parse(data.until) : undefined;
     else if (code === Codes.failed || code === Codes.done) row.holdUntil = undefined;
     // Counts an event states outright apply to the group on show (not, say, the idle A/B color).
     const onShow = typeof data.asg !== 'string' || row.growing === undefined || data.asg === row.growing;

@@ -211,4 +211,9 @@ test('a canary, checkpoint or bake hold shows its phase and counts down to its e
   t.notRegex(m.render(t0 + 361_000, 200)[0], /left/);
   m.apply(t0 + 400_000, 'info', 'rollout.bake', 'baking', { asg: 'qa-rabbit', kind: 'bake', state: 'start', phase: 'baking', until: new Date(t0 + 1_000_000).toISOString() });
   t.regex(m.render(t0 + 400_000, 200)[0], /baking .*10m 00s left/);
+  // ab --keep-old: the window counts down on the environment's row.
+  const ab = new ProgressModel();
+  ab.apply(t0, 'info', Codes.plan, 'plan', { environment: 'qa-web', from: 'qa-web-a', to: 'qa-web-b', count: 4 });
+  ab.apply(t0 + 1000, 'info', 'ab.keep-old', 'keeping a', { environment: 'qa-web', asg: 'qa-web-b', keep: 'qa-web-a', state: 'start', phase: 'keep-old', until: new Date(t0 + 601_000).toISOString() });
+  t.regex(ab.render(t0 + 1000, 200)[0], /keep-old .*10m 00s left/);
 });

@@ -60,3 +60,36 @@ test('Prng: int stays in range and is uniform enough', (t) => {
   for (let i = 0; i < 4000; i++) counts[r.int(0, 3)]++;
   t.true(counts.every((c) => c > 850 && c < 1150), String(counts));
 });
+
+test('issue 16 alarm faults: drawn last (earlier draws unchanged), applied to rolling runs and ab swaps alone; at the start refused, during done-or-halt', (t) => {
+  const all = Array.from({ length: 500 }, (_, i) => generateScenario(seedOf(1, i)));
+  const tags = new Set(all.flatMap((s) => s.tags));
+  t.true(tags.has('alarm-trip') && tags.has('alarm-at-start'));
+  for (const s of all.filter((x) => x.tags.includes('alarm-trip') || x.tags.includes('alarm-at-start'))) {
+    t.false(s.dryRun);
+    t.is(s.interruption.kind, 'none');
+    t.true(s.strategy === 'rolling' || (s.abCase === 'swap' && s.via === 'ab'));
+  }
+  const base = generateScenario(3, 'rolling');
+  const clean = { ...base, dryRun: false, interruption: { kind: 'none' as const }, surge: 1, batchSize: 1, minHealthy: undefined, faults: { ...base.faults, badImage: false, failAfterSeconds: undefined, bootFailureRate: 0, launchFailureRate: 0, spontaneousTerminationsPerHour: 0, alarmTripAfterSeconds: undefined } };
+  t.is(expectationOf(clean), 'done');
+  t.is(expectationOf({ ...clean, faults: { ...clean.faults, alarmTripAfterSeconds: -1 } }), 'refused');
+  t.is(expectationOf({ ...clean, faults: { ...clean.faults, alarmTripAfterSeconds: 120 } }), 'done-or-halt');
+  t.is(expectationOf({ ...clean, faults: { ...clean.faults, alarmTripAfterSeconds: 120, badImage: true } }), 'halt');
+  t.is(expectationOf({ ...clean, dryRun: true, faults: { ...clean.faults, alarmTripAfterSeconds: -1 } }), 'planned', 'not applied to a dry run');
+  t.is(expectationOf({ ...clean, interruption: { kind: 'sigint', afterSeconds: 60 }, faults: { ...clean.faults, alarmTripAfterSeconds: 120 } }), 'done', 'not applied with an interrupt');
+});
+
+test('issue 16 holds: drawn for a fifth of the runs, on rolling runs only, a canary within the group', (t) => {
+  const all = Array.from({ length: 500 }, (_, i) => generateScenario(seedOf(1, i)));
+  const held = all.filter((s) => s.holds);
+  t.true(held.length > 20);
+  for (const s of held) {
+    t.is(s.strategy, 'rolling');
+    if (s.holds!.canary !== undefined) t.true(s.holds!.canary >= 1 && s.holds!.canary <= s.size);
+    const cps = s.holds!.checkpoints ?? [];
+    for (let i = 1; i < cps.length; i++) t.true(cps[i] > cps[i - 1]);
+  }
+  const tags = new Set(all.flatMap((s) => s.tags));
+  for (const tag of ['canary', 'checkpoints', 'bake']) t.true(tags.has(tag), tag);
+});
