@@ -33,6 +33,7 @@ import {
   CreateOrUpdateTagsCommand,
   DeleteTagsCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
   DescribeScalingActivitiesCommand,
   ResumeProcessesCommand,
   SetDesiredCapacityCommand,
@@ -256,9 +257,12 @@ export class AwsAdapter implements AwsPort {
     const asgInstances = g.Instances ?? [];
     const ids = asgInstances.map((i) => i.InstanceId!).filter(Boolean);
     await this.refreshEc2(ids);
-    // Forget instances that left the group (keeps the cache as small as the group).
-    const present = new Set(ids);
-    for (const id of this.ec2Cache.keys()) if (!present.has(id)) this.ec2Cache.delete(id);
+    // Forget instances that left the group (keeps the cache as small as the group). Only when
+    // the cache outgrew the group (it then holds instances that left).
+    if (this.ec2Cache.size > ids.length) {
+      const present = new Set(ids);
+      for (const id of this.ec2Cache.keys()) if (!present.has(id)) this.ec2Cache.delete(id);
+    }
 
     const elbNames = (g.LoadBalancerNames ?? []).filter((n) => !options.elbNames || options.elbNames.includes(n));
     const elbStates = new Map<string, Map<string, ElbInstanceHealth>>();
@@ -280,9 +284,10 @@ export class AwsAdapter implements AwsPort {
         const s = states.get(id);
         if (s) elb[n] = s;
       }
-      const targetHealth: Record<string, TargetHealthView> = {};
+      let targetHealth: Record<string, TargetHealthView> | undefined;
       for (const [arn, states] of targetStates) {
         const s = states.get(id);
+        targetHealth ??= {};
         if (s) targetHealth[arn] = s;
       }
       instances.push({
@@ -296,7 +301,7 @@ export class AwsAdapter implements AwsPort {
         privateIpAddress: facts.privateIpAddress,
         ec2State: facts.ec2State,
         elb,
-        ...(targetStates.size > 0 ? { targetHealth } : {}),
+        ...(targetHealth ? { targetHealth } : {}),
       });
     }
 
@@ -470,6 +475,28 @@ export class AwsAdapter implements AwsPort {
       if (ms > 0) durations.push(ms);
     }
     return durations;
+  }
+
+  /**
+   * Lifecycle state and health of just these instances: one DescribeAutoScalingInstances per 50
+   * ids (its maximum; unknown ids are ignored, not an error). HealthStatus is normalised to the
+   * DescribeAutoScalingGroups spelling ('Healthy' | 'Unhealthy'): the two operations' examples
+   * in AWS's documentation spell it differently ('HEALTHY' here).
+   */
+  async instanceStates(ids: string[]): Promise<Map<string, { group: string; lifecycleState: string; healthStatus: string }>> {
+    const m = new Map<string, { group: string; lifecycleState: string; healthStatus: string }>();
+    for (const batch of chunks(ids, 50)) {
+      const out = await this.send<{ AutoScalingInstances?: Array<{ InstanceId?: string; AutoScalingGroupName?: string; LifecycleState?: string; HealthStatus?: string }> }>(
+        this.clients.autoScaling,
+        new DescribeAutoScalingInstancesCommand({ InstanceIds: batch, MaxRecords: 50 }),
+      );
+      for (const d of out.AutoScalingInstances ?? []) {
+        if (!d.InstanceId) continue;
+        const h = (d.HealthStatus ?? 'Healthy').toLowerCase();
+        m.set(d.InstanceId, { group: d.AutoScalingGroupName ?? '', lifecycleState: d.LifecycleState ?? 'Pending', healthStatus: h === 'unhealthy' ? 'Unhealthy' : h === 'healthy' ? 'Healthy' : d.HealthStatus! });
+      }
+    }
+    return m;
   }
 
   /** StatusMessage of the most recent failed launch among the group's last 20 activities. */

@@ -374,13 +374,13 @@ async function engineCost(): Promise<CostChild> {
  * so the peak is the engine's process alone. Judged only when it reproduced the in-process run
  * exactly (same simulated seconds, same API calls); undefined when the child failed.
  */
-function engineAlone(inProcess: CostChild): EngineCost['engineAlone'] {
+function engineAlone(inProcess: CostChild, wire: 'decoded' | 'xml' = 'decoded'): EngineCost['engineAlone'] {
   // Compiled, as the CLI runs (npm run bench builds dist/ first).
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'orchestrator', 'proof', 'engine-memory.js'), String(COST_SIZE), String(COST_BATCH)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'orchestrator', 'proof', 'engine-memory.js'), String(COST_SIZE), String(COST_BATCH), wire], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
   try {
-    const e = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { peakRssMb: number; rssBeforeMb: number; simulatedSeconds?: number; apiCalls?: number; error?: string };
+    const e = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { peakRssMb: number; rssBeforeMb: number; simulatedSeconds?: number; apiCalls?: number; newSpaceMb?: number; oldSpaceMb?: number; error?: string };
     const matches = e.error === undefined && e.simulatedSeconds === inProcess.simulatedSeconds && e.apiCalls === inProcess.apiCalls;
-    return { peakRssMb: e.peakRssMb, rssBeforeMb: e.rssBeforeMb, simulatedSeconds: e.simulatedSeconds, apiCalls: e.apiCalls, matches };
+    return { peakRssMb: e.peakRssMb, rssBeforeMb: e.rssBeforeMb, simulatedSeconds: e.simulatedSeconds, apiCalls: e.apiCalls, newSpaceMb: e.newSpaceMb, oldSpaceMb: e.oldSpaceMb, matches };
   } catch {
     return undefined;
   }
@@ -527,6 +527,7 @@ async function main(argv: string[]): Promise<number> {
       }
       cost.footprint = footprint();
       cost.engineAlone = engineAlone(c);
+      cost.engineAloneXml = engineAlone(c, 'xml');
       // The 3-hour group is also a rollout scenario in its own right.
       scenarios.push({
         name: `${COST_SIZE.toLocaleString('en-US')} instances, batch ${COST_BATCH} (the ~3-hour rollout)`,

@@ -8,6 +8,10 @@
  *                                  → { id, output } | { id, fault: {code, message, status, fault} } | { id, error }
  *   { stats: true }                → { stats: { calls, now } }
  *
+ * With `wire: 'xml'` in the call (Auto Scaling, EC2, classic ELB), the answer is the HTTP status
+ * and the XML body AWS would send (./wire.ts): { id, status, body, requestId }; the engine's SDK
+ * parses it as it parses AWS's.
+ *
  * Sound because the sandbox runs everything due up to the clock time at the start of every API
  * call (SPEC.md §0): advancing its clock to the engine's time before each call gives the same
  * world the in-process sandbox would show at that moment. The bench checks it: the rollout's
@@ -15,6 +19,7 @@
  */
 import { Sandbox } from '../sandbox';
 import type { ServiceName } from '../sandbox/faults';
+import { errorXml, isWireService, responseXml } from './wire';
 
 const SEED = 20260101;
 
@@ -25,6 +30,7 @@ interface Call {
   input: unknown;
   actor: string;
   now: number;
+  wire?: 'xml';
 }
 
 function main(): void {
@@ -41,7 +47,9 @@ function main(): void {
       return;
     }
     if (m.stats) {
-      process.send!({ stats: { calls: sb?.calls.length ?? 0, now: sb?.clock.now() } });
+      const operations: Record<string, number> = {};
+      for (const c of sb?.calls ?? []) operations[c.operation] = (operations[c.operation] ?? 0) + 1;
+      process.send!({ stats: { calls: sb?.calls.length ?? 0, now: sb?.clock.now(), operations } });
       return;
     }
     const c = m as Call;
@@ -50,11 +58,19 @@ function main(): void {
       return;
     }
     sb.clock.advanceTo(c.now);
+    const xml = c.wire === 'xml' && isWireService(c.service) ? c.service : undefined;
     sb.invoke(c.service, c.operation, c.input, c.actor).then(
-      (output) => process.send!({ id: c.id, output }),
+      (output) => {
+        if (!xml) return process.send!({ id: c.id, output });
+        const requestId = (output as { $metadata?: { requestId?: string } }).$metadata?.requestId ?? `sim-${c.id}`;
+        process.send!({ id: c.id, status: 200, requestId, body: responseXml(xml, c.operation, output as Record<string, unknown>, requestId) });
+      },
       (err: { Code?: string; name?: string; message?: string; $fault?: 'client' | 'server'; $metadata?: { httpStatusCode?: number } }) => {
         // An AWS-shaped error (the sandbox's toSdkError): its code, status and fault rebuild it on the other side.
-        if (err?.$metadata?.httpStatusCode !== undefined) {
+        if (err?.$metadata?.httpStatusCode !== undefined && xml) {
+          const requestId = (err.$metadata as { requestId?: string }).requestId ?? `sim-${c.id}`;
+          process.send!({ id: c.id, status: err.$metadata.httpStatusCode, requestId, body: errorXml(xml, String(err.Code ?? err.name), String(err.message), err.$fault ?? 'client', requestId) });
+        } else if (err?.$metadata?.httpStatusCode !== undefined) {
           process.send!({ id: c.id, fault: { code: err.Code ?? err.name, message: err.message, status: err.$metadata.httpStatusCode, fault: err.$fault } });
         } else {
           process.send!({ id: c.id, error: `${err?.name}: ${err?.message}` });

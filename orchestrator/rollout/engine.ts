@@ -159,8 +159,8 @@ class RolloutRun<O extends Observation> {
   private readonly start: number;
   private readonly apiStart: number;
   private readonly replaced: string[] = [];
-  private readonly seen = new Set<string>();
-  private readonly healthySeen = new Set<string>();
+  /** Per group: the instances seen, and those seen healthy (launch/healthy events once each). */
+  private readonly seen = new Map<string, { any: Set<string>; healthy: Set<string> }>();
   private lastWait = '';
   private lastSeen: O | undefined;
   /** When the last real observation ended (clock ms). */
@@ -326,14 +326,16 @@ class RolloutRun<O extends Observation> {
   private diffEvents(o: O, first: boolean): void {
     const reporter = this.options.reporter;
     for (const g of o.groups) {
+      let seen = this.seen.get(g.name);
+      if (!seen) this.seen.set(g.name, (seen = { any: new Set(), healthy: new Set() }));
       for (const i of g.instances) {
-        const k = `${g.name}/${i.instanceId}`;
-        if (!this.seen.has(k)) {
-          this.seen.add(k);
+        const k = i.instanceId; // no per-instance key string at every poll (1,000-instance groups)
+        if (!seen.any.has(k)) {
+          seen.any.add(k);
           if (!first) reporter.emit('info', Codes.launch, `${g.name}: ${i.instanceId} launched (${i.lifecycleState})`, { asg: g.name, instanceId: i.instanceId });
         }
-        if (!this.healthySeen.has(k) && o.isHealthy(g.name, i.instanceId)) {
-          this.healthySeen.add(k);
+        if (!seen.healthy.has(k) && o.isHealthy(g.name, i.instanceId)) {
+          seen.healthy.add(k);
           if (!first) reporter.emit('info', Codes.healthy, `${g.name}: ${i.instanceId} healthy`, { asg: g.name, instanceId: i.instanceId });
         }
       }

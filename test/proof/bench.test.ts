@@ -38,3 +38,21 @@ test.serial('the engine run with the simulated AWS in another process is the sam
   t.is(out.serverCalls, out.apiCalls, 'every SDK attempt reached the simulation');
   t.true(out.peakRssMb > 0);
 });
+
+test.serial('the engine-memory probe with AWS\'s XML wire format: the same rollout, every answer parsed by the SDK', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const run = (wire: string) => {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../orchestrator/proof/engine-memory.ts'), '30', '10', wire], { encoding: 'utf8', timeout: 60_000 });
+    return JSON.parse(child.stdout.trim().split('\n').pop()!) as { simulatedSeconds?: number; apiCalls: number; replaced: number; serverCalls: number; wire: string; operations: Record<string, number>; error?: string };
+  };
+  const decoded = run('decoded');
+  const xml = run('xml');
+  t.is(xml.error, undefined);
+  t.is(xml.wire, 'xml');
+  t.is(xml.replaced, 30);
+  t.is(xml.simulatedSeconds, decoded.simulatedSeconds);
+  t.is(xml.apiCalls, decoded.apiCalls);
+  t.is(xml.serverCalls, xml.apiCalls);
+  t.deepEqual(xml.operations, decoded.operations);
+});

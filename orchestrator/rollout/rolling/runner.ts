@@ -22,7 +22,7 @@ import { AlarmWatch } from '../alarms';
 import { canaryProblem, currentHold, decideWithHolds, holdCanStart, holdOptionsProblem, planHolds, replacedCount, type Hold, type HoldMemory, type HoldOptions } from './holds';
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
-import { classicElbSignalOf, combineAsync, GatesSignal, groupSignals, pollTiming, targetGroupSignalOf, type HealthSignal } from '../health';
+import { classicElbSignalOf, combine, GatesSignal, groupSignals, pollTiming, targetGroupSignalOf, type HealthSignal } from '../health';
 import { DEFAULT_BRISK_MS, earliestPassAt, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
 import type { RolloutResult } from '../result';
 import {
@@ -136,6 +136,11 @@ interface RollingObservation extends Observation {
   view: RollingView;
   /** The ELB was not asked this poll (the last answer stands in): good for "wait" only. */
   elbStale?: boolean;
+  /**
+   * A light look: only the batch's unhealthy new instances were asked about (their lifecycle
+   * state); the rest of the group is the last poll's. Good for "wait" only.
+   */
+  groupStale?: boolean;
 }
 
 const LEAVING = (i: InstanceView) => !isLive(i);
@@ -149,7 +154,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private config?: RollingConfig;
   private readonly memory: RollingMemory = { firstSeen: {}, terminated: [], lost: [] };
   private readonly watch = new Map<string, WatchedInstance>();
-  private readonly lastVerdict = new Map<string, Verdict>();
+  private lastVerdict = new Map<string, Verdict>();
   private readonly liveNew = new Set<string>();
   private readonly terminatedAt = new Map<string, number>();
   private timing?: HealthCheckTiming;
@@ -169,6 +174,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private readonly terminatedSet = new Set<string>();
   /** The next observation asks the ELB whatever the state. */
   private forceFresh = false;
+  /** The last decision was "wait" (a light look may follow), and whether the group was short of instances. */
+  private lastWasWait = false;
+  private lastShort = true;
   /** The group's launch spec at the start (the rollout's target). */
   private startLaunch?: GroupSnapshot['launch'];
   /** The launch spec it changed to during the run, and how to name it (sticky). */
@@ -234,10 +242,12 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const twoPhase = this.config !== undefined && this.port.describeInstanceHealth !== undefined && !fresh && !this.forceFresh;
     this.forceFresh = false;
     let elbStale = false;
-    let s = await this.port.observeGroup(this.target, twoPhase ? { elbHealth: false } : undefined);
-    s = this.watchLaunch(s);
+    let groupStale = false;
+    let s = twoPhase ? await this.lightLook() : undefined;
+    if (s) groupStale = elbStale = true;
+    else s = this.watchLaunch(await this.port.observeGroup(this.target, twoPhase ? { elbHealth: false } : undefined));
     const now = this.options.clock.now();
-    if (twoPhase && s.loadBalancerNames.length > 0) {
+    if (twoPhase && !groupStale && s.loadBalancerNames.length > 0) {
       if (this.elbMatters(s, now)) {
         const states = new Map<string, Map<string, ElbInstanceHealth>>();
         for (const elb of s.loadBalancerNames) states.set(elb, await this.port.describeInstanceHealth!(elb));
@@ -257,7 +267,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       }
     }
     if (!twoPhase || s.loadBalancerNames.length === 0 || this.lastElb.size === 0) {
-      for (const i of s.instances) if (Object.keys(i.elb).length > 0) this.lastElb.set(i.instanceId, i.elb);
+      for (const i of s.instances) if (hasKeys(i.elb)) this.lastElb.set(i.instanceId, i.elb);
     }
     if (!this.config) {
       // Everything learned once per rollout; `config` is set last, so that an observation that
@@ -303,16 +313,26 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     this.lastStandby = new Set(s.instances.filter(isStandby).map((i) => i.instanceId));
     this.expectedDesired = s.desired;
     const verdicts = new Map<string, Verdict>();
-    for (const i of s.instances) verdicts.set(i.instanceId, await this.verdictOf(s, i));
+    for (const i of s.instances) {
+      // The AWS signals are read from the snapshot (synchronous); only an instance they all pass
+      // may need the gates (a promise): 1,000 awaited verdicts per poll were most of a big
+      // rollout's garbage (docs/benchmarks.md, where the memory goes).
+      const v = this.awsVerdict(s, i);
+      verdicts.set(i.instanceId, v.healthy && this.hasGates ? await this.gates.judge(i, s) : v);
+    }
 
     // Memory: first seen, boot times, and up-to-date instances the ASG took away.
-    const present = new Map(s.instances.map((i) => [i.instanceId, i]));
+    const present = new Map<string, InstanceView>();
     for (const i of s.instances) {
+      if (this.liveNew.has(i.instanceId)) present.set(i.instanceId, i);
       // First seen on the tool's own clock: EC2's LaunchTime is another clock (a runner whose clock
       // runs ahead would otherwise see a fresh instance as already past its step timeout).
       if (this.memory.firstSeen[i.instanceId] === undefined) this.memory.firstSeen[i.instanceId] = now;
       const outdated = isOutdated(i, s);
-      if (!outdated && isLive(i) && !this.terminatedSet.has(i.instanceId)) this.liveNew.add(i.instanceId);
+      if (!outdated && isLive(i) && !this.terminatedSet.has(i.instanceId)) {
+        this.liveNew.add(i.instanceId);
+        present.set(i.instanceId, i);
+      }
       if (!outdated) this.track(i, verdicts.get(i.instanceId)!, now);
     }
     for (const id of [...this.liveNew]) {
@@ -322,14 +342,18 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       const last = this.lastVerdict.get(id);
       if (!this.terminatedSet.has(id) && last && !last.healthy) this.memory.lost.push({ instanceId: id, gate: last.gate, state: last.state });
     }
-    this.lastVerdict.clear();
-    for (const [id, v] of verdicts) this.lastVerdict.set(id, v);
+    this.lastVerdict = verdicts;
     this.lastObservedAt = now;
 
     // The step's wait for a healthy replacement, on the tool's clock (decideRolling's stepStalled).
-    const counted = s.instances.filter((i) => isLive(i) && !isStandby(i) && !this.terminatedSet.has(i.instanceId));
-    const short = counted.length < s.desired;
-    const unhealthyNew = counted.some((i) => !isOutdated(i, s) && !verdicts.get(i.instanceId)?.healthy);
+    let counted = 0;
+    let unhealthyNew = false;
+    for (const i of s.instances) {
+      if (!isLive(i) || isStandby(i) || this.terminatedSet.has(i.instanceId)) continue;
+      counted++;
+      if (!unhealthyNew && !isOutdated(i, s) && !verdicts.get(i.instanceId)?.healthy) unhealthyNew = true;
+    }
+    const short = counted < s.desired;
     if (short || unhealthyNew) {
       this.memory.waitingSince ??= now;
       if (short && now - this.memory.waitingSince > this.config.stepTimeoutMs && this.memory.lastLaunchFailure === undefined && this.port.lastFailedLaunch) {
@@ -345,7 +369,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     }
 
     // `wait` policies: since when only held-back instances are left (decideRolling's wait bound).
-    const replaceableLeft = counted.some((i) => isOutdated(i, s) && (!i.protectedFromScaleIn || this.config!.protected === 'replace'));
+    const replaceableLeft = s.instances.some((i) => isLive(i) && !isStandby(i) && !this.terminatedSet.has(i.instanceId) && isOutdated(i, s) && (!i.protectedFromScaleIn || this.config!.protected === 'replace'));
     if (!replaceableLeft && heldBack(s, this.config, 'wait').length > 0) this.memory.heldSince ??= now;
     else this.memory.heldSince = undefined;
 
@@ -362,12 +386,14 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     this.trackHolds(view, now);
     const hint = this.hint(s, verdicts, now);
     this.memory.waitHintMs = hint.untilMs;
+    this.lastShort = short;
     return {
       groups: [s],
       isHealthy: (_g, id) => verdicts.get(id)?.healthy ?? false,
       waitingSinceMs: hint.sinceMs,
       view,
       elbStale,
+      groupStale,
     };
   }
 
@@ -442,6 +468,42 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       to: this.config.capacity,
     });
     await this.g.followCapacity(this.config.capacity);
+  }
+
+  /**
+   * A light look (one DescribeAutoScalingInstances for the batch, not the 1,000-instance group and
+   * its ELB): when the last decision was "wait" for new instances none of which can have passed
+   * the ELB by now (polling.ts earliestPassAt), the next decision is "wait" whatever the rest of
+   * the group does, and only those instances' lifecycle states are worth asking (they pin the
+   * moment each went InService, from which the poller learns when it will pass). Undefined when a
+   * full poll is needed: no ELB timing, a launch still missing, an instance near its step timeout,
+   * or an instance the ASG no longer reports.
+   */
+  private async lightLook(): Promise<GroupSnapshot | undefined> {
+    const v = this.lastView;
+    if (!v || !this.lastWasWait || this.lastShort || !this.timing || !this.port.instanceStates) return undefined;
+    const now = this.options.clock.now();
+    const g = v.group;
+    const ids: string[] = [];
+    for (const i of g.instances) {
+      if (!isLive(i) || isOutdated(i, g) || this.terminatedSet.has(i.instanceId)) continue;
+      const w = this.watch.get(i.instanceId);
+      if (!w || w.healthy) continue;
+      const t = earliestPassAt(w, this.timing, this.learned);
+      const first = this.memory.firstSeen[i.instanceId] ?? now;
+      if (t === undefined || t <= now || now - first > v.config.stepTimeoutMs) return undefined;
+      ids.push(i.instanceId);
+    }
+    if (ids.length === 0 || ids.length > 100) return undefined;
+    const states = await this.port.instanceStates(ids);
+    const patched = new Map<string, InstanceView>();
+    for (const id of ids) {
+      const st = states.get(id);
+      if (!st || st.group !== g.name) return undefined;
+      const i = g.instances.find((x) => x.instanceId === id)!;
+      patched.set(id, { ...i, lifecycleState: st.lifecycleState, healthStatus: st.healthStatus });
+    }
+    return { ...g, observedAt: now, instances: g.instances.map((i) => patched.get(i.instanceId) ?? i) };
   }
 
   /**
@@ -559,8 +621,12 @@ export class RollingStrategy implements Strategy<RollingObservation> {
    * The instance's verdict: the AWS signals (rollout/health/: ASG, each classic ELB), then the
    * gates on live up-to-date instances — the first that says no.
    */
-  private verdictOf(s: GroupSnapshot, i: InstanceView): Promise<Verdict> {
-    return combineAsync([...groupSignals(s.loadBalancerNames, s.targetGroupARNs), this.gates], i, s);
+  private awsVerdict(s: GroupSnapshot, i: InstanceView): Verdict {
+    return combine(groupSignals(s.loadBalancerNames, s.targetGroupARNs), i, s);
+  }
+
+  private get hasGates(): boolean {
+    return (this.options.gates?.length ?? 0) > 0;
   }
 
 
@@ -571,10 +637,12 @@ export class RollingStrategy implements Strategy<RollingObservation> {
    */
   decide(o: RollingObservation): Action {
     const a = this.holds.length ? decideWithHolds(o.view, this.holds, this.holdSince) : decideRolling(o.view);
-    if (o.elbStale && a.kind !== 'wait' && a.kind !== 'suspend' && a.kind !== 'setDesired') {
+    this.lastWasWait = false;
+    if ((o.elbStale && a.kind !== 'wait' && a.kind !== 'suspend' && a.kind !== 'setDesired') || (o.groupStale && a.kind !== 'wait')) {
       this.forceFresh = true;
-      return wait(`${o.view.group.name}: checking the load balancer before acting`, 0);
+      return wait(`${o.view.group.name}: checking the ${o.groupStale ? 'group' : 'load balancer'} before acting`, 0);
     }
+    this.lastWasWait = a.kind === 'wait';
     return a;
   }
 
@@ -632,6 +700,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     if (a.kind === 'setDesired') this.expectedDesired = a.desired;
     if (a.kind === 'updateSizes' && a.desired !== undefined) this.expectedDesired = a.desired;
     if (a.kind === 'terminate' && a.decrement && this.expectedDesired !== undefined) this.expectedDesired -= a.instanceIds.length;
+    this.lastWasWait = false;
     if (a.kind === 'terminate') {
       for (const id of a.instanceIds) {
         this.memory.terminated.push(id);
@@ -722,6 +791,11 @@ export class RollingStrategy implements Strategy<RollingObservation> {
 /** The plan's lines for the holds: "  then hold: canary (1 of 6 replaced) 300 s". */
 function holdLines(holds: Hold[]): string {
   return holds.map((h) => `\n  hold: ${h.label}, ${Math.round(h.waitMs / 1000)} s watching health and alarms`).join('');
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 function launchName(s: GroupSnapshot): string {
