@@ -93,10 +93,16 @@ interface Building {
   /** Rolling batches / A/B step targets, to close steps. */
   batches: string[][];
   terminated: Set<string>;
+  /** Planned (outdated) instances terminated so far, in order: a batch's step names what it really replaced. */
+  replacedOrder: string[];
   healthyNew: number;
   abFrom?: string;
   abTo?: string;
   openStep?: Step;
+  /** The open step's marker, relabelled when the step closes. */
+  openMarker?: Marker;
+  /** replacedOrder's length when the open step started. */
+  openAt?: number;
   stepTarget?: { kind: 'batch'; k: number } | { kind: 'ab-up'; to: number } | { kind: 'ab-drain' };
 }
 
@@ -165,6 +171,7 @@ function planned(e: DeployEvent, t: number, terminatedBy: Map<string, Set<string
       baseFresh: Math.max(0, capacity - instances.size),
       batches,
       terminated: new Set(),
+      replacedOrder: [],
       healthyNew: 0,
     };
     point(b, t);
@@ -187,6 +194,7 @@ function planned(e: DeployEvent, t: number, terminatedBy: Map<string, Set<string
     baseFresh: 0,
     batches: [],
     terminated: new Set(),
+    replacedOrder: [],
     healthyNew: 0,
     abFrom: from,
     abTo: to,
@@ -222,7 +230,9 @@ function openStep(b: Building, t: number, what: string, target: Building['stepTa
   b.tl.steps.push(step);
   b.openStep = step;
   b.stepTarget = target;
-  b.tl.markers.push({ t, kind: 'step', label: `step ${step.index}: ${what}` });
+  b.openAt = b.replacedOrder.length;
+  b.openMarker = { t, kind: 'step', label: `step ${step.index}: ${what}` };
+  b.tl.markers.push(b.openMarker);
 }
 
 function closeStep(b: Building, t: number): void {
@@ -230,16 +240,25 @@ function closeStep(b: Building, t: number): void {
   if (!s) return;
   s.end = t;
   s.seconds = (t - s.start) / 1000;
+  // Rolling: name the instances the step really replaced (AWS may pick among equally old ones in another order than the plan listed).
+  const replaced = b.stepTarget?.kind === 'batch' ? b.replacedOrder.slice(b.openAt ?? 0) : [];
+  if (replaced.length) {
+    s.what = `replace ${replaced.join(', ')}`;
+    if (b.openMarker) b.openMarker.label = `step ${s.index}: ${s.what}`;
+  }
   b.openStep = undefined;
+  b.openMarker = undefined;
   b.stepTarget = undefined;
 }
 
-/** Rolling: batch k is done when its instances are gone and as many replacements serve. */
+/**
+ * Rolling: batch k is done when as many planned instances as batches 1..k hold are gone and as
+ * many replacements serve. Counted, not named: among instances launched at the same moment the
+ * order AWS terminates them in may differ from the plan's listing.
+ */
 function batchDone(b: Building, k: number): boolean {
-  const upTo = b.batches.slice(0, k + 1);
-  const gone = upTo.every((batch) => batch.every((id) => b.terminated.has(id)));
-  const needed = upTo.reduce((n, batch) => n + batch.length, 0);
-  return gone && b.healthyNew >= needed;
+  const needed = b.batches.slice(0, k + 1).reduce((n, batch) => n + batch.length, 0);
+  return b.replacedOrder.length >= needed && b.healthyNew >= needed;
 }
 
 function apply(b: Building, e: DeployEvent, t: number): void {
@@ -283,6 +302,7 @@ function apply(b: Building, e: DeployEvent, t: number): void {
         openStep(b, t, `replace ${b.batches[k].join(', ')}`, { kind: 'batch', k });
       }
       b.terminated.add(id);
+      if (b.instances.has(id) && !b.instances.get(id)!.fresh && !b.replacedOrder.includes(id)) b.replacedOrder.push(id);
       if (b.instances.has(id)) b.instances.delete(id);
       else if (tl.strategy === 'ab' && asg === b.abFrom) {
         const placeholder = [...b.instances.keys()].find((k) => k.startsWith(`${b.abFrom}#`));

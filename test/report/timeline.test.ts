@@ -210,3 +210,39 @@ test('chart: API calls counted into equal time buckets', (t) => {
   t.deepEqual(one.bars.map((b) => b.count), [1, 0, 0]);
   t.true(one.bars[0].height > 0 && one.bars[1].height === 0);
 });
+
+test('rolling: a step closes by count when AWS terminates equally old instances in another order than the plan lists; it names what it replaced', (t) => {
+  // The bench's 3-node quorum: all three launched at one moment; the plan lists i-1, i-2, i-3, the tool replaced i-1, i-3, i-2.
+  const events = [
+    rollingPlan(),
+    ev(1, 'group.scale', { asg: 'g', from: 3, to: 4 }),
+    ev(30, 'instance.launch', { asg: 'g', instanceId: 'i-a' }),
+    ev(60, 'instance.healthy', { asg: 'g', instanceId: 'i-a' }),
+    ev(60, 'instance.terminate', { asg: 'g', instanceId: 'i-1' }),
+    ev(60, 'group.scale', { asg: 'g', from: 3, to: 4 }),
+    ev(90, 'instance.launch', { asg: 'g', instanceId: 'i-b' }),
+    ev(120, 'instance.healthy', { asg: 'g', instanceId: 'i-b' }),
+    ev(120, 'instance.terminate', { asg: 'g', instanceId: 'i-3' }),
+    ev(120, 'group.scale', { asg: 'g', from: 3, to: 4 }),
+    ev(150, 'instance.launch', { asg: 'g', instanceId: 'i-c' }),
+    ev(180, 'instance.healthy', { asg: 'g', instanceId: 'i-c' }),
+    ev(180, 'instance.terminate', { asg: 'g', instanceId: 'i-2' }),
+    ev(181, 'rollout.done', { asg: 'g', seconds: 181, apiCalls: 40, status: 'done' }),
+  ];
+  const [tl] = buildTimelines(events);
+  t.deepEqual(tl.steps.map((s) => [s.what, s.start - T0, s.end === undefined ? 'open' : s.end - T0]), [
+    ['replace i-1', 1000, 60_000],
+    ['replace i-3', 60_000, 120_000],
+    ['replace i-2', 120_000, 180_000],
+  ]);
+  t.deepEqual(tl.markers.filter((m) => m.kind === 'step').map((m) => m.label), ['step 1: replace i-1', 'step 2: replace i-3', 'step 3: replace i-2']);
+});
+
+test("A/B: the floor is the active color's size from the plan's fromCount when it differs from the new count", (t) => {
+  const [tl] = buildTimelines([
+    ev(0, 'rollout.plan', { environment: 'web', from: 'web-a', to: 'web-b', count: 4, fromCount: 2, step: 4 }),
+    ev(1, 'group.scale', { asg: 'web-b', from: 0, to: 4 }),
+  ]);
+  t.is(tl.floor, 2);
+  t.deepEqual(triple(tl), [[2, 0, 2]]);
+});
