@@ -44,7 +44,7 @@ export function scenarioReport(name: string, clock: Clock) {
     recorder,
     clients: (c: AwsClients) => recorder.instrument(c),
     /** Writes the page and the image; returns the image's file name (undefined when the run drew no timeline). */
-    write(dirs: BenchReportDirs, error?: string): string | undefined {
+    write(dirs: BenchReportDirs, error?: string, stepLimitSeconds?: number): string | undefined {
       mkdirSync(dirs.reports, { recursive: true });
       recorder.write(join(dirs.reports, `${slug(name)}.html`), {
         command: `bench: ${name}`,
@@ -53,6 +53,7 @@ export function scenarioReport(name: string, clock: Clock) {
         outcome: error ? 'failed' : 'done',
         exit: error ? 1 : 0,
         error: error ? { code: 'bench.failed', message: error } : undefined,
+        stepLimitSeconds,
       });
       const tl = buildTimelines(recorder.events)[0];
       if (!tl) return undefined;

@@ -161,7 +161,7 @@ export async function runBench(b: Bench, reports?: BenchReportDirs): Promise<Ben
     const t0 = e.clock.now();
     const engine = await measure(e, ePort, () => rollGroup({ port: ePort, clock: e.clock, reporter: rep?.recorder ?? silentReporter, asg: 'bench', surge: b.batch, batchSize: b.batch, lock: false /* the benchmark measures the rollout's own calls and time against the physical limit */ }));
     const over = describeOvershoot(overshoot(e, 'engine', t0, e.clock.now(), b.drain));
-    if (reports) rep?.write(reports, engine.error);
+    if (reports) rep?.write(reports, engine.error, BOOT + health);
     let baseline: RunMeasure | undefined;
     if (b.baseline) {
       const s = fleet(b);
@@ -186,7 +186,7 @@ export async function runBench(b: Bench, reports?: BenchReportDirs): Promise<Ben
   const t0 = e.clock.now();
   const engine = await measure(e, ePort, () => abDeploy({ port: ePort, clock: e.clock, reporter: rep?.recorder ?? silentReporter, environment: 'bench', instanceCountMatch: true, lockBucket: 'bench-locks' }));
   const over = describeOvershoot(overshoot(e, 'engine', t0, e.clock.now(), b.drain));
-  if (reports) rep?.write(reports, engine.error);
+  if (reports) rep?.write(reports, engine.error, BOOT + health);
   const s = fleet(b);
   const sPort = createAwsPort(s.newClients('baseline'), s.clock);
   const baseline = await measure(s, sPort, () => baselineAb({ port: sPort, clock: s.clock, groups: ['bench-a', 'bench-b'], instanceCount: b.size }));

@@ -46,6 +46,37 @@ export interface Step {
   limitSeconds?: number;
 }
 
+/**
+ * `traffic.shift` {environment | asg | service, weights}: the load balancer's forward weights
+ * after a shift (A/B on target groups). `weights` is a map color (group or target-group name) →
+ * weight, or a list of {name | color | asg | targetGroup | targetGroupArn, weight}; weights are
+ * relative (the timeline keeps each color's share in percent). Documented in docs/report.md.
+ */
+export interface TrafficShiftData {
+  environment?: string;
+  asg?: string;
+  service?: string;
+  weights: Record<string, number> | Array<{ name?: string; color?: string; asg?: string; targetGroup?: string; targetGroupArn?: string; weight: number }>;
+}
+
+/** Each color's share of the traffic (percent, summing to 100) from time `t` on. */
+export interface WeightPoint {
+  t: number;
+  shares: Record<string, number>;
+}
+
+/** A `traffic.shift` event's weights as shares in percent (undefined when it carries none). */
+export function trafficShares(data: Record<string, unknown>): Record<string, number> | undefined {
+  const w = (data as Partial<TrafficShiftData>).weights;
+  let pairs: Array<[string, number]> = [];
+  if (Array.isArray(w)) pairs = w.map((x) => [String(x.name ?? x.color ?? x.asg ?? x.targetGroup ?? x.targetGroupArn ?? '?'), Number(x.weight)]);
+  else if (w && typeof w === 'object') pairs = Object.entries(w).map(([k, v]) => [k, Number(v)]);
+  pairs = pairs.filter(([, v]) => Number.isFinite(v) && v >= 0);
+  if (!pairs.length) return undefined;
+  const total = pairs.reduce((n, [, v]) => n + v, 0);
+  return Object.fromEntries(pairs.map(([k, v]) => [k, total > 0 ? Math.round((v / total) * 1000) / 10 : 0]));
+}
+
 export interface GroupTimeline {
   /** The group (rolling) or environment (A/B). */
   key: string;
@@ -60,6 +91,8 @@ export interface GroupTimeline {
   points: TimelinePoint[];
   markers: Marker[];
   steps: Step[];
+  /** Traffic shares per color over time, from `traffic.shift` events (empty: none emitted). */
+  weights?: WeightPoint[];
   lowestHealthy: number;
   /** done | noop | planned (dry run) | failed | interrupted | running (no final event: the run stopped before one). */
   outcome: 'done' | 'noop' | 'planned' | 'failed' | 'interrupted' | 'running';
@@ -69,6 +102,7 @@ export interface GroupTimeline {
   detail?: string;
 }
 
+/** Marker kinds by code; other codes of these families are markers too (markerKind). */
 const MARKER_CODES: Record<string, MarkerKind> = {
   'rollout.failed': 'failure',
   'alarm.state': 'alarm',
@@ -79,6 +113,22 @@ const MARKER_CODES: Record<string, MarkerKind> = {
   'ab.rolled-back': 'rollback',
   'rollout.done': 'done',
 };
+
+/**
+ * The marker an event draws: its code's kind, else by family — `*.checkpoint`, `*.bake`,
+ * `alarm.*`, `traffic.*`, `*.rollback`/`*.rolled-back` — so events added later (a canary's
+ * checkpoint, a bake, an alarm's halt) show without a change here; else errors and warnings.
+ */
+export function markerKind(code: string, level: string): MarkerKind | undefined {
+  const known = MARKER_CODES[code];
+  if (known) return known;
+  if (/(^|\.)checkpoint(\.|$)/.test(code)) return 'checkpoint';
+  if (/(^|\.)bake(\.|$)/.test(code)) return 'bake';
+  if (/^alarm\./.test(code)) return 'alarm';
+  if (/^traffic\./.test(code)) return 'traffic';
+  if (/(^|\.)(rollback|rolled-back)$/.test(code)) return 'rollback';
+  return level === 'error' ? 'failure' : level === 'warn' ? 'warning' : undefined;
+}
 
 interface Tracked {
   fresh: boolean;
@@ -157,7 +207,7 @@ function planned(e: DeployEvent, t: number, terminatedBy: Map<string, Set<string
   const d = e.data;
   const service = str(d.service);
   const dryRun = d.dryRun === true;
-  const base = { service, dryRun, start: t, end: t, markers: [], steps: [], outcome: (dryRun ? 'planned' : 'running') as GroupTimeline['outcome'] };
+  const base = { service, dryRun, start: t, end: t, markers: [], steps: [], weights: [], outcome: (dryRun ? 'planned' : 'running') as GroupTimeline['outcome'] };
   const asg = str(d.asg);
   if (asg) {
     const order = Array.isArray(d.order) ? (d.order as Array<{ instanceId?: unknown; healthy?: unknown }>) : [];
@@ -334,7 +384,11 @@ function apply(b: Building, e: DeployEvent, t: number): void {
   if (target?.kind === 'batch' && batchDone(b, target.k)) closeStep(b, t);
   else if (target?.kind === 'ab-up' && b.healthyNew >= target.to) closeStep(b, t);
   if (b.openStep && num(d.limitSeconds) !== undefined) b.openStep.limitSeconds = num(d.limitSeconds);
-  const kind = MARKER_CODES[e.code] ?? (e.level === 'error' ? 'failure' : e.level === 'warn' ? 'warning' : undefined);
+  if (e.code === 'traffic.shift') {
+    const shares = trafficShares(d);
+    if (shares) (tl.weights ??= []).push({ t, shares });
+  }
+  const kind = markerKind(e.code, e.level);
   if (kind) tl.markers.push({ t, kind, label: `${e.code}: ${e.message.split('\n')[0]}` });
 }
 

@@ -23,6 +23,8 @@ test('a scenario run with report dirs writes its HTML report and a deterministic
   const html = fs.readFileSync(path.join(one.reports, '3-node-quorum.html'), 'utf8');
   t.regex(html, /data-outcome="done"/);
   t.is((html.match(/<section class="group"/g) ?? []).length, 1);
+  t.regex(html, /<th class="num">physical limit<\/th>/, 'each step against boot + health checks (90 + 30 s)');
+  t.is((html.match(/<td class="num">2m 00s<\/td><td><i class="bar/g) ?? []).length, 3);
   const svg = fs.readFileSync(path.join(one.images, 'bench-3-node-quorum.svg'), 'utf8');
   t.is(svg, fs.readFileSync(path.join(two.images, 'bench-3-node-quorum.svg'), 'utf8'), 'the same run draws the same bytes');
   t.regex(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
