@@ -12,6 +12,10 @@
  * Then a stack of 6 independent services deployed with --parallel 1 and --parallel 6
  * (./parallel-bench.ts, issue 13).
  *
+ * Each scenario's engine run is recorded as `--report` records a command: its HTML report goes
+ * to `--reports DIR` (default .asg-deploy/bench-reports), its timeline image to docs/img/ (beside
+ * `--out`), shown under "Timelines" in docs/benchmarks.md (./bench-timelines.ts).
+ *
  * Options: `--out FILE` (default docs/benchmarks.md), `--no-write`, `--skip-cost`,
  * `--skip-startup`, `--skip-parallel`; `--parallel-only` prints the parallel bench's section alone
  * (writes nothing).
@@ -19,7 +23,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as yaml from 'js-yaml';
 import { writeSandboxFile } from '../commands/aws-session';
 import { createAwsPort } from '../aws/adapter';
@@ -33,6 +37,7 @@ import { decideSwap } from '../rollout/ab/strategy';
 import { Sandbox } from '../sandbox';
 import { baselineAb, baselineRolling } from './baseline';
 import { benchmarkMarkdown, machineInfo, missedTargets, costMissed, parallelMarkdown, parallelMissed, startupMissed, type BenchScenarioResult, type ParallelBench, type EngineCost, type RunMeasure, type StartupCost } from './bench-report';
+import { scenarioReport, timelinesMarkdown, type BenchReportDirs } from './bench-timelines';
 import { physicalLimit } from './limit';
 import { runParallelBench } from './parallel-bench';
 
@@ -145,15 +150,18 @@ async function measure(sb: Sandbox, port: AwsPort, run: () => Promise<RolloutRes
 }
 
 /** Runs one scenario with the engine and with the baseline, each on its own identical fleet. */
-export async function runBench(b: Bench): Promise<BenchScenarioResult> {
+/** `reports`: also write the engine run's report and timeline image (./bench-timelines.ts). */
+export async function runBench(b: Bench, reports?: BenchReportDirs): Promise<BenchScenarioResult> {
   const health = ELB.interval * ELB.healthyThreshold;
   if (b.kind === 'rolling') {
     const limit = physicalLimit({ replace: b.size, batchSize: b.batch, bootSeconds: BOOT, healthCheck: ELB, drainSeconds: b.drain });
     const e = fleet(b);
-    const ePort = createAwsPort(e.newClients('engine'), e.clock);
+    const rep = reports && scenarioReport(b.name, e.clock);
+    const ePort = createAwsPort(rep?.clients(e.newClients('engine')) ?? e.newClients('engine'), e.clock);
     const t0 = e.clock.now();
-    const engine = await measure(e, ePort, () => rollGroup({ port: ePort, clock: e.clock, reporter: silentReporter, asg: 'bench', surge: b.batch, batchSize: b.batch, lock: false /* the benchmark measures the rollout's own calls and time against the physical limit */ }));
+    const engine = await measure(e, ePort, () => rollGroup({ port: ePort, clock: e.clock, reporter: rep?.recorder ?? silentReporter, asg: 'bench', surge: b.batch, batchSize: b.batch, lock: false /* the benchmark measures the rollout's own calls and time against the physical limit */ }));
     const over = describeOvershoot(overshoot(e, 'engine', t0, e.clock.now(), b.drain));
+    if (reports) rep?.write(reports, engine.error, BOOT + health);
     let baseline: RunMeasure | undefined;
     if (b.baseline) {
       const s = fleet(b);
@@ -173,10 +181,12 @@ export async function runBench(b: Bench): Promise<BenchScenarioResult> {
   }
   const limit = physicalLimit({ replace: b.size, batchSize: b.size, bootSeconds: BOOT, healthCheck: ELB, drainSeconds: b.drain });
   const e = fleet(b);
-  const ePort = createAwsPort(e.newClients('engine'), e.clock);
+  const rep = reports && scenarioReport(b.name, e.clock);
+  const ePort = createAwsPort(rep?.clients(e.newClients('engine')) ?? e.newClients('engine'), e.clock);
   const t0 = e.clock.now();
-  const engine = await measure(e, ePort, () => abDeploy({ port: ePort, clock: e.clock, reporter: silentReporter, environment: 'bench', instanceCountMatch: true, lockBucket: 'bench-locks' }));
+  const engine = await measure(e, ePort, () => abDeploy({ port: ePort, clock: e.clock, reporter: rep?.recorder ?? silentReporter, environment: 'bench', instanceCountMatch: true, lockBucket: 'bench-locks' }));
   const over = describeOvershoot(overshoot(e, 'engine', t0, e.clock.now(), b.drain));
+  if (reports) rep?.write(reports, engine.error, BOOT + health);
   const s = fleet(b);
   const sPort = createAwsPort(s.newClients('baseline'), s.clock);
   const baseline = await measure(s, sPort, () => baselineAb({ port: sPort, clock: s.clock, groups: ['bench-a', 'bench-b'], instanceCount: b.size }));
@@ -505,9 +515,11 @@ async function main(argv: string[]): Promise<number> {
   process.stderr.write('bench: startup (--help, status, the Pulumi program, beside bare node)…\n');
   const startupCost = argv.includes('--skip-startup') ? undefined : startup();
   const scenarios: BenchScenarioResult[] = [];
+  // Each scenario's report (--reports DIR, default .asg-deploy/bench-reports) and timeline image (docs/img beside --out).
+  const reportDirs: BenchReportDirs = { reports: argv.includes('--reports') ? argv[argv.indexOf('--reports') + 1] : join(__dirname, '..', '..', '.asg-deploy', 'bench-reports'), images: join(dirname(out), 'img'), drawn: [] };
   for (const b of BENCHES) {
     process.stderr.write(`bench: ${b.name}…\n`);
-    scenarios.push(await runBench(b));
+    scenarios.push(await runBench(b, reportDirs));
   }
 
   let cost: EngineCost | undefined;
@@ -551,7 +563,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const commit = gitCommit();
-  const md = benchmarkMarkdown({
+  let md = benchmarkMarkdown({
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z') + (commit ? ` (commit ${commit})` : ''),
     machine: machineInfo(),
     command: 'npm run bench',
@@ -561,6 +573,9 @@ async function main(argv: string[]): Promise<number> {
     startup: startupCost,
     parallel,
   });
+  const timelines = timelinesMarkdown(reportDirs.drawn ?? []);
+  // Next to the scenario table: before the next section, else at the end.
+  if (timelines) md = md.includes("\n## The engine's own cost") ? md.replace("\n## The engine's own cost", `\n${timelines}\n## The engine's own cost`) : `${md.replace(/\n*$/, '')}\n\n${timelines}`;
   process.stdout.write(md);
   if (!argv.includes('--no-write')) {
     writeFileSync(out, md);

@@ -108,6 +108,35 @@ export function stepVertices(points: readonly TimelinePoint[], name: SeriesName,
   return out;
 }
 
+export interface LaidWeight {
+  /** The color (group or target group). */
+  name: string;
+  /** Its share (percent) at each shift. */
+  values: number[];
+  vertices: Array<[number, number]>;
+}
+
+/**
+ * Traffic shares per color over the rollout (from `traffic.shift`): a step line per color on a
+ * 0..100 % axis, each share held from its shift to the next (before the first shift nothing is
+ * drawn: the weights are unknown). Example: shares {a: 100} at 0 s and {a: 0, b: 100} at 30 s
+ * over 0..60 s → a: (0,100)(30,100)(30,0)(60,0); b: (30,100)(60,100) — b starts at its first shift.
+ */
+export function layoutWeights(tl: GroupTimeline, box: Box): { lines: LaidWeight[]; yTicks: Tick[] } {
+  const end = Math.max(tl.end, tl.start + 1000);
+  const { x, y } = scales(box, tl.start, end, 100);
+  const weights = tl.weights ?? [];
+  const names = [...new Set(weights.flatMap((w) => Object.keys(w.shares)))].sort();
+  const lines = names.map((name): LaidWeight => {
+    const pts = weights.map((w, i) => ({ t: w.t, v: w.shares[name], next: i + 1 < weights.length ? weights[i + 1].t : end }));
+    const known = pts.filter((p) => p.v !== undefined);
+    const vertices: Array<[number, number]> = [];
+    for (const p of pts) if (p.v !== undefined) vertices.push([x(p.t), y(p.v)], [x(Math.max(p.next, p.t)), y(p.v)]);
+    return { name, values: known.map((p) => p.v!), vertices };
+  });
+  return { lines, yTicks: [0, 50, 100].map((v) => ({ at: y(v), label: `${v}%` })) };
+}
+
 export interface Bar {
   x: number;
   y: number;

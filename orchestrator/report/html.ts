@@ -7,7 +7,7 @@
  * over time, and every event, filterable. Its only inputs are the coded events and the API call
  * times, the same as the `--json` channel shows: nothing else (no argv, no environment).
  */
-import { layoutBars, layoutTimeline, type TimelineLayout } from './chart';
+import { layoutBars, layoutTimeline, layoutWeights, type TimelineLayout } from './chart';
 import type { DeployEvent } from './reporter';
 import { formatDuration } from './summary';
 import { buildTimelines, type GroupTimeline } from './timeline';
@@ -32,6 +32,12 @@ export interface ReportInput {
   error?: { code: string; message: string };
   events: readonly DeployEvent[];
   calls: readonly ApiCall[];
+  /**
+   * The least one step can take (s), when the caller knows it (the bench: boot + the health
+   * checks, orchestrator/proof/limit.ts): the steps table compares each step with it. An event's
+   * own `limitSeconds` wins for its step.
+   */
+  stepLimitSeconds?: number;
 }
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -95,7 +101,7 @@ export function renderReport(input: ReportInput): string {
   if (input.error) parts.push(`<p id="error"><strong>${esc(input.error.code)}</strong>: ${esc(input.error.message)}</p>`);
   parts.push(predictionSection(input.events));
   parts.push(summarySection(input.events, timelines));
-  for (const tl of timelines) parts.push(groupSection(tl));
+  for (const tl of timelines) parts.push(groupSection(input.stepLimitSeconds === undefined ? tl : { ...tl, steps: tl.steps.map((s) => ({ ...s, limitSeconds: s.limitSeconds ?? input.stepLimitSeconds })) }));
   parts.push(callsSection(input.calls, first, last));
   parts.push(eventsSection(input.events, first));
   return [
@@ -171,6 +177,7 @@ function groupSection(tl: GroupTimeline): string {
     `<h2>${esc(name)} <span class="muted">(${tl.strategy}${tl.strategy === 'ab' ? `: ${esc(tl.groups.join(' → '))}` : ''}, ${esc(tl.outcome)})</span></h2>`,
     legend,
     timelineSvg(tl, lay),
+    weightsSvg(tl),
     stepsTable(tl),
     '</section>',
   ].join('\n');
@@ -226,6 +233,26 @@ export function timelineImage(tl: GroupTimeline, title: string): string {
     '</svg>',
     '',
   ].join('\n');
+}
+
+const WEIGHT_COLORS = ['#117a65', '#884ea0', '#b9770e', '#2e4053'];
+const WEIGHT_BOX = { width: 760, height: 110, left: 40, right: 16, top: 10, bottom: 22 };
+
+/** Traffic shares per color (from `traffic.shift`), under the instances chart on the same time axis; nothing when none. */
+function weightsSvg(tl: GroupTimeline): string {
+  if (!tl.weights?.length) return '';
+  const { lines, yTicks } = layoutWeights(tl, WEIGHT_BOX);
+  const b = WEIGHT_BOX;
+  const out: string[] = [`<p class="legend">traffic weights: ${lines.map((l, i) => `<span><i class="swatch" style="background:${WEIGHT_COLORS[i % WEIGHT_COLORS.length]}"></i>${esc(l.name)}</span>`).join('')}</p>`];
+  out.push(`<svg class="weights" role="img" aria-label="${esc(`${tl.key}: traffic weights over time`)}" width="${b.width}" height="${b.height}" viewBox="0 0 ${b.width} ${b.height}" xmlns="http://www.w3.org/2000/svg">`);
+  out.push(`<rect x="${b.left}" y="${b.top}" width="${b.width - b.left - b.right}" height="${b.height - b.top - b.bottom}" fill="#fbfcfc" stroke="#d5d8dc"/>`);
+  for (const t of yTicks) out.push(`<line x1="${b.left}" x2="${b.width - b.right}" y1="${t.at}" y2="${t.at}" stroke="#eaeded"/><text x="${b.left - 6}" y="${t.at + 4}" text-anchor="end">${esc(t.label)}</text>`);
+  lines.forEach((l, i) => {
+    const pts = l.vertices.map(([x, y]) => `${x},${y}`).join(' ');
+    out.push(`<polyline class="weight" data-series="${esc(l.name)}" data-points="${l.values.length}" data-values="${l.values.join(',')}" fill="none" stroke="${WEIGHT_COLORS[i % WEIGHT_COLORS.length]}" stroke-width="2" points="${pts}"><title>${esc(l.name)}</title></polyline>`);
+  });
+  out.push('</svg>');
+  return out.join('');
 }
 
 /** The first tick's label starts at it, the last ends at it (inside the picture), the others are centred. */

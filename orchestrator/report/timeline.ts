@@ -46,6 +46,37 @@ export interface Step {
   limitSeconds?: number;
 }
 
+/**
+ * `traffic.shift` {environment | asg | service, weights}: the load balancer's forward weights
+ * after a shift (A/B on target groups). `weights` is a map color (group or target-group name) →
+ * weight, or a list of {name | color | asg | targetGroup | targetGroupArn, weight}; weights are
+ * relative (the timeline keeps each color's share in percent). Documented in docs/report.md.
+ */
+export interface TrafficShiftData {
+  environment?: string;
+  asg?: string;
+  service?: string;
+  weights: Record<string, number> | Array<{ name?: string; color?: string; asg?: string; targetGroup?: string; targetGroupArn?: string; weight: number }>;
+}
+
+/** Each color's share of the traffic (percent, summing to 100) from time `t` on. */
+export interface WeightPoint {
+  t: number;
+  shares: Record<string, number>;
+}
+
+/** A `traffic.shift` event's weights as shares in percent (undefined when it carries none). */
+export function trafficShares(data: Record<string, unknown>): Record<string, number> | undefined {
+  const w = (data as Partial<TrafficShiftData>).weights;
+  let pairs: Array<[string, number]> = [];
+  if (Array.isArray(w)) pairs = w.map((x) => [String(x.name ?? x.color ?? x.asg ?? x.targetGroup ?? x.targetGroupArn ?? '?'), Number(x.weight)]);
+  else if (w && typeof w === 'object') pairs = Object.entries(w).map(([k, v]) => [k, Number(v)]);
+  pairs = pairs.filter(([, v]) => Number.isFinite(v) && v >= 0);
+  if (!pairs.length) return undefined;
+  const total = pairs.reduce((n, [, v]) => n + v, 0);
+  return Object.fromEntries(pairs.map(([k, v]) => [k, total > 0 ? Math.round((v / total) * 1000) / 10 : 0]));
+}
+
 export interface GroupTimeline {
   /** The group (rolling) or environment (A/B). */
   key: string;
@@ -60,6 +91,8 @@ export interface GroupTimeline {
   points: TimelinePoint[];
   markers: Marker[];
   steps: Step[];
+  /** Traffic shares per color over time, from `traffic.shift` events (empty: none emitted). */
+  weights?: WeightPoint[];
   lowestHealthy: number;
   /** done | noop | planned (dry run) | failed | interrupted | running (no final event: the run stopped before one). */
   outcome: 'done' | 'noop' | 'planned' | 'failed' | 'interrupted' | 'running';
@@ -69,6 +102,7 @@ export interface GroupTimeline {
   detail?: string;
 }
 
+/** Marker kinds by code; other codes of these families are markers too (markerKind). */
 const MARKER_CODES: Record<string, MarkerKind> = {
   'rollout.failed': 'failure',
   'alarm.state': 'alarm',
@@ -79,6 +113,22 @@ const MARKER_CODES: Record<string, MarkerKind> = {
   'ab.rolled-back': 'rollback',
   'rollout.done': 'done',
 };
+
+/**
+ * The marker an event draws: its code's kind, else by family — `*.checkpoint`, `*.bake`,
+ * `alarm.*`, `traffic.*`, `*.rollback`/`*.rolled-back` — so events added later (a canary's
+ * checkpoint, a bake, an alarm's halt) show without a change here; else errors and warnings.
+ */
+export function markerKind(code: string, level: string): MarkerKind | undefined {
+  const known = MARKER_CODES[code];
+  if (known) return known;
+  if (/(^|\.)checkpoint(\.|$)/.test(code)) return 'checkpoint';
+  if (/(^|\.)bake(\.|$)/.test(code)) return 'bake';
+  if (/^alarm\./.test(code)) return 'alarm';
+  if (/^traffic\./.test(code)) return 'traffic';
+  if (/(^|\.)(rollback|rolled-back)$/.test(code)) return 'rollback';
+  return level === 'error' ? 'failure' : level === 'warn' ? 'warning' : undefined;
+}
 
 interface Tracked {
   fresh: boolean;
@@ -93,10 +143,16 @@ interface Building {
   /** Rolling batches / A/B step targets, to close steps. */
   batches: string[][];
   terminated: Set<string>;
+  /** Planned (outdated) instances terminated so far, in order: a batch's step names what it really replaced. */
+  replacedOrder: string[];
   healthyNew: number;
   abFrom?: string;
   abTo?: string;
   openStep?: Step;
+  /** The open step's marker, relabelled when the step closes. */
+  openMarker?: Marker;
+  /** replacedOrder's length when the open step started. */
+  openAt?: number;
   stepTarget?: { kind: 'batch'; k: number } | { kind: 'ab-up'; to: number } | { kind: 'ab-drain' };
 }
 
@@ -151,7 +207,7 @@ function planned(e: DeployEvent, t: number, terminatedBy: Map<string, Set<string
   const d = e.data;
   const service = str(d.service);
   const dryRun = d.dryRun === true;
-  const base = { service, dryRun, start: t, end: t, markers: [], steps: [], outcome: (dryRun ? 'planned' : 'running') as GroupTimeline['outcome'] };
+  const base = { service, dryRun, start: t, end: t, markers: [], steps: [], weights: [], outcome: (dryRun ? 'planned' : 'running') as GroupTimeline['outcome'] };
   const asg = str(d.asg);
   if (asg) {
     const order = Array.isArray(d.order) ? (d.order as Array<{ instanceId?: unknown; healthy?: unknown }>) : [];
@@ -165,6 +221,7 @@ function planned(e: DeployEvent, t: number, terminatedBy: Map<string, Set<string
       baseFresh: Math.max(0, capacity - instances.size),
       batches,
       terminated: new Set(),
+      replacedOrder: [],
       healthyNew: 0,
     };
     point(b, t);
@@ -187,6 +244,7 @@ function planned(e: DeployEvent, t: number, terminatedBy: Map<string, Set<string
     baseFresh: 0,
     batches: [],
     terminated: new Set(),
+    replacedOrder: [],
     healthyNew: 0,
     abFrom: from,
     abTo: to,
@@ -222,7 +280,9 @@ function openStep(b: Building, t: number, what: string, target: Building['stepTa
   b.tl.steps.push(step);
   b.openStep = step;
   b.stepTarget = target;
-  b.tl.markers.push({ t, kind: 'step', label: `step ${step.index}: ${what}` });
+  b.openAt = b.replacedOrder.length;
+  b.openMarker = { t, kind: 'step', label: `step ${step.index}: ${what}` };
+  b.tl.markers.push(b.openMarker);
 }
 
 function closeStep(b: Building, t: number): void {
@@ -230,16 +290,25 @@ function closeStep(b: Building, t: number): void {
   if (!s) return;
   s.end = t;
   s.seconds = (t - s.start) / 1000;
+  // Rolling: name the instances the step really replaced (AWS may pick among equally old ones in another order than the plan listed).
+  const replaced = b.stepTarget?.kind === 'batch' ? b.replacedOrder.slice(b.openAt ?? 0) : [];
+  if (replaced.length) {
+    s.what = `replace ${replaced.join(', ')}`;
+    if (b.openMarker) b.openMarker.label = `step ${s.index}: ${s.what}`;
+  }
   b.openStep = undefined;
+  b.openMarker = undefined;
   b.stepTarget = undefined;
 }
 
-/** Rolling: batch k is done when its instances are gone and as many replacements serve. */
+/**
+ * Rolling: batch k is done when as many planned instances as batches 1..k hold are gone and as
+ * many replacements serve. Counted, not named: among instances launched at the same moment the
+ * order AWS terminates them in may differ from the plan's listing.
+ */
 function batchDone(b: Building, k: number): boolean {
-  const upTo = b.batches.slice(0, k + 1);
-  const gone = upTo.every((batch) => batch.every((id) => b.terminated.has(id)));
-  const needed = upTo.reduce((n, batch) => n + batch.length, 0);
-  return gone && b.healthyNew >= needed;
+  const needed = b.batches.slice(0, k + 1).reduce((n, batch) => n + batch.length, 0);
+  return b.replacedOrder.length >= needed && b.healthyNew >= needed;
 }
 
 function apply(b: Building, e: DeployEvent, t: number): void {
@@ -283,6 +352,7 @@ function apply(b: Building, e: DeployEvent, t: number): void {
         openStep(b, t, `replace ${b.batches[k].join(', ')}`, { kind: 'batch', k });
       }
       b.terminated.add(id);
+      if (b.instances.has(id) && !b.instances.get(id)!.fresh && !b.replacedOrder.includes(id)) b.replacedOrder.push(id);
       if (b.instances.has(id)) b.instances.delete(id);
       else if (tl.strategy === 'ab' && asg === b.abFrom) {
         const placeholder = [...b.instances.keys()].find((k) => k.startsWith(`${b.abFrom}#`));
@@ -314,7 +384,11 @@ function apply(b: Building, e: DeployEvent, t: number): void {
   if (target?.kind === 'batch' && batchDone(b, target.k)) closeStep(b, t);
   else if (target?.kind === 'ab-up' && b.healthyNew >= target.to) closeStep(b, t);
   if (b.openStep && num(d.limitSeconds) !== undefined) b.openStep.limitSeconds = num(d.limitSeconds);
-  const kind = MARKER_CODES[e.code] ?? (e.level === 'error' ? 'failure' : e.level === 'warn' ? 'warning' : undefined);
+  if (e.code === 'traffic.shift') {
+    const shares = trafficShares(d);
+    if (shares) (tl.weights ??= []).push({ t, shares });
+  }
+  const kind = markerKind(e.code, e.level);
   if (kind) tl.markers.push({ t, kind, label: `${e.code}: ${e.message.split('\n')[0]}` });
 }
 

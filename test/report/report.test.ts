@@ -184,3 +184,27 @@ test('the page is self-contained and escapes what events say', (t) => {
   t.regex(html, /Content-Security-Policy" content="default-src 'none'/);
   t.is((html.match(/<script>/g) ?? []).length, 1, 'one inline script: the filter');
 });
+
+test('traffic weights are drawn under the timeline when the run shifts them; the steps compare with a given physical limit', (t) => {
+  const T = Date.parse('2026-01-01T00:00:00Z');
+  const e = (s: number, code: string, data: Record<string, unknown>) => ({ time: new Date(T + s * 1000).toISOString(), level: 'info' as const, code, message: code, data });
+  const events = [
+    e(0, 'rollout.plan', { environment: 'web', from: 'web-a', to: 'web-b', count: 2, step: 2 }),
+    e(1, 'group.scale', { asg: 'web-b', from: 0, to: 2 }),
+    e(30, 'instance.launch', { asg: 'web-b', instanceId: 'i-1' }),
+    e(30, 'instance.launch', { asg: 'web-b', instanceId: 'i-2' }),
+    e(60, 'instance.healthy', { asg: 'web-b', instanceId: 'i-1' }),
+    e(60, 'instance.healthy', { asg: 'web-b', instanceId: 'i-2' }),
+    e(61, 'traffic.shift', { environment: 'web', weights: { 'web-a': 50, 'web-b': 50 } }),
+    e(91, 'traffic.shift', { environment: 'web', weights: { 'web-a': 0, 'web-b': 100 } }),
+    e(120, 'rollout.done', { environment: 'web', status: 'done' }),
+  ];
+  const html = renderReport({ command: 'ab', dryRun: false, simulated: true, outcome: 'done', exit: 0, events, calls: [], stepLimitSeconds: 50 });
+  t.is((html.match(/<svg class="weights"/g) ?? []).length, 1);
+  t.regex(html, /<polyline class="weight" data-series="web-a" data-points="2" data-values="50,0"/);
+  t.regex(html, /<polyline class="weight" data-series="web-b" data-points="2" data-values="50,100"/);
+  t.regex(html, /<th class="num">physical limit<\/th>/);
+  t.regex(html, /<tr class="step" data-seconds="59"><td class="num">1<\/td><td>web-b 0 → 2<\/td><td class="num">59s<\/td><td class="num">50s<\/td>/);
+  const plain = renderReport({ command: 'ab', dryRun: false, simulated: true, outcome: 'done', exit: 0, events: events.filter((x) => x.code !== 'traffic.shift'), calls: [] });
+  t.notRegex(plain, /class="weights"|physical limit/, 'no weights, no limit: neither is drawn');
+});

@@ -5,8 +5,8 @@
  */
 import test from 'ava';
 import type { DeployEvent } from '../../orchestrator/report/reporter';
-import { buildTimelines } from '../../orchestrator/report/timeline';
-import { DEFAULT_BOX, layoutBars, layoutTimeline, stepVertices } from '../../orchestrator/report/chart';
+import { buildTimelines, markerKind } from '../../orchestrator/report/timeline';
+import { DEFAULT_BOX, layoutBars, layoutTimeline, layoutWeights, stepVertices } from '../../orchestrator/report/chart';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const ev = (s: number, code: string, data: Record<string, unknown> = {}, level: DeployEvent['level'] = 'info', message = code): DeployEvent => ({
@@ -209,4 +209,76 @@ test('chart: API calls counted into equal time buckets', (t) => {
   const one = layoutBars([T0 + 10_000], T0, T0 + 60_000, 3);
   t.deepEqual(one.bars.map((b) => b.count), [1, 0, 0]);
   t.true(one.bars[0].height > 0 && one.bars[1].height === 0);
+});
+
+test('rolling: a step closes by count when AWS terminates equally old instances in another order than the plan lists; it names what it replaced', (t) => {
+  // The bench's 3-node quorum: all three launched at one moment; the plan lists i-1, i-2, i-3, the tool replaced i-1, i-3, i-2.
+  const events = [
+    rollingPlan(),
+    ev(1, 'group.scale', { asg: 'g', from: 3, to: 4 }),
+    ev(30, 'instance.launch', { asg: 'g', instanceId: 'i-a' }),
+    ev(60, 'instance.healthy', { asg: 'g', instanceId: 'i-a' }),
+    ev(60, 'instance.terminate', { asg: 'g', instanceId: 'i-1' }),
+    ev(60, 'group.scale', { asg: 'g', from: 3, to: 4 }),
+    ev(90, 'instance.launch', { asg: 'g', instanceId: 'i-b' }),
+    ev(120, 'instance.healthy', { asg: 'g', instanceId: 'i-b' }),
+    ev(120, 'instance.terminate', { asg: 'g', instanceId: 'i-3' }),
+    ev(120, 'group.scale', { asg: 'g', from: 3, to: 4 }),
+    ev(150, 'instance.launch', { asg: 'g', instanceId: 'i-c' }),
+    ev(180, 'instance.healthy', { asg: 'g', instanceId: 'i-c' }),
+    ev(180, 'instance.terminate', { asg: 'g', instanceId: 'i-2' }),
+    ev(181, 'rollout.done', { asg: 'g', seconds: 181, apiCalls: 40, status: 'done' }),
+  ];
+  const [tl] = buildTimelines(events);
+  t.deepEqual(tl.steps.map((s) => [s.what, s.start - T0, s.end === undefined ? 'open' : s.end - T0]), [
+    ['replace i-1', 1000, 60_000],
+    ['replace i-3', 60_000, 120_000],
+    ['replace i-2', 120_000, 180_000],
+  ]);
+  t.deepEqual(tl.markers.filter((m) => m.kind === 'step').map((m) => m.label), ['step 1: replace i-1', 'step 2: replace i-3', 'step 3: replace i-2']);
+});
+
+test("A/B: the floor is the active color's size from the plan's fromCount when it differs from the new count", (t) => {
+  const [tl] = buildTimelines([
+    ev(0, 'rollout.plan', { environment: 'web', from: 'web-a', to: 'web-b', count: 4, fromCount: 2, step: 4 }),
+    ev(1, 'group.scale', { asg: 'web-b', from: 0, to: 4 }),
+  ]);
+  t.is(tl.floor, 2);
+  t.deepEqual(triple(tl), [[2, 0, 2]]);
+});
+
+test('traffic.shift: weights per color become a shares series (map or list, relative weights), with a traffic marker', (t) => {
+  const events = [
+    ev(0, 'rollout.plan', { environment: 'web', from: 'web-a', to: 'web-b', count: 2, step: 2 }),
+    ev(10, 'traffic.shift', { environment: 'web', weights: { 'web-a': 100, 'web-b': 0 } }),
+    ev(40, 'traffic.shift', { environment: 'web', weights: [{ name: 'web-a', weight: 3 }, { name: 'web-b', weight: 1 }] }),
+    ev(70, 'traffic.shift', { environment: 'web', weights: { 'web-a': 0, 'web-b': 10 } }),
+    ev(80, 'traffic.shift', { environment: 'web', weights: {} }),
+    ev(100, 'rollout.done', { environment: 'web', status: 'done' }),
+  ];
+  const [tl] = buildTimelines(events);
+  t.deepEqual(tl.weights!.map((w) => [w.t - T0, w.shares]), [
+    [10_000, { 'web-a': 100, 'web-b': 0 }],
+    [40_000, { 'web-a': 75, 'web-b': 25 }],
+    [70_000, { 'web-a': 0, 'web-b': 100 }],
+  ]);
+  t.is(tl.markers.filter((m) => m.kind === 'traffic').length, 4, 'every shift is a marker, even one without weights');
+  const box = { width: 140, height: 120, left: 20, right: 20, top: 10, bottom: 10 };
+  const { lines, yTicks } = layoutWeights(tl, box);
+  t.deepEqual(lines.map((l) => [l.name, l.values]), [
+    ['web-a', [100, 75, 0]],
+    ['web-b', [0, 25, 100]],
+  ]);
+  // 100 px wide over 100 s; y: 100 % at 10, 0 % at 110.
+  t.deepEqual(lines[0].vertices, [[30, 10], [60, 10], [60, 35], [90, 35], [90, 110], [120, 110]]);
+  t.deepEqual(yTicks.map((y) => [y.label, y.at]), [['0%', 110], ['50%', 60], ['100%', 10]]);
+});
+
+test('markers: checkpoint, bake, alarm, traffic and rollback codes by family; warnings and errors otherwise', (t) => {
+  const kinds = ['rollout.checkpoint', 'canary.checkpoint.passed', 'rollout.bake', 'rollout.bake.done', 'alarm.state', 'alarm.halted', 'traffic.shift', 'ab.rolled-back', 'rollout.rollback', 'rollout.wait'].map((c) => markerKind(c, 'info'));
+  t.deepEqual(kinds, ['checkpoint', 'checkpoint', 'bake', 'bake', 'alarm', 'alarm', 'traffic', 'rollback', 'rollback', undefined]);
+  t.is(markerKind('rollout.wait', 'warn'), 'warning');
+  t.is(markerKind('something.else', 'error'), 'failure');
+  const [tl] = buildTimelines([rollingPlan(), ev(5, 'rollout.checkpoint', { asg: 'g', after: 1 }), ev(9, 'rollout.bake', { asg: 'g', seconds: 60 })]);
+  t.deepEqual(tl.markers.map((m) => [m.kind, m.t - T0]), [['checkpoint', 5000], ['bake', 9000]]);
 });
