@@ -18,8 +18,13 @@
  *   whole batch: it still waits one boot and one health check).
  *
  * It deliberately ignores everything a tool could in principle overlap or AWS could speed up
- * (API latency, the ASG's activity loop, the phase of the ELB's check timer), so a tool that
- * gets within a few per cent of it wastes essentially no time.
+ * (API latency, the ASG's activity loop), so a tool that gets within a few per cent of it wastes
+ * essentially no time. It is the CONSTANT-boot formula of the fixed scenarios, where the
+ * simulated ELB's first check comes one Interval after registration (sandbox [ELB-2]); it is a
+ * lower bound only for that phase and for surge ≥ 1. With an arbitrary check phase the per-batch
+ * bound is boot + (HealthyThreshold − 1) × Interval, and with surge 0 a batch's drain overlaps
+ * the next boot: {@link drawnLimit} is the bound of a run as the simulation drew it, for every
+ * shape (docs/benchmarks.md, "The limit").
  */
 
 export interface LimitInput {
@@ -65,4 +70,62 @@ export function physicalLimit(input: LimitInput): LimitBreakdown {
 export function limitRatio(durationSeconds: number, limitSeconds: number): number {
   if (limitSeconds <= 0) return 1;
   return Math.round((durationSeconds / limitSeconds) * 1000) / 1000;
+}
+
+/**
+ * The limit of one run as the simulation drew it: what ANY tool would have needed, given the
+ * boots AWS drew for this run's instances and where the ELB's check timer fell.
+ *
+ * Each new instance has an interval [launched, healthy]: from the ASG's launch to the ELB's
+ * HealthyThreshold-th pass. No tool can make it shorter (it is boot + the ELB's checks as drawn;
+ * with an arbitrary check phase at least boot + (HealthyThreshold − 1) × Interval). Batches are
+ * sequential (a batch starts only once the previous one serves: the quorum), so a rollout lasts
+ * at least the union of those intervals — Σ per batch of its slowest instance when they do not
+ * overlap — plus what follows the last one:
+ *  - surge ≥ 1 (launch first): the last batch's old instances are deregistered once it serves
+ *    and must drain: + drain;
+ *  - surge 0 (terminate first): the last old instance was deregistered no earlier than the
+ *    previous batch served, and its drain overlaps its replacement's boot:
+ *    max(drain, last interval) in place of the last interval.
+ * A/B is one batch per step (the new color), then the old color drains: + drain.
+ *
+ * Example (surge 0, draining 300 s, 3 instances, each 120 s launch → healthy):
+ * 120 + 120 + max(300, 120) = 540 s — where Σ (boot + checks) + drain said 660 s, which a
+ * rollout that overlaps the drains beats.
+ */
+export interface DrawnInterval {
+  /** ms */
+  launched: number;
+  /** ms; undefined: never served (failed boot) — it bounds nothing. */
+  healthy?: number;
+}
+
+export function drawnLimit(intervals: DrawnInterval[], o: { drainSeconds: number; terminateFirst: boolean }): { seconds: number; batches: number } {
+  // One batch per launch moment (an activity launches a batch at once); its slowest instance ends it.
+  const byLaunch = new Map<number, number>();
+  for (const i of intervals) {
+    if (i.healthy === undefined) continue;
+    byLaunch.set(i.launched, Math.max(byLaunch.get(i.launched) ?? -Infinity, i.healthy));
+  }
+  const spans = [...byLaunch].map(([a, b]) => [a, b] as [number, number]).sort((x, y) => x[0] - y[0]);
+  // The union of the spans (robust to overlaps, e.g. a replacement launched during a batch).
+  let total = 0;
+  let curA: number | undefined;
+  let curB = -Infinity;
+  let lastLen = 0;
+  for (const [a, b] of spans) {
+    if (curA === undefined || a > curB) {
+      if (curA !== undefined) total += curB - curA;
+      curA = a;
+      curB = b;
+    } else curB = Math.max(curB, b);
+  }
+  if (curA !== undefined) total += curB - curA;
+  if (spans.length > 0) {
+    const last = spans[spans.length - 1];
+    lastLen = last[1] - last[0];
+  }
+  const drainMs = o.drainSeconds * 1000;
+  const tail = spans.length === 0 ? 0 : o.terminateFirst ? Math.max(0, drainMs - lastLen) : drainMs;
+  return { seconds: (total + tail) / 1000, batches: spans.length };
 }

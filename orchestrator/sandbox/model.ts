@@ -8,7 +8,12 @@
 export const NEVER = 8.64e15;
 
 /** A duration distribution in seconds: a fixed value, uniform range, or normal (clamped at `min`). */
-export type Seconds = number | { min: number; max: number } | { mean: number; sd: number; min?: number };
+export type Seconds =
+  | number
+  | { min: number; max: number }
+  | { mean: number; sd: number; min?: number }
+  /** Log-normal (long-tailed): exp(ln(logMedian) + sigma × z), at least `min`. */
+  | { logMedian: number; sigma: number; min?: number };
 
 /** How instances launched from an image (or a launch template version) behave. */
 export interface ImageBehaviour {
@@ -61,6 +66,12 @@ export interface FaultConfig {
   /** How a failed boot shows (see {@link BootFailureMode}). */
   bootFailureMode: BootFailureMode;
   /**
+   * Where a classic ELB's check timer falls for a new registration [ELB-2]: 'registration' (the
+   * first check one Interval after registering, the default) or 'random' (drawn uniformly in
+   * (0, Interval] per registration, seeded: AWS states no phase).
+   */
+  elbCheckPhase: 'registration' | 'random';
+  /**
    * In-flight connections when an instance is deregistered with connection draining [ELB-6]:
    * with probability `idle` it has none (deregistration completes at once), with probability
    * `long` its connections outlast the draining timeout (the full timeout), otherwise they finish
@@ -103,6 +114,7 @@ export const defaultFaults: FaultConfig = {
   shutdownSeconds: 20,
   bootFailureRate: 0,
   bootFailureMode: 'never-healthy',
+  elbCheckPhase: 'registration',
   connectionDrain: { idle: 0, long: 1, seconds: 0 },
   scalingActivityInProgressRate: 0,
   throttleWindows: [],
@@ -273,6 +285,8 @@ export interface RegistrationRec {
   drainingUntil?: number;
   /** Bumped whenever the next check is rescheduled; stale heap entries are ignored. */
   gen: number;
+  /** ms from registration to the first check (faults.elbCheckPhase 'random'); absent: one Interval. */
+  phaseMs?: number;
 }
 
 export interface HealthCheckRec {

@@ -193,11 +193,12 @@ export class World {
   sample(d: Seconds): number {
     if (typeof d === 'number') return d;
     if ('min' in d && 'max' in d) return this.rng.uniform(d.min, d.max);
-    const { mean, sd } = d as { mean: number; sd: number; min?: number };
     // Box-Muller with the seeded PRNG.
     const u = 1 - this.rng.next();
     const v = this.rng.next();
     const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    if ('logMedian' in d) return Math.max(d.min ?? 1, Math.exp(Math.log(d.logMedian) + d.sigma * z));
+    const { mean, sd } = d as { mean: number; sd: number; min?: number };
     return Math.max((d as { min?: number }).min ?? 1, mean + sd * z);
   }
 

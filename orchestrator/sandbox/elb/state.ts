@@ -45,6 +45,8 @@ export class ElbSim {
     const existing = elb.registrations[id];
     if (existing && existing.drainingUntil === undefined) return;
     const reg: RegistrationRec = { instanceId: id, registeredAt: w.now, passes: 0, fails: 0, state: 'OutOfService', everPassed: false, gen: 0 };
+    // [ELB-2] a drawn check phase: the first check somewhere in (0, Interval] after registering.
+    if (w.faults.elbCheckPhase === 'random') reg.phaseMs = Math.max(1, Math.round(w.sample({ min: 0, max: elb.healthCheck.interval }) * 1000));
     elb.registrations[id] = reg;
     this.scheduleCheck(elb, reg, this.firstCheckAfter(elb, reg, w.now));
     const inst = w.state.instances[id];
@@ -120,18 +122,23 @@ export class ElbSim {
     return n;
   }
 
-  /** Checks run at registeredAt + k*Interval, k >= 1: the first check strictly after `t`. */
+  /**
+   * Checks run at origin + k*Interval, k >= 1, where origin = registeredAt + phase − Interval
+   * (phase one Interval by default: registeredAt + k*Interval): the first check strictly after `t`.
+   */
   private firstCheckAfter(elb: ElbRec, reg: RegistrationRec, t: number): number {
     const I = elb.healthCheck.interval * 1000;
-    const k = Math.max(1, Math.floor((t - reg.registeredAt) / I) + 1);
-    return reg.registeredAt + k * I;
+    const origin = reg.registeredAt + (reg.phaseMs ?? I) - I;
+    const k = Math.max(1, Math.floor((t - origin) / I) + 1);
+    return origin + k * I;
   }
 
   /** The first check at or after `t`. */
   private firstCheckFrom(elb: ElbRec, reg: RegistrationRec, t: number): number {
     const I = elb.healthCheck.interval * 1000;
-    const k = Math.max(1, Math.ceil((t - reg.registeredAt) / I));
-    return reg.registeredAt + k * I;
+    const origin = reg.registeredAt + (reg.phaseMs ?? I) - I;
+    const k = Math.max(1, Math.ceil((t - origin) / I));
+    return origin + k * I;
   }
 
   private scheduleCheck(elb: ElbRec, reg: RegistrationRec, at: number): void {

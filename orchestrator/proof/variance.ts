@@ -1,0 +1,127 @@
+/**
+ * Scenarios with variance (issue 21 items 1–2): boot times drawn from spreads, the classic ELB's
+ * check phase drawn per registration, each scenario over SEEDS seeds. Every run's ratio is to its
+ * own limit, computed from the boots and check phases the simulation drew for it (limit.ts
+ * drawnLimit). Three tools per seed, each on a fresh identical fleet:
+ *  - asg-deploy's engine (adaptive polling);
+ *  - the 30-s baseline (the seed tools, one at a time; its poll phase against each boot is
+ *    random because the boots are);
+ *  - an "oracle": the same engine polling every second (it sees each change within 1 s, i.e.
+ *    as if it knew every boot time), the brute-force check that the limit is a lower bound.
+ *
+ * To add a row: append a {@link VarianceScenario} to VARIANCE_SCENARIOS (name, fleet size,
+ * batch, surge, drain, boot spread); the bench runs it over the seeds and the report prints it.
+ */
+import { createAwsPort } from '../aws/adapter';
+import { silentReporter } from '../report/reporter';
+import { rollGroup } from '../rollout/rolling/runner';
+import { Sandbox } from '../sandbox';
+import type { Seconds } from '../sandbox/model';
+import { baselineRolling } from './baseline';
+import { drawnLimit, type DrawnInterval } from './limit';
+
+export const VARIANCE_SEEDS = 10;
+const ELB = { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2, timeout: 5 };
+
+export interface VarianceScenario {
+  name: string;
+  size: number;
+  batch: number;
+  /** 0: terminate first (the seed's 3-2-3). */
+  surge: number;
+  drain: number;
+  boot: Seconds;
+  bootLabel: string;
+  /** Run the 30-s baseline (one at a time, no surge) too. */
+  baseline: boolean;
+}
+
+export const UNIFORM: Seconds = { min: 60, max: 180 };
+/** Long-tailed: log-normal, median 90 s, σ 0.5 (a tenth of boots above ~170 s), at least 45 s. */
+export const LONG_TAIL: Seconds = { logMedian: 90, sigma: 0.5, min: 45 };
+
+export const VARIANCE_SCENARIOS: VarianceScenario[] = [
+  { name: '3-node quorum, batch 1 (surge 1)', size: 3, batch: 1, surge: 1, drain: 0, boot: UNIFORM, bootLabel: 'boot 60–180 s uniform', baseline: true },
+  { name: '3-node quorum, batch 1 (surge 1)', size: 3, batch: 1, surge: 1, drain: 0, boot: LONG_TAIL, bootLabel: 'boot log-normal, median 90 s', baseline: true },
+  { name: 'the seed\'s shape: 3-2-3 (surge 0), draining 300 s', size: 3, batch: 1, surge: 0, drain: 300, boot: UNIFORM, bootLabel: 'boot 60–180 s uniform', baseline: true },
+  { name: '100 instances, batch 10 (surge 10)', size: 100, batch: 10, surge: 10, drain: 0, boot: UNIFORM, bootLabel: 'boot 60–180 s uniform', baseline: true },
+];
+
+export interface VarianceRun {
+  /** Until the rollout was complete: the tool returned and every replaced instance had left the ELB (drained). */
+  seconds?: number;
+  /** Until the tool returned (the seed tools return while the last replaced instance still drains). */
+  returnedSeconds?: number;
+  limitSeconds: number;
+  apiCalls: number;
+  replaced: number;
+  error?: string;
+}
+
+export type VarianceTool = 'engine' | 'baseline' | 'oracle';
+
+export function varianceFleet(s: Pick<VarianceScenario, 'size' | 'drain' | 'boot'>, seed: number): Sandbox {
+  const sb = Sandbox.create({ seed, faults: { bootSeconds: s.boot, appStartSeconds: 0, elbCheckPhase: 'random' } });
+  sb.seedGroup({ name: 'bench', capacity: s.size, max: s.size * 2, healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: { name: 'bench-elb', healthCheck: { target: 'HTTP:8080/health', ...ELB }, drainingTimeout: s.drain } });
+  sb.newLaunchTemplateVersion('bench-lt', { ImageId: 'ami-0new0000000000000' });
+  return sb;
+}
+
+/** Launch → serving of every instance launched since t0 (the monitor's timeline). */
+export function drawnIntervals(sb: Sandbox, t0: number): DrawnInterval[] {
+  const before = new Set<string>();
+  const out = new Map<string, DrawnInterval>();
+  for (const e of sb.monitor.timeline()) {
+    if (e.time < t0) {
+      before.add(e.instanceId);
+      continue;
+    }
+    if (before.has(e.instanceId)) continue;
+    let i = out.get(e.instanceId);
+    if (!i) out.set(e.instanceId, (i = { launched: e.time }));
+    if (e.healthy && i.healthy === undefined) i.healthy = e.time;
+  }
+  return [...out.values()];
+}
+
+/** When the last instance that served before t0 and was replaced left the ELB (deregistered, drained), ms. */
+export function lastDeregistered(sb: Sandbox, t0: number): number | undefined {
+  const served = new Set<string>();
+  const gone = new Map<string, number>();
+  for (const e of sb.monitor.timeline()) {
+    if (e.time < t0) {
+      if (Object.keys(e.elb ?? {}).length > 0) served.add(e.instanceId);
+      continue;
+    }
+    if (!served.has(e.instanceId) || gone.has(e.instanceId)) continue;
+    if (Object.keys(e.elb ?? {}).length === 0 && (e.lifecycle === 'Terminating' || e.lifecycle === 'Terminated')) gone.set(e.instanceId, e.time);
+  }
+  return gone.size ? Math.max(...gone.values()) : undefined;
+}
+
+export async function runVariance(s: VarianceScenario, seed: number, tool: VarianceTool): Promise<VarianceRun> {
+  const sb = varianceFleet(s, seed);
+  const port = createAwsPort(sb.newClients(tool), sb.clock);
+  const t0 = sb.clock.now();
+  let replaced = 0;
+  let error: string | undefined;
+  try {
+    const r =
+      tool === 'baseline'
+        ? await baselineRolling({ port, clock: sb.clock, group: 'bench' })
+        : await rollGroup({ port, clock: sb.clock, reporter: silentReporter, asg: 'bench', surge: s.surge, batchSize: s.batch, lock: false, ...(tool === 'oracle' ? { pollIntervalMs: 1000 } : {}) });
+    replaced = r.replaced.length;
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  const returned = sb.clock.now();
+  // Complete once every replaced instance left the load balancer: let the world run out the drains.
+  sb.advance((s.drain + 60) * 1000);
+  const drained = lastDeregistered(sb, t0);
+  const seconds = error === undefined ? (Math.max(returned, Math.min(drained ?? returned, sb.clock.now())) - t0) / 1000 : undefined;
+  const returnedSeconds = error === undefined ? (returned - t0) / 1000 : undefined;
+  // The baseline (seed tools) terminates without decrement, one at a time: terminate first.
+  const terminateFirst = tool === 'baseline' || s.surge === 0;
+  const limit = drawnLimit(drawnIntervals(sb, t0), { drainSeconds: s.drain, terminateFirst });
+  return { seconds, returnedSeconds, limitSeconds: limit.seconds, apiCalls: port.apiCalls(), replaced, error };
+}
