@@ -102,8 +102,9 @@ const seconds: Check = (v) => {
     (isNum(v) && v >= 0) ||
     (typeof v === 'object' && v !== null && !Array.isArray(v) &&
       ((Object.keys(v).every((k) => k === 'min' || k === 'max') && isNum((v as { min: unknown }).min) && isNum((v as { max: unknown }).max) && (v as { min: number }).min >= 0 && (v as { min: number }).min <= (v as { max: number }).max) ||
-        (Object.keys(v).every((k) => k === 'mean' || k === 'sd' || k === 'min') && isNum((v as { mean: unknown }).mean) && isNum((v as { sd: unknown }).sd) && (v as { sd: number }).sd >= 0)));
-  return ok ? undefined : 'seconds: a number ≥ 0, {min, max} or {mean, sd, min?}';
+        (Object.keys(v).every((k) => k === 'mean' || k === 'sd' || k === 'min') && isNum((v as { mean: unknown }).mean) && isNum((v as { sd: unknown }).sd) && (v as { sd: number }).sd >= 0) ||
+        (Object.keys(v).every((k) => k === 'logMedian' || k === 'sigma' || k === 'min') && isNum((v as { logMedian: unknown }).logMedian) && (v as { logMedian: number }).logMedian > 0 && isNum((v as { sigma: unknown }).sigma) && (v as { sigma: number }).sigma >= 0)));
+  return ok ? undefined : 'seconds: a number ≥ 0, {min, max}, {mean, sd, min?} or {logMedian, sigma, min?}';
 };
 
 /** One check per fault option (every key of FaultConfig: a test keeps them in step). */
@@ -120,6 +121,7 @@ export const FAULT_OPTION_CHECKS: Record<keyof FaultConfig, Check> = {
   describeDelaySeconds: nonNegative,
   shutdownSeconds: nonNegative,
   bootFailureRate: probability,
+  elbCheckPhase: (v) => (v === 'registration' || v === 'random' ? undefined : "'registration' or 'random'"),
   bootFailureMode: (v) => (v === 'never-healthy' || v === 'terminated' ? undefined : "'never-healthy' or 'terminated'"),
   connectionDrain: (v) => {
     const o = v as Record<string, unknown>;

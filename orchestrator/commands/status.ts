@@ -5,7 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import { createAwsPort } from '../aws/adapter';
-import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
+import type { AwsPort, GroupSnapshot, InstanceView, TrafficForward } from '../aws/port';
 import { DeployError, usageError } from '../errors';
 import { environmentGroups, groupLockOptions, readEnvironmentLock, type LockOptions } from '../lock/lock';
 import { LOCK_TAG, decodeTagValue, describeLock } from '../lock/record';
@@ -41,6 +41,12 @@ export interface GroupStatus {
   inElb: Record<string, number>;
   /** Per attached ALB/NLB target group (by name): live instances `healthy` in it. Absent without target groups. */
   inTargetGroup?: Record<string, number>;
+  /**
+   * Per attached target group (by name): its weight in the listener default actions and rules
+   * that forward to it (the largest, when several do; A/B: the share of traffic the color gets).
+   * Absent without target groups or when no forward names them.
+   */
+  weights?: Record<string, number>;
   suspendedProcesses: string[];
   lock?: string;
 }
@@ -61,13 +67,18 @@ export function isServing(i: InstanceView, group: GroupSnapshot): boolean {
 }
 
 /** One group's status from one snapshot (pure). */
-export function groupStatus(g: GroupSnapshot, now: number, service?: string): GroupStatus {
+export function groupStatus(g: GroupSnapshot, now: number, service?: string, forwards: readonly TrafficForward[] = []): GroupStatus {
   const current = launchOf(g.launch);
   const live = g.instances.filter(isLive);
   const inElb: Record<string, number> = {};
   for (const lb of g.loadBalancerNames) inElb[lb] = live.filter((i) => i.elb[lb]?.state === 'InService').length;
   const inTargetGroup: Record<string, number> = {};
   for (const arn of g.targetGroupARNs) inTargetGroup[targetGroupName(arn)] = live.filter((i) => i.targetHealth?.[arn]?.state === 'healthy').length;
+  const weights: Record<string, number> = {};
+  for (const arn of g.targetGroupARNs) {
+    const ws = forwards.map((f) => f.weights[arn]).filter((w): w is number => w !== undefined);
+    if (ws.length) weights[targetGroupName(arn)] = Math.max(...ws);
+  }
   const tag = g.tags[LOCK_TAG];
   return {
     asg: g.name,
@@ -82,6 +93,7 @@ export function groupStatus(g: GroupSnapshot, now: number, service?: string): Gr
     healthy: live.filter((i) => isServing(i, g)).length,
     inElb,
     ...(g.targetGroupARNs.length > 0 ? { inTargetGroup } : {}),
+    ...(Object.keys(weights).length > 0 ? { weights } : {}),
     suspendedProcesses: g.suspendedProcesses,
     lock: tag ? describeLock(decodeTagValue(tag), now) : undefined,
   };
@@ -93,7 +105,7 @@ export function renderGroup(s: GroupStatus, g: GroupSnapshot): string {
   const lines = [
     `${s.asg}${s.service ? ` (${s.service})` : ''}: desired ${s.desired} (min ${s.min}, max ${s.max}), launch ${s.launch}`,
     `  instances ${s.instances}: ${s.new.length} new, ${s.old.length} old; ${s.healthy} healthy; in ELB: ${elb}`,
-    ...(s.inTargetGroup ? [`  target groups: ${Object.entries(s.inTargetGroup).map(([tg, n]) => `${tg} ${n}/${s.instances} healthy`).join(', ')}`] : []),
+    ...(s.inTargetGroup ? [`  target groups: ${Object.entries(s.inTargetGroup).map(([tg, n]) => `${tg} ${n}/${s.instances} healthy${s.weights?.[tg] !== undefined ? `, weight ${s.weights[tg]}` : ''}`).join(', ')}`] : []),
     `  suspended: ${s.suspendedProcesses.length ? s.suspendedProcesses.join(', ') : 'none'}; lock: ${s.lock ?? 'none'}`,
   ];
   const current = launchOf(g.launch);
@@ -179,17 +191,24 @@ export const statusCommand: CommandSpec = {
       };
       const groups = await selectGroups(port, args, stacks, session.simulated);
       const blocks: string[] = [];
+      const snapshots: Array<{ asg: string; service?: string; snapshot?: GroupSnapshot; message?: string }> = [];
       for (const { asg, service } of groups) {
-        let snapshot: GroupSnapshot;
         try {
-          snapshot = await port.observeGroup(asg);
+          snapshots.push({ asg, service, snapshot: await port.observeGroup(asg) });
         } catch (err) {
-          const message = `${asg}: not found (${(err as Error).message.split('\n')[0]})`;
-          reporter.emit('warn', StatusCodes.missing, message, { asg, service });
-          blocks.push(message);
+          snapshots.push({ asg, service, message: `${asg}: not found (${(err as Error).message.split('\n')[0]})` });
+        }
+      }
+      // The weights of the forwards to these groups' target groups (A/B: each color's share).
+      const tgArns = [...new Set(snapshots.flatMap((x) => x.snapshot?.targetGroupARNs ?? []))];
+      const forwards = tgArns.length > 0 && port.findForwards ? await port.findForwards(tgArns) : [];
+      for (const { asg, service, snapshot, message } of snapshots) {
+        if (!snapshot) {
+          reporter.emit('warn', StatusCodes.missing, message!, { asg, service });
+          blocks.push(message!);
           continue;
         }
-        const s = groupStatus(snapshot, clock.now(), service);
+        const s = groupStatus(snapshot, clock.now(), service, forwards);
         reporter.emit('info', StatusCodes.group, `${asg}: ${s.new.length} new, ${s.old.length} old, ${s.healthy}/${s.desired} healthy`, { ...s });
         blocks.push(renderGroup(s, snapshot));
       }

@@ -221,8 +221,10 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     recordCommands(clients, actor, sent);
     if (traffic && f.targetGroups) {
       const tgOf = f.targetGroups;
-      const firstDeploy = f.target === f.active;
-      watchTraffic(sandbox, clients, { tgOf, required: (tg) => (tg === tgOf[f.target] ? f.targetCount : 1), judgeScaleIn: () => !firstDeploy }, traffic);
+      // A first deploy's color holds the program's initial weight (a 100) before it has instances:
+      // scaling it back (SIGINT, --rollback) takes no traffic from anything that served.
+      const firstDeploy = sc.abCase === 'first-deploy';
+      watchTraffic(sandbox, clients, { tgOf, required: (tg) => (tg === tgOf[f.target] ? f.targetCount : 1), judgeScaleIn: (group) => group === f.active && !firstDeploy }, traffic);
     }
     const runId = `chaos-${sc.seed}-${actor}`;
     let kind: Attempt['kind'] = actor === 'tool-1' ? 'run' : 'rerun';

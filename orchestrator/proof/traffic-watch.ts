@@ -37,7 +37,7 @@ export interface TrafficWatch {
   tgOf: Record<string, string>;
   /** Healthy targets the plan requires of a target group before it is given weight. */
   required(tg: string): number;
-  /** Scale-ins of this group are judged (false for a first deploy's color, which holds the program's initial weight). */
+  /** Scale-ins of this group are judged: the old color's (never a first deploy's color, which holds the program's initial weight). */
   judgeScaleIn(group: string): boolean;
 }
 

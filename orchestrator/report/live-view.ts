@@ -16,6 +16,8 @@ interface Row {
   healthy?: number;
   desired?: number;
   oldRemaining?: number;
+  /** A/B on target groups: the new color's share of the traffic, percent (traffic.shift). */
+  traffic?: number;
   started?: number;
   ended?: number;
   last: string;
@@ -120,7 +122,8 @@ export class ProgressModel {
       if (row.counted.delete(id) && row.healthyBy[asg] !== undefined) row.healthyBy[asg] = Math.max(0, row.healthyBy[asg] - 1);
       if (row.planned.delete(id) && row.oldRemaining !== undefined) row.oldRemaining = Math.max(0, row.oldRemaining - 1);
       if (data.decrement === true && asg === row.growing && row.desired !== undefined) row.desired--;
-    } else if (/drained$/.test(code)) row.oldRemaining = 0;
+    } else if (code === Codes.trafficShift && typeof data.share === 'number') row.traffic = data.share;
+    else if (/drained$/.test(code)) row.oldRemaining = 0;
     if (row.growing && row.healthyBy[row.growing] !== undefined) row.healthy = row.healthyBy[row.growing];
   }
 
@@ -167,6 +170,7 @@ export class ProgressModel {
         r.healthy !== undefined && r.desired !== undefined ? `${r.healthy}/${r.desired} healthy` : r.desired !== undefined ? `desired ${r.desired}` : '',
         r.oldRemaining !== undefined ? `${r.oldRemaining} old` : '',
         r.holdUntil !== undefined && r.ended === undefined && r.holdUntil > now ? `${formatDuration((r.holdUntil - now) / 1000)} left` : '',
+        r.traffic !== undefined ? `traffic ${r.traffic}%` : '',
       ].filter(Boolean);
       const line = `${r.service.padEnd(nameWidth)}  ${r.strategy.padEnd(7)}  ${r.phase.padEnd(11)}  ${counts.join(', ').padEnd(20)}  ${elapsed.padStart(7)}  ${r.last}`;
       lines.push(line.length > width ? line.slice(0, width - 1) + '…' : line);
@@ -181,6 +185,7 @@ const PHASE: Record<string, string> = {
   [Codes.launch]: 'launching',
   [Codes.healthy]: 'waiting',
   [Codes.terminate]: 'replacing',
+  [Codes.trafficShift]: 'shifting',
 };
 
 /** ANSI: hide and show the cursor while the view redraws. */

@@ -13,6 +13,7 @@
  */
 import type { GroupBaseline, InstanceRec, MonitorState, TerminationRecord, TimelineEntry } from './model';
 import type { World, WorldObserver } from './world';
+import { trafficSplit, type TargetGroupTraffic } from './elbv2/traffic';
 
 /** Timeline entries kept (about 10 per instance launched); the state file stays small. */
 const MAX_TIMELINE = 200_000;
@@ -102,6 +103,22 @@ export class SafetyMonitor implements WorldObserver {
     }
     if (min === Infinity) return this.healthyCount(group);
     return min;
+  }
+
+  /**
+   * Serving capacity by weight [TG-7]: the share of its load balancers' traffic a group (an A/B
+   * color) gets through its target groups' weights, how much of that share healthy targets serve
+   * (0 when its target group fails open: no healthy target), and its healthy targets. A group
+   * behind no weighted forward gets `{share: 0, served: 0, healthy: 0, failOpen: false}`.
+   * E.g. a at weight 90 with 3 healthy, b at 10 with 0 registered → a {share 0.9, served 0.9},
+   * b {share 0.1, served 0} (those requests fail).
+   */
+  trafficOf(group: string): { share: number; served: number; healthy: number; failOpen: boolean } {
+    const g = this.world.state.groups[group];
+    const mine = trafficSplit(this.world).filter((t) => g?.targetGroupARNs.includes(t.targetGroup));
+    const forwards = new Set(mine.map((t) => t.forward)).size || 1;
+    const sum = (f: (t: TargetGroupTraffic) => number) => mine.reduce((n, t) => n + f(t), 0) / forwards;
+    return { share: sum((t) => t.share), served: sum((t) => t.served), healthy: Math.max(0, ...mine.map((t) => t.healthy)), failOpen: mine.some((t) => t.failOpen && t.share > 0) };
   }
 
   /** [time, healthy] samples of a group (only changes). */

@@ -217,3 +217,19 @@ test('a canary, checkpoint or bake hold shows its phase and counts down to its e
   ab.apply(t0 + 1000, 'info', 'ab.keep-old', 'keeping a', { environment: 'qa-web', asg: 'qa-web-b', keep: 'qa-web-a', state: 'start', phase: 'keep-old', until: new Date(t0 + 601_000).toISOString() });
   t.regex(ab.render(t0 + 1000, 200)[0], /keep-old .*10m 00s left/);
 });
+
+test('the live view shows an A/B swap on target groups shifting traffic in steps (traffic.shift), and a switch-back', (t) => {
+  const m = new ProgressModel();
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  m.apply(t0, 'info', DeployCodes.services, 'services', services);
+  m.apply(t0, 'info', Codes.scale, 'qa-web-b 0 -> 2', { service: 'web', asg: 'qa-web-b', from: 0, to: 2 });
+  m.apply(t0 + 60_000, 'info', Codes.trafficShift, 'qa-web: traffic 0 % → 10 %', { service: 'web', environment: 'qa-web', share: 10, from: 0, weights: { 'qa-web-a': 90, 'qa-web-b': 10 } });
+  const web = m.rows[1];
+  t.is(web.phase, 'shifting');
+  t.is(web.traffic, 10);
+  t.regex(m.render(t0 + 61_000, 200)[1], /traffic 10%/);
+  m.apply(t0 + 180_000, 'info', Codes.trafficShift, 'qa-web: traffic 50 % → 100 %', { service: 'web', environment: 'qa-web', share: 100, from: 50 });
+  t.regex(m.render(t0 + 181_000, 200)[1], /traffic 100%/);
+  m.apply(t0 + 200_000, 'info', Codes.trafficShift, 'switch back', { service: 'web', environment: 'qa-web', share: 0, from: 100 });
+  t.regex(m.render(t0 + 201_000, 200)[1], /traffic 0%/);
+});

@@ -141,3 +141,27 @@ test('[TG-9] AttachLoadBalancerTargetGroups registers the InService instances at
   const later = await sb.clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }));
   t.true(later.TargetHealthDescriptions!.every((d) => d.TargetHealth!.State === 'healthy'));
 });
+
+test('[TG-7] traffic share by weight per color, served only by healthy targets; a target group with none healthy fails open (its share unserved); ModifyRule moves it', async (t) => {
+  const sb = sandbox();
+  const hc = { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2 };
+  const lb = sb.seedTargetGroups({ name: 'qa', targetGroups: [{ name: 'qa-a', weight: 90, healthCheck: hc }, { name: 'qa-b', weight: 10, healthCheck: hc }], rulePriority: 7 });
+  sb.seedGroup({ name: 'qa-a', capacity: 2, launchTemplateName: 'qa', targetGroupARNs: [lb.targetGroupArns['qa-a']] });
+  sb.seedGroup({ name: 'qa-b', capacity: 0, launchTemplateName: 'qa', targetGroupARNs: [lb.targetGroupArns['qa-b']] });
+  t.deepEqual(sb.monitor.trafficOf('qa-a'), { share: 0.9, served: 0.9, healthy: 2, failOpen: false });
+  t.deepEqual(sb.monitor.trafficOf('qa-b'), { share: 0.1, served: 0, healthy: 0, failOpen: false }, 'no target at all: its share is lost (no fail-open without targets)');
+  // b's instances registered but failing their checks: the ALB fails open to them, the share is still unserved.
+  sb.setImage('ami-0bad', { healthy: false });
+  sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: 'qa-b', DesiredCapacity: 1, MaxSize: 1 });
+  sb.direct('ec2', 'CreateLaunchTemplateVersion', { LaunchTemplateName: 'qa', SourceVersion: '1', LaunchTemplateData: { ImageId: 'ami-0bad' } });
+  sb.advance(200_000);
+  const b = sb.monitor.trafficOf('qa-b');
+  t.is(b.share, 0.1);
+  t.is(b.served, 0);
+  t.true(b.failOpen, JSON.stringify(b));
+  // The rule's weights moved: all to a.
+  const tuples = [{ TargetGroupArn: lb.targetGroupArns['qa-a'], Weight: 100 }, { TargetGroupArn: lb.targetGroupArns['qa-b'], Weight: 0 }];
+  sb.direct('elbv2', 'ModifyRule', { RuleArn: lb.ruleArn, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: tuples } }] });
+  t.deepEqual(sb.monitor.trafficOf('qa-a'), { share: 1, served: 1, healthy: 2, failOpen: false });
+  t.is(sb.monitor.trafficOf('qa-b').share, 0);
+});

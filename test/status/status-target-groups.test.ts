@@ -37,3 +37,22 @@ test('status: healthy counts need `healthy` in the target group; the target grou
   t.regex(text.stdout, /tg web-tg:unhealthy\(Target\.FailedHealthChecks\)/);
   t.is((text.stdout.match(/tg web-tg:healthy/g) ?? []).length, 3);
 });
+
+test('status --environment on A/B target groups: each color shows its target group weight (the share of the traffic it gets)', async (t) => {
+  const sb = Sandbox.create({ seed: 4, faults: { bootSeconds: 40 } });
+  const hc = { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2 };
+  const lb = sb.seedTargetGroups({ name: 'qa', targetGroups: [{ name: 'qa-a', weight: 90, healthCheck: hc }, { name: 'qa-b', weight: 10, healthCheck: hc }], rulePriority: 5 });
+  sb.seedGroup({ name: 'qa-a', capacity: 2, max: 4, launchTemplateName: 'qa', targetGroupARNs: [lb.targetGroupArns['qa-a']] });
+  sb.seedGroup({ name: 'qa-b', capacity: 2, max: 4, launchTemplateName: 'qa', targetGroupARNs: [lb.targetGroupArns['qa-b']] });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'status-w-'));
+  const state = path.join(dir, 'state.json');
+  writeSandboxFile(state, sb, {});
+  const json = io();
+  t.is(await main(['status', '--environment', 'qa', '--sandbox', '--sandbox-state', state, '--json'], { stdout: json.out, stderr: json.err, signal: new AbortController().signal }), 0, json.stderr);
+  const groups = json.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.code === 'status.group').map((e) => e.data);
+  t.deepEqual(Object.fromEntries(groups.map((g) => [g.asg, g.weights])), { 'qa-a': { 'qa-a': 90 }, 'qa-b': { 'qa-b': 10 } });
+  const text = io();
+  t.is(await main(['status', '--environment', 'qa', '--sandbox', '--sandbox-state', state], { stdout: text.out, stderr: text.err, signal: new AbortController().signal }), 0, text.stderr);
+  t.regex(text.stdout, /target groups: qa-a 2\/2 healthy, weight 90/);
+  t.regex(text.stdout, /target groups: qa-b 2\/2 healthy, weight 10/);
+});

@@ -50,6 +50,7 @@ import {
   type SwapRecord,
 } from './strategy';
 import { currentShare, setWeights, type TrafficPlan } from './traffic';
+import { targetGroupName } from '../health/target-group';
 
 export const AbCodes = {
   downtime: 'ab.downtime', // --single-asg: the group serves nothing for a while
@@ -472,6 +473,11 @@ class AbStrategy implements Strategy<AbObservation> {
   /** Set when a failure could not shift the weights back (the old color serves nothing). */
   weightsKept?: { share: number };
 
+  /** On target groups: the swap's traffic plan (the stand-ins' weights follow the old color's recovery). */
+  get traffic(): TrafficPlan | undefined {
+    return this.mode.kind === 'swap' ? this.mode.traffic : undefined;
+  }
+
   private async observeForwards(swap: Extract<Mode, { kind: 'swap' }>, to: GroupSnapshot, fresh: boolean): Promise<TrafficForward[] | undefined> {
     const t = swap.traffic!;
     if (!this.port.readForwards) return undefined;
@@ -726,11 +732,23 @@ class AbStrategy implements Strategy<AbObservation> {
       if (onNew) {
         const from = o.byName.get(m.from);
         const share = currentShare(o.forwards, t.toTg, t.fromTg);
-        if (from && servingOwn(from) > 0) {
-          return setWeights(t, 0, share, `${interrupted ? 'interrupted' : 'failed'}: switch back: all traffic to ${m.from} at once (${servingOwn(from)} serving instance(s), never deregistered), ${m.to} ${share} % → 0 %`);
+        const f = from ? servingOwn(from) : 0;
+        if (from && f > 0) {
+          // The old color short of its count (AWS replacing some): the new color's serving
+          // instances stand in for the missing ones, each carrying its share (see standIn below).
+          const k = Math.min(servingCount(o.byName.get(m.to)!, m.elbNames, m.targetGroupArns), Math.max(0, from.desired - f));
+          const want = k > 0 ? Math.round((100 * k) / (k + f)) : 0;
+          if (share !== want) {
+            const what = want === 0 ? `all traffic to ${m.from} at once (${f} serving instance(s), never deregistered)` : `${m.from} serves ${f} of its ${from.desired}: ${m.to}'s ${k} stand-in(s) keep ${want} %`;
+            return setWeights(t, want, share, `${interrupted ? 'interrupted' : 'failed'}: switch back: ${what}, ${m.to} ${share} % → ${want} %`);
+          }
         }
-        // The old color serves nothing: the weights stay where traffic is served; the new color stays.
-        this.weightsKept = { share };
+        if (from && f > 0) {
+          // weights as wanted: the cleanup goes on below
+        } else {
+          // The old color serves nothing: the weights stay where traffic is served; the new color stays.
+          this.weightsKept = { share };
+        }
       }
     }
     if (this.weightsKept) return undefined;
@@ -739,19 +757,19 @@ class AbStrategy implements Strategy<AbObservation> {
     const to = o.byName.get(m.to)!;
     const from = m.from ? o.byName.get(m.from) : undefined;
     const why = interrupted ? 'interrupted' : this.policy.rollback ? '--rollback' : '--keep-old: switching back';
-    if (!this.standIn && from && !m.traffic) {
-      // What the old color serves: InService in its ELBs too (read fresh, with its ELB health).
-      // (On target groups a stand-in would carry no weight after the switch-back: none.)
-      const fromServing = servingCount(from, from.loadBalancerNames);
+    if (!this.standIn && from) {
+      // What the old color serves: InService in its ELBs (and target groups) too (read fresh).
+      // On target groups the stand-ins carry their share of the weights (set just above).
+      const fromServing = servingOwn(from);
       const short = Math.max(0, from.desired - fromServing);
-      const count = Math.min(servingCount(to, m.elbNames), short);
+      const count = Math.min(servingCount(to, m.elbNames, m.targetGroupArns), short);
       this.standIn = { count, fromCount: from.desired, fromServing, from: from.name, to: to.name, original: this.original.desired, originalMin: this.original.min };
     }
     const keep = this.standIn?.count ?? 0;
     const target = this.original.desired + keep;
     if (to.desired <= target && to.min <= this.original.min) return undefined;
     if (keep > 0) {
-      const notServing = to.instances.filter((i) => !isLeaving(i) && !isServing(i, m.elbNames)).map((i) => i.instanceId);
+      const notServing = to.instances.filter((i) => !isLeaving(i) && !isServing(i, m.elbNames, m.targetGroupArns ?? [])).map((i) => i.instanceId);
       const extra = to.desired - target;
       if (extra > 0 && notServing.length > 0) {
         this.cleaningUp = true;
@@ -1125,11 +1143,24 @@ class AbRun {
     try {
       for (;;) {
         const [from, to] = [await this.port.observeGroup(st.from, { elbHealth: true }), await this.port.observeGroup(st.to, { elbHealth: true })];
-        const short = Math.max(0, st.fromCount - servingCount(from, from.loadBalancerNames));
+        const fromServing = servingOwn(from);
+        const short = Math.max(0, st.fromCount - fromServing);
         // A stand-in that no longer serves (AWS terminated it, its application failed) stands in
         // for nothing: with none serving, the new color goes back to its size (chaos seed 1921101647).
-        const gone = short > 0 && servingCount(to, to.loadBalancerNames) === 0;
+        const gone = short > 0 && servingOwn(to) === 0;
         const want = gone ? st.original : st.original + Math.min(st.count, short);
+        const t = strategy.traffic;
+        if (t && to.desired > want && this.port.readForwards && this.port.setForwardWeights) {
+          // On target groups the weights follow first: the stand-ins that stay keep their share, the
+          // old color takes back the rest (it serves `fromServing`), before any stand-in goes.
+          const k = want - st.original;
+          const share = k > 0 && fromServing > 0 ? Math.round((100 * k) / (k + fromServing)) : 0;
+          const forwards = await this.port.readForwards(t.forwards);
+          if (currentShare(forwards, t.toTg, t.fromTg) !== share && (share === 0 ? fromServing > 0 : true)) {
+            for (const f of t.forwards) await this.port.setForwardWeights(f, { [t.toTg]: share, [t.fromTg]: 100 - share });
+            this.reporter.emit('info', Codes.trafficShift, `${this.environment}: traffic → ${share} % on ${st.to} as ${st.from} serves ${fromServing} of its ${st.fromCount}`, { environment: this.environment, share, weights: { [targetGroupName(t.toTg)]: share, [targetGroupName(t.fromTg)]: 100 - share } });
+          }
+        }
         if (to.desired > want) {
           this.reporter.emit('warn', 'rollout.cleanup', `${st.from} serves ${st.fromCount - short} of its ${st.fromCount}: scale ${st.to} ${to.desired} → ${want}`, { action: 'updateSizes', asg: st.to });
           await this.port.updateSizes(st.to, { desired: want, ...(to.min > st.originalMin ? { min: st.originalMin } : {}) });
