@@ -38,6 +38,7 @@ import {
   ResumeProcessesCommand,
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
+  DescribeInstanceRefreshesCommand,
   SuspendProcessesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
@@ -150,6 +151,9 @@ function chunks<T>(xs: T[], n: number): T[][] {
 function isSymbolicVersion(v: string | undefined): boolean {
   return v === undefined || v === '' || v === '$Latest' || v === '$Default';
 }
+
+/** Instance refresh statuses in which it is still running (InstanceRefreshStatus of the SDK's model). */
+const ACTIVE_REFRESH = new Set(['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking']);
 
 export class AwsAdapter implements AwsPort {
   private calls = 0;
@@ -507,6 +511,20 @@ export class AwsAdapter implements AwsPort {
     );
     const failed = (out.Activities ?? []).find((a) => a.StatusCode === 'Failed' && /^Launching a new EC2 instance/.test(a.Description ?? ''));
     return failed ? failed.StatusMessage ?? failed.Description : undefined;
+  }
+
+  /**
+   * The group's running instance refresh, if any: one DescribeInstanceRefreshes (newest first,
+   * MaxRecords 10 — an active one is always among the newest; AWS allows one at a time).
+   */
+  async activeInstanceRefresh(group: string): Promise<{ id: string; status: string; startTime?: number; percentageComplete?: number } | undefined> {
+    const out = await this.send<{ InstanceRefreshes?: Array<{ InstanceRefreshId?: string; Status?: string; StartTime?: Date; PercentageComplete?: number }> }>(
+      this.clients.autoScaling,
+      new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: group, MaxRecords: 10 }),
+    );
+    const r = (out.InstanceRefreshes ?? []).find((x) => ACTIVE_REFRESH.has(x.Status ?? ''));
+    if (!r) return undefined;
+    return { id: r.InstanceRefreshId ?? '(unknown id)', status: r.Status!, startTime: r.StartTime?.getTime(), percentageComplete: r.PercentageComplete };
   }
 
   /**

@@ -178,6 +178,12 @@ export interface AwsPort {
    * Used to say why a step got no instance.
    */
   lastFailedLaunch?(group: string): Promise<string | undefined>;
+  /**
+   * Optional: the group's instance refresh that is still running (Pending, InProgress,
+   * Cancelling, RollbackInProgress or Baking), newest first, or undefined (one
+   * DescribeInstanceRefreshes call). A rollout refuses to run beside it: two replacers would fight.
+   */
+  activeInstanceRefresh?(group: string): Promise<{ id: string; status: string; startTime?: number; percentageComplete?: number } | undefined>;
 
   /**
    * Optional: the state of exactly these CloudWatch alarms, metric and composite, in one batched

@@ -67,6 +67,7 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   recentLaunchDurations: 'read',
   instanceStates: 'read',
   lastFailedLaunch: 'read',
+  activeInstanceRefresh: 'read',
   describeAlarms: 'read',
   getLockObject: 'read',
   findForwards: 'read',

@@ -910,6 +910,7 @@ function prepareRealWorld(sb: Sandbox, s: Scenario): void {
   const g = sb.world.state.groups[ROLLING];
   if (!g) return;
   if (rw.standbyMidRun?.exitAfterSeconds !== undefined) sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: ROLLING, MaxSize: g.max + 1 });
+  if (rw.instanceRefreshInProgress) sb.direct('autoscaling', 'StartInstanceRefresh', { AutoScalingGroupName: ROLLING });
   if (rw.protectedAtStart) {
     const ids = sb.world.groupInstances(g).filter((i) => sb.world.isActive(i)).map((i) => i.id).sort().slice(0, rw.protectedAtStart.count);
     if (ids.length) sb.direct('autoscaling', 'SetInstanceProtection', { AutoScalingGroupName: ROLLING, InstanceIds: ids, ProtectedFromScaleIn: true });
@@ -1011,11 +1012,13 @@ function judgeRealWorld(sb: Sandbox, s: Scenario, facts: RunFacts, acts: RealWor
   const size = s.size + acts.exits;
   const insts = world.groupInstances(g).filter((i) => world.isActive(i));
   const skipped = (i: InstanceRec) => i.protected === true && rw.protectedAtStart?.policy !== 'replace' && acts.protectedIds.includes(i.id);
+  // As gatherFacts: AWS's rebalancing launches after the tool handed the group back are not the tool's.
+  const aws = awsAfterHandBack(sb, ROLLING, insts, lastToolCall(sb, 'ResumeProcesses'));
   const stale = insts.filter((i) => !world.isUpToDate(i, g) && !skipped(i));
-  const sick = insts.filter((i) => !world.isHealthy(i));
+  const sick = insts.filter((i) => !world.isHealthy(i) && !aws.includes(i));
   const finalLoss = hasExogenousLoss(s);
   if (facts.launchTemplateChanged !== true) facts.final.allUpToDateAndHealthy = stale.length === 0 && (finalLoss || sick.length === 0);
-  facts.final.capacityAsConfigured = g.desired === size && (finalLoss || insts.length >= size);
+  facts.final.capacityAsConfigured = g.desired === size && (finalLoss || sizedAsConfigured(insts.length, size, aws.length));
   facts.final.detail += `; someone: ${acts.standbyAt.size ? `Standby ${[...acts.standbyAt.keys()].join(', ')}${acts.exits ? ' (put back)' : ''}` : ''}${acts.protectedIds.length ? ` protected ${acts.protectedIds.join(', ')}${acts.unprotectedAt !== undefined ? ' (unprotected later)' : ''}` : ''}; skipped ${insts.filter(skipped).length}`;
 }
 

@@ -85,6 +85,8 @@ export interface ScenarioFaults {
    * `ab` swap).
    */
   alarmTripAfterSeconds?: number;
+  /** Rolling: someone's instance refresh is running on the group at the start: the run must be refused. */
+  instanceRefreshInProgress?: boolean;
 }
 
 /** What a correct tool must end with. Safety invariants are checked in every case. */
@@ -329,12 +331,18 @@ function drawRealWorldFaults(r: Prng, f: ScenarioFaults, size: number): void {
   const pp = r.pick(['ignore', 'replace', 'wait'] as const);
   const unprotect = r.chance(0.7) ? r.int(30, 1800) : undefined;
   f.protectedAtStart = prot && size >= 1 ? { count: Math.min(count, size), policy: pp, unprotectAfterSeconds: unprotect } : undefined;
+  // Not with protected instances: all of them skipped is a no-op, which refuses nothing.
+  f.instanceRefreshInProgress = r.chance(0.03) && !f.protectedAtStart;
 }
 
 /** The issue-15 classes that apply (rolling, not launch configurations, not a dry run or refusal). */
-export function realWorldOf(s: Scenario): Pick<ScenarioFaults, 'standbyMidRun' | 'protectedAtStart'> {
+export function realWorldOf(s: Scenario): Pick<ScenarioFaults, 'standbyMidRun' | 'protectedAtStart' | 'instanceRefreshInProgress'> {
   if (s.strategy !== 'rolling') return {};
-  return { standbyMidRun: s.faults.standbyMidRun, protectedAtStart: s.faults.protectedAtStart };
+  return {
+    standbyMidRun: s.faults.standbyMidRun,
+    protectedAtStart: s.faults.protectedAtStart,
+    ...(s.faults.instanceRefreshInProgress ? { instanceRefreshInProgress: true } : {}),
+  };
 }
 
 /** Issue 16: an alarm trip (or an alarm in ALARM at the start), drawn after every other draw. */
@@ -389,6 +397,8 @@ export function expectationOf(s: Scenario): Expectation {
     return 'refused';
   }
   if (s.strategy === 'ab' && (s.abCase === 'both-populated' || s.abCase === 'locked')) return 'refused';
+  // Why: AWS's instance refresh would be replacing the same instances (two replacers would fight).
+  if (realWorldOf(s).instanceRefreshInProgress) return 'refused';
   if (s.dryRun) return 'planned';
   if (s.strategy === 'rolling' && s.size === 0) return 'done';
   // Issue 16: an alarm in ALARM before the start refuses the run (exit 3, nothing changed); one
@@ -422,7 +432,7 @@ function tagsOf(s: Scenario): string[] {
   const t: string[] = [];
   const f = s.faults;
   if (s.dryRun) t.push('dry-run');
-  if (s.expect === 'refused') t.push(s.strategy === 'ab' ? `refused:${s.abCase}` : 'refused:min-healthy');
+  if (s.expect === 'refused') t.push(s.strategy === 'ab' ? `refused:${s.abCase}` : realWorldOf(s).instanceRefreshInProgress ? 'refused:instance-refresh' : 'refused:min-healthy');
   if (f.badImage) t.push('bad-image');
   if (f.failAfterSeconds !== undefined) t.push('fails-after-healthy');
   if (f.bootSeconds.max > 120) t.push('slow-boot');

@@ -43,6 +43,8 @@ const errorsOf: Record<ServiceName, () => ServiceErrors> = {
       LimitExceeded: AS.LimitExceededFault,
       ResourceInUse: AS.ResourceInUseFault,
       ScalingActivityInProgress: AS.ScalingActivityInProgressFault,
+      InstanceRefreshInProgress: AS.InstanceRefreshInProgressFault,
+      ActiveInstanceRefreshNotFound: AS.ActiveInstanceRefreshNotFoundFault,
       InvalidNextToken: AS.InvalidNextToken,
     },
     base: AS.AutoScalingServiceException,

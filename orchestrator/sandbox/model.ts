@@ -272,6 +272,19 @@ export interface GroupRec {
   protectedNotice?: number;
   /** InstanceMaintenancePolicy: min/max healthy percentage of desired while replacing [HEALTH-7]. */
   maintenance?: { min: number; max: number };
+  /** Instance refreshes started on the group, oldest first [ASG-11]. */
+  instanceRefreshes?: InstanceRefreshRec[];
+}
+
+/** One instance refresh [ASG-11] (a record only: the sandbox does not replace instances for it). */
+export interface InstanceRefreshRec {
+  id: string;
+  status: 'Pending' | 'InProgress' | 'Successful' | 'Failed' | 'Cancelling' | 'Cancelled' | 'RollbackInProgress' | 'RollbackFailed' | 'RollbackSuccessful' | 'Baking';
+  statusReason?: string;
+  startTime: number;
+  endTime?: number;
+  percentageComplete: number;
+  preferences?: Record<string, unknown>;
 }
 
 export interface RegistrationRec {

@@ -7,6 +7,7 @@ import {
   SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   CreateOrUpdateTagsCommand,
+  DescribeInstanceRefreshesCommand,
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
 import { EC2Client, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
@@ -330,4 +331,18 @@ test('describeAlarms: one DescribeAlarms per 100 names, metric and composite ala
   t.deepEqual(calls[0].AlarmTypes, ['MetricAlarm', 'CompositeAlarm']);
   t.is(calls[1].NextToken, 't1');
   t.deepEqual(calls[2].AlarmNames, ['n-98', 'n-99', 'n-100']);
+});
+
+test('activeInstanceRefresh: one DescribeInstanceRefreshes; the running one (InstanceRefreshStatus Pending/InProgress/Cancelling/RollbackInProgress/Baking), else undefined', async (t) => {
+  const { asg, adapter } = setup();
+  asg.on(DescribeInstanceRefreshesCommand, { AutoScalingGroupName: 'qa-rabbit' }).resolves({
+    InstanceRefreshes: [
+      { InstanceRefreshId: 'r-2', AutoScalingGroupName: 'qa-rabbit', Status: 'InProgress', StartTime: new Date('2026-01-01T00:00:00Z'), PercentageComplete: 40 },
+      { InstanceRefreshId: 'r-1', AutoScalingGroupName: 'qa-rabbit', Status: 'Successful' },
+    ],
+  });
+  t.deepEqual(await adapter.activeInstanceRefresh('qa-rabbit'), { id: 'r-2', status: 'InProgress', startTime: Date.parse('2026-01-01T00:00:00Z'), percentageComplete: 40 });
+  t.is(asg.commandCalls(DescribeInstanceRefreshesCommand).length, 1);
+  asg.on(DescribeInstanceRefreshesCommand, { AutoScalingGroupName: 'qa-done' }).resolves({ InstanceRefreshes: [{ InstanceRefreshId: 'r-9', Status: 'Cancelled' }, { InstanceRefreshId: 'r-8', Status: 'Failed' }] });
+  t.is(await adapter.activeInstanceRefresh('qa-done'), undefined);
 });

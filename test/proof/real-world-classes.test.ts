@@ -113,3 +113,22 @@ test('checker: a policy breach is a violation', (t) => {
   t.deepEqual(checkRun(f), []);
   t.deepEqual(checkRun({ ...f, policyBreach: 'i-1 terminated while protected from scale-in (--protected ignore)' }).map((v) => v.code), ['policy']);
 });
+
+test.serial('chaos: an instance refresh in progress at the start: refused (exit 3), nothing but the lock written; the draw happens and only for rolling', async (t) => {
+  const s = withFaults({ instanceRefreshInProgress: true });
+  t.is(s.expect, 'refused');
+  const r = await runScenario(s);
+  t.deepEqual(r.violations, []);
+  t.is(r.exit, 3);
+  t.is(r.attempts[0].code, 'instance-refresh-in-progress');
+  let drawn = 0;
+  for (let seed = 1; seed <= 1500; seed++) drawn += Number(realWorldOf(generateScenario(seed, 'rolling')).instanceRefreshInProgress === true);
+  t.true(drawn > 0);
+});
+
+test.serial('chaos seeds found by this class pass: 3154719363 (an instance back from 20 min in Standby was timed out from its first launch), 2950289804 (AWS rebalancing after the hand-back), 3563581946 (Standby and protected)', async (t) => {
+  for (const seed of [3154719363, 2950289804, 3563581946]) {
+    const r = await runScenario(generateScenario(seed, 'rolling'));
+    t.deepEqual(r.violations, [], String(seed));
+  }
+});

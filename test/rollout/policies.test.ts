@@ -5,7 +5,7 @@
  * capacity following someone else's Standby moves during a run.
  */
 import test from 'ava';
-import { EnterStandbyCommand, ExitStandbyCommand, SetInstanceProtectionCommand } from '@aws-sdk/client-auto-scaling';
+import { CancelInstanceRefreshCommand, EnterStandbyCommand, ExitStandbyCommand, SetInstanceProtectionCommand, StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
 import type { GroupSnapshot, InstanceView } from '../../orchestrator/aws/port';
 import { DeployError } from '../../orchestrator/errors';
 import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
@@ -323,4 +323,22 @@ test('in Standby AND protected from scale-in: --protected has the last word (cha
   const firstSeen = Object.fromEntries(g.instances.map((i) => [i.instanceId, NOW - 60_000]));
   const config = { capacity: 3, surge: 1, batch: 1, minHealthy: 3, stepTimeoutMs: 8 * 60_000, maxReplacements: 2, processes: ROLLOUT_PROCESSES, standby: 'terminate' as const };
   t.is(decideRolling({ group: g, config, verdict: (i) => baseVerdict(i, ['lb']), memory: { firstSeen, terminated: [], lost: [] }, now: NOW, facts: f }).kind, 'done');
+});
+
+test('sandbox: an instance refresh in progress refuses the run (exit 3 naming it, no mutating call); once cancelled the run proceeds (issue 15 item 7)', async (t) => {
+  const sb = world(3);
+  const { InstanceRefreshId: id } = await sb.clients.autoScaling.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: 'web' }));
+  sb.monitor.baseline();
+  const before = sb.calls.length;
+  const err = await t.throwsAsync(roll(sb).p, { instanceOf: DeployError });
+  t.is(err!.code, 'instance-refresh-in-progress', err!.message);
+  t.is(err!.exit, 3);
+  t.regex(err!.message, new RegExp(`web: instance refresh ${id} is InProgress .*two replacers would fight.*cancel-instance-refresh --auto-scaling-group-name web`));
+  t.deepEqual(sb.calls.slice(before).filter((c) => c.mutating && c.actor === 'tool').map((c) => c.operation).filter((op) => op !== 'CreateOrUpdateTags' && op !== 'DeleteTags'), [], 'nothing but its own lock');
+  t.deepEqual(sb.monitor.leftovers('web'), []);
+  const dry = await t.throwsAsync(roll(sb, { dryRun: true }).p, { instanceOf: DeployError });
+  t.is(dry!.exit, 3, 'a dry run says the real run would be refused');
+  await sb.clients.autoScaling.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: 'web' }));
+  const r = await roll(sb).p;
+  t.is(r.replaced.length, 3);
 });

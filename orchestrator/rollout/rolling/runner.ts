@@ -185,6 +185,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private holds: Hold[] = [];
   private readonly holdSince: HoldMemory = {};
   private readonly holdsOver = new Set<string>();
+  /** An instance refresh running on the group at the start (check() refuses the run). */
+  private refresh?: { id: string; status: string; startTime?: number; percentageComplete?: number };
   /** Instances in Standby at the last observation, and the desired capacity the tool expects now (followStandby). */
   private lastStandby?: Set<string>;
   private expectedDesired?: number;
@@ -299,6 +301,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
           // An estimate only: without it polling adapts to the first launch.
         }
       }
+      // AWS's own replacer at work on the group (an instance refresh): refused in check().
+      if (this.port.activeInstanceRefresh) this.refresh = await this.port.activeInstanceRefresh(s.name);
       for (const i of s.instances) {
         this.initial.add(i.instanceId);
         // Every outdated instance present at the start, in Standby or protected too: whether the
@@ -327,6 +331,13 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       if (this.liveNew.has(i.instanceId)) present.set(i.instanceId, i);
       // First seen on the tool's own clock: EC2's LaunchTime is another clock (a runner whose clock
       // runs ahead would otherwise see a fresh instance as already past its step timeout).
+      // An instance in Standby is not waited for: once back in service it is measured from its
+      // return (chaos seed 3154719363 timed out one put back after 20 min in Standby).
+      if (isStandby(i)) {
+        delete this.memory.firstSeen[i.instanceId];
+        this.watch.delete(i.instanceId);
+        continue;
+      }
       if (this.memory.firstSeen[i.instanceId] === undefined) this.memory.firstSeen[i.instanceId] = now;
       const outdated = isOutdated(i, s);
       if (!outdated && isLive(i) && !this.terminatedSet.has(i.instanceId)) {
@@ -761,6 +772,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         suspend: c.processes.filter((x) => !s.suspendedProcesses.includes(x)),
         standby: c.standby,
         protected: c.protected,
+        ...(this.refresh ? { instanceRefresh: this.refresh } : {}),
         ...(skipped.length ? { skipped } : {}),
         ...(held.length ? { waitFor: held } : {}),
         ...(standbyGo.length ? { terminateStandby: standbyGo } : {}),
@@ -772,6 +784,15 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   check(o: RollingObservation): void {
     const big = canaryProblem(this.options.holds ?? {}, o.view.config.capacity);
     if (big) throw usageError('usage', `${o.view.group.name}: ${big}; nothing was changed`, { asg: o.view.group.name, flag: '--canary' });
+    if (this.refresh) {
+      const r = this.refresh;
+      const name = o.view.group.name;
+      throw refusedError(
+        'instance-refresh-in-progress',
+        `${name}: instance refresh ${r.id} is ${r.status}${r.startTime !== undefined ? ` (started ${new Date(r.startTime).toISOString()}${r.percentageComplete !== undefined ? `, ${r.percentageComplete}% complete` : ''})` : ''}: two replacers would fight over the same instances; wait for it to end or cancel it (aws autoscaling cancel-instance-refresh --auto-scaling-group-name ${name}), then re-run; nothing was changed`,
+        { asg: name, instanceRefreshId: r.id, status: r.status },
+      );
+    }
     const p = planRolling(o.view.group, o.view.config, o.view.verdict);
     if (p.refused) throw refusedError('below-min-healthy', p.refused, { asg: o.view.group.name, minHealthy: o.view.config.minHealthy });
   }

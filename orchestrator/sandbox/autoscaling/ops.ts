@@ -1,6 +1,6 @@
 /** Simulated Amazon EC2 Auto Scaling API (Query protocol shapes of @aws-sdk/client-auto-scaling). */
 import { SimFault } from '../faults';
-import type { ActivityRec, GroupRec, InstanceRec } from '../model';
+import type { ActivityRec, GroupRec, InstanceRec, InstanceRefreshRec } from '../model';
 import { date, page, requireInt, requireString, validation, type CallCtx, type Handler } from '../ops-common';
 import type { World } from '../world';
 import { ALL_PROCESSES } from './state';
@@ -20,6 +20,13 @@ function getGroup(w: World, name: unknown): GroupRec {
 function modifiable(g: GroupRec, message = 'The AutoScaling group may not be modified while it is pending delete'): GroupRec {
   if (g.deleting) throw validation(message);
   return g;
+}
+
+/** Statuses in which an instance refresh is still running (it blocks another) [ASG-11]. */
+const ACTIVE_REFRESH = new Set(['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking']);
+
+function activeRefresh(g: GroupRec): InstanceRefreshRec | undefined {
+  return (g.instanceRefreshes ?? []).find((r) => ACTIVE_REFRESH.has(r.status));
 }
 
 /** InstanceIds of EnterStandby / ExitStandby: 1 to 20 of the group's instances [ASG-10]. */
@@ -636,9 +643,52 @@ export const autoScalingOps: Record<string, Handler> = {
     return {};
   },
 
+  /**
+   * [ASG-11] StartInstanceRefresh: refused while one is active (InstanceRefreshInProgress);
+   * recorded `InProgress` at once. The sandbox does not replace instances for it (a record for
+   * "someone else's refresh is running"); CancelInstanceRefresh ends it.
+   */
+  StartInstanceRefresh(w, input) {
+    const g = getGroup(w, input.AutoScalingGroupName);
+    if (activeRefresh(g)) throw new SimFault('InstanceRefreshInProgress', 'An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.');
+    const rec: InstanceRefreshRec = { id: w.uuid(), status: 'InProgress', statusReason: undefined, startTime: w.now, percentageComplete: 0, preferences: input.Preferences };
+    (g.instanceRefreshes ??= []).push(rec);
+    return { InstanceRefreshId: rec.id };
+  },
+
+  /** [ASG-11] The group's refreshes, newest first; `InstanceRefreshIds` filters, `MaxRecords` (1–100, default 50) pages. */
   DescribeInstanceRefreshes(w, input) {
-    getGroup(w, input.AutoScalingGroupName);
-    return { InstanceRefreshes: [] };
+    const g = getGroup(w, input.AutoScalingGroupName);
+    let list = [...(g.instanceRefreshes ?? [])].reverse();
+    if (input.InstanceRefreshIds?.length) list = list.filter((r) => input.InstanceRefreshIds.includes(r.id));
+    const max = input.MaxRecords ?? 50;
+    if (max < 1 || max > 100) throw validation(`1 validation error detected: Value '${max}' at 'maxRecords' failed to satisfy constraint: Member must have value less than or equal to 100`);
+    const start = input.NextToken ? Number(input.NextToken) : 0;
+    const shown = list.slice(start, start + max);
+    return {
+      InstanceRefreshes: shown.map((r) => ({
+        InstanceRefreshId: r.id,
+        AutoScalingGroupName: g.name,
+        Status: r.status,
+        StatusReason: r.statusReason,
+        StartTime: new Date(r.startTime),
+        EndTime: r.endTime !== undefined ? new Date(r.endTime) : undefined,
+        PercentageComplete: r.percentageComplete,
+        InstancesToUpdate: w.groupInstances(g).filter((i) => w.isActive(i) && !w.asg.isUpToDate(i, g)).length,
+        Preferences: r.preferences,
+      })),
+      NextToken: start + max < list.length ? String(start + max) : undefined,
+    };
+  },
+
+  /** [ASG-11] CancelInstanceRefresh: the active refresh ends `Cancelled`; none → ActiveInstanceRefreshNotFound. */
+  CancelInstanceRefresh(w, input) {
+    const g = getGroup(w, input.AutoScalingGroupName);
+    const r = activeRefresh(g);
+    if (!r) throw new SimFault('ActiveInstanceRefreshNotFound', 'No in progress or pending Instance Refresh found for Auto Scaling group ' + g.name);
+    r.status = 'Cancelled';
+    r.endTime = w.now;
+    return { InstanceRefreshId: r.id };
   },
 
   DescribeScalingProcessTypes() {
