@@ -96,6 +96,7 @@ const cases: Array<[string, number, string, Partial<RollingConfig>, Partial<Roll
   ['surge 1: processes not suspended yet → suspend first', 3, 'o1 o2 o3', {}, {}, 'suspend AZRebalance,ScheduledActions', { suspendedProcesses: ['AlarmNotification'] }],
   ['nothing outdated, settled → done', 3, 'n1 n2 n3', {}, {}, 'done'],
   ['nothing outdated, surge left → back to capacity', 4, 'n1 n2 n3 n4', {}, {}, 'desired 3'],
+  ['nothing outdated, desired back at capacity but AWS has not scaled in yet (4 live for 3) → wait, not done', 3, 'n1 n2 n3 n4', {}, {}, 'wait'],
   ['nothing outdated, an old one still draining → wait', 3, 'o1x n2 n3 n4', {}, { terminated: ['i-o1'] }, 'wait'],
   ['surge 0: terminate the oldest without decrement (3→2)', 3, 'o1 o2 o3', { surge: 0, minHealthy: 2 }, {}, 'terminate i-o1'],
   ['surge 0: replacement booting → wait', 3, 'o1x o2 o3 n4~', { surge: 0, minHealthy: 2 }, { terminated: ['i-o1'] }, 'wait'],

@@ -556,6 +556,10 @@ export function decideRolling(view: RollingView): Action {
     if (notHealthyNew.length > 0) return wait(`${group.name}: waiting for ${notHealthyNew.map((i) => i.instanceId).join(', ')} to become healthy`, hint);
     if (D !== C) return { kind: 'setDesired', group: group.name, desired: C, reason: `back to capacity ${C}` };
     if (live.length < D) return wait(`${group.name}: waiting for the ASG to reach ${D} instances`, hint);
+    // Done only when settled: more live instances than desired (AWS still scaling in after desired
+    // was lowered, or its own launch in flight) is not done (issue 10: done was reported with 3
+    // live against desired 2).
+    if (live.length > D) return wait(`${group.name}: waiting for the ASG to settle at ${D} instances (${live.length} live)`, hint);
     // Settled from the service's point of view: every instance on its way out is out of service
     // (deregistered, its connection draining over). EC2 shutting it down needs no waiting for.
     const leaving = group.instances.filter((i) => (!isLive(i) || ours.has(i.instanceId)) && inService(i, group.loadBalancerNames, group.targetGroupARNs));
