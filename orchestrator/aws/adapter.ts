@@ -33,7 +33,6 @@ import {
   CreateOrUpdateTagsCommand,
   DeleteTagsCommand,
   DescribeAutoScalingGroupsCommand,
-  DescribeAutoScalingInstancesCommand,
   DescribeScalingActivitiesCommand,
   ResumeProcessesCommand,
   SetDesiredCapacityCommand,
@@ -479,28 +478,6 @@ export class AwsAdapter implements AwsPort {
       if (ms > 0) durations.push(ms);
     }
     return durations;
-  }
-
-  /**
-   * Lifecycle state and health of just these instances: one DescribeAutoScalingInstances per 50
-   * ids (its maximum; unknown ids are ignored, not an error). HealthStatus is normalised to the
-   * DescribeAutoScalingGroups spelling ('Healthy' | 'Unhealthy'): the two operations' examples
-   * in AWS's documentation spell it differently ('HEALTHY' here).
-   */
-  async instanceStates(ids: string[]): Promise<Map<string, { group: string; lifecycleState: string; healthStatus: string }>> {
-    const m = new Map<string, { group: string; lifecycleState: string; healthStatus: string }>();
-    for (const batch of chunks(ids, 50)) {
-      const out = await this.send<{ AutoScalingInstances?: Array<{ InstanceId?: string; AutoScalingGroupName?: string; LifecycleState?: string; HealthStatus?: string }> }>(
-        this.clients.autoScaling,
-        new DescribeAutoScalingInstancesCommand({ InstanceIds: batch, MaxRecords: 50 }),
-      );
-      for (const d of out.AutoScalingInstances ?? []) {
-        if (!d.InstanceId) continue;
-        const h = (d.HealthStatus ?? 'Healthy').toLowerCase();
-        m.set(d.InstanceId, { group: d.AutoScalingGroupName ?? '', lifecycleState: d.LifecycleState ?? 'Pending', healthStatus: h === 'unhealthy' ? 'Unhealthy' : h === 'healthy' ? 'Healthy' : d.HealthStatus! });
-      }
-    }
-    return m;
   }
 
   /** StatusMessage of the most recent failed launch among the group's last 20 activities. */

@@ -167,12 +167,6 @@ export interface AwsPort {
    */
   recentLaunchDurations?(group: string): Promise<number[]>;
   /**
-   * Optional: the ASG's view of just these instances (DescribeAutoScalingInstances, 50 ids per
-   * call): lifecycle state and health status ('Healthy' | 'Unhealthy'). Ids the ASG no longer
-   * knows are absent. For a poll that needs only a batch's state, not the whole group's.
-   */
-  instanceStates?(ids: string[]): Promise<Map<string, { group: string; lifecycleState: string; healthStatus: string }>>;
-  /**
    * Optional: the StatusMessage of the group's most recent failed launch activity (one
    * DescribeScalingActivities call), or undefined when none of its recent activities failed.
    * Used to say why a step got no instance.

@@ -65,7 +65,6 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   describeTargetGroup: 'read',
   describeInstanceHealth: 'read',
   recentLaunchDurations: 'read',
-  instanceStates: 'read',
   lastFailedLaunch: 'read',
   activeInstanceRefresh: 'read',
   describeAlarms: 'read',

@@ -1005,7 +1005,7 @@ function judgeRealWorld(sb: Sandbox, s: Scenario, facts: RunFacts, acts: RealWor
     if (l.group !== ROLLING) return true;
     const m = /desired (\d+) -> (\d+)/.exec(l.detail);
     if (l.what === 'desired' && acts.exits > 0 && m) return !allowedDesired.has(Number(m[2]));
-    if (l.what === 'protection' && acts.unprotectedAt !== undefined) return !acts.protectedIds.some((id) => l.detail.startsWith(`${id} `));
+    if (l.what === 'protection' && acts.unprotectedAt !== undefined) return !acts.protectedIds.some((id) => l.detail.replace(/^after SIGINT \([^)]*\): /, '').startsWith(`${id} `));
     return true;
   });
   if (s.dryRun) return;

@@ -136,11 +136,6 @@ interface RollingObservation extends Observation {
   view: RollingView;
   /** The ELB was not asked this poll (the last answer stands in): good for "wait" only. */
   elbStale?: boolean;
-  /**
-   * A light look: only the batch's unhealthy new instances were asked about (their lifecycle
-   * state); the rest of the group is the last poll's. Good for "wait" only.
-   */
-  groupStale?: boolean;
 }
 
 const LEAVING = (i: InstanceView) => !isLive(i);
@@ -174,9 +169,6 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private readonly terminatedSet = new Set<string>();
   /** The next observation asks the ELB whatever the state. */
   private forceFresh = false;
-  /** The last decision was "wait" (a light look may follow), and whether the group was short of instances. */
-  private lastWasWait = false;
-  private lastShort = true;
   /** The group's launch spec at the start (the rollout's target). */
   private startLaunch?: GroupSnapshot['launch'];
   /** The launch spec it changed to during the run, and how to name it (sticky). */
@@ -244,12 +236,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const twoPhase = this.config !== undefined && this.port.describeInstanceHealth !== undefined && !fresh && !this.forceFresh;
     this.forceFresh = false;
     let elbStale = false;
-    let groupStale = false;
-    let s = twoPhase ? await this.lightLook() : undefined;
-    if (s) groupStale = elbStale = true;
-    else s = this.watchLaunch(await this.port.observeGroup(this.target, twoPhase ? { elbHealth: false } : undefined));
+    const s = this.watchLaunch(await this.port.observeGroup(this.target, twoPhase ? { elbHealth: false } : undefined));
     const now = this.options.clock.now();
-    if (twoPhase && !groupStale && s.loadBalancerNames.length > 0) {
+    if (twoPhase && s.loadBalancerNames.length > 0) {
       if (this.elbMatters(s, now)) {
         const states = new Map<string, Map<string, ElbInstanceHealth>>();
         for (const elb of s.loadBalancerNames) states.set(elb, await this.port.describeInstanceHealth!(elb));
@@ -397,14 +386,12 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     this.trackHolds(view, now);
     const hint = this.hint(s, verdicts, now);
     this.memory.waitHintMs = hint.untilMs;
-    this.lastShort = short;
     return {
       groups: [s],
       isHealthy: (_g, id) => verdicts.get(id)?.healthy ?? false,
       waitingSinceMs: hint.sinceMs,
       view,
       elbStale,
-      groupStale,
     };
   }
 
@@ -479,42 +466,6 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       to: this.config.capacity,
     });
     await this.g.followCapacity(this.config.capacity);
-  }
-
-  /**
-   * A light look (one DescribeAutoScalingInstances for the batch, not the 1,000-instance group and
-   * its ELB): when the last decision was "wait" for new instances none of which can have passed
-   * the ELB by now (polling.ts earliestPassAt), the next decision is "wait" whatever the rest of
-   * the group does, and only those instances' lifecycle states are worth asking (they pin the
-   * moment each went InService, from which the poller learns when it will pass). Undefined when a
-   * full poll is needed: no ELB timing, a launch still missing, an instance near its step timeout,
-   * or an instance the ASG no longer reports.
-   */
-  private async lightLook(): Promise<GroupSnapshot | undefined> {
-    const v = this.lastView;
-    if (!v || !this.lastWasWait || this.lastShort || !this.timing || !this.port.instanceStates) return undefined;
-    const now = this.options.clock.now();
-    const g = v.group;
-    const ids: string[] = [];
-    for (const i of g.instances) {
-      if (!isLive(i) || isOutdated(i, g) || this.terminatedSet.has(i.instanceId)) continue;
-      const w = this.watch.get(i.instanceId);
-      if (!w || w.healthy) continue;
-      const t = earliestPassAt(w, this.timing, this.learned);
-      const first = this.memory.firstSeen[i.instanceId] ?? now;
-      if (t === undefined || t <= now || now - first > v.config.stepTimeoutMs) return undefined;
-      ids.push(i.instanceId);
-    }
-    if (ids.length === 0 || ids.length > 100) return undefined;
-    const states = await this.port.instanceStates(ids);
-    const patched = new Map<string, InstanceView>();
-    for (const id of ids) {
-      const st = states.get(id);
-      if (!st || st.group !== g.name) return undefined;
-      const i = g.instances.find((x) => x.instanceId === id)!;
-      patched.set(id, { ...i, lifecycleState: st.lifecycleState, healthStatus: st.healthStatus });
-    }
-    return { ...g, observedAt: now, instances: g.instances.map((i) => patched.get(i.instanceId) ?? i) };
   }
 
   /**
@@ -648,12 +599,10 @@ export class RollingStrategy implements Strategy<RollingObservation> {
    */
   decide(o: RollingObservation): Action {
     const a = this.holds.length ? decideWithHolds(o.view, this.holds, this.holdSince) : decideRolling(o.view);
-    this.lastWasWait = false;
-    if ((o.elbStale && a.kind !== 'wait' && a.kind !== 'suspend' && a.kind !== 'setDesired') || (o.groupStale && a.kind !== 'wait')) {
+    if (o.elbStale && a.kind !== 'wait' && a.kind !== 'suspend' && a.kind !== 'setDesired') {
       this.forceFresh = true;
-      return wait(`${o.view.group.name}: checking the ${o.groupStale ? 'group' : 'load balancer'} before acting`, 0);
+      return wait(`${o.view.group.name}: checking the load balancer before acting`, 0);
     }
-    this.lastWasWait = a.kind === 'wait';
     return a;
   }
 
@@ -711,7 +660,6 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     if (a.kind === 'setDesired') this.expectedDesired = a.desired;
     if (a.kind === 'updateSizes' && a.desired !== undefined) this.expectedDesired = a.desired;
     if (a.kind === 'terminate' && a.decrement && this.expectedDesired !== undefined) this.expectedDesired -= a.instanceIds.length;
-    this.lastWasWait = false;
     if (a.kind === 'terminate') {
       for (const id of a.instanceIds) {
         this.memory.terminated.push(id);
