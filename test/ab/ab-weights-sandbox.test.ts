@@ -173,3 +173,15 @@ test('dry run on target groups: the plan names the traffic steps, nothing change
   t.deepEqual((plan.data.traffic as { steps: number[] }).steps, [10, 50, 100]);
   t.deepEqual(w.sb.calls.filter((c) => c.mutating), []);
 });
+
+test('--keep-old on target groups is refused (exit 3, keep-old-target-groups) until its switch-back by weights exists; nothing changed', async (t) => {
+  const w = world();
+  const err = await t.throwsAsync(w.run({ keepOld: 600 }), { instanceOf: DeployError });
+  t.is(err!.code, 'keep-old-target-groups');
+  t.is(err!.exit, 3);
+  t.deepEqual(w.weights(), { 'qa-a': 100, 'qa-b': 0 });
+  t.is(w.sb.world.state.groups['qa-a'].desired, 3);
+  t.is(w.sb.world.state.groups['qa-b'].desired, 0);
+  const mutating = w.sb.calls.filter((c) => c.actor !== 'setup' && /^(Update|Set|Modify|Terminate|Suspend|Resume)/.test(c.operation));
+  t.deepEqual(mutating.map((c) => c.operation), []);
+});
