@@ -48,6 +48,8 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [1267799361, 'rolling'], // issue 10 (seed 4242): SIGINT cleanup left desired 13 of 12 — AWS's own rebalancing launch Pending, every old node needed for min healthy; the cleanup now waits for it to settle
   [2499467542, 'ab'], // issue 14: SIGINT at a traffic step while AWS replaced one of the old color's 10: the new color's stand-ins keep their share of the weights until it serves 10 again
   [178954298, 'ab'], // issue 14 (checker): a first deploy's color holds the program's initial weight; its SIGINT scale-back is not a scale-in under weight
+  [1552258353, 'rolling'], // merge of issues 12/15: a light look hid someone's Standby put-back from the capacity-following (the light look was taken out)
+  [1286230809, 'rolling'], // issue 15 (checker): protection someone removed showed as a leftover between an interrupted run and its re-run
   [3074688965, 'rolling'], // issue 10 round 4: template changed mid-roll + SIGINT re-run ended 7/6/5 — oldest first among distinct LaunchTimes (checker: balance not promised there)
 ];
 
