@@ -295,6 +295,9 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   judgeRollingClasses(sb, s, facts, rollingFaults);
   judgeCleanUpConfirm(s, fleet, facts);
   judgeRealWorld(sb, s, facts, realWorld);
+  // An alarm tripped before the tool's first read of it is, for the tool, in ALARM at its start:
+  // refusing (exit 3, nothing changed) is then the correct outcome (seed 1467129630).
+  if (alarmFault.trippedAt !== undefined && !alarmReadBefore(sb, alarmFault.trippedAt)) facts.expect = 'refused';
   const violations = [...checkRun(facts), ...judgeAlarmFault(sb, alarmFault)];
   return {
     scenario: s,
@@ -746,6 +749,11 @@ function applyAlarmFault(sb: Sandbox, s: Scenario, rolloutStart: number): { trip
     sb.setAlarm(CHAOS_ALARM, 'ALARM', `chaos: tripped ${after} s into the rollout`);
   });
   return out;
+}
+
+/** Whether the tool read the alarms successfully before `t` (a read at the trip's own millisecond already sees ALARM). */
+function alarmReadBefore(sb: Sandbox, t: number): boolean {
+  return sb.calls.some((c) => c.service === 'cloudwatch' && c.operation === 'DescribeAlarms' && !c.error && c.actor.startsWith('tool') && c.time < t);
 }
 
 /**

@@ -50,6 +50,7 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [178954298, 'ab'], // issue 14 (checker): a first deploy's color holds the program's initial weight; its SIGINT scale-back is not a scale-in under weight
   [1552258353, 'rolling'], // merge of issues 12/15: a light look hid someone's Standby put-back from the capacity-following (the light look was taken out)
   [1286230809, 'rolling'], // issue 15 (checker): protection someone removed showed as a leftover between an interrupted run and its re-run
+  [1467129630, 'rolling'], // issue 16 (harness): an alarm tripped at the tool's first read is in ALARM at its start — the refusal is correct
   [3074688965, 'rolling'], // issue 10 round 4: template changed mid-roll + SIGINT re-run ended 7/6/5 — oldest first among distinct LaunchTimes (checker: balance not promised there)
 ];
 
