@@ -47,6 +47,7 @@ import {
   type AbPlan,
   type AbPlanOptions,
   type PlanRefusal,
+  type SwapPlan,
   type SwapRecord,
 } from './strategy';
 import { currentShare, setWeights, type TrafficPlan } from './traffic';
@@ -319,19 +320,9 @@ interface AbObservation extends Observation {
   forwards?: TrafficForward[];
 }
 
+/** A swap runs its plan's fields (strategy.ts SwapPlan) with the processes it suspends; a drain, one group. */
 type Mode =
-  | {
-      kind: 'swap';
-      from?: string;
-      to: string;
-      count: number;
-      step: number;
-      elbNames: string[];
-      targetGroupArns?: string[];
-      traffic?: TrafficPlan;
-      targetMin?: number;
-      suspend: readonly string[];
-    }
+  | (Pick<SwapPlan, 'kind' | 'from' | 'to' | 'count' | 'step' | 'elbNames' | 'targetGroupArns' | 'traffic' | 'targetMin'> & { suspend: readonly string[] })
   | { kind: 'drain'; group: string };
 
 /**
