@@ -751,9 +751,14 @@ function applyAlarmFault(sb: Sandbox, s: Scenario, rolloutStart: number): { trip
   return out;
 }
 
+/** The tool's successful reads of the alarms (DescribeAlarms), in order. */
+function toolAlarmReads(sb: Sandbox): typeof sb.calls {
+  return sb.calls.filter((c) => c.service === 'cloudwatch' && c.operation === 'DescribeAlarms' && !c.error && c.actor.startsWith('tool'));
+}
+
 /** Whether the tool read the alarms successfully before `t` (a read at the trip's own millisecond already sees ALARM). */
 function alarmReadBefore(sb: Sandbox, t: number): boolean {
-  return sb.calls.some((c) => c.service === 'cloudwatch' && c.operation === 'DescribeAlarms' && !c.error && c.actor.startsWith('tool') && c.time < t);
+  return toolAlarmReads(sb).some((c) => c.time < t);
 }
 
 /**
@@ -763,7 +768,7 @@ function alarmReadBefore(sb: Sandbox, t: number): boolean {
  */
 function judgeAlarmFault(sb: Sandbox, fault: { trippedAt?: number }): Violation[] {
   if (fault.trippedAt === undefined) return [];
-  const reads = sb.calls.filter((c) => c.service === 'cloudwatch' && c.operation === 'DescribeAlarms' && !c.error && c.actor.startsWith('tool') && c.time > fault.trippedAt!);
+  const reads = toolAlarmReads(sb).filter((c) => c.time > fault.trippedAt!);
   if (reads.length <= 1) return [];
   return [{ code: 'not-halted', message: `the alarm went into ALARM at ${new Date(fault.trippedAt).toISOString()} and the tool read it ${reads.length} times after (it must halt at the first read)` }];
 }
