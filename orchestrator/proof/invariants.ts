@@ -46,6 +46,15 @@ export interface ToolTermination {
    * allowance (every other termination is a choice the tool made after observing).
    */
   awsShortfall?: number;
+  /**
+   * Rolling, back to capacity (issue 10): the tool named this instance and terminated it WITH
+   * decrement (TerminateInstanceInAutoScalingGroup, ShouldDecrementDesiredCapacity) — an explicit
+   * surplus pick, not a scale-in left to AWS's termination policy. With it, at that instant: live
+   * instances of the group left (not Standby, not terminating), outdated ones among them that the
+   * tool could have taken instead (not protected from scale-in), and the group's capacity (the
+   * configured size plus the instances someone put back from Standby).
+   */
+  surplusPick?: { liveAfter: number; outdatedLeft: number; capacity: number };
 }
 
 export interface Leftover {
@@ -169,6 +178,17 @@ const FAILED = 1;
 const REFUSED = 3;
 const INTERRUPTED = 130;
 
+/**
+ * A surplus pick at back to capacity (invariant 2's one exception): terminated with decrement by
+ * the tool's explicit choice, no outdated instance it could have taken instead live at that
+ * instant, and at least the capacity still live after it. E.g. capacity 15, 16 live, nothing
+ * outdated → one goes, 15 left: sound; 15 live → 14 left: a violation; an outdated one left: a violation.
+ */
+export function isSurplusPick(t: ToolTermination): boolean {
+  const p = t.surplusPick;
+  return p !== undefined && p.outdatedLeft === 0 && p.liveAfter >= p.capacity;
+}
+
 /** Every violation in one run's facts; empty when the run is sound. */
 export function checkRun(f: RunFacts): Violation[] {
   const v: Violation[] = [];
@@ -194,15 +214,18 @@ export function checkRun(f: RunFacts): Violation[] {
     }
   }
 
-  // 2. Never a healthy up-to-date instance; never more than planned.
+  // 2. Never a healthy up-to-date instance; never more than planned. One refinement (docs/design.md
+  // invariant 2): at back to capacity the tool may name a surplus healthy up-to-date instance and
+  // terminate it with decrement — when no outdated instance it could take instead is left and the
+  // group keeps at least its capacity live (isSurplusPick).
   for (const t of f.toolTerminations) {
-    if (t.wasHealthy && t.wasUpToDate && !t.planned) {
+    if (t.wasHealthy && t.wasUpToDate && !t.planned && !isSurplusPick(t)) {
       add('terminated-healthy-up-to-date', `${t.operation} terminated healthy up-to-date ${t.instanceId} in ${t.group}`);
     }
   }
   // The plan's count is of outdated instances; an A/B scale-back of the new color is planned but not counted here.
   const plannedDone = new Set(f.toolTerminations.filter((t) => t.planned && !t.wasUpToDate).map((t) => t.instanceId)).size;
-  const unplannedHealthy = f.toolTerminations.filter((t) => !t.planned && t.wasHealthy).length;
+  const unplannedHealthy = f.toolTerminations.filter((t) => !t.planned && t.wasHealthy && !isSurplusPick(t)).length;
   if (plannedDone > f.plannedTerminations) {
     add('terminated-more-than-planned', `terminated ${plannedDone} planned instances, the plan had ${f.plannedTerminations}`);
   }

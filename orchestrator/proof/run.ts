@@ -282,7 +282,8 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   finished = true;
   const end = sb.clock.now();
 
-  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint, setAside: realWorld.standbyAt });
+  const decremented = new Set(sent.flatMap((c) => c.decrementIds ?? []));
+  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint, setAside: realWorld.standbyAt, decremented, realWorld });
   Object.assign(facts, mutatingBesidesLock(sb, sent));
   if (bystander) {
     // The group named like the environment: nothing about it may change (sizes, processes, tags), no instance of it terminated.
@@ -315,6 +316,8 @@ export interface SentCommand {
   actor: string;
   operation: string;
   lock: boolean;
+  /** TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity: the instances it names. */
+  decrementIds?: string[];
 }
 
 /**
@@ -328,7 +331,9 @@ export function recordCommands(clients: AwsClients, actor: string, out: SentComm
     c.middlewareStack.add(
       (next: (a: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
         const operation = String(context.commandName ?? '').replace(/Command$/, '');
-        out.push({ actor, operation, lock: isLockCommand(operation, args.input ?? {}) });
+        const input = args.input ?? {};
+        const decrementIds = operation === 'TerminateInstanceInAutoScalingGroup' && input.ShouldDecrementDesiredCapacity === true ? [input.InstanceId, ...((input.InstanceIds as unknown[]) ?? [])].filter((x): x is string => typeof x === 'string') : undefined;
+        out.push({ actor, operation, lock: isLockCommand(operation, input), ...(decrementIds ? { decrementIds } : {}) });
         return next(args);
       },
       { step: 'initialize', name: 'chaosCommandLog' },
@@ -1193,12 +1198,51 @@ export function excusedSeries(sb: Sandbox, groups: string[], from: number, setAs
   return { series, excusedAtEnd: excused };
 }
 
+/**
+ * The group at instant `t`, once everything at that instant happened (the monitor's timeline):
+ * live instances (Pending or InService, not Standby, not terminating) and the outdated ones among
+ * them that are not protected from scale-in (the tool could have taken one instead of a surplus
+ * pick). Protection at `t`: the instance's own, or the one someone removed later (real-world class).
+ */
+function surplusAt(sb: Sandbox, group: string, t: number, capacity: number, rw?: RealWorldActs): { liveAfter: number; outdatedLeft: number; capacity: number } {
+  const last = new Map<string, TimelineEntryLite>();
+  for (const e of sb.monitor.timeline({ group })) {
+    if (e.time > t) break;
+    last.set(e.instanceId, e);
+  }
+  const g = sb.world.state.groups[group];
+  let liveAfter = 0;
+  let outdatedLeft = 0;
+  for (const [id, e] of last) {
+    const live = e.ec2State !== 'terminated' && e.ec2State !== 'shutting-down' && (e.lifecycle === 'InService' || (e.lifecycle ?? '').startsWith('Pending'));
+    if (!live) continue;
+    liveAfter++;
+    const inst = sb.world.state.instances[id];
+    const protectedThen = inst?.protected === true || (rw?.protectedIds.includes(id) === true && rw.unprotectedAt !== undefined && t < rw.unprotectedAt);
+    if (inst && g && !sb.world.isUpToDate(inst, g) && !protectedThen) outdatedLeft++;
+  }
+  return { liveAfter, outdatedLeft, capacity };
+}
+
+type TimelineEntryLite = { time: number; instanceId: string; ec2State: string; lifecycle?: string };
+
 function gatherFacts(
   sb: Sandbox,
   s: Scenario,
   f: Fleet,
   attempts: Attempt[],
-  w: { rolloutStart: number; end: number; healthyAtStart: number; hung?: string; start: number; afterSigint?: { time: number; leftovers: Leftover[]; lockHeld: boolean }; setAside?: ReadonlyMap<string, number> },
+  w: {
+    rolloutStart: number;
+    end: number;
+    healthyAtStart: number;
+    hung?: string;
+    start: number;
+    afterSigint?: { time: number; leftovers: Leftover[]; lockHeld: boolean };
+    setAside?: ReadonlyMap<string, number>;
+    /** Instances the tool terminated with decrement (its explicit surplus picks, rolling). */
+    decremented?: ReadonlySet<string>;
+    realWorld?: RealWorldActs;
+  },
 ): RunFacts {
   const world = sb.world;
   // Per termination: the groups' count once everything at that instant happened.
@@ -1273,6 +1317,10 @@ function gatherFacts(
         healthyAfter: valueAt(series, t.time),
         floor: s.strategy === 'ab' && t.time >= newHealthyAt ? Math.min(required, f.targetCount) : required,
         awsShortfall: scaleBack ? awsShortfall(sb, f.active, w.rolloutStart, t.time) : undefined,
+        surplusPick:
+          s.strategy === 'rolling' && t.cause === 'api' && t.call?.operation === 'TerminateInstanceInAutoScalingGroup' && w.decremented?.has(t.instanceId) && t.healthy && t.upToDate && !isPlanned
+            ? surplusAt(sb, t.group!, t.time, s.size + (w.realWorld?.exitedAt !== undefined && w.realWorld.exitedAt <= t.time ? w.realWorld.exits : 0), w.realWorld)
+            : undefined,
       };
     });
 

@@ -51,6 +51,7 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [1552258353, 'rolling'], // merge of issues 12/15: a light look hid someone's Standby put-back from the capacity-following (the light look was taken out)
   [1286230809, 'rolling'], // issue 15 (checker): protection someone removed showed as a leftover between an interrupted run and its re-run
   [1467129630, 'rolling'], // issue 16 (harness): an alarm tripped at the tool's first read is in ALARM at its start — the refusal is correct
+  [952308284, 'rolling'], // issue 10 (seed 2027): back to capacity lowered desired and AWS's termination policy took a healthy up-to-date instance; now an explicit surplus pick with decrement
   [3074688965, 'rolling'], // issue 10 round 4: template changed mid-roll + SIGINT re-run ended 7/6/5 — oldest first among distinct LaunchTimes (checker: balance not promised there)
 ];
 
@@ -136,6 +137,21 @@ const sabotage: Array<{ name: string; scenario: Scenario; code: string; tool: (i
       const port = createAwsPort(i.clients, i.sandbox.clock);
       const g = await port.observeGroup(i.target);
       await port.terminateInstance((g.instances.find((x) => x.lifecycleState === 'InService') ?? g.instances[0]).instanceId, false);
+      await i.sandbox.clock.sleep(600_000);
+      return r;
+    },
+  },
+  {
+    // Invariant 2's one exception is a surplus pick at back to capacity (issue 10): with decrement
+    // after the rollout there is no surplus left, so the pick leaves the group short and is caught.
+    name: 'terminating a healthy up-to-date instance with decrement after the rollout (no surplus left)',
+    scenario: clean(3),
+    code: 'terminated-healthy-up-to-date',
+    tool: async (i) => {
+      const r = await engine(i);
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const g = await port.observeGroup(i.target);
+      await port.terminateInstance((g.instances.find((x) => x.lifecycleState === 'InService') ?? g.instances[0]).instanceId, true);
       await i.sandbox.clock.sleep(600_000);
       return r;
     },

@@ -51,6 +51,16 @@ const broken: Array<{ name: string; code: ViolationCode; mutate: (f: RunFacts) =
   },
   { name: 'a refused run that changed something besides the lock', code: 'refused-mutated', mutate: (f) => ((f.expect = 'refused'), (f.attempts = [{ kind: 'run', exit: 3 }]), (f.toolTerminations = []), (f.mutatingBesidesLock = 1), (f.mutatingBesidesLockOps = ['SetDesiredCapacity ×1'])) },
   { name: 'terminated a healthy up-to-date instance', code: 'terminated-healthy-up-to-date', mutate: (f) => f.toolTerminations.push(term({ instanceId: 'i-new9', wasUpToDate: true, planned: false })) },
+  {
+    name: 'a "surplus pick" with decrement while an outdated instance was left to take instead',
+    code: 'terminated-healthy-up-to-date',
+    mutate: (f) => f.toolTerminations.push(term({ instanceId: 'i-new9', wasUpToDate: true, planned: false, surplusPick: { liveAfter: 3, outdatedLeft: 1, capacity: 3 } })),
+  },
+  {
+    name: 'a "surplus pick" with decrement that left the group below its capacity (it was no surplus)',
+    code: 'terminated-healthy-up-to-date',
+    mutate: (f) => f.toolTerminations.push(term({ instanceId: 'i-new9', wasUpToDate: true, planned: false, surplusPick: { liveAfter: 2, outdatedLeft: 0, capacity: 3 } })),
+  },
   { name: 'terminated more than planned', code: 'terminated-more-than-planned', mutate: (f) => (f.plannedTerminations = 2) },
   { name: 'terminated a healthy instance outside the plan', code: 'terminated-more-than-planned', mutate: (f) => f.toolTerminations.push(term({ instanceId: 'i-x', wasUpToDate: false, planned: false })) },
   { name: 'left AZRebalance suspended', code: 'leftover', mutate: (f) => f.leftovers.push({ group: 'qa-rabbit', what: 'suspended', detail: 'AZRebalance' }) },
@@ -206,4 +216,14 @@ test('traffic invariants: nothing healthy anywhere at the exit (a failed first d
   t.deepEqual(checkRun({ ...sound(), traffic: lossy }), []);
   lossy.changes[0].groups[1].healthy = 1;
   t.deepEqual(checkRun({ ...sound(), traffic: lossy }).map((v) => v.code), ['weight-to-unhealthy']);
+});
+
+test('invariant 2 refined (issue 10): at back to capacity, a surplus healthy up-to-date instance the tool named and terminated with decrement, nothing outdated left, capacity kept — sound', (t) => {
+  const f = sound();
+  f.toolTerminations.push(term({ instanceId: 'i-new4', wasUpToDate: true, planned: false, surplusPick: { liveAfter: 3, outdatedLeft: 0, capacity: 3 } }));
+  t.deepEqual(checkRun(f), []);
+  // The same instance taken by a scale-in (desired lowered, AWS's termination policy chose): no surplusPick, a violation.
+  const g = sound();
+  g.toolTerminations.push(term({ instanceId: 'i-new4', operation: 'SetDesiredCapacity', wasUpToDate: true, planned: false }));
+  t.deepEqual(checkRun(g).map((v) => v.code), ['terminated-healthy-up-to-date']);
 });

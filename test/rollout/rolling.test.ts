@@ -8,6 +8,7 @@ import {
   decideRolling,
   mayTerminate,
   oldestFirst,
+  surplusAtCapacity,
   planRolling,
   resolveBatch,
   type RollingConfig,
@@ -95,7 +96,11 @@ const cases: Array<[string, number, string, Partial<RollingConfig>, Partial<Roll
   ['surge 1: unhealthy outdated goes first', 4, 'o1 o2! o3 n4', {}, {}, 'terminate i-o2 -1'],
   ['surge 1: processes not suspended yet → suspend first', 3, 'o1 o2 o3', {}, {}, 'suspend AZRebalance,ScheduledActions', { suspendedProcesses: ['AlarmNotification'] }],
   ['nothing outdated, settled → done', 3, 'n1 n2 n3', {}, {}, 'done'],
-  ['nothing outdated, surge left → back to capacity', 4, 'n1 n2 n3 n4', {}, {}, 'desired 3'],
+  // Back to capacity by an explicit pick (issue 10): never lower desired for AWS's termination policy to choose.
+  ['nothing outdated, surge left, all healthy → back to capacity by terminating the surplus (newest) with decrement', 4, 'n1 n2 n3 n4', {}, {}, 'terminate i-n4 -1'],
+  ['nothing outdated, 2 surplus → both picked, newest first', 5, 'n1 n2 n3 n4 n5', {}, {}, 'terminate i-n5,i-n4 -1'],
+  ['nothing outdated, surge not launched yet → lower desired to what exists (removes nothing)', 5, 'n1 n2 n3 n4', {}, {}, 'desired 4'],
+  ['nothing outdated, desired below capacity (surge 0) → raise it back', 2, 'n1 n2', { surge: 0, minHealthy: 2 }, {}, 'desired 3'],
   ['nothing outdated, desired back at capacity but AWS has not scaled in yet (4 live for 3) → wait, not done', 3, 'n1 n2 n3 n4', {}, {}, 'wait'],
   ['nothing outdated, an old one still draining → wait', 3, 'o1x n2 n3 n4', {}, { terminated: ['i-o1'] }, 'wait'],
   ['surge 0: terminate the oldest without decrement (3→2)', 3, 'o1 o2 o3', { surge: 0, minHealthy: 2 }, {}, 'terminate i-o1'],
@@ -263,4 +268,36 @@ test('cleanup: surplus nothing can take back now waits for the group to settle, 
   t.regex(cleanupLeft(late) ?? '', /desired left at 4 \(capacity 3\).*waited 1200 s \(--step-timeout\) for i-n3 \(Pending\) to settle, in vain/);
   const early = at('o1 o2 n3~ n4', { cleanupSince: now - 20 * 60_000 + 1 }, now);
   t.is(cleanupRolling(early)?.kind, 'wait', 'within the step timeout it still waits');
+});
+
+test('decide: back to capacity picks the surplus in the zone with the most live instances, this run\'s own before one that was there, never someone\'s protected one', (t) => {
+  const zones = { n1: 'a', n2: 'a', n3: 'b', n4: 'b', n5: 'c' } as Record<string, string>;
+  // n3 and n4 in b, n1 n2 in a: b and a tie at 2; n4 (newest in the tie) goes, not n5 (alone in c).
+  const g = group(4, 'n1 n2 n3 n4 n5', { availabilityZones: ['a', 'b', 'c'] });
+  const placed = { ...g, desired: 5, instances: g.instances.map((i) => ({ ...i, availabilityZone: zones[i.instanceId.slice(2)] })) };
+  const v = view(placed, { capacity: 4, minHealthy: 4 });
+  t.is(summary(decideRolling(v)), 'terminate i-n4 -1');
+  // A run's own launch goes before an instance present at the start, in the same zone.
+  const facts = { planned: new Set<string>(), initial: new Set(['i-n4', 'i-n1', 'i-n2', 'i-n5']), recovered: false };
+  t.is(summary(decideRolling({ ...v, facts })), 'terminate i-n3 -1');
+  // Someone protected n4 from scale-in (not the tool's): it is never the pick.
+  const prot = { ...placed, instances: placed.instances.map((i) => (i.instanceId === 'i-n4' ? { ...i, protectedFromScaleIn: true } : i)) };
+  t.is(summary(decideRolling({ ...view(prot, { capacity: 4, minHealthy: 4 }), facts: { ...facts, initial: new Set([...facts.initial, 'i-n3']) } })), 'terminate i-n3 -1');
+});
+
+test('surplusAtCapacity: a healthy up-to-date instance may go only as surplus once nothing outdated is left', (t) => {
+  const at = (desired: number, specs: string, id: string, config: Partial<RollingConfig> = {}, memory: Partial<RollingMemory> = {}) => {
+    const v = view(group(desired, specs), config, memory);
+    return surplusAtCapacity(v.group.instances.find((i) => i.instanceId === id)!, v);
+  };
+  t.true(at(4, 'n1 n2 n3 n4', 'i-n4'), '4 live for capacity 3: surplus');
+  t.false(at(4, 'o1 n2 n3 n4', 'i-n4'), 'an outdated one is left: it goes, not a new one');
+  t.false(at(3, 'n1 n2 n3', 'i-n3'), 'at capacity: none is surplus');
+  t.false(at(4, 'n1 n2 n3 n4', 'i-n4', {}, { terminated: ['i-n1'] }), 'one already terminated by the run: 3 left for 3');
+  t.false(at(4, 'n1 n2 n3 n4~', 'i-n4'), 'not InService');
+  t.true(at(4, 'o1x n2 n3 n4 n5', 'i-n5', {}, { terminated: ['i-o1'] }), 'the outdated one is gone (terminated by the run)');
+  // The rule the engine's guard applies: mayTerminate alone refuses a healthy up-to-date instance.
+  const v = view(group(4, 'n1 n2 n3 n4'));
+  const n4 = v.group.instances[3];
+  t.false(mayTerminate(n4, v.group, v.verdict(n4), v.facts));
 });

@@ -31,6 +31,7 @@ import {
   cleanupRolling,
   decideRolling,
   mayTerminate as mayTerminateRule,
+  surplusAtCapacity,
   inService,
   isLive,
   isOutdated,
@@ -197,12 +198,12 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     return this.g;
   }
 
-  /** The one rule (rolling/strategy.ts mayTerminate) on the last observation: what cleanup and decide pick from. */
+  /** The one rule (rolling/strategy.ts mayTerminate, and surplusAtCapacity at back to capacity) on the last observation: what cleanup and decide pick from. */
   mayTerminate(_group: string, id: string): boolean {
     const v = this.lastView;
     const i = v?.group.instances.find((x) => x.instanceId === id);
     if (!v || !i) return this.planned.has(id);
-    return mayTerminateRule(i, v.group, v.verdict(i), v.facts, v.config);
+    return mayTerminateRule(i, v.group, v.verdict(i), v.facts, v.config) || surplusAtCapacity(i, v);
   }
 
   private resolveConfig(s: GroupSnapshot): RollingConfig {

@@ -169,8 +169,10 @@ export function isOurs(i: InstanceView, facts: RunFacts | undefined): boolean {
  *    before (e.g. an earlier, fully restored run's replacement that failed after passing) — the
  *    latter only when InService and not protected from scale-in (never an instance an operator
  *    set aside: Standby, lifecycle-hook waits, scale-in protection).
- * Never a healthy up-to-date instance. How many goes is for decide/cleanup (never more than the
- * surplus).
+ * Never a healthy up-to-date instance — but for one case, judged on the whole group rather than
+ * the instance: a SURPLUS one at back to capacity, once nothing outdated is left
+ * ({@link surplusAtCapacity}; the runner's guard accepts either). How many goes is for
+ * decide/cleanup (never more than the surplus).
  */
 export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Verdict, facts: RunFacts | undefined, policies: Policies = {}): boolean {
   // Standby: set aside by an operator, never the tool's (even an outdated one of the plan) —
@@ -189,6 +191,65 @@ export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Ver
   if (isOutdated(i, group)) return facts !== undefined && !facts.initial.has(i.instanceId);
   if (isOurs(i, facts)) return true;
   return i.lifecycleState === 'InService' && !i.protectedFromScaleIn;
+}
+
+/**
+ * Back to capacity (issue 10, refining invariant 2): the one case where the tool may terminate a
+ * HEALTHY up-to-date instance — a surplus one, with decrement, once the rollout has nothing left
+ * to replace. All of:
+ *  - no outdated instance the rollout replaces is left live (none could go in its place);
+ *  - the group has more live instances (not in Standby, not terminated by the tool) than the
+ *    rollout's capacity C, and desired is above C: the instance is surplus;
+ *  - it is up to date, InService, not in Standby, and not protected from scale-in unless this run
+ *    launched it (someone else's protection is theirs).
+ * The decide picks at most desired − C of them (so at least C stay live, every one healthy) and
+ * which: see {@link surplusOrder}. Example: C=15, a spontaneous termination took an outdated
+ * instance and AWS replaced it from the new version; nothing outdated left, 16 live healthy,
+ * desired 16 → the tool terminates one surplus new instance with decrement (chaos seed 952308284:
+ * lowering desired had let AWS's termination policy take a healthy up-to-date one instead).
+ */
+export function surplusAtCapacity(i: InstanceView, view: Pick<RollingView, 'group' | 'config' | 'memory' | 'facts'>): boolean {
+  const { group, config, facts } = view;
+  if (!isLive(i) || isStandby(i) || isOutdated(i, group) || i.lifecycleState !== 'InService') return false;
+  if (i.protectedFromScaleIn && (!facts || facts.initial.has(i.instanceId))) return false;
+  const terminated = new Set(view.memory.terminated);
+  if (terminated.has(i.instanceId)) return false;
+  const live = group.instances.filter((x) => isLive(x) && !isStandby(x) && !terminated.has(x.instanceId));
+  if (live.some((x) => isOutdated(x, group) && replaceable(x, config))) return false;
+  return live.length > config.capacity && group.desired > config.capacity;
+}
+
+/**
+ * Which surplus instances go at back to capacity, `n` at most: one at a time from the zone with the
+ * most live instances (so the group ends balanced and AWS's AZRebalance has nothing to move),
+ * ties to this run's own launches, then the newest, then the highest id.
+ * Example: zones a: n1 n2 n3, b: n4 n5 (n3 newest) with 1 surplus → n3 (a has the most).
+ */
+export function surplusOrder(candidates: InstanceView[], live: InstanceView[], zones: string[], n: number, facts?: RunFacts): InstanceView[] {
+  const total = new Map<string, number>(zones.map((z) => [z, 0]));
+  for (const i of live) total.set(i.availabilityZone, (total.get(i.availabilityZone) ?? 0) + 1);
+  const ours = (i: InstanceView) => (facts !== undefined && !facts.initial.has(i.instanceId) ? 1 : 0);
+  const left = [...candidates];
+  const picked: InstanceView[] = [];
+  while (picked.length < n && left.length > 0) {
+    left.sort(
+      (a, b) =>
+        (total.get(b.availabilityZone) ?? 0) - (total.get(a.availabilityZone) ?? 0) ||
+        ours(b) - ours(a) ||
+        (b.launchTime ?? 0) - (a.launchTime ?? 0) ||
+        (a.instanceId < b.instanceId ? 1 : -1),
+    );
+    const best = left.shift()!;
+    picked.push(best);
+    total.set(best.availabilityZone, (total.get(best.availabilityZone) ?? 1) - 1);
+  }
+  return picked;
+}
+
+/** "healthy, up to date, in us-east-1a (3 live there)": why a surplus instance was the one picked. */
+function describeSurplus(picked: InstanceView[], live: InstanceView[]): string {
+  const zones = [...new Set(picked.map((i) => i.availabilityZone))];
+  return `healthy and up to date, in the zone${zones.length > 1 ? 's' : ''} with the most live instances: ${zones.map((z) => `${z} ${live.filter((i) => i.availabilityZone === z).length}`).join(', ')}`;
 }
 
 /** The two policies of {@link RollingConfig}. */
@@ -480,8 +541,9 @@ export function stepStalled(view: RollingView, live: number, notHealthyNew: Inst
  *     abort (a bad image must not eat the healthy old nodes);
  *  2. outdated left and rollout processes not suspended → suspend them first (AZRebalance could
  *     otherwise terminate a healthy node mid-rollout);
- *  3. nothing outdated → bring desired back to C, wait until settled (all healthy, terminated
- *     ones gone), done;
+ *  3. nothing outdated → wait until every new instance is healthy, then back to C by an explicit
+ *     pick (the surplus instances, terminated with decrement: never AWS's termination policy),
+ *     wait until settled (desired = live, terminated ones out of the load balancer), done;
  *  4. surge: raise desired to C+k before terminating anything; wait for every up-to-date instance
  *     to be healthy; terminate the oldest outdated with decrement;
  *  5. surge 0: wait for replacements; terminate k oldest outdated without decrement, never below
@@ -554,12 +616,29 @@ export function decideRolling(view: RollingView): Action {
   // 3. Finished: settle, then done.
   if (outdated.length === 0) {
     if (notHealthyNew.length > 0) return wait(`${group.name}: waiting for ${notHealthyNew.map((i) => i.instanceId).join(', ')} to become healthy`, hint);
-    if (D !== C) return { kind: 'setDesired', group: group.name, desired: C, reason: `back to capacity ${C}` };
-    if (live.length < D) return wait(`${group.name}: waiting for the ASG to reach ${D} instances`, hint);
+    if (D < C) return { kind: 'setDesired', group: group.name, desired: C, reason: `back to capacity ${C}` };
+    if (live.length < D) {
+      // Surge the ASG has not launched (yet): lowering desired to what exists removes nothing.
+      if (D > C) return { kind: 'setDesired', group: group.name, desired: Math.max(C, live.length), reason: `back to capacity ${C}: removing surge not launched yet` };
+      return wait(`${group.name}: waiting for the ASG to reach ${D} instances`, hint);
+    }
     // Done only when settled: more live instances than desired (AWS still scaling in after desired
     // was lowered, or its own launch in flight) is not done (issue 10: done was reported with 3
     // live against desired 2).
     if (live.length > D) return wait(`${group.name}: waiting for the ASG to settle at ${D} instances (${live.length} live)`, hint);
+    // Back to capacity by an explicit pick (issue 10): never lower desired and let AWS's
+    // termination policy choose — the tool names the surplus instance and terminates it with
+    // decrement (see surplusAtCapacity).
+    if (D > C) {
+      const picked = surplusOrder(live.filter((i) => surplusAtCapacity(i, view)), live, group.availabilityZones, D - C, view.facts);
+      if (picked.length > 0) {
+        const ids = picked.map((i) => i.instanceId);
+        return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, surplus: true, reason: `back to capacity ${C}: nothing outdated left, removing surplus ${ids.join(', ')} (${describeSurplus(picked, live)})` };
+      }
+      // Nothing the tool may pick (every surplus instance protected from scale-in by someone):
+      // lowering desired lets AWS scale in only what is not protected, which is nothing.
+      return { kind: 'setDesired', group: group.name, desired: C, reason: `back to capacity ${C}` };
+    }
     // Settled from the service's point of view: every instance on its way out is out of service
     // (deregistered, its connection draining over). EC2 shutting it down needs no waiting for.
     const leaving = group.instances.filter((i) => (!isLive(i) || ours.has(i.instanceId)) && inService(i, group.loadBalancerNames, group.targetGroupARNs));
