@@ -491,6 +491,25 @@ export class AwsAdapter implements AwsPort {
   }
 
   /**
+   * Returns from Standby among the group's 50 most recent activities, newest first: AWS describes
+   * an ExitStandby as "Moving EC2 instance out of Standby: i-…" (API reference, ExitStandby's
+   * example response), one activity per instance.
+   */
+  async standbyReturns(group: string): Promise<Array<{ activityId: string; instanceId: string; startTime: number }>> {
+    const out = await this.send<{ Activities?: Array<{ ActivityId?: string; Description?: string; StartTime?: Date }> }>(
+      this.clients.autoScaling,
+      new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group, MaxRecords: 50 }),
+    );
+    const returns: Array<{ activityId: string; instanceId: string; startTime: number }> = [];
+    for (const a of out.Activities ?? []) {
+      const m = /^Moving EC2 instance out of Standby: (i-[0-9a-f]+)/.exec(a.Description ?? '');
+      if (!m || !a.ActivityId || !a.StartTime) continue;
+      returns.push({ activityId: a.ActivityId, instanceId: m[1], startTime: new Date(a.StartTime).getTime() });
+    }
+    return returns;
+  }
+
+  /**
    * The group's running instance refresh, if any: one DescribeInstanceRefreshes (newest first,
    * MaxRecords 10 — an active one is always among the newest; AWS allows one at a time).
    */

@@ -173,6 +173,14 @@ export interface AwsPort {
    */
   lastFailedLaunch?(group: string): Promise<string | undefined>;
   /**
+   * Optional: the group's recent returns from Standby, newest first, from AWS's scaling activities
+   * ("Moving EC2 instance out of Standby: i-…", the ExitStandby activity; one
+   * DescribeScalingActivities call): each activity's id, the instance, and its StartTime (AWS's
+   * clock, ms). Used to tell someone's ExitStandby (which increments desired) from anything else
+   * when desired moved between two looks without the instance ever being seen in Standby.
+   */
+  standbyReturns?(group: string): Promise<Array<{ activityId: string; instanceId: string; startTime: number }>>;
+  /**
    * Optional: the group's instance refresh that is still running (Pending, InProgress,
    * Cancelling, RollbackInProgress or Baking), newest first, or undefined (one
    * DescribeInstanceRefreshes call). A rollout refuses to run beside it: two replacers would fight.

@@ -66,6 +66,7 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   describeInstanceHealth: 'read',
   recentLaunchDurations: 'read',
   lastFailedLaunch: 'read',
+  standbyReturns: 'read',
   activeInstanceRefresh: 'read',
   describeAlarms: 'read',
   getLockObject: 'read',

@@ -291,6 +291,22 @@ test('recentLaunchDurations: successful launch activities, StartTime → EndTime
   t.is(adapter.apiCalls(), 1);
 });
 
+test('standbyReturns: the ExitStandby activities ("Moving EC2 instance out of Standby: i-…"), newest first, one call', async (t) => {
+  const { asg, adapter } = setup();
+  const at = (s: string) => new Date(`2026-01-01T00:${s}Z`);
+  // Descriptions and causes as in the API reference's ExitStandby / EnterStandby example responses.
+  asg.on(DescribeScalingActivitiesCommand).resolves({
+    Activities: [
+      { ActivityId: 'a3', AutoScalingGroupName: 'qa-rabbit', Cause: 'At 2026-01-01T00:05:00Z instance i-0123456789abcdef0 was moved out of standby in response to a user request, increasing the capacity from 3 to 4.', StartTime: at('05:00'), StatusCode: 'PreInService', Progress: 30, Description: 'Moving EC2 instance out of Standby: i-0123456789abcdef0' },
+      { ActivityId: 'a2', AutoScalingGroupName: 'qa-rabbit', Cause: 'At 2026-01-01T00:04:00Z instance i-0123456789abcdef0 was moved to standby in response to a user request.', StartTime: at('04:00'), StatusCode: 'Successful', Progress: 100, Description: 'Moving EC2 instance to Standby: i-0123456789abcdef0' },
+      { ActivityId: 'a1', AutoScalingGroupName: 'qa-rabbit', Cause: '', StartTime: at('01:00'), EndTime: at('02:30'), StatusCode: 'Successful', Description: 'Launching a new EC2 instance: i-0fedcba9876543210' },
+    ],
+  });
+  t.deepEqual(await adapter.standbyReturns('qa-rabbit'), [{ activityId: 'a3', instanceId: 'i-0123456789abcdef0', startTime: at('05:00').getTime() }]);
+  t.is(asg.commandCalls(DescribeScalingActivitiesCommand).length, 1);
+  t.is(adapter.apiCalls(), 1);
+});
+
 test('observeGroup without ELB health, then describeInstanceHealth: one DescribeInstanceHealth when asked; resolving the name feeds the first observation', async (t) => {
   const { asg, ec2, elb, adapter } = setup();
   asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group()] });

@@ -311,6 +311,38 @@ test('sandbox: someone takes an instance out of Standby mid-run → the capacity
   t.false(restoreTag(sb));
 });
 
+test('sandbox: someone puts an instance into Standby and back between two looks → the capacity follows from AWS\'s ExitStandby activity, nothing taken back as surplus (issue 10, chaos seeds 3994021010, 1121815054)', async (t) => {
+  const sb = world(4);
+  sb.monitor.baseline();
+  const { p, reporter } = roll(sb, { surge: 0, minHealthy: 3 });
+  let moved: string | undefined;
+  const emit = reporter.emit.bind(reporter);
+  reporter.emit = (level, code, message, data) => {
+    emit(level, code, message, data);
+    if (code === Codes.terminate && !moved) {
+      // Right after the tool's act, before its next look: in and out of Standby (without decrement:
+      // AWS launches a replacement for it; ExitStandby increments desired). The tool never sees Standby.
+      const pick = ids(sb).find((i) => i.lifecycle === 'InService' && i.id !== (data as { instanceId: string }).instanceId)!;
+      moved = pick.id;
+      const c = sb.newClients('someone').autoScaling;
+      void c.send(new EnterStandbyCommand({ AutoScalingGroupName: 'web', InstanceIds: [pick.id], ShouldDecrementDesiredCapacity: false })).then(() => c.send(new ExitStandbyCommand({ AutoScalingGroupName: 'web', InstanceIds: [pick.id] })));
+    }
+  };
+  const r = await p;
+  t.truthy(moved);
+  t.true(
+    sb.calls.some((c) => c.actor === 'someone' && c.operation === 'ExitStandby'),
+    'the put-back happened',
+  );
+  t.true(reporter.events.some((e) => e.code === 'rollout.capacity-followed'), 'said so');
+  t.is(r.status, 'done');
+  t.is(sb.world.state.groups.web.desired, 5, 'ExitStandby incremented desired: the rollout ends at 5, not 4');
+  t.is(ids(sb).filter((i) => sb.world.isActive(i) && sb.world.isHealthy(i)).length, 5);
+  t.deepEqual(outdatedLeft(sb), []);
+  t.deepEqual(sb.monitor.healthyUpToDateTerminated('web'), []);
+  t.false(restoreTag(sb));
+});
+
 test('in Standby AND protected from scale-in: --protected has the last word (chaos seed 3563581946 terminated it under --standby terminate, --protected ignore)', (t) => {
   const g = group(3, 'o1s n2 n3 n4');
   g.instances[0] = { ...g.instances[0], protectedFromScaleIn: true };

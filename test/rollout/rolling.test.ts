@@ -301,3 +301,17 @@ test('surplusAtCapacity: a healthy up-to-date instance may go only as surplus on
   const n4 = v.group.instances[3];
   t.false(mayTerminate(n4, v.group, v.verdict(n4), v.facts));
 });
+
+test('decide: an instance someone put back from Standby is waited for until it serves again, at most the step timeout from its return (issue 10, chaos seed 1121815054: done was reported while it was still coming back)', (t) => {
+  // o1 outdated, protected (--protected ignore: skipped), just back from Standby and not healthy yet.
+  const g = group(4, 'o1! n2 n3 n4');
+  const held = { ...g, instances: g.instances.map((i) => (i.instanceId === 'i-o1' ? { ...i, protectedFromScaleIn: true } : i)) };
+  const v = view(held, { capacity: 4, minHealthy: 4 });
+  t.is(summary(decideRolling(v)), 'done', 'not back from Standby: a skipped instance is not waited for');
+  const back = view(held, { capacity: 4, minHealthy: 4 }, { backFromStandby: { 'i-o1': T0 + 3_600_000 - 60_000 } });
+  const a = decideRolling(back);
+  t.is(a.kind, 'wait');
+  if (a.kind === 'wait') t.regex(a.reason, /i-o1 \(put back from Standby by someone else\) to serve again/);
+  const long = view(held, { capacity: 4, minHealthy: 4, stepTimeoutMs: 30_000 }, { backFromStandby: { 'i-o1': T0 + 3_600_000 - 60_000 } });
+  t.is(summary(decideRolling(long)), 'done', 'past the step timeout from its return: done without it (not the tool\'s)');
+});

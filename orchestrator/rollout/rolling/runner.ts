@@ -183,6 +183,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   /** Instances in Standby at the last observation, and the desired capacity the tool expects now (followStandby). */
   private lastStandby?: Set<string>;
   private expectedDesired?: number;
+  /** ExitStandby activities already counted by unseenReturns. */
+  private readonly countedReturns = new Set<string>();
 
   constructor(
     private readonly port: AwsPort,
@@ -454,9 +456,17 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const now = new Set(s.instances.filter(isStandby).map((i) => i.instanceId));
     const present = new Set(s.instances.map((i) => i.instanceId));
     const entered = [...now].filter((id) => !this.lastStandby!.has(id)).length;
-    const exited = [...this.lastStandby].filter((id) => !now.has(id) && present.has(id)).length;
+    const exitedIds = [...this.lastStandby].filter((id) => !now.has(id) && present.has(id));
+    const at = this.options.clock.now();
+    for (const id of exitedIds) (this.memory.backFromStandby ??= {})[id] = at;
+    const moved = s.desired - this.expectedDesired;
+    // Desired rose by more than the returns seen: someone may have put an instance into Standby
+    // and back between two looks (never seen in Standby; issue 10, chaos seeds 3994021010,
+    // 1121815054). AWS's ExitStandby activities since the last look say so.
+    const unseen = moved > exitedIds.length ? await this.unseenReturns(s, now, moved - exitedIds.length) : 0;
+    const exited = exitedIds.length + unseen;
     if (entered === 0 && exited === 0) return;
-    const shift = Math.max(-entered, Math.min(exited, s.desired - this.expectedDesired));
+    const shift = Math.max(-entered, Math.min(exited, moved));
     if (shift === 0) return;
     const from = this.config.capacity;
     this.config.capacity = Math.max(0, from + shift);
@@ -467,6 +477,48 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       to: this.config.capacity,
     });
     await this.g.followCapacity(this.config.capacity);
+  }
+
+  /**
+   * Returns from Standby the looks never saw (an instance put into Standby and back between two
+   * looks: desired rose by one, the instance looks as before), at most `max`, from AWS's scaling
+   * activities ({@link AwsPort.standbyReturns}): an ExitStandby of an instance of the group, not in
+   * Standby now, not seen in Standby at the last look (those are counted as seen), not counted
+   * before, started since the last look. "Since the last look" is on AWS's clock: the last look's
+   * time on the tool's clock less the tool's offset from AWS, estimated from this run's own
+   * launches (first seen − EC2 LaunchTime, the smallest: an upper bound of the offset, so the
+   * window starts no later than the look); before the run's first launch, no offset (the clocks
+   * taken to agree: a runner clock ahead of AWS then misses the return, one behind may count one
+   * from before the last look — never more than desired rose). Without the verb: none (the
+   * increase is then taken for surplus, as before).
+   * Example: look at 10:00 desired 14; at 10:02 desired 15, no Standby seen, an activity "Moving EC2
+   * instance out of Standby: i-4" at 10:01 → 1 (capacity follows to 15).
+   */
+  private async unseenReturns(s: GroupSnapshot, standbyNow: Set<string>, max: number): Promise<number> {
+    if (!this.port.standbyReturns || this.lastObservedAt === undefined) return 0;
+    let offset: number | undefined;
+    for (const i of s.instances) {
+      const seen = this.memory.firstSeen[i.instanceId];
+      if (this.initial.has(i.instanceId) || seen === undefined || i.launchTime === undefined) continue;
+      offset = Math.min(offset ?? Infinity, seen - i.launchTime);
+    }
+    const since = this.lastObservedAt - (offset ?? 0);
+    let returns: Array<{ activityId: string; instanceId: string; startTime: number }>;
+    try {
+      returns = await this.port.standbyReturns(s.name);
+    } catch {
+      return 0; // an explanation only: without it the increase counts as before
+    }
+    const present = new Set(s.instances.map((i) => i.instanceId));
+    let n = 0;
+    for (const r of returns) {
+      if (n >= max) break;
+      if (this.countedReturns.has(r.activityId) || r.startTime < since || !present.has(r.instanceId) || standbyNow.has(r.instanceId) || this.lastStandby?.has(r.instanceId)) continue;
+      this.countedReturns.add(r.activityId);
+      (this.memory.backFromStandby ??= {})[r.instanceId] = this.options.clock.now();
+      n++;
+    }
+    return n;
   }
 
   /**

@@ -39,6 +39,9 @@ import type { GroupSnapshot, InstanceView, LaunchSpec } from '../../aws/port';
 import { abort, done, wait, type Action } from '../action';
 import { awsVerdict, type Verdict } from '../health';
 
+/** How often to look at an instance someone put back from Standby while it comes back into service, ms. */
+export const RETURNING_POLL_MS = 5_000;
+
 /** Processes suspended during the rollout so AWS cannot take or add a node behind our back. */
 export const ROLLOUT_PROCESSES = ['AZRebalance', 'AlarmNotification', 'ScheduledActions'];
 
@@ -117,6 +120,11 @@ export interface RollingMemory {
    * `wait` policy holds back (in Standby, protected from scale-in). Undefined when not.
    */
   heldSince?: number;
+  /**
+   * Instances someone put back from Standby during the run, and when the tool noticed (its clock):
+   * the group is settled only once they serve again, waited for at most the step timeout.
+   */
+  backFromStandby?: Record<string, number>;
 }
 
 export interface RollingView {
@@ -616,6 +624,11 @@ export function decideRolling(view: RollingView): Action {
   // 3. Finished: settle, then done.
   if (outdated.length === 0) {
     if (notHealthyNew.length > 0) return wait(`${group.name}: waiting for ${notHealthyNew.map((i) => i.instanceId).join(', ')} to become healthy`, hint);
+    // Someone's instance put back from Standby is on its way into service (Pending, its health
+    // checks): not settled until it serves — waited for at most the step timeout from its return
+    // (it is not the tool's; after that the rollout is done without it).
+    const returning = live.filter((i) => !healthy(i) && memory.backFromStandby?.[i.instanceId] !== undefined && view.now - memory.backFromStandby[i.instanceId] <= config.stepTimeoutMs);
+    if (returning.length > 0) return wait(`${group.name}: waiting for ${returning.map((i) => i.instanceId).join(', ')} (put back from Standby by someone else) to serve again`, hint ?? RETURNING_POLL_MS);
     if (D < C) return { kind: 'setDesired', group: group.name, desired: C, reason: `back to capacity ${C}` };
     if (live.length < D) {
       // Surge the ASG has not launched (yet): lowering desired to what exists removes nothing.
