@@ -55,6 +55,13 @@ export interface ToolTermination {
    * configured size plus the instances someone put back from Standby).
    */
   surplusPick?: { liveAfter: number; outdatedLeft: number; capacity: number };
+  /**
+   * Healthy instances the simulated AWS itself took (an application failing after it had passed, a
+   * spontaneous or rebalancing termination, someone's Standby) between the tool's call and this
+   * termination, when AWS acted later than the call (a scale-in after UpdateAutoScalingGroup): the
+   * tool decided on what it saw at its call, so these count as still serving here (run.ts lostSinceCall).
+   */
+  lostSinceCall?: number;
 }
 
 export interface Leftover {
@@ -208,7 +215,7 @@ export function checkRun(f: RunFacts): Violation[] {
   for (const t of f.toolTerminations) {
     const shortfall = t.awsShortfall ?? 0;
     const at = Math.min(t.floor ?? floor, f.healthyAtStart) - shortfall;
-    if (t.wasHealthy && t.healthyAfter !== undefined && t.healthyAfter < at) {
+    if (t.wasHealthy && t.healthyAfter !== undefined && t.healthyAfter + (t.lostSinceCall ?? 0) < at) {
       const why = shortfall > 0 ? `, after ${shortfall} spontaneous termination(s) by AWS not yet replaced` : '';
       add('min-healthy', `${t.operation} terminated healthy ${t.instanceId} in ${t.group} at ${new Date(t.time).toISOString()}, leaving ${t.healthyAfter} healthy (floor ${at}${why})`);
     }

@@ -1199,6 +1199,47 @@ export function excusedSeries(sb: Sandbox, groups: string[], from: number, setAs
 }
 
 /**
+ * Serving capacity the simulated AWS itself took from `groups` after the tool's call (`callAt`) and
+ * up to the termination it caused (`t`, e.g. the scale-in AWS started seconds after an
+ * UpdateAutoScalingGroup): instances healthy at the call and not healthy at `t` whose loss AWS
+ * attributes to itself — an application failing after it had passed (its own `failAt`), a
+ * spontaneous or rebalancing termination — or someone's Standby. The tool decided on what it saw
+ * at its call; these came after. Its own terminations are never counted.
+ * E.g. chaos seed 326880920: the drain of the old color called at 00:06:11.599 with the new color
+ * 9/9 serving, its scale-in at 00:06:19.528; the new version's application had failed at
+ * 00:05:51 on 3 instances, which their ELB marked OutOfService at 00:06:12–14 → 3.
+ */
+export function lostSinceCall(sb: Sandbox, groups: string[], callAt: number, t: number, setAside: ReadonlyMap<string, number> = new Map()): number {
+  if (t <= callAt) return 0;
+  const inGroups = new Set(groups);
+  const atCall = new Map<string, boolean>();
+  const atT = new Map<string, { healthy: boolean; since: number }>();
+  for (const e of sb.monitor.timeline()) {
+    if (e.time > t) break;
+    if (!e.group || !inGroups.has(e.group)) continue;
+    if (e.time <= callAt) atCall.set(e.instanceId, e.healthy);
+    const prev = atT.get(e.instanceId);
+    atT.set(e.instanceId, { healthy: e.healthy, since: prev && prev.healthy === e.healthy ? prev.since : e.time });
+  }
+  const awsTook = new Map<string, number>();
+  for (const x of sb.monitor.terminations({ cause: ['spontaneous', 'rebalance'] })) if (!awsTook.has(x.instanceId)) awsTook.set(x.instanceId, x.time);
+  const toolTook = new Map<string, number>();
+  for (const x of sb.monitor.terminations({ cause: ['api', 'scale-in'] })) if (!toolTook.has(x.instanceId)) toolTook.set(x.instanceId, x.time);
+  let n = 0;
+  for (const [id, healthy] of atCall) {
+    const now = atT.get(id);
+    if (!healthy || !now || now.healthy) continue;
+    if ((toolTook.get(id) ?? Infinity) <= t) continue;
+    const inst = sb.world.state.instances[id];
+    const appFailed = inst?.failAt !== undefined && inst.failAt <= now.since;
+    const byAws = (awsTook.get(id) ?? Infinity) <= t;
+    const bySomeone = (setAside.get(id) ?? Infinity) <= t;
+    if (appFailed || byAws || bySomeone) n++;
+  }
+  return n;
+}
+
+/**
  * The group at instant `t`, once everything at that instant happened (the monitor's timeline):
  * live instances (Pending or InService, not Standby, not terminating) and the outdated ones among
  * them that are not protected from scale-in (the tool could have taken one instead of a surplus
@@ -1317,6 +1358,7 @@ function gatherFacts(
         healthyAfter: valueAt(series, t.time),
         floor: s.strategy === 'ab' && t.time >= newHealthyAt ? Math.min(required, f.targetCount) : required,
         awsShortfall: scaleBack ? awsShortfall(sb, f.active, w.rolloutStart, t.time) : undefined,
+        lostSinceCall: t.call && t.call.time < t.time ? lostSinceCall(sb, f.groups, t.call.time, t.time, w.setAside) : undefined,
         surplusPick:
           s.strategy === 'rolling' && t.cause === 'api' && t.call?.operation === 'TerminateInstanceInAutoScalingGroup' && w.decremented?.has(t.instanceId) && t.healthy && t.upToDate && !isPlanned
             ? surplusAt(sb, t.group!, t.time, s.size + (w.realWorld?.exitedAt !== undefined && w.realWorld.exitedAt <= t.time ? w.realWorld.exits : 0), w.realWorld)

@@ -54,6 +54,7 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [952308284, 'rolling'], // issue 10 (seed 2027): back to capacity lowered desired and AWS's termination policy took a healthy up-to-date instance; now an explicit surplus pick with decrement
   [3994021010, 'rolling'], // issue 10 (seed 2027): someone's Standby enter + exit between two looks raised desired unseen; the tool took it back as surge (now: AWS's ExitStandby activity, the capacity follows)
   [1121815054, 'rolling'], // issue 10 (seed 7): done while an instance put back from Standby was still coming back into service (now waited for, bounded by the step timeout)
+  [326880920, 'ab'], // issue 10 (seed 7, checker): the new version's app failed after passing between the drain call and AWS's scale-in; judged on what the tool saw at its call
   [3074688965, 'rolling'], // issue 10 round 4: template changed mid-roll + SIGINT re-run ended 7/6/5 — oldest first among distinct LaunchTimes (checker: balance not promised there)
 ];
 

@@ -227,3 +227,14 @@ test('invariant 2 refined (issue 10): at back to capacity, a surplus healthy up-
   g.toolTerminations.push(term({ instanceId: 'i-new4', operation: 'SetDesiredCapacity', wasUpToDate: true, planned: false }));
   t.deepEqual(checkRun(g).map((v) => v.code), ['terminated-healthy-up-to-date']);
 });
+
+test('invariant 1 at a termination AWS carried out after the tool\'s call: capacity AWS itself took in between counts as still serving, and no more (chaos seed 326880920)', (t) => {
+  // The drain of the old color, called with the new color 3/3 serving; AWS's scale-in came seconds
+  // later, after the new version's application had failed on one instance (its own fail time).
+  const f = sound();
+  f.toolTerminations = [term({ instanceId: 'i-old1', operation: 'UpdateAutoScalingGroup', healthyAfter: 2, lostSinceCall: 1 })];
+  t.deepEqual(checkRun(f), []);
+  const g = sound();
+  g.toolTerminations = [term({ instanceId: 'i-old1', operation: 'UpdateAutoScalingGroup', healthyAfter: 1, lostSinceCall: 1 })];
+  t.deepEqual(checkRun(g).map((v) => v.code), ['min-healthy'], 'one below the floor even with AWS\'s loss counted');
+});
