@@ -65,6 +65,14 @@ test.serial('the seeds reported as checker gaps pass', async (t) => {
   }
 });
 
+test.serial('classic ELBs, crash + re-run whose halt keeps a stand-in of the new color (the old color short): the swap record it keeps is followed by the operator\'s re-run, which finishes (seed 1776321503 of session 14, A/B, on classic ELBs)', async (t) => {
+  // The run as found before target groups were drawn for it: classic ELBs, kill -9 early.
+  const s = { ...generateScenario(1776321503, 'ab'), targetGroups: undefined, interruption: { kind: 'crash' as const, afterCalls: 5 } };
+  const r = await runScenario(s);
+  t.deepEqual(r.violations, []);
+  t.is(r.attempts.length, 3, 'crash, the re-run that halted keeping the record, the operator\'s re-run');
+});
+
 test.serial('a replay of the same seed is the same run', async (t) => {
   const s = generateScenario(424242, 'rolling');
   const a = await runScenario(s);
