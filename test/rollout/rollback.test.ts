@@ -6,7 +6,7 @@ import test from 'ava';
 import type { GroupSnapshot, LaunchSpec } from '../../orchestrator/aws/port';
 import { DeployError, interruptedError, refusedError, rolloutError, usageError } from '../../orchestrator/errors';
 import { RecordingReporter } from '../../orchestrator/report/reporter';
-import { goneProblem, launchLabel, rollbackGate, rollbackPlan, rollbackReporter, rollbackTarget, rolledBackError, type RollbackTarget } from '../../orchestrator/rollout/rolling/rollback';
+import { goneProblem, launchLabel, rollbackGate, rollbackPlan, rollbackReporter, rollbackTarget, rolledBackError, stackDisagreement, type RollbackTarget } from '../../orchestrator/rollout/rolling/rollback';
 import { instanceView } from './instance-view';
 
 const lt = (version: number, id = 'lt-1'): LaunchSpec => ({ launchTemplate: { id, version } });
@@ -118,4 +118,14 @@ test('rollbackReporter: the rollback run\'s plan, done and failed become rollout
   t.deepEqual(r.codes(), ['rollout.rollback', 'instance.terminate', 'rollout.rollback', 'rollout.rollback']);
   t.deepEqual(r.events.map((e) => e.data.state), ['plan', undefined, 'done', 'failed']);
   t.is(r.events[0].data.capacity, 3, 'the plan data is kept (the live view counts from it)');
+});
+
+test('stackDisagreement (deploy): a group set back behind the stack is named with how to reconcile; agreeing or undeclared: none', (t) => {
+  const declared: LaunchSpec = { launchTemplate: { id: 'lt-1', name: 'web-lt', version: 5 } };
+  const d = stackDisagreement(declared, lt(4));
+  t.regex(d!.message, /^the stack declares launch template web-lt version 5, the group runs version 4 \(rolled back\); a deploy of the same config changes nothing .* the next deploy with a fixed config reconciles them$/);
+  t.deepEqual(d!.data, { stack: declared, group: lt(4), reconcile: 'next-deploy-with-fixed-config' });
+  t.is(stackDisagreement(declared, lt(5)), undefined, 'same version (the id names the same template)');
+  t.is(stackDisagreement(undefined, lt(4)), undefined);
+  t.regex(stackDisagreement(LC2, LC1)!.message, /declares launch configuration web-lc-2, the group runs launch configuration web-lc-1/);
 });

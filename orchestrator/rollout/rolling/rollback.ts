@@ -282,3 +282,27 @@ export async function runRollback(failure: unknown, target: RollbackTarget | und
   }
   throw rolledBackError(f, d.asg, { status: 'done', from: d.from, to, replaced: r.replaced });
 }
+
+/** How a rolled-back group and its stack are reconciled (docs/commands/deploy.md "After a rollback"). */
+export const RECONCILE = 'next-deploy-with-fixed-config';
+
+/**
+ * Pure (deploy): the group runs another launch spec than the stack declares — as after a
+ * rollback, which sets the group back behind Pulumi's back. Undefined when they agree (or the
+ * stack declares none). The stack's state still says the newer version, so a deploy of the same
+ * config sees no change and leaves the group where it is; the next deploy with a fixed config
+ * publishes a new version, which Pulumi applies and the hook rolls out as usual.
+ * Example: stack web-lt version 5, group version 4 → "the stack declares launch template web-lt
+ * version 5, the group runs version 4 …".
+ */
+export function stackDisagreement(declared: LaunchSpec | undefined, group: LaunchSpec): { message: string; data: Record<string, unknown> } | undefined {
+  if (!declared || (!declared.launchTemplate && !declared.launchConfigurationName)) return undefined;
+  if (sameLaunch(declared, group)) return undefined;
+  const d = declared.launchTemplate;
+  const g = group.launchTemplate;
+  const groupText = d && g && (d.id === g.id || d.name === g.name) ? `version ${g.version}` : launchLabel(withName(group, declared));
+  return {
+    message: `the stack declares ${launchLabel(declared)}, the group runs ${groupText} (rolled back); a deploy of the same config changes nothing (Pulumi's state still says ${d ? `version ${d.version}` : declared.launchConfigurationName}), and 'deploy --refresh' would re-apply it; the next deploy with a fixed config reconciles them`,
+    data: { stack: declared, group, reconcile: RECONCILE },
+  };
+}
