@@ -38,6 +38,7 @@ import {
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
   DescribeInstanceRefreshesCommand,
+  DescribeLaunchConfigurationsCommand,
   SuspendProcessesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
@@ -731,6 +732,48 @@ export class AwsAdapter implements AwsPort {
     await this.send(
       this.clients.autoScaling,
       new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired }), true
+    );
+  }
+
+  /**
+   * Rollback's precondition: the launch template version (DescribeLaunchTemplateVersions for that
+   * one version: a deleted version answers InvalidLaunchTemplateId.VersionNotFound, a deleted
+   * template InvalidLaunchTemplateId.NotFound / InvalidLaunchTemplateName.NotFoundException) or
+   * the launch configuration (DescribeLaunchConfigurations by name: absent when deleted).
+   */
+  async launchSpecExists(spec: LaunchSpec): Promise<boolean> {
+    if (spec.launchConfigurationName) {
+      const out = await this.send<{ LaunchConfigurations?: Array<{ LaunchConfigurationName?: string }> }>(
+        this.clients.autoScaling,
+        new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [spec.launchConfigurationName] }),
+      );
+      return (out.LaunchConfigurations ?? []).some((l) => l.LaunchConfigurationName === spec.launchConfigurationName);
+    }
+    const lt = spec.launchTemplate;
+    if (!lt) return false;
+    try {
+      const out = await this.send<{ LaunchTemplateVersions?: Array<{ VersionNumber?: number }> }>(
+        this.clients.ec2,
+        new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: lt.id, Versions: [String(lt.version)] }),
+      );
+      return (out.LaunchTemplateVersions ?? []).some((v) => v.VersionNumber === lt.version);
+    } catch (err) {
+      if (/NotFound/.test(String((err as { name?: string })?.name ?? ''))) return false;
+      throw err;
+    }
+  }
+
+  /** UpdateAutoScalingGroup with the launch spec only (a fixed template version number, or a launch configuration). */
+  async setGroupLaunch(group: string, spec: LaunchSpec): Promise<void> {
+    const lt = spec.launchTemplate;
+    if (!lt && !spec.launchConfigurationName) throw new DeployError('internal', `setGroupLaunch(${group}): no launch spec given`);
+    await this.send(
+      this.clients.autoScaling,
+      new UpdateAutoScalingGroupCommand({
+        AutoScalingGroupName: group,
+        ...(lt ? { LaunchTemplate: { LaunchTemplateId: lt.id, Version: String(lt.version) } } : { LaunchConfigurationName: spec.launchConfigurationName }),
+      }),
+      true,
     );
   }
 

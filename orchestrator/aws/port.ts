@@ -208,6 +208,20 @@ export interface AwsPort {
    */
   setForwardWeights?(forward: Pick<TrafficForward, 'kind' | 'arn'>, weights: Record<string, number>): Promise<void>;
 
+  /**
+   * Optional (rollback of a rolling rollout): whether this launch spec still exists — the launch
+   * template version (one DescribeLaunchTemplateVersions for that version; AWS answers a deleted
+   * version or template with an `…NotFound` error) or the launch configuration (one
+   * DescribeLaunchConfigurations by name; a deleted one is absent from the answer).
+   */
+  launchSpecExists?(spec: LaunchSpec): Promise<boolean>;
+  /**
+   * Optional (rollback): point the group at this launch spec — UpdateAutoScalingGroup with
+   * `LaunchTemplate {LaunchTemplateId, Version: "N"}` (a fixed version number) or
+   * `LaunchConfigurationName`. Idempotent; instances already running are not touched.
+   */
+  setGroupLaunch?(group: string, spec: LaunchSpec): Promise<void>;
+
   setDesired(group: string, desired: number): Promise<void>;
   /** UpdateAutoScalingGroup with only the given sizes. */
   updateSizes(group: string, sizes: { min?: number; max?: number; desired?: number }): Promise<void>;

@@ -69,6 +69,7 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   standbyReturns: 'read',
   activeInstanceRefresh: 'read',
   describeAlarms: 'read',
+  launchSpecExists: 'read',
   getLockObject: 'read',
   findForwards: 'read',
   readForwards: 'read',
@@ -79,6 +80,8 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   setScaleInProtection: 'idempotent-write',
   putGroupTags: 'idempotent-write',
   deleteGroupTags: 'idempotent-write',
+  // The same launch spec sets the same state.
+  setGroupLaunch: 'idempotent-write',
   // Read the actions, set the weights, write them back: a repeat sets the same weights.
   setForwardWeights: 'idempotent-write',
   // Conditional (If-None-Match / If-Match): a repeat of an applied write answers 412, which the

@@ -50,6 +50,7 @@ export const deployCommand: CommandSpec = {
       .option('lock-bucket-name', { type: 'string', describe: "S3 bucket of the environment locks ('<env>.lock'); default: the asg-deploy:lock tag on the groups" })
       .option('poll-interval', { type: 'string', describe: 'fixed polling interval, a duration (30, 30s, 1m; default: adaptive)' })
       .option('parallel', { type: 'string', default: '1', describe: "services' rollouts at once; dependsOn in the stack config orders them" })
+      .option('rollback', { type: 'boolean', default: false, describe: 'a failed or alarmed rollout rolls back: rolling services to the version their outdated instances ran, A/B scales the new color back' })
       .option('continue-on-error', { type: 'boolean', default: false, describe: 'after a service fails, let the services that do not depend on it run' })
       .option('refresh', { type: 'boolean', default: false, describe: "Pulumi's refresh first (pulumi up/preview --refresh): adopt drift from AWS into the stack state" })
       .option('rehearse', { type: 'boolean', default: false, describe: "read your groups (read-only), run this stack's rollout on a fresh simulated AWS built alike and predict duration, API calls, lowest healthy, invariants" })
@@ -123,6 +124,7 @@ export const deployCommand: CommandSpec = {
           refresh: Boolean(args.refresh),
           parallel,
           continueOnError: Boolean(args['continue-on-error']),
+          ...(args.rollback ? { rollback: true } : {}),
         },
         {
           backend,

@@ -134,6 +134,7 @@ export function rollOptionsFromArgs(args: Record<string, unknown>): Omit<RollOpt
     pollIntervalMs,
     timeoutMs,
     gates,
+    ...(args.rollback ? { rollback: true } : {}),
     dryRun: Boolean(args['dry-run']),
     lockBucket: checkBucket(args['lock-bucket-name']),
     lock: {},
@@ -176,6 +177,7 @@ export const rollCommand: CommandSpec = {
       .option('checkpoints', { type: 'string', describe: 'hold after these percentages of the outdated instances are replaced, ascending, e.g. 20,50' })
       .option('checkpoint-wait', { type: 'string', describe: 'how long each checkpoint holds (a duration; default 5m)' })
       .option('bake', { type: 'string', describe: 'after the last step, hold this long watching health and alarms before done (a duration)' })
+      .option('rollback', { type: 'boolean', default: false, describe: 'a failed or alarmed rollout sets the group back to the launch spec its outdated instances ran and replaces the new instances with it (refused at the start where the previous version is gone)' })
       .option('lock-bucket-name', { type: 'string', describe: "S3 bucket holding the group's lock <ASG>.lock (default: a lock tag on the group)" })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan (instances, order, batches, gates); change nothing' }),
   async run(args, ctx) {

@@ -65,7 +65,11 @@ export class ProgressModel {
       row.phase = 'FAILED';
       row.ended = time;
     } else if (code === Codes.done) row.phase = 'done';
-    else row.phase = typeof data.phase === 'string' ? data.phase : PHASE[code] ?? row.phase;
+    else if (code === 'rollout.rollback' && (data.state === 'start' || data.state === 'done' || data.state === 'failed')) {
+      // A rolling rollback runs after the rollout's failure: the row runs again until it ends.
+      row.phase = typeof data.phase === 'string' ? data.phase : row.phase;
+      row.ended = data.state === 'start' ? undefined : time;
+    } else row.phase = typeof data.phase === 'string' ? data.phase : PHASE[code] ?? row.phase;
     this.count(row, code, data);
     if (code === 'rollout.checkpoint' || code === 'rollout.bake' || code === 'ab.keep-old') row.holdUntil = data.state === 'start' && typeof data.until === 'string' ? Date.parse(data.until) : undefined;
     else if (code === Codes.failed || code === Codes.done) row.holdUntil = undefined;
@@ -85,7 +89,8 @@ export class ProgressModel {
    */
   private count(row: Row, code: string, data: Record<string, unknown>): void {
     const asg = typeof data.asg === 'string' ? data.asg : undefined;
-    if (code === Codes.plan && asg && typeof data.capacity === 'number') {
+    // A rollback's own plan (rollout.rollback, state plan) counts as the plan it is.
+    if ((code === Codes.plan || (code === 'rollout.rollback' && data.state === 'plan')) && asg && typeof data.capacity === 'number') {
       row.healthyBy[asg] = data.capacity;
       row.growing = asg;
       row.desired = data.capacity;

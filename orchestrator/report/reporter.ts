@@ -52,7 +52,7 @@ export class PlainReporter implements Reporter {
     this.out.write(`${e.time} ${tag}${message}\n`);
   }
 }
-const IMPORTANT = new Set<string>([Codes.plan, Codes.done, Codes.failed, Codes.trafficShift]);
+const IMPORTANT = new Set<string>([Codes.plan, Codes.done, Codes.failed, Codes.trafficShift, 'rollout.rollback']);
 
 /** Keeps every event in memory; tests assert on codes and data, not wording. */
 export class RecordingReporter implements Reporter {

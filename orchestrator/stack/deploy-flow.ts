@@ -45,6 +45,11 @@ export interface DeployOptions {
   parallel?: number;
   /** After a failure, let the services that do not depend on it run (`--continue-on-error`). */
   continueOnError?: boolean;
+  /**
+   * `--rollback`: a rolling service whose rollout fails or is alarmed goes back to the version its
+   * outdated instances ran (rolling/rollback.ts); an A/B service scales its new color back.
+   */
+  rollback?: boolean;
 }
 
 /** What a service's rollout would do, computed read-only from current AWS state and the previewed change. */
@@ -68,6 +73,8 @@ export interface HookOptions {
   force: boolean;
   signal: AbortSignal;
   pollIntervalSeconds?: number;
+  /** `deploy --rollback` (DeployOptions.rollback). */
+  rollback?: boolean;
   /** Where this service's rollout reports (the flow watches it for the engine's `rollout.failed`). */
   reporter?: Reporter;
 }
@@ -200,7 +207,7 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
       },
     };
     try {
-      const result = await deps.hooks.rollout(service, { changes, reporter: tap, force: Boolean(options.force), signal: deps.signal, pollIntervalSeconds: options.pollIntervalSeconds });
+      const result = await deps.hooks.rollout(service, { changes, reporter: tap, force: Boolean(options.force), signal: deps.signal, pollIntervalSeconds: options.pollIntervalSeconds, ...(options.rollback ? { rollback: true } : {}) });
       Object.assign(row, {
         result: result.status,
         replaced: result.replaced.length,
@@ -232,6 +239,9 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
         service: service.service,
         code: err instanceof DeployError ? err.code : 'internal',
         reason: row.detail,
+        // A rolling rollback (rolling/rollback.ts) and, after it, how the stack and the group disagree.
+        ...(data.rollback !== undefined ? { rollback: data.rollback } : {}),
+        ...(data.stackDisagrees !== undefined ? { stackDisagrees: data.stackDisagrees } : {}),
       });
     }
   };

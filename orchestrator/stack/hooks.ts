@@ -4,18 +4,19 @@
  * outdated (`--force`: swap anyway). `plan` is the dry run: read-only observation plus the
  * previewed change, no mutating call.
  */
-import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
+import type { AwsPort, GroupSnapshot, InstanceView, LaunchSpec } from '../aws/port';
 import type { Clock } from '../clock';
 import type { Reporter } from '../report/reporter';
 import type { RolloutResult } from '../rollout/result';
 import { rollGroup } from '../rollout/rolling/runner';
+import { RollbackCode, stackDisagreement, type RollbackOutcome } from '../rollout/rolling/rollback';
 import { abDeploy, abPlanOptions, findForwards, type AbDeployOptions } from '../rollout/ab/runner';
 import { awsVerdict } from '../rollout/health';
 import { decideAbHook, planAb as planAbSwap } from '../rollout/ab/strategy';
 import { describeSteps } from '../rollout/ab/traffic';
 import type { HookOptions, PlanContext, ServiceHooks, ServicePlan } from './deploy-flow';
 import { groupsOf, targetOf, type AbServiceManifest, type RollingServiceManifest, type ServiceManifest } from './manifest';
-import { interruptedError, rolloutError } from '../errors';
+import { DeployError, interruptedError, rolloutError } from '../errors';
 import { retryingPort } from '../aws/transient';
 import type { ResourceChange } from './port';
 
@@ -184,7 +185,7 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
         return { status: 'done', target: targetOf(service), strategy: service.strategy, replaced: [], seconds, apiCalls: port.apiCalls() - calls, summary: `new: ${instances} instances serving in ${created.join(', ')}` };
       }
       if (service.strategy === 'rolling') {
-        return rollGroup({
+        return rollingWithStack(service, reporter, reads(hook.signal), () => rollGroup({
           ...common,
           asg: service.asgName,
           surge: service.rollout.surge,
@@ -197,7 +198,8 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
           lockBucket: options.lockBucket,
           reason: `asg-deploy deploy: ${service.service}`,
           ...(service.alarms?.length ? { alarms: service.alarms } : {}),
-        });
+          ...(hook.rollback ? { rollback: true } : {}),
+        }));
       }
       const read = reads(hook.signal);
       const [a, b] = await Promise.all([read.observeGroup(service.asgNames.a, { elbHealth: false }), read.observeGroup(service.asgNames.b, { elbHealth: false })]);
@@ -215,7 +217,43 @@ export function engineHooks(options: EngineHooksOptions): ServiceHooks {
         reason: `asg-deploy deploy: ${service.service}`,
         lockBucket: options.lockBucket,
         ...(service.alarms?.length ? { alarms: service.alarms } : {}),
+        ...(hook.rollback ? { rollback: true } : {}),
       });
     },
   };
+}
+
+/** The launch spec the stack declares for a rolling service (its manifest), if any. */
+function declaredLaunch(service: RollingServiceManifest): LaunchSpec | undefined {
+  if (service.launchTemplate) return { launchTemplate: service.launchTemplate };
+  return service.launchConfigurationName ? { launchConfigurationName: service.launchConfigurationName } : undefined;
+}
+
+/**
+ * A rolling service's rollout, told when the group and the stack disagree (rolling/rollback.ts
+ * stackDisagreement): after this run rolled the group back (the error's `data.rollback`), or on a
+ * later deploy whose rollout had nothing to do because the group still runs the version it was
+ * rolled back to. Said in the summary (the error's message, the result's summary), in a
+ * `rollout.rollback` event (state `stack-disagrees`) and in the data (`stackDisagrees`).
+ */
+async function rollingWithStack(service: RollingServiceManifest, reporter: Reporter, read: AwsPort, run: () => Promise<RolloutResult>): Promise<RolloutResult> {
+  const declared = declaredLaunch(service);
+  const tell = (group: LaunchSpec) => {
+    const d = stackDisagreement(declared, group);
+    if (d) reporter.emit('warn', RollbackCode, `${service.service}: ${d.message}`, { asg: service.asgName, state: 'stack-disagrees', ...d.data });
+    return d;
+  };
+  let result: RolloutResult;
+  try {
+    result = await run();
+  } catch (err) {
+    const rb = err instanceof DeployError ? (err.data.rollback as RollbackOutcome | undefined) : undefined;
+    // The group was set back (done, or a rollback a re-run finishes): the stack still says the new version.
+    const d = rb?.to && rb.status !== 'refused' && rb.status !== 'skipped' ? tell(rb.to) : undefined;
+    if (!d || !(err instanceof DeployError)) throw err;
+    throw new DeployError(err.code, `${err.message}; ${d.message}`, { source: err.source, exit: err.exit, data: { ...err.data, stackDisagrees: d.data }, cause: err });
+  }
+  if (result.status !== 'noop' || !declared) return result;
+  const d = tell((await read.observeGroup(service.asgName, { elbHealth: false })).launch);
+  return d ? { ...result, summary: `${result.summary}; ${d.message}` } : result;
 }

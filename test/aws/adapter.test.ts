@@ -8,9 +8,11 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
   CreateOrUpdateTagsCommand,
   DescribeInstanceRefreshesCommand,
+  DescribeLaunchConfigurationsCommand,
+  UpdateAutoScalingGroupCommand,
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
-import { EC2Client, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
+import { EC2Client, EC2ServiceException, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import {
   ElasticLoadBalancingClient,
   DescribeInstanceHealthCommand,
@@ -361,4 +363,41 @@ test('activeInstanceRefresh: one DescribeInstanceRefreshes; the running one (Ins
   t.is(asg.commandCalls(DescribeInstanceRefreshesCommand).length, 1);
   asg.on(DescribeInstanceRefreshesCommand, { AutoScalingGroupName: 'qa-done' }).resolves({ InstanceRefreshes: [{ InstanceRefreshId: 'r-9', Status: 'Cancelled' }, { InstanceRefreshId: 'r-8', Status: 'Failed' }] });
   t.is(await adapter.activeInstanceRefresh('qa-done'), undefined);
+});
+
+test('launchSpecExists: one DescribeLaunchTemplateVersions for that version (a deleted version or template answers …NotFound: false); a launch configuration by name (absent: false)', async (t) => {
+  const { asg, ec2, adapter } = setup();
+  ec2.on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: 'lt-1', Versions: ['2'] }).resolves({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', VersionNumber: 2 }] });
+  ec2.on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: 'lt-1', Versions: ['1'] }).rejects(
+    new EC2ServiceException({ name: 'InvalidLaunchTemplateId.VersionNotFound', $fault: 'client', $metadata: {}, message: 'Could not find launch template version 1 for launch template lt-1' }),
+  );
+  ec2.on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: 'lt-gone', Versions: ['3'] }).rejects(
+    new EC2ServiceException({ name: 'InvalidLaunchTemplateId.NotFound', $fault: 'client', $metadata: {}, message: 'The specified launch template, with template ID lt-gone, does not exist.' }),
+  );
+  t.true(await adapter.launchSpecExists({ launchTemplate: { id: 'lt-1', version: 2 } }));
+  t.false(await adapter.launchSpecExists({ launchTemplate: { id: 'lt-1', version: 1 } }));
+  t.false(await adapter.launchSpecExists({ launchTemplate: { id: 'lt-gone', version: 3 } }));
+  asg.on(DescribeLaunchConfigurationsCommand, { LaunchConfigurationNames: ['lc-1'] }).resolves({ LaunchConfigurations: [{ LaunchConfigurationName: 'lc-1', ImageId: 'ami-1', InstanceType: 't3.small', CreatedTime: new Date() }] });
+  asg.on(DescribeLaunchConfigurationsCommand, { LaunchConfigurationNames: ['lc-0'] }).resolves({ LaunchConfigurations: [] });
+  t.true(await adapter.launchSpecExists({ launchConfigurationName: 'lc-1' }));
+  t.false(await adapter.launchSpecExists({ launchConfigurationName: 'lc-0' }));
+  // Any other error is not "gone": it is thrown (the retry policy rides out the transient ones).
+  ec2.on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: 'lt-1', Versions: ['9'] }).rejects(
+    new EC2ServiceException({ name: 'UnauthorizedOperation', $fault: 'client', $metadata: {}, message: 'You are not authorized to perform this operation.' }),
+  );
+  await t.throwsAsync(adapter.launchSpecExists({ launchTemplate: { id: 'lt-1', version: 9 } }), { name: 'UnauthorizedOperation' });
+});
+
+test('setGroupLaunch: UpdateAutoScalingGroup with the template id and a fixed version number, or the launch configuration, nothing else', async (t) => {
+  const { asg, adapter } = setup();
+  asg.on(UpdateAutoScalingGroupCommand).resolves({});
+  await adapter.setGroupLaunch('qa-rabbit', { launchTemplate: { id: 'lt-1', name: 'rabbit', version: 3 } });
+  await adapter.setGroupLaunch('qa-rabbit', { launchConfigurationName: 'lc-1' });
+  t.deepEqual(
+    asg.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input),
+    [
+      { AutoScalingGroupName: 'qa-rabbit', LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '3' } },
+      { AutoScalingGroupName: 'qa-rabbit', LaunchConfigurationName: 'lc-1' },
+    ],
+  );
 });

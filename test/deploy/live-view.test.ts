@@ -233,3 +233,19 @@ test('the live view shows an A/B swap on target groups shifting traffic in steps
   m.apply(t0 + 200_000, 'info', Codes.trafficShift, 'switch back', { service: 'web', environment: 'qa-web', share: 0, from: 100 });
   t.regex(m.render(t0 + 201_000, 200)[1], /traffic 0%/);
 });
+
+test('a rolling rollback shows on the same row after the failure: rolling back with its own plan counts, then rolled back', (t) => {
+  const m = new ProgressModel();
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  m.apply(t0, 'info', Codes.plan, 'plan', { asg: 'qa-rabbit', capacity: 4, order: [{ instanceId: 'i-1' }, { instanceId: 'i-2' }, { instanceId: 'i-3' }, { instanceId: 'i-4' }] });
+  m.apply(t0 + 60_000, 'error', Codes.failed, 'alarm', { asg: 'qa-rabbit' });
+  t.is(m.rows[0].phase, 'FAILED');
+  m.apply(t0 + 60_000, 'warn', 'rollout.rollback', 'rolling back', { asg: 'qa-rabbit', state: 'start', phase: 'rolling back' });
+  m.apply(t0 + 60_000, 'info', 'rollout.rollback', 'rollback: plan', { asg: 'qa-rabbit', state: 'plan', phase: 'rolling back', capacity: 4, order: [{ instanceId: 'i-9' }, { instanceId: 'i-8' }] });
+  t.is(m.rows[0].phase, 'rolling back');
+  t.is(m.rows[0].oldRemaining, 2, 'the rollback replaces the 2 new instances');
+  t.regex(m.render(t0 + 120_000, 200)[0], /rolling back .*4\/4 healthy, 2 old .*2m 00s/);
+  m.apply(t0 + 180_000, 'info', 'rollout.rollback', 'rollback: done', { asg: 'qa-rabbit', state: 'done', phase: 'rolled back' });
+  t.is(m.rows[0].phase, 'rolled back');
+  t.regex(m.render(t0 + 600_000, 200)[0], /rolled back .* 3m 00s/);
+});

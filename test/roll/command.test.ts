@@ -99,6 +99,24 @@ test('roll: a bad image exits 1 with rollout.failed naming the instance; ambiguo
   t.deepEqual(g.suspended, []);
 });
 
+test('roll --rollback --json: a bad image exits 1; the rollout.failed verdict, then rollout.rollback (start, plan, done), the group back on version 1', async (t) => {
+  const file = stateFile((sb) => {
+    rabbit(sb);
+    sb.setImage('ami-0bad000000000000', { healthy: false });
+    sb.newLaunchTemplateVersion('SmokeTestRabbitMq-qa-lt', { ImageId: 'ami-0bad000000000000' });
+  });
+  const r = await run(['roll', '--asg', 'SmokeTestRabbitMq-qa', '--rollback', '--step-timeout', '5m', '--json', '--sandbox-state', file]);
+  t.is(r.code, 1);
+  const codes = r.events.map((e) => e.code).filter((c) => c === 'rollout.failed' || c === 'rollout.rollback' || c === 'rollout.done');
+  t.deepEqual(codes, ['rollout.failed', 'rollout.rollback', 'rollout.rollback', 'rollout.rollback']);
+  t.deepEqual(r.events.filter((e) => e.code === 'rollout.rollback').map((e) => e.data.state), ['start', 'plan', 'done']);
+  t.regex(r.stderr, /rolled back: SmokeTestRabbitMq-qa is on launch template SmokeTestRabbitMq-qa-lt version 1 again/);
+  const g = readSandboxFile(file)!.aws.groups['SmokeTestRabbitMq-qa'];
+  t.is(g.launchTemplate?.version, '1');
+  t.is(g.desired, 3);
+  t.deepEqual(g.suspended, []);
+});
+
 test('flag validation: exit 2 naming flag, value and what is allowed', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     [['--asg', 'x', '--surge', '-1'], /--surge -1: expected a whole number ≥ 0/],

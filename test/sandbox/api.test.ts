@@ -4,7 +4,7 @@ import {
   DescribeScalingActivitiesCommand, DescribeTagsCommand, SetInstanceProtectionCommand, SuspendProcessesCommand,
   paginateDescribeScalingActivities,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeLaunchTemplateVersionsCommand, ModifyLaunchTemplateCommand } from '@aws-sdk/client-ec2';
+import { DeleteLaunchTemplateVersionsCommand, DescribeLaunchTemplateVersionsCommand, ModifyLaunchTemplateCommand } from '@aws-sdk/client-ec2';
 import { DescribeLoadBalancerAttributesCommand, ModifyLoadBalancerAttributesCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { TICK_MS } from '../../orchestrator/sandbox/world';
 import { active, sandbox, setDesired } from './helpers';
@@ -29,6 +29,22 @@ test('$Default and $Latest are resolved at each launch; the group reports the ve
   t.deepEqual(versions.LaunchTemplateVersions!.map((v) => v.VersionNumber), [2]);
   t.is(versions.LaunchTemplateVersions![0].LaunchTemplateData!.ImageId, 'ami-v2');
   t.is(versions.LaunchTemplateVersions![0].LaunchTemplateData!.InstanceType, 't3.small', 'SourceVersion data carried over');
+});
+
+test('[LT-3] DeleteLaunchTemplateVersions: deletes named versions, never the default; a deleted version is VersionNotFound; instances launched from it stay', async (t) => {
+  const sb = sandbox();
+  sb.seedGroup({ name: 'g', capacity: 1 });
+  const lt = sb.world.findLaunchTemplate({ name: 'g-lt' })!;
+  sb.newLaunchTemplateVersion('g-lt', { ImageId: 'ami-v2' }, { makeDefault: true });
+  const out = await sb.clients.ec2.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: lt.id, Versions: ['1', '2', '7'] }));
+  t.deepEqual(out.SuccessfullyDeletedLaunchTemplateVersions!.map((v) => v.VersionNumber), [1]);
+  t.deepEqual(
+    out.UnsuccessfullyDeletedLaunchTemplateVersions!.map((v) => [v.VersionNumber, v.ResponseError?.Code]),
+    [[2, 'unexpectedError'], [7, 'launchTemplateVersionDoesNotExist']],
+  );
+  const e: any = await t.throwsAsync(sb.clients.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: lt.id, Versions: ['1'] })));
+  t.is(e.name, 'InvalidLaunchTemplateId.VersionNotFound');
+  t.deepEqual(active(sb, 'g').map((i) => i.launch.kind === 'lt' && i.launch.version), [1], 'the instance launched from version 1 is untouched');
 });
 
 test('DeleteAutoScalingGroup: ResourceInUse with instances, ForceDelete terminates them', async (t) => {

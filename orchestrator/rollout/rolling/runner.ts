@@ -18,7 +18,8 @@ import { withRunLock } from '../../lock/run';
 import type { Gate } from '../../gates/gate';
 import type { Reporter } from '../../report/reporter';
 import { wait, type Action } from '../action';
-import { AlarmWatch } from '../alarms';
+import { AlarmWatch, type HaltCheck } from '../alarms';
+import { rollbackPlan, rollbackTarget, RollbackReadiness, runRollback } from './rollback';
 import { canaryProblem, currentHold, decideWithHolds, holdCanStart, holdOptionsProblem, planHolds, replacedCount, type Hold, type HoldMemory, type HoldOptions } from './holds';
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
@@ -87,6 +88,11 @@ export interface RollOptions {
    * --checkpoint-wait D`, `--bake D`): holds watched for health and alarms (rolling/holds.ts).
    */
   holds?: HoldOptions;
+  /**
+   * `--rollback`: a failed or alarmed run puts the group back on the launch spec its outdated
+   * instances ran and rolls to it (rolling/rollback.ts); refused at the start where that cannot be safe.
+   */
+  rollback?: boolean;
   dryRun?: boolean;
   /** The ASG replacing up-to-date (unhealthy) instances this many times fails the rollout (default 2). */
   maxReplacements?: number;
@@ -185,6 +191,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private expectedDesired?: number;
   /** ExitStandby activities already counted by unseenReturns. */
   private readonly countedReturns = new Set<string>();
+  /** The group as first observed by this run (what `--rollback` goes back to: rolling/rollback.ts). */
+  startGroup?: GroupSnapshot;
 
   constructor(
     private readonly port: AwsPort,
@@ -532,6 +540,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private watchLaunch(s: GroupSnapshot): GroupSnapshot {
     if (!this.startLaunch) {
       this.startLaunch = s.launch;
+      this.startGroup = s;
       return s;
     }
     if (!this.changedTo && !sameLaunch(s.launch, this.startLaunch)) {
@@ -743,10 +752,11 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       (standbyGo.length ? `\n  terminate (in Standby, --standby terminate; not replaced): ${standbyGo.join(', ')}` : '') +
       (held.length ? `\n  then wait for: ${describeHeld(held)}` : '') +
       (skipped.length ? `\n  skipped, left outdated: ${describeHeld(skipped)}` : '');
+    const rollback = this.options.rollback ? rollbackPlan(this.startGroup && rollbackTarget(this.startGroup)) : { line: '', data: {} };
     const message =
       p.order.length === 0 && standbyGo.length === 0 && held.length === 0
         ? `${s.name}: all ${live.length} instance(s) run ${launchName(s)}${skipped.length ? ' but those skipped' : ''}; nothing to replace${settled ? '' : unsettled.length ? `; waiting for ${unsettled.join(', ')} to become healthy` : `; waiting for the ASG to reach ${s.desired} instances`}${policyText}`
-        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}${holdLines(this.holds)}${policyText}`;
+        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}${holdLines(this.holds)}${policyText}${rollback.line}`;
     return {
       message,
       noop: p.order.length === 0 && standbyGo.length === 0 && held.length === 0 && settled,
@@ -778,6 +788,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         ...(held.length ? { waitFor: held } : {}),
         ...(standbyGo.length ? { terminateStandby: standbyGo } : {}),
         ...(p.refused ? { refused: p.refused } : {}),
+        ...rollback.data,
       },
     };
   }
@@ -846,20 +857,39 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
   // refused (exit 3) as a real run would be.
   const deps = { port, clock: options.clock, reporter: options.reporter, signal: options.signal };
   const lock = { target: { asg: name }, bucket: options.lockBucket, lock: options.lock ?? {}, reason: options.reason ?? `asg-deploy roll ${name}`, runId: options.runId };
-  return withRunLock(deps, { ...lock, dryRun: options.dryRun, dryRunRefusal: { code: RollCodes.lockedDryRun, when: 'after' } }, () =>
-    runRollout(new RollingStrategy(port, name, options), {
+  const engine = (strategy: RollingStrategy, reporter: Reporter, halts: HaltCheck[]) =>
+    runRollout(strategy, {
       port,
       clock: options.clock,
-      reporter: options.reporter,
+      reporter,
       signal: options.signal,
       dryRun: options.dryRun,
       timeoutMs: options.timeoutMs,
       transientBudgetMs: options.transientBudgetMs,
       polling: { fixedMs: options.pollIntervalMs },
       apiStart,
-      halts: options.alarms?.length ? [new AlarmWatch(port, options.alarms, { target: name, reporter: options.reporter, ignoreAtStart: options.ignoreAlarmsAtStart })] : [],
-    }),
-  );
+      halts,
+    });
+  return withRunLock(deps, { ...lock, dryRun: options.dryRun, dryRunRefusal: { code: RollCodes.lockedDryRun, when: 'after' } }, async () => {
+    const forward = new RollingStrategy(port, name, options);
+    const halts: HaltCheck[] = options.alarms?.length ? [new AlarmWatch(port, options.alarms, { target: name, reporter: options.reporter, ignoreAtStart: options.ignoreAlarmsAtStart })] : [];
+    if (options.rollback) halts.push(new RollbackReadiness(port, name, () => forward.startGroup && rollbackTarget(forward.startGroup)));
+    try {
+      return await engine(forward, options.reporter, halts);
+    } catch (err) {
+      if (!options.rollback || !forward.startGroup) throw err;
+      // The rollback (rolling/rollback.ts): the same engine toward the previous spec, under the
+      // same lock, surge, min-healthy and gates; no holds, and alarms are not watched (they halt
+      // the new version, not the way back to the old one).
+      return runRollback(err, rollbackTarget(forward.startGroup), {
+        port,
+        reporter: options.reporter,
+        asg: name,
+        from: forward.startGroup.launch,
+        roll: (reporter) => engine(new RollingStrategy(port, name, { ...options, reporter, holds: undefined, alarms: undefined, rollback: false }), reporter, []),
+      });
+    }
+  });
 }
 
 export const RollCodes = {

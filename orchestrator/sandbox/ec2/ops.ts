@@ -243,6 +243,26 @@ export const ec2Ops: Record<string, Handler> = {
     return { LaunchTemplateVersions: p.items.map((v) => versionOut(lt, v)), NextToken: p.next };
   },
 
+  // [LT-3] The default version cannot be deleted; deleting a version does not touch instances
+  // launched from it. Per-version outcome in Successfully/UnsuccessfullyDeleted… (ResponseError codes).
+  DeleteLaunchTemplateVersions(w, input) {
+    const lt = getLt(w, input);
+    const ok: any[] = [];
+    const failed: any[] = [];
+    for (const raw of (input.Versions ?? []) as string[]) {
+      const n = Number(raw);
+      const item = { LaunchTemplateId: lt.id, LaunchTemplateName: lt.name, VersionNumber: n };
+      const at = lt.versions.findIndex((v) => v.version === n);
+      if (at < 0) failed.push({ ...item, ResponseError: { Code: 'launchTemplateVersionDoesNotExist', Message: `Could not find launch template version ${raw}` } });
+      else if (n === lt.defaultVersion) failed.push({ ...item, ResponseError: { Code: 'unexpectedError', Message: 'Cannot delete the default version of a launch template' } });
+      else {
+        lt.versions.splice(at, 1);
+        ok.push(item);
+      }
+    }
+    return { SuccessfullyDeletedLaunchTemplateVersions: ok, UnsuccessfullyDeletedLaunchTemplateVersions: failed };
+  },
+
   DeleteLaunchTemplate(w, input) {
     const lt = getLt(w, input);
     delete w.state.launchTemplates[lt.id];
