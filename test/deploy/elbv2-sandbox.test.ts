@@ -200,3 +200,22 @@ test.serial('deploy --sandbox on ALBs: a service dropped from the config loses i
   t.false(Object.values(w.elbv2.targetGroups).some((g) => g.name.startsWith('tg-shop')));
   t.is(w.aws.groups['tg-api'].targetGroupARNs.length, 1, 'api keeps its target group');
 });
+
+test.serial('deploy --sandbox bad input on ALBs: a listener that does not exist is exit 2, a priority another rule holds exit 3; nothing created', async (t) => {
+  const s = stage();
+  const before = fs.readFileSync(s.state, 'utf8');
+  const missing = s.shared.listenerArn.replace(/[0-9a-f]$/, (c) => (c === '0' ? '1' : '0'));
+  const gone = await s.deploy('ami-0v1', ['--create'], { listenerArn: missing });
+  t.is(gone.code, 2, gone.stderr);
+  t.regex(gone.stderr, /service "shop": elbv2.listenerArn .* does not exist/);
+  t.notRegex(gone.stderr, /\n\s+at /, 'no stack trace');
+  const taken = await s.deploy('ami-0v1', ['--create'], { apiPriority: 1 });
+  t.is(taken.code, 3, taken.stderr);
+  t.regex(taken.stderr, /service "api": elbv2.rule.priority 1 on listener .* is taken by rule .* \(forwarding to other-team\)/);
+  const dry = await s.deploy('ami-0v1', ['--create', '--dry-run'], { apiPriority: 1 });
+  t.is(dry.code, 3, 'a dry run is refused as the real run would be');
+  const after = readSandboxFile(s.state)!;
+  t.deepEqual(after.stacks, {}, 'no stack recorded');
+  t.deepEqual(after.aws.elbv2, JSON.parse(before).aws.elbv2, 'no load balancer, listener, rule or target group created');
+  t.deepEqual(after.aws.groups, {});
+});
