@@ -116,6 +116,10 @@ export interface AbServiceConfig extends ServiceConfigBase {
   healthCheckTimeoutSeconds: number;
   /** Scale the new color up by at most this many instances at a time. */
   instanceCountStep?: number;
+  /** With elbv2: the new color's share of the traffic in steps, ascending, the last 100 (absent: all at once). */
+  trafficSteps?: number[];
+  /** With trafficSteps: seconds each step holds while the new color stays healthy (absent: the tool's default, 60). */
+  stepWaitSeconds?: number;
 }
 
 export type ServiceConfig = RollingServiceConfig | AbServiceConfig;
@@ -435,6 +439,7 @@ function normalize(o: Parsed, service: string, name: string, strategy: Strategy)
   return {
     ...common, strategy, ...(loadBalancer ? { loadBalancer } : {}),
     healthCheckTimeoutSeconds: o.healthCheckTimeout as number, maxSize, ...given('instanceCountStep', o.instanceCountStep as number | null),
+    ...given('trafficSteps', o.trafficSteps as number[] | null), ...given('stepWaitSeconds', o.stepWait as number | null),
   };
 }
 

@@ -91,6 +91,10 @@ export interface AbServiceManifest extends ServiceManifestBase {
   rollout: {
     healthCheckTimeoutSeconds: number;
     instanceCountStep?: number;
+    /** Config `trafficSteps` (ALB/NLB): the new color's share in steps, the last 100; absent: all at once. */
+    trafficSteps?: number[];
+    /** Config `stepWait`: seconds each traffic step holds; absent: the tool's default. */
+    stepWaitSeconds?: number;
     /** Connection draining timeout of the ELBs (or the target groups' deregistration delay), seconds (0: off). */
     drainingTimeoutSeconds: number;
   };
@@ -193,6 +197,8 @@ function abManifest(cfg: AbServiceConfig, base: Base, refs: Elbv2Refs | undefine
     rollout: {
       healthCheckTimeoutSeconds: cfg.healthCheckTimeoutSeconds,
       ...(cfg.instanceCountStep !== undefined ? { instanceCountStep: cfg.instanceCountStep } : {}),
+      ...(cfg.trafficSteps ? { trafficSteps: cfg.trafficSteps } : {}),
+      ...(cfg.stepWaitSeconds !== undefined ? { stepWaitSeconds: cfg.stepWaitSeconds } : {}),
       drainingTimeoutSeconds: cfg.loadBalancer?.drainingTimeout ?? cfg.elbv2?.targetGroup.deregistrationDelay ?? 0,
     },
   };

@@ -182,6 +182,40 @@ export function strList(description: string, o: { re: RegExp; item: string; nonE
   );
 }
 
+/**
+ * Why a list of traffic steps is not ascending whole percentages 1-100 ending at 100, or undefined
+ * (the rule of `ab --traffic-steps`, orchestrator/rollout/ab/traffic.ts parseTrafficSteps).
+ * Examples: [10, 50, 100] → undefined; [50, 10, 100] → "10 does not come after 50"; [10, 50] → "the last step is 50, not 100".
+ */
+export function trafficStepsProblem(steps: readonly unknown[]): string | undefined {
+  if (steps.length === 0) return 'no step';
+  let last = 0;
+  for (const x of steps) {
+    const n = toInt(x);
+    if (n === undefined) return `${JSON.stringify(x)} is not a whole number`;
+    if (n < 1 || n > 100) return `${n} is outside 1-100`;
+    if (n <= last) return `${n} does not come after ${last} (steps must ascend)`;
+    last = n;
+  }
+  return last === 100 ? undefined : `the last step is ${last}, not 100`;
+}
+
+/** A list of traffic steps (or their text "10,50,100", as `pulumi config set` gives it). */
+function trafficSteps(description: string) {
+  const allowed = 'expected ascending whole percentages 1-100 ending at 100, like [10, 50, 100]';
+  const list = (x: unknown): unknown[] | undefined => (Array.isArray(x) ? x : typeof x === 'string' ? x.split(',').map((p) => p.trim()) : typeof x === 'number' ? [x] : undefined);
+  return v.pipe(
+    v.unknown(),
+    v.check((x) => { const l = list(x); return l !== undefined && trafficStepsProblem(l) === undefined; }, (issue) => {
+      const l = list(issue.input);
+      return l ? `${allowed} (${trafficStepsProblem(l)})` : allowed;
+    }),
+    v.transform((x) => list(x)!.map((n) => toInt(n)!)),
+    v.description(description),
+    meta(allowed, { anyOf: [{ type: 'array', items: { type: 'integer', minimum: 1, maximum: 100 }, minItems: 1 }, { type: 'string', pattern: '^\\s*\\d{1,3}(\\s*,\\s*\\d{1,3})*\\s*$' }] }),
+  );
+}
+
 /** A case-insensitive choice, lower-cased. */
 export function choice<const T extends string>(values: readonly T[], description: string, o: { hint?: (x: string) => string | undefined } = {}) {
   const allowed = `expected one of ${values.join(', ')}`;
@@ -560,6 +594,8 @@ export const rollingEntries = {
 export const abEntries = {
   healthCheckTimeout: v.nullish(seconds({ min: 1 }, 'How long the new color may take to be InService and healthy in its ELB.'), DEFAULTS.healthCheckTimeoutSeconds),
   instanceCountStep: opt(int({ min: 1 }, 'Scale the new color up by at most this many instances at a time.')),
+  trafficSteps: opt(trafficSteps('With elbv2: the new color\'s share of the traffic in steps, ascending percentages ending at 100, e.g. `[10, 50, 100]` (as `ab --traffic-steps`); default all at once.')),
+  stepWait: opt(seconds({ min: 1, max: 86400 }, 'With trafficSteps of two or more steps: how long each step holds while the new color stays healthy (as `ab --step-wait`; default 60 s).')),
 };
 
 /** Every key a service accepts, for documentation and "did you mean". */
@@ -600,6 +636,11 @@ function serviceRules(strategy: 'rolling' | 'ab' | undefined) {
   if (strategy === 'ab') {
     rules.push(rule([['capacity'], ['maxSize']], (s) => s.maxSize == null || (s.maxSize as number) >= (s.capacity as number),
       (s) => `expected at least capacity (${String(s.capacity)}): each color must be able to hold the whole service`, ['maxSize']));
+    // Traffic shifts by weights between the colors' target groups; classic ELBs switch all at once.
+    rules.push(rule([['trafficSteps'], ['elbv2']], (s) => s.trafficSteps == null || s.elbv2 != null,
+      'traffic steps shift weights between the colors\' ALB/NLB target groups: give elbv2 (classic ELBs switch all at once)', ['trafficSteps']));
+    rules.push(rule([['trafficSteps'], ['stepWait']], (s) => s.stepWait == null || ((s.trafficSteps as number[] | null)?.length ?? 0) >= 2,
+      'stepWait is the hold at each traffic step: give trafficSteps with two or more steps, e.g. [10, 50, 100]', ['stepWait']));
   }
   return rules;
 }

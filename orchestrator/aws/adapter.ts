@@ -80,6 +80,7 @@ import type {
   TargetGroupInfo,
   TargetHealthView,
   TrafficForward,
+  ListenerRuleView,
 } from './port';
 
 /**
@@ -656,6 +657,30 @@ export class AwsAdapter implements AwsPort {
       }
     }
     return out;
+  }
+
+  /** One DescribeListeners by ARN (ListenerNotFound: undefined), then DescribeRules, paginated; the default rule left out. */
+  async listenerRules(listenerArn: string): Promise<ListenerRuleView[] | undefined> {
+    try {
+      await this.send(this.clients.elbv2, new DescribeListenersCommand({ ListenerArns: [listenerArn] }));
+    } catch (e) {
+      if ((e as { name?: string }).name === 'ListenerNotFoundException') return undefined;
+      throw e;
+    }
+    const rules: ListenerRuleView[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.send<{ Rules?: Array<{ RuleArn?: string; Priority?: string; IsDefault?: boolean; Actions?: Elbv2Action[] }>; NextMarker?: string }>(
+        this.clients.elbv2,
+        new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }),
+      );
+      for (const r of page.Rules ?? []) {
+        if (r.IsDefault || !r.RuleArn || !/^\d+$/.test(r.Priority ?? '')) continue;
+        rules.push({ arn: r.RuleArn, priority: Number(r.Priority), targetGroupArns: Object.keys(forwardWeights(r.Actions)) });
+      }
+      marker = page.NextMarker;
+    } while (marker);
+    return rules;
   }
 
   /** The forwards again by ARN: one DescribeListeners (ListenerArns) and/or one DescribeRules (RuleArns). */

@@ -62,6 +62,13 @@ export interface TrafficForward {
   weights: Record<string, number>;
 }
 
+/** One rule of an ALB listener (DescribeRules, the default rule left out): its priority and the target groups it forwards to. */
+export interface ListenerRuleView {
+  arn: string;
+  priority: number;
+  targetGroupArns: string[];
+}
+
 export interface InstanceView {
   instanceId: string;
   availabilityZone: string;
@@ -200,6 +207,12 @@ export interface AwsPort {
    * DescribeListeners → DescribeRules per listener).
    */
   findForwards?(targetGroupArns: string[]): Promise<TrafficForward[]>;
+  /**
+   * Optional: the rules of one existing ALB listener, the default rule left out (one
+   * DescribeListeners by ARN, then DescribeRules, paginated), or undefined when the listener does
+   * not exist (ListenerNotFound). `deploy` reads it before `pulumi up` (stack/listeners.ts).
+   */
+  listenerRules?(listenerArn: string): Promise<ListenerRuleView[] | undefined>;
   /** Optional: the same forwards read again by ARN (one DescribeListeners and/or one DescribeRules). */
   readForwards?(forwards: Array<Pick<TrafficForward, 'kind' | 'arn'>>): Promise<TrafficForward[]>;
   /**

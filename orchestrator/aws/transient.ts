@@ -73,6 +73,7 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   getLockObject: 'read',
   findForwards: 'read',
   readForwards: 'read',
+  listenerRules: 'read',
   setDesired: 'idempotent-write',
   updateSizes: 'idempotent-write',
   suspendProcesses: 'idempotent-write',

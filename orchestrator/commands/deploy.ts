@@ -12,7 +12,9 @@ import { runDeploy } from '../stack/deploy-flow';
 import { engineHooks } from '../stack/hooks';
 import type { AutomationBackend } from '../stack/automation';
 import { awsLockReader } from '../stack/locks';
+import { retryingPort } from '../aws/transient';
 import { awsRecordReader } from '../stack/records';
+import { awsListenerReader } from '../stack/listeners';
 import type { StackBackend } from '../stack/port';
 import { stackRegion, type RegionChoice } from '../stack/region';
 import { openAwsSession } from './aws-session';
@@ -131,6 +133,7 @@ export const deployCommand: CommandSpec = {
           hooks: engineHooks({ port, clock: session.clock, reporter, lockBucket }),
           locks: awsLockReader({ port, clock: session.clock, reporter, bucket: lockBucket, signal: ctx.signal }),
           records: awsRecordReader(port),
+          listeners: awsListenerReader(retryingPort(port, { clock: session.clock, reporter, signal: ctx.signal })),
           reporter,
           clock: session.clock,
           signal: ctx.signal,

@@ -59,7 +59,25 @@ interface AbBench {
   size: number;
   drain: number;
 }
-type Bench = RollingBench | AbBench;
+/** Rolling on an ALB target group (issue 14): healthy = `healthy` in the target group; `drain` is its deregistration delay. */
+interface TgRollingBench {
+  kind: 'rolling-tg';
+  name: string;
+  size: number;
+  batch: number;
+  drain: number;
+}
+/** A/B on an ALB (issue 14): each color's target group in the listener's weighted forward; the swap shifts the weights in `steps`, holding `stepWait` s at each. */
+interface AlbAbBench {
+  kind: 'ab-alb';
+  name: string;
+  size: number;
+  /** The target groups' deregistration delay, seconds. */
+  drain: number;
+  steps: number[];
+  stepWait: number;
+}
+type Bench = RollingBench | AbBench | TgRollingBench | AlbAbBench;
 
 /** The scenarios of issue 7. */
 export const BENCHES: Bench[] = [
@@ -67,14 +85,29 @@ export const BENCHES: Bench[] = [
   { kind: 'rolling', name: '100 instances, batch 10', size: 100, batch: 10, drain: 0, baseline: true },
   { kind: 'ab', name: 'A/B, 8 instances', size: 8, drain: 300 },
   { kind: 'ab', name: 'A/B, 100 instances', size: 100, drain: 300 },
+  // Issue 14: the same shapes on ALB target groups.
+  { kind: 'rolling-tg', name: '3-node quorum on a target group', size: 3, batch: 1, drain: 0 },
+  { kind: 'ab-alb', name: 'A/B on an ALB, 8 instances, traffic steps 10/50/100', size: 8, drain: 300, steps: [10, 50, 100], stepWait: 60 },
 ];
 
 /** A fresh simulated fleet for a scenario; the same seed always builds the same fleet. */
 function fleet(b: Bench): Sandbox {
   const sb = Sandbox.create({ seed: SEED, faults: { bootSeconds: BOOT, appStartSeconds: 0 } });
   const elb = (name: string) => ({ name, healthCheck: { target: 'HTTP:8080/health', ...ELB }, drainingTimeout: b.drain });
+  // ALB target groups with the classic ELB's health check timing, so the rows compare.
+  const tgs = (names: string[]) =>
+    sb.seedTargetGroups({ name: 'bench', targetGroups: names.map((name, i) => ({ name, weight: i === 0 ? 100 : 0, healthCheck: ELB, deregistrationDelay: b.drain })) }).targetGroupArns;
   if (b.kind === 'rolling') {
     sb.seedGroup({ name: 'bench', capacity: b.size, max: b.size, healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: elb('bench-elb') });
+    sb.newLaunchTemplateVersion('bench-lt', { ImageId: 'ami-0new0000000000000' });
+  } else if (b.kind === 'rolling-tg') {
+    const arns = tgs(['bench-tg']);
+    sb.seedGroup({ name: 'bench', capacity: b.size, max: b.size, healthCheckType: 'ELB', healthCheckGracePeriod: 300, targetGroupARNs: [arns['bench-tg']] });
+    sb.newLaunchTemplateVersion('bench-lt', { ImageId: 'ami-0new0000000000000' });
+  } else if (b.kind === 'ab-alb') {
+    const arns = tgs(['bench-a', 'bench-b']);
+    sb.seedGroup({ name: 'bench-a', capacity: b.size, max: b.size, launchTemplateName: 'bench-lt', healthCheckType: 'ELB', healthCheckGracePeriod: 300, targetGroupARNs: [arns['bench-a']] });
+    sb.seedGroup({ name: 'bench-b', capacity: 0, max: b.size, launchTemplateName: 'bench-lt', healthCheckType: 'ELB', healthCheckGracePeriod: 300, targetGroupARNs: [arns['bench-b']] });
     sb.newLaunchTemplateVersion('bench-lt', { ImageId: 'ami-0new0000000000000' });
   } else {
     sb.seedGroup({ name: 'bench-a', capacity: b.size, max: b.size, launchTemplateName: 'bench-lt', healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: elb('bench-a') });
@@ -153,6 +186,50 @@ async function measure(sb: Sandbox, port: AwsPort, run: () => Promise<RolloutRes
 /** `reports`: also write the engine run's report and timeline image (./bench-timelines.ts). */
 export async function runBench(b: Bench, reports?: BenchReportDirs): Promise<BenchScenarioResult> {
   const health = ELB.interval * ELB.healthyThreshold;
+  if (b.kind === 'rolling-tg') {
+    const limit = physicalLimit({ replace: b.size, batchSize: b.batch, bootSeconds: BOOT, healthCheck: ELB, drainSeconds: b.drain });
+    const e = fleet(b);
+    const rep = reports && scenarioReport(b.name, e.clock);
+    const ePort = createAwsPort(rep?.clients(e.newClients('engine')) ?? e.newClients('engine'), e.clock);
+    const t0 = e.clock.now();
+    const engine = await measure(e, ePort, () => rollGroup({ port: ePort, clock: e.clock, reporter: rep?.recorder ?? silentReporter, asg: 'bench', surge: b.batch, batchSize: b.batch, lock: false }));
+    const over = describeOvershoot(overshoot(e, 'engine', t0, e.clock.now(), b.drain));
+    if (reports) rep?.write(reports, engine.error, BOOT + health);
+    return {
+      name: b.name,
+      shape: `rolling, ${b.size} instances, batch ${b.batch} (surge ${b.batch}), boot ${BOOT} s, ALB target group checks ${ELB.interval} s × ${ELB.healthyThreshold}, deregistration delay ${b.drain} s`,
+      batchSize: b.batch,
+      limitSeconds: limit.total,
+      limitFormula: `${limit.batches} × (${BOOT} + ${health}) + ${limit.drain}`,
+      engine,
+      baselineNote: 'the seed tools do not read target health; not run',
+      overshoot: over,
+    };
+  }
+  if (b.kind === 'ab-alb') {
+    // Boot + the target health check, then one hold per step before the last, then the old color's deregistration delay.
+    const holds = (b.steps.length - 1) * b.stepWait;
+    const limit = physicalLimit({ replace: b.size, batchSize: b.size, bootSeconds: BOOT, healthCheck: ELB, drainSeconds: b.drain, holdSeconds: holds });
+    const e = fleet(b);
+    const rep = reports && scenarioReport(b.name, e.clock);
+    const ePort = createAwsPort(rep?.clients(e.newClients('engine')) ?? e.newClients('engine'), e.clock);
+    const t0 = e.clock.now();
+    const engine = await measure(e, ePort, () =>
+      abDeploy({ port: ePort, clock: e.clock, reporter: rep?.recorder ?? silentReporter, environment: 'bench', instanceCountMatch: true, lockBucket: 'bench-locks', trafficSteps: b.steps, stepWait: b.stepWait }),
+    );
+    const over = describeOvershoot(overshoot(e, 'engine', t0, e.clock.now(), b.drain + holds));
+    if (reports) rep?.write(reports, engine.error, BOOT + health);
+    return {
+      name: b.name,
+      shape: `A/B, ${b.size} instances (one step), boot ${BOOT} s, ALB target group checks ${ELB.interval} s × ${ELB.healthyThreshold}, traffic ${b.steps.join(' → ')} % holding ${b.stepWait} s at each, deregistration delay ${b.drain} s`,
+      batchSize: b.size,
+      limitSeconds: limit.total,
+      limitFormula: `1 × (${BOOT} + ${health}) + ${b.steps.length - 1} × ${b.stepWait} + ${limit.drain}`,
+      engine,
+      baselineNote: 'the seed tools cannot shift ALB weights; not run',
+      overshoot: over,
+    };
+  }
   if (b.kind === 'rolling') {
     const limit = physicalLimit({ replace: b.size, batchSize: b.batch, bootSeconds: BOOT, healthCheck: ELB, drainSeconds: b.drain });
     const e = fleet(b);

@@ -14,6 +14,8 @@
  *   10 batches × 120 + 0 = 1,200 s.
  * - A/B with 8 instances (one batch: the whole new color), boot 90 s, ELB 10 s × 3, draining 300 s:
  *   1 × 120 + 300 = 420 s.
+ * - The same on an ALB with traffic steps 10, 50, 100 holding 60 s at each (issue 14): the new
+ *   color serves, then 2 holds, then the old color's deregistration delay: 120 + 2 × 60 + 300 = 540 s.
  * - 7 instances in batches of 3: batches of 3, 3, 1 → 3 × 120 = 360 s (a partial batch costs a
  *   whole batch: it still waits one boot and one health check).
  *
@@ -38,12 +40,19 @@ export interface LimitInput {
   healthCheck: { interval: number; healthyThreshold: number };
   /** Connection draining of the replaced instances after the last batch, seconds (0 when off). */
   drainSeconds: number;
+  /**
+   * Holds no tool may skip once the last batch serves, before the old instances go, seconds: A/B
+   * traffic steps hold `stepWait` at each step but the last (issue 14: 10, 50, 100 with 60 s → 120).
+   */
+  holdSeconds?: number;
 }
 
 export interface LimitBreakdown {
   batches: number;
   /** Seconds per batch: boot + interval × healthyThreshold. */
   perBatch: number[];
+  /** The holds after the last batch (A/B traffic steps). */
+  hold: number;
   drain: number;
   total: number;
 }
@@ -60,7 +69,8 @@ export function physicalLimit(input: LimitInput): LimitBreakdown {
     perBatch.push(boot + health);
   }
   const drain = batches === 0 ? 0 : input.drainSeconds;
-  return { batches, perBatch, drain, total: perBatch.reduce((a, b) => a + b, 0) + drain };
+  const hold = batches === 0 ? 0 : input.holdSeconds ?? 0;
+  return { batches, perBatch, hold, drain, total: perBatch.reduce((a, b) => a + b, 0) + hold + drain };
 }
 
 /**
@@ -87,7 +97,8 @@ export function limitRatio(durationSeconds: number, limitSeconds: number): numbe
  *  - surge 0 (terminate first): the last old instance was deregistered no earlier than the
  *    previous batch served, and its drain overlaps its replacement's boot:
  *    max(drain, last interval) in place of the last interval.
- * A/B is one batch per step (the new color), then the old color drains: + drain.
+ * A/B is one batch per step (the new color), then the old color drains: + drain; with traffic
+ * steps (issue 14) the holds at each step but the last come first: + holdSeconds + drain.
  *
  * Example (surge 0, draining 300 s, 3 instances, each 120 s launch → healthy):
  * 120 + 120 + max(300, 120) = 540 s — where Σ (boot + checks) + drain said 660 s, which a
@@ -100,7 +111,7 @@ export interface DrawnInterval {
   healthy?: number;
 }
 
-export function drawnLimit(intervals: DrawnInterval[], o: { drainSeconds: number; terminateFirst: boolean }): { seconds: number; batches: number } {
+export function drawnLimit(intervals: DrawnInterval[], o: { drainSeconds: number; terminateFirst: boolean; holdSeconds?: number }): { seconds: number; batches: number } {
   // One batch per launch moment (an activity launches a batch at once); its slowest instance ends it.
   const byLaunch = new Map<number, number>();
   for (const i of intervals) {
@@ -126,6 +137,8 @@ export function drawnLimit(intervals: DrawnInterval[], o: { drainSeconds: number
     lastLen = last[1] - last[0];
   }
   const drainMs = o.drainSeconds * 1000;
+  // A/B traffic steps: the holds follow the last batch serving and come before the old color drains.
+  const holdMs = spans.length === 0 ? 0 : (o.holdSeconds ?? 0) * 1000;
   const tail = spans.length === 0 ? 0 : o.terminateFirst ? Math.max(0, drainMs - lastLen) : drainMs;
-  return { seconds: (total + tail) / 1000, batches: spans.length };
+  return { seconds: (total + holdMs + tail) / 1000, batches: spans.length };
 }

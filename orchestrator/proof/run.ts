@@ -486,7 +486,13 @@ export function chaosAbService(s: Scenario, f: Fleet): AbServiceManifest {
     maxSize: Math.max(1, f.targetCount),
     healthCheckType: 'ELB',
     healthCheckGracePeriod: f.healthCheckGracePeriod,
-    rollout: { healthCheckTimeoutSeconds: AB_HEALTH_CHECK_TIMEOUT_S, instanceCountStep: s.instanceCountStep, drainingTimeoutSeconds: s.drainingTimeout },
+    rollout: {
+      healthCheckTimeoutSeconds: AB_HEALTH_CHECK_TIMEOUT_S,
+      instanceCountStep: s.instanceCountStep,
+      drainingTimeoutSeconds: s.drainingTimeout,
+      // The stack config's trafficSteps / stepWait (issue 14), as infra/manifest.ts exports them.
+      ...(s.targetGroups?.steps ? { trafficSteps: s.targetGroups.steps, stepWaitSeconds: s.targetGroups.stepWaitSeconds } : {}),
+    },
   };
 }
 

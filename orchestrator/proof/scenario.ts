@@ -266,7 +266,8 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     via: s === 'ab' && viaDeploy ? 'deploy' : 'ab',
     envGroupCollision: s === 'ab' && envGroupCollision,
     ...(cleanUpConfirm ? { cleanUpConfirm } : {}),
-    ...(s === 'ab' && targetGroups ? { targetGroups: viaDeploy ? { ...targetGroups, steps: undefined, stepWaitSeconds: undefined } : targetGroups } : {}),
+    // Via deploy the steps come from the stack config (trafficSteps / stepWait in the manifest).
+    ...(s === 'ab' && targetGroups ? { targetGroups } : {}),
     expect: 'done',
     ...(s === 'rolling' && holds ? { holds } : {}),
     tags: [],

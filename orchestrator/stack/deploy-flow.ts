@@ -23,6 +23,7 @@ import { uncoveredToolTags, type ServiceConfig } from '../../infra/config';
 const IGNORE_TAGS_KEY = 'aws:ignoreTags';
 import { lockTargets, lockedRefusal, type HeldLock, type LockReader } from './locks';
 import { recordTargets, unfinishedRefusal, type RecordReader, type UnfinishedRecord } from './records';
+import { listenerChecks, type ListenerReader } from './listeners';
 import { notStartedReason, startable, type RunStatus } from './schedule';
 import { describeChangeSummary, type ResourceChange, type StackBackend, type StackEvent, type StackPort } from './port';
 
@@ -92,6 +93,8 @@ export interface DeployDeps {
   locks: LockReader;
   /** Reads the groups' unfinished rollout records before anything changes (read-only); absent: not checked. */
   records?: RecordReader;
+  /** Checks the existing listeners the services add rules to (exists, priority free) before anything changes (read-only); absent: not checked. */
+  listeners?: ListenerReader;
   reporter: Reporter;
   clock: Clock;
   signal: AbortSignal;
@@ -286,7 +289,8 @@ export async function runDeploy(options: DeployOptions, deps: DeployDeps): Promi
  * Everything that must hold before Pulumi changes anything, in this order: the stack config is
  * valid (infra/config.ts `parseServices`, exit 2); the stack opens (the pulumi CLI is there, the
  * stack exists or --create creates it: exit 2 otherwise); no environment of the stack is locked
- * (exit 3; read from AWS, so after the local checks). Without a config file and without
+ * (exit 3; read from AWS, so after the local checks); every existing listener a service adds a
+ * rule to exists (exit 2) with the rule's priority free (exit 3). Without a config file and without
  * --create the stack is opened first: "stack 'x' does not exist (the stacks that exist: ...)"
  * says more than "no services", and selecting an existing stack changes nothing.
  * On a dry run a held lock is reported, the preview and plan still run, and then the dry run is
@@ -327,6 +331,11 @@ async function prepare(options: DeployOptions, deps: DeployDeps): Promise<{ stac
   for (const h of held) {
     reporter.emit('warn', DeployCodes.locked, `dry run: a real deploy would be refused (exit 3): ${lockedRefusal(h).message}`, { ...h.refusal.data, service: h.service });
   }
+
+  // A rule on an existing listener: the listener must exist (exit 2) and the priority be free (exit 3),
+  // else `up` would fail half-way after creating the target groups (stack/listeners.ts). Dry runs too.
+  const listenerRefusal = config.services && deps.listeners ? await deps.listeners.refusal(listenerChecks(config.services)) : undefined;
+  if (listenerRefusal) throw listenerRefusal;
 
   // An unfinished rollout record: `up` would fight it (and erase it after a refresh). stack/records.ts
   const unfinished = config.services && deps.records ? await deps.records.unfinished(recordTargets(config.services)) : [];

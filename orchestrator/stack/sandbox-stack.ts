@@ -9,6 +9,9 @@
  * - launch template: created, or a new version when its data changes (the default version follows,
  *   `updateDefaultVersion`), so the group is re-pinned to the new number;
  * - classic ELB: created (listeners, health check, connection draining, cross-zone), or updated;
+ * - ALB/NLB (`aws:lb/*`): target groups (health check, deregistration delay), load balancers,
+ *   listeners and listener rules, created or updated; a weighted forward (A/B) is the
+ *   orchestrator's after creation (infra's `ignoreChanges` on `defaultActions` / `actions`);
  * - ASG: created, or updated with the changed fields; on A/B groups desired/min are ignored after
  *   creation (infra's `ignoreChanges`), and suspended processes always are;
  * - legacy launch configuration: immutable, so a change is a new one (name prefix + suffix);
@@ -22,8 +25,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import {
+  AttachLoadBalancerTargetGroupsCommand,
   CreateAutoScalingGroupCommand,
   CreateLaunchConfigurationCommand,
+  DetachLoadBalancerTargetGroupsCommand,
   DeleteAutoScalingGroupCommand,
   DeleteLaunchConfigurationCommand,
   UpdateAutoScalingGroupCommand,
@@ -43,6 +48,22 @@ import {
   DeleteLoadBalancerCommand,
   ModifyLoadBalancerAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand as CreateLoadBalancerV2Command,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DeleteListenerCommand,
+  DeleteLoadBalancerCommand as DeleteLoadBalancerV2Command,
+  DeleteRuleCommand,
+  DeleteTargetGroupCommand,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+  ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
+  type Action as Elbv2Action,
+  type RuleCondition,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
 import { loadStackConfig, readStackConfig, stackConfigPath, type StackConfig } from './config-file';
 import { decryptStackConfig } from './secure-config';
@@ -200,6 +221,8 @@ class SandboxStack implements StackPort {
             return { names, zoneIds: names.map((_, i) => `use1-az${i + 1}`), id: region };
           }
           if (args.token === 'aws:index/getRegion:getRegion') return { name: config['aws:region'] ?? 'us-east-1' };
+          // The simulated AWS has one VPC (target groups default to `vpc-sandbox`, elbv2/SPEC.md [TG-1]).
+          if (args.token === 'aws:ec2/getSubnet:getSubnet') return { id: args.inputs.id, vpcId: SANDBOX_VPC };
           throw new Error(`sandbox: data source ${args.token} is not simulated`);
         },
         newResource: async (args) => {
@@ -398,7 +421,7 @@ class SandboxStack implements StackPort {
             },
           };
         }
-        const keys = ['launchTemplate', 'launchConfiguration', 'healthCheckGracePeriod', 'healthCheckType', 'terminationPolicies', 'availabilityZones', 'vpcZoneIdentifiers'];
+        const keys = ['launchTemplate', 'launchConfiguration', 'healthCheckGracePeriod', 'healthCheckType', 'terminationPolicies', 'availabilityZones', 'vpcZoneIdentifiers', 'targetGroupArns'];
         if (!isAb) keys.push('desiredCapacity', 'minSize', 'maxSize'); // A/B: infra/program.ts AB_IGNORED_CHANGES
         const diffs = changed(keys);
         if (diffs.length === 0) return { apply: async () => ({ id: prior.id, state: prior.state }) };
@@ -419,7 +442,16 @@ class SandboxStack implements StackPort {
               if (d === 'availabilityZones') update.AvailabilityZones = full.AvailabilityZones;
               if (d === 'vpcZoneIdentifiers') update.VPCZoneIdentifier = full.VPCZoneIdentifier;
             }
-            await c.autoScaling.send(new UpdateAutoScalingGroupCommand(update));
+            if (Object.keys(update).length > 1) await c.autoScaling.send(new UpdateAutoScalingGroupCommand(update));
+            if (diffs.includes('targetGroupArns')) {
+              // As the provider does: attach what is new, detach what the program no longer names.
+              const before = (prior.inputs.targetGroupArns as string[] | undefined) ?? [];
+              const after = (inputs.targetGroupArns as string[] | undefined) ?? [];
+              const attach = after.filter((a) => !before.includes(a));
+              const detach = before.filter((a) => !after.includes(a));
+              if (attach.length) await c.autoScaling.send(new AttachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: groupName, TargetGroupARNs: attach }));
+              if (detach.length) await c.autoScaling.send(new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: groupName, TargetGroupARNs: detach }));
+            }
             for (const lc of this.deferredLcDeletes.splice(0)) {
               await c.autoScaling.send(new DeleteLaunchConfigurationCommand({ LaunchConfigurationName: lc })).catch(() => undefined);
             }
@@ -427,12 +459,159 @@ class SandboxStack implements StackPort {
           },
         };
       }
+      case 'aws:lb/targetGroup:TargetGroup':
+      case 'aws:lb/loadBalancer:LoadBalancer':
+      case 'aws:lb/listener:Listener':
+      case 'aws:lb/listenerRule:ListenerRule':
+        return this.planElbv2(type, name, inputs, prior, apply, changed);
       default:
         throw usageError('sandbox.unsupported-resource', `the sandbox does not simulate resource type ${type} (${name}); run without --sandbox`);
     }
   }
 
   private readonly deferredLcDeletes: string[] = [];
+
+  /**
+   * ALB/NLB resources (`aws:lb/*`), applied as the AWS provider does: CreateTargetGroup then its
+   * deregistration delay attribute; CreateLoadBalancer; CreateListener; CreateRule. Updates: a
+   * target group's health check (ModifyTargetGroup) and delay (ModifyTargetGroupAttributes), a
+   * listener's port/protocol/default actions (ModifyListener), a rule's conditions/actions
+   * (ModifyRule). A weighted forward between two target groups (an A/B pair) is left alone after
+   * creation: infra/program.ts AB_LISTENER_IGNORED_CHANGES / AB_RULE_IGNORED_CHANGES.
+   */
+  private planElbv2(type: string, name: string, inputs: Record<string, unknown>, prior: ResourceRecord | undefined, apply: boolean, changed: (keys: string[]) => string[]): Planned {
+    const c = this.options.clients.elbv2;
+    const same = prior ? { apply: async () => ({ id: prior.id, state: prior.state }) } : undefined;
+    switch (type) {
+      case 'aws:lb/targetGroup:TargetGroup': {
+        const tgName = String(inputs.name ?? name);
+        if (!prior) {
+          return {
+            change: { op: 'create', type, name },
+            apply: async () => {
+              if (!apply) return { id: previewArn('targetgroup', tgName), state: { arn: previewArn('targetgroup', tgName), name: tgName } };
+              const out = await c.send(new CreateTargetGroupCommand({ Name: tgName, Port: Number(inputs.port), Protocol: String(inputs.protocol) as never, VpcId: inputs.vpcId as string | undefined, TargetType: 'instance', ...healthCheckInput(inputs), Tags: tagList(inputs.tags) }));
+              const arn = out.TargetGroups![0].TargetGroupArn!;
+              if (inputs.deregistrationDelay !== undefined) await c.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(inputs.deregistrationDelay) }] }));
+              return { id: arn, state: { arn, arnSuffix: arn.split(':').pop(), name: tgName } };
+            },
+          };
+        }
+        const diffs = changed(['healthCheck', 'deregistrationDelay']);
+        if (diffs.length === 0) return same!;
+        return {
+          change: { op: 'update', type, name, diffs },
+          apply: async () => {
+            if (diffs.includes('healthCheck')) await c.send(new ModifyTargetGroupCommand({ TargetGroupArn: prior.id, ...healthCheckInput(inputs) }));
+            if (diffs.includes('deregistrationDelay')) await c.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: prior.id, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(inputs.deregistrationDelay ?? 300) }] }));
+            return { id: prior.id, state: prior.state };
+          },
+        };
+      }
+      case 'aws:lb/loadBalancer:LoadBalancer': {
+        const lbName = String(inputs.name ?? name);
+        if (prior) return same!; // the program sets nothing the sandbox models an update of
+        return {
+          change: { op: 'create', type, name },
+          apply: async () => {
+            if (!apply) return { id: previewArn('loadbalancer', lbName), state: { arn: previewArn('loadbalancer', lbName), name: lbName } };
+            const out = await c.send(
+              new CreateLoadBalancerV2Command({
+                Name: lbName,
+                Type: (inputs.loadBalancerType as 'application' | 'network' | undefined) ?? 'application',
+                Scheme: inputs.internal ? 'internal' : 'internet-facing',
+                Subnets: inputs.subnets as string[] | undefined,
+                SecurityGroups: inputs.securityGroups as string[] | undefined,
+                Tags: tagList(inputs.tags),
+              }),
+            );
+            const lb = out.LoadBalancers![0];
+            return { id: lb.LoadBalancerArn!, state: { arn: lb.LoadBalancerArn, arnSuffix: lb.LoadBalancerArn!.split(':loadbalancer/').pop(), name: lbName, dnsName: lb.DNSName } };
+          },
+        };
+      }
+      case 'aws:lb/listener:Listener': {
+        const weighted = isWeighted(inputs.defaultActions);
+        if (!prior) {
+          return {
+            change: { op: 'create', type, name },
+            apply: async () => {
+              if (!apply) return { id: previewArn('listener', name), state: { arn: previewArn('listener', name) } };
+              const out = await c.send(
+                new CreateListenerCommand({
+                  LoadBalancerArn: String(inputs.loadBalancerArn),
+                  Port: Number(inputs.port),
+                  Protocol: inputs.protocol as never,
+                  Certificates: inputs.certificateArn ? [{ CertificateArn: String(inputs.certificateArn) }] : undefined,
+                  DefaultActions: actionsInput(inputs.defaultActions),
+                  Tags: tagList(inputs.tags),
+                }),
+              );
+              const arn = out.Listeners![0].ListenerArn!;
+              return { id: arn, state: { arn } };
+            },
+          };
+        }
+        const diffs = changed(['port', 'protocol', 'certificateArn', ...(weighted ? [] : ['defaultActions'])]);
+        if (diffs.length === 0) return same!;
+        return {
+          change: { op: 'update', type, name, diffs },
+          apply: async () => {
+            await c.send(
+              new ModifyListenerCommand({
+                ListenerArn: prior.id,
+                ...(diffs.includes('port') ? { Port: Number(inputs.port) } : {}),
+                ...(diffs.includes('protocol') ? { Protocol: inputs.protocol as never } : {}),
+                ...(diffs.includes('certificateArn') && inputs.certificateArn ? { Certificates: [{ CertificateArn: String(inputs.certificateArn) }] } : {}),
+                ...(diffs.includes('defaultActions') ? { DefaultActions: actionsInput(inputs.defaultActions) } : {}),
+              }),
+            );
+            return { id: prior.id, state: prior.state };
+          },
+        };
+      }
+      case 'aws:lb/listenerRule:ListenerRule': {
+        const weighted = isWeighted(inputs.actions);
+        if (!prior || !sameValue(prior.inputs.listenerArn, inputs.listenerArn) || !sameValue(prior.inputs.priority, inputs.priority)) {
+          // A rule moves to another listener or priority by replacement (the provider: ForceNew on listenerArn; priority in place is a SetRulePriorities the sandbox does not model).
+          return {
+            change: { op: prior ? 'replace' : 'create', type, name, ...(prior ? { diffs: changed(['listenerArn', 'priority']) } : {}) },
+            apply: async () => {
+              if (!apply) return { id: previewArn('listener-rule', name), state: { arn: previewArn('listener-rule', name) } };
+              const out = await c.send(
+                new CreateRuleCommand({
+                  ListenerArn: String(inputs.listenerArn),
+                  Priority: Number(inputs.priority),
+                  Conditions: conditionsInput(inputs.conditions),
+                  Actions: actionsInput(inputs.actions),
+                  Tags: tagList(inputs.tags),
+                }),
+              );
+              if (prior) await c.send(new DeleteRuleCommand({ RuleArn: prior.id }));
+              const arn = out.Rules![0].RuleArn!;
+              return { id: arn, state: { arn } };
+            },
+          };
+        }
+        const diffs = changed(['conditions', ...(weighted ? [] : ['actions'])]);
+        if (diffs.length === 0) return same!;
+        return {
+          change: { op: 'update', type, name, diffs },
+          apply: async () => {
+            await c.send(
+              new ModifyRuleCommand({
+                RuleArn: prior.id,
+                ...(diffs.includes('conditions') ? { Conditions: conditionsInput(inputs.conditions) } : {}),
+                ...(diffs.includes('actions') ? { Actions: actionsInput(inputs.actions) } : {}),
+              }),
+            );
+            return { id: prior.id, state: prior.state };
+          },
+        };
+      }
+    }
+    throw usageError('sandbox.unsupported-resource', `the sandbox does not simulate resource type ${type} (${name}); run without --sandbox`);
+  }
 
   private async configureElb(lbName: string, inputs: Record<string, unknown>, keys: string[]): Promise<void> {
     const c = this.options.clients;
@@ -473,6 +652,18 @@ class SandboxStack implements StackPort {
       case 'aws:elb/loadBalancer:LoadBalancer':
         await c.elb.send(new DeleteLoadBalancerCommand({ LoadBalancerName: r.id }));
         return;
+      case 'aws:lb/listenerRule:ListenerRule':
+        await c.elbv2.send(new DeleteRuleCommand({ RuleArn: r.id }));
+        return;
+      case 'aws:lb/listener:Listener':
+        await c.elbv2.send(new DeleteListenerCommand({ ListenerArn: r.id }));
+        return;
+      case 'aws:lb/loadBalancer:LoadBalancer':
+        await c.elbv2.send(new DeleteLoadBalancerV2Command({ LoadBalancerArn: r.id }));
+        return;
+      case 'aws:lb/targetGroup:TargetGroup':
+        await c.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: r.id }));
+        return;
       case 'aws:ec2/launchTemplate:LaunchTemplate':
         await c.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: r.id }));
         return;
@@ -490,8 +681,68 @@ function placeholder(name: string, inputs: Record<string, unknown>): { id: strin
   return { id: `not-applied-${name}`, state: { ...inputs, latestVersion: 1 } };
 }
 
+/** Deletion order: groups, then what forwards to target groups (rules, listeners, load balancers), then target groups, then launch specs. */
+const DELETE_ORDER = ['autoscaling/group', 'lb/listenerRule', 'lb/listener:', 'loadBalancer', 'lb/targetGroup'];
 function deleteOrder(type: string): number {
-  return type.includes('autoscaling/group') ? 0 : type.includes('loadBalancer') ? 1 : 2;
+  const i = DELETE_ORDER.findIndex((t) => type.includes(t));
+  return i === -1 ? DELETE_ORDER.length : i;
+}
+
+/** The simulated AWS's one VPC (elbv2/SPEC.md [TG-1]). */
+const SANDBOX_VPC = 'vpc-sandbox';
+
+/** A stand-in ARN for a resource a preview would create. */
+function previewArn(kind: string, name: string): string {
+  return `arn:aws:elasticloadbalancing:sandbox:000000000000:${kind}/preview/${name}`;
+}
+
+/** The provider's `tags` map as the API's tag list. */
+function tagList(tags: unknown): Array<{ Key: string; Value: string }> | undefined {
+  if (!tags || typeof tags !== 'object') return undefined;
+  return Object.entries(tags as Record<string, unknown>).map(([Key, Value]) => ({ Key, Value: String(Value) }));
+}
+
+/** A target group's `healthCheck` input as Create/ModifyTargetGroup's fields. */
+function healthCheckInput(inputs: Record<string, unknown>) {
+  const hc = (inputs.healthCheck as Record<string, unknown> | undefined) ?? {};
+  const n = (v: unknown) => (v === undefined ? undefined : Number(v));
+  return {
+    HealthCheckEnabled: hc.enabled === undefined ? undefined : Boolean(hc.enabled),
+    HealthCheckProtocol: hc.protocol as never,
+    HealthCheckPort: hc.port === undefined ? undefined : String(hc.port),
+    HealthCheckPath: hc.path as string | undefined,
+    Matcher: hc.matcher ? { HttpCode: String(hc.matcher) } : undefined,
+    HealthCheckIntervalSeconds: n(hc.interval),
+    HealthCheckTimeoutSeconds: n(hc.timeout),
+    HealthyThresholdCount: n(hc.healthyThreshold),
+    UnhealthyThresholdCount: n(hc.unhealthyThreshold),
+  };
+}
+
+type ProgramAction = { type: string; targetGroupArn?: string; forward?: { targetGroups: Array<{ arn: string; weight?: number }> } };
+
+/** A forward between two or more target groups by weight: the A/B pair's, owned by the orchestrator after creation. */
+function isWeighted(actions: unknown): boolean {
+  return ((actions as ProgramAction[] | undefined) ?? []).some((a) => (a.forward?.targetGroups.length ?? 0) > 1);
+}
+
+/** The provider's `defaultActions` / `actions` (forward by ARN, or by weights) as the API's actions. */
+function actionsInput(actions: unknown): Elbv2Action[] {
+  return ((actions as ProgramAction[] | undefined) ?? []).map((a, i) => {
+    if (a.type !== 'forward') throw usageError('sandbox.unsupported-resource', `the sandbox does not simulate listener action type ${a.type}; run without --sandbox`);
+    return a.forward
+      ? { Type: 'forward', Order: i + 1, ForwardConfig: { TargetGroups: a.forward.targetGroups.map((t) => ({ TargetGroupArn: t.arn, Weight: t.weight ?? 1 })) } }
+      : { Type: 'forward', Order: i + 1, TargetGroupArn: a.targetGroupArn };
+  });
+}
+
+/** The provider's rule `conditions` (hostHeader, pathPattern) as the API's conditions. */
+function conditionsInput(conditions: unknown): RuleCondition[] {
+  const list = (conditions as Array<{ hostHeader?: { values: string[] }; pathPattern?: { values: string[] } }> | undefined) ?? [];
+  return list.flatMap((cond): RuleCondition[] => [
+    ...(cond.hostHeader ? [{ Field: 'host-header', HostHeaderConfig: { Values: cond.hostHeader.values } }] : []),
+    ...(cond.pathPattern ? [{ Field: 'path-pattern', PathPatternConfig: { Values: cond.pathPattern.values } }] : []),
+  ]);
 }
 
 function launchTemplateData(inputs: Record<string, unknown>): RequestLaunchTemplateData {
@@ -526,6 +777,7 @@ function groupInput(groupName: string, inputs: Record<string, unknown>, tags: Ar
     HealthCheckType: inputs.healthCheckType as string | undefined,
     HealthCheckGracePeriod: inputs.healthCheckGracePeriod === undefined ? undefined : Number(inputs.healthCheckGracePeriod),
     LoadBalancerNames: inputs.loadBalancers as string[] | undefined,
+    TargetGroupARNs: inputs.targetGroupArns as string[] | undefined,
     TerminationPolicies: inputs.terminationPolicies as string[] | undefined,
     Tags: tags.map((t) => ({ Key: t.key, Value: t.value, PropagateAtLaunch: t.propagateAtLaunch ?? true, ResourceId: groupName, ResourceType: 'auto-scaling-group' })),
   };

@@ -70,6 +70,15 @@ const invalid: Array<{ title: string; config: Record<string, unknown>; path: str
   { title: 'deregistration delay 3601', config: alb({ targetGroup: { deregistrationDelay: 3601 } }), path: 'web.elbv2.targetGroup.deregistrationDelay', mentions: ['3601', '<= 3600'] },
   { title: 'a target group name over 32', config: alb({}, { name: 'a-name-of-exactly-thirty-one-chr' }), path: 'web.name', mentions: ['target group name "a-name-of-exactly-thirty-one-chr-b"', '1-32'] },
   { title: 'a load balancer name beginning with internal-', config: alb({}, { name: 'internal-web' }), path: 'web.name', mentions: ['must not begin with "internal-"'] },
+  // trafficSteps / stepWait (the config form of `ab --traffic-steps 10,50,100 --step-wait 2m`)
+  { title: 'traffic steps not ascending', config: alb({}, { trafficSteps: [50, 10, 100] }), path: 'web.trafficSteps', mentions: ['[50,10,100]', 'ascending', '10 does not come after 50'] },
+  { title: 'traffic steps not ending at 100', config: alb({}, { trafficSteps: [10, 50] }), path: 'web.trafficSteps', mentions: ['ending at 100', 'the last step is 50, not 100'] },
+  { title: 'a traffic step of 0', config: alb({}, { trafficSteps: [0, 100] }), path: 'web.trafficSteps', mentions: ['0 is outside 1-100'] },
+  { title: 'a traffic step that is not a number', config: alb({}, { trafficSteps: '10,half,100' }), path: 'web.trafficSteps', mentions: ['"half" is not a whole number'] },
+  { title: 'traffic steps on classic ELBs', config: base({ strategy: 'ab', trafficSteps: [10, 100] }), path: 'web.trafficSteps', mentions: ['give elbv2', 'classic ELBs switch all at once'] },
+  { title: 'stepWait without steps', config: alb({}, { stepWait: '2m' }), path: 'web.stepWait', mentions: ['two or more steps'] },
+  { title: 'stepWait that is not a duration', config: alb({}, { trafficSteps: [10, 100], stepWait: 'soon' }), path: 'web.stepWait', mentions: ['"soon"', 'duration'] },
+  { title: 'trafficSteps on a rolling service', config: base({ strategy: 'rolling', elbv2: { type: 'application' }, trafficSteps: [10, 100] }), path: 'web.trafficSteps', mentions: ['applies only to strategy "ab"'] },
 ];
 
 for (const c of invalid) {
@@ -95,6 +104,15 @@ test('elbv2 config: two services may not take the same priority on one listener'
   const { problems } = problemsOf({ web: shared(), api: shared({}, { name: 'qa-api' }) });
   t.deepEqual(problems.map((p) => p.path), ['api.elbv2.rule.priority']);
   t.regex(problems[0].message, /service "web" adds a rule with the same priority to the same listener/);
+});
+
+test('elbv2 config: trafficSteps and stepWait reach the A/B manifest (a list, or the text "pulumi config set" gives)', (t) => {
+  const [web] = parseServices({ web: alb({}, { trafficSteps: '10, 50,100', stepWait: '2m' }) }, 'qa');
+  t.like(web, { trafficSteps: [10, 50, 100], stepWaitSeconds: 120 });
+  const [plain] = parseServices({ web: alb({}, { trafficSteps: [25, 100] }) }, 'qa');
+  t.deepEqual([plain.strategy === 'ab' && plain.trafficSteps, plain.strategy === 'ab' && plain.stepWaitSeconds], [[25, 100], undefined]);
+  const [none] = parseServices({ web: alb() }, 'qa');
+  t.false('trafficSteps' in none, 'absent: all at once');
 });
 
 test('elbv2 config: defaults per balancer kind', (t) => {

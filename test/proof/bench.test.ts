@@ -26,6 +26,18 @@ test.serial('bench A/B scenario: the limit includes the connection drain', async
   t.true(r.baseline!.seconds! >= r.limitSeconds);
 });
 
+test.serial('bench on ALB target groups (issue 14): the A/B limit is boot + checks + the step holds + the deregistration delay; rolling waits for target health; neither run beats its limit', async (t) => {
+  const ab = await runBench(BENCHES.find((b) => b.kind === 'ab-alb')!);
+  t.is(ab.limitSeconds, 90 + 30 + 2 * 60 + 300);
+  t.is(ab.engine.error, undefined);
+  t.is(ab.engine.replaced, 8);
+  t.true(ab.engine.seconds! >= ab.limitSeconds, `${ab.engine.seconds} s < ${ab.limitSeconds} s`);
+  const rolling = await runBench(BENCHES.find((b) => b.kind === 'rolling-tg')!);
+  t.is(rolling.limitSeconds, 3 * (90 + 30));
+  t.is(rolling.engine.replaced, 3);
+  t.true(rolling.engine.seconds! >= rolling.limitSeconds);
+});
+
 test.serial('the engine run with the simulated AWS in another process is the same rollout as in-process', async (t) => {
   const { spawnSync } = await import('node:child_process');
   const { join } = await import('node:path');

@@ -30,6 +30,16 @@ test('drawnLimit: per batch its slowest launch â†’ serving, sequential; surge â‰
   t.deepEqual(drawnLimit([], { drainSeconds: 300, terminateFirst: true }), { seconds: 0, batches: 0 });
 });
 
+test('A/B traffic steps (issue 14): the holds follow the new color serving and come before the old color drains', (t) => {
+  const s = (x: number) => x * 1000;
+  // 8 instances launched together, the slowest serving after 120 s; steps 10, 50, 100 holding 60 s: 2 holds.
+  const color = Array.from({ length: 8 }, (_, i) => ({ launched: 0, healthy: s(110 + i) }));
+  t.deepEqual(drawnLimit(color, { drainSeconds: 300, terminateFirst: false, holdSeconds: 120 }), { seconds: 117 + 120 + 300, batches: 1 });
+  t.deepEqual(drawnLimit([], { drainSeconds: 300, terminateFirst: false, holdSeconds: 120 }), { seconds: 0, batches: 0 }, 'nothing served: no hold either');
+  const limit = physicalLimit({ replace: 8, batchSize: 8, bootSeconds: 90, healthCheck: { interval: 10, healthyThreshold: 3 }, drainSeconds: 300, holdSeconds: 120 });
+  t.like(limit, { batches: 1, hold: 120, drain: 300, total: 90 + 30 + 120 + 300 });
+});
+
 test('the constant-boot formula says 660 s for surge 0 with draining, which a rollout overlapping its drains beats: it is not the bound there', (t) => {
   t.is(physicalLimit({ replace: 3, batchSize: 1, bootSeconds: 90, healthCheck: { interval: 10, healthyThreshold: 3 }, drainSeconds: 300 }).total, 660);
 });

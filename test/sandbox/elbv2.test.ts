@@ -9,6 +9,11 @@ import {
   paginateDescribeTargetGroups,
   TargetGroupNotFoundException,
   PriorityInUseException,
+  DeleteListenerCommand,
+  DeleteLoadBalancerCommand,
+  DeleteTargetGroupCommand,
+  ListenerNotFoundException,
+  ResourceInUseException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AttachLoadBalancerTargetGroupsCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import type { Sandbox } from '../../orchestrator/sandbox';
@@ -164,4 +169,21 @@ test('[TG-7] traffic share by weight per color, served only by healthy targets; 
   sb.direct('elbv2', 'ModifyRule', { RuleArn: lb.ruleArn, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: tuples } }] });
   t.deepEqual(sb.monitor.trafficOf('qa-a'), { share: 1, served: 1, healthy: 2, failOpen: false });
   t.is(sb.monitor.trafficOf('qa-b').share, 0);
+});
+
+test('[TG-8] DeleteListener takes its rules with it; DeleteLoadBalancer its listeners; then the target group is no longer in use and can be deleted', async (t) => {
+  const sb = sandbox();
+  const lb = sb.seedTargetGroups({ name: 'web', targetGroups: [{ name: 'web-a' }], rulePriority: 5 });
+  const tg = lb.targetGroupArns['web-a'];
+  await t.throwsAsync(sb.clients.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg })), { instanceOf: ResourceInUseException });
+  await sb.clients.elbv2.send(new DeleteListenerCommand({ ListenerArn: lb.listenerArn }));
+  t.deepEqual(Object.keys(sb.world.state.elbv2!.rules), [], 'the rule went with its listener');
+  await t.throwsAsync(sb.clients.elbv2.send(new DescribeListenersCommand({ ListenerArns: [lb.listenerArn] })), { instanceOf: ListenerNotFoundException });
+  await sb.clients.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg }));
+
+  const other = sb.seedTargetGroups({ name: 'api', targetGroups: [{ name: 'api-a' }] });
+  await sb.clients.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: other.loadBalancerArn }));
+  t.deepEqual(Object.keys(sb.world.state.elbv2!.listeners), []);
+  const out = await sb.clients.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [other.targetGroupArns['api-a']] }));
+  t.deepEqual(out.TargetGroups![0].LoadBalancerArns, [], 'the target group stays, no longer in use');
 });

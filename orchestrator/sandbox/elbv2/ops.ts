@@ -306,6 +306,21 @@ export const elbv2Ops: Record<string, Handler> = {
     return { LoadBalancers: [lbOut(lb)] };
   },
 
+  DeleteLoadBalancer(w, input) {
+    // Deleting a load balancer deletes its listeners and their rules; its target groups stay
+    // (DeleteLoadBalancer: "also deletes the attached listeners", targets stay registered) [TG-8].
+    const lb = getLb(w, input.LoadBalancerArn);
+    const s = w.elbv2.state;
+    changingUse(w, () => {
+      for (const l of Object.values(s.listeners).filter((x) => x.loadBalancerArn === lb.arn)) {
+        for (const r of Object.values(s.rules)) if (r.listenerArn === l.arn) delete s.rules[r.arn];
+        delete s.listeners[l.arn];
+      }
+      delete s.loadBalancers[lb.arn];
+    });
+    return {};
+  },
+
   DescribeLoadBalancers(w, input, ctx) {
     let list = Object.values(w.elbv2.state.loadBalancers).sort((a, b) => a.name.localeCompare(b.name));
     if (input.LoadBalancerArns?.length) list = (input.LoadBalancerArns as string[]).map((a) => getLb(w, a));
@@ -352,6 +367,17 @@ export const elbv2Ops: Record<string, Handler> = {
       if (input.Port !== undefined) l.port = range(input.Port, 'port', 1, 65535)!;
     });
     return { Listeners: [listenerOut(l)] };
+  },
+
+  DeleteListener(w, input) {
+    // A listener goes with its rules (DeleteListener: "Deletes the specified listener") [TG-8].
+    const l = getListener(w, input.ListenerArn);
+    const s = w.elbv2.state;
+    changingUse(w, () => {
+      for (const r of Object.values(s.rules)) if (r.listenerArn === l.arn) delete s.rules[r.arn];
+      delete s.listeners[l.arn];
+    });
+    return {};
   },
 
   CreateRule(w, input) {
