@@ -116,6 +116,8 @@ export interface AbServiceConfig extends ServiceConfigBase {
   healthCheckTimeoutSeconds: number;
   /** Scale the new color up by at most this many instances at a time. */
   instanceCountStep?: number;
+  /** `ab --keep-old`: seconds the old color stays at full size once the new one serves (absent: drained at once). */
+  keepOldSeconds?: number;
 }
 
 export type ServiceConfig = RollingServiceConfig | AbServiceConfig;
@@ -434,7 +436,7 @@ function normalize(o: Parsed, service: string, name: string, strategy: Strategy)
   const maxSize = (o.maxSize as number | null) ?? Math.max(1, 2 * o.capacity);
   return {
     ...common, strategy, ...(loadBalancer ? { loadBalancer } : {}),
-    healthCheckTimeoutSeconds: o.healthCheckTimeout as number, maxSize, ...given('instanceCountStep', o.instanceCountStep as number | null),
+    healthCheckTimeoutSeconds: o.healthCheckTimeout as number, maxSize, ...given('instanceCountStep', o.instanceCountStep as number | null), ...given('keepOldSeconds', o.keepOld as number | null),
   };
 }
 

@@ -91,6 +91,8 @@ export interface AbServiceManifest extends ServiceManifestBase {
   rollout: {
     healthCheckTimeoutSeconds: number;
     instanceCountStep?: number;
+    /** Config `keepOld`, seconds (as `ab --keep-old`); absent: the old color drains at once. */
+    keepOldSeconds?: number;
     /** Connection draining timeout of the ELBs (or the target groups' deregistration delay), seconds (0: off). */
     drainingTimeoutSeconds: number;
   };
@@ -193,6 +195,7 @@ function abManifest(cfg: AbServiceConfig, base: Base, refs: Elbv2Refs | undefine
     rollout: {
       healthCheckTimeoutSeconds: cfg.healthCheckTimeoutSeconds,
       ...(cfg.instanceCountStep !== undefined ? { instanceCountStep: cfg.instanceCountStep } : {}),
+      ...(cfg.keepOldSeconds !== undefined ? { keepOldSeconds: cfg.keepOldSeconds } : {}),
       drainingTimeoutSeconds: cfg.loadBalancer?.drainingTimeout ?? cfg.elbv2?.targetGroup.deregistrationDelay ?? 0,
     },
   };

@@ -560,6 +560,7 @@ export const rollingEntries = {
 export const abEntries = {
   healthCheckTimeout: v.nullish(seconds({ min: 1 }, 'How long the new color may take to be InService and healthy in its ELB.'), DEFAULTS.healthCheckTimeoutSeconds),
   instanceCountStep: opt(int({ min: 1 }, 'Scale the new color up by at most this many instances at a time.')),
+  keepOld: opt(seconds({ min: 1 }, 'Once the new color serves (on target groups: carries all of the traffic), keep the old color at full size this long, watching health and alarms; a failure switches back (as `ab --keep-old`).')),
 };
 
 /** Every key a service accepts, for documentation and "did you mean". */

@@ -77,7 +77,7 @@ export async function planRolling(port: AwsPort, service: RollingServiceManifest
  * What deploy's A/B hook hands `abDeploy` for a service: the dry run plans from exactly these
  * options (count, step, ELBs) with the planner the run uses, so both promise the same count.
  */
-export function abRunOptions(service: AbServiceManifest): Pick<AbDeployOptions, 'environment' | 'groups' | 'elbNames' | 'instanceCount' | 'healthCheckTimeout' | 'instanceCountStep'> {
+export function abRunOptions(service: AbServiceManifest): Pick<AbDeployOptions, 'environment' | 'groups' | 'elbNames' | 'instanceCount' | 'healthCheckTimeout' | 'instanceCountStep' | 'keepOld'> {
   return {
     environment: service.environment,
     groups: service.asgNames,
@@ -85,6 +85,7 @@ export function abRunOptions(service: AbServiceManifest): Pick<AbDeployOptions, 
     instanceCount: service.capacity,
     healthCheckTimeout: service.rollout.healthCheckTimeoutSeconds,
     instanceCountStep: service.rollout.instanceCountStep,
+    ...(service.rollout.keepOldSeconds !== undefined ? { keepOld: service.rollout.keepOldSeconds } : {}),
   };
 }
 
