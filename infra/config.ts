@@ -120,6 +120,8 @@ export interface AbServiceConfig extends ServiceConfigBase {
   trafficSteps?: number[];
   /** With trafficSteps: seconds each step holds while the new color stays healthy (absent: the tool's default, 60). */
   stepWaitSeconds?: number;
+  /** `ab --keep-old`: seconds the old color stays at full size once the new one serves (absent: drained at once). */
+  keepOldSeconds?: number;
 }
 
 export type ServiceConfig = RollingServiceConfig | AbServiceConfig;
@@ -440,6 +442,7 @@ function normalize(o: Parsed, service: string, name: string, strategy: Strategy)
     ...common, strategy, ...(loadBalancer ? { loadBalancer } : {}),
     healthCheckTimeoutSeconds: o.healthCheckTimeout as number, maxSize, ...given('instanceCountStep', o.instanceCountStep as number | null),
     ...given('trafficSteps', o.trafficSteps as number[] | null), ...given('stepWaitSeconds', o.stepWait as number | null),
+    ...given('keepOldSeconds', o.keepOld as number | null),
   };
 }
 

@@ -95,6 +95,8 @@ export interface AbServiceManifest extends ServiceManifestBase {
     trafficSteps?: number[];
     /** Config `stepWait`: seconds each traffic step holds; absent: the tool's default. */
     stepWaitSeconds?: number;
+    /** Config `keepOld`, seconds (as `ab --keep-old`); absent: the old color drains at once. */
+    keepOldSeconds?: number;
     /** Connection draining timeout of the ELBs (or the target groups' deregistration delay), seconds (0: off). */
     drainingTimeoutSeconds: number;
   };
@@ -199,6 +201,7 @@ function abManifest(cfg: AbServiceConfig, base: Base, refs: Elbv2Refs | undefine
       ...(cfg.instanceCountStep !== undefined ? { instanceCountStep: cfg.instanceCountStep } : {}),
       ...(cfg.trafficSteps ? { trafficSteps: cfg.trafficSteps } : {}),
       ...(cfg.stepWaitSeconds !== undefined ? { stepWaitSeconds: cfg.stepWaitSeconds } : {}),
+      ...(cfg.keepOldSeconds !== undefined ? { keepOldSeconds: cfg.keepOldSeconds } : {}),
       drainingTimeoutSeconds: cfg.loadBalancer?.drainingTimeout ?? cfg.elbv2?.targetGroup.deregistrationDelay ?? 0,
     },
   };

@@ -596,6 +596,7 @@ export const abEntries = {
   instanceCountStep: opt(int({ min: 1 }, 'Scale the new color up by at most this many instances at a time.')),
   trafficSteps: opt(trafficSteps('With elbv2: the new color\'s share of the traffic in steps, ascending percentages ending at 100, e.g. `[10, 50, 100]` (as `ab --traffic-steps`); default all at once.')),
   stepWait: opt(seconds({ min: 1, max: 86400 }, 'With trafficSteps of two or more steps: how long each step holds while the new color stays healthy (as `ab --step-wait`; default 60 s).')),
+  keepOld: opt(seconds({ min: 1 }, 'Once the new color serves (on target groups: carries all of the traffic), keep the old color at full size this long, watching health and alarms; a failure switches back (as `ab --keep-old`).')),
 };
 
 /** Every key a service accepts, for documentation and "did you mean". */

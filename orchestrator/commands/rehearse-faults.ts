@@ -136,6 +136,7 @@ export const FAULT_OPTION_CHECKS: Record<keyof FaultConfig, Check> = {
       ? undefined
       : 'a list of {from, to, rate} (simulated epoch ms, rate 0..1)',
   scaleDelaySeconds: seconds,
+  requestsPerSecond: nonNegative,
 };
 
 /** The fault options of a YAML file, checked: every problem named at once (exit 2). */

@@ -27,7 +27,7 @@ import type { InstanceRec } from '../sandbox/model';
 import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type TrafficFacts, type Violation } from './invariants';
 import { trafficAtExit, watchTraffic } from './traffic-watch';
 import { Prng } from './prng';
-import { AB_HEALTH_CHECK_TIMEOUT_S, alarmFaultOf, hasExogenousLoss, realWorldOf, rollingFaultsOf, type Scenario } from './scenario';
+import { AB_HEALTH_CHECK_TIMEOUT_S, alarmFaultOf, hasExogenousLoss, keepOldOf, realWorldOf, rollingFaultsOf, type Scenario } from './scenario';
 
 export interface RunOutcome {
   scenario: Scenario;
@@ -464,6 +464,7 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
     runId,
     ...(s.cleanUpConfirm ? { cleanUp: true, confirm: keptColorStopsServing(sb, s, f) } : {}),
     ...(s.targetGroups?.steps ? { trafficSteps: s.targetGroups.steps, stepWait: s.targetGroups.stepWaitSeconds } : {}),
+    ...(keepOldOf(s) !== undefined ? { keepOld: keepOldOf(s) } : {}),
   };
   return abDeploy(o);
 }

@@ -153,6 +153,8 @@ export interface Scenario {
   targetGroups?: TargetGroupCase;
   /** Rolling (issue 16): canary, checkpoints and bake holds (`roll --canary/--checkpoints/--bake`), seconds; undefined: none. */
   holds?: { canary?: number; canaryWaitSeconds?: number; checkpoints?: number[]; checkpointWaitSeconds?: number; bakeSeconds?: number };
+  /** Issue 16.3: `ab --keep-old` seconds (a quarter of the draws; applied where {@link keepOldOf} says). */
+  keepOldSeconds?: number;
   /** Short fault tags for the outcome table ("bad-image", "crash", ...). */
   tags: string[];
 }
@@ -245,6 +247,8 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   drawRealWorldFaults(r, faults, size);
   drawAlarmFaults(r, faults);
   const holds = drawHolds(r, size);
+  // Drawn after everything above (issue 16.3), so no earlier draw of any seed moved.
+  const keepOldSeconds = r.chance(0.25) ? r.int(30, 600) : undefined;
 
   const scenario: Scenario = {
     seed,
@@ -270,6 +274,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     ...(s === 'ab' && targetGroups ? { targetGroups } : {}),
     expect: 'done',
     ...(s === 'rolling' && holds ? { holds } : {}),
+    ...(s === 'ab' && keepOldSeconds !== undefined ? { keepOldSeconds } : {}),
     tags: [],
   };
   scenario.expect = expectationOf(scenario);
@@ -372,6 +377,16 @@ export function alarmFaultOf(s: Scenario): number | undefined {
   return fits ? s.faults.alarmTripAfterSeconds : undefined;
 }
 
+/**
+ * `ab --keep-old` where it applies: a swap driven by `ab` (deploy's hook has no keep-old of its
+ * own), not a first deploy (nothing old to keep). With an alarm trip or a failure of the new color
+ * in the window the swap switches back (weights first on target groups): the outcome classes
+ * those faults already allow (done-or-halt).
+ */
+export function keepOldOf(s: Scenario): number | undefined {
+  return s.strategy === 'ab' && s.abCase === 'swap' && s.via === 'ab' ? s.keepOldSeconds : undefined;
+}
+
 /** Whether the scenario's rolling classes apply (rolling runs; a template change not on launch configurations). */
 export function rollingFaultsOf(s: Scenario): { launchesNeverSucceed: boolean; launchTemplateChangeAfterSeconds?: number; clockSkewSeconds: number } {
   const rolling = s.strategy === 'rolling';
@@ -464,6 +479,7 @@ function tagsOf(s: Scenario): string[] {
   if (rw.protectedAtStart) t.push(`protected:${rw.protectedAtStart.policy}${rw.protectedAtStart.unprotectAfterSeconds !== undefined ? '+unprotect' : ''}`);
   const alarm = alarmFaultOf(s);
   if (alarm !== undefined) t.push(alarm < 0 ? 'alarm-at-start' : 'alarm-trip');
+  if (keepOldOf(s) !== undefined) t.push('keep-old');
   if (s.holds) {
     if (s.holds.canary) t.push('canary');
     if (s.holds.checkpoints) t.push('checkpoints');

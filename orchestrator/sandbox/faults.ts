@@ -80,7 +80,16 @@ const errorsOf: Record<ServiceName, () => ServiceErrors> = {
   ec2: () => ({ modeled: {}, base: EC2.EC2ServiceException }),
   cloudwatch: () => {
     const CW = require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
-    return { modeled: { InvalidNextToken: CW.InvalidNextToken, ResourceNotFound: CW.ResourceNotFound }, base: CW.CloudWatchServiceException };
+    return {
+      modeled: {
+        InvalidNextToken: CW.InvalidNextToken,
+        ResourceNotFound: CW.ResourceNotFound,
+        InvalidParameterValue: CW.InvalidParameterValueException,
+        MissingParameter: CW.MissingRequiredParameterException,
+        InvalidParameterCombination: CW.InvalidParameterCombinationException,
+      },
+      base: CW.CloudWatchServiceException,
+    };
   },
   s3: () => {
     const S3 = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');

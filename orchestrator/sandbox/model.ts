@@ -25,6 +25,13 @@ export interface ImageBehaviour {
   healthy?: boolean;
   /** The application stops answering this many seconds after launch (a version that dies later). */
   failAfterSeconds?: number;
+  /**
+   * The application passes its health checks but answers requests with 5xx errors from this many
+   * seconds after it starts answering (a version that is bad only under traffic) [CW-4].
+   */
+  errorsAfterSeconds?: number;
+  /** The share of its requests such an instance fails once it errs (0-1). Default 1 [CW-4]. */
+  errorRate?: number;
   /** Probability that one instance launched from it fails to boot [FAULT-11]. Default: faults.bootFailureRate. */
   bootFailureRate?: number;
   /** How a failed boot shows. Default: faults.bootFailureMode. */
@@ -91,6 +98,8 @@ export interface FaultConfig {
   throttleWindows: Array<{ from: number; to: number; rate: number }>;
   /** Latency of a scaling activity asked for through the API [ASG-1a]; default 1 s (SCALE_DELAY_MS). */
   scaleDelaySeconds: Seconds;
+  /** Client requests each load balancer receives per second, for the request metrics [CW-4]. Default 10. */
+  requestsPerSecond: number;
 }
 
 /** See {@link FaultConfig.connectionDrain}. */
@@ -119,6 +128,7 @@ export const defaultFaults: FaultConfig = {
   scalingActivityInProgressRate: 0,
   throttleWindows: [],
   scaleDelaySeconds: 1,
+  requestsPerSecond: 10,
 };
 
 export interface LaunchTemplateVersionRec {
@@ -168,6 +178,10 @@ export interface InstanceRec {
   appUpAt: number;
   /** When the application stops answering (undefined: never). */
   failAt?: number;
+  /** From this time the application fails `errorRate` of the requests it serves (health checks still pass) [CW-4]. */
+  errorsAt?: number;
+  /** The share of requests it fails from `errorsAt` (0-1) [CW-4]. */
+  errorRate?: number;
   /** EC2 Describe* calls see the instance from this time (eventual consistency). */
   visibleAt: number;
   terminatedAt?: number;
@@ -414,6 +428,8 @@ export interface SandboxState {
   buckets: Record<string, { createdAt: number; objects: Record<string, S3ObjectRec> }>;
   /** CloudWatch alarms (cloudwatch/ops.ts); absent in state files written before them. */
   alarms?: Record<string, import('./cloudwatch/ops').AlarmRec>;
+  /** CloudWatch metric datapoints the sandbox derives from the fleet, by metric key, then minute (epoch ms) [CW-4]; absent until first reported. */
+  metrics?: Record<string, Record<string, number>>;
   /** ELBv2 target groups, load balancers, listeners, rules (absent until first used). */
   elbv2?: Elbv2State;
   events: SimEvent[];

@@ -11,6 +11,7 @@
  * owns it. Numbers in [brackets] are SPEC rule ids.
  */
 import { AutoScalingSim, TICK_MS } from './autoscaling/state';
+import { CloudWatchSim } from './cloudwatch/metrics';
 import { Coupling } from './coupling';
 import { Ec2Sim } from './ec2/state';
 import { ElbSim } from './elb/state';
@@ -43,6 +44,8 @@ export class World {
   readonly elbv2: Elbv2Sim;
   /** The cross-service rules (./coupling.ts). */
   readonly link: Coupling;
+  /** CloudWatch: the load balancers' metrics and the metric alarms' evaluation (./cloudwatch). */
+  readonly cloudWatch: CloudWatchSim;
 
   constructor(readonly state: SandboxState) {
     this.rng = new Rng(state.rng);
@@ -51,6 +54,7 @@ export class World {
     this.elb = new ElbSim(this);
     this.elbv2 = new Elbv2Sim(this);
     this.link = new Coupling(this);
+    this.cloudWatch = new CloudWatchSim(this);
   }
 
   get now(): number {
@@ -153,6 +157,7 @@ export class World {
     const rate = this.faults.spontaneousTerminationsPerHour;
     if (rate > 0) this.ec2.spontaneousTerminations(rate, TICK_MS);
     this.asg.tick();
+    this.cloudWatch.tick(TICK_MS);
   }
 
   // ---------------------------------------------------------------- helpers

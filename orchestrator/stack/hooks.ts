@@ -78,7 +78,7 @@ export async function planRolling(port: AwsPort, service: RollingServiceManifest
  * What deploy's A/B hook hands `abDeploy` for a service: the dry run plans from exactly these
  * options (count, step, ELBs) with the planner the run uses, so both promise the same count.
  */
-export function abRunOptions(service: AbServiceManifest): Pick<AbDeployOptions, 'environment' | 'groups' | 'elbNames' | 'instanceCount' | 'healthCheckTimeout' | 'instanceCountStep' | 'trafficSteps' | 'stepWait'> {
+export function abRunOptions(service: AbServiceManifest): Pick<AbDeployOptions, 'environment' | 'groups' | 'elbNames' | 'instanceCount' | 'healthCheckTimeout' | 'instanceCountStep' | 'trafficSteps' | 'stepWait' | 'keepOld'> {
   return {
     environment: service.environment,
     groups: service.asgNames,
@@ -89,6 +89,7 @@ export function abRunOptions(service: AbServiceManifest): Pick<AbDeployOptions, 
     // Config trafficSteps / stepWait (ALB/NLB): the swap shifts the weights in these steps, as `ab --traffic-steps`.
     ...(service.rollout.trafficSteps ? { trafficSteps: service.rollout.trafficSteps } : {}),
     ...(service.rollout.stepWaitSeconds !== undefined ? { stepWait: service.rollout.stepWaitSeconds } : {}),
+    ...(service.rollout.keepOldSeconds !== undefined ? { keepOld: service.rollout.keepOldSeconds } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
  * adapter: qa-a and qa-b each behind their own target group in one weighted forward.
  */
 import test from 'ava';
+import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { Sandbox } from '../../orchestrator/sandbox';
 import { DeployError } from '../../orchestrator/errors';
 import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
@@ -10,6 +11,8 @@ import { abDeploy, type AbDeployOptions } from '../../orchestrator/rollout/ab/ru
 
 interface WorldOptions {
   badV2?: boolean;
+  /** No v2 launch template version (the test makes its own). */
+  noV2?: boolean;
   rule?: boolean;
   type?: 'application' | 'network';
   weights?: [number, number];
@@ -32,7 +35,7 @@ function world(o: WorldOptions = {}) {
   sb.seedGroup({ name: 'qa-a', capacity: 3, min: 3, max: 6, launchTemplateName: 'qa-lt', imageId: 'ami-v1', targetGroupARNs: [tgA] });
   sb.seedGroup({ name: 'qa-b', capacity: 0, min: 0, max: 6, launchTemplateName: 'qa-lt', targetGroupARNs: [tgB] });
   if (o.badV2) sb.setImage('ami-bad', { healthy: false });
-  sb.newLaunchTemplateVersion('qa-lt', { ImageId: o.badV2 ? 'ami-bad' : 'ami-v2' });
+  if (!o.noV2) sb.newLaunchTemplateVersion('qa-lt', { ImageId: o.badV2 ? 'ami-bad' : 'ami-v2' });
   sb.monitor.baseline();
   const reporter = new RecordingReporter(sb.clock);
   /** The forward's weights now, by target group name. */
@@ -174,14 +177,68 @@ test('dry run on target groups: the plan names the traffic steps, nothing change
   t.deepEqual(w.sb.calls.filter((c) => c.mutating), []);
 });
 
-test('--keep-old on target groups is refused (exit 3, keep-old-target-groups) until its switch-back by weights exists; nothing changed', async (t) => {
+test('--keep-old on target groups: once qa-b carries all of the traffic, qa-a stays registered at full size (weight 0) for the window, then drains', async (t) => {
   const w = world();
-  const err = await t.throwsAsync(w.run({ keepOld: 600 }), { instanceOf: DeployError });
-  t.is(err!.code, 'keep-old-target-groups');
-  t.is(err!.exit, 3);
+  const t0 = w.sb.clock.now();
+  const r = await w.run({ keepOld: 300, trafficSteps: [50, 100], stepWait: 60 });
+  t.is(r.status, 'done');
+  t.regex(w.reporter.ofCode(Codes.plan)[0].message, /qa-a is kept at full size for --keep-old 300 s once qa-b serves and carries all of the traffic/);
+  const shifts = w.reporter.ofCode(Codes.trafficShift);
+  t.deepEqual(shifts.map((e) => e.data.share), [50, 100]);
+  const keep = w.reporter.ofCode('ab.keep-old');
+  t.deepEqual(keep.map((e) => e.data.state), ['start', 'passed']);
+  const opened = Date.parse(keep[0].time);
+  t.true(opened >= Date.parse(shifts[1].time), 'the window opens at 100 %, not when qa-b first serves');
+  const drain = w.reporter.ofCode(Codes.scale).find((e) => e.data.asg === 'qa-a' && e.data.to === 0)!;
+  t.true(Date.parse(drain.time) - opened >= 300_000, 'qa-a drained only after the window');
+  t.is(w.sb.monitor.minHealthy('qa-a', t0, opened + 300_000), 3, 'qa-a served (healthy, registered) all through the window');
+  t.deepEqual(w.weights(), { 'qa-a': 0, 'qa-b': 100 });
+  t.is(w.sb.world.state.groups['qa-a'].desired, 0);
+});
+
+test('--keep-old on target groups: qa-b passes its checks, then fails its requests; the alarm on the ALB\'s 5xx trips in the window and the weights switch back at once, qa-b scaled back, qa-a served throughout', async (t) => {
+  const w = world({ noV2: true });
+  // v2 passes its health checks and fails its requests 60 s after it starts answering [CW-4].
+  w.sb.setImage('ami-errs', { errorsAfterSeconds: 60 });
+  w.sb.newLaunchTemplateVersion('qa-lt', { ImageId: 'ami-errs' });
+  const lb = Object.values(w.sb.world.state.elbv2!.loadBalancers)[0];
+  await w.sb.clients.cloudWatch!.send(new PutMetricAlarmCommand({
+    AlarmName: 'qa-5xx', Namespace: 'AWS/ApplicationELB', MetricName: 'HTTPCode_Target_5XX_Count', Dimensions: [{ Name: 'LoadBalancer', Value: lb.arn.split(':loadbalancer/')[1] }],
+    Statistic: 'Sum', Period: 60, EvaluationPeriods: 1, Threshold: 10, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching',
+  }));
+  w.sb.advance(60_000); // the alarm's first evaluation: OK (no errors)
+  const t0 = w.sb.clock.now();
+  const oldIds = Object.values(w.sb.world.state.instances).filter((i) => i.group === 'qa-a').map((i) => i.id).sort();
+  const e = (await t.throwsAsync(w.run({ keepOld: 900, alarms: ['qa-5xx'] }), { instanceOf: DeployError })) as DeployError;
+  t.is(e.code, 'alarm');
+  t.is(e.exit, 1);
+  t.regex(e.message, /qa-5xx/);
+  const keep = w.reporter.ofCode('ab.keep-old');
+  t.deepEqual(keep.map((x) => x.data.state), ['start'], 'the alarm came in the window');
+  t.deepEqual(w.reporter.ofCode(Codes.trafficShift).map((x) => x.data.share), [100, 0], 'all traffic to qa-b, then back to qa-a at once');
   t.deepEqual(w.weights(), { 'qa-a': 100, 'qa-b': 0 });
+  t.is(w.sb.world.state.groups['qa-b'].desired, 0, 'switched back: qa-b scaled back (without --rollback)');
   t.is(w.sb.world.state.groups['qa-a'].desired, 3);
+  t.deepEqual(Object.values(w.sb.world.state.instances).filter((i) => i.group === 'qa-a' && i.ec2State === 'running').map((i) => i.id).sort(), oldIds, 'qa-a never touched');
+  t.is(w.sb.monitor.minHealthy('qa-a', t0), 3, 'qa-a healthy and registered throughout');
+  t.is(w.healthyIn(w.tgA), 3);
+  t.deepEqual(w.sb.monitor.leftovers('qa-a'), []);
+  // The switch-back came within a poll of the alarm: the weights moved at most 10 s (KEEP_OLD_POLL_MS) after it tripped.
+  const tripped = w.sb.world.state.alarms!['qa-5xx'].updatedAt;
+  const back = Date.parse(w.reporter.ofCode(Codes.trafficShift)[1].time);
+  t.true(back >= tripped && back - tripped <= 10_000, `switched back ${(back - tripped) / 1000} s after the alarm`);
+});
+
+test('--keep-old on target groups: qa-b dying in the window (passes its checks, stops answering later) switches the weights back, exit 1', async (t) => {
+  const w = world({ noV2: true });
+  w.sb.setImage('ami-dies', { failAfterSeconds: 240 });
+  w.sb.newLaunchTemplateVersion('qa-lt', { ImageId: 'ami-dies' });
+  const t0 = w.sb.clock.now();
+  const e = (await t.throwsAsync(w.run({ keepOld: 900 }), { instanceOf: DeployError })) as DeployError;
+  t.is(e.code, 'ab.keep-old-failed');
+  t.is(e.exit, 1);
+  t.regex(e.message, /switching back: the weights go back to qa-a at once/);
+  t.deepEqual(w.weights(), { 'qa-a': 100, 'qa-b': 0 });
   t.is(w.sb.world.state.groups['qa-b'].desired, 0);
-  const mutating = w.sb.calls.filter((c) => c.actor !== 'setup' && /^(Update|Set|Modify|Terminate|Suspend|Resume)/.test(c.operation));
-  t.deepEqual(mutating.map((c) => c.operation), []);
+  t.is(w.sb.monitor.minHealthy('qa-a', t0), 3);
 });

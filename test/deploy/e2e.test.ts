@@ -147,6 +147,9 @@ test('the demo exits 0 (paced far beyond real time: its outcome does not depend 
   const demo = await cli(['demo'], { ASG_DEPLOY_DEMO_SCALE: '1000000' });
   t.is(demo.code, 0, demo.stderr.slice(-3000));
   t.regex(demo.stderr, /v3 halted safely with v2 still serving and nothing left changed/);
+  // v4 (issue 16): passes its health checks, trips the 5xx alarm in the keep-old window, switched back.
+  t.regex(demo.stderr, /alarm demo-web(-[ab])?-5xx: ALARM \(Threshold Crossed/);
+  t.regex(demo.stderr, /v4 passed its health checks, tripped the web tier's 5xx alarm during the keep-old window and was switched back automatically, v2 serving throughout/);
   t.regex(demo.stderr, /SIMULATION/);
   t.notRegex(demo.stderr, /NodeVersionSupportWarning/, 'the README\'s first command prints no SDK warning');
 });

@@ -61,6 +61,9 @@ const invalid: Array<{ title: string; service: string; config: Record<string, un
   { title: 'unknown key far from any', service: 'web', config: ab({ colour: 'blue' }), path: 'web.colour', mentions: ['unknown key', 'allowed keys'] },
   { title: 'rolling key on an ab service', service: 'web', config: ab({ minHealthy: 4 }), path: 'web.minHealthy', mentions: ['only to strategy "rolling"'] },
   { title: 'ab key on a rolling service', service: 'rabbit', config: rolling({ healthCheckTimeout: 600 }), path: 'rabbit.healthCheckTimeout', mentions: ['only to strategy "ab"'] },
+  { title: 'keepOld on a rolling service', service: 'rabbit', config: rolling({ keepOld: '5m' }), path: 'rabbit.keepOld', mentions: ['only to strategy "ab"'] },
+  { title: 'keepOld not a duration', service: 'web', config: ab({ keepOld: 'a while' }), path: 'web.keepOld', mentions: ['"a while"'] },
+  { title: 'keepOld 0', service: 'web', config: ab({ keepOld: 0 }), path: 'web.keepOld', mentions: ['0'] },
   { title: 'typo inside loadBalancer', service: 'web', config: ab({ loadBalancer: { ...ab().loadBalancer, drainingTimout: 300 } }), path: 'web.loadBalancer.drainingTimout', mentions: ['did you mean "drainingTimeout"'] },
   { title: 'typo inside healthCheck', service: 'web', config: ab({ loadBalancer: { healthCheck: { target: 'TCP:80', intervall: 10 } } }), path: 'web.loadBalancer.healthCheck.intervall', mentions: ['did you mean "interval"'] },
   { title: 'bad health check target', service: 'web', config: ab({ loadBalancer: { healthCheck: { target: 'HTTP:8080' } } }), path: 'web.loadBalancer.healthCheck.target', mentions: ['"HTTP:8080"', 'HTTP:<port>/<path>'] },
@@ -157,6 +160,11 @@ test('config: docs/design.md example parses with every default filled in', (t) =
   t.is(rabbit.loadBalancer, undefined, 'a rolling service has no ELB unless configured');
   t.is(rabbit.availabilityZones, undefined);
   t.is(rabbit.subnets, undefined);
+});
+
+test('config: ab keepOld (a duration) reaches the service as keepOldSeconds; absent by default', (t) => {
+  t.like(byName(parseServices({ web: ab({ keepOld: '5m' }) }, 'qa'), 'web'), { strategy: 'ab', keepOldSeconds: 300 });
+  t.is((byName(parseServices({ web: ab() }, 'qa'), 'web') as { keepOldSeconds?: number }).keepOldSeconds, undefined);
 });
 
 test('config defaults: rolling minHealthy, surge and maxSize; ab load balancer', (t) => {

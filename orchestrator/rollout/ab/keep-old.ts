@@ -1,28 +1,58 @@
 /**
  * `ab --keep-old DURATION` (issue 16): the instant-rollback window. Once the new color serves its
- * whole count, the old color stays at full size for that long while the alarms (the engine's
- * halting check, read until the commit point) and the new color's health are watched; only then
- * does the old color drain (the commit point). A failure in the window — an alarm in ALARM, or
- * the new color serving fewer than its count — switches back: the run fails (exit 1) before the
- * commit, and the cleanup scales the new color back while the old one still serves (as
- * `--rollback`, whatever that flag says).
+ * whole count — and, on target groups, carries all of the traffic — the old color stays at full
+ * size for that long while the alarms (the engine's halting check, read until the commit point)
+ * and the new color's health are watched; only then does the old color drain (the commit point).
+ * A failure in the window — an alarm in ALARM, or the new color serving fewer than its count —
+ * switches back: the run fails (exit 1) before the commit, and the cleanup (AbStrategy.cleanup)
+ * first puts the weights back on the old color (target groups: its instances never left its
+ * target group, at weight 0, so this is one weight change), then scales the new color back while
+ * the old one serves (as `--rollback`, whatever that flag says).
  *
- * Classic ELBs only for now: each color serves through its own ELB, and switching back is scaling
- * the new color back. Seam for target groups (listener weights, built separately): the window
- * opens once the weights carry all the traffic to the new color, and switching back puts the
- * weights back before the new color is scaled back — a `switchBack` step in AbStrategy.cleanup
- * before its scale-back, with this decision unchanged.
+ *   classic ELBs:  new color serves its count            → window opens
+ *   target groups: new color serves its count and every
+ *                  forward gives it all the weight        → window opens (weights 0 / 100)
+ *   in the window: new color short of its count           → abort ab.keep-old-failed (switch back)
+ *                  the swap would drain the old color     → wait (look again within 10 s)
+ *   window over:                                          → the swap drains the old color
  *
- * Pure: the window's decision from what was observed and when the new color first served.
+ * Pure: the window's decision from what was observed and when the window opened.
  */
 import { abort, wait, type Action } from '../action';
-import type { GroupSnapshot } from '../../aws/port';
+import type { GroupSnapshot, TrafficForward } from '../../aws/port';
 import { isDrainStarted, isLeaving, isServing } from './strategy';
+import type { TrafficPlan } from './traffic';
+
+/** What the window needs of the swap plan: the count and what the new color is judged by. */
+export interface KeepOldPlan {
+  count: number;
+  elbNames: readonly string[];
+  targetGroupArns?: readonly string[];
+  traffic?: Pick<TrafficPlan, 'toTg' | 'fromTg'>;
+}
+
+/** The new color's instances serving (not leaving; InService in its ELBs, healthy in its target groups). */
+function servingNew(to: GroupSnapshot, plan: KeepOldPlan): number {
+  return to.instances.filter((i) => !isLeaving(i) && isServing(i, plan.elbNames, plan.targetGroupArns ?? [])).length;
+}
+
+/**
+ * Does the window open now? The new color serves its count and, on target groups, every forward
+ * gives the old color's target group no weight and the new one's some (all traffic on the new
+ * color: the last traffic step is done). Example: b serves 4 of 4, weights a 50 / b 50 → false
+ * (still shifting); a 0 / b 100 → true.
+ */
+export function keepOldOpens(to: GroupSnapshot, plan: KeepOldPlan, forwards: readonly TrafficForward[] | undefined): boolean {
+  if (servingNew(to, plan) < plan.count) return false;
+  const t = plan.traffic;
+  if (!t) return true;
+  return forwards !== undefined && forwards.length > 0 && forwards.every((f) => (f.weights[t.fromTg] ?? 0) === 0 && (f.weights[t.toTg] ?? 0) > 0);
+}
 
 export interface KeepOldProgress {
   /** `--keep-old`, ms. */
   keepOldMs: number;
-  /** When the new color was first seen serving its whole count (clock ms); undefined: not yet. */
+  /** When the window opened ({@link keepOldOpens} first true; clock ms); undefined: not yet. */
   servedSince?: number;
 }
 
@@ -40,17 +70,18 @@ export const KEEP_OLD_POLL_MS = 10_000;
  */
 export function decideKeepOld(
   groups: { from?: GroupSnapshot; to: GroupSnapshot },
-  plan: { count: number; elbNames: readonly string[] },
+  plan: KeepOldPlan,
   progress: KeepOldProgress,
   next: Action,
   now: number,
 ): Action | undefined {
   const { from, to } = groups;
   if (!from || isDrainStarted(from) || progress.servedSince === undefined) return undefined;
-  const serving = to.instances.filter((i) => !isLeaving(i) && isServing(i, plan.elbNames)).length;
+  const serving = servingNew(to, plan);
   const heldFor = Math.round((now - progress.servedSince) / 1000);
   if (serving < plan.count) {
-    return abort('ab.keep-old-failed', `${to.name}: ${serving} of ${plan.count} instance(s) serving ${heldFor} s into --keep-old (${Math.round(progress.keepOldMs / 1000)} s); switching back: ${to.name} is scaled back while ${from.name} still serves at full size`, {
+    const back = plan.traffic ? `the weights go back to ${from.name} at once (its instances never left its target group), then ${to.name} is scaled back` : `${to.name} is scaled back while ${from.name} still serves at full size`;
+    return abort('ab.keep-old-failed', `${to.name}: ${serving} of ${plan.count} instance(s) serving ${heldFor} s into --keep-old (${Math.round(progress.keepOldMs / 1000)} s); switching back: ${back}`, {
       asg: to.name,
       serving,
       count: plan.count,
@@ -59,7 +90,9 @@ export function decideKeepOld(
   }
   const left = progress.keepOldMs - (now - progress.servedSince);
   if (left > 0 && startsDrain(next, from)) {
-    return wait(`${to.name} serves ${serving}; keeping ${from.name} at full size for --keep-old ${Math.round(progress.keepOldMs / 1000)} s, watching health and alarms (switch back on a failure)`, Math.min(left, KEEP_OLD_POLL_MS));
+    const where = plan.traffic ? ` and carries all of the traffic` : '';
+    const kept = plan.traffic ? ` (registered at weight 0)` : '';
+    return wait(`${to.name} serves ${serving}${where}; keeping ${from.name} at full size${kept} for --keep-old ${Math.round(progress.keepOldMs / 1000)} s, watching health and alarms (switch back on a failure)`, Math.min(left, KEEP_OLD_POLL_MS));
   }
   return undefined;
 }

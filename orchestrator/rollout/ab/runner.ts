@@ -24,7 +24,7 @@ import { retryingPort } from '../../aws/transient';
 import { Codes, type Reporter } from '../../report/reporter';
 import type { Action } from '../action';
 import { AlarmWatch, type HaltCheck } from '../alarms';
-import { decideKeepOld } from './keep-old';
+import { decideKeepOld, keepOldOpens } from './keep-old';
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
 import { DEFAULT_BRISK_MS, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
@@ -439,7 +439,7 @@ class AbStrategy implements Strategy<AbObservation> {
     }
     if (swap && !this.committed) this.trackGrowth(byName.get(swap.to)!, swap.elbNames, now);
     const forwards = swap?.traffic && !this.committed ? await this.observeForwards(swap, byName.get(swap.to)!, fresh) : undefined;
-    if (swap) this.trackKeepOld(swap, byName, now);
+    if (swap) this.trackKeepOld(swap, byName, forwards, now);
     this.lastObservedAt = now;
     const elbsOf = (group: string) => (swap && group === swap.to ? swap.elbNames : []);
     const tgsOf = (group: string) => (swap && group === swap.to ? (swap.targetGroupArns ?? []) : []);
@@ -492,16 +492,22 @@ class AbStrategy implements Strategy<AbObservation> {
     return this.keepOldSince !== undefined && !this.committed;
   }
 
-  /** Opens the keep-old window once the new color serves its count (`ab.keep-old` start), reports its end once. */
-  private trackKeepOld(swap: Extract<Mode, { kind: 'swap' }>, byName: Map<string, GroupSnapshot>, now: number): void {
+  /**
+   * Opens the keep-old window once the new color serves its count — on target groups, once it
+   * also carries all of the traffic (keep-old.ts keepOldOpens) — (`ab.keep-old` start), and
+   * reports its end once.
+   */
+  private trackKeepOld(swap: Extract<Mode, { kind: 'swap' }>, byName: Map<string, GroupSnapshot>, forwards: TrafficForward[] | undefined, now: number): void {
     const ms = this.policy.keepOldMs;
     if (!ms || !swap.from || this.committed) return;
     const to = byName.get(swap.to)!;
     const from = byName.get(swap.from);
     if (this.keepOldSince === undefined) {
-      if (servingCount(to, swap.elbNames) < swap.count || !from) return;
+      if (!from || !keepOldOpens(to, swap, forwards)) return;
       this.keepOldSince = now;
-      this.reporter.emit('info', AbCodes.keepOld, `${swap.to} serves ${swap.count}: keeping ${swap.from} at full size (${from.desired}) for --keep-old ${Math.round(ms / 1000)} s, watching health and alarms`, {
+      const traffic = swap.traffic ? ' and carries all of the traffic' : '';
+      const kept = swap.traffic ? `, registered at weight 0` : '';
+      this.reporter.emit('info', AbCodes.keepOld, `${swap.to} serves ${swap.count}${traffic}: keeping ${swap.from} at full size (${from.desired}${kept}) for --keep-old ${Math.round(ms / 1000)} s, watching health and alarms`, {
         environment: this.target, asg: swap.to, keep: swap.from, state: 'start', phase: 'keep-old', waitSeconds: Math.round(ms / 1000), until: new Date(now + ms).toISOString(),
       });
     } else if (!this.keepOldOver && now - this.keepOldSince >= ms) {
@@ -1046,12 +1052,8 @@ class AbRun {
       };
       const traffic = plan.traffic ? { traffic: { steps: plan.traffic.steps, stepWaitSeconds: plan.traffic.stepWaitMs / 1000, forwards: plan.traffic.forwards.map((f) => f.arn), lbType: plan.traffic.lbType } } : {};
       const keepOld = this.options.keepOld && plan.from ? this.options.keepOld : undefined;
-      if (keepOld && plan.traffic) {
-        // The switch-back of a keep-old window by weights is not built yet (docs/commands/ab.md).
-        throw refusedError('keep-old-target-groups', `--keep-old on ${this.environment}: its colors are behind target groups, and the keep-old window is implemented for classic ELBs only so far (nothing was changed); run without --keep-old (a failure before the drain still switches the weights back at once)`, { environment: this.environment });
-      }
       const strategy = new AbStrategy(this.port, this.clock, this.reporter, this.environment, mode, {
-        message: keepOld ? `${plan.summary}; ${plan.from} is kept at full size for --keep-old ${keepOld} s once ${plan.to} serves (health and alarms watched; a failure switches back)` : plan.summary,
+        message: keepOld ? `${plan.summary}; ${plan.from} is kept at full size for --keep-old ${keepOld} s once ${plan.to} serves${plan.traffic ? ' and carries all of the traffic' : ''} (health and alarms watched; a failure switches back${plan.traffic ? ': the weights first' : ''})` : plan.summary,
         // fromCount: the active color's desired, the floor of safety invariant 1 (the report's timeline draws it).
         data: data({ from: plan.from, to: plan.to, count: plan.count, fromCount: from?.desired, step: plan.step, elbNames: plan.elbNames, ...traffic, resumed: Boolean(plan.resumed), ...(keepOld ? { keepOldSeconds: keepOld } : {}) }),
       }, { ...policy(await this.drainTimeoutMs(from), plan.replacing), keepOldMs: this.options.keepOld ? this.options.keepOld * 1000 : undefined, timing: await this.timing(plan.elbNames, plan.targetGroupArns), drainingMs: await this.drainingMs(from), bootEstimateMs: this.options.dryRun ? undefined : await this.bootEstimateMs(groups), initial: byName });

@@ -95,6 +95,8 @@ export class Ec2Sim {
       runningAt: now + boot,
       appUpAt: b.healthy === false || bootFailure ? NEVER : now + boot + appStart,
       failAt: b.failAfterSeconds !== undefined ? now + b.failAfterSeconds * 1000 : undefined,
+      // [CW-4] errors under traffic: from errorsAfterSeconds after the application answers.
+      ...(b.errorsAfterSeconds !== undefined && b.healthy !== false && !bootFailure ? { errorsAt: now + boot + appStart + b.errorsAfterSeconds * 1000, errorRate: Math.min(1, Math.max(0, b.errorRate ?? 1)) } : {}),
       visibleAt: now + w.faults.describeDelaySeconds * 1000,
       bootFailure,
       tags,
