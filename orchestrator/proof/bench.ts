@@ -360,20 +360,23 @@ export function timeAbDecisions(pairs: Array<{ from: GroupSnapshot; to: GroupSna
   };
 }
 
-/** A/B of 1,000 instances: the decision cost on snapshot pairs captured during a real swap. */
-async function abCost(): Promise<EngineCost['ab']> {
+/** A/B of 1,000 (`size`) instances: the decision cost on snapshot pairs captured during a real swap. */
+export async function abCost(size = COST_SIZE): Promise<NonNullable<EngineCost['ab']>> {
   const sb = Sandbox.create({ seed: SEED, faults: { bootSeconds: BOOT, appStartSeconds: 0 } });
   const elb = (name: string) => ({ name, healthCheck: { target: 'HTTP:8080/health', ...ELB }, drainingTimeout: 300 });
-  sb.seedGroup({ name: 'big-a', capacity: COST_SIZE, max: COST_SIZE, launchTemplateName: 'big-ab-lt', healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: elb('big-a') });
-  sb.seedGroup({ name: 'big-b', capacity: 0, max: COST_SIZE, launchTemplateName: 'big-ab-lt', healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: elb('big-b') });
+  sb.seedGroup({ name: 'big-a', capacity: size, max: size, launchTemplateName: 'big-ab-lt', healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: elb('big-a') });
+  sb.seedGroup({ name: 'big-b', capacity: 0, max: size, launchTemplateName: 'big-ab-lt', healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: elb('big-b') });
   sb.newLaunchTemplateVersion('big-ab-lt', { ImageId: 'ami-0new0000000000000' });
   const snapshots: GroupSnapshot[] = [];
   const port = capturing(createAwsPort(sb.newClients('engine'), sb.clock), 1, snapshots);
   const real = Date.now();
   const t0 = sb.clock.now();
   let ok = true;
+  let apiCalls: number | undefined;
   try {
-    await abDeploy({ port, clock: sb.clock, reporter: silentReporter, environment: 'big', instanceCountMatch: true, lockBucket: 'bench-locks' });
+    // lock: false, as the rolling cost: the engine's own memory and calls (and what
+    // engine-memory.ts reproduces with the simulated AWS in another process).
+    apiCalls = (await abDeploy({ port, clock: sb.clock, reporter: silentReporter, environment: 'big', instanceCountMatch: true, lock: false })).apiCalls;
   } catch {
     ok = false;
   }
@@ -395,6 +398,7 @@ async function abCost(): Promise<EngineCost['ab']> {
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     simulationRealSeconds,
     simulatedSeconds: ok ? (sb.clock.now() - t0) / 1000 : undefined,
+    apiCalls,
   };
 }
 
@@ -457,16 +461,17 @@ async function engineCost(): Promise<CostChild> {
 }
 
 /**
- * The same 1,000-instance rollout with the simulated AWS in another process (./engine-memory.ts),
- * so the peak is the engine's process alone. Judged only when it reproduced the in-process run
- * exactly (same simulated seconds, same API calls); undefined when the child failed.
+ * The same 1,000-instance rollout (or, `ab`, the 1,000 → 1,000 A/B swap) with the simulated AWS in
+ * another process (./engine-memory.ts), so the peak is the engine's process alone. Judged only
+ * when it reproduced the in-process run exactly (same simulated seconds, same API calls);
+ * undefined when the child failed.
  */
-function engineAlone(inProcess: CostChild, wire: 'decoded' | 'xml' = 'decoded'): EngineCost['engineAlone'] {
+function engineAlone(inProcess: { simulatedSeconds?: number; apiCalls?: number }, wire: 'decoded' | 'xml' = 'decoded', scenario: 'rolling' | 'ab' = 'rolling'): EngineCost['engineAlone'] {
   // Compiled, as the CLI runs (npm run bench builds dist/ first).
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'orchestrator', 'proof', 'engine-memory.js'), String(COST_SIZE), String(COST_BATCH), wire], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'orchestrator', 'proof', 'engine-memory.js'), String(COST_SIZE), String(COST_BATCH), wire, scenario], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 900_000 });
   try {
     const e = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { peakRssMb: number; rssBeforeMb: number; simulatedSeconds?: number; apiCalls?: number; newSpaceMb?: number; oldSpaceMb?: number; error?: string };
-    const matches = e.error === undefined && e.simulatedSeconds === inProcess.simulatedSeconds && e.apiCalls === inProcess.apiCalls;
+    const matches = e.error === undefined && e.simulatedSeconds !== undefined && e.simulatedSeconds === inProcess.simulatedSeconds && e.apiCalls === inProcess.apiCalls;
     return { peakRssMb: e.peakRssMb, rssBeforeMb: e.rssBeforeMb, simulatedSeconds: e.simulatedSeconds, apiCalls: e.apiCalls, newSpaceMb: e.newSpaceMb, oldSpaceMb: e.oldSpaceMb, matches };
   } catch {
     return undefined;
@@ -617,6 +622,10 @@ async function main(argv: string[]): Promise<number> {
       cost.footprint = footprint();
       cost.engineAlone = engineAlone(c);
       cost.engineAloneXml = engineAlone(c, 'xml');
+      if (cost.ab) {
+        cost.ab.engineAlone = engineAlone(cost.ab, 'decoded', 'ab');
+        cost.ab.engineAloneXml = engineAlone(cost.ab, 'xml', 'ab');
+      }
       // The 3-hour group is also a rollout scenario in its own right.
       scenarios.push({
         name: `${COST_SIZE.toLocaleString('en-US')} instances, batch ${COST_BATCH} (the ~3-hour rollout)`,

@@ -1,10 +1,12 @@
 /**
  * The engine's peak memory with the simulated AWS in another process (./sim-server.ts), run by
  * `npm run bench` as a child, compiled as the CLI runs: `node dist/orchestrator/proof/engine-memory.js
- * SIZE BATCH [decoded|xml]` (or under tsx from the sources). This process holds only what a real `roll` holds —
+ * SIZE BATCH [decoded|xml] [rolling|ab]` (or under tsx from the sources): the rolling rollout of a
+ * SIZE-instance group in batches of BATCH (default), or the A/B swap of SIZE → SIZE instances
+ * (`ab`, BATCH unused), as the bench runs them in-process. This process holds only what a real `roll` holds —
  * node, the AWS SDK v3 clients a roll uses, the tool — and its clients' middleware forwards every SDK attempt to the simulation over IPC instead
  * of HTTP. Prints one JSON line: { peakRssMb, rssBeforeMb, simulatedSeconds, apiCalls, replaced,
- * serverCalls, operations (per AWS operation), wire, newSpaceMb and oldSpaceMb (the largest size
+ * serverCalls, operations (per AWS operation), wire, scenario, newSpaceMb and oldSpaceMb (the largest size
  * V8 gave those heap spaces), error? }.
  *
  * Two ways the answers cross (the third argument):
@@ -30,6 +32,8 @@ import { createAwsPort } from '../aws/adapter';
 import type { AwsClients } from '../aws/clients';
 import { VirtualClock } from '../clock';
 import { silentReporter } from '../report/reporter';
+import { abDeploy } from '../rollout/ab/runner';
+import type { RolloutResult } from '../rollout/result';
 import { rollGroup } from '../rollout/rolling/runner';
 import { SimFault, toSdkError, type ServiceName } from '../sandbox/faults';
 import { VirtualClockRetryStrategy } from '../sandbox/retry';
@@ -53,7 +57,9 @@ export function ownPeakRssKb(): number {
   return process.resourceUsage().maxRSS;
 }
 
-async function main(size: number, batch: number, wire: 'decoded' | 'xml'): Promise<void> {
+export type Scenario = 'rolling' | 'ab';
+
+async function main(size: number, batch: number, wire: 'decoded' | 'xml', scenario: Scenario): Promise<void> {
   // Compiled (dist/, as the CLI runs) or TypeScript under tsx (tests): the server the same way.
   const compiled = __filename.endsWith('.js');
   const server = fork(join(__dirname, compiled ? 'sim-server.js' : 'sim-server.ts'), [], { execArgv: compiled ? [] : ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'ignore', process.env.SIM_DEBUG ? 'inherit' : 'ignore', 'ipc'] });
@@ -77,7 +83,7 @@ async function main(size: number, batch: number, wire: 'decoded' | 'xml'): Promi
   };
   const start = await new Promise<number>((resolve) => {
     ready = resolve;
-    server.send({ setup: { name: 'big', size, boot: BOOT, elb: ELB } });
+    server.send({ setup: { name: 'big', size, boot: BOOT, elb: ELB, scenario } });
   });
   const clock = new VirtualClock({ start });
   let nextId = 0;
@@ -155,10 +161,15 @@ async function main(size: number, batch: number, wire: 'decoded' | 'xml'): Promi
   install(clients.elb, 'elb');
 
   const rssBeforeMb = process.memoryUsage().rss / 1024 / 1024;
-  let result;
+  let result: RolloutResult | undefined;
   let error: string | undefined;
   try {
-    result = await rollGroup({ port: createAwsPort(clients, clock), clock, reporter: silentReporter, asg: 'big', surge: batch, batchSize: batch, lock: false /* measures the engine's own memory */ });
+    const port = createAwsPort(clients, clock);
+    // lock: false, as in-process: the engine's own memory and calls.
+    result =
+      scenario === 'ab'
+        ? await abDeploy({ port, clock, reporter: silentReporter, environment: 'big', instanceCountMatch: true, lock: false })
+        : await rollGroup({ port, clock, reporter: silentReporter, asg: 'big', surge: batch, batchSize: batch, lock: false });
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   }
@@ -170,13 +181,13 @@ async function main(size: number, batch: number, wire: 'decoded' | 'xml'): Promi
   server.disconnect();
   server.kill();
   process.stdout.write(
-    JSON.stringify({ peakRssMb, rssBeforeMb, simulatedSeconds: result ? (clock.now() - start) / 1000 : undefined, apiCalls: result?.apiCalls, replaced: result?.replaced.length, serverCalls, operations, wire, ...spaces, error }) + '\n',
+    JSON.stringify({ peakRssMb, rssBeforeMb, simulatedSeconds: result ? (clock.now() - start) / 1000 : undefined, apiCalls: result?.apiCalls, replaced: result?.replaced.length, serverCalls, operations, wire, scenario, ...spaces, error }) + '\n',
   );
 }
 
 if (require.main === module) {
   const [size, batch] = process.argv.slice(2, 4).map(Number);
-  main(size || 1000, batch || 10, process.argv[4] === 'xml' ? 'xml' : 'decoded').catch((err) => {
+  main(size || 1000, batch || 10, process.argv[4] === 'xml' ? 'xml' : 'decoded', process.argv[5] === 'ab' ? 'ab' : 'rolling').catch((err) => {
     process.stderr.write(`engine-memory: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exitCode = 1;
   });

@@ -3,7 +3,11 @@
  * from it (./engine-memory.ts). Forked with `serialization: 'advanced'` (Dates and byte arrays
  * cross intact). Messages:
  *
- *   { setup: { name, size } }      → { ready: now }   a settled rolling group + a new template version
+ *   { setup: { name, size, boot, elb, scenario? } } → { ready: now }
+ *       scenario 'rolling' (default): a settled group `name` of `size` instances behind the classic
+ *       ELB `name-elb` (no draining) + a new template version;
+ *       scenario 'ab': the colors `name-a` (`size` instances) and `name-b` (empty), each behind its
+ *       own classic ELB with 300 s draining, one shared launch template with a new version
  *   { id, service, operation, input, actor, now }     one SDK attempt, at the engine's clock time
  *                                  → { id, output } | { id, fault: {code, message, status, fault} } | { id, error }
  *   { stats: true }                → { stats: { calls, now } }
@@ -37,12 +41,21 @@ function main(): void {
   let sb: Sandbox | undefined;
   // The engine's process is gone (done, killed or crashed): nothing is left to answer.
   process.on('disconnect', () => process.exit(0));
-  process.on('message', (m: { setup?: { name: string; size: number; boot: number; elb: Record<string, number> } } & Partial<Call> & { stats?: boolean }) => {
+  process.on('message', (m: { setup?: { name: string; size: number; boot: number; elb: Record<string, number>; scenario?: 'rolling' | 'ab' } } & Partial<Call> & { stats?: boolean }) => {
     if (m.setup) {
-      const { name, size, boot, elb } = m.setup;
+      const { name, size, boot, elb, scenario } = m.setup;
       sb = Sandbox.create({ seed: SEED, faults: { bootSeconds: boot, appStartSeconds: 0 } });
-      sb.seedGroup({ name, capacity: size, max: size, healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: { name: `${name}-elb`, healthCheck: { target: 'HTTP:8080/health', ...elb }, drainingTimeout: 0 } });
-      sb.newLaunchTemplateVersion(`${name}-lt`, { ImageId: 'ami-0new0000000000000' });
+      const healthCheck = { target: 'HTTP:8080/health', ...elb };
+      if (scenario === 'ab') {
+        // As the bench's in-process A/B (bench.ts abCost): a 1,000 → 1,000 swap with draining.
+        const lt = `${name}-ab-lt`;
+        sb.seedGroup({ name: `${name}-a`, capacity: size, max: size, launchTemplateName: lt, healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: { name: `${name}-a`, healthCheck, drainingTimeout: 300 } });
+        sb.seedGroup({ name: `${name}-b`, capacity: 0, max: size, launchTemplateName: lt, healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: { name: `${name}-b`, healthCheck, drainingTimeout: 300 } });
+        sb.newLaunchTemplateVersion(lt, { ImageId: 'ami-0new0000000000000' });
+      } else {
+        sb.seedGroup({ name, capacity: size, max: size, healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: { name: `${name}-elb`, healthCheck, drainingTimeout: 0 } });
+        sb.newLaunchTemplateVersion(`${name}-lt`, { ImageId: 'ami-0new0000000000000' });
+      }
       process.send!({ ready: sb.clock.now() });
       return;
     }

@@ -65,6 +65,19 @@ test('memory: the engine’s own process is judged only when it reproduced the i
   t.true(md.includes('NOT the same rollout as in-process'));
 });
 
+test('memory: the A/B swap is judged on the engine’s own process when it reproduced the in-process swap', (t) => {
+  const c = { instances: 1000, decideMeanMs: 0.4, decideWorstSnapshotMs: 0.9, decideP99Ms: 1.1, decideMaxMs: 1.2, decisions: 100, peakRssMb: 180, peakHeapMb: 120, rssBeforeMb: 150, simulationRealSeconds: 3, simulatedSeconds: 12200 };
+  const ab = { decideMeanMs: 0.02, decideWorstSnapshotMs: 0.03, decideP99Ms: 0.05, decideMaxMs: 0.1, decisions: 40, peakRssMb: 340, simulationRealSeconds: 2, simulatedSeconds: 423, apiCalls: 58 };
+  const alone = { peakRssMb: 175, rssBeforeMb: 148, simulatedSeconds: 423, apiCalls: 58 };
+  t.deepEqual(costMissed({ ...c, ab: { ...ab, engineAlone: { ...alone, matches: true } } }), [], 'engine process 175 MB: the whole-process 340 MB is not judged');
+  t.regex(costMissed({ ...c, ab: { ...ab, engineAlone: { ...alone, matches: false } } })[0], /A\/B peak RSS 340 MB \(whole process/, 'a different swap is not evidence');
+  t.regex(costMissed({ ...c, ab })[0], /A\/B peak RSS 340 MB \(whole process/);
+  t.regex(costMissed({ ...c, ab: { ...ab, engineAlone: { ...alone, matches: true }, engineAloneXml: { ...alone, peakRssMb: 230, matches: true } } })[0], /A\/B peak RSS 230 MB \(engine process, answers in AWS's XML\)/);
+  const md = benchmarkMarkdown({ date: 'd', machine: { cpu: 'x', cores: 2, node: 'v24', os: 'linux' }, command: 'npm run bench', scenarios: [quorum(365, 30)], cost: { ...c, ab: { ...ab, engineAlone: { ...alone, matches: true } } } });
+  t.regex(md, /A\/B: peak memory of the engine's process[^|]*\| RSS 175 MB \(of which 148 MB before it started\); same run as in-process[^|]*\| < 200 MB \| ok/);
+  t.regex(md, /A\/B: peak memory \(whole process[^|]*\| RSS 340 MB[^|]*\| < 200 MB \| not judged/);
+});
+
 test('startup: --help judged against bare node of the same run (≤ 2×, ≤ 80 MB), status ≤ 1 s, the program < 3 s', (t) => {
   const ok: StartupCost = { runs: 7, bare: { ms: 100, rssMb: 42 }, help: { ms: 190, rssMb: 52 }, status: { ms: 600, rssMb: 120 }, program: { ms: 1500, rssMb: 150 } };
   t.deepEqual(startupMissed(ok), []);

@@ -3,7 +3,7 @@
  * the engine and the 30-s baseline both finish on identical fleets, and API calls are counted.
  */
 import test from 'ava';
-import { BENCHES, runBench } from '../../orchestrator/proof/bench';
+import { BENCHES, abCost, runBench } from '../../orchestrator/proof/bench';
 
 test.serial('bench quorum scenario: both tools finish, neither beats the physical limit, the 30-s baseline is slower', async (t) => {
   const r = await runBench(BENCHES.find((b) => b.name === '3-node quorum')!);
@@ -49,6 +49,20 @@ test.serial('the engine run with the simulated AWS in another process is the sam
   t.is(out.apiCalls, inProcess.engine.apiCalls);
   t.is(out.serverCalls, out.apiCalls, 'every SDK attempt reached the simulation');
   t.true(out.peakRssMb > 0);
+});
+
+test.serial('the engine-memory probe\'s A/B swap (simulated AWS in another process) is the same swap as in-process', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const inProcess = await abCost(30);
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../orchestrator/proof/engine-memory.ts'), '30', '10', 'decoded', 'ab'], { encoding: 'utf8', timeout: 60_000 });
+  const out = JSON.parse(child.stdout.trim().split('\n').pop()!) as { simulatedSeconds?: number; apiCalls: number; replaced: number; scenario: string; operations: Record<string, number>; error?: string };
+  t.is(out.error, undefined);
+  t.is(out.scenario, 'ab');
+  t.is(out.replaced, 30);
+  t.is(out.simulatedSeconds, inProcess.simulatedSeconds);
+  t.is(out.apiCalls, inProcess.apiCalls ?? -1);
+  t.true((out.operations.SetDesiredCapacity ?? 0) + (out.operations.UpdateAutoScalingGroup ?? 0) > 0, 'the new color was grown');
 });
 
 test.serial('the engine-memory probe with AWS\'s XML wire format: the same rollout, every answer parsed by the SDK', async (t) => {
