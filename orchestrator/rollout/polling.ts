@@ -2,21 +2,29 @@
  * Polling that is fast and frugal: no blind 30 s sleep.
  *
  * A new instance cannot pass before (a) it booted (ASG InService, which is when it registers with
- * the ELB) and (b) the ELB saw HealthyThreshold consecutive passing checks, Interval seconds apart.
- * So the engine sleeps until just before the moment it expects a change, and looks cheaply:
- *  - the boot time comes from what AWS already knows (the group's recent launch activities,
- *    StartTime → EndTime) and from this rollout's own launches once one was pinned closely;
- *  - while an instance is Pending it looks just before launch + boot, then every brisk period,
- *    backing off with any overrun (the caller skips the ELB query then: it cannot matter);
- *  - once it is seen InService it looks HealthyThreshold × Interval after the moment it went
- *    InService (known within a brisk period), then briskly with back-off.
- * {@link earliestPassAt} is the sound lower bound (used to decide when the ELB cannot matter yet);
- * {@link nextLookAt} is the schedule.
+ * the ELB) and (b) the ELB saw HealthyThreshold consecutive passing checks, Interval seconds apart;
+ * the ELB's check timer falls anywhere in the Interval after registering (AWS states no phase), so
+ * it passes some time in (registered + (HealthyThreshold − 1) × Interval, registered +
+ * HealthyThreshold × Interval]. Boot times vary from instance to instance (60–180 s is common),
+ * so no single boot figure predicts the next instance: the poller SEARCHES, per instance, for two
+ * moments, cheaply:
+ *  1. the moment it goes InService — looks while it is Pending, from just before the shortest
+ *     plausible boot, spaced by a share of the boot spread ({@link bootSpread}: what AWS reports of
+ *     the group's recent launches, StartTime → EndTime, and this run's own boots), so that the
+ *     moment is pinned within one gap;
+ *  2. the moment the ELB passes it — a few looks spread evenly over the window that moment leaves
+ *     (the last one at its end, when a healthy application has surely passed), then back-off.
+ * A narrow boot spread (every boot alike) gives brisk looks and a window of one Interval and a
+ * half; a wide one trades a wider window for fewer looks while Pending.
  *
- * Worked example (boot 90 s known from the launch activities, ELB 10 s × 3, brisk 1.5 s):
- * launched at t=0 → look at 89.25 s (Pending, one DescribeAutoScalingGroups), 90.75 s
- * (InService since 90 s; ELB not asked, it cannot have passed) → look at 120.75 s with the ELB:
- * healthy (it passed at 120 s). Three polls, 0.75 s after the physical limit.
+ * {@link earliestPassAt} is the sound lower bound (used to decide when the ELB cannot matter yet:
+ * only what AWS reported about THIS instance, never another instance's figures);
+ * {@link nextLookAt} is one instance's schedule, {@link batchLookAt} a step's.
+ *
+ * Worked example (recent boots spread over 60–180 s, ELB 10 s × 3, brisk 1.5 s): launched at t=0
+ * → looks at 59.25 s, then every 24.5 s ({@link pendingGapMs}): Pending at 108.25 s, InService at
+ * 132.75 s → it passes in (128.25, 162.75]: the ELB alone is asked at 133.2, 138.2 … 162.75 (seven
+ * looks, 4.9 s apart): healthy at the look after it passed, ≤ 4.9 s late.
  */
 
 export interface HealthCheckTiming {
@@ -36,6 +44,16 @@ export interface PollingOptions {
 
 export const DEFAULT_BRISK_MS = 1500;
 export const DEFAULT_MAX_MS = 60_000;
+/** Longest gap between looks while an instance is Pending ({@link pendingGapMs}). */
+export const MAX_PENDING_GAP_MS = 30_000;
+/** Looks in the pass window are at most this far apart (the latency of noticing a pass, ≤ this; 2.5 s on average). */
+export const PASS_GAP_MS = 5_000;
+/**
+ * The pending gap's weight against the pass window's looks ({@link pendingGapMs}): with a 5-s
+ * pass gap, 2 measured best on the variance scenarios (orchestrator/proof/variance.ts; 1 and 1.5
+ * cost more calls for the same ratio, 2.5 a worse ratio).
+ */
+const PENDING_GAP_FACTOR = 2;
 
 /** What the poller knows about one instance it waits for. */
 export interface WatchedInstance {
@@ -45,17 +63,17 @@ export interface WatchedInstance {
   notInServiceAt?: number;
   /** First poll at which it was seen InService. */
   inServiceSeen?: number;
-  /** Last poll at which it had not passed yet. */
+  /** Last poll at which it had not passed yet (the ELB was asked, or it was not InService). */
   notHealthyAt?: number;
   /** True when it already passed everything. */
   healthy: boolean;
 }
 
-/** What this rollout learned about its instances (lower bounds, from the instances that passed). */
+/** What this rollout learned about its instances (statistics for the schedule, never bounds for another instance). */
 export interface Learned {
-  /** Shortest boot seen: launch → InService, lower bound. */
+  /** Shortest boot seen: launch → InService (its last Pending poll). */
   bootMs?: number;
-  /** Shortest launch → healthy seen, lower bound. */
+  /** Shortest launch → healthy seen (its last not-healthy poll). */
   passMs?: number;
   /**
    * Boot time of the instance whose InService moment was pinned most tightly (its last poll
@@ -63,28 +81,80 @@ export interface Learned {
    */
   bootEstimateMs?: number;
   bootWindowMs?: number;
+  /** This run's boots (launch → the middle of the window in which it went InService), ms. */
+  bootsMs?: number[];
+  /**
+   * Shortest registration → pass this run saw (per instance a lower bound: its last not-passed
+   * look minus its first InService look), ms: the ELB's check phase as it falls for this load
+   * balancer. Schedules the first look of the pass window; never a bound for another instance.
+   */
+  passOffsetMs?: number;
+}
+
+/** The plausible boot range (launch → InService), ms. */
+export interface BootSpread {
+  lowMs: number;
+  highMs: number;
+  /**
+   * One look this early first (≤ lowMs): the next boot is below the shortest of n samples with
+   * probability 1/(n + 1) whatever their distribution, and an instance that booted before the
+   * first look is noticed only then.
+   */
+  floorMs?: number;
 }
 
 /**
- * Earliest clock time at which `w` could pass, as the largest of several lower bounds:
- *  - launch + (HealthyThreshold − 1) × Interval (booting takes ≥ 0);
- *  - still not InService at the last poll t → t + (HealthyThreshold − 1) × Interval;
- *  - launch + shortest boot seen + (HealthyThreshold − 1) × Interval;
- *  - launch + shortest launch-to-healthy seen in this rollout.
- * Undefined when it already passed.
+ * The boot range from samples (AWS's recent launch activities, this run's boots): the smallest
+ * and largest, each widened by the mean gap between samples — n draws understate the range they
+ * come from by about one gap at each end. The floor: the smallest less the larger of that gap and
+ * its (n + 1)-th part. One sample: that figure, floor at half of it… n equal samples: a floor
+ * of n/(n + 1) of it.
+ * Example: [84, 96, 108] s → gap 12 s → 72–120 s, floor 84 − 21 = 63 s.
  */
-export function earliestPassAt(w: WatchedInstance, timing: HealthCheckTiming | undefined, learned: Learned = {}): number | undefined {
-  if (w.healthy) return undefined;
-  const checksMs = timing ? Math.max(0, timing.healthyThreshold - 1) * timing.interval * 1000 : 0;
-  let t = w.firstSeen + checksMs;
-  if (w.inServiceSeen === undefined && w.notInServiceAt !== undefined) t = Math.max(t, w.notInServiceAt + checksMs);
-  if (w.inServiceSeen !== undefined && w.notInServiceAt !== undefined) t = Math.max(t, w.notInServiceAt + checksMs);
-  if (learned.bootMs !== undefined) t = Math.max(t, w.firstSeen + learned.bootMs + checksMs);
-  if (learned.passMs !== undefined) t = Math.max(t, w.firstSeen + learned.passMs);
-  return t;
+export function bootSpread(samplesMs: readonly number[]): BootSpread | undefined {
+  if (samplesMs.length === 0) return undefined;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const x of samplesMs) {
+    lo = Math.min(lo, x);
+    hi = Math.max(hi, x);
+  }
+  const n = samplesMs.length;
+  const pad = n > 1 ? (hi - lo) / (n - 1) : 0;
+  const lowMs = Math.max(0, lo - pad);
+  const floorMs = Math.max(0, lo - Math.max(pad, lo / (n + 1)));
+  return { lowMs, highMs: hi + pad, ...(floorMs < lowMs ? { floorMs } : {}) };
 }
 
-/** Updates what was learned when `w` is first seen healthy (lower bounds: the last poll before). */
+/**
+ * The gap between looks while an instance is Pending: the moment it goes InService is then known
+ * within one gap, which widens the window in which it may pass by as much. Looks while Pending (the
+ * spread over twice the gap on average) and looks in the pass window (gap + Interval over
+ * {@link PASS_GAP_MS}) cost the same one call each, so the gap that makes the fewest calls is
+ * √(spread × PASS_GAP_MS / 2) for a uniform spread; weighted by 2 (a wider gap, as measured),
+ * between brisk and {@link MAX_PENDING_GAP_MS}.
+ * Example: boots 60–180 s → spread 120 s → gap √(120 × 5 × 2 / 2) ≈ 24.5 s; every boot alike → brisk.
+ */
+export function pendingGapMs(spread: BootSpread, briskMs = DEFAULT_BRISK_MS): number {
+  const s = Math.max(0, spread.highMs - spread.lowMs);
+  return Math.max(briskMs, Math.min(MAX_PENDING_GAP_MS, Math.sqrt((s * PASS_GAP_MS * PENDING_GAP_FACTOR) / 2)));
+}
+
+/**
+ * Earliest clock time at which `w` could pass, as the largest of two lower bounds that hold
+ * whatever the ELB's check phase and whatever other instances did:
+ *  - launch + (HealthyThreshold − 1) × Interval (booting takes ≥ 0);
+ *  - last poll at which it was not InService, t → t + (HealthyThreshold − 1) × Interval (it
+ *    registered after t; the first check may fall at once).
+ * Undefined when it already passed.
+ */
+export function earliestPassAt(w: WatchedInstance, timing: HealthCheckTiming | undefined, _learned: Learned = {}): number | undefined {
+  if (w.healthy) return undefined;
+  const checksMs = timing ? Math.max(0, timing.healthyThreshold - 1) * timing.interval * 1000 : 0;
+  return Math.max(w.firstSeen, w.notInServiceAt ?? w.firstSeen) + checksMs;
+}
+
+/** Updates what was learned when `w` is first seen healthy. */
 export function learn(learned: Learned, w: WatchedInstance): void {
   if (w.notInServiceAt !== undefined && w.inServiceSeen !== undefined) {
     const boot = w.notInServiceAt - w.firstSeen;
@@ -94,48 +164,89 @@ export function learn(learned: Learned, w: WatchedInstance): void {
       learned.bootWindowMs = window;
       learned.bootEstimateMs = boot;
     }
+    (learned.bootsMs ??= []).push(boot + window / 2);
   }
   if (w.notHealthyAt !== undefined) {
     const pass = w.notHealthyAt - w.firstSeen;
     learned.passMs = learned.passMs === undefined ? pass : Math.min(learned.passMs, pass);
+    if (w.inServiceSeen !== undefined) {
+      const offset = Math.max(0, w.notHealthyAt - w.inServiceSeen);
+      learned.passOffsetMs = learned.passOffsetMs === undefined ? offset : Math.min(learned.passOffsetMs, offset);
+    }
   }
 }
 
 /**
- * When to look at a new instance next (clock ms), cheaply and close to the moment it changes:
- *  - Pending, boot time known (the group's recent launches, or this run's): just before launch +
- *    boot, then briskly, backing off with the overrun (a tenth of it, ≤ 10 s) — so the moment it
- *    goes InService, when it registers with the ELB, is pinned within a brisk period;
- *  - Pending, boot unknown: back off with the time since launch (a tenth of it, ≤ 10 s);
- *  - InService first seen at t1 (Pending at t0 before): the ELB passes it HealthyThreshold ×
- *    Interval after registering it, some time in (t0, t1]: look once, at min(t1, t0 + 2 brisk) +
- *    HealthyThreshold × Interval, then briskly with back-off if the check has not passed yet.
- * Undefined when it already passed.
+ * When to look at a new instance next (clock ms). Undefined when it already passed.
+ *  - Pending, boot spread known (`boot`: the group's recent launches and this run's): first just
+ *    before launch + the shortest plausible boot, then every quarter of the spread (brisk ≤ gap ≤
+ *    30 s), never less than a tenth of the time past that shortest boot (≤ 10 s): the moment it
+ *    goes InService is pinned within one gap;
+ *  - Pending, nothing known: back off with the time since launch (a tenth of it, brisk … 10 s);
+ *  - InService first seen at t1, Pending at t0 before: it passes in (t0 + (HealthyThreshold − 1) ×
+ *    Interval, t1 + HealthyThreshold × Interval]; the window opens later by what this run learned of
+ *    the ELB's phase (`passOffsetMs`); looks spread evenly over it, ≤ 5 s apart, the last at its
+ *    end; past the end, back off (a tenth of the overrun, brisk … 10 s).
  *
- * Worked example (boot 90 s known, ELB 10 s × 3, brisk 1.5 s): launched at 0 → look at 89.25
- * (Pending), 90.75 (InService since 90) → look at 120.75: healthy (passed at 120). Five polls.
+ * Worked example (boot 90 s for every recent launch, ELB 10 s × 3, brisk 1.5 s): launched at 0 →
+ * look at 89.25 (Pending), 90.75 (InService since 90) → pass window (109.25, 120.75]: looks at
+ * 113.1, 116.9, 120.75 → healthy at the first look after it passed.
  */
 export function nextLookAt(
   w: WatchedInstance,
   now: number,
   timing: HealthCheckTiming | undefined,
   learned: Learned = {},
-  bootMs?: number,
+  boot?: number | BootSpread,
   briskMs = DEFAULT_BRISK_MS,
 ): number | undefined {
   if (w.healthy) return undefined;
   const backoff = (since: number) => now + Math.max(briskMs, Math.min(10_000, (now - since) / 10));
   if (w.inServiceSeen === undefined) {
-    const boot = bootMs ?? learned.bootEstimateMs ?? learned.bootMs;
-    if (boot === undefined) return backoff(w.firstSeen);
-    const expected = w.firstSeen + boot;
-    return now < expected - briskMs / 2 ? expected - briskMs / 2 : backoff(expected);
+    const spread = typeof boot === 'number' ? { lowMs: boot, highMs: boot } : (boot ?? bootSpread(learned.bootsMs ?? []) ?? (learned.bootMs !== undefined ? { lowMs: learned.bootMs, highMs: learned.bootMs } : undefined));
+    if (spread === undefined) return backoff(w.firstSeen);
+    // Looks on a grid from just before the shortest plausible boot: first + k × gap.
+    // A look less than a brisk period before a grid point stands for it (the poll right after
+    // launching comes a scaling delay early).
+    const gap = pendingGapMs(spread, briskMs);
+    const slack = Math.min(briskMs, gap) - 1;
+    const floor = spread.floorMs !== undefined ? w.firstSeen + spread.floorMs - briskMs / 2 : undefined;
+    if (floor !== undefined && now + slack < floor) return floor;
+    const first = w.firstSeen + spread.lowMs - briskMs / 2;
+    if (now + slack < first) return first;
+    const k = Math.floor((now + slack - first) / gap) + 1;
+    const onGrid = first + k * gap;
+    // Past the longest plausible boot: back off too (a tenth of the overrun, ≤ 10 s).
+    return now > w.firstSeen + spread.highMs ? Math.max(onGrid, backoff(w.firstSeen + spread.lowMs)) : onGrid;
   }
-  const passMs = timing ? timing.healthyThreshold * timing.interval * 1000 : 0;
-  const earliest = earliestPassAt(w, timing, learned) ?? now;
-  const registeredBy = w.notInServiceAt === undefined ? w.inServiceSeen : Math.min(w.inServiceSeen, w.notInServiceAt + 2 * briskMs);
-  const passBy = Math.max(earliest, registeredBy + passMs);
-  return now < passBy ? passBy : backoff(passBy);
+  const intervalMs = timing ? timing.interval * 1000 : 0;
+  const checksMs = timing ? Math.max(0, timing.healthyThreshold - 1) * intervalMs : 0;
+  const registeredAfter = w.notInServiceAt ?? w.firstSeen;
+  const start = Math.max(registeredAfter + checksMs, registeredAfter + Math.min(checksMs + intervalMs, learned.passOffsetMs ?? 0), earliestPassAt(w, timing) ?? now);
+  const end = Math.max(start, w.inServiceSeen + checksMs + intervalMs);
+  if (now >= end) return backoff(end);
+  const n = Math.max(1, Math.ceil((end - start) / PASS_GAP_MS));
+  const gap = (end - start) / n;
+  // The first of start + gap, start + 2 gap, … end after now (1 ms slack: sleeps are rounded).
+  const k = Math.max(1, Math.floor((now + 1 - start) / gap) + 1);
+  return Math.min(end, start + k * gap);
+}
+
+/**
+ * When to look next at a step's new instances: a step is over only when ALL of them passed, so
+ *  - while any is Pending, its look (the cheap group read; the earliest among the Pending ones);
+ *  - once all are InService, the latest of their looks — looking earlier cannot end the step.
+ * Undefined when none is waited for.
+ */
+export function batchLookAt(looks: ReadonlyArray<{ pending: boolean; at: number | undefined }>): number | undefined {
+  let pending: number | undefined;
+  let latest: number | undefined;
+  for (const l of looks) {
+    if (l.at === undefined) continue;
+    if (l.pending) pending = pending === undefined ? l.at : Math.min(pending, l.at);
+    else latest = latest === undefined ? l.at : Math.max(latest, l.at);
+  }
+  return pending ?? latest;
 }
 
 /**

@@ -215,9 +215,11 @@ for (const { size, batch, maxCalls } of [
     t.true(r.apiCalls / size <= maxCalls, `${r.apiCalls} calls for ${size} instances`);
     const tool = sb.calls.filter((c) => c.actor === 'tool');
     t.is(tool.filter((c) => c.operation === 'DescribeScalingActivities').length, 1, 'boot time read once from the launch activities');
-    // While new instances are Pending or cannot have passed yet, the ELB is not asked: about one
-    // DescribeInstanceHealth per step (plus the first observation and the final check).
-    t.true(tool.filter((c) => c.operation === 'DescribeInstanceHealth').length <= size / batch + 2, `${tool.filter((c) => c.operation === 'DescribeInstanceHealth').length} DescribeInstanceHealth`);
+    // While new instances are Pending or cannot have passed yet, the ELB is not asked; in the
+    // window where they may pass (its check phase is unknown: 11.5 s here) at most three times per
+    // step — two looks and the read that acts (polling.ts) — plus the first observation and the
+    // final check.
+    t.true(tool.filter((c) => c.operation === 'DescribeInstanceHealth').length <= 3 * (size / batch) + 2, `${tool.filter((c) => c.operation === 'DescribeInstanceHealth').length} DescribeInstanceHealth`);
   });
 }
 

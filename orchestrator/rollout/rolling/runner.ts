@@ -24,7 +24,7 @@ import { canaryProblem, currentHold, decideWithHolds, holdCanStart, holdOptionsP
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
 import { classicElbSignalOf, combine, GatesSignal, groupSignals, pollTiming, targetGroupSignalOf, type HealthSignal } from '../health';
-import { DEFAULT_BRISK_MS, earliestPassAt, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
+import { DEFAULT_BRISK_MS, batchLookAt, bootSpread, earliestPassAt, learn, nextLookAt, type BootSpread, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
 import type { RolloutResult } from '../result';
 import {
   ROLLOUT_PROCESSES,
@@ -143,7 +143,15 @@ interface RollingObservation extends Observation {
   view: RollingView;
   /** The ELB was not asked this poll (the last answer stands in): good for "wait" only. */
   elbStale?: boolean;
+  /** The group was not read this poll (the last read stands in, ELB states fresh): good for "wait" only. */
+  groupStale?: boolean;
 }
+
+/**
+ * An ELB-only look stands on a group read at most this old: whatever changes in the group (AWS
+ * replacing an instance, someone's Standby) is seen within it, as the seed tools' 30-s polls would.
+ */
+export const GROUP_READ_MAX_AGE_MS = 30_000;
 
 const LEAVING = (i: InstanceView) => !isLive(i);
 
@@ -171,11 +179,13 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private lastView?: RollingView;
   /** Each instance's ELB states from the last poll that asked the ELB. */
   private readonly lastElb = new Map<string, Record<string, ElbInstanceHealth>>();
-  /** Launch → InService of the group's recent launches (the shortest), ms, from AWS's activities. */
-  private bootEstimateMs?: number;
+  /** Launch → InService of the group's recent launches, ms, from AWS's activities. */
+  private recentBootsMs: number[] = [];
   private readonly terminatedSet = new Set<string>();
   /** The next observation asks the ELB whatever the state. */
   private forceFresh = false;
+  /** When the group was last read (DescribeAutoScalingGroups), clock ms. */
+  private groupReadAt?: number;
   /** The group's launch spec at the start (the rollout's target). */
   private startLaunch?: GroupSnapshot['launch'];
   /** The launch spec it changed to during the run, and how to name it (sticky). */
@@ -247,12 +257,22 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const twoPhase = this.config !== undefined && this.port.describeInstanceHealth !== undefined && !fresh && !this.forceFresh;
     this.forceFresh = false;
     let elbStale = false;
+    // Every awaited instance registered with the ELB: only the ELB can tell something new.
+    let preread: Map<string, Map<string, ElbInstanceHealth>> | undefined;
+    if (twoPhase && this.lastView && this.elbOnlyLook(this.lastView.group, this.options.clock.now())) {
+      const last = this.lastView.group;
+      preread = new Map();
+      for (const elb of last.loadBalancerNames) preread.set(elb, await this.port.describeInstanceHealth!(elb));
+      const stale = this.staleObservation(last, preread);
+      if (stale) return stale;
+    }
     const s = this.watchLaunch(await this.port.observeGroup(this.target, twoPhase ? { elbHealth: false } : undefined));
+    this.groupReadAt = this.options.clock.now();
     const now = this.options.clock.now();
     if (twoPhase && s.loadBalancerNames.length > 0) {
-      if (this.elbMatters(s, now)) {
+      if (preread || this.elbMatters(s, now)) {
         const states = new Map<string, Map<string, ElbInstanceHealth>>();
-        for (const elb of s.loadBalancerNames) states.set(elb, await this.port.describeInstanceHealth!(elb));
+        for (const elb of s.loadBalancerNames) states.set(elb, preread?.get(elb) ?? (await this.port.describeInstanceHealth!(elb)));
         for (const i of s.instances) {
           for (const [elb, m] of states) {
             const h = m.get(i.instanceId);
@@ -296,7 +316,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       if (this.port.recentLaunchDurations && s.instances.some((i) => isLive(i) && isOutdated(i, s))) {
         try {
           const ds = await this.port.recentLaunchDurations(s.name);
-          if (ds.length > 0) this.bootEstimateMs = Math.min(...ds);
+          this.recentBootsMs = ds;
         } catch {
           // An estimate only: without it polling adapts to the first launch.
         }
@@ -344,7 +364,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         this.liveNew.add(i.instanceId);
         present.set(i.instanceId, i);
       }
-      if (!outdated) this.track(i, verdicts.get(i.instanceId)!, now);
+      if (!outdated) this.track(i, verdicts.get(i.instanceId)!, now, !elbStale);
     }
     for (const id of [...this.liveNew]) {
       const i = present.get(id);
@@ -561,6 +581,68 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   }
 
   /**
+   * Whether this poll may ask the ELB alone (one DescribeInstanceHealth per classic ELB, no group
+   * read): every new instance still awaited was InService at the last group read — so the ASG has
+   * nothing to tell about it — the group had all it should (live ≥ desired), that read is at most
+   * {@link GROUP_READ_MAX_AGE_MS} old, none is near its step timeout, and health comes from classic
+   * ELBs only (a target group's health comes with the group read).
+   */
+  private elbOnlyLook(last: GroupSnapshot, now: number): boolean {
+    if (!this.config || this.groupReadAt === undefined || now - this.groupReadAt > GROUP_READ_MAX_AGE_MS) return false;
+    if (last.loadBalancerNames.length === 0 || last.targetGroupARNs.length > 0) return false;
+    let awaited = 0;
+    let live = 0;
+    for (const i of last.instances) {
+      if (!isLive(i) || isStandby(i) || this.terminatedSet.has(i.instanceId)) continue;
+      live++;
+      if (isOutdated(i, last) || this.watch.get(i.instanceId)?.healthy !== false) continue;
+      if (i.lifecycleState !== 'InService') return false;
+      const first = this.memory.firstSeen[i.instanceId] ?? now;
+      if (now - first > this.config.stepTimeoutMs - GROUP_READ_MAX_AGE_MS) return false;
+      awaited++;
+    }
+    return awaited > 0 && live >= last.desired;
+  }
+
+  /**
+   * The observation of an ELB-only look: the last group read with the ELB states just read. None
+   * when an awaited instance passed (or left the ELB): then the group is read too, before any
+   * decision acts on it.
+   */
+  private staleObservation(last: GroupSnapshot, states: Map<string, Map<string, ElbInstanceHealth>>): RollingObservation | undefined {
+    const now = this.options.clock.now();
+    const instances = last.instances.map((i) => {
+      const elb: Record<string, ElbInstanceHealth> = {};
+      for (const [name, m] of states) {
+        const h = m.get(i.instanceId);
+        if (h) elb[name] = h;
+      }
+      return { ...i, elb };
+    });
+    const s: GroupSnapshot = { ...last, instances };
+    const verdicts = new Map<string, Verdict>();
+    for (const i of s.instances) {
+      const v = this.awsVerdict(s, i);
+      const w = this.watch.get(i.instanceId);
+      if (w && !w.healthy && isLive(i) && !isOutdated(i, s)) {
+        if (v.healthy || Object.keys(i.elb).length < s.loadBalancerNames.length) return undefined;
+        w.notHealthyAt = now;
+      }
+      // The gates judged it at the last group read: that verdict stands.
+      verdicts.set(i.instanceId, v.healthy && this.hasGates ? (this.lastVerdict.get(i.instanceId) ?? v) : v);
+    }
+    this.lastElb.clear();
+    for (const i of s.instances) if (hasKeys(i.elb)) this.lastElb.set(i.instanceId, i.elb);
+    const view: RollingView = { ...this.lastView!, group: s, verdict: (i) => verdicts.get(i.instanceId) ?? { healthy: false, gate: 'asg', state: 'unknown' }, now };
+    this.lastView = view;
+    this.lastObservedAt = now;
+    this.trackHolds(view, now);
+    const hint = this.hint(s, verdicts, now);
+    this.memory.waitHintMs = hint.untilMs;
+    return { groups: [s], isHealthy: (_g, id) => verdicts.get(id)?.healthy ?? false, waitingSinceMs: hint.sinceMs, view, groupStale: true };
+  }
+
+  /**
    * Whether this poll needs the ELB's view. Not when some up-to-date instance certainly is not
    * healthy yet — still Pending, or InService too recently to have passed HealthyThreshold checks
    * (polling.ts) — or the ASG has not launched them all: decideRolling then waits whatever the ELB
@@ -586,7 +668,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     return !(blocked || live < s.desired);
   }
 
-  private track(i: InstanceView, v: Verdict, now: number): void {
+  /** `elbAsked`: this poll's verdict includes the ELB's answer (else "not healthy" says nothing new once InService). */
+  private track(i: InstanceView, v: Verdict, now: number, elbAsked: boolean): void {
     let w = this.watch.get(i.instanceId);
     if (!w) {
       if (v.healthy) return; // healthy before we watched it: nothing to learn
@@ -602,32 +685,32 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     if (v.healthy) {
       w.healthy = true;
       learn(this.learned, w);
-    } else {
+    } else if (elbAsked || i.lifecycleState !== 'InService') {
       w.notHealthyAt = now;
     }
   }
 
   /**
-   * Expected launch → InService: this rollout's own, once a launch was pinned within two brisk
-   * polls; else the group's recent launches (AWS's activities); else this rollout's rougher one.
+   * The plausible launch → InService range (polling.ts bootSpread): the group's recent launches as
+   * AWS reports them (its launch activities) and this rollout's own boots.
    */
-  private bootGuess(): number | undefined {
-    const l = this.learned;
-    const pinned = l.bootWindowMs !== undefined && l.bootWindowMs <= 2 * DEFAULT_BRISK_MS ? l.bootEstimateMs : undefined;
-    return pinned ?? this.bootEstimateMs ?? l.bootEstimateMs ?? l.bootMs;
+  private bootGuess(): BootSpread | undefined {
+    return bootSpread([...this.recentBootsMs, ...(this.learned.bootsMs ?? [])]);
   }
 
   /** Adaptive polling hint: earliest moment a watched instance could pass, or a drain bound. */
   private hint(s: GroupSnapshot, verdicts: Map<string, Verdict>, now: number): { untilMs?: number; sinceMs?: number } {
-    let earliest: number | undefined;
+    const looks: Array<{ pending: boolean; at: number | undefined }> = [];
+    const boot = this.bootGuess();
     for (const i of s.instances) {
       if (!isLive(i) || isOutdated(i, s) || verdicts.get(i.instanceId)?.healthy) continue;
       const w = this.watch.get(i.instanceId);
       if (!w) continue;
-      const t = nextLookAt(w, now, this.timing, this.learned, this.bootGuess());
-      if (t !== undefined) earliest = earliest === undefined ? t : Math.min(earliest, t);
+      looks.push({ pending: w.inServiceSeen === undefined, at: nextLookAt(w, now, this.timing, this.learned, boot) });
     }
-    if (earliest !== undefined) return { untilMs: earliest - now };
+    // The step ends when all its new instances passed (polling.ts batchLookAt).
+    const next = batchLookAt(looks);
+    if (next !== undefined) return { untilMs: next - now };
     // Waiting for terminated instances to leave the ELB (connection draining): never beyond the drain end.
     const leaving = s.instances.filter((i) => (LEAVING(i) || this.terminatedSet.has(i.instanceId)) && inService(i, s.loadBalancerNames, s.targetGroupARNs));
     if (leaving.length > 0) {
@@ -661,6 +744,10 @@ export class RollingStrategy implements Strategy<RollingObservation> {
    */
   decide(o: RollingObservation): Action {
     const a = this.holds.length ? decideWithHolds(o.view, this.holds, this.holdSince) : decideRolling(o.view);
+    if (o.groupStale && a.kind !== 'wait') {
+      this.forceFresh = true;
+      return wait(`${o.view.group.name}: reading the group before acting`, 0);
+    }
     if (o.elbStale && a.kind !== 'wait' && a.kind !== 'suspend' && a.kind !== 'setDesired') {
       this.forceFresh = true;
       return wait(`${o.view.group.name}: checking the load balancer before acting`, 0);
@@ -686,11 +773,10 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   delayAfter(a: Action): number {
     const launches = (a.kind === 'setDesired' && a.desired > (this.config?.capacity ?? Infinity)) || (a.kind === 'terminate' && !a.decrement);
     if (!launches) return 0;
-    // With a boot estimate: just before the first new instance could go InService (polling.ts).
+    // With a boot spread: just before the first new instance could go InService (polling.ts).
     const boot = this.bootGuess();
-    if (boot !== undefined) return Math.max(0, boot - DEFAULT_BRISK_MS / 2);
-    const checks = this.timing ? Math.max(0, this.timing.healthyThreshold - 1) * this.timing.interval * 1000 : 0;
-    return Math.max(checks, this.learned.passMs ?? 0);
+    if (boot !== undefined) return Math.max(0, (boot.floorMs ?? boot.lowMs) - DEFAULT_BRISK_MS / 2);
+    return this.timing ? Math.max(0, this.timing.healthyThreshold - 1) * this.timing.interval * 1000 : 0;
   }
 
   /**

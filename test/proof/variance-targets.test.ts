@@ -1,0 +1,34 @@
+/**
+ * The engine meets its targets under variance (issue 21 item 3): on every variance scenario
+ * (orchestrator/proof/variance.ts: boots 60–180 s uniform or log-normal, the ELB's check phase
+ * drawn per registration, 10 seeds), the ratio to each run's drawn limit is ≤ 1.03 in the median
+ * and ≤ 1.10 at worst; at batch 10 ≤ 4 API calls per replaced instance. At batch 1 the target of
+ * 15 is MISSED (≈ 17–18: docs/proof.md says where they go); the bound below only keeps it from
+ * growing.
+ */
+import test from 'ava';
+import { runVariance, VARIANCE_SCENARIOS, VARIANCE_SEEDS } from '../../orchestrator/proof/variance';
+
+const median = (xs: number[]) => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+};
+
+for (const s of VARIANCE_SCENARIOS) {
+  test(`engine under variance: ${s.name}, ${s.bootLabel}: ratio ≤ 1.03 median, ≤ 1.10 worst over ${VARIANCE_SEEDS} seeds`, async (t) => {
+    const ratios: number[] = [];
+    const calls: number[] = [];
+    for (let seed = 1; seed <= VARIANCE_SEEDS; seed++) {
+      const r = await runVariance(s, seed, 'engine');
+      t.is(r.error, undefined, `seed ${seed}: ${r.error}`);
+      t.is(r.replaced, s.size);
+      ratios.push(r.seconds! / r.limitSeconds);
+      calls.push(r.apiCalls / r.replaced);
+    }
+    t.log(`ratio median ${median(ratios).toFixed(3)}, worst ${Math.max(...ratios).toFixed(3)}; calls/instance median ${median(calls).toFixed(1)}, worst ${Math.max(...calls).toFixed(1)}`);
+    t.true(median(ratios) <= 1.03, `median ratio ${median(ratios)}`);
+    t.true(Math.max(...ratios) <= 1.1, `worst ratio ${Math.max(...ratios)}`);
+    if (s.batch >= 10) t.true(Math.max(...calls) <= 4, `calls per instance ${calls.join(', ')}`);
+    else t.true(median(calls) <= 19, `calls per instance median ${median(calls)}`);
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * The adaptive poller's pure schedule (rollout/polling.ts), one row per situation: what it knows
+ * about an instance and its group's boots → when it looks next. Issue 21 item 3: boots vary from
+ * instance to instance, so the schedule searches for the moment each instance goes InService and
+ * the moment the ELB passes it, and never takes another instance's figures for a bound.
+ */
+import test from 'ava';
+import { batchLookAt, bootSpread, earliestPassAt, learn, nextLookAt, pendingGapMs, type Learned, type WatchedInstance } from '../../orchestrator/rollout/polling';
+
+const s = (x: number) => x * 1000;
+const ELB = { interval: 10, healthyThreshold: 3 };
+
+test('earliestPassAt: only what AWS reported about this instance — never the shortest boot or pass of another one', (t) => {
+  const rows: Array<[string, WatchedInstance, Learned, number | undefined]> = [
+    ['just launched: launch + (HealthyThreshold − 1) × Interval', { firstSeen: 0, healthy: false }, {}, s(20)],
+    // Issue 21: an earlier instance booted in 180 s and passed at 209 s; this one may boot in 60 s.
+    // Taking those as bounds kept even a 1-s poller from asking the ELB for ~100 s (ratio 1.44).
+    ['others were slow: still launch + 20 s', { firstSeen: 0, healthy: false }, { bootMs: s(180), passMs: s(209) }, s(20)],
+    ['Pending at 70 s: registered after it', { firstSeen: 0, notInServiceAt: s(70), healthy: false }, {}, s(90)],
+    ['InService at 75 s, Pending at 70 s', { firstSeen: 0, notInServiceAt: s(70), inServiceSeen: s(75), healthy: false }, {}, s(90)],
+    ['passed', { firstSeen: 0, healthy: true }, {}, undefined],
+  ];
+  for (const [name, w, l, want] of rows) t.is(earliestPassAt(w, ELB, l), want, name);
+});
+
+test('bootSpread: the samples widened by their mean gap; one look earlier (floor) for a boot below them all', (t) => {
+  t.is(bootSpread([]), undefined);
+  // Every boot alike: trust it, one look at n/(n + 1) of it first.
+  t.deepEqual(bootSpread([s(90), s(90), s(90)]), { lowMs: s(90), highMs: s(90), floorMs: s(67.5) });
+  // 84, 96, 108 → gap 12 → 72–120; floor 84 − max(12, 84/4) = 63.
+  t.deepEqual(bootSpread([s(84), s(96), s(108)]), { lowMs: s(72), highMs: s(120), floorMs: s(63) });
+  // Many samples over a wide spread: the floor is the widened low end (no extra look).
+  const many = Array.from({ length: 11 }, (_, n) => s(60 + 12 * n));
+  t.deepEqual(bootSpread(many), { lowMs: s(48), highMs: s(192) });
+  t.deepEqual(bootSpread([s(100)]), { lowMs: s(100), highMs: s(100), floorMs: s(50) });
+});
+
+test('pendingGapMs: brisk when every boot is alike, ~24.5 s for a 120-s spread, at most 30 s', (t) => {
+  t.is(pendingGapMs({ lowMs: s(90), highMs: s(90) }), 1500);
+  t.is(Math.round(pendingGapMs({ lowMs: s(60), highMs: s(180) }) / 100) / 10, 24.5);
+  t.is(pendingGapMs({ lowMs: 0, highMs: s(1000) }), 30_000);
+});
+
+test('nextLookAt while Pending: the floor, then a grid from just before the shortest plausible boot', (t) => {
+  const w: WatchedInstance = { firstSeen: 0, healthy: false };
+  const spread = { lowMs: s(60), highMs: s(180), floorMs: s(40) };
+  const gap = pendingGapMs(spread);
+  const rows: Array<[string, number, number]> = [
+    ['right after launch: the floor', s(1), s(39.25)],
+    ['at the floor: just before the low end', s(39.25), s(59.25)],
+    ['a look within a brisk period of the grid point stands for it', s(58.5), s(59.25) + gap],
+    ['on the grid', s(59.25) + gap, s(59.25) + 2 * gap],
+  ];
+  for (const [name, now, want] of rows) t.is(nextLookAt(w, now, ELB, {}, spread), want, name);
+  // Past the longest plausible boot: the grid, or a tenth of the time past the low end if longer (≤ 10 s).
+  t.is(nextLookAt(w, s(200), ELB, {}, { lowMs: s(90), highMs: s(90) }), s(210));
+  // Nothing known: back off with the time since launch.
+  t.is(nextLookAt(w, s(50), ELB, {}), s(55));
+  // A single boot figure (the A/B runner's estimate) is a spread of width 0: brisk after it.
+  t.is(nextLookAt(w, s(1), ELB, {}, s(90)), s(89.25));
+  t.is(nextLookAt(w, s(89.25), ELB, {}, s(90)), s(90.75));
+});
+
+test('nextLookAt once InService: looks spread over the pass window, the last at its end, then back-off', (t) => {
+  // Pinned within 1.5 s (Pending at 89.25, InService at 90.75): it passes in (109.25, 120.75]: three looks.
+  const pinned: WatchedInstance = { firstSeen: 0, notInServiceAt: s(89.25), inServiceSeen: s(90.75), healthy: false };
+  const third = s(11.5) / 3;
+  t.is(nextLookAt(pinned, s(90.75), ELB), s(109.25) + third);
+  t.is(nextLookAt(pinned, s(109.25) + third, ELB), s(109.25) + 2 * third);
+  t.is(nextLookAt(pinned, s(109.25) + 2 * third, ELB), s(120.75));
+  t.is(nextLookAt(pinned, s(120.75), ELB), s(122.25), 'past the end: brisk, backing off');
+  t.is(nextLookAt(pinned, s(180.75), ELB), s(186.75));
+  // Pinned within 23 s: the window (100, 153] gets ⌈53 / 5⌉ = 11 looks, 4.8 s apart.
+  const wide: WatchedInstance = { firstSeen: 0, notInServiceAt: s(80), inServiceSeen: s(123), healthy: false };
+  t.is(nextLookAt(wide, s(123), ELB), s(100) + 5 * (s(53) / 11));
+  // The ELB's phase as this run saw it (no pass came sooner than 27 s after registering) opens the window later.
+  t.is(nextLookAt(pinned, s(90.75), ELB, { passOffsetMs: s(27) }), s(120.75));
+  t.is(nextLookAt({ ...pinned, healthy: true }, s(100), ELB), undefined);
+});
+
+test('learn: boots (middle of the InService window), the shortest registration → pass seen', (t) => {
+  const l: Learned = {};
+  learn(l, { firstSeen: 0, notInServiceAt: s(89.25), inServiceSeen: s(90.75), notHealthyAt: s(115), healthy: true });
+  learn(l, { firstSeen: s(200), notInServiceAt: s(330), inServiceSeen: s(350), notHealthyAt: s(372), healthy: true });
+  t.deepEqual(l.bootsMs, [s(90), s(140)]);
+  t.is(l.passOffsetMs, s(22));
+  t.is(l.bootMs, s(89.25));
+});
+
+test('batchLookAt: while any is Pending, the cheap look for it; once all are InService, the latest look', (t) => {
+  t.is(batchLookAt([]), undefined);
+  t.is(batchLookAt([{ pending: false, at: 100 }, { pending: true, at: 130 }, { pending: true, at: 120 }]), 120);
+  t.is(batchLookAt([{ pending: false, at: 100 }, { pending: false, at: 140 }, { pending: false, at: undefined }]), 140);
+});
