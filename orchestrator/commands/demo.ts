@@ -1,8 +1,8 @@
 /**
  * `asg-deploy demo` (`npm run demo`): a scripted story on the embedded simulated AWS, in scaled
- * real time, in a fresh temporary state. It runs the real `deploy` command three times:
- *   v1  creates the stack (a 3-node quorum on rolling, an A/B web tier);
- *   v2  rolls the quorum oldest first and swaps web a → b;
+ * real time, in a fresh temporary state. It runs the real `deploy` command four times:
+ *   v1  creates the stack (a 3-node quorum on rolling, an A/B web tier on an ALB);
+ *   v2  rolls the quorum oldest first and swaps web a → b, shifting its traffic in steps;
  *   v3  ships an image that never becomes healthy: the rollout halts, v2 keeps serving;
  *   v4  (the web tier only) ships a version that passes its health checks but fails its requests
  *       (the simulated AWS's [CW-4]): the team's CloudWatch alarm on the web tier's 5xx count
@@ -53,8 +53,8 @@ export const V4_ERRORS_AFTER_SECONDS = 240;
 export const V4_KEEP_OLD = '10m';
 
 const STEPS: Step[] = [
-  { title: 'v1', image: 'ami-0demo1', expectExit: 0, explain: 'deploy v1: the simulated `pulumi up` creates launch templates, ELBs and groups; nothing to roll out yet.' },
-  { title: 'v2', image: 'ami-0demo2', expectExit: 0, explain: 'deploy v2: new launch template versions; rabbit is replaced oldest first (never below 2 healthy), web swaps a → b.' },
+  { title: 'v1', image: 'ami-0demo1', expectExit: 0, explain: 'deploy v1: the simulated `pulumi up` creates launch templates, load balancers (a classic ELB, an ALB with its target groups) and groups; nothing to roll out yet.' },
+  { title: 'v2', image: 'ami-0demo2', expectExit: 0, explain: 'deploy v2: new launch template versions; rabbit is replaced oldest first (never below 2 healthy), web swaps a → b on its ALB, shifting traffic 25 % → 50 % → 100 % while b stays healthy.' },
   { title: 'v3', image: 'ami-0demo3', expectExit: 1, explain: 'deploy v3: a broken image that never passes its health check; the rollout must halt with v2 still serving.' },
   {
     title: 'v4',
@@ -145,7 +145,7 @@ export const demoCommand: CommandSpec = {
         say(`\nThe demo did not go as expected:\n  ${problems.join('\n  ')}`);
         return 1;
       }
-      say('\nAs expected: v1 created, v2 rolled out oldest first and swapped a → b, v3 halted safely with v2 still serving and nothing left changed.');
+      say('\nAs expected: v1 created, v2 rolled out oldest first and swapped a → b in traffic steps, v3 halted safely with v2 still serving and nothing left changed.');
       say('v4 passed its health checks, tripped the web tier\'s 5xx alarm during the keep-old window and was switched back automatically, v2 serving throughout.');
       say(`Try it yourself (README.md, "Try it in the sandbox"): ${DEMO_NEXT}`);
       return 0;

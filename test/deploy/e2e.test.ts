@@ -82,7 +82,8 @@ test('deploy v1 → v2 → broken v3 through the CLI on the sandbox', async (t) 
   t.regex(v1.stderr, /SIMULATION/);
   t.notRegex(v1.stderr, /NodeVersionSupportWarning/, '--sandbox runs print no SDK warning');
   const up1 = v1.events.find((e) => e.code === 'stack.up')!;
-  t.deepEqual(up1.data.changeSummary, { create: 8 });
+  // 2 launch templates, rabbit's classic ELB, web's ALB with its listener and 2 target groups, 3 groups.
+  t.deepEqual(up1.data.changeSummary, { create: 10 });
   t.true(codes(v1.events).includes('deploy.done'));
 
   // Dry run of v2: preview + plan, nothing changes.
@@ -91,7 +92,7 @@ test('deploy v1 → v2 → broken v3 through the CLI on the sandbox', async (t) 
   t.is(dry.code, 0, dry.stderr);
   const plans = dry.events.filter((e) => e.code === 'deploy.service.plan');
   t.deepEqual(plans.map((p) => [p.data.service, p.data.action]), [['rabbit', 'roll'], ['web', 'swap']]);
-  t.regex(dry.stderr, /web: would swap a → b, 4 instances, then drain a/);
+  t.regex(dry.stderr, /web: would swap a → b, 4 instances, shift traffic to b \(25 % → 50 % → 100 %, holding 20 s at each while healthy\), then drain a/);
   t.regex(dry.stderr, /rabbit: would replace i-\S+, i-\S+, i-\S+ oldest first, surge 1/);
   const after = readSandboxFile(state)!;
   t.deepEqual(after.stacks, JSON.parse(before).stacks, 'a dry run changes no stack');
@@ -150,6 +151,8 @@ test('the demo exits 0 (paced far beyond real time: its outcome does not depend 
   // v4 (issue 16): passes its health checks, trips the 5xx alarm in the keep-old window, switched back.
   t.regex(demo.stderr, /alarm demo-web(-[ab])?-5xx: ALARM \(Threshold Crossed/);
   t.regex(demo.stderr, /v4 passed its health checks, tripped the web tier's 5xx alarm during the keep-old window and was switched back automatically, v2 serving throughout/);
+  // The web tier's A/B swap on its ALB shifts the traffic in the stack config's steps (issue 14).
+  t.regex(demo.stderr, /demo-web: traffic 0 % → 25 %[\s\S]*traffic 25 % → 50 %[\s\S]*traffic 50 % → 100 %/);
   t.regex(demo.stderr, /SIMULATION/);
   t.notRegex(demo.stderr, /NodeVersionSupportWarning/, 'the README\'s first command prints no SDK warning');
 });
