@@ -31,6 +31,7 @@ import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
 import { silentReporter } from '../report/reporter';
 import { abDeploy } from '../rollout/ab/runner';
 import type { RolloutResult } from '../rollout/result';
+import { planHolds, type HoldOptions } from '../rollout/rolling/holds';
 import { rollGroup } from '../rollout/rolling/runner';
 import { ROLLOUT_PROCESSES, baseVerdict, decideRolling, type RollingView, type Verdict } from '../rollout/rolling/strategy';
 import { decideSwap } from '../rollout/ab/strategy';
@@ -52,6 +53,8 @@ interface RollingBench {
   batch: number;
   drain: number;
   baseline: boolean;
+  /** Canary, checkpoints and bake (issue 16; rollout/rolling/holds.ts): the limit includes their waits. */
+  holds?: HoldOptions;
 }
 interface AbBench {
   kind: 'ab';
@@ -88,6 +91,16 @@ export const BENCHES: Bench[] = [
   // Issue 14: the same shapes on ALB target groups.
   { kind: 'rolling-tg', name: '3-node quorum on a target group', size: 3, batch: 1, drain: 0 },
   { kind: 'ab-alb', name: 'A/B on an ALB, 8 instances, traffic steps 10/50/100', size: 8, drain: 300, steps: [10, 50, 100], stepWait: 60 },
+  // Issue 16: the holds' waits are part of the limit (limit.ts: the points cut the batches).
+  {
+    kind: 'rolling',
+    name: 'canary + checkpoints + bake, 10 instances, batch 2',
+    size: 10,
+    batch: 2,
+    drain: 0,
+    baseline: false,
+    holds: { canary: 1, canaryWaitMs: 120_000, checkpoints: [50], checkpointWaitMs: 120_000, bakeMs: 300_000 },
+  },
 ];
 
 /** A fresh simulated fleet for a scenario; the same seed always builds the same fleet. */
@@ -231,12 +244,13 @@ export async function runBench(b: Bench, reports?: BenchReportDirs): Promise<Ben
     };
   }
   if (b.kind === 'rolling') {
-    const limit = physicalLimit({ replace: b.size, batchSize: b.batch, bootSeconds: BOOT, healthCheck: ELB, drainSeconds: b.drain });
+    const holds = b.holds ? planHolds(b.holds, b.size) : undefined;
+    const limit = physicalLimit({ replace: b.size, batchSize: b.batch, bootSeconds: BOOT, healthCheck: ELB, drainSeconds: b.drain, ...(holds ? { holds } : {}) });
     const e = fleet(b);
     const rep = reports && scenarioReport(b.name, e.clock);
     const ePort = createAwsPort(rep?.clients(e.newClients('engine')) ?? e.newClients('engine'), e.clock);
     const t0 = e.clock.now();
-    const engine = await measure(e, ePort, () => rollGroup({ port: ePort, clock: e.clock, reporter: rep?.recorder ?? silentReporter, asg: 'bench', surge: b.batch, batchSize: b.batch, lock: false /* the benchmark measures the rollout's own calls and time against the physical limit */ }));
+    const engine = await measure(e, ePort, () => rollGroup({ port: ePort, clock: e.clock, reporter: rep?.recorder ?? silentReporter, asg: 'bench', surge: b.batch, batchSize: b.batch, lock: false /* the benchmark measures the rollout's own calls and time against the physical limit */, ...(b.holds ? { holds: b.holds } : {}) }));
     const over = describeOvershoot(overshoot(e, 'engine', t0, e.clock.now(), b.drain));
     if (reports) rep?.write(reports, engine.error, BOOT + health);
     let baseline: RunMeasure | undefined;
@@ -247,10 +261,10 @@ export async function runBench(b: Bench, reports?: BenchReportDirs): Promise<Ben
     }
     return {
       name: b.name,
-      shape: `rolling, ${b.size} instances, batch ${b.batch} (surge ${b.batch}), boot ${BOOT} s, ELB ${ELB.interval} s × ${ELB.healthyThreshold}${b.drain ? `, draining ${b.drain} s` : ', no draining'}; baseline: the seed, one at a time without surge`,
+      shape: `rolling, ${b.size} instances, batch ${b.batch} (surge ${b.batch}), boot ${BOOT} s, ELB ${ELB.interval} s × ${ELB.healthyThreshold}${b.drain ? `, draining ${b.drain} s` : ', no draining'}${holds ? `; ${holdsText(b.holds!)}` : ''}${b.baseline ? '; baseline: the seed, one at a time without surge' : ''}`,
       batchSize: b.batch,
       limitSeconds: limit.total,
-      limitFormula: `${limit.batches} × (${BOOT} + ${health}) + ${limit.drain}`,
+      limitFormula: holds ? `${limit.batches} × (${BOOT} + ${health}) + ${limit.waits} (canary and checkpoint waits) + max(${limit.drain}, ${limit.bake} bake)` : `${limit.batches} × (${BOOT} + ${health}) + ${limit.drain}`,
       engine,
       baseline,
       overshoot: over,
@@ -277,6 +291,15 @@ export async function runBench(b: Bench, reports?: BenchReportDirs): Promise<Ben
     baseline,
     overshoot: over,
   };
+}
+
+/** "canary 1 (wait 120 s), checkpoints 50 % (wait 120 s), bake 300 s" */
+function holdsText(h: HoldOptions): string {
+  const parts: string[] = [];
+  if (h.canary) parts.push(`canary ${h.canary} (wait ${Math.round((h.canaryWaitMs ?? 0) / 1000)} s)`);
+  if (h.checkpoints?.length) parts.push(`checkpoints ${h.checkpoints.map((p) => `${p} %`).join(', ')} (wait ${Math.round((h.checkpointWaitMs ?? 0) / 1000)} s)`);
+  if (h.bakeMs) parts.push(`bake ${Math.round(h.bakeMs / 1000)} s`);
+  return parts.join(', ');
 }
 
 // ------------------------------------------------------------------ the engine's own cost

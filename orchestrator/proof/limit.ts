@@ -18,6 +18,12 @@
  *   color serves, then 2 holds, then the old color's deregistration delay: 120 + 2 × 60 + 300 = 540 s.
  * - 7 instances in batches of 3: batches of 3, 3, 1 → 3 × 120 = 360 s (a partial batch costs a
  *   whole batch: it still waits one boot and one health check).
+ * - With holds (issue 16: canary, checkpoints, bake; rollout/rolling/holds.ts planHolds): the
+ *   points cut the batches (a batch never replaces past a point), each canary/checkpoint wait
+ *   follows its batch serving and precedes the next launch, and the bake follows the last batch:
+ *   10 instances in batches of 2, canary 1 (wait 120 s), checkpoint 50 % (5; wait 120 s), bake
+ *   300 s, no draining → segments 1, 4, 5 → 1 + 2 + 3 = 6 batches × 120 + 120 + 120 + max(0, 300)
+ *   = 1,260 s.
  *
  * It deliberately ignores everything a tool could in principle overlap or AWS could speed up
  * (API latency, the ASG's activity loop), so a tool that gets within a few per cent of it wastes
@@ -45,6 +51,30 @@ export interface LimitInput {
    * traffic steps hold `stepWait` at each step but the last (issue 14: 10, 50, 100 with 60 s → 120).
    */
   holdSeconds?: number;
+  /** The rollout's holds (rollout/rolling/holds.ts planHolds): where they cut the batches and how long each waits. */
+  holds?: ReadonlyArray<LimitHold>;
+}
+
+/** A hold as the limit sees it: after how many replacements, how long (ms), and whether it is the bake. */
+export interface LimitHold {
+  kind: string;
+  after: number;
+  waitMs: number;
+}
+
+/**
+ * Seconds the holds add to any rollout: every canary/checkpoint wait (nothing is launched while
+ * it runs, and it starts only once its batch serves), and the bake, which runs after the last
+ * batch serves alongside the last drain: the tail is max(drain, bake).
+ */
+export function holdSeconds(holds: ReadonlyArray<LimitHold> = []): { waits: number; bake: number } {
+  let waits = 0;
+  let bake = 0;
+  for (const h of holds) {
+    if (h.kind === 'bake') bake = Math.max(bake, h.waitMs / 1000);
+    else waits += h.waitMs / 1000;
+  }
+  return { waits, bake };
 }
 
 export interface LimitBreakdown {
@@ -54,6 +84,10 @@ export interface LimitBreakdown {
   /** The holds after the last batch (A/B traffic steps). */
   hold: number;
   drain: number;
+  /** Σ canary and checkpoint waits, seconds (with holds). */
+  waits?: number;
+  /** The bake, seconds (with holds); the tail is max(drain, bake). */
+  bake?: number;
   total: number;
 }
 
@@ -61,16 +95,24 @@ export interface LimitBreakdown {
 export function physicalLimit(input: LimitInput): LimitBreakdown {
   if (input.replace < 0 || !Number.isFinite(input.replace)) throw new RangeError(`replace must be ≥ 0, got ${input.replace}`);
   if (input.batchSize < 1) throw new RangeError(`batchSize must be ≥ 1, got ${input.batchSize}`);
-  const batches = input.replace === 0 ? 0 : Math.ceil(input.replace / input.batchSize);
+  // The hold points cut the batches: a segment between two points costs its own whole batches.
+  const cuts = [...new Set((input.holds ?? []).filter((h) => h.kind !== 'bake' && h.after > 0 && h.after < input.replace).map((h) => h.after))].sort((a, b) => a - b);
+  let batches = 0;
+  let from = 0;
+  for (const to of input.replace === 0 ? [] : [...cuts, input.replace]) {
+    batches += Math.ceil((to - from) / input.batchSize);
+    from = to;
+  }
   const health = input.healthCheck.interval * input.healthCheck.healthyThreshold;
   const perBatch: number[] = [];
   for (let i = 0; i < batches; i++) {
     const boot = typeof input.bootSeconds === 'function' ? input.bootSeconds(i) : input.bootSeconds;
     perBatch.push(boot + health);
   }
+  const held = batches === 0 ? { waits: 0, bake: 0 } : holdSeconds(input.holds);
   const drain = batches === 0 ? 0 : input.drainSeconds;
   const hold = batches === 0 ? 0 : input.holdSeconds ?? 0;
-  return { batches, perBatch, hold, drain, total: perBatch.reduce((a, b) => a + b, 0) + hold + drain };
+  return { batches, perBatch, hold, drain, ...(input.holds ? { waits: held.waits, bake: held.bake } : {}), total: perBatch.reduce((a, b) => a + b, 0) + hold + held.waits + Math.max(drain, held.bake) };
 }
 
 /**
@@ -103,6 +145,10 @@ export function limitRatio(durationSeconds: number, limitSeconds: number): numbe
  * Example (surge 0, draining 300 s, 3 instances, each 120 s launch → healthy):
  * 120 + 120 + max(300, 120) = 540 s — where Σ (boot + checks) + drain said 660 s, which a
  * rollout that overlaps the drains beats.
+ *
+ * With holds (issue 16): each canary/checkpoint wait starts once its batch serves and ends before
+ * the next launch, so it lies between two spans and adds in full; the bake starts once the last
+ * batch serves, so the tail is max(that tail, bake).
  */
 export interface DrawnInterval {
   /** ms */
@@ -111,7 +157,7 @@ export interface DrawnInterval {
   healthy?: number;
 }
 
-export function drawnLimit(intervals: DrawnInterval[], o: { drainSeconds: number; terminateFirst: boolean; holdSeconds?: number }): { seconds: number; batches: number } {
+export function drawnLimit(intervals: DrawnInterval[], o: { drainSeconds: number; terminateFirst: boolean; holdSeconds?: number; holds?: ReadonlyArray<LimitHold> }): { seconds: number; batches: number } {
   // One batch per launch moment (an activity launches a batch at once); its slowest instance ends it.
   const byLaunch = new Map<number, number>();
   for (const i of intervals) {
@@ -140,5 +186,6 @@ export function drawnLimit(intervals: DrawnInterval[], o: { drainSeconds: number
   // A/B traffic steps: the holds follow the last batch serving and come before the old color drains.
   const holdMs = spans.length === 0 ? 0 : (o.holdSeconds ?? 0) * 1000;
   const tail = spans.length === 0 ? 0 : o.terminateFirst ? Math.max(0, drainMs - lastLen) : drainMs;
-  return { seconds: (total + holdMs + tail) / 1000, batches: spans.length };
+  const held = spans.length === 0 ? { waits: 0, bake: 0 } : holdSeconds(o.holds);
+  return { seconds: (total + holdMs + held.waits * 1000 + Math.max(tail, held.bake * 1000)) / 1000, batches: spans.length };
 }

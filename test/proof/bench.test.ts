@@ -82,3 +82,14 @@ test.serial('the engine-memory probe with AWS\'s XML wire format: the same rollo
   t.is(xml.serverCalls, xml.apiCalls);
   t.deepEqual(xml.operations, decoded.operations);
 });
+
+test.serial('bench canary + checkpoints + bake (issue 16): the limit includes the waits and the points cut the batches; the engine is within 1.03 of it', async (t) => {
+  const r = await runBench(BENCHES.find((b) => b.name.startsWith('canary + checkpoints + bake'))!);
+  // Segments 1 (canary), 4 (to 50 %), 5 → 1 + 2 + 3 = 6 batches × (90 + 30) + 120 + 120 + max(0, 300 bake).
+  t.is(r.limitSeconds, 6 * 120 + 120 + 120 + 300);
+  t.regex(r.limitFormula, /6 × \(90 \+ 30\) \+ 240 \(canary and checkpoint waits\) \+ max\(0, 300 bake\)/);
+  t.is(r.engine.error, undefined);
+  t.is(r.engine.replaced, 10);
+  t.true(r.engine.seconds! >= r.limitSeconds, `engine ${r.engine.seconds} s below the limit ${r.limitSeconds} s`);
+  t.true(r.engine.seconds! <= 1.03 * r.limitSeconds, `engine ${r.engine.seconds} s > 1.03 × ${r.limitSeconds} s`);
+});

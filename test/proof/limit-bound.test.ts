@@ -6,8 +6,12 @@
  * second, which sees every change within a second, as if it knew each boot time).
  */
 import test from 'ava';
+import { createAwsPort } from '../../orchestrator/aws/adapter';
+import { silentReporter } from '../../orchestrator/report/reporter';
+import { planHolds, type HoldOptions } from '../../orchestrator/rollout/rolling/holds';
+import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
 import { drawnLimit, physicalLimit } from '../../orchestrator/proof/limit';
-import { runVariance, UNIFORM, LONG_TAIL, type VarianceScenario, type VarianceTool } from '../../orchestrator/proof/variance';
+import { drawnIntervals, lastDeregistered, runVariance, varianceFleet, UNIFORM, LONG_TAIL, type VarianceScenario, type VarianceTool } from '../../orchestrator/proof/variance';
 
 test('drawnLimit: per batch its slowest launch → serving, sequential; surge ≥ 1 adds the last drain, surge 0 overlaps it', (t) => {
   const s = (x: number) => x * 1000;
@@ -61,6 +65,48 @@ for (const shape of SHAPES) {
         t.is(r.replaced, shape.size);
         t.true(r.limitSeconds > 0);
         t.true(r.seconds! >= r.limitSeconds, `${tool} seed ${seed}: ${r.seconds} s < limit ${r.limitSeconds} s`);
+      }
+    }
+  });
+}
+
+// ---- issue 16: holds (canary, checkpoints, bake) are part of the limit -------------------------
+
+const HOLDS: HoldOptions = { canary: 1, canaryWaitMs: 90_000, checkpoints: [50], checkpointWaitMs: 60_000, bakeMs: 120_000 };
+
+test('physicalLimit with holds: the points cut the batches, the waits add, the tail is max(drain, bake)', (t) => {
+  const hc = { interval: 10, healthyThreshold: 3 };
+  const holds = planHolds({ canary: 1, canaryWaitMs: 120_000, checkpoints: [50], checkpointWaitMs: 120_000, bakeMs: 300_000 }, 10);
+  // Segments 1, 4, 5 in batches of 2: 1 + 2 + 3 = 6 batches (5 without the points).
+  t.like(physicalLimit({ replace: 10, batchSize: 2, bootSeconds: 90, healthCheck: hc, drainSeconds: 0, holds }), { batches: 6, waits: 240, bake: 300, total: 6 * 120 + 240 + 300 });
+  t.is(physicalLimit({ replace: 10, batchSize: 2, bootSeconds: 90, healthCheck: hc, drainSeconds: 400, holds }).total, 6 * 120 + 240 + 400, 'a drain longer than the bake is the tail');
+  t.is(physicalLimit({ replace: 10, batchSize: 2, bootSeconds: 90, healthCheck: hc, drainSeconds: 0 }).total, 5 * 120);
+});
+
+test('drawnLimit with holds: the canary/checkpoint waits lie between the spans and add; the bake overlaps the last drain', (t) => {
+  const s = (x: number) => x * 1000;
+  const three = [0, 230, 460].map((a) => ({ launched: s(a), healthy: s(a + 120) }));
+  const holds = [{ kind: 'canary', after: 1, waitMs: 100_000 }, { kind: 'bake', after: 3, waitMs: 200_000 }];
+  t.is(drawnLimit(three, { drainSeconds: 0, terminateFirst: false, holds }).seconds, 360 + 100 + 200);
+  t.is(drawnLimit(three, { drainSeconds: 300, terminateFirst: false, holds }).seconds, 360 + 100 + 300);
+  t.is(drawnLimit([], { drainSeconds: 0, terminateFirst: false, holds }).seconds, 0, 'nothing replaced: no hold either');
+});
+
+for (const [name, surge, drain] of [['surge 1', 1, 0], ['surge 0, draining', 0, 120]] as const) {
+  test(`no run with holds goes below its drawn limit: ${name}, canary + checkpoint + bake (engine and 1-s oracle; 3 seeds, random ELB phase)`, async (t) => {
+    const size = 4;
+    for (const seed of [1, 2, 3]) {
+      for (const oracle of [false, true]) {
+        const sb = varianceFleet({ size, drain, boot: UNIFORM }, seed);
+        const port = createAwsPort(sb.newClients('engine'), sb.clock);
+        const t0 = sb.clock.now();
+        const r = await rollGroup({ port, clock: sb.clock, reporter: silentReporter, asg: 'bench', surge, batchSize: 1, lock: false, holds: HOLDS, ...(oracle ? { pollIntervalMs: 1000 } : {}) });
+        t.is(r.replaced.length, size);
+        const returned = sb.clock.now();
+        sb.advance((drain + 60) * 1000);
+        const done = Math.max(returned, Math.min(lastDeregistered(sb, t0) ?? returned, sb.clock.now()));
+        const limit = drawnLimit(drawnIntervals(sb, t0), { drainSeconds: drain, terminateFirst: surge === 0, holds: planHolds(HOLDS, size) });
+        t.true((done - t0) / 1000 >= limit.seconds, `${oracle ? 'oracle' : 'engine'} seed ${seed}: ${(done - t0) / 1000} s < limit ${limit.seconds} s`);
       }
     }
   });
