@@ -4,8 +4,8 @@
  * so that one poll of a group costs at most:
  *
  *   1 × DescribeAutoScalingGroups
- *   1 × DescribeInstances, only for instance ids not seen before (and ids whose EC2 data was
- *       still incomplete: no LaunchTime yet / still 'pending' without a private address)
+ *   1 × DescribeInstances per 200 instance ids, only for ids not seen before (and ids whose EC2
+ *       data was still incomplete: no LaunchTime yet / still 'pending' without a private address)
  *   1 × DescribeInstanceHealth per attached classic ELB
  *
  * Launch template versions: a group's `$Latest`/`$Default` is resolved with
@@ -126,6 +126,17 @@ interface Ec2Facts {
 }
 
 const SETTLED_EC2 = new Set(['running', 'shutting-down', 'terminated', 'stopping', 'stopped']);
+
+/**
+ * Instance ids per DescribeInstances. EC2 takes up to 1,000, but its answer carries every field of
+ * every instance (~0.9 KB of XML each, ~2 KB of objects once parsed and deserialized), all alive
+ * at once while the SDK parses it: one 1,000-instance answer (the first look at a big group, or an
+ * A/B's new color coming up at once) was the largest single allocation of a rollout and made V8
+ * double its young generation (docs/benchmarks.md, where the memory goes). 200 keeps each answer
+ * the size of a classic ELB's 1,000-instance DescribeInstanceHealth, for a few more calls on the
+ * first look only (the later polls describe the instances launched since, a batch at a time).
+ */
+export const DESCRIBE_INSTANCES_IDS = 200;
 
 export { isThrottling, isTransient } from './transient';
 
@@ -412,13 +423,13 @@ export class AwsAdapter implements AwsPort {
     return { launchTemplate: { id: r.id, version: r.version } };
   }
 
-  /** One DescribeInstances (per 1000 ids) for ids whose EC2 facts are missing or incomplete. */
+  /** One DescribeInstances per DESCRIBE_INSTANCES_IDS ids whose EC2 facts are missing or incomplete. */
   private async refreshEc2(ids: string[]): Promise<void> {
     const need = ids.filter((id) => {
       const f = this.ec2Cache.get(id);
       return !f || f.launchTime === undefined || !f.ec2State || (!SETTLED_EC2.has(f.ec2State) && !f.privateIpAddress);
     });
-    for (const batch of chunks(need, 1000)) {
+    for (const batch of chunks(need, DESCRIBE_INSTANCES_IDS)) {
       let reservations: Array<{ Instances?: Ec2Instance[] }> = [];
       try {
         const out = await this.send<{ Reservations?: Array<{ Instances?: Ec2Instance[] }> }>(

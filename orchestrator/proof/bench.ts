@@ -493,9 +493,9 @@ function engineAlone(inProcess: { simulatedSeconds?: number; apiCalls?: number }
   // Compiled, as the CLI runs (npm run bench builds dist/ first).
   const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'orchestrator', 'proof', 'engine-memory.js'), String(COST_SIZE), String(COST_BATCH), wire, scenario], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 900_000 });
   try {
-    const e = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { peakRssMb: number; rssBeforeMb: number; simulatedSeconds?: number; apiCalls?: number; newSpaceMb?: number; oldSpaceMb?: number; error?: string };
+    const e = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { peakRssMb: number; rssBeforeMb: number; simulatedSeconds?: number; apiCalls?: number; newSpaceMb?: number; oldSpaceMb?: number; newSpaceBeforeMb?: number; error?: string };
     const matches = e.error === undefined && e.simulatedSeconds !== undefined && e.simulatedSeconds === inProcess.simulatedSeconds && e.apiCalls === inProcess.apiCalls;
-    return { peakRssMb: e.peakRssMb, rssBeforeMb: e.rssBeforeMb, simulatedSeconds: e.simulatedSeconds, apiCalls: e.apiCalls, newSpaceMb: e.newSpaceMb, oldSpaceMb: e.oldSpaceMb, matches };
+    return { peakRssMb: e.peakRssMb, rssBeforeMb: e.rssBeforeMb, simulatedSeconds: e.simulatedSeconds, apiCalls: e.apiCalls, newSpaceMb: e.newSpaceMb, oldSpaceMb: e.oldSpaceMb, newSpaceBeforeMb: e.newSpaceBeforeMb, matches };
   } catch {
     return undefined;
   }

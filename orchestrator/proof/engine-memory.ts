@@ -7,7 +7,8 @@
  * node, the AWS SDK v3 clients a roll uses, the tool — and its clients' middleware forwards every SDK attempt to the simulation over IPC instead
  * of HTTP. Prints one JSON line: { peakRssMb, rssBeforeMb, simulatedSeconds, apiCalls, replaced,
  * serverCalls, operations (per AWS operation), wire, scenario, newSpaceMb and oldSpaceMb (the largest size
- * V8 gave those heap spaces), error? }.
+ * V8 gave those heap spaces), newSpaceBeforeMb (the young generation's size when the rollout
+ * started, after loading), error? }.
  *
  * Two ways the answers cross (the third argument):
  *  - `decoded` (default): the simulation's output objects, decoded from IPC, handed to the SDK past
@@ -161,6 +162,7 @@ async function main(size: number, batch: number, wire: 'decoded' | 'xml', scenar
   install(clients.elb, 'elb');
 
   const rssBeforeMb = process.memoryUsage().rss / 1024 / 1024;
+  const newSpaceBeforeMb = (getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space')?.space_size ?? 0) / 1048576;
   let result: RolloutResult | undefined;
   let error: string | undefined;
   try {
@@ -181,7 +183,7 @@ async function main(size: number, batch: number, wire: 'decoded' | 'xml', scenar
   server.disconnect();
   server.kill();
   process.stdout.write(
-    JSON.stringify({ peakRssMb, rssBeforeMb, simulatedSeconds: result ? (clock.now() - start) / 1000 : undefined, apiCalls: result?.apiCalls, replaced: result?.replaced.length, serverCalls, operations, wire, scenario, ...spaces, error }) + '\n',
+    JSON.stringify({ peakRssMb, rssBeforeMb, simulatedSeconds: result ? (clock.now() - start) / 1000 : undefined, apiCalls: result?.apiCalls, replaced: result?.replaced.length, serverCalls, operations, wire, scenario, ...spaces, newSpaceBeforeMb, error }) + '\n',
   );
 }
 

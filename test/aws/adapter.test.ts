@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { AwsAdapter, isThrottling } from '../../orchestrator/aws/adapter';
+import { AwsAdapter, DESCRIBE_INSTANCES_IDS, isThrottling } from '../../orchestrator/aws/adapter';
 import { VirtualClock } from '../../orchestrator/clock';
 import { DeployError } from '../../orchestrator/errors';
 
@@ -127,6 +127,24 @@ test('observeGroup: only new instance ids are described on later polls', async (
   t.deepEqual(calls, [['i-old', 'i-new'], ['i-3']]);
   t.is(ec2.commandCalls(DescribeLaunchTemplateVersionsCommand).length, 0, 'numeric versions need no lookup');
   t.is(elb.commandCalls(DescribeInstanceHealthCommand).length, 0);
+});
+
+test('observeGroup: a big group is described DESCRIBE_INSTANCES_IDS (200) ids at a time, every instance getting its EC2 facts', async (t) => {
+  const { asg, ec2, adapter } = setup();
+  const instances = Array.from({ length: 450 }, (_, n) => ({ InstanceId: `i-${String(n).padStart(4, '0')}`, AvailabilityZone: 'us-east-1a', ProtectedFromScaleIn: false, LifecycleState: 'InService' as const, HealthStatus: 'Healthy', LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '3' } }));
+  asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '3' }, LoadBalancerNames: [], DesiredCapacity: 450, MaxSize: 450, Instances: instances })] });
+  ec2.on(DescribeInstancesCommand).callsFake((input: { InstanceIds: string[] }) => ({
+    Reservations: [{ Instances: input.InstanceIds.map((id) => ({ InstanceId: id, LaunchTime: new Date(Date.parse('2025-01-01T00:00:00Z') + Number(id.slice(2)) * 1000), State: { Name: 'running' }, PrivateIpAddress: '10.0.0.9' })) }],
+  }));
+  const s = await adapter.observeGroup('qa-rabbit');
+  const sizes = ec2.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.InstanceIds!.length);
+  t.is(DESCRIBE_INSTANCES_IDS, 200);
+  t.deepEqual(sizes, [200, 200, 50]);
+  t.is(s.instances.length, 450);
+  t.true(s.instances.every((i) => i.launchTime === Date.parse('2025-01-01T00:00:00Z') + Number(i.instanceId.slice(2)) * 1000 && i.ec2State === 'running'));
+  t.is(adapter.apiCalls(), 1 + 3);
+  await adapter.observeGroup('qa-rabbit');
+  t.is(ec2.commandCalls(DescribeInstancesCommand).length, 3, 'described once: the next poll asks EC2 nothing');
 });
 
 test('observeGroup: unknown group is exit 2; mixed policy with per-override templates is rejected clearly', async (t) => {

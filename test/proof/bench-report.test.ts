@@ -1,5 +1,5 @@
 import test from 'ava';
-import { benchmarkMarkdown, callsTarget, costMissed, memoryNote, missedTargets, parallelMarkdown, parallelMissed, startupMarkdown, startupMissed, type BenchScenarioResult, type ParallelBench, type ParallelRun, type StartupCost } from '../../orchestrator/proof/bench-report';
+import { benchmarkMarkdown, callsTarget, costMissed, engineNote, memoryNote, missedTargets, parallelMarkdown, parallelMissed, startupMarkdown, startupMissed, type BenchScenarioResult, type ParallelBench, type ParallelRun, type StartupCost } from '../../orchestrator/proof/bench-report';
 
 const quorum = (engineSeconds: number | undefined, engineCalls: number): BenchScenarioResult => ({
   name: 'quorum',
@@ -76,6 +76,15 @@ test('memory: the A/B swap is judged on the engine’s own process when it repro
   const md = benchmarkMarkdown({ date: 'd', machine: { cpu: 'x', cores: 2, node: 'v24', os: 'linux' }, command: 'npm run bench', scenarios: [quorum(365, 30)], cost: { ...c, ab: { ...ab, engineAlone: { ...alone, matches: true } } } });
   t.regex(md, /A\/B: peak memory of the engine's process[^|]*\| RSS 175 MB \(of which 148 MB before it started\); same run as in-process[^|]*\| < 200 MB \| ok/);
   t.regex(md, /A\/B: peak memory \(whole process[^|]*\| RSS 340 MB[^|]*\| < 200 MB \| not judged/);
+});
+
+test('memory: where the engine process\'s peak goes is told from what the probe measured, and only for a run that matched', (t) => {
+  const c = { instances: 1000, decideMeanMs: 0.4, decideWorstSnapshotMs: 0.9, decideP99Ms: 1.1, decideMaxMs: 1.2, decisions: 100, peakRssMb: 251, peakHeapMb: 120, rssBeforeMb: 174, liveHeapAfterMb: 30, simulationRealSeconds: 3, simulatedSeconds: 12200, footprint: { nodeMb: 40, tsxMb: 73, sdkMb: 148 } };
+  const alone = { peakRssMb: 198, rssBeforeMb: 148, simulatedSeconds: 12200, apiCalls: 1719, newSpaceBeforeMb: 32, newSpaceMb: 64, oldSpaceMb: 31 };
+  const note = engineNote({ ...c, engineAlone: { ...alone, matches: true }, engineAloneXml: { ...alone, peakRssMb: 320, newSpaceMb: 128, matches: true } }).join(' ');
+  for (const part of ["In the engine's own process (198 MB), 148 MB is there before the first AWS call", '(32 MB when the rollout starts)', 'The rollout adds 50 MB', 'from 32 MB to 64 MB', 'old space reaches 31 MB', "With AWS's XML (320 MB, young generation 128 MB)"]) t.true(note.includes(part), part);
+  t.deepEqual(engineNote({ ...c, engineAlone: { ...alone, matches: false } }), [], 'a run that did not match explains nothing');
+  t.false(engineNote({ ...c, engineAlone: { ...alone, matches: true } }).join(' ').includes("AWS's XML"), 'no XML run, no XML paragraph');
 });
 
 test('startup: --help judged against bare node of the same run (≤ 2×, ≤ 80 MB), status ≤ 1 s, the program < 3 s', (t) => {

@@ -55,7 +55,7 @@ test.serial('the engine-memory probe\'s A/B swap (simulated AWS in another proce
   const { spawnSync } = await import('node:child_process');
   const { join } = await import('node:path');
   const inProcess = await abCost(30);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../orchestrator/proof/engine-memory.ts'), '30', '10', 'decoded', 'ab'], { encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '../../orchestrator/proof/engine-memory.ts'), '30', '10', 'decoded', 'ab'], { encoding: 'utf8', timeout: 150_000 });
   const out = JSON.parse(child.stdout.trim().split('\n').pop()!) as { simulatedSeconds?: number; apiCalls: number; replaced: number; scenario: string; operations: Record<string, number>; error?: string };
   t.is(out.error, undefined);
   t.is(out.scenario, 'ab');
