@@ -16,8 +16,11 @@
  * to `--reports DIR` (default .asg-deploy/bench-reports), its timeline image to docs/img/ (beside
  * `--out`), shown under "Timelines" in docs/benchmarks.md (./bench-timelines.ts).
  *
+ * Then the scenarios under variance and the fault matrix (issue 21: ./variance.ts,
+ * ./fault-matrix.ts, printed by ./variance-report.ts; about 2–4 min of real time together).
+ *
  * Options: `--out FILE` (default docs/benchmarks.md), `--no-write`, `--skip-cost`,
- * `--skip-startup`, `--skip-parallel`; `--parallel-only` prints the parallel bench's section alone
+ * `--skip-startup`, `--skip-parallel`, `--skip-variance`, `--skip-faults`; `--parallel-only` prints the parallel bench's section alone
  * (writes nothing).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -41,6 +44,9 @@ import { benchmarkMarkdown, machineInfo, missedTargets, costMissed, parallelMark
 import { scenarioReport, timelinesMarkdown, type BenchReportDirs } from './bench-timelines';
 import { physicalLimit } from './limit';
 import { runParallelBench } from './parallel-bench';
+import { FAULT_SCENARIO, FAULT_SEEDS, runFaultMatrix } from './fault-matrix';
+import { VARIANCE_SCENARIOS, runVarianceRow } from './variance';
+import { faultMarkdown, faultMissed, varianceMarkdown, varianceMissed, type VarianceRowResult } from './variance-report';
 
 const SEED = 20260101;
 const BOOT = 90;
@@ -671,6 +677,27 @@ async function main(argv: string[]): Promise<number> {
     parallel = await runParallelBench();
   }
 
+  // Issue 21: under variance (engine, 30-s baseline, 1-s oracle on the 3-node rows), and the fault matrix.
+  const issue21: string[] = [];
+  const missed21: string[] = [];
+  if (!argv.includes('--skip-variance')) {
+    const t = Date.now();
+    const rows: VarianceRowResult[] = [];
+    for (const v of VARIANCE_SCENARIOS) {
+      process.stderr.write(`bench: under variance: ${v.name}, ${v.bootLabel}…\n`);
+      rows.push(await runVarianceRow(v, v.size <= 10 ? ['engine', 'baseline', 'oracle'] : ['engine', 'baseline']));
+    }
+    issue21.push(varianceMarkdown(rows, { seconds: (Date.now() - t) / 1000 }));
+    missed21.push(...rows.flatMap((r) => varianceMissed(r).map((m) => `under variance, ${r.scenario.name}, ${r.scenario.bootLabel}: ${m}`)));
+  }
+  if (!argv.includes('--skip-faults')) {
+    const t = Date.now();
+    process.stderr.write('bench: fault matrix…\n');
+    const results = await runFaultMatrix();
+    issue21.push(faultMarkdown(results, { scenario: FAULT_SCENARIO, seeds: FAULT_SEEDS, seconds: (Date.now() - t) / 1000 }));
+    missed21.push(...faultMissed(results).map((m) => `fault matrix: ${m}`));
+  }
+
   const commit = gitCommit();
   let md = benchmarkMarkdown({
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z') + (commit ? ` (commit ${commit})` : ''),
@@ -685,12 +712,13 @@ async function main(argv: string[]): Promise<number> {
   const timelines = timelinesMarkdown(reportDirs.drawn ?? []);
   // Next to the scenario table: before the next section, else at the end.
   if (timelines) md = md.includes("\n## The engine's own cost") ? md.replace("\n## The engine's own cost", `\n${timelines}\n## The engine's own cost`) : `${md.replace(/\n*$/, '')}\n\n${timelines}`;
+  if (issue21.length) md = md.includes("\n## The engine's own cost") ? md.replace("\n## The engine's own cost", `\n${issue21.join('\n')}\n## The engine's own cost`) : `${md.replace(/\n*$/, '')}\n\n${issue21.join('\n')}`;
   process.stdout.write(md);
   if (!argv.includes('--no-write')) {
     writeFileSync(out, md);
     process.stderr.write(`bench: wrote ${out}\n`);
   }
-  const missed = scenarios.flatMap((s) => missedTargets(s).map((m) => `${s.name}: ${m}`)).concat(cost ? costMissed(cost) : []).concat(startupCost ? startupMissed(startupCost) : []).concat(parallel ? parallelMissed(parallel) : []);
+  const missed = scenarios.flatMap((s) => missedTargets(s).map((m) => `${s.name}: ${m}`)).concat(missed21).concat(cost ? costMissed(cost) : []).concat(startupCost ? startupMissed(startupCost) : []).concat(parallel ? parallelMissed(parallel) : []);
   if (missed.length) process.stderr.write(`bench: ${missed.length} target(s) MISSED:\n${missed.map((m) => `  - ${m}`).join('\n')}\n`);
   return 0;
 }

@@ -16,9 +16,11 @@ import { createAwsPort } from '../aws/adapter';
 import { silentReporter } from '../report/reporter';
 import { rollGroup } from '../rollout/rolling/runner';
 import { Sandbox } from '../sandbox';
-import type { Seconds } from '../sandbox/model';
+import type { FaultConfig, Seconds } from '../sandbox/model';
+import { DeployError } from '../errors';
 import { baselineRolling } from './baseline';
 import { drawnLimit, type DrawnInterval } from './limit';
+import type { VarianceCell, VarianceRowResult } from './variance-report';
 
 export const VARIANCE_SEEDS = 10;
 const ELB = { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2, timeout: 5 };
@@ -56,12 +58,16 @@ export interface VarianceRun {
   apiCalls: number;
   replaced: number;
   error?: string;
+  /** The error's code (DeployError), else its name (an SDK error such as Throttling). */
+  errorCode?: string;
+  /** Where the time above the limit went (./variance.ts timeSpent), seconds. */
+  spent?: { launch: number; detection: number; tail: number };
 }
 
 export type VarianceTool = 'engine' | 'baseline' | 'oracle';
 
-export function varianceFleet(s: Pick<VarianceScenario, 'size' | 'drain' | 'boot'>, seed: number): Sandbox {
-  const sb = Sandbox.create({ seed, faults: { bootSeconds: s.boot, appStartSeconds: 0, elbCheckPhase: 'random' } });
+export function varianceFleet(s: Pick<VarianceScenario, 'size' | 'drain' | 'boot'>, seed: number, faults: Partial<FaultConfig> = {}): Sandbox {
+  const sb = Sandbox.create({ seed, faults: { bootSeconds: s.boot, appStartSeconds: 0, elbCheckPhase: 'random', ...faults } });
   sb.seedGroup({ name: 'bench', capacity: s.size, max: s.size * 2, healthCheckType: 'ELB', healthCheckGracePeriod: 300, elb: { name: 'bench-elb', healthCheck: { target: 'HTTP:8080/health', ...ELB }, drainingTimeout: s.drain } });
   sb.newLaunchTemplateVersion('bench-lt', { ImageId: 'ami-0new0000000000000' });
   return sb;
@@ -99,12 +105,13 @@ export function lastDeregistered(sb: Sandbox, t0: number): number | undefined {
   return gone.size ? Math.max(...gone.values()) : undefined;
 }
 
-export async function runVariance(s: VarianceScenario, seed: number, tool: VarianceTool): Promise<VarianceRun> {
-  const sb = varianceFleet(s, seed);
+export async function runVariance(s: VarianceScenario, seed: number, tool: VarianceTool, faults: Partial<FaultConfig> = {}): Promise<VarianceRun> {
+  const sb = varianceFleet(s, seed, faults);
   const port = createAwsPort(sb.newClients(tool), sb.clock);
   const t0 = sb.clock.now();
   let replaced = 0;
   let error: string | undefined;
+  let errorCode: string | undefined;
   try {
     const r =
       tool === 'baseline'
@@ -113,6 +120,7 @@ export async function runVariance(s: VarianceScenario, seed: number, tool: Varia
     replaced = r.replaced.length;
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
+    errorCode = err instanceof DeployError ? err.code : err instanceof Error ? err.name : 'error';
   }
   const returned = sb.clock.now();
   // Complete once every replaced instance left the load balancer: let the world run out the drains.
@@ -123,5 +131,52 @@ export async function runVariance(s: VarianceScenario, seed: number, tool: Varia
   // The baseline (seed tools) terminates without decrement, one at a time: terminate first.
   const terminateFirst = tool === 'baseline' || s.surge === 0;
   const limit = drawnLimit(drawnIntervals(sb, t0), { drainSeconds: s.drain, terminateFirst });
-  return { seconds, returnedSeconds, limitSeconds: limit.seconds, apiCalls: port.apiCalls(), replaced, error };
+  const spent = seconds !== undefined ? timeSpent(sb, tool, t0, returned) : undefined;
+  return { seconds, returnedSeconds, limitSeconds: limit.seconds, apiCalls: port.apiCalls(), replaced, error, errorCode, spent };
+}
+
+/**
+ * Where a run's time above its limit went, from the sandbox's records (seconds): per batch, the
+ * tool's change → the ASG's launch (AWS's side, [ASG-1a]), the batch's last instance healthy →
+ * the tool's next change (noticing it), and after the last change until the tool returned.
+ */
+export function timeSpent(sb: Sandbox, actor: string, t0: number, returned: number): { launch: number; detection: number; tail: number } {
+  const mutating = sb.calls.filter((c) => c.actor === actor && !c.error && c.mutating && c.time >= t0).map((c) => c.time);
+  const batches = new Map<number, number>();
+  for (const i of drawnIntervals(sb, t0)) batches.set(i.launched, Math.max(batches.get(i.launched) ?? -Infinity, i.healthy ?? Infinity));
+  let launch = 0;
+  let detection = 0;
+  let last = t0;
+  for (const [at, healthy] of [...batches].sort((a, b) => a[0] - b[0])) {
+    const asked = Math.max(t0, ...mutating.filter((c) => c <= at));
+    launch += at - asked;
+    if (!Number.isFinite(healthy)) continue;
+    const next = mutating.find((c) => c >= healthy);
+    if (next !== undefined) {
+      detection += next - healthy;
+      last = Math.max(last, next);
+    }
+  }
+  return { launch: launch / 1000, detection: detection / 1000, tail: Math.max(0, returned - last) / 1000 };
+}
+
+/** One variance scenario over `seeds` seeds, each tool on its own fresh fleet per seed. */
+export async function runVarianceRow(s: VarianceScenario, tools: VarianceTool[], seeds = VARIANCE_SEEDS): Promise<VarianceRowResult> {
+  const cells: VarianceCell[] = [];
+  for (const tool of tools) {
+    const c: VarianceCell = { tool, ratios: [], seconds: [], callsPerInstance: [], errors: [], detail: [] };
+    for (let seed = 1; seed <= seeds; seed++) {
+      const r = await runVariance(s, seed, tool);
+      if (r.error !== undefined || r.seconds === undefined) {
+        c.errors.push(`seed ${seed}: ${r.error}`);
+        continue;
+      }
+      c.ratios.push(r.seconds / r.limitSeconds);
+      c.seconds.push(r.seconds);
+      if (r.replaced > 0) c.callsPerInstance.push(r.apiCalls / r.replaced);
+      if (r.spent) c.detail!.push(r.spent);
+    }
+    cells.push(c);
+  }
+  return { scenario: s, seeds, cells };
 }

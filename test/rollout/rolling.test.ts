@@ -6,6 +6,7 @@ import {
   cleanupLeft,
   cleanupRolling,
   decideRolling,
+  newSpecBroken,
   mayTerminate,
   oldestFirst,
   surplusAtCapacity,
@@ -115,6 +116,9 @@ const cases: Array<[string, number, string, Partial<RollingConfig>, Partial<Roll
   ['an outdated one went away: more surge than outdated → remove the not-healthy extra, newest first', 5, 'o1 n2 n3 n4~ n5~', { batch: 2 }, {}, 'terminate i-n5 -1'],
   ['nothing outdated, surge left, one still booting → remove it rather than let AWS scale in', 4, 'n1 n2 n3 n4~', {}, {}, 'terminate i-n4 -1'],
   ['ASG replaced new instances twice → abort', 4, 'o1 o2 o3 n6~', {}, { lost: [{ instanceId: 'i-n4' }, { instanceId: 'i-n5', gate: 'elb lb', state: 'OutOfService' }] }, 'abort replacement-failing'],
+  // Issue 21: random failing boots are not a broken version — keep going within the step timeout.
+  ['ASG replaced 2 new instances, 2 others passed → some fail: keep waiting', 4, 'o1 n4 n5 n8~', {}, { terminated: ['i-o2', 'i-o3'], lost: [{ instanceId: 'i-n6' }, { instanceId: 'i-n7' }] }, 'wait'],
+  ['ASG replaced 3 new instances, 2 passed → most fail: abort', 4, 'o1 n4 n5 n9~', {}, { terminated: ['i-o2', 'i-o3'], lost: [{ instanceId: 'i-n6' }, { instanceId: 'i-n7' }, { instanceId: 'i-n8' }] }, 'abort replacement-failing'],
 ];
 
 for (const [title, desired, specs, config, memory, expected, over] of cases) {
@@ -314,4 +318,19 @@ test('decide: an instance someone put back from Standby is waited for until it s
   if (a.kind === 'wait') t.regex(a.reason, /i-o1 \(put back from Standby by someone else\) to serve again/);
   const long = view(held, { capacity: 4, minHealthy: 4, stepTimeoutMs: 30_000 }, { backFromStandby: { 'i-o1': T0 + 3_600_000 - 60_000 } });
   t.is(summary(decideRolling(long)), 'done', 'past the step timeout from its return: done without it (not the tool\'s)');
+});
+
+test('newSpecBroken: the new version is broken when the cap is reached and none passed or most failed; some failing instances are not', (t) => {
+  const rows: Array<[number, number, number, boolean]> = [
+    // lost, passed, cap → broken
+    [0, 0, 2, false],
+    [1, 0, 2, false],
+    [2, 0, 2, true],
+    [2, 1, 2, true],
+    [2, 2, 2, false],
+    [2, 5, 2, false],
+    [6, 5, 2, true],
+    [1, 0, 1, true],
+  ];
+  for (const [lost, passed, cap, broken] of rows) t.is(newSpecBroken(lost, passed, cap), broken, `lost ${lost}, passed ${passed}, cap ${cap}`);
 });

@@ -509,6 +509,22 @@ function firstUnhealthyNewPastTimeout(view: RollingView, news: InstanceView[]): 
 }
 
 /**
+ * "The new version is broken" against "some instances fail" (issue 21): judged on the new
+ * instances the ASG replaced during the run (`lost`: never healthy, or failed later) and those
+ * healthy now (`passed`), with the cap (`--max-replacements`-like option, default 2):
+ *  - fewer failures than the cap: not judged yet, keep going;
+ *  - at the cap and none passed: broken — a bad image fails every instance, so stop early;
+ *  - more failures than passes (most fail): broken;
+ *  - else some instances fail (random failing boots): keep going — every wait stays bounded by
+ *    the step timeout, as a patient operator's would.
+ * Examples (cap 2): 2 failed, 0 passed → broken; 2 failed, 5 passed → keep going; 6 failed, 5
+ * passed → broken; 1 failed, 0 passed → keep going (one failure says little).
+ */
+export function newSpecBroken(lost: number, passed: number, cap: number): boolean {
+  return lost >= cap && lost > passed;
+}
+
+/**
  * A step that got no healthy replacement within the step timeout, whatever the reason: the ASG
  * never launched the instances (every launch failed: bad AMI, no capacity) or they never became
  * healthy. Measured from `memory.waitingSince` (the tool's clock). Example: desired 4, 3 live,
@@ -587,12 +603,13 @@ export function decideRolling(view: RollingView): Action {
   // 1. Failures.
   const timedOut = firstUnhealthyNewPastTimeout(view, news) ?? stepStalled(view, live.length, notHealthyNew);
   if (timedOut) return timedOut;
-  if (memory.lost.length >= config.maxReplacements) {
+  const passed = news.filter(healthy).length;
+  if (newSpecBroken(memory.lost.length, passed, config.maxReplacements)) {
     const last = memory.lost[memory.lost.length - 1];
     return abort(
       'replacement-failing',
-      `${group.name}: the ASG replaced ${memory.lost.length} new instances (last ${last.instanceId}: ${last.gate ?? 'check'} — ${last.state ?? 'unknown'}); the new launch spec does not come up healthy`,
-      { asg: group.name, instanceId: last.instanceId, gate: last.gate, state: last.state, replaced: memory.lost.map((l) => l.instanceId) },
+      `${group.name}: the ASG replaced ${memory.lost.length} new instances (last ${last.instanceId}: ${last.gate ?? 'check'} — ${last.state ?? 'unknown'}) and ${passed === 0 ? 'none' : `only ${passed}`} passed; the new launch spec does not come up healthy`,
+      { asg: group.name, instanceId: last.instanceId, gate: last.gate, state: last.state, replaced: memory.lost.map((l) => l.instanceId), passed },
     );
   }
 
