@@ -151,6 +151,8 @@ export interface Scenario {
    * colors are behind classic ELBs.
    */
   targetGroups?: TargetGroupCase;
+  /** Rolling (issue 16 item 4): the run is `roll --rollback` (a failure or an alarm rolls the group back to the previous version). */
+  rollback?: boolean;
   /** Rolling (issue 16): canary, checkpoints and bake holds (`roll --canary/--checkpoints/--bake`), seconds; undefined: none. */
   holds?: { canary?: number; canaryWaitSeconds?: number; checkpoints?: number[]; checkpointWaitSeconds?: number; bakeSeconds?: number };
   /** Short fault tags for the outcome table ("bad-image", "crash", ...). */
@@ -245,6 +247,8 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   drawRealWorldFaults(r, faults, size);
   drawAlarmFaults(r, faults);
   const holds = drawHolds(r, size);
+  // Drawn after everything above (issue 16 item 4), so that no earlier draw of any seed moved.
+  const rollback = r.chance(0.3);
 
   const scenario: Scenario = {
     seed,
@@ -269,6 +273,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     ...(s === 'ab' && targetGroups ? { targetGroups: viaDeploy ? { ...targetGroups, steps: undefined, stepWaitSeconds: undefined } : targetGroups } : {}),
     expect: 'done',
     ...(s === 'rolling' && holds ? { holds } : {}),
+    ...(s === 'rolling' && rollback ? { rollback: true } : {}),
     tags: [],
   };
   scenario.expect = expectationOf(scenario);
@@ -463,6 +468,7 @@ function tagsOf(s: Scenario): string[] {
   if (rw.protectedAtStart) t.push(`protected:${rw.protectedAtStart.policy}${rw.protectedAtStart.unprotectAfterSeconds !== undefined ? '+unprotect' : ''}`);
   const alarm = alarmFaultOf(s);
   if (alarm !== undefined) t.push(alarm < 0 ? 'alarm-at-start' : 'alarm-trip');
+  if (s.rollback) t.push('rollback');
   if (s.holds) {
     if (s.holds.canary) t.push('canary');
     if (s.holds.checkpoints) t.push('checkpoints');
