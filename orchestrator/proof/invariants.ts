@@ -21,6 +21,8 @@ export interface Attempt {
   message?: string;
   /** RolloutResult status when it returned. */
   status?: 'done' | 'noop' | 'planned';
+  /** `--rollback` (rolling): what the rollback did, from the error's `data.rollback.status`. */
+  rollback?: string;
 }
 
 /** A termination of an instance that the tool's API call caused (directly or by a scale-in). */
@@ -152,6 +154,9 @@ export interface RunFacts {
   // --- real-world classes of issue 15 ---
   /** The tool terminated an instance its --standby / --protected policy told it to leave (what, for the report). */
   policyBreach?: string;
+  // --- rollback of a rolling rollout (issue 16 item 4) ---
+  /** `--rollback`: the failed run did not end rolled back to the previous version (what, for the report). */
+  rollbackProblem?: string;
 }
 
 export type ViolationCode =
@@ -173,6 +178,7 @@ export type ViolationCode =
   | 'scaled-in-under-weight' // A/B on target groups: a color scaled in while it carried weight
   | 'weights-at-exit' // A/B on target groups: after an exit, weight on a target group with no healthy target
   | 'policy' // terminated an instance in Standby / protected from scale-in its policy said to leave
+  | 'rollback' // --rollback: a failed rolling run did not end on the previous version, every instance on it
   | 'hung';
 
 export interface Violation {
@@ -283,6 +289,7 @@ export function checkRun(f: RunFacts): Violation[] {
   if (f.unbalanced) add('unbalanced', f.unbalanced);
   if (f.cleanUpProblem) add('outcome', f.cleanUpProblem);
   if (f.policyBreach) add('policy', f.policyBreach);
+  if (f.rollbackProblem) add('rollback', f.rollbackProblem);
   if (!allowed[f.expect].includes(exit) && !launchChangeHalt) {
     const code: ViolationCode = interrupted ? 'rerun-not-finished' : f.expect === 'halt' && exit === DONE ? 'not-halted' : 'outcome';
     add(code, `${interrupted ? 're-run' : 'run'} exited ${exit}${last.code ? ` (${last.code}${last.message ? `: ${last.message}` : ''})` : ''}; expected ${f.expect} (exit ${allowed[f.expect].join(' or ')})`);

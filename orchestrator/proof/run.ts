@@ -23,7 +23,7 @@ import { rollGroup, type RollOptions } from '../rollout/rolling/runner';
 import { engineHooks } from '../stack/hooks';
 import type { AbServiceManifest } from '../stack/manifest';
 import { Sandbox } from '../sandbox';
-import type { InstanceRec } from '../sandbox/model';
+import type { InstanceRec, LaunchRef } from '../sandbox/model';
 import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type TrafficFacts, type Violation } from './invariants';
 import { trafficAtExit, watchTraffic } from './traffic-watch';
 import { Prng } from './prng';
@@ -310,6 +310,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   judgeRollingClasses(sb, s, facts, rollingFaults);
   judgeCleanUpConfirm(s, fleet, facts);
   judgeRealWorld(sb, s, facts, realWorld);
+  judgeRollback(sb, s, fleet, facts);
   // An alarm tripped before the tool's first read of it is, for the tool, in ALARM at its start:
   // refusing (exit 3, nothing changed) is then the correct outcome (seed 1467129630).
   if (alarmFault.trippedAt !== undefined && !alarmReadBefore(sb, alarmFault.trippedAt)) facts.expect = 'refused';
@@ -403,8 +404,11 @@ function warmUp(): Promise<void> {
 }
 
 /** The exit code the CLI would return for an error, and its code. */
-function exitOf(err: unknown): Pick<Attempt, 'exit' | 'code' | 'message'> {
-  if (err instanceof DeployError) return { exit: err.exit, code: err.code, message: err.message };
+function exitOf(err: unknown): Pick<Attempt, 'exit' | 'code' | 'message' | 'rollback'> {
+  if (err instanceof DeployError) {
+    const rollback = (err.data.rollback as { status?: string } | undefined)?.status;
+    return { exit: err.exit, code: err.code, message: err.message, ...(rollback ? { rollback } : {}) };
+  }
   if (isAbortError(err)) return { exit: 130, code: 'interrupted', message: String((err as Error).message) };
   // cli.ts maps anything else to 'internal', exit 1: a bug in the tool.
   return { exit: 1, code: 'internal', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
@@ -433,6 +437,7 @@ async function invokeTool(s: Scenario, f: Fleet, clients: AwsClients, sb: Sandbo
       ...(realWorldOf(s).standbyMidRun ? { standby: realWorldOf(s).standbyMidRun!.policy } : {}),
       ...(realWorldOf(s).protectedAtStart ? { protected: realWorldOf(s).protectedAtStart!.policy } : {}),
       ...(alarmFaultOf(s) !== undefined ? { alarms: [CHAOS_ALARM] } : {}),
+      ...(s.rollback ? { rollback: true } : {}),
       ...(s.holds
         ? {
             holds: {
@@ -547,7 +552,7 @@ function buildRolling(sb: Sandbox, s: Scenario, r: Prng): Fleet {
   if (s.launchConfiguration) {
     buildLegacyRolling(sb, s, r, grace);
     const ids = new Set(sb.world.groupInstances(sb.world.state.groups[ROLLING]).map((i) => i.id));
-    return { groups: [ROLLING], active: ROLLING, target: ROLLING, initialIds: ids, targetCount: s.size, rollback: false, healthCheckGracePeriod: grace };
+    return { groups: [ROLLING], active: ROLLING, target: ROLLING, initialIds: ids, targetCount: s.size, rollback: Boolean(s.rollback), healthCheckGracePeriod: grace };
   }
   sb.seedGroup({
     name: ROLLING,
@@ -560,7 +565,7 @@ function buildRolling(sb: Sandbox, s: Scenario, r: Prng): Fleet {
     elb: { name: `${ROLLING}-elb`, healthCheck: { ...s.healthCheck, timeout: Math.min(5, s.healthCheck.interval - 1) }, drainingTimeout: s.drainingTimeout },
   });
   const ids = new Set(sb.world.groupInstances(sb.world.state.groups[ROLLING]).map((i) => i.id));
-  return { groups: [ROLLING], active: ROLLING, target: ROLLING, initialIds: ids, targetCount: s.size, rollback: false, healthCheckGracePeriod: grace };
+  return { groups: [ROLLING], active: ROLLING, target: ROLLING, initialIds: ids, targetCount: s.size, rollback: Boolean(s.rollback), healthCheckGracePeriod: grace };
 }
 
 /** The rolling group on a (legacy) launch configuration, with its classic ELB, settled. */
@@ -1345,9 +1350,17 @@ function gatherFacts(
     }
   }
 
+  // --rollback (rolling): the rollback's plan is the new-version instances, replaced once the group
+  // was set back to the original spec (outdated then: the monitor's upToDate at termination is false).
+  const rollbackTerms = new Set(
+    s.strategy === 'rolling' && f.rollback
+      ? sb.monitor.terminations({ group: ROLLING, cause: ['api', 'scale-in'] }).filter((t) => t.call?.actor.startsWith('tool') && !t.upToDate && !f.initialIds.has(t.instanceId) && !onOriginal(s, t.launch)).map((t) => t.instanceId)
+      : [],
+  );
+  const rolledBack = (id: string) => rollbackTerms.has(id);
   // Terminations the tool's calls caused.
   const planned = (id: string, time: number, group: string | undefined, actor: string | undefined): boolean => {
-    if (s.strategy === 'rolling') return f.initialIds.has(id);
+    if (s.strategy === 'rolling') return f.initialIds.has(id) || rolledBack(id);
     // Draining the old color once the new one serves is the plan — all of it, including instances
     // AWS added meanwhile (an AZ rebalance or a replacement, launched from the new version).
     if ((f.initialIds.has(id) || group === f.active) && time >= newHealthyAt && f.target !== f.active) return true;
@@ -1489,7 +1502,7 @@ function gatherFacts(
     excusedAtEnd: judged.excusedAtEnd,
     healthyAtStart: w.healthyAtStart,
     toolTerminations,
-    plannedTerminations: f.initialIds.size,
+    plannedTerminations: f.initialIds.size + rollbackTerms.size,
     mutatingCalls: sb.calls.filter((c) => c.mutating && c.actor.startsWith('tool')).length,
     leftovers,
     lockHeld: false,
@@ -1499,3 +1512,57 @@ function gatherFacts(
   };
 }
 
+
+// --- issue 16 item 4: roll --rollback (scenario.rollback) ---------------------------------------
+
+/**
+ * Launched from the fleet's original spec (version 1, or lc-1), from the termination record's own
+ * launch (the instance record itself is gone an hour after it terminated [EC2-5]: seed 465364075,
+ * a 16-hour rollback).
+ */
+function onOriginal(s: Scenario, l: LaunchRef): boolean {
+  return s.launchConfiguration ? l.kind === 'lc' && l.name === `${ROLLING}-lc-1` : l.kind === 'lt' && l.version === 1;
+}
+
+/** The group points at the fleet's original launch spec again (set back by a rollback: v1 by number, or lc-1). */
+function backOnOriginal(sb: Sandbox, s: Scenario): boolean {
+  const g = sb.world.state.groups[ROLLING];
+  return s.launchConfiguration ? g.launchConfigurationName === `${ROLLING}-lc-1` : g.launchTemplate?.version === '1';
+}
+
+/**
+ * `--rollback` on a rolling run: a run that failed (exit 1) must report what its rollback did, and
+ * a rollback reported done must have left the group on the original spec with every live instance
+ * the tool answers for on it, healthy (unless AWS's own losses), desired as configured; min-healthy
+ * all along and nothing left changed are judged as for every run. A re-run after an interrupted or
+ * killed rollback finishes it (the group's spec says so): exit 0 is then right even where the
+ * forward rollout was expected to halt, and it must end on the original spec too.
+ */
+function judgeRollback(sb: Sandbox, s: Scenario, f: Fleet, facts: RunFacts): void {
+  if (s.strategy !== 'rolling' || !f.rollback || s.dryRun) return;
+  const last = facts.attempts[facts.attempts.length - 1];
+  if (!last) return;
+  const back = backOnOriginal(sb, s);
+  const interrupted = facts.attempts.length > 1;
+  if (interrupted && back && (facts.expect === 'halt' || facts.expect === 'done')) facts.expect = 'done-or-halt';
+  if (last.exit === 1 && !last.rollback) {
+    facts.rollbackProblem = `run failed (${last.code}) with --rollback but reported no rollback`;
+    return;
+  }
+  const rolledBack = last.rollback === 'done' || (last.exit === 0 && back);
+  if (!rolledBack) return;
+  const g = sb.world.state.groups[ROLLING];
+  const live = sb.world.groupInstances(g).filter((i) => sb.world.isActive(i));
+  const aws = awsAfterHandBack(sb, ROLLING, live, lastToolCall(sb, 'ResumeProcesses'));
+  const ours = live.filter((i) => !aws.includes(i));
+  const onNew = live.filter((i) => i.imageId !== OLD_IMAGE);
+  const sick = ours.filter((i) => !sb.world.isHealthy(i));
+  const loss = hasExogenousLoss(s);
+  const problems = [
+    !back ? `the group is not on the original ${s.launchConfiguration ? 'launch configuration' : 'version'} (${g.launchConfigurationName ?? g.launchTemplate?.version})` : '',
+    onNew.length ? `${onNew.length} live instance(s) still run the new version: ${onNew.map((i) => i.id).join(', ')}` : '',
+    !loss && sick.length ? `${sick.length} not healthy: ${sick.map((i) => i.id).join(', ')}` : '',
+    g.desired !== s.size ? `desired ${g.desired}, configured ${s.size}` : '',
+  ].filter(Boolean);
+  if (problems.length) facts.rollbackProblem = `rolled back (${last.rollback ?? 'finished by the re-run'}) but ${problems.join('; ')}`;
+}

@@ -151,6 +151,8 @@ export interface Scenario {
    * colors are behind classic ELBs.
    */
   targetGroups?: TargetGroupCase;
+  /** Rolling (issue 16 item 4): the run is `roll --rollback` (a failure or an alarm rolls the group back to the previous version). */
+  rollback?: boolean;
   /** Rolling (issue 16): canary, checkpoints and bake holds (`roll --canary/--checkpoints/--bake`), seconds; undefined: none. */
   holds?: { canary?: number; canaryWaitSeconds?: number; checkpoints?: number[]; checkpointWaitSeconds?: number; bakeSeconds?: number };
   /** Issue 16.3: `ab --keep-old` seconds (a quarter of the draws; applied where {@link keepOldOf} says). */
@@ -249,6 +251,8 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   const holds = drawHolds(r, size);
   // Drawn after everything above (issue 16.3), so no earlier draw of any seed moved.
   const keepOldSeconds = r.chance(0.25) ? r.int(30, 600) : undefined;
+  // Drawn after everything above (issue 16 item 4), so that no earlier draw of any seed moved.
+  const rollback = r.chance(0.3);
 
   const scenario: Scenario = {
     seed,
@@ -275,6 +279,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     expect: 'done',
     ...(s === 'rolling' && holds ? { holds } : {}),
     ...(s === 'ab' && keepOldSeconds !== undefined ? { keepOldSeconds } : {}),
+    ...(s === 'rolling' && rollback ? { rollback: true } : {}),
     tags: [],
   };
   scenario.expect = expectationOf(scenario);
@@ -480,6 +485,7 @@ function tagsOf(s: Scenario): string[] {
   const alarm = alarmFaultOf(s);
   if (alarm !== undefined) t.push(alarm < 0 ? 'alarm-at-start' : 'alarm-trip');
   if (keepOldOf(s) !== undefined) t.push('keep-old');
+  if (s.rollback) t.push('rollback');
   if (s.holds) {
     if (s.holds.canary) t.push('canary');
     if (s.holds.checkpoints) t.push('checkpoints');

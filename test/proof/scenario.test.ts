@@ -93,3 +93,12 @@ test('issue 16 holds: drawn for a fifth of the runs, on rolling runs only, a can
   const tags = new Set(all.flatMap((s) => s.tags));
   for (const tag of ['canary', 'checkpoints', 'bake']) t.true(tags.has(tag), tag);
 });
+
+test('issue 16 rollback: drawn last for about a third of the rolling runs (earlier draws unchanged), tagged', (t) => {
+  const all = Array.from({ length: 500 }, (_, i) => generateScenario(seedOf(1, i)));
+  const rolling = all.filter((s) => s.strategy === 'rolling');
+  const back = rolling.filter((s) => s.rollback);
+  t.true(back.length > rolling.length / 5 && back.length < rolling.length / 2, `${back.length} of ${rolling.length}`);
+  t.false(all.some((s) => s.strategy === 'ab' && s.rollback), 'A/B runs draw their own --rollback in the harness');
+  for (const s of back) t.true(s.tags.includes('rollback'));
+});

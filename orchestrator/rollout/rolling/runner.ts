@@ -652,7 +652,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     let blocked = false;
     let live = 0;
     for (const i of s.instances) {
-      if (!isLive(i) || this.terminatedSet.has(i.instanceId)) continue;
+      // In Standby: out of the load balancer's decision, as out of the count (chaos seed 465364075).
+      if (!isLive(i) || isStandby(i) || this.terminatedSet.has(i.instanceId)) continue;
       live++;
       if (isOutdated(i, s)) continue;
       const w = this.watch.get(i.instanceId);
