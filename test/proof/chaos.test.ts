@@ -380,6 +380,42 @@ test.serial('the checker judges A/B sizes in full: a swap that finishes but leav
   t.true(r.violations.some((v) => v.code === 'leftover' && /max 4 -> 9|max \d+ -> 9/.test(v.message)), JSON.stringify(r.violations));
 });
 
+test.serial('class standby-in-color (issue 10 item 9): someone moves an instance of a color to Standby and back mid-swap; our engine passes, a tool that terminates the one in Standby is caught', async (t) => {
+  const base = clean(4);
+  const s: Scenario = {
+    ...generateScenario(99, 'ab'),
+    faults: base.faults,
+    healthCheck: base.healthCheck,
+    drainingTimeout: 0,
+    dryRun: false,
+    interruption: { kind: 'none' },
+    abCase: 'swap',
+    size: 4,
+    instanceCount: undefined,
+    instanceCountStep: undefined,
+    via: 'ab',
+    envGroupCollision: false,
+    targetGroups: undefined,
+    abStandby: { color: 'active', afterSeconds: 10, exitAfterSeconds: 60 },
+  };
+  s.expect = expectationOf(s);
+  const swap = (i: ToolInvocation) => abDeploy({ clients: i.clients, clock: i.sandbox.clock, reporter: i.reporter, signal: i.signal, environment: i.target, instanceCountMatch: true });
+  const control = await runScenario(s, { tool: swap });
+  t.deepEqual(control.violations, [], 'control: our engine');
+  const r = await runScenario(s, {
+    tool: async (i) => {
+      // Wait for someone's Standby in the active color, then terminate that instance.
+      await i.sandbox.clock.sleep(40_000);
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const active = [`${i.target}-a`, `${i.target}-b`].find((g) => i.sandbox.world.state.groups[g].desired > 0)!;
+      const inStandby = (await port.observeGroup(active)).instances.find((x) => x.lifecycleState === 'Standby')!;
+      await port.terminateInstance(inStandby.instanceId, false);
+      return swap(i);
+    },
+  });
+  t.true(r.violations.some((v) => v.code === 'policy' && /terminated in Standby/.test(v.message)), JSON.stringify(r.violations));
+});
+
 test.serial('class env-named-group: a freeze by `lock --environment` beside a group named like the environment still refuses the swap; a tool touching that group is caught', async (t) => {
   const base = clean(3);
   const s: Scenario = { ...generateScenario(99, 'ab'), faults: base.faults, healthCheck: base.healthCheck, drainingTimeout: 0, dryRun: false, interruption: { kind: 'none' }, abCase: 'locked', size: 3, instanceCount: undefined, instanceCountStep: undefined, via: 'ab', envGroupCollision: true };
