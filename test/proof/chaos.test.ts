@@ -55,6 +55,8 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [3994021010, 'rolling'], // issue 10 (seed 2027): someone's Standby enter + exit between two looks raised desired unseen; the tool took it back as surge (now: AWS's ExitStandby activity, the capacity follows)
   [1121815054, 'rolling'], // issue 10 (seed 7): done while an instance put back from Standby was still coming back into service (now waited for, bounded by the step timeout)
   [326880920, 'ab'], // issue 10 (seed 7, checker): the new version's app failed after passing between the drain call and AWS's scale-in; judged on what the tool saw at its call
+  [1818288112, 'ab'], // issue 10 item 9 (class standby-in-color, seed 4242): an old-color instance put back in service during the drain (desired 0 → 1) hung the committed swap; now drained anew
+  [3480399585, 'ab'], // the same (seed 2027), on NLB target groups
   [3074688965, 'rolling'], // issue 10 round 4: template changed mid-roll + SIGINT re-run ended 7/6/5 — oldest first among distinct LaunchTimes (checker: balance not promised there)
 ];
 
