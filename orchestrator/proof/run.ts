@@ -151,6 +151,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   const rollingFaults = applyRollingFaults(sb, s, rolloutStart, () => finished);
   const realWorld = applyRealWorld(sb, s, rolloutStart, () => finished);
   const alarmFault = applyAlarmFault(sb, s, rolloutStart);
+  const abStandby = applyAbStandby(sb, s, fleet, rolloutStart, () => finished);
 
   // Watchdogs: simulated-time cap aborts the current attempt; real-time cap gives up on the run.
   let current: AbortController | undefined;
@@ -297,7 +298,8 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   const end = sb.clock.now();
 
   const decremented = new Set(sent.flatMap((c) => c.decrementIds ?? []));
-  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint, setAside: realWorld.standbyAt, decremented, realWorld });
+  const setAside = new Map([...realWorld.standbyAt, ...abStandby.standbyAt]);
+  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint, setAside, decremented, realWorld, putBack: putBackLive(sb, abStandby) });
   Object.assign(facts, mutatingBesidesLock(sb, sent));
   if (bystander) {
     // The group named like the environment: nothing about it may change (sizes, processes, tags), no instance of it terminated.
@@ -311,6 +313,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   judgeCleanUpConfirm(s, fleet, facts);
   judgeRealWorld(sb, s, facts, realWorld);
   judgeRollback(sb, s, fleet, facts);
+  judgeAbStandby(sb, facts, abStandby);
   // An alarm tripped before the tool's first read of it is, for the tool, in ALARM at its start:
   // refusing (exit 3, nothing changed) is then the correct outcome (seed 1467129630).
   if (alarmFault.trippedAt !== undefined && !alarmReadBefore(sb, alarmFault.trippedAt)) facts.expect = 'refused';
@@ -1071,6 +1074,93 @@ function judgeRealWorld(sb: Sandbox, s: Scenario, facts: RunFacts, acts: RealWor
   facts.final.detail += `; someone: ${acts.standbyAt.size ? `Standby ${[...acts.standbyAt.keys()].join(', ')}${acts.exits ? ' (put back)' : ''}` : ''}${acts.protectedIds.length ? ` protected ${acts.protectedIds.join(', ')}${acts.unprotectedAt !== undefined ? ' (unprotected later)' : ''}` : ''}; skipped ${insts.filter(skipped).length}`;
 }
 
+// --- Standby in A/B colors (issue 10 item 9; scenario.ts drawAbStandby) -----------------------
+
+/** What someone did to a color's instance during an A/B run: into Standby, maybe back. */
+interface AbStandbyActs {
+  /** Instance → when someone put it into Standby. */
+  standbyAt: Map<string, number>;
+  /** The color it was in. */
+  group?: string;
+  /** When someone put it back (ExitStandby succeeded), if they did. */
+  exitedAt?: number;
+}
+
+/**
+ * Someone else, during an A/B rollout (not after it finished): puts the first InService instance
+ * (by id) of the drawn color into Standby without decrement at the drawn time (tried every 30 s
+ * while the color has none InService), and maybe back (ExitStandby, tried every 30 s while AWS
+ * refuses it: desired at max).
+ */
+function applyAbStandby(sb: Sandbox, s: Scenario, f: Fleet, rolloutStart: number, finished: () => boolean): AbStandbyActs {
+  const acts: AbStandbyActs = { standbyAt: new Map() };
+  const d = s.strategy === 'ab' ? s.abStandby : undefined;
+  if (!d) return acts;
+  const name = d.color === 'active' ? f.active : f.target;
+  let entered: string | undefined;
+  let nextTry = 0;
+  sb.clock.onAdvance((t) => {
+    if (finished() || t < nextTry) return;
+    const g = sb.world.state.groups[name];
+    if (!g) return;
+    if (entered === undefined && t - rolloutStart >= d.afterSeconds * 1000) {
+      nextTry = t + 30_000;
+      const pick = sb.world.groupInstances(g).filter((i) => i.lifecycle === 'InService').map((i) => i.id).sort()[0];
+      if (!pick) return;
+      try {
+        sb.direct('autoscaling', 'EnterStandby', { AutoScalingGroupName: name, InstanceIds: [pick], ShouldDecrementDesiredCapacity: false });
+        entered = pick;
+        acts.group = name;
+        acts.standbyAt.set(pick, t);
+      } catch {
+        // Refused (it just left InService): try again in 30 s.
+      }
+      return;
+    }
+    if (d.exitAfterSeconds !== undefined && entered !== undefined && acts.exitedAt === undefined && t - acts.standbyAt.get(entered)! >= d.exitAfterSeconds * 1000) {
+      nextTry = t + 30_000;
+      if (sb.world.state.instances[entered]?.lifecycle !== 'Standby') return;
+      try {
+        sb.direct('autoscaling', 'ExitStandby', { AutoScalingGroupName: name, InstanceIds: [entered] });
+        acts.exitedAt = t;
+      } catch {
+        // Desired at max right now: try again in 30 s.
+      }
+    }
+  });
+  return acts;
+}
+
+/** The instance someone put back, when it is still live at the end: not the tool's to count (nor the desired increment AWS made for it). */
+function putBackLive(sb: Sandbox, acts: AbStandbyActs): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  if (acts.exitedAt === undefined || !acts.group) return out;
+  for (const id of acts.standbyAt.keys()) {
+    const inst = sb.world.state.instances[id];
+    if (inst && inst.group === acts.group && sb.world.isActive(inst)) out.set(acts.group, new Set([id]));
+  }
+  return out;
+}
+
+/**
+ * The Standby-in-colors judgement (the product rule, docs/commands/ab.md): an instance someone put
+ * into Standby is never terminated by the tool while it is there (a `policy` violation); it counts
+ * as not serving (invariant 1 excuses its loss like any Standby entry until AWS's replacement
+ * serves); at the end it is set apart (Standby is no group capacity; a put-back with the desired
+ * increment AWS made for it is theirs).
+ */
+function judgeAbStandby(sb: Sandbox, facts: RunFacts, acts: AbStandbyActs): void {
+  if (!acts.group) return;
+  const breaches: string[] = [];
+  for (const t of sb.monitor.terminations({ group: acts.group, cause: ['api', 'scale-in'] })) {
+    if (!t.call?.actor.startsWith('tool')) continue;
+    const since = acts.standbyAt.get(t.instanceId);
+    if (since !== undefined && since <= t.time && (acts.exitedAt === undefined || t.time < acts.exitedAt)) breaches.push(`${t.instanceId} terminated in Standby in ${acts.group}`);
+  }
+  if (breaches.length) facts.policyBreach = [facts.policyBreach, ...breaches].filter(Boolean).join('; ');
+  facts.final.detail += `; someone: Standby ${[...acts.standbyAt.keys()].join(', ')} in ${acts.group}${acts.exitedAt !== undefined ? ' (put back)' : ''}`;
+}
+
 /** A color's sizes at the baseline and at the end. */
 export interface SizedColor {
   name: string;
@@ -1314,6 +1404,8 @@ function gatherFacts(
     /** Instances the tool terminated with decrement (its explicit surplus picks, rolling). */
     decremented?: ReadonlySet<string>;
     realWorld?: RealWorldActs;
+    /** A/B: instances someone put back from Standby that are still live at the end, by color (not the tool's to count). */
+    putBack?: ReadonlyMap<string, ReadonlySet<string>>;
   },
 ): RunFacts {
   const world = sb.world;
@@ -1456,13 +1548,16 @@ function gatherFacts(
   } else {
     const tg = world.state.groups[f.target];
     const og = world.state.groups[f.active];
-    const newInsts = live(f.target);
-    const oldInsts = f.target === f.active ? [] : live(f.active);
+    // Someone's put-backs from Standby (issue 10 item 9): theirs, with the desired increment AWS made for each.
+    const putBack = (name: string) => w.putBack?.get(name) ?? new Set<string>();
+    const notPutBack = (name: string) => (i: InstanceRec) => !putBack(name).has(i.id);
+    const newInsts = live(f.target).filter(notPutBack(f.target));
+    const oldInsts = f.target === f.active ? [] : live(f.active).filter(notPutBack(f.active));
     const aws = awsAfterHandBack(sb, f.target, newInsts, handBack);
     const stale = newInsts.filter((i) => !upToDate(i, f.target));
     const sick = newInsts.filter((i) => !healthy(i) && !aws.includes(i));
     allUpToDateAndHealthy = stale.length === 0 && (finalLoss || sick.length === 0) && oldInsts.length === 0;
-    capacityAsConfigured = tg.desired === f.targetCount && (f.target === f.active || og.desired === 0) && (finalLoss || sizedAsConfigured(newInsts.length, f.targetCount, aws.length));
+    capacityAsConfigured = tg.desired - putBack(f.target).size === f.targetCount && (f.target === f.active || og.desired - putBack(f.active).size === 0) && (finalLoss || sizedAsConfigured(newInsts.length, f.targetCount, aws.length));
     oldHealthyServing = oldInsts.filter(healthy).length;
     healthyServing = f.groups.reduce((n, g) => n + live(g).filter(healthy).length, 0);
     detail = `new ${f.target}: desired ${tg.desired} (want ${f.targetCount}), ${newInsts.length} live, ${sick.length} not healthy, ${stale.length} outdated; old ${f.active}: desired ${og.desired}, ${oldInsts.length} live${aws.length ? `; ${aws.length} launched by AZ rebalancing after the tool resumed it` : ''}`;
@@ -1475,7 +1570,7 @@ function gatherFacts(
     const sized = (name: string): SizedColor => {
       const b = world.state.monitor.baseline[name];
       const g = world.state.groups[name];
-      return { name, before: { desired: b?.desired ?? 0, min: b?.min ?? 0, max: b?.max ?? 0 }, after: { desired: g.desired, min: g.min, max: g.max } };
+      return { name, before: { desired: b?.desired ?? 0, min: b?.min ?? 0, max: b?.max ?? 0 }, after: { desired: g.desired - putBack(name).size, min: g.min, max: g.max } };
     };
     const outcome: AbOutcome =
       s.dryRun || last?.exit === 3 ? 'unchanged' : last?.exit === 0 ? 'done' : newHealthyAt === Infinity && last?.exit !== undefined ? 'not-committed' : 'other';

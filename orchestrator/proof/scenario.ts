@@ -153,6 +153,13 @@ export interface Scenario {
   targetGroups?: TargetGroupCase;
   /** Rolling (issue 16 item 4): the run is `roll --rollback` (a failure or an alarm rolls the group back to the previous version). */
   rollback?: boolean;
+  /**
+   * A/B swaps (issue 10 item 9, {@link drawAbStandby}): someone else puts one InService instance of
+   * a color (the active one or the new one) into Standby (without decrement: AWS launches a
+   * replacement) `afterSeconds` into the rollout, and maybe back (`ExitStandby`) `exitAfterSeconds`
+   * later. The tool must never terminate it while in Standby, nor count it as serving.
+   */
+  abStandby?: { color: 'active' | 'target'; afterSeconds: number; exitAfterSeconds?: number };
   /** Rolling (issue 16): canary, checkpoints and bake holds (`roll --canary/--checkpoints/--bake`), seconds; undefined: none. */
   holds?: { canary?: number; canaryWaitSeconds?: number; checkpoints?: number[]; checkpointWaitSeconds?: number; bakeSeconds?: number };
   /** Issue 16.3: `ab --keep-old` seconds (a quarter of the draws; applied where {@link keepOldOf} says). */
@@ -253,6 +260,8 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   const keepOldSeconds = r.chance(0.25) ? r.int(30, 600) : undefined;
   // Drawn after everything above (issue 16 item 4), so that no earlier draw of any seed moved.
   const rollback = r.chance(0.3);
+  // Drawn after everything above (issue 10 item 9 in A/B colors), so no earlier draw of any seed moved.
+  const abStandby = drawAbStandby(r, s === 'ab' && abCase === 'swap' && !dryRun && !cleanUpConfirm);
 
   const scenario: Scenario = {
     seed,
@@ -280,6 +289,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     ...(s === 'rolling' && holds ? { holds } : {}),
     ...(s === 'ab' && keepOldSeconds !== undefined ? { keepOldSeconds } : {}),
     ...(s === 'rolling' && rollback ? { rollback: true } : {}),
+    ...(abStandby ? { abStandby } : {}),
     tags: [],
   };
   scenario.expect = expectationOf(scenario);
@@ -365,6 +375,19 @@ function drawAlarmFaults(r: Prng, f: ScenarioFaults): void {
  * Issue 16: a rolling run's holds (a fifth of the draws; applied to rolling runs), drawn after
  * every other draw: a canary of 1..size, checkpoints among 10..90 %, a bake; waits 30–600 s.
  */
+/**
+ * Standby in A/B colors (issue 10 item 9), on swaps (not dry runs, not the clean-up-confirm class),
+ * one in seven: someone puts the first InService instance (by id) of the active or the new color
+ * into Standby 10–900 s into the rollout and, in half of the draws, back 30–900 s later.
+ */
+function drawAbStandby(r: Prng, eligible: boolean): Scenario['abStandby'] {
+  const drawn = r.chance(1 / 7);
+  const color = r.chance(0.5) ? ('active' as const) : ('target' as const);
+  const afterSeconds = r.int(10, 900);
+  const exitAfterSeconds = r.chance(0.5) ? r.int(30, 900) : undefined;
+  return drawn && eligible ? { color, afterSeconds, ...(exitAfterSeconds !== undefined ? { exitAfterSeconds } : {}) } : undefined;
+}
+
 function drawHolds(r: Prng, size: number): Scenario['holds'] {
   if (!r.chance(0.2)) return undefined;
   const canary = r.chance(0.5) ? r.int(1, Math.max(1, Math.min(size, 3))) : undefined;
@@ -404,7 +427,9 @@ export function rollingFaultsOf(s: Scenario): { launchesNeverSucceed: boolean; l
 
 /** Whether the faults can take healthy instances away without the tool doing anything. */
 export function hasExogenousLoss(s: Scenario): boolean {
-  return s.faults.failAfterSeconds !== undefined || s.faults.spontaneousTerminationsPerHour > 0;
+  // Someone's Standby in the new color takes serving capacity from it as AWS's own losses do: AWS
+  // replaces it, the tool need not wait for that after the swap (issue 10 item 9).
+  return s.faults.failAfterSeconds !== undefined || s.faults.spontaneousTerminationsPerHour > 0 || (s.strategy === 'ab' && s.abStandby?.color === 'target');
 }
 
 /** `ab --health-check-timeout` default (the seed's 600 s), which the chaos runs keep. */
@@ -442,6 +467,9 @@ export function expectationOf(s: Scenario): Expectation {
     s.faults.bootFailureRate > 0 ||
     s.faults.launchFailureRate > 0 ||
     s.faults.spontaneousTerminationsPerHour > 0 ||
+    // Someone's Standby in the new color mid-swap: on target groups, fewer serving than the plan
+    // while it carries weight shifts the traffic back and halts (the traffic rule, issue 14).
+    (s.strategy === 'ab' && s.abStandby?.color === 'target') ||
     waits
   ) {
     return 'done-or-halt';
@@ -474,6 +502,7 @@ function tagsOf(s: Scenario): string[] {
   if (s.strategy === 'ab' && s.via === 'deploy') t.push('via:deploy');
   if (s.strategy === 'ab' && s.envGroupCollision) t.push('env-named-group');
   if (s.cleanUpConfirm) t.push('clean-up-confirm');
+  if (s.abStandby) t.push(`standby-in-color:${s.abStandby.color}${s.abStandby.exitAfterSeconds !== undefined ? '+exit' : ''}`);
   if (s.targetGroups) t.push(`${s.targetGroups.type === 'network' ? 'nlb' : 'alb'}${s.targetGroups.rule ? '-rule' : ''}${s.targetGroups.steps ? ':steps' : ''}`);
   const rf = rollingFaultsOf(s);
   if (rf.launchesNeverSucceed) t.push('launches-never-succeed');

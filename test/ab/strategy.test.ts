@@ -273,3 +273,14 @@ for (const [label, active, options, says] of [
     else t.notRegex(plan.summary, /bringing up|the active color runs/);
   });
 }
+
+test('decideSwap: committed (the drain began), someone puts an old-color instance back in service (desired 0 → 1): drained anew, never back to the growth or the traffic phase (chaos seed 1818288112 hung reading the weights)', (t) => {
+  const putBack = group('qa-a', { desired: 1, min: 0, instances: [inst('a9', 'serving', 1, 'qa-a')] });
+  const to = group('qa-b', { desired: 2, min: 2, instances: many('b', 2) });
+  const traffic = { count: 2, step: 2, elbNames: [], targetMin: 2, targetGroupArns: ['tg-b'], traffic: { toTg: 'tg-b', fromTg: 'tg-a', steps: [100], stepWaitMs: 0, forwards: [] } } as unknown as Parameters<typeof decideSwap>[1];
+  const a = decideSwap({ from: putBack, to }, traffic, { ...progress, drainStartedAt: 0, drainTimeoutMs: 600_000 }, 5000);
+  t.deepEqual(shape(a), { kind: 'updateSizes', group: 'qa-a', desired: 0, min: 0 });
+  t.regex((a as { reason: string }).reason, /again/);
+  // Not committed yet: the same group is the old color being swapped from (traffic phase first).
+  t.not(shape(decideSwap({ from: putBack, to }, traffic, progress, 5000)).kind, 'updateSizes');
+});

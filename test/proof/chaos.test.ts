@@ -55,6 +55,8 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [3994021010, 'rolling'], // issue 10 (seed 2027): someone's Standby enter + exit between two looks raised desired unseen; the tool took it back as surge (now: AWS's ExitStandby activity, the capacity follows)
   [1121815054, 'rolling'], // issue 10 (seed 7): done while an instance put back from Standby was still coming back into service (now waited for, bounded by the step timeout)
   [326880920, 'ab'], // issue 10 (seed 7, checker): the new version's app failed after passing between the drain call and AWS's scale-in; judged on what the tool saw at its call
+  [1818288112, 'ab'], // issue 10 item 9 (class standby-in-color, seed 4242): an old-color instance put back in service during the drain (desired 0 → 1) hung the committed swap; now drained anew
+  [3480399585, 'ab'], // the same (seed 2027), on NLB target groups
   [3074688965, 'rolling'], // issue 10 round 4: template changed mid-roll + SIGINT re-run ended 7/6/5 — oldest first among distinct LaunchTimes (checker: balance not promised there)
 ];
 
@@ -378,6 +380,42 @@ test.serial('the checker judges A/B sizes in full: a swap that finishes but leav
     },
   });
   t.true(r.violations.some((v) => v.code === 'leftover' && /max 4 -> 9|max \d+ -> 9/.test(v.message)), JSON.stringify(r.violations));
+});
+
+test.serial('class standby-in-color (issue 10 item 9): someone moves an instance of a color to Standby and back mid-swap; our engine passes, a tool that terminates the one in Standby is caught', async (t) => {
+  const base = clean(4);
+  const s: Scenario = {
+    ...generateScenario(99, 'ab'),
+    faults: base.faults,
+    healthCheck: base.healthCheck,
+    drainingTimeout: 0,
+    dryRun: false,
+    interruption: { kind: 'none' },
+    abCase: 'swap',
+    size: 4,
+    instanceCount: undefined,
+    instanceCountStep: undefined,
+    via: 'ab',
+    envGroupCollision: false,
+    targetGroups: undefined,
+    abStandby: { color: 'active', afterSeconds: 10, exitAfterSeconds: 60 },
+  };
+  s.expect = expectationOf(s);
+  const swap = (i: ToolInvocation) => abDeploy({ clients: i.clients, clock: i.sandbox.clock, reporter: i.reporter, signal: i.signal, environment: i.target, instanceCountMatch: true });
+  const control = await runScenario(s, { tool: swap });
+  t.deepEqual(control.violations, [], 'control: our engine');
+  const r = await runScenario(s, {
+    tool: async (i) => {
+      // Wait for someone's Standby in the active color, then terminate that instance.
+      await i.sandbox.clock.sleep(40_000);
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const active = [`${i.target}-a`, `${i.target}-b`].find((g) => i.sandbox.world.state.groups[g].desired > 0)!;
+      const inStandby = (await port.observeGroup(active)).instances.find((x) => x.lifecycleState === 'Standby')!;
+      await port.terminateInstance(inStandby.instanceId, false);
+      return swap(i);
+    },
+  });
+  t.true(r.violations.some((v) => v.code === 'policy' && /terminated in Standby/.test(v.message)), JSON.stringify(r.violations));
 });
 
 test.serial('class env-named-group: a freeze by `lock --environment` beside a group named like the environment still refuses the swap; a tool touching that group is caught', async (t) => {

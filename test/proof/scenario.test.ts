@@ -102,3 +102,13 @@ test('issue 16 rollback: drawn last for about a third of the rolling runs (earli
   t.false(all.some((s) => s.strategy === 'ab' && s.rollback), 'A/B runs draw their own --rollback in the harness');
   for (const s of back) t.true(s.tags.includes('rollback'));
 });
+
+test('Standby in A/B colors (issue 10 item 9): drawn on A/B swaps only (never a dry run, a rolling run or a refusal), both colors, with and without a put-back', (t) => {
+  const drawn = Array.from({ length: 2000 }, (_, i) => generateScenario(seedOf(2027, i), 'ab')).filter((s) => s.abStandby);
+  t.true(drawn.length > 50, `${drawn.length} of 2000 A/B scenarios`);
+  t.true(drawn.every((s) => s.abCase === 'swap' && !s.dryRun && !s.cleanUpConfirm));
+  t.true(drawn.some((s) => s.abStandby!.color === 'active') && drawn.some((s) => s.abStandby!.color === 'target'));
+  t.true(drawn.some((s) => s.abStandby!.exitAfterSeconds !== undefined) && drawn.some((s) => s.abStandby!.exitAfterSeconds === undefined));
+  t.true(drawn.every((s) => s.tags.some((x) => x.startsWith('standby-in-color:'))));
+  t.false(Array.from({ length: 300 }, (_, i) => generateScenario(seedOf(2027, i), 'rolling')).some((s) => s.abStandby));
+});

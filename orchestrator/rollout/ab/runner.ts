@@ -438,7 +438,10 @@ class AbStrategy implements Strategy<AbObservation> {
       }
     }
     if (swap && !this.committed) this.trackGrowth(byName.get(swap.to)!, swap.elbNames, now);
-    const forwards = swap?.traffic && !this.committed ? await this.observeForwards(swap, byName.get(swap.to)!, fresh) : undefined;
+    // After the commit the weights matter again only when the old color must be drained anew
+    // (someone put an instance of it back in service): the rail under the drain reads them.
+    const redrain = this.committed && swap?.from !== undefined && byName.get(swap.from) !== undefined && !isDrainStarted(byName.get(swap.from)!);
+    const forwards = swap?.traffic && (!this.committed || redrain) ? await this.observeForwards(swap, byName.get(swap.to)!, fresh || redrain) : undefined;
     if (swap) this.trackKeepOld(swap, byName, forwards, now);
     this.lastObservedAt = now;
     const elbsOf = (group: string) => (swap && group === swap.to ? swap.elbNames : []);

@@ -744,7 +744,8 @@ export interface DrainProgress {
 /** Drain `g`: desired and min to 0 (connection draining does the rest), then wait until empty. */
 export function decideDrain(g: GroupSnapshot, progress: DrainProgress = {}, now = 0): Action {
   if (!isDrainStarted(g)) {
-    return { kind: 'updateSizes', group: g.name, desired: 0, min: 0, reason: `drain ${g.name}: desired ${g.desired} → 0, min ${g.min} → 0 (the ELB's connection draining lets requests finish)` };
+    const again = progress.drainStartedAt !== undefined ? ' again (its desired rose during the drain: someone put an instance back in service)' : '';
+    return { kind: 'updateSizes', group: g.name, desired: 0, min: 0, reason: `drain ${g.name}${again}: desired ${g.desired} → 0, min ${g.min} → 0 (the ELB's connection draining lets requests finish)` };
   }
   const left = progress.elbChecked ? g.instances.filter((i) => !isDrained(i, g.loadBalancerNames, g.targetGroupARNs)) : remainingInstances(g);
   if (left.length === 0) return done(progress.elbChecked && g.instances.length ? `${g.name} is drained (its instances are out of service, shutting down)` : `${g.name} is empty`);
@@ -770,7 +771,10 @@ export function decideSwap(
   now: number,
 ): Action {
   const { from, to } = groups;
-  if (from && isDrainStarted(from)) return decideDrain(from, progress, now);
+  // Committed once the drain began (progress.drainStartedAt): only finishing it remains — also when
+  // someone put an instance of the old color back in service (ExitStandby raised its desired again):
+  // it is drained anew (chaos seed 1818288112 waited forever for the traffic's weights instead).
+  if (from && (isDrainStarted(from) || progress.drainStartedAt !== undefined)) return decideDrain(from, progress, now);
   const traffic = plan.traffic;
   const share = traffic && groups.forwards ? currentShare(groups.forwards, traffic.toTg, traffic.fromTg) : 0;
   // Why suspend: a scheduled action, an alarm or AZRebalance must not resize or reshuffle either
