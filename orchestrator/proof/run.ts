@@ -223,6 +223,15 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   const runAndFinish = async (): Promise<void> => {
     await run();
     const last = attempts[attempts.length - 1];
+    // A re-run with --rollback after the first run left instances on two launch specs (e.g. a
+    // version published mid-run) is refused, nothing changed, and says "roll the group to one
+    // version first, or run without --rollback": the operator re-runs without it, once
+    // (chaos seed 3074688965 once the rollback draw reached it).
+    if (s.strategy === 'rolling' && s.rollback && !hung && last?.kind === 'rerun' && last.exit === 3 && last.code === 'rollback-several-versions') {
+      const again = await attempt(sb, { ...s, rollback: false }, fleet, `tool-${attempts.length + 1}`, { kind: 'none' });
+      attempts.push({ ...again.attempt, kind: 'rerun' });
+      return;
+    }
     if (s.strategy !== 'ab' || hung || last?.exit !== 1 || !swapRecordLeft(sb, fleet) || !/re-run/.test(last.message ?? '')) return;
     const again = await attempt(sb, s, fleet, `tool-${attempts.length + 1}`, { kind: 'none' });
     attempts.push({ ...again.attempt, kind: 'rerun' });
