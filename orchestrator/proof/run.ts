@@ -1472,8 +1472,12 @@ function gatherFacts(
     // in it was launched by this run, so scaling it back removes nothing that served before.
     // (The checker used to say "unplanned" whenever target === active — wrong on a first deploy,
     // seed 129505311: a SIGINT before commit that scaled the new color back was flagged.)
+    // With --keep-old a failure in the window switches back, scaling the new color back with or
+    // without --rollback (docs/commands/ab.md; chaos seed 1582086282: AWS took one new instance in
+    // the window and the tool switched back).
     const by = attempts.find((a) => a.actor === actor);
-    return by?.kind === 'sigint' || (f.rollback && by?.exit === 1);
+    const keepOldSwitchBack = keepOldOf(s) !== undefined && by?.exit === 1 && /--keep-old/.test(by.message ?? '');
+    return by?.kind === 'sigint' || (f.rollback && by?.exit === 1) || keepOldSwitchBack;
   };
   const toolTerminations: ToolTermination[] = sb.monitor
     .terminations({ cause: ['api', 'scale-in'] })
