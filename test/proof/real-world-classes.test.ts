@@ -6,8 +6,9 @@
 import test from 'ava';
 import { checkRun } from '../../orchestrator/proof/invariants';
 import { runScenario } from '../../orchestrator/proof/run';
-import { expectationOf, generateScenario, realWorldOf, type Scenario } from '../../orchestrator/proof/scenario';
+import { generateScenario, realWorldOf, type Scenario } from '../../orchestrator/proof/scenario';
 import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
+import { rollingScenario } from '../helpers/chaos-scenario';
 
 test('drawn after everything else, only for rolling runs; each policy drawn', (t) => {
   const standby = new Set<string>();
@@ -23,38 +24,7 @@ test('drawn after everything else, only for rolling runs; each policy drawn', (t
 });
 
 /** A fault-free rolling scenario of 4 instances, surge 1, with the given real-world faults. */
-function withFaults(faults: Partial<Scenario['faults']>): Scenario {
-  const base = generateScenario(99, 'rolling');
-  const s: Scenario = {
-    ...base,
-    size: 4,
-    surge: 1,
-    batchSize: 1,
-    minHealthy: undefined,
-    dryRun: false,
-    launchConfiguration: false,
-    interruption: { kind: 'none' },
-    faults: {
-      badImage: false,
-      bootSeconds: { min: 30, max: 60 },
-      bootFailureRate: 0,
-      bootFailureMode: 'never-healthy',
-      launchFailureRate: 0,
-      spontaneousTerminationsPerHour: 0,
-      azRebalance: false,
-      throttleRate: 0,
-      serverErrorRate: 0,
-      consistencyDelaySeconds: 0,
-      clockSkewSeconds: 0,
-      ...faults,
-    },
-    healthCheck: { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2 },
-    drainingTimeout: 0,
-  };
-  s.expect = expectationOf(s);
-  s.tags = [];
-  return s;
-}
+const withFaults = (faults: Partial<Scenario['faults']>): Scenario => rollingScenario(faults, { tags: [] });
 
 test.serial('chaos: protected outdated instances, --protected ignore: done, left outdated and protected, no violation', async (t) => {
   const r = await runScenario(withFaults({ protectedAtStart: { count: 2, policy: 'ignore' } }));

@@ -8,44 +8,12 @@ import { createAwsPort } from '../../orchestrator/aws/adapter';
 import { DeployError } from '../../orchestrator/errors';
 import { checkRun, type RunFacts } from '../../orchestrator/proof/invariants';
 import { runScenario, type ToolInvocation } from '../../orchestrator/proof/run';
-import { expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
+import type { Scenario } from '../../orchestrator/proof/scenario';
 import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
+import { rollingScenario } from '../helpers/chaos-scenario';
 
 /** A fault-free rolling scenario of 4 instances, surge 1, with --rollback; `faults` on top. */
-function scenario(faults: Partial<Scenario['faults']>): Scenario {
-  const base = generateScenario(99, 'rolling');
-  const s: Scenario = {
-    ...base,
-    size: 4,
-    surge: 1,
-    batchSize: 1,
-    minHealthy: undefined,
-    dryRun: false,
-    launchConfiguration: false,
-    interruption: { kind: 'none' },
-    holds: undefined,
-    rollback: true,
-    faults: {
-      badImage: false,
-      bootSeconds: { min: 30, max: 60 },
-      bootFailureRate: 0,
-      bootFailureMode: 'never-healthy',
-      launchFailureRate: 0,
-      spontaneousTerminationsPerHour: 0,
-      azRebalance: false,
-      throttleRate: 0,
-      serverErrorRate: 0,
-      consistencyDelaySeconds: 0,
-      clockSkewSeconds: 0,
-      ...faults,
-    },
-    healthCheck: { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2 },
-    drainingTimeout: 0,
-  };
-  s.expect = expectationOf(s);
-  s.tags = ['rollback'];
-  return s;
-}
+const scenario = (faults: Partial<Scenario['faults']>): Scenario => rollingScenario(faults, { holds: undefined, rollback: true, tags: ['rollback'] });
 
 test.serial('an alarm two minutes in: our engine halts, rolls back to version 1, no violation', async (t) => {
   const r = await runScenario(scenario({ alarmTripAfterSeconds: 120 }));

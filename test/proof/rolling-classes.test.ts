@@ -6,7 +6,8 @@ import test from 'ava';
 import { parseArgs } from '../../orchestrator/proof/chaos';
 import { checkRun, type RunFacts } from '../../orchestrator/proof/invariants';
 import { runScenario } from '../../orchestrator/proof/run';
-import { expectationOf, generateScenario, rollingFaultsOf, type Scenario } from '../../orchestrator/proof/scenario';
+import { generateScenario, rollingFaultsOf, type Scenario } from '../../orchestrator/proof/scenario';
+import { rollingScenario } from '../helpers/chaos-scenario';
 
 const sound = (): RunFacts => ({
   strategy: 'rolling',
@@ -53,37 +54,7 @@ test('the rolling classes are drawn after everything else and only apply to roll
 });
 
 /** A fault-free rolling scenario of 4 instances, surge 1, with the given rolling faults. */
-function withFaults(faults: Partial<Scenario['faults']>): Scenario {
-  const base = generateScenario(99, 'rolling');
-  const s: Scenario = {
-    ...base,
-    size: 4,
-    surge: 1,
-    batchSize: 1,
-    minHealthy: undefined,
-    dryRun: false,
-    launchConfiguration: false,
-    interruption: { kind: 'none' },
-    faults: {
-      badImage: false,
-      bootSeconds: { min: 30, max: 60 },
-      bootFailureRate: 0,
-      bootFailureMode: 'never-healthy',
-      launchFailureRate: 0,
-      spontaneousTerminationsPerHour: 0,
-      azRebalance: false,
-      throttleRate: 0,
-      serverErrorRate: 0,
-      consistencyDelaySeconds: 0,
-      clockSkewSeconds: 0,
-      ...faults,
-    },
-    healthCheck: { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2 },
-    drainingTimeout: 0,
-  };
-  s.expect = expectationOf(s);
-  return s;
-}
+const withFaults = (faults: Partial<Scenario['faults']>): Scenario => rollingScenario(faults);
 
 test.serial('chaos: launches that never succeed halt at the step timeout (exit 1), restored, lock released', async (t) => {
   const s = withFaults({ launchesNeverSucceed: true });
