@@ -23,6 +23,8 @@ export interface Attempt {
   status?: 'done' | 'noop' | 'planned';
   /** `--rollback` (rolling): what the rollback did, from the error's `data.rollback.status`. */
   rollback?: string;
+  /** The operator's re-run without `--rollback` after a `rollback-several-versions` refusal (run.ts). */
+  withoutRollback?: boolean;
 }
 
 /** A termination of an instance that the tool's API call caused (directly or by a scale-in). */

@@ -100,6 +100,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   await warmUp();
   const realStart = Date.now();
   const sb = Sandbox.create({ seed: s.seed, pageSize: s.faults.pageSize, faults: { bootSeconds: s.faults.bootSeconds, appStartSeconds: 0, shutdownSeconds: 20 } });
+  keepInstanceFacts(sb);
   const r = new Prng(s.seed ^ 0x5eed);
   const start = sb.clock.now();
   let fleet: Fleet;
@@ -229,7 +230,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     // (chaos seed 3074688965 once the rollback draw reached it).
     if (s.strategy === 'rolling' && s.rollback && !hung && last?.kind === 'rerun' && last.exit === 3 && last.code === 'rollback-several-versions') {
       const again = await attempt(sb, { ...s, rollback: false }, fleet, `tool-${attempts.length + 1}`, { kind: 'none' });
-      attempts.push({ ...again.attempt, kind: 'rerun' });
+      attempts.push({ ...again.attempt, kind: 'rerun', withoutRollback: true });
       return;
     }
     if (s.strategy !== 'ab' || hung || last?.exit !== 1 || !swapRecordLeft(sb, fleet) || !/re-run/.test(last.message ?? '')) return;
@@ -321,7 +322,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   judgeRollingClasses(sb, s, facts, rollingFaults);
   judgeCleanUpConfirm(s, fleet, facts);
   judgeRealWorld(sb, s, facts, realWorld);
-  judgeRollback(sb, s, fleet, facts);
+  judgeRollback(sb, s, fleet, facts, realWorld);
   judgeAbStandby(sb, facts, abStandby);
   // An alarm tripped before the tool's first read of it is, for the tool, in ALARM at its start:
   // refusing (exit 3, nothing changed) is then the correct outcome (seed 1467129630).
@@ -875,7 +876,7 @@ function judgeRollingClasses(sb: Sandbox, s: Scenario, facts: RunFacts, faults: 
     // instances of the version rolled out are outdated for a re-run after the change: its plan.
     if (facts.expect === 'halt') facts.expect = 'done-or-halt';
     for (const t of facts.toolTerminations) {
-      if (!t.planned && t.time >= faults.changedAt && world.state.instances[t.instanceId]?.imageId === NEW_IMAGE) {
+      if (!t.planned && t.time >= faults.changedAt && instanceFacts(sb, t.instanceId)?.imageId === NEW_IMAGE) {
         t.planned = true;
         facts.plannedTerminations++;
       }
@@ -1274,6 +1275,37 @@ function valueAt(series: Array<[number, number]>, t: number): number {
   return v;
 }
 
+/** What the checker reads of an instance after the run: its application's fail time and its image. */
+type InstanceFacts = Pick<InstanceRec, 'failAt' | 'imageId'>;
+const keptFacts = new WeakMap<Sandbox, Map<string, InstanceFacts>>();
+
+/**
+ * Keeps each instance's facts as of its last change, past EC2's purge of terminated instances
+ * (an hour after termination, [EC2-5]): the checker judges after the run, and in a run longer than
+ * that the first instances the tool replaced are gone from the sandbox's state. E.g. chaos seed
+ * 1799852234 (rolling, `--rollback`, fails-after-healthy, 70 min): the first new instance's
+ * application failed at 00:08:35, its ELB took it out at 00:09:11, the rollback terminated it at
+ * 00:20 and EC2 forgot it at 01:20 — read at the end, it had no fail time, so its loss was not
+ * excused. A wrapper around the sandbox's observer (the safety monitor), installed before the fleet.
+ */
+export function keepInstanceFacts(sb: Sandbox): void {
+  const kept = new Map<string, InstanceFacts>();
+  keptFacts.set(sb, kept);
+  const inner = sb.world.observer;
+  sb.world.observer = {
+    instanceChanged(inst) {
+      kept.set(inst.id, { failAt: inst.failAt, imageId: inst.imageId });
+      inner?.instanceChanged(inst);
+    },
+    terminated: (rec) => inner?.terminated(rec),
+  };
+}
+
+/** An instance's facts: the sandbox's own while it knows the instance, else as last kept (keepInstanceFacts). */
+export function instanceFacts(sb: Sandbox, id: string): InstanceFacts | undefined {
+  return sb.world.state.instances[id] ?? keptFacts.get(sb)?.get(id);
+}
+
 /**
  * Invariant 1 over time, in every scenario: the protected groups' healthy serving count at every
  * single change (per instance, in the order the simulated AWS made them: no merging of changes in
@@ -1312,7 +1344,7 @@ export function excusedSeries(sb: Sandbox, groups: string[], from: number, setAs
     } else {
       healthy--;
       if (started) {
-        const inst = sb.world.state.instances[e.instanceId];
+        const inst = instanceFacts(sb, e.instanceId);
         const byAws = (awsTook.get(e.instanceId) ?? Infinity) <= e.time;
         const byTool = (toolTook.get(e.instanceId) ?? Infinity) <= e.time;
         const appFailed = inst?.failAt !== undefined && inst.failAt <= e.time && !byTool;
@@ -1360,7 +1392,7 @@ export function lostSinceCall(sb: Sandbox, groups: string[], callAt: number, t: 
     const now = atT.get(id);
     if (!healthy || !now || now.healthy) continue;
     if ((toolTook.get(id) ?? Infinity) <= t) continue;
-    const inst = sb.world.state.instances[id];
+    const inst = instanceFacts(sb, id);
     const appFailed = inst?.failAt !== undefined && inst.failAt <= now.since;
     const byAws = (awsTook.get(id) ?? Infinity) <= t;
     const bySomeone = (setAside.get(id) ?? Infinity) <= t;
@@ -1641,15 +1673,18 @@ function backOnOriginal(sb: Sandbox, s: Scenario): boolean {
 /**
  * `--rollback` on a rolling run: a run that failed (exit 1) must report what its rollback did, and
  * a rollback reported done must have left the group on the original spec with every live instance
- * the tool answers for on it, healthy (unless AWS's own losses), desired as configured; min-healthy
+ * the tool answers for on it, healthy (unless AWS's own losses), desired as configured (plus one
+ * per instance someone put back from Standby, as judgeRealWorld); min-healthy
  * all along and nothing left changed are judged as for every run. A re-run after an interrupted or
  * killed rollback finishes it (the group's spec says so): exit 0 is then right even where the
  * forward rollout was expected to halt, and it must end on the original spec too.
  */
-function judgeRollback(sb: Sandbox, s: Scenario, f: Fleet, facts: RunFacts): void {
+function judgeRollback(sb: Sandbox, s: Scenario, f: Fleet, facts: RunFacts, rw?: Pick<RealWorldActs, 'exits'>): void {
   if (s.strategy !== 'rolling' || !f.rollback || s.dryRun) return;
   const last = facts.attempts[facts.attempts.length - 1];
-  if (!last) return;
+  // The operator's re-run without --rollback (after rollback-several-versions) is judged as any run
+  // without it: its failure has no rollback to report (chaos seed 2380164686 of session 14).
+  if (!last || last.withoutRollback) return;
   const back = backOnOriginal(sb, s);
   const interrupted = facts.attempts.length > 1;
   if (interrupted && back && (facts.expect === 'halt' || facts.expect === 'done')) facts.expect = 'done-or-halt';
@@ -1666,11 +1701,16 @@ function judgeRollback(sb: Sandbox, s: Scenario, f: Fleet, facts: RunFacts): voi
   const onNew = live.filter((i) => i.imageId !== OLD_IMAGE);
   const sick = ours.filter((i) => !sb.world.isHealthy(i));
   const loss = hasExogenousLoss(s);
+  // Someone's ExitStandby raised desired by one each (AWS's documented behaviour); the tool follows
+  // that capacity, as judgeRealWorld judges it (chaos seed 1232876377: put back during the re-run
+  // that finished an interrupted rollback, desired 12 of 11 was right).
+  const exits = rw?.exits ?? 0;
+  const size = s.size + exits;
   const problems = [
     !back ? `the group is not on the original ${s.launchConfiguration ? 'launch configuration' : 'version'} (${g.launchConfigurationName ?? g.launchTemplate?.version})` : '',
     onNew.length ? `${onNew.length} live instance(s) still run the new version: ${onNew.map((i) => i.id).join(', ')}` : '',
     !loss && sick.length ? `${sick.length} not healthy: ${sick.map((i) => i.id).join(', ')}` : '',
-    g.desired !== s.size ? `desired ${g.desired}, configured ${s.size}` : '',
+    g.desired !== size ? `desired ${g.desired}, configured ${s.size}${exits ? ` + ${exits} put back from Standby by someone else` : ''}` : '',
   ].filter(Boolean);
   if (problems.length) facts.rollbackProblem = `rolled back (${last.rollback ?? 'finished by the re-run'}) but ${problems.join('; ')}`;
 }

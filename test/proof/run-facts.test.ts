@@ -6,7 +6,8 @@
  */
 import test from 'ava';
 import { ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
-import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, excusedSeries, abSizeLeftovers, type SizedColor } from '../../orchestrator/proof/run';
+import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, excusedSeries, abSizeLeftovers, keepInstanceFacts, type SizedColor } from '../../orchestrator/proof/run';
+import { TERMINATED_VISIBLE_MS } from '../../orchestrator/sandbox/world';
 import { Sandbox } from '../../orchestrator/sandbox';
 
 const live = (sb: Sandbox, g: string) => sb.world.groupInstances(sb.world.state.groups[g]).filter((i) => sb.world.isActive(i));
@@ -137,6 +138,30 @@ test('invariant 1 over time: AWS’s own losses (spontaneous, an application fai
   sb.direct('elb', 'DeregisterInstancesFromLoadBalancer', { LoadBalancerName: 'old-elb', Instances: [{ InstanceId: other.id }] });
   judged = excusedSeries(sb, ['old'], from);
   t.is(minOf(judged.series), 3);
+});
+
+test('invariant 1 over time: an application that failed after passing stays excused once EC2 has forgotten the instance (purged an hour after its termination, [EC2-5])', (t) => {
+  // Chaos seed 1799852234: a 70-minute --rollback run judged at its end, the first new instance's loss read from a purged record.
+  const judge = (keep: boolean) => {
+    const sb = Sandbox.create({ seed: 3, faults: { bootSeconds: 30, appStartSeconds: 0 } });
+    if (keep) keepInstanceFacts(sb);
+    sb.seedGroup({ name: 'g', capacity: 3, max: 4, elb: { name: 'g-elb', drainingTimeout: 0, healthCheck: { interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 } } });
+    const from = sb.clock.now();
+    sb.advance(1_000);
+    const [v] = live(sb, 'g');
+    // Its application fails (the fails-after-healthy fault's own fail time); the ELB takes it out.
+    v.failAt = sb.clock.now();
+    sb.world.pokeElbs(v);
+    for (let i = 0; i < 60 && sb.monitor.healthyCount('g', sb.clock.now()) === 3; i++) sb.advance(5_000);
+    t.is(sb.monitor.healthyCount('g', sb.clock.now()), 2);
+    // Later the tool replaces it (terminate with decrement), and EC2 forgets it an hour after.
+    sb.direct('autoscaling', 'TerminateInstanceInAutoScalingGroup', { InstanceId: v.id, ShouldDecrementDesiredCapacity: true });
+    sb.advance(TERMINATED_VISIBLE_MS + 60_000);
+    t.false(v.id in sb.world.state.instances, 'purged');
+    return minOf(excusedSeries(sb, ['g'], from).series);
+  };
+  t.is(judge(true), 3, 'the application failed: excused');
+  t.is(judge(false), 2, 'read from the purged state alone, the loss looked like one the tool caused');
 });
 
 test('invariant 1 over time: changes in the same millisecond are not merged across groups', (t) => {
