@@ -23,6 +23,8 @@ export interface Attempt {
   status?: 'done' | 'noop' | 'planned';
   /** `--rollback` (rolling): what the rollback did, from the error's `data.rollback.status`. */
   rollback?: string;
+  /** `--rollback` (rolling): the alarms its rollback reported in ALARM while rolling back (`data.rollback.alarms`). */
+  rollbackAlarms?: string[];
   /** The operator's re-run without `--rollback` after a `rollback-several-versions` refusal (run.ts). */
   withoutRollback?: boolean;
 }
@@ -181,6 +183,7 @@ export type ViolationCode =
   | 'weights-at-exit' // A/B on target groups: after an exit, weight on a target group with no healthy target
   | 'policy' // terminated an instance in Standby / protected from scale-in its policy said to leave
   | 'rollback' // --rollback: a failed rolling run did not end on the previous version, every instance on it
+  | 'alarm-not-reported' // --rollback: the rollback read an alarm in ALARM and its outcome did not name it
   | 'hung';
 
 export interface Violation {

@@ -243,7 +243,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     current = ac;
     const timers = new AbortController();
     const clients = sandbox.newClients(actor);
-    recordCommands(clients, actor, sent);
+    recordCommands(clients, actor, sent, () => sandbox.clock.now());
     if (traffic && f.targetGroups) {
       const tgOf = f.targetGroups;
       // A first deploy's color holds the program's initial weight (a 100) before it has instances:
@@ -327,7 +327,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   // An alarm tripped before the tool's first read of it is, for the tool, in ALARM at its start:
   // refusing (exit 3, nothing changed) is then the correct outcome (seed 1467129630).
   if (alarmFault.trippedAt !== undefined && !alarmReadBefore(sb, alarmFault.trippedAt)) facts.expect = 'refused';
-  const violations = [...checkRun(facts), ...judgeAlarmFault(sb, alarmFault)];
+  const violations = [...checkRun(facts), ...judgeAlarmFault(sb, alarmFault, sent, attempts)];
   return {
     scenario: s,
     attempts,
@@ -346,6 +346,8 @@ export interface SentCommand {
   lock: boolean;
   /** TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity: the instances it names. */
   decrementIds?: string[];
+  /** UpdateAutoScalingGroup setting the group's launch template or configuration (a rolling rollback's set-back), and when. */
+  setsLaunchAt?: number;
 }
 
 /**
@@ -353,7 +355,7 @@ export interface SentCommand {
  * the lock tag `asg-deploy:lock` alone (CreateOrUpdateTags / DeleteTags), or an S3 object
  * `<name>.lock` (PutObject / DeleteObject). Added at the SDK's initialize step: once per command.
  */
-export function recordCommands(clients: AwsClients, actor: string, out: SentCommand[]): void {
+export function recordCommands(clients: AwsClients, actor: string, out: SentCommand[], now?: () => number): void {
   const clientList = [clients.autoScaling, clients.ec2, clients.elb, clients.elbv2, clients.s3] as Array<{ middlewareStack: { add: (m: unknown, o: unknown) => void } }>;
   for (const c of clientList) {
     c.middlewareStack.add(
@@ -361,7 +363,8 @@ export function recordCommands(clients: AwsClients, actor: string, out: SentComm
         const operation = String(context.commandName ?? '').replace(/Command$/, '');
         const input = args.input ?? {};
         const decrementIds = operation === 'TerminateInstanceInAutoScalingGroup' && input.ShouldDecrementDesiredCapacity === true ? [input.InstanceId, ...((input.InstanceIds as unknown[]) ?? [])].filter((x): x is string => typeof x === 'string') : undefined;
-        out.push({ actor, operation, lock: isLockCommand(operation, input), ...(decrementIds ? { decrementIds } : {}) });
+        const setsLaunch = operation === 'UpdateAutoScalingGroup' && (input.LaunchTemplate !== undefined || input.LaunchConfigurationName !== undefined);
+        out.push({ actor, operation, lock: isLockCommand(operation, input), ...(decrementIds ? { decrementIds } : {}), ...(setsLaunch && now ? { setsLaunchAt: now() } : {}) });
         return next(args);
       },
       { step: 'initialize', name: 'chaosCommandLog' },
@@ -417,10 +420,10 @@ function warmUp(): Promise<void> {
 }
 
 /** The exit code the CLI would return for an error, and its code. */
-function exitOf(err: unknown): Pick<Attempt, 'exit' | 'code' | 'message' | 'rollback'> {
+function exitOf(err: unknown): Pick<Attempt, 'exit' | 'code' | 'message' | 'rollback' | 'rollbackAlarms'> {
   if (err instanceof DeployError) {
-    const rollback = (err.data.rollback as { status?: string } | undefined)?.status;
-    return { exit: err.exit, code: err.code, message: err.message, ...(rollback ? { rollback } : {}) };
+    const r = err.data.rollback as { status?: string; alarms?: string[] } | undefined;
+    return { exit: err.exit, code: err.code, message: err.message, ...(r?.status ? { rollback: r.status } : {}), ...(r?.alarms ? { rollbackAlarms: r.alarms } : {}) };
   }
   if (isAbortError(err)) return { exit: 130, code: 'interrupted', message: String((err as Error).message) };
   // cli.ts maps anything else to 'internal', exit 1: a bug in the tool.
@@ -814,12 +817,25 @@ function alarmReadBefore(sb: Sandbox, t: number): boolean {
  * "Halts within one poll": after the trip the tool reads the alarm successfully at most once (the
  * read that sees ALARM and halts). A second successful DescribeAlarms means it went on after an
  * alarm it had seen. (An A/B swap stops reading at its commit point: nothing to switch back to.)
+ * A rolling rollback (`--rollback`) watches the alarms without halting (issue 16): its reads —
+ * the attempt's, from its set-back of the group's launch spec — are not the rollout's, and one
+ * that saw the alarm in ALARM must be reported in the rollback's outcome (`data.rollback.alarms`).
  */
-function judgeAlarmFault(sb: Sandbox, fault: { trippedAt?: number }): Violation[] {
+function judgeAlarmFault(sb: Sandbox, fault: { trippedAt?: number }, sent: readonly SentCommand[] = [], attempts: readonly Attempt[] = []): Violation[] {
   if (fault.trippedAt === undefined) return [];
-  const reads = toolAlarmReads(sb).filter((c) => c.time > fault.trippedAt!);
-  if (reads.length <= 1) return [];
-  return [{ code: 'not-halted', message: `the alarm went into ALARM at ${new Date(fault.trippedAt).toISOString()} and the tool read it ${reads.length} times after (it must halt at the first read)` }];
+  const setBack = new Map<string, number>();
+  for (const c of sent) if (c.setsLaunchAt !== undefined && !setBack.has(c.actor)) setBack.set(c.actor, c.setsLaunchAt);
+  const rollingBack = (c: { actor: string; time: number }) => (setBack.get(c.actor) ?? Infinity) <= c.time;
+  const after = toolAlarmReads(sb).filter((c) => c.time > fault.trippedAt!);
+  const out: Violation[] = [];
+  const reads = after.filter((c) => !rollingBack(c));
+  if (reads.length > 1) out.push({ code: 'not-halted', message: `the alarm went into ALARM at ${new Date(fault.trippedAt).toISOString()} and the tool read it ${reads.length} times after (it must halt at the first read)` });
+  for (const a of attempts) {
+    if (!a.actor || !a.rollback || a.rollbackAlarms?.includes(CHAOS_ALARM)) continue;
+    const seen = after.filter((c) => c.actor === a.actor && rollingBack(c));
+    if (seen.length) out.push({ code: 'alarm-not-reported', message: `${a.actor}'s rollback read ${CHAOS_ALARM} in ALARM (${seen.length} read(s) from ${new Date(seen[0].time).toISOString()}) but its outcome (rollback ${a.rollback}) does not name it` });
+  }
+  return out;
 }
 
 /** What the operator does after a kill -9 of a roll: clear that run's group lock (only its own). */

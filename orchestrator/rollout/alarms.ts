@@ -77,6 +77,8 @@ export interface HaltCheck {
 export class AlarmWatch implements HaltCheck {
   private readonly ignored = new Set<string>();
   private readonly last = new Map<string, AlarmView['state']>();
+  /** What the last read said (the rolling rollback notes it without halting: rolling/rollback.ts). */
+  judgement?: AlarmJudgement;
 
   constructor(
     private readonly port: AwsPort,
@@ -93,7 +95,8 @@ export class AlarmWatch implements HaltCheck {
       if (phase === 'start' && this.options.ignoreAtStart && a.state === 'ALARM') this.ignored.add(a.name);
       else if (a.state !== 'ALARM') this.ignored.delete(a.name);
     }
-    return alarmError(judgeAlarms(this.names, seen, this.ignored), phase, this.options.target);
+    this.judgement = judgeAlarms(this.names, seen, this.ignored);
+    return alarmError(this.judgement, phase, this.options.target);
   }
 
   private report(seen: readonly AlarmView[]): void {

@@ -10,7 +10,7 @@ import { runScenario, type ToolInvocation } from '../../orchestrator/proof/run';
 import { describeScenario, expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
 import { seedOf } from '../../orchestrator/proof/prng';
 import { chooseKeep } from '../../orchestrator/rollout/ab/strategy';
-import { interruptedError, refusedError } from '../../orchestrator/errors';
+import { DeployError, interruptedError, refusedError } from '../../orchestrator/errors';
 import { DeregisterInstancesFromLoadBalancerCommand, RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
 import { abDeploy } from '../../orchestrator/rollout/ab/runner';
@@ -288,6 +288,33 @@ test.serial('chaos control: our A/B engine on ALB target groups with steps passe
   const r = await runScenario(s);
   t.deepEqual(r.violations, []);
   t.is(r.exit, 0);
+});
+
+/** Seed 1113573521 of session 2027: rolling, 17, surge 0, an alarm trip, --rollback; the rollback reads the alarm in ALARM. */
+const alarmedRollback = () => generateScenario(1113573521, 'rolling');
+const rollWithRollback = (i: ToolInvocation) =>
+  rollGroup({ clients: i.clients, clock: i.sandbox.clock, reporter: i.reporter, signal: i.signal, asg: i.target, surge: i.scenario.surge, batchSize: i.scenario.batchSize, minHealthy: i.scenario.minHealthy, alarms: ['chaos-5xx'], rollback: true });
+
+test.serial('issue 16: a rolling rollback watches the alarms without halting and names one it saw in ALARM (seed 1113573521 of 2027)', async (t) => {
+  const r = await runScenario(alarmedRollback());
+  t.deepEqual(r.violations, []);
+  const last = r.attempts[r.attempts.length - 1];
+  t.is(last.rollback, 'done');
+  t.deepEqual(last.rollbackAlarms, ['chaos-5xx']);
+});
+
+sabotage.push({
+  name: 'rolling back after an alarm without naming the alarm it read in ALARM while rolling back',
+  scenario: alarmedRollback(),
+  code: 'alarm-not-reported',
+  tool: async (i) => {
+    try {
+      return await rollWithRollback(i);
+    } catch (err) {
+      if (err instanceof DeployError && err.data.rollback) delete (err.data.rollback as { alarms?: string[] }).alarms;
+      throw err;
+    }
+  },
 });
 
 for (const s of sabotage) {

@@ -66,6 +66,9 @@ test('an alarm after two replacements with --rollback: the group goes back to ve
   t.is(reporter.ofCode('rollout.failed').length, 1);
   t.is(reporter.ofCode('rollout.done').length, 0);
   t.deepEqual(reporter.ofCode('rollout.rollback').map((e) => e.data.state), ['start', 'plan', 'done']);
+  // The alarm that halted the rollout is still in ALARM while rolling back: reported, not halting it (issue 16).
+  t.deepEqual(reporter.ofCode('rollout.rollback')[2].data.alarms, [ALARM]);
+  t.like(err!.data, { rollback: { alarms: [ALARM] } });
   const start = reporter.ofCode('rollout.rollback')[0];
   t.like(start.data, { asg: 'qa-rabbit', reason: 'alarm', to: { launchTemplate: { version: 1 } }, from: { launchTemplate: { version: 2 } } });
   // The rollback's terminations are the version 2 instances, oldest first.
@@ -74,6 +77,58 @@ test('an alarm after two replacements with --rollback: the group goes back to ve
   t.true(rolledBack.length >= 1);
   const launchTimes = rolledBack.map((e) => Date.parse(String(e.data.launchTime)));
   t.deepEqual(launchTimes, [...launchTimes].sort((a, b) => a - b), 'oldest first');
+});
+
+test('an alarm that trips again while rolling back is watched and reported on the rollback, never halting it (issue 16)', async (t) => {
+  const sb = world();
+  const terminated = () => sb.monitor.terminations({ group: 'qa-rabbit', cause: ['api', 'scale-in'] }).length;
+  // The alarm halts the rollout after two replacements; it clears as the rollback sets the group
+  // back to version 1, and trips again at the rollback's first replacement.
+  tripAfter(sb, 2);
+  let clearedAt: number | undefined;
+  let trippedAgainAt: number | undefined;
+  let before = 0;
+  sb.clock.onAdvance((now) => {
+    if (clearedAt === undefined && group(sb).launchTemplate?.version === '1') {
+      clearedAt = now;
+      before = terminated();
+      sb.setAlarm(ALARM, 'OK', 'Threshold Crossed: no datapoints were greater than the threshold (5.0)');
+    } else if (clearedAt !== undefined && trippedAgainAt === undefined && terminated() > before) {
+      trippedAgainAt = now;
+      sb.setAlarm(ALARM, 'ALARM', 'Threshold Crossed: 2 out of the last 2 datapoints were greater than the threshold (5.0)');
+    }
+  });
+  const { p, reporter } = roll(sb);
+  const err = await t.throwsAsync(p, { instanceOf: DeployError });
+  t.is(err?.exit, 1);
+  t.truthy(trippedAgainAt, 'the alarm tripped during the rollback');
+  t.like(err!.data, { rollback: { status: 'done', alarms: [ALARM] } });
+  t.regex(err!.message, /rolled back: qa-rabbit is on launch template qa-rabbit-lt version 1 again .*; alarm qa-rabbit-5xx was in ALARM during the rollback \(watched, not halting it\)$/);
+  t.deepEqual(versions(sb), [1, 1, 1, 1], 'the rollback went on to the end');
+  t.true(sb.calls.some((c) => c.operation === 'DescribeAlarms' && c.actor !== 'direct' && c.time > trippedAgainAt!), 'read after the trip');
+  const done = reporter.ofCode('rollout.rollback').find((e) => e.data.state === 'done')!;
+  t.deepEqual(done.data.alarms, [ALARM]);
+  t.regex(done.message, /alarm qa-rabbit-5xx was in ALARM during the rollback/);
+  const states = reporter.ofCode('alarm.state').filter((e) => e.data.phase === 'rolling back').map((e) => e.data.state);
+  t.deepEqual(states.slice(-2), ['OK', 'ALARM'], 'the clearing and the new trip, both reported as the rollback\'s');
+  t.deepEqual(sb.monitor.leftovers('qa-rabbit'), []);
+});
+
+test('a rollback with no alarm in ALARM says nothing about alarms; without --alarm it reads none', async (t) => {
+  const sb = world();
+  sb.setImage('ami-0new000000000000', { healthy: false });
+  const { p, reporter } = roll(sb);
+  const err = await t.throwsAsync(p, { instanceOf: DeployError });
+  t.like(err!.data, { rollback: { status: 'done' } });
+  t.is((err!.data.rollback as { alarms?: string[] }).alarms, undefined);
+  t.notRegex(err!.message, /during the rollback/);
+  t.is(reporter.ofCode('rollout.rollback').find((e) => e.data.state === 'done')?.data.alarms, undefined);
+  const sb2 = world();
+  sb2.setImage('ami-0new000000000000', { healthy: false });
+  const reads = () => sb2.calls.filter((c) => c.operation === 'DescribeAlarms').length;
+  const err2 = await t.throwsAsync(roll(sb2, { alarms: undefined }).p, { instanceOf: DeployError });
+  t.like(err2!.data, { rollback: { status: 'done' } });
+  t.is(reads(), 0);
 });
 
 test('without --rollback the same alarm leaves the group on version 2 with its new instances (what --rollback changes)', async (t) => {

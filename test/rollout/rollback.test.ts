@@ -120,6 +120,27 @@ test('rollbackReporter: the rollback run\'s plan, done and failed become rollout
   t.is(r.events[0].data.capacity, 3, 'the plan data is kept (the live view counts from it)');
 });
 
+test('rollbackReporter and rolledBackError: alarms in ALARM while rolling back are tagged on the rollback\'s done/failed and its outcome (issue 16); the plan is not', (t) => {
+  const r = new RecordingReporter({ now: () => 0, sleep: async () => {} });
+  let seen: string[] = [];
+  const w = rollbackReporter(r, { asg: 'web', to: lt(2) }, () => seen);
+  w.emit('info', 'rollout.plan', 'web: replace 2', { asg: 'web' });
+  w.emit('info', 'alarm.state', 'alarm web-5xx: OK', { alarm: 'web-5xx', state: 'OK' });
+  seen = ['web-5xx'];
+  w.emit('warn', 'alarm.state', 'alarm web-5xx: ALARM', { alarm: 'web-5xx', state: 'ALARM' });
+  w.emit('info', 'rollout.done', 'web: replaced 2', { asg: 'web' });
+  t.deepEqual(r.codes(), ['rollout.rollback', 'alarm.state', 'alarm.state', 'rollout.rollback']);
+  t.is(r.events[0].data.alarms, undefined);
+  t.deepEqual(r.events.slice(1, 3).map((e) => [e.data.state, e.data.phase]), [['OK', 'rolling back'], ['ALARM', 'rolling back']]);
+  t.regex(r.events[2].message, /^rollback: alarm web-5xx: ALARM/);
+  t.deepEqual(r.events[3].data.alarms, ['web-5xx']);
+  t.regex(r.events[3].message, /replaced 2 \(alarm web-5xx was in ALARM during the rollback \(watched, not halting it\)\)$/);
+  const done = rolledBackError(failed, 'web', { status: 'done', to: lt(2), replaced: ['i-9'], alarms: ['web-5xx', 'web-p99'] });
+  t.regex(done.message, /again \(1 new instance\(s\) replaced\); alarm web-5xx, web-p99 were in ALARM during the rollback \(watched, not halting it\)$/);
+  t.like(done.data, { rollback: { alarms: ['web-5xx', 'web-p99'] } });
+  t.notRegex(rolledBackError(failed, 'web', { status: 'done', to: lt(2), replaced: [] }).message, /ALARM during/);
+});
+
 test('stackDisagreement (deploy): a group set back behind the stack is named with how to reconcile; agreeing or undeclared: none', (t) => {
   const declared: LaunchSpec = { launchTemplate: { id: 'lt-1', name: 'web-lt', version: 5 } };
   const d = stackDisagreement(declared, lt(4));

@@ -30,7 +30,7 @@
 import type { AwsPort, GroupSnapshot, LaunchSpec } from '../../aws/port';
 import { DeployError, isAbortError, refusedError } from '../../errors';
 import { Codes, type Reporter } from '../../report/reporter';
-import type { HaltCheck, AlarmPhase } from '../alarms';
+import { AlarmCodes, AlarmWatch, type HaltCheck, type AlarmPhase } from '../alarms';
 import type { RolloutResult } from '../result';
 import { isLive, sameLaunch } from './strategy';
 
@@ -142,7 +142,7 @@ export function rollbackPlan(target: RollbackTarget | undefined): { line: string
   if (!target || target.kind === 'none') return { line: '', data: {} };
   if (target.kind === 'to') {
     return {
-      line: `\n  on failure or alarm: roll back — set the group to ${launchLabel(target.launch)} (${target.instances.length} outdated instance(s) run it) and replace the new instances with it, oldest first, same surge, min healthy and gates (alarms are not watched while rolling back)`,
+      line: `\n  on failure or alarm: roll back — set the group to ${launchLabel(target.launch)} (${target.instances.length} outdated instance(s) run it) and replace the new instances with it, oldest first, same surge, min healthy and gates (alarms are watched and reported while rolling back, never halting it)`,
       data: { rollback: { to: target.launch, label: launchLabel(target.launch) } },
     };
   }
@@ -178,15 +178,71 @@ export class RollbackReadiness implements HaltCheck {
  * plan|done|failed), so that `rollout.failed` stays the forward run's one verdict and a consumer
  * never reads the rollback's "done" as the rollout's. Everything else passes through.
  */
-export function rollbackReporter(inner: Reporter, base: Record<string, unknown>): Reporter {
+export function rollbackReporter(inner: Reporter, base: Record<string, unknown>, alarms?: () => readonly string[]): Reporter {
   const states: Record<string, string> = { [Codes.plan]: 'plan', [Codes.done]: 'done', [Codes.failed]: 'failed' };
   return {
     emit(level, code, message, data = {}) {
+      // An alarm's state change while rolling back says so (rollbackAlarms).
+      if (code === AlarmCodes.state) return inner.emit(level, code, `rollback: ${message}`, { ...data, phase: 'rolling back' });
       const state = states[code];
       if (!state) return inner.emit(level, code, message, data);
-      inner.emit(level, RollbackCode, `rollback: ${message}`, { ...data, ...base, state, phase: state === 'plan' ? 'rolling back' : state === 'done' ? 'rolled back' : 'FAILED' });
+      const alarming = state === 'plan' ? [] : alarms?.() ?? [];
+      const note = alarming.length ? ` (${alarmNote(alarming)})` : '';
+      inner.emit(level, RollbackCode, `rollback: ${message}${note}`, { ...data, ...base, state, phase: state === 'plan' ? 'rolling back' : state === 'done' ? 'rolled back' : 'FAILED', ...(alarming.length ? { alarms: [...alarming] } : {}) });
     },
   };
+}
+
+/** "alarm web-5xx was in ALARM during the rollback (watched, not halting it)". */
+function alarmNote(names: readonly string[]): string {
+  return `alarm ${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} in ALARM during the rollback (watched, not halting it)`;
+}
+
+/**
+ * The alarms while rolling back (issue 16): read as during the rollout — one batched
+ * DescribeAlarms at the start and after every observation — but never halting: the rollback goes
+ * back to the version that served before, and stopping it would leave the group on two versions.
+ * Every alarm seen in ALARM (or gone) is kept for the outcome: the `rollout.rollback` done/failed
+ * event's `alarms`, `data.rollback.alarms` and the message; each state change is an `alarm.state`
+ * event with `phase: 'rolling back'`. A failed read is reported and the rollback goes on.
+ * Example: web-5xx halted the rollout and is still in ALARM → the rollback's done says
+ * "alarm web-5xx was in ALARM during the rollback (watched, not halting it)".
+ */
+export class RollbackAlarms implements HaltCheck {
+  private readonly watch: AlarmWatch;
+  private readonly seen = new Set<string>();
+  private unreadable = false;
+
+  constructor(
+    port: AwsPort,
+    names: readonly string[],
+    private readonly options: { target: string; reporter: Reporter },
+  ) {
+    this.watch = new AlarmWatch(port, names, options);
+  }
+
+  /** The alarms seen in ALARM (or gone) during the rollback, in the order first seen. */
+  get alarming(): string[] {
+    return [...this.seen];
+  }
+
+  async check(): Promise<undefined> {
+    try {
+      // Read as a running rollout reads them ('run'): an alarm in ALARM at the rollback's start is noted, not a refusal.
+      await this.watch.check('run');
+    } catch (err) {
+      if (isAbortError(err)) throw err;
+      if (!this.unreadable) {
+        this.unreadable = true;
+        this.options.reporter.emit('warn', AlarmCodes.state, `${this.options.target}: the alarms could not be read (${err instanceof Error ? err.message : String(err)}); rolling back on`, { state: 'unreadable' });
+      }
+      return undefined;
+    }
+    const j = this.watch.judgement;
+    for (const a of j?.alarming ?? []) this.seen.add(a.name);
+    for (const n of j?.missing ?? []) this.seen.add(n);
+    return undefined;
+  }
 }
 
 /** What the rollback did, for the error and the JSON (`data.rollback`). */
@@ -196,6 +252,8 @@ export interface RollbackOutcome {
   to?: LaunchSpec;
   replaced?: string[];
   reason?: string;
+  /** Alarms seen in ALARM (or gone) while rolling back (RollbackAlarms): reported, never halting it. */
+  alarms?: string[];
 }
 
 /**
@@ -212,9 +270,10 @@ export function rolledBackError(failure: DeployError, asg: string, o: RollbackOu
         : o.status === 'failed'
           ? `; rollback failed: ${o.reason}; ${asg} is set to ${to}: re-run the same command to finish the rollback`
           : `; not rolled back: ${o.reason}`;
+  const alarms = o.alarms?.length ? `; ${alarmNote(o.alarms)}` : '';
   const data = { ...failure.data, rollback: { ...o } };
-  if (o.status === 'interrupted') return new DeployError('interrupted', `${failure.message}${tail}`, { source: 'user', exit: 130, data, cause: failure });
-  return new DeployError(failure.code, `${failure.message}${tail}`, { source: failure.source, exit: failure.exit, data, cause: failure });
+  if (o.status === 'interrupted') return new DeployError('interrupted', `${failure.message}${tail}${alarms}`, { source: 'user', exit: 130, data, cause: failure });
+  return new DeployError(failure.code, `${failure.message}${tail}${alarms}`, { source: failure.source, exit: failure.exit, data, cause: failure });
 }
 
 /** A DeployError for a rollback the group cannot take (re-checked at rollback time). */
@@ -230,8 +289,10 @@ export interface RollbackDeps {
   asg: string;
   /** The spec the forward run rolled to (the group's at its start). */
   from: LaunchSpec;
-  /** Runs the rolling engine toward the group's launch spec with this reporter (no holds, no alarms). */
-  roll(reporter: Reporter): Promise<RolloutResult>;
+  /** The alarms the rollout watched (`--alarm`): watched while rolling back, never halting it (RollbackAlarms). */
+  alarms?: readonly string[];
+  /** Runs the rolling engine toward the group's launch spec with this reporter and these checks (no holds). */
+  roll(reporter: Reporter, halts: HaltCheck[]): Promise<RolloutResult>;
 }
 
 /**
@@ -269,8 +330,13 @@ export async function runRollback(failure: unknown, target: RollbackTarget | und
   // From here a re-run finishes the rollback: the group's launch spec is the previous one.
   await d.port.setGroupLaunch(d.asg, to);
   let r: RolloutResult;
+  let watch: RollbackAlarms | undefined;
+  const alarms = () => watch?.alarming ?? [];
+  const reporter = rollbackReporter(d.reporter, { ...base, to }, alarms);
+  if (d.alarms?.length) watch = new RollbackAlarms(d.port, d.alarms, { target: d.asg, reporter });
+  const seen = () => (alarms().length ? { alarms: alarms() } : {});
   try {
-    r = await d.roll(rollbackReporter(d.reporter, { ...base, to }));
+    r = await d.roll(reporter, watch ? [watch] : []);
   } catch (err) {
     const interrupted = isAbortError(err);
     throw rolledBackError(f, d.asg, {
@@ -278,9 +344,10 @@ export async function runRollback(failure: unknown, target: RollbackTarget | und
       from: d.from,
       to,
       reason: err instanceof Error ? err.message : String(err),
+      ...seen(),
     });
   }
-  throw rolledBackError(f, d.asg, { status: 'done', from: d.from, to, replaced: r.replaced });
+  throw rolledBackError(f, d.asg, { status: 'done', from: d.from, to, replaced: r.replaced, ...seen() });
 }
 
 /** How a rolled-back group and its stack are reconciled (docs/commands/deploy.md "After a rollback"). */

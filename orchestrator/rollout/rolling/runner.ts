@@ -966,14 +966,15 @@ export async function rollGroup(options: RollOptions): Promise<RolloutResult> {
     } catch (err) {
       if (!options.rollback || !forward.startGroup) throw err;
       // The rollback (rolling/rollback.ts): the same engine toward the previous spec, under the
-      // same lock, surge, min-healthy and gates; no holds, and alarms are not watched (they halt
-      // the new version, not the way back to the old one).
+      // same lock, surge, min-healthy and gates; no holds, and the alarms are watched and reported
+      // but never halt it (they judge the new version, not the way back to the old one).
       return runRollback(err, rollbackTarget(forward.startGroup), {
         port,
         reporter: options.reporter,
         asg: name,
         from: forward.startGroup.launch,
-        roll: (reporter) => engine(new RollingStrategy(port, name, { ...options, reporter, holds: undefined, alarms: undefined, rollback: false }), reporter, []),
+        alarms: options.alarms,
+        roll: (reporter, rollbackHalts) => engine(new RollingStrategy(port, name, { ...options, reporter, holds: undefined, alarms: undefined, rollback: false }), reporter, rollbackHalts),
       });
     }
   });
