@@ -3,10 +3,10 @@
  * to (from the group at the run's start), whether a failure starts it, the refusals, the plan line.
  */
 import test from 'ava';
-import type { GroupSnapshot, LaunchSpec } from '../../orchestrator/aws/port';
+import type { AlarmView, AwsPort, GroupSnapshot, LaunchSpec } from '../../orchestrator/aws/port';
 import { DeployError, interruptedError, refusedError, rolloutError, usageError } from '../../orchestrator/errors';
 import { RecordingReporter } from '../../orchestrator/report/reporter';
-import { goneProblem, launchLabel, rollbackGate, rollbackPlan, rollbackReporter, rollbackTarget, rolledBackError, stackDisagreement, type RollbackTarget } from '../../orchestrator/rollout/rolling/rollback';
+import { goneProblem, launchLabel, RollbackAlarms, rollbackGate, rollbackPlan, rollbackReporter, rollbackTarget, rolledBackError, stackDisagreement, type RollbackTarget } from '../../orchestrator/rollout/rolling/rollback';
 import { instanceView } from './instance-view';
 
 const lt = (version: number, id = 'lt-1'): LaunchSpec => ({ launchTemplate: { id, version } });
@@ -139,6 +139,27 @@ test('rollbackReporter and rolledBackError: alarms in ALARM while rolling back a
   t.regex(done.message, /again \(1 new instance\(s\) replaced\); alarm web-5xx, web-p99 were in ALARM during the rollback \(watched, not halting it\)$/);
   t.like(done.data, { rollback: { alarms: ['web-5xx', 'web-p99'] } });
   t.notRegex(rolledBackError(failed, 'web', { status: 'done', to: lt(2), replaced: [] }).message, /ALARM during/);
+});
+
+test('RollbackAlarms: notes alarms in ALARM without halting; a failed read is a warning and the rollback goes on; an interrupt still stops it', async (t) => {
+  const r = new RecordingReporter({ now: () => 0, sleep: async () => {} });
+  let answer: () => Promise<AlarmView[]> = async () => [{ name: 'web-5xx', state: 'ALARM', reason: 'Threshold Crossed' }];
+  const port = { describeAlarms: () => answer() } as unknown as AwsPort;
+  const w = new RollbackAlarms(port, ['web-5xx'], { target: 'web', reporter: r });
+  t.is(await w.check(), undefined, 'never halts');
+  t.deepEqual(w.alarming, ['web-5xx']);
+  answer = async () => {
+    throw new DeployError('aws', 'AccessDenied: not authorized to perform cloudwatch:DescribeAlarms');
+  };
+  t.is(await w.check(), undefined);
+  await w.check();
+  const unreadable = r.ofCode('alarm.state').filter((e) => e.data.state === 'unreadable');
+  t.is(unreadable.length, 1, 'said once');
+  t.like(unreadable[0].data, { alarm: 'web-5xx', reason: 'AccessDenied: not authorized to perform cloudwatch:DescribeAlarms' });
+  answer = async () => {
+    throw Object.assign(new Error('interrupted by SIGINT'), { name: 'AbortError' });
+  };
+  await t.throwsAsync(w.check(), { name: 'AbortError' });
 });
 
 test('stackDisagreement (deploy): a group set back behind the stack is named with how to reconcile; agreeing or undeclared: none', (t) => {

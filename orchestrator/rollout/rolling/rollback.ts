@@ -182,7 +182,7 @@ export function rollbackReporter(inner: Reporter, base: Record<string, unknown>,
   const states: Record<string, string> = { [Codes.plan]: 'plan', [Codes.done]: 'done', [Codes.failed]: 'failed' };
   return {
     emit(level, code, message, data = {}) {
-      // An alarm's state change while rolling back says so (rollbackAlarms).
+      // An alarm's state change while rolling back says so (RollbackAlarms).
       if (code === AlarmCodes.state) return inner.emit(level, code, `rollback: ${message}`, { ...data, phase: 'rolling back' });
       const state = states[code];
       if (!state) return inner.emit(level, code, message, data);
@@ -215,7 +215,7 @@ export class RollbackAlarms implements HaltCheck {
 
   constructor(
     port: AwsPort,
-    names: readonly string[],
+    private readonly names: readonly string[],
     private readonly options: { target: string; reporter: Reporter },
   ) {
     this.watch = new AlarmWatch(port, names, options);
@@ -234,7 +234,8 @@ export class RollbackAlarms implements HaltCheck {
       if (isAbortError(err)) throw err;
       if (!this.unreadable) {
         this.unreadable = true;
-        this.options.reporter.emit('warn', AlarmCodes.state, `${this.options.target}: the alarms could not be read (${err instanceof Error ? err.message : String(err)}); rolling back on`, { state: 'unreadable' });
+        const reason = err instanceof Error ? err.message : String(err);
+        for (const alarm of this.names) this.options.reporter.emit('warn', AlarmCodes.state, `alarm ${alarm}: could not be read (${reason}); rolling back on`, { alarm, state: 'unreadable', reason });
       }
       return undefined;
     }
