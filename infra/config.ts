@@ -106,6 +106,25 @@ export interface RollingServiceConfig extends ServiceConfigBase {
   batchSize?: number | string;
   /** Seconds one replacement step may take before the rollout halts. */
   stepTimeoutSeconds: number;
+  /** Lifecycle hooks of the group (issue 15): declared as `aws.autoscaling.LifecycleHook` resources. */
+  lifecycleHooks?: LifecycleHookConfig[];
+  /** The group's warm pool (issue 15). */
+  warmPool?: WarmPoolConfig;
+}
+
+export interface LifecycleHookConfig {
+  name: string;
+  transition: 'launch' | 'terminate';
+  /** Seconds (30-7200). */
+  heartbeatTimeout: number;
+  defaultResult: 'CONTINUE' | 'ABANDON';
+}
+
+export interface WarmPoolConfig {
+  poolState: 'Stopped' | 'Running' | 'Hibernated';
+  minSize: number;
+  maxPreparedCapacity?: number;
+  reuseOnScaleIn: boolean;
 }
 
 export interface AbServiceConfig extends ServiceConfigBase {
@@ -433,6 +452,8 @@ function normalize(o: Parsed, service: string, name: string, strategy: Strategy)
     return {
       ...common, strategy, ...(loadBalancer ? { loadBalancer } : {}),
       minHealthy, surge, stepTimeoutSeconds: o.stepTimeout as number, maxSize, ...given('batchSize', o.batchSize as number | string | null),
+      ...((o.lifecycleHooks as LifecycleHookConfig[] | null | undefined)?.length ? { lifecycleHooks: o.lifecycleHooks as LifecycleHookConfig[] } : {}),
+      ...(o.warmPool ? { warmPool: withoutNulls(o.warmPool as Record<string, unknown>) as unknown as WarmPoolConfig } : {}),
     };
   }
   // Each color holds `capacity` at rest; twice that leaves headroom for `ab --instance-count`
@@ -709,4 +730,9 @@ export function secretSafeError(err: DeployError): DeployError {
     return { service: p.service, key: p.key, path: p.path, value: undefined, message };
   });
   return usageError('config.invalid', formatProblems(stack, safe), { stack, problems: safe, secret: true });
+}
+
+/** A parsed mapping without its unset (null) optional keys. */
+function withoutNulls(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== null && x !== undefined));
 }

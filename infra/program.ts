@@ -328,9 +328,34 @@ function declareRolling(
       loadBalancers: elb ? [elb.name] : undefined,
       targetGroupArns: elbv2 ? elbv2.targetGroups.map((t) => t.arn) : undefined,
       tags: groupTags(tags, cfg.name),
+      ...(cfg.warmPool
+        ? {
+            warmPool: {
+              poolState: cfg.warmPool.poolState,
+              minSize: cfg.warmPool.minSize,
+              ...(cfg.warmPool.maxPreparedCapacity !== undefined ? { maxGroupPreparedCapacity: cfg.warmPool.maxPreparedCapacity } : {}),
+              instanceReusePolicy: { reuseOnScaleIn: cfg.warmPool.reuseOnScaleIn },
+            },
+          }
+        : {}),
     },
     { ignoreChanges: ORCHESTRATOR_OWNED },
   );
+  // Lifecycle hooks as their own resources (updatable; the group's initialLifecycleHooks apply at
+  // creation only): a hook applies to instances launched after it exists.
+  for (const h of cfg.lifecycleHooks ?? []) {
+    new aws.autoscaling.LifecycleHook(
+      `${cfg.name}-${h.name}`,
+      {
+        name: h.name,
+        autoscalingGroupName: group.name,
+        lifecycleTransition: h.transition === 'launch' ? 'autoscaling:EC2_INSTANCE_LAUNCHING' : 'autoscaling:EC2_INSTANCE_TERMINATING',
+        heartbeatTimeout: h.heartbeatTimeout,
+        defaultResult: h.defaultResult,
+      },
+      { parent: group },
+    );
+  }
   return { groups: [group], loadBalancers: elb ? [elb] : [] };
 }
 

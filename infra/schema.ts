@@ -584,11 +584,49 @@ export const commonEntries = {
   )),
 };
 
+// ---- lifecycle hooks and warm pool (issue 15) ------------------------------------------------------
+
+const HOOK_NAME_RE = /^[A-Za-z0-9\-_/]{1,255}$/;
+export const LIFECYCLE_HOOK_ALLOWED = 'expected a mapping {name, transition, heartbeatTimeout, defaultResult}';
+
+/** One lifecycle hook (PutLifecycleHook: HeartbeatTimeout 30-7200 s, default 3600; DefaultResult default ABANDON). */
+export const lifecycleHookSchema = v.pipe(
+  v.strictObject({
+    name: str('The hook name (1-255 letters, digits, `-`, `_`, `/`).', { re: HOOK_NAME_RE, allowed: 'expected 1-255 letters, digits, "-", "_" or "/"' }),
+    transition: choice(['launch', 'terminate'] as const, '`launch` (new instances wait in Pending:Wait) or `terminate` (leaving instances wait in Terminating:Wait).'),
+    heartbeatTimeout: v.nullish(seconds({ min: 30, max: 7200 }, 'How long an instance waits for CompleteLifecycleAction before the default result applies (30-7200 s; default 3600).'), 3600),
+    defaultResult: v.nullish(choice(['CONTINUE', 'ABANDON'] as const, 'What happens at the heartbeat timeout: CONTINUE, or ABANDON (default; at launch the instance is terminated).'), 'ABANDON'),
+  }, LIFECYCLE_HOOK_ALLOWED),
+  v.description('A lifecycle hook of the group (rolling); the tool never completes it (docs/commands/roll.md).'),
+);
+
+export const WARM_POOL_ALLOWED = 'expected a mapping {poolState, minSize, maxPreparedCapacity, reuseOnScaleIn}';
+
+/** The group's warm pool (PutWarmPool). */
+export const warmPoolSchema = v.pipe(
+  v.strictObject({
+    poolState: v.nullish(choice(['Stopped', 'Running', 'Hibernated'] as const, 'The state of warmed instances: Stopped (default), Running or Hibernated.'), 'Stopped'),
+    minSize: v.nullish(int({ min: 0 }, 'The fewest instances kept in the pool (default 0).'), 0),
+    maxPreparedCapacity: opt(int({ min: 0 }, 'The group plus its pool at most (MaxGroupPreparedCapacity); default the group max size.')),
+    reuseOnScaleIn: v.nullish(bool('Scaled-in instances go back to the pool instead of being terminated (default false).'), false),
+  }, WARM_POOL_ALLOWED),
+  rule([['minSize'], ['maxPreparedCapacity']], (p) => p.maxPreparedCapacity == null || (p.maxPreparedCapacity as number) >= (p.minSize as number),
+    (p) => `must be at least minSize (${String(p.minSize)})`, ['maxPreparedCapacity']),
+  v.description('A warm pool of pre-initialized instances (rolling); a rollout refreshes its outdated instances (docs/commands/roll.md).'),
+);
+
 export const rollingEntries = {
   minHealthy: opt(int({ min: 0 }, 'Healthy InService instances the rollout never goes below (0..capacity); default capacity with a surge, else capacity - 1.')),
   surge: v.nullish(int({ min: 0 }, 'Extra instances launched above capacity during a rollout.'), DEFAULTS.surge),
   batchSize: opt(batchSize('Instances replaced per step: a count, or a percentage of capacity like `"25%"`.')),
   stepTimeout: v.nullish(seconds({ min: 1 }, 'How long one replacement step may take before the rollout halts.'), DEFAULTS.stepTimeoutSeconds),
+  lifecycleHooks: opt(v.pipe(
+    v.array(lifecycleHookSchema, 'expected a list of {name, transition, heartbeatTimeout, defaultResult}'),
+    v.check((l) => new Set(l.map((h) => h.name)).size === l.length, 'each lifecycle hook needs its own name'),
+    v.description('Lifecycle hooks of the group: `launch` (bootstrap) and `terminate` (drain) waits.'),
+    meta('expected a list of {name, transition, heartbeatTimeout, defaultResult}'),
+  )),
+  warmPool: opt(warmPoolSchema),
 };
 
 export const abEntries = {

@@ -38,6 +38,8 @@ import {
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
   DescribeInstanceRefreshesCommand,
+  DescribeLifecycleHooksCommand,
+  DescribeWarmPoolCommand,
   DescribeLaunchConfigurationsCommand,
   SuspendProcessesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
@@ -75,12 +77,14 @@ import type {
   GroupSnapshot,
   InstanceView,
   LaunchSpec,
+  LifecycleHookView,
   LockRecord,
   ObserveOptions,
   TargetGroupInfo,
   TargetHealthView,
   TrafficForward,
   ListenerRuleView,
+  WarmPoolView,
 } from './port';
 
 /**
@@ -340,7 +344,71 @@ export class AwsAdapter implements AwsPort {
       targetGroupARNs: g.TargetGroupARNs ?? [],
       tags,
       instances,
+      ...(g.WarmPoolConfiguration
+        ? {
+            warmPool: {
+              size: g.WarmPoolSize ?? 0,
+              poolState: g.WarmPoolConfiguration.PoolState ?? 'Stopped',
+              minSize: g.WarmPoolConfiguration.MinSize ?? 0,
+              ...(g.WarmPoolConfiguration.MaxGroupPreparedCapacity !== undefined ? { maxPrepared: g.WarmPoolConfiguration.MaxGroupPreparedCapacity } : {}),
+              ...(g.WarmPoolConfiguration.Status ? { status: g.WarmPoolConfiguration.Status } : {}),
+            },
+          }
+        : {}),
     };
+  }
+
+  /** DescribeLifecycleHooks: the group's hooks (all of them in one answer: AWS allows 50 a group). */
+  async lifecycleHooks(group: string): Promise<LifecycleHookView[]> {
+    const out = await this.send<{ LifecycleHooks?: Array<{ LifecycleHookName?: string; LifecycleTransition?: string; HeartbeatTimeout?: number; GlobalTimeout?: number; DefaultResult?: string }> }>(
+      this.clients.autoScaling,
+      new DescribeLifecycleHooksCommand({ AutoScalingGroupName: group }),
+    );
+    return (out.LifecycleHooks ?? [])
+      .filter((h) => h.LifecycleHookName && (h.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING' || h.LifecycleTransition === 'autoscaling:EC2_INSTANCE_TERMINATING'))
+      .map((h) => ({
+        name: h.LifecycleHookName!,
+        transition: h.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING' ? 'launch' : 'terminate',
+        // PutLifecycleHook's default is one hour.
+        heartbeatTimeout: h.HeartbeatTimeout ?? 3600,
+        ...(h.GlobalTimeout !== undefined ? { globalTimeout: h.GlobalTimeout } : {}),
+        defaultResult: h.DefaultResult ?? 'ABANDON',
+      }));
+  }
+
+  /** DescribeWarmPool, every page (50 instances a page): the pool's configuration and instances; undefined without a pool. */
+  async describeWarmPool(group: string): Promise<WarmPoolView | undefined> {
+    type Out = {
+      WarmPoolConfiguration?: { PoolState?: string; MinSize?: number; MaxGroupPreparedCapacity?: number; Status?: string; InstanceReusePolicy?: { ReuseOnScaleIn?: boolean } };
+      Instances?: Array<{ InstanceId?: string; AvailabilityZone?: string; LifecycleState?: string; LaunchTemplate?: LaunchTemplateSpecification; LaunchConfigurationName?: string }>;
+      NextToken?: string;
+    };
+    let token: string | undefined;
+    let view: WarmPoolView | undefined;
+    do {
+      const out = await this.send<Out>(this.clients.autoScaling, new DescribeWarmPoolCommand({ AutoScalingGroupName: group, MaxRecords: 50, NextToken: token }));
+      const c = out.WarmPoolConfiguration;
+      if (!c) return undefined;
+      view ??= {
+        poolState: c.PoolState ?? 'Stopped',
+        minSize: c.MinSize ?? 0,
+        ...(c.MaxGroupPreparedCapacity !== undefined ? { maxPrepared: c.MaxGroupPreparedCapacity } : {}),
+        ...(c.Status ? { status: c.Status } : {}),
+        reuseOnScaleIn: c.InstanceReusePolicy?.ReuseOnScaleIn ?? false,
+        instances: [],
+      };
+      for (const i of out.Instances ?? []) {
+        if (!i.InstanceId) continue;
+        view.instances.push({
+          instanceId: i.InstanceId,
+          availabilityZone: i.AvailabilityZone ?? '',
+          lifecycleState: i.LifecycleState ?? 'Warmed:Pending',
+          launchedFrom: await this.instanceLaunchSpec(i.LaunchTemplate, i.LaunchConfigurationName),
+        });
+      }
+      token = out.NextToken;
+    } while (token);
+    return view;
   }
 
   /** The group's launch spec, `$Latest`/`$Default` resolved. */
@@ -486,7 +554,8 @@ export class AwsAdapter implements AwsPort {
     );
     const durations: number[] = [];
     for (const a of out.Activities ?? []) {
-      if (a.StatusCode !== 'Successful' || !a.StartTime || !a.EndTime || !/^Launching a new EC2 instance/.test(a.Description ?? '')) continue;
+      // Not a launch INTO the warm pool: that one ends in the pool, not InService.
+      if (a.StatusCode !== 'Successful' || !a.StartTime || !a.EndTime || !/^Launching a new EC2 instance/.test(a.Description ?? '') || /into warm pool/.test(a.Description ?? '')) continue;
       const ms = new Date(a.EndTime).getTime() - new Date(a.StartTime).getTime();
       if (ms > 0) durations.push(ms);
     }

@@ -118,6 +118,34 @@ export interface GroupSnapshot {
   targetGroupARNs: string[];
   tags: Record<string, string>;
   instances: InstanceView[];
+  /**
+   * The group's warm pool as DescribeAutoScalingGroups reports it (`WarmPoolConfiguration`,
+   * `WarmPoolSize`); undefined when it has none. Its instances: {@link AwsPort.describeWarmPool}.
+   */
+  warmPool?: { size: number; poolState: string; minSize: number; maxPrepared?: number; status?: string };
+}
+
+/** One lifecycle hook of a group (DescribeLifecycleHooks). */
+export interface LifecycleHookView {
+  name: string;
+  /** 'launch' (autoscaling:EC2_INSTANCE_LAUNCHING) or 'terminate' (…_TERMINATING). */
+  transition: 'launch' | 'terminate';
+  /** Seconds an action waits for CompleteLifecycleAction (or a heartbeat) before the default result applies. */
+  heartbeatTimeout: number;
+  /** Seconds, the bound heartbeats cannot extend past. */
+  globalTimeout?: number;
+  defaultResult: 'CONTINUE' | 'ABANDON' | string;
+}
+
+/** A group's warm pool and its instances (DescribeWarmPool, paginated). */
+export interface WarmPoolView {
+  poolState: 'Stopped' | 'Running' | 'Hibernated' | string;
+  minSize: number;
+  maxPrepared?: number;
+  /** 'PendingDelete' while DeleteWarmPool runs. */
+  status?: string;
+  reuseOnScaleIn: boolean;
+  instances: Array<{ instanceId: string; availabilityZone: string; lifecycleState: LifecycleState; launchedFrom: LaunchSpec }>;
 }
 
 /** Filters for observeGroup; everything defaults to on. */
@@ -195,6 +223,18 @@ export interface AwsPort {
   activeInstanceRefresh?(group: string): Promise<{ id: string; status: string; startTime?: number; percentageComplete?: number } | undefined>;
 
   /**
+   * Optional: the group's lifecycle hooks (one DescribeLifecycleHooks). A rollout reads them once:
+   * a launch hook's heartbeat timeout bounds how long a new instance may wait in `Pending:Wait`,
+   * a termination hook's how long the final "done" waits for `Terminating:Wait`.
+   */
+  lifecycleHooks?(group: string): Promise<LifecycleHookView[]>;
+  /**
+   * Optional: the group's warm pool and its instances (DescribeWarmPool, 50 a page), or undefined
+   * when it has none. A rollout refreshes outdated warmed instances (docs/commands/roll.md).
+   */
+  describeWarmPool?(group: string): Promise<WarmPoolView | undefined>;
+
+  /**
    * Optional: the state of exactly these CloudWatch alarms, metric and composite, in one batched
    * DescribeAlarms (AlarmNames, up to 100 a page; more names or pages: a call each). Alarms that
    * do not exist are absent from the answer (DescribeAlarms names no error for them).
@@ -238,6 +278,7 @@ export interface AwsPort {
   setDesired(group: string, desired: number): Promise<void>;
   /** UpdateAutoScalingGroup with only the given sizes. */
   updateSizes(group: string, sizes: { min?: number; max?: number; desired?: number }): Promise<void>;
+  /** TerminateInstanceInAutoScalingGroup: a group's instance, or a warmed one of its warm pool (the pool then launches a replacement). */
   terminateInstance(instanceId: string, decrementDesired: boolean): Promise<void>;
   suspendProcesses(group: string, processes: string[]): Promise<void>;
   resumeProcesses(group: string, processes: string[]): Promise<void>;

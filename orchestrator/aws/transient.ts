@@ -68,6 +68,8 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   lastFailedLaunch: 'read',
   standbyReturns: 'read',
   activeInstanceRefresh: 'read',
+  lifecycleHooks: 'read',
+  describeWarmPool: 'read',
   describeAlarms: 'read',
   launchSpecExists: 'read',
   getLockObject: 'read',

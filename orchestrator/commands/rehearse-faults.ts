@@ -137,6 +137,18 @@ export const FAULT_OPTION_CHECKS: Record<keyof FaultConfig, Check> = {
       : 'a list of {from, to, rate} (simulated epoch ms, rate 0..1)',
   scaleDelaySeconds: seconds,
   requestsPerSecond: nonNegative,
+  lifecycleAgents: (v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return '{launch?, terminate?} of {seconds, abandonRate, hangRate}';
+    for (const [k, a] of Object.entries(v as Record<string, unknown>)) {
+      if (k !== 'launch' && k !== 'terminate') return `{launch?, terminate?} (not ${k})`;
+      const o = a as Record<string, unknown>;
+      if (typeof a !== 'object' || a === null) return `${k}: {seconds, abandonRate, hangRate}`;
+      const bad = seconds(o.seconds) ?? probability(o.abandonRate) ?? probability(o.hangRate);
+      if (bad) return `${k}: {seconds, abandonRate, hangRate} (${bad})`;
+    }
+    return undefined;
+  },
+  warmStartSeconds: seconds,
 };
 
 /** The fault options of a YAML file, checked: every problem named at once (exit 2). */

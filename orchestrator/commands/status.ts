@@ -15,6 +15,7 @@ import { readManifest, groupsOf } from '../stack/manifest';
 import type { StackBackend } from '../stack/port';
 import { stackRegion, type RegionChoice } from '../stack/region';
 import { openAwsSession } from './aws-session';
+import { lifecycleStatus, readLifecycle, renderLifecycle } from './status-lifecycle';
 import { withCommonOptions, type CommandSpec } from './command';
 
 export const StatusCodes = {
@@ -209,8 +210,11 @@ export const statusCommand: CommandSpec = {
           continue;
         }
         const s = groupStatus(snapshot, clock.now(), service, forwards);
-        reporter.emit('info', StatusCodes.group, `${asg}: ${s.new.length} new, ${s.old.length} old, ${s.healthy}/${s.desired} healthy`, { ...s });
-        blocks.push(renderGroup(s, snapshot));
+        // Lifecycle hooks and the warm pool (status-lifecycle.ts): only present when the group has them.
+        const lc = await readLifecycle(port, snapshot);
+        const hooksAndPool = lifecycleStatus(snapshot, lc.hooks, lc.pool);
+        reporter.emit('info', StatusCodes.group, `${asg}: ${s.new.length} new, ${s.old.length} old, ${s.healthy}/${s.desired} healthy`, { ...s, ...hooksAndPool });
+        blocks.push([renderGroup(s, snapshot), ...renderLifecycle(hooksAndPool)].join('\n'));
       }
       const bucket = args['lock-bucket-name'] === undefined ? undefined : String(args['lock-bucket-name']);
       if (bucket) {

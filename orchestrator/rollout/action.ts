@@ -14,6 +14,8 @@ export type Action =
       reason: string;
       /** The tool removes its own surplus new instances (not a replacement of an outdated one): not counted as replaced. */
       surplus?: boolean;
+      /** Outdated instances of the group's warm pool (not its capacity): not counted as replaced (rolling/lifecycle.ts). */
+      warmPool?: boolean;
     }
   | { kind: 'suspend'; group: string; processes: string[]; reason: string }
   | { kind: 'resume'; group: string; processes: string[]; reason: string }

@@ -425,7 +425,7 @@ class RolloutRun<O extends Observation> {
         await this.terminateFailed(err, id, useSignal);
         return false;
       }
-      if (!a.surplus) this.replaced.push(id);
+      if (!a.surplus && !a.warmPool) this.replaced.push(id);
       reporter.emit('info', Codes.terminate, `${a.group}: terminating ${id}${a.decrement ? ' (decrement desired)' : ''} — ${a.reason}`, {
         asg: a.group,
         instanceId: id,

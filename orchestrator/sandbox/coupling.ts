@@ -17,6 +17,7 @@
  */
 import type { CallRef, GroupRec, InstanceRec, LbAttachState, TerminationRecord } from './model';
 import type { World } from './world';
+import { holdForLaunchHooks } from './autoscaling/hooks';
 
 export class Coupling {
   constructor(private readonly w: World) {}
@@ -27,7 +28,9 @@ export class Coupling {
   instanceRunning(inst: InstanceRec): void {
     const w = this.w;
     const g = inst.group ? w.state.groups[inst.group] : undefined;
-    if (g && inst.lifecycle === 'Pending') w.asg.putInService(g, inst);
+    // Launch lifecycle hooks hold it in Pending:Wait first [HOOK-2]; a warmed one goes on into its pool [WARM-3].
+    if (g && inst.lifecycle === 'Pending' && !holdForLaunchHooks(w, g, inst)) w.asg.putInService(g, inst);
+    if (inst.warmPoolOf) w.warmPool.onRunning(inst);
     w.elb.pokeElbs(inst);
     w.elbv2.poke(inst);
   }
@@ -43,8 +46,9 @@ export class Coupling {
     w.elb.forget(inst.id);
     w.elbv2.forget(inst.id);
     const g = inst.group ? w.state.groups[inst.group] : undefined;
+    if (inst.warmPoolOf) w.warmPool.onTerminated(inst);
     if (g) {
-      if (inst.lifecycle !== 'Terminating') {
+      if (!inst.lifecycle?.startsWith('Terminating')) {
         // Terminated outside the ASG: it notices on its next health check [ASG-8]; until then it
         // still lists the instance (as Unhealthy after the check).
       } else {

@@ -27,7 +27,9 @@ import { VirtualClock } from '../clock';
 import { SandboxCrashedError, SimFault, serverError, throttle, toSdkError, type ServiceName } from './faults';
 import { defaultFaults, type FaultConfig, type ImageBehaviour, type SandboxState } from './model';
 import { SafetyMonitor } from './monitor';
+import { lifecycleHookOps } from './autoscaling/hooks';
 import { autoScalingOps, autoScalingReadOnly } from './autoscaling/ops';
+import { warmPoolOps } from './autoscaling/warm-pool';
 import type { CallCtx, Handler } from './ops-common';
 import { ec2Ops, ec2ReadOnly } from './ec2/ops';
 import { elbOps, elbReadOnly } from './elb/ops';
@@ -109,6 +111,10 @@ export interface SeedGroupSpec {
   targetGroupARNs?: string[];
   /** Wait until every instance is healthy (default true). */
   settle?: boolean;
+  /** Lifecycle hooks (PutLifecycleHook) [HOOK-1]: heartbeat timeout in s (default 3600), default result (default ABANDON). */
+  lifecycleHooks?: Array<{ name: string; transition: 'launch' | 'terminate'; heartbeatTimeout?: number; defaultResult?: 'CONTINUE' | 'ABANDON' }>;
+  /** A warm pool (PutWarmPool) [WARM-1]. */
+  warmPool?: { minSize?: number; maxGroupPreparedCapacity?: number; poolState?: 'Stopped' | 'Running' | 'Hibernated'; reuseOnScaleIn?: boolean };
 }
 
 const CRASHED = -1;
@@ -134,7 +140,7 @@ export class Sandbox {
     this.world = new World(state);
     this.monitor = new SafetyMonitor(this.world);
     this.world.observer = this.monitor;
-    this.ops = { autoscaling: { ...autoScalingOps, ...asgTargetGroupOps }, ec2: ec2Ops, elb: elbOps, elbv2: elbv2Ops, s3: makeS3Ops(options.autoCreateBuckets ?? true), cloudwatch: cloudWatchOps };
+    this.ops = { autoscaling: { ...autoScalingOps, ...asgTargetGroupOps, ...lifecycleHookOps, ...warmPoolOps }, ec2: ec2Ops, elb: elbOps, elbv2: elbv2Ops, s3: makeS3Ops(options.autoCreateBuckets ?? true), cloudwatch: cloudWatchOps };
     this.clock.onAdvance((t) => {
       if (!this.disposed) this.world.processUntil(t);
     });
@@ -371,7 +377,10 @@ export class Sandbox {
     const groups = Object.values(this.world.state.groups).filter((g) => !group || g.name === group);
     return groups.every((g) => {
       const insts = this.world.groupInstances(g).filter((i) => !this.world.asg.isStandby(i));
-      return insts.length === g.desired && insts.every((i) => this.world.isHealthy(i));
+      if (insts.length !== g.desired || !insts.every((i) => this.world.isHealthy(i))) return false;
+      // A warm pool is settled once full, every instance in its pool state [WARM-2].
+      const warm = this.world.warmPool.instances(g);
+      return !g.warmPool || (warm.length === this.world.warmPool.targetSize(g) && warm.every((i) => i.lifecycle === `Warmed:${g.warmPool!.poolState}`));
     });
   }
 
@@ -440,6 +449,25 @@ export class Sandbox {
       TerminationPolicies: spec.terminationPolicies,
       Tags: Object.entries(spec.tags ?? {}).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true })),
     });
+    for (const h of spec.lifecycleHooks ?? []) {
+      this.direct('autoscaling', 'PutLifecycleHook', {
+        AutoScalingGroupName: spec.name,
+        LifecycleHookName: h.name,
+        LifecycleTransition: h.transition === 'launch' ? 'autoscaling:EC2_INSTANCE_LAUNCHING' : 'autoscaling:EC2_INSTANCE_TERMINATING',
+        HeartbeatTimeout: h.heartbeatTimeout,
+        DefaultResult: h.defaultResult,
+      });
+    }
+    if (spec.warmPool) {
+      const p = spec.warmPool;
+      this.direct('autoscaling', 'PutWarmPool', {
+        AutoScalingGroupName: spec.name,
+        MinSize: p.minSize,
+        MaxGroupPreparedCapacity: p.maxGroupPreparedCapacity,
+        PoolState: p.poolState,
+        InstanceReusePolicy: p.reuseOnScaleIn !== undefined ? { ReuseOnScaleIn: p.reuseOnScaleIn } : undefined,
+      });
+    }
     if (spec.settle ?? true) this.settle({ group: spec.name });
     return { launchTemplateId: lt.id, launchTemplateName: lt.name };
   }

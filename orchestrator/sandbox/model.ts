@@ -100,6 +100,10 @@ export interface FaultConfig {
   scaleDelaySeconds: Seconds;
   /** Client requests each load balancer receives per second, for the request metrics [CW-4]. Default 10. */
   requestsPerSecond: number;
+  /** Who completes lifecycle actions, per transition [HOOK-6]; absent: hooks/DEFAULT_AGENT. */
+  lifecycleAgents?: { launch?: HookAgent; terminate?: HookAgent };
+  /** EC2 start of a warmed instance leaving a Stopped/Hibernated warm pool [WARM-4]; absent: 10–20 s. */
+  warmStartSeconds?: Seconds;
 }
 
 /** See {@link FaultConfig.connectionDrain}. */
@@ -160,7 +164,7 @@ export interface LaunchConfigurationRec {
 /** What one instance was launched from (versions resolved to a number at launch). */
 export type LaunchRef = { kind: 'lt'; id: string; name: string; version: number } | { kind: 'lc'; name: string } | { kind: 'none' };
 
-export type Ec2State = 'pending' | 'running' | 'shutting-down' | 'terminated';
+export type Ec2State = 'pending' | 'running' | 'stopped' | 'shutting-down' | 'terminated';
 
 export interface InstanceRec {
   id: string;
@@ -212,6 +216,58 @@ export interface InstanceRec {
   exitingStandby?: boolean;
   /** Unhealthy, kept running while its replacement launches first (instance maintenance policy) [HEALTH-7]. */
   awaitingReplacement?: boolean;
+  /** Lifecycle actions it waits on (Pending:Wait, Terminating:Wait, Warmed:Pending:Wait) [HOOK-2, HOOK-3]. */
+  lifecycleActions?: LifecycleActionRec[];
+  /** The lifecycle hook waits it went through: 'launch', 'warm-launch', 'terminate' [HOOK-2, HOOK-3]. */
+  hooksPassed?: string[];
+  /** In this group's warm pool (then `group` is unset) [WARM-1]. */
+  warmPoolOf?: string;
+}
+
+/** One lifecycle hook of a group [HOOK-1]. */
+export interface LifecycleHookRec {
+  name: string;
+  transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING';
+  /** Seconds (30–7200). */
+  heartbeatTimeout: number;
+  /** Seconds: min(48 h, 100 × heartbeat). */
+  globalTimeout: number;
+  defaultResult: 'CONTINUE' | 'ABANDON';
+  notificationTargetARN?: string;
+  roleARN?: string;
+  metadata?: string;
+}
+
+/** A pending lifecycle action [HOOK-2]. */
+export interface LifecycleActionRec {
+  hook: string;
+  token: string;
+  transition: string;
+  deadline: number;
+  globalDeadline: number;
+  result?: 'CONTINUE' | 'ABANDON';
+}
+
+/**
+ * The sandbox's stand-in for the user's script that completes lifecycle actions [HOOK-6]: answers
+ * after `seconds`, ABANDON with probability `abandonRate`, never (the heartbeat timeout applies
+ * the hook's default result) with probability `hangRate`.
+ */
+export interface HookAgent {
+  seconds: Seconds;
+  abandonRate: number;
+  hangRate: number;
+}
+
+/** A group's warm pool [WARM-1]. */
+export interface WarmPoolRec {
+  minSize: number;
+  /** MaxGroupPreparedCapacity; undefined: the group's max. */
+  maxPrepared?: number;
+  poolState: 'Stopped' | 'Running' | 'Hibernated';
+  reuseOnScaleIn: boolean;
+  /** DeleteWarmPool in progress (Status PendingDelete). */
+  deleting?: boolean;
 }
 
 /** A classic ELB's attachment to a group [ELB-7]. */
@@ -288,6 +344,11 @@ export interface GroupRec {
   maintenance?: { min: number; max: number };
   /** Instance refreshes started on the group, oldest first [ASG-11]. */
   instanceRefreshes?: InstanceRefreshRec[];
+  /** Lifecycle hooks [HOOK-1]. */
+  lifecycleHooks?: LifecycleHookRec[];
+  /** The warm pool [WARM-1] and its instances' ids, launch order. */
+  warmPool?: WarmPoolRec;
+  warmInstances?: string[];
 }
 
 /** One instance refresh [ASG-11] (a record only: the sandbox does not replace instances for it). */
@@ -359,7 +420,9 @@ export type SimEvent =
   | { at: number; seq: number; kind: 'scale'; group: string }
   | { at: number; seq: number; kind: 'purge'; id: string }
   | { at: number; seq: number; kind: 'tg-check'; tg: string; id: string; gen: number }
-  | { at: number; seq: number; kind: 'tg-drained'; tg: string; id: string };
+  | { at: number; seq: number; kind: 'tg-drained'; tg: string; id: string }
+  | { at: number; seq: number; kind: 'hook-timeout'; id: string; token: string }
+  | { at: number; seq: number; kind: 'hook-agent'; id: string; token: string; result: 'CONTINUE' | 'ABANDON' };
 
 export interface MonitorState {
   /** Per group: [time, healthy count] samples (only changes). */

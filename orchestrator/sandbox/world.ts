@@ -10,7 +10,9 @@
  * `processUntil` runs the due events in (time, sequence) order and hands each to the service that
  * owns it. Numbers in [brackets] are SPEC rule ids.
  */
+import { onHookAgent, onHookTimeout } from './autoscaling/hooks';
 import { AutoScalingSim, TICK_MS } from './autoscaling/state';
+import { WarmPoolSim } from './autoscaling/warm-pool';
 import { CloudWatchSim } from './cloudwatch/metrics';
 import { Coupling } from './coupling';
 import { Ec2Sim } from './ec2/state';
@@ -38,6 +40,8 @@ export class World {
   readonly ec2: Ec2Sim;
   /** Auto Scaling: groups, their loop, activities (./autoscaling). */
   readonly asg: AutoScalingSim;
+  /** Auto Scaling warm pools (./autoscaling/warm-pool.ts). */
+  readonly warmPool: WarmPoolSim;
   /** Classic ELB: registrations, health checks, draining (./elb). */
   readonly elb: ElbSim;
   /** ELBv2 target groups: registrations, health checks, deregistration delay (./elbv2). */
@@ -51,6 +55,7 @@ export class World {
     this.rng = new Rng(state.rng);
     this.ec2 = new Ec2Sim(this);
     this.asg = new AutoScalingSim(this);
+    this.warmPool = new WarmPoolSim(this);
     this.elb = new ElbSim(this);
     this.elbv2 = new Elbv2Sim(this);
     this.link = new Coupling(this);
@@ -146,6 +151,10 @@ export class World {
         return this.elbv2.onDrained(ev.tg, ev.id);
       case 'scale':
         return this.asg.onScale(ev.group, ev.at);
+      case 'hook-timeout':
+        return onHookTimeout(this, ev.id, ev.token);
+      case 'hook-agent':
+        return onHookAgent(this, ev.id, ev.token, ev.result);
       case 'tick':
       case 'chaos':
         return;

@@ -20,6 +20,7 @@
  * provider-side defaults and refresh, replacements of anything but launch configurations.
  */
 import { projectRoot } from '../package-info';
+import { applyWarmPool, deleteLifecycleHook, LIFECYCLE_HOOK_KEYS, LIFECYCLE_HOOK_TYPE, putLifecycleHook } from './sandbox-lifecycle';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -417,11 +418,12 @@ class SandboxStack implements StackPort {
             change: { op: 'create', type, name },
             apply: async () => {
               if (apply) await c.autoScaling.send(new CreateAutoScalingGroupCommand(groupInput(groupName, inputs, tags)));
+              if (apply && inputs.warmPool) await applyWarmPool(c.autoScaling, groupName, inputs.warmPool, false);
               return { id: groupName, state: { name: groupName, arn: `arn:aws:autoscaling:sandbox:000000000000:autoScalingGroup:${groupName}` } };
             },
           };
         }
-        const keys = ['launchTemplate', 'launchConfiguration', 'healthCheckGracePeriod', 'healthCheckType', 'terminationPolicies', 'availabilityZones', 'vpcZoneIdentifiers', 'targetGroupArns'];
+        const keys = ['launchTemplate', 'launchConfiguration', 'healthCheckGracePeriod', 'healthCheckType', 'terminationPolicies', 'availabilityZones', 'vpcZoneIdentifiers', 'targetGroupArns', 'warmPool'];
         if (!isAb) keys.push('desiredCapacity', 'minSize', 'maxSize'); // A/B: infra/program.ts AB_IGNORED_CHANGES
         const diffs = changed(keys);
         if (diffs.length === 0) return { apply: async () => ({ id: prior.id, state: prior.state }) };
@@ -443,6 +445,7 @@ class SandboxStack implements StackPort {
               if (d === 'vpcZoneIdentifiers') update.VPCZoneIdentifier = full.VPCZoneIdentifier;
             }
             if (Object.keys(update).length > 1) await c.autoScaling.send(new UpdateAutoScalingGroupCommand(update));
+            if (diffs.includes('warmPool')) await applyWarmPool(c.autoScaling, groupName, inputs.warmPool, prior.inputs.warmPool !== undefined);
             if (diffs.includes('targetGroupArns')) {
               // As the provider does: attach what is new, detach what the program no longer names.
               const before = (prior.inputs.targetGroupArns as string[] | undefined) ?? [];
@@ -457,6 +460,14 @@ class SandboxStack implements StackPort {
             }
             return { id: prior.id, state: prior.state };
           },
+        };
+      }
+      case LIFECYCLE_HOOK_TYPE: {
+        const diffs = changed(LIFECYCLE_HOOK_KEYS);
+        if (prior && diffs.length === 0) return { apply: async () => ({ id: prior.id, state: prior.state }) };
+        return {
+          change: prior ? { op: 'update', type, name, diffs } : { op: 'create', type, name },
+          apply: async () => (apply ? putLifecycleHook(c.autoScaling, name, inputs) : { id: String(inputs.name ?? name), state: { name: inputs.name ?? name } }),
         };
       }
       case 'aws:lb/targetGroup:TargetGroup':
@@ -646,6 +657,9 @@ class SandboxStack implements StackPort {
   private async destroy(r: ResourceRecord): Promise<void> {
     const c = this.options.clients;
     switch (r.type) {
+      case LIFECYCLE_HOOK_TYPE:
+        await deleteLifecycleHook(c.autoScaling, r.id, r.inputs);
+        return;
       case 'aws:autoscaling/group:Group':
         await c.autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: r.id, ForceDelete: true }));
         return;
@@ -682,7 +696,7 @@ function placeholder(name: string, inputs: Record<string, unknown>): { id: strin
 }
 
 /** Deletion order: groups, then what forwards to target groups (rules, listeners, load balancers), then target groups, then launch specs. */
-const DELETE_ORDER = ['autoscaling/group', 'lb/listenerRule', 'lb/listener:', 'loadBalancer', 'lb/targetGroup'];
+const DELETE_ORDER = ['autoscaling/lifecycleHook', 'autoscaling/group', 'lb/listenerRule', 'lb/listener:', 'loadBalancer', 'lb/targetGroup'];
 function deleteOrder(type: string): number {
   const i = DELETE_ORDER.findIndex((t) => type.includes(t));
   return i === -1 ? DELETE_ORDER.length : i;

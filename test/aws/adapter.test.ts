@@ -9,6 +9,8 @@ import {
   CreateOrUpdateTagsCommand,
   DescribeInstanceRefreshesCommand,
   DescribeLaunchConfigurationsCommand,
+  DescribeLifecycleHooksCommand,
+  DescribeWarmPoolCommand,
   UpdateAutoScalingGroupCommand,
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
@@ -381,6 +383,46 @@ test('activeInstanceRefresh: one DescribeInstanceRefreshes; the running one (Ins
   t.is(asg.commandCalls(DescribeInstanceRefreshesCommand).length, 1);
   asg.on(DescribeInstanceRefreshesCommand, { AutoScalingGroupName: 'qa-done' }).resolves({ InstanceRefreshes: [{ InstanceRefreshId: 'r-9', Status: 'Cancelled' }, { InstanceRefreshId: 'r-8', Status: 'Failed' }] });
   t.is(await adapter.activeInstanceRefresh('qa-done'), undefined);
+});
+
+test('lifecycleHooks: one DescribeLifecycleHooks, transitions named launch/terminate, PutLifecycleHook defaults (3600 s, ABANDON) for absent fields', async (t) => {
+  const { asg, adapter } = setup();
+  asg.on(DescribeLifecycleHooksCommand, { AutoScalingGroupName: 'qa-rabbit' }).resolves({
+    LifecycleHooks: [
+      { LifecycleHookName: 'boot', AutoScalingGroupName: 'qa-rabbit', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 300, GlobalTimeout: 30000, DefaultResult: 'ABANDON' },
+      { LifecycleHookName: 'drain', AutoScalingGroupName: 'qa-rabbit', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING' },
+    ],
+  });
+  t.deepEqual(await adapter.lifecycleHooks('qa-rabbit'), [
+    { name: 'boot', transition: 'launch', heartbeatTimeout: 300, globalTimeout: 30000, defaultResult: 'ABANDON' },
+    { name: 'drain', transition: 'terminate', heartbeatTimeout: 3600, defaultResult: 'ABANDON' },
+  ]);
+  t.is(asg.commandCalls(DescribeLifecycleHooksCommand).length, 1);
+});
+
+test('describeWarmPool: every page (MaxRecords 50, NextToken), the configuration and each warmed instance with its launch spec; undefined without a pool', async (t) => {
+  const { asg, adapter } = setup();
+  asg.on(DescribeWarmPoolCommand, { AutoScalingGroupName: 'qa-rabbit', MaxRecords: 50, NextToken: undefined }).resolves({
+    WarmPoolConfiguration: { MinSize: 1, PoolState: 'Stopped', InstanceReusePolicy: { ReuseOnScaleIn: true } },
+    Instances: [{ InstanceId: 'i-w1', AvailabilityZone: 'us-east-1a', LifecycleState: 'Warmed:Stopped', HealthStatus: 'Healthy', LaunchTemplate: { LaunchTemplateId: 'lt-1', LaunchTemplateName: 'rabbit', Version: '1' }, ProtectedFromScaleIn: false }],
+    NextToken: 'p2',
+  });
+  asg.on(DescribeWarmPoolCommand, { AutoScalingGroupName: 'qa-rabbit', MaxRecords: 50, NextToken: 'p2' }).resolves({
+    WarmPoolConfiguration: { MinSize: 1, PoolState: 'Stopped', InstanceReusePolicy: { ReuseOnScaleIn: true } },
+    Instances: [{ InstanceId: 'i-w2', AvailabilityZone: 'us-east-1b', LifecycleState: 'Warmed:Pending', HealthStatus: 'Healthy', LaunchTemplate: { LaunchTemplateId: 'lt-1', LaunchTemplateName: 'rabbit', Version: '2' }, ProtectedFromScaleIn: false }],
+  });
+  const pool = await adapter.describeWarmPool('qa-rabbit');
+  t.deepEqual(pool, {
+    poolState: 'Stopped',
+    minSize: 1,
+    reuseOnScaleIn: true,
+    instances: [
+      { instanceId: 'i-w1', availabilityZone: 'us-east-1a', lifecycleState: 'Warmed:Stopped', launchedFrom: { launchTemplate: { id: 'lt-1', version: 1 } } },
+      { instanceId: 'i-w2', availabilityZone: 'us-east-1b', lifecycleState: 'Warmed:Pending', launchedFrom: { launchTemplate: { id: 'lt-1', version: 2 } } },
+    ],
+  });
+  asg.on(DescribeWarmPoolCommand, { AutoScalingGroupName: 'qa-none' }).resolves({ Instances: [] });
+  t.is(await adapter.describeWarmPool('qa-none'), undefined);
 });
 
 test('launchSpecExists: one DescribeLaunchTemplateVersions for that version (a deleted version or template answers …NotFound: false); a launch configuration by name (absent: false)', async (t) => {

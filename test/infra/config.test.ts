@@ -90,6 +90,14 @@ const invalid: Array<{ title: string; service: string; config: Record<string, un
   { title: 'alarms with an empty name', service: 'web', config: ab({ alarms: ['qa-web-5xx', ' '] }), path: 'web.alarms[1]', mentions: ['CloudWatch alarm names (1-255 characters'] },
   { title: 'alarms with a duplicate', service: 'web', config: ab({ alarms: ['qa-web-5xx', 'qa-web-5xx'] }), path: 'web.alarms', mentions: ['without duplicates'] },
   { title: 'internal ELB without subnets', service: 'web', config: ab({ loadBalancer: { internal: true } }), path: 'web.loadBalancer.internal', mentions: ['needs subnets'] },
+  { title: 'lifecycle hook transition', service: 'rabbit', config: rolling({ lifecycleHooks: [{ name: 'boot', transition: 'launching' }] }), path: 'rabbit.lifecycleHooks[0].transition', mentions: ['"launching"', 'launch, terminate'] },
+  { title: 'lifecycle hook heartbeat below 30 s', service: 'rabbit', config: rolling({ lifecycleHooks: [{ name: 'boot', transition: 'launch', heartbeatTimeout: 10 }] }), path: 'rabbit.lifecycleHooks[0].heartbeatTimeout', mentions: ['10', '>= 30'] },
+  { title: 'lifecycle hook default result', service: 'rabbit', config: rolling({ lifecycleHooks: [{ name: 'boot', transition: 'launch', defaultResult: 'RETRY' }] }), path: 'rabbit.lifecycleHooks[0].defaultResult', mentions: ['"RETRY"', 'CONTINUE, ABANDON'] },
+  { title: 'lifecycle hooks with one name twice', service: 'rabbit', config: rolling({ lifecycleHooks: [{ name: 'boot', transition: 'launch' }, { name: 'boot', transition: 'terminate' }] }), path: 'rabbit.lifecycleHooks', mentions: ['its own name'] },
+  { title: 'lifecycle hooks on an ab service', service: 'web', config: ab({ lifecycleHooks: [{ name: 'boot', transition: 'launch' }] }), path: 'web.lifecycleHooks', mentions: ['only to strategy "rolling"'] },
+  { title: 'warm pool state', service: 'rabbit', config: rolling({ warmPool: { poolState: 'Frozen' } }), path: 'rabbit.warmPool.poolState', mentions: ['"Frozen"', 'Stopped, Running, Hibernated'] },
+  { title: 'warm pool max prepared below min size', service: 'rabbit', config: rolling({ warmPool: { minSize: 3, maxPreparedCapacity: 2 } }), path: 'rabbit.warmPool.maxPreparedCapacity', mentions: ['at least minSize (3)'] },
+  { title: 'warm pool typo', service: 'rabbit', config: rolling({ warmPool: { minsize: 3 } }), path: 'rabbit.warmPool.minsize', mentions: ['did you mean "minSize"'] },
   { title: 'service not a mapping', service: 'web', config: 'ab' as unknown as Record<string, unknown>, path: 'web.(service)', mentions: ['"ab"', 'mapping'] },
 ];
 

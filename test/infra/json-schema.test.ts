@@ -7,7 +7,7 @@ import { SCHEMA_FILE, stackConfigJsonSchema, stackConfigJsonSchemaText } from '.
 import { parseServices } from '../../infra/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const STACK_FILES = ['Pulumi.qa.yaml', 'examples/demo/Pulumi.demo.yaml'];
+const STACK_FILES = ['Pulumi.qa.yaml', 'examples/demo/Pulumi.demo.yaml', 'examples/hooks/Pulumi.hooks.yaml'];
 
 let compiled: ReturnType<Ajv['compile']> | undefined;
 const validator = () => (compiled ??= new Ajv({ allErrors: true, strict: false }).compile(stackConfigJsonSchema()));

@@ -111,6 +111,25 @@ const WEB = {
 };
 const RABBIT = { strategy: 'rolling', imageId: 'ami-0123456789abcdef0', instanceType: 't3.medium', capacity: 3, minHealthy: 2, surge: 1 };
 
+test.serial('rolling with lifecycleHooks and warmPool: one aws.autoscaling.LifecycleHook per hook on the group, the group\'s warmPool block', async (t) => {
+  const run = await declare({
+    rabbit: {
+      ...RABBIT,
+      lifecycleHooks: [{ name: 'bootstrap', transition: 'launch', heartbeatTimeout: '5m' }, { name: 'drain', transition: 'terminate', defaultResult: 'CONTINUE' }],
+      warmPool: { poolState: 'Running', minSize: 1, maxPreparedCapacity: 6 },
+    },
+  });
+  const HOOK = 'aws:autoscaling/lifecycleHook:LifecycleHook';
+  t.deepEqual(of(run, HOOK).map((h) => [h.name, h.inputs.name, h.inputs.autoscalingGroupName, h.inputs.lifecycleTransition, h.inputs.heartbeatTimeout, h.inputs.defaultResult]), [
+    ['qa-rabbit-bootstrap', 'bootstrap', 'qa-rabbit', 'autoscaling:EC2_INSTANCE_LAUNCHING', 300, 'ABANDON'],
+    ['qa-rabbit-drain', 'drain', 'qa-rabbit', 'autoscaling:EC2_INSTANCE_TERMINATING', 3600, 'CONTINUE'],
+  ]);
+  t.deepEqual(one(run, ASG, 'qa-rabbit').inputs.warmPool, { poolState: 'Running', minSize: 1, maxGroupPreparedCapacity: 6, instanceReusePolicy: { reuseOnScaleIn: false } });
+  const plain = await declare({ rabbit: RABBIT });
+  t.is(one(plain, ASG, 'qa-rabbit').inputs.warmPool, undefined);
+  t.is(of(plain, HOOK).length, 0);
+});
+
 test.serial('rolling: one launch template and one ASG pinned to the latest version as a number, EC2 health, no refresh', async (t) => {
   const run = await declare({ rabbit: RABBIT }, { latestVersion: 7 });
   t.deepEqual(run.resources.map((r) => `${r.type}/${r.name}`).sort(), [`${ASG}/qa-rabbit`, `${LT}/qa-rabbit`].sort());

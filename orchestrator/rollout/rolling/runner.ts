@@ -11,7 +11,7 @@
 import { AwsAdapter } from '../../aws/adapter';
 import { retryingPort } from '../../aws/transient';
 import type { AwsClients } from '../../aws/clients';
-import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView } from '../../aws/port';
+import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView, LifecycleHookView, WarmPoolView } from '../../aws/port';
 import type { Clock } from '../../clock';
 import { DeployError, refusedError, usageError } from '../../errors';
 import { withRunLock } from '../../lock/run';
@@ -20,6 +20,7 @@ import type { Reporter } from '../../report/reporter';
 import { wait, type Action } from '../action';
 import { AlarmWatch, type HaltCheck } from '../alarms';
 import { rollbackPlan, rollbackTarget, RollbackReadiness, runRollback } from './rollback';
+import { abandonedWhy, hookState, inLaunchHook, inTerminationHook, lifecycleDoneNote, outdatedWarm, type LifecycleFacts } from './lifecycle';
 import { canaryProblem, currentHold, decideWithHolds, holdCanStart, holdOptionsProblem, planHolds, replacedCount, type Hold, type HoldMemory, type HoldOptions } from './holds';
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
@@ -201,6 +202,16 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private expectedDesired?: number;
   /** ExitStandby activities already counted by unseenReturns. */
   private readonly countedReturns = new Set<string>();
+  /** Lifecycle hooks (read once, when an instance is first seen in a hook's wait) and the warm pool (rolling/lifecycle.ts). */
+  private hooks?: LifecycleHookView[];
+  private hooksRead = false;
+  private warmPool?: WarmPoolView;
+  private warmRead = false;
+  private readonly warmTerminated = new Set<string>();
+  private readonly hookWaitSince: Record<string, number> = {};
+  private readonly hookWaited: Record<string, number> = {};
+  private readonly launchWaitSince: Record<string, number> = {};
+  private poolWaitSince?: number;
   /** The group as first observed by this run (what `--rollback` goes back to: rolling/rollback.ts). */
   startGroup?: GroupSnapshot;
 
@@ -221,6 +232,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   /** The one rule (rolling/strategy.ts mayTerminate, and surplusAtCapacity at back to capacity) on the last observation: what cleanup and decide pick from. */
   mayTerminate(_group: string, id: string): boolean {
     const v = this.lastView;
+    // An outdated instance of the warm pool (not the group's capacity): rolling/lifecycle.ts.
+    if (v && this.warmPool && outdatedWarm(this.warmPool, v.group).some((w) => w.instanceId === id)) return true;
     const i = v?.group.instances.find((x) => x.instanceId === id);
     if (!v || !i) return this.planned.has(id);
     return mayTerminateRule(i, v.group, v.verdict(i), v.facts, v.config) || surplusAtCapacity(i, v);
@@ -334,6 +347,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     } else {
       await this.followStandby(s);
     }
+    await this.observeLifecycle(s, now);
     this.lastStandby = new Set(s.instances.filter(isStandby).map((i) => i.instanceId));
     this.expectedDesired = s.desired;
     const verdicts = new Map<string, Verdict>();
@@ -341,7 +355,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       // The AWS signals are read from the snapshot (synchronous); only an instance they all pass
       // may need the gates (a promise): 1,000 awaited verdicts per poll were most of a big
       // rollout's garbage (docs/benchmarks.md, where the memory goes).
-      const v = this.awsVerdict(s, i);
+      let v = this.awsVerdict(s, i);
+      // A launch hook's wait: not healthy yet, the hook named (rolling/lifecycle.ts).
+      if (!v.healthy && v.gate === 'asg' && inLaunchHook(i)) v = { ...v, state: hookState(i.lifecycleState, this.hooks) };
       verdicts.set(i.instanceId, v.healthy && this.hasGates ? await this.gates.judge(i, s) : v);
     }
 
@@ -371,7 +387,17 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       if (i && isLive(i)) continue;
       this.liveNew.delete(id);
       const last = this.lastVerdict.get(id);
-      if (!this.terminatedSet.has(id) && last && !last.healthy) this.memory.lost.push({ instanceId: id, gate: last.gate, state: last.state });
+      if (!this.terminatedSet.has(id) && last && !last.healthy) {
+        // Last seen in a launch hook's wait, gone without serving: the hook ended ABANDON — a
+        // failed replacement, reported as such (rolling/lifecycle.ts).
+        if (last.gate === 'asg' && last.state?.startsWith('Pending:')) {
+          const why = abandonedWhy(this.hooks);
+          this.memory.lost.push({ instanceId: id, gate: 'asg', state: why });
+          this.options.reporter.emit('warn', 'rollout.hook-abandoned', `${s.name}: ${id} did not come up: ${why}; a failed replacement`, { asg: s.name, instanceId: id, hooks: (this.hooks ?? []).filter((h) => h.transition === 'launch').map((h) => h.name) });
+        } else {
+          this.memory.lost.push({ instanceId: id, gate: last.gate, state: last.state });
+        }
+      }
     }
     this.lastVerdict = verdicts;
     this.lastObservedAt = now;
@@ -412,6 +438,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       now,
       facts: { planned: this.planned, initial: this.initial, recovered: this.recovered },
       launchChanged: this.changedTo?.name,
+      lifecycle: this.lifecycleFacts(),
     };
     this.lastView = view;
     this.trackHolds(view, now);
@@ -643,6 +670,55 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   }
 
   /**
+   * Lifecycle hooks and the warm pool (rolling/lifecycle.ts), at no cost for a group with neither:
+   * the hooks are read (one DescribeLifecycleHooks per run) the first time an instance is seen in a
+   * hook's wait; the warm pool (DescribeWarmPool) at the start when DescribeAutoScalingGroups
+   * reports one, and again at each look once nothing outdated is left in the group (the end waits
+   * for it to refill). Tracks how long the tool's terminations stay in `Terminating:Wait`.
+   */
+  private async observeLifecycle(s: GroupSnapshot, now: number): Promise<void> {
+    if (!this.hooksRead && this.port.lifecycleHooks && s.instances.some((i) => inLaunchHook(i) || inTerminationHook(i))) {
+      this.hooksRead = true;
+      try {
+        this.hooks = await this.port.lifecycleHooks(s.name);
+      } catch {
+        // Only for the wording and the bounds: the waits are judged on the lifecycle states.
+        this.hooksRead = false;
+      }
+    }
+    for (const i of s.instances) {
+      if (inLaunchHook(i)) this.launchWaitSince[i.instanceId] ??= now;
+      if (!this.terminatedSet.has(i.instanceId)) continue;
+      if (inTerminationHook(i)) this.hookWaitSince[i.instanceId] ??= now;
+    }
+    for (const [id, since] of Object.entries(this.hookWaitSince)) {
+      if (this.hookWaited[id] !== undefined) continue;
+      const i = s.instances.find((x) => x.instanceId === id);
+      if (i && inTerminationHook(i)) continue;
+      this.hookWaited[id] = now - since;
+      this.options.reporter.emit('info', 'rollout.hook-wait', `${s.name}: ${id} left its termination lifecycle hook's wait after ${Math.round((now - since) / 1000)} s`, { asg: s.name, instanceId: id, seconds: Math.round((now - since) / 1000) });
+    }
+    if (!this.port.describeWarmPool || (!s.warmPool && !this.warmPool)) return;
+    const groupDone = !s.instances.some((i) => isLive(i) && !isStandby(i) && !this.terminatedSet.has(i.instanceId) && isOutdated(i, s));
+    if (!this.warmRead || groupDone) {
+      this.warmPool = await this.port.describeWarmPool(s.name);
+      this.warmRead = true;
+      if (groupDone && this.warmPool) this.poolWaitSince ??= now;
+    }
+  }
+
+  private lifecycleFacts(): LifecycleFacts | undefined {
+    if (!this.hooks?.length && !this.warmPool && Object.keys(this.hookWaitSince).length === 0) return undefined;
+    return { hooks: this.hooks, pool: this.warmPool, warmTerminated: this.warmTerminated, hookWaitSince: this.hookWaitSince, hookWaited: this.hookWaited, poolWaitSince: this.poolWaitSince };
+  }
+
+  /** The launch hooks' longest heartbeat timeout, ms (undefined: none known). */
+  private launchHookTimeoutMs(): number | undefined {
+    const t = (this.hooks ?? []).filter((h) => h.transition === 'launch').map((h) => h.heartbeatTimeout);
+    return t.length ? Math.max(...t) * 1000 : undefined;
+  }
+
+  /**
    * Whether this poll needs the ELB's view. Not when some up-to-date instance certainly is not
    * healthy yet — still Pending, or InService too recently to have passed HealthyThreshold checks
    * (polling.ts) — or the ASG has not launched them all: decideRolling then waits whatever the ELB
@@ -707,7 +783,12 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       if (!isLive(i) || isOutdated(i, s) || verdicts.get(i.instanceId)?.healthy) continue;
       const w = this.watch.get(i.instanceId);
       if (!w) continue;
-      looks.push({ pending: w.inServiceSeen === undefined, at: nextLookAt(w, now, this.timing, this.learned, boot) });
+      let at = nextLookAt(w, now, this.timing, this.learned, boot);
+      // In a launch hook's wait: the wait ends by the hook's heartbeat timeout at the latest (the
+      // default result then applies), so look no later than just after it.
+      const hookMs = inLaunchHook(i) ? this.launchHookTimeoutMs() : undefined;
+      if (hookMs !== undefined) at = Math.min(at ?? Infinity, (this.launchWaitSince[i.instanceId] ?? now) + hookMs + DEFAULT_BRISK_MS);
+      looks.push({ pending: w.inServiceSeen === undefined, at });
     }
     // The step ends when all its new instances passed (polling.ts batchLookAt).
     const next = batchLookAt(looks);
@@ -809,7 +890,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     if (a.kind === 'setDesired') this.expectedDesired = a.desired;
     if (a.kind === 'updateSizes' && a.desired !== undefined) this.expectedDesired = a.desired;
     if (a.kind === 'terminate' && a.decrement && this.expectedDesired !== undefined) this.expectedDesired -= a.instanceIds.length;
-    if (a.kind === 'terminate') {
+    if (a.kind === 'terminate' && a.warmPool) {
+      for (const id of a.instanceIds) this.warmTerminated.add(id);
+    } else if (a.kind === 'terminate') {
       for (const id of a.instanceIds) {
         this.memory.terminated.push(id);
         this.terminatedSet.add(id);
@@ -840,13 +923,17 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       (held.length ? `\n  then wait for: ${describeHeld(held)}` : '') +
       (skipped.length ? `\n  skipped, left outdated: ${describeHeld(skipped)}` : '');
     const rollback = this.options.rollback ? rollbackPlan(this.startGroup && rollbackTarget(this.startGroup)) : { line: '', data: {} };
+    // The warm pool's outdated instances are replaced first (rolling/lifecycle.ts).
+    const warmOld = this.warmPool ? outdatedWarm(this.warmPool, s).map((w) => w.instanceId) : [];
+    const warmLine = this.warmPool ? `\n  warm pool (${this.warmPool.poolState}): ${warmOld.length ? `replace ${warmOld.length} outdated warmed instance(s) first: ${warmOld.join(', ')}` : 'up to date'}` : '';
+    const hookLine = this.hooks?.length ? `\n  lifecycle hooks: ${this.hooks.map((h) => `${h.name} (${h.transition}, heartbeat timeout ${h.heartbeatTimeout} s, default ${h.defaultResult})`).join(', ')}` : '';
     const message =
-      p.order.length === 0 && standbyGo.length === 0 && held.length === 0
-        ? `${s.name}: all ${live.length} instance(s) run ${launchName(s)}${skipped.length ? ' but those skipped' : ''}; nothing to replace${settled ? '' : unsettled.length ? `; waiting for ${unsettled.join(', ')} to become healthy` : `; waiting for the ASG to reach ${s.desired} instances`}${policyText}`
-        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}${holdLines(this.holds)}${policyText}${rollback.line}`;
+      p.order.length === 0 && standbyGo.length === 0 && held.length === 0 && warmOld.length === 0
+        ? `${s.name}: all ${live.length} instance(s) run ${launchName(s)}${skipped.length ? ' but those skipped' : ''}; nothing to replace${settled ? '' : unsettled.length ? `; waiting for ${unsettled.join(', ')} to become healthy` : `; waiting for the ASG to reach ${s.desired} instances`}${policyText}${warmLine}${hookLine}`
+        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}${holdLines(this.holds)}${policyText}${warmLine}${hookLine}${rollback.line}`;
     return {
       message,
-      noop: p.order.length === 0 && standbyGo.length === 0 && held.length === 0 && settled,
+      noop: p.order.length === 0 && standbyGo.length === 0 && held.length === 0 && warmOld.length === 0 && settled,
       ...(skipped.length ? { noopSummary: `nothing to replace; skipped ${skipped.length} outdated: ${describeHeld(skipped)}` } : {}),
       data: {
         asg: s.name,
@@ -871,6 +958,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         standby: c.standby,
         protected: c.protected,
         ...(this.refresh ? { instanceRefresh: this.refresh } : {}),
+        ...(this.warmPool ? { warmPool: { poolState: this.warmPool.poolState, outdated: warmOld } } : {}),
+        ...(this.hooks?.length ? { lifecycleHooks: this.hooks } : {}),
         ...(skipped.length ? { skipped } : {}),
         ...(held.length ? { waitFor: held } : {}),
         ...(standbyGo.length ? { terminateStandby: standbyGo } : {}),
@@ -904,7 +993,12 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     if (skipped.length) {
       this.options.reporter.emit('warn', 'rollout.skipped', `${this.target}: left outdated: ${describeHeld(skipped)}`, { asg: this.target, skipped });
     }
-    return `replaced ${replaced.length} instance(s) oldest first, ${c.surge > 0 ? `surge ${c.surge}` : 'surge 0'}${heldFor.length ? `, held: ${heldFor.join(', ')}` : ''}${skipped.length ? `; skipped ${skipped.length} outdated: ${describeHeld(skipped)}` : ''}`;
+    const v = this.lastView;
+    const note = v?.lifecycle ? lifecycleDoneNote(v.group, new Set(this.memory.terminated), v.lifecycle, v.now) : '';
+    if (v?.lifecycle?.pool) {
+      this.options.reporter.emit('info', 'rollout.warm-pool', `${this.target}: warm pool${note.replace(/^.*warm pool:/, ':')}`, { asg: this.target, replaced: [...this.warmTerminated], poolState: v.lifecycle.pool.poolState });
+    }
+    return `replaced ${replaced.length} instance(s) oldest first, ${c.surge > 0 ? `surge ${c.surge}` : 'surge 0'}${heldFor.length ? `, held: ${heldFor.join(', ')}` : ''}${skipped.length ? `; skipped ${skipped.length} outdated: ${describeHeld(skipped)}` : ''}${note}`;
   }
 }
 

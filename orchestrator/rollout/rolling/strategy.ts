@@ -38,6 +38,7 @@
 import type { GroupSnapshot, InstanceView, LaunchSpec } from '../../aws/port';
 import { abort, done, wait, type Action } from '../action';
 import { awsVerdict, type Verdict } from '../health';
+import { decideLifecycleEnd, decideWarmPool, lifecycleDoneNote, type LifecycleFacts } from './lifecycle';
 
 /** How often to look at an instance someone put back from Standby while it comes back into service, ms. */
 export const RETURNING_POLL_MS = 5_000;
@@ -141,6 +142,8 @@ export interface RollingView {
    * re-run rolls to the new spec.
    */
   launchChanged?: string;
+  /** Lifecycle hooks and the warm pool (rolling/lifecycle.ts); undefined when the group has neither. */
+  lifecycle?: LifecycleFacts;
 }
 
 /** What the run knows about where instances came from (kept by roll.ts from its first observation). */
@@ -627,6 +630,11 @@ export function decideRolling(view: RollingView): Action {
     return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: false, reason: `${ids.join(', ')} outdated in Standby (--standby terminate): serves nothing, not in desired, not replaced` };
   }
 
+  // Warm pool: its outdated instances go before any step, so that no scale-out (the surge
+  // included) brings the old version back from it (rolling/lifecycle.ts).
+  const warmGo = view.lifecycle ? decideWarmPool(group, view.lifecycle) : undefined;
+  if (warmGo) return warmGo;
+
   // More surge than outdated instances left to take it back (an outdated one went away without
   // us, and the ASG replaced it): remove the excess while it is not healthy yet, newest first —
   // lowering desired later would let AWS pick a healthy up-to-date instance to scale in.
@@ -688,7 +696,11 @@ export function decideRolling(view: RollingView): Action {
       }
       return wait(`${group.name}: everything else replaced; waiting for ${describeHeld(held)}`, Math.min(60_000, config.stepTimeoutMs));
     }
-    return done(`replaced ${memory.terminated.length} instance(s), oldest first`);
+    // Lifecycle hooks and the warm pool: the tool's terminations held in Terminating:Wait (bounded
+    // by the hook's heartbeat timeout), the warm pool refilled with the new version.
+    const end = view.lifecycle ? decideLifecycleEnd(group, ours, view.lifecycle, view.now, config.stepTimeoutMs, hint) : undefined;
+    if (end) return end;
+    return done(`replaced ${memory.terminated.length} instance(s), oldest first${view.lifecycle ? lifecycleDoneNote(group, ours, view.lifecycle, view.now) : ''}`);
   }
 
   const k = Math.max(1, Math.min(config.surge > 0 ? Math.max(config.surge, config.batch) : config.batch, outdated.length));

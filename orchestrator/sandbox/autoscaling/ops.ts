@@ -4,6 +4,7 @@ import type { ActivityRec, GroupRec, InstanceRec, InstanceRefreshRec } from '../
 import { date, page, requireInt, requireString, validation, type CallCtx, type Handler } from '../ops-common';
 import type { World } from '../world';
 import { ALL_PROCESSES } from './state';
+import { terminateWarm, warmPoolOut } from './warm-pool';
 
 function getGroup(w: World, name: unknown): GroupRec {
   const n = requireString(name, 'autoScalingGroupName');
@@ -161,6 +162,7 @@ function groupOut(w: World, g: GroupRec) {
     CapacityRebalance: false,
     Status: g.deleting ? 'Delete in progress' : undefined,
     InstanceMaintenancePolicy: g.maintenance ? { MinHealthyPercentage: g.maintenance.min, MaxHealthyPercentage: g.maintenance.max } : undefined,
+    ...warmPoolOut(w, g),
   };
 }
 
@@ -421,6 +423,8 @@ export const autoScalingOps: Record<string, Handler> = {
     }
     const id = requireString(input.InstanceId, 'instanceId');
     const inst = w.state.instances[id];
+    // A warmed instance: terminated, and the pool launches its replacement [WARM-5].
+    if (inst?.warmPoolOf) return terminateWarm(w, inst);
     const g = inst?.group ? w.state.groups[inst.group] : undefined;
     if (!inst || !g || inst.lifecycle === 'Terminated') throw validation(`Instance Id not found - No managed instance found for instance ID: ${id}`);
     if (!w.isActive(inst)) {
@@ -621,11 +625,6 @@ export const autoScalingOps: Record<string, Handler> = {
     const g = getGroup(w, input.AutoScalingGroupName);
     const p = page(g.targetGroupARNs, input.NextToken, input.MaxRecords, ctx, 100);
     return { LoadBalancerTargetGroups: p.items.map((a) => ({ LoadBalancerTargetGroupARN: a, State: 'InService' })), NextToken: p.next };
-  },
-
-  DescribeLifecycleHooks(w, input) {
-    getGroup(w, input.AutoScalingGroupName);
-    return { LifecycleHooks: [] };
   },
 
   SetInstanceHealth(w, input) {

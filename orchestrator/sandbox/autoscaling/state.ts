@@ -8,6 +8,7 @@
  */
 import type { ActivityRec, CallRef, GroupRec, InstanceRec, LaunchRef, TerminationRecord } from '../model';
 import type { World } from '../world';
+import { holdForLaunchHooks, holdForTerminateHooks } from './hooks';
 import { pickForScaleIn } from './termination-policy';
 
 /** The ASG's periodic loop (health checks, replacement of unhealthy instances, AZRebalance) [ASG-1]. */
@@ -119,6 +120,23 @@ export class AutoScalingSim {
   /** One launch attempt; a failure is a Failed scaling activity [ASG-4, FAULT-3]. */
   private launchOne(g: GroupRec, counts: Map<string, number>, why: string, rebalance = false): InstanceRec | undefined {
     const w = this.w;
+    // A warm start: the warm pool's first ready instance, whatever spec it was launched from [WARM-4].
+    const warm = rebalance ? undefined : w.warmPool.take(g);
+    if (warm) {
+      counts.set(warm.az, (counts.get(warm.az) ?? 0) + 1);
+      const act = this.addActivity(g, {
+        description: `Launching a new EC2 instance from warm pool: ${warm.id}`,
+        cause: this.causeText(g, why),
+        status: 'InProgress',
+        progress: 30,
+      });
+      act.details = JSON.stringify({ 'Subnet ID': warm.subnetId, 'Availability Zone': warm.az });
+      warm.launchActivity = act.id;
+      // Kept running in the pool: no EC2 start to wait for.
+      if (warm.ec2State === 'running' && !holdForLaunchHooks(w, g, warm)) this.putInService(g, warm);
+      w.changed(warm);
+      return warm;
+    }
     const launch = this.currentLaunch(g);
     let data: Record<string, any> = {};
     if (launch.kind === 'lt') data = w.ec2.resolveVersion(w.state.launchTemplates[launch.id], String(launch.version))!.data;
@@ -223,6 +241,7 @@ export class AutoScalingSim {
     if (!this.isActive(inst) && !this.isStandby(inst)) return;
     w.link.reportTermination(inst, cause, g, call);
     inst.lifecycle = 'Terminating';
+    inst.lifecycleActions = undefined; // a launch action it waited on ends with it [HOOK-2]
     const act = this.addActivity(g, {
       description: `Terminating EC2 instance: ${inst.id}`,
       cause: `At ${this.iso()} ${description}`,
@@ -318,6 +337,8 @@ export class AutoScalingSim {
   finishTermination(inst: InstanceRec): void {
     const w = this.w;
     inst.drainingUntil = undefined;
+    // Termination lifecycle hooks: Terminating:Wait once deregistered, before EC2 terminates it [HOOK-3].
+    if (holdForTerminateHooks(w, inst)) return;
     const act = inst.terminateActivity ? w.state.activities[inst.terminateActivity] : undefined;
     if (act) {
       act.status = 'InProgress';
@@ -379,7 +400,10 @@ export class AutoScalingSim {
   tick(): void {
     for (const g of Object.values(this.w.state.groups)) {
       if (g.deleting) this.advanceDeletion(g);
-      else this.reconcile(g);
+      else {
+        this.reconcile(g);
+        if (g.warmPool) this.w.warmPool.maintain(g); // [WARM-2]
+      }
     }
   }
 
@@ -399,7 +423,7 @@ export class AutoScalingSim {
       for (const inst of insts) {
         if (inst.health !== 'Healthy') continue;
         // A Pending instance whose EC2 instance terminated during launch is unhealthy too [HEALTH-1].
-        if (inst.lifecycle === 'Pending' && (inst.ec2State === 'terminated' || inst.ec2State === 'shutting-down')) {
+        if ((inst.lifecycle === 'Pending' || inst.lifecycle === 'Pending:Wait') && (inst.ec2State === 'terminated' || inst.ec2State === 'shutting-down')) {
           inst.health = 'Unhealthy';
           w.changed(inst);
           continue;
