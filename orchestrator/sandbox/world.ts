@@ -10,6 +10,7 @@
  * `processUntil` runs the due events in (time, sequence) order and hands each to the service that
  * owns it. Numbers in [brackets] are SPEC rule ids.
  */
+import { SpotSim } from './autoscaling/spot';
 import { AutoScalingSim, TICK_MS } from './autoscaling/state';
 import { CloudWatchSim } from './cloudwatch/metrics';
 import { Coupling } from './coupling';
@@ -38,6 +39,8 @@ export class World {
   readonly ec2: Ec2Sim;
   /** Auto Scaling: groups, their loop, activities (./autoscaling). */
   readonly asg: AutoScalingSim;
+  /** AWS's own replacements: Spot interruptions, Capacity Rebalancing, maximum instance lifetime [SPOT, LIFE]. */
+  readonly spot: SpotSim;
   /** Classic ELB: registrations, health checks, draining (./elb). */
   readonly elb: ElbSim;
   /** ELBv2 target groups: registrations, health checks, deregistration delay (./elbv2). */
@@ -51,6 +54,7 @@ export class World {
     this.rng = new Rng(state.rng);
     this.ec2 = new Ec2Sim(this);
     this.asg = new AutoScalingSim(this);
+    this.spot = new SpotSim(this);
     this.elb = new ElbSim(this);
     this.elbv2 = new Elbv2Sim(this);
     this.link = new Coupling(this);
@@ -156,6 +160,7 @@ export class World {
   private tick(): void {
     const rate = this.faults.spontaneousTerminationsPerHour;
     if (rate > 0) this.ec2.spontaneousTerminations(rate, TICK_MS);
+    this.spot.tick(TICK_MS);
     this.asg.tick();
     this.cloudWatch.tick(TICK_MS);
   }

@@ -50,6 +50,7 @@ import {
   type RollingView,
   type Verdict,
 } from './strategy';
+import { mixedPlan } from './mixed';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 20 * 60_000;
 
@@ -840,10 +841,11 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       (held.length ? `\n  then wait for: ${describeHeld(held)}` : '') +
       (skipped.length ? `\n  skipped, left outdated: ${describeHeld(skipped)}` : '');
     const rollback = this.options.rollback ? rollbackPlan(this.startGroup && rollbackTarget(this.startGroup)) : { line: '', data: {} };
+    const mixed = mixedPlan(s);
     const message =
       p.order.length === 0 && standbyGo.length === 0 && held.length === 0
         ? `${s.name}: all ${live.length} instance(s) run ${launchName(s)}${skipped.length ? ' but those skipped' : ''}; nothing to replace${settled ? '' : unsettled.length ? `; waiting for ${unsettled.join(', ')} to become healthy` : `; waiting for the ASG to reach ${s.desired} instances`}${policyText}`
-        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}${holdLines(this.holds)}${policyText}${rollback.line}`;
+        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}${holdLines(this.holds)}${policyText}${mixed.line}${rollback.line}`;
     return {
       message,
       noop: p.order.length === 0 && standbyGo.length === 0 && held.length === 0 && settled,
@@ -875,6 +877,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         ...(held.length ? { waitFor: held } : {}),
         ...(standbyGo.length ? { terminateStandby: standbyGo } : {}),
         ...(p.refused ? { refused: p.refused } : {}),
+        ...mixed.data,
         ...rollback.data,
       },
     };
