@@ -94,6 +94,18 @@ export interface ServiceConfigBase {
   dependsOn?: string[];
   /** CloudWatch alarms watched before and during the service's rollouts (as `roll --alarm`). */
   alarms?: string[];
+  /** A mixed instances policy (issue 15 item 4): the launch template plus instance-type overrides, On-Demand and Spot. */
+  mixedInstances?: MixedInstancesConfig;
+}
+
+/** `mixedInstances`, AWS's defaults filled in (base 0, 100 % On-Demand above it). */
+export interface MixedInstancesConfig {
+  instanceTypes: string[];
+  onDemandBaseCapacity: number;
+  onDemandPercentageAboveBaseCapacity: number;
+  /** Absent: AWS's default (lowest-price). */
+  spotAllocationStrategy?: string;
+  capacityRebalance: boolean;
 }
 
 export interface RollingServiceConfig extends ServiceConfigBase {
@@ -364,6 +376,7 @@ interface Parsed {
     internal: boolean;
     securityGroups: string[];
   } | null;
+  mixedInstances?: { instanceTypes: string[]; onDemandBaseCapacity: number; onDemandPercentageAboveBaseCapacity: number; spotAllocationStrategy?: string | null; capacityRebalance: boolean } | null;
 }
 
 const given = <K extends string, T>(key: K, value: T | null | undefined): { [P in K]?: T } =>
@@ -443,6 +456,7 @@ function normalize(o: Parsed, service: string, name: string, strategy: Strategy)
     tags: o.tags, launchConfiguration: o.launchConfiguration, healthCheckGracePeriod: o.healthCheckGracePeriod,
     ...(o.elbv2 ? { elbv2: normalizeElbv2(o.elbv2 as ParsedElbv2) } : {}),
     ...((o.alarms as string[] | null | undefined)?.length ? { alarms: o.alarms as string[] } : {}),
+    ...(o.mixedInstances ? { mixedInstances: normalizeMixed(o.mixedInstances) } : {}),
   };
   if (strategy === 'rolling') {
     const surge = o.surge as number;
@@ -464,6 +478,16 @@ function normalize(o: Parsed, service: string, name: string, strategy: Strategy)
     healthCheckTimeoutSeconds: o.healthCheckTimeout as number, maxSize, ...given('instanceCountStep', o.instanceCountStep as number | null),
     ...given('trafficSteps', o.trafficSteps as number[] | null), ...given('stepWaitSeconds', o.stepWait as number | null),
     ...given('keepOldSeconds', o.keepOld as number | null),
+  };
+}
+
+function normalizeMixed(m: NonNullable<Parsed['mixedInstances']>): MixedInstancesConfig {
+  return {
+    instanceTypes: m.instanceTypes,
+    onDemandBaseCapacity: m.onDemandBaseCapacity,
+    onDemandPercentageAboveBaseCapacity: m.onDemandPercentageAboveBaseCapacity,
+    ...given('spotAllocationStrategy', m.spotAllocationStrategy as string | null | undefined),
+    capacityRebalance: m.capacityRebalance,
   };
 }
 

@@ -116,7 +116,7 @@ function declareService(cfg: ServiceConfig, stack: string, defaultZones: () => p
   let launchTemplate: aws.ec2.LaunchTemplate | undefined;
   let launchConfiguration: aws.ec2.LaunchConfiguration | undefined;
   let launch: pulumi.Output<LaunchRef>;
-  let groupLaunch: Pick<aws.autoscaling.GroupArgs, 'launchTemplate' | 'launchConfiguration'>;
+  let groupLaunch: Pick<aws.autoscaling.GroupArgs, 'launchTemplate' | 'launchConfiguration' | 'mixedInstancesPolicy'>;
 
   if (cfg.launchConfiguration) {
     // Legacy: launch configurations are immutable, so each change is a new one (name prefix).
@@ -150,7 +150,26 @@ function declareService(cfg: ServiceConfig, stack: string, defaultZones: () => p
       ],
     });
     const version = pinnedVersion(launchTemplate, cfg.name);
-    groupLaunch = { launchTemplate: { id: launchTemplate.id, version: version.apply(String) } };
+    const spec = { id: launchTemplate.id, version: version.apply(String) };
+    // A mixed instances policy carries the launch template (the group then has no launchTemplate
+    // of its own): overrides by instance type only, so an instance is outdated exactly when its
+    // template version differs, whatever its type (issue 15 item 4).
+    const m = cfg.mixedInstances;
+    groupLaunch = m
+      ? {
+          mixedInstancesPolicy: {
+            launchTemplate: {
+              launchTemplateSpecification: { launchTemplateId: spec.id, version: spec.version },
+              overrides: m.instanceTypes.map((instanceType) => ({ instanceType })),
+            },
+            instancesDistribution: {
+              onDemandBaseCapacity: m.onDemandBaseCapacity,
+              onDemandPercentageAboveBaseCapacity: m.onDemandPercentageAboveBaseCapacity,
+              ...(m.spotAllocationStrategy ? { spotAllocationStrategy: m.spotAllocationStrategy } : {}),
+            },
+          },
+        }
+      : { launchTemplate: spec };
     const lt = launchTemplate;
     launch = pulumi
       .all([lt.id, version])
@@ -166,7 +185,7 @@ function declareService(cfg: ServiceConfig, stack: string, defaultZones: () => p
     terminationPolicies: cfg.launchConfiguration ? TERMINATION_POLICIES_LEGACY : TERMINATION_POLICIES,
     // The orchestrator waits for capacity and health; Pulumi returns as soon as the call is made.
     waitForCapacityTimeout: '0',
-    capacityRebalance: false,
+    capacityRebalance: cfg.mixedInstances?.capacityRebalance ?? false,
   };
 
   const elbv2 = cfg.elbv2 ? declareElbv2(cfg, tags) : undefined;

@@ -541,6 +541,34 @@ function batchSize(description: string) {
 
 const USER_DATA_MAX = 16 * 1024;
 
+// ---- a mixed instances policy (issue 15 item 4) ---------------------------------------------------
+// AWS's allowed values, from the InstancesDistribution and LaunchTemplateOverrides shapes of the
+// installed @aws-sdk/client-auto-scaling model (and
+// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_InstancesDistribution.html):
+// - SpotAllocationStrategy: lowest-price (AWS's default), capacity-optimized,
+//   capacity-optimized-prioritized, price-capacity-optimized (recommended);
+// - OnDemandBaseCapacity: default 0; OnDemandPercentageAboveBaseCapacity: 0-100, default 100;
+// - "You can specify up to 40 instance types per Auto Scaling group" (LaunchTemplateOverrides);
+// - CapacityRebalance: replace Spot instances at an elevated risk of interruption, launch first
+//   (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-capacity-rebalancing.html).
+export const SPOT_ALLOCATION_STRATEGIES = ['lowest-price', 'capacity-optimized', 'capacity-optimized-prioritized', 'price-capacity-optimized'] as const;
+export const MIXED_INSTANCE_TYPES_MAX = 40;
+export const MIXED_INSTANCES_ALLOWED = 'expected a mapping {instanceTypes, onDemandBaseCapacity, onDemandPercentageAboveBaseCapacity, spotAllocationStrategy, capacityRebalance}';
+
+export const mixedInstancesSchema = v.pipe(
+  v.strictObject({
+    instanceTypes: v.pipe(
+      strList('Instance types the group may launch (LaunchTemplateOverrides), in priority order; the first is also the On-Demand choice. Up to 40.', { re: INSTANCE_TYPE_RE, item: 'EC2 instance types like "m5.large"', nonEmpty: true }),
+      v.check((l) => l.length <= MIXED_INSTANCE_TYPES_MAX, `expected at most ${MIXED_INSTANCE_TYPES_MAX} instance types (AWS's limit per Auto Scaling group)`),
+    ),
+    onDemandBaseCapacity: v.nullish(int({ min: 0 }, 'Instances launched On-Demand first, before any Spot (AWS default 0).'), 0),
+    onDemandPercentageAboveBaseCapacity: v.nullish(int({ min: 0, max: 100 }, 'Percent On-Demand of the capacity above the base, the rest Spot (0-100; AWS default 100: no Spot).'), 100),
+    spotAllocationStrategy: opt(choice(SPOT_ALLOCATION_STRATEGIES, 'How Spot instances are allocated across pools (AWS default lowest-price; price-capacity-optimized is what AWS recommends).')),
+    capacityRebalance: v.nullish(bool('Capacity Rebalancing: AWS replaces a Spot instance at an elevated risk of interruption on its own, launching first.'), false),
+  }, MIXED_INSTANCES_ALLOWED),
+  v.description('A mixed instances policy: the launch template plus instance-type overrides, On-Demand and Spot. An instance is outdated only when its launch template version differs, whatever its type.'),
+);
+
 /** The keys every service has, whatever its strategy. `name` is defaulted by ./config.ts. */
 export const commonEntries = {
   strategy: choice(STRATEGIES, '`rolling` (oldest first) or `ab` (blue/green: two groups, one active).', { hint: (x) => suggestKey(x, STRATEGIES) }),
@@ -573,6 +601,7 @@ export const commonEntries = {
   maxSize: opt(int({ min: 1 }, 'The group max size (per color for A/B); default capacity + surge (rolling), 2 x capacity (ab).')),
   loadBalancer: opt(loadBalancerSchema),
   elbv2: opt(elbv2Schema),
+  mixedInstances: opt(mixedInstancesSchema),
   // Checked against the stack's services by ./config.ts applyDependsOn.
   alarms: opt(strList('CloudWatch alarms (metric or composite) watched before and during every rollout of the service, as `roll --alarm`: in ALARM at the start refuses it (exit 3), ALARM during it halts it (exit 1).', {
     re: ALARM_RE, item: 'CloudWatch alarm names (1-255 characters, no control characters)',
@@ -654,6 +683,8 @@ function serviceRules(strategy: 'rolling' | 'ab' | undefined) {
     // A service is fronted by a classic ELB or by an ALB/NLB, never both (issue 14: a mixed pair is refused).
     rule([['loadBalancer'], ['elbv2']], (s) => s.loadBalancer == null || s.elbv2 == null,
       'front the service with a classic ELB (loadBalancer) or an ALB/NLB (elbv2), not both', ['elbv2']),
+    rule([['mixedInstances'], ['launchConfiguration']], (s) => s.mixedInstances == null || s.launchConfiguration !== true,
+      'a mixed instances policy needs a launch template: drop launchConfiguration (or the mixed instances policy)', ['mixedInstances']),
     rule([['elbv2'], ['subnets']], (s) => s.elbv2 == null || s.subnets != null,
       'an Application or Network Load Balancer and its target groups live in a VPC: give subnets (not availabilityZones)', ['elbv2']),
     rule([['elbv2', 'type'], ['subnets']], (s) => (s.elbv2 as Loose | null)?.type !== 'application' || ((s.subnets as string[] | null)?.length ?? 0) >= 2,

@@ -17,9 +17,12 @@
  * `aws:ec2launchtemplate:version` (they record the launch itself), falling back to the ASG's
  * per-instance LaunchTemplate / LaunchConfigurationName field.
  *
- * Mixed instances policies: the policy's launch template is the group's launch spec. Overrides
- * that name their own launch template are rejected (`mixed-instances-unsupported`, exit 2),
- * because "outdated" would then depend on the instance type.
+ * Mixed instances policies: the policy's launch template is the group's launch spec, whatever
+ * instance type an override gives an instance (an instance is outdated when its template or
+ * version differs, never for its type). Overrides that name their own launch template are
+ * rejected (`mixed-instances-unsupported`, exit 2), because "outdated" would then depend on the
+ * instance type; so are instance weights other than 1 (`mixed-instances-weighted`, exit 2): the
+ * group's sizes would be capacity units, not instances, and the rollout counts instances.
  *
  * API calls are counted per attempt: every response and every error carries the SDK's
  * `$metadata.attempts` (retries included); a call without metadata (mocks) counts once.
@@ -79,6 +82,7 @@ import type {
   LaunchSpec,
   LifecycleHookView,
   LockRecord,
+  MixedPolicyView,
   ObserveOptions,
   TargetGroupInfo,
   TargetHealthView,
@@ -127,6 +131,8 @@ interface Ec2Facts {
   privateIpAddress?: string;
   ec2State?: string;
   launchedFrom?: LaunchSpec;
+  /** EC2 InstanceLifecycle ('spot'; absent for On-Demand). */
+  lifecycle?: string;
 }
 
 const SETTLED_EC2 = new Set(['running', 'shutting-down', 'terminated', 'stopping', 'stopped']);
@@ -166,6 +172,18 @@ function chunks<T>(xs: T[], n: number): T[][] {
 
 function isSymbolicVersion(v: string | undefined): boolean {
   return v === undefined || v === '' || v === '$Latest' || v === '$Default';
+}
+
+/** The policy's overrides and distribution, AWS's defaults filled in (InstancesDistribution in the SDK model). */
+function mixedPolicyView(p: NonNullable<AutoScalingGroup['MixedInstancesPolicy']>): MixedPolicyView {
+  const d = p.InstancesDistribution ?? {};
+  return {
+    instanceTypes: (p.LaunchTemplate?.Overrides ?? []).map((o) => o.InstanceType).filter((t): t is string => Boolean(t)),
+    onDemandBaseCapacity: d.OnDemandBaseCapacity ?? 0,
+    onDemandPercentageAboveBaseCapacity: d.OnDemandPercentageAboveBaseCapacity ?? 100,
+    spotAllocationStrategy: d.SpotAllocationStrategy ?? 'lowest-price',
+    onDemandAllocationStrategy: d.OnDemandAllocationStrategy ?? 'prioritized',
+  };
 }
 
 /** Instance refresh statuses in which it is still running (InstanceRefreshStatus of the SDK's model). */
@@ -322,6 +340,8 @@ export class AwsAdapter implements AwsPort {
         ec2State: facts.ec2State,
         elb,
         ...(targetHealth ? { targetHealth } : {}),
+        ...(i.InstanceType ? { instanceType: i.InstanceType } : {}),
+        ...(facts.launchTime !== undefined ? { market: facts.lifecycle === 'spot' ? ('spot' as const) : ('on-demand' as const) } : {}),
       });
     }
 
@@ -336,6 +356,9 @@ export class AwsAdapter implements AwsPort {
       max: g.MaxSize ?? 0,
       launch,
       mixedInstancesPolicy: Boolean(g.MixedInstancesPolicy),
+      ...(g.MixedInstancesPolicy ? { mixedPolicy: mixedPolicyView(g.MixedInstancesPolicy) } : {}),
+      ...(g.CapacityRebalance ? { capacityRebalance: true } : {}),
+      ...(g.MaxInstanceLifetime ? { maxInstanceLifetime: g.MaxInstanceLifetime } : {}),
       healthCheckType: g.HealthCheckType ?? 'EC2',
       healthCheckGracePeriod: g.HealthCheckGracePeriod ?? 0,
       availabilityZones: g.AvailabilityZones ?? [],
@@ -423,6 +446,15 @@ export class AwsAdapter implements AwsPort {
           'mixed-instances-unsupported',
           `${g.AutoScalingGroupName}: its mixed instances policy overrides the launch template per instance type; ` +
             `asg-deploy cannot tell old from new instances there. Use one launch template for all overrides.`,
+          { source: 'user', exit: 2, data: { asg: g.AutoScalingGroupName } },
+        );
+      }
+      const weighted = (lt?.Overrides ?? []).filter((o) => o.WeightedCapacity !== undefined && Number(o.WeightedCapacity) !== 1);
+      if (weighted.length > 0) {
+        throw new DeployError(
+          'mixed-instances-weighted',
+          `${g.AutoScalingGroupName}: its mixed instances policy weighs instance types (${weighted.map((o) => `${o.InstanceType ?? '?'} × ${o.WeightedCapacity}`).join(', ')}); ` +
+            `its sizes are then capacity units, not instances, and asg-deploy counts instances. Use weights of 1 (or none).`,
           { source: 'user', exit: 2, data: { asg: g.AutoScalingGroupName } },
         );
       }
@@ -535,6 +567,7 @@ export class AwsAdapter implements AwsPort {
       privateIpAddress: i.PrivateIpAddress,
       ec2State: i.State?.Name,
       launchedFrom,
+      ...(i.InstanceLifecycle ? { lifecycle: i.InstanceLifecycle } : {}),
     });
   }
 
@@ -872,6 +905,22 @@ export class AwsAdapter implements AwsPort {
   async setGroupLaunch(group: string, spec: LaunchSpec): Promise<void> {
     const lt = spec.launchTemplate;
     if (!lt && !spec.launchConfigurationName) throw new DeployError('internal', `setGroupLaunch(${group}): no launch spec given`);
+    // A mixed instances policy: its launch template is what goes back. The whole policy is sent
+    // with only the template spec changed, so that overrides and distribution stay as they are
+    // however AWS treats the policy's parts left out of an update.
+    const current = lt ? await this.describeGroup(group) : undefined;
+    const mixed = current?.MixedInstancesPolicy;
+    if (mixed && lt) {
+      await this.send(
+        this.clients.autoScaling,
+        new UpdateAutoScalingGroupCommand({
+          AutoScalingGroupName: group,
+          MixedInstancesPolicy: { ...mixed, LaunchTemplate: { ...(mixed.LaunchTemplate ?? {}), LaunchTemplateSpecification: { LaunchTemplateId: lt.id, Version: String(lt.version) } } },
+        }),
+        true,
+      );
+      return;
+    }
     await this.send(
       this.clients.autoScaling,
       new UpdateAutoScalingGroupCommand({

@@ -90,6 +90,25 @@ export interface InstanceView {
    * Missing key: not registered with that target group (or it was not read).
    */
   targetHealth?: Record<string, TargetHealthView>;
+  /** The ASG's InstanceType of the instance (a mixed instances policy's override, or the template's). */
+  instanceType?: string;
+  /** Spot or On-Demand (EC2 `InstanceLifecycle`: `spot`, absent for On-Demand); undefined until EC2 reports it. */
+  market?: 'spot' | 'on-demand';
+}
+
+/**
+ * A group's mixed instances policy as the tool reads it (DescribeAutoScalingGroups'
+ * MixedInstancesPolicy): the instance-type overrides and the On-Demand/Spot distribution with
+ * AWS's defaults filled in (base 0, 100 % On-Demand above it, `lowest-price` Spot, `prioritized`
+ * On-Demand — the InstancesDistribution defaults of the SDK model). The launch template itself is
+ * the snapshot's `launch`.
+ */
+export interface MixedPolicyView {
+  instanceTypes: string[];
+  onDemandBaseCapacity: number;
+  onDemandPercentageAboveBaseCapacity: number;
+  spotAllocationStrategy: string;
+  onDemandAllocationStrategy: string;
 }
 
 export interface ElbInfo {
@@ -110,6 +129,12 @@ export interface GroupSnapshot {
   launch: LaunchSpec;
   /** True when the group uses a MixedInstancesPolicy (see adapter for how it is resolved). */
   mixedInstancesPolicy: boolean;
+  /** The mixed instances policy's overrides and distribution, when it has one. */
+  mixedPolicy?: MixedPolicyView;
+  /** CapacityRebalance: AWS replaces Spot instances at risk of interruption on its own (launch first). */
+  capacityRebalance?: boolean;
+  /** MaxInstanceLifetime in seconds: AWS replaces instances that reach it on its own. */
+  maxInstanceLifetime?: number;
   healthCheckType: 'EC2' | 'ELB' | string;
   healthCheckGracePeriod: number;
   availabilityZones: string[];
@@ -271,7 +296,9 @@ export interface AwsPort {
   /**
    * Optional (rollback): point the group at this launch spec — UpdateAutoScalingGroup with
    * `LaunchTemplate {LaunchTemplateId, Version: "N"}` (a fixed version number) or
-   * `LaunchConfigurationName`. Idempotent; instances already running are not touched.
+   * `LaunchConfigurationName`; on a group with a mixed instances policy, the policy's launch
+   * template (its overrides and distribution sent back as they are). Idempotent; instances already
+   * running are not touched.
    */
   setGroupLaunch?(group: string, spec: LaunchSpec): Promise<void>;
 

@@ -114,6 +114,8 @@ export const FAULT_OPTION_CHECKS: Record<keyof FaultConfig, Check> = {
   launchFailureRate: probability,
   unavailableZones: (v) => (Array.isArray(v) && v.every((z) => typeof z === 'string' && z) ? undefined : 'a list of availability zone names'),
   spontaneousTerminationsPerHour: nonNegative,
+  spotInterruptionsPerHour: nonNegative,
+  rebalanceRecommendationsPerHour: nonNegative,
   throttleRate: probability,
   serverErrorRate: probability,
   serverErrorAfterCommitRate: probability,

@@ -5,12 +5,13 @@
  */
 import type { Argv } from 'yargs';
 import { createAwsPort } from '../aws/adapter';
-import type { AwsPort, GroupSnapshot, InstanceView, TrafficForward } from '../aws/port';
+import type { AwsPort, GroupSnapshot, InstanceView, MixedPolicyView, TrafficForward } from '../aws/port';
 import { DeployError, usageError } from '../errors';
 import { environmentGroups, groupLockOptions, readEnvironmentLock, type LockOptions } from '../lock/lock';
 import { LOCK_TAG, decodeTagValue, describeLock } from '../lock/record';
 import { JsonReporter, type Reporter } from '../report/reporter';
 import { targetGroupName } from '../rollout/health/target-group';
+import { lifetimeLabel, marketCounts } from '../rollout/rolling/mixed';
 import { readManifest, groupsOf } from '../stack/manifest';
 import type { StackBackend } from '../stack/port';
 import { stackRegion, type RegionChoice } from '../stack/region';
@@ -50,6 +51,11 @@ export interface GroupStatus {
   weights?: Record<string, number>;
   suspendedProcesses: string[];
   lock?: string;
+  /** The mixed instances policy (issue 15 item 8), with the live Spot and On-Demand counts. */
+  mixed?: MixedPolicyView & { spot: number; onDemand: number };
+  /** AWS's own replacers: Capacity Rebalancing, the maximum instance lifetime (s). */
+  capacityRebalance?: boolean;
+  maxInstanceLifetime?: number;
 }
 
 const launchOf = (l: { launchTemplate?: { id: string; version: number }; launchConfigurationName?: string }) =>
@@ -97,7 +103,22 @@ export function groupStatus(g: GroupSnapshot, now: number, service?: string, for
     ...(Object.keys(weights).length > 0 ? { weights } : {}),
     suspendedProcesses: g.suspendedProcesses,
     lock: tag ? describeLock(decodeTagValue(tag), now) : undefined,
+    ...(g.mixedPolicy ? { mixed: { ...g.mixedPolicy, spot: marketCounts(live).spot, onDemand: marketCounts(live).onDemand } } : {}),
+    ...(g.capacityRebalance ? { capacityRebalance: true } : {}),
+    ...(g.maxInstanceLifetime ? { maxInstanceLifetime: g.maxInstanceLifetime } : {}),
   };
+}
+
+/** The status lines of a mixed instances policy and of AWS's own replacers (none for a plain group). */
+export function mixedLines(s: GroupStatus): string[] {
+  const lines: string[] = [];
+  const m = s.mixed;
+  if (m) {
+    lines.push(`  mixed instances policy: ${m.instanceTypes.join(', ') || "the template's type"}; On-Demand base ${m.onDemandBaseCapacity} + ${m.onDemandPercentageAboveBaseCapacity} % above, Spot ${m.spotAllocationStrategy}; live: ${m.onDemand} On-Demand, ${m.spot} Spot`);
+  }
+  const own = [...(s.capacityRebalance ? ['Capacity Rebalancing'] : []), ...(s.maxInstanceLifetime ? [`maximum instance lifetime ${lifetimeLabel(s.maxInstanceLifetime)}`] : [])];
+  if (own.length) lines.push(`  AWS replaces on its own: ${own.join(', ')}`);
+  return lines;
 }
 
 /** Human-readable block for one group, then one line per instance. */
@@ -108,13 +129,16 @@ export function renderGroup(s: GroupStatus, g: GroupSnapshot): string {
     `  instances ${s.instances}: ${s.new.length} new, ${s.old.length} old; ${s.healthy} healthy; in ELB: ${elb}`,
     ...(s.inTargetGroup ? [`  target groups: ${Object.entries(s.inTargetGroup).map(([tg, n]) => `${tg} ${n}/${s.instances} healthy${s.weights?.[tg] !== undefined ? `, weight ${s.weights[tg]}` : ''}`).join(', ')}`] : []),
     `  suspended: ${s.suspendedProcesses.length ? s.suspendedProcesses.join(', ') : 'none'}; lock: ${s.lock ?? 'none'}`,
+    ...mixedLines(s),
   ];
   const current = launchOf(g.launch);
   for (const i of [...g.instances].sort((a, b) => (a.launchTime ?? 0) - (b.launchTime ?? 0))) {
     const tgState = Object.entries(i.targetHealth ?? {}).map(([arn, h]) => ` tg ${targetGroupName(arn)}:${h.state}${h.reason ? `(${h.reason})` : ''}`).join('');
     const elbState = Object.entries(i.elb).map(([lb, h]) => `${lb}:${h.state}`).join(' ') + tgState;
+    // A mixed group's instances say their market and type (Spot or On-Demand, the override).
+    const market = s.mixed ? ` ${i.market === 'spot' ? 'spot' : i.market === 'on-demand' ? 'on-demand' : '?'} ${i.instanceType ?? '?'}` : '';
     lines.push(
-      `    ${i.instanceId.padEnd(20)} ${i.availabilityZone.padEnd(11)} ${i.lifecycleState.padEnd(11)} ${i.healthStatus.padEnd(9)} ${(launchOf(i.launchedFrom) === current ? 'new' : 'OLD').padEnd(4)} ${launchOf(i.launchedFrom).padEnd(16)} ${i.launchTime ? new Date(i.launchTime).toISOString() : '-'} ${elbState}`,
+      `    ${i.instanceId.padEnd(20)} ${i.availabilityZone.padEnd(11)} ${i.lifecycleState.padEnd(11)} ${i.healthStatus.padEnd(9)} ${(launchOf(i.launchedFrom) === current ? 'new' : 'OLD').padEnd(4)} ${launchOf(i.launchedFrom).padEnd(16)} ${i.launchTime ? new Date(i.launchTime).toISOString() : '-'} ${elbState}${market}`,
     );
   }
   return lines.join('\n');

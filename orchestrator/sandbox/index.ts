@@ -115,6 +115,15 @@ export interface SeedGroupSpec {
   lifecycleHooks?: Array<{ name: string; transition: 'launch' | 'terminate'; heartbeatTimeout?: number; defaultResult?: 'CONTINUE' | 'ABANDON' }>;
   /** A warm pool (PutWarmPool) [WARM-1]. */
   warmPool?: { minSize?: number; maxGroupPreparedCapacity?: number; poolState?: 'Stopped' | 'Running' | 'Hibernated'; reuseOnScaleIn?: boolean };
+  /**
+   * A mixed instances policy instead of the plain launch template [MIX-1..4]: the instance-type
+   * overrides and the On-Demand/Spot distribution (AWS's defaults for what is left out).
+   */
+  mixed?: { instanceTypes: string[]; onDemandBaseCapacity?: number; onDemandPercentageAboveBaseCapacity?: number; spotAllocationStrategy?: string };
+  /** CapacityRebalance [SPOT-2]. */
+  capacityRebalance?: boolean;
+  /** MaxInstanceLifetime in seconds (≥ 86,400) [LIFE-1]. */
+  maxInstanceLifetime?: number;
 }
 
 const CRASHED = -1;
@@ -437,7 +446,20 @@ export class Sandbox {
     }
     this.direct('autoscaling', 'CreateAutoScalingGroup', {
       AutoScalingGroupName: spec.name,
-      LaunchTemplate: { LaunchTemplateId: lt.id, Version: '$Latest' },
+      ...(spec.mixed
+        ? {
+            MixedInstancesPolicy: {
+              LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: lt.id, Version: '$Latest' }, Overrides: spec.mixed.instanceTypes.map((InstanceType) => ({ InstanceType })) },
+              InstancesDistribution: {
+                OnDemandBaseCapacity: spec.mixed.onDemandBaseCapacity,
+                OnDemandPercentageAboveBaseCapacity: spec.mixed.onDemandPercentageAboveBaseCapacity,
+                SpotAllocationStrategy: spec.mixed.spotAllocationStrategy,
+              },
+            },
+          }
+        : { LaunchTemplate: { LaunchTemplateId: lt.id, Version: '$Latest' } }),
+      ...(spec.capacityRebalance ? { CapacityRebalance: true } : {}),
+      ...(spec.maxInstanceLifetime ? { MaxInstanceLifetime: spec.maxInstanceLifetime } : {}),
       MinSize: spec.min ?? 0,
       MaxSize: spec.max ?? Math.max(spec.capacity * 2, 1),
       DesiredCapacity: spec.capacity,

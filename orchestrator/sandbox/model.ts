@@ -56,6 +56,17 @@ export interface FaultConfig {
   unavailableZones: string[];
   /** Spontaneous (spot-like) terminations, per running instance per hour. */
   spontaneousTerminationsPerHour: number;
+  /**
+   * Spot interruptions of mixed instances groups' Spot instances, per running Spot instance per
+   * hour: the two-minute notice, then EC2 terminates it [SPOT-1]. Absent/0: none (no PRNG draw).
+   */
+  spotInterruptionsPerHour?: number;
+  /**
+   * EC2 rebalance recommendations, per running Spot instance per hour: a group with
+   * CapacityRebalance launches a replacement first, then terminates the at-risk instance [SPOT-2].
+   * Absent/0: none (no PRNG draw).
+   */
+  rebalanceRecommendationsPerHour?: number;
   /** Probability that an API call is throttled (Throttling / RequestLimitExceeded / SlowDown). */
   throttleRate: number;
   /** Probability that an API call fails with a 5xx. */
@@ -222,6 +233,16 @@ export interface InstanceRec {
   hooksPassed?: string[];
   /** In this group's warm pool (then `group` is unset) [WARM-1]. */
   warmPoolOf?: string;
+  /** A Spot instance of a mixed instances group (EC2 `InstanceLifecycle: spot`); absent: On-Demand [MIX-3]. */
+  market?: 'spot';
+  /** EC2 interrupts this Spot instance at this time (the two-minute notice was given) [SPOT-1]. */
+  spotInterruptAt?: number;
+  /** EC2's rebalance recommendation for this Spot instance arrived (Capacity Rebalancing acts on it) [SPOT-2]. */
+  rebalanceRecommended?: boolean;
+  /** Launched by Capacity Rebalancing to replace this at-risk instance [SPOT-2]. */
+  replacesAtRisk?: string;
+  /** Terminated for the group's maximum instance lifetime [LIFE-1]. */
+  lifetimeEnded?: boolean;
 }
 
 /** One lifecycle hook of a group [HOOK-1]. */
@@ -349,6 +370,12 @@ export interface GroupRec {
   /** The warm pool [WARM-1] and its instances' ids, launch order. */
   warmPool?: WarmPoolRec;
   warmInstances?: string[];
+  /** CapacityRebalance: replace a Spot instance on EC2's rebalance recommendation, launch first [SPOT-2]. */
+  capacityRebalance?: boolean;
+  /** MaxInstanceLifetime (s; 0/absent: none): instances older are replaced [LIFE-1]. */
+  maxInstanceLifetime?: number;
+  /** When the last maximum-lifetime replacement started [LIFE-1]. */
+  lifetimeLastAt?: number;
 }
 
 /** One instance refresh [ASG-11] (a record only: the sandbox does not replace instances for it). */
@@ -444,12 +471,19 @@ export interface TimelineEntry {
   healthy: boolean;
 }
 
+/**
+ * AWS's own replacements of a mixed instances group's instances: a Spot interruption by EC2
+ * [SPOT-1], Capacity Rebalancing's termination of an at-risk Spot instance [SPOT-2], and the
+ * maximum instance lifetime [LIFE-1]. None is the tool's.
+ */
+export type AwsReplacementCause = 'spot-interruption' | 'capacity-rebalance' | 'max-lifetime';
+
 export interface TerminationRecord {
   time: number;
   instanceId: string;
   group?: string;
   /** 'api': TerminateInstanceInAutoScalingGroup / TerminateInstances; 'scale-in': the ASG after a desired decrease; 'replace-unhealthy'; 'rebalance'; 'spontaneous'. */
-  cause: 'api' | 'scale-in' | 'replace-unhealthy' | 'rebalance' | 'spontaneous';
+  cause: 'api' | 'scale-in' | 'replace-unhealthy' | 'rebalance' | 'spontaneous' | AwsReplacementCause;
   /** The API call it is attributed to (api and scale-in). */
   call?: CallRef;
   /** Healthy (ASG InService+Healthy and InService in every attached ELB) at that moment. */

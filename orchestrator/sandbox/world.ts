@@ -11,6 +11,7 @@
  * owns it. Numbers in [brackets] are SPEC rule ids.
  */
 import { onHookAgent, onHookTimeout } from './autoscaling/hooks';
+import { SpotSim } from './autoscaling/spot';
 import { AutoScalingSim, TICK_MS } from './autoscaling/state';
 import { WarmPoolSim } from './autoscaling/warm-pool';
 import { CloudWatchSim } from './cloudwatch/metrics';
@@ -42,6 +43,8 @@ export class World {
   readonly asg: AutoScalingSim;
   /** Auto Scaling warm pools (./autoscaling/warm-pool.ts). */
   readonly warmPool: WarmPoolSim;
+  /** AWS's own replacements: Spot interruptions, Capacity Rebalancing, maximum instance lifetime [SPOT, LIFE]. */
+  readonly spot: SpotSim;
   /** Classic ELB: registrations, health checks, draining (./elb). */
   readonly elb: ElbSim;
   /** ELBv2 target groups: registrations, health checks, deregistration delay (./elbv2). */
@@ -56,6 +59,7 @@ export class World {
     this.ec2 = new Ec2Sim(this);
     this.asg = new AutoScalingSim(this);
     this.warmPool = new WarmPoolSim(this);
+    this.spot = new SpotSim(this);
     this.elb = new ElbSim(this);
     this.elbv2 = new Elbv2Sim(this);
     this.link = new Coupling(this);
@@ -165,6 +169,7 @@ export class World {
   private tick(): void {
     const rate = this.faults.spontaneousTerminationsPerHour;
     if (rate > 0) this.ec2.spontaneousTerminations(rate, TICK_MS);
+    this.spot.tick(TICK_MS);
     this.asg.tick();
     this.cloudWatch.tick(TICK_MS);
   }

@@ -423,7 +423,7 @@ class SandboxStack implements StackPort {
             },
           };
         }
-        const keys = ['launchTemplate', 'launchConfiguration', 'healthCheckGracePeriod', 'healthCheckType', 'terminationPolicies', 'availabilityZones', 'vpcZoneIdentifiers', 'targetGroupArns', 'warmPool'];
+        const keys = ['launchTemplate', 'launchConfiguration', 'mixedInstancesPolicy', 'capacityRebalance', 'healthCheckGracePeriod', 'healthCheckType', 'terminationPolicies', 'availabilityZones', 'vpcZoneIdentifiers', 'targetGroupArns', 'warmPool'];
         if (!isAb) keys.push('desiredCapacity', 'minSize', 'maxSize'); // A/B: infra/program.ts AB_IGNORED_CHANGES
         const diffs = changed(keys);
         if (diffs.length === 0) return { apply: async () => ({ id: prior.id, state: prior.state }) };
@@ -435,6 +435,8 @@ class SandboxStack implements StackPort {
             for (const d of diffs) {
               if (d === 'launchTemplate') update.LaunchTemplate = full.LaunchTemplate;
               if (d === 'launchConfiguration') update.LaunchConfigurationName = full.LaunchConfigurationName;
+              if (d === 'mixedInstancesPolicy' && full.MixedInstancesPolicy) update.MixedInstancesPolicy = full.MixedInstancesPolicy;
+              if (d === 'capacityRebalance') update.CapacityRebalance = full.CapacityRebalance ?? false;
               if (d === 'maxSize') update.MaxSize = full.MaxSize;
               if (d === 'minSize') update.MinSize = full.MinSize;
               if (d === 'desiredCapacity') update.DesiredCapacity = full.DesiredCapacity;
@@ -783,6 +785,8 @@ function groupInput(groupName: string, inputs: Record<string, unknown>, tags: Ar
     AutoScalingGroupName: groupName,
     LaunchTemplate: lt ? { LaunchTemplateId: lt.id, Version: lt.version } : undefined,
     LaunchConfigurationName: inputs.launchConfiguration as string | undefined,
+    MixedInstancesPolicy: mixedInput(inputs.mixedInstancesPolicy as PulumiMixedPolicy | undefined),
+    CapacityRebalance: inputs.capacityRebalance === undefined ? undefined : Boolean(inputs.capacityRebalance),
     MinSize: Number(inputs.minSize ?? 0),
     MaxSize: Number(inputs.maxSize),
     DesiredCapacity: inputs.desiredCapacity === undefined ? undefined : Number(inputs.desiredCapacity),
@@ -794,6 +798,35 @@ function groupInput(groupName: string, inputs: Record<string, unknown>, tags: Ar
     TargetGroupARNs: inputs.targetGroupArns as string[] | undefined,
     TerminationPolicies: inputs.terminationPolicies as string[] | undefined,
     Tags: tags.map((t) => ({ Key: t.key, Value: t.value, PropagateAtLaunch: t.propagateAtLaunch ?? true, ResourceId: groupName, ResourceType: 'auto-scaling-group' })),
+  };
+}
+
+/** The program's `mixedInstancesPolicy` input (the @pulumi/aws Group shape, infra/program.ts). */
+interface PulumiMixedPolicy {
+  launchTemplate: { launchTemplateSpecification: { launchTemplateId?: string; launchTemplateName?: string; version?: string }; overrides?: Array<{ instanceType?: string; weightedCapacity?: string }> };
+  instancesDistribution?: { onDemandBaseCapacity?: number; onDemandPercentageAboveBaseCapacity?: number; spotAllocationStrategy?: string; onDemandAllocationStrategy?: string };
+}
+
+/** The Auto Scaling API's MixedInstancesPolicy for the program's input, as the provider sends it. */
+function mixedInput(p: PulumiMixedPolicy | undefined): CreateAutoScalingGroupCommandInput['MixedInstancesPolicy'] {
+  if (!p) return undefined;
+  const spec = p.launchTemplate.launchTemplateSpecification;
+  const d = p.instancesDistribution;
+  return {
+    LaunchTemplate: {
+      LaunchTemplateSpecification: { LaunchTemplateId: spec.launchTemplateId, LaunchTemplateName: spec.launchTemplateName, Version: spec.version },
+      Overrides: (p.launchTemplate.overrides ?? []).map((o) => ({ InstanceType: o.instanceType, ...(o.weightedCapacity ? { WeightedCapacity: o.weightedCapacity } : {}) })),
+    },
+    ...(d
+      ? {
+          InstancesDistribution: {
+            OnDemandBaseCapacity: d.onDemandBaseCapacity,
+            OnDemandPercentageAboveBaseCapacity: d.onDemandPercentageAboveBaseCapacity,
+            SpotAllocationStrategy: d.spotAllocationStrategy,
+            OnDemandAllocationStrategy: d.onDemandAllocationStrategy,
+          },
+        }
+      : {}),
   };
 }
 

@@ -450,6 +450,7 @@ test('launchSpecExists: one DescribeLaunchTemplateVersions for that version (a d
 
 test('setGroupLaunch: UpdateAutoScalingGroup with the template id and a fixed version number, or the launch configuration, nothing else', async (t) => {
   const { asg, adapter } = setup();
+  asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '4' } })] });
   asg.on(UpdateAutoScalingGroupCommand).resolves({});
   await adapter.setGroupLaunch('qa-rabbit', { launchTemplate: { id: 'lt-1', name: 'rabbit', version: 3 } });
   await adapter.setGroupLaunch('qa-rabbit', { launchConfigurationName: 'lc-1' });
@@ -460,4 +461,48 @@ test('setGroupLaunch: UpdateAutoScalingGroup with the template id and a fixed ve
       { AutoScalingGroupName: 'qa-rabbit', LaunchConfigurationName: 'lc-1' },
     ],
   );
+});
+
+test('setGroupLaunch on a mixed instances group: the policy goes back whole, only its launch template spec changed (overrides and distribution as read)', async (t) => {
+  const { asg, adapter } = setup();
+  const policy = {
+    LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: 'lt-1', Version: '$Latest' }, Overrides: [{ InstanceType: 'm5.large' }, { InstanceType: 'c5.large' }] },
+    InstancesDistribution: { OnDemandBaseCapacity: 1, OnDemandPercentageAboveBaseCapacity: 25, SpotAllocationStrategy: 'price-capacity-optimized', OnDemandAllocationStrategy: 'prioritized' },
+  };
+  asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group({ LaunchTemplate: undefined, MixedInstancesPolicy: policy })] });
+  asg.on(UpdateAutoScalingGroupCommand).resolves({});
+  await adapter.setGroupLaunch('qa-rabbit', { launchTemplate: { id: 'lt-1', name: 'rabbit', version: 3 } });
+  t.deepEqual(asg.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input), [
+    {
+      AutoScalingGroupName: 'qa-rabbit',
+      MixedInstancesPolicy: { ...policy, LaunchTemplate: { ...policy.LaunchTemplate, LaunchTemplateSpecification: { LaunchTemplateId: 'lt-1', Version: '3' } } },
+    },
+  ]);
+});
+
+test('observeGroup: a mixed policy\'s overrides and distribution (AWS\'s defaults filled in), Spot or On-Demand per instance from EC2, the type from the ASG; weighted overrides are refused (exit 2)', async (t) => {
+  const { asg, ec2, adapter } = setup();
+  const instances = [
+    { InstanceId: 'i-od', InstanceType: 'm5.large', AvailabilityZone: 'us-east-1a', ProtectedFromScaleIn: false, LifecycleState: 'InService' as const, HealthStatus: 'Healthy', LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '3' } },
+    { InstanceId: 'i-spot', InstanceType: 'c5.large', AvailabilityZone: 'us-east-1b', ProtectedFromScaleIn: false, LifecycleState: 'InService' as const, HealthStatus: 'Healthy', LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '3' } },
+  ];
+  const mixed = (overrides: Array<{ InstanceType: string; WeightedCapacity?: string }>) =>
+    group({ LaunchTemplate: undefined, LoadBalancerNames: [], CapacityRebalance: true, MaxInstanceLifetime: 604_800, Instances: instances, MixedInstancesPolicy: { LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: 'lt-1', Version: '3' }, Overrides: overrides }, InstancesDistribution: { OnDemandBaseCapacity: 1 } } });
+  asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [mixed([{ InstanceType: 'm5.large' }, { InstanceType: 'c5.large', WeightedCapacity: '1' }])] }).resolves({ AutoScalingGroups: [mixed([{ InstanceType: 'm5.large', WeightedCapacity: '2' }, { InstanceType: 'c5.large', WeightedCapacity: '1' }])] });
+  ec2.on(DescribeInstancesCommand).resolves({
+    Reservations: [{ Instances: [
+      { InstanceId: 'i-od', LaunchTime: new Date('2025-01-01T00:00:00Z'), State: { Name: 'running' } },
+      { InstanceId: 'i-spot', LaunchTime: new Date('2025-01-01T00:00:00Z'), State: { Name: 'running' }, InstanceLifecycle: 'spot' },
+    ] }],
+  });
+  const s = await adapter.observeGroup('qa-rabbit');
+  t.deepEqual(s.launch, { launchTemplate: { id: 'lt-1', name: undefined, version: 3 } });
+  t.deepEqual(s.mixedPolicy, { instanceTypes: ['m5.large', 'c5.large'], onDemandBaseCapacity: 1, onDemandPercentageAboveBaseCapacity: 100, spotAllocationStrategy: 'lowest-price', onDemandAllocationStrategy: 'prioritized' });
+  t.true(s.capacityRebalance);
+  t.is(s.maxInstanceLifetime, 604_800);
+  t.deepEqual(s.instances.map((i) => [i.instanceId, i.instanceType, i.market]), [['i-od', 'm5.large', 'on-demand'], ['i-spot', 'c5.large', 'spot']]);
+  const err = await t.throwsAsync(adapter.observeGroup('qa-rabbit'), { instanceOf: DeployError });
+  t.is(err?.code, 'mixed-instances-weighted');
+  t.is(err?.exit, 2);
+  t.regex(err!.message, /m5\.large × 2/);
 });

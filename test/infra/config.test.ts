@@ -61,6 +61,14 @@ const invalid: Array<{ title: string; service: string; config: Record<string, un
   { title: 'unknown key far from any', service: 'web', config: ab({ colour: 'blue' }), path: 'web.colour', mentions: ['unknown key', 'allowed keys'] },
   { title: 'rolling key on an ab service', service: 'web', config: ab({ minHealthy: 4 }), path: 'web.minHealthy', mentions: ['only to strategy "rolling"'] },
   { title: 'ab key on a rolling service', service: 'rabbit', config: rolling({ healthCheckTimeout: 600 }), path: 'rabbit.healthCheckTimeout', mentions: ['only to strategy "ab"'] },
+  { title: 'a mixed policy without instance types', service: 'rabbit', config: rolling({ mixedInstances: { instanceTypes: [] } }), path: 'rabbit.mixedInstances.instanceTypes', mentions: ['non-empty list of EC2 instance types'] },
+  { title: 'a mixed policy with a bad instance type', service: 'rabbit', config: rolling({ mixedInstances: { instanceTypes: ['m5.large', 'large'] } }), path: 'rabbit.mixedInstances.instanceTypes[1]', mentions: ['"large"', 'EC2 instance types like "m5.large"'] },
+  { title: 'a mixed policy with 41 instance types', service: 'rabbit', config: rolling({ mixedInstances: { instanceTypes: Array.from({ length: 41 }, (_, n) => `m${n + 1}.large`) } }), path: 'rabbit.mixedInstances.instanceTypes', mentions: ['at most 40 instance types'] },
+  { title: 'a mixed policy On-Demand percentage above 100', service: 'rabbit', config: rolling({ mixedInstances: { instanceTypes: ['m5.large'], onDemandPercentageAboveBaseCapacity: 120 } }), path: 'rabbit.mixedInstances.onDemandPercentageAboveBaseCapacity', mentions: ['120', '<= 100'] },
+  { title: 'a mixed policy negative On-Demand base', service: 'rabbit', config: rolling({ mixedInstances: { instanceTypes: ['m5.large'], onDemandBaseCapacity: -1 } }), path: 'rabbit.mixedInstances.onDemandBaseCapacity', mentions: ['-1', '>= 0'] },
+  { title: 'a mixed policy unknown Spot allocation strategy', service: 'rabbit', config: rolling({ mixedInstances: { instanceTypes: ['m5.large'], spotAllocationStrategy: 'cheapest' } }), path: 'rabbit.mixedInstances.spotAllocationStrategy', mentions: ['"cheapest"', 'lowest-price, capacity-optimized, capacity-optimized-prioritized, price-capacity-optimized'] },
+  { title: 'a mixed policy unknown key', service: 'rabbit', config: rolling({ mixedInstances: { instanceTypes: ['m5.large'], spotPercent: 50 } }), path: 'rabbit.mixedInstances.spotPercent', mentions: ['spotPercent'] },
+  { title: 'a mixed policy with a launch configuration', service: 'rabbit', config: rolling({ launchConfiguration: true, mixedInstances: { instanceTypes: ['m5.large'] } }), path: 'rabbit.mixedInstances', mentions: ['needs a launch template'] },
   { title: 'keepOld on a rolling service', service: 'rabbit', config: rolling({ keepOld: '5m' }), path: 'rabbit.keepOld', mentions: ['only to strategy "ab"'] },
   { title: 'keepOld not a duration', service: 'web', config: ab({ keepOld: 'a while' }), path: 'web.keepOld', mentions: ['"a while"'] },
   { title: 'keepOld 0', service: 'web', config: ab({ keepOld: 0 }), path: 'web.keepOld', mentions: ['0'] },
@@ -168,6 +176,16 @@ test('config: docs/design.md example parses with every default filled in', (t) =
   t.is(rabbit.loadBalancer, undefined, 'a rolling service has no ELB unless configured');
   t.is(rabbit.availabilityZones, undefined);
   t.is(rabbit.subnets, undefined);
+});
+
+test('config: a mixed instances policy reaches the service with AWS\'s defaults filled in (base 0, 100 % On-Demand, no Capacity Rebalancing); absent by default', (t) => {
+  t.deepEqual(byName(parseServices({ rabbit: rolling({ mixedInstances: { instanceTypes: ['m5.large', 'c5.large'] } }) }, 'qa'), 'rabbit').mixedInstances, {
+    instanceTypes: ['m5.large', 'c5.large'], onDemandBaseCapacity: 0, onDemandPercentageAboveBaseCapacity: 100, capacityRebalance: false,
+  });
+  t.deepEqual(byName(parseServices({ web: ab({ mixedInstances: { instanceTypes: ['m5.large'], onDemandBaseCapacity: 1, onDemandPercentageAboveBaseCapacity: 25, spotAllocationStrategy: 'Price-Capacity-Optimized', capacityRebalance: true } }) }, 'qa'), 'web').mixedInstances, {
+    instanceTypes: ['m5.large'], onDemandBaseCapacity: 1, onDemandPercentageAboveBaseCapacity: 25, spotAllocationStrategy: 'price-capacity-optimized', capacityRebalance: true,
+  });
+  t.is(byName(parseServices({ rabbit: rolling() }, 'qa'), 'rabbit').mixedInstances, undefined);
 });
 
 test('config: ab keepOld (a duration) reaches the service as keepOldSeconds; absent by default', (t) => {

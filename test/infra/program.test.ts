@@ -162,6 +162,22 @@ test.serial('rolling: one launch template and one ASG pinned to the latest versi
   t.deepEqual(run.options.get(`${ASG}::qa-rabbit`)?.ignoreChanges, ['suspendedProcesses']);
 });
 
+test.serial('rolling with a mixed instances policy: the policy carries the pinned template (no launchTemplate of its own), instance-type overrides, the distribution, Capacity Rebalancing', async (t) => {
+  const run = await declare({ rabbit: { ...RABBIT, mixedInstances: { instanceTypes: ['m5.large', 'c5.large'], onDemandBaseCapacity: 1, onDemandPercentageAboveBaseCapacity: 50, spotAllocationStrategy: 'price-capacity-optimized', capacityRebalance: true } } }, { latestVersion: 4 });
+  const asg = one(run, ASG, 'qa-rabbit');
+  t.is(asg.inputs.launchTemplate, undefined);
+  t.deepEqual(asg.inputs.mixedInstancesPolicy, {
+    launchTemplate: { launchTemplateSpecification: { launchTemplateId: 'lt-09abc4', version: '4' }, overrides: [{ instanceType: 'm5.large' }, { instanceType: 'c5.large' }] },
+    instancesDistribution: { onDemandBaseCapacity: 1, onDemandPercentageAboveBaseCapacity: 50, spotAllocationStrategy: 'price-capacity-optimized' },
+  });
+  t.is(asg.inputs.capacityRebalance, true);
+  t.false(hasKeyDeep(asg.inputs, 'weightedCapacity'), 'no weights: the group counts instances');
+  // Without one: the plain template, Capacity Rebalancing off.
+  const plain = one(await declare({ rabbit: RABBIT }, { latestVersion: 4 }), ASG, 'qa-rabbit');
+  t.is(plain.inputs.mixedInstancesPolicy, undefined);
+  t.is(plain.inputs.capacityRebalance, false);
+});
+
 test.serial('rolling with a classic ELB: ELB health check type, ELB attached, health check and draining', async (t) => {
   const run = await declare({
     rabbit: { ...RABBIT, subnets: ['subnet-0aaa1111', 'subnet-0bbb2222'], loadBalancer: { listeners: [{ port: 5672, instancePort: 5672, protocol: 'tcp' }], healthCheck: { target: 'TCP:5672' }, drainingTimeout: 60 } },

@@ -38,7 +38,8 @@ const targets: Array<[string, GroupSnapshot, RollbackTarget['kind'], string | Re
   ['a template version and a launch configuration: refused', group(GROUP_LT(3), [lt(2), LC1]), 'refuse', /2 launch specs/],
   ['an instance with no launch spec recorded: refused', group(GROUP_LT(3), [lt(2), null]), 'refuse', /launch spec of i-1 is unknown/],
   ['version 0 (the adapter could not tell which older version): refused', group(GROUP_LT(3), [lt(0)]), 'refuse', /unknown/],
-  ['a mixed instances policy: refused', group(GROUP_LT(3), [lt(2)], { mixedInstancesPolicy: true }), 'refuse', /mixed instances policy/],
+  ['a mixed instances policy: back to the policy\'s previous template version, whatever the instance types', group(GROUP_LT(3), [lt(2), lt(2), lt(3)], { mixedInstancesPolicy: true, mixedPolicy: { instanceTypes: ['m5.large', 'c5.large'], onDemandBaseCapacity: 1, onDemandPercentageAboveBaseCapacity: 0, spotAllocationStrategy: 'price-capacity-optimized', onDemandAllocationStrategy: 'prioritized' } }), 'to', 'launch template web-lt version 2'],
+  ['a mixed instances policy on two versions: refused as any group', group(GROUP_LT(3), [lt(1), lt(2)], { mixedInstancesPolicy: true }), 'refuse', /2 launch specs/],
   ['outdated on a NEWER version of the group\'s template: finishing a rollback', group(GROUP_LT(2), [lt(3), lt(2)]), 'finishing', /newer than the group's version 2: this run finishes a rollback/],
 ];
 

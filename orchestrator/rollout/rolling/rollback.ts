@@ -11,8 +11,10 @@
  * ## The decisions (pure, table-tested in test/rollout/rollback.test.ts)
  *  - {@link rollbackTarget}: what to roll back to, from the group at the start of the run —
  *    refused where it cannot be safe: outdated instances on several specs (no single "previous"),
- *    on a spec the tool cannot name (an unknown version), or a mixed instances policy (not
- *    supported); none when nothing is outdated; "finishing" when the outdated instances run a
+ *    or on a spec the tool cannot name (an unknown version); none when nothing is outdated. A
+ *    mixed instances policy is rolled back like any group: its launch template (id, version) is
+ *    the group's spec, whatever instance type an override gave an instance, and `setGroupLaunch`
+ *    puts the policy's template back (overrides and distribution kept); "finishing" when the outdated instances run a
  *    NEWER version of the group's template than the group does (the group was set back: this run
  *    finishes a rollback, and never rolls "back" to the newer version).
  *  - {@link rollbackGate}: whether a failure starts the rollback — only a halt (exit 1) whose
@@ -67,9 +69,6 @@ function key(l: LaunchSpec): string {
 export function rollbackTarget(group: GroupSnapshot): RollbackTarget {
   const outdated = group.instances.filter((i) => isLive(i) && !sameLaunch(i.launchedFrom, group.launch));
   if (outdated.length === 0) return { kind: 'none' };
-  if (group.mixedInstancesPolicy) {
-    return { kind: 'refuse', code: 'rollback-mixed-instances', reason: `${group.name} uses a mixed instances policy: asg-deploy does not set its launch template back (roll back by deploying the previous version)` };
-  }
   const unknown = outdated.filter((i) => !i.launchedFrom.launchConfigurationName && (!i.launchedFrom.launchTemplate || i.launchedFrom.launchTemplate.version <= 0));
   if (unknown.length) {
     return {

@@ -51,6 +51,7 @@ import {
   type RollingView,
   type Verdict,
 } from './strategy';
+import { mixedPlan } from './mixed';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 20 * 60_000;
 
@@ -927,10 +928,11 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const warmOld = this.warmPool ? outdatedWarm(this.warmPool, s).map((w) => w.instanceId) : [];
     const warmLine = this.warmPool ? `\n  warm pool (${this.warmPool.poolState}): ${warmOld.length ? `replace ${warmOld.length} outdated warmed instance(s) first: ${warmOld.join(', ')}` : 'up to date'}` : '';
     const hookLine = this.hooks?.length ? `\n  lifecycle hooks: ${this.hooks.map((h) => `${h.name} (${h.transition}, heartbeat timeout ${h.heartbeatTimeout} s, default ${h.defaultResult})`).join(', ')}` : '';
+    const mixed = mixedPlan(s);
     const message =
       p.order.length === 0 && standbyGo.length === 0 && held.length === 0 && warmOld.length === 0
         ? `${s.name}: all ${live.length} instance(s) run ${launchName(s)}${skipped.length ? ' but those skipped' : ''}; nothing to replace${settled ? '' : unsettled.length ? `; waiting for ${unsettled.join(', ')} to become healthy` : `; waiting for the ASG to reach ${s.desired} instances`}${policyText}${warmLine}${hookLine}`
-        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}${holdLines(this.holds)}${policyText}${warmLine}${hookLine}${rollback.line}`;
+        : `${s.name}: replace ${p.order.length} outdated instance(s) oldest first with ${launchName(s)}, ${mode}, min healthy ${c.minHealthy}, ${p.batches.length} step(s)${gates.length ? `, gates: ${gates.join('; ')}` : ''}${alarms.length ? `, alarms: ${alarms.join(', ')}` : ''}\n${steps}${holdLines(this.holds)}${policyText}${mixed.line}${warmLine}${hookLine}${rollback.line}`;
     return {
       message,
       noop: p.order.length === 0 && standbyGo.length === 0 && held.length === 0 && warmOld.length === 0 && settled,
@@ -964,6 +966,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         ...(held.length ? { waitFor: held } : {}),
         ...(standbyGo.length ? { terminateStandby: standbyGo } : {}),
         ...(p.refused ? { refused: p.refused } : {}),
+        ...mixed.data,
         ...rollback.data,
       },
     };

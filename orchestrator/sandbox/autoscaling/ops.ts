@@ -3,6 +3,7 @@ import { SimFault } from '../faults';
 import type { ActivityRec, GroupRec, InstanceRec, InstanceRefreshRec } from '../model';
 import { date, page, requireInt, requireString, validation, type CallCtx, type Handler } from '../ops-common';
 import type { World } from '../world';
+import { mergeMixedPolicy, validateMixedPolicy } from './mixed';
 import { ALL_PROCESSES } from './state';
 import { terminateWarm, warmPoolOut } from './warm-pool';
 
@@ -92,6 +93,17 @@ function zonesFor(w: World, input: any, current?: GroupRec): { azs: string[]; vp
   throw validation('At least one Availability Zone or VPC Subnet is required.');
 }
 
+/**
+ * MaxInstanceLifetime [LIFE-1]: "the value must be either 0 or a number equal to or greater than
+ * 86,400 seconds (1 day)"; 0 clears it (undefined here).
+ */
+function maxInstanceLifetime(v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  const n = requireInt(v, 'maxInstanceLifetime');
+  if (n !== 0 && n < 86_400) throw validation(`The maximum instance lifetime must be 0 or at least 86400 seconds (1 day); got ${n}.`);
+  return n === 0 ? undefined : n;
+}
+
 function checkSizes(min: number, max: number, desired: number): void {
   if (max < min) throw validation(`Max bound, ${max}, must be greater than or equal to min bound, ${min}`);
   if (desired < min || desired > max) throw validation(`Desired capacity:${desired} must be between the specified min size:${min} and max size:${max}`);
@@ -159,7 +171,8 @@ function groupOut(w: World, g: GroupRec) {
     TerminationPolicies: g.terminationPolicies.length ? [...g.terminationPolicies] : ['Default'],
     NewInstancesProtectedFromScaleIn: g.newInstancesProtectedFromScaleIn,
     ServiceLinkedRoleARN: `arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
-    CapacityRebalance: false,
+    CapacityRebalance: !!g.capacityRebalance,
+    MaxInstanceLifetime: g.maxInstanceLifetime,
     Status: g.deleting ? 'Delete in progress' : undefined,
     InstanceMaintenancePolicy: g.maintenance ? { MinHealthyPercentage: g.maintenance.min, MaxHealthyPercentage: g.maintenance.max } : undefined,
     ...warmPoolOut(w, g),
@@ -236,6 +249,7 @@ export const autoScalingOps: Record<string, Handler> = {
     let mixed: any;
     if (input.LaunchTemplate) launchTemplate = resolveLtSpec(w, input.LaunchTemplate);
     else if (input.MixedInstancesPolicy) {
+      validateMixedPolicy(input.MixedInstancesPolicy);
       mixed = structuredClone(input.MixedInstancesPolicy);
       const spec = mixed.LaunchTemplate?.LaunchTemplateSpecification;
       spec._resolvedId = resolveLtSpec(w, spec).id;
@@ -251,6 +265,7 @@ export const autoScalingOps: Record<string, Handler> = {
     for (const lb of input.LoadBalancerNames ?? []) if (!w.state.elbs[lb]) throw validation(`Provided Load Balancers may not be valid. Please ensure they exist and try again.`);
     const { azs, vpc } = zonesFor(w, input);
     const maintenance = maintenancePolicy(input, undefined);
+    const lifetime = maxInstanceLifetime(input.MaxInstanceLifetime);
     const g: GroupRec = {
       name,
       arn: `arn:aws:autoscaling:${w.state.region}:123456789012:autoScalingGroup:${w.uuid()}:autoScalingGroupName/${name}`,
@@ -276,6 +291,8 @@ export const autoScalingOps: Record<string, Handler> = {
       launchFailures: 0,
       defaultInstanceWarmup: input.DefaultInstanceWarmup,
       ...(maintenance ? { maintenance } : {}),
+      ...(input.CapacityRebalance ? { capacityRebalance: true } : {}),
+      ...(lifetime ? { maxInstanceLifetime: lifetime } : {}),
     };
     w.state.groups[name] = g;
     applyTags(w, (input.Tags ?? []).map((t: any) => ({ ...t, ResourceId: name })), false);
@@ -290,7 +307,9 @@ export const autoScalingOps: Record<string, Handler> = {
       g.launchConfigurationName = undefined;
       g.mixedInstancesPolicy = undefined;
     } else if (input.MixedInstancesPolicy) {
-      const mixed = structuredClone(input.MixedInstancesPolicy);
+      // Parts left out are kept as they are [MIX-6]; a group without a policy needs a whole one.
+      validateMixedPolicy(input.MixedInstancesPolicy, g.mixedInstancesPolicy !== undefined);
+      const mixed = mergeMixedPolicy(g.mixedInstancesPolicy, structuredClone(input.MixedInstancesPolicy));
       const spec = mixed.LaunchTemplate?.LaunchTemplateSpecification;
       if (spec) spec._resolvedId = resolveLtSpec(w, spec).id;
       g.mixedInstancesPolicy = mixed;
@@ -325,6 +344,8 @@ export const autoScalingOps: Record<string, Handler> = {
     if (input.DefaultCooldown !== undefined) g.defaultCooldown = input.DefaultCooldown;
     if (input.DefaultInstanceWarmup !== undefined) g.defaultInstanceWarmup = input.DefaultInstanceWarmup < 0 ? undefined : input.DefaultInstanceWarmup;
     if (input.TerminationPolicies !== undefined) g.terminationPolicies = [...input.TerminationPolicies];
+    if (input.CapacityRebalance !== undefined) g.capacityRebalance = input.CapacityRebalance ? true : undefined;
+    if (input.MaxInstanceLifetime !== undefined) g.maxInstanceLifetime = maxInstanceLifetime(input.MaxInstanceLifetime);
     if (maintenance !== g.maintenance) {
       g.maintenance = maintenance;
       // Without a policy, instances kept for a launch-first replacement are replaced the default way.

@@ -9,6 +9,7 @@
 import type { ActivityRec, CallRef, GroupRec, InstanceRec, LaunchRef, TerminationRecord } from '../model';
 import type { World } from '../world';
 import { holdForLaunchHooks, holdForTerminateHooks } from './hooks';
+import { planMixedLaunch } from './mixed';
 import { pickForScaleIn } from './termination-policy';
 
 /** The ASG's periodic loop (health checks, replacement of unhealthy instances, AZRebalance) [ASG-1]. */
@@ -118,7 +119,7 @@ export class AutoScalingSim {
   }
 
   /** One launch attempt; a failure is a Failed scaling activity [ASG-4, FAULT-3]. */
-  private launchOne(g: GroupRec, counts: Map<string, number>, why: string, rebalance = false): InstanceRec | undefined {
+  launchOne(g: GroupRec, counts: Map<string, number>, why: string, rebalance = false): InstanceRec | undefined {
     const w = this.w;
     // A warm start: the warm pool's first ready instance, whatever spec it was launched from [WARM-4].
     const warm = rebalance ? undefined : w.warmPool.take(g);
@@ -144,6 +145,9 @@ export class AutoScalingSim {
       const lc = w.state.launchConfigurations[launch.name];
       data = lc ? { ImageId: lc.imageId, InstanceType: lc.instanceType } : {};
     }
+    // A mixed instances group: On-Demand or Spot, and the override's instance type [MIX-3, MIX-4].
+    const mixed = g.mixedInstancesPolicy && launch.kind === 'lt' ? planMixedLaunch(g, this.groupInstances(g).filter((i) => this.isActive(i))) : undefined;
+    if (mixed?.instanceType) data = { ...data, InstanceType: mixed.instanceType };
     const instanceType = data.InstanceType ?? 't3.micro';
     const zones = this.launchZones(g, counts);
     const available = zones.filter((z) => !w.faults.unavailableZones.includes(z));
@@ -176,6 +180,7 @@ export class AutoScalingSim {
     inst.protected = false;
     inst.protectOnInService = g.newInstancesProtectedFromScaleIn || undefined;
     inst.rebalance = rebalance || undefined;
+    if (mixed?.spot) inst.market = 'spot';
     // A launch while ELB-unhealthy instances await their replacement is one of those replacements [HEALTH-6].
     if (!rebalance && (g.replaceDebt ?? 0) > 0) {
       g.replaceDebt! -= 1;
@@ -512,6 +517,21 @@ export class AutoScalingSim {
     return held;
   }
 
+  /**
+   * Capacity Rebalancing's replacements whose at-risk instance is still active [SPOT-2]: the pair
+   * counts once toward capacity (the at-risk instance), so the group neither scales in the
+   * replacement nor launches for the at-risk one.
+   */
+  rebalancePairs(insts: InstanceRec[]): Set<InstanceRec> {
+    const pairs = new Set<InstanceRec>();
+    for (const i of insts) {
+      if (!i.replacesAtRisk || !this.isActive(i)) continue;
+      const atRisk = this.w.state.instances[i.replacesAtRisk];
+      if (atRisk && this.isActive(atRisk) && atRisk.group === i.group) pairs.add(i);
+    }
+    return pairs;
+  }
+
   /** AZ rebalance: launch first, then (next loop, once InService) terminate [AZ-1..3]. */
   private rebalanceZones(g: GroupRec, insts: InstanceRec[]): void {
     const w = this.w;
@@ -545,15 +565,22 @@ export class AutoScalingSim {
    */
   private reconcileCapacity(g: GroupRec, insts: InstanceRec[]): boolean {
     this.returnFromStandby(g, insts);
-    // An unhealthy instance kept while its replacement launches first is not capacity [HEALTH-7].
-    const active = insts.filter((i) => this.isActive(i) && !i.awaitingReplacement);
+    // An unhealthy instance kept while its replacement launches first is not capacity [HEALTH-7];
+    // nor is Capacity Rebalancing's replacement while the at-risk instance it replaces is [SPOT-2].
+    const pairs = this.rebalancePairs(insts);
+    const active = insts.filter((i) => this.isActive(i) && !i.awaitingReplacement && !pairs.has(i));
     const counts = this.zoneCounts(g, insts);
     const rebalancing = active.some((i) => i.rebalance && i.lifecycle === 'Pending');
     // Replacements owed for ELB-unhealthy instances lapse once the group is at its desired size [HEALTH-6].
     if (active.length >= g.desired) g.replaceDebt = undefined;
     if (active.length <= g.desired && g.protectedNotice !== undefined) g.protectedNotice = undefined;
     // A rebalancing launch the desired capacity has since absorbed is an ordinary instance.
-    if (!rebalancing && active.length <= g.desired) for (const i of active) i.rebalance = undefined;
+    if (!rebalancing && active.length <= g.desired) {
+      for (const i of active) {
+        i.rebalance = undefined;
+        if (!pairs.has(i)) i.replacesAtRisk = undefined;
+      }
+    }
     if (active.length < g.desired) {
       if (!this.isSuspended(g, 'Launch') && (g.launchBackoffUntil === undefined || this.w.now >= g.launchBackoffUntil)) {
         const n = g.desired - active.length;
@@ -567,17 +594,23 @@ export class AutoScalingSim {
       // Nothing to scale in; AZRebalance may still launch (step 4) [PROC-2].
       if (this.isSuspended(g, 'Terminate')) return false;
       const rebalanceDone = active.find((i) => i.rebalance);
+      // Capacity Rebalancing's replacement outlived its at-risk instance (taken meanwhile by someone
+      // else, with decrement): the surplus it leaves is scaled in as AWS's rebalancing [SPOT-2].
+      const capacityRebalanceDone = !rebalanceDone && active.some((i) => i.replacesAtRisk);
       const victims = pickForScaleIn(this.w, g, active, active.length - g.desired);
       if (victims.length < active.length - g.desired) this.noteAllProtected(g, active.length);
       for (const v of victims) {
         if (rebalanceDone) {
           this.beginTermination(g, v, 'rebalance', undefined, 'an instance was taken out of service in response to an Availability Zone rebalancing operation.');
+        } else if (capacityRebalanceDone) {
+          this.beginTermination(g, v, 'capacity-rebalance', undefined, 'an instance was taken out of service in response to a difference between desired and actual capacity after an EC2 instance rebalance recommendation.');
         } else {
           this.beginTermination(g, v, 'scale-in', g.lastDesiredChange,
             `a user request update of AutoScalingGroup constraints to min: ${g.min}, max: ${g.max}, desired: ${g.desired} changing the desired capacity from ${active.length} to ${g.desired}.  An instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${active.length} to ${g.desired}.`);
         }
       }
       if (rebalanceDone) for (const i of active) i.rebalance = undefined;
+      if (capacityRebalanceDone) for (const i of active) i.replacesAtRisk = undefined;
       return true;
     }
     return false;

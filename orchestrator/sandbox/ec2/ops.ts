@@ -47,6 +47,8 @@ function instanceOut(i: InstanceRec) {
     InstanceId: i.id,
     ImageId: i.imageId,
     InstanceType: i.instanceType,
+    // "Indicates whether this is a Spot Instance or a Scheduled Instance": absent for On-Demand [MIX-5].
+    InstanceLifecycle: i.market === 'spot' ? 'spot' : undefined,
     LaunchTime: new Date(i.launchTime),
     Placement: { AvailabilityZone: i.az, Tenancy: 'default' },
     PrivateIpAddress: i.ec2State === 'terminated' ? undefined : i.privateIp,
