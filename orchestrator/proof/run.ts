@@ -708,6 +708,13 @@ export function lastToolCall(sb: Sandbox, operation: string): number | undefined
   return at;
 }
 
+/** When the tool last read with `operation` successfully at or before `t` (e.g. its last look at the group before the hand-back). */
+function lastToolReadBefore(sb: Sandbox, operation: string, t: number): number | undefined {
+  let at: number | undefined;
+  for (const c of sb.calls) if (c.time <= t && c.actor.startsWith('tool') && c.operation === operation && !c.error) at = c.time;
+  return at;
+}
+
 /**
  * Live instances of `group` that AWS launched for AZ rebalancing after the tool handed the group
  * back (its last ResumeProcesses): the instance's own launch activity must say so
@@ -1089,15 +1096,21 @@ function judgeRealWorld(sb: Sandbox, s: Scenario, facts: RunFacts, acts: RealWor
   if (s.dryRun) return;
   const size = s.size + acts.exits;
   const insts = world.groupInstances(g).filter((i) => world.isActive(i));
-  const skipped = (i: InstanceRec) => i.protected === true && rw.protectedAtStart?.policy !== 'replace' && acts.protectedIds.includes(i.id);
+  const handBack = lastToolCall(sb, 'ResumeProcesses');
+  // Put back from Standby after the tool's last look at the group before it handed the group back:
+  // in Standby (not the tool's) at every decision it made, theirs since (chaos seed 347261232 of
+  // 99: `--standby ignore`, done at the last look, put back 1.5 s after the hand-back).
+  const lastLook = handBack === undefined ? undefined : lastToolReadBefore(sb, 'DescribeAutoScalingGroups', handBack);
+  const unseen = new Set(acts.exitedAt !== undefined && lastLook !== undefined && acts.exitedAt > lastLook ? acts.standbyAt.keys() : []);
+  const skipped = (i: InstanceRec) => (i.protected === true && rw.protectedAtStart?.policy !== 'replace' && acts.protectedIds.includes(i.id)) || unseen.has(i.id);
   // As gatherFacts: AWS's rebalancing launches after the tool handed the group back are not the tool's.
-  const aws = awsAfterHandBack(sb, ROLLING, insts, lastToolCall(sb, 'ResumeProcesses'));
+  const aws = awsAfterHandBack(sb, ROLLING, insts, handBack);
   const stale = insts.filter((i) => !world.isUpToDate(i, g) && !skipped(i));
-  const sick = insts.filter((i) => !world.isHealthy(i) && !aws.includes(i));
+  const sick = insts.filter((i) => !world.isHealthy(i) && !aws.includes(i) && !unseen.has(i.id));
   const finalLoss = hasExogenousLoss(s);
   if (facts.launchTemplateChanged !== true) facts.final.allUpToDateAndHealthy = stale.length === 0 && (finalLoss || sick.length === 0);
   facts.final.capacityAsConfigured = g.desired === size && (finalLoss || sizedAsConfigured(insts.length, size, aws.length));
-  facts.final.detail += `; someone: ${acts.standbyAt.size ? `Standby ${[...acts.standbyAt.keys()].join(', ')}${acts.exits ? ' (put back)' : ''}` : ''}${acts.protectedIds.length ? ` protected ${acts.protectedIds.join(', ')}${acts.unprotectedAt !== undefined ? ' (unprotected later)' : ''}` : ''}; skipped ${insts.filter(skipped).length}`;
+  facts.final.detail += `; someone: ${acts.standbyAt.size ? `Standby ${[...acts.standbyAt.keys()].join(', ')}${acts.exits ? ` (put back${unseen.size ? ' after the tool\'s last look' : ''})` : ''}` : ''}${acts.protectedIds.length ? ` protected ${acts.protectedIds.join(', ')}${acts.unprotectedAt !== undefined ? ' (unprotected later)' : ''}` : ''}; skipped ${insts.filter(skipped).length}`;
 }
 
 // --- Standby in A/B colors (issue 10 item 9; scenario.ts drawAbStandby) -----------------------
