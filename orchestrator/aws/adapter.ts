@@ -595,6 +595,26 @@ export class AwsAdapter implements AwsPort {
     return durations;
   }
 
+  /**
+   * The group's `max` most recent launch activities ("Launching a new EC2 instance: i-…", newest
+   * first; one DescribeScalingActivities call): per instance, StartTime and, once the activity
+   * completed (Successful: the instance went InService), EndTime — AWS's clock, epoch ms.
+   */
+  async launchActivities(group: string, max = 50): Promise<Map<string, { startTime: number; endTime?: number }>> {
+    const out = await this.send<{ Activities?: Array<{ Description?: string; StatusCode?: string; StartTime?: Date; EndTime?: Date }> }>(
+      this.clients.autoScaling,
+      new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group, MaxRecords: Math.max(1, Math.min(100, max)) }),
+    );
+    const m = new Map<string, { startTime: number; endTime?: number }>();
+    for (const a of out.Activities ?? []) {
+      const id = /^Launching a new EC2 instance: (i-[0-9a-f]+)/.exec(a.Description ?? '')?.[1];
+      if (!id || !a.StartTime || m.has(id)) continue;
+      const end = a.StatusCode === 'Successful' && a.EndTime ? new Date(a.EndTime).getTime() : undefined;
+      m.set(id, { startTime: new Date(a.StartTime).getTime(), ...(end !== undefined ? { endTime: end } : {}) });
+    }
+    return m;
+  }
+
   /** StatusMessage of the most recent failed launch among the group's last 20 activities. */
   async lastFailedLaunch(group: string): Promise<string | undefined> {
     const out = await this.send<{ Activities?: Array<{ Description?: string; StatusCode?: string; StatusMessage?: string }> }>(

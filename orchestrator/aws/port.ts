@@ -227,6 +227,13 @@ export interface AwsPort {
    */
   recentLaunchDurations?(group: string): Promise<number[]>;
   /**
+   * Optional: the group's `max` most recent launch activities (one DescribeScalingActivities
+   * call), per instance id: StartTime and, once Successful (the instance went InService), EndTime,
+   * epoch ms on AWS's clock. Used to pin when a new instance went InService (and registered with
+   * its load balancers) more closely than two looks at the group can (rollout/polling.ts).
+   */
+  launchActivities?(group: string, max?: number): Promise<Map<string, { startTime: number; endTime?: number }>>;
+  /**
    * Optional: the StatusMessage of the group's most recent failed launch activity (one
    * DescribeScalingActivities call), or undefined when none of its recent activities failed.
    * Used to say why a step got no instance.

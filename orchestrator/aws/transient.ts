@@ -65,6 +65,7 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   describeTargetGroup: 'read',
   describeInstanceHealth: 'read',
   recentLaunchDurations: 'read',
+  launchActivities: 'read',
   lastFailedLaunch: 'read',
   standbyReturns: 'read',
   activeInstanceRefresh: 'read',

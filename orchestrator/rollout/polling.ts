@@ -63,6 +63,12 @@ export interface WatchedInstance {
   notInServiceAt?: number;
   /** First poll at which it was seen InService. */
   inServiceSeen?: number;
+  /**
+   * When it went InService (and registered with its load balancers) as AWS reports it (its launch
+   * activity's EndTime), within (notInServiceAt, inServiceSeen]: a schedule estimate that narrows
+   * the pass window to the ELB's check phase ({@link pinRegistration}); never a bound.
+   */
+  registeredAt?: number;
   /** Last poll at which it had not passed yet (the ELB was asked, or it was not InService). */
   notHealthyAt?: number;
   /** True when it already passed everything. */
@@ -141,6 +147,32 @@ export function pendingGapMs(spread: BootSpread, briskMs = DEFAULT_BRISK_MS): nu
 }
 
 /**
+ * The pending gap when the moment an instance goes InService is pinned from AWS's report of it
+ * ({@link pinRegistration}): the pass window is then one Interval whatever the gap, and a look
+ * that finds it InService up to (HealthyThreshold − 1) × Interval after it registered loses
+ * nothing (it cannot have passed yet); HealthyThreshold × Interval (one Interval more: at most
+ * one Interval's lateness, measured on the variance scenarios as the best trade), between brisk
+ * and {@link MAX_PENDING_GAP_MS}. Undefined without a health check to wait for.
+ * Example: ELB 10 s × 3 → 30 s.
+ */
+export function pinnedGapMs(timing: HealthCheckTiming | undefined, briskMs = DEFAULT_BRISK_MS): number | undefined {
+  if (!timing || timing.interval <= 0) return undefined;
+  const ms = Math.max(1, timing.healthyThreshold) * timing.interval * 1000;
+  return Math.max(briskMs, Math.min(MAX_PENDING_GAP_MS, ms));
+}
+
+/**
+ * Whether pinning the InService moment from AWS's launch activities (one call per step) pays:
+ * boots that spread (pending looks {@link pendingGapMs} apart wider than a pass look's
+ * {@link PASS_GAP_MS}: the pass window would widen by as much) and a health check to wait for.
+ * Every boot alike: the brisk looks around it pin the moment within a brisk period for free.
+ * Example: boots 84–108 s → gap ≈ 10 s → yes; 90, 90, 90 s → brisk → no.
+ */
+export function pinsPay(spread: BootSpread | undefined, timing: HealthCheckTiming | undefined, briskMs = DEFAULT_BRISK_MS): boolean {
+  return spread !== undefined && pinnedGapMs(timing, briskMs) !== undefined && pendingGapMs(spread, briskMs) > PASS_GAP_MS;
+}
+
+/**
  * Earliest clock time at which `w` could pass, as the largest of two lower bounds that hold
  * whatever the ELB's check phase and whatever other instances did:
  *  - launch + (HealthyThreshold − 1) × Interval (booting takes ≥ 0);
@@ -154,12 +186,37 @@ export function earliestPassAt(w: WatchedInstance, timing: HealthCheckTiming | u
   return Math.max(w.firstSeen, w.notInServiceAt ?? w.firstSeen) + checksMs;
 }
 
+/**
+ * Pins when `w` went InService from AWS's report of it (`endedAt`, its launch activity's EndTime,
+ * on AWS's clock), kept within what the tool's own looks saw — after its last look while Pending,
+ * no later than the look that saw it InService — so that a clock off from AWS's costs at most
+ * what the looks alone would. Example: Pending at 100 s, InService seen at 125 s, EndTime 103.2 s
+ * → registered at 103.2 s: it passes in (123.2, 133.2] (ELB 10 s × 3), two looks instead of seven.
+ */
+export function pinRegistration(w: WatchedInstance, endedAt: number): void {
+  if (w.inServiceSeen === undefined || w.healthy) return;
+  const after = w.notInServiceAt ?? w.firstSeen;
+  w.registeredAt = Math.min(w.inServiceSeen, Math.max(after, endedAt));
+}
+
+/**
+ * When `w` is expected to pass at the earliest: {@link earliestPassAt}, or later when AWS reported
+ * when it registered (registeredAt + (HealthyThreshold − 1) × Interval). An estimate: it decides
+ * only when a look at the load balancer is worth a call (a look skipped can only delay, never act).
+ */
+export function expectedPassFrom(w: WatchedInstance, timing: HealthCheckTiming | undefined): number | undefined {
+  const sure = earliestPassAt(w, timing);
+  if (sure === undefined || w.registeredAt === undefined) return sure;
+  const checksMs = timing ? Math.max(0, timing.healthyThreshold - 1) * timing.interval * 1000 : 0;
+  return Math.max(sure, w.registeredAt + checksMs);
+}
+
 /** Updates what was learned when `w` is first seen healthy. */
 export function learn(learned: Learned, w: WatchedInstance): void {
   if (w.notInServiceAt !== undefined && w.inServiceSeen !== undefined) {
-    const boot = w.notInServiceAt - w.firstSeen;
+    const boot = (w.registeredAt ?? w.notInServiceAt) - w.firstSeen;
     learned.bootMs = learned.bootMs === undefined ? boot : Math.min(learned.bootMs, boot);
-    const window = w.inServiceSeen - w.notInServiceAt;
+    const window = w.registeredAt !== undefined ? 0 : w.inServiceSeen - w.notInServiceAt;
     if (learned.bootWindowMs === undefined || window < learned.bootWindowMs) {
       learned.bootWindowMs = window;
       learned.bootEstimateMs = boot;
@@ -170,7 +227,7 @@ export function learn(learned: Learned, w: WatchedInstance): void {
     const pass = w.notHealthyAt - w.firstSeen;
     learned.passMs = learned.passMs === undefined ? pass : Math.min(learned.passMs, pass);
     if (w.inServiceSeen !== undefined) {
-      const offset = Math.max(0, w.notHealthyAt - w.inServiceSeen);
+      const offset = Math.max(0, w.notHealthyAt - (w.registeredAt ?? w.inServiceSeen));
       learned.passOffsetMs = learned.passOffsetMs === undefined ? offset : Math.min(learned.passOffsetMs, offset);
     }
   }
@@ -199,6 +256,7 @@ export function nextLookAt(
   learned: Learned = {},
   boot?: number | BootSpread,
   briskMs = DEFAULT_BRISK_MS,
+  pins = false,
 ): number | undefined {
   if (w.healthy) return undefined;
   const backoff = (since: number) => now + Math.max(briskMs, Math.min(10_000, (now - since) / 10));
@@ -208,11 +266,16 @@ export function nextLookAt(
     // Looks on a grid from just before the shortest plausible boot: first + k × gap.
     // A look less than a brisk period before a grid point stands for it (the poll right after
     // launching comes a scaling delay early).
-    const gap = pendingGapMs(spread, briskMs);
+    // Pinned from AWS's report (`pins`): the pass window is one Interval however late the look
+    // that finds it InService, so the looks are {@link pinnedGapMs} apart from the floor (the
+    // shortest plausible boot, less what few samples understate), half an Interval later.
+    const pinned = pins ? pinnedGapMs(timing, briskMs) : undefined;
+    const gap = pinned ?? pendingGapMs(spread, briskMs);
+    const lead = pinned !== undefined && timing ? timing.interval * 500 : 0;
     const slack = Math.min(briskMs, gap) - 1;
-    const floor = spread.floorMs !== undefined ? w.firstSeen + spread.floorMs - briskMs / 2 : undefined;
+    const floor = spread.floorMs !== undefined && pinned === undefined ? w.firstSeen + spread.floorMs - briskMs / 2 : undefined;
     if (floor !== undefined && now + slack < floor) return floor;
-    const first = w.firstSeen + spread.lowMs - briskMs / 2;
+    const first = w.firstSeen + (pinned !== undefined ? (spread.floorMs ?? spread.lowMs) + lead : spread.lowMs) - briskMs / 2;
     if (now + slack < first) return first;
     const k = Math.floor((now + slack - first) / gap) + 1;
     const onGrid = first + k * gap;
@@ -221,9 +284,10 @@ export function nextLookAt(
   }
   const intervalMs = timing ? timing.interval * 1000 : 0;
   const checksMs = timing ? Math.max(0, timing.healthyThreshold - 1) * intervalMs : 0;
-  const registeredAfter = w.notInServiceAt ?? w.firstSeen;
-  const start = Math.max(registeredAfter + checksMs, registeredAfter + Math.min(checksMs + intervalMs, learned.passOffsetMs ?? 0), earliestPassAt(w, timing) ?? now);
-  const end = Math.max(start, w.inServiceSeen + checksMs + intervalMs);
+  // Registered in (notInServiceAt, inServiceSeen], or at registeredAt as AWS reported it.
+  const registeredAfter = w.registeredAt ?? w.notInServiceAt ?? w.firstSeen;
+  const start = Math.max(registeredAfter + checksMs, w.registeredAt !== undefined ? 0 : registeredAfter + Math.min(checksMs + intervalMs, learned.passOffsetMs ?? 0), earliestPassAt(w, timing) ?? now);
+  const end = Math.max(start, (w.registeredAt ?? w.inServiceSeen) + checksMs + intervalMs);
   if (now >= end) return backoff(end);
   const n = Math.max(1, Math.ceil((end - start) / PASS_GAP_MS));
   const gap = (end - start) / n;

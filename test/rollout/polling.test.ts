@@ -5,7 +5,7 @@
  * the moment the ELB passes it, and never takes another instance's figures for a bound.
  */
 import test from 'ava';
-import { batchLookAt, bootSpread, earliestPassAt, learn, nextLookAt, pendingGapMs, type Learned, type WatchedInstance } from '../../orchestrator/rollout/polling';
+import { batchLookAt, bootSpread, earliestPassAt, expectedPassFrom, learn, nextLookAt, pendingGapMs, pinnedGapMs, pinRegistration, type Learned, type WatchedInstance } from '../../orchestrator/rollout/polling';
 
 const s = (x: number) => x * 1000;
 const ELB = { interval: 10, healthyThreshold: 3 };
@@ -76,6 +76,50 @@ test('nextLookAt once InService: looks spread over the pass window, the last at 
   // The ELB's phase as this run saw it (no pass came sooner than 27 s after registering) opens the window later.
   t.is(nextLookAt(pinned, s(90.75), ELB, { passOffsetMs: s(27) }), s(120.75));
   t.is(nextLookAt({ ...pinned, healthy: true }, s(100), ELB), undefined);
+});
+
+test('pinRegistration: AWS\'s InService moment (the launch activity\'s EndTime), kept within what the looks saw', (t) => {
+  const seen = (): WatchedInstance => ({ firstSeen: 0, notInServiceAt: s(100), inServiceSeen: s(125), healthy: false });
+  const rows: Array<[string, number, number]> = [
+    ['inside the looks\' window: taken as is', s(103.2), s(103.2)],
+    ['before the last Pending look (a clock behind AWS\'s): no earlier than that look', s(90), s(100)],
+    ['after the look that saw it InService (a clock ahead): no later than that look', s(140), s(125)],
+  ];
+  for (const [name, end, want] of rows) {
+    const w = seen();
+    pinRegistration(w, end);
+    t.is(w.registeredAt, want, name);
+  }
+  const pending: WatchedInstance = { firstSeen: 0, notInServiceAt: s(100), healthy: false };
+  pinRegistration(pending, s(99));
+  t.is(pending.registeredAt, undefined, 'not seen InService yet: nothing to pin');
+});
+
+test('nextLookAt once pinned: the pass window is one Interval after AWS\'s InService moment — two looks instead of seven', (t) => {
+  // Pending at 100, InService seen at 125: unpinned it passes in (120, 155] (seven looks, 5 s apart).
+  const w: WatchedInstance = { firstSeen: 0, notInServiceAt: s(100), inServiceSeen: s(125), healthy: false };
+  t.is(nextLookAt(w, s(125), ELB), s(130));
+  pinRegistration(w, 103_200);
+  // Registered at 103.2: it passes in (123.2, 133.2]: looks at 128.2 and 133.2.
+  t.is(nextLookAt(w, s(125), ELB), 128_200);
+  t.is(nextLookAt(w, 128_200, ELB), 133_200);
+  // The earliest moment worth a look at the load balancer: 123.2 (the sure bound alone says 120).
+  t.is(earliestPassAt(w, ELB), s(120));
+  t.is(expectedPassFrom(w, ELB), 123_200);
+  // This run's learned phase is not applied to a pinned window (its own phase is drawn anew).
+  t.is(nextLookAt(w, s(125), ELB, { passOffsetMs: s(29) }), 128_200);
+});
+
+test('nextLookAt while Pending with pins: looks one HealthyThreshold × Interval apart from the floor, half an Interval later', (t) => {
+  t.is(pinnedGapMs(ELB), s(30));
+  t.is(pinnedGapMs({ interval: 5, healthyThreshold: 2 }), s(10));
+  t.is(pinnedGapMs({ interval: 30, healthyThreshold: 10 }), s(30), 'at most 30 s');
+  t.is(pinnedGapMs(undefined), undefined);
+  const spread = bootSpread([s(84), s(96), s(108)])!; // floor 63 s
+  const w: WatchedInstance = { firstSeen: 0, healthy: false };
+  t.is(nextLookAt(w, 0, ELB, {}, spread, 1500, true), s(63 + 5 - 0.75));
+  t.is(nextLookAt(w, s(67.25), ELB, {}, spread, 1500, true), s(97.25));
+  t.is(nextLookAt(w, s(97.25), ELB, {}, spread, 1500, true), s(127.25));
 });
 
 test('learn: boots (middle of the InService window), the shortest registration → pass seen', (t) => {

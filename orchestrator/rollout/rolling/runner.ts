@@ -25,7 +25,7 @@ import { canaryProblem, currentHold, decideWithHolds, holdCanStart, holdOptionsP
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
 import { classicElbSignalOf, combine, GatesSignal, groupSignals, pollTiming, targetGroupSignalOf, type HealthSignal } from '../health';
-import { DEFAULT_BRISK_MS, batchLookAt, bootSpread, earliestPassAt, learn, nextLookAt, type BootSpread, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
+import { DEFAULT_BRISK_MS, batchLookAt, bootSpread, expectedPassFrom, learn, nextLookAt, pinRegistration, pinsPay, type BootSpread, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
 import type { RolloutResult } from '../result';
 import {
   ROLLOUT_PROCESSES,
@@ -283,6 +283,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     const s = this.watchLaunch(await this.port.observeGroup(this.target, twoPhase ? { elbHealth: false } : undefined));
     this.groupReadAt = this.options.clock.now();
     const now = this.options.clock.now();
+    // When the step's new instances went InService, as AWS reports it (before the ELB is asked).
+    await this.pinRegistrations(s, now);
     if (twoPhase && s.loadBalancerNames.length > 0) {
       if (preread || this.elbMatters(s, now)) {
         const states = new Map<string, Map<string, ElbInstanceHealth>>();
@@ -739,7 +741,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       if (this.config && now - first > this.config.stepTimeoutMs) return true;
       if (i.lifecycleState !== 'InService') blocked = true;
       else if (w) {
-        const t = earliestPassAt(w, this.timing, this.learned);
+        // Expected, not sure: a look skipped here only waits (polling.ts expectedPassFrom).
+        const t = expectedPassFrom(w, this.timing);
         if (t !== undefined && t > now) blocked = true;
       }
     }
@@ -769,6 +772,52 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   }
 
   /**
+   * Pins when the step's new instances went InService (polling.ts pinRegistration) from their
+   * launch activities (one DescribeScalingActivities), once the last of them is seen InService and
+   * some went InService between two looks further apart than a brisk period: the step ends when
+   * the last passes, and each pass window then narrows from (gap + Interval) to one Interval.
+   * An estimate only: without the activities the looks' window stands.
+   */
+  private async pinRegistrations(s: GroupSnapshot, now: number): Promise<void> {
+    if (!this.pins || !this.config) return;
+    const open: Array<[WatchedInstance, string]> = [];
+    let fresh = false;
+    for (const i of s.instances) {
+      if (!isLive(i) || isStandby(i) || isOutdated(i, s) || this.terminatedSet.has(i.instanceId)) continue;
+      let w = this.watch.get(i.instanceId);
+      // Seen for the first time and already InService (it booted between two looks): watched from
+      // its launch (track() goes on with it).
+      if (!w && this.memory.firstSeen[i.instanceId] === undefined && i.lifecycleState === 'InService') {
+        w = { firstSeen: i.launchTime !== undefined ? Math.min(i.launchTime, now) : now, healthy: false };
+        this.watch.set(i.instanceId, w);
+      }
+      if (!w || w.healthy) continue;
+      if (i.lifecycleState !== 'InService') return; // one still Pending: its look comes first
+      if (w.registeredAt !== undefined) continue;
+      if ((w.inServiceSeen ?? now) - (w.notInServiceAt ?? w.firstSeen) <= DEFAULT_BRISK_MS) continue;
+      if (w.inServiceSeen === undefined) fresh = true;
+      open.push([w, i.instanceId]);
+    }
+    if (!fresh) return;
+    let acts: Map<string, { startTime: number; endTime?: number }>;
+    try {
+      acts = await this.port.launchActivities!(s.name, 2 * Math.max(this.config.batch, this.config.surge) + 10);
+    } catch {
+      return; // a schedule estimate only
+    }
+    for (const [w, id] of open) {
+      const end = acts.get(id)?.endTime;
+      w.inServiceSeen ??= now;
+      if (end !== undefined) pinRegistration(w, end);
+    }
+  }
+
+  /** The launch activities can pin when new instances registered, and that pays (polling.ts pinsPay). */
+  private get pins(): boolean {
+    return this.port.launchActivities !== undefined && pinsPay(this.bootGuess(), this.timing);
+  }
+
+  /**
    * The plausible launch → InService range (polling.ts bootSpread): the group's recent launches as
    * AWS reports them (its launch activities) and this rollout's own boots.
    */
@@ -784,7 +833,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       if (!isLive(i) || isOutdated(i, s) || verdicts.get(i.instanceId)?.healthy) continue;
       const w = this.watch.get(i.instanceId);
       if (!w) continue;
-      let at = nextLookAt(w, now, this.timing, this.learned, boot);
+      let at = nextLookAt(w, now, this.timing, this.learned, boot, DEFAULT_BRISK_MS, this.pins);
       // In a launch hook's wait: the wait ends by the hook's heartbeat timeout at the latest (the
       // default result then applies), so look no later than just after it.
       const hookMs = inLaunchHook(i) ? this.launchHookTimeoutMs() : undefined;
@@ -858,7 +907,12 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     if (!launches) return 0;
     // With a boot spread: just before the first new instance could go InService (polling.ts).
     const boot = this.bootGuess();
-    if (boot !== undefined) return Math.max(0, (boot.floorMs ?? boot.lowMs) - DEFAULT_BRISK_MS / 2);
+    if (boot !== undefined) {
+      // The first look the poller would make at an instance launched now (polling.ts nextLookAt).
+      const now = this.options.clock.now();
+      const at = nextLookAt({ firstSeen: now, healthy: false }, now, this.timing, this.learned, boot, DEFAULT_BRISK_MS, this.pins);
+      return Math.max(0, (at ?? now) - now);
+    }
     return this.timing ? Math.max(0, this.timing.healthyThreshold - 1) * this.timing.interval * 1000 : 0;
   }
 
