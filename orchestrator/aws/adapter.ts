@@ -126,6 +126,8 @@ export function withWeights(actions: Elbv2Action[], weights: Record<string, numb
 
 /** EC2 facts about an instance that do not change (LaunchTime, launch tags) plus its last state. */
 interface Ec2Facts {
+  /** The instance id, one string kept for the life of the instance (see {@link Strings}). */
+  instanceId: string;
   imageId?: string;
   launchTime?: number;
   privateIpAddress?: string;
@@ -149,6 +151,36 @@ const SETTLED_EC2 = new Set(['running', 'shutting-down', 'terminated', 'stopping
 export const DESCRIBE_INSTANCES_IDS = 200;
 
 export { isThrottling, isTransient } from './transient';
+
+/**
+ * One copy of each short string that every poll repeats (lifecycle and health states, zones, ELB
+ * reason codes and descriptions). A snapshot kept from one poll to the next would otherwise hold
+ * the strings of the answer it was read from: new ones each poll (copied by every young-generation
+ * collection that finds the snapshot alive, then promoted) and, from an SDK's XML parse, slices
+ * that keep the whole response body alive (V8 sliced strings). Bounded: cleared past
+ * {@link Strings.MAX} distinct values (free-text descriptions cannot grow it without limit).
+ */
+export class Strings {
+  static readonly MAX = 1024;
+  private readonly seen = new Map<string, string>();
+  of(s: string): string;
+  of(s: string | undefined): string | undefined;
+  of(s: string | undefined): string | undefined {
+    if (s === undefined) return undefined;
+    const hit = this.seen.get(s);
+    if (hit !== undefined) return hit;
+    if (this.seen.size >= Strings.MAX) this.seen.clear();
+    // A flat copy: a slice of a parsed body would keep the body (V8 keeps the parent of a slice).
+    const own = flatCopy(s);
+    this.seen.set(own, own);
+    return own;
+  }
+}
+
+/** A string with no link to a larger one (a slice of a response body becomes its own string). */
+function flatCopy(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
 
 function attemptsOf(x: unknown): number {
   const m = (x as { $metadata?: { attempts?: number } } | undefined)?.$metadata;
@@ -194,6 +226,15 @@ export class AwsAdapter implements AwsPort {
   private readonly ec2Cache = new Map<string, Ec2Facts>();
   private readonly elbCache = new Map<string, ElbInfo>();
   private readonly targetGroupCache = new Map<string, TargetGroupInfo>();
+  /** Repeated strings, one copy each ({@link Strings}). */
+  private readonly strings = new Strings();
+  /**
+   * Each classic ELB's / target group's last answer per instance: an unchanged state is handed on
+   * as the same object (most of a 1,000-instance answer, poll after poll), so the snapshots and the
+   * runner's memory of the last ELB look keep the objects they already had instead of new copies.
+   */
+  private readonly lastElbHealth = new Map<string, Map<string, ElbInstanceHealth>>();
+  private readonly lastTargetHealth = new Map<string, Map<string, TargetHealthView>>();
 
   constructor(
     private readonly clients: AwsClients,
@@ -314,9 +355,11 @@ export class AwsAdapter implements AwsPort {
     }
 
     const instances: InstanceView[] = [];
+    const str = this.strings;
     for (const i of asgInstances) {
-      const id = i.InstanceId!;
-      const facts = this.ec2Cache.get(id) ?? {};
+      const facts = this.ec2Cache.get(i.InstanceId!);
+      // The id as kept since EC2 described the instance (not this answer's copy: see Strings).
+      const id = facts?.instanceId ?? flatCopy(i.InstanceId!);
       const elb: Record<string, ElbInstanceHealth> = {};
       for (const [n, states] of elbStates) {
         const s = states.get(id);
@@ -330,14 +373,14 @@ export class AwsAdapter implements AwsPort {
       }
       instances.push({
         instanceId: id,
-        availabilityZone: i.AvailabilityZone ?? '',
-        lifecycleState: i.LifecycleState ?? 'Pending',
-        healthStatus: i.HealthStatus ?? 'Healthy',
+        availabilityZone: str.of(i.AvailabilityZone ?? ''),
+        lifecycleState: str.of(i.LifecycleState ?? 'Pending') as InstanceView['lifecycleState'],
+        healthStatus: str.of(i.HealthStatus ?? 'Healthy'),
         protectedFromScaleIn: Boolean(i.ProtectedFromScaleIn),
-        launchedFrom: facts.launchedFrom ?? (await this.fallbackLaunchSpec(i.LaunchTemplate, i.LaunchConfigurationName, facts)),
-        launchTime: facts.launchTime,
-        privateIpAddress: facts.privateIpAddress,
-        ec2State: facts.ec2State,
+        launchedFrom: facts?.launchedFrom ?? (await this.fallbackLaunchSpec(i.LaunchTemplate, i.LaunchConfigurationName, facts)),
+        launchTime: facts?.launchTime,
+        privateIpAddress: facts?.privateIpAddress,
+        ec2State: facts?.ec2State,
         elb,
         ...(targetHealth ? { targetHealth } : {}),
         ...(i.InstanceType ? { instanceType: i.InstanceType } : {}),
@@ -505,9 +548,9 @@ export class AwsAdapter implements AwsPort {
    * instance's ImageId is compared with the resolved version's: a different image means an older
    * version (reported as version 0, i.e. outdated).
    */
-  private async fallbackLaunchSpec(lt: LaunchTemplateSpecification | undefined, lc: string | undefined, facts: Ec2Facts): Promise<LaunchSpec> {
+  private async fallbackLaunchSpec(lt: LaunchTemplateSpecification | undefined, lc: string | undefined, facts: Ec2Facts | undefined): Promise<LaunchSpec> {
     const spec = await this.instanceLaunchSpec(lt, lc);
-    if (!lt || !isSymbolicVersion(lt.Version) || !spec.launchTemplate || !facts.imageId) return spec;
+    if (!lt || !isSymbolicVersion(lt.Version) || !spec.launchTemplate || !facts?.imageId) return spec;
     const image = this.versionImage.get(`${spec.launchTemplate.id}|${spec.launchTemplate.version}`);
     if (image && image !== facts.imageId) return { launchTemplate: { ...spec.launchTemplate, version: 0 } };
     return spec;
@@ -554,18 +597,26 @@ export class AwsAdapter implements AwsPort {
     }
   }
 
+  /** The instance id as kept since EC2 described the instance, else an own copy (see Strings). */
+  private idOf(raw: string): string {
+    return this.ec2Cache.get(raw)?.instanceId ?? flatCopy(raw);
+  }
+
   private remember(i: Ec2Instance): void {
     if (!i.InstanceId) return;
     const tags = new Map((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
     const ltId = tags.get('aws:ec2launchtemplate:id');
     const ltVersion = tags.get('aws:ec2launchtemplate:version');
     const launchedFrom: LaunchSpec | undefined =
-      ltId && ltVersion && /^\d+$/.test(ltVersion) ? { launchTemplate: { id: ltId, version: Number(ltVersion) } } : undefined;
-    this.ec2Cache.set(i.InstanceId, {
-      imageId: i.ImageId,
+      ltId && ltVersion && /^\d+$/.test(ltVersion) ? { launchTemplate: { id: this.strings.of(ltId), version: Number(ltVersion) } } : undefined;
+    // Kept for the instance's life: own copies, not slices of this answer's body (see Strings).
+    const instanceId = this.ec2Cache.get(i.InstanceId)?.instanceId ?? flatCopy(i.InstanceId);
+    this.ec2Cache.set(instanceId, {
+      instanceId,
+      imageId: this.strings.of(i.ImageId),
       launchTime: i.LaunchTime ? new Date(i.LaunchTime).getTime() : undefined,
-      privateIpAddress: i.PrivateIpAddress,
-      ec2State: i.State?.Name,
+      privateIpAddress: i.PrivateIpAddress === undefined ? undefined : flatCopy(i.PrivateIpAddress),
+      ec2State: this.strings.of(i.State?.Name),
       launchedFrom,
       ...(i.InstanceLifecycle ? { lifecycle: i.InstanceLifecycle } : {}),
     });
@@ -693,12 +744,16 @@ export class AwsAdapter implements AwsPort {
       this.clients.elb,
       new DescribeInstanceHealthCommand({ LoadBalancerName: elb }),
     );
+    const last = this.lastElbHealth.get(elb);
     const m = new Map<string, ElbInstanceHealth>();
     for (const s of out.InstanceStates ?? []) {
       if (!s.InstanceId) continue;
       const state = s.State === 'InService' || s.State === 'OutOfService' ? s.State : 'Unknown';
-      m.set(s.InstanceId, { state, reasonCode: s.ReasonCode, description: s.Description });
+      const was = last?.get(s.InstanceId);
+      const same = was && was.state === state && was.reasonCode === s.ReasonCode && was.description === s.Description;
+      m.set(this.idOf(s.InstanceId), same ? was : { state, reasonCode: this.strings.of(s.ReasonCode), description: this.strings.of(s.Description) });
     }
+    this.lastElbHealth.set(elb, m);
     return m;
   }
 
@@ -708,13 +763,20 @@ export class AwsAdapter implements AwsPort {
       this.clients.elbv2,
       new DescribeTargetHealthCommand({ TargetGroupArn: arn }),
     );
+    const last = this.lastTargetHealth.get(arn);
     const m = new Map<string, TargetHealthView>();
     for (const d of out.TargetHealthDescriptions ?? []) {
       const id = d.Target?.Id;
       if (!id) continue;
       const h = d.TargetHealth ?? {};
-      m.set(id, { state: h.State ?? 'unavailable', ...(h.Reason ? { reason: h.Reason } : {}), ...(h.Description ? { description: h.Description } : {}) });
+      const state = h.State ?? 'unavailable';
+      const was = last?.get(id);
+      // Unchanged: the object handed on last time (see lastElbHealth).
+      const same = was && was.state === state && was.reason === (h.Reason || undefined) && was.description === (h.Description || undefined);
+      const str = this.strings;
+      m.set(this.idOf(id), same ? was : { state: str.of(state), ...(h.Reason ? { reason: str.of(h.Reason) } : {}), ...(h.Description ? { description: str.of(h.Description) } : {}) });
     }
+    this.lastTargetHealth.set(arn, m);
     return m;
   }
 

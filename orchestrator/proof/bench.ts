@@ -489,22 +489,32 @@ async function engineCost(): Promise<CostChild> {
   };
 }
 
+/** Runs of the engine-memory probe per measurement: its figure is their median (issue 12: "median of several runs"). */
+export const ENGINE_MEMORY_RUNS = 5;
+
 /**
  * The same 1,000-instance rollout (or, `ab`, the 1,000 → 1,000 A/B swap) with the simulated AWS in
- * another process (./engine-memory.ts), so the peak is the engine's process alone. Judged only
- * when it reproduced the in-process run exactly (same simulated seconds, same API calls);
- * undefined when the child failed.
+ * another process (./engine-memory.ts), so the peak is the engine's process alone, run
+ * {@link ENGINE_MEMORY_RUNS} times: the run of median peak RSS is reported, with every run's peak
+ * (`runsMb`). Judged only when every run reproduced the in-process run exactly (same simulated
+ * seconds, same API calls); undefined when a child failed.
  */
 function engineAlone(inProcess: { simulatedSeconds?: number; apiCalls?: number }, wire: 'decoded' | 'xml' = 'decoded', scenario: 'rolling' | 'ab' = 'rolling'): EngineCost['engineAlone'] {
-  // Compiled, as the CLI runs (npm run bench builds dist/ first).
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'orchestrator', 'proof', 'engine-memory.js'), String(COST_SIZE), String(COST_BATCH), wire, scenario], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 900_000 });
-  try {
-    const e = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { peakRssMb: number; rssBeforeMb: number; simulatedSeconds?: number; apiCalls?: number; newSpaceMb?: number; oldSpaceMb?: number; newSpaceBeforeMb?: number; error?: string };
-    const matches = e.error === undefined && e.simulatedSeconds !== undefined && e.simulatedSeconds === inProcess.simulatedSeconds && e.apiCalls === inProcess.apiCalls;
-    return { peakRssMb: e.peakRssMb, rssBeforeMb: e.rssBeforeMb, simulatedSeconds: e.simulatedSeconds, apiCalls: e.apiCalls, newSpaceMb: e.newSpaceMb, oldSpaceMb: e.oldSpaceMb, newSpaceBeforeMb: e.newSpaceBeforeMb, matches };
-  } catch {
-    return undefined;
+  type Probe = { peakRssMb: number; rssBeforeMb: number; simulatedSeconds?: number; apiCalls?: number; newSpaceMb?: number; oldSpaceMb?: number; newSpaceBeforeMb?: number; error?: string };
+  const runs: Probe[] = [];
+  for (let n = 0; n < ENGINE_MEMORY_RUNS; n++) {
+    // Compiled, as the CLI runs (npm run bench builds dist/ first); one at a time (the peaks are each process's own).
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'orchestrator', 'proof', 'engine-memory.js'), String(COST_SIZE), String(COST_BATCH), wire, scenario], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 900_000 });
+    try {
+      runs.push(JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Probe);
+    } catch {
+      return undefined;
+    }
   }
+  const sorted = [...runs].sort((a, b) => a.peakRssMb - b.peakRssMb);
+  const e = sorted[Math.floor((sorted.length - 1) / 2)];
+  const matches = runs.every((x) => x.error === undefined && x.simulatedSeconds !== undefined && x.simulatedSeconds === inProcess.simulatedSeconds && x.apiCalls === inProcess.apiCalls);
+  return { peakRssMb: e.peakRssMb, rssBeforeMb: e.rssBeforeMb, simulatedSeconds: e.simulatedSeconds, apiCalls: e.apiCalls, newSpaceMb: e.newSpaceMb, oldSpaceMb: e.oldSpaceMb, newSpaceBeforeMb: e.newSpaceBeforeMb, matches, runsMb: runs.map((x) => x.peakRssMb) };
 }
 
 /**

@@ -5,7 +5,8 @@
  * SIZE-instance group in batches of BATCH (default), or the A/B swap of SIZE → SIZE instances
  * (`ab`, BATCH unused), as the bench runs them in-process. This process holds only what a real `roll` holds —
  * node, the AWS SDK v3 clients a roll uses, the tool — and its clients' middleware forwards every SDK attempt to the simulation over IPC instead
- * of HTTP. Prints one JSON line: { peakRssMb, rssBeforeMb, simulatedSeconds, apiCalls, replaced,
+ * of HTTP. It starts as the CLI starts (bin/asg-deploy.js): V8's compile cache enabled before anything else
+ * loads (./as-cli.ts). Prints one JSON line: { peakRssMb, rssBeforeMb, simulatedSeconds, apiCalls, replaced,
  * serverCalls, operations (per AWS operation), wire, scenario, newSpaceMb and oldSpaceMb (the largest size
  * V8 gave those heap spaces), newSpaceBeforeMb (the young generation's size when the rollout
  * started, after loading), error? }.
@@ -20,6 +21,8 @@
  * Same rollout as in-process: the bench compares simulated seconds and API calls with the
  * in-process run and reports the measurement only when they agree.
  */
+// First, as bin/asg-deploy.js does before loading the CLI: the compile cache (./as-cli.ts).
+import './as-cli';
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -78,6 +78,16 @@ test('memory: the A/B swap is judged on the engine’s own process when it repro
   t.regex(md, /A\/B: peak memory \(whole process[^|]*\| RSS 340 MB[^|]*\| < 200 MB \| not judged/);
 });
 
+test('memory: the engine process\'s figure is the median of several runs, their range shown beside it', (t) => {
+  const c = { instances: 1000, decideMeanMs: 0.4, decideWorstSnapshotMs: 0.9, decideP99Ms: 1.1, decideMaxMs: 1.2, decisions: 100, peakRssMb: 259, peakHeapMb: 120, rssBeforeMb: 175, simulationRealSeconds: 3, simulatedSeconds: 12200 };
+  const alone = { peakRssMb: 181, rssBeforeMb: 124, simulatedSeconds: 12200, apiCalls: 1732, matches: true, runsMb: [183.9, 179.2, 181, 180.4, 192.6] };
+  const md = benchmarkMarkdown({ date: 'd', machine: { cpu: 'x', cores: 2, node: 'v24', os: 'linux' }, command: 'npm run bench', scenarios: [quorum(365, 30)], cost: { ...c, engineAlone: alone, engineAloneXml: { ...alone, peakRssMb: 250, runsMb: [250, 251, 249] } } });
+  t.regex(md, /peak memory of the engine's process[^|]*\| RSS 181 MB \(median of 5 runs: 179–193 MB\) \(of which 124 MB before the rollout started/);
+  t.regex(md, /RSS 250 MB \(median of 3 runs: 249–251 MB\) \(of which 124 MB before the rollout\)/);
+  t.deepEqual(costMissed({ ...c, engineAlone: alone }), [], 'judged on the median: 181 MB < 200 although one run reached 193');
+  t.false(benchmarkMarkdown({ date: 'd', machine: { cpu: 'x', cores: 2, node: 'v24', os: 'linux' }, command: 'npm run bench', scenarios: [quorum(365, 30)], cost: { ...c, engineAlone: { ...alone, runsMb: undefined } } }).includes('median of'), 'one run: no range');
+});
+
 test('memory: where the engine process\'s peak goes is told from what the probe measured, and only for a run that matched', (t) => {
   const c = { instances: 1000, decideMeanMs: 0.4, decideWorstSnapshotMs: 0.9, decideP99Ms: 1.1, decideMaxMs: 1.2, decisions: 100, peakRssMb: 251, peakHeapMb: 120, rssBeforeMb: 174, liveHeapAfterMb: 30, simulationRealSeconds: 3, simulatedSeconds: 12200, footprint: { nodeMb: 40, tsxMb: 73, sdkMb: 148 } };
   const alone = { peakRssMb: 198, rssBeforeMb: 148, simulatedSeconds: 12200, apiCalls: 1719, newSpaceBeforeMb: 32, newSpaceMb: 64, oldSpaceMb: 31 };
