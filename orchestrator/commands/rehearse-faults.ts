@@ -137,6 +137,7 @@ export const FAULT_OPTION_CHECKS: Record<keyof FaultConfig, Check> = {
       : 'a list of {from, to, rate} (simulated epoch ms, rate 0..1)',
   scaleDelaySeconds: seconds,
   requestsPerSecond: nonNegative,
+  targetRegistrationSeconds: seconds,
 };
 
 /** The fault options of a YAML file, checked: every problem named at once (exit 2). */

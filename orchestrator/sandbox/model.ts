@@ -100,6 +100,12 @@ export interface FaultConfig {
   scaleDelaySeconds: Seconds;
   /** Client requests each load balancer receives per second, for the request metrics [CW-4]. Default 10. */
   requestsPerSecond: number;
+  /**
+   * Slow target registration [FAULT-14]: a target registered with an ELBv2 target group waits
+   * this long (drawn per registration) before its health checks start, `initial` /
+   * `Elb.RegistrationInProgress` meanwhile. Default 0 (checks one interval after registration).
+   */
+  targetRegistrationSeconds?: Seconds;
 }
 
 /** See {@link FaultConfig.connectionDrain}. */
@@ -450,6 +456,8 @@ export interface TargetRegRec {
   state: 'initial' | 'healthy' | 'unhealthy';
   /** Set while deregistering: the target is `draining` until this time [TG-6]. */
   drainingUntil?: number;
+  /** Slow registration [FAULT-14]: no health check before this time (the registration still in progress). */
+  checksFrom?: number;
   gen: number;
 }
 
