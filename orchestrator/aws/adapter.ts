@@ -43,6 +43,7 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
   paginateDescribeAutoScalingGroups,
+  paginateDescribeAutoScalingInstances,
   type AutoScalingGroup,
   type LaunchTemplateSpecification,
 } from '@aws-sdk/client-auto-scaling';
@@ -72,6 +73,7 @@ import type {
   AwsPort,
   ElbInfo,
   ElbInstanceHealth,
+  ForeignTarget,
   GroupSnapshot,
   InstanceView,
   LaunchSpec,
@@ -291,6 +293,13 @@ export class AwsAdapter implements AwsPort {
       for (const arn of g.TargetGroupARNs ?? []) targetStates.set(arn, await this.targetHealth(arn));
     }
 
+    // Targets of its target groups that are not the group's instances (another group's, or registered by hand).
+    const own = new Set(ids);
+    const foreignTargets: ForeignTarget[] = [];
+    for (const [arn, states] of targetStates) {
+      for (const [id, h] of states) if (!own.has(id)) foreignTargets.push({ targetGroup: arn, instanceId: id, state: h.state });
+    }
+
     const instances: InstanceView[] = [];
     for (const i of asgInstances) {
       const id = i.InstanceId!;
@@ -340,7 +349,21 @@ export class AwsAdapter implements AwsPort {
       targetGroupARNs: g.TargetGroupARNs ?? [],
       tags,
       instances,
+      ...(foreignTargets.length ? { foreignTargets } : {}),
     };
+  }
+
+  async groupsOfInstances(instanceIds: string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    const ids = [...new Set(instanceIds)];
+    // DescribeAutoScalingInstances takes up to 50 InstanceIds a call.
+    for (let k = 0; k < ids.length; k += 50) {
+      const query = { InstanceIds: ids.slice(k, k + 50), MaxRecords: 50 };
+      for await (const page of this.counted(paginateDescribeAutoScalingInstances({ client: this.clients.autoScaling, pageSize: 50 }, query))) {
+        for (const i of page.AutoScalingInstances ?? []) if (i.InstanceId && i.AutoScalingGroupName) out[i.InstanceId] = i.AutoScalingGroupName;
+      }
+    }
+    return out;
   }
 
   /** The group's launch spec, `$Latest`/`$Default` resolved. */

@@ -322,7 +322,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   judgeRollingClasses(sb, s, facts, rollingFaults);
   judgeCleanUpConfirm(s, fleet, facts);
   judgeRealWorld(sb, s, facts, realWorld);
-  judgeRollback(sb, s, fleet, facts);
+  judgeRollback(sb, s, fleet, facts, realWorld.exits);
   judgeAbStandby(sb, facts, abStandby);
   // An alarm tripped before the tool's first read of it is, for the tool, in ALARM at its start:
   // refusing (exit 3, nothing changed) is then the correct outcome (seed 1467129630).
@@ -1692,9 +1692,10 @@ function backOnOriginal(sb: Sandbox, s: Scenario): boolean {
  * the tool answers for on it, healthy (unless AWS's own losses), desired as configured; min-healthy
  * all along and nothing left changed are judged as for every run. A re-run after an interrupted or
  * killed rollback finishes it (the group's spec says so): exit 0 is then right even where the
- * forward rollout was expected to halt, and it must end on the original spec too.
+ * forward rollout was expected to halt, and it must end on the original spec too. `putBack`:
+ * instances someone put back from Standby (each ExitStandby raised desired by one).
  */
-function judgeRollback(sb: Sandbox, s: Scenario, f: Fleet, facts: RunFacts): void {
+function judgeRollback(sb: Sandbox, s: Scenario, f: Fleet, facts: RunFacts, putBack = 0): void {
   if (s.strategy !== 'rolling' || !f.rollback || s.dryRun) return;
   const last = facts.attempts[facts.attempts.length - 1];
   if (!last) return;
@@ -1718,7 +1719,8 @@ function judgeRollback(sb: Sandbox, s: Scenario, f: Fleet, facts: RunFacts): voi
     !back ? `the group is not on the original ${s.launchConfiguration ? 'launch configuration' : 'version'} (${g.launchConfigurationName ?? g.launchTemplate?.version})` : '',
     onNew.length ? `${onNew.length} live instance(s) still run the new version: ${onNew.map((i) => i.id).join(', ')}` : '',
     !loss && sick.length ? `${sick.length} not healthy: ${sick.map((i) => i.id).join(', ')}` : '',
-    g.desired !== s.size ? `desired ${g.desired}, configured ${s.size}` : '',
+    // Someone's ExitStandby raised desired by one per put-back (as judgeRealWorld allows; chaos seed 1888125415 of 7).
+    g.desired !== s.size + putBack ? `desired ${g.desired}, configured ${s.size}${putBack ? ` + ${putBack} put back from Standby` : ''}` : '',
   ].filter(Boolean);
   if (problems.length) facts.rollbackProblem = `rolled back (${last.rollback ?? 'finished by the re-run'}) but ${problems.join('; ')}`;
 }
