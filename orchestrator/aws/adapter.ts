@@ -48,6 +48,7 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
   paginateDescribeAutoScalingGroups,
+  paginateDescribeAutoScalingInstances,
   type AutoScalingGroup,
   type LaunchTemplateSpecification,
 } from '@aws-sdk/client-auto-scaling';
@@ -77,6 +78,7 @@ import type {
   AwsPort,
   ElbInfo,
   ElbInstanceHealth,
+  ForeignTarget,
   GroupSnapshot,
   InstanceView,
   LaunchSpec,
@@ -354,6 +356,13 @@ export class AwsAdapter implements AwsPort {
       for (const arn of g.TargetGroupARNs ?? []) targetStates.set(arn, await this.targetHealth(arn));
     }
 
+    // Targets of its target groups that are not the group's instances (another group's, or registered by hand).
+    const own = new Set(ids);
+    const foreignTargets: ForeignTarget[] = [];
+    for (const [arn, states] of targetStates) {
+      for (const [id, h] of states) if (!own.has(id)) foreignTargets.push({ targetGroup: arn, instanceId: id, state: h.state });
+    }
+
     const instances: InstanceView[] = [];
     const str = this.strings;
     for (const i of asgInstances) {
@@ -383,8 +392,8 @@ export class AwsAdapter implements AwsPort {
         ec2State: facts?.ec2State,
         elb,
         ...(targetHealth ? { targetHealth } : {}),
-        ...(i.InstanceType ? { instanceType: i.InstanceType } : {}),
-        ...(facts.launchTime !== undefined ? { market: facts.lifecycle === 'spot' ? ('spot' as const) : ('on-demand' as const) } : {}),
+        ...(i.InstanceType ? { instanceType: str.of(i.InstanceType) } : {}),
+        ...(facts?.launchTime !== undefined ? { market: facts.lifecycle === 'spot' ? ('spot' as const) : ('on-demand' as const) } : {}),
       });
     }
 
@@ -421,6 +430,7 @@ export class AwsAdapter implements AwsPort {
             },
           }
         : {}),
+      ...(foreignTargets.length ? { foreignTargets } : {}),
     };
   }
 
@@ -475,6 +485,19 @@ export class AwsAdapter implements AwsPort {
       token = out.NextToken;
     } while (token);
     return view;
+  }
+
+  async groupsOfInstances(instanceIds: string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    const ids = [...new Set(instanceIds)];
+    // DescribeAutoScalingInstances takes up to 50 InstanceIds a call.
+    for (let k = 0; k < ids.length; k += 50) {
+      const query = { InstanceIds: ids.slice(k, k + 50), MaxRecords: 50 };
+      for await (const page of this.counted(paginateDescribeAutoScalingInstances({ client: this.clients.autoScaling, pageSize: 50 }, query))) {
+        for (const i of page.AutoScalingInstances ?? []) if (i.InstanceId && i.AutoScalingGroupName) out[i.InstanceId] = i.AutoScalingGroupName;
+      }
+    }
+    return out;
   }
 
   /** The group's launch spec, `$Latest`/`$Default` resolved. */
@@ -618,7 +641,7 @@ export class AwsAdapter implements AwsPort {
       privateIpAddress: i.PrivateIpAddress === undefined ? undefined : flatCopy(i.PrivateIpAddress),
       ec2State: this.strings.of(i.State?.Name),
       launchedFrom,
-      ...(i.InstanceLifecycle ? { lifecycle: i.InstanceLifecycle } : {}),
+      ...(i.InstanceLifecycle ? { lifecycle: this.strings.of(i.InstanceLifecycle) } : {}),
     });
   }
 

@@ -148,6 +148,12 @@ export interface GroupSnapshot {
    * `WarmPoolSize`); undefined when it has none. Its instances: {@link AwsPort.describeWarmPool}.
    */
   warmPool?: { size: number; poolState: string; minSize: number; maxPrepared?: number; status?: string };
+  /**
+   * Targets registered in the group's target groups that are not its instances (read from the same
+   * DescribeTargetHealth answers, no extra call): another group's instances, or ones registered by
+   * hand. Absent when there are none (or target health was not read).
+   */
+  foreignTargets?: ForeignTarget[];
 }
 
 /** One lifecycle hook of a group (DescribeLifecycleHooks). */
@@ -171,6 +177,14 @@ export interface WarmPoolView {
   status?: string;
   reuseOnScaleIn: boolean;
   instances: Array<{ instanceId: string; availabilityZone: string; lifecycleState: LifecycleState; launchedFrom: LaunchSpec }>;
+}
+
+/** A target of one of a group's target groups that is not an instance of that group. */
+export interface ForeignTarget {
+  targetGroup: string;
+  instanceId: string;
+  /** Its TargetHealth State (`draining` and `unused` ones are leaving or get no traffic). */
+  state: string;
 }
 
 /** Filters for observeGroup; everything defaults to on. */
@@ -211,6 +225,11 @@ export interface AwsPort {
   groupsNamed(names: string[]): Promise<string[]>;
   /** One snapshot of a group, its instances (EC2 data cached per id) and ELB health. */
   observeGroup(name: string, options?: ObserveOptions): Promise<GroupSnapshot>;
+  /**
+   * Optional: the Auto Scaling group of each of these instances (DescribeAutoScalingInstances, 50
+   * ids a call). An instance in no group (registered with a target group by hand, or gone) is absent.
+   */
+  groupsOfInstances?(instanceIds: string[]): Promise<Record<string, string>>;
   /** Classic ELB settings (health check, draining), cached per run. */
   describeElb(name: string): Promise<ElbInfo>;
   /** Optional: an ELBv2 target group's health check and deregistration delay, cached per run. */

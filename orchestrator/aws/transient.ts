@@ -61,6 +61,7 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   findGroups: 'read',
   groupsNamed: 'read',
   observeGroup: 'read',
+  groupsOfInstances: 'read',
   describeElb: 'read',
   describeTargetGroup: 'read',
   describeInstanceHealth: 'read',

@@ -151,6 +151,7 @@ export const FAULT_OPTION_CHECKS: Record<keyof FaultConfig, Check> = {
     return undefined;
   },
   warmStartSeconds: seconds,
+  targetRegistrationSeconds: seconds,
 };
 
 /** The fault options of a YAML file, checked: every problem named at once (exit 2). */

@@ -27,7 +27,7 @@ import type { InstanceRec, LaunchRef } from '../sandbox/model';
 import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type TrafficFacts, type Violation } from './invariants';
 import { trafficAtExit, watchTraffic } from './traffic-watch';
 import { Prng } from './prng';
-import { AB_HEALTH_CHECK_TIMEOUT_S, alarmFaultOf, hasExogenousLoss, keepOldOf, realWorldOf, rollingFaultsOf, type Scenario } from './scenario';
+import { AB_HEALTH_CHECK_TIMEOUT_S, alarmFaultOf, hasExogenousLoss, imageFaultsOf, keepOldOf, realWorldOf, rollingFaultsOf, type Scenario } from './scenario';
 
 export interface RunOutcome {
   scenario: Scenario;
@@ -121,10 +121,9 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   // rollout's launches): drawn from the sandbox's seeded PRNG at each launch, in the scenario's mode.
   sb.setImage(NEW_IMAGE, {
     healthy: !s.faults.badImage,
-    failAfterSeconds: s.faults.failAfterSeconds,
     bootSeconds: s.faults.bootSeconds,
-    bootFailureRate: s.faults.bootFailureRate,
-    bootFailureMode: s.faults.bootFailureMode,
+    // The scenario's, or a rolling target-group scenario's own (targets that never pass, an application failing after it passed).
+    ...imageFaultsOf(s),
   });
   if (s.faults.azRebalance) {
     // The fleet lives in one AZ; the group now spans three, so AZRebalance wants to move instances.
@@ -145,6 +144,8 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     scalingActivityInProgressRate: s.faults.activityInProgressRate ?? 0,
     ...(s.faults.scaleDelaySeconds ? { scaleDelaySeconds: s.faults.scaleDelaySeconds } : {}),
     ...(s.faults.connectionDrain ? { connectionDrain: s.faults.connectionDrain } : {}),
+    // Issue 14, rolling on a target group: slow registration of the rollout's targets [FAULT-14].
+    ...(s.strategy === 'rolling' && s.rollingTargetGroup?.registrationSeconds ? { targetRegistrationSeconds: s.rollingTargetGroup.registrationSeconds } : {}),
     throttleWindows: s.faults.throttleStorm
       ? [{ from: rolloutStart + s.faults.throttleStorm.afterSeconds * 1000, to: rolloutStart + (s.faults.throttleStorm.afterSeconds + s.faults.throttleStorm.seconds) * 1000, rate: s.faults.throttleStorm.rate }]
       : [],
@@ -564,9 +565,11 @@ function gracePeriod(s: Scenario, r: Prng): number {
 }
 
 function buildRolling(sb: Sandbox, s: Scenario, r: Prng): Fleet {
-  const grace = gracePeriod(s, r);
+  const grace = Math.max(gracePeriod(s, r), rollingTargetGroupGrace(s));
+  const targetGroupARNs = seedRollingTargetGroup(sb, s);
+  const withElb = !s.rollingTargetGroup || s.rollingTargetGroup.withElb;
   if (s.launchConfiguration) {
-    buildLegacyRolling(sb, s, r, grace);
+    buildLegacyRolling(sb, s, r, grace, targetGroupARNs, withElb);
     const ids = new Set(sb.world.groupInstances(sb.world.state.groups[ROLLING]).map((i) => i.id));
     return { groups: [ROLLING], active: ROLLING, target: ROLLING, initialIds: ids, targetCount: s.size, rollback: Boolean(s.rollback), healthCheckGracePeriod: grace };
   }
@@ -578,16 +581,74 @@ function buildRolling(sb: Sandbox, s: Scenario, r: Prng): Fleet {
     availabilityZones: s.faults.azRebalance ? [sb.world.zones()[0]] : undefined,
     healthCheckType: r.chance(0.5) ? 'ELB' : 'EC2',
     healthCheckGracePeriod: grace,
-    elb: { name: `${ROLLING}-elb`, healthCheck: { ...s.healthCheck, timeout: Math.min(5, s.healthCheck.interval - 1) }, drainingTimeout: s.drainingTimeout },
+    ...(withElb ? { elb: { name: `${ROLLING}-elb`, healthCheck: { ...s.healthCheck, timeout: Math.min(5, s.healthCheck.interval - 1) }, drainingTimeout: s.drainingTimeout } } : {}),
+    ...(targetGroupARNs.length ? { targetGroupARNs } : {}),
   });
   const ids = new Set(sb.world.groupInstances(sb.world.state.groups[ROLLING]).map((i) => i.id));
   return { groups: [ROLLING], active: ROLLING, target: ROLLING, initialIds: ids, targetCount: s.size, rollback: Boolean(s.rollback), healthCheckGracePeriod: grace };
 }
 
-/** The rolling group on a (legacy) launch configuration, with its classic ELB, settled. */
-function buildLegacyRolling(sb: Sandbox, s: Scenario, r: Prng, grace: number): void {
+// --- issue 14: rolling on ALB/NLB target groups (scenario.ts drawRollingTargetGroup) ----------
+
+/** Name of the rolling group's target group (and of its load balancer, `-lb`). */
+const ROLLING_TG = `${ROLLING}-tg`;
+
+/**
+ * The rolling group's target group, when the scenario puts it behind one: an ALB/NLB with one
+ * listener forwarding to it, the target group's health check AWS's defaults for the type or the
+ * scenario's, its deregistration delay. Returns the ARNs to attach (none: classic ELB only).
+ */
+function seedRollingTargetGroup(sb: Sandbox, s: Scenario): string[] {
+  const rt = s.strategy === 'rolling' ? s.rollingTargetGroup : undefined;
+  if (!rt) return [];
+  const hc = s.healthCheck;
+  const seeded = sb.seedTargetGroups({
+    name: `${ROLLING}-lb`,
+    type: rt.type,
+    targetGroups: [
+      {
+        name: ROLLING_TG,
+        weight: 1,
+        ...(rt.awsDefaults ? {} : { healthCheck: { interval: hc.interval, healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold, timeout: Math.min(5, hc.interval - 1) } }),
+        deregistrationDelay: rt.deregistrationDelay,
+      },
+    ],
+  });
+  return [seeded.targetGroupArns[ROLLING_TG]];
+}
+
+/** The grace period a group on the target group needs: boot, slow registration, the target group's initial checks. */
+function rollingTargetGroupGrace(s: Scenario): number {
+  const rt = s.strategy === 'rolling' ? s.rollingTargetGroup : undefined;
+  if (!rt) return 0;
+  const interval = rt.awsDefaults ? 30 : s.healthCheck.interval;
+  const threshold = rt.awsDefaults ? 5 : s.healthCheck.healthyThreshold;
+  return s.faults.bootSeconds.max + (rt.registrationSeconds?.max ?? 0) + interval * (threshold + 1) + 30;
+}
+
+/** The rolling group on a (legacy) launch configuration, with its classic ELB and/or target group, settled. */
+function buildLegacyRolling(sb: Sandbox, s: Scenario, r: Prng, grace: number, targetGroupARNs: string[] = [], withElb = true): void {
   const elb = `${ROLLING}-elb`;
   const zones = s.faults.azRebalance ? [sb.world.zones()[0]] : sb.world.zones();
+  if (withElb) buildLegacyElb(sb, s, elb);
+  sb.direct('autoscaling', 'CreateLaunchConfiguration', { LaunchConfigurationName: `${ROLLING}-lc-1`, ImageId: OLD_IMAGE, InstanceType: 't3.small' });
+  sb.direct('autoscaling', 'CreateAutoScalingGroup', {
+    AutoScalingGroupName: ROLLING,
+    LaunchConfigurationName: `${ROLLING}-lc-1`,
+    MinSize: 0,
+    MaxSize: s.size,
+    DesiredCapacity: s.size,
+    AvailabilityZones: zones,
+    LoadBalancerNames: withElb ? [elb] : [],
+    ...(targetGroupARNs.length ? { TargetGroupARNs: targetGroupARNs } : {}),
+    HealthCheckType: r.chance(0.5) ? 'ELB' : 'EC2',
+    HealthCheckGracePeriod: grace,
+  });
+  sb.settle({ group: ROLLING });
+}
+
+/** The classic ELB of the rolling group on a launch configuration. */
+function buildLegacyElb(sb: Sandbox, s: Scenario, elb: string): void {
   sb.direct('elb', 'CreateLoadBalancer', {
     LoadBalancerName: elb,
     Listeners: [{ Protocol: 'HTTP', LoadBalancerPort: 80, InstanceProtocol: 'HTTP', InstancePort: 8080 }],
@@ -602,19 +663,6 @@ function buildLegacyRolling(sb: Sandbox, s: Scenario, r: Prng, grace: number): v
     LoadBalancerName: elb,
     LoadBalancerAttributes: { ConnectionDraining: { Enabled: s.drainingTimeout > 0, Timeout: s.drainingTimeout > 0 ? s.drainingTimeout : 300 } },
   });
-  sb.direct('autoscaling', 'CreateLaunchConfiguration', { LaunchConfigurationName: `${ROLLING}-lc-1`, ImageId: OLD_IMAGE, InstanceType: 't3.small' });
-  sb.direct('autoscaling', 'CreateAutoScalingGroup', {
-    AutoScalingGroupName: ROLLING,
-    LaunchConfigurationName: `${ROLLING}-lc-1`,
-    MinSize: 0,
-    MaxSize: s.size,
-    DesiredCapacity: s.size,
-    AvailabilityZones: zones,
-    LoadBalancerNames: [elb],
-    HealthCheckType: r.chance(0.5) ? 'ELB' : 'EC2',
-    HealthCheckGracePeriod: grace,
-  });
-  sb.settle({ group: ROLLING });
 }
 
 async function buildAb(sb: Sandbox, s: Scenario, r: Prng): Promise<Fleet> {
@@ -1706,7 +1754,8 @@ function backOnOriginal(sb: Sandbox, s: Scenario): boolean {
  * per instance someone put back from Standby, as judgeRealWorld); min-healthy
  * all along and nothing left changed are judged as for every run. A re-run after an interrupted or
  * killed rollback finishes it (the group's spec says so): exit 0 is then right even where the
- * forward rollout was expected to halt, and it must end on the original spec too.
+ * forward rollout was expected to halt, and it must end on the original spec too. `putBack`:
+ * instances someone put back from Standby (each ExitStandby raised desired by one).
  */
 function judgeRollback(sb: Sandbox, s: Scenario, f: Fleet, facts: RunFacts, rw?: Pick<RealWorldActs, 'exits'>): void {
   if (s.strategy !== 'rolling' || !f.rollback || s.dryRun) return;

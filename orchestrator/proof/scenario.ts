@@ -164,8 +164,30 @@ export interface Scenario {
   holds?: { canary?: number; canaryWaitSeconds?: number; checkpoints?: number[]; checkpointWaitSeconds?: number; bakeSeconds?: number };
   /** Issue 16.3: `ab --keep-old` seconds (a quarter of the draws; applied where {@link keepOldOf} says). */
   keepOldSeconds?: number;
+  /**
+   * Rolling on ALB/NLB target groups (issue 14, {@link drawRollingTargetGroup}): the group is
+   * attached to a target group (maybe beside its classic ELB); undefined: classic ELB only.
+   */
+  rollingTargetGroup?: RollingTargetGroupCase;
   /** Short fault tags for the outcome table ("bad-image", "crash", ...). */
   tags: string[];
+}
+
+/** The target-group side of a rolling scenario (drawn by drawRollingTargetGroup, issue 14). */
+export interface RollingTargetGroupCase {
+  type: 'application' | 'network';
+  /** The classic ELB stays attached beside the target group (healthy = in both). */
+  withElb: boolean;
+  /** The target group's health check: AWS's defaults for the type (interval 30 s, 5 passes, 2 failures), else the scenario's. */
+  awsDefaults: boolean;
+  /** deregistration_delay.timeout_seconds. */
+  deregistrationDelay: number;
+  /** Slow registration (sandbox FAULT-14): targets stay `initial` (Elb.RegistrationInProgress) this long, drawn per target. */
+  registrationSeconds?: { min: number; max: number };
+  /** Share of the new instances whose target never passes: it stays `unhealthy` (FAULT-11 never-healthy), in place of the scenario's failing boots. */
+  unhealthyRate?: number;
+  /** The new version's application fails this many seconds after start (after passing), where the scenario has no such fault. */
+  failAfterSeconds?: number;
 }
 
 /** The target-group side of an A/B scenario (drawn by drawTargetGroups). */
@@ -262,6 +284,12 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   const rollback = r.chance(0.3);
   // Drawn after everything above (issue 10 item 9 in A/B colors), so no earlier draw of any seed moved.
   const abStandby = drawAbStandby(r, s === 'ab' && abCase === 'swap' && !dryRun && !cleanUpConfirm);
+  // --- issue 14: rolling on ALB/NLB target groups (drawRollingTargetGroup) ----------------------
+  // Drawn after everything above, so no earlier draw of any seed moved; a scenario that draws it
+  // may have its target-group faults raised (targets that stay unhealthy, an application failing
+  // after it passed), which only rolling scenarios on a target group see.
+  const rollingTargetGroup = drawRollingTargetGroup(r, s === 'rolling');
+  // --- end of issue 14's rolling target-group draws ------------------------------------------------
 
   const scenario: Scenario = {
     seed,
@@ -290,6 +318,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     ...(s === 'ab' && keepOldSeconds !== undefined ? { keepOldSeconds } : {}),
     ...(s === 'rolling' && rollback ? { rollback: true } : {}),
     ...(abStandby ? { abStandby } : {}),
+    ...(rollingTargetGroup ? { rollingTargetGroup } : {}),
     tags: [],
   };
   scenario.expect = expectationOf(scenario);
@@ -334,6 +363,52 @@ function drawTargetGroups(r: Prng): TargetGroupCase | undefined {
   const first = r.int(1, 60);
   const steps = r.chance(0.5) ? [first, 100] : [first, r.int(first + 1, 99), 100];
   return { type, rule, steps, stepWaitSeconds: r.int(10, 300) };
+}
+
+/**
+ * Rolling on a target group (issue 14), two in five rolling scenarios (the same draws whatever the
+ * strategy, applied to rolling ones): an ALB or NLB target group, in a third of them beside the
+ * classic ELB; its health check AWS's defaults for the type (a long `initial`) or the scenario's;
+ * a deregistration delay 0–600 s; in a third slow registration (FAULT-14, up to 5 minutes of
+ * `initial`); in a fifth targets that never pass (a share of the new instances stays `unhealthy`,
+ * FAULT-11 never-healthy); in a fifth the new version's application fails after it passed.
+ */
+function drawRollingTargetGroup(r: Prng, rolling: boolean): RollingTargetGroupCase | undefined {
+  const drawn = r.chance(0.4);
+  const type = r.chance(0.6) ? ('application' as const) : ('network' as const);
+  const withElb = r.chance(1 / 3);
+  const awsDefaults = r.chance(0.3);
+  const deregistrationDelay = r.pick([0, 5, 30, 120, 300, 600]);
+  const slow = r.chance(1 / 3) ? { min: 0, max: r.int(30, 300) } : undefined;
+  const neverPass = r.chance(0.2) ? r.int(10, 40) / 100 : 0;
+  const failAfter = r.chance(0.2) ? r.int(60, 900) : undefined;
+  if (!drawn || !rolling) return undefined;
+  return {
+    type,
+    withElb,
+    awsDefaults,
+    deregistrationDelay,
+    ...(slow ? { registrationSeconds: slow } : {}),
+    ...(neverPass > 0 ? { unhealthyRate: neverPass } : {}),
+    ...(failAfter !== undefined ? { failAfterSeconds: failAfter } : {}),
+  };
+}
+
+/**
+ * The new image's faults the run applies (sandbox FAULT-2, FAULT-11): the scenario's, with a
+ * rolling target-group scenario's own (targets that never pass; an application failing after it
+ * passed, where the scenario has none). Kept out of `faults`, so `--strategy` changes no fault.
+ * E.g. faults {bootFailureRate 0.2, terminated}, rollingTargetGroup {unhealthyRate 0.3} →
+ * {bootFailureRate 0.3, never-healthy}.
+ */
+export function imageFaultsOf(s: Scenario): Pick<ScenarioFaults, 'failAfterSeconds' | 'bootFailureRate' | 'bootFailureMode'> {
+  const f = s.faults;
+  const rt = s.strategy === 'rolling' ? s.rollingTargetGroup : undefined;
+  return {
+    failAfterSeconds: f.failAfterSeconds ?? rt?.failAfterSeconds,
+    bootFailureRate: rt?.unhealthyRate ?? f.bootFailureRate,
+    bootFailureMode: rt?.unhealthyRate !== undefined ? 'never-healthy' : f.bootFailureMode,
+  };
 }
 
 /**
@@ -429,7 +504,7 @@ export function rollingFaultsOf(s: Scenario): { launchesNeverSucceed: boolean; l
 export function hasExogenousLoss(s: Scenario): boolean {
   // Someone's Standby in the new color takes serving capacity from it as AWS's own losses do: AWS
   // replaces it, the tool need not wait for that after the swap (issue 10 item 9).
-  return s.faults.failAfterSeconds !== undefined || s.faults.spontaneousTerminationsPerHour > 0 || (s.strategy === 'ab' && s.abStandby?.color === 'target');
+  return imageFaultsOf(s).failAfterSeconds !== undefined || s.faults.spontaneousTerminationsPerHour > 0 || (s.strategy === 'ab' && s.abStandby?.color === 'target');
 }
 
 /** `ab --health-check-timeout` default (the seed's 600 s), which the chaos runs keep. */
@@ -463,8 +538,8 @@ export function expectationOf(s: Scenario): Expectation {
   // A/B waits --health-check-timeout (600 s, the seed's default) per step: a slower boot may halt.
   if (s.strategy === 'ab' && s.faults.bootSeconds.max + s.healthCheck.interval * (s.healthCheck.healthyThreshold + 1) + 60 > AB_HEALTH_CHECK_TIMEOUT_S) return 'done-or-halt';
   if (
-    s.faults.failAfterSeconds !== undefined ||
-    s.faults.bootFailureRate > 0 ||
+    imageFaultsOf(s).failAfterSeconds !== undefined ||
+    imageFaultsOf(s).bootFailureRate > 0 ||
     s.faults.launchFailureRate > 0 ||
     s.faults.spontaneousTerminationsPerHour > 0 ||
     // Someone's Standby in the new color mid-swap: on target groups, fewer serving than the plan
@@ -483,9 +558,10 @@ function tagsOf(s: Scenario): string[] {
   if (s.dryRun) t.push('dry-run');
   if (s.expect === 'refused') t.push(s.strategy === 'ab' ? `refused:${s.abCase}` : realWorldOf(s).instanceRefreshInProgress ? 'refused:instance-refresh' : 'refused:min-healthy');
   if (f.badImage) t.push('bad-image');
-  if (f.failAfterSeconds !== undefined) t.push('fails-after-healthy');
+  const img = imageFaultsOf(s);
+  if (img.failAfterSeconds !== undefined) t.push('fails-after-healthy');
   if (f.bootSeconds.max > 120) t.push('slow-boot');
-  if (f.bootFailureRate > 0) t.push(f.bootFailureMode === 'terminated' ? 'failing-boot:terminated' : 'failing-boot:never-healthy');
+  if (img.bootFailureRate > 0) t.push(img.bootFailureMode === 'terminated' ? 'failing-boot:terminated' : 'failing-boot:never-healthy');
   if (f.launchFailureRate > 0) t.push('launch-failure');
   if (f.spontaneousTerminationsPerHour > 0) t.push('spontaneous-termination');
   if (f.azRebalance) t.push('az-rebalance');
@@ -504,6 +580,8 @@ function tagsOf(s: Scenario): string[] {
   if (s.cleanUpConfirm) t.push('clean-up-confirm');
   if (s.abStandby) t.push(`standby-in-color:${s.abStandby.color}${s.abStandby.exitAfterSeconds !== undefined ? '+exit' : ''}`);
   if (s.targetGroups) t.push(`${s.targetGroups.type === 'network' ? 'nlb' : 'alb'}${s.targetGroups.rule ? '-rule' : ''}${s.targetGroups.steps ? ':steps' : ''}`);
+  const rt = s.rollingTargetGroup;
+  if (rt) t.push(`${rt.type === 'network' ? 'nlb' : 'alb'}-tg${rt.withElb ? '+elb' : ''}${rt.awsDefaults ? ':aws-defaults' : ''}${rt.registrationSeconds ? ':slow-registration' : ''}`);
   const rf = rollingFaultsOf(s);
   if (rf.launchesNeverSucceed) t.push('launches-never-succeed');
   if (rf.launchTemplateChangeAfterSeconds !== undefined) t.push('lt-changed-mid-run');

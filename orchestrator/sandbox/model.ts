@@ -115,6 +115,12 @@ export interface FaultConfig {
   lifecycleAgents?: { launch?: HookAgent; terminate?: HookAgent };
   /** EC2 start of a warmed instance leaving a Stopped/Hibernated warm pool [WARM-4]; absent: 10–20 s. */
   warmStartSeconds?: Seconds;
+  /**
+   * Slow target registration [FAULT-14]: a target registered with an ELBv2 target group waits
+   * this long (drawn per registration) before its health checks start, `initial` /
+   * `Elb.RegistrationInProgress` meanwhile. Default 0 (checks one interval after registration).
+   */
+  targetRegistrationSeconds?: Seconds;
 }
 
 /** See {@link FaultConfig.connectionDrain}. */
@@ -547,6 +553,8 @@ export interface TargetRegRec {
   state: 'initial' | 'healthy' | 'unhealthy';
   /** Set while deregistering: the target is `draining` until this time [TG-6]. */
   drainingUntil?: number;
+  /** Slow registration [FAULT-14]: no health check before this time (the registration still in progress). */
+  checksFrom?: number;
   gen: number;
 }
 

@@ -10,7 +10,7 @@ import type { Reporter } from '../report/reporter';
 import type { RolloutResult } from '../rollout/result';
 import { rollGroup } from '../rollout/rolling/runner';
 import { RollbackCode, stackDisagreement, type RollbackOutcome } from '../rollout/rolling/rollback';
-import { abDeploy, abPlanOptions, findForwards, type AbDeployOptions } from '../rollout/ab/runner';
+import { abDeploy, abPlanOptions, findForwards, findNeighbours, type AbDeployOptions } from '../rollout/ab/runner';
 import { awsVerdict } from '../rollout/health';
 import { decideAbHook, planAb as planAbSwap } from '../rollout/ab/strategy';
 import { describeSteps } from '../rollout/ab/traffic';
@@ -100,7 +100,8 @@ export async function planAb(port: AwsPort, service: AbServiceManifest, context:
   if (decision.kind === 'none') return { action: 'none', instances: [], summary: `${service.service}: ${activeColor(a, b)} is up to date, no swap (--force swaps anyway)` };
   // On target groups the planner needs the weighted forward, as the run finds it (read-only).
   const forwards = await findForwards(port, a, b);
-  const planned = planAbSwap({ a, b, names: service.asgNames, forwards }, abPlanOptions(abRunOptions(service)));
+  const neighbours = await findNeighbours(port, a, b);
+  const planned = planAbSwap({ a, b, names: service.asgNames, forwards, neighbours }, abPlanOptions(abRunOptions(service)));
   if (planned.kind === 'refuse') {
     return { action: 'none', instances: [], summary: `${service.service}: a real run would be refused (exit ${planned.exit}): ${planned.message}` };
   }

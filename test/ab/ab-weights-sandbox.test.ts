@@ -242,3 +242,24 @@ test('--keep-old on target groups: qa-b dying in the window (passes its checks, 
   t.is(w.sb.world.state.groups['qa-b'].desired, 0);
   t.is(w.sb.monitor.minHealthy('qa-a', t0), 3);
 });
+
+test('a third group attached to a color\'s target group: the swap is refused (exit 3, target-group-other-group naming it), nothing changed; once detached, the swap runs', async (t) => {
+  const w = world();
+  // Someone attached `batch` to qa-a's target group: its instance serves beside qa-a's.
+  w.sb.seedGroup({ name: 'batch', capacity: 1, max: 1, launchTemplateName: 'batch-lt', targetGroupARNs: [w.tgA] });
+  w.sb.monitor.baseline();
+  const before = w.weights();
+  const e = (await t.throwsAsync(w.run(), { instanceOf: DeployError })) as DeployError;
+  t.is(e.exit, 3);
+  t.is(e.code, 'target-group-other-group');
+  t.regex(e.message, /target group qa-a also has targets of group batch \(i-[0-9a-f]+\)/);
+  t.regex(e.message, /nothing was changed/);
+  t.deepEqual(e.data.otherGroups, ['batch']);
+  t.deepEqual(w.weights(), before);
+  for (const g of ['qa-a', 'qa-b', 'batch']) t.deepEqual(w.sb.monitor.leftovers(g), [], g);
+  t.deepEqual(w.sb.calls.filter((c) => c.actor === 'tool' && c.mutating && !/Tags$/.test(c.operation)).map((c) => c.operation), [], 'no change besides the lock');
+  // Detached again (its targets deregistered): the swap runs.
+  w.sb.direct('autoscaling', 'DetachLoadBalancerTargetGroups', { AutoScalingGroupName: 'batch', TargetGroupARNs: [w.tgA] });
+  w.sb.advance(600_000);
+  t.is((await w.run()).status, 'done');
+});

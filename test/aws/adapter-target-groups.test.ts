@@ -1,7 +1,7 @@
 /** The adapter's ELBv2 mapping (aws-sdk-client-mock on the real clients): target health per target group, target group settings. */
 import test from 'ava';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import { EC2Client, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import {
@@ -42,7 +42,7 @@ function setup() {
     ],
   } as AutoScalingGroup;
   asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group] });
-  return { elbv2, adapter: new AwsAdapter(clients, new VirtualClock()) };
+  return { asg, elbv2, adapter: new AwsAdapter(clients, new VirtualClock()) };
 }
 
 test('observeGroup: one DescribeTargetHealth per attached target group, states by instance and ARN; unlisted instances have no entry', async (t) => {
@@ -86,4 +86,32 @@ test('describeTargetGroup: health check and deregistration delay, cached; AWS de
   const e = await t.throwsAsync(adapter.describeTargetGroup(C), { instanceOf: DeployError });
   t.is((e as DeployError).exit, 2);
   t.is((e as DeployError).code, 'target-group-not-found');
+});
+
+test('observeGroup: targets of its target groups that are not its instances are kept apart (foreignTargets, from the same answers); groupsOfInstances names their groups, 50 ids a call', async (t) => {
+  const { asg, elbv2, adapter } = setup();
+  elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: A }).resolves({
+    TargetHealthDescriptions: [
+      { Target: { Id: 'i-1', Port: 8080 }, TargetHealth: { State: 'healthy' } },
+      { Target: { Id: 'i-9', Port: 8080 }, TargetHealth: { State: 'healthy' } },
+    ],
+  });
+  elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: B }).resolves({
+    TargetHealthDescriptions: [{ Target: { Id: 'i-8', Port: 8080 }, TargetHealth: { State: 'draining', Reason: 'Target.DeregistrationInProgress', Description: 'Target deregistration is in progress' } }],
+  });
+  const s = await adapter.observeGroup('web');
+  t.is(elbv2.commandCalls(DescribeTargetHealthCommand).length, 2, 'no call besides the two it reads anyway');
+  t.deepEqual(s.foreignTargets, [{ targetGroup: A, instanceId: 'i-9', state: 'healthy' }, { targetGroup: B, instanceId: 'i-8', state: 'draining' }]);
+  t.deepEqual(s.instances.map((i) => i.instanceId), ['i-1', 'i-2']);
+  // 60 ids: two calls (InstanceIds at most 50); an id in no group is absent from the answer.
+  const ids = Array.from({ length: 60 }, (_, k) => `i-${k}`);
+  asg.on(DescribeAutoScalingInstancesCommand).callsFake((input: { InstanceIds: string[] }) => ({
+    AutoScalingInstances: input.InstanceIds.filter((id) => id !== 'i-7').map((id) => ({ InstanceId: id, AutoScalingGroupName: id === 'i-9' ? 'batch' : 'other', AvailabilityZone: 'us-east-1a', LifecycleState: 'InService', HealthStatus: 'HEALTHY', ProtectedFromScaleIn: false })),
+  }));
+  const groups = await adapter.groupsOfInstances(ids);
+  t.deepEqual(asg.commandCalls(DescribeAutoScalingInstancesCommand).map((c) => c.args[0].input.InstanceIds!.length), [50, 10]);
+  t.is(groups['i-9'], 'batch');
+  t.is(groups['i-0'], 'other');
+  t.false('i-7' in groups);
+  t.is(Object.keys(groups).length, 59);
 });

@@ -64,6 +64,7 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [1232876377, 'rolling'], // issue 16 (seed 2027, checker): someone's ExitStandby during the re-run that finished an interrupted rollback raised desired to 12 of 11; the rollback is judged against the size plus the put-backs, as every run
   [347261232, 'rolling'], // issue 15 (seed 99, checker): someone put a Standby instance back 1.5 s after the tool handed the group back (--standby ignore, done at its last look); theirs, not an outdated instance left by the tool
   [2380164686, 'rolling'], // issue 10 (seed 14, checker): a long run (2.7 h) whose failed new instance was purged before judging (as 1799852234); since the --rollback draw, the operator's re-run without --rollback is judged without a rollback to report
+  [1888125415, 'rolling'], // issue 14 (seed 7, checker; ALB target group, AWS defaults): a rollback done while someone's Standby instance was put back (ExitStandby: desired + 1) — desired 48 of 47 is theirs, as the real-world judgement allows
 ];
 
 test.serial('the seeds reported as checker gaps pass', async (t) => {
@@ -281,6 +282,42 @@ sabotage.push(
     },
   },
 );
+
+/** A fault-free rolling group on an NLB target group only (issue 14), each new target 2 minutes in registration (FAULT-14). */
+function cleanOnTargetGroup(): Scenario {
+  return clean(4, { rollingTargetGroup: { type: 'network', withElb: false, awsDefaults: false, deregistrationDelay: 30, registrationSeconds: { min: 120, max: 120 } } });
+}
+
+sabotage.push({
+  // The defect issue 14 was filed for: a tool that takes the ASG's InService for serving. The
+  // checker judges serving by target health (the safety monitor: `healthy` in every attached
+  // target group), so its terminations are below the floor while the new targets still register.
+  name: 'replacing instances of a target-group-only group as soon as the new one is InService in the ASG (target still initial)',
+  scenario: cleanOnTargetGroup(),
+  code: 'min-healthy',
+  tool: async (i) => {
+    const port = createAwsPort(i.clients, i.sandbox.clock);
+    const start = await port.observeGroup(i.target);
+    for (const old of start.instances) {
+      await port.updateSizes(i.target, { max: start.desired + 1, desired: start.desired + 1 });
+      for (;;) {
+        await i.sandbox.clock.sleep(5000);
+        const g = await port.observeGroup(i.target, { targetHealth: false });
+        if (g.instances.filter((x) => x.lifecycleState === 'InService').length > start.desired) break;
+      }
+      await port.terminateInstance(old.instanceId, true);
+    }
+    await port.updateSizes(i.target, { max: start.max });
+    await i.sandbox.clock.sleep(600_000);
+    return result(i.target);
+  },
+});
+
+test.serial('chaos control: our rolling engine on an NLB target group with slow registration keeps every target-health invariant (issue 14)', async (t) => {
+  const r = await runScenario(cleanOnTargetGroup());
+  t.deepEqual(r.violations, []);
+  t.is(r.exit, 0);
+});
 
 test.serial('chaos control: our A/B engine on ALB target groups with steps passes the traffic invariants', async (t) => {
   const s = cleanWeighted();

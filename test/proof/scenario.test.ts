@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Prng, seedOf } from '../../orchestrator/proof/prng';
-import { expectationOf, generateScenario, reproduceCommand } from '../../orchestrator/proof/scenario';
+import { expectationOf, generateScenario, hasExogenousLoss, imageFaultsOf, reproduceCommand } from '../../orchestrator/proof/scenario';
 
 test('the same seed gives the same scenario', (t) => {
   t.deepEqual(generateScenario(12345), generateScenario(12345));
@@ -111,4 +111,38 @@ test('Standby in A/B colors (issue 10 item 9): drawn on A/B swaps only (never a 
   t.true(drawn.some((s) => s.abStandby!.exitAfterSeconds !== undefined) && drawn.some((s) => s.abStandby!.exitAfterSeconds === undefined));
   t.true(drawn.every((s) => s.tags.some((x) => x.startsWith('standby-in-color:'))));
   t.false(Array.from({ length: 300 }, (_, i) => generateScenario(seedOf(2027, i), 'rolling')).some((s) => s.abStandby));
+});
+
+test('issue 14 rolling on target groups: drawn for about two in five rolling runs (never A/B), ALB and NLB, with and without the classic ELB, AWS defaults, slow registration; tagged', (t) => {
+  const rolling = Array.from({ length: 1000 }, (_, i) => generateScenario(seedOf(14, i), 'rolling'));
+  const drawn = rolling.filter((s) => s.rollingTargetGroup);
+  t.true(drawn.length > 300 && drawn.length < 500, `${drawn.length} of 1000`);
+  const cases = drawn.map((s) => s.rollingTargetGroup!);
+  t.true(cases.some((c) => c.type === 'application') && cases.some((c) => c.type === 'network'));
+  t.true(cases.some((c) => c.withElb) && cases.some((c) => !c.withElb));
+  t.true(cases.some((c) => c.awsDefaults) && cases.some((c) => c.registrationSeconds) && cases.some((c) => c.unhealthyRate) && cases.some((c) => c.failAfterSeconds));
+  t.deepEqual([...new Set(cases.map((c) => c.deregistrationDelay))].sort((a, b) => a - b), [0, 5, 30, 120, 300, 600]);
+  for (const s of drawn) t.true(s.tags.some((x) => /^(alb|nlb)-tg/.test(x)), s.tags.join(','));
+  t.false(Array.from({ length: 300 }, (_, i) => generateScenario(seedOf(14, i), 'ab')).some((s) => s.rollingTargetGroup));
+});
+
+test('issue 14 rolling on target groups: the target group\'s image faults replace the scenario\'s (targets that never pass) or add to them (fails after passing), and the expectation follows', (t) => {
+  const base = generateScenario(seedOf(14, 0), 'rolling');
+  const clean = { ...base, rollingTargetGroup: undefined, faults: { ...base.faults, badImage: false, failAfterSeconds: undefined, bootFailureRate: 0.2, bootFailureMode: 'terminated' as const } };
+  const tg = { type: 'application' as const, withElb: false, awsDefaults: false, deregistrationDelay: 30 };
+  const rows: Array<[string, Partial<typeof tg> & { unhealthyRate?: number; failAfterSeconds?: number } | undefined, number | undefined, ReturnType<typeof imageFaultsOf>]> = [
+    ['no target group: the scenario\'s', undefined, undefined, { failAfterSeconds: undefined, bootFailureRate: 0.2, bootFailureMode: 'terminated' }],
+    ['targets that never pass replace the failing boots', { unhealthyRate: 0.3 }, undefined, { failAfterSeconds: undefined, bootFailureRate: 0.3, bootFailureMode: 'never-healthy' }],
+    ['fails after passing, where the scenario has none', { failAfterSeconds: 120 }, undefined, { failAfterSeconds: 120, bootFailureRate: 0.2, bootFailureMode: 'terminated' }],
+    ['the scenario\'s fail-after wins', { failAfterSeconds: 120 }, 400, { failAfterSeconds: 400, bootFailureRate: 0.2, bootFailureMode: 'terminated' }],
+  ];
+  for (const [name, extra, scenarioFailAfter, expected] of rows) {
+    const s = { ...clean, faults: { ...clean.faults, failAfterSeconds: scenarioFailAfter }, ...(extra ? { rollingTargetGroup: { ...tg, ...extra } } : {}) };
+    t.deepEqual(imageFaultsOf(s), expected, name);
+  }
+  // Only rolling runs see them.
+  t.is(imageFaultsOf({ ...clean, strategy: 'ab', rollingTargetGroup: { ...tg, unhealthyRate: 0.3 } }).bootFailureRate, 0.2);
+  const fault = { ...clean, faults: { ...clean.faults, bootFailureRate: 0 }, holds: undefined, rollback: undefined, dryRun: false, interruption: { kind: 'none' as const } };
+  t.is(expectationOf({ ...fault, rollingTargetGroup: { ...tg, failAfterSeconds: 90 } }), 'done-or-halt');
+  t.true(hasExogenousLoss({ ...fault, rollingTargetGroup: { ...tg, failAfterSeconds: 90 } }));
 });

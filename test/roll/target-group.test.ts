@@ -73,3 +73,24 @@ test('a good image on a target-group-only group: every instance replaced only on
   const reads = sb.calls.filter((c) => c.actor === 'tool' && c.operation === 'DescribeTargetHealth').length;
   t.true(reads <= polls, `${reads} target health reads for ${polls} polls`);
 });
+
+test('a target group another group is attached to too: the roll goes on with a warning naming that group (rollout.target-group-shared); its targets untouched and serving', async (t) => {
+  const { sb, tg } = world();
+  sb.seedGroup({ name: 'batch', capacity: 2, max: 2, launchTemplateName: 'batch-lt', targetGroupARNs: [tg] });
+  const theirs = sb.world.groupInstances(sb.world.state.groups.batch).map((i) => i.id);
+  sb.newLaunchTemplateVersion(`${NAME}-lt`, { ImageId: 'ami-0new000000000000' });
+  sb.monitor.baseline();
+  const t0 = sb.clock.now();
+  const { p, reporter } = roll(sb);
+  const r = await p;
+  t.is(r.status, 'done');
+  const warned = reporter.ofCode('rollout.target-group-shared');
+  t.is(warned.length, 1, 'said once');
+  t.is(warned[0].level, 'warn');
+  t.deepEqual(warned[0].data.otherGroups, ['batch']);
+  t.regex(warned[0].message, /target group qa-web-tg also has targets of group batch/);
+  t.true(sb.monitor.minHealthy(NAME, t0) >= 3);
+  t.is(sb.monitor.minHealthy('batch', t0), 2, 'the other group served all along');
+  t.deepEqual(sb.monitor.terminations({ group: 'batch' }), []);
+  t.deepEqual(theirs.filter((id) => !sb.world.elbv2.isServing(sb.world.elbv2.targetGroup(tg)!, id)), []);
+});

@@ -73,6 +73,28 @@ test('[TG-3][TG-9] a bad image: initial, then unhealthy (Target.FailedHealthChec
   t.true(inst.health === 'Unhealthy' || inst.lifecycle !== 'InService');
 });
 
+test('[FAULT-14] slow target registration: initial (Elb.RegistrationInProgress) until the drawn delay ends, then HealthyThresholdCount checks on the interval', async (t) => {
+  const { sb, tg } = seeded();
+  sb.faults.targetRegistrationSeconds = 120;
+  const { inst, t: launched } = launchOne(sb);
+  // Auto Scaling registers it as it goes InService [TG-9].
+  for (let s = 1; !sb.world.elbv2.targetGroup(tg)!.targets[inst.id] && s < 120; s++) sb.clock.advanceTo(launched + s * 1000);
+  const reg = sb.world.elbv2.targetGroup(tg)!.targets[inst.id];
+  t.truthy(reg, 'registered once InService');
+  t.is(reg.checksFrom, reg.registeredAt + 120_000);
+  // Without the fault it would be healthy at registration + 3 × 10 s; it is still registering long after.
+  sb.clock.advanceTo(reg.registeredAt + 119_000);
+  t.is(inst.lifecycle, 'InService');
+  t.deepEqual(await health(sb, tg, inst.id), { State: 'initial', Reason: 'Elb.RegistrationInProgress', Description: 'Target registration is in progress' });
+  t.false(sb.world.isHealthy(inst));
+  // Checks at registration + k × 10 s from +120 s: passes at +120, +130, +140.
+  sb.clock.advanceTo(reg.registeredAt + 139_000);
+  t.deepEqual(await health(sb, tg, inst.id), { State: 'initial', Reason: 'Elb.InitialHealthChecking', Description: 'Initial health checks in progress' });
+  sb.clock.advanceTo(reg.registeredAt + 140_000);
+  t.deepEqual(await health(sb, tg, inst.id), { State: 'healthy' });
+  t.true(sb.world.isHealthy(inst));
+});
+
 test('[TG-6] a terminated healthy target drains for the deregistration delay; the instance stays Terminating until then', async (t) => {
   const { sb, tg } = seeded({ delay: 60 });
   const inst = active(sb, 'g')[0];

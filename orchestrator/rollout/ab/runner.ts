@@ -44,6 +44,7 @@ import {
   planAb,
   servingInstances,
   remainingInstances,
+  type AbObserved,
   type AbPlan,
   type AbPlanOptions,
   type PlanRefusal,
@@ -52,6 +53,7 @@ import {
 } from './strategy';
 import { currentShare, setWeights, type TrafficPlan } from './traffic';
 import { targetGroupName } from '../health/target-group';
+import { neighboursOf } from '../target-group-neighbours';
 
 export const AbCodes = {
   downtime: 'ab.downtime', // --single-asg: the group serves nothing for a while
@@ -174,7 +176,8 @@ async function abDeployInner(options: AbDeployOptions): Promise<RolloutResult> {
     const observed = { a, b };
     // On target groups: the weighted forward(s) the swap will move (found once; re-read by ARN).
     const forwards = await findForwards(port, a, b);
-    const planned = planAb({ a, b, names, forwards }, abPlanOptions(options));
+    const neighbours = await findNeighbours(port, a, b);
+    const planned = planAb({ a, b, names, forwards, neighbours }, abPlanOptions(options));
     if (planned.kind === 'refuse') throw refusalError(planned);
     if (planned.kind === 'swap' && planned.resumed) reporter.emit('warn', AbCodes.resumed, planned.summary, { record: planned.resumed });
     if (planned.kind === 'refresh' && planned.resumed) reporter.emit('warn', AbCodes.resumed, planned.summary, { record: planned.resumed });
@@ -232,6 +235,19 @@ export type AbPlanInputs = Pick<
 export async function findForwards(port: AwsPort, a: GroupSnapshot | undefined, b: GroupSnapshot | undefined): Promise<TrafficForward[] | undefined> {
   if (!onTargetGroups(a, b) || !port.findForwards) return undefined;
   return port.findForwards([...new Set([...a!.targetGroupARNs, ...b!.targetGroupARNs])]);
+}
+
+/**
+ * Both colors on target groups: other groups' (or hand-registered) targets in their target groups
+ * (from the snapshots' DescribeTargetHealth answers) and the group of each (one
+ * DescribeAutoScalingInstances per 50, only when there are any); else undefined.
+ */
+export async function findNeighbours(port: AwsPort, a: GroupSnapshot | undefined, b: GroupSnapshot | undefined): Promise<AbObserved['neighbours']> {
+  if (!onTargetGroups(a, b)) return undefined;
+  const targets = neighboursOf([a, b]);
+  if (targets.length === 0) return undefined;
+  const groupOf = port.groupsOfInstances ? await port.groupsOfInstances(targets.map((t) => t.instanceId)) : {};
+  return { targets, groupOf };
 }
 
 export function abPlanOptions(o: AbPlanInputs): AbPlanOptions {

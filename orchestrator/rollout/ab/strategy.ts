@@ -18,10 +18,11 @@
  * The old color is not touched until every instance of the new color is serving, so the serving
  * count never drops below the old color's until the new color is healthy (docs/design.md invariant 1).
  */
-import type { GroupSnapshot, InstanceView, LaunchSpec, TrafficForward } from '../../aws/port';
+import type { ForeignTarget, GroupSnapshot, InstanceView, LaunchSpec, TrafficForward } from '../../aws/port';
 import { abort, done, wait, type Action } from '../action';
 import { awsVerdict } from '../health';
 import { targetGroupName } from '../health/target-group';
+import { judgeNeighbours } from '../target-group-neighbours';
 import { currentShare, decideTraffic, describeSteps, planTraffic, type TrafficPlan } from './traffic';
 
 export type Color = 'a' | 'b';
@@ -333,6 +334,8 @@ export interface AbObserved {
   names: { a: string; b: string };
   /** On target groups: the forwards to the colors' target groups (port.findForwards). */
   forwards?: TrafficForward[];
+  /** On target groups: other groups' (or hand-registered) targets in the colors' target groups, and their groups (findNeighbours). */
+  neighbours?: { targets: ForeignTarget[]; groupOf: Record<string, string> };
 }
 
 function refuse(exit: 2 | 3, code: string, message: string, data?: Record<string, unknown>): PlanRefusal {
@@ -526,6 +529,9 @@ export function planAb(observed: AbObserved, options: AbPlanOptions): AbPlan | P
       missing,
     });
   }
+  // Why: the weights and the drain would move a third group's traffic too (target-group-neighbours.ts).
+  const shared = observed.neighbours && onTargetGroups(a, b) && !options.zero ? judgeNeighbours('ab', options.environment, observed.neighbours.targets, observed.neighbours.groupOf) : undefined;
+  if (shared?.kind === 'refuse') return refuse(shared.exit, shared.code, shared.message, shared.data);
   const pa = isPopulated(a);
   const pb = isPopulated(b);
 

@@ -24,6 +24,7 @@ import { abandonedWhy, hookState, inLaunchHook, inTerminationHook, lifecycleDone
 import { canaryProblem, currentHold, decideWithHolds, holdCanStart, holdOptionsProblem, planHolds, replacedCount, type Hold, type HoldMemory, type HoldOptions } from './holds';
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
+import { judgeNeighbours, neighboursOf } from '../target-group-neighbours';
 import { classicElbSignalOf, combine, GatesSignal, groupSignals, pollTiming, targetGroupSignalOf, type HealthSignal } from '../health';
 import { DEFAULT_BRISK_MS, batchLookAt, bootSpread, expectedPassFrom, learn, nextLookAt, pinRegistration, pinsPay, type BootSpread, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
 import type { RolloutResult } from '../result';
@@ -196,6 +197,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private holds: Hold[] = [];
   private readonly holdSince: HoldMemory = {};
   private readonly holdsOver = new Set<string>();
+  /** Other groups' targets in its target groups were reported (once per run). */
+  private neighboursSaid = false;
   /** An instance refresh running on the group at the start (check() refuses the run). */
   private refresh?: { id: string; status: string; startTime?: number; percentageComplete?: number };
   /** Instances in Standby at the last observation, and the desired capacity the tool expects now (followStandby). */
@@ -323,6 +326,15 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         const info = await this.port.describeTargetGroup(arn);
         elbSignals.push(targetGroupSignalOf(info));
         drain = Math.max(drain, info.deregistrationDelay);
+      }
+      // Other groups' (or hand-registered) targets in its target groups: they keep serving beside
+      // the group's instances; said once (target-group-neighbours.ts: rolling is allowed).
+      const neighbours = this.neighboursSaid ? [] : neighboursOf([s]);
+      if (neighbours.length) {
+        const groupOf = this.port.groupsOfInstances ? await this.port.groupsOfInstances(neighbours.map((n) => n.instanceId)) : {};
+        const verdict = judgeNeighbours('rolling', s.name, neighbours, groupOf);
+        if (verdict.kind === 'warn') this.options.reporter.emit('warn', verdict.code, verdict.message, verdict.data);
+        this.neighboursSaid = true;
       }
       // The polling hint: the ELBs' health checks (health/signal.ts pollTiming).
       const timing = pollTiming(elbSignals);

@@ -93,6 +93,9 @@ export class Elbv2Sim {
     const existing = tg.targets[id];
     if (existing && existing.drainingUntil === undefined) return;
     const reg: TargetRegRec = { instanceId: id, port, registeredAt: w.now, passes: 0, fails: 0, state: 'initial', gen: existing ? existing.gen + 1 : 0 };
+    // Slow registration [FAULT-14]: drawn only when the fault is set (no draw otherwise).
+    const slow = w.faults.targetRegistrationSeconds;
+    if (slow !== undefined && slow !== 0) reg.checksFrom = w.now + Math.max(0, Math.round(w.sample(slow) * 1000));
     tg.targets[id] = reg;
     this.scheduleCheck(tg, reg, this.firstCheckAfter(tg, reg, w.now));
     const inst = w.state.instances[id];
@@ -147,8 +150,12 @@ export class Elbv2Sim {
   }
 
 
-  /** Checks run at registeredAt + k × interval, k ≥ 1: the first strictly after `t` [TG-3]. */
+  /**
+   * Checks run at registeredAt + k × interval, k ≥ 1: the first strictly after `t` [TG-3] — and,
+   * while a slow registration is in progress [FAULT-14], the first at or after its end.
+   */
   private firstCheckAfter(tg: TargetGroupRec, reg: TargetRegRec, t: number): number {
+    if (reg.checksFrom !== undefined && t < reg.checksFrom) t = reg.checksFrom - 1;
     const I = tg.healthCheck.interval * 1000;
     return reg.registeredAt + Math.max(1, Math.floor((t - reg.registeredAt) / I) + 1) * I;
   }
