@@ -780,6 +780,11 @@ export class AwsAdapter implements AwsPort {
     return m;
   }
 
+  /** One target group's view of its registered targets (one DescribeTargetHealth). */
+  async describeTargetHealth(arn: string): Promise<Map<string, TargetHealthView>> {
+    return this.targetHealth(arn);
+  }
+
   /** One target group's view of its registered targets (DescribeTargetHealth without Targets: every registered one). */
   private async targetHealth(arn: string): Promise<Map<string, TargetHealthView>> {
     const out = await this.send<{ TargetHealthDescriptions?: Array<{ Target?: { Id?: string }; TargetHealth?: { State?: string; Reason?: string; Description?: string } }> }>(

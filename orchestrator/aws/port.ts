@@ -240,6 +240,11 @@ export interface AwsPort {
    */
   describeInstanceHealth?(elb: string): Promise<Map<string, ElbInstanceHealth>>;
   /**
+   * Optional: one target group's view of its registered targets (one DescribeTargetHealth), for a
+   * caller that observed the group with `targetHealth: false` and then finds it needs it after all.
+   */
+  describeTargetHealth?(arn: string): Promise<Map<string, TargetHealthView>>;
+  /**
    * Optional: how long the group's recent successful launches took from launch to InService, ms
    * (its launch scaling activities, StartTime → EndTime; one DescribeScalingActivities call).
    * Empty when AWS has none. Used to estimate boot time before the first launch of a rollout.

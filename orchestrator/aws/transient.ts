@@ -65,6 +65,7 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   describeElb: 'read',
   describeTargetGroup: 'read',
   describeInstanceHealth: 'read',
+  describeTargetHealth: 'read',
   recentLaunchDurations: 'read',
   launchActivities: 'read',
   lastFailedLaunch: 'read',

@@ -167,7 +167,7 @@ export class TagLockStore implements LockStore {
   private async readAll(): Promise<Array<{ group: string; record?: LockRecord }>> {
     const out: Array<{ group: string; record?: LockRecord }> = [];
     for (const group of this.groups) {
-      const snap = await this.port.observeGroup(group, { elbHealth: false });
+      const snap = await this.port.observeGroup(group, { elbHealth: false, targetHealth: false });
       const value = snap.tags[LOCK_TAG];
       out.push({ group, record: value === undefined ? undefined : decodeTagValue(value) });
     }

@@ -63,10 +63,14 @@ test('observeGroup: one DescribeTargetHealth per attached target group, states b
   const [i1, i2] = s.instances;
   t.deepEqual(i1.targetHealth, { [A]: { state: 'healthy' }, [B]: { state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' } });
   t.deepEqual(i2.targetHealth, { [A]: { state: 'initial', reason: 'Elb.InitialHealthChecking', description: 'Initial health checks in progress' } });
-  // targetHealth: false reads none.
+  // targetHealth: false reads none; describeTargetHealth reads one target group when asked.
   elbv2.resetHistory();
-  await adapter.observeGroup('web', { targetHealth: false });
+  const bare = await adapter.observeGroup('web', { targetHealth: false });
   t.is(elbv2.commandCalls(DescribeTargetHealthCommand).length, 0);
+  t.is(bare.instances[0].targetHealth, undefined);
+  const m = await adapter.describeTargetHealth(B);
+  t.deepEqual([...m], [['i-1', { state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' }]]);
+  t.deepEqual(elbv2.commandCalls(DescribeTargetHealthCommand).map((c) => c.args[0].input), [{ TargetGroupArn: B }]);
 });
 
 test('describeTargetGroup: health check and deregistration delay, cached; AWS defaults when absent; not found is exit 2', async (t) => {

@@ -313,6 +313,26 @@ test('recentLaunchDurations: successful launch activities, StartTime → EndTime
   t.is(adapter.apiCalls(), 1);
 });
 
+test('launchActivities: per instance its launch activity\'s StartTime and, once Successful, EndTime (the InService moment); one call of at most 100', async (t) => {
+  const { asg, adapter } = setup();
+  const at = (s: string) => new Date(`2026-01-01T00:${s}Z`);
+  asg.on(DescribeScalingActivitiesCommand).resolves({
+    Activities: [
+      { ActivityId: '4', AutoScalingGroupName: 'qa-rabbit', Cause: '', StartTime: at('05:00'), StatusCode: 'PreInService', Progress: 30, Description: 'Launching a new EC2 instance: i-0aaa' },
+      { ActivityId: '3', AutoScalingGroupName: 'qa-rabbit', Cause: '', StartTime: at('04:00'), EndTime: at('04:01'), StatusCode: 'Successful', Description: 'Terminating EC2 instance: i-0bbb' },
+      { ActivityId: '2', AutoScalingGroupName: 'qa-rabbit', Cause: '', StartTime: at('02:00'), EndTime: at('03:35'), StatusCode: 'Successful', Description: 'Launching a new EC2 instance: i-0ccc' },
+      { ActivityId: '1', AutoScalingGroupName: 'qa-rabbit', Cause: '', StartTime: at('01:00'), EndTime: at('01:05'), StatusCode: 'Failed', Description: 'Launching a new EC2 instance.  Status Reason: capacity' },
+    ],
+  });
+  const m = await adapter.launchActivities('qa-rabbit', 500);
+  t.deepEqual([...m], [
+    ['i-0aaa', { startTime: at('05:00').getTime() }],
+    ['i-0ccc', { startTime: at('02:00').getTime(), endTime: at('03:35').getTime() }],
+  ]);
+  t.is(asg.commandCalls(DescribeScalingActivitiesCommand).length, 1);
+  t.deepEqual(asg.commandCalls(DescribeScalingActivitiesCommand)[0].args[0].input, { AutoScalingGroupName: 'qa-rabbit', MaxRecords: 100 });
+});
+
 test('standbyReturns: the ExitStandby activities ("Moving EC2 instance out of Standby: i-…"), newest first, one call', async (t) => {
   const { asg, adapter } = setup();
   const at = (s: string) => new Date(`2026-01-01T00:${s}Z`);

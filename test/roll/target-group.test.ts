@@ -94,3 +94,23 @@ test('a target group another group is attached to too: the roll goes on with a w
   t.deepEqual(sb.monitor.terminations({ group: 'batch' }), []);
   t.deepEqual(theirs.filter((id) => !sb.world.elbv2.isServing(sb.world.elbv2.targetGroup(tg)!, id)), []);
 });
+
+test('target health is read only when it can matter, as a classic ELB\'s: not while the new instance is Pending or cannot have passed HealthyThresholdCount checks yet', async (t) => {
+  const { sb } = world();
+  sb.newLaunchTemplateVersion(`${NAME}-lt`, { ImageId: 'ami-0new000000000000' });
+  const t0 = sb.clock.now();
+  const r = await roll(sb, { minHealthy: 3 }).p;
+  t.is(r.status, 'done');
+  const tool = sb.calls.filter((c) => c.actor === 'tool' && c.time >= t0);
+  const reads = tool.filter((c) => c.operation === 'DescribeTargetHealth');
+  // Each new instance: registered when it goes InService, healthy after 3 checks 10 s apart.
+  const launches = Object.values(sb.world.state.instances).filter((i) => i.launchTime >= t0 && i.inServiceAt !== undefined);
+  t.is(launches.length, 3);
+  for (const c of reads) {
+    const pendingOrEarly = launches.filter((i) => c.time >= i.launchTime && c.time < i.inServiceAt! + 20_000);
+    // A read while a new instance could not pass is one the decision cannot use.
+    t.deepEqual(pendingOrEarly.map((i) => i.id), [], `DescribeTargetHealth at ${(c.time - t0) / 1000} s`);
+  }
+  // The first look, then per step at most the looks in its pass window and the one that acts, and the final check.
+  t.true(reads.length <= 1 + 3 * 3 + 1, `${reads.length} DescribeTargetHealth`);
+});

@@ -11,7 +11,7 @@
 import { AwsAdapter } from '../../aws/adapter';
 import { retryingPort } from '../../aws/transient';
 import type { AwsClients } from '../../aws/clients';
-import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView, LifecycleHookView, WarmPoolView } from '../../aws/port';
+import type { AwsPort, ElbInfo, ElbInstanceHealth, GroupSnapshot, InstanceView, LifecycleHookView, TargetHealthView, WarmPoolView } from '../../aws/port';
 import type { Clock } from '../../clock';
 import { DeployError, refusedError, usageError } from '../../errors';
 import { withRunLock } from '../../lock/run';
@@ -182,6 +182,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private lastView?: RollingView;
   /** Each instance's ELB states from the last poll that asked the ELB. */
   private readonly lastElb = new Map<string, Record<string, ElbInstanceHealth>>();
+  /** Each instance's target group states from the last poll that asked the target groups. */
+  private readonly lastTg = new Map<string, Record<string, TargetHealthView>>();
   /** Launch → InService of the group's recent launches, ms, from AWS's activities. */
   private recentBootsMs: number[] = [];
   private readonly terminatedSet = new Set<string>();
@@ -266,49 +268,50 @@ export class RollingStrategy implements Strategy<RollingObservation> {
 
   /**
    * One poll: DescribeAutoScalingGroups (+ DescribeInstances for new ids), then one
-   * DescribeInstanceHealth per ELB only when the ELB's answer can matter — not while a new
-   * instance is still Pending or cannot have passed the ELB's checks yet, since the next decision
-   * is then "wait" whatever the ELB says (the other instances keep their last ELB state).
+   * DescribeInstanceHealth per classic ELB and one DescribeTargetHealth per target group only
+   * when their answer can matter — not while a new instance is still Pending or cannot have
+   * passed the health checks yet, since the next decision is then "wait" whatever they say (the
+   * other instances keep their last states).
    */
   async observe(fresh = false): Promise<RollingObservation> {
     const twoPhase = this.config !== undefined && this.port.describeInstanceHealth !== undefined && !fresh && !this.forceFresh;
     this.forceFresh = false;
     let elbStale = false;
-    // Every awaited instance registered with the ELB: only the ELB can tell something new.
-    let preread: Map<string, Map<string, ElbInstanceHealth>> | undefined;
+    // Every awaited instance registered with the load balancers: only they can tell something new.
+    let preread: LbStates | undefined;
     if (twoPhase && this.lastView && this.elbOnlyLook(this.lastView.group, this.options.clock.now())) {
       const last = this.lastView.group;
-      preread = new Map();
-      for (const elb of last.loadBalancerNames) preread.set(elb, await this.port.describeInstanceHealth!(elb));
+      preread = await this.readLbs(last);
       const stale = this.staleObservation(last, preread);
       if (stale) return stale;
     }
-    const s = this.watchLaunch(await this.port.observeGroup(this.target, twoPhase ? { elbHealth: false } : undefined));
+    const s = this.watchLaunch(await this.port.observeGroup(this.target, twoPhase ? { elbHealth: false, ...(this.splitsTargets ? { targetHealth: false } : {}) } : undefined));
     this.groupReadAt = this.options.clock.now();
     const now = this.options.clock.now();
     // When the step's new instances went InService, as AWS reports it (before the ELB is asked).
     await this.pinRegistrations(s, now);
-    if (twoPhase && s.loadBalancerNames.length > 0) {
+    let lbFresh = true;
+    if (twoPhase && this.lbCount(s) > 0) {
       if (preread || this.elbMatters(s, now)) {
-        const states = new Map<string, Map<string, ElbInstanceHealth>>();
-        for (const elb of s.loadBalancerNames) states.set(elb, preread?.get(elb) ?? (await this.port.describeInstanceHealth!(elb)));
-        for (const i of s.instances) {
-          for (const [elb, m] of states) {
-            const h = m.get(i.instanceId);
-            if (h) i.elb[elb] = h;
-          }
-        }
-        this.lastElb.clear();
+        const states = await this.readLbs(s, preread);
+        for (const i of s.instances) applyLbs(i, states);
       } else {
         elbStale = true;
+        lbFresh = false;
         for (const i of s.instances) {
           const known = this.lastElb.get(i.instanceId);
           if (known) i.elb = known;
+          if (this.splitsTargets && s.targetGroupARNs.length > 0) i.targetHealth = this.lastTg.get(i.instanceId) ?? {};
         }
       }
     }
-    if (!twoPhase || s.loadBalancerNames.length === 0 || this.lastElb.size === 0) {
-      for (const i of s.instances) if (hasKeys(i.elb)) this.lastElb.set(i.instanceId, i.elb);
+    if (lbFresh) {
+      this.lastElb.clear();
+      this.lastTg.clear();
+      for (const i of s.instances) {
+        if (hasKeys(i.elb)) this.lastElb.set(i.instanceId, i.elb);
+        if (i.targetHealth && hasKeys(i.targetHealth)) this.lastTg.set(i.instanceId, i.targetHealth);
+      }
     }
     if (!this.config) {
       // Everything learned once per rollout; `config` is set last, so that an observation that
@@ -623,15 +626,39 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   }
 
   /**
-   * Whether this poll may ask the ELB alone (one DescribeInstanceHealth per classic ELB, no group
-   * read): every new instance still awaited was InService at the last group read — so the ASG has
-   * nothing to tell about it — the group had all it should (live ≥ desired), that read is at most
-   * {@link GROUP_READ_MAX_AGE_MS} old, none is near its step timeout, and health comes from classic
-   * ELBs only (a target group's health comes with the group read).
+   * Whether the port reads target health apart from the group read (port.describeTargetHealth):
+   * then target groups follow the classic ELBs' rule — asked only when their answer can matter.
+   */
+  private get splitsTargets(): boolean {
+    return this.port.describeTargetHealth !== undefined;
+  }
+
+  /** The load balancers a look asks apart from the group read: each classic ELB, and each target group when split. */
+  private lbCount(g: GroupSnapshot): number {
+    return g.loadBalancerNames.length + (this.splitsTargets ? g.targetGroupARNs.length : 0);
+  }
+
+  /**
+   * One look at the load balancers: DescribeInstanceHealth per classic ELB and, when split,
+   * DescribeTargetHealth per target group (`have`: answers already read this poll).
+   */
+  private async readLbs(g: GroupSnapshot, have?: LbStates): Promise<LbStates> {
+    const out: LbStates = { elb: new Map(), tg: new Map() };
+    for (const elb of g.loadBalancerNames) out.elb.set(elb, have?.elb.get(elb) ?? (await this.port.describeInstanceHealth!(elb)));
+    if (this.splitsTargets) for (const arn of g.targetGroupARNs) out.tg.set(arn, have?.tg.get(arn) ?? (await this.port.describeTargetHealth!(arn)));
+    return out;
+  }
+
+  /**
+   * Whether this poll may ask the load balancers alone (one DescribeInstanceHealth per classic ELB,
+   * one DescribeTargetHealth per target group, no group read): every new instance still awaited
+   * was InService at the last group read — so the ASG has nothing to tell about it — the group had
+   * all it should (live ≥ desired), that read is at most {@link GROUP_READ_MAX_AGE_MS} old, and
+   * none is near its step timeout.
    */
   private elbOnlyLook(last: GroupSnapshot, now: number): boolean {
     if (!this.config || this.groupReadAt === undefined || now - this.groupReadAt > GROUP_READ_MAX_AGE_MS) return false;
-    if (last.loadBalancerNames.length === 0 || last.targetGroupARNs.length > 0) return false;
+    if (this.lbCount(last) === 0 || (last.targetGroupARNs.length > 0 && !this.splitsTargets)) return false;
     let awaited = 0;
     let live = 0;
     for (const i of last.instances) {
@@ -651,15 +678,12 @@ export class RollingStrategy implements Strategy<RollingObservation> {
    * when an awaited instance passed (or left the ELB): then the group is read too, before any
    * decision acts on it.
    */
-  private staleObservation(last: GroupSnapshot, states: Map<string, Map<string, ElbInstanceHealth>>): RollingObservation | undefined {
+  private staleObservation(last: GroupSnapshot, states: LbStates): RollingObservation | undefined {
     const now = this.options.clock.now();
     const instances = last.instances.map((i) => {
-      const elb: Record<string, ElbInstanceHealth> = {};
-      for (const [name, m] of states) {
-        const h = m.get(i.instanceId);
-        if (h) elb[name] = h;
-      }
-      return { ...i, elb };
+      const view: InstanceView = { ...i, elb: {} };
+      applyLbs(view, states);
+      return view;
     });
     const s: GroupSnapshot = { ...last, instances };
     const verdicts = new Map<string, Verdict>();
@@ -667,14 +691,19 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       const v = this.awsVerdict(s, i);
       const w = this.watch.get(i.instanceId);
       if (w && !w.healthy && isLive(i) && !isOutdated(i, s)) {
-        if (v.healthy || Object.keys(i.elb).length < s.loadBalancerNames.length) return undefined;
+        // Passed, or not (or no longer) registered everywhere: read the group too.
+        if (v.healthy || Object.keys(i.elb).length < s.loadBalancerNames.length || Object.keys(i.targetHealth ?? {}).length < states.tg.size) return undefined;
         w.notHealthyAt = now;
       }
       // The gates judged it at the last group read: that verdict stands.
       verdicts.set(i.instanceId, v.healthy && this.hasGates ? (this.lastVerdict.get(i.instanceId) ?? v) : v);
     }
     this.lastElb.clear();
-    for (const i of s.instances) if (hasKeys(i.elb)) this.lastElb.set(i.instanceId, i.elb);
+    this.lastTg.clear();
+    for (const i of s.instances) {
+      if (hasKeys(i.elb)) this.lastElb.set(i.instanceId, i.elb);
+      if (i.targetHealth && hasKeys(i.targetHealth)) this.lastTg.set(i.instanceId, i.targetHealth);
+    }
     const view: RollingView = { ...this.lastView!, group: s, verdict: (i) => verdicts.get(i.instanceId) ?? { healthy: false, gate: 'asg', state: 'unknown' }, now };
     this.lastView = view;
     this.lastObservedAt = now;
@@ -1074,6 +1103,27 @@ export class RollingStrategy implements Strategy<RollingObservation> {
 /** The plan's lines for the holds: "  then hold: canary (1 of 6 replaced) 300 s". */
 function holdLines(holds: Hold[]): string {
   return holds.map((h) => `\n  hold: ${h.label}, ${Math.round(h.waitMs / 1000)} s watching health and alarms`).join('');
+}
+
+/** One look's load balancer answers: per classic ELB and per target group, each instance's state. */
+interface LbStates {
+  elb: Map<string, Map<string, ElbInstanceHealth>>;
+  tg: Map<string, Map<string, TargetHealthView>>;
+}
+
+/** Puts a look's answers on the instance (its `elb` and, when target groups were read, `targetHealth`). */
+function applyLbs(i: InstanceView, st: LbStates): void {
+  for (const [elb, m] of st.elb) {
+    const h = m.get(i.instanceId);
+    if (h) i.elb[elb] = h;
+  }
+  if (st.tg.size === 0) return;
+  const th: Record<string, TargetHealthView> = {};
+  for (const [arn, m] of st.tg) {
+    const h = m.get(i.instanceId);
+    if (h) th[arn] = h;
+  }
+  i.targetHealth = th;
 }
 
 function hasKeys(o: object): boolean {
