@@ -8,8 +8,8 @@
  *   monitor.healthyUpToDateTerminated('qa-web')   // invariant 2
  *   monitor.leftovers('qa-web')                   // invariant 3 (after monitor.baseline())
  *
- * "Healthy" = ASG InService and Healthy, EC2 running, and InService in every classic ELB
- * attached to the group.
+ * "Healthy" = ASG InService and Healthy, EC2 running, InService in every classic ELB and
+ * `healthy` in every ALB/NLB target group attached to the group [TG-9].
  */
 import type { GroupBaseline, InstanceRec, MonitorState, TerminationRecord, TimelineEntry } from './model';
 import type { World, WorldObserver } from './world';
