@@ -136,15 +136,15 @@ export class WarmPoolSim {
   }
 
   /**
-   * A scale-out draws on the pool first [WARM-4]: the first ready instance (launch order) leaves
-   * it for the group — `Pending`, EC2 started again (fast: `faults.warmStartSeconds`), its launch
+   * A scale-out draws on the pool first [WARM-4]: the first ready instance (launch order) in the
+   * zone the launch goes to ([ASG-3]: `zone`, the one with the fewest instances) leaves it for the group — `Pending`, EC2 started again (fast: `faults.warmStartSeconds`), its launch
    * hooks again, then InService. It keeps the launch spec it was launched from. Undefined when the
    * pool has none ready (a cold start).
    */
-  take(g: GroupRec): InstanceRec | undefined {
+  take(g: GroupRec, zone: string | undefined): InstanceRec | undefined {
     const w = this.w;
-    if (!g.warmPool || g.warmPool.deleting) return undefined;
-    const inst = this.instances(g).find((i) => READY.has(i.lifecycle ?? '') && i.ec2State !== 'terminated' && i.ec2State !== 'shutting-down');
+    if (!g.warmPool || g.warmPool.deleting || zone === undefined) return undefined;
+    const inst = this.instances(g).find((i) => i.az === zone && READY.has(i.lifecycle ?? '') && i.ec2State !== 'terminated' && i.ec2State !== 'shutting-down');
     if (!inst) return undefined;
     g.warmInstances = (g.warmInstances ?? []).filter((id) => id !== inst.id);
     inst.warmPoolOf = undefined;
