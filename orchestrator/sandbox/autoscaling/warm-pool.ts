@@ -65,8 +65,10 @@ export class WarmPoolSim {
     const launch = w.asg.currentLaunch(g);
     if (launch.kind === 'none') return undefined;
     const data = launch.kind === 'lt' ? w.ec2.resolveVersion(w.state.launchTemplates[launch.id], String(launch.version))!.data : { ImageId: w.state.launchConfigurations[launch.name]?.imageId, InstanceType: w.state.launchConfigurations[launch.name]?.instanceType };
+    // The zone with the fewest instances of the group and its pool together (ASSUMPTION [WARM-3]):
+    // the pool then holds instances where the group's next launches go ([ASG-3]).
     const counts = new Map<string, number>(g.azs.map((z) => [z, 0]));
-    for (const i of this.instances(g)) counts.set(i.az, (counts.get(i.az) ?? 0) + 1);
+    for (const i of [...this.instances(g), ...w.asg.groupInstances(g).filter((x) => w.asg.isActive(x))]) counts.set(i.az, (counts.get(i.az) ?? 0) + 1);
     const az = [...g.azs].filter((z) => !w.faults.unavailableZones.includes(z)).sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0) || a.localeCompare(b))[0];
     if (az === undefined) return undefined;
     const tags: Record<string, string> = { 'aws:autoscaling:groupName': g.name };
