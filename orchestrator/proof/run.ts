@@ -27,6 +27,7 @@ import type { InstanceRec, LaunchRef } from '../sandbox/model';
 import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type TrafficFacts, type Violation } from './invariants';
 import { trafficAtExit, watchTraffic } from './traffic-watch';
 import { Prng } from './prng';
+import { applyLifecycle, judgeLifecycle, prepareLifecycle } from './lifecycle-chaos';
 import { AB_HEALTH_CHECK_TIMEOUT_S, alarmFaultOf, hasExogenousLoss, imageFaultsOf, keepOldOf, realWorldOf, rollingFaultsOf, type Scenario } from './scenario';
 
 export interface RunOutcome {
@@ -106,6 +107,8 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   let fleet: Fleet;
   try {
     fleet = s.strategy === 'rolling' ? buildRolling(sb, s, r) : await buildAb(sb, s, r);
+    // Issue 15: hooks and a warm pool filled from the old version (lifecycle-chaos.ts).
+    prepareLifecycle(sb, ROLLING, s.lifecycle);
   } catch (err) {
     return harnessFailure(s, realStart, `setup failed: ${String(err instanceof Error ? err.stack : err)}`);
   }
@@ -154,6 +157,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   const realWorld = applyRealWorld(sb, s, rolloutStart, () => finished);
   const alarmFault = applyAlarmFault(sb, s, rolloutStart);
   const abStandby = applyAbStandby(sb, s, fleet, rolloutStart, () => finished);
+  applyLifecycle(sb, s.lifecycle);
 
   // Watchdogs: simulated-time cap aborts the current attempt; real-time cap gives up on the run.
   let current: AbortController | undefined;
@@ -328,7 +332,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   // An alarm tripped before the tool's first read of it is, for the tool, in ALARM at its start:
   // refusing (exit 3, nothing changed) is then the correct outcome (seed 1467129630).
   if (alarmFault.trippedAt !== undefined && !alarmReadBefore(sb, alarmFault.trippedAt)) facts.expect = 'refused';
-  const violations = [...checkRun(facts), ...judgeAlarmFault(sb, alarmFault, sent, attempts)];
+  const violations = [...checkRun(facts), ...judgeAlarmFault(sb, alarmFault, sent, attempts), ...judgeLifecycle(sb, ROLLING, s.lifecycle, attempts, OLD_IMAGE)];
   return {
     scenario: s,
     attempts,

@@ -6,6 +6,7 @@
  * The draw order is fixed (strategy first, then everything else) and the strategy is drawn
  * even when overridden, so `--strategy` never shifts the rest of a scenario.
  */
+import { drawLifecycle, lifecycleMayFail, lifecycleTags, type LifecycleCase } from './lifecycle-chaos';
 import { Prng } from './prng';
 
 export type Strategy = 'rolling' | 'ab';
@@ -160,6 +161,8 @@ export interface Scenario {
    * later. The tool must never terminate it while in Standby, nor count it as serving.
    */
   abStandby?: { color: 'active' | 'target'; afterSeconds: number; exitAfterSeconds?: number };
+  /** Issue 15: lifecycle hooks and a warm pool of outdated instances on the rolling group (lifecycle-chaos.ts). */
+  lifecycle?: LifecycleCase;
   /** Rolling (issue 16): canary, checkpoints and bake holds (`roll --canary/--checkpoints/--bake`), seconds; undefined: none. */
   holds?: { canary?: number; canaryWaitSeconds?: number; checkpoints?: number[]; checkpointWaitSeconds?: number; bakeSeconds?: number };
   /** Issue 16.3: `ab --keep-old` seconds (a quarter of the draws; applied where {@link keepOldOf} says). */
@@ -291,6 +294,10 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   const rollingTargetGroup = drawRollingTargetGroup(r, s === 'rolling');
   // --- end of issue 14's rolling target-group draws ------------------------------------------------
 
+  // ---- issue 15 (lifecycle hooks, warm pools): drawn after every draw above, in this block of its
+  // own, so that no earlier draw of any seed moved. Rolling runs on a launch template only.
+  const lifecycle = drawLifecycle(r);
+
   const scenario: Scenario = {
     seed,
     strategy: s,
@@ -319,6 +326,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     ...(s === 'rolling' && rollback ? { rollback: true } : {}),
     ...(abStandby ? { abStandby } : {}),
     ...(rollingTargetGroup ? { rollingTargetGroup } : {}),
+    ...(s === 'rolling' && !launchConfiguration && lifecycle ? { lifecycle } : {}),
     tags: [],
   };
   scenario.expect = expectationOf(scenario);
@@ -532,7 +540,7 @@ export function expectationOf(s: Scenario): Expectation {
   const rw = realWorldOf(s);
   if (rw.protectedAtStart && rw.protectedAtStart.policy !== 'replace' && (rollingFaultsOf(s).launchesNeverSucceed || s.faults.badImage)) return 'done-or-halt';
   if (rollingFaultsOf(s).launchesNeverSucceed) return 'halt';
-  const waits = rw.standbyMidRun?.policy === 'wait' || rw.protectedAtStart?.policy === 'wait';
+  const waits = rw.standbyMidRun?.policy === 'wait' || rw.protectedAtStart?.policy === 'wait' || lifecycleMayFail(s.lifecycle);
   if (s.faults.badImage) return 'halt';
   if (alarm !== undefined) return 'done-or-halt';
   // A/B waits --health-check-timeout (600 s, the seed's default) per step: a slower boot may halt.
@@ -586,6 +594,7 @@ function tagsOf(s: Scenario): string[] {
   if (rf.launchesNeverSucceed) t.push('launches-never-succeed');
   if (rf.launchTemplateChangeAfterSeconds !== undefined) t.push('lt-changed-mid-run');
   if (rf.clockSkewSeconds) t.push(rf.clockSkewSeconds > 0 ? 'clock-ahead' : 'clock-behind');
+  t.push(...lifecycleTags(s.lifecycle));
   const rw = realWorldOf(s);
   if (rw.standbyMidRun) t.push(`standby-mid-run:${rw.standbyMidRun.policy}${rw.standbyMidRun.exitAfterSeconds !== undefined ? '+exit' : ''}`);
   if (rw.protectedAtStart) t.push(`protected:${rw.protectedAtStart.policy}${rw.protectedAtStart.unprotectAfterSeconds !== undefined ? '+unprotect' : ''}`);

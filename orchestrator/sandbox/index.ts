@@ -38,7 +38,7 @@ import { asgTargetGroupOps } from './elbv2/asg-ops';
 import { makeS3Ops, s3ReadOnly } from './s3/ops';
 import { cloudWatchOps, cloudWatchReadOnly, setAlarm, type AlarmStateValue } from './cloudwatch/ops';
 import { VirtualClockRetryStrategy } from './retry';
-import { TICK_MS, World } from './world';
+import { SCALE_DELAY_MS, TICK_MS, World } from './world';
 import { seedTargetGroups, type SeedTargetGroupsSpec, type SeededTargetGroups } from './elbv2/seed';
 export type { SeedTargetGroupsSpec, SeededTargetGroups } from './elbv2/seed';
 
@@ -482,6 +482,8 @@ export class Sandbox {
     }
     if (spec.warmPool) {
       const p = spec.warmPool;
+      // The group's first launches start first (1 s, [ASG-1a]): the pool then fills the zones they leave.
+      this.advance(SCALE_DELAY_MS + 1);
       this.direct('autoscaling', 'PutWarmPool', {
         AutoScalingGroupName: spec.name,
         MinSize: p.minSize,

@@ -130,3 +130,18 @@ test('warm pool of outdated instances: replaced first, no scale-out brings the o
   sb.settle({ group: 'qa-rabbit' });
   t.true(sb.world.groupInstances(g).filter((i) => sb.world.isActive(i)).every((i) => i.launch.kind === 'lt' && i.launch.version === v2));
 });
+
+test('warm pool with an outdated instance protected from scale-in (--protected ignore, skipped): the end re-reads the pool and finishes (chaos seed 2563016312 waited on a stale view for ever)', async (t) => {
+  const sb = world({ warmPool: { poolState: 'Running', minSize: 1 } }, { warmStartSeconds: 10 });
+  const g = sb.world.state.groups['qa-rabbit'];
+  const kept = sb.world.groupInstances(g)[0].id;
+  sb.direct('autoscaling', 'SetInstanceProtection', { AutoScalingGroupName: 'qa-rabbit', InstanceIds: [kept], ProtectedFromScaleIn: true });
+  const v2 = sb.newLaunchTemplateVersion('qa-rabbit-lt', { ImageId: 'ami-new' });
+  const { p, reporter } = roll(sb, { stepTimeoutMs: 600_000 });
+  const r = await p;
+  t.is(r.status, 'done');
+  t.is(r.replaced.length, 2, 'the protected one skipped');
+  const done = reporter.ofCode(Codes.done)[0];
+  t.regex(done.message, /warm pool: \d+ outdated warmed instance\(s\) replaced, back at 3 Warmed:Running/);
+  t.true(sb.world.warmPool.instances(g).every((i) => i.launch.kind === 'lt' && i.launch.version === v2 && i.lifecycle === 'Warmed:Running'));
+});

@@ -105,13 +105,15 @@ test('[WARM-1..4] a warm pool fills to max − desired, Warmed:Stopped; a scale-
   const pool = await sb.clients.autoScaling.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: 'g' }));
   t.deepEqual(pool.WarmPoolConfiguration, { MinSize: 0, PoolState: 'Stopped', InstanceReusePolicy: { ReuseOnScaleIn: false } });
   t.deepEqual(pool.Instances!.map((i) => i.LifecycleState), ['Warmed:Stopped', 'Warmed:Stopped']);
-  const warmed = pool.Instances![0].InstanceId!;
-  t.is(sb.world.state.instances[warmed].ec2State, 'stopped');
+  const pooled = pool.Instances!.map((i) => i.InstanceId!);
+  t.true(pooled.every((id) => sb.world.state.instances[id].ec2State === 'stopped'));
   const g = await sb.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['g'] }));
   t.is(g.AutoScalingGroups![0].WarmPoolSize, 2);
   const v2 = sb.newLaunchTemplateVersion(launchTemplateName, { ImageId: 'ami-2' });
   setDesired(sb, 'g', 3);
   sb.advance(SCALE_DELAY_MS + 6_000);
+  const warmed = pooled.find((id) => sb.world.state.instances[id].group === 'g')!;
+  t.truthy(warmed, 'one of the warmed instances joined the group');
   t.is((await states(sb))[warmed], 'InService', 'a warm start: InService a few seconds later');
   t.is(sb.world.state.instances[warmed].launch.kind === 'lt' && sb.world.state.instances[warmed].launch.version, 1, 'still the old version');
   t.true(v2 > 1);
@@ -134,6 +136,7 @@ test('[WARM-5] TerminateInstanceInAutoScalingGroup on a warmed instance: the poo
 test('[WARM-3] with a launch hook, an instance launched into the pool waits in Warmed:Pending:Wait, and again in Pending:Wait when it leaves the pool', async (t) => {
   const sb = sandbox({ faults: { lifecycleAgents: { launch: { seconds: 20, abandonRate: 0, hangRate: 0 } }, warmStartSeconds: 5 } });
   sb.seedGroup({ name: 'g', capacity: 1, max: 2, lifecycleHooks: [{ name: 'boot', transition: 'launch', heartbeatTimeout: 300 }], settle: false });
+  sb.advance(SCALE_DELAY_MS + 1);
   sb.direct('autoscaling', 'PutWarmPool', { AutoScalingGroupName: 'g', PoolState: 'Running' });
   sb.advance(45_000);
   const [w] = sb.world.warmPool.instances(sb.world.state.groups.g);
@@ -141,9 +144,28 @@ test('[WARM-3] with a launch hook, an instance launched into the pool waits in W
   sb.advance(20_000);
   t.is(w.lifecycle, 'Warmed:Running');
   sb.settle({ group: 'g' });
+  // The group's one instance sits in another zone than the warmed one: the next launch goes to the warmed one's zone.
+  t.not(sb.world.groupInstances(sb.world.state.groups.g)[0].az, w.az);
   setDesired(sb, 'g', 2);
   sb.advance(SCALE_DELAY_MS + 1);
   t.is(w.lifecycle, 'Pending:Wait', 'kept running: straight to the launch hook');
   sb.advance(20_000);
   t.is(w.lifecycle, 'InService');
+});
+
+test('[WARM-4] a warm start takes a warmed instance in the zone the launch goes to (fewest instances), else launches cold there', async (t) => {
+  const sb = sandbox({ faults: { warmStartSeconds: 5 } });
+  sb.seedGroup({ name: 'g', capacity: 3, max: 6, warmPool: { poolState: 'Stopped' } });
+  const g = sb.world.state.groups.g;
+  // The group spans three zones, one instance each; the pool holds one per zone too.
+  const smallest = [...g.azs].sort()[0];
+  const [victim] = active(sb, 'g').filter((i) => i.az === smallest);
+  sb.direct('autoscaling', 'TerminateInstanceInAutoScalingGroup', { InstanceId: victim.id, ShouldDecrementDesiredCapacity: true });
+  sb.advance(60_000);
+  const warmThere = sb.world.warmPool.instances(g).find((i) => i.az === smallest && i.lifecycle === 'Warmed:Stopped');
+  t.truthy(warmThere, 'a warmed instance waits in that zone');
+  setDesired(sb, 'g', 3);
+  sb.advance(SCALE_DELAY_MS + 6_000);
+  t.is(warmThere!.group, 'g', 'the warmed instance of the zone with the fewest instances joined the group');
+  t.is(warmThere!.az, smallest);
 });

@@ -743,7 +743,10 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       this.options.reporter.emit('info', 'rollout.hook-wait', `${s.name}: ${id} left its termination lifecycle hook's wait after ${Math.round((now - since) / 1000)} s`, { asg: s.name, instanceId: id, seconds: Math.round((now - since) / 1000) });
     }
     if (!this.port.describeWarmPool || (!s.warmPool && !this.warmPool)) return;
-    const groupDone = !s.instances.some((i) => isLive(i) && !isStandby(i) && !this.terminatedSet.has(i.instanceId) && isOutdated(i, s));
+    // Nothing outdated left that the rollout replaces (a policy's skipped instances do not count:
+    // chaos seed 2563016312 never re-read the pool, and its end waited on a stale view for ever).
+    const protectedPolicy = this.config?.protected ?? this.options.protected ?? 'ignore';
+    const groupDone = !s.instances.some((i) => isLive(i) && !isStandby(i) && !this.terminatedSet.has(i.instanceId) && isOutdated(i, s) && (!i.protectedFromScaleIn || protectedPolicy === 'replace'));
     if (!this.warmRead || groupDone) {
       this.warmPool = await this.port.describeWarmPool(s.name);
       this.warmRead = true;

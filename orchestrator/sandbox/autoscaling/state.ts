@@ -122,7 +122,8 @@ export class AutoScalingSim {
   launchOne(g: GroupRec, counts: Map<string, number>, why: string, rebalance = false): InstanceRec | undefined {
     const w = this.w;
     // A warm start: the warm pool's first ready instance, whatever spec it was launched from [WARM-4].
-    const warm = rebalance ? undefined : w.warmPool.take(g);
+    // In the zone the launch would go to, so that warm starts keep the zones balanced [ASG-3].
+    const warm = rebalance || !g.warmPool ? undefined : w.warmPool.take(g, this.launchZones(g, counts).filter((z) => !w.faults.unavailableZones.includes(z))[0]);
     if (warm) {
       counts.set(warm.az, (counts.get(warm.az) ?? 0) + 1);
       const act = this.addActivity(g, {

@@ -65,8 +65,10 @@ export class WarmPoolSim {
     const launch = w.asg.currentLaunch(g);
     if (launch.kind === 'none') return undefined;
     const data = launch.kind === 'lt' ? w.ec2.resolveVersion(w.state.launchTemplates[launch.id], String(launch.version))!.data : { ImageId: w.state.launchConfigurations[launch.name]?.imageId, InstanceType: w.state.launchConfigurations[launch.name]?.instanceType };
+    // The zone with the fewest instances of the group and its pool together (ASSUMPTION [WARM-3]):
+    // the pool then holds instances where the group's next launches go ([ASG-3]).
     const counts = new Map<string, number>(g.azs.map((z) => [z, 0]));
-    for (const i of this.instances(g)) counts.set(i.az, (counts.get(i.az) ?? 0) + 1);
+    for (const i of [...this.instances(g), ...w.asg.groupInstances(g).filter((x) => w.asg.isActive(x))]) counts.set(i.az, (counts.get(i.az) ?? 0) + 1);
     const az = [...g.azs].filter((z) => !w.faults.unavailableZones.includes(z)).sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0) || a.localeCompare(b))[0];
     if (az === undefined) return undefined;
     const tags: Record<string, string> = { 'aws:autoscaling:groupName': g.name };
@@ -136,15 +138,15 @@ export class WarmPoolSim {
   }
 
   /**
-   * A scale-out draws on the pool first [WARM-4]: the first ready instance (launch order) leaves
-   * it for the group — `Pending`, EC2 started again (fast: `faults.warmStartSeconds`), its launch
+   * A scale-out draws on the pool first [WARM-4]: the first ready instance (launch order) in the
+   * zone the launch goes to ([ASG-3]: `zone`, the one with the fewest instances) leaves it for the group — `Pending`, EC2 started again (fast: `faults.warmStartSeconds`), its launch
    * hooks again, then InService. It keeps the launch spec it was launched from. Undefined when the
    * pool has none ready (a cold start).
    */
-  take(g: GroupRec): InstanceRec | undefined {
+  take(g: GroupRec, zone: string | undefined): InstanceRec | undefined {
     const w = this.w;
-    if (!g.warmPool || g.warmPool.deleting) return undefined;
-    const inst = this.instances(g).find((i) => READY.has(i.lifecycle ?? '') && i.ec2State !== 'terminated' && i.ec2State !== 'shutting-down');
+    if (!g.warmPool || g.warmPool.deleting || zone === undefined) return undefined;
+    const inst = this.instances(g).find((i) => i.az === zone && READY.has(i.lifecycle ?? '') && i.ec2State !== 'terminated' && i.ec2State !== 'shutting-down');
     if (!inst) return undefined;
     g.warmInstances = (g.warmInstances ?? []).filter((id) => id !== inst.id);
     inst.warmPoolOf = undefined;
