@@ -22,8 +22,8 @@ import type { RolloutResult } from '../rollout/result';
 import { rollGroup, type RollOptions } from '../rollout/rolling/runner';
 import { engineHooks } from '../stack/hooks';
 import type { AbServiceManifest } from '../stack/manifest';
-import { Sandbox } from '../sandbox';
-import type { InstanceRec, LaunchRef } from '../sandbox/model';
+import { Sandbox, type SeedGroupSpec } from '../sandbox';
+import type { InstanceRec, LaunchRef, TerminationRecord } from '../sandbox/model';
 import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type TrafficFacts, type Violation } from './invariants';
 import { trafficAtExit, watchTraffic } from './traffic-watch';
 import { Prng } from './prng';
@@ -133,6 +133,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     for (const g of fleet.groups) sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: g, AvailabilityZones: sb.world.zones() });
   }
   prepareRealWorld(sb, s);
+  prepareMixed(sb, s);
   const bystander = s.strategy === 'ab' && s.envGroupCollision ? ENV : undefined;
   sb.monitor.baseline(bystander ? [...fleet.groups, bystander] : fleet.groups);
   const healthyAtStart = fleet.groups.reduce((n, g) => n + sb.monitor.healthyCount(g), 0);
@@ -149,6 +150,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     ...(s.faults.connectionDrain ? { connectionDrain: s.faults.connectionDrain } : {}),
     // Issue 14, rolling on a target group: slow registration of the rollout's targets [FAULT-14].
     ...(s.strategy === 'rolling' && s.rollingTargetGroup?.registrationSeconds ? { targetRegistrationSeconds: s.rollingTargetGroup.registrationSeconds } : {}),
+    ...(s.mixed && !s.dryRun ? { spotInterruptionsPerHour: s.mixed.spotInterruptionsPerHour, rebalanceRecommendationsPerHour: s.mixed.rebalanceRecommendationsPerHour } : {}),
     throttleWindows: s.faults.throttleStorm
       ? [{ from: rolloutStart + s.faults.throttleStorm.afterSeconds * 1000, to: rolloutStart + (s.faults.throttleStorm.afterSeconds + s.faults.throttleStorm.seconds) * 1000, rate: s.faults.throttleStorm.rate }]
       : [],
@@ -158,6 +160,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   const alarmFault = applyAlarmFault(sb, s, rolloutStart);
   const abStandby = applyAbStandby(sb, s, fleet, rolloutStart, () => finished);
   applyLifecycle(sb, s.lifecycle);
+  applyMixed(sb, s, fleet, () => finished);
 
   // Watchdogs: simulated-time cap aborts the current attempt; real-time cap gives up on the run.
   let current: AbortController | undefined;
@@ -587,6 +590,7 @@ function buildRolling(sb: Sandbox, s: Scenario, r: Prng): Fleet {
     healthCheckGracePeriod: grace,
     ...(withElb ? { elb: { name: `${ROLLING}-elb`, healthCheck: { ...s.healthCheck, timeout: Math.min(5, s.healthCheck.interval - 1) }, drainingTimeout: s.drainingTimeout } } : {}),
     ...(targetGroupARNs.length ? { targetGroupARNs } : {}),
+    ...mixedGroupSpec(s),
   });
   const ids = new Set(sb.world.groupInstances(sb.world.state.groups[ROLLING]).map((i) => i.id));
   return { groups: [ROLLING], active: ROLLING, target: ROLLING, initialIds: ids, targetCount: s.size, rollback: Boolean(s.rollback), healthCheckGracePeriod: grace };
@@ -789,6 +793,13 @@ export function awsAfterHandBack(sb: Sandbox, group: string, insts: InstanceRec[
 }
 
 /**
+ * The causes of AWS's own terminations, which the tool did not make and nothing it does can
+ * prevent: spontaneous ones [FAULT-4], AZ rebalancing [AZ-1], and on mixed instances groups a
+ * Spot interruption [SPOT-1], Capacity Rebalancing [SPOT-2], the maximum instance lifetime [LIFE-1].
+ */
+export const AWS_TOOK: TerminationRecord['cause'][] = ['spontaneous', 'rebalance', 'spot-interruption', 'capacity-rebalance', 'max-lifetime'];
+
+/**
  * Capacity as configured, allowing AWS's rebalancing launches after the hand-back: AWS launches
  * one first and terminates one in the largest zone only once it is InService [AZ-1], so the group
  * may be above its size by at most those launches — never below it.
@@ -808,7 +819,7 @@ export function sizedAsConfigured(live: number, size: number, rebalanceLaunches:
  * 06:41: 2; once one of them passes the ELB: 1; 27 again: 0.
  */
 export function awsShortfall(sb: Sandbox, group: string, from: number, t: number): number {
-  const taken = sb.monitor.terminations({ group, cause: ['spontaneous', 'rebalance'] }).filter((x) => x.healthy && x.time >= from && x.time <= t).length;
+  const taken = sb.monitor.terminations({ group, cause: AWS_TOOK }).filter((x) => x.healthy && x.time >= from && x.time <= t).length;
   if (taken === 0) return 0;
   const deficit = sb.monitor.healthyCount(group, from) - sb.monitor.healthyCount(group, t);
   return Math.max(0, Math.min(taken, deficit));
@@ -1021,6 +1032,48 @@ function judgeCleanUpConfirm(s: Scenario, f: Fleet, facts: RunFacts): void {
   const last = facts.attempts[facts.attempts.length - 1];
   if (!f.cleanUpAsked?.length) facts.cleanUpProblem = 'ab --clean-up never asked for its confirmation (the class was not exercised)';
   else if (last?.exit === 3 && last.code !== 'premise-changed') facts.cleanUpProblem = `ab --clean-up refused with ${last.code ?? 'no code'}, not premise-changed: ${last.message ?? ''}`;
+}
+
+// --- mixed instances groups of issue 15 items 4, 6, 7 (scenario.ts drawMixed) -----------------
+
+/** Instance types of a mixed chaos group's overrides, the first n. */
+const MIXED_TYPES = ['m5.large', 'c5.large', 'r5.large'];
+
+/** The rolling group's mixed instances policy (seedGroup), for a scenario that draws one. */
+function mixedGroupSpec(s: Scenario): Pick<SeedGroupSpec, 'mixed' | 'capacityRebalance'> {
+  const m = s.mixed;
+  if (!m) return {};
+  return {
+    mixed: { instanceTypes: MIXED_TYPES.slice(0, m.instanceTypes), onDemandBaseCapacity: m.onDemandBase, onDemandPercentageAboveBaseCapacity: m.onDemandPercent, spotAllocationStrategy: 'price-capacity-optimized' },
+    capacityRebalance: m.capacityRebalance,
+  };
+}
+
+/** The fleet's instance lifetime: a day (AWS's minimum), the fleet launched so that it reaches it `lifetimeAfterSeconds` into the rollout. */
+function prepareMixed(sb: Sandbox, s: Scenario): void {
+  const after = s.mixed?.lifetimeAfterSeconds;
+  const g = sb.world.state.groups[ROLLING];
+  if (after === undefined || !g) return;
+  sb.direct('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: ROLLING, MaxInstanceLifetime: 86_400 });
+  const launched = sb.clock.now() + after * 1000 - 86_400_000;
+  for (const i of sb.world.groupInstances(g)) if (i.launchTime > launched) i.launchTime = launched;
+}
+
+/**
+ * A Spot interruption during a step: right after the tool's first termination, the initial Spot
+ * instance still active with the highest id gets its two-minute notice [SPOT-1]. Nothing after
+ * the run finished, nothing in a dry run.
+ */
+function applyMixed(sb: Sandbox, s: Scenario, f: Fleet, finished: () => boolean): void {
+  if (!s.mixed?.interruptDuringStep || s.dryRun) return;
+  let done = false;
+  sb.clock.onAdvance(() => {
+    if (done || finished()) return;
+    if (!sb.monitor.terminations({ group: ROLLING, cause: ['api', 'scale-in'] }).some((t) => t.call?.actor.startsWith('tool'))) return;
+    done = true;
+    const spot = [...f.initialIds].sort().reverse().map((id) => sb.world.state.instances[id]).find((i) => i && i.market === 'spot' && sb.world.isActive(i));
+    if (spot) sb.world.spot.interrupt(spot);
+  });
 }
 
 // --- real-world classes of issue 15 (scenario.ts drawRealWorldFaults) -------------------------
@@ -1405,7 +1458,7 @@ export function excusedSeries(sb: Sandbox, groups: string[], from: number, setAs
   let healthy = 0;
   let excused = 0;
   const awsTook = new Map<string, number>();
-  for (const t of sb.monitor.terminations({ cause: ['spontaneous', 'rebalance'] })) if (!awsTook.has(t.instanceId)) awsTook.set(t.instanceId, t.time);
+  for (const t of sb.monitor.terminations({ cause: AWS_TOOK })) if (!awsTook.has(t.instanceId)) awsTook.set(t.instanceId, t.time);
   const toolTook = new Map<string, number>();
   for (const t of sb.monitor.terminations({ cause: ['api', 'scale-in'] })) if (!toolTook.has(t.instanceId)) toolTook.set(t.instanceId, t.time);
   const series: Array<[number, number]> = [];
@@ -1465,7 +1518,7 @@ export function lostSinceCall(sb: Sandbox, groups: string[], callAt: number, t: 
     atT.set(e.instanceId, { healthy: e.healthy, since: prev && prev.healthy === e.healthy ? prev.since : e.time });
   }
   const awsTook = new Map<string, number>();
-  for (const x of sb.monitor.terminations({ cause: ['spontaneous', 'rebalance'] })) if (!awsTook.has(x.instanceId)) awsTook.set(x.instanceId, x.time);
+  for (const x of sb.monitor.terminations({ cause: AWS_TOOK })) if (!awsTook.has(x.instanceId)) awsTook.set(x.instanceId, x.time);
   const toolTook = new Map<string, number>();
   for (const x of sb.monitor.terminations({ cause: ['api', 'scale-in'] })) if (!toolTook.has(x.instanceId)) toolTook.set(x.instanceId, x.time);
   let n = 0;
@@ -1748,7 +1801,12 @@ function onOriginal(s: Scenario, l: LaunchRef): boolean {
 /** The group points at the fleet's original launch spec again (set back by a rollback: v1 by number, or lc-1). */
 function backOnOriginal(sb: Sandbox, s: Scenario): boolean {
   const g = sb.world.state.groups[ROLLING];
-  return s.launchConfiguration ? g.launchConfigurationName === `${ROLLING}-lc-1` : g.launchTemplate?.version === '1';
+  return s.launchConfiguration ? g.launchConfigurationName === `${ROLLING}-lc-1` : groupVersion(g) === '1';
+}
+
+/** The version the group's launch template spec names: its own, or its mixed instances policy's (issue 15). */
+function groupVersion(g: { launchTemplate?: { version: string }; mixedInstancesPolicy?: any }): string | undefined {
+  return g.launchTemplate?.version ?? g.mixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification?.Version;
 }
 
 /**
@@ -1789,7 +1847,7 @@ function judgeRollback(sb: Sandbox, s: Scenario, f: Fleet, facts: RunFacts, rw?:
   const exits = rw?.exits ?? 0;
   const size = s.size + exits;
   const problems = [
-    !back ? `the group is not on the original ${s.launchConfiguration ? 'launch configuration' : 'version'} (${g.launchConfigurationName ?? g.launchTemplate?.version})` : '',
+    !back ? `the group is not on the original ${s.launchConfiguration ? 'launch configuration' : 'version'} (${g.launchConfigurationName ?? groupVersion(g)})` : '',
     onNew.length ? `${onNew.length} live instance(s) still run the new version: ${onNew.map((i) => i.id).join(', ')}` : '',
     !loss && sick.length ? `${sick.length} not healthy: ${sick.map((i) => i.id).join(', ')}` : '',
     g.desired !== size ? `desired ${g.desired}, configured ${s.size}${exits ? ` + ${exits} put back from Standby by someone else` : ''}` : '',

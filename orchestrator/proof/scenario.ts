@@ -172,6 +172,8 @@ export interface Scenario {
    * attached to a target group (maybe beside its classic ELB); undefined: classic ELB only.
    */
   rollingTargetGroup?: RollingTargetGroupCase;
+  /** Rolling (issue 15 items 4, 6, 7; {@link drawMixed}): a mixed instances group and AWS's own replacements. */
+  mixed?: MixedCase;
   /** Short fault tags for the outcome table ("bad-image", "crash", ...). */
   tags: string[];
 }
@@ -191,6 +193,26 @@ export interface RollingTargetGroupCase {
   unhealthyRate?: number;
   /** The new version's application fails this many seconds after start (after passing), where the scenario has no such fault. */
   failAfterSeconds?: number;
+}
+
+/**
+ * A rolling group with a mixed instances policy (issue 15; drawn by {@link drawMixed}, applied to
+ * rolling runs on launch templates only: run.ts): its overrides and On-Demand/Spot distribution,
+ * and AWS's own replacements during the rollout — Spot interruptions (a rate per Spot instance-hour,
+ * and/or one right after the tool's first termination: during a step), Capacity Rebalancing
+ * (with rebalance recommendations at a rate), and the maximum instance lifetime reached
+ * `lifetimeAfterSeconds` into the rollout (the fleet's launch times set back so).
+ */
+export interface MixedCase {
+  instanceTypes: number;
+  onDemandBase: number;
+  onDemandPercent: number;
+  spotInterruptionsPerHour: number;
+  /** Interrupt the Spot instance the tool would reach last, right after its first termination. */
+  interruptDuringStep: boolean;
+  capacityRebalance: boolean;
+  rebalanceRecommendationsPerHour: number;
+  lifetimeAfterSeconds?: number;
 }
 
 /** The target-group side of an A/B scenario (drawn by drawTargetGroups). */
@@ -298,6 +320,10 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   // own, so that no earlier draw of any seed moved. Rolling runs on a launch template only.
   const lifecycle = drawLifecycle(r);
 
+  // ---- issue 15 items 4, 6, 7 (mixed instances, Spot, Capacity Rebalancing, max lifetime) ----
+  // Drawn after every draw above, in its own block, so that no earlier draw of any seed moved.
+  const mixed = drawMixed(r);
+
   const scenario: Scenario = {
     seed,
     strategy: s,
@@ -327,6 +353,8 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     ...(abStandby ? { abStandby } : {}),
     ...(rollingTargetGroup ? { rollingTargetGroup } : {}),
     ...(s === 'rolling' && !launchConfiguration && lifecycle ? { lifecycle } : {}),
+    // AWS refuses a warm pool on a mixed instances group [WARM-1]: a scenario drawing both keeps the warm pool.
+    ...(s === 'rolling' && !launchConfiguration && mixed && !lifecycle?.warmPool ? { mixed } : {}),
     tags: [],
   };
   scenario.expect = expectationOf(scenario);
@@ -463,6 +491,46 @@ function drawAlarmFaults(r: Prng, f: ScenarioFaults): void {
  * one in seven: someone puts the first InService instance (by id) of the active or the new color
  * into Standby 10–900 s into the rollout and, in half of the draws, back 30–900 s later.
  */
+/**
+ * Issue 15's mixed instances class: a fifth of the runs (the same draws whatever the strategy; the
+ * harness applies them to rolling runs on launch templates). 1–3 instance types; On-Demand base
+ * 0–2 and 0/25/50/100 % above it; Spot interruptions at 0.5–3 per Spot instance-hour in half of
+ * them, one during a step in half; Capacity Rebalancing in half (recommendations at 0.5–3 per
+ * hour); the maximum instance lifetime reached 0–900 s into the rollout in a third.
+ */
+function drawMixed(r: Prng): MixedCase | undefined {
+  // A fixed number of draws whatever their values, so that a class drawn after this one sees the
+  // same stream position on every seed.
+  const drawn = r.chance(0.2);
+  const instanceTypes = r.int(1, 3);
+  const onDemandBase = r.int(0, 2);
+  const onDemandPercent = r.pick([0, 25, 50, 100]);
+  const interruptions = r.chance(0.5);
+  const interruptionRate = r.int(1, 6) / 2;
+  const interruptDuringStep = r.chance(0.5);
+  const capacityRebalance = r.chance(0.5);
+  const recommendationRate = r.int(1, 6) / 2;
+  const lifetime = r.chance(1 / 3);
+  const after = r.int(0, 900);
+  if (!drawn) return undefined;
+  return {
+    instanceTypes,
+    onDemandBase,
+    onDemandPercent,
+    spotInterruptionsPerHour: interruptions ? interruptionRate : 0,
+    interruptDuringStep,
+    capacityRebalance,
+    rebalanceRecommendationsPerHour: capacityRebalance ? recommendationRate : 0,
+    ...(lifetime ? { lifetimeAfterSeconds: after } : {}),
+  };
+}
+
+/** AWS's own replacements in a mixed run can take a healthy instance away before its replacement serves. */
+export function mixedLoss(s: Scenario): boolean {
+  const m = s.mixed;
+  return m !== undefined && (m.spotInterruptionsPerHour > 0 || m.interruptDuringStep || m.lifetimeAfterSeconds !== undefined || m.capacityRebalance);
+}
+
 function drawAbStandby(r: Prng, eligible: boolean): Scenario['abStandby'] {
   const drawn = r.chance(1 / 7);
   const color = r.chance(0.5) ? ('active' as const) : ('target' as const);
@@ -513,6 +581,7 @@ export function hasExogenousLoss(s: Scenario): boolean {
   // Someone's Standby in the new color takes serving capacity from it as AWS's own losses do: AWS
   // replaces it, the tool need not wait for that after the swap (issue 10 item 9).
   return imageFaultsOf(s).failAfterSeconds !== undefined || s.faults.spontaneousTerminationsPerHour > 0 || (s.strategy === 'ab' && s.abStandby?.color === 'target');
+  return s.faults.failAfterSeconds !== undefined || s.faults.spontaneousTerminationsPerHour > 0 || (s.strategy === 'ab' && s.abStandby?.color === 'target') || mixedLoss(s);
 }
 
 /** `ab --health-check-timeout` default (the seed's 600 s), which the chaos runs keep. */
@@ -553,6 +622,7 @@ export function expectationOf(s: Scenario): Expectation {
     // Someone's Standby in the new color mid-swap: on target groups, fewer serving than the plan
     // while it carries weight shifts the traffic back and halts (the traffic rule, issue 14).
     (s.strategy === 'ab' && s.abStandby?.color === 'target') ||
+    mixedLoss(s) ||
     waits
   ) {
     return 'done-or-halt';
@@ -602,6 +672,14 @@ function tagsOf(s: Scenario): string[] {
   if (alarm !== undefined) t.push(alarm < 0 ? 'alarm-at-start' : 'alarm-trip');
   if (keepOldOf(s) !== undefined) t.push('keep-old');
   if (s.rollback) t.push('rollback');
+  if (s.mixed) {
+    const m = s.mixed;
+    t.push(`mixed:${m.onDemandPercent}%od`);
+    if (m.spotInterruptionsPerHour > 0) t.push('spot-interruptions');
+    if (m.interruptDuringStep) t.push('spot-interruption-in-step');
+    if (m.capacityRebalance) t.push('capacity-rebalance');
+    if (m.lifetimeAfterSeconds !== undefined) t.push('max-lifetime');
+  }
   if (s.holds) {
     if (s.holds.canary) t.push('canary');
     if (s.holds.checkpoints) t.push('checkpoints');

@@ -97,6 +97,8 @@ const cases: Array<[string, number, string, Partial<RollingConfig>, Partial<Roll
   ['surge 1: unhealthy outdated goes first', 4, 'o1 o2! o3 n4', {}, {}, 'terminate i-o2 -1'],
   ['surge 1: processes not suspended yet → suspend first', 3, 'o1 o2 o3', {}, {}, 'suspend AZRebalance,ScheduledActions', { suspendedProcesses: ['AlarmNotification'] }],
   ['nothing outdated, settled → done', 3, 'n1 n2 n3', {}, {}, 'done'],
+  ['an outdated one went away and AWS replaced it: the surge left over, not healthy yet, is removed with decrement', 4, 'n2 n3 n4 n5~', {}, {}, 'terminate i-n5 -1'],
+  ['more live than desired (AWS\'s own launch in flight: Capacity Rebalancing\'s replacement, chaos seed 1944632580) → no surplus removal, wait', 4, 'n1 n2 n3 n4 n5~', {}, {}, 'wait'],
   // Back to capacity by an explicit pick (issue 10): never lower desired for AWS's termination policy to choose.
   ['nothing outdated, surge left, all healthy → back to capacity by terminating the surplus (newest) with decrement', 4, 'n1 n2 n3 n4', {}, {}, 'terminate i-n4 -1'],
   ['nothing outdated, 2 surplus → both picked, newest first', 5, 'n1 n2 n3 n4 n5', {}, {}, 'terminate i-n5,i-n4 -1'],

@@ -638,7 +638,11 @@ export function decideRolling(view: RollingView): Action {
   // More surge than outdated instances left to take it back (an outdated one went away without
   // us, and the ASG replaced it): remove the excess while it is not healthy yet, newest first —
   // lowering desired later would let AWS pick a healthy up-to-date instance to scale in.
-  const excess = D - C - outdated.length;
+  // Not while the group holds more live instances than desired: that extra is AWS's own launch in
+  // flight (Capacity Rebalancing's replacement launched before its at-risk Spot instance goes, an
+  // AZ rebalance), which AWS settles itself; taking it with decrement would make AWS scale in
+  // another, healthy, instance (chaos seed 1944632580, issue 15 item 6).
+  const excess = live.length > D ? 0 : D - C - outdated.length;
   const removable = excess > 0 ? removableNew(view, live) : [];
   if (removable.length > 0) {
     const extra = removable.slice(0, excess);
