@@ -118,6 +118,11 @@ const rows: Array<{ title: string; v: RollingView; o?: HoldOptions; since?: Reco
   { title: 'baking 3 of 10 min', v: view(5, 'n6 n7 n8 n9 n10', { terminated: ['o1', 'o2', 'o3', 'o4', 'o5'] }), since: { canary: 30, 'checkpoint-60': 20, bake: 3 }, want: 'hold 10s' },
   { title: 'bake over: done', v: view(5, 'n6 n7 n8 n9 n10', { terminated: ['o1', 'o2', 'o3', 'o4', 'o5'] }), since: { canary: 30, 'checkpoint-60': 20, bake: 10 }, want: 'done' },
   { title: 'last replaced but desired still raised: back to capacity (the surplus picked, with decrement) before the bake', v: view(6, 'n6 n7 n8 n9 n10 n11', { terminated: ['o1', 'o2', 'o3', 'o4', 'o5'] }), since: { canary: 30, 'checkpoint-60': 20 }, want: 'terminate i-n11 -1' },
+  {
+    title: 'AWS took a planned outdated instance (o1, a Spot interruption) after the canary step launched its surge: the count is at the canary with desired raised; the step in flight finishes (the oldest outdated goes, with decrement) instead of waiting forever',
+    v: view(6, 'o2 o3 o4 o5 n6 n7'),
+    want: 'terminate i-o2 -1',
+  },
   { title: 'no holds: decideRolling as it is (surge 2 launches 2)', v: view(5, 'o1 o2 o3 o4 o5', { config: { surge: 2, batch: 2 } }), o: {}, want: 'desired 7' },
 ];
 for (const r of rows) {

@@ -182,9 +182,16 @@ export function decideWithHolds(view: RollingView, holds: readonly Hold[], memor
   return decideRolling({ ...view, config });
 }
 
-/** Would `a` launch a new instance or replace an outdated one (the next step)? */
+/**
+ * Would `a` launch a new instance or replace an outdated one (the next step)? A terminate with
+ * decrement while desired is above capacity finishes the step whose instances were already
+ * launched: it only brings the group back to rest. That happens at a hold when AWS took a planned
+ * outdated instance itself (a Spot interruption, a spontaneous termination) after the step's surge
+ * was launched: the count reached the point with desired still raised, and waiting for desired to
+ * come back by itself would wait forever (chaos seed 156174424 of 4242, on the mixed branch).
+ */
 function launchesOrReplaces(a: Action, view: RollingView): boolean {
   if (a.kind === 'setDesired') return a.desired > view.group.desired;
-  if (a.kind === 'terminate') return !a.surplus;
+  if (a.kind === 'terminate') return !a.surplus && !(a.decrement && view.group.desired > view.config.capacity);
   return false;
 }
