@@ -82,6 +82,16 @@ test.serial('classic ELBs, crash + re-run whose halt keeps a stand-in of the new
   t.is(r.attempts.length, 3, 'crash, the re-run that halted keeping the record, the operator\'s re-run');
 });
 
+test.serial('launches that never succeed halt a rolling run on a warm-pool group: filling the pool is a launch and fails too (seeds 94574224 and 2408045856 of 2027)', async (t) => {
+  // Before: the sandbox filled the warm pool from the new launch spec despite FAULT-3, the rollout
+  // took those warmed instances and finished (exit 0).
+  for (const seed of [94574224, 2408045856]) {
+    const r = await runScenario(generateScenario(seed, 'rolling'));
+    t.deepEqual(r.violations, [], `seed ${seed}`);
+    t.is(r.exit, 1, `seed ${seed}: halted`);
+  }
+});
+
 test.serial('a replay of the same seed is the same run', async (t) => {
   const s = generateScenario(424242, 'rolling');
   const a = await runScenario(s);
