@@ -351,6 +351,16 @@ test.serial('issue 16: a rolling rollback watches the alarms without halting and
   t.deepEqual(last.rollbackAlarms, ['chaos-5xx']);
 });
 
+test.serial('checker: the halting read and the rollback\'s set-back at the same simulated millisecond — the read is the forward run\'s, not the rollback\'s (seed 2868312849 of 2027)', async (t) => {
+  // Launch configuration, never-healthy boot, alarm trip: the rollout halts at its read, the set-back
+  // follows at the same millisecond, and the rollback has nothing to replace (reads no alarm).
+  const r = await runScenario(generateScenario(2868312849, 'rolling'));
+  t.deepEqual(r.violations, []);
+  const last = r.attempts[r.attempts.length - 1];
+  t.is(last.code, 'alarm');
+  t.is(last.rollback, 'done');
+});
+
 sabotage.push({
   name: 'rolling back after an alarm without naming the alarm it read in ALARM while rolling back',
   scenario: alarmedRollback(),
