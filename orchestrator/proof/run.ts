@@ -251,7 +251,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     current = ac;
     const timers = new AbortController();
     const clients = sandbox.newClients(actor);
-    recordCommands(clients, actor, sent, () => sandbox.clock.now());
+    recordCommands(clients, actor, sent, () => sandbox.clock.now(), () => sandbox.calls.length);
     if (traffic && f.targetGroups) {
       const tgOf = f.targetGroups;
       // A first deploy's color holds the program's initial weight (a 100) before it has instances:
@@ -356,6 +356,12 @@ export interface SentCommand {
   decrementIds?: string[];
   /** UpdateAutoScalingGroup setting the group's launch template or configuration (a rolling rollback's set-back), and when. */
   setsLaunchAt?: number;
+  /**
+   * The same set-back's place among the sandbox's calls (`sb.calls.length` when it was sent): every
+   * call at or past it came after it, even at the same simulated millisecond (the clock does not
+   * move between a halting read and the rollback that follows it).
+   */
+  setsLaunchCall?: number;
 }
 
 /**
@@ -363,7 +369,7 @@ export interface SentCommand {
  * the lock tag `asg-deploy:lock` alone (CreateOrUpdateTags / DeleteTags), or an S3 object
  * `<name>.lock` (PutObject / DeleteObject). Added at the SDK's initialize step: once per command.
  */
-export function recordCommands(clients: AwsClients, actor: string, out: SentCommand[], now?: () => number): void {
+export function recordCommands(clients: AwsClients, actor: string, out: SentCommand[], now?: () => number, callCount?: () => number): void {
   const clientList = [clients.autoScaling, clients.ec2, clients.elb, clients.elbv2, clients.s3] as Array<{ middlewareStack: { add: (m: unknown, o: unknown) => void } }>;
   for (const c of clientList) {
     c.middlewareStack.add(
@@ -372,7 +378,7 @@ export function recordCommands(clients: AwsClients, actor: string, out: SentComm
         const input = args.input ?? {};
         const decrementIds = operation === 'TerminateInstanceInAutoScalingGroup' && input.ShouldDecrementDesiredCapacity === true ? [input.InstanceId, ...((input.InstanceIds as unknown[]) ?? [])].filter((x): x is string => typeof x === 'string') : undefined;
         const setsLaunch = operation === 'UpdateAutoScalingGroup' && (input.LaunchTemplate !== undefined || input.LaunchConfigurationName !== undefined);
-        out.push({ actor, operation, lock: isLockCommand(operation, input), ...(decrementIds ? { decrementIds } : {}), ...(setsLaunch && now ? { setsLaunchAt: now() } : {}) });
+        out.push({ actor, operation, lock: isLockCommand(operation, input), ...(decrementIds ? { decrementIds } : {}), ...(setsLaunch && now ? { setsLaunchAt: now() } : {}), ...(setsLaunch && callCount ? { setsLaunchCall: callCount() } : {}) });
         return next(args);
       },
       { step: 'initialize', name: 'chaosCommandLog' },
@@ -893,9 +899,12 @@ function alarmReadBefore(sb: Sandbox, t: number): boolean {
  */
 function judgeAlarmFault(sb: Sandbox, fault: { trippedAt?: number }, sent: readonly SentCommand[] = [], attempts: readonly Attempt[] = []): Violation[] {
   if (fault.trippedAt === undefined) return [];
+  // Each actor's set-back, as a place among the sandbox's calls: a read is the rollback's when it
+  // comes after it in call order — not by time, since the forward run's halting read and the
+  // set-back can share a simulated millisecond (seed 2868312849 of 2027).
   const setBack = new Map<string, number>();
-  for (const c of sent) if (c.setsLaunchAt !== undefined && !setBack.has(c.actor)) setBack.set(c.actor, c.setsLaunchAt);
-  const rollingBack = (c: { actor: string; time: number }) => (setBack.get(c.actor) ?? Infinity) <= c.time;
+  for (const c of sent) if (c.setsLaunchCall !== undefined && !setBack.has(c.actor)) setBack.set(c.actor, c.setsLaunchCall);
+  const rollingBack = (c: (typeof sb.calls)[number]) => (setBack.get(c.actor) ?? Infinity) <= sb.calls.indexOf(c);
   const after = toolAlarmReads(sb).filter((c) => c.time > fault.trippedAt!);
   const out: Violation[] = [];
   const reads = after.filter((c) => !rollingBack(c));

@@ -82,6 +82,16 @@ test.serial('classic ELBs, crash + re-run whose halt keeps a stand-in of the new
   t.is(r.attempts.length, 3, 'crash, the re-run that halted keeping the record, the operator\'s re-run');
 });
 
+test.serial('launches that never succeed halt a rolling run on a warm-pool group: filling the pool is a launch and fails too (seeds 94574224 and 2408045856 of 2027)', async (t) => {
+  // Before: the sandbox filled the warm pool from the new launch spec despite FAULT-3, the rollout
+  // took those warmed instances and finished (exit 0).
+  for (const seed of [94574224, 2408045856]) {
+    const r = await runScenario(generateScenario(seed, 'rolling'));
+    t.deepEqual(r.violations, [], `seed ${seed}`);
+    t.is(r.exit, 1, `seed ${seed}: halted`);
+  }
+});
+
 test.serial('a replay of the same seed is the same run', async (t) => {
   const s = generateScenario(424242, 'rolling');
   const a = await runScenario(s);
@@ -339,6 +349,16 @@ test.serial('issue 16: a rolling rollback watches the alarms without halting and
   const last = r.attempts[r.attempts.length - 1];
   t.is(last.rollback, 'done');
   t.deepEqual(last.rollbackAlarms, ['chaos-5xx']);
+});
+
+test.serial('checker: the halting read and the rollback\'s set-back at the same simulated millisecond — the read is the forward run\'s, not the rollback\'s (seed 2868312849 of 2027)', async (t) => {
+  // Launch configuration, never-healthy boot, alarm trip: the rollout halts at its read, the set-back
+  // follows at the same millisecond, and the rollback has nothing to replace (reads no alarm).
+  const r = await runScenario(generateScenario(2868312849, 'rolling'));
+  t.deepEqual(r.violations, []);
+  const last = r.attempts[r.attempts.length - 1];
+  t.is(last.code, 'alarm');
+  t.is(last.rollback, 'done');
 });
 
 sabotage.push({
