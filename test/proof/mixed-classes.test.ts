@@ -27,3 +27,10 @@ test.serial('chaos seeds found by this class pass: 1944632580 (the tool took Cap
     t.deepEqual(r.violations, [], String(seed));
   }
 });
+
+test.serial('chaos seeds 2810607978 and 2825148527 pass (--rollback on a mixed group: the rollback sets the group\'s policy back, not its launch template, and the checker took the rollback\'s alarm reads for a forward run that did not halt)', async (t) => {
+  for (const seed of [2810607978, 2825148527]) {
+    const r = await runScenario(generateScenario(seed, 'rolling'));
+    t.deepEqual(r.violations, [], String(seed));
+  }
+});
