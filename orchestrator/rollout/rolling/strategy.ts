@@ -797,18 +797,6 @@ export function cleanupRolling(view: RollingView): Action | undefined {
     const ids = list.slice(0, surplus).map((i) => i.instanceId);
     return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, surplus: true, reason: `removing surge: ${ids.join(', ')} ${why}` };
   };
-  // More live instances than desired: AWS's own launch is in flight (Capacity Rebalancing's
-  // replacement, launched before its at-risk Spot instance goes [SPOT-2]), not counted against
-  // desired. Any of them may be it: taking one with decrement lowers desired while AWS's count
-  // stays, so AWS scales in another, healthy, instance (chaos seeds 2423331021, 401819533: SIGINT
-  // on a mixed group). Wait for AWS to settle it (bounded as step 5); past that, leave the surplus.
-  if (live.length > group.desired) {
-    if (cleanupWaitOver(view)) return undefined;
-    return wait(
-      `${group.name}: waiting for AWS's own launch in flight to settle before taking back the surge (${live.length} live, desired ${group.desired}, capacity ${config.capacity}): taking one now could make AWS scale in a healthy instance; at most ${Math.round(config.stepTimeoutMs / 1000)} s (--step-timeout)`,
-      view.memory.waitHintMs,
-    );
-  }
   if (own.length > 0) return surplusTerminate(own, 'not healthy');
   if (live.length < group.desired) {
     // The ASG has not launched the surge yet: lowering desired removes nothing that exists.
