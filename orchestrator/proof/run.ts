@@ -354,7 +354,7 @@ export interface SentCommand {
   lock: boolean;
   /** TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity: the instances it names. */
   decrementIds?: string[];
-  /** UpdateAutoScalingGroup setting the group's launch template or configuration (a rolling rollback's set-back), and when. */
+  /** UpdateAutoScalingGroup setting the group's launch template or configuration, or a mixed group's policy (a rolling rollback's set-back), and when. */
   setsLaunchAt?: number;
   /**
    * The same set-back's place among the sandbox's calls (`sb.calls.length` when it was sent): every
@@ -377,7 +377,7 @@ export function recordCommands(clients: AwsClients, actor: string, out: SentComm
         const operation = String(context.commandName ?? '').replace(/Command$/, '');
         const input = args.input ?? {};
         const decrementIds = operation === 'TerminateInstanceInAutoScalingGroup' && input.ShouldDecrementDesiredCapacity === true ? [input.InstanceId, ...((input.InstanceIds as unknown[]) ?? [])].filter((x): x is string => typeof x === 'string') : undefined;
-        const setsLaunch = operation === 'UpdateAutoScalingGroup' && (input.LaunchTemplate !== undefined || input.LaunchConfigurationName !== undefined);
+        const setsLaunch = operation === 'UpdateAutoScalingGroup' && (input.LaunchTemplate !== undefined || input.LaunchConfigurationName !== undefined || input.MixedInstancesPolicy !== undefined);
         out.push({ actor, operation, lock: isLockCommand(operation, input), ...(decrementIds ? { decrementIds } : {}), ...(setsLaunch && now ? { setsLaunchAt: now() } : {}), ...(setsLaunch && callCount ? { setsLaunchCall: callCount() } : {}) });
         return next(args);
       },
