@@ -118,6 +118,21 @@ export class AutoScalingSim {
     return counts;
   }
 
+  /** A failed launch: its Failed scaling activity and the group's launch back-off [ASG-4, FAULT-3]. */
+  failedLaunch(g: GroupRec, what: string, cause: string, reason: string): void {
+    const w = this.w;
+    this.addActivity(g, { description: `${what}  Status Reason: ${reason}`, cause, status: 'Failed', statusMessage: reason, endTime: w.now, progress: 100 });
+    g.launchFailures++;
+    g.launchBackoffUntil = w.now + Math.min(300_000, TICK_MS * 2 ** Math.min(5, g.launchFailures - 1));
+  }
+
+  /** The tags an instance the group launches carries: its group name and the tags propagated at launch. */
+  launchTags(g: GroupRec): Record<string, string> {
+    const tags: Record<string, string> = { 'aws:autoscaling:groupName': g.name };
+    for (const t of g.tags) if (t.propagateAtLaunch) tags[t.key] = t.value;
+    return tags;
+  }
+
   /** One launch attempt; a failure is a Failed scaling activity [ASG-4, FAULT-3]. */
   launchOne(g: GroupRec, counts: Map<string, number>, why: string, rebalance = false): InstanceRec | undefined {
     const w = this.w;
@@ -158,22 +173,12 @@ export class AutoScalingSim {
       const reason = launch.kind === 'none'
         ? 'The specified launch template, with template ID or name, does not exist.'
         : `We currently do not have sufficient ${instanceType} capacity in the Availability Zone you requested (${zone}). Our system will be working on provisioning additional capacity. You can currently get ${instanceType} capacity by not specifying an Availability Zone in your request or choosing ${zones.filter((z) => z !== zone).join(', ')}. Launching EC2 instance failed.`;
-      this.addActivity(g, {
-        description: 'Launching a new EC2 instance.  Status Reason: ' + reason,
-        cause: this.causeText(g, why),
-        status: 'Failed',
-        statusMessage: reason,
-        endTime: w.now,
-        progress: 100,
-      });
-      g.launchFailures++;
-      g.launchBackoffUntil = w.now + Math.min(300_000, TICK_MS * 2 ** Math.min(5, g.launchFailures - 1));
+      this.failedLaunch(g, 'Launching a new EC2 instance.', this.causeText(g, why), reason);
       return undefined;
     }
     g.launchFailures = 0;
     g.launchBackoffUntil = undefined;
-    const tags: Record<string, string> = { 'aws:autoscaling:groupName': g.name };
-    for (const t of g.tags) if (t.propagateAtLaunch) tags[t.key] = t.value;
+    const tags = this.launchTags(g);
     const inst = w.ec2.createInstance(launch, data, az, w.ec2.subnetOfZone(az, g.vpcZoneIdentifier), tags);
     inst.group = g.name;
     inst.lifecycle = 'Pending';

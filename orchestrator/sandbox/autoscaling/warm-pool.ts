@@ -17,7 +17,6 @@ import { page, requireString, validation, type Handler } from '../ops-common';
 import type { World } from '../world';
 import { holdForLaunchHooks } from './hooks';
 import { activityOut } from './ops';
-import { TICK_MS } from './state';
 
 /** EC2 start of a stopped (or resume of a hibernated) warmed instance: ASSUMPTION [WARM-4]. */
 export const DEFAULT_WARM_START_SECONDS = { min: 10, max: 20 };
@@ -78,20 +77,10 @@ export class WarmPoolSim {
     if (w.faults.launchFailureRate > 0 && w.rng.chance(w.faults.launchFailureRate)) {
       const instanceType = data.InstanceType ?? 't3.micro';
       const reason = `We currently do not have sufficient ${instanceType} capacity in the Availability Zone you requested (${az}). Our system will be working on provisioning additional capacity. You can currently get ${instanceType} capacity by not specifying an Availability Zone in your request or choosing ${g.azs.filter((z) => z !== az).join(', ')}. Launching EC2 instance failed.`;
-      w.asg.addActivity(g, {
-        description: 'Launching a new EC2 instance into warm pool.  Status Reason: ' + reason,
-        cause: `At ${new Date(w.now).toISOString().replace(/\.\d{3}Z$/, 'Z')} an instance was launched in order to fill the warm pool.`,
-        status: 'Failed',
-        statusMessage: reason,
-        endTime: w.now,
-        progress: 100,
-      });
-      g.launchFailures++;
-      g.launchBackoffUntil = w.now + Math.min(300_000, TICK_MS * 2 ** Math.min(5, g.launchFailures - 1));
+      w.asg.failedLaunch(g, 'Launching a new EC2 instance into warm pool.', `At ${new Date(w.now).toISOString().replace(/\.\d{3}Z$/, 'Z')} an instance was launched in order to fill the warm pool.`, reason);
       return undefined;
     }
-    const tags: Record<string, string> = { 'aws:autoscaling:groupName': g.name };
-    for (const t of g.tags) if (t.propagateAtLaunch) tags[t.key] = t.value;
+    const tags = w.asg.launchTags(g);
     const inst = w.ec2.createInstance(launch, data, az, w.ec2.subnetOfZone(az, g.vpcZoneIdentifier), tags);
     inst.warmPoolOf = g.name;
     inst.lifecycle = 'Warmed:Pending';
