@@ -41,3 +41,11 @@ test.serial('chaos seeds 3284213579 and 2878502959 pass (AWS\'s own replacements
     t.deepEqual(r.violations, [], String(seed));
   }
 });
+
+test.serial('chaos seeds 2052541170 and 2359788694 pass (Spot interruptions and Capacity Rebalancing on a mixed group: a checkpoint reached with desired still raised waited 24 h to settle; a healthy step failed "no healthy replacement" because AWS\'s replacements kept the group waiting though each came up in time)', async (t) => {
+  for (const seed of [2052541170, 2359788694]) {
+    const r = await runScenario(generateScenario(seed, 'rolling'));
+    t.deepEqual(r.violations, [], String(seed));
+    t.is(r.exit, 0, `${seed}: done, not merely halted safe`);
+  }
+});

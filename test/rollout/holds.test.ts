@@ -104,7 +104,7 @@ test('bad input: checkpoints not ascending or outside 1–100, a canary below 1 
 
 // Rows: view, holds options, hold memory (minutes before NOW the hold started) → decision.
 const H: HoldOptions = { canary: 1, canaryWaitMs: 5 * MIN, checkpoints: [60], checkpointWaitMs: 2 * MIN, bakeMs: 10 * MIN };
-const rows: Array<{ title: string; v: RollingView; o?: HoldOptions; since?: Record<string, number>; want: string }> = [
+const rows: Array<{ title: string; v: RollingView; o?: HoldOptions; since?: Record<string, number>; settling?: Record<string, number>; want: string }> = [
   { title: 'before the canary, surge 2: the step is cut to the canary (1 launched, not 2)', v: view(5, 'o1 o2 o3 o4 o5', { config: { surge: 2, batch: 2 } }), want: 'desired 6' },
   { title: 'canary instance launched and healthy: the old one goes (the canary step)', v: view(6, 'o1 o2 o3 o4 o5 n6'), want: 'terminate i-o1 -1' },
   { title: 'canary replaced, its hold not started (the runner starts it once settled): wait', v: view(5, 'o1x o2 o3 o4 o5 n6', { terminated: ['o1'] }), want: 'wait settle' },
@@ -123,6 +123,26 @@ const rows: Array<{ title: string; v: RollingView; o?: HoldOptions; since?: Reco
     v: view(6, 'o2 o3 o4 o5 n6 n7'),
     want: 'terminate i-o2 -1',
   },
+  {
+    title: 'surge 3: AWS took two planned outdated instances (o2, o3: Spot interruptions) while the step to the checkpoint ran with desired raised by 1; the count is at the checkpoint with desired still raised: the step in flight finishes (the oldest outdated goes, with decrement), not a wait to settle that could never end (chaos seed 2052541170 of 2027 waited 24 h)',
+    v: view(6, 'o4 o5 n6 n7 n8 n9', { config: { surge: 3, batch: 3 }, terminated: ['o1'] }),
+    since: { canary: 30 },
+    want: 'terminate i-o4 -1',
+  },
+  {
+    title: 'at the checkpoint, not settled (a new instance Pending) for longer than the step timeout since the tool reached it: fails like a step (step-timeout), not a wait without end',
+    v: view(5, 'o4 o5 n6 n7 n8~', { terminated: ['o1', 'o2', 'o3'] }),
+    since: { canary: 30 },
+    settling: { 'checkpoint-60': 9 },
+    want: 'abort step-timeout',
+  },
+  {
+    title: 'at the checkpoint, not settled yet, within the step timeout since reached: wait to settle',
+    v: view(5, 'o4 o5 n6 n7 n8~', { terminated: ['o1', 'o2', 'o3'] }),
+    since: { canary: 30 },
+    settling: { 'checkpoint-60': 7 },
+    want: 'wait settle',
+  },
   { title: 'no holds: decideRolling as it is (surge 2 launches 2)', v: view(5, 'o1 o2 o3 o4 o5', { config: { surge: 2, batch: 2 } }), o: {}, want: 'desired 7' },
 ];
 for (const r of rows) {
@@ -131,9 +151,18 @@ for (const r of rows) {
     const holds = planHolds(o, 5);
     const memory: HoldMemory = {};
     for (const [id, minutesAgo] of Object.entries(r.since ?? {})) memory[id] = NOW - minutesAgo * MIN;
-    t.is(summary(decideWithHolds(r.v, holds, memory)), r.want);
+    const settling: HoldMemory = {};
+    for (const [id, minutesAgo] of Object.entries(r.settling ?? {})) settling[id] = NOW - minutesAgo * MIN;
+    t.is(summary(decideWithHolds(r.v, holds, memory, settling)), r.want);
   });
 }
+
+test('decideWithHolds: the settle-before-hold timeout says which hold and what is unsettled', (t) => {
+  const v = view(6, 'o4 o5 n6 n7 n8~ n9', { terminated: ['o1', 'o2', 'o3'] });
+  const a = decideWithHolds(v, planHolds(H, 5), { canary: NOW - 30 * MIN }, { 'checkpoint-60': NOW - 9 * MIN });
+  t.is(a.kind, 'abort');
+  t.regex((a as { reason: string }).reason, /^rabbit: not settled at the checkpoint 60% \(3 of 5 replaced\) after 540 s \(--step-timeout 480 s\): desired 6 above capacity 5; i-n8 not healthy \(asg Pending\)$/);
+});
 
 test('replacedCount and holdCanStart: a hold starts its clock only once the group is settled at its point', (t) => {
   const holds = planHolds(H, 5);

@@ -13,13 +13,18 @@
  *
  * A hold starts once the group is settled at its point (no new instance still on its way to
  * healthy, desired back at capacity, every instance launched) and ends its wait later; the runner
- * remembers when each started (`since`), the decision here is pure.
+ * remembers when each started (`since`) and when the rollout reached it (`settling`), the decision
+ * here is pure. The wait to settle is bounded by the step timeout from when the point was reached
+ * (then the rollout fails, `step-timeout`, naming what is unsettled). AWS's own replacements (Spot,
+ * Capacity Rebalancing) are NOT left out of "settled": each is an instance of the new version the
+ * hold is there to watch, the tool cannot tell them from its own launches by the snapshot, and at a
+ * realistic rate a settled moment comes within a poll or two; the bound covers the rest.
  *
  * Example: 10 outdated, --canary 1 --checkpoints 50 --bake 10m, surge 2:
  *   replace 1 (the step is cut to 1) → hold canary → replace 2, 2 (the step reaches 5 = 50%) →
  *   hold checkpoint 50% → replace 2, 2, 1 → settled → bake 10 m → done.
  */
-import { wait, type Action } from '../action';
+import { abort, wait, type Action } from '../action';
 import type { InstanceView } from '../../aws/port';
 import { decideRolling, isLive, isOutdated, isStandby, type RollingView } from './strategy';
 
@@ -115,11 +120,28 @@ export function replacedCount(view: RollingView): number {
  * all it wants, desired back at capacity. (Connection draining of the terminated ones need not end.)
  */
 export function settled(view: RollingView): boolean {
+  return unsettledWhy(view) === undefined;
+}
+
+/**
+ * What keeps the group from being settled at a point (see {@link settled}), as the user reads it;
+ * undefined when settled. Example: "desired 25 above capacity 24; i-n7 not healthy (asg Pending)".
+ */
+export function unsettledWhy(view: RollingView): string | undefined {
   const { group, config } = view;
   const terminated = new Set(view.memory.terminated);
   const live = group.instances.filter((i) => isLive(i) && !isStandby(i) && !terminated.has(i.instanceId));
-  const unhealthyNew = live.some((i: InstanceView) => !isOutdated(i, group) && !view.verdict(i).healthy);
-  return !unhealthyNew && live.length >= group.desired && group.desired <= config.capacity;
+  const unhealthyNew = live.filter((i: InstanceView) => !isOutdated(i, group) && !view.verdict(i).healthy);
+  const why: string[] = [];
+  if (group.desired > config.capacity) why.push(`desired ${group.desired} above capacity ${config.capacity}`);
+  if (live.length < group.desired) why.push(`${live.length} of ${group.desired} instance(s) live`);
+  const shown = unhealthyNew.slice(0, 3).map((i) => {
+    const v = view.verdict(i);
+    return `${i.instanceId} not healthy (${v.gate ?? 'check'} ${v.state ?? 'unknown'})`;
+  });
+  if (unhealthyNew.length > 3) shown.push(`${unhealthyNew.length - 3} more not healthy`);
+  why.push(...shown);
+  return why.length > 0 ? why.join('; ') : undefined;
 }
 
 /** The hold the rollout is at (reached and its wait not over), or undefined. Bake is reached only once decideRolling says done. */
@@ -161,25 +183,49 @@ const secondsText = (ms: number) => {
  * Example: canary 1 of 5, surge 2, the canary n1 healthy, its hold started 2 min ago, wait 5 min →
  * wait "holding at the canary (1 of 5 replaced) …", waitMs 10 s; at 5 min → replace on (2 at once).
  */
-export function decideWithHolds(view: RollingView, holds: readonly Hold[], memory: HoldMemory): Action {
+export function decideWithHolds(view: RollingView, holds: readonly Hold[], memory: HoldMemory, settling: HoldMemory = {}): Action {
   const hold = currentHold(view, holds, memory);
   if (hold) {
-    const inner = decideRolling(view);
+    // The step cut to the point here too (room 1 at the point): what decideRolling would do next
+    // is then to finish the step in flight, never to launch a whole new one (see below).
+    const inner = decideRolling(cutToPoint(view, hold.kind === 'bake' ? undefined : hold.after));
     if (inner.kind === 'abort') return inner;
     if (hold.kind === 'bake' && inner.kind !== 'done') return inner; // settle first (drain, desired), then bake
     // Back to rest (surplus, desired) is done during a hold; the next step never is.
     if (hold.kind !== 'bake' && inner.kind !== 'wait' && inner.kind !== 'done' && !launchesOrReplaces(inner, view)) return inner;
     const since = memory[hold.id];
-    if (since === undefined) return wait(`${view.group.name}: at the ${hold.label}: waiting for the group to settle before the hold`, HOLD_POLL_MS);
+    if (since === undefined) {
+      // The wait to settle is bounded like any step (chaos seed 2052541170 of 2027 waited 24 h).
+      const from = settling[hold.id];
+      const why = unsettledWhy(view);
+      if (from !== undefined && why !== undefined && view.now - from > view.config.stepTimeoutMs) {
+        const secs = Math.round((view.now - from) / 1000);
+        return abort('step-timeout', `${view.group.name}: not settled at the ${hold.label} after ${secs} s (--step-timeout ${Math.round(view.config.stepTimeoutMs / 1000)} s): ${why}`, {
+          asg: view.group.name,
+          hold: hold.id,
+          seconds: secs,
+          unsettled: why,
+        });
+      }
+      return wait(`${view.group.name}: at the ${hold.label}: waiting for the group to settle before the hold`, HOLD_POLL_MS);
+    }
     const left = hold.waitMs - (view.now - since);
     return wait(`${view.group.name}: holding at the ${hold.label} for ${secondsText(hold.waitMs)}, watching health and alarms`, Math.max(0, Math.min(left, HOLD_POLL_MS)));
   }
-  const point = nextPoint(view, holds);
-  if (point === undefined) return decideRolling(view);
+  return decideRolling(cutToPoint(view, nextPoint(view, holds)));
+}
+
+/**
+ * The view with its step cut so that it never replaces past `point` (at least 1: at the point
+ * itself, a step whose surge is already launched can still finish). Example: surge 9, point 5,
+ * 2 replaced → surge and batch 3; at the point (5 replaced) → 1.
+ */
+function cutToPoint(view: RollingView, point: number | undefined): RollingView {
+  if (point === undefined) return view;
   const room = Math.max(1, point - replacedCount(view));
   const c = view.config;
   const config = { ...c, batch: Math.min(c.batch, room), surge: c.surge > 0 ? Math.min(c.surge, room) : 0 };
-  return decideRolling({ ...view, config });
+  return { ...view, config };
 }
 
 /**

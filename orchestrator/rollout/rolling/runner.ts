@@ -45,6 +45,7 @@ import {
   describeHeld,
   heldBack,
   policyOf,
+  stepWaitSince,
   type ProtectedPolicy,
   type RollingConfig,
   type RollingMemory,
@@ -198,6 +199,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   /** Canary, checkpoints and bake of this run (rolling/holds.ts), and when each started / was reported over. */
   private holds: Hold[] = [];
   private readonly holdSince: HoldMemory = {};
+  /** When each hold was first reached, its clock not started (waiting for the group to settle): bounded by the step timeout. */
+  private readonly holdSettling: HoldMemory = {};
   private readonly holdsOver = new Set<string>();
   /** Other groups' targets in its target groups were reported (once per run). */
   private neighboursSaid = false;
@@ -417,20 +420,25 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         }
       }
     }
+    const previous = this.lastVerdict;
     this.lastVerdict = verdicts;
     this.lastObservedAt = now;
 
-    // The step's wait for a healthy replacement, on the tool's clock (decideRolling's stepStalled).
+    // The step's wait for a healthy replacement, on the tool's clock (decideRolling's stepStalled),
+    // started again at each healthy replacement (strategy.ts stepWaitSince).
     let counted = 0;
     let unhealthyNew = false;
+    let arrived = false;
     for (const i of s.instances) {
       if (!isLive(i) || isStandby(i) || this.terminatedSet.has(i.instanceId)) continue;
       counted++;
-      if (!unhealthyNew && !isOutdated(i, s) && !verdicts.get(i.instanceId)?.healthy) unhealthyNew = true;
+      if (isOutdated(i, s)) continue;
+      if (!verdicts.get(i.instanceId)?.healthy) unhealthyNew = true;
+      else if (!previous.get(i.instanceId)?.healthy) arrived = true;
     }
     const short = counted < s.desired;
-    if (short || unhealthyNew) {
-      this.memory.waitingSince ??= now;
+    this.memory.waitingSince = stepWaitSince(this.memory.waitingSince, short || unhealthyNew, arrived, now);
+    if (this.memory.waitingSince !== undefined) {
       if (short && now - this.memory.waitingSince > this.config.stepTimeoutMs && this.memory.lastLaunchFailure === undefined && this.port.lastFailedLaunch) {
         try {
           this.memory.lastLaunchFailure = (await this.port.lastFailedLaunch(s.name)) ?? undefined;
@@ -439,7 +447,6 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         }
       }
     } else {
-      this.memory.waitingSince = undefined;
       this.memory.lastLaunchFailure = undefined;
     }
 
@@ -487,6 +494,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       }
     }
     const h = currentHold(view, this.holds, this.holdSince);
+    if (h && this.holdSince[h.id] === undefined) this.holdSettling[h.id] ??= now;
     if (h && this.holdSince[h.id] === undefined && holdCanStart(view, h)) {
       this.holdSince[h.id] = now;
       this.emitHold(h, 'start', now, now, total, view);
@@ -919,7 +927,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
    * an unforeseen way), nothing is done on stale ELB states: look again, asking the ELB.
    */
   decide(o: RollingObservation): Action {
-    const a = this.holds.length ? decideWithHolds(o.view, this.holds, this.holdSince) : decideRolling(o.view);
+    const a = this.holds.length ? decideWithHolds(o.view, this.holds, this.holdSince, this.holdSettling) : decideRolling(o.view);
     if (o.groupStale && a.kind !== 'wait') {
       this.forceFresh = true;
       return wait(`${o.view.group.name}: reading the group before acting`, 0);
