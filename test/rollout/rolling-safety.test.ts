@@ -21,7 +21,6 @@ import {
   isOurs,
   mayTerminate,
   planRolling,
-  stepWaitSince,
   type RollingConfig,
   type RollingMemory,
   type RollingView,
@@ -119,23 +118,6 @@ for (const [title, desired, specs, config, memory, expected] of cases) {
     t.is(summary(decideRolling(view(group(desired, specs), config, memory))), expected);
   });
 }
-
-test('stepWaitSince: the step\'s wait clock runs while no healthy replacement arrives, and starts again at each one (chaos seed 2359788694: Spot churn kept the group waiting for 20 min while every replacement came up)', (t) => {
-  const MIN = 60_000;
-  // [title, previous clock, waiting, a healthy replacement arrived, expected clock]
-  const rows: Array<[string, number | undefined, boolean, boolean, number | undefined]> = [
-    ['not waiting: no clock', NOW - 5 * MIN, false, true, undefined],
-    ['the wait starts: now', undefined, true, false, NOW],
-    ['still waiting, nothing came up healthy (bad AMI, no capacity): the clock runs on', NOW - 9 * MIN, true, false, NOW - 9 * MIN],
-    ['still waiting (AWS replacing a Spot instance), but a replacement came up healthy: starts again', NOW - 9 * MIN, true, true, NOW],
-  ];
-  for (const [title, prev, waiting, arrived, want] of rows) t.is(stepWaitSince(prev, waiting, arrived, NOW), want, title);
-  // What the clock feeds: a step whose last healthy replacement came 1 min ago is not stalled,
-  // though the group has been waiting for something for 9 min (the step timeout is 8).
-  const group4 = group(4, 'o1 o2 o3 n4~');
-  t.is(summary(decideRolling(view(group4, {}, { waitingSince: stepWaitSince(NOW - 9 * MIN, true, true, NOW - MIN) }))), 'wait');
-  t.is(summary(decideRolling(view(group4, {}, { waitingSince: stepWaitSince(NOW - 9 * MIN, true, false, NOW - MIN) }))), 'abort step-timeout');
-});
 
 test('decide: the step timeout names the last failed launch', (t) => {
   const a = decideRolling(view(group(4, 'o1 o2 o3'), {}, { waitingSince: NOW - 9 * 60_000, lastLaunchFailure: 'The image id [ami-0bad] does not exist' }));

@@ -45,7 +45,6 @@ import {
   describeHeld,
   heldBack,
   policyOf,
-  stepWaitSince,
   type ProtectedPolicy,
   type RollingConfig,
   type RollingMemory,
@@ -420,25 +419,20 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         }
       }
     }
-    const previous = this.lastVerdict;
     this.lastVerdict = verdicts;
     this.lastObservedAt = now;
 
-    // The step's wait for a healthy replacement, on the tool's clock (decideRolling's stepStalled),
-    // started again at each healthy replacement (strategy.ts stepWaitSince).
+    // The step's wait for a healthy replacement, on the tool's clock (decideRolling's stepStalled).
     let counted = 0;
     let unhealthyNew = false;
-    let arrived = false;
     for (const i of s.instances) {
       if (!isLive(i) || isStandby(i) || this.terminatedSet.has(i.instanceId)) continue;
       counted++;
-      if (isOutdated(i, s)) continue;
-      if (!verdicts.get(i.instanceId)?.healthy) unhealthyNew = true;
-      else if (!previous.get(i.instanceId)?.healthy) arrived = true;
+      if (!unhealthyNew && !isOutdated(i, s) && !verdicts.get(i.instanceId)?.healthy) unhealthyNew = true;
     }
     const short = counted < s.desired;
-    this.memory.waitingSince = stepWaitSince(this.memory.waitingSince, short || unhealthyNew, arrived, now);
-    if (this.memory.waitingSince !== undefined) {
+    if (short || unhealthyNew) {
+      this.memory.waitingSince ??= now;
       if (short && now - this.memory.waitingSince > this.config.stepTimeoutMs && this.memory.lastLaunchFailure === undefined && this.port.lastFailedLaunch) {
         try {
           this.memory.lastLaunchFailure = (await this.port.lastFailedLaunch(s.name)) ?? undefined;
@@ -447,6 +441,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
         }
       }
     } else {
+      this.memory.waitingSince = undefined;
       this.memory.lastLaunchFailure = undefined;
     }
 

@@ -33,8 +33,7 @@
  * Step timeout: a step with no healthy replacement within `stepTimeoutMs` fails, whatever the
  * reason — a new instance not healthy (measured from when the tool first saw it), or instances that
  * never launch (bad AMI, no capacity: measured from when the tool started waiting, naming the last
- * failed scaling activity's StatusMessage). Both on the tool's own clock, never EC2's LaunchTime;
- * the step's wait clock starts again at each healthy replacement ({@link stepWaitSince}).
+ * failed scaling activity's StatusMessage). Both on the tool's own clock, never EC2's LaunchTime.
  */
 import type { GroupSnapshot, InstanceView, LaunchSpec } from '../../aws/port';
 import { abort, done, wait, type Action } from '../action';
@@ -561,28 +560,6 @@ export function stepStalled(view: RollingView, live: number, notHealthyNew: Inst
     missing,
     ...(memory.lastLaunchFailure ? { lastLaunchFailure: memory.lastLaunchFailure } : {}),
   });
-}
-
-/**
- * The step's wait clock (`memory.waitingSince`, what {@link stepStalled} measures): since when the
- * group has been waiting WITHOUT a healthy replacement arriving. `waiting`: fewer live instances
- * than desired, or an up-to-date one not healthy yet; `arrived`: an up-to-date instance is healthy
- * now that was not (or was not there) at the previous look. The clock starts when the wait starts,
- * stops when it ends, and starts again at each healthy replacement: a step is stalled when nothing
- * came up healthy for the step timeout, not when the group never stopped changing. On a Spot or
- * Capacity Rebalancing group AWS replaces instances all along (each replacement Pending, then
- * healthy), so "waiting for something" can last the whole rollout while every replacement comes up
- * in time (chaos seed 2359788694 of 4242 failed a healthy step "no healthy replacement after 1220
- * s" naming an instance launched 66 s before). A launch that never succeeds (bad AMI, no
- * capacity) brings no healthy instance, so the clock runs on and the step fails at its timeout;
- * each new instance keeps its own bound (first seen + step timeout) whatever the clock says.
- * Examples (step timeout 20 min): waiting since 10:00, nothing healthy since → 10:00 (fails after
- * 10:20); waiting since 10:00, n7 healthy at 10:15, n8 Pending → 10:15; not waiting → undefined.
- */
-export function stepWaitSince(prev: number | undefined, waiting: boolean, arrived: boolean, now: number): number | undefined {
-  if (!waiting) return undefined;
-  if (prev === undefined || arrived) return now;
-  return prev;
 }
 
 /**
