@@ -61,6 +61,8 @@ export interface ToolTermination {
    * configured size plus the instances someone put back from Standby).
    */
   surplusPick?: { liveAfter: number; outdatedLeft: number; capacity: number };
+  /** The attempt whose call caused it (Attempt.actor); undefined when not known. */
+  actor?: string;
   /**
    * Healthy instances the simulated AWS itself took (an application failing after it had passed, a
    * spontaneous or rebalancing termination, someone's Standby) between the tool's call and this
@@ -311,7 +313,11 @@ export function checkRun(f: RunFacts): Violation[] {
     }
   }
   if ((exit === REFUSED && !launchChangeHalt) || f.expect === 'planned') {
-    if (f.toolTerminations.length > 0) add('outcome', `${exit === REFUSED ? 'refused' : 'dry'} run terminated ${f.toolTerminations.length} instance(s)`);
+    // The refused (or dry) run is the last attempt: an earlier attempt's terminations (a run
+    // interrupted, then re-run and refused) are that attempt's, not the refusal's (chaos seed
+    // 3935578497 counted a SIGINT run's 8 replacements against its re-run).
+    const own = f.toolTerminations.filter((t) => t.actor === undefined || last.actor === undefined || t.actor === last.actor);
+    if (own.length > 0) add('outcome', `${exit === REFUSED ? 'refused' : 'dry'} run terminated ${own.length} instance(s)`);
   }
   return v;
 }

@@ -39,7 +39,8 @@
  *
  * The engine emits the coded events: rollout.plan, group.scale (via the guard), instance.launch
  * and instance.healthy (diffing observations), instance.terminate, rollout.done, rollout.failed.
- * Failures throw DeployError after cleanup: exit 1 (rolloutError; `data.refused` → exit 3),
+ * Failures throw DeployError after cleanup: exit 1 (rolloutError; `data.refused` before the run
+ * changed anything, or `data.refusedMidRun` → exit 3),
  * abort signal → interruptedError (130).
  */
 import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
@@ -172,6 +173,8 @@ class RolloutRun<O extends Observation> {
    */
   private terminateFailures = 0;
   private terminateFailingSince: number | undefined;
+  /** This run has performed (or attempted) a mutating action: a refusal from here on is a halt. */
+  private changed = false;
 
   constructor(
     private readonly strategy: Strategy<O>,
@@ -274,10 +277,19 @@ class RolloutRun<O extends Observation> {
     return result;
   }
 
-  /** `abort`: the strategy's error (refused → exit 3, else exit 1). */
+  /**
+   * `abort`: the strategy's error. A refusal (`data.refused`, exit 3) is a precondition that failed
+   * before this run changed anything (docs/design.md invariant 6: a refused run makes no mutating
+   * call). The same finding once this run has acted is a halt (exit 1; cleanup and restore follow):
+   * e.g. `below-min-healthy` on a re-run that had already replaced an instance (chaos seed
+   * 3935578497) — unless the contract makes it a refusal wherever it comes (`data.refusedMidRun`:
+   * `launch-template-changed`, docs/commands/roll.md).
+   */
   private abortError(a: Extract<Action, { kind: 'abort' }>): DeployError {
-    const data = { target: this.strategy.target, ...(a.data ?? {}) };
-    return a.data?.refused ? refusedError(a.code, a.reason, data) : rolloutError(a.code, a.reason, data);
+    const { refused, refusedMidRun, ...rest } = a.data ?? {};
+    const refusal = Boolean(refused) && (!this.changed || Boolean(refusedMidRun));
+    const data = { target: this.strategy.target, ...rest, ...(refusal ? { refused } : {}) };
+    return refusal ? refusedError(a.code, a.reason, data) : rolloutError(a.code, a.reason, data);
   }
 
   /** `wait`: report a new reason once, sleep as the poller says (polling.ts nextDelay). */
@@ -347,6 +359,7 @@ class RolloutRun<O extends Observation> {
   /** Performs `a`; false when it stopped part-way to look again (a decision gone stale). */
   private async act(a: Action, o: O, useSignal = true): Promise<boolean> {
     const { strategy, port, reporter } = this.ctx();
+    this.changed = true;
     // Every action but terminate is an idempotent write the port retries (aws/transient.ts).
     switch (a.kind) {
       case 'setDesired':

@@ -65,6 +65,8 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [347261232, 'rolling'], // issue 15 (seed 99, checker): someone put a Standby instance back 1.5 s after the tool handed the group back (--standby ignore, done at its last look); theirs, not an outdated instance left by the tool
   [2380164686, 'rolling'], // issue 10 (seed 14, checker): a long run (2.7 h) whose failed new instance was purged before judging (as 1799852234); since the --rollback draw, the operator's re-run without --rollback is judged without a rollback to report
   [1888125415, 'rolling'], // issue 14 (seed 7, checker; ALB target group, AWS defaults): a rollback done while someone's Standby instance was put back (ExitStandby: desired + 1) — desired 48 of 47 is theirs, as the real-world judgement allows
+  [3564783887, 'rolling'], // issues 10/15 (seed 4242, checker): a template version published after the re-run's last launch (done on the version rolled out: either version counts) with --protected ignore and a Standby put back — the two judgements apart left the protected outdated instances the policy skipped "stale"
+  [3935578497, 'rolling'], // issues 10/15 (seed 9001): template changed mid-run + SIGINT re-run, two outdated (the first run's version) failing after passing left 17 healthy of --min-healthy 18; the re-run refused to take even those (a negative budget) and exited 3 after it had acted — now the unhealthy ones go (they cost no healthy capacity), a refusal after the run acted is a halt (exit 1), and the checker counts a refused attempt's own terminations only
 ];
 
 test.serial('the seeds reported as checker gaps pass', async (t) => {
@@ -373,6 +375,27 @@ sabotage.push({
       throw err;
     }
   },
+});
+
+/**
+ * Seed 3564783887 of 4242 (a template version published mid-run, --protected ignore, someone's
+ * Standby put back) without its SIGINT and its AZ rebalancing (AWS would replace the old instances
+ * itself): the checker excuses the outdated instances the policy skipped and counts either version
+ * as up to date — and still calls a done that left outdated instances no policy skipped a failure.
+ */
+test.serial('the checker catches a tool reporting done without replacing anything while the template changed mid-run and a policy skips protected instances', async (t) => {
+  const base = generateScenario(3564783887, 'rolling');
+  const s: Scenario = { ...base, interruption: { kind: 'none' }, faults: { ...base.faults, azRebalance: false } };
+  s.expect = expectationOf(s);
+  const r = await runScenario(s, {
+    tool: async (i) => {
+      await i.sandbox.clock.sleep(1_500_000); // past the template change
+      return result(i.target);
+    },
+  });
+  const stale = r.violations.find((v) => v.code === 'outcome' && /not every instance is up to date/.test(v.message));
+  t.truthy(stale, r.violations.map((v) => `${v.code}: ${v.message}`).join('\n'));
+  t.regex(stale!.message, /launch template changed .*either version counts.*skipped 1/, 'the protected one skipped, the others caught');
 });
 
 for (const s of sabotage) {

@@ -40,6 +40,25 @@ test('checker: exit 3 launch-template-changed is allowed only when the template 
   t.deepEqual(checkRun({ ...halted, launchTemplateChanged: true, attempts: [{ kind: 'run', exit: 3, code: 'below-min-healthy' }] }).map((v) => v.code), ['outcome']);
 });
 
+test('checker: a refused run\'s terminations are its own — an interrupted earlier attempt\'s are not counted against it, the refused attempt\'s own still are (chaos seed 3935578497)', (t) => {
+  const term = (actor: string, id: string) => ({ instanceId: id, group: 'chaos-app', time: 1, operation: 'TerminateInstanceInAutoScalingGroup', wasHealthy: true, wasUpToDate: false, planned: true, actor });
+  const refusedRerun: RunFacts = {
+    ...sound(),
+    expect: 'done-or-halt',
+    attempts: [
+      { kind: 'sigint', actor: 'tool-1', exit: 130, code: 'interrupted' },
+      { kind: 'rerun', actor: 'tool-2', exit: 3, code: 'locked' },
+    ],
+    toolTerminations: [term('tool-1', 'i-o1'), term('tool-1', 'i-o2')],
+  };
+  t.false(checkRun(refusedRerun).some((v) => /refused run terminated/.test(v.message)), 'the SIGINT run replaced them, not the refusal');
+  const guilty = { ...refusedRerun, toolTerminations: [...refusedRerun.toolTerminations, term('tool-2', 'i-o3')] };
+  t.true(checkRun(guilty).some((v) => v.code === 'outcome' && /refused run terminated 1 instance/.test(v.message)), 'the refused attempt terminating anything is still caught');
+  // A single refused run that terminated: caught as before.
+  const single: RunFacts = { ...sound(), expect: 'refused', attempts: [{ kind: 'run', actor: 'tool-1', exit: 3, code: 'locked' }], toolTerminations: [term('tool-1', 'i-o1')] };
+  t.true(checkRun(single).some((v) => /refused run terminated 1 instance/.test(v.message)));
+});
+
 test('the rolling classes are drawn after everything else and only apply to rolling runs', (t) => {
   let seen = { never: 0, lt: 0, skew: 0 };
   for (let seed = 1; seed <= 400; seed++) {

@@ -3,7 +3,9 @@ import { VirtualClock } from '../../orchestrator/clock';
 import { DeployError } from '../../orchestrator/errors';
 import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
 import { rollGroup, type RollOptions } from '../../orchestrator/rollout/rolling/runner';
-import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
+import { Guard, RESTORE_TAG } from '../../orchestrator/rollout/guard';
+import { runRollout, type Observation, type Strategy } from '../../orchestrator/rollout/engine';
+import { abort, type Action } from '../../orchestrator/rollout/action';
 import { FakePort, type FakeOptions } from './fake-port';
 import { LOCK_TAG } from '../../orchestrator/lock/record';
 import { forceUnlockGroup } from '../helpers/force-unlock';
@@ -344,4 +346,46 @@ test('rollGroup holds the group\'s lock by default: a second run on the group me
   t.false(LOCK_TAG in port.tags, 'released at the end');
   t.is(reporter.ofCode('lock.acquired').length, 1);
   t.is(reporter.ofCode('lock.released').length, 1);
+});
+
+/**
+ * A strategy that acts `acts` times (suspending a process through its guard), then aborts with a
+ * finding marked as a refusal: what the engine makes of it depends on whether the run has acted.
+ */
+function refusingAfter(port: FakePort, clock: VirtualClock, reporter: RecordingReporter, acts: number, data: Record<string, unknown>): Strategy<Observation> {
+  const guard = new Guard(port, 'rabbit', reporter, () => clock.now());
+  let turn = 0;
+  return {
+    strategy: 'rolling',
+    target: 'rabbit',
+    async observe() {
+      return { groups: [await port.observeGroup('rabbit')], isHealthy: () => true };
+    },
+    decide: (): Action =>
+      turn++ < acts ? { kind: 'suspend', group: 'rabbit', processes: ['AZRebalance'], reason: 'guard rail' } : abort('below-min-healthy', 'rabbit: terminating i-old0000 would drop below --min-healthy 3', { refused: true, ...data }),
+    plan: () => ({ message: 'plan', data: {}, noop: false }),
+    cleanup: () => undefined,
+    guard: () => guard,
+    mayTerminate: () => false,
+  };
+}
+
+test('a refusal is exit 3 only before the run changed anything; the same finding after it acted halts (exit 1, restored) — a refused run changes nothing (chaos seed 3935578497)', async (t) => {
+  const atStart = setup();
+  const e0 = (await t.throwsAsync(runRollout(refusingAfter(atStart.port, atStart.clock, atStart.reporter, 0, {}), { port: atStart.port, clock: atStart.clock, reporter: atStart.reporter }), { instanceOf: DeployError })) as DeployError;
+  t.is(e0.exit, 3, 'refused before any change');
+  t.deepEqual(atStart.port.mutations, [], 'nothing changed');
+
+  const midRun = setup();
+  const e1 = (await t.throwsAsync(runRollout(refusingAfter(midRun.port, midRun.clock, midRun.reporter, 1, {}), { port: midRun.port, clock: midRun.clock, reporter: midRun.reporter }), { instanceOf: DeployError })) as DeployError;
+  t.is(e1.code, 'below-min-healthy');
+  t.is(e1.exit, 1, 'after the run acted it is a halt, not a refusal');
+  t.true(midRun.port.mutations.includes('suspend AZRebalance'));
+  t.deepEqual(midRun.port.suspended, [], 'restored');
+  t.false(RESTORE_TAG in midRun.port.tags);
+
+  // A finding the contract makes a refusal wherever it comes (launch-template-changed) stays exit 3.
+  const contract = setup();
+  const e2 = (await t.throwsAsync(runRollout(refusingAfter(contract.port, contract.clock, contract.reporter, 1, { refusedMidRun: true }), { port: contract.port, clock: contract.clock, reporter: contract.reporter }), { instanceOf: DeployError })) as DeployError;
+  t.is(e2.exit, 3);
 });

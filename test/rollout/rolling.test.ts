@@ -111,6 +111,9 @@ const cases: Array<[string, number, string, Partial<RollingConfig>, Partial<Roll
   ['surge 0: replacement not launched yet → wait', 3, 'o1x o2 o3', { surge: 0, minHealthy: 2 }, { terminated: ['i-o1'] }, 'wait'],
   ['surge 0: minHealthy 3 → refuse (never below)', 3, 'o1 o2 o3', { surge: 0, minHealthy: 3 }, {}, 'abort below-min-healthy'],
   ['surge 0: unhealthy outdated costs no healthy capacity', 3, 'o1 o2! o3', { surge: 0, minHealthy: 2 }, {}, 'terminate i-o2'],
+  // Healthy already below --min-healthy (an app failing after it passed): what serves nothing may still go (chaos seed 3935578497).
+  ['surge 1: healthy below minHealthy (2 of 3), the unhealthy outdated one still goes', 4, 'o1 o2! o3! n4', {}, {}, 'terminate i-o2 -1'],
+  ['surge 0: healthy below minHealthy (1 of 2), the unhealthy outdated one still goes', 3, 'o1! o2! o3', { surge: 0, minHealthy: 2 }, {}, 'terminate i-o1'],
   ['batch 2 with surge 1 grows by 2', 3, 'o1 o2 o3', { batch: 2 }, {}, 'desired 5'],
   ['batch 2: both new healthy → terminate two oldest', 5, 'o1 o2 o3 n4 n5', { batch: 2 }, {}, 'terminate i-o1,i-o2 -1'],
   ['batch 2, one outdated left → step of 1', 3, 'o3 n4 n5', { batch: 2 }, {}, 'desired 4'],

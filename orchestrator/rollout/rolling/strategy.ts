@@ -600,6 +600,8 @@ export function decideRolling(view: RollingView): Action {
       asg: group.name,
       launch: view.launchChanged,
       refused: true,
+      // Exit 3 even though the run has acted: the documented contract (docs/commands/roll.md).
+      refusedMidRun: true,
     });
   }
 
@@ -711,11 +713,15 @@ export function decideRolling(view: RollingView): Action {
   const surplus = D - C;
 
   // Choose up to n outdated instances — unhealthy first, then so the group ends balanced (see
-  // balancedOrder), then oldest — never letting healthy drop below minHealthy.
+  // balancedOrder), then oldest — never letting healthy drop below minHealthy. An unhealthy one
+  // costs no healthy capacity, so it may go even when healthy is already below minHealthy (the
+  // budget is never negative): an application that failed after passing left the group short, and
+  // replacing what serves nothing is the way back up (chaos seed 3935578497: 17 healthy against
+  // --min-healthy 18, two outdated instances failing; a negative budget refused even those).
   const choose = (n: number): InstanceView[] =>
     balancedOrder(outdated, live, (i) => !isOutdated(i, group), group.availabilityZones, n, {
       costOf: (i) => (healthy(i) ? 1 : 0),
-      budget: H - config.minHealthy,
+      budget: Math.max(0, H - config.minHealthy),
     });
 
   if (config.surge > 0 || surplus > 0) {
