@@ -23,6 +23,9 @@
  *    terminate is decided on a look at the group; after a failure the caller (the engine) backs
  *    off, looks again and decides anew (chaos seed 3417255494: the SDK's own retry of a throttled
  *    terminate landed after the instance had become healthy and killed it).
+ *  - A scale-in (the engine lowering a group's desired capacity) is idempotent but decided on a
+ *    look too: the engine sends it once through {@link sentOnce} and, after a transient failure,
+ *    looks again and decides anew like a terminate (chaos seed 3119806818).
  *
  * Back-off ({@link transientBackoff}): 1, 2, 4 … s capped at 30 s, on the injected clock, for at
  * most `budgetMs` (default 5 min) since the first failure of the call; then the last error.
@@ -162,6 +165,19 @@ export interface PortRetryOptions {
 }
 
 const RETRYING = Symbol('asg-deploy.retryingPort');
+const WRAPPED = Symbol('asg-deploy.retryingPort.wrapped');
+
+/**
+ * The port under a {@link retryingPort} (each call sent once, never repeated here), or `port`
+ * itself when it is not one. For a write whose premise is a look at the group — a scale-in: the
+ * engine lowers desired capacity because of what it saw — a blind repeat after a long back-off
+ * could land on a changed group (chaos seed 3119806818: a scale-back decided on a look where the
+ * old color served its count, repeated for 61 s of throttling, landed after someone's Standby had
+ * left that color short). Its caller looks again and decides anew instead, as for a terminate.
+ */
+export function sentOnce(port: AwsPort): AwsPort {
+  return (port as { [WRAPPED]?: AwsPort })[WRAPPED] ?? port;
+}
 
 /** The error's name as AWS/the SDK gives it. */
 export function errorName(err: unknown): string {
@@ -179,6 +195,7 @@ export function retryingPort(port: AwsPort, options: PortRetryOptions): AwsPort 
   return new Proxy(port, {
     get(target, prop, receiver) {
       if (prop === RETRYING) return true;
+      if (prop === WRAPPED) return target;
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
       const policy = PORT_RETRY_POLICY[prop as keyof typeof PORT_RETRY_POLICY];

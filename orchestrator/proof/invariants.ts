@@ -97,7 +97,7 @@ export interface FinalState {
  */
 export interface TrafficFacts {
   /** Each ModifyListener/ModifyRule the tool made: per target group, weight before/after, healthy targets then, what the plan requires. */
-  changes: Array<{ time: number; groups: Array<{ tg: string; before: number; after: number; healthy: number; required: number }> }>;
+  changes: Array<{ time: number; groups: Array<{ tg: string; before: number; after: number; healthy: number; required: number; desired?: number }> }>;
   /** The tool lowered a color's desired while its target group carried weight. */
   scaleInsUnderWeight: Array<{ group: string; time: number; weight: number; desired: { from: number; to: number } }>;
   /** After each attempt that exited (not a kill -9): the weights and healthy targets. */
@@ -337,8 +337,8 @@ export function checkTraffic(t: TrafficFacts, add: (code: ViolationCode, message
   for (const c of t.changes) {
     for (const g of c.groups) {
       const need = t.exogenous ? Math.max(1, g.required - 1) : g.required;
-      if (g.after > g.before && g.healthy < need) {
-        add('weight-to-unhealthy', `weight of ${g.tg} raised ${g.before} → ${g.after} at ${new Date(c.time).toISOString()} with ${g.healthy} healthy target(s), the plan requires ${g.required}`);
+      if (g.after > g.before && g.healthy < need && !soundStandInShare(c.groups, g)) {
+        add('weight-to-unhealthy', `weight of ${g.tg} raised ${g.before} → ${g.after} at ${new Date(c.time).toISOString()} with ${g.healthy} healthy target(s), the plan requires ${g.required}${standInNote(c.groups, g)}`);
       }
     }
   }
@@ -353,4 +353,40 @@ export function checkTraffic(t: TrafficFacts, add: (code: ViolationCode, message
       }
     }
   }
+}
+
+type TrafficGroup = TrafficFacts['changes'][number]['groups'][number];
+
+/**
+ * How many stand-ins a share of `g` stands for (docs/commands/ab.md, "stand in"): k stand-ins
+ * beside f serving old targets get k / (k + f) of the traffic, so a weight w beside the others'
+ * weight W on their f healthy targets stands for w · f / W targets (at least one), rounded down
+ * (the tool rounds the share to a whole weight). E.g. 20 beside 80 on 4 healthy → 1. Undefined when `g` is not a
+ * stand-in: the plan's count still stands (its color not scaled back below it, or the raise is
+ * all the traffic).
+ */
+export function standInRequired(groups: readonly TrafficGroup[], g: TrafficGroup): number | undefined {
+  if (g.desired === undefined || g.desired >= g.required) return undefined;
+  const others = groups.filter((x) => x !== g && x.after > 0);
+  const weight = others.reduce((n, x) => n + x.after, 0);
+  const healthy = others.reduce((n, x) => n + x.healthy, 0);
+  if (weight === 0 || healthy === 0) return undefined;
+  return Math.max(1, Math.floor((g.after * healthy) / weight + 1e-9));
+}
+
+/**
+ * A raise of the weight of a color the swap gave up (the tool scaled it back below the plan's
+ * count: a failure, Ctrl-C or a switch-back) is the stand-in share of a rollback while the old
+ * color is short, not the swap's shift: sound when the color has as many healthy targets, at that
+ * moment, as the share stands for ({@link standInRequired}). A share given to stand-ins that no
+ * longer serve (a stale look) is still caught. Chaos seed 4252552436 (of 140432538).
+ */
+function soundStandInShare(groups: readonly TrafficGroup[], g: TrafficGroup): boolean {
+  const k = standInRequired(groups, g);
+  return k !== undefined && g.healthy >= k;
+}
+
+function standInNote(groups: readonly TrafficGroup[], g: TrafficGroup): string {
+  const k = standInRequired(groups, g);
+  return k === undefined ? '' : ` (scaled back to ${g.desired}: as a stand-in share it needs ${k})`;
 }

@@ -317,7 +317,10 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
 
   const decremented = new Set(sent.flatMap((c) => c.decrementIds ?? []));
   const setAside = new Map([...realWorld.standbyAt, ...abStandby.standbyAt]);
-  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint, setAside, decremented, realWorld, putBack: putBackLive(sb, abStandby) });
+  // A/B: when the tool first asked to drain the old color (desired 0): the end of any --keep-old window.
+  const drains = sent.filter((c) => c.setsDesired?.group === fleet.active && c.setsDesired.desired === 0 && fleet.target !== fleet.active).map((c) => c.setsDesired!.at);
+  const drainCalledAt = drains.length ? Math.min(...drains) : undefined;
+  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint, setAside, decremented, realWorld, putBack: putBackLive(sb, abStandby), drainCalledAt });
   Object.assign(facts, mutatingBesidesLock(sb, sent));
   if (bystander) {
     // The group named like the environment: nothing about it may change (sizes, processes, tags), no instance of it terminated.
@@ -362,6 +365,8 @@ export interface SentCommand {
    * move between a halting read and the rollback that follows it).
    */
   setsLaunchCall?: number;
+  /** UpdateAutoScalingGroup / SetDesiredCapacity naming a desired capacity: the group, that capacity, and when it was sent. */
+  setsDesired?: { group: string; desired: number; at: number };
 }
 
 /**
@@ -378,7 +383,8 @@ export function recordCommands(clients: AwsClients, actor: string, out: SentComm
         const input = args.input ?? {};
         const decrementIds = operation === 'TerminateInstanceInAutoScalingGroup' && input.ShouldDecrementDesiredCapacity === true ? [input.InstanceId, ...((input.InstanceIds as unknown[]) ?? [])].filter((x): x is string => typeof x === 'string') : undefined;
         const setsLaunch = operation === 'UpdateAutoScalingGroup' && (input.LaunchTemplate !== undefined || input.LaunchConfigurationName !== undefined || input.MixedInstancesPolicy !== undefined);
-        out.push({ actor, operation, lock: isLockCommand(operation, input), ...(decrementIds ? { decrementIds } : {}), ...(setsLaunch && now ? { setsLaunchAt: now() } : {}), ...(setsLaunch && callCount ? { setsLaunchCall: callCount() } : {}) });
+        const setsDesired = (operation === 'UpdateAutoScalingGroup' || operation === 'SetDesiredCapacity') && typeof input.DesiredCapacity === 'number' && now ? { group: String(input.AutoScalingGroupName ?? ''), desired: input.DesiredCapacity, at: now() } : undefined;
+        out.push({ actor, operation, lock: isLockCommand(operation, input), ...(decrementIds ? { decrementIds } : {}), ...(setsLaunch && now ? { setsLaunchAt: now() } : {}), ...(setsLaunch && callCount ? { setsLaunchCall: callCount() } : {}), ...(setsDesired ? { setsDesired } : {}) });
         return next(args);
       },
       { step: 'initialize', name: 'chaosCommandLog' },
@@ -1596,6 +1602,8 @@ function gatherFacts(
     realWorld?: RealWorldActs;
     /** A/B: instances someone put back from Standby that are still live at the end, by color (not the tool's to count). */
     putBack?: ReadonlyMap<string, ReadonlySet<string>>;
+    /** A/B: when the tool first asked AWS to drain the old color (its desired to 0), if it did. */
+    drainCalledAt?: number;
   },
 ): RunFacts {
   const world = sb.world;
@@ -1655,9 +1663,13 @@ function gatherFacts(
     // seed 129505311: a SIGINT before commit that scaled the new color back was flagged.)
     // With --keep-old a failure in the window switches back, scaling the new color back with or
     // without --rollback (docs/commands/ab.md; chaos seed 1582086282: AWS took one new instance in
-    // the window and the tool switched back).
+    // the window and the tool switched back). The window is a fact of the run, not of the tool's
+    // wording: from the moment the new color served its count until the tool first asked to drain
+    // the old one; whatever halted the run in it (a failure, an alarm: chaos seed 3324236377, the
+    // alarm's halt says nothing of --keep-old). After the drain call a scale-back is unplanned.
     const by = attempts.find((a) => a.actor === actor);
-    const keepOldSwitchBack = keepOldOf(s) !== undefined && by?.exit === 1 && /--keep-old/.test(by.message ?? '');
+    const inKeepOldWindow = time >= newHealthyAt && time < (w.drainCalledAt ?? Infinity);
+    const keepOldSwitchBack = keepOldOf(s) !== undefined && by?.exit === 1 && inKeepOldWindow;
     return by?.kind === 'sigint' || (f.rollback && by?.exit === 1) || keepOldSwitchBack;
   };
   const toolTerminations: ToolTermination[] = sb.monitor

@@ -43,7 +43,7 @@ export interface TrafficWatch {
 
 /**
  * Records, for the tool's clients: every ModifyListener/ModifyRule with the weights before and
- * after and each target group's healthy targets; every lowering of a color's desired capacity
+ * after and each target group's healthy targets and its color's desired capacity; every lowering of a color's desired capacity
  * with its target group's weight at that moment.
  */
 export function watchTraffic(sb: Sandbox, clients: AwsClients, watch: TrafficWatch, out: TrafficFacts): void {
@@ -59,9 +59,13 @@ export function watchTraffic(sb: Sandbox, clients: AwsClients, watch: TrafficWat
     const before = weightsNow(sb, tgs);
     const res = await next();
     const after = weightsNow(sb, tgs);
+    const desiredOf = (tg: string): number | undefined => {
+      const group = Object.keys(watch.tgOf).find((name) => watch.tgOf[name] === tg);
+      return group !== undefined ? sb.world.state.groups[group]?.desired : undefined;
+    };
     out.changes.push({
       time: sb.clock.now(),
-      groups: tgs.map((tg) => ({ tg: tgName(tg), before: before[tg], after: after[tg], healthy: healthyTargets(sb, tg), required: watch.required(tg) })),
+      groups: tgs.map((tg) => ({ tg: tgName(tg), before: before[tg], after: after[tg], healthy: healthyTargets(sb, tg), required: watch.required(tg), desired: desiredOf(tg) })),
     });
     void input;
     return res;

@@ -241,8 +241,8 @@ class RolloutRun<O extends Observation> {
       const a = this.strategy.decide(o);
       if (a.kind === 'done') return this.finish(o, a);
       if (a.kind === 'abort') throw this.abortError(a);
-      // A series of failing terminates is only one while the decisions keep being "terminate".
-      if (a.kind !== 'terminate') this.terminateFailingSince = undefined;
+      // A series of failing terminates (or scale-ins) is only one while the decisions keep being one.
+      if (a.kind !== 'terminate' && !lowersDesired(a, o)) this.terminateFailingSince = undefined;
       if (a.kind === 'wait') {
         await this.wait(a, o);
       } else {
@@ -360,14 +360,24 @@ class RolloutRun<O extends Observation> {
   private async act(a: Action, o: O, useSignal = true): Promise<boolean> {
     const { strategy, port, reporter } = this.ctx();
     this.changed = true;
-    // Every action but terminate is an idempotent write the port retries (aws/transient.ts).
+    // Every action but terminate and a scale-in is an idempotent write the port retries (aws/transient.ts).
     switch (a.kind) {
       case 'setDesired':
-        await strategy.guard(a.group).setDesired(snapshotOf(o, a.group), a.desired);
+      case 'updateSizes': {
+        // A scale-in is decided on this look: sent once; after a transient failure, look again and
+        // decide anew, never repeated blind (chaos seed 3119806818).
+        const once = lowersDesired(a, o);
+        try {
+          if (a.kind === 'setDesired') await strategy.guard(a.group).setDesired(snapshotOf(o, a.group), a.desired, { once });
+          else await strategy.guard(a.group).updateSizes(snapshotOf(o, a.group), { min: a.min, max: a.max, desired: a.desired }, { once });
+        } catch (err) {
+          if (!once) throw err;
+          await this.lookAgainAfter(err, { said: `scaling ${a.group} in to desired ${a.desired}`, what: `scale-in ${a.group}`, why: 'a scale-in is never repeated blind' }, useSignal);
+          return false;
+        }
+        if (once) this.clearFailures();
         break;
-      case 'updateSizes':
-        await strategy.guard(a.group).updateSizes(snapshotOf(o, a.group), { min: a.min, max: a.max, desired: a.desired });
-        break;
+      }
       case 'suspend': {
         const done = await strategy.guard(a.group).suspend(snapshotOf(o, a.group), a.processes);
         if (done.length) reporter.emit('info', 'group.suspend', `${a.group}: suspended ${done.join(', ')} — ${a.reason}`, { asg: a.group, processes: done });
@@ -430,12 +440,11 @@ class RolloutRun<O extends Observation> {
       try {
         // Sent once (PORT_RETRY_POLICY: non-idempotent): never repeated on a look grown stale.
         await port.terminateInstance(id, a.decrement);
-        this.terminateFailures = 0;
-        this.terminateFailingSince = undefined;
+        this.clearFailures();
       } catch (err) {
         // The ones already terminated are ours: remember them before anything else.
         partial();
-        await this.terminateFailed(err, id, useSignal);
+        await this.lookAgainAfter(err, { said: `terminating ${id}`, what: `terminate ${id}`, why: 'a terminate is never repeated blind' }, useSignal);
         return false;
       }
       if (!a.surplus && !a.warmPool) this.replaced.push(id);
@@ -469,16 +478,24 @@ class RolloutRun<O extends Observation> {
     });
   }
 
-  /** A terminate AWS turned back: rethrown unless transient and within the budget; else back off. */
-  private async terminateFailed(err: unknown, id: string, useSignal: boolean): Promise<void> {
+  private clearFailures(): void {
+    this.terminateFailures = 0;
+    this.terminateFailingSince = undefined;
+  }
+
+  /**
+   * A terminate or a scale-in AWS turned back (both sent once, decided on a look): rethrown unless
+   * transient and within the budget; else back off (the caller then looks again and decides anew).
+   */
+  private async lookAgainAfter(err: unknown, act: { said: string; what: string; why: string }, useSignal: boolean): Promise<void> {
     const { clock, reporter, signal } = this.options;
     if (!isTransient(err)) throw err;
     const now = clock.now();
     this.terminateFailingSince ??= now;
     const ms = transientBackoff(++this.terminateFailures);
     if (now - this.terminateFailingSince + ms > (this.options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS)) throw err;
-    reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} terminating ${id} (${errorName(err)}); looking again in ${ms / 1000} s and deciding anew (a terminate is never repeated blind)`, {
-      what: `terminate ${id}`,
+    reporter.emit('warn', 'aws.throttled', `AWS ${isThrottling(err) ? 'throttled' : 'failed'} ${act.said} (${errorName(err)}); looking again in ${ms / 1000} s and deciding anew (${act.why})`, {
+      what: act.what,
       error: errorName(err),
       attempt: this.terminateFailures,
       backoffMs: ms,
@@ -654,6 +671,13 @@ class RolloutRun<O extends Observation> {
 
 function findInstance<O extends Observation>(o: O, group: string, id: string): InstanceView | undefined {
   return o.groups.find((g) => g.name === group)?.instances.find((i) => i.instanceId === id);
+}
+
+/** A size change that lowers the group's desired capacity below what this look saw (a scale-in). */
+function lowersDesired<O extends Observation>(a: Action, o: O): boolean {
+  if (a.kind !== 'setDesired' && a.kind !== 'updateSizes') return false;
+  const g = o.groups.find((x) => x.name === a.group);
+  return a.desired !== undefined && g !== undefined && a.desired < g.desired;
 }
 
 function snapshotOf<O extends Observation>(o: O, group: string): GroupSnapshot {

@@ -18,6 +18,7 @@
  * decrement), and deletes the tag.
  */
 import type { AwsPort, GroupSnapshot } from '../aws/port';
+import { sentOnce } from '../aws/transient';
 import { Codes, type Reporter } from '../report/reporter';
 
 export const RESTORE_TAG = 'asg-deploy:restore';
@@ -55,6 +56,11 @@ function encode(r: RestoreRecord): Record<string, string> {
   const { protected: _p, ...rest } = r;
   const tags: Record<string, string> = { [RESTORE_TAG]: JSON.stringify(rest) };
   return tags;
+}
+
+/** `once`: send the size change once (the record is still written with retries); a transient failure is the caller's to handle (a scale-in: look again, decide anew). */
+export interface SizeOptions {
+  once?: boolean;
 }
 
 export class Guard {
@@ -139,10 +145,11 @@ export class Guard {
    * Sets desired capacity, raising max for the rollout when needed (recorded first).
    * Example: max 3, desired 3 → setDesired(4) = UpdateAutoScalingGroup {MaxSize 4, DesiredCapacity 4}.
    */
-  async setDesired(s: GroupSnapshot, desired: number): Promise<void> {
+  async setDesired(s: GroupSnapshot, desired: number, opts: SizeOptions = {}): Promise<void> {
     await this.ensureRecorded(s);
-    if (desired > s.max) await this.port.updateSizes(this.group, { max: desired, desired });
-    else await this.port.setDesired(this.group, desired);
+    const port = opts.once ? sentOnce(this.port) : this.port;
+    if (desired > s.max) await port.updateSizes(this.group, { max: desired, desired });
+    else await port.setDesired(this.group, desired);
     this.noteSet({ desired, max: desired > s.max ? desired : undefined });
     this.reporter.emit('info', Codes.scale, `${this.group}: desired ${s.desired} → ${desired}${desired > s.max ? ` (max ${s.max} → ${desired} for the rollout)` : ''}`, {
       asg: this.group,
@@ -152,9 +159,9 @@ export class Guard {
   }
 
   /** Generic size change (min/max/desired), recorded first. */
-  async updateSizes(s: GroupSnapshot, sizes: { min?: number; max?: number; desired?: number }): Promise<void> {
+  async updateSizes(s: GroupSnapshot, sizes: { min?: number; max?: number; desired?: number }, opts: SizeOptions = {}): Promise<void> {
     await this.ensureRecorded(s);
-    await this.port.updateSizes(this.group, sizes);
+    await (opts.once ? sentOnce(this.port) : this.port).updateSizes(this.group, sizes);
     this.noteSet({ desired: sizes.desired, max: sizes.max });
     if (sizes.desired !== undefined && sizes.desired !== s.desired) {
       this.reporter.emit('info', Codes.scale, `${this.group}: desired ${s.desired} → ${sizes.desired}`, { asg: this.group, from: s.desired, to: sizes.desired });

@@ -13,6 +13,7 @@ import { DeployError } from '../../orchestrator/errors';
 import { RESTORE_TAG } from '../../orchestrator/rollout/guard';
 import { Codes, type Reporter } from '../../orchestrator/report/reporter';
 import { SWAP_TAG } from '../../orchestrator/rollout/ab/strategy';
+import { throttle, toSdkError } from '../../orchestrator/sandbox/faults';
 import { abEnv } from './harness';
 
 test('SIGINT mid-swap while AWS replaces an old-color instance: b keeps serving for a until a serves its 3 again, then goes back to 0; the message is true', async (t) => {
@@ -128,4 +129,60 @@ test('SIGINT mid-swap, then the stand-in itself stops serving: b goes back to 0 
   t.true(env.reporter.ofCode('ab.rolled-back').some((e) => /none of qa-b's instances serves any more to stand in for the others: qa-b scaled back to 0/.test(e.message)));
   // Not after waiting out the 600 s health-check timeout.
   t.true(sb.clock.now() - started < 600_000, `${(sb.clock.now() - started) / 1000} s`);
+});
+
+/**
+ * Chaos seed 3119806818 (of `--seed 9001`; `npm run chaos -- --runs 1 --seed 3119806818 --strategy
+ * ab`): SIGINT mid-swap with the old color whole; the scale-back of the new color was throttled
+ * and the port repeated it blind for 61 s; meanwhile someone put one of the old color's instances
+ * into Standby (without decrement: AWS launches a replacement), so the write landed on an old color
+ * short by one and left the environment below its count. A scale-in is decided on a look: sent
+ * once, and after a transient failure the cleanup looks again and decides anew — here, keeping one
+ * of b's serving instances in place of a's missing one until a serves its 3 again.
+ */
+test('SIGINT mid-swap, the scale-back throttled while someone puts an old-color instance into Standby: the next look keeps a stand-in (never a blind repeat)', async (t) => {
+  const env = abEnv({ count: 3 });
+  const sb = env.sandbox;
+  const controller = new AbortController();
+  let interruptedAt: number | undefined;
+  let standby: string | undefined;
+  // The first scale-back of qa-b to 0 is throttled (AWS's Throttling, as the SDK deserializes it);
+  // at that moment someone moves one of qa-a's instances to Standby.
+  (sb.clients.autoScaling as unknown as { middlewareStack: { add: (m: unknown, o: unknown) => void } }).middlewareStack.add(
+    (next: (a: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+      if (context.commandName === 'UpdateAutoScalingGroupCommand' && args.input.AutoScalingGroupName === 'qa-b' && args.input.DesiredCapacity === 0 && !standby) {
+        standby = env.live('qa-a')[0];
+        sb.direct('autoscaling', 'EnterStandby', { AutoScalingGroupName: 'qa-a', InstanceIds: [standby], ShouldDecrementDesiredCapacity: false });
+        throw toSdkError('autoscaling', throttle('autoscaling'), 'test-throttled');
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'throttleFirstScaleBack' },
+  );
+  const reporter: Reporter = {
+    emit(level, code, message, data) {
+      env.reporter.emit(level, code, message, data);
+      if (code === Codes.healthy && data?.asg === 'qa-b' && !controller.signal.aborted) {
+        interruptedAt = sb.clock.now();
+        controller.abort(Object.assign(new Error('SIGINT'), { name: 'AbortError' }));
+      }
+    },
+  };
+  const err = (await t.throwsAsync(abDeploy({ clients: sb.clients, clock: sb.clock, reporter, signal: controller.signal, environment: 'qa', instanceCount: 3 }), { instanceOf: DeployError })) as DeployError;
+  t.is(err.exit, 130);
+  t.truthy(standby, 'the scale-back was throttled once');
+  // No serving instance of b was taken while a was short (a's instance in Standby does not serve),
+  // and the environment never served fewer than its 3 after the interrupt.
+  // What the last calls started plays out (b's drain, a's replacement): then judge.
+  sb.settle();
+  const tookServing = sb.monitor.terminations({ group: 'qa-b', cause: ['api', 'scale-in'] }).filter((x) => x.healthy);
+  for (const x of tookServing) t.true(sb.monitor.healthyCount('qa-a', x.time) >= 3, `${x.instanceId} of qa-b taken at ${new Date(x.time).toISOString()} while qa-a served ${sb.monitor.healthyCount('qa-a', x.time)}`);
+  const timeline = env.servingTimeline().filter((s) => s.time >= interruptedAt!);
+  const least = Math.min(...timeline.map((s) => s.a + s.b));
+  t.true(least >= 3, `served ${least} after the interrupt`);
+  t.true(env.reporter.ofCode('aws.throttled').some((e) => /scaling qa-b in to desired 0 \(Throttling\); looking again in 1 s and deciding anew \(a scale-in is never repeated blind\)/.test(e.message)));
+  const cleanup = env.reporter.ofCode('rollout.cleanup').map((e) => e.message);
+  t.true(cleanup.some((m) => /its serving instances stay while qa-a is short|it keeps 1 serving instance\(s\) in place of the 1 qa-a is short/.test(m)), cleanup.join('\n'));
+  t.regex(err.message, /qa-b kept 1 serving instance\(s\) until qa-a served its 3 again, then went back to 0/);
+  t.is(env.group('qa-b').desired, 0);
 });

@@ -238,3 +238,38 @@ test('invariant 1 at a termination AWS carried out after the tool\'s call: capac
   g.toolTerminations = [term({ instanceId: 'i-old1', operation: 'UpdateAutoScalingGroup', healthyAfter: 1, lostSinceCall: 1 })];
   t.deepEqual(checkRun(g).map((v) => v.code), ['min-healthy'], 'one below the floor even with AWS\'s loss counted');
 });
+
+/**
+ * A stand-in share (docs/commands/ab.md): a swap given up (the new color scaled back below the
+ * plan's count) while the old color is short keeps k of the new color's serving instances with
+ * k / (k + f) of the traffic. Chaos seed 4252552436 (of 140432538): 20 % onto b's 2 healthy
+ * targets beside 80 % on a's 4 — sound; the plan's 49 does not apply to it.
+ */
+const standInChange = (b: { after: number; healthy: number; desired: number }) => ({
+  changes: [
+    {
+      time: T0 + 60_000,
+      groups: [
+        { tg: 'qa-a', before: 100, after: 100 - b.after, healthy: 4, required: 1, desired: 5 },
+        { tg: 'qa-b', before: 0, after: b.after, healthy: b.healthy, required: 49, desired: b.desired },
+      ],
+    },
+  ],
+  scaleInsUnderWeight: [] as Array<{ group: string; time: number; weight: number; desired: { from: number; to: number } }>,
+  atExit: [] as Array<{ after: string; time: number; groups: Array<{ tg: string; weight: number; healthy: number }> }>,
+  exogenous: false,
+});
+const standInRows: Array<{ name: string; b: { after: number; healthy: number; desired: number }; violation: boolean }> = [
+  { name: '20 % onto 2 healthy stand-ins beside 80 % on 4 (seed 4252552436)', b: { after: 20, healthy: 2, desired: 2 }, violation: false },
+  { name: '20 % onto 1 healthy stand-in beside 80 % on 4: one stand-in, its share', b: { after: 20, healthy: 1, desired: 1 }, violation: false },
+  { name: '20 % onto a scaled-back color with no healthy target (a stale look)', b: { after: 20, healthy: 0, desired: 2 }, violation: true },
+  { name: '50 % onto 1 healthy target beside 50 % on 4: stands for 4 stand-ins', b: { after: 50, healthy: 1, desired: 2 }, violation: true },
+  { name: 'all the traffic onto 2 healthy targets: not a share, the plan’s 49 apply', b: { after: 100, healthy: 2, desired: 2 }, violation: true },
+  { name: 'the swap’s own shift (color at the plan’s size) onto 2 of 49 healthy', b: { after: 20, healthy: 2, desired: 49 }, violation: true },
+];
+for (const row of standInRows) {
+  test(`traffic invariants, stand-in share: ${row.name} → ${row.violation ? 'weight-to-unhealthy' : 'sound'}`, (t) => {
+    const codes = checkRun({ ...sound(), traffic: standInChange(row.b) }).map((v) => v.code);
+    t.deepEqual(codes, row.violation ? ['weight-to-unhealthy'] : []);
+  });
+}

@@ -773,9 +773,12 @@ class AbStrategy implements Strategy<AbObservation> {
     const to = o.byName.get(m.to)!;
     const from = m.from ? o.byName.get(m.from) : undefined;
     const why = interrupted ? 'interrupted' : this.policy.rollback ? '--rollback' : '--keep-old: switching back';
-    if (!this.standIn && from) {
+    if (from && (!this.standIn || to.desired > this.original.desired + this.standIn.count)) {
       // What the old color serves: InService in its ELBs (and target groups) too (read fresh).
       // On target groups the stand-ins carry their share of the weights (set just above).
+      // Judged anew on every look until the scale-back has landed: a scale-back AWS turned back
+      // (throttled) is decided again on the next look, where the old color may have become
+      // short meanwhile (chaos seed 3119806818: someone's Standby in the old color).
       const fromServing = servingOwn(from);
       const short = Math.max(0, from.desired - fromServing);
       const count = Math.min(servingCount(to, m.elbNames, m.targetGroupArns), short);
@@ -1164,8 +1167,10 @@ class AbRun {
         const t = strategy.traffic;
         if (t && to.desired > want && this.port.readForwards && this.port.setForwardWeights) {
           // On target groups the weights follow first: the stand-ins that stay keep their share, the
-          // old color takes back the rest (it serves `fromServing`), before any stand-in goes.
-          const k = want - st.original;
+          // old color takes back the rest (it serves `fromServing`), before any stand-in goes. The
+          // share stands for as many stand-ins as serve on this look, never more (a weight only
+          // moves onto targets seen healthy: chaos seed 4252552436).
+          const k = Math.min(want - st.original, servingOwn(to));
           const share = k > 0 && fromServing > 0 ? Math.round((100 * k) / (k + fromServing)) : 0;
           const forwards = await this.port.readForwards(t.forwards);
           if (currentShare(forwards, t.toTg, t.fromTg) !== share && (share === 0 ? fromServing > 0 : true)) {
