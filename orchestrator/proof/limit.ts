@@ -189,3 +189,72 @@ export function drawnLimit(intervals: DrawnInterval[], o: { drainSeconds: number
   const held = spans.length === 0 ? { waits: 0, bake: 0 } : holdSeconds(o.holds);
   return { seconds: (total + holdMs + held.waits * 1000 + Math.max(tail, held.bake * 1000)) / 1000, batches: spans.length };
 }
+
+/** Where a run's time above its drawn limit went (seconds): see {@link timeAboveLimit}. */
+export interface TimeAbove {
+  /** Σ per batch: the tool's change → the ASG's launch (AWS's side, [ASG-1a]). */
+  launch: number;
+  /** The tool's side: before its first change, and each batch's last pass → the tool's next change (noticing it). */
+  detection: number;
+  /** After the run's last bound (the last batch serving, or the last drain where the limit counts it) until it was complete. */
+  tail: number;
+}
+
+/**
+ * Splits a run's duration above its drawn limit ({@link drawnLimit}, same spans and options) into
+ * what AWS took and what the tool took, so that the parts add up to (end − t0) − limit when the
+ * batches do not overlap:
+ *  - launch: Σ per batch, its launch − the tool's latest change before it (the scaling activity's
+ *    start, [ASG-1a]);
+ *  - detection: the first change − t0, and per batch but the last, its last pass → the tool's next
+ *    change (the next batch's terminate or raise);
+ *  - tail: what follows the last batch beyond what the limit counts there. Launch first: the
+ *    last pass → the tool's next change is detection, then (end − that change − drain). Terminate
+ *    first (surge 0): the last old instance's drain overlaps its replacement's boot, so the run
+ *    is bound by max(last pass, last launch + drain) — the time from the last pass to the
+ *    restore that follows the drain is the drain, not detection (the accounting before issue 21's
+ *    fix called 190 s of a 3-2-3 run's drain "healthy → next action"). When the drain binds, it
+ *    ran from the tool's terminate, so the last launch latency lies within it: tail = end −
+ *    (that terminate + drain), and that latency is not counted again.
+ * `changes`: the tool's successful mutating calls (ms); `end`: when the run was complete (ms).
+ */
+export function timeAboveLimit(intervals: DrawnInterval[], changes: readonly number[], o: { t0: number; end: number; drainSeconds: number; terminateFirst: boolean }): TimeAbove {
+  const byLaunch = new Map<number, number>();
+  for (const i of intervals) {
+    if (i.healthy === undefined) continue;
+    byLaunch.set(i.launched, Math.max(byLaunch.get(i.launched) ?? -Infinity, i.healthy));
+  }
+  const spans = [...byLaunch].sort((x, y) => x[0] - y[0]);
+  const acts = [...changes].sort((a, b) => a - b);
+  const drainMs = o.drainSeconds * 1000;
+  let launch = 0;
+  let detection = acts.length ? Math.max(0, Math.min(acts[0], spans[0]?.[0] ?? Infinity) - o.t0) : 0;
+  let lastAsked = o.t0;
+  spans.forEach(([at, healthy], k) => {
+    const asked = Math.max(o.t0, ...acts.filter((c) => c <= at));
+    lastAsked = asked;
+    launch += at - asked;
+    if (k === spans.length - 1) return;
+    const next = acts.find((c) => c >= healthy);
+    if (next !== undefined) detection += Math.max(0, Math.min(next, spans[k + 1][0]) - healthy);
+  });
+  let tail = 0;
+  const last = spans[spans.length - 1];
+  if (last) {
+    const [at, healthy] = last;
+    if (o.terminateFirst && at + drainMs > healthy) {
+      // The drain binds: it started with the tool's terminate, before the launch — the last launch
+      // latency lies within it (the limit counts the drain from the launch).
+      launch -= at - lastAsked;
+      tail = Math.max(0, o.end - (lastAsked + drainMs));
+    } else if (o.terminateFirst) {
+      tail = Math.max(0, o.end - healthy);
+    } else {
+      const next = acts.find((c) => c >= healthy);
+      const acted = next !== undefined && next <= o.end ? next : o.end;
+      detection += acted - healthy;
+      tail = Math.max(0, o.end - acted - drainMs);
+    }
+  }
+  return { launch: launch / 1000, detection: detection / 1000, tail: tail / 1000 };
+}

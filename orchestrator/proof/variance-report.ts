@@ -66,7 +66,7 @@ export function varianceMissed(r: VarianceRowResult): string[] {
 export function whereTimeGoes(e: VarianceCell): string | undefined {
   if (!e.detail?.length) return undefined;
   const m = (k: 'launch' | 'detection' | 'tail') => median(e.detail!.map((d) => d[k])) ?? 0;
-  return `ASG launch latency ${m('launch').toFixed(0)} s, healthy → next action ${m('detection').toFixed(1)} s, after the last action ${m('tail').toFixed(1)} s (medians per run)`;
+  return `ASG launch latency ${m('launch').toFixed(0)} s, healthy → next action ${m('detection').toFixed(1)} s, after the last bound ${m('tail').toFixed(1)} s (medians per run)`;
 }
 
 /** The variance section of docs/benchmarks.md. */
@@ -109,7 +109,12 @@ export function varianceMarkdown(rows: VarianceRowResult[], o: { seconds?: numbe
     '',
     markdownTable(table),
     '',
-    'Where the engine\'s time above the limit goes (from the sandbox\'s records):',
+    'Where the engine\'s time above the limit goes (from the sandbox\'s records; `timeAboveLimit` in',
+    'orchestrator/proof/limit.ts: the parts add up to the run\'s time above its own limit): "ASG launch latency" is',
+    'AWS\'s side (the tool\'s change → the launch, [ASG-1a]); "healthy → next action" is the tool noticing that a',
+    'batch passed (and its reads before its first change); "after the last bound" is what follows the last',
+    'batch beyond what the limit counts there — with surge 0 the last old instance\'s drain overlaps its',
+    'replacement\'s boot, so the wait for that drain is not counted as noticing.',
     '',
     ...time,
     ...(o.seconds !== undefined ? ['', `Simulated in ${o.seconds.toFixed(0)} s of real time.`] : []),
@@ -157,8 +162,9 @@ export function faultMarkdown(results: FaultResult[], o: { scenario: VarianceSce
     'OutOfService and the ASG (ELB health checks, 300 s grace) replaces it. Random failing boots are not a',
     'broken version: the engine stops on them only when no new instance passed or most failed',
     '(docs/commands/roll.md, "Failure"). Throttling: that share of every API call answers Throttling;',
-    'launch failures: that share of launches fail for capacity; an AZ without capacity: every launch there fails',
-    '(the ASG tries the other zones).',
+    'launch failures: that share of launches fail for capacity; an AZ without capacity: a launch the ASG places',
+    'there is tried and fails (InsufficientInstanceCapacity, a back-off), then launches go to the other zones and',
+    'avoid it for 10 minutes (sandbox [ASG-3a]): the row measures what those failed attempts cost each tool.',
     '',
     markdownTable(table),
     ...(o.seconds !== undefined ? ['', `Simulated in ${o.seconds.toFixed(0)} s of real time.`] : []),

@@ -19,7 +19,7 @@ import { Sandbox } from '../sandbox';
 import type { FaultConfig, Seconds } from '../sandbox/model';
 import { DeployError } from '../errors';
 import { baselineRolling } from './baseline';
-import { drawnLimit, type DrawnInterval } from './limit';
+import { drawnLimit, timeAboveLimit, type DrawnInterval, type TimeAbove } from './limit';
 import type { VarianceCell, VarianceRowResult } from './variance-report';
 
 export const VARIANCE_SEEDS = 10;
@@ -61,7 +61,7 @@ export interface VarianceRun {
   /** The error's code (DeployError), else its name (an SDK error such as Throttling). */
   errorCode?: string;
   /** Where the time above the limit went (./variance.ts timeSpent), seconds. */
-  spent?: { launch: number; detection: number; tail: number };
+  spent?: TimeAbove;
 }
 
 export type VarianceTool = 'engine' | 'baseline' | 'oracle';
@@ -131,33 +131,20 @@ export async function runVariance(s: VarianceScenario, seed: number, tool: Varia
   // The baseline (seed tools) terminates without decrement, one at a time: terminate first.
   const terminateFirst = tool === 'baseline' || s.surge === 0;
   const limit = drawnLimit(drawnIntervals(sb, t0), { drainSeconds: s.drain, terminateFirst });
-  const spent = seconds !== undefined ? timeSpent(sb, tool, t0, returned) : undefined;
+  const spent = seconds !== undefined ? timeSpent(sb, tool, t0, t0 + seconds * 1000, { drainSeconds: s.drain, terminateFirst }) : undefined;
   return { seconds, returnedSeconds, limitSeconds: limit.seconds, apiCalls: port.apiCalls(), replaced, error, errorCode, spent };
 }
 
 /**
- * Where a run's time above its limit went, from the sandbox's records (seconds): per batch, the
- * tool's change → the ASG's launch (AWS's side, [ASG-1a]), the batch's last instance healthy →
- * the tool's next change (noticing it), and after the last change until the tool returned.
+ * Where a run's time above its limit went, from the sandbox's records (seconds; limit.ts
+ * timeAboveLimit): per batch, the tool's change → the ASG's launch (AWS's side, [ASG-1a]), the
+ * batch's last instance healthy → the tool's next change (noticing it), and what follows the last
+ * batch beyond what the limit counts (with surge 0 the last drain overlaps the last boot).
+ * `end`: when the run was complete (ms).
  */
-export function timeSpent(sb: Sandbox, actor: string, t0: number, returned: number): { launch: number; detection: number; tail: number } {
-  const mutating = sb.calls.filter((c) => c.actor === actor && !c.error && c.mutating && c.time >= t0).map((c) => c.time);
-  const batches = new Map<number, number>();
-  for (const i of drawnIntervals(sb, t0)) batches.set(i.launched, Math.max(batches.get(i.launched) ?? -Infinity, i.healthy ?? Infinity));
-  let launch = 0;
-  let detection = 0;
-  let last = t0;
-  for (const [at, healthy] of [...batches].sort((a, b) => a[0] - b[0])) {
-    const asked = Math.max(t0, ...mutating.filter((c) => c <= at));
-    launch += at - asked;
-    if (!Number.isFinite(healthy)) continue;
-    const next = mutating.find((c) => c >= healthy);
-    if (next !== undefined) {
-      detection += next - healthy;
-      last = Math.max(last, next);
-    }
-  }
-  return { launch: launch / 1000, detection: detection / 1000, tail: Math.max(0, returned - last) / 1000 };
+export function timeSpent(sb: Sandbox, actor: string, t0: number, end: number, o: { drainSeconds: number; terminateFirst: boolean }): TimeAbove {
+  const changes = sb.calls.filter((c) => c.actor === actor && !c.error && c.mutating && c.time >= t0).map((c) => c.time);
+  return timeAboveLimit(drawnIntervals(sb, t0), changes, { t0, end, ...o });
 }
 
 /** One variance scenario over `seeds` seeds, each tool on its own fresh fleet per seed. */

@@ -355,6 +355,11 @@ export interface GroupRec {
   /** A failed launch waits until this time before the next attempt (AWS backs off). */
   launchBackoffUntil?: number;
   launchFailures: number;
+  /**
+   * Zones whose last launch failed for want of capacity, and until when launches avoid them
+   * (balanced-best-effort: the next attempt goes to another zone) [ASG-3a].
+   */
+  failedZones?: Record<string, number>;
   /** A capacity change requested through the API is acted on at this time (a pending 'scale' event) [ASG-1]. */
   scaleAt?: number;
   /** Attachment state per classic ELB (attached, or Removing after a detach) [ELB-7]; absent: InService. */

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { limitRatio, physicalLimit } from '../../orchestrator/proof/limit';
+import { drawnLimit, limitRatio, physicalLimit, timeAboveLimit } from '../../orchestrator/proof/limit';
+import { runVariance, VARIANCE_SCENARIOS } from '../../orchestrator/proof/variance';
 
 const elb = { interval: 10, healthyThreshold: 3 };
 
@@ -28,4 +29,41 @@ test('limitRatio rounds to 3 decimals and treats an empty limit as 1', (t) => {
   t.is(limitRatio(372, 360), 1.033);
   t.is(limitRatio(360, 360), 1);
   t.is(limitRatio(5, 0), 1);
+});
+
+const ms = (x: number) => x * 1000;
+
+test('timeAboveLimit, surge 0 with draining (the seed\'s 3-2-3): the last drain overlaps the last boot and is not "healthy → next action"', (t) => {
+  // Terminate (no decrement) at 0, 125, 250 s; the ASG launches 1 s later; each 120 s launch → healthy;
+  // the last old instance drains 300 s from 250 s; the tool restores and returns at 552 s.
+  const spans = [{ launched: ms(1), healthy: ms(121) }, { launched: ms(126), healthy: ms(246) }, { launched: ms(251), healthy: ms(371) }];
+  const changes = [0, ms(125), ms(250), ms(552)];
+  const limit = drawnLimit(spans, { drainSeconds: 300, terminateFirst: true }).seconds;
+  t.is(limit, 540);
+  const a = timeAboveLimit(spans, changes, { t0: 0, end: ms(552), drainSeconds: 300, terminateFirst: true });
+  // The last launch's 1 s lies within the drain (it started with the terminate at 250 s): 552 − 550 = 2 s beyond it.
+  t.deepEqual(a, { launch: 2, detection: 8, tail: 2 });
+  t.is(a.launch + a.detection + a.tail, 552 - limit);
+});
+
+test('timeAboveLimit, launch first with draining: the last pass → the terminate is noticing, then only what outlasts the drain', (t) => {
+  const spans = [{ launched: ms(1), healthy: ms(121) }, { launched: ms(125), healthy: ms(245) }];
+  // Raise at 0; terminate + raise at 124; the last terminate (decrement) at 247; drained and returned at 548.
+  const changes = [0, ms(124), ms(124), ms(247), ms(548)];
+  const limit = drawnLimit(spans, { drainSeconds: 300, terminateFirst: false }).seconds;
+  t.is(limit, 540);
+  const a = timeAboveLimit(spans, changes, { t0: 0, end: ms(548), drainSeconds: 300, terminateFirst: false });
+  t.deepEqual(a, { launch: 2, detection: 5, tail: 1 });
+  t.is(a.launch + a.detection + a.tail, 548 - limit);
+});
+
+test('where the time goes on a real 3-2-3 run (surge 0, draining 300 s): the parts add up to the time above the drawn limit', async (t) => {
+  const s = VARIANCE_SCENARIOS.find((x) => x.surge === 0 && x.drain > 0)!;
+  const r = await runVariance(s, 1, 'engine');
+  t.truthy(r.spent && r.seconds !== undefined);
+  const over = r.seconds! - r.limitSeconds;
+  const sum = r.spent!.launch + r.spent!.detection + r.spent!.tail;
+  t.true(Math.abs(sum - over) < 1, `parts ${JSON.stringify(r.spent)} vs ${over.toFixed(1)} s above the limit`);
+  // Before the fix the last drain (≈ 190 s) was counted as "healthy → next action".
+  t.true(r.spent!.detection < 30, `detection ${r.spent!.detection} s`);
 });

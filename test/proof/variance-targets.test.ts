@@ -2,9 +2,10 @@
  * The engine meets its targets under variance (issue 21 item 3): on every variance scenario
  * (orchestrator/proof/variance.ts: boots 60–180 s uniform or log-normal, the ELB's check phase
  * drawn per registration, 10 seeds), the ratio to each run's drawn limit is ≤ 1.03 in the median
- * and ≤ 1.10 at worst; at batch 10 ≤ 4 API calls per replaced instance. At batch 1 the target of
- * 15 is narrowly MISSED (15.0–15.5 with the InService moment pinned from the launch activities,
- * 17.7–18.3 before: docs/proof.md says where they go); the bound below keeps it from growing.
+ * and ≤ 1.10 at worst; at batch 10 ≤ 4 API calls per replaced instance, at batch 1 ≤ 15 in the
+ * median (14.3–15.0 since the looks while Pending start later and the last drain is looked at
+ * evenly up to its end; 15.0–15.5 before, 17.7–18.3 before the InService moment was pinned from
+ * the launch activities: docs/proof.md says where they go).
  */
 import test from 'ava';
 import { runVariance, VARIANCE_SCENARIOS, VARIANCE_SEEDS } from '../../orchestrator/proof/variance';
@@ -29,6 +30,6 @@ for (const s of VARIANCE_SCENARIOS) {
     t.true(median(ratios) <= 1.03, `median ratio ${median(ratios)}`);
     t.true(Math.max(...ratios) <= 1.1, `worst ratio ${Math.max(...ratios)}`);
     if (s.batch >= 10) t.true(Math.max(...calls) <= 4, `calls per instance ${calls.join(', ')}`);
-    else t.true(median(calls) <= 16, `calls per instance median ${median(calls)}`);
+    else t.true(median(calls) <= 15, `calls per instance median ${median(calls)}`);
   });
 }

@@ -5,7 +5,7 @@
  * the moment the ELB passes it, and never takes another instance's figures for a bound.
  */
 import test from 'ava';
-import { batchLookAt, bootSpread, earliestPassAt, expectedPassFrom, learn, nextLookAt, pendingGapMs, pinnedGapMs, pinRegistration, type Learned, type WatchedInstance } from '../../orchestrator/rollout/polling';
+import { batchLookAt, bootSpread, drainLookAt, earliestPassAt, mayAllServe, expectedPassFrom, learn, nextLookAt, pendingGapMs, pinnedGapMs, pinRegistration, type Learned, type WatchedInstance } from '../../orchestrator/rollout/polling';
 
 const s = (x: number) => x * 1000;
 const ELB = { interval: 10, healthyThreshold: 3 };
@@ -110,16 +110,33 @@ test('nextLookAt once pinned: the pass window is one Interval after AWS\'s InSer
   t.is(nextLookAt(w, s(125), ELB, { passOffsetMs: s(29) }), 128_200);
 });
 
-test('nextLookAt while Pending with pins: looks one HealthyThreshold × Interval apart from the floor, half an Interval later', (t) => {
+test('nextLookAt while Pending with pins: looks one HealthyThreshold × Interval apart from the floor, (HealthyThreshold − 1.5) × Interval later', (t) => {
   t.is(pinnedGapMs(ELB), s(30));
   t.is(pinnedGapMs({ interval: 5, healthyThreshold: 2 }), s(10));
   t.is(pinnedGapMs({ interval: 30, healthyThreshold: 10 }), s(30), 'at most 30 s');
   t.is(pinnedGapMs(undefined), undefined);
   const spread = bootSpread([s(84), s(96), s(108)])!; // floor 63 s
   const w: WatchedInstance = { firstSeen: 0, healthy: false };
-  t.is(nextLookAt(w, 0, ELB, {}, spread, 1500, true), s(63 + 5 - 0.75));
-  t.is(nextLookAt(w, s(67.25), ELB, {}, spread, 1500, true), s(97.25));
-  t.is(nextLookAt(w, s(97.25), ELB, {}, spread, 1500, true), s(127.25));
+  // Found InService up to (HealthyThreshold − 1) × Interval = 20 s after it registered loses
+  // nothing once pinned: the first look 15 s past the floor (a boot at the floor is found 15 s
+  // late, for free), then every 30 s (issue 21: the looks while Pending were most of the calls).
+  t.is(nextLookAt(w, 0, ELB, {}, spread, 1500, true), s(63 + 15 - 0.75));
+  t.is(nextLookAt(w, s(77.25), ELB, {}, spread, 1500, true), s(107.25));
+  t.is(nextLookAt(w, s(107.25), ELB, {}, spread, 1500, true), s(137.25));
+  // HealthyThreshold 2 (× 5 s): half an Interval past the floor.
+  t.is(nextLookAt(w, 0, { interval: 5, healthyThreshold: 2 }, {}, spread, 1500, true), s(63 + 2.5 - 0.75));
+});
+
+test('drainLookAt: evenly up to the LATEST drain end, at most 60 s apart; past it, back off with the overrun', (t) => {
+  // The worked example: terminated at 196.7 s and 395 s, drain 300 s, now 489.4 s → four looks, the last at 695 s.
+  t.is(Math.round(drainLookAt([s(196.7), s(395)], s(300), s(489.4))), Math.round(s(489.4) + s(205.6) / 4));
+  t.is(drainLookAt([s(395)], s(300), s(643.6)), s(695));
+  // Within a brisk period of the end, or past it: brisk, then a tenth of the overrun (≤ 10 s).
+  t.is(drainLookAt([s(395)], s(300), s(694)), s(695.5));
+  t.is(drainLookAt([s(395)], s(300), s(735)), s(739));
+  t.is(drainLookAt([s(0)], s(300), s(1000)), s(1010));
+  // No draining (0 s): the terminated instance leaves at once — look again after a brisk period.
+  t.is(drainLookAt([s(100)], 0, s(100)), s(101.5));
 });
 
 test('learn: boots (middle of the InService window), the shortest registration → pass seen', (t) => {
@@ -135,4 +152,20 @@ test('batchLookAt: while any is Pending, the cheap look for it; once all are InS
   t.is(batchLookAt([]), undefined);
   t.is(batchLookAt([{ pending: false, at: 100 }, { pending: true, at: 130 }, { pending: true, at: 120 }]), 120);
   t.is(batchLookAt([{ pending: false, at: 100 }, { pending: false, at: 140 }, { pending: false, at: undefined }]), 140);
+});
+
+test('mayAllServe: the load balancers can matter only once enough instances may have passed (A/B reads them then)', (t) => {
+  const pending = (at: number): WatchedInstance => ({ firstSeen: 0, notInServiceAt: s(at), healthy: false });
+  const inService = (pendingAt: number, seen: number): WatchedInstance => ({ firstSeen: 0, notInServiceAt: s(pendingAt), inServiceSeen: s(seen), healthy: false });
+  const rows: Array<[string, Parameters<typeof mayAllServe>[1], number, number, boolean]> = [
+    ['8 launched, all last seen Pending at 100 s: not before 120 s', { serving: 0, notLaunched: 0, waiting: Array(8).fill(pending(100)) }, 8, 119, false],
+    ['… from 120 s they may have passed', { serving: 0, notLaunched: 0, waiting: Array(8).fill(pending(100)) }, 8, 120, true],
+    ['one not launched yet: the count cannot be reached', { serving: 7, notLaunched: 1, waiting: [] }, 8, 500, false],
+    ['7 serve, the 8th InService since 95–105 s: from 115 s', { serving: 7, notLaunched: 0, waiting: [inService(95, 105)] }, 8, 114, false],
+    ['… at 115 s', { serving: 7, notLaunched: 0, waiting: [inService(95, 105)] }, 8, 115, true],
+    ['an instance not watched yet may serve', { serving: 7, notLaunched: 0, waiting: [undefined] }, 8, 0, true],
+    ['more instances than the count: enough of them may pass', { serving: 0, notLaunched: 0, waiting: [pending(100), pending(100), pending(50)] }, 1, 80, true],
+    ['nothing to wait for', { serving: 4, notLaunched: 0, waiting: [] }, 4, 0, true],
+  ];
+  for (const [name, o, count, now, want] of rows) t.is(mayAllServe(count, o, ELB, s(now)), want, name);
 });

@@ -5,8 +5,9 @@ import {
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { Sandbox, SandboxCrashedError } from '../../orchestrator/sandbox';
 import type { InstanceRec } from '../../orchestrator/sandbox/model';
-import { TICK_MS } from '../../orchestrator/sandbox/world';
-import { active, sandbox, setDesired } from './helpers';
+import { FAILED_ZONE_AVOID_MS } from '../../orchestrator/sandbox/autoscaling/state';
+import { SCALE_DELAY_MS, TICK_MS } from '../../orchestrator/sandbox/world';
+import { active, byZone, sandbox, setDesired } from './helpers';
 
 test('boot time follows the configured distribution, per image', (t) => {
   const sb = Sandbox.create({ seed: 9, faults: { bootSeconds: { min: 100, max: 200 } } });
@@ -63,6 +64,49 @@ test('launch failures are Failed scaling activities (InsufficientInstanceCapacit
   sb.faults.launchFailureRate = 0;
   sb.advance(600_000);
   t.is(active(sb, 'g').length, 2);
+});
+
+test('[ASG-3a] a zone without capacity: the launch is tried there and fails (InsufficientInstanceCapacity), then goes to another zone; the zone is avoided for a while, then tried again', async (t) => {
+  const sb = sandbox();
+  sb.seedGroup({ name: 'g', capacity: 3, max: 10 });
+  t.deepEqual(byZone(active(sb, 'g')), { 'us-east-1a': 1, 'us-east-1b': 1, 'us-east-1c': 1 });
+  sb.faults.unavailableZones = ['us-east-1a'];
+  const failedIn1a = async () => {
+    const { Activities } = await sb.clients.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: 'g' }));
+    return Activities!.filter((a) => a.StatusCode === 'Failed' && /\(us-east-1a\)/.test(a.StatusMessage ?? ''));
+  };
+  // Fewest instances, ties by name: 1a — tried, fails; after the back-off the launch goes to 1b.
+  setDesired(sb, 'g', 4);
+  sb.advance(SCALE_DELAY_MS);
+  t.is(active(sb, 'g').length, 3);
+  const failed = await failedIn1a();
+  t.is(failed.length, 1);
+  t.is(
+    failed[0].StatusMessage,
+    'We currently do not have sufficient t3.small capacity in the Availability Zone you requested (us-east-1a). Our system will be working on provisioning additional capacity. You can currently get t3.small capacity by not specifying an Availability Zone in your request or choosing us-east-1b, us-east-1c. Launching EC2 instance failed.',
+  );
+  t.is(failed[0].Description, 'Launching a new EC2 instance.  Status Reason: ' + failed[0].StatusMessage);
+  sb.advance(TICK_MS * 2);
+  t.deepEqual(byZone(active(sb, 'g')), { 'us-east-1a': 1, 'us-east-1b': 2, 'us-east-1c': 1 });
+  // Within the avoid period: 1a (now among the fewest) is not tried again.
+  setDesired(sb, 'g', 5);
+  sb.advance(TICK_MS * 2);
+  t.deepEqual(byZone(active(sb, 'g')), { 'us-east-1a': 1, 'us-east-1b': 2, 'us-east-1c': 2 });
+  t.is((await failedIn1a()).length, 1);
+  // After it: tried again (still without capacity: a second failure), then elsewhere.
+  sb.advance(FAILED_ZONE_AVOID_MS);
+  setDesired(sb, 'g', 6);
+  sb.advance(TICK_MS * 2);
+  t.is((await failedIn1a()).length, 2);
+  t.is(byZone(active(sb, 'g'))['us-east-1a'], 1);
+  t.is(active(sb, 'g').length, 6);
+  // Capacity back: after the avoid period the zone takes launches again (no new failure).
+  sb.faults.unavailableZones = [];
+  sb.advance(FAILED_ZONE_AVOID_MS);
+  setDesired(sb, 'g', 7);
+  sb.advance(TICK_MS * 2);
+  t.true(byZone(active(sb, 'g'))['us-east-1a'] >= 2);
+  t.is((await failedIn1a()).length, 2);
 });
 
 test('spontaneous terminations happen at the configured rate and the ASG replaces them', (t) => {

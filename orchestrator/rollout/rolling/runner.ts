@@ -26,7 +26,7 @@ import { runRollout, type Observation, type Plan, type Strategy } from '../engin
 import { Guard } from '../guard';
 import { judgeNeighbours, neighboursOf } from '../target-group-neighbours';
 import { classicElbSignalOf, combine, GatesSignal, groupSignals, pollTiming, targetGroupSignalOf, type HealthSignal } from '../health';
-import { DEFAULT_BRISK_MS, batchLookAt, bootSpread, expectedPassFrom, learn, nextLookAt, pinRegistration, pinsPay, type BootSpread, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
+import { DEFAULT_BRISK_MS, batchLookAt, bootSpread, drainLookAt, expectedPassFrom, learn, nextLookAt, pinRegistration, pinsPay, type BootSpread, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
 import type { RolloutResult } from '../result';
 import {
   ROLLOUT_PROCESSES,
@@ -890,16 +890,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     // The step ends when all its new instances passed (polling.ts batchLookAt).
     const next = batchLookAt(looks);
     if (next !== undefined) return { untilMs: next - now };
-    // Waiting for terminated instances to leave the ELB (connection draining): never beyond the drain end.
+    // Waiting for terminated instances to leave the ELB (connection draining): polling.ts drainLookAt.
     const leaving = s.instances.filter((i) => (LEAVING(i) || this.terminatedSet.has(i.instanceId)) && inService(i, s.loadBalancerNames, s.targetGroupARNs));
-    if (leaving.length > 0) {
-      // Draining ends by the drain timeout at the latest (then EC2 shuts the instance down):
-      // sleep to that moment when draining is on, else poll at a tenth of the time spent so far.
-      const first = Math.min(...leaving.map((i) => this.terminatedAt.get(i.instanceId) ?? now));
-      const end = first + (this.drainMs ?? 0);
-      const delay = end - now > DEFAULT_BRISK_MS ? end - now : Math.max(DEFAULT_BRISK_MS, Math.min(10_000, (now - first) / 10));
-      return { untilMs: delay };
-    }
+    if (leaving.length > 0) return { untilMs: drainLookAt(leaving.map((i) => this.terminatedAt.get(i.instanceId) ?? now), this.drainMs ?? 0, now) - now };
     return {};
   }
 

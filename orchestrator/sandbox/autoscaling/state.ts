@@ -17,6 +17,12 @@ export const TICK_MS = 10_000;
 /** A capacity change requested through the API starts its scaling activity this long after the call [ASG-1a]. */
 export const SCALE_DELAY_MS = 1_000;
 const MAX_ACTIVITIES_PER_GROUP = 500;
+/**
+ * After a launch failed in a zone for want of capacity, launches avoid that zone this long, then try
+ * it again [ASG-3a] (ASSUMPTION: AWS documents that balanced-best-effort launches in another zone,
+ * not for how long).
+ */
+export const FAILED_ZONE_AVOID_MS = 10 * 60_000;
 
 export const ALL_PROCESSES = [
   'Launch', 'Terminate', 'AddToLoadBalancer', 'AlarmNotification', 'AZRebalance', 'HealthCheck',
@@ -166,18 +172,26 @@ export class AutoScalingSim {
     if (mixed?.instanceType) data = { ...data, InstanceType: mixed.instanceType };
     const instanceType = data.InstanceType ?? 't3.micro';
     const zones = this.launchZones(g, counts);
-    const available = zones.filter((z) => !w.faults.unavailableZones.includes(z));
-    const az = available[0];
-    if (launch.kind === 'none' || az === undefined || w.rng.chance(w.faults.launchFailureRate)) {
+    // [ASG-3a] The zone [ASG-3] picks is tried, without capacity or not: the attempt fails there
+    // (EC2's InsufficientInstanceCapacity), and with AWS's default balanced-best-effort
+    // distribution the next attempts go to the other zones while it stays avoided.
+    // An AZRebalance launch goes to the smallest zone with capacity ([AZ-1] weighs only those).
+    const avoided = (z: string) => (rebalance ? w.faults.unavailableZones.includes(z) : (g.failedZones?.[z] ?? -Infinity) > w.now);
+    const az = zones.find((z) => !avoided(z)) ?? (rebalance ? undefined : zones[0]);
+    const noCapacity = az !== undefined && w.faults.unavailableZones.includes(az);
+    if (launch.kind === 'none' || az === undefined || noCapacity || w.rng.chance(w.faults.launchFailureRate)) {
       const zone = az ?? zones[0];
+      const elsewhere = zones.filter((z) => z !== zone && !w.faults.unavailableZones.includes(z));
       const reason = launch.kind === 'none'
         ? 'The specified launch template, with template ID or name, does not exist.'
-        : `We currently do not have sufficient ${instanceType} capacity in the Availability Zone you requested (${zone}). Our system will be working on provisioning additional capacity. You can currently get ${instanceType} capacity by not specifying an Availability Zone in your request or choosing ${zones.filter((z) => z !== zone).join(', ')}. Launching EC2 instance failed.`;
+        : `We currently do not have sufficient ${instanceType} capacity in the Availability Zone you requested (${zone}). Our system will be working on provisioning additional capacity. You can currently get ${instanceType} capacity by not specifying an Availability Zone in your request or choosing ${elsewhere.join(', ')}. Launching EC2 instance failed.`;
       this.failedLaunch(g, 'Launching a new EC2 instance.', this.causeText(g, why), reason);
+      if (noCapacity && launch.kind !== 'none') (g.failedZones ??= {})[az] = w.now + FAILED_ZONE_AVOID_MS;
       return undefined;
     }
     g.launchFailures = 0;
     g.launchBackoffUntil = undefined;
+    if (g.failedZones?.[az] !== undefined) delete g.failedZones[az];
     const tags = this.launchTags(g);
     const inst = w.ec2.createInstance(launch, data, az, w.ec2.subnetOfZone(az, g.vpcZoneIdentifier), tags);
     inst.group = g.name;
