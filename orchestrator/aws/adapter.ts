@@ -700,6 +700,27 @@ export class AwsAdapter implements AwsPort {
   }
 
   /**
+   * Capacity Rebalancing's launches among the group's `max` most recent activities, newest first:
+   * a launch activity ("Launching a new EC2 instance: i-…") whose Cause says "in response to an
+   * EC2 instance rebalance recommendation", with the at-risk instance when the Cause names it
+   * (the sandbox's wording ends "… recommendation for i-…").
+   */
+  async rebalanceLaunches(group: string, max = 50): Promise<Array<{ instanceId: string; atRisk?: string }>> {
+    const out = await this.send<{ Activities?: Array<{ Description?: string; Cause?: string }> }>(
+      this.clients.autoScaling,
+      new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group, MaxRecords: Math.max(1, Math.min(100, max)) }),
+    );
+    const launches: Array<{ instanceId: string; atRisk?: string }> = [];
+    for (const a of out.Activities ?? []) {
+      const id = /^Launching a new EC2 instance: (i-[0-9a-f]+)/.exec(a.Description ?? '')?.[1];
+      if (!id || !/in response to an EC2 instance rebalance recommendation/i.test(a.Cause ?? '') || launches.some((l) => l.instanceId === id)) continue;
+      const atRisk = /rebalance recommendation for (i-[0-9a-f]+)/i.exec(a.Cause ?? '')?.[1];
+      launches.push({ instanceId: id, ...(atRisk ? { atRisk } : {}) });
+    }
+    return launches;
+  }
+
+  /**
    * Returns from Standby among the group's 50 most recent activities, newest first: AWS describes
    * an ExitStandby as "Moving EC2 instance out of Standby: i-…" (API reference, ExitStandby's
    * example response), one activity per instance.

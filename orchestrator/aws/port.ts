@@ -272,6 +272,16 @@ export interface AwsPort {
    */
   standbyReturns?(group: string): Promise<Array<{ activityId: string; instanceId: string; startTime: number }>>;
   /**
+   * Optional: Capacity Rebalancing's launches among the group's `max` most recent scaling
+   * activities (one DescribeScalingActivities call): each "Launching a new EC2 instance: i-…"
+   * activity whose Cause says it was launched "in response to an EC2 instance rebalance
+   * recommendation", newest first, with the at-risk Spot instance it replaces when the Cause names
+   * it. AWS launched these on its own, on top of the desired capacity while the at-risk instance
+   * is still there: the rollout never counts them as its own surge (rolling/strategy.ts
+   * rebalancePairs).
+   */
+  rebalanceLaunches?(group: string, max?: number): Promise<Array<{ instanceId: string; atRisk?: string }>>;
+  /**
    * Optional: the group's instance refresh that is still running (Pending, InProgress,
    * Cancelling, RollbackInProgress or Baking), newest first, or undefined (one
    * DescribeInstanceRefreshes call). A rollout refuses to run beside it: two replacers would fight.

@@ -73,6 +73,7 @@ export const PORT_RETRY_POLICY: Record<Exclude<keyof AwsPort, 'apiCalls'>, Retry
   launchActivities: 'read',
   lastFailedLaunch: 'read',
   standbyReturns: 'read',
+  rebalanceLaunches: 'read',
   activeInstanceRefresh: 'read',
   lifecycleHooks: 'read',
   describeWarmPool: 'read',

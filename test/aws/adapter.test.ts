@@ -333,6 +333,24 @@ test('launchActivities: per instance its launch activity\'s StartTime and, once 
   t.deepEqual(asg.commandCalls(DescribeScalingActivitiesCommand)[0].args[0].input, { AutoScalingGroupName: 'qa-rabbit', MaxRecords: 100 });
 });
 
+test('rebalanceLaunches: the launch activities whose Cause says "in response to an EC2 instance rebalance recommendation", with the at-risk instance when named; one call', async (t) => {
+  const { asg, adapter } = setup();
+  const at = (s: string) => new Date(`2026-01-01T00:${s}Z`);
+  // The Cause texts as the sandbox writes them (SPEC [SPOT-2]; AWS documents the feature, not the
+  // activity's wording: an ASSUMPTION, so the at-risk instance is optional).
+  asg.on(DescribeScalingActivitiesCommand).resolves({
+    Activities: [
+      { ActivityId: 'a4', AutoScalingGroupName: 'qa-rabbit', Cause: 'At 2026-01-01T00:06:59Z a user request (SetDesiredCapacity) set the desired capacity to 21. At 2026-01-01T00:09:50Z an instance was launched in response to an EC2 instance rebalance recommendation for i-0c9f2140109d9579c.', StartTime: at('09:50'), StatusCode: 'InProgress', Progress: 20, Description: 'Launching a new EC2 instance: i-090785a6adeeb3f2a' },
+      { ActivityId: 'a3', AutoScalingGroupName: 'qa-rabbit', Cause: 'At 2026-01-01T00:09:50Z an instance was taken out of service in response to an EC2 instance rebalance recommendation; its replacement i-0a57ca970827601e6 is in service.', StartTime: at('09:50'), StatusCode: 'Successful', Progress: 100, Description: 'Terminating EC2 instance: i-0e513d8cc41af6c98' },
+      { ActivityId: 'a2', AutoScalingGroupName: 'qa-rabbit', Cause: 'At 2026-01-01T00:07:50Z an instance was launched in response to an EC2 instance rebalance recommendation.', StartTime: at('07:50'), EndTime: at('08:40'), StatusCode: 'Successful', Progress: 100, Description: 'Launching a new EC2 instance: i-0a57ca970827601e6' },
+      { ActivityId: 'a1', AutoScalingGroupName: 'qa-rabbit', Cause: 'At 2026-01-01T00:06:59Z a user request (SetDesiredCapacity) set the desired capacity to 21. At 2026-01-01T00:07:00Z an instance was started in response to a difference between desired and actual capacity, increasing the capacity from 18 to 19.', StartTime: at('07:00'), EndTime: at('07:43'), StatusCode: 'Successful', Progress: 100, Description: 'Launching a new EC2 instance: i-0d27c4ff8a61b90cd' },
+    ],
+  });
+  t.deepEqual(await adapter.rebalanceLaunches('qa-rabbit', 500), [{ instanceId: 'i-090785a6adeeb3f2a', atRisk: 'i-0c9f2140109d9579c' }, { instanceId: 'i-0a57ca970827601e6' }]);
+  t.is(asg.commandCalls(DescribeScalingActivitiesCommand).length, 1);
+  t.deepEqual(asg.commandCalls(DescribeScalingActivitiesCommand)[0].args[0].input, { AutoScalingGroupName: 'qa-rabbit', MaxRecords: 100 });
+});
+
 test('standbyReturns: the ExitStandby activities ("Moving EC2 instance out of Standby: i-…"), newest first, one call', async (t) => {
   const { asg, adapter } = setup();
   const at = (s: string) => new Date(`2026-01-01T00:${s}Z`);

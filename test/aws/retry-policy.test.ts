@@ -100,7 +100,7 @@ test('retryingPort: reads and idempotent writes are retried with back-off in clo
 test('PORT_RETRY_POLICY: terminate is the one non-idempotent write; every describe is a read', (t) => {
   const byClass = (c: string) => Object.entries(PORT_RETRY_POLICY).filter(([, v]) => v === c).map(([k]) => k).sort();
   t.deepEqual(byClass('non-idempotent-write'), ['terminateInstance']);
-  t.deepEqual(byClass('read'), ['activeInstanceRefresh', 'describeAlarms', 'describeElb', 'describeInstanceHealth', 'describeTargetGroup', 'describeTargetHealth', 'describeWarmPool', 'findForwards', 'findGroups', 'getLockObject', 'groupsNamed', 'groupsOfInstances', 'lastFailedLaunch', 'launchActivities', 'launchSpecExists', 'lifecycleHooks', 'listenerRules', 'observeGroup', 'readForwards', 'recentLaunchDurations', 'standbyReturns']);
+  t.deepEqual(byClass('read'), ['activeInstanceRefresh', 'describeAlarms', 'describeElb', 'describeInstanceHealth', 'describeTargetGroup', 'describeTargetHealth', 'describeWarmPool', 'findForwards', 'findGroups', 'getLockObject', 'groupsNamed', 'groupsOfInstances', 'lastFailedLaunch', 'launchActivities', 'launchSpecExists', 'lifecycleHooks', 'listenerRules', 'observeGroup', 'readForwards', 'rebalanceLaunches', 'recentLaunchDurations', 'standbyReturns']);
   // Setting weights reads the actions and writes them back with the weights: a repeat sets the same.
   t.is(PORT_RETRY_POLICY.setForwardWeights, 'idempotent-write');
   // Setting the group's launch spec back (rollback): the same spec sets the same state.

@@ -47,3 +47,10 @@ test.serial('chaos seed 2052541170 passes, done (Spot interruptions on a mixed g
   t.deepEqual(r.violations, []);
   t.is(r.exit, 0, 'done, not merely halted safe');
 });
+
+test.serial('chaos seeds of Capacity Rebalancing in flight pass (issue 15 item 6): on SIGINT or failure the cleanup took AWS\'s replacement (launched on top of desired while its at-risk Spot instance was live) or the at-risk instance for its own surge and terminated it with decrement, so AWS scaled in a healthy instance below the floor — 2423331021 and 401819533 (seed 2027), 2047448330 (4242), 3950863662, 3553396595 and 627838227 (9001)', async (t) => {
+  for (const seed of [2423331021, 401819533, 2047448330, 3950863662, 3553396595, 627838227]) {
+    const r = await runScenario(generateScenario(seed, 'rolling'));
+    t.deepEqual(r.violations, [], String(seed));
+  }
+});

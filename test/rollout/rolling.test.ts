@@ -6,11 +6,13 @@ import {
   cleanupLeft,
   cleanupRolling,
   decideRolling,
+  isOurs,
   newSpecBroken,
   mayTerminate,
   oldestFirst,
   surplusAtCapacity,
   planRolling,
+  rebalancePairs,
   resolveBatch,
   type RollingConfig,
   type RollingMemory,
@@ -277,6 +279,33 @@ test('cleanup: surplus nothing can take back now waits for the group to settle, 
   t.regex(cleanupLeft(late) ?? '', /desired left at 4 \(capacity 3\).*waited 1200 s \(--step-timeout\) for i-n3 \(Pending\) to settle, in vain/);
   const early = at('o1 o2 n3~ n4', { cleanupSince: now - 20 * 60_000 + 1 }, now);
   t.is(cleanupRolling(early)?.kind, 'wait', 'within the step timeout it still waits');
+});
+
+test('Capacity Rebalancing in flight (issue 15 item 6): neither AWS\'s replacement nor its at-risk instance is taken as surge — AWS counts the pair once (chaos seeds 2423331021, 401819533, 2047448330, 3950863662, 3553396595, 627838227)', (t) => {
+  // C=3, surge 1. `rN` is AWS's replacement launched "in response to an EC2 instance rebalance
+  // recommendation for i-oK" (facts.awsLaunched), on top of desired while oK is live.
+  const at = (desired: number, specs: string, aws: Record<string, string | undefined>, before = 'o1 o2 o3') => {
+    const v = withFacts(view(group(desired, specs)), before);
+    return { ...v, facts: { ...v.facts!, awsLaunched: new Map(Object.entries(aws).map(([k, r]) => [`i-${k}`, r && `i-${r}`])) } };
+  };
+  const rows: Array<[string, ReturnType<typeof at>, 'cleanup' | 'decide', string]> = [
+    ['SIGINT with the step\'s surge n4 and AWS\'s n5 (for o3) both booting: the surge goes, never n5 (terminating it with decrement made AWS scale in a healthy o)', at(4, 'o1 o2 o3 n4~ n5~', { n5: 'o3' }), 'cleanup', 'terminate i-n4 -1'],
+    ['AWS\'s activity does not name the at-risk instance: with more live than desired n5 is still AWS\'s in flight', at(4, 'o1 o2 o3 n4~ n5~', { n5: undefined }), 'cleanup', 'terminate i-n4 -1'],
+    ['AWS counts the pair o1+n5 once: 3 of desired 4, the surge not launched yet — lowering desired removes nothing', at(4, 'o1 o2 n3 n5~', { n5: 'o1' }, 'o1 o2'), 'cleanup', 'desired 3'],
+    ['the at-risk o1 is never the cleanup\'s pick, unhealthy or not (taking it with decrement leaves n5 counted: AWS scales in another): o2 goes', at(4, 'o1! o2 o3 n4 n5', { n5: 'o1' }), 'cleanup', 'terminate i-o2 -1'],
+    ['a step never picks the at-risk o1 while its replacement n5 is live: o2 goes', at(4, 'o1 o2 o3 n4 n5', { n5: 'o1' }), 'decide', 'terminate i-o2 -1'],
+    ['only the at-risk o1 left outdated: AWS replaces it itself, the step waits', at(4, 'o1 n2 n3 n4 n5', { n5: 'o1' }, 'o1'), 'decide', 'wait'],
+    ['rolling back: AWS\'s replacement o5 (launched from the version rolled away from: outdated) is in flight for o1 and serves nothing — it goes WITHOUT decrement, AWS launches anew (chaos seed 2825148527 waited for it for ever)', at(4, 'o1 o2 o3 n4 o5!', { o5: 'o1' }, 'o1 o2 o3 o5'), 'decide', 'terminate i-o5'],
+    ['the at-risk instance is gone (interrupted): its replacement is ordinary capacity, not the tool\'s surge — the not-healthy surge n4 goes first', at(4, 'o1 o2 n4~ n5~', { n5: 'o3' }), 'cleanup', 'terminate i-n4 -1'],
+  ];
+  for (const [why, v, fn, want] of rows) {
+    const a = fn === 'cleanup' ? cleanupRolling(v) : decideRolling(v);
+    t.is(a ? summary(a) : undefined, want, why);
+  }
+  const pairs = rebalancePairs(at(4, 'o1 o2 o3 n4~ n5~', { n5: 'o3' }).group, at(4, 'o1 o2 o3 n4~ n5~', { n5: 'o3' }).facts);
+  t.deepEqual([[...pairs.replacements], [...pairs.atRisk]], [['i-n5'], ['i-o3']]);
+  // AWS's launch is never the tool's own.
+  t.false(isOurs(inst('n5'), at(4, 'o1 o2 o3 n5', { n5: 'o3' }).facts));
 });
 
 test('decide: back to capacity picks the surplus in the zone with the most live instances, this run\'s own before one that was there, never someone\'s protected one', (t) => {

@@ -210,6 +210,10 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private expectedDesired?: number;
   /** ExitStandby activities already counted by unseenReturns. */
   private readonly countedReturns = new Set<string>();
+  /** Capacity Rebalancing's launches (AWS's own), each with its at-risk instance when named (noteRebalanceLaunches). */
+  private readonly awsLaunched = new Map<string, string | undefined>();
+  /** Instances whose launch was looked up in AWS's activities for good (noteRebalanceLaunches). */
+  private readonly launchChecked = new Set<string>();
   /** Lifecycle hooks (read once, when an instance is first seen in a hook's wait) and the warm pool (rolling/lifecycle.ts). */
   private hooks?: LifecycleHookView[];
   private hooksRead = false;
@@ -368,6 +372,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       await this.followStandby(s);
     }
     await this.observeLifecycle(s, now);
+    await this.noteRebalanceLaunches(s, now);
     this.lastStandby = new Set(s.instances.filter(isStandby).map((i) => i.instanceId));
     this.expectedDesired = s.desired;
     const verdicts = new Map<string, Verdict>();
@@ -456,7 +461,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       verdict: (i) => verdicts.get(i.instanceId) ?? { healthy: false, gate: 'asg', state: 'unknown' },
       memory: this.memory,
       now,
-      facts: { planned: this.planned, initial: this.initial, recovered: this.recovered },
+      facts: { planned: this.planned, initial: this.initial, recovered: this.recovered, ...(this.awsLaunched.size > 0 ? { awsLaunched: this.awsLaunched } : {}) },
       launchChanged: this.changedTo?.name,
       lifecycle: this.lifecycleFacts(),
     };
@@ -553,6 +558,32 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       to: this.config.capacity,
     });
     await this.g.followCapacity(this.config.capacity);
+  }
+
+  /**
+   * On a group with Capacity Rebalancing on: which live instances AWS launched itself in response
+   * to a rebalance recommendation (its scaling activities, {@link AwsPort.rebalanceLaunches}; one
+   * DescribeScalingActivities per look that finds an instance not looked up yet), so the rollout
+   * never takes one for its own surge (rolling/strategy.ts rebalancePairs). The instances present
+   * at the first look are looked up once; a new one at each look for its first
+   * {@link GROUP_READ_MAX_AGE_MS} (an activity may show a little after the instance). Without the
+   * verb, or when the call fails: none known (as before), looked up again next time.
+   */
+  private async noteRebalanceLaunches(s: GroupSnapshot, now: number): Promise<void> {
+    if (!s.capacityRebalance || !this.port.rebalanceLaunches) return;
+    const unchecked = s.instances.filter((i) => isLive(i) && !this.launchChecked.has(i.instanceId) && !this.awsLaunched.has(i.instanceId));
+    if (unchecked.length === 0) return;
+    let launches: Array<{ instanceId: string; atRisk?: string }>;
+    try {
+      launches = await this.port.rebalanceLaunches(s.name, 100);
+    } catch {
+      return;
+    }
+    for (const l of launches) if (!this.awsLaunched.has(l.instanceId)) this.awsLaunched.set(l.instanceId, l.atRisk);
+    for (const i of unchecked) {
+      const seen = this.memory.firstSeen[i.instanceId] ?? now;
+      if (this.initial.has(i.instanceId) || now - seen >= GROUP_READ_MAX_AGE_MS) this.launchChecked.add(i.instanceId);
+    }
   }
 
   /**

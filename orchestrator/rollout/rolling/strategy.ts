@@ -154,6 +154,12 @@ export interface RunFacts {
   initial: ReadonlySet<string>;
   /** The run found an earlier run's restore tag: that run crashed mid-rollout, its surge is ours. */
   recovered: boolean;
+  /**
+   * Capacity Rebalancing's launches seen during the run (AWS's own, from its scaling activities:
+   * {@link AwsPort.rebalanceLaunches}), each with the at-risk Spot instance it replaces when AWS
+   * names it. Never the tool's surge: see {@link rebalancePairs}.
+   */
+  awsLaunched?: ReadonlyMap<string, string | undefined>;
 }
 
 /** Entering or in Standby: set aside by someone (the policy: ignore it, see the file comment). */
@@ -167,8 +173,59 @@ export function isStandby(i: InstanceView): boolean {
  * run's: those were set aside by someone, and the tool launches neither.
  */
 export function isOurs(i: InstanceView, facts: RunFacts | undefined): boolean {
+  // AWS's Capacity Rebalancing launched it, not the tool (nor a crashed run of it).
+  if (facts?.awsLaunched?.has(i.instanceId)) return false;
   if (!facts || !facts.initial.has(i.instanceId)) return true;
   return facts.recovered && !isStandby(i) && !i.protectedFromScaleIn;
+}
+
+/**
+ * Capacity Rebalancing in flight [sandbox SPOT-2]: AWS launched a replacement for an at-risk Spot
+ * instance ON TOP of the desired capacity and terminates the at-risk one itself once the
+ * replacement passed its health checks; until then the pair counts ONCE toward desired. So the
+ * tool takes neither with decrement: lowering desired by one while AWS's count stays makes AWS
+ * scale in another, healthy, instance (chaos seeds 2423331021, 401819533, 2047448330, 3950863662,
+ * 3553396595, 627838227: the cleanup took AWS's replacement, or the at-risk instance, as surge).
+ * A pair is in flight while both are live (not terminated by the tool either). When AWS's
+ * activity does not name the at-risk instance, its replacement is taken as in flight while the
+ * group holds more live instances than desired (AWS counts it apart only then); the at-risk one
+ * is then unknown.
+ * Example: desired 21, live 22: o7 (Spot, at risk), r1 (launched "in response to an EC2 instance
+ * rebalance recommendation for o7") → replacements {r1}, atRisk {o7}; AWS counts 21.
+ */
+export function rebalancePairs(group: GroupSnapshot, facts: RunFacts | undefined, terminated: ReadonlySet<string> = new Set()): { replacements: Set<string>; atRisk: Set<string> } {
+  const replacements = new Set<string>();
+  const atRisk = new Set<string>();
+  if (!facts?.awsLaunched || facts.awsLaunched.size === 0) return { replacements, atRisk };
+  const live = new Map(group.instances.filter((i) => isLive(i) && !isStandby(i) && !terminated.has(i.instanceId)).map((i) => [i.instanceId, i]));
+  for (const [id, risk] of facts.awsLaunched) {
+    if (!live.has(id)) continue;
+    if (risk !== undefined) {
+      if (!live.has(risk)) continue;
+      replacements.add(id);
+      atRisk.add(risk);
+    } else if (live.size > group.desired) {
+      replacements.add(id);
+    }
+  }
+  return { replacements, atRisk };
+}
+
+/**
+ * Healthy instances AWS is about to take itself: at-risk instances of a pair in flight whose
+ * replacement is healthy too (AWS terminates the at-risk one once its replacement passed its
+ * health checks). The healthy count a pick may spend is that much smaller.
+ * Example: o7 and its replacement r1 both healthy → 1 (o7 goes without the tool).
+ */
+export function pairedHealthy(pairs: { replacements: Set<string>; atRisk: Set<string> }, view: Pick<RollingView, 'group' | 'facts' | 'verdict'>): number {
+  let n = 0;
+  for (const [id, risk] of view.facts?.awsLaunched ?? []) {
+    if (risk === undefined || !pairs.replacements.has(id) || !pairs.atRisk.has(risk)) continue;
+    const r = view.group.instances.find((i) => i.instanceId === id);
+    const a = view.group.instances.find((i) => i.instanceId === risk);
+    if (r && a && view.verdict(r).healthy && view.verdict(a).healthy) n++;
+  }
+  return n;
 }
 
 /**
@@ -310,7 +367,10 @@ export function describeHeld(list: Array<{ instanceId: string; why: string }>): 
 /** Up-to-date, not healthy and terminable, in the order surplus is taken back: ours first, then newest first. */
 function removableNew(view: RollingView, live: InstanceView[]): InstanceView[] {
   const { group, facts } = view;
+  // Never a member of a Capacity Rebalancing pair in flight: AWS counts the pair once (rebalancePairs).
+  const pairs = rebalancePairs(group, facts, new Set(view.memory.terminated));
   return live
+    .filter((i) => !pairs.replacements.has(i.instanceId) && !pairs.atRisk.has(i.instanceId))
     .filter((i) => (!isOutdated(i, group) || (facts !== undefined && !facts.initial.has(i.instanceId))) && !view.verdict(i).healthy && mayTerminate(i, group, view.verdict(i), facts, view.config))
     .sort(
       (a, b) =>
@@ -637,6 +697,18 @@ export function decideRolling(view: RollingView): Action {
   const warmGo = view.lifecycle ? decideWarmPool(group, view.lifecycle) : undefined;
   if (warmGo) return warmGo;
 
+  // Capacity Rebalancing's replacement in flight that is itself outdated (launched before a
+  // rollback set the group back) and serves nothing: AWS counts it apart from desired, so it goes
+  // WITHOUT decrement — desired and AWS's count both stay, and AWS launches the at-risk instance's
+  // replacement anew from the current version. With decrement AWS would scale in another
+  // instance; left alone, nothing would ever replace it (chaos seed 2825148527 waited for it).
+  const pairs = rebalancePairs(group, view.facts, ours);
+  const staleReplacement = outdated.filter((i) => pairs.replacements.has(i.instanceId) && !healthy(i));
+  if (staleReplacement.length > 0) {
+    const ids = staleReplacement.map((i) => i.instanceId);
+    return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: false, reason: `${ids.join(', ')}: AWS's Capacity Rebalancing replacement, outdated and not healthy, counted apart from desired: terminated without decrement (AWS launches the replacement anew)` };
+  }
+
   // More surge than outdated instances left to take it back (an outdated one went away without
   // us, and the ASG replaced it): remove the excess while it is not healthy yet, newest first —
   // lowering desired later would let AWS pick a healthy up-to-date instance to scale in.
@@ -718,11 +790,23 @@ export function decideRolling(view: RollingView): Action {
   // budget is never negative): an application that failed after passing left the group short, and
   // replacing what serves nothing is the way back up (chaos seed 3935578497: 17 healthy against
   // --min-healthy 18, two outdated instances failing; a negative budget refused even those).
+  // Never an at-risk Spot instance whose Capacity Rebalancing replacement is in flight: AWS counts
+  // the pair once and takes the at-risk one itself (rebalancePairs); nor the healthy one AWS is
+  // about to take.
+  const pickable = outdated.filter((i) => !pairs.atRisk.has(i.instanceId) && !pairs.replacements.has(i.instanceId));
   const choose = (n: number): InstanceView[] =>
-    balancedOrder(outdated, live, (i) => !isOutdated(i, group), group.availabilityZones, n, {
+    balancedOrder(pickable, live, (i) => !isOutdated(i, group), group.availabilityZones, n, {
       costOf: (i) => (healthy(i) ? 1 : 0),
-      budget: Math.max(0, H - config.minHealthy),
+      budget: Math.max(0, H - pairedHealthy(pairs, view) - config.minHealthy),
     });
+  /** Only at-risk instances AWS replaces itself are left to pick (or none fits): wait for AWS. */
+  const awsReplacing = (): Action | undefined => {
+    if (pickable.length === outdated.length) return undefined;
+    const atRisk = outdated.filter((i) => pairs.atRisk.has(i.instanceId)).map((i) => i.instanceId);
+    const theirs = outdated.filter((i) => pairs.replacements.has(i.instanceId)).map((i) => i.instanceId);
+    const what = [atRisk.length > 0 ? `${atRisk.join(', ')} (at risk; AWS replaces it itself)` : '', theirs.length > 0 ? `${theirs.join(', ')} (AWS's replacement in flight)` : ''].filter(Boolean).join(', ');
+    return wait(`${group.name}: waiting for AWS's Capacity Rebalancing to settle ${what}: the pair counts once toward desired`, hint);
+  };
 
   if (config.surge > 0 || surplus > 0) {
     // 4. Surge: launch before terminate.
@@ -733,6 +817,8 @@ export function decideRolling(view: RollingView): Action {
     if (live.length < D) return wait(`${group.name}: waiting for the ASG to launch ${D - live.length} instance(s)`, hint);
     const picked = choose(Math.min(surplus, outdated.length));
     if (picked.length === 0) {
+      const aws = awsReplacing();
+      if (aws) return aws;
       return abort('below-min-healthy', `${group.name}: terminating ${outdated[0].instanceId} would drop below --min-healthy ${config.minHealthy} (healthy now ${H})`, {
         asg: group.name,
         healthy: H,
@@ -749,6 +835,8 @@ export function decideRolling(view: RollingView): Action {
   if (live.length < D) return wait(`${group.name}: waiting for the ASG to replace ${D - live.length} instance(s)`, hint);
   const picked = choose(k);
   if (picked.length === 0) {
+    const aws = awsReplacing();
+    if (aws) return aws;
     return abort('below-min-healthy', `${group.name}: terminating ${outdated[0].instanceId} would drop below --min-healthy ${config.minHealthy} (healthy now ${H}); use --surge 1`, {
       asg: group.name,
       healthy: H,
@@ -781,6 +869,10 @@ function describePicked(picked: InstanceView[], view: RollingView): string {
  *     AZ-rebalancing launch: WAIT for it (bounded by the step timeout from the cleanup's first
  *     look, `memory.cleanupSince`), then pick again: once it is healthy an outdated one can go
  *     within minHealthy (4), once it is InService and not healthy it serves nothing (3).
+ * Capacity Rebalancing in flight ({@link rebalancePairs}) counts once throughout: AWS's replacement
+ * is never "ours", neither it nor its at-risk instance is picked, and live instances are compared
+ * with desired counting the pair once (chaos seed 2423331021: SIGINT with AWS's replacement r for
+ * o7 booting beside the step's surge n1 n2 n3 → n1 n2 n3 go, never r).
  * When none of these applies (or the wait is over), surplus is left (see {@link cleanupLeft}):
  * the engine restores everything else and says so.
  * Surge 0 leaves nothing to remove.
@@ -797,6 +889,10 @@ export function cleanupRolling(view: RollingView): Action | undefined {
   const ours = new Set(view.memory.terminated);
   const live = group.instances.filter((i) => isLive(i) && !isStandby(i) && !ours.has(i.instanceId));
   const healthy = (i: InstanceView) => view.verdict(i).healthy;
+  // Capacity Rebalancing in flight: AWS's replacement is not counted in desired and neither it nor
+  // its at-risk instance is the tool's to take (rebalancePairs).
+  const pairs = rebalancePairs(group, view.facts, ours);
+  const counted = live.length - pairs.replacements.size;
   const removable = removableNew(view, live);
   const own = removable.filter((i) => isOurs(i, view.facts));
   const surplusTerminate = (list: InstanceView[], why: string): Action => {
@@ -804,14 +900,15 @@ export function cleanupRolling(view: RollingView): Action | undefined {
     return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, surplus: true, reason: `removing surge: ${ids.join(', ')} ${why}` };
   };
   if (own.length > 0) return surplusTerminate(own, 'not healthy');
-  if (live.length < group.desired) {
+  if (counted < group.desired) {
     // The ASG has not launched the surge yet: lowering desired removes nothing that exists.
-    return { kind: 'setDesired', group: group.name, desired: Math.max(config.capacity, live.length), reason: 'removing surge not launched yet' };
+    return { kind: 'setDesired', group: group.name, desired: Math.max(config.capacity, counted), reason: 'removing surge not launched yet' };
   }
   if (removable.length > 0) return surplusTerminate(removable, `up to date but not healthy (serving nothing), so back to capacity ${config.capacity} without touching a serving instance`);
-  let h = live.filter(healthy).length;
+  // An at-risk instance whose replacement is healthy goes without the tool: not spendable.
+  let h = live.filter(healthy).length - pairedHealthy(pairs, view);
   const picked: InstanceView[] = [];
-  for (const i of oldestFirst(live.filter((x) => isOutdated(x, group) && mayTerminate(x, group, view.verdict(x), view.facts, view.config)), healthy)) {
+  for (const i of oldestFirst(live.filter((x) => isOutdated(x, group) && !pairs.atRisk.has(x.instanceId) && !pairs.replacements.has(x.instanceId) && mayTerminate(x, group, view.verdict(x), view.facts, view.config)), healthy)) {
     if (picked.length >= surplus) break;
     if (healthy(i) && h - 1 < config.minHealthy) break;
     if (healthy(i)) h--;
