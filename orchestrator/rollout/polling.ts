@@ -318,24 +318,6 @@ export function batchLookAt(looks: ReadonlyArray<{ pending: boolean; at: number 
 }
 
 /**
- * Whether a step that needs `count` instances serving may have them now, so that asking the load
- * balancers can change the decision: `serving` already do; of the others, those not launched yet
- * (`notLaunched`) and those watched that cannot have passed yet ({@link earliestPassAt} after now:
- * still Pending at the last look, or InService too recently) certainly do not; an instance not
- * watched (`undefined`) may. The A/B swap skips DescribeInstanceHealth / DescribeTargetHealth
- * while this is false: its decision is then "wait" whatever they say (rolling: `elbMatters`).
- * Example (ELB 10 s × 3): 8 to serve, 8 launched, last seen Pending at 100 s → no until 120 s.
- */
-export function mayAllServe(count: number, o: { serving: number; notLaunched: number; waiting: ReadonlyArray<WatchedInstance | undefined> }, timing: HealthCheckTiming | undefined, now: number): boolean {
-  let may = o.serving;
-  for (const w of o.waiting) {
-    const at = w ? earliestPassAt(w, timing) : undefined;
-    if (w === undefined || (at !== undefined && at <= now)) may++;
-  }
-  return may >= count;
-}
-
-/**
  * When to look next while the run waits only for replaced instances to leave the load balancers
  * (connection draining; the rollout is done when ALL have left). Each leaves by its drain's end
  * (terminated + drain timeout) at the latest, and earlier when its connections close: the looks

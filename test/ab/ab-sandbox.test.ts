@@ -235,23 +235,3 @@ test('--elb-name qa-public (the seed\'s shared ELB): the new color is judged by 
   t.true(health.length > 0);
   t.is(env.sandbox.monitor.healthyCount('qa-b'), 2);
 });
-
-test('adaptive polling as rolling\'s (issue 21): while the new color boots its load balancer is not asked, only once an instance can have passed its checks', async (t) => {
-  const env = abEnv({ count: 4 });
-  const start = env.sandbox.clock.now();
-  const result = await env.run({}, 'tool');
-  t.is(result.status, 'done');
-  const calls = env.sandbox.calls.filter((c) => c.actor === 'tool' && c.time >= start && !c.error);
-  const grow = calls.findIndex((c) => c.operation === 'SetDesiredCapacity' || c.operation === 'UpdateAutoScalingGroup');
-  const grown = calls[grow].time;
-  // The old color's scale-in (the commit) ends the growth.
-  const commit = calls.slice(grow + 1).find((c) => c.operation === 'SetDesiredCapacity' || c.operation === 'UpdateAutoScalingGroup')!.time;
-  const during = calls.filter((c) => c.time > grown && c.time < commit);
-  const elbReads = during.filter((c) => c.operation === 'DescribeInstanceHealth');
-  const groupReads = during.filter((c) => c.operation === 'DescribeAutoScalingGroups');
-  // Launched after the scale-up, no instance can pass its ELB check before (HealthyThreshold − 1) × Interval = 20 s.
-  t.true(elbReads.length > 0);
-  for (const c of elbReads) t.true(c.time >= grown + 20_000, `DescribeInstanceHealth ${(c.time - grown) / 1000} s after the scale-up`);
-  // While it boots the group alone is read (before, every look read the ELB too).
-  t.true(elbReads.length < groupReads.length, `${elbReads.length} ELB reads, ${groupReads.length} group reads while the new color grew`);
-});

@@ -5,7 +5,7 @@
  * the moment the ELB passes it, and never takes another instance's figures for a bound.
  */
 import test from 'ava';
-import { batchLookAt, bootSpread, drainLookAt, earliestPassAt, mayAllServe, expectedPassFrom, learn, nextLookAt, pendingGapMs, pinnedGapMs, pinRegistration, type Learned, type WatchedInstance } from '../../orchestrator/rollout/polling';
+import { batchLookAt, bootSpread, drainLookAt, earliestPassAt, expectedPassFrom, learn, nextLookAt, pendingGapMs, pinnedGapMs, pinRegistration, type Learned, type WatchedInstance } from '../../orchestrator/rollout/polling';
 
 const s = (x: number) => x * 1000;
 const ELB = { interval: 10, healthyThreshold: 3 };
@@ -152,20 +152,4 @@ test('batchLookAt: while any is Pending, the cheap look for it; once all are InS
   t.is(batchLookAt([]), undefined);
   t.is(batchLookAt([{ pending: false, at: 100 }, { pending: true, at: 130 }, { pending: true, at: 120 }]), 120);
   t.is(batchLookAt([{ pending: false, at: 100 }, { pending: false, at: 140 }, { pending: false, at: undefined }]), 140);
-});
-
-test('mayAllServe: the load balancers can matter only once enough instances may have passed (A/B reads them then)', (t) => {
-  const pending = (at: number): WatchedInstance => ({ firstSeen: 0, notInServiceAt: s(at), healthy: false });
-  const inService = (pendingAt: number, seen: number): WatchedInstance => ({ firstSeen: 0, notInServiceAt: s(pendingAt), inServiceSeen: s(seen), healthy: false });
-  const rows: Array<[string, Parameters<typeof mayAllServe>[1], number, number, boolean]> = [
-    ['8 launched, all last seen Pending at 100 s: not before 120 s', { serving: 0, notLaunched: 0, waiting: Array(8).fill(pending(100)) }, 8, 119, false],
-    ['… from 120 s they may have passed', { serving: 0, notLaunched: 0, waiting: Array(8).fill(pending(100)) }, 8, 120, true],
-    ['one not launched yet: the count cannot be reached', { serving: 7, notLaunched: 1, waiting: [] }, 8, 500, false],
-    ['7 serve, the 8th InService since 95–105 s: from 115 s', { serving: 7, notLaunched: 0, waiting: [inService(95, 105)] }, 8, 114, false],
-    ['… at 115 s', { serving: 7, notLaunched: 0, waiting: [inService(95, 105)] }, 8, 115, true],
-    ['an instance not watched yet may serve', { serving: 7, notLaunched: 0, waiting: [undefined] }, 8, 0, true],
-    ['more instances than the count: enough of them may pass', { serving: 0, notLaunched: 0, waiting: [pending(100), pending(100), pending(50)] }, 1, 80, true],
-    ['nothing to wait for', { serving: 4, notLaunched: 0, waiting: [] }, 4, 0, true],
-  ];
-  for (const [name, o, count, now, want] of rows) t.is(mayAllServe(count, o, ELB, s(now)), want, name);
 });

@@ -22,12 +22,12 @@ import { withRunLock } from '../../lock/run';
 import { asDeployError } from '../../lock/transient';
 import { retryingPort } from '../../aws/transient';
 import { Codes, type Reporter } from '../../report/reporter';
-import { wait, type Action } from '../action';
+import type { Action } from '../action';
 import { AlarmWatch, type HaltCheck } from '../alarms';
 import { decideKeepOld, keepOldOpens } from './keep-old';
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
-import { DEFAULT_BRISK_MS, batchLookAt, bootSpread, learn, mayAllServe, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
+import { DEFAULT_BRISK_MS, learn, nextLookAt, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
 import type { RolloutResult } from '../result';
 import {
   DEFAULT_INSTANCE_COUNT,
@@ -275,18 +275,6 @@ function elbOptions(o: AbPlanInputs, names: { a: string; b: string }): Pick<AbPl
   return { elbNamesByGroup: { [names.a]: [o.elbNames.a], [names.b]: [o.elbNames.b] } };
 }
 
-/** A group read without its load balancers, each instance with its states from the last read that had them (a stand-in: good for "wait" only). */
-function withLastLbs(g: GroupSnapshot, last: GroupSnapshot): GroupSnapshot {
-  const before = new Map(last.instances.map((i) => [i.instanceId, i]));
-  return {
-    ...g,
-    instances: g.instances.map((i) => {
-      const b = before.get(i.instanceId);
-      return { ...i, elb: b?.elb ?? {}, ...(b?.targetHealth ? { targetHealth: b.targetHealth } : {}) };
-    }),
-  };
-}
-
 function servingCount(g: GroupSnapshot, elbNames: string[], targetGroupArns: readonly string[] = []): number {
   return servingInstances(g, elbNames, targetGroupArns).length;
 }
@@ -390,8 +378,8 @@ class AbStrategy implements Strategy<AbObservation> {
       timing?: HealthCheckTiming;
       /** The old color's connection draining timeout (ms; 0: off): earliest end of the drain. */
       drainingMs?: number;
-      /** Launch → InService of the groups' recent launches (AWS's activities), ms: the boot spread (polling.ts bootSpread). */
-      bootSamplesMs?: number[];
+      /** Launch → InService of the groups' recent launches (AWS's activities), ms: when to look. */
+      bootEstimateMs?: number;
       /** Snapshots the plan was made from: the first observation, when taken at this very moment. */
       initial?: Map<string, GroupSnapshot>;
       /** `--keep-old`, ms: the old color stays at full size this long once the new one serves (ab/keep-old.ts). */
@@ -429,17 +417,10 @@ class AbStrategy implements Strategy<AbObservation> {
       // service, see isDrained); the new color: with the ELBs it is judged by.
       const draining = name === (this.mode.kind === 'drain' ? this.mode.group : swap?.from) && this.committed;
       const seeded = !this.loaded ? this.policy.initial?.get(name) : undefined;
-      // The new color's load balancers only once their answer can matter (lbsMatter), as rolling's.
-      const lbsLater = judged && !fresh && !this.forceLbs && !this.committed && this.toCache !== undefined && !this.lbsMatter(this.toCache, swap!, this.clock.now());
-      if (judged) this.forceLbs = false;
       const snap =
         seeded && seeded.observedAt === this.clock.now()
           ? seeded
-          : lbsLater
-            ? withLastLbs(await this.port.observeGroup(name, { elbHealth: false, targetHealth: false }), this.toCache!)
-            : await this.port.observeGroup(name, judged ? { elbHealth: true, elbNames: swap!.elbNames } : { elbHealth: draining || (fresh && name === swap?.from) });
-      if (lbsLater) this.lbsStale = true;
-      else if (judged) this.lbsStale = false;
+          : await this.port.observeGroup(name, judged ? { elbHealth: true, elbNames: swap!.elbNames } : { elbHealth: draining || (fresh && name === swap?.from) });
       this.elbChecked.set(name, draining);
       byName.set(name, snap);
       if (swap && name === swap.to) this.toCache = snap;
@@ -581,34 +562,13 @@ class AbStrategy implements Strategy<AbObservation> {
       if (w.healthy) continue;
       if (i.lifecycleState === 'InService') w.inServiceSeen ??= now;
       else w.notInServiceAt = now;
-      if (serving && !this.lbsStale) {
+      if (serving) {
         w.healthy = true;
         learn(this.learned, w);
-      } else if (!this.lbsStale || i.lifecycleState !== 'InService') {
+      } else {
         w.notHealthyAt = now;
       }
     }
-  }
-
-  /** The last read of the new color skipped its load balancers (their last answer stands in). */
-  private lbsStale = false;
-  /** The next read of the new color asks its load balancers whatever the state. */
-  private forceLbs = false;
-
-  /**
-   * Whether this poll needs the new color's load balancers (DescribeInstanceHealth, DescribeTargetHealth):
-   * not while the swap certainly cannot have its count serving — enough of its instances not
-   * launched yet, or not able to have passed their checks yet ({@link earliestPassAt}: still
-   * Pending at the last look, or InService too recently) — since the decision is then "wait"
-   * whatever they say. Yes within a brisk period of the step's timeout (the verdict would decide).
-   */
-  private lbsMatter(to: GroupSnapshot, swap: Extract<Mode, { kind: 'swap' }>, now: number): boolean {
-    if (now + DEFAULT_BRISK_MS >= this.stepStartedAt + this.policy.healthCheckTimeoutMs) return true;
-    const tgs = swap.targetGroupArns ?? [];
-    const live = to.instances.filter((i) => !isLeaving(i));
-    const serving = live.filter((i) => isServing(i, swap.elbNames, tgs));
-    const waiting = live.filter((i) => !isServing(i, swap.elbNames, tgs)).map((i) => this.watch.get(i.instanceId));
-    return mayAllServe(swap.count, { serving: serving.length, notLaunched: Math.max(0, to.desired - live.length), waiting }, this.policy.timing, now);
   }
 
   /**
@@ -618,24 +578,22 @@ class AbStrategy implements Strategy<AbObservation> {
    */
   private nextLook(to: GroupSnapshot, elbNames: readonly string[], now: number): number | undefined {
     const l = this.learned;
-    // The plausible boot range (polling.ts bootSpread): the groups' recent launches and this run's boots — as rolling's.
-    const boot = bootSpread([...(this.policy.bootSamplesMs ?? []), ...(l.bootsMs ?? [])]);
-    const looks: Array<{ pending: boolean; at: number | undefined }> = [];
+    const pinned = l.bootWindowMs !== undefined && l.bootWindowMs <= 2 * DEFAULT_BRISK_MS ? l.bootEstimateMs : undefined;
+    const boot = pinned ?? this.policy.bootEstimateMs ?? l.bootEstimateMs ?? l.bootMs;
+    let next: number | undefined;
     const live = to.instances.filter((i) => !isLeaving(i));
     const tgs = this.mode.kind === 'swap' ? (this.mode.targetGroupArns ?? []) : [];
     for (const i of live) {
-      if (isServing(i, elbNames, tgs) && !this.lbsStale) continue;
+      if (isServing(i, elbNames, tgs)) continue;
       const w = this.watch.get(i.instanceId);
-      if (!w || w.healthy) continue;
-      looks.push({ pending: w.inServiceSeen === undefined, at: nextLookAt(w, now, this.policy.timing, l, boot) });
+      const t = w ? nextLookAt(w, now, this.policy.timing, l, boot) : undefined;
+      if (t !== undefined) next = Math.min(next ?? t, t);
     }
     if (to.desired > live.length) {
-      // Not launched yet: the first look the poller would make at an instance launched now.
-      const t = boot !== undefined ? nextLookAt({ firstSeen: now, healthy: false }, now, this.policy.timing, l, boot) : now + Math.max(DEFAULT_BRISK_MS, Math.min(10_000, (now - this.stepStartedAt) / 10));
-      looks.push({ pending: true, at: t });
+      const t = boot !== undefined ? now + Math.max(DEFAULT_BRISK_MS, boot - DEFAULT_BRISK_MS / 2) : now + Math.max(DEFAULT_BRISK_MS, Math.min(10_000, (now - this.stepStartedAt) / 10));
+      next = Math.min(next ?? t, t);
     }
-    // The step ends when all of them serve (polling.ts batchLookAt).
-    return batchLookAt(looks);
+    return next;
   }
 
   /** The earliest end of the drain: connection draining runs its timeout from the deregistration. */
@@ -693,11 +651,6 @@ class AbStrategy implements Strategy<AbObservation> {
       if (carrying !== undefined || !o.forwards) {
         return { kind: 'abort', code: 'internal', reason: `${m.from}: refusing to drain it while its target group may still carry weight ${carrying ?? '(unknown)'} (a bug; halted safely)`, data: { asg: m.from } };
       }
-    }
-    // Decided on the load balancers' last answer (lbsMatter): nothing is done on it — look again, asking them.
-    if (a.kind !== 'wait' && m.kind === 'swap' && this.lbsStale && !this.committed) {
-      this.forceLbs = true;
-      return wait(`${m.to}: checking the load balancers before acting`, 0);
     }
     if (a.kind !== 'wait') return a;
     // Frugal waiting: sleep until the earliest moment the awaited change could have happened
@@ -1026,13 +979,13 @@ class AbRun {
     return t;
   }
 
-  /** Launch → InService of the groups' recent launches, from AWS's scaling activities (the first group that has some). */
-  private async bootSamplesMs(groups: string[]): Promise<number[] | undefined> {
+  /** Launch → InService of the groups' recent launches (shortest), from AWS's scaling activities. */
+  private async bootEstimateMs(groups: string[]): Promise<number | undefined> {
     if (!this.port.recentLaunchDurations) return undefined;
     for (const g of groups) {
       try {
         const ds = await this.port.recentLaunchDurations(g);
-        if (ds.length > 0) return ds;
+        if (ds.length > 0) return Math.min(...ds);
       } catch {
         // an estimate only: without it polling adapts to the first launch
       }
@@ -1125,7 +1078,7 @@ class AbRun {
         message: keepOld ? `${plan.summary}; ${plan.from} is kept at full size for --keep-old ${keepOld} s once ${plan.to} serves${plan.traffic ? ' and carries all of the traffic' : ''} (health and alarms watched; a failure switches back${plan.traffic ? ': the weights first' : ''})` : plan.summary,
         // fromCount: the active color's desired, the floor of safety invariant 1 (the report's timeline draws it).
         data: data({ from: plan.from, to: plan.to, count: plan.count, fromCount: from?.desired, step: plan.step, elbNames: plan.elbNames, ...traffic, resumed: Boolean(plan.resumed), ...(keepOld ? { keepOldSeconds: keepOld } : {}) }),
-      }, { ...policy(await this.drainTimeoutMs(from), plan.replacing), keepOldMs: this.options.keepOld ? this.options.keepOld * 1000 : undefined, timing: await this.timing(plan.elbNames, plan.targetGroupArns), drainingMs: await this.drainingMs(from), bootSamplesMs: this.options.dryRun ? undefined : await this.bootSamplesMs(groups), initial: byName });
+      }, { ...policy(await this.drainTimeoutMs(from), plan.replacing), keepOldMs: this.options.keepOld ? this.options.keepOld * 1000 : undefined, timing: await this.timing(plan.elbNames, plan.targetGroupArns), drainingMs: await this.drainingMs(from), bootEstimateMs: this.options.dryRun ? undefined : await this.bootEstimateMs(groups), initial: byName });
       await this.checkAlarmsAtStart();
       if (!this.options.dryRun && !plan.resumed) {
         const steps = plan.traffic && plan.traffic.steps.length > 1 ? { steps: plan.traffic.steps, stepWaitMs: plan.traffic.stepWaitMs } : {};
@@ -1176,7 +1129,7 @@ class AbRun {
     }, { message: plan.summary, data: data({ group: plan.group, count: plan.count, phase: 'grow' }) }, {
       ...policy(0, plan.replacing),
       timing: await this.timing(plan.elbNames),
-      bootSamplesMs: await this.bootSamplesMs([plan.group]),
+      bootEstimateMs: await this.bootEstimateMs([plan.group]),
       summary: () => `refreshed ${plan.group}: drained ${plan.replacing.length} instance(s)${drainSeconds ? ` in ${drainSeconds} s` : ''}, ${plan.count} new instance(s) serving (single group: downtime in between)`,
     });
     const r = await this.engine(grow, this.withReplaced(plan.replacing));
