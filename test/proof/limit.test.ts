@@ -1,5 +1,6 @@
 import test from 'ava';
 import { limitRatio, physicalLimit } from '../../orchestrator/proof/limit';
+import { warmLimit } from '../../orchestrator/proof/warm-bench';
 
 const elb = { interval: 10, healthyThreshold: 3 };
 
@@ -28,4 +29,20 @@ test('limitRatio rounds to 3 decimals and treats an empty limit as 1', (t) => {
   t.is(limitRatio(372, 360), 1.033);
   t.is(limitRatio(360, 360), 1);
   t.is(limitRatio(5, 0), 1);
+});
+
+test('warmLimit: the batches back to back, or a refill of the warm pool that could not end before (started once the batches it followed had served)', (t) => {
+  const s = (x: number) => x * 1000;
+  const o = { drainSeconds: 0, terminateFirst: false };
+  // Batches 0→45 s and 50→90 s (spans 45 and 40 s).
+  const group = [{ launched: 0, healthy: s(45) }, { launched: s(50), healthy: s(90) }];
+  t.is(warmLimit(group, [], o).seconds, 85);
+  // A 100-s refill at the start: 0 + 100.
+  t.is(warmLimit(group, [{ launched: s(1), healthy: s(101) }], o).seconds, 100);
+  // A 110-s refill started after both served: 85 + 110.
+  t.is(warmLimit(group, [{ launched: s(1), healthy: s(101) }, { launched: s(95), healthy: s(205) }], o).seconds, 195);
+  // Started after the first served only: 45 + 50 = 95 > 85.
+  t.is(warmLimit(group, [{ launched: s(47), healthy: s(97) }], o).seconds, 95);
+  // A refill never warmed is left out.
+  t.is(warmLimit(group, [{ launched: s(95) }], o).seconds, 85);
 });
