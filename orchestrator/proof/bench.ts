@@ -19,8 +19,10 @@
  * Then the scenarios under variance and the fault matrix (issue 21: ./variance.ts,
  * ./fault-matrix.ts, printed by ./variance-report.ts; about 2–4 min of real time together).
  *
+ * Then a group with a warm pool (issue 15: ./warm-bench.ts), engine and baseline over the variance seeds.
+ *
  * Options: `--out FILE` (default docs/benchmarks.md), `--no-write`, `--skip-cost`,
- * `--skip-startup`, `--skip-parallel`, `--skip-variance`, `--skip-faults`; `--parallel-only` prints the parallel bench's section alone
+ * `--skip-startup`, `--skip-parallel`, `--skip-variance`, `--skip-faults`, `--skip-warm`; `--parallel-only` prints the parallel bench's section alone
  * (writes nothing).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -47,6 +49,7 @@ import { runParallelBench } from './parallel-bench';
 import { FAULT_SCENARIO, FAULT_SEEDS, runFaultMatrix } from './fault-matrix';
 import { VARIANCE_SCENARIOS, runVarianceRow } from './variance';
 import { faultMarkdown, faultMissed, varianceMarkdown, varianceMissed, type VarianceRowResult } from './variance-report';
+import { runWarmRow, warmMarkdown, warmMissed } from './warm-bench';
 
 const SEED = 20260101;
 const BOOT = 90;
@@ -706,6 +709,15 @@ async function main(argv: string[]): Promise<number> {
     const results = await runFaultMatrix();
     issue21.push(faultMarkdown(results, { scenario: FAULT_SCENARIO, seeds: FAULT_SEEDS, seconds: (Date.now() - t) / 1000 }));
     missed21.push(...faultMissed(results).map((m) => `fault matrix: ${m}`));
+  }
+
+  // Issue 15: a group with a warm pool (./warm-bench.ts).
+  if (!argv.includes('--skip-warm')) {
+    const t = Date.now();
+    process.stderr.write('bench: a group with a warm pool…\n');
+    const warm = await runWarmRow();
+    issue21.push(warmMarkdown(warm, { seconds: (Date.now() - t) / 1000 }));
+    missed21.push(...warmMissed(warm).map((m) => `warm pool, ${warm.scenario.name}: ${m}`));
   }
 
   const commit = gitCommit();

@@ -317,6 +317,28 @@ export function batchLookAt(looks: ReadonlyArray<{ pending: boolean; at: number 
   return pending ?? latest;
 }
 
+/** How a new instance starts: launched cold (EC2 boot) or drawn from the group's warm pool (a warm start). */
+export type StartKind = 'cold' | 'warm';
+
+/**
+ * How a new instance starts, for its schedule (issue 15 item 3: a warm pool's instance starts again
+ * in seconds where a cold launch boots in minutes, sandbox [WARM-4]): each kind is scheduled on its
+ * own boots (this run's warm starts; the group's recent launches and this run's cold boots), so a
+ * warm start is not looked at a cold boot later, nor a cold boot polled at a warm start's pace.
+ *  - an instance seen in the group's warm pool (`fromPool` true) → warm; not seen there (false) → cold;
+ *  - a launch about to be made (`fromPool` undefined: which instance comes is not known yet): warm
+ *    when the pool, as last read, holds instances of the group's launch spec, ready or still
+ *    warming (AWS draws on the pool first; one warming when read may be ready by now), else cold.
+ *    Guessing warm for a cold launch costs a few early looks (the instance, not seen in the pool,
+ *    is then scheduled as cold); guessing cold for a warm start would look a cold boot late.
+ * Examples: {fromPool: true} → warm; {fromPool: false, inPool: 4} → cold; {inPool: 2} → warm;
+ * {inPool: 0} → cold.
+ */
+export function startKind(o: { fromPool?: boolean; inPool?: number }): StartKind {
+  if (o.fromPool !== undefined) return o.fromPool ? 'warm' : 'cold';
+  return (o.inPool ?? 0) > 0 ? 'warm' : 'cold';
+}
+
 /**
  * When to look next while the run waits only for replaced instances to leave the load balancers
  * (connection draining; the rollout is done when ALL have left). Each leaves by its drain's end

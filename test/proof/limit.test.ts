@@ -1,6 +1,7 @@
 import test from 'ava';
 import { drawnLimit, limitRatio, physicalLimit, timeAboveLimit } from '../../orchestrator/proof/limit';
 import { runVariance, VARIANCE_SCENARIOS } from '../../orchestrator/proof/variance';
+import { warmLimit } from '../../orchestrator/proof/warm-bench';
 
 const elb = { interval: 10, healthyThreshold: 3 };
 
@@ -66,4 +67,20 @@ test('where the time goes on a real 3-2-3 run (surge 0, draining 300 s): the par
   t.true(Math.abs(sum - over) < 1, `parts ${JSON.stringify(r.spent)} vs ${over.toFixed(1)} s above the limit`);
   // Before the fix the last drain (≈ 190 s) was counted as "healthy → next action".
   t.true(r.spent!.detection < 30, `detection ${r.spent!.detection} s`);
+});
+
+test('warmLimit: the batches back to back, or a refill of the warm pool that could not end before (started once the batches it followed had served)', (t) => {
+  const s = (x: number) => x * 1000;
+  const o = { drainSeconds: 0, terminateFirst: false };
+  // Batches 0→45 s and 50→90 s (spans 45 and 40 s).
+  const group = [{ launched: 0, healthy: s(45) }, { launched: s(50), healthy: s(90) }];
+  t.is(warmLimit(group, [], o).seconds, 85);
+  // A 100-s refill at the start: 0 + 100.
+  t.is(warmLimit(group, [{ launched: s(1), healthy: s(101) }], o).seconds, 100);
+  // A 110-s refill started after both served: 85 + 110.
+  t.is(warmLimit(group, [{ launched: s(1), healthy: s(101) }, { launched: s(95), healthy: s(205) }], o).seconds, 195);
+  // Started after the first served only: 45 + 50 = 95 > 85.
+  t.is(warmLimit(group, [{ launched: s(47), healthy: s(97) }], o).seconds, 95);
+  // A refill never warmed is left out.
+  t.is(warmLimit(group, [{ launched: s(95) }], o).seconds, 85);
 });

@@ -8,6 +8,7 @@ import {
   hookState,
   lifecycleDoneNote,
   poolUnsettled,
+  upToDateWarm,
   warmPoolSize,
   type LifecycleFacts,
 } from '../../orchestrator/rollout/rolling/lifecycle';
@@ -108,4 +109,14 @@ test('lifecycleDoneNote: the waits and the warm pool in the summary', (t) => {
   const note = lifecycleDoneNote(g, new Set(['o1', 'o2']), facts({ hooks: [DRAIN], hookWaited: { o1: 95_000 }, hookWaitSince: { o2: T0 - 130_000 }, pool: pool([['n1', 'Warmed:Stopped', 'new'], ['n2', 'Warmed:Stopped', 'new']]), warmTerminated: new Set(['w1', 'w2']) }), T0);
   t.is(note, "; termination lifecycle hooks: waited 95 s for o1; o2 still in Terminating:Wait after 130 s (past its hook's heartbeat timeout: not waited for further; AWS ends it with the default result); warm pool: 2 outdated warmed instance(s) replaced, back at 2 Warmed:Stopped");
   t.is(lifecycleDoneNote(group([]), new Set(), facts(), T0), '');
+});
+
+test('upToDateWarm: the pool\'s instances of the group\'s launch spec a scale-out may draw on, ready or still warming, not leaving', (t) => {
+  const rows: Array<[string, WarmPoolView | undefined, number]> = [
+    ['no pool', undefined, 0],
+    ['ready and warming count; outdated and leaving do not', pool([['n1', 'Warmed:Stopped', 'new'], ['n2', 'Warmed:Pending', 'new'], ['o1', 'Warmed:Stopped', 'old'], ['n3', 'Warmed:Terminating', 'new']]), 2],
+    ['all outdated (the start of a rollout)', pool([['o1', 'Warmed:Stopped', 'old'], ['o2', 'Warmed:Running', 'old']]), 0],
+    ['a Running pool', pool([['n1', 'Warmed:Running', 'new']], { poolState: 'Running' }), 1],
+  ];
+  for (const [name, p, want] of rows) t.is(upToDateWarm(p, group([])), want, name);
 });

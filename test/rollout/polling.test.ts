@@ -5,7 +5,7 @@
  * the moment the ELB passes it, and never takes another instance's figures for a bound.
  */
 import test from 'ava';
-import { batchLookAt, bootSpread, drainLookAt, earliestPassAt, expectedPassFrom, learn, nextLookAt, pendingGapMs, pinnedGapMs, pinRegistration, type Learned, type WatchedInstance } from '../../orchestrator/rollout/polling';
+import { batchLookAt, bootSpread, drainLookAt, earliestPassAt, expectedPassFrom, learn, nextLookAt, pendingGapMs, pinnedGapMs, pinRegistration, startKind, type Learned, type StartKind, type WatchedInstance } from '../../orchestrator/rollout/polling';
 
 const s = (x: number) => x * 1000;
 const ELB = { interval: 10, healthyThreshold: 3 };
@@ -152,4 +152,15 @@ test('batchLookAt: while any is Pending, the cheap look for it; once all are InS
   t.is(batchLookAt([]), undefined);
   t.is(batchLookAt([{ pending: false, at: 100 }, { pending: true, at: 130 }, { pending: true, at: 120 }]), 120);
   t.is(batchLookAt([{ pending: false, at: 100 }, { pending: false, at: 140 }, { pending: false, at: undefined }]), 140);
+});
+
+test('startKind: a warm pool\'s instance is scheduled on warm starts, a cold launch on cold boots (issue 15 item 3)', (t) => {
+  const rows: Array<[string, Parameters<typeof startKind>[0], StartKind]> = [
+    ['seen in the warm pool', { fromPool: true }, 'warm'],
+    ['not seen in the pool (a cold launch), whatever the pool holds', { fromPool: false, inPool: 4 }, 'cold'],
+    ['a launch about to be made, the pool holds up-to-date instances', { inPool: 2 }, 'warm'],
+    ['a launch about to be made, nothing up to date in the pool', { inPool: 0 }, 'cold'],
+    ['no pool', {}, 'cold'],
+  ];
+  for (const [name, o, want] of rows) t.is(startKind(o), want, name);
 });

@@ -178,6 +178,16 @@ export function warmPoolSize(group: Pick<GroupSnapshot, 'desired' | 'max'>, pool
   return Math.max(pool.minSize, (pool.maxPrepared ?? group.max) - group.desired);
 }
 
+/**
+ * Up-to-date instances of the pool a scale-out may draw on, ready or still warming (not leaving):
+ * what the polling expects the next launch to start from (polling.ts startKind). Example: [n1 v2
+ * Warmed:Stopped, n2 v2 Warmed:Pending, o1 v1 Warmed:Stopped, n3 v2 Warmed:Terminating], group at
+ * v2 → 2.
+ */
+export function upToDateWarm(pool: WarmPoolView | undefined, group: GroupSnapshot): number {
+  return (pool?.instances ?? []).filter((w) => !w.lifecycleState.startsWith('Warmed:Terminat') && sameLaunch(w.launchedFrom, group.launch)).length;
+}
+
 /** Ready to warm-start a scale-out: warmed, up to date, in a ready state. */
 export function readyWarm(pool: WarmPoolView | undefined, group: GroupSnapshot): number {
   return (pool?.instances ?? []).filter((w) => WARM_READY.has(w.lifecycleState) && sameLaunch(w.launchedFrom, group.launch)).length;

@@ -20,13 +20,13 @@ import type { Reporter } from '../../report/reporter';
 import { wait, type Action } from '../action';
 import { AlarmWatch, type HaltCheck } from '../alarms';
 import { rollbackPlan, rollbackTarget, RollbackReadiness, runRollback } from './rollback';
-import { abandonedWhy, hookState, inLaunchHook, inTerminationHook, lifecycleDoneNote, outdatedWarm, type LifecycleFacts } from './lifecycle';
+import { abandonedWhy, hookState, inLaunchHook, inTerminationHook, lifecycleDoneNote, outdatedWarm, upToDateWarm, type LifecycleFacts } from './lifecycle';
 import { canaryProblem, currentHold, decideWithHolds, holdCanStart, holdOptionsProblem, planHolds, replacedCount, type Hold, type HoldMemory, type HoldOptions } from './holds';
 import { runRollout, type Observation, type Plan, type Strategy } from '../engine';
 import { Guard } from '../guard';
 import { judgeNeighbours, neighboursOf } from '../target-group-neighbours';
 import { classicElbSignalOf, combine, GatesSignal, groupSignals, pollTiming, targetGroupSignalOf, type HealthSignal } from '../health';
-import { DEFAULT_BRISK_MS, batchLookAt, bootSpread, drainLookAt, expectedPassFrom, learn, nextLookAt, pinRegistration, pinsPay, type BootSpread, type HealthCheckTiming, type Learned, type WatchedInstance } from '../polling';
+import { DEFAULT_BRISK_MS, batchLookAt, bootSpread, drainLookAt, expectedPassFrom, learn, nextLookAt, pinRegistration, pinsPay, startKind, type BootSpread, type HealthCheckTiming, type Learned, type StartKind, type WatchedInstance } from '../polling';
 import type { RolloutResult } from '../result';
 import {
   ROLLOUT_PROCESSES,
@@ -219,6 +219,14 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private hooksRead = false;
   private warmPool?: WarmPoolView;
   private warmRead = false;
+  /** The pool is read again at the next look (the tool launched: the scale-out drew on it, it refills). */
+  private warmStale = false;
+  /** Instances seen in the warm pool (a group instance among them started warm: polling.ts startKind). */
+  private readonly warmIds = new Set<string>();
+  /** What this run learned of its warm starts (its cold boots: `learned`). */
+  private readonly learnedWarm: Learned = {};
+  /** When the tool last made the group launch (raised desired, or terminated without decrement), clock ms. */
+  private launchAskedAt?: number;
   private readonly warmTerminated = new Set<string>();
   private readonly hookWaitSince: Record<string, number> = {};
   private readonly hookWaited: Record<string, number> = {};
@@ -781,9 +789,13 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     // chaos seed 2563016312 never re-read the pool, and its end waited on a stale view for ever).
     const protectedPolicy = this.config?.protected ?? this.options.protected ?? 'ignore';
     const groupDone = !s.instances.some((i) => isLive(i) && !isStandby(i) && !this.terminatedSet.has(i.instanceId) && isOutdated(i, s) && (!i.protectedFromScaleIn || protectedPolicy === 'replace'));
-    if (!this.warmRead || groupDone) {
+    // Also after each launch (one DescribeWarmPool a step): which instances the next scale-out can
+    // draw on, and which new instances came from the pool (polling.ts startKind).
+    if (!this.warmRead || groupDone || this.warmStale) {
       this.warmPool = await this.port.describeWarmPool(s.name);
       this.warmRead = true;
+      this.warmStale = false;
+      for (const w of this.warmPool?.instances ?? []) this.warmIds.add(w.instanceId);
       if (groupDone && this.warmPool) this.poolWaitSince ??= now;
     }
   }
@@ -832,7 +844,10 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     let w = this.watch.get(i.instanceId);
     if (!w) {
       if (v.healthy) return; // healthy before we watched it: nothing to learn
-      w = { firstSeen: i.launchTime !== undefined ? Math.min(i.launchTime, now) : now, healthy: false };
+      // Drawn from the warm pool: its start is when it joined the group (EC2's LaunchTime can be
+      // its launch into the pool), not before the tool asked for the launch.
+      const launched = i.launchTime !== undefined ? Math.min(i.launchTime, now) : now;
+      w = { firstSeen: this.warmIds.has(i.instanceId) && this.launchAskedAt !== undefined ? Math.max(launched, Math.min(this.launchAskedAt, now)) : launched, healthy: false };
       this.watch.set(i.instanceId, w);
     }
     if (w.healthy) return;
@@ -843,7 +858,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     }
     if (v.healthy) {
       w.healthy = true;
-      learn(this.learned, w);
+      learn(this.startOf(i.instanceId) === 'warm' ? this.learnedWarm : this.learned, w);
     } else if (elbAsked || i.lifecycleState !== 'InService') {
       w.notHealthyAt = now;
     }
@@ -899,19 +914,37 @@ export class RollingStrategy implements Strategy<RollingObservation> {
    * The plausible launch → InService range (polling.ts bootSpread): the group's recent launches as
    * AWS reports them (its launch activities) and this rollout's own boots.
    */
-  private bootGuess(): BootSpread | undefined {
+  private bootGuess(kind: StartKind = 'cold'): BootSpread | undefined {
+    if (kind === 'warm') return bootSpread(this.learnedWarm.bootsMs ?? []);
     return bootSpread([...this.recentBootsMs, ...(this.learned.bootsMs ?? [])]);
+  }
+
+  /** How an instance started (polling.ts startKind): warm when it was seen in the warm pool. Undefined id: a launch about to be made. */
+  private startOf(instanceId: string | undefined): StartKind {
+    if (!this.warmPool && this.warmIds.size === 0) return 'cold';
+    return startKind(instanceId === undefined ? { inPool: this.lastView ? upToDateWarm(this.warmPool, this.lastView.group) : 0 } : { fromPool: this.warmIds.has(instanceId) });
+  }
+
+  /** The schedule's inputs for an instance that starts `kind` (the ELB's phase learned from either). */
+  private scheduleFor(kind: StartKind): { learned: Learned; boot: BootSpread | undefined; pins: boolean } {
+    if (kind === 'cold') return { learned: this.learned, boot: this.bootGuess(), pins: this.pins };
+    const boot = this.bootGuess('warm');
+    const offsets = [this.learned.passOffsetMs, this.learnedWarm.passOffsetMs].filter((x): x is number => x !== undefined);
+    return { learned: { ...this.learnedWarm, ...(offsets.length ? { passOffsetMs: Math.min(...offsets) } : {}) }, boot, pins: this.port.launchActivities !== undefined && pinsPay(boot, this.timing) };
   }
 
   /** Adaptive polling hint: earliest moment a watched instance could pass, or a drain bound. */
   private hint(s: GroupSnapshot, verdicts: Map<string, Verdict>, now: number): { untilMs?: number; sinceMs?: number } {
     const looks: Array<{ pending: boolean; at: number | undefined }> = [];
-    const boot = this.bootGuess();
+    const cold = this.scheduleFor('cold');
+    const warm = this.warmIds.size > 0 ? this.scheduleFor('warm') : cold;
     for (const i of s.instances) {
       if (!isLive(i) || isOutdated(i, s) || verdicts.get(i.instanceId)?.healthy) continue;
       const w = this.watch.get(i.instanceId);
       if (!w) continue;
-      let at = nextLookAt(w, now, this.timing, this.learned, boot, DEFAULT_BRISK_MS, this.pins);
+      // A warm start on this run's warm starts, a cold launch on the cold boots (polling.ts startKind).
+      const k = this.startOf(i.instanceId) === 'warm' ? warm : cold;
+      let at = nextLookAt(w, now, this.timing, k.learned, k.boot, DEFAULT_BRISK_MS, k.pins);
       // In a launch hook's wait: the wait ends by the hook's heartbeat timeout at the latest (the
       // default result then applies), so look no later than just after it.
       const hookMs = inLaunchHook(i) ? this.launchHookTimeoutMs() : undefined;
@@ -974,14 +1007,16 @@ export class RollingStrategy implements Strategy<RollingObservation> {
    * any instance of this rollout did: skip the polls that could only say "not yet".
    */
   delayAfter(a: Action): number {
-    const launches = (a.kind === 'setDesired' && a.desired > (this.config?.capacity ?? Infinity)) || (a.kind === 'terminate' && !a.decrement);
+    // Terminating warmed instances (a.warmPool) launches nothing into the group: the pool refills itself.
+    const launches = (a.kind === 'setDesired' && a.desired > (this.config?.capacity ?? Infinity)) || (a.kind === 'terminate' && !a.decrement && !a.warmPool);
     if (!launches) return 0;
-    // With a boot spread: just before the first new instance could go InService (polling.ts).
-    const boot = this.bootGuess();
-    if (boot !== undefined) {
+    // With a boot spread: just before the first new instance could go InService (polling.ts);
+    // drawn from a warm pool that holds ready instances, on this run's warm starts (startKind).
+    const k = this.scheduleFor(this.startOf(undefined));
+    if (k.boot !== undefined) {
       // The first look the poller would make at an instance launched now (polling.ts nextLookAt).
       const now = this.options.clock.now();
-      const at = nextLookAt({ firstSeen: now, healthy: false }, now, this.timing, this.learned, boot, DEFAULT_BRISK_MS, this.pins);
+      const at = nextLookAt({ firstSeen: now, healthy: false }, now, this.timing, k.learned, k.boot, DEFAULT_BRISK_MS, k.pins);
       return Math.max(0, (at ?? now) - now);
     }
     return this.timing ? Math.max(0, this.timing.healthyThreshold - 1) * this.timing.interval * 1000 : 0;
@@ -1013,6 +1048,11 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   }
 
   acted(a: Action): void {
+    if ((a.kind === 'setDesired' && a.desired > (this.expectedDesired ?? Infinity)) || (a.kind === 'terminate' && !a.decrement && !a.warmPool)) {
+      this.launchAskedAt = this.options.clock.now();
+      // The scale-out drew on the pool (and it refills): read it again at the next look.
+      if (this.warmPool) this.warmStale = true;
+    }
     if (a.kind === 'setDesired') this.expectedDesired = a.desired;
     if (a.kind === 'updateSizes' && a.desired !== undefined) this.expectedDesired = a.desired;
     if (a.kind === 'terminate' && a.decrement && this.expectedDesired !== undefined) this.expectedDesired -= a.instanceIds.length;
