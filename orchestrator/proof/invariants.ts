@@ -27,6 +27,8 @@ export interface Attempt {
   rollbackAlarms?: string[];
   /** The operator's re-run without `--rollback` after a `rollback-several-versions` refusal (run.ts). */
   withoutRollback?: boolean;
+  /** A `drain-carries-weight` refusal: the color it names as the one `--clean-up` would drain (`data.drain`). */
+  drain?: string;
 }
 
 /** A termination of an instance that the tool's API call caused (directly or by a scale-in). */

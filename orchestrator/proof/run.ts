@@ -25,7 +25,7 @@ import type { AbServiceManifest } from '../stack/manifest';
 import { Sandbox, type SeedGroupSpec } from '../sandbox';
 import type { InstanceRec, LaunchRef, TerminationRecord } from '../sandbox/model';
 import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type TrafficFacts, type Violation } from './invariants';
-import { trafficAtExit, watchTraffic } from './traffic-watch';
+import { trafficAtExit, watchTraffic, weightsNow } from './traffic-watch';
 import { Prng } from './prng';
 import { applyLifecycle, judgeLifecycle, prepareLifecycle } from './lifecycle-chaos';
 import { AB_HEALTH_CHECK_TIMEOUT_S, alarmFaultOf, hasExogenousLoss, imageFaultsOf, keepOldOf, realWorldOf, rollingFaultsOf, type Scenario } from './scenario';
@@ -331,7 +331,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   facts.lockHeld = lockStillHeld(sb, fleet);
   if (traffic) facts.traffic = traffic;
   judgeRollingClasses(sb, s, facts, rollingFaults);
-  judgeCleanUpConfirm(s, fleet, facts);
+  judgeCleanUpConfirm(sb, s, fleet, facts);
   judgeRealWorld(sb, s, facts, realWorld);
   judgeRollback(sb, s, fleet, facts, realWorld);
   judgeAbStandby(sb, facts, abStandby);
@@ -440,10 +440,11 @@ function warmUp(): Promise<void> {
 }
 
 /** The exit code the CLI would return for an error, and its code. */
-function exitOf(err: unknown): Pick<Attempt, 'exit' | 'code' | 'message' | 'rollback' | 'rollbackAlarms'> {
+function exitOf(err: unknown): Pick<Attempt, 'exit' | 'code' | 'message' | 'rollback' | 'rollbackAlarms' | 'drain'> {
   if (err instanceof DeployError) {
     const r = err.data.rollback as { status?: string; alarms?: string[] } | undefined;
-    return { exit: err.exit, code: err.code, message: err.message, ...(r?.status ? { rollback: r.status } : {}), ...(r?.alarms ? { rollbackAlarms: r.alarms } : {}) };
+    const drain = err.code === 'drain-carries-weight' && typeof err.data.drain === 'string' ? { drain: err.data.drain } : {};
+    return { exit: err.exit, code: err.code, message: err.message, ...(r?.status ? { rollback: r.status } : {}), ...(r?.alarms ? { rollbackAlarms: r.alarms } : {}), ...drain };
   }
   if (isAbortError(err)) return { exit: 130, code: 'interrupted', message: String((err as Error).message) };
   // cli.ts maps anything else to 'internal', exit 1: a bug in the tool.
@@ -1041,10 +1042,21 @@ function keptColorStopsServing(sb: Sandbox, s: Scenario, f: Fleet): (question: s
   };
 }
 
-/** The clean-up-confirm class was exercised (the prompt was asked) and a refusal names the changed premise. */
-function judgeCleanUpConfirm(s: Scenario, f: Fleet, facts: RunFacts): void {
+/**
+ * The clean-up-confirm class was exercised (the prompt was asked) and a refusal names the changed
+ * premise. One refusal before the prompt is right too (chaos seed 4104625807 of 140432538): on
+ * target groups, when the color `--clean-up` would drain still carries weight in the forward, the
+ * tool refuses at once (exit 3, `drain-carries-weight`, naming the color) — accepted only when the
+ * forward really gives that color's target group weight (read on the sandbox, unchanged: a refused
+ * run makes no mutating call, invariant 6). A run that drains (or ends otherwise) without asking
+ * is still caught.
+ */
+function judgeCleanUpConfirm(sb: Sandbox, s: Scenario, f: Fleet, facts: RunFacts): void {
   if (!s.cleanUpConfirm) return;
   const last = facts.attempts[facts.attempts.length - 1];
+  const drainTg = last?.drain !== undefined ? f.targetGroups?.[last.drain] : undefined;
+  const refusedOnWeight = last?.exit === 3 && last.code === 'drain-carries-weight' && drainTg !== undefined && (weightsNow(sb, [drainTg])[drainTg] ?? 0) > 0;
+  if (refusedOnWeight) return;
   if (!f.cleanUpAsked?.length) facts.cleanUpProblem = 'ab --clean-up never asked for its confirmation (the class was not exercised)';
   else if (last?.exit === 3 && last.code !== 'premise-changed') facts.cleanUpProblem = `ab --clean-up refused with ${last.code ?? 'no code'}, not premise-changed: ${last.message ?? ''}`;
 }

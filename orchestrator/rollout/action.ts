@@ -30,6 +30,12 @@ export type Action =
       share: number;
       from: number;
       reason: string;
+      /**
+       * A raise (share > from): when the new color's health it was decided on was read (epoch ms).
+       * The engine sends a raise only on a read at most STALE_DECISION_MS old, once (never
+       * retried blind): else it looks again and decides anew (chaos seed 2227145015).
+       */
+      seenAt?: number;
     }
   | { kind: 'done'; reason: string }
   | { kind: 'abort'; code: string; reason: string; data?: Record<string, unknown> };

@@ -44,7 +44,7 @@
  * abort signal → interruptedError (130).
  */
 import type { AwsPort, GroupSnapshot, InstanceView } from '../aws/port';
-import { errorName, isThrottling, isTransient, transientBackoff, DEFAULT_TRANSIENT_BUDGET_MS } from '../aws/transient';
+import { errorName, isThrottling, isTransient, sentOnce, transientBackoff, DEFAULT_TRANSIENT_BUDGET_MS } from '../aws/transient';
 import type { Clock } from '../clock';
 import { DeployError, interruptedError, isAbortError, refusedError, rolloutError } from '../errors';
 import { Codes, type Reporter } from '../report/reporter';
@@ -107,6 +107,11 @@ export interface Strategy<O extends Observation> {
    * decided from it is performed, then the world is observed for real.
    */
   predict?(a: Action, o: O): O | undefined;
+  /**
+   * Optional: a fresh read of only what `a` rests on (A/B: the new color, before a weight raise
+   * whose read has grown stale), as the observation to decide on anew; undefined: observe in full.
+   */
+  reread?(a: Action, o: O): Promise<O | undefined>;
   /** Summary line for rollout.done. */
   summary?(replaced: string[]): string;
 }
@@ -116,6 +121,11 @@ export interface Strategy<O extends Observation> {
  * the observation ended longer ago than this (ms).
  */
 export const STALE_DECISION_MS = 2000;
+
+/** A weight shift onto the new color (A/B on target groups): decided on a look at its health. */
+function raisesWeight(a: Action): boolean {
+  return a.kind === 'setWeights' && a.share > a.from;
+}
 
 /** A safety net under the strategy's own bound on a cleanup's waits for the group to settle. */
 const MAX_CLEANUP_WAITS = 2000;
@@ -167,6 +177,8 @@ class RolloutRun<O extends Observation> {
   /** When the last real observation ended (clock ms). */
   private seenAt: number;
   private predicted = false;
+  /** A targeted fresh read taken in place of a stale raise (strategy.reread): the next look. */
+  private refreshed: O | undefined;
   /**
    * Transient failures of terminate calls in a row (the port never repeats a terminate): each one
    * backs off, looks again and decides anew; past the budget since the first, the run halts.
@@ -241,8 +253,8 @@ class RolloutRun<O extends Observation> {
       const a = this.strategy.decide(o);
       if (a.kind === 'done') return this.finish(o, a);
       if (a.kind === 'abort') throw this.abortError(a);
-      // A series of failing terminates (or scale-ins) is only one while the decisions keep being one.
-      if (a.kind !== 'terminate' && !lowersDesired(a, o)) this.terminateFailingSince = undefined;
+      // A series of failing terminates (or scale-ins, weight raises) is only one while the decisions keep being one.
+      if (a.kind !== 'terminate' && !lowersDesired(a, o) && !raisesWeight(a)) this.terminateFailingSince = undefined;
       if (a.kind === 'wait') {
         await this.wait(a, o);
       } else {
@@ -253,7 +265,9 @@ class RolloutRun<O extends Observation> {
         }
       }
       this.predicted = false;
-      o = await this.observe();
+      const refreshed = this.refreshed;
+      this.refreshed = undefined;
+      o = refreshed ?? (await this.observe());
       this.diffEvents(o, false);
       await this.checkHalts('run');
     }
@@ -396,7 +410,28 @@ class RolloutRun<O extends Observation> {
       case 'setWeights': {
         // A/B on target groups: every forward gets the same weights (an idempotent write).
         if (!port.setForwardWeights) throw new DeployError('internal', 'this AWS port cannot set listener weights');
-        for (const f of a.forwards) await port.setForwardWeights(f, a.weights);
+        // A raise (more traffic onto the new color) is decided on a look at its health: sent only
+        // on a fresh look, once; a stale look or a transient failure → look again, decide anew.
+        // Shifting back to the old color stays a retried write (chaos seed 2227145015).
+        const raise = raisesWeight(a);
+        if (raise && this.staleRaise(a)) {
+          // Decide anew on a fresh read of the new color (one read), else on a full look.
+          this.refreshed = await strategy.reread?.(a, o);
+          if (this.refreshed) {
+            this.lastSeen = this.refreshed;
+            this.seenAt = this.options.clock.now();
+          }
+          return false;
+        }
+        try {
+          const sender = raise ? sentOnce(port) : port;
+          for (const f of a.forwards) await sender.setForwardWeights!(f, a.weights);
+        } catch (err) {
+          if (!raise) throw err;
+          await this.lookAgainAfter(err, { said: `raising the new color's traffic ${a.from} % → ${a.share} %`, what: 'raise traffic', why: 'a weight raise is never repeated blind' }, useSignal);
+          return false;
+        }
+        if (raise) this.clearFailures();
         const named = Object.fromEntries(Object.entries(a.weights).map(([arn, w]) => [targetGroupName(arn), w]));
         reporter.emit('info', Codes.trafficShift, `${strategy.target}: traffic ${a.from} % → ${a.share} % on the new color (weights ${Object.entries(named).map(([n, w]) => `${n} ${w}`).join(', ')}) — ${a.reason}`, {
           [strategy.strategy === 'ab' ? 'environment' : 'asg']: strategy.target,
@@ -467,6 +502,25 @@ class RolloutRun<O extends Observation> {
   private staleVerdict(a: Extract<Action, { kind: 'terminate' }>, o: O, n: number): boolean {
     const clock = this.options.clock;
     return n > 0 && !o.isHealthy(a.group, a.instanceIds[n]) && clock.now() - this.seenAt > STALE_DECISION_MS;
+  }
+
+  /**
+   * A weight raise decided on a read of the new color's health older than STALE_DECISION_MS
+   * (throttled reads after it, a wait): not sent; rollout.recheck, and the loop looks again (the
+   * new color is re-read) and decides anew on that look. No extra call when the read is fresh.
+   */
+  private staleRaise(a: Extract<Action, { kind: 'setWeights' }>): boolean {
+    const { clock, reporter } = this.options;
+    const seenAt = a.seenAt ?? this.seenAt;
+    const age = clock.now() - seenAt;
+    if (age <= STALE_DECISION_MS) return false;
+    reporter.emit('info', 'rollout.recheck', `${this.strategy.target}: traffic ${a.from} % → ${a.share} % not shifted yet: the new color's health was read ${Math.round(age / 100) / 10} s ago; looking again`, {
+      target: this.strategy.target,
+      share: a.share,
+      from: a.from,
+      ageMs: age,
+    });
+    return true;
   }
 
   /** rollout.recheck: the rest of the batch waits for a fresh look. */

@@ -8,6 +8,7 @@ import { Sandbox } from '../../orchestrator/sandbox';
 import { DeployError } from '../../orchestrator/errors';
 import { Codes, RecordingReporter } from '../../orchestrator/report/reporter';
 import { abDeploy, type AbDeployOptions } from '../../orchestrator/rollout/ab/runner';
+import { createAwsPort } from '../../orchestrator/aws/adapter';
 
 interface WorldOptions {
   badV2?: boolean;
@@ -262,4 +263,43 @@ test('a third group attached to a color\'s target group: the swap is refused (ex
   w.sb.direct('autoscaling', 'DetachLoadBalancerTargetGroups', { AutoScalingGroupName: 'batch', TargetGroupARNs: [w.tgA] });
   w.sb.advance(600_000);
   t.is((await w.run()).status, 'done');
+});
+
+test('a weight raise waits for a fresh read of the new color: qa-b reads healthy, then the reads after it take 30 s (throttled) while its application fails; the raise to 100 % is not sent on that stale read — qa-b is read anew, the weights go back to qa-a (chaos seed 2227145015)', async (t) => {
+  const w = world();
+  const base = createAwsPort(w.sb.clients, w.sb.clock);
+  let shiftedAt: number | undefined;
+  let broke = false;
+  // The observation that ends the 10 % hold: qa-b was read healthy just before this forward read;
+  // the read then takes 30 s (back-offs under throttling), while qa-b's application stops answering.
+  const port = new Proxy(base, {
+    get(target, prop, receiver) {
+      if (prop === 'readForwards') {
+        return async (...args: Parameters<typeof base.readForwards>) => {
+          if (!broke && shiftedAt !== undefined && w.sb.clock.now() - shiftedAt >= 120_000) {
+            broke = true;
+            for (const i of Object.values(w.sb.world.state.instances)) if (i.group === 'qa-b') i.failAt = w.sb.clock.now();
+            await w.sb.clock.sleep(30_000);
+          }
+          return base.readForwards(...args);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const reporter = {
+    emit(level: any, code: string, message: string, data?: Record<string, unknown>) {
+      w.reporter.emit(level, code, message, data);
+      if (code === Codes.trafficShift && data?.share === 10) shiftedAt = w.sb.clock.now();
+    },
+  };
+  const e = (await t.throwsAsync(abDeploy({ port, clock: w.sb.clock, reporter, environment: 'qa', instanceCount: 3, trafficSteps: [10, 100], stepWait: 120 }), { instanceOf: DeployError })) as DeployError;
+  t.true(broke, 'the slow read happened');
+  t.is(e.exit, 1);
+  t.deepEqual(w.reporter.ofCode(Codes.trafficShift).map((x) => x.data.share), [10, 0], 'never raised to 100 % on the stale read');
+  t.true(w.reporter.ofCode('rollout.recheck').some((x) => x.data.share === 100), 'the raise waited for a fresh look');
+  t.deepEqual(w.weights(), { 'qa-a': 100, 'qa-b': 0 });
+  t.is(w.sb.world.state.groups['qa-a'].desired, 3, 'qa-a never scaled in');
+  t.is(w.healthyIn(w.tgA), 3);
 });

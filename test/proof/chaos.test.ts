@@ -67,6 +67,8 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [1888125415, 'rolling'], // issue 14 (seed 7, checker; ALB target group, AWS defaults): a rollback done while someone's Standby instance was put back (ExitStandby: desired + 1) — desired 48 of 47 is theirs, as the real-world judgement allows
   [3564783887, 'rolling'], // issues 10/15 (seed 4242, checker): a template version published after the re-run's last launch (done on the version rolled out: either version counts) with --protected ignore and a Standby put back — the two judgements apart left the protected outdated instances the policy skipped "stale"
   [3935578497, 'rolling'], // issues 10/15 (seed 9001): template changed mid-run + SIGINT re-run, two outdated (the first run's version) failing after passing left 17 healthy of --min-healthy 18; the re-run refused to take even those (a negative budget) and exited 3 after it had acted — now the unhealthy ones go (they cost no healthy capacity), a refusal after the run acted is a halt (exit 1), and the checker counts a refused attempt's own terminations only
+  [2227145015, 'ab'], // A/B (seed 2027; ALB --traffic-steps, throttle storm): the raise 55 → 100 % was sent on a read of the new color ~16 s old whose only target had failed meanwhile; a raise is now sent only on a fresh read, once
+  [4104625807, 'ab'], // A/B (seed 140432538, harness): clean-up-confirm drawn where the color --clean-up would drain still carries weight; the tool refuses before asking (exit 3, drain-carries-weight), which the checker accepts when the forward really weights that color
 ];
 
 test.serial('the seeds reported as checker gaps pass', async (t) => {
@@ -595,4 +597,35 @@ test.serial('the checker catches a tool that drains on the look taken before the
   t.log(r.violations.map((v) => `${v.code}: ${v.message}`).join('\n'));
   t.true(codes.includes('outcome'), `expected outcome, got [${codes.join(', ')}]`);
   t.true(codes.includes('leftover'), `the drained color is judged too: [${codes.join(', ')}]`);
+});
+
+/** Seed 4104625807 (of 140432538): clean-up-confirm on target groups, the color --clean-up would drain holding weight 100. */
+const WEIGHTED_CLEAN_UP = 4104625807;
+
+test.serial('clean-up-confirm where the color to drain still carries weight: the refusal before the prompt (exit 3, drain-carries-weight) passes; a tool that drains without asking, or refuses naming a color without weight, is caught', async (t) => {
+  const s = generateScenario(WEIGHTED_CLEAN_UP, 'ab');
+  t.true(s.cleanUpConfirm === true && s.targetGroups !== undefined, describeScenario(s));
+  const ours = await runScenario(s);
+  t.deepEqual(ours.violations, [], describeScenario(s));
+  t.is(ours.attempts[ours.attempts.length - 1].code, 'drain-carries-weight');
+  // The defect the prompt guards against: draining without asking.
+  const skips = await runScenario(s, {
+    tool: async (i) => {
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const { drain } = chooseKeep(await port.observeGroup(`${i.target}-a`), await port.observeGroup(`${i.target}-b`));
+      await port.updateSizes(drain.name, { min: 0, desired: 0 });
+      await i.sandbox.clock.sleep(600_000);
+      return { ...result(i.target), strategy: 'ab' };
+    },
+  });
+  t.true(skips.violations.some((v) => v.code === 'outcome' && v.message.includes('never asked')), JSON.stringify(skips.violations));
+  // A refusal naming a color whose target group carries no weight is no excuse for not asking.
+  const wrong = await runScenario(s, {
+    tool: async (i) => {
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const { keep } = chooseKeep(await port.observeGroup(`${i.target}-a`), await port.observeGroup(`${i.target}-b`));
+      throw refusedError('drain-carries-weight', `sabotage: ${keep.name} carries weight`, { keep: keep.name, drain: keep.name, weight: 100 });
+    },
+  });
+  t.true(wrong.violations.some((v) => v.code === 'outcome' && v.message.includes('never asked')), JSON.stringify(wrong.violations));
 });

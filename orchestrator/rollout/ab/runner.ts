@@ -460,6 +460,30 @@ class AbStrategy implements Strategy<AbObservation> {
     const forwards = swap?.traffic && (!this.committed || redrain) ? await this.observeForwards(swap, byName.get(swap.to)!, fresh || redrain) : undefined;
     if (swap) this.trackKeepOld(swap, byName, forwards, now);
     this.lastObservedAt = now;
+    return this.observation(byName, now, forwards);
+  }
+
+  /**
+   * Before a weight raise decided on a stale read (engine.ts staleRaise): the new color alone is
+   * read anew (one observeGroup with its target/ELB health), the rest of the look kept — the
+   * weights are the tool's own writes, the old color serves on. Decided on anew at once.
+   */
+  async reread(a: Action, o: AbObservation): Promise<AbObservation | undefined> {
+    const swap = this.mode.kind === 'swap' ? this.mode : undefined;
+    if (!swap || a.kind !== 'setWeights' || this.committed) return undefined;
+    const judged = swap.elbNames.length > 0;
+    const snap = await this.port.observeGroup(swap.to, judged ? { elbHealth: true, elbNames: swap.elbNames } : { elbHealth: false });
+    const now = this.clock.now();
+    this.toCache = snap;
+    this.trackGrowth(snap, swap.elbNames, now);
+    const byName = new Map(o.byName);
+    byName.set(swap.to, snap);
+    this.lastObservedAt = now;
+    return this.observation(byName, now, o.forwards);
+  }
+
+  private observation(byName: Map<string, GroupSnapshot>, now: number, forwards: TrafficForward[] | undefined): AbObservation {
+    const swap = this.mode.kind === 'swap' ? this.mode : undefined;
     const elbsOf = (group: string) => (swap && group === swap.to ? swap.elbNames : []);
     const tgsOf = (group: string) => (swap && group === swap.to ? (swap.targetGroupArns ?? []) : []);
     return {
@@ -652,6 +676,9 @@ class AbStrategy implements Strategy<AbObservation> {
         return { kind: 'abort', code: 'internal', reason: `${m.from}: refusing to drain it while its target group may still carry weight ${carrying ?? '(unknown)'} (a bug; halted safely)`, data: { asg: m.from } };
       }
     }
+    // A raise carries when the new color's health it rests on was read (the engine sends it
+    // only on a fresh read: engine.ts staleRaise).
+    if (a.kind === 'setWeights' && m.kind === 'swap' && a.share > a.from) return { ...a, seenAt: o.byName.get(m.to)!.observedAt };
     if (a.kind !== 'wait') return a;
     // Frugal waiting: sleep until the earliest moment the awaited change could have happened
     // (then the engine polls briskly), never past the step's or the drain's deadline.
