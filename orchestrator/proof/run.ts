@@ -818,6 +818,19 @@ export const AWS_TOOK: TerminationRecord['cause'][] = ['spontaneous', 'rebalance
  * may be above its size by at most those launches — never below it.
  * E.g. size 10 with one such launch: 10 or 11 live is as configured; 9 or 12 is not.
  */
+/**
+ * A rolling run's final capacity when someone may have put instances back from Standby (each
+ * ExitStandby raised desired by one): with no put-back, desired must be the configured size; with
+ * put-backs, any desired from the recorded one to it plus the put-backs (the tool may keep them or
+ * take the surplus back), and the group sized to the desired it ended at. Example: recorded 16,
+ * one put back → desired 16 or 17 with as many live; 15 or 18 is not as configured.
+ */
+export function capacityAfterPutBacks(o: { desired: number; live: number; size: number; allowedDesired: ReadonlySet<number>; exits: number; exogenousLoss: boolean; rebalanceLaunches: number }): boolean {
+  const target = o.exits > 0 ? o.desired : o.size;
+  const desiredOk = o.exits > 0 ? o.allowedDesired.has(o.desired) : o.desired === o.size;
+  return desiredOk && (o.exogenousLoss || sizedAsConfigured(o.live, target, o.rebalanceLaunches));
+}
+
 export function sizedAsConfigured(live: number, size: number, rebalanceLaunches: number): boolean {
   return live >= size && live - size <= rebalanceLaunches;
 }
@@ -1247,7 +1260,12 @@ function judgeRealWorld(sb: Sandbox, s: Scenario, facts: RunFacts, acts: RealWor
   const sick = insts.filter((i) => !world.isHealthy(i) && !aws.includes(i) && !unseen.has(i.id));
   const finalLoss = hasExogenousLoss(s);
   facts.final.allUpToDateAndHealthy = stale.length === 0 && (finalLoss || sick.length === 0);
-  facts.final.capacityAsConfigured = g.desired === size && (finalLoss || sizedAsConfigured(insts.length, size, aws.length));
+  // Someone's put-back from Standby raised desired by one (ExitStandby); the tool may keep that
+  // instance or take the surplus back to the size it recorded — the same desired values the
+  // leftover rule above allows, and the group sized to the desired it ended at (chaos seeds
+  // 3839052769 of 2027 and 3270877186 of 4242: done at desired 16 = the recorded 16 after a
+  // put-back, 16 live and all up to date, judged "not as configured" against 17 alone).
+  facts.final.capacityAsConfigured = capacityAfterPutBacks({ desired: g.desired, live: insts.length, size, allowedDesired, exits: acts.exits, exogenousLoss: finalLoss, rebalanceLaunches: aws.length });
   facts.final.detail += `; someone: ${acts.standbyAt.size ? `Standby ${[...acts.standbyAt.keys()].join(', ')}${acts.exits ? ` (put back${unseen.size ? ' after the tool\'s last look' : ''})` : ''}` : ''}${acts.protectedIds.length ? ` protected ${acts.protectedIds.join(', ')}${acts.unprotectedAt !== undefined ? ' (unprotected later)' : ''}` : ''}; skipped ${insts.filter(skipped).length}`;
 }
 

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
-import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, excusedSeries, abSizeLeftovers, keepInstanceFacts, type SizedColor } from '../../orchestrator/proof/run';
+import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, capacityAfterPutBacks, excusedSeries, abSizeLeftovers, keepInstanceFacts, type SizedColor } from '../../orchestrator/proof/run';
 import { TERMINATED_VISIBLE_MS } from '../../orchestrator/sandbox/world';
 import { Sandbox } from '../../orchestrator/sandbox';
 
@@ -208,4 +208,18 @@ test('A/B sizes judged in full: what each outcome allows of both colors (desired
   // A first deploy: the other color is not the run's business — any change to it is a leftover.
   t.deepEqual(what(abSizeLeftovers({ outcome: 'done', count: 2, target: color('a', [0, 0, 1], [2, 0, 2]), untouched: [color('b', [0, 0, 1], [0, 0, 1])] })), []);
   t.deepEqual(what(abSizeLeftovers({ outcome: 'done', count: 2, target: color('a', [0, 0, 1], [2, 0, 2]), untouched: [color('b', [0, 0, 1], [1, 0, 1])] })), ['b:desired']);
+});
+
+test('capacityAfterPutBacks: after someone put an instance back from Standby (desired + 1) the tool may keep it or take the surplus back; anything else is not as configured (chaos seeds 3839052769, 3270877186)', (t) => {
+  const allowed = new Set([16, 17]);
+  const o = { size: 17, allowedDesired: allowed, exits: 1, exogenousLoss: false, rebalanceLaunches: 0 };
+  t.true(capacityAfterPutBacks({ ...o, desired: 16, live: 16 }), 'surplus taken back to the recorded 16');
+  t.true(capacityAfterPutBacks({ ...o, desired: 17, live: 17 }), 'the put-back kept');
+  t.false(capacityAfterPutBacks({ ...o, desired: 15, live: 15 }), 'below the recorded size');
+  t.false(capacityAfterPutBacks({ ...o, desired: 18, live: 18 }), 'above recorded + put-backs');
+  t.false(capacityAfterPutBacks({ ...o, desired: 16, live: 15 }), 'one short of its desired');
+  // No put-back: exactly the configured size, as before.
+  const none = { size: 16, allowedDesired: new Set([16]), exits: 0, exogenousLoss: false, rebalanceLaunches: 0 };
+  t.true(capacityAfterPutBacks({ ...none, desired: 16, live: 16 }));
+  t.false(capacityAfterPutBacks({ ...none, desired: 17, live: 17 }));
 });
