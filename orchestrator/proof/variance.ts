@@ -153,17 +153,21 @@ export async function runVarianceRow(s: VarianceScenario, tools: VarianceTool[],
   for (const tool of tools) {
     const c: VarianceCell = { tool, ratios: [], seconds: [], callsPerInstance: [], errors: [], detail: [] };
     for (let seed = 1; seed <= seeds; seed++) {
-      const r = await runVariance(s, seed, tool);
-      if (r.error !== undefined || r.seconds === undefined) {
-        c.errors.push(`seed ${seed}: ${r.error}`);
-        continue;
-      }
-      c.ratios.push(r.seconds / r.limitSeconds);
-      c.seconds.push(r.seconds);
-      if (r.replaced > 0) c.callsPerInstance.push(r.apiCalls / r.replaced);
-      if (r.spent) c.detail!.push(r.spent);
+      addToCell(c, seed, await runVariance(s, seed, tool));
     }
     cells.push(c);
   }
   return { scenario: s, seeds, cells };
+}
+
+/** Adds one seed's run to its cell: an error is listed, a finished run adds its ratio, duration, calls per replaced instance and where its time went. */
+export function addToCell(c: VarianceCell, seed: number, r: Pick<VarianceRun, 'error' | 'seconds' | 'limitSeconds' | 'replaced' | 'apiCalls' | 'spent'>): void {
+  if (r.error !== undefined || r.seconds === undefined) {
+    c.errors.push(`seed ${seed}: ${r.error}`);
+    return;
+  }
+  c.ratios.push(r.seconds / r.limitSeconds);
+  c.seconds.push(r.seconds);
+  if (r.replaced > 0) c.callsPerInstance.push(r.apiCalls / r.replaced);
+  if (r.spent) c.detail!.push(r.spent);
 }

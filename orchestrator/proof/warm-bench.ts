@@ -27,7 +27,7 @@ import { rollGroup } from '../rollout/rolling/runner';
 import { Sandbox } from '../sandbox';
 import { baselineRolling } from './baseline';
 import { drawnLimit, type DrawnInterval } from './limit';
-import { timeSpent, UNIFORM, VARIANCE_SEEDS, type VarianceScenario, type VarianceTool } from './variance';
+import { addToCell, timeSpent, UNIFORM, VARIANCE_SEEDS, type VarianceScenario, type VarianceTool } from './variance';
 import { markdownTable } from './table';
 import { Targets } from './bench-report';
 import { median, varianceMissed, whereTimeGoes, worst, WORST_RATIO, type VarianceCell, type VarianceRowResult } from './variance-report';
@@ -189,14 +189,7 @@ export async function runWarmRow(s: WarmScenario = WARM_SCENARIO, seeds = VARIAN
       const r = await runWarm(s, seed, tool);
       d.fromPool += r.fromPool;
       d.joined += r.joined;
-      if (r.error !== undefined || r.seconds === undefined) {
-        c.errors.push(`seed ${seed}: ${r.error}`);
-        continue;
-      }
-      c.ratios.push(r.seconds / r.limitSeconds);
-      c.seconds.push(r.seconds);
-      if (r.replaced > 0) c.callsPerInstance.push(r.apiCalls / r.replaced);
-      if (r.spent) c.detail!.push(r.spent);
+      addToCell(c, seed, r);
     }
     cells.push(c);
     drawn[tool] = d;
