@@ -73,18 +73,22 @@ export function varianceFleet(s: Pick<VarianceScenario, 'size' | 'drain' | 'boot
   return sb;
 }
 
-/** Launch → serving of every instance launched since t0 (the monitor's timeline). */
-export function drawnIntervals(sb: Sandbox, t0: number): DrawnInterval[] {
+/**
+ * Launch → serving of every instance launched since t0 (the monitor's timeline); with `group`, of
+ * that group's events only (an instance that joined from a warm pool counts from when it joined).
+ */
+export function drawnIntervals(sb: Sandbox, t0: number, group?: string): Array<DrawnInterval & { instanceId: string }> {
   const before = new Set<string>();
-  const out = new Map<string, DrawnInterval>();
+  const out = new Map<string, DrawnInterval & { instanceId: string }>();
   for (const e of sb.monitor.timeline()) {
+    if (group !== undefined && e.group !== group) continue;
     if (e.time < t0) {
       before.add(e.instanceId);
       continue;
     }
     if (before.has(e.instanceId)) continue;
     let i = out.get(e.instanceId);
-    if (!i) out.set(e.instanceId, (i = { launched: e.time }));
+    if (!i) out.set(e.instanceId, (i = { instanceId: e.instanceId, launched: e.time }));
     if (e.healthy && i.healthy === undefined) i.healthy = e.time;
   }
   return [...out.values()];

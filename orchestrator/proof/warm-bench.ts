@@ -27,7 +27,7 @@ import { rollGroup } from '../rollout/rolling/runner';
 import { Sandbox } from '../sandbox';
 import { baselineRolling } from './baseline';
 import { drawnLimit, type DrawnInterval } from './limit';
-import { addToCell, timeSpent, UNIFORM, VARIANCE_SEEDS, type VarianceScenario, type VarianceTool } from './variance';
+import { addToCell, drawnIntervals, timeSpent, UNIFORM, VARIANCE_SEEDS, type VarianceScenario, type VarianceTool } from './variance';
 import { markdownTable } from './table';
 import { Targets } from './bench-report';
 import { median, varianceMissed, whereTimeGoes, worst, WORST_RATIO, type VarianceCell, type VarianceRowResult } from './variance-report';
@@ -68,28 +68,6 @@ export function warmFleet(s: WarmScenario, seed: number): Sandbox {
   });
   sb.newLaunchTemplateVersion('bench-lt', { ImageId: 'ami-0new0000000000000' });
   return sb;
-}
-
-/**
- * Per instance that joined `group` at or after t0 (drawn from its warm pool or launched cold):
- * from the moment it joined the group until it first served. A warmed instance's earlier life in
- * the pool (no group in the monitor's timeline) is not part of it.
- */
-export function groupIntervals(sb: Sandbox, group: string, t0: number): Array<DrawnInterval & { instanceId: string }> {
-  const before = new Set<string>();
-  const out = new Map<string, DrawnInterval & { instanceId: string }>();
-  for (const e of sb.monitor.timeline()) {
-    if (e.group !== group) continue;
-    if (e.time < t0) {
-      before.add(e.instanceId);
-      continue;
-    }
-    if (before.has(e.instanceId)) continue;
-    let i = out.get(e.instanceId);
-    if (!i) out.set(e.instanceId, (i = { instanceId: e.instanceId, launched: e.time }));
-    if (e.healthy && i.healthy === undefined) i.healthy = e.time;
-  }
-  return [...out.values()];
 }
 
 /**
@@ -162,7 +140,7 @@ export async function runWarm(s: WarmScenario, seed: number, tool: Exclude<Varia
     error = err instanceof DeployError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
   }
   const returned = sb.clock.now();
-  const intervals = groupIntervals(sb, 'bench', t0);
+  const intervals = drawnIntervals(sb, t0, 'bench');
   // Drawn from the pool: warmed before the run, or launched into the pool during it (its timeline starts without a group).
   const warmedDuring = new Set(sb.monitor.timeline().filter((e) => e.time >= t0 && e.group === undefined).map((e) => e.instanceId));
   const fromPool = intervals.filter((i) => pooled.has(i.instanceId) || warmedDuring.has(i.instanceId)).length;
