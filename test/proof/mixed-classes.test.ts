@@ -54,3 +54,10 @@ test.serial('chaos seeds of Capacity Rebalancing in flight pass (issue 15 item 6
     t.deepEqual(r.violations, [], String(seed));
   }
 });
+
+test.serial('chaos seeds of a halted rollout under AWS\'s churn pass (issues 10 and 15): the halt came once nothing outdated was left — AWS\'s own replacements (Spot interruptions, Capacity Rebalancing, maximum instance lifetime) had taken the outdated instances while a step\'s surge was out — and the cleanup, finding no outdated instance to take the surge back with, left desired and max raised with the restore tag; it now takes the surplus back by the explicit back-to-capacity pick — 2359788694, 1816341555 (SIGINT and re-run), 205635742 (--rollback), 444990829', async (t) => {
+  for (const seed of [2359788694, 1816341555, 205635742, 444990829]) {
+    const r = await runScenario(generateScenario(seed, 'rolling'));
+    t.deepEqual(r.violations, [], String(seed));
+  }
+});

@@ -245,15 +245,47 @@ test('cleanup after an interrupted then re-run rollout: takes back surplus witho
     ['o1 o2 n3! n4', 'o1 o2 n3', 4, { minHealthy: 3 }, 'terminate i-n3 -1', 'not a healthy old node below the floor'],
     ['o1 o2 n3~ n4', 'o1 o2 n3', 4, { minHealthy: 3 }, 'wait', 'n3 (there before) is Pending, not ours; an old one would drop healthy below 3; n4 is healthy up to date: wait for n3 to settle (issue 10, chaos seed 1267799361)'],
     ['o1 o2 n4', 'o1 o2', 4, {}, 'desired 3', 'surge not launched yet: lowering desired removes nothing that exists'],
-    ['n1 n2 n3 n4', 'n1 n2 n3', 4, {}, undefined, 'all healthy up to date: never lowered for AWS to pick one'],
+    ['n1 n2 n3 n4', 'n1 n2 n3', 4, {}, 'terminate i-n4 -1', 'all healthy up to date, nothing outdated left: back to capacity by an explicit pick (the run\'s own n4), never lowered for AWS to pick one'],
+    ['o1 n2 n3 n4', 'o1 n2 n3', 4, { minHealthy: 4 }, undefined, 'an outdated one is left and needed for the floor: no healthy up-to-date one goes in its place'],
   ];
   for (const [specs, before, desired, config, want, why] of rows) {
     const v = withFacts(view(group(desired, specs), config), before);
     const a = cleanupRolling(v);
     t.is(a ? summary(a) : undefined, want, `${specs}: ${why}`);
-    if (a?.kind === 'terminate') for (const id of a.instanceIds) t.true(mayTerminate(v.group.instances.find((i) => i.instanceId === id)!, v.group, v.verdict(v.group.instances.find((i) => i.instanceId === id)!), v.facts), `${id} allowed by the rule`);
+    // The engine's guard: the one rule, or a surplus instance at back to capacity (runner.ts mayTerminate).
+    if (a?.kind === 'terminate') for (const id of a.instanceIds) { const i = v.group.instances.find((x) => x.instanceId === id)!; t.true(mayTerminate(i, v.group, v.verdict(i), v.facts) || surplusAtCapacity(i, v), `${id} allowed by the rule`); }
     if (!a) t.regex(cleanupLeft(v) ?? '', /desired left at 4 \(capacity 3\)/, `${specs}: left is reported`);
     else t.is(cleanupLeft(v), undefined);
+  }
+});
+
+test('cleanup after a halt with nothing outdated left (AWS\'s own replacements took the outdated ones while the surge was out): back to capacity by the explicit surplus pick, within --min-healthy, Capacity Rebalancing in flight counted once (chaos seeds 2359788694, 1816341555, 444990829, 205635742: desired and max left raised with the restore tag)', (t) => {
+  // C=3, minHealthy 3 unless said. `before`: present at the start (not the run's own).
+  const at = (desired: number, specs: string, before: string, config: Partial<RollingConfig> = {}, aws: Record<string, string | undefined> = {}, zones?: Record<string, string>) => {
+    const g = group(desired, specs, zones ? { availabilityZones: [...new Set(Object.values(zones))] } : {});
+    const placed = zones ? { ...g, instances: g.instances.map((i) => ({ ...i, availabilityZone: zones[i.instanceId.slice(2)] ?? 'us-east-1a' })) } : g;
+    const v = withFacts(view(placed, config), before);
+    return Object.keys(aws).length > 0 ? { ...v, facts: { ...v.facts!, awsLaunched: new Map(Object.entries(aws).map(([k, r]) => [`i-${k}`, r && `i-${r}`])) } } : v;
+  };
+  const rows: Array<[string, RollingView, string | undefined]> = [
+    ['two surplus, all healthy and up to date: the newest of the run\'s own go, with decrement', at(5, 'n1 n2 n3 n4 n5', 'o1 o2 o3'), 'terminate i-n5,i-n4 -1'],
+    ['someone\'s instance still Pending (there at the start, not the tool\'s): one goes, the floor (3 healthy) keeps the other — no waiting for the group to settle', at(5, 'n1 n2 n3 n4 n5~', 'n5'), 'terminate i-n4 -1'],
+    ['Capacity Rebalancing in flight (n5 for the at-risk n4): the pair counts once (4 for desired 4), neither member is picked', at(4, 'n1 n2 n3 n4 n5~', 'o1 o2 o3', {}, { n5: 'n4' }), 'terminate i-n3 -1'],
+    ['the pair both healthy: AWS is about to take n4 (not spendable), 4 others healthy: one of n1..n3 goes, 3 serve once AWS took n4', at(4, 'n1 n2 n3 n4 n5', 'o1 o2 o3', {}, { n5: 'n4' }), 'terminate i-n3 -1'],
+    ['the pair both healthy and someone\'s n3 still Pending: 3 spendable healthy against --min-healthy 3 → nothing goes now, it waits for n3 to settle (bounded as before)', at(4, 'n1 n2 n3~ n4 n5', 'n3', {}, { n5: 'n4' }), 'wait'],
+    ['the zone with the most live instances first, not the newest n4 (the group ends balanced: b 3, a 1)', at(4, 'n1 n2 n3 n4', 'o1 o2 o3', {}, {}, { n1: 'b', n2: 'b', n3: 'b', n4: 'a' }), 'terminate i-n3 -1'],
+    ['someone\'s instance protected from scale-in is never the pick', at(4, 'n1 n2 n3 n4', 'n4', {}, {}), 'terminate i-n3 -1'],
+  ];
+  // Protected: n4 was there and someone protected it.
+  const prot = rows[6][1];
+  rows[6][1] = { ...prot, group: { ...prot.group, instances: prot.group.instances.map((i) => (i.instanceId === 'i-n4' ? { ...i, protectedFromScaleIn: true } : i)) } };
+  for (const [why, v, want] of rows) {
+    const a = cleanupRolling(v);
+    t.is(a ? summary(a) : undefined, want, why);
+    if (a?.kind === 'terminate') {
+      t.true(a.surplus, `${why}: a surplus pick, not a replacement`);
+      for (const id of a.instanceIds) t.true(surplusAtCapacity(v.group.instances.find((i) => i.instanceId === id)!, v), `${id}: allowed as surplus at capacity`);
+    }
   }
 });
 

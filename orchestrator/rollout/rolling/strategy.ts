@@ -864,7 +864,9 @@ function describePicked(picked: InstanceView[], view: RollingView): string {
  *     (the new instances took their place: e.g. C=3, 4 healthy → terminate o1 → 3 healthy);
  * and never lowering desired for AWS's termination policy to choose: it could take a healthy
  * up-to-date instance, or a healthy old one below the floor.
- *  5. none of these now, but the group is not settled — an instance still on its way (Pending, or
+ *  5. nothing outdated left at all: back to capacity by the same explicit pick as a finished
+ *     rollout's, within minHealthy ({@link cleanupBackToCapacity});
+ *  6. none of these now, but the group is not settled — an instance still on its way (Pending, or
  *     InService and not healthy yet) that is not the tool's to terminate, e.g. AWS's own
  *     AZ-rebalancing launch: WAIT for it (bounded by the step timeout from the cleanup's first
  *     look, `memory.cleanupSince`), then pick again: once it is healthy an outdated one can go
@@ -917,6 +919,8 @@ export function cleanupRolling(view: RollingView): Action | undefined {
   if (picked.length > 0) {
     return { kind: 'terminate', group: group.name, instanceIds: picked.map((i) => i.instanceId), decrement: true, reason: `removing surge: the new instances took their place, so the oldest outdated go` };
   }
+  const back = cleanupBackToCapacity(view, live, pairs, counted);
+  if (back) return back;
   const unsettled = settling(view, live);
   if (unsettled.length > 0 && !cleanupWaitOver(view)) {
     const ids = unsettled.map((i) => `${i.instanceId} (${i.lifecycleState}${i.lifecycleState === 'InService' ? ', not healthy yet' : ''})`).join(', ');
@@ -926,6 +930,43 @@ export function cleanupRolling(view: RollingView): Action | undefined {
     );
   }
   return undefined;
+}
+
+/**
+ * The cleanup's back to capacity (issue 10/15, chaos seeds 2359788694, 1816341555, 444990829 and
+ * 205635742): nothing outdated is left — the cleanup took the last ones, or AWS's own replacements
+ * (Spot interruptions, Capacity Rebalancing, maximum instance lifetime) took them while a step's
+ * surge was out, each leaving one unit of surge no outdated instance can take back — so the group
+ * runs only the version rolled to and every surplus instance is a healthy up-to-date one. The same
+ * explicit pick as a finished rollout's back to capacity ({@link surplusAtCapacity},
+ * {@link surplusOrder}: the zone with the most live instances, the run's own launches first, the
+ * newest), terminated with decrement, never lowering desired for AWS to choose; and, as everywhere
+ * in the cleanup, Capacity Rebalancing in flight counted once (neither member of a pair is picked,
+ * `counted` leaves the replacement out), at most desired − C, at least C counted instances left,
+ * and the healthy count (less the at-risk instances AWS is about to take) kept at --min-healthy.
+ * It does not wait for the group to settle: under AWS's churn something is always on its way, and
+ * the floor, not the settling, is what keeps it safe.
+ * Example: C=3, minHealthy 3, desired 5, n1..n5 healthy (o1 and o2 interrupted by AWS and
+ * replaced, the step's surge never taken back) → terminate n5, n4 with decrement.
+ */
+function cleanupBackToCapacity(view: RollingView, live: InstanceView[], pairs: { replacements: Set<string>; atRisk: Set<string> }, counted: number): Action | undefined {
+  const { group, config } = view;
+  const healthy = (i: InstanceView) => view.verdict(i).healthy;
+  const spendable = live.filter(healthy).length - pairedHealthy(pairs, view) - config.minHealthy;
+  const n = Math.min(group.desired - config.capacity, counted - config.capacity, spendable);
+  if (n <= 0) return undefined;
+  const candidates = live.filter((i) => healthy(i) && !pairs.replacements.has(i.instanceId) && !pairs.atRisk.has(i.instanceId) && surplusAtCapacity(i, view));
+  const picked = surplusOrder(candidates, live, group.availabilityZones, n, view.facts);
+  if (picked.length === 0) return undefined;
+  const ids = picked.map((i) => i.instanceId);
+  return {
+    kind: 'terminate',
+    group: group.name,
+    instanceIds: ids,
+    decrement: true,
+    surplus: true,
+    reason: `removing surge: nothing outdated left, back to capacity ${config.capacity} by removing surplus ${ids.join(', ')} (${describeSurplus(picked, live)})`,
+  };
 }
 
 /**
