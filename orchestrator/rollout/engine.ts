@@ -5,8 +5,9 @@
  * Start: observe, plan (`rollout.plan`; a dry run stops here), preconditions. Then each turn:
  *  1. guard the run: stop when interrupted or past the whole-rollout timeout;
  *  2. decide (the strategy, pure): `done` → restore and finish, `abort` → fail;
- *  3. act — behind the engine's own guard: a terminate the strategy did not plan is refused, and
- *     a "not healthy" verdict grown stale is looked at again before terminating on it — or wait
+ *  3. act — behind the engine's own guard: a terminate the strategy did not plan is refused, a
+ *     "not healthy" verdict grown stale is looked at again before terminating on it, and an
+ *     instance counted healthy is terminated only while the look's oldest read is fresh — or wait
  *     (adaptive polling, polling.ts);
  *  4. observe again (or take the strategy's prediction, once in a row), then the halting checks
  *     (CloudWatch alarms: one batched read; ALARM halts the run).
@@ -61,6 +62,13 @@ export interface Observation {
   isHealthy(group: string, instanceId: string): boolean;
   /** ms since the thing being waited for became possible (adaptive polling before any estimate). */
   waitingSinceMs?: number;
+  /**
+   * When the OLDEST read this observation rests on was taken (clock ms): e.g. a target group's
+   * health read before a group read that throttling held up for seconds. Undefined: when
+   * `observe()` returned. A terminate that lowers the healthy count is sent only while it is at
+   * most STALE_DECISION_MS old (RolloutRun.stalePremise).
+   */
+  readAt?: number;
 }
 
 export interface Plan {
@@ -118,7 +126,8 @@ export interface Strategy<O extends Observation> {
 
 /**
  * Terminating a not-healthy instance (all but the first of an action) waits for a fresh look when
- * the observation ended longer ago than this (ms).
+ * the observation ended longer ago than this (ms); terminating one counted healthy (it lowers the
+ * healthy count) waits for one when the oldest read the observation rests on is older than this.
  */
 export const STALE_DECISION_MS = 2000;
 
@@ -187,6 +196,8 @@ class RolloutRun<O extends Observation> {
   private terminateFailingSince: number | undefined;
   /** This run has performed (or attempted) a mutating action: a refusal from here on is a halt. */
   private changed = false;
+  /** A terminate waits for a fresh look (stalePremise): the next observation asks every check anew. */
+  private freshNext = false;
 
   constructor(
     private readonly strategy: Strategy<O>,
@@ -267,7 +278,9 @@ class RolloutRun<O extends Observation> {
       this.predicted = false;
       const refreshed = this.refreshed;
       this.refreshed = undefined;
-      o = refreshed ?? (await this.observe());
+      const fresh = this.freshNext;
+      this.freshNext = false;
+      o = refreshed ?? (await this.observe(fresh));
       this.diffEvents(o, false);
       await this.checkHalts('run');
     }
@@ -472,6 +485,10 @@ class RolloutRun<O extends Observation> {
         this.recheck(a, n);
         return false;
       }
+      if (this.stalePremise(a, o, n)) {
+        partial();
+        return false;
+      }
       try {
         // Sent once (PORT_RETRY_POLICY: non-idempotent): never repeated on a look grown stale.
         await port.terminateInstance(id, a.decrement);
@@ -502,6 +519,32 @@ class RolloutRun<O extends Observation> {
   private staleVerdict(a: Extract<Action, { kind: 'terminate' }>, o: O, n: number): boolean {
     const clock = this.options.clock;
     return n > 0 && !o.isHealthy(a.group, a.instanceIds[n]) && clock.now() - this.seenAt > STALE_DECISION_MS;
+  }
+
+  /**
+   * Terminating an instance counted healthy lowers the healthy count: the decision that it may go
+   * rests on every read of the observation (the count it keeps at or above the floor: the group,
+   * each load balancer's health). Sent only while the oldest of those reads is at most
+   * STALE_DECISION_MS old; else rollout.recheck, and the next look is a fresh one (every check
+   * asked anew) on which the strategy decides anew. E.g. chaos seed 3147681216: target health read
+   * at 00:45:16.0, the group read throttled until 00:45:19.4, and a new instance's target had
+   * turned unhealthy at 00:45:18.0 — the outdated instance terminated on that look left 21 healthy
+   * of a floor of 22. True: stop here.
+   */
+  private stalePremise(a: Extract<Action, { kind: 'terminate' }>, o: O, n: number): boolean {
+    const { clock, reporter } = this.options;
+    const id = a.instanceIds[n];
+    if (!o.isHealthy(a.group, id)) return false;
+    const readAt = o.readAt ?? this.seenAt;
+    const age = clock.now() - readAt;
+    if (age <= STALE_DECISION_MS) return false;
+    this.freshNext = true;
+    reporter.emit('info', 'rollout.recheck', `${a.group}: ${a.instanceIds.slice(n).join(', ')} not terminated yet: the health it was decided on was read ${Math.round(age / 100) / 10} s ago; looking again`, {
+      asg: a.group,
+      instanceIds: a.instanceIds.slice(n),
+      ageMs: age,
+    });
+    return true;
   }
 
   /**

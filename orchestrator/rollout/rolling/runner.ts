@@ -191,6 +191,8 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   private forceFresh = false;
   /** When the group was last read (DescribeAutoScalingGroups), clock ms. */
   private groupReadAt?: number;
+  /** When the load balancer states in lastElb/lastTg were read (the earliest of those reads), clock ms. */
+  private lbReadAt?: number;
   /** The group's launch spec at the start (the rollout's target). */
   private startLaunch?: GroupSnapshot['launch'];
   /** The launch spec it changed to during the run, and how to name it (sticky). */
@@ -305,13 +307,19 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     // When the step's new instances went InService, as AWS reports it (before the ELB is asked).
     await this.pinRegistrations(s, now);
     let lbFresh = true;
+    // The oldest read this look rests on (engine.ts Observation.readAt): the group read, or a load
+    // balancer's answer read before it (the ELB-only look's, reused once the group had to be read).
+    let readAt = s.observedAt;
     if (twoPhase && this.lbCount(s) > 0) {
       if (preread || this.elbMatters(s, now)) {
         const states = await this.readLbs(s, preread);
         for (const i of s.instances) applyLbs(i, states);
+        readAt = Math.min(readAt, states.at ?? readAt);
+        this.lbReadAt = states.at ?? readAt;
       } else {
         elbStale = true;
         lbFresh = false;
+        readAt = Math.min(readAt, this.lbReadAt ?? readAt);
         for (const i of s.instances) {
           const known = this.lastElb.get(i.instanceId);
           if (known) i.elb = known;
@@ -320,6 +328,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       }
     }
     if (lbFresh) {
+      if (!twoPhase || this.lbCount(s) === 0) this.lbReadAt = s.observedAt;
       this.lastElb.clear();
       this.lastTg.clear();
       for (const i of s.instances) {
@@ -481,6 +490,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       groups: [s],
       isHealthy: (_g, id) => verdicts.get(id)?.healthy ?? false,
       waitingSinceMs: hint.sinceMs,
+      readAt,
       view,
       elbStale,
     };
@@ -685,9 +695,15 @@ export class RollingStrategy implements Strategy<RollingObservation> {
    * DescribeTargetHealth per target group (`have`: answers already read this poll).
    */
   private async readLbs(g: GroupSnapshot, have?: LbStates): Promise<LbStates> {
-    const out: LbStates = { elb: new Map(), tg: new Map() };
-    for (const elb of g.loadBalancerNames) out.elb.set(elb, have?.elb.get(elb) ?? (await this.port.describeInstanceHealth!(elb)));
-    if (this.splitsTargets) for (const arn of g.targetGroupARNs) out.tg.set(arn, have?.tg.get(arn) ?? (await this.port.describeTargetHealth!(arn)));
+    const out: LbStates = { elb: new Map(), tg: new Map(), ...(have?.at !== undefined ? { at: have.at } : {}) };
+    const read = async <T>(known: T | undefined, ask: () => Promise<T>): Promise<T> => {
+      if (known !== undefined) return known;
+      const answer = await ask();
+      out.at = Math.min(out.at ?? Infinity, this.options.clock.now());
+      return answer;
+    };
+    for (const elb of g.loadBalancerNames) out.elb.set(elb, await read(have?.elb.get(elb), () => this.port.describeInstanceHealth!(elb)));
+    if (this.splitsTargets) for (const arn of g.targetGroupARNs) out.tg.set(arn, await read(have?.tg.get(arn), () => this.port.describeTargetHealth!(arn)));
     return out;
   }
 
@@ -742,6 +758,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     }
     this.lastElb.clear();
     this.lastTg.clear();
+    this.lbReadAt = states.at ?? now;
     for (const i of s.instances) {
       if (hasKeys(i.elb)) this.lastElb.set(i.instanceId, i.elb);
       if (i.targetHealth && hasKeys(i.targetHealth)) this.lastTg.set(i.instanceId, i.targetHealth);
@@ -752,7 +769,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
     this.trackHolds(view, now);
     const hint = this.hint(s, verdicts, now);
     this.memory.waitHintMs = hint.untilMs;
-    return { groups: [s], isHealthy: (_g, id) => verdicts.get(id)?.healthy ?? false, waitingSinceMs: hint.sinceMs, view, groupStale: true };
+    return { groups: [s], isHealthy: (_g, id) => verdicts.get(id)?.healthy ?? false, waitingSinceMs: hint.sinceMs, readAt: Math.min(last.observedAt, states.at ?? now), view, groupStale: true };
   }
 
   /**
@@ -1179,6 +1196,8 @@ function holdLines(holds: Hold[]): string {
 interface LbStates {
   elb: Map<string, Map<string, ElbInstanceHealth>>;
   tg: Map<string, Map<string, TargetHealthView>>;
+  /** When the earliest of these answers was read (clock ms; undefined: none was asked). */
+  at?: number;
 }
 
 /** Puts a look's answers on the instance (its `elb` and, when target groups were read, `targetHealth`). */

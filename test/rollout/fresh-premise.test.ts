@@ -1,0 +1,103 @@
+/**
+ * The engine's rail under a terminate that lowers the healthy count (engine.ts stalePremise): the
+ * decision rests on every read of the observation, so it is sent only while the OLDEST of them
+ * (Observation.readAt) is at most STALE_DECISION_MS old; else rollout.recheck, a fresh look, and
+ * the strategy decides anew on it. Chaos seed 3147681216 (rolling, NLB target group, throttling):
+ * the target health was read at 00:45:16.0, the group read was throttled until 00:45:19.4, a new
+ * instance's target turned unhealthy at 00:45:18.0, and the outdated instance terminated on that
+ * look left 21 healthy of a floor of 22.
+ */
+import test from 'ava';
+import { VirtualClock } from '../../orchestrator/clock';
+import { RecordingReporter } from '../../orchestrator/report/reporter';
+import { runRollout, STALE_DECISION_MS, type Observation, type Strategy } from '../../orchestrator/rollout/engine';
+import { done, type Action } from '../../orchestrator/rollout/action';
+import { Guard } from '../../orchestrator/rollout/guard';
+import { FakePort } from './fake-port';
+
+/** One look the fake strategy returns: how old its oldest read is, and which instances it sees not healthy. */
+interface Look {
+  /** ms between the oldest read and the end of the look (undefined: the observation says nothing). */
+  ageMs?: number;
+  unhealthy?: string[];
+}
+
+/**
+ * A strategy that terminates (with decrement) the first instance it sees not healthy when
+ * `takeSick`, else the first healthy one while the healthy count stays at or above `floor` after
+ * it (once), else done. Each observe() takes the next scripted look (the last one repeats).
+ */
+function scripted(looks: Look[], floor: number, takeSick = false) {
+  const clock = new VirtualClock();
+  const port = new FakePort(clock, { capacity: 3, maxSize: 3 });
+  const reporter = new RecordingReporter(clock);
+  const guard = new Guard(port, 'rabbit', reporter, () => clock.now());
+  const freshFlags: boolean[] = [];
+  let n = 0;
+  let tookHealthy = false;
+  const strategy: Strategy<Observation> = {
+    strategy: 'rolling',
+    target: 'rabbit',
+    async observe(fresh = false) {
+      freshFlags.push(fresh);
+      const look = looks[Math.min(n++, looks.length - 1)];
+      const g = await port.observeGroup('rabbit');
+      const live = new Set(g.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.instanceId));
+      return {
+        groups: [g],
+        isHealthy: (_g, id) => live.has(id) && !(look.unhealthy ?? []).includes(id),
+        ...(look.ageMs !== undefined ? { readAt: clock.now() - look.ageMs } : {}),
+      };
+    },
+    decide(o): Action {
+      const live = o.groups[0].instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.instanceId).sort();
+      const healthy = live.filter((id) => o.isHealthy('rabbit', id));
+      const sick = live.filter((id) => !o.isHealthy('rabbit', id));
+      if (takeSick && sick.length > 0) return { kind: 'terminate', group: 'rabbit', instanceIds: [sick[0]], decrement: true, reason: `${sick[0]} not healthy` };
+      if (!tookHealthy && healthy.length - 1 >= floor) return { kind: 'terminate', group: 'rabbit', instanceIds: [healthy[0]], decrement: true, reason: `${healthy[0]} outdated` };
+      return done('nothing left');
+    },
+    acted(a) {
+      if (a.kind === 'terminate' && a.reason.endsWith('outdated')) tookHealthy = true;
+    },
+    plan: () => ({ message: 'plan', data: {}, noop: false }),
+    cleanup: () => undefined,
+    guard: () => guard,
+    mayTerminate: () => true,
+  };
+  const run = () => runRollout(strategy, { port, clock, reporter });
+  return { port, reporter, run, freshFlags };
+}
+
+const byTool = (port: FakePort) => port.terminations.filter((x) => x.by === 'tool').map((x) => x.id);
+
+test('a healthy instance is not terminated on a look whose oldest read is stale: rollout.recheck, a fresh look, decided anew on it (chaos seed 3147681216)', async (t) => {
+  // The first look's target health was read 3.4 s before the look ended; meanwhile i-old0001's
+  // target turned unhealthy, which the fresh look sees: 2 healthy, floor 2 → nothing may go.
+  const { port, reporter, run, freshFlags } = scripted([{ ageMs: 3_400 }, { unhealthy: ['i-old0001'] }], 2);
+  await run();
+  t.deepEqual(byTool(port), [], 'nothing terminated: on the fresh look the healthy count is at the floor');
+  const recheck = reporter.ofCode('rollout.recheck');
+  t.is(recheck.length, 1);
+  t.deepEqual(recheck[0].data.instanceIds, ['i-old0000']);
+  t.is(recheck[0].data.ageMs, 3_400);
+  t.regex(recheck[0].message, /i-old0000 not terminated yet: the health it was decided on was read 3\.4 s ago; looking again/);
+  t.deepEqual(freshFlags, [false, true], 'the look after the recheck asks every check anew');
+});
+
+// The rule, one row per situation: [what, looks, floor, takeSick, terminated, rechecks].
+const rows: Array<[string, Look[], number, boolean, string[], number]> = [
+  ['a healthy one on a stale look, still sound on the fresh look: terminated after one recheck', [{ ageMs: 3_400 }, { ageMs: 0 }], 2, false, ['i-old0000'], 1],
+  ['a healthy one on a fresh look (0 s): at once', [{ ageMs: 0 }], 2, false, ['i-old0000'], 0],
+  [`a healthy one on a look exactly STALE_DECISION_MS old: at once`, [{ ageMs: STALE_DECISION_MS }], 2, false, ['i-old0000'], 0],
+  ['a healthy one, the look saying nothing of its reads (the look ended now): at once', [{}], 2, false, ['i-old0000'], 0],
+  ['a NOT healthy one on a stale look (it lowers no healthy count): at once', [{ ageMs: 10_000, unhealthy: ['i-old0002'] }, { ageMs: 0 }], 3, true, ['i-old0002'], 0],
+];
+for (const [what, looks, floor, takeSick, terminated, rechecks] of rows) {
+  test(`stale premise: ${what}`, async (t) => {
+    const { port, reporter, run } = scripted(looks, floor, takeSick);
+    await run();
+    t.deepEqual(byTool(port), terminated);
+    t.is(reporter.ofCode('rollout.recheck').length, rechecks);
+  });
+}
