@@ -29,6 +29,8 @@ export interface Attempt {
   withoutRollback?: boolean;
   /** A `drain-carries-weight` refusal: the color it names as the one `--clean-up` would drain (`data.drain`). */
   drain?: string;
+  /** Simulated time the tool reported a halt of its own (`rollout.failed` at error level; an interrupt reports it as a warning). */
+  haltReportedAt?: number;
 }
 
 /** A termination of an instance that the tool's API call caused (directly or by a scale-in). */

@@ -15,7 +15,7 @@ import { DeployError, isAbortError } from '../errors';
 import { freezeEnvironment, groupLockOptions, readEnvironmentLock, unlockEnvironment } from '../lock/lock';
 import type { Clock } from '../clock';
 import { LOCK_TAG } from '../lock/record';
-import { PlainReporter, silentReporter, type Reporter } from '../report/reporter';
+import { Codes, PlainReporter, silentReporter, TeeReporter, type Reporter } from '../report/reporter';
 import { abDeploy, type AbDeployOptions } from '../rollout/ab/runner';
 import { SWAP_TAG } from '../rollout/ab/strategy';
 import type { RolloutResult } from '../rollout/result';
@@ -201,6 +201,9 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     if (s.strategy === 'ab') {
       // Re-run only what was cut short: a second `ab` after a finished swap is a new deploy (it swaps back).
       if (first.attempt.kind === 'run') return;
+      // A SIGINT that landed after the run had halted on its own cut nothing short (haltedBeforeSigint);
+      // a swap record such a halt kept is still re-run, as before.
+      if (haltedBeforeSigint(first.attempt) && !swapRecordLeft(sb, fleet)) return;
       if (first.attempt.kind === 'crash') {
         // What the operator does after killing a run: its lock cannot be released by it, so
         // `unlock --force` (only that run's lock), then re-run.
@@ -261,6 +264,13 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     }
     const runId = `chaos-${sc.seed}-${actor}`;
     let kind: Attempt['kind'] = actor === 'tool-1' ? 'run' : 'rerun';
+    /** When the tool reported a halt of its own (haltedBeforeSigint). */
+    const when: Pick<Attempt, 'haltReportedAt'> = {};
+    const haltWatch: Reporter = {
+      emit: (level, code) => {
+        if (level === 'error' && code === Codes.failed) when.haltReportedAt ??= sandbox.clock.now();
+      },
+    };
     if (interruption.kind === 'crash') {
       sandbox.crashAfter(interruption.afterCalls, actor);
       // A killed process does nothing more: stop its sleeps too once it is dead.
@@ -279,17 +289,18 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
       );
     }
     try {
-      const reporter: Reporter = options.trace ? new PlainReporter(sandbox.clock, prefixed(process.stderr, `[${actor}] `), true) : silentReporter;
+      const shown: Reporter = options.trace ? new PlainReporter(sandbox.clock, prefixed(process.stderr, `[${actor}] `), true) : silentReporter;
+      const reporter: Reporter = new TeeReporter([shown, haltWatch]);
       const result = options.tool
         ? await options.tool({ scenario: sc, clients, sandbox, signal: ac.signal, reporter, target: sc.strategy === 'rolling' ? ROLLING : ENV, ...(sc.cleanUpConfirm ? { confirm: keptColorStopsServing(sandbox, sc, f) } : {}) })
         : await invokeTool(sc, f, clients, sandbox, ac.signal, runId, reporter);
       if (interruption.kind === 'crash' && sandbox.crashed(actor)) kind = 'crash';
       if (traffic && f.targetGroups && kind !== 'crash') traffic.atExit.push(trafficAtExit(sandbox, f.targetGroups, `${actor} exit 0`));
-      return { attempt: { kind, actor, exit: 0, status: result.status } as Attempt, runId };
+      return { attempt: { kind, actor, exit: 0, status: result.status, ...when } as Attempt, runId };
     } catch (err) {
       if (options.trace) process.stderr.write(`[${actor}] ended: ${err instanceof Error ? err.stack : String(err)}\n`);
       if (interruption.kind === 'crash' && sandbox.crashed(actor)) return { attempt: { kind: 'crash', actor, code: 'crashed' } as Attempt, runId };
-      const ended = { kind, actor, ...exitOf(err) } as Attempt;
+      const ended = { kind, actor, ...exitOf(err), ...when } as Attempt;
       if (traffic && f.targetGroups && !hung) traffic.atExit.push(trafficAtExit(sandbox, f.targetGroups, `${actor} exit ${ended.exit}`));
       return { attempt: ended, runId };
     } finally {
@@ -437,6 +448,23 @@ function warmUp(): Promise<void> {
     await abDeploy({ ...common, environment: 'warm-ab', instanceCountMatch: true }).catch(() => undefined);
   })();
   return warm;
+}
+
+/**
+ * A/B: an attempt the SIGINT did not cut short — it had halted on its own first (exit 1 with its
+ * own code, its halt reported as such) and the SIGINT only landed in its last calls (e.g. the
+ * lock's release, throttled). The engine decides interrupted-or-halted once, from the signal, when
+ * it handles the failure (engine.ts `fail`: an interrupt is code `interrupted`, exit 130, reported
+ * as a warning), so a halt's own code and error-level report mean the halt came first. Such a run
+ * is judged as the halt it was, not re-run as an interrupted one: a halt that left the new color
+ * for inspection is answered by `--clean-up` (a re-run refuses "both populated", exit 3, as
+ * documented); one that kept the swap record is still re-run to finish it.
+ * Chaos seed 1907761789 (via deploy): halted (ab.unhealthy, the new color left for inspection,
+ * the record deleted) 72 s before the SIGINT, which came while the lock's tags were being
+ * released; the harness re-ran it and judged the documented refusal a re-run not finished.
+ */
+export function haltedBeforeSigint(a: Pick<Attempt, 'kind' | 'exit' | 'code' | 'haltReportedAt'>): boolean {
+  return a.kind === 'sigint' && a.exit === 1 && a.code !== 'interrupted' && a.code !== 'internal' && a.haltReportedAt !== undefined;
 }
 
 /** The exit code the CLI would return for an error, and its code. */
@@ -1367,6 +1395,22 @@ export interface SizedColor {
 export type AbOutcome = 'done' | 'not-committed' | 'unchanged' | 'other';
 
 /**
+ * How an A/B run ended, for its sizes: judged by the last attempt that could change anything. A
+ * refusal (exit 3) changes nothing, so after a re-run refused once an earlier attempt had acted,
+ * the sizes are what that attempt left: e.g. a halt that left the new color for inspection, then a
+ * re-run refused "both populated" is judged as that halt (the new color between its original
+ * desired and the count), not as a refused run that raised it (the message said "after a refused
+ * or dry run" for chaos seed 1907761789). A dry run, or refusals only: unchanged.
+ */
+export function abOutcomeOf(attempts: ReadonlyArray<Pick<Attempt, 'exit'>>, o: { dryRun: boolean; newColorServed: boolean }): AbOutcome {
+  if (o.dryRun) return 'unchanged';
+  const acted = [...attempts].reverse().find((a) => a.exit !== 3);
+  if (!acted) return 'unchanged';
+  if (acted.exit === 0) return 'done';
+  return !o.newColorServed && acted.exit !== undefined ? 'not-committed' : 'other';
+}
+
+/**
  * A/B leftovers judged in full — desired, min and max of both colors — against what the outcome
  * allows (the monitor's own leftovers leave A/B sizes out, since a swap changes them on purpose):
  * - done: the old color drained (desired 0, min 0, max as before); the new color at the count,
@@ -1809,8 +1853,7 @@ function gatherFacts(
       const g = world.state.groups[name];
       return { name, before: { desired: b?.desired ?? 0, min: b?.min ?? 0, max: b?.max ?? 0 }, after: { desired: g.desired - putBack(name).size, min: g.min, max: g.max } };
     };
-    const outcome: AbOutcome =
-      s.dryRun || last?.exit === 3 ? 'unchanged' : last?.exit === 0 ? 'done' : newHealthyAt === Infinity && last?.exit !== undefined ? 'not-committed' : 'other';
+    const outcome = abOutcomeOf(attempts, { dryRun: s.dryRun, newColorServed: newHealthyAt !== Infinity });
     const firstDeploy = f.target === f.active;
     for (const l of abSizeLeftovers({
       outcome,

@@ -71,6 +71,7 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [3270877186, 'rolling'], // the same (seed 4242; warm pool, launch hook timing out, --standby ignore, --rollback)
   [2227145015, 'ab'], // A/B (seed 2027; ALB --traffic-steps, throttle storm): the raise 55 → 100 % was sent on a read of the new color ~16 s old whose only target had failed meanwhile; a raise is now sent only on a fresh read, once
   [4104625807, 'ab'], // A/B (seed 140432538, harness): clean-up-confirm drawn where the color --clean-up would drain still carries weight; the tool refuses before asking (exit 3, drain-carries-weight), which the checker accepts when the forward really weights that color
+  [1907761789, 'ab'], // issue 10 defect 1 class (via deploy, harness): halted on its own (new color left for inspection, record deleted) 72 s before the SIGINT, which came during the throttled lock release; re-run as if interrupted, its documented "both populated" refusal was judged a re-run not finished
 ];
 
 test.serial('the seeds reported as checker gaps pass', async (t) => {
@@ -465,6 +466,54 @@ test.serial('chaos drives deploy’s A/B hook: a kill -9 mid-swap, unlock --forc
   t.deepEqual(r.attempts.map((a) => a.kind), ['crash', 'rerun']);
   t.is(r.exit, 0);
   t.deepEqual(r.violations, []);
+});
+
+/** A clean A/B swap (classic ELBs, 3 → 3) whose new image never gets healthy: it halts at the health-check timeout. */
+function haltingSwap(sigintAfterSeconds: number): Scenario {
+  const base = clean(3);
+  const s: Scenario = {
+    ...base,
+    strategy: 'ab',
+    abCase: 'swap',
+    activeColor: 'a',
+    via: 'ab',
+    instanceCount: 3,
+    instanceCountStep: undefined,
+    envGroupCollision: false,
+    targetGroups: undefined,
+    faults: { ...base.faults, badImage: true },
+    interruption: { kind: 'sigint', afterSeconds: sigintAfterSeconds },
+  };
+  s.expect = expectationOf(s);
+  return s;
+}
+
+/**
+ * Our engine (`ab`, left for inspection on failure, --health-check-timeout 300 s), its exit slowed
+ * after a halt as a throttled lock release slows it (chaos seed 1907761789): the SIGINT can land
+ * after the halt, in the run's last calls.
+ */
+const haltThenSlowExit = async (i: ToolInvocation): Promise<RolloutResult> => {
+  try {
+    return await abDeploy({ clients: i.clients, clock: i.sandbox.clock, reporter: i.reporter, signal: i.signal, environment: i.target, instanceCountMatch: true, healthCheckTimeout: 300 });
+  } catch (err) {
+    await i.sandbox.clock.sleep(600_000, i.signal).catch(() => undefined);
+    throw err;
+  }
+};
+
+test.serial('A/B SIGINT after the run had halted on its own (new color left for inspection): judged as that halt, not re-run into the documented "both populated" refusal; a SIGINT before the halt is still re-run', async (t) => {
+  const late = haltingSwap(500);
+  t.is(late.expect, 'halt');
+  const r = await runScenario(late, { tool: haltThenSlowExit });
+  t.deepEqual(r.attempts.map((a) => [a.kind, a.exit, a.code]), [['sigint', 1, 'ab.unhealthy']], 'one attempt: the halt the SIGINT came after');
+  t.deepEqual(r.violations, []);
+  t.is(r.exit, 1);
+
+  // Control: the SIGINT cuts the swap short (during the growth): interrupted, restored, re-run.
+  const early = await runScenario(haltingSwap(60), { tool: haltThenSlowExit });
+  t.deepEqual(early.attempts.map((a) => [a.kind, a.exit]), [['sigint', 130], ['rerun', 1]]);
+  t.deepEqual(early.violations, []);
 });
 
 test('scenarios: about a third of the A/B runs go through deploy’s hook; its dry runs only where the hook’s plan judges (no lock/both-populated refusals)', (t) => {

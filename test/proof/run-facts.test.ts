@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
-import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, capacityAfterPutBacks, excusedSeries, abSizeLeftovers, keepInstanceFacts, type SizedColor } from '../../orchestrator/proof/run';
+import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, capacityAfterPutBacks, excusedSeries, abSizeLeftovers, abOutcomeOf, haltedBeforeSigint, keepInstanceFacts, type SizedColor } from '../../orchestrator/proof/run';
 import { TERMINATED_VISIBLE_MS } from '../../orchestrator/sandbox/world';
 import { Sandbox } from '../../orchestrator/sandbox';
 
@@ -208,6 +208,37 @@ test('A/B sizes judged in full: what each outcome allows of both colors (desired
   // A first deploy: the other color is not the run's business — any change to it is a leftover.
   t.deepEqual(what(abSizeLeftovers({ outcome: 'done', count: 2, target: color('a', [0, 0, 1], [2, 0, 2]), untouched: [color('b', [0, 0, 1], [0, 0, 1])] })), []);
   t.deepEqual(what(abSizeLeftovers({ outcome: 'done', count: 2, target: color('a', [0, 0, 1], [2, 0, 2]), untouched: [color('b', [0, 0, 1], [1, 0, 1])] })), ['b:desired']);
+});
+
+test('A/B outcome for the sizes: judged by the last attempt that could change anything — a refused re-run leaves what the attempt before it left (chaos seed 1907761789)', (t) => {
+  const x = (exit?: number) => ({ exit });
+  // [attempts' exits, dry run, new color served] → outcome
+  const rows: Array<[Array<number | undefined>, boolean, boolean, ReturnType<typeof abOutcomeOf>]> = [
+    [[0], false, true, 'done'],
+    [[3], false, false, 'unchanged'], // a refusal
+    [[3, 3], false, false, 'unchanged'], // refused, and its re-run refused: nothing acted
+    [[0], true, false, 'unchanged'], // a dry run
+    [[1], false, false, 'not-committed'], // halted before the new color served
+    [[1, 3], false, false, 'not-committed'], // the halt left the new color for inspection, the re-run refused "both populated"
+    [[130, 3], false, false, 'not-committed'],
+    [[undefined, 3], false, false, 'other'], // killed, then refused: what the kill left is not sized here
+    [[undefined, 0], false, true, 'done'], // killed, the re-run finished the swap
+    [[1], false, true, 'other'], // halted after the new color served (committed): not judged here
+  ];
+  for (const [exits, dryRun, newColorServed, want] of rows) {
+    t.is(abOutcomeOf(exits.map(x), { dryRun, newColorServed }), want, `${JSON.stringify(exits)} dry ${dryRun} served ${newColorServed}`);
+  }
+});
+
+test('A/B: a SIGINT attempt is cut short unless the run had halted on its own first (its own code, its halt reported at error level) — then it is not re-run (chaos seed 1907761789)', (t) => {
+  const halted = { kind: 'sigint' as const, exit: 1, code: 'ab.unhealthy', haltReportedAt: 1000 };
+  t.true(haltedBeforeSigint(halted));
+  t.false(haltedBeforeSigint({ ...halted, haltReportedAt: undefined }), 'exit 1 without a halt of its own reported (e.g. AWS unavailable before the engine ran): cut short');
+  t.false(haltedBeforeSigint({ ...halted, exit: 130, code: 'interrupted' }), 'interrupted: cut short');
+  t.false(haltedBeforeSigint({ ...halted, code: 'interrupted' }), 'an interrupt whatever the exit');
+  t.false(haltedBeforeSigint({ ...halted, code: 'internal' }), 'a bug is no halt');
+  t.false(haltedBeforeSigint({ ...halted, kind: 'run' }), 'not interrupted at all: the ordinary rule');
+  t.false(haltedBeforeSigint({ ...halted, kind: 'crash', exit: undefined }));
 });
 
 test('capacityAfterPutBacks: after someone put an instance back from Standby (desired + 1) the tool may keep it or take the surplus back; anything else is not as configured (chaos seeds 3839052769, 3270877186)', (t) => {
