@@ -70,6 +70,7 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [3839052769, 'rolling'], // issue 15 (seed 2027, checker): done at the recorded desired 16 after someone's ExitStandby (desired 17) with --standby wait / --protected wait — the tool took the surplus back, which the leftover rule allowed and the final-capacity rule did not
   [3270877186, 'rolling'], // the same (seed 4242; warm pool, launch hook timing out, --standby ignore, --rollback)
   [2227145015, 'ab'], // A/B (seed 2027; ALB --traffic-steps, throttle storm): the raise 55 → 100 % was sent on a read of the new color ~16 s old whose only target had failed meanwhile; a raise is now sent only on a fresh read, once
+  [1996067550, 'rolling'], // issue 15 (checker): someone put an up-to-date instance into Standby 111 s after done, while the tool's lock release rode out a throttle storm — after its last look; the end (9 live of 10, AWS's replacement not yet launched) was judged against the tool. The group it left counts that instance; AWS's replacement is AWS's
   [4104625807, 'ab'], // A/B (seed 140432538, harness): clean-up-confirm drawn where the color --clean-up would drain still carries weight; the tool refuses before asking (exit 3, drain-carries-weight), which the checker accepts when the forward really weights that color
 ];
 
