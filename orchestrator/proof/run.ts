@@ -27,6 +27,7 @@ import type { InstanceRec, LaunchRef, TerminationRecord } from '../sandbox/model
 import { checkRun, type Attempt, type Leftover, type RunFacts, type ToolTermination, type TrafficFacts, type Violation } from './invariants';
 import { trafficAtExit, watchTraffic, weightsNow } from './traffic-watch';
 import { Prng } from './prng';
+import { balanceAttainable, type BalanceStart } from './balance';
 import { applyLifecycle, judgeLifecycle, prepareLifecycle } from './lifecycle-chaos';
 import { AB_HEALTH_CHECK_TIMEOUT_S, alarmFaultOf, hasExogenousLoss, imageFaultsOf, keepOldOf, realWorldOf, rollingFaultsOf, type Scenario } from './scenario';
 
@@ -184,6 +185,8 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   const traffic: TrafficFacts | undefined = fleet.targetGroups ? { changes: [], scaleInsUnderWeight: [], atExit: [], exogenous: hasExogenousLoss(s) || s.cleanUpConfirm === true } : undefined;
   /** Every command the tool's clients sent (once per command, before the SDK's own retries). */
   const sent: SentCommand[] = [];
+  /** Rolling: the group as each attempt found it (by actor), for "ended balanced" (balance.ts). */
+  const balanceStarts = new Map<string, BalanceStart>();
   /** What an interrupted (SIGINT) attempt left behind, read the moment it exited. */
   let afterSigint: { time: number; leftovers: Leftover[]; lockHeld: boolean } | undefined;
   const run = async (): Promise<void> => {
@@ -263,6 +266,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
       watchTraffic(sandbox, clients, { tgOf, required: (tg) => (tg === tgOf[f.target] ? f.targetCount : 1), judgeScaleIn: (group) => group === f.active && !firstDeploy }, traffic);
     }
     const runId = `chaos-${sc.seed}-${actor}`;
+    if (sc.strategy === 'rolling') balanceStarts.set(actor, balanceStartOf(sandbox, sc));
     let kind: Attempt['kind'] = actor === 'tool-1' ? 'run' : 'rerun';
     /** When the tool reported a halt of its own (haltedBeforeSigint). */
     const when: Pick<Attempt, 'haltReportedAt'> = {};
@@ -341,7 +345,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   }
   facts.lockHeld = lockStillHeld(sb, fleet);
   if (traffic) facts.traffic = traffic;
-  judgeRollingClasses(sb, s, facts, rollingFaults);
+  judgeRollingClasses(sb, s, facts, rollingFaults, balanceStarts);
   judgeCleanUpConfirm(sb, s, fleet, facts);
   judgeRealWorld(sb, s, facts, realWorld);
   judgeRollback(sb, s, fleet, facts, realWorld);
@@ -864,6 +868,38 @@ export function sizedAsConfigured(live: number, size: number, rebalanceLaunches:
 }
 
 /**
+ * Someone's EnterStandby (without decrement) after the tool's last look at the group before it
+ * handed the group back: the tool never saw it, so the group it left is the group with that
+ * instance in service. Such an instance, still in Standby at the end, counts toward the capacity
+ * the tool left; AWS's replacement for it ([ASG-10]: the group launches one to keep desired) —
+ * a live instance whose launch started at or after the earliest such entry, one per entry — is
+ * AWS's, judged neither as the tool's capacity nor as its health (it may still be booting). An
+ * entry the tool saw (at or before its last look) is the tool's to handle, as before.
+ * Example (chaos seed 1996067550): done, handed back at 00:11:04, last look just before it; an
+ * up-to-date instance into Standby at 00:12:55 while the tool released its lock; the end 0.8 s
+ * later: desired 10, 9 live → the tool left 10 (9 + the one set aside), AWS's replacement not yet
+ * launched. Entered at 00:10:00, before the last look: not set apart — 9 live is short.
+ */
+export function standbyAfterLastLook(o: {
+  standbyAt: ReadonlyMap<string, number>;
+  lastLook: number | undefined;
+  inStandby: (id: string) => boolean;
+  live: ReadonlyArray<{ id: string; launchStartedAt: number }>;
+}): { setAside: string[]; replacements: string[] } {
+  if (o.lastLook === undefined) return { setAside: [], replacements: [] };
+  const lastLook = o.lastLook;
+  const entries = [...o.standbyAt].filter(([id, at]) => at > lastLook && o.inStandby(id));
+  if (entries.length === 0) return { setAside: [], replacements: [] };
+  const from = Math.min(...entries.map(([, at]) => at));
+  const replacements = o.live
+    .filter((i) => i.launchStartedAt >= from)
+    .sort((a, b) => a.launchStartedAt - b.launchStartedAt || a.id.localeCompare(b.id))
+    .slice(0, entries.length)
+    .map((i) => i.id);
+  return { setAside: entries.map(([id]) => id), replacements };
+}
+
+/**
  * How far `group`'s healthy count at `t` is below its count at `from` through AWS's own
  * terminations — spontaneous ones [FAULT-4] and AZ rebalancing [AZ-1] (a rebalance already in
  * flight when the tool suspended AZRebalance still ends by terminating one, healthy, instance) —
@@ -880,6 +916,20 @@ export function awsShortfall(sb: Sandbox, group: string, from: number, t: number
 }
 
 // --- rolling classes of issue 10 (scenario.ts drawRollingFaults) -----------------------------
+
+/** The rolling group as an attempt finds it: its zones, live instances (outdated or not, LaunchTime), desired, the scenario's size and surge. */
+function balanceStartOf(sb: Sandbox, s: Scenario): BalanceStart {
+  const world = sb.world;
+  const g = world.state.groups[ROLLING];
+  const insts = g ? world.groupInstances(g).filter((i) => world.isActive(i)) : [];
+  return {
+    zones: g?.azs ?? [],
+    instances: insts.map((i) => ({ az: i.az, outdated: !world.isUpToDate(i, g), launchTime: i.launchTime })),
+    desired: g?.desired ?? s.size,
+    size: s.size,
+    surge: s.surge,
+  };
+}
 
 /** A clock `offsetMs` ahead of (or behind) `clock`, sleeping on it: a runner whose clock is off AWS's. */
 function skewed(clock: Clock, offsetMs: number): Clock {
@@ -1008,7 +1058,7 @@ function progressWatch(sb: Sandbox, groups: string[], start: number): (t: number
  * version count as up to date; a clean halt with exit 3 is allowed), and "ended balanced" after a
  * successful roll — no zone of the group more than one live instance above another.
  */
-function judgeRollingClasses(sb: Sandbox, s: Scenario, facts: RunFacts, faults: { changedAt?: number }): void {
+function judgeRollingClasses(sb: Sandbox, s: Scenario, facts: RunFacts, faults: { changedAt?: number }, starts: ReadonlyMap<string, BalanceStart> = new Map()): void {
   if (s.strategy !== 'rolling') return;
   const world = sb.world;
   const g = world.state.groups[ROLLING];
@@ -1043,7 +1093,11 @@ function judgeRollingClasses(sb: Sandbox, s: Scenario, facts: RunFacts, faults: 
     const count = new Map<string, number>(g.azs.map((z) => [z, 0]));
     for (const i of insts) count.set(i.az, (count.get(i.az) ?? 0) + 1);
     const values = [...count.values()];
-    if (values.length > 1 && Math.max(...values) - Math.min(...values) > 1) {
+    // ...and where the last attempt, from the group as it found it, could end balanced whatever
+    // zone AWS picked among the emptiest (balance.ts; chaos seed 2494373250: a re-run after SIGINT
+    // with its one outdated instance in a zone tied with the others).
+    const from = last?.actor ? starts.get(last.actor) : undefined;
+    if (values.length > 1 && Math.max(...values) - Math.min(...values) > 1 && (from === undefined || balanceAttainable(from))) {
       facts.unbalanced = `${ROLLING} ended unbalanced: ${[...count].map(([z, n]) => `${z} ${n}`).join(', ')}`;
     }
   }
@@ -1275,6 +1329,15 @@ function judgeRealWorld(sb: Sandbox, s: Scenario, facts: RunFacts, acts: RealWor
   // 99: `--standby ignore`, done at the last look, put back 1.5 s after the hand-back).
   const lastLook = handBack === undefined ? undefined : lastToolReadBefore(sb, 'DescribeAutoScalingGroups', handBack);
   const unseen = new Set(acts.exitedAt !== undefined && lastLook !== undefined && acts.exitedAt > lastLook ? acts.standbyAt.keys() : []);
+  // Put INTO Standby after that last look (chaos seed 1996067550: 111 s after done, while the tool
+  // released its lock): the tool left that instance in service; AWS's replacement is AWS's.
+  const late = standbyAfterLastLook({
+    standbyAt: acts.standbyAt,
+    lastLook,
+    inStandby: (id) => world.state.instances[id] !== undefined && world.asg.isStandby(world.state.instances[id]),
+    live: insts.map((i) => ({ id: i.id, launchStartedAt: (i.launchActivity ? world.state.activities[i.launchActivity]?.startTime : undefined) ?? i.launchTime })),
+  });
+  const awsReplaced = new Set(late.replacements);
   const skipped = (i: InstanceRec) => (i.protected === true && rw.protectedAtStart?.policy !== 'replace' && acts.protectedIds.includes(i.id)) || unseen.has(i.id);
   // As gatherFacts: AWS's rebalancing launches after the tool handed the group back are not the tool's.
   const aws = awsAfterHandBack(sb, ROLLING, insts, handBack);
@@ -1285,7 +1348,7 @@ function judgeRealWorld(sb: Sandbox, s: Scenario, facts: RunFacts, acts: RealWor
   // protected outdated instances "outdated").
   const onTarget = (i: InstanceRec) => world.isUpToDate(i, g) || (facts.launchTemplateChanged === true && i.imageId === NEW_IMAGE);
   const stale = insts.filter((i) => !onTarget(i) && !skipped(i));
-  const sick = insts.filter((i) => !world.isHealthy(i) && !aws.includes(i) && !unseen.has(i.id));
+  const sick = insts.filter((i) => !world.isHealthy(i) && !aws.includes(i) && !unseen.has(i.id) && !awsReplaced.has(i.id));
   const finalLoss = hasExogenousLoss(s);
   facts.final.allUpToDateAndHealthy = stale.length === 0 && (finalLoss || sick.length === 0);
   // Someone's put-back from Standby raised desired by one (ExitStandby); the tool may keep that
@@ -1293,8 +1356,9 @@ function judgeRealWorld(sb: Sandbox, s: Scenario, facts: RunFacts, acts: RealWor
   // leftover rule above allows, and the group sized to the desired it ended at (chaos seeds
   // 3839052769 of 2027 and 3270877186 of 4242: done at desired 16 = the recorded 16 after a
   // put-back, 16 live and all up to date, judged "not as configured" against 17 alone).
-  facts.final.capacityAsConfigured = capacityAfterPutBacks({ desired: g.desired, live: insts.length, size, allowedDesired, exits: acts.exits, exogenousLoss: finalLoss, rebalanceLaunches: aws.length });
-  facts.final.detail += `; someone: ${acts.standbyAt.size ? `Standby ${[...acts.standbyAt.keys()].join(', ')}${acts.exits ? ` (put back${unseen.size ? ' after the tool\'s last look' : ''})` : ''}` : ''}${acts.protectedIds.length ? ` protected ${acts.protectedIds.join(', ')}${acts.unprotectedAt !== undefined ? ' (unprotected later)' : ''}` : ''}; skipped ${insts.filter(skipped).length}`;
+  const leftLive = insts.length - awsReplaced.size + late.setAside.length;
+  facts.final.capacityAsConfigured = capacityAfterPutBacks({ desired: g.desired, live: leftLive, size, allowedDesired, exits: acts.exits, exogenousLoss: finalLoss, rebalanceLaunches: aws.length });
+  facts.final.detail += `; someone: ${acts.standbyAt.size ? `Standby ${[...acts.standbyAt.keys()].join(', ')}${acts.exits ? ` (put back${unseen.size ? ' after the tool\'s last look' : ''})` : ''}${late.setAside.length ? ` (after the tool's last look: counted as the capacity it left${awsReplaced.size ? `; AWS's replacement ${[...awsReplaced].join(', ')}` : ''})` : ''}` : ''}${acts.protectedIds.length ? ` protected ${acts.protectedIds.join(', ')}${acts.unprotectedAt !== undefined ? ' (unprotected later)' : ''}` : ''}; skipped ${insts.filter(skipped).length}`;
 }
 
 // --- Standby in A/B colors (issue 10 item 9; scenario.ts drawAbStandby) -----------------------

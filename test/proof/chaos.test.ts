@@ -13,6 +13,7 @@ import { chooseKeep } from '../../orchestrator/rollout/ab/strategy';
 import { DeployError, interruptedError, refusedError } from '../../orchestrator/errors';
 import { DeregisterInstancesFromLoadBalancerCommand, RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
+import { isLive, isOutdated } from '../../orchestrator/rollout/rolling/strategy';
 import { abDeploy } from '../../orchestrator/rollout/ab/runner';
 import type { RolloutResult } from '../../orchestrator/rollout/result';
 
@@ -70,6 +71,8 @@ const REPORTED: Array<[number, 'rolling' | 'ab']> = [
   [3839052769, 'rolling'], // issue 15 (seed 2027, checker): done at the recorded desired 16 after someone's ExitStandby (desired 17) with --standby wait / --protected wait — the tool took the surplus back, which the leftover rule allowed and the final-capacity rule did not
   [3270877186, 'rolling'], // the same (seed 4242; warm pool, launch hook timing out, --standby ignore, --rollback)
   [2227145015, 'ab'], // A/B (seed 2027; ALB --traffic-steps, throttle storm): the raise 55 → 100 % was sent on a read of the new color ~16 s old whose only target had failed meanwhile; a raise is now sent only on a fresh read, once
+  [1996067550, 'rolling'], // issue 15 (checker): someone put an up-to-date instance into Standby 111 s after done, while the tool's lock release rode out a throttle storm — after its last look; the end (9 live of 10, AWS's replacement not yet launched) was judged against the tool. The group it left counts that instance; AWS's replacement is AWS's
+  [2494373250, 'rolling'], // issue 15 (checker; warm pool, SIGINT + re-run): the re-run's one outdated instance sat in b with a 1, b 1, c 1; AWS's tie-break put the surge in a and b's had to go → 2/0/1. Balance there was AWS's pick, not the tool's: judged only where the tool can end balanced whatever the tie-break (balance.ts)
   [4104625807, 'ab'], // A/B (seed 140432538, harness): clean-up-confirm drawn where the color --clean-up would drain still carries weight; the tool refuses before asking (exit 3, drain-carries-weight), which the checker accepts when the forward really weights that color
   [1907761789, 'ab'], // issue 10 defect 1 class (via deploy, harness): halted on its own (new color left for inspection, record deleted) 72 s before the SIGINT, which came during the throttled lock release; re-run as if interrupted, its documented "both populated" refusal was judged a re-run not finished
 ];
@@ -244,6 +247,36 @@ const sabotage: Array<{ name: string; scenario: Scenario; code: string; tool: (i
       const g = await port.observeGroup(i.target);
       await port.setDesired(i.target, g.desired); // "no change", but a mutating call all the same
       throw refusedError('below-min-healthy', 'refused');
+    },
+  },
+  {
+    // "Ended balanced" (issue 10) stays judged on a fresh fleet, where the tool can always steer
+    // (balance.ts): this tool replaces the outdated instance in the zone its surge landed in
+    // (else the first by id) — 3 instances a, b, c end 2/1/0 on the sandbox's tie-breaks.
+    name: 'ignoring the zones when choosing which outdated instance goes (one per step, surge 1)',
+    scenario: clean(3),
+    code: 'unbalanced',
+    tool: async (i) => {
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      const size = i.scenario.size;
+      await port.suspendProcesses(i.target, ['AZRebalance']);
+      await port.updateSizes(i.target, { max: size + 1 });
+      for (;;) {
+        let g = await port.observeGroup(i.target);
+        const outdated = () => g.instances.filter((x) => isLive(x) && isOutdated(x, g)).sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+        if (outdated().length === 0) break;
+        const before = new Set(g.instances.map((x) => x.instanceId));
+        await port.setDesired(i.target, size + 1);
+        await i.sandbox.clock.sleep(300_000); // booted and in service behind the ELB
+        g = await port.observeGroup(i.target);
+        const surge = g.instances.find((x) => !before.has(x.instanceId));
+        const victim = outdated().find((x) => x.availabilityZone === surge?.availabilityZone) ?? outdated()[0];
+        await port.terminateInstance(victim.instanceId, true);
+        await i.sandbox.clock.sleep(120_000);
+      }
+      await port.updateSizes(i.target, { max: size });
+      await port.resumeProcesses(i.target, ['AZRebalance']);
+      return result(i.target);
     },
   },
   {

@@ -8,6 +8,8 @@ import { checkRun } from '../../orchestrator/proof/invariants';
 import { runScenario } from '../../orchestrator/proof/run';
 import { generateScenario, realWorldOf, type Scenario } from '../../orchestrator/proof/scenario';
 import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
+import { createAwsPort } from '../../orchestrator/aws/adapter';
+import type { ToolInvocation } from '../../orchestrator/proof/run';
 import { rollingScenario } from '../helpers/chaos-scenario';
 
 test('drawn after everything else, only for rolling runs; each policy drawn', (t) => {
@@ -101,4 +103,41 @@ test.serial('chaos seeds found by this class pass: 3154719363 (an instance back 
     const r = await runScenario(generateScenario(seed, 'rolling'));
     t.deepEqual(r.violations, [], String(seed));
   }
+});
+
+/**
+ * Someone's Standby after the tool reported done (issue 15, chaos seed 1996067550): the engine's
+ * run, then — as the tool's lock release once took 111 s of throttled reads — the process lives on
+ * until someone has put an up-to-date instance into Standby (watched on the simulated world, no API
+ * call), and returns: the end is judged a moment after their act, AWS's replacement not yet serving.
+ * `lookAgain`: the sabotage — the tool looks at the group once more after the Standby, hands it
+ * back again and reports done at once, without waiting for AWS's replacement to serve.
+ */
+function doneThenStandby(lookAgain: boolean) {
+  return async (i: ToolInvocation) => {
+    const r = await rollGroup({ clients: i.clients, clock: i.sandbox.clock, reporter: i.reporter, signal: i.signal, asg: i.target });
+    const w = i.sandbox.world;
+    const inStandby = () => w.groupInstances(w.state.groups[i.target]).some((x) => w.asg.isStandby(x));
+    while (!inStandby()) await i.sandbox.clock.sleep(5_000);
+    if (lookAgain) {
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      await port.observeGroup(i.target);
+      await port.resumeProcesses(i.target, ['AZRebalance']);
+    }
+    return r;
+  };
+}
+
+test.serial('chaos: someone puts an instance into Standby after the tool\'s last look (done, handed back): the group the tool left counts it, AWS\'s replacement is AWS\'s — no violation (seed 1996067550)', async (t) => {
+  // 25 min in: long after the 4-instance roll is done (the harness acts until the tool's process ends).
+  const s = withFaults({ standbyMidRun: { afterSeconds: 1500, policy: 'wait' } });
+  const r = await runScenario(s, { tool: doneThenStandby(false) });
+  t.deepEqual(r.violations, []);
+  t.is(r.exit, 0);
+});
+
+test.serial('chaos: a tool that saw someone\'s Standby at its last look and reported done before AWS\'s replacement served is caught (outcome)', async (t) => {
+  const s = withFaults({ standbyMidRun: { afterSeconds: 1500, policy: 'wait' } });
+  const r = await runScenario(s, { tool: doneThenStandby(true) });
+  t.true(r.violations.some((v) => v.code === 'outcome' && /reported done/.test(v.message)), JSON.stringify(r.violations));
 });

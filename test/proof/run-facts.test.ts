@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
-import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, capacityAfterPutBacks, excusedSeries, abSizeLeftovers, abOutcomeOf, haltedBeforeSigint, keepInstanceFacts, type SizedColor } from '../../orchestrator/proof/run';
+import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, capacityAfterPutBacks, standbyAfterLastLook, excusedSeries, abSizeLeftovers, abOutcomeOf, haltedBeforeSigint, keepInstanceFacts, type SizedColor } from '../../orchestrator/proof/run';
 import { TERMINATED_VISIBLE_MS } from '../../orchestrator/sandbox/world';
 import { Sandbox } from '../../orchestrator/sandbox';
 
@@ -253,4 +253,25 @@ test('capacityAfterPutBacks: after someone put an instance back from Standby (de
   const none = { size: 16, allowedDesired: new Set([16]), exits: 0, exogenousLoss: false, rebalanceLaunches: 0 };
   t.true(capacityAfterPutBacks({ ...none, desired: 16, live: 16 }));
   t.false(capacityAfterPutBacks({ ...none, desired: 17, live: 17 }));
+});
+
+test('standbyAfterLastLook: an instance someone put into Standby after the tool\'s last look counts as the capacity the tool left, AWS\'s replacement is AWS\'s; one entered before it is the tool\'s (chaos seed 1996067550)', (t) => {
+  const ours = [
+    { id: 'i-n1', launchStartedAt: 100 },
+    { id: 'i-n2', launchStartedAt: 200 },
+  ];
+  const replaced = [...ours, { id: 'i-r1', launchStartedAt: 1_010 }]; // AWS's replacement for the entry at 1 000
+  const inStandby = (id: string) => id === 'i-s1';
+  const entry = new Map([['i-s1', 1_000]]);
+  const none = { setAside: [], replacements: [] };
+  const rows: Array<[string, number | undefined, Map<string, number>, typeof ours, ReturnType<typeof standbyAfterLastLook>]> = [
+    ['entered after the last look, replacement launched', 900, entry, replaced, { setAside: ['i-s1'], replacements: ['i-r1'] }],
+    ['entered after the last look, replacement not yet launched', 900, entry, ours, { setAside: ['i-s1'], replacements: [] }],
+    ['entered before the last look: the tool saw it', 1_005, entry, replaced, none],
+    ['entered at the last look: seen', 1_000, entry, replaced, none],
+    ['no hand-back (no last look): nothing set apart', undefined, entry, replaced, none],
+    ['put back since (no longer in Standby): the put-back rule judges it', 900, new Map([['i-other', 1_000]]), replaced, none],
+    ['one replacement per entry, the earliest launch', 900, entry, [...replaced, { id: 'i-x', launchStartedAt: 1_500 }], { setAside: ['i-s1'], replacements: ['i-r1'] }],
+  ];
+  for (const [name, lastLook, standbyAt, live, want] of rows) t.deepEqual(standbyAfterLastLook({ standbyAt, lastLook, inStandby, live }), want, name);
 });
