@@ -18,6 +18,7 @@ import { LOCK_TAG } from '../lock/record';
 import { Codes, PlainReporter, silentReporter, TeeReporter, type Reporter } from '../report/reporter';
 import { abDeploy, type AbDeployOptions } from '../rollout/ab/runner';
 import { SWAP_TAG } from '../rollout/ab/strategy';
+import { RESTORE_TAG } from '../rollout/guard';
 import type { RolloutResult } from '../rollout/result';
 import { rollGroup, type RollOptions } from '../rollout/rolling/runner';
 import { engineHooks } from '../stack/hooks';
@@ -1455,6 +1456,23 @@ export interface SizedColor {
   after: { desired: number; min: number; max: number };
 }
 
+/**
+ * An A/B halt whose stand-ins still stand in at the end (docs/commands/ab.md, `ab.stand-in-kept`):
+ * the last attempt halted (exit 1) saying its serving instances stand in for the old color's missing
+ * ones and to re-run (the restore incomplete, the swap record kept), the old color still
+ * serves fewer than its desired count, and the new color holds at least one and at most that many
+ * instances above its original desired. Then the swap record (both colors) and the new color's
+ * restore tag are the documented state, not leftovers. E.g. old 11 of 12 serving, new 0 → 1: kept;
+ * old 12 of 12: not (the record should have gone); new 0 → 2 for a shortage of 1: not.
+ */
+export function standInHaltKept(o: { lastExit?: number; lastMessage?: string; oldDesired: number; oldServing: number; newBefore: number; newDesired: number }): boolean {
+  const m = o.lastMessage ?? '';
+  if (o.lastExit !== 1 || !/serving instance\(s\) stand in for .*'s missing \d+/.test(m) || !/re-run/.test(m)) return false;
+  const short = o.oldDesired - o.oldServing;
+  const standIns = o.newDesired - o.newBefore;
+  return short > 0 && standIns > 0 && standIns <= short;
+}
+
 /** How an A/B run ended, for its sizes: done; halted/interrupted before the new color served; refused or dry; anything else (not judged). */
 export type AbOutcome = 'done' | 'not-committed' | 'unchanged' | 'other';
 
@@ -1927,6 +1945,15 @@ function gatherFacts(
       untouched: f.groups.filter((g) => g !== f.target && (firstDeploy || g !== f.active)).map(sized),
     })) {
       if (!leftovers.some((x) => x.group === l.group && x.what === l.what)) leftovers.push(l);
+    }
+    // A halt that kept a stand-in (ab.stand-in-kept) keeps the swap record and the new color's
+    // restore tag on purpose (docs/commands/ab.md); the harness re-ran once. If the old color is
+    // still short at the end (its missing instance never replaced: e.g. EC2 health checks and a
+    // replacement that never passes its target group's check), that state is the documented one.
+    const oldServing = oldInsts.filter(healthy).length;
+    if (f.target !== f.active && standInHaltKept({ lastExit: last?.exit, lastMessage: last?.message, oldDesired: og.desired - putBack(f.active).size, oldServing, newBefore: world.state.monitor.baseline[f.target]?.desired ?? 0, newDesired: tg.desired - putBack(f.target).size })) {
+      const kept = leftovers.filter((l) => l.what === 'tag' && ((l.detail.startsWith(`tag ${SWAP_TAG}:`) && f.groups.includes(l.group)) || (l.detail.startsWith(`tag ${RESTORE_TAG}:`) && l.group === f.target)));
+      for (const l of kept) leftovers.splice(leftovers.indexOf(l), 1);
     }
   }
 
