@@ -3,7 +3,7 @@
 'use strict';
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 20)) {
-  process.stderr.write(`asg-deploy: needs Node.js >= 22.20 (the AWS SDK, Pulumi and this tool support 22 and 24); this is ${process.version} at ${process.execPath}\n`);
+  process.stderr.write(`asg-deploy: needs Node.js >= 22.20 (the AWS SDK, Pulumi and this tool support 22, 24 and 26); this is ${process.version} at ${process.execPath}\n`);
   process.exit(2);
 }
 // V8's on-disk code cache (Node >= 22.1): later starts skip parsing the SDK's and Pulumi's bundles.
