@@ -96,21 +96,28 @@ export function poolIntervals(sb: Sandbox, t0: number): DrawnInterval[] {
  * later. Seconds.
  * Example: batches 45 s and 40 s; a refill of 100 s at the start and one of 110 s started after
  * both served → max(85, 0 + 100, 85 + 110) = 195 s.
+ * `refill`: the refill that binds, when one does (where the time above the limit goes: variance.ts
+ * timeSpent splits the run up to that refill's launch, then after its end).
  */
-export function warmLimit(group: DrawnInterval[], refills: DrawnInterval[], o: { drainSeconds: number; terminateFirst: boolean }): { seconds: number; batches: number } {
+export function warmLimit(group: DrawnInterval[], refills: DrawnInterval[], o: { drainSeconds: number; terminateFirst: boolean }): { seconds: number; batches: number; refill?: DrawnInterval } {
   const base = drawnLimit(group, o);
   const byLaunch = new Map<number, number>();
   for (const i of group) if (i.healthy !== undefined) byLaunch.set(i.launched, Math.max(byLaunch.get(i.launched) ?? -Infinity, i.healthy));
   const batches = [...byLaunch].sort((a, b) => a[0] - b[0]);
   let seconds = base.seconds;
+  let refill: DrawnInterval | undefined;
   for (const r of refills) {
     if (r.healthy === undefined) continue;
     // The batches that had served when this refill started, back to back.
     let served = 0;
     for (const [a, b] of batches) if (b <= r.launched) served += b - a;
-    seconds = Math.max(seconds, (served + (r.healthy - r.launched)) / 1000);
+    const bound = (served + (r.healthy - r.launched)) / 1000;
+    if (bound > seconds) {
+      seconds = bound;
+      refill = r;
+    }
   }
-  return { seconds, batches: base.batches };
+  return { seconds, batches: base.batches, ...(refill ? { refill } : {}) };
 }
 
 export interface WarmRun {
@@ -147,7 +154,10 @@ export async function runWarm(s: WarmScenario, seed: number, tool: Exclude<Varia
   const shape = { drainSeconds: s.drain, terminateFirst: tool === 'baseline' || s.surge === 0 };
   const limit = warmLimit(intervals, tool === 'engine' ? poolIntervals(sb, t0) : [], shape);
   const seconds = error === undefined ? (returned - t0) / 1000 : undefined;
-  return { seconds, limitSeconds: limit.seconds, apiCalls: port.apiCalls(), replaced, fromPool, joined: intervals.length, error, spent: seconds !== undefined ? timeSpent(sb, tool, t0, returned, shape) : undefined };
+  // Where the time above this row's own limit went: the group's intervals (as the limit counts
+  // them) and, when a refill of the pool binds, up to its launch and after its end.
+  const spent = seconds !== undefined ? timeSpent(sb, tool, t0, returned, { ...shape, group: 'bench', limit }) : undefined;
+  return { seconds, limitSeconds: limit.seconds, apiCalls: port.apiCalls(), replaced, fromPool, joined: intervals.length, error, spent };
 }
 
 export interface WarmRowResult extends VarianceRowResult {
@@ -218,7 +228,16 @@ export function warmMarkdown(r: WarmRowResult, o: { seconds?: number } = {}): st
     '',
     markdownTable(table),
     '',
-    ...(e ? [`Where the engine's time above the limit goes: ${whereTimeGoes(e) ?? '—'}.`] : []),
+    ...(e
+      ? [
+          `Where the engine's time above the limit goes: ${whereTimeGoes(e) ?? '—'}. Split against this row's own limit`,
+          '(variance.ts `timeSpent` with the group and the limit; `timeAboveLimit` in orchestrator/proof/limit.ts): the',
+          'group\'s batches as in the variance rows, and when a refill of the pool binds the limit, the run up to that',
+          'refill\'s launch (the tool\'s last change → the group\'s loop launching into the pool counts as launch latency)',
+          'and "after the last bound" from that refill being warmed until the run was complete; the parts add up to',
+          'the time above the limit.',
+        ]
+      : []),
     ...(o.seconds !== undefined ? ['', `Simulated in ${o.seconds.toFixed(0)} s of real time.`] : []),
     '',
   ].join('\n');
