@@ -216,16 +216,25 @@ export interface TimeAbove {
  *    fix called 190 s of a 3-2-3 run's drain "healthy → next action"). When the drain binds, it
  *    ran from the tool's terminate, so the last launch latency lies within it: tail = end −
  *    (that terminate + drain), and that latency is not counted again.
+ *
+ * A limit bound by something that follows batches (`refill`: a warm pool's refill, warm-bench.ts
+ * warmLimit — the batches that had served when it was launched, back to back, then its own span)
+ * is split the same way up to that launch, and beyond it: the refill's launch − the tool's latest
+ * change before it is AWS's side (the group's loop launching into the pool, counted as launch
+ * latency), and its end → the run's end is the tail. `intervals` are then the group's own (what
+ * the limit's batches are made of), not the pool's launches.
  * `changes`: the tool's successful mutating calls (ms); `end`: when the run was complete (ms).
  */
-export function timeAboveLimit(intervals: DrawnInterval[], changes: readonly number[], o: { t0: number; end: number; drainSeconds: number; terminateFirst: boolean }): TimeAbove {
+export function timeAboveLimit(intervals: DrawnInterval[], changes: readonly number[], o: { t0: number; end: number; drainSeconds: number; terminateFirst: boolean; refill?: DrawnInterval }): TimeAbove {
   const byLaunch = new Map<number, number>();
   for (const i of intervals) {
     if (i.healthy === undefined) continue;
     byLaunch.set(i.launched, Math.max(byLaunch.get(i.launched) ?? -Infinity, i.healthy));
   }
-  const spans = [...byLaunch].sort((x, y) => x[0] - y[0]);
+  const all = [...byLaunch].sort((x, y) => x[0] - y[0]);
   const acts = [...changes].sort((a, b) => a - b);
+  if (o.refill?.healthy !== undefined) return aboveRefill(all, acts, o.refill as Required<DrawnInterval>, o);
+  const spans = all;
   const drainMs = o.drainSeconds * 1000;
   let launch = 0;
   let detection = acts.length ? Math.max(0, Math.min(acts[0], spans[0]?.[0] ?? Infinity) - o.t0) : 0;
@@ -257,4 +266,24 @@ export function timeAboveLimit(intervals: DrawnInterval[], changes: readonly num
     }
   }
   return { launch: launch / 1000, detection: detection / 1000, tail: tail / 1000 };
+}
+
+/**
+ * {@link timeAboveLimit} when the limit is the batches served before a refill, back to back, then
+ * the refill's span: before the refill's launch as between batches (launch latency, noticing), the
+ * refill's launch − the tool's change before it (AWS's loop), then its end → the run's end (tail).
+ */
+function aboveRefill(all: Array<[number, number]>, acts: number[], refill: Required<DrawnInterval>, o: { t0: number; end: number }): TimeAbove {
+  const spans = all.filter(([, healthy]) => healthy <= refill.launched);
+  const askedBefore = (at: number) => Math.max(o.t0, ...acts.filter((c) => c <= at));
+  let launch = 0;
+  let detection = acts.length ? Math.max(0, Math.min(acts[0], spans[0]?.[0] ?? refill.launched) - o.t0) : 0;
+  spans.forEach(([at, healthy], k) => {
+    launch += at - askedBefore(at);
+    const until = k + 1 < spans.length ? spans[k + 1][0] : refill.launched;
+    const next = acts.find((c) => c >= healthy);
+    if (next !== undefined) detection += Math.max(0, Math.min(next, until) - healthy);
+  });
+  launch += refill.launched - askedBefore(refill.launched);
+  return { launch: launch / 1000, detection: detection / 1000, tail: Math.max(0, o.end - refill.healthy) / 1000 };
 }

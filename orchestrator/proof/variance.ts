@@ -144,11 +144,13 @@ export async function runVariance(s: VarianceScenario, seed: number, tool: Varia
  * timeAboveLimit): per batch, the tool's change → the ASG's launch (AWS's side, [ASG-1a]), the
  * batch's last instance healthy → the tool's next change (noticing it), and what follows the last
  * batch beyond what the limit counts (with surge 0 the last drain overlaps the last boot).
- * `end`: when the run was complete (ms).
+ * `end`: when the run was complete (ms). `group`: the intervals of that group only, as its limit
+ * counts them (drawnIntervals); `limit`: what bounds the run beyond its batches (a warm pool's
+ * refill, warm-bench.ts warmLimit), so that the parts add up to the time above that limit.
  */
-export function timeSpent(sb: Sandbox, actor: string, t0: number, end: number, o: { drainSeconds: number; terminateFirst: boolean }): TimeAbove {
+export function timeSpent(sb: Sandbox, actor: string, t0: number, end: number, o: { drainSeconds: number; terminateFirst: boolean; group?: string; limit?: { refill?: DrawnInterval } }): TimeAbove {
   const changes = sb.calls.filter((c) => c.actor === actor && !c.error && c.mutating && c.time >= t0).map((c) => c.time);
-  return timeAboveLimit(drawnIntervals(sb, t0), changes, { t0, end, ...o });
+  return timeAboveLimit(drawnIntervals(sb, t0, o.group), changes, { t0, end, drainSeconds: o.drainSeconds, terminateFirst: o.terminateFirst, ...(o.limit?.refill ? { refill: o.limit.refill } : {}) });
 }
 
 /** One variance scenario over `seeds` seeds, each tool on its own fresh fleet per seed. */

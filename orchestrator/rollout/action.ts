@@ -3,7 +3,14 @@
  * `reason` the user sees. A dry run is "decide and print": the same code path, no act.
  */
 export type Action =
-  | { kind: 'wait'; reason: string; /** earliest useful re-observation, ms from now (engine may poll sooner/later) */ waitMs?: number }
+  | {
+      kind: 'wait';
+      reason: string;
+      /** earliest useful re-observation, ms from now (engine may poll sooner/later) */
+      waitMs?: number;
+      /** Only the group's warm pool is awaited (rolling/lifecycle.ts): the next look may read the pool alone. */
+      awaiting?: 'warm-pool';
+    }
   | { kind: 'setDesired'; group: string; desired: number; reason: string }
   | { kind: 'updateSizes'; group: string; min?: number; max?: number; desired?: number; reason: string }
   | {

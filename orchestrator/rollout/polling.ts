@@ -257,6 +257,7 @@ export function nextLookAt(
   boot?: number | BootSpread,
   briskMs = DEFAULT_BRISK_MS,
   pins = false,
+  passGapMs = PASS_GAP_MS,
 ): number | undefined {
   if (w.healthy) return undefined;
   const backoff = (since: number) => now + Math.max(briskMs, Math.min(10_000, (now - since) / 10));
@@ -293,7 +294,7 @@ export function nextLookAt(
   const start = Math.max(registeredAfter + checksMs, w.registeredAt !== undefined ? 0 : registeredAfter + Math.min(checksMs + intervalMs, learned.passOffsetMs ?? 0), earliestPassAt(w, timing) ?? now);
   const end = Math.max(start, (w.registeredAt ?? w.inServiceSeen) + checksMs + intervalMs);
   if (now >= end) return backoff(end);
-  const n = Math.max(1, Math.ceil((end - start) / PASS_GAP_MS));
+  const n = Math.max(1, Math.ceil((end - start) / Math.max(briskMs, passGapMs)));
   const gap = (end - start) / n;
   // The first of start + gap, start + 2 gap, … end after now (1 ms slack: sleeps are rounded).
   const k = Math.max(1, Math.floor((now + 1 - start) / gap) + 1);
@@ -356,6 +357,25 @@ export function drainLookAt(terminatedAt: readonly number[], drainMs: number, no
     return now + (end - now) / n;
   }
   return now + Math.max(briskMs, Math.min(10_000, (now - Math.min(end, now)) / 10));
+}
+
+/**
+ * When to look next while the run waits only for its warm pool to refill (rolling/lifecycle.ts
+ * decideLifecycleEnd): each launch into the pool is a cold boot, warmed (`Warmed:Stopped` …) when
+ * it has booted, so it cannot be warmed before its launch + the shortest plausible cold boot
+ * (`boot`, the floor when few samples). The pool is back only when ALL are warmed, so the looks
+ * start at the LATEST of those moments (`launchedAfter`: per instance awaited, a moment it was
+ * launched after — the last pool read it was not in, a weak bound when the reads were far apart),
+ * then every `gapMs` until the pool is back (no back-off: such a look reads the pool alone, one
+ * call, and the end waits at most the step timeout). Without a boot spread: every 10 s.
+ * Example: launched after 415.8 s (two), cold boots 60–180 s (low 60 s), brisk 1.5 s, gap 5 s,
+ * now 425.8 s → 475.05 s, then 480.05, 485.05 … until the pool is back.
+ */
+export function poolLookAt(launchedAfter: readonly number[], now: number, boot: BootSpread | undefined, gapMs = PASS_GAP_MS, briskMs = DEFAULT_BRISK_MS): number {
+  if (boot === undefined || launchedAfter.length === 0) return now + 10_000;
+  const first = Math.max(...launchedAfter) + (boot.floorMs ?? boot.lowMs) - briskMs / 2;
+  if (now + 1 < first) return first;
+  return first + (Math.floor((now + 1 - first) / gapMs) + 1) * gapMs;
 }
 
 /**

@@ -12,6 +12,7 @@ import { planHolds, type HoldOptions } from '../../orchestrator/rollout/rolling/
 import { rollGroup } from '../../orchestrator/rollout/rolling/runner';
 import { drawnLimit, physicalLimit } from '../../orchestrator/proof/limit';
 import { drawnIntervals, lastDeregistered, runVariance, varianceFleet, UNIFORM, LONG_TAIL, type VarianceScenario, type VarianceTool } from '../../orchestrator/proof/variance';
+import { runWarm, WARM_SCENARIO } from '../../orchestrator/proof/warm-bench';
 
 test('drawnLimit: per batch its slowest launch → serving, sequential; surge ≥ 1 adds the last drain, surge 0 overlaps it', (t) => {
   const s = (x: number) => x * 1000;
@@ -111,3 +112,19 @@ for (const [name, surge, drain] of [['surge 1', 1, 0], ['surge 0, draining', 0, 
     }
   });
 }
+
+// ---- issue 15 item 3: a group with a warm pool -----------------------------------------------
+
+test('no run goes below its drawn limit: a warm pool outdated at the start (engine, 30-s baseline, 1-s oracle; 3 seeds, random ELB phase)', async (t) => {
+  for (const seed of [1, 2, 3]) {
+    for (const tool of ['engine', 'oracle', 'baseline'] as const) {
+      const r = await runWarm(WARM_SCENARIO, seed, tool);
+      t.is(r.error, undefined, `${tool} seed ${seed}: ${r.error}`);
+      t.true(r.fromPool > 0, `${tool} seed ${seed}: drew on the pool`);
+      t.true(r.limitSeconds > 0);
+      t.true(r.seconds! >= r.limitSeconds, `${tool} seed ${seed}: ${r.seconds} s < limit ${r.limitSeconds} s`);
+      // The oracle, which sees every change within a second, comes close: the limit is not loose.
+      if (tool === 'oracle') t.true(r.seconds! / r.limitSeconds <= 1.05, `oracle seed ${seed}: ratio ${(r.seconds! / r.limitSeconds).toFixed(3)}`);
+    }
+  }
+});

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { drawnLimit, limitRatio, physicalLimit, timeAboveLimit } from '../../orchestrator/proof/limit';
 import { runVariance, VARIANCE_SCENARIOS } from '../../orchestrator/proof/variance';
-import { warmLimit } from '../../orchestrator/proof/warm-bench';
+import { runWarm, WARM_SCENARIO, warmLimit } from '../../orchestrator/proof/warm-bench';
 
 const elb = { interval: 10, healthyThreshold: 3 };
 
@@ -83,4 +83,31 @@ test('warmLimit: the batches back to back, or a refill of the warm pool that cou
   t.is(warmLimit(group, [{ launched: s(47), healthy: s(97) }], o).seconds, 95);
   // A refill never warmed is left out.
   t.is(warmLimit(group, [{ launched: s(95) }], o).seconds, 85);
+  // The refill that binds is named (where the time goes splits the run at it); none when the batches bind.
+  t.deepEqual(warmLimit(group, [{ launched: s(1), healthy: s(101) }, { launched: s(95), healthy: s(205) }], o).refill, { launched: s(95), healthy: s(205) });
+  t.is(warmLimit(group, [{ launched: s(1), healthy: s(50) }], o).refill, undefined);
+});
+
+test('timeAboveLimit with a warm pool\'s refill binding: the batches before its launch as usual, AWS\'s loop up to its launch, its end → the run\'s end as the tail; the parts add up', (t) => {
+  // Batches 1 → 121 s and 126 → 166 s (the tool's changes at 0, 125); the last terminate (decrement)
+  // at 170 s; the group's loop launches the refill into the pool at 175 s, warmed at 300 s; done at 310 s.
+  const group = [{ launched: ms(1), healthy: ms(121) }, { launched: ms(126), healthy: ms(166) }];
+  const refills = [{ launched: ms(1), healthy: ms(100) }, { launched: ms(175), healthy: ms(300) }];
+  const o = { drainSeconds: 0, terminateFirst: false };
+  const limit = warmLimit(group, refills, o);
+  t.is(limit.seconds, 160 + 125);
+  const a = timeAboveLimit(group, [0, ms(125), ms(170), ms(310)], { t0: 0, end: ms(310), ...o, refill: limit.refill });
+  t.deepEqual(a, { launch: 1 + 1 + 5, detection: 4 + 4, tail: 10 });
+  t.is(a.launch + a.detection + a.tail, 310 - limit.seconds);
+});
+
+test('where the time goes on a real warm-pool run: the parts add up to the time above the warm row\'s own limit, not the group\'s', async (t) => {
+  for (const seed of [1, 5]) {
+    const r = await runWarm(WARM_SCENARIO, seed, 'engine');
+    t.truthy(r.spent && r.seconds !== undefined);
+    const over = r.seconds! - r.limitSeconds;
+    const sum = r.spent!.launch + r.spent!.detection + r.spent!.tail;
+    // Before: the pool's launches counted as the group's batches and the refill's wait (≈ 190 s) as the tail.
+    t.true(Math.abs(sum - over) < 1, `seed ${seed}: parts ${JSON.stringify(r.spent)} vs ${over.toFixed(1)} s above the limit`);
+  }
 });

@@ -145,3 +145,29 @@ test('warm pool with an outdated instance protected from scale-in (--protected i
   t.regex(done.message, /warm pool: \d+ outdated warmed instance\(s\) replaced, back at 3 Warmed:Running/);
   t.true(sb.world.warmPool.instances(g).every((i) => i.launch.kind === 'lt' && i.launch.version === v2 && i.lifecycle === 'Warmed:Running'));
 });
+
+test('warm pool: the end waits for the refill by reading the pool alone, from when the last launch into it could be warmed, and notices it back within a few seconds (issue 15 item 3)', async (t) => {
+  const sb = world({ warmPool: { poolState: 'Stopped' } }, { warmStartSeconds: 10 });
+  const g = sb.world.state.groups['qa-rabbit'];
+  sb.newLaunchTemplateVersion('qa-rabbit-lt', { ImageId: 'ami-new' });
+  const t0 = sb.clock.now();
+  const { p } = roll(sb);
+  t.is((await p).status, 'done');
+  const calls = sb.calls.filter((c) => c.time >= t0);
+  // The end: from the last step's terminate (with decrement) to the restore.
+  const lastStep = Math.max(...calls.filter((c) => c.operation === 'TerminateInstanceInAutoScalingGroup').map((c) => c.time));
+  const restored = calls.find((c) => c.operation === 'ResumeProcesses')!.time;
+  const end = calls.filter((c) => c.time > lastStep && c.time <= restored);
+  const count = (op: string) => end.filter((c) => c.operation === op).length;
+  // The pool refilled after the last step: its last instance warmed at…
+  const warmed = Math.max(...sb.world.warmPool.instances(g).map((i) => Math.min(...sb.monitor.timeline({ instanceId: i.id }).filter((e) => e.lifecycle === 'Warmed:Stopped').map((e) => e.time))));
+  t.true(warmed > lastStep);
+  t.true(restored >= warmed);
+  // Before: a whole look (group, load balancer, pool) every 10 s, up to 10 s late.
+  t.true(restored - warmed <= 5_000 + 1_500, `noticed ${(restored - warmed) / 1000} s after the pool was back`);
+  t.true(count('DescribeWarmPool') > count('DescribeAutoScalingGroups'), `pool ${count('DescribeWarmPool')} vs group ${count('DescribeAutoScalingGroups')} reads`);
+  // The group is still read at least every 30 s (GROUP_READ_MAX_AGE_MS), and once the pool is back, before done.
+  const groupReads = end.filter((c) => c.operation === 'DescribeAutoScalingGroups').map((c) => c.time);
+  for (let k = 1; k < groupReads.length; k++) t.true(groupReads[k] - groupReads[k - 1] <= 30_000 + 5_000 + 1_500);
+  t.true(groupReads[groupReads.length - 1] >= warmed);
+});

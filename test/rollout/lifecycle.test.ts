@@ -104,6 +104,17 @@ for (const row of endRows) {
   });
 }
 
+test('decideLifecycleEnd: the wait for the warm pool alone says so (the next look may read the pool alone) and looks when the runner\'s schedule says, else in 10 s', (t) => {
+  const f = { pool: pool([['n1', 'Warmed:Pending', 'new']]), poolWaitSince: T0 - 60_000 };
+  const a = decideLifecycleEnd(group([]), new Set(), facts({ ...f, poolLookInMs: 47_250 }), T0, 600_000);
+  t.like(a, { kind: 'wait', awaiting: 'warm-pool', waitMs: 47_250 });
+  t.like(decideLifecycleEnd(group([]), new Set(), facts(f), T0, 600_000), { kind: 'wait', awaiting: 'warm-pool', waitMs: 10_000 });
+  // A termination hook's wait is not the pool's: the whole look follows it.
+  const held = decideLifecycleEnd(group([inst('o1', 'Terminating:Wait', OLD)]), new Set(['o1']), facts({ ...f, hooks: [DRAIN], hookWaitSince: { o1: T0 - 30_000 }, poolLookInMs: 47_250 }), T0, 600_000);
+  t.is(held?.kind, 'wait');
+  t.is(held?.kind === 'wait' ? held.awaiting : 'x', undefined);
+});
+
 test('lifecycleDoneNote: the waits and the warm pool in the summary', (t) => {
   const g = group([inst('o2', 'Terminating:Wait', OLD)], { desired: 2, max: 4 });
   const note = lifecycleDoneNote(g, new Set(['o1', 'o2']), facts({ hooks: [DRAIN], hookWaited: { o1: 95_000 }, hookWaitSince: { o2: T0 - 130_000 }, pool: pool([['n1', 'Warmed:Stopped', 'new'], ['n2', 'Warmed:Stopped', 'new']]), warmTerminated: new Set(['w1', 'w2']) }), T0);

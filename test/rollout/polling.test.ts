@@ -5,7 +5,7 @@
  * the moment the ELB passes it, and never takes another instance's figures for a bound.
  */
 import test from 'ava';
-import { batchLookAt, bootSpread, drainLookAt, earliestPassAt, expectedPassFrom, learn, nextLookAt, pendingGapMs, pinnedGapMs, pinRegistration, startKind, type Learned, type StartKind, type WatchedInstance } from '../../orchestrator/rollout/polling';
+import { batchLookAt, bootSpread, drainLookAt, earliestPassAt, expectedPassFrom, learn, nextLookAt, pendingGapMs, pinnedGapMs, pinRegistration, poolLookAt, startKind, type Learned, type StartKind, type WatchedInstance } from '../../orchestrator/rollout/polling';
 
 const s = (x: number) => x * 1000;
 const ELB = { interval: 10, healthyThreshold: 3 };
@@ -163,4 +163,27 @@ test('startKind: a warm pool\'s instance is scheduled on warm starts, a cold lau
     ['no pool', {}, 'cold'],
   ];
   for (const [name, o, want] of rows) t.is(startKind(o), want, name);
+});
+
+test('nextLookAt with a pass gap (a warm start, issue 15 item 3): the pass window is looked at that often instead of every 5 s', (t) => {
+  // Warm start: Pending at 12 s, InService seen at 13.5 s → it passes in (32, 43.5] (ELB 10 s × 3).
+  const w: WatchedInstance = { firstSeen: 0, notInServiceAt: s(12), inServiceSeen: s(13.5), healthy: false };
+  t.is(nextLookAt(w, s(32), ELB), s(32) + s(11.5) / 3, 'by default: 3 looks, 3.83 s apart');
+  t.is(nextLookAt(w, s(32), ELB, {}, undefined, 1500, false, 1500), s(32) + s(11.5) / 8, 'brisk: 8 looks, 1.44 s apart');
+  t.is(nextLookAt(w, s(32), ELB, {}, undefined, 1500, false, 500), s(32) + s(11.5) / 8, 'never closer than brisk');
+  t.is(nextLookAt(w, s(43.5), ELB, {}, undefined, 1500, false, 1500), s(43.5) + 1500, 'past the window: back off as before');
+});
+
+test('poolLookAt: the warm pool\'s refill is looked at from the latest launch + the shortest plausible cold boot, then every gap; no spread: every 10 s', (t) => {
+  const boot = { lowMs: s(60), highMs: s(180) };
+  const after = [s(415.8), s(415.8)];
+  t.is(poolLookAt(after, s(425.8), boot), s(415.8 + 60 - 0.75), 'nothing can be warmed before the shortest boot');
+  t.is(poolLookAt(after, s(475.05), boot), s(480.05), 'then every 5 s (PASS_GAP_MS)');
+  t.is(poolLookAt(after, s(500), boot), s(500.05));
+  t.is(poolLookAt(after, s(700), boot), s(700.05), 'past the longest boot: still every gap (a look at the pool is one call)');
+  t.is(poolLookAt(after, s(475.05), boot, 2500), s(477.55), 'another gap');
+  t.is(poolLookAt([s(300), s(415.8)], s(425.8), boot), s(475.05), 'the pool is back when ALL are warmed: the latest launch');
+  t.is(poolLookAt(after, s(425.8), { ...boot, floorMs: s(50) }), s(415.8 + 50 - 0.75), 'few samples: the floor');
+  t.is(poolLookAt(after, s(425.8), undefined), s(435.8), 'no cold boot known: every 10 s');
+  t.is(poolLookAt([], s(425.8), boot), s(435.8), 'no launch known: every 10 s');
 });

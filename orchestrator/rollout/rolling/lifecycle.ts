@@ -41,6 +41,8 @@ export interface LifecycleFacts {
   poolWaitSince?: number;
   /** How long (ms) each of the tool's terminations was seen in a termination hook's wait, once it left it. */
   hookWaited: Readonly<Record<string, number>>;
+  /** When to look at the refilling pool next, ms from now (polling.ts poolLookAt); undefined: every 10 s. */
+  poolLookInMs?: number;
 }
 
 /** `Terminating:Proceed` is past the hook (EC2 terminating it), as ordinary as `Terminating`. */
@@ -150,7 +152,7 @@ export function decideLifecycleEnd(
   if (fresh) return fresh;
   const left = poolUnsettled(group, pool);
   if (left && now - (facts.poolWaitSince ?? now) <= stepTimeoutMs) {
-    return wait(`${group.name}: warm pool refilling: ${left}; at most ${Math.round(stepTimeoutMs / 1000)} s (--step-timeout)`, 10_000);
+    return { kind: 'wait', reason: `${group.name}: warm pool refilling: ${left}; at most ${Math.round(stepTimeoutMs / 1000)} s (--step-timeout)`, waitMs: facts.poolLookInMs ?? 10_000, awaiting: 'warm-pool' };
   }
   return undefined;
 }
