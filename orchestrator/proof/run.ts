@@ -1717,14 +1717,18 @@ export function lostSinceCall(sb: Sandbox, groups: string[], callAt: number, t: 
  * live instances (Pending or InService, not Standby, not terminating) and the outdated ones among
  * them that are not protected from scale-in (the tool could have taken one instead of a surplus
  * pick). Protection at `t`: the instance's own, or the one someone removed later (real-world class).
+ * Outdated at `t`, as the pick's own "up to date" is judged at `t` (TerminationRecord.upToDate):
+ * launched from another spec than `current`, the one the picked instance ran, which was the
+ * group's then — not the group's at the end of the run, which a rollback sets back to the original
+ * (chaos seed 121250190: the cleanup's surplus pick of a version-2 instance before the rollback
+ * counted every live version-2 instance as outdated).
  */
-function surplusAt(sb: Sandbox, group: string, t: number, capacity: number, rw?: RealWorldActs): { liveAfter: number; outdatedLeft: number; capacity: number } {
+function surplusAt(sb: Sandbox, group: string, t: number, capacity: number, current: LaunchRef, rw?: RealWorldActs): { liveAfter: number; outdatedLeft: number; capacity: number } {
   const last = new Map<string, TimelineEntryLite>();
   for (const e of sb.monitor.timeline({ group })) {
     if (e.time > t) break;
     last.set(e.instanceId, e);
   }
-  const g = sb.world.state.groups[group];
   let liveAfter = 0;
   let outdatedLeft = 0;
   for (const [id, e] of last) {
@@ -1733,12 +1737,19 @@ function surplusAt(sb: Sandbox, group: string, t: number, capacity: number, rw?:
     liveAfter++;
     const inst = sb.world.state.instances[id];
     const protectedThen = inst?.protected === true || (rw?.protectedIds.includes(id) === true && rw.unprotectedAt !== undefined && t < rw.unprotectedAt);
-    if (inst && g && !sb.world.isUpToDate(inst, g) && !protectedThen) outdatedLeft++;
+    if (inst && !sameLaunchRef(inst.launch, current) && !protectedThen) outdatedLeft++;
   }
   return { liveAfter, outdatedLeft, capacity };
 }
 
 type TimelineEntryLite = { time: number; instanceId: string; ec2State: string; lifecycle?: string };
+
+/** Launched from the same spec, as the sandbox judges "up to date" (autoscaling/state.ts isUpToDate): template id and version, or configuration name. */
+function sameLaunchRef(a: LaunchRef, b: LaunchRef): boolean {
+  if (a.kind === 'lt' && b.kind === 'lt') return a.id === b.id && a.version === b.version;
+  if (a.kind === 'lc' && b.kind === 'lc') return a.name === b.name;
+  return false;
+}
 
 function gatherFacts(
   sb: Sandbox,
@@ -1855,7 +1866,7 @@ function gatherFacts(
         lostSinceCall: t.call && t.call.time < t.time ? lostSinceCall(sb, f.groups, t.call.time, t.time, w.setAside) : undefined,
         surplusPick:
           s.strategy === 'rolling' && t.cause === 'api' && t.call?.operation === 'TerminateInstanceInAutoScalingGroup' && w.decremented?.has(t.instanceId) && t.healthy && t.upToDate && !isPlanned
-            ? surplusAt(sb, t.group!, t.time, s.size + (w.realWorld?.exitedAt !== undefined && w.realWorld.exitedAt <= t.time ? w.realWorld.exits : 0), w.realWorld)
+            ? surplusAt(sb, t.group!, t.time, s.size + (w.realWorld?.exitedAt !== undefined && w.realWorld.exitedAt <= t.time ? w.realWorld.exits : 0), t.launch, w.realWorld)
             : undefined,
       };
     });
