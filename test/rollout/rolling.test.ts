@@ -197,7 +197,9 @@ test('cleanup: removes the failed surge instance, leaves healthy old ones', (t) 
   t.is(a && summary(a), 'terminate i-n4 -1');
   t.is(cleanupRolling(view(group(3, 'o1 o2 o3 n4!'), { surge: 0, minHealthy: 2 })), undefined);
   const b = cleanupRolling(view(group(4, 'o1 o2 o3')));
-  t.is(b && summary(b), 'desired 3', 'surge not launched yet: lower desired');
+  t.is(b && summary(b), 'suspend Launch', 'surge not launched yet: hold Launch first, so that nothing launches between the look and the lowering (chaos seed 530110558)');
+  const c = cleanupRolling(view(group(4, 'o1 o2 o3', { suspendedProcesses: [...ROLLOUT_PROCESSES, 'Launch'] })));
+  t.is(c && summary(c), 'desired 3', 'surge not launched yet, Launch suspended: lower desired (removes nothing that exists)');
 });
 
 /** Facts: `before` = ids (without "i-") present at the start; planned = the outdated among them. */
@@ -244,7 +246,7 @@ test('cleanup after an interrupted then re-run rollout: takes back surplus witho
     ['o1 o2 o3 n4', 'o1 o2 o3', 4, {}, 'terminate i-o1 -1', 'surge healthy: the oldest outdated goes (healthy stays 3)'],
     ['o1 o2 n3! n4', 'o1 o2 n3', 4, { minHealthy: 3 }, 'terminate i-n3 -1', 'not a healthy old node below the floor'],
     ['o1 o2 n3~ n4', 'o1 o2 n3', 4, { minHealthy: 3 }, 'wait', 'n3 (there before) is Pending, not ours; an old one would drop healthy below 3; n4 is healthy up to date: wait for n3 to settle (issue 10, chaos seed 1267799361)'],
-    ['o1 o2 n4', 'o1 o2', 4, {}, 'desired 3', 'surge not launched yet: lowering desired removes nothing that exists'],
+    ['o1 o2 n4', 'o1 o2', 4, {}, 'suspend Launch', 'surge not launched yet: Launch held first, desired lowered on the next look (chaos seed 530110558)'],
     ['n1 n2 n3 n4', 'n1 n2 n3', 4, {}, 'terminate i-n4 -1', 'all healthy up to date, nothing outdated left: back to capacity by an explicit pick (the run\'s own n4), never lowered for AWS to pick one'],
     ['o1 n2 n3 n4', 'o1 n2 n3', 4, { minHealthy: 4 }, undefined, 'an outdated one is left and needed for the floor: no healthy up-to-date one goes in its place'],
   ];
@@ -323,7 +325,7 @@ test('Capacity Rebalancing in flight (issue 15 item 6): neither AWS\'s replaceme
   const rows: Array<[string, ReturnType<typeof at>, 'cleanup' | 'decide', string]> = [
     ['SIGINT with the step\'s surge n4 and AWS\'s n5 (for o3) both booting: the surge goes, never n5 (terminating it with decrement made AWS scale in a healthy o)', at(4, 'o1 o2 o3 n4~ n5~', { n5: 'o3' }), 'cleanup', 'terminate i-n4 -1'],
     ['AWS\'s activity does not name the at-risk instance: with more live than desired n5 is still AWS\'s in flight', at(4, 'o1 o2 o3 n4~ n5~', { n5: undefined }), 'cleanup', 'terminate i-n4 -1'],
-    ['AWS counts the pair o1+n5 once: 3 of desired 4, the surge not launched yet — lowering desired removes nothing', at(4, 'o1 o2 n3 n5~', { n5: 'o1' }, 'o1 o2'), 'cleanup', 'desired 3'],
+    ['AWS counts the pair o1+n5 once: 3 of desired 4, the surge not launched yet — Launch held first, then lowering desired removes nothing', at(4, 'o1 o2 n3 n5~', { n5: 'o1' }, 'o1 o2'), 'cleanup', 'suspend Launch'],
     ['the at-risk o1 is never the cleanup\'s pick, unhealthy or not (taking it with decrement leaves n5 counted: AWS scales in another): o2 goes', at(4, 'o1! o2 o3 n4 n5', { n5: 'o1' }), 'cleanup', 'terminate i-o2 -1'],
     ['a step never picks the at-risk o1 while its replacement n5 is live: o2 goes', at(4, 'o1 o2 o3 n4 n5', { n5: 'o1' }), 'decide', 'terminate i-o2 -1'],
     ['only the at-risk o1 left outdated: AWS replaces it itself, the step waits', at(4, 'o1 n2 n3 n4 n5', { n5: 'o1' }, 'o1'), 'decide', 'wait'],

@@ -903,8 +903,18 @@ export function cleanupRolling(view: RollingView): Action | undefined {
   };
   if (own.length > 0) return surplusTerminate(own, 'not healthy');
   if (counted < group.desired) {
-    // The ASG has not launched the surge yet: lowering desired removes nothing that exists.
-    return { kind: 'setDesired', group: group.name, desired: Math.max(config.capacity, counted), reason: 'removing surge not launched yet' };
+    // The ASG has not launched the surge yet: lowering desired removes nothing that exists — but
+    // only if nothing launches between this look and the lowering. A look is never the present:
+    // AWS launched the surge raised just before a Ctrl-C 0.1 s after the group was read, the
+    // lowering went 0.8 s later, and AWS's termination policy scaled in a healthy outdated
+    // instance below --min-healthy (chaos seed 530110558). So Launch is suspended first (the guard
+    // records it and the restore resumes it), the cleanup looks again, and only on that look —
+    // nothing can launch any more — is desired lowered to what exists; a surge that made it in
+    // meanwhile is the tool's own not-healthy instance and goes by name above.
+    if (!group.suspendedProcesses.includes('Launch')) {
+      return { kind: 'suspend', group: group.name, processes: ['Launch'], reason: `so AWS cannot launch the surge while the tool takes it back: desired ${group.desired} above the ${counted} live, lowered only on a look taken after this` };
+    }
+    return { kind: 'setDesired', group: group.name, desired: Math.max(config.capacity, counted), reason: 'removing surge not launched yet (Launch suspended: nothing can launch meanwhile)' };
   }
   if (removable.length > 0) return surplusTerminate(removable, `up to date but not healthy (serving nothing), so back to capacity ${config.capacity} without touching a serving instance`);
   // An at-risk instance whose replacement is healthy goes without the tool: not spendable.
