@@ -276,22 +276,34 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
         if (level === 'error' && code === Codes.failed) when.haltReportedAt ??= sandbox.clock.now();
       },
     };
-    if (interruption.kind === 'crash') {
-      sandbox.crashAfter(interruption.afterCalls, actor);
+    const mayCrash = interruption.kind === 'crash' || (interruption.kind === 'sigint' && interruption.killAfter !== undefined);
+    if (interruption.kind === 'crash') sandbox.crashAfter(interruption.afterCalls, actor);
+    if (mayCrash) {
       // A killed process does nothing more: stop its sleeps too once it is dead.
       sandbox.clock.onAdvance(() => {
         if (!ac.signal.aborted && sandbox.crashed(actor)) ac.abort(Object.assign(new Error('killed (simulated kill -9)'), { name: 'AbortError' }));
       });
     }
     if (interruption.kind === 'sigint') {
-      sandbox.clock.sleep(interruption.afterSeconds * 1000, timers.signal).then(
-        () => {
-          if (options.trace) process.stderr.write(`[${actor}] ${new Date(sandbox.clock.now()).toISOString()} SIGINT (after ${interruption.afterSeconds} s)\n`);
-          kind = 'sigint';
-          ac.abort(Object.assign(new Error('interrupted by SIGINT'), { name: 'AbortError' }));
-        },
-        () => {},
-      );
+      const sigint = (why: string) => {
+        if (options.trace) process.stderr.write(`[${actor}] ${new Date(sandbox.clock.now()).toISOString()} SIGINT (${why})\n`);
+        kind = 'sigint';
+        ac.abort(Object.assign(new Error('interrupted by SIGINT'), { name: 'AbortError' }));
+        // The operator out of patience: kill -9 inside the cleanup the SIGINT started.
+        const k = interruption.killAfter;
+        if (k) afterNthCall(sandbox, actor, k.nth, (op, _in, mutating) => (k.operation ? op === k.operation : mutating), () => {
+          if (options.trace) process.stderr.write(`[${actor}] ${new Date(sandbox.clock.now()).toISOString()} kill -9 (after the cleanup's ${k.operation ?? 'mutating call'} #${k.nth})\n`);
+          sandbox.crashNow(actor);
+        });
+      };
+      if (interruption.afterLaunchAsk !== undefined) {
+        afterNthCall(sandbox, actor, interruption.afterLaunchAsk, (op, input) => asksLaunch(sandbox, op, input), () => sigint(`right after launch ask #${interruption.afterLaunchAsk} (a raise of desired, a terminate without decrement)`));
+      } else {
+        sandbox.clock.sleep(interruption.afterSeconds * 1000, timers.signal).then(
+          () => sigint(`after ${interruption.afterSeconds} s`),
+          () => {},
+        );
+      }
     }
     try {
       const shown: Reporter = options.trace ? new PlainReporter(sandbox.clock, prefixed(process.stderr, `[${actor}] `), true) : silentReporter;
@@ -299,12 +311,12 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
       const result = options.tool
         ? await options.tool({ scenario: sc, clients, sandbox, signal: ac.signal, reporter, target: sc.strategy === 'rolling' ? ROLLING : ENV, ...(sc.cleanUpConfirm ? { confirm: keptColorStopsServing(sandbox, sc, f) } : {}) })
         : await invokeTool(sc, f, clients, sandbox, ac.signal, runId, reporter);
-      if (interruption.kind === 'crash' && sandbox.crashed(actor)) kind = 'crash';
+      if (mayCrash && sandbox.crashed(actor)) kind = 'crash';
       if (traffic && f.targetGroups && kind !== 'crash') traffic.atExit.push(trafficAtExit(sandbox, f.targetGroups, `${actor} exit 0`));
       return { attempt: { kind, actor, exit: 0, status: result.status, ...when } as Attempt, runId };
     } catch (err) {
       if (options.trace) process.stderr.write(`[${actor}] ended: ${err instanceof Error ? err.stack : String(err)}\n`);
-      if (interruption.kind === 'crash' && sandbox.crashed(actor)) return { attempt: { kind: 'crash', actor, code: 'crashed' } as Attempt, runId };
+      if (mayCrash && sandbox.crashed(actor)) return { attempt: { kind: 'crash', actor, code: 'crashed' } as Attempt, runId };
       const ended = { kind, actor, ...exitOf(err), ...when } as Attempt;
       if (traffic && f.targetGroups && !hung) traffic.atExit.push(trafficAtExit(sandbox, f.targetGroups, `${actor} exit ${ended.exit}`));
       return { attempt: ended, runId };
@@ -2056,4 +2068,24 @@ function judgeRollback(sb: Sandbox, s: Scenario, f: Fleet, facts: RunFacts, rw?:
     g.desired !== size ? `desired ${g.desired}, configured ${s.size}${exits ? ` + ${exits} put back from Standby by someone else` : ''}` : '',
   ].filter(Boolean);
   if (problems.length) facts.rollbackProblem = `rolled back (${last.rollback ?? 'finished by the re-run'}) but ${problems.join('; ')}`;
+}
+
+/**
+ * Calls `fn` right after `actor`'s n-th call (from now on) that `match` accepts has taken effect
+ * (Sandbox.onCall, chained n times: a call that fails does not count).
+ */
+function afterNthCall(sb: Sandbox, actor: string, n: number, match: (operation: string, input: any, mutating: boolean) => boolean, fn: () => void): void {
+  sb.onCall(actor, match, n <= 1 ? fn : () => afterNthCall(sb, actor, n - 1, match, fn));
+}
+
+/**
+ * A call that asks AWS to launch: a raise of a group's desired capacity (SetDesiredCapacity, or
+ * UpdateAutoScalingGroup with a higher DesiredCapacity, judged on the world before it), or a
+ * terminate without decrement (AWS launches the replacement).
+ */
+function asksLaunch(sb: Sandbox, operation: string, input: any): boolean {
+  if (operation === 'TerminateInstanceInAutoScalingGroup') return input?.ShouldDecrementDesiredCapacity === false;
+  if (operation !== 'SetDesiredCapacity' && operation !== 'UpdateAutoScalingGroup') return false;
+  const g = sb.world.state.groups[input?.AutoScalingGroupName];
+  return g !== undefined && typeof input.DesiredCapacity === 'number' && input.DesiredCapacity > g.desired;
 }

@@ -17,7 +17,24 @@ export type Interruption =
   /** kill -9 after the tool's n-th AWS call: nothing is cleaned up, a re-run must finish the job. */
   | { kind: 'crash'; afterCalls: number }
   /** SIGINT after this many simulated seconds: the tool restores and exits 130; a re-run finishes. */
-  | { kind: 'sigint'; afterSeconds: number };
+  | {
+      kind: 'sigint';
+      afterSeconds: number;
+      /**
+       * Aimed instead of timed: the SIGINT lands right after the tool's n-th call that asks AWS
+       * for a launch — a raise of desired capacity (the surge), or with surge 0 a terminate without
+       * decrement (the replacement) — asked for and not launched yet: a window a clock rarely hits.
+       * No SIGINT when the run asks fewer times.
+       */
+      afterLaunchAsk?: number;
+      /**
+       * Then a kill -9 during the cleanup the SIGINT started (an operator out of patience), right
+       * after its n-th call of `operation` (any mutating call when absent) from the SIGINT on:
+       * nothing more is cleaned up, the re-run must finish the job (issue 10: the cleanup's
+       * `SuspendProcesses Launch` before its desired lowering once left a re-run stuck).
+       */
+      killAfter?: { operation?: string; nth: number };
+    };
 
 export interface ScenarioFaults {
   /** The new image never passes its health check. */
@@ -324,6 +341,10 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   // Drawn after every draw above, in its own block, so that no earlier draw of any seed moved.
   const mixed = drawMixed(r);
 
+  // ---- issue 10: a signal aimed at a window, and a kill -9 inside the cleanup ----------------
+  // Drawn after every draw above, in its own block, so that no earlier draw of any seed moved.
+  const aimed = drawAimedSignal(r);
+
   const scenario: Scenario = {
     seed,
     strategy: s,
@@ -336,7 +357,7 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
     activeColor,
     abCase,
     dryRun,
-    interruption,
+    interruption: interruption.kind === 'sigint' && aimed ? { ...interruption, ...aimed } : interruption,
     faults,
     healthCheck,
     drainingTimeout,
@@ -360,6 +381,21 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   scenario.expect = expectationOf(scenario);
   scenario.tags = tagsOf(scenario);
   return scenario;
+}
+
+/**
+ * Issue 10's aimed signals, for half the SIGINT scenarios: the SIGINT right after the tool's 1st–3rd
+ * launch asked for (a raise of desired, a terminate without decrement; else at its drawn second), and in 70 % of those a kill -9 inside the cleanup
+ * right after its first `SuspendProcesses` (the cleanup's Launch hold before lowering desired for a
+ * surge not launched), or its 1st–6th mutating call of any kind.
+ */
+function drawAimedSignal(r: Prng): Pick<Extract<Interruption, { kind: 'sigint' }>, 'afterLaunchAsk' | 'killAfter'> | undefined {
+  const on = r.chance(0.5);
+  const afterLaunchAsk = r.chance(0.7) ? r.int(1, 3) : undefined;
+  const kill = r.chance(0.7);
+  const killAfter = r.chance(0.5) ? { operation: 'SuspendProcesses', nth: 1 } : { nth: r.int(1, 6) };
+  if (!on) return undefined;
+  return { ...(afterLaunchAsk !== undefined ? { afterLaunchAsk } : {}), ...(kill ? { killAfter } : {}) };
 }
 
 /**
@@ -654,7 +690,11 @@ function tagsOf(s: Scenario): string[] {
   if (f.consistencyDelaySeconds > 0) t.push('eventual-consistency');
   if (f.pageSize !== undefined) t.push('small-pages');
   if (s.interruption.kind === 'crash') t.push('crash+rerun');
-  if (s.interruption.kind === 'sigint') t.push('sigint+rerun');
+  if (s.interruption.kind === 'sigint') {
+    t.push('sigint+rerun');
+    if (s.interruption.afterLaunchAsk !== undefined) t.push(`sigint-after-launch-ask:${s.interruption.afterLaunchAsk}`);
+    if (s.interruption.killAfter) t.push(`kill-in-cleanup:${s.interruption.killAfter.operation ?? 'call'}#${s.interruption.killAfter.nth}`);
+  }
   if (s.launchConfiguration) t.push('launch-configuration');
   if (s.strategy === 'ab' && s.via === 'deploy') t.push('via:deploy');
   if (s.strategy === 'ab' && s.envGroupCollision) t.push('env-named-group');

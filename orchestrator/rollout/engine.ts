@@ -410,10 +410,12 @@ class RolloutRun<O extends Observation> {
         if (done.length) reporter.emit('info', 'group.suspend', `${a.group}: suspended ${done.join(', ')} — ${a.reason}`, { asg: a.group, processes: done });
         break;
       }
-      case 'resume':
-        await port.resumeProcesses(a.group, a.processes);
-        reporter.emit('info', 'group.resume', `${a.group}: resumed ${a.processes.join(', ')}`, { asg: a.group, processes: a.processes });
+      case 'resume': {
+        // Only what the tool recorded as its own suspension (Guard.resume): never someone else's.
+        const done = await strategy.guard(a.group).resume(snapshotOf(o, a.group), a.processes);
+        if (done.length) reporter.emit('info', 'group.resume', `${a.group}: resumed ${done.join(', ')} — ${a.reason}`, { asg: a.group, processes: done });
         break;
+      }
       case 'protect':
         await strategy.guard(a.group).protect(snapshotOf(o, a.group), a.instanceIds, a.protect);
         break;

@@ -142,6 +142,23 @@ export class Guard {
   }
 
   /**
+   * Resumes those of `processes` the tool itself suspended (recorded: by this run or a crashed one)
+   * and that are still suspended — a process held for one step and no longer needed, e.g. the
+   * cleanup's Launch a kill -9 left suspended (rolling/strategy.ts releaseHeld). Never one the
+   * tool did not record (someone else's suspension stays). They stay in the record: restore skips
+   * what is running, and suspending one again needs no new record.
+   */
+  async resume(s: GroupSnapshot, processes: string[]): Promise<string[]> {
+    const recorded = this.record?.suspended ?? [];
+    const todo = processes.filter((p) => recorded.includes(p) && s.suspendedProcesses.includes(p));
+    if (todo.length === 0) return [];
+    await this.port.resumeProcesses(this.group, todo);
+    for (const p of todo) this.resumed.add(p);
+    this.noteSet({});
+    return todo;
+  }
+
+  /**
    * Sets desired capacity, raising max for the rollout when needed (recorded first).
    * Example: max 3, desired 3 → setDesired(4) = UpdateAutoScalingGroup {MaxSize 4, DesiredCapacity 4}.
    */

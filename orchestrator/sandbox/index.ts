@@ -138,6 +138,8 @@ export class Sandbox {
   /** Each service's API handlers, by the `ServiceName` its SDK client is installed under (see newClients). */
   private readonly ops: Record<ServiceName, Record<string, Handler>>;
   private readonly crash = new Map<string, number>();
+  /** One-shot watchers of an actor's calls ({@link onCall}). */
+  private watchers: Array<{ actor: string; match: (operation: string, input: any, mutating: boolean) => boolean; fn: () => void }> = [];
   private actorCount = 0;
   private disposed = false;
   private requestCount = 0;
@@ -253,6 +255,22 @@ export class Sandbox {
     this.crash.set(actor, n <= 0 ? CRASHED : n);
   }
 
+  /** Simulated kill -9 of `actor` now: every later call from its client set fails ({@link crashAfter}). */
+  crashNow(actor = 'tool'): void {
+    this.crash.set(actor, CRASHED);
+  }
+
+  /**
+   * Calls `fn` once, right after the first call from `actor` (from now on) that `match` accepts
+   * has taken effect — the call itself goes through and answers. `match` sees the world as it was
+   * before the call (e.g. the group's desired capacity a SetDesiredCapacity raises). How chaos lands a signal in a
+   * window a clock cannot aim at: a SIGINT right after the tool raised desired capacity (the surge
+   * asked for, not launched yet), a kill -9 right after its cleanup suspended a process.
+   */
+  onCall(actor: string, match: (operation: string, input: any, mutating: boolean) => boolean, fn: () => void): void {
+    this.watchers.push({ actor, match, fn });
+  }
+
   crashed(actor = 'tool'): boolean {
     return this.crash.get(actor) === CRASHED;
   }
@@ -352,7 +370,12 @@ export class Sandbox {
         throw new SimFault('ResourceContention', 'You already have a pending update to an Auto Scaling resource (for example, a group, instance, or load balancer).', 500, 'server');
       }
       const ctx: CallCtx = { actor, operation, pageSize: this.options.pageSize };
+      const due = this.dueWatchers(actor, operation, input ?? {}, mutating);
       const out = handler(w, input ?? {}, ctx);
+      if (due.length > 0) {
+        this.watchers = this.watchers.filter((x) => !due.includes(x));
+        for (const x of due) x.fn();
+      }
       if (commitThenFail) throw serverError(service);
       return { ...out, $metadata: { httpStatusCode: 200, requestId, attempts: 1, totalRetryDelay: 0 } };
     } catch (e) {
@@ -363,6 +386,12 @@ export class Sandbox {
       record.error = e instanceof Error ? e.name : 'Error';
       throw e;
     }
+  }
+
+  /** The watchers this call would fire, matched on the world before it; fired (once each) only if it takes effect. */
+  private dueWatchers(actor: string, operation: string, input: any, mutating: boolean): Sandbox['watchers'] {
+    if (this.watchers.length === 0) return [];
+    return this.watchers.filter((x) => x.actor === actor && x.match(operation, input, mutating));
   }
 
   private nextRequestId(): string {

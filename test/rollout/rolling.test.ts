@@ -83,6 +83,8 @@ function summary(a: Action): string {
       return `terminate ${a.instanceIds.join(',')}${a.decrement ? ' -1' : ''}`;
     case 'suspend':
       return `suspend ${a.processes.join(',')}`;
+    case 'resume':
+      return `resume ${a.processes.join(',')}`;
     case 'abort':
       return `abort ${a.code}`;
     default:
@@ -104,7 +106,8 @@ const cases: Array<[string, number, string, Partial<RollingConfig>, Partial<Roll
   // Back to capacity by an explicit pick (issue 10): never lower desired for AWS's termination policy to choose.
   ['nothing outdated, surge left, all healthy → back to capacity by terminating the surplus (newest) with decrement', 4, 'n1 n2 n3 n4', {}, {}, 'terminate i-n4 -1'],
   ['nothing outdated, 2 surplus → both picked, newest first', 5, 'n1 n2 n3 n4 n5', {}, {}, 'terminate i-n5,i-n4 -1'],
-  ['nothing outdated, surge not launched yet → lower desired to what exists (removes nothing)', 5, 'n1 n2 n3 n4', {}, {}, 'desired 4'],
+  ['nothing outdated, surge not launched yet → hold Launch first, so that nothing launches between the look and the lowering (chaos seed 530110558)', 5, 'n1 n2 n3 n4', {}, {}, 'suspend Launch'],
+  ['nothing outdated, surge not launched yet, Launch held → lower desired to what exists (removes nothing)', 5, 'n1 n2 n3 n4', {}, {}, 'desired 4', { suspendedProcesses: [...ROLLOUT_PROCESSES, 'Launch'] }],
   ['nothing outdated, desired below capacity (surge 0) → raise it back', 2, 'n1 n2', { surge: 0, minHealthy: 2 }, {}, 'desired 3'],
   ['nothing outdated, desired back at capacity but AWS has not scaled in yet (4 live for 3) → wait, not done', 3, 'n1 n2 n3 n4', {}, {}, 'wait'],
   ['nothing outdated, an old one still draining → wait', 3, 'o1x n2 n3 n4', {}, { terminated: ['i-o1'] }, 'wait'],
@@ -200,6 +203,23 @@ test('cleanup: removes the failed surge instance, leaves healthy old ones', (t) 
   t.is(b && summary(b), 'suspend Launch', 'surge not launched yet: hold Launch first, so that nothing launches between the look and the lowering (chaos seed 530110558)');
   const c = cleanupRolling(view(group(4, 'o1 o2 o3', { suspendedProcesses: [...ROLLOUT_PROCESSES, 'Launch'] })));
   t.is(c && summary(c), 'desired 3', 'surge not launched yet, Launch suspended: lower desired (removes nothing that exists)');
+});
+
+test('decide: Launch the tool held for one step is resumed once nothing needs it held — a re-run after a kill -9 inside the cleanup\'s window (issue 10)', (t) => {
+  const held = { suspendedProcesses: [...ROLLOUT_PROCESSES, 'Launch'] };
+  const toolSuspended = [...ROLLOUT_PROCESSES, 'Launch'];
+  const rows: Array<[string, number, string, readonly string[] | undefined, string]> = [
+    ['crashed run left desired 4, Launch suspended and recorded, the surge never launched: resume it (AWS launches the surge), the rollout goes on', 4, 'o1 o2 o3', toolSuspended, 'resume Launch'],
+    ['the same mid-step (surge healthy, outdated left)', 4, 'o1 o2 o3 n4', toolSuspended, 'resume Launch'],
+    ['finished, desired back at capacity with Launch still held: resume it before done', 3, 'n1 n2 n3', toolSuspended, 'resume Launch'],
+    ['finished, surge not launched still to take back: keep Launch held, lower desired first', 4, 'n1 n2 n3', toolSuspended, 'desired 3'],
+    ['Launch suspended by someone else (not recorded by the tool): never resumed, the rollout goes on', 4, 'o1 o2 o3 n4', ROLLOUT_PROCESSES, 'terminate i-o1 -1'],
+    ['nothing recorded at all (no guard record): never resumed', 3, 'n1 n2 n3', undefined, 'done'],
+  ];
+  for (const [why, desired, specs, recorded, want] of rows) {
+    const v = { ...view(group(desired, specs, held)), ...(recorded ? { toolSuspended: recorded } : {}) };
+    t.is(summary(decideRolling(v)), want, why);
+  }
 });
 
 /** Facts: `before` = ids (without "i-") present at the start; planned = the outdated among them. */

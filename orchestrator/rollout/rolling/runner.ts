@@ -489,6 +489,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       facts: { planned: this.planned, initial: this.initial, recovered: this.recovered, ...(this.awsLaunched.size > 0 ? { awsLaunched: this.awsLaunched } : {}) },
       launchChanged: this.changedTo?.name,
       lifecycle: this.lifecycleFacts(s, now),
+      toolSuspended: this.g.originals()?.suspended,
     };
     this.lastView = view;
     this.trackHolds(view, now);
@@ -1067,7 +1068,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       this.forceFresh = true;
       return wait(`${o.view.group.name}: reading the group before acting`, 0);
     }
-    if (o.elbStale && a.kind !== 'wait' && a.kind !== 'suspend' && a.kind !== 'setDesired') {
+    if (o.elbStale && a.kind !== 'wait' && a.kind !== 'suspend' && a.kind !== 'resume' && a.kind !== 'setDesired') {
       this.forceFresh = true;
       return wait(`${o.view.group.name}: checking the load balancer before acting`, 0);
     }
@@ -1131,7 +1132,7 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   }
 
   acted(a: Action): void {
-    if ((a.kind === 'setDesired' && a.desired > (this.expectedDesired ?? Infinity)) || (a.kind === 'terminate' && !a.decrement && !a.warmPool)) {
+    if ((a.kind === 'setDesired' && a.desired > (this.expectedDesired ?? Infinity)) || (a.kind === 'terminate' && !a.decrement && !a.warmPool) || (a.kind === 'resume' && a.processes.includes('Launch'))) {
       this.launchAskedAt = this.options.clock.now();
       // The scale-out drew on the pool (and it refills): read it again at the next look.
       if (this.warmPool) this.warmStale = true;

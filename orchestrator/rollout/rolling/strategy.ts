@@ -144,6 +144,12 @@ export interface RollingView {
   launchChanged?: string;
   /** Lifecycle hooks and the warm pool (rolling/lifecycle.ts); undefined when the group has neither. */
   lifecycle?: LifecycleFacts;
+  /**
+   * Processes the tool suspended on the group, as its guard recorded them (this run's, or a crashed
+   * run's found in the restore tag): those beyond `config.processes` are held for one step only
+   * ({@link releaseHeld}).
+   */
+  toolSuspended?: readonly string[];
 }
 
 /** What the run knows about where instances came from (kept by roll.ts from its first observation). */
@@ -684,6 +690,9 @@ export function decideRolling(view: RollingView): Action {
     if (missing.length > 0) return { kind: 'suspend', group: group.name, processes: missing, reason: `so AWS cannot take or add a node mid-rollout` };
   }
 
+  const release = releaseHeld(view, outdated.length === 0 && D > C && live.length < D);
+  if (release) return release;
+
   // `--standby terminate`: an outdated instance in Standby serves nothing and is not in desired:
   // terminated, not replaced (no healthy capacity lost, nothing to wait for).
   const standbyGo = config.standby === 'terminate' ? group.instances.filter((i) => i.lifecycleState === 'Standby' && !ours.has(i.instanceId) && mayTerminate(i, group, verdict(i), view.facts, config)) : [];
@@ -734,8 +743,9 @@ export function decideRolling(view: RollingView): Action {
     if (returning.length > 0) return wait(`${group.name}: waiting for ${returning.map((i) => i.instanceId).join(', ')} (put back from Standby by someone else) to serve again`, hint ?? RETURNING_POLL_MS);
     if (D < C) return { kind: 'setDesired', group: group.name, desired: C, reason: `back to capacity ${C}` };
     if (live.length < D) {
-      // Surge the ASG has not launched (yet): lowering desired to what exists removes nothing.
-      if (D > C) return { kind: 'setDesired', group: group.name, desired: Math.max(C, live.length), reason: `back to capacity ${C}: removing surge not launched yet` };
+      // Surge the ASG has not launched (yet): lowering desired to what exists removes nothing —
+      // with Launch held, so that nothing launches between this look and the lowering.
+      if (D > C) return lowerUnlaunched(group, Math.max(C, live.length), live.length, `back to capacity ${C}: removing surge not launched yet`);
       return wait(`${group.name}: waiting for the ASG to reach ${D} instances`, hint);
     }
     // Done only when settled: more live instances than desired (AWS still scaling in after desired
@@ -746,11 +756,8 @@ export function decideRolling(view: RollingView): Action {
     // termination policy choose — the tool names the surplus instance and terminates it with
     // decrement (see surplusAtCapacity).
     if (D > C) {
-      const picked = surplusOrder(live.filter((i) => surplusAtCapacity(i, view)), live, group.availabilityZones, D - C, view.facts);
-      if (picked.length > 0) {
-        const ids = picked.map((i) => i.instanceId);
-        return { kind: 'terminate', group: group.name, instanceIds: ids, decrement: true, surplus: true, reason: `back to capacity ${C}: nothing outdated left, removing surplus ${ids.join(', ')} (${describeSurplus(picked, live)})` };
-      }
+      const pick = removeSurplus(view, live.filter((i) => surplusAtCapacity(i, view)), live, D - C, (ids, why) => `back to capacity ${C}: nothing outdated left, removing surplus ${ids} (${why})`);
+      if (pick) return pick;
       // Nothing the tool may pick (every surplus instance protected from scale-in by someone):
       // lowering desired lets AWS scale in only what is not protected, which is nothing.
       return { kind: 'setDesired', group: group.name, desired: C, reason: `back to capacity ${C}` };
@@ -847,6 +854,41 @@ export function decideRolling(view: RollingView): Action {
   return { kind: 'terminate', group: group.name, instanceIds: picked.map((i) => i.instanceId), decrement: false, reason: describePicked(picked, view) };
 }
 
+/**
+ * Lowers desired for a surge the ASG has not launched (yet) — `live` instances against desired —
+ * without letting AWS choose an instance to scale in: Launch is suspended first (the guard records
+ * it), and desired is lowered only on a look taken after that, when nothing can launch any more.
+ * A look is never the present: AWS launched a surge 0.1 s after the group was read, the lowering
+ * went 0.8 s later, and its termination policy scaled in a healthy outdated instance below
+ * --min-healthy (chaos seed 530110558). One step for the cleanup and a finished rollout's back to
+ * capacity; a surge that made it in meanwhile is the tool's own instance and goes by name.
+ * Launch is released by {@link releaseHeld} once nothing needs it held (restore, at the latest).
+ */
+function lowerUnlaunched(group: GroupSnapshot, desired: number, live: number, why: string): Action {
+  if (!group.suspendedProcesses.includes('Launch')) {
+    return { kind: 'suspend', group: group.name, processes: ['Launch'], reason: `so AWS cannot launch the surge while the tool takes it back: desired ${group.desired} above the ${live} live, lowered only on a look taken after this` };
+  }
+  return { kind: 'setDesired', group: group.name, desired, reason: `${why} (Launch suspended: nothing can launch meanwhile)` };
+}
+
+/**
+ * Processes the tool suspended beyond the rollout's own (`config.processes`, held to its end) are
+ * held for one step only — the Launch of {@link lowerUnlaunched} — and resumed as soon as that step
+ * is not under way (`lowering`: a finished rollout still has surge not launched to take back).
+ * Mostly this is a re-run after a kill -9 inside that window: it finds Launch suspended and
+ * recorded; left so, it would wait in vain for its own surge and halt at --step-timeout, and only
+ * a second re-run would finish (issue 10: a re-run after a crash finishes the job).
+ * Example: C=3, crashed run left desired 4, Launch and the rollout processes suspended, o1 o2 o3
+ * live → resume Launch (AWS launches the surge), then the rollout goes on.
+ */
+export function releaseHeld(view: RollingView, lowering: boolean): Action | undefined {
+  if (lowering) return undefined;
+  const { group, config } = view;
+  const held = (view.toolSuspended ?? []).filter((p) => !config.processes.includes(p) && group.suspendedProcesses.includes(p));
+  if (held.length === 0) return undefined;
+  return { kind: 'resume', group: group.name, processes: held, reason: `held by the tool for one step only${view.facts?.recovered ? ' (left suspended by an interrupted run)' : ''}; the rollout needs it running` };
+}
+
 function describePicked(picked: InstanceView[], view: RollingView): string {
   return picked
     .map((i) => `${i.instanceId} ${view.verdict(i).healthy ? 'outdated' : 'outdated and unhealthy'}, launched ${i.launchTime !== undefined ? new Date(i.launchTime).toISOString() : 'unknown'}`)
@@ -911,10 +953,7 @@ export function cleanupRolling(view: RollingView): Action | undefined {
     // records it and the restore resumes it), the cleanup looks again, and only on that look —
     // nothing can launch any more — is desired lowered to what exists; a surge that made it in
     // meanwhile is the tool's own not-healthy instance and goes by name above.
-    if (!group.suspendedProcesses.includes('Launch')) {
-      return { kind: 'suspend', group: group.name, processes: ['Launch'], reason: `so AWS cannot launch the surge while the tool takes it back: desired ${group.desired} above the ${counted} live, lowered only on a look taken after this` };
-    }
-    return { kind: 'setDesired', group: group.name, desired: Math.max(config.capacity, counted), reason: 'removing surge not launched yet (Launch suspended: nothing can launch meanwhile)' };
+    return lowerUnlaunched(group, Math.max(config.capacity, counted), counted, 'removing surge not launched yet');
   }
   if (removable.length > 0) return surplusTerminate(removable, `up to date but not healthy (serving nothing), so back to capacity ${config.capacity} without touching a serving instance`);
   // An at-risk instance whose replacement is healthy goes without the tool: not spendable.
@@ -966,17 +1005,21 @@ function cleanupBackToCapacity(view: RollingView, live: InstanceView[], pairs: {
   const n = Math.min(group.desired - config.capacity, counted - config.capacity, spendable);
   if (n <= 0) return undefined;
   const candidates = live.filter((i) => healthy(i) && !pairs.replacements.has(i.instanceId) && !pairs.atRisk.has(i.instanceId) && surplusAtCapacity(i, view));
-  const picked = surplusOrder(candidates, live, group.availabilityZones, n, view.facts);
+  return removeSurplus(view, candidates, live, n, (ids, why) => `removing surge: nothing outdated left, back to capacity ${config.capacity} by removing surplus ${ids} (${why})`);
+}
+
+/**
+ * Back to capacity by an explicit pick, for a finished rollout and the cleanup alike: up to `n` of
+ * `candidates` in {@link surplusOrder} (the zone with the most live instances, the run's own
+ * launches first, the newest), terminated with decrement as surplus — never desired lowered for
+ * AWS's termination policy to choose. Undefined when none may go. `reason` gets the ids and why
+ * they were picked ({@link describeSurplus}).
+ */
+function removeSurplus(view: RollingView, candidates: InstanceView[], live: InstanceView[], n: number, reason: (ids: string, why: string) => string): Action | undefined {
+  const picked = surplusOrder(candidates, live, view.group.availabilityZones, n, view.facts);
   if (picked.length === 0) return undefined;
   const ids = picked.map((i) => i.instanceId);
-  return {
-    kind: 'terminate',
-    group: group.name,
-    instanceIds: ids,
-    decrement: true,
-    surplus: true,
-    reason: `removing surge: nothing outdated left, back to capacity ${config.capacity} by removing surplus ${ids.join(', ')} (${describeSurplus(picked, live)})`,
-  };
+  return { kind: 'terminate', group: view.group.name, instanceIds: ids, decrement: true, surplus: true, reason: reason(ids.join(', '), describeSurplus(picked, live)) };
 }
 
 /**
