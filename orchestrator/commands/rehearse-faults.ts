@@ -116,6 +116,11 @@ export const FAULT_OPTION_CHECKS: Record<keyof FaultConfig, Check> = {
   spontaneousTerminationsPerHour: nonNegative,
   spotInterruptionsPerHour: nonNegative,
   rebalanceRecommendationsPerHour: nonNegative,
+  apiLatencyMs: (v) => {
+    const o = v as { min?: unknown; max?: unknown };
+    const ok = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).every((k) => k === 'min' || k === 'max') && isNum(o.min) && isNum(o.max) && o.min >= 0 && o.min <= o.max;
+    return ok ? undefined : '{min, max} in ms (0 ≤ min ≤ max)';
+  },
   throttleRate: probability,
   serverErrorRate: probability,
   serverErrorAfterCommitRate: probability,

@@ -150,6 +150,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     scalingActivityInProgressRate: s.faults.activityInProgressRate ?? 0,
     ...(s.faults.scaleDelaySeconds ? { scaleDelaySeconds: s.faults.scaleDelaySeconds } : {}),
     ...(s.faults.connectionDrain ? { connectionDrain: s.faults.connectionDrain } : {}),
+    ...(s.faults.apiLatencyMs ? { apiLatencyMs: s.faults.apiLatencyMs } : {}),
     // Issue 14, rolling on a target group: slow registration of the rollout's targets [FAULT-14].
     ...(s.strategy === 'rolling' && s.rollingTargetGroup?.registrationSeconds ? { targetRegistrationSeconds: s.rollingTargetGroup.registrationSeconds } : {}),
     ...(s.mixed && !s.dryRun ? { spotInterruptionsPerHour: s.mixed.spotInterruptionsPerHour, rebalanceRecommendationsPerHour: s.mixed.rebalanceRecommendationsPerHour } : {}),

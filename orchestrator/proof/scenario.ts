@@ -71,6 +71,8 @@ export interface ScenarioFaults {
   connectionDrain?: { idle: number; long: number; seconds: { min: number; max: number } };
   /** A throttling storm during the rollout (sandbox FAULT-5 windows), long enough to drain the SDK's retry quota. */
   throttleStorm?: { afterSeconds: number; seconds: number; rate: number };
+  /** Every API call of every client takes a latency drawn in [min, max] ms (sandbox FAULT-15). */
+  apiLatencyMs?: { min: number; max: number };
   /** ScalingActivityInProgress on SetDesiredCapacity / TerminateInstanceInAutoScalingGroup while an activity runs (sandbox ASG-9). */
   activityInProgressRate?: number;
   /** Latency of an API-requested scaling activity (sandbox ASG-1a); undefined: the sandbox's 1 s. */
@@ -344,6 +346,8 @@ export function generateScenario(seed: number, strategy?: Strategy): Scenario {
   // ---- issue 10: a signal aimed at a window, and a kill -9 inside the cleanup ----------------
   // Drawn after every draw above, in its own block, so that no earlier draw of any seed moved.
   const aimed = drawAimedSignal(r);
+  // ---- an API that answers slowly (every call 20–600 ms, [FAULT-15]); its own block, drawn last ----
+  faults.apiLatencyMs = r.chance(0.1) ? { min: r.int(20, 100), max: r.int(150, 600) } : undefined;
 
   const scenario: Scenario = {
     seed,
@@ -684,6 +688,7 @@ function tagsOf(s: Scenario): string[] {
   if (f.azRebalance) t.push('az-rebalance');
   if (f.throttleRate > 0) t.push('throttling');
   if (f.throttleStorm) t.push('throttle-storm');
+  if (f.apiLatencyMs) t.push('api-latency');
   if (f.connectionDrain) t.push('drain-mix');
   if ((f.activityInProgressRate ?? 0) > 0) t.push('activity-in-progress');
   if (f.serverErrorRate > 0) t.push('5xx');

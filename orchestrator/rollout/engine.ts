@@ -131,6 +131,9 @@ export interface Strategy<O extends Observation> {
  */
 export const STALE_DECISION_MS = 2000;
 
+/** stalePremise halts only after more than this many stale looks in a row (and the transient budget). */
+export const STALE_STREAK_MIN_LOOKS = 3;
+
 /** A weight shift onto the new color (A/B on target groups): decided on a look at its health. */
 function raisesWeight(a: Action): boolean {
   return a.kind === 'setWeights' && a.share > a.from;
@@ -198,6 +201,8 @@ class RolloutRun<O extends Observation> {
   private changed = false;
   /** A terminate waits for a fresh look (stalePremise): the next observation asks every check anew. */
   private freshNext = false;
+  /** Terminates held back by stalePremise in a row: since when, and how many (reset by a fresh premise). */
+  private staleStreak: { since: number; count: number } | undefined;
 
   constructor(
     private readonly strategy: Strategy<O>,
@@ -487,7 +492,15 @@ class RolloutRun<O extends Observation> {
         this.recheck(a, n);
         return false;
       }
-      if (this.stalePremise(a, o, n)) {
+      let stale: boolean;
+      try {
+        stale = this.stalePremise(a, o, n);
+      } catch (err) {
+        // Halting on reads that stay stale: the ones already terminated are ours all the same.
+        partial();
+        throw err;
+      }
+      if (stale) {
         partial();
         return false;
       }
@@ -538,8 +551,28 @@ class RolloutRun<O extends Observation> {
     const id = a.instanceIds[n];
     if (!o.isHealthy(a.group, id)) return false;
     const readAt = o.readAt ?? this.seenAt;
-    const age = clock.now() - readAt;
-    if (age <= STALE_DECISION_MS) return false;
+    const now = clock.now();
+    const age = now - readAt;
+    if (age <= STALE_DECISION_MS) {
+      this.staleStreak = undefined;
+      return false;
+    }
+    // Bounded: when AWS answers so slowly that no look is ever fresh enough (its reads alone take
+    // longer than STALE_DECISION_MS), the run would look again forever with the lock held. Past the
+    // transient budget (and a few looks) it halts instead, having terminated nothing on a stale read.
+    const streak = (this.staleStreak ??= { since: now, count: 0 });
+    streak.count++;
+    const budget = this.options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS;
+    if (streak.count > STALE_STREAK_MIN_LOOKS && now - streak.since > budget) {
+      const secs = Math.round((now - streak.since) / 1000);
+      throw rolloutError('stale-reads', `${a.group}: ${id} not terminated: for ${secs} s (${streak.count} looks) every look rested on a read older than ${STALE_DECISION_MS / 1000} s (the last ${Math.round(age / 100) / 10} s old) — AWS answers too slowly to act on its health safely; nothing was terminated on a stale read. Re-run when the API answers faster`, {
+        asg: a.group,
+        instanceId: id,
+        seconds: secs,
+        looks: streak.count,
+        ageMs: age,
+      });
+    }
     this.freshNext = true;
     reporter.emit('info', 'rollout.recheck', `${a.group}: ${a.instanceIds.slice(n).join(', ')} not terminated yet: the health it was decided on was read ${Math.round(age / 100) / 10} s ago; looking again`, {
       asg: a.group,
@@ -639,6 +672,8 @@ class RolloutRun<O extends Observation> {
   private async cleanupAndRestore(): Promise<{ message: string; left: string[] } | undefined> {
     const problems: string[] = [];
     let o: O | undefined;
+    // The cleanup's terminates get their own bound on stale looks (stalePremise), not the rest of the run's.
+    this.staleStreak = undefined;
     try {
       o = await this.cleanup(problems);
     } catch (err) {

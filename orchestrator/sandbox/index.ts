@@ -340,8 +340,23 @@ export class Sandbox {
     );
   }
 
-  /** One API attempt (what the middleware calls). Exposed for tests. */
+  /**
+   * One API attempt (what the middleware calls). Exposed for tests. With `faults.apiLatencyMs` it
+   * takes that long in simulated time, carried out halfway through [FAULT-15].
+   */
   async invoke(service: ServiceName, operation: string, input: any, actor: string): Promise<any> {
+    const latency = this.disposed ? undefined : this.world.faults.apiLatencyMs;
+    if (!latency) return this.answer(service, operation, input, actor);
+    const ms = this.world.rng.uniform(latency.min, latency.max);
+    await this.clock.sleep(ms / 2);
+    try {
+      return await this.answer(service, operation, input, actor);
+    } finally {
+      await this.clock.sleep(ms / 2);
+    }
+  }
+
+  private async answer(service: ServiceName, operation: string, input: any, actor: string): Promise<any> {
     if (this.disposed) throw new Error(`sandbox: ${service} ${operation} called on a disposed sandbox (its state was saved; load it again)`);
     const w = this.world;
     w.processUntil(this.clock.now());

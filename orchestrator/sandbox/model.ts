@@ -67,6 +67,11 @@ export interface FaultConfig {
    * Absent/0: none (no PRNG draw).
    */
   rebalanceRecommendationsPerHour?: number;
+  /**
+   * Every API attempt takes a latency drawn uniformly in [min, max] ms of simulated time, carried
+   * out halfway through it and answered at its end [FAULT-15]. Absent: none (no PRNG draw).
+   */
+  apiLatencyMs?: { min: number; max: number };
   /** Probability that an API call is throttled (Throttling / RequestLimitExceeded / SlowDown). */
   throttleRate: number;
   /** Probability that an API call fails with a 5xx. */

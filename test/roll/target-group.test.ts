@@ -114,3 +114,30 @@ test('target health is read only when it can matter, as a classic ELB\'s: not wh
   // The first look, then per step at most the looks in its pass window and the one that acts, and the final check.
   t.true(reads.length <= 1 + 3 * 3 + 1, `${reads.length} DescribeTargetHealth`);
 });
+
+/**
+ * A group behind many target groups on an API that answers slowly (FAULT-15): a terminate of a
+ * healthy instance goes only on a look whose oldest read is at most 2 s old (engine.ts
+ * stalePremise). Read one target group after another, 12 reads of 250–350 ms spread each look over
+ * 3–4 s: every look was stale, and the run looked again forever with the lock held. The target
+ * groups are now read all at once (rolling/runner.ts readLbs): one read's latency.
+ */
+test('12 target groups on a slow API (250–350 ms a call): the rollout finishes on fresh looks, never below --min-healthy, never a stale-read halt', async (t) => {
+  const sb = Sandbox.create({ seed: 5, faults: { bootSeconds: 40 } });
+  const names = Array.from({ length: 12 }, (_, k) => `${NAME}-tg${k}`);
+  const lb = sb.seedTargetGroups({ name: NAME, targetGroups: names.map((name) => ({ name, healthCheck: { interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 }, deregistrationDelay: 10 })) });
+  sb.seedGroup({ name: NAME, capacity: 3, max: 3, targetGroupARNs: names.map((n) => lb.targetGroupArns[n]) });
+  sb.advance(3600_000);
+  const old = live(sb);
+  sb.newLaunchTemplateVersion(`${NAME}-lt`, { ImageId: 'ami-0new000000000000' });
+  sb.faults = { ...sb.faults, apiLatencyMs: { min: 250, max: 350 } };
+  sb.monitor.baseline();
+  const t0 = sb.clock.now();
+  const { p, reporter } = roll(sb, { minHealthy: 3 });
+  const r = await p;
+  t.is(r.status, 'done');
+  t.deepEqual([...r.replaced].sort(), [...old].sort());
+  t.true(sb.monitor.minHealthy(NAME, t0) >= 3, `min healthy ${sb.monitor.minHealthy(NAME, t0)}`);
+  t.deepEqual(sb.monitor.leftovers(NAME), []);
+  t.true(reporter.ofCode('rollout.recheck').length <= 3, `${reporter.ofCode('rollout.recheck').length} rechecks`);
+});

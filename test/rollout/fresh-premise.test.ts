@@ -10,7 +10,8 @@
 import test from 'ava';
 import { VirtualClock } from '../../orchestrator/clock';
 import { RecordingReporter } from '../../orchestrator/report/reporter';
-import { runRollout, STALE_DECISION_MS, type Observation, type Strategy } from '../../orchestrator/rollout/engine';
+import { DeployError } from '../../orchestrator/errors';
+import { runRollout, STALE_DECISION_MS, STALE_STREAK_MIN_LOOKS, type Observation, type Strategy } from '../../orchestrator/rollout/engine';
 import { done, type Action } from '../../orchestrator/rollout/action';
 import { Guard } from '../../orchestrator/rollout/guard';
 import { FakePort } from './fake-port';
@@ -20,6 +21,8 @@ interface Look {
   /** ms between the oldest read and the end of the look (undefined: the observation says nothing). */
   ageMs?: number;
   unhealthy?: string[];
+  /** The look itself takes this long (its reads answered slowly): the clock moves on by it. */
+  takesMs?: number;
 }
 
 /**
@@ -41,6 +44,7 @@ function scripted(looks: Look[], floor: number, takeSick = false) {
     async observe(fresh = false) {
       freshFlags.push(fresh);
       const look = looks[Math.min(n++, looks.length - 1)];
+      if (look.takesMs) clock.advanceTo(clock.now() + look.takesMs);
       const g = await port.observeGroup('rabbit');
       const live = new Set(g.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.instanceId));
       return {
@@ -65,7 +69,7 @@ function scripted(looks: Look[], floor: number, takeSick = false) {
     guard: () => guard,
     mayTerminate: () => true,
   };
-  const run = () => runRollout(strategy, { port, clock, reporter });
+  const run = (transientBudgetMs?: number) => runRollout(strategy, { port, clock, reporter, ...(transientBudgetMs !== undefined ? { transientBudgetMs } : {}) });
   return { port, reporter, run, freshFlags };
 }
 
@@ -101,3 +105,27 @@ for (const [what, looks, floor, takeSick, terminated, rechecks] of rows) {
     t.is(reporter.ofCode('rollout.recheck').length, rechecks);
   });
 }
+
+test('reads that never come fresh enough (each look takes 3 s): no endless looking again with the lock held — past the transient budget the run halts (exit 1, stale-reads), nothing terminated on a stale read', async (t) => {
+  const { port, reporter, run } = scripted([{ ageMs: 3_000, takesMs: 3_000 }], 2);
+  const err = (await t.throwsAsync(run(60_000), { instanceOf: DeployError })) as DeployError;
+  t.is(err.code, 'stale-reads');
+  t.is(err.exit, 1, 'a halt, not a refusal: the run had looked and decided');
+  t.regex(err.message, /i-old0000 not terminated: for \d+ s \(\d+ looks\) every look rested on a read older than 2 s .*nothing was terminated on a stale read/);
+  t.deepEqual(byTool(port), [], 'nothing terminated');
+  const rechecks = reporter.ofCode('rollout.recheck').length;
+  t.true(rechecks >= STALE_STREAK_MIN_LOOKS && rechecks <= 60_000 / 3_000 + 2, `looked again ${rechecks} times, bounded by the budget`);
+});
+
+test('a slow look now and then is not a halt: one fresh look resets the count', async (t) => {
+  // Stale looks for longer than the budget, but a fresh one in between each time: never halted.
+  const looks: Look[] = [];
+  for (let i = 0; i < 30; i++) looks.push({ ageMs: 3_000, takesMs: 3_000 });
+  looks.push({ ageMs: 0 });
+  const { port, run } = scripted(looks, 2);
+  await run(600_000);
+  t.deepEqual(byTool(port), ['i-old0000'], 'terminated on the fresh look, within the budget');
+  const stale = scripted([{ ageMs: 3_000, takesMs: 3_000 }, { ageMs: 3_000, takesMs: 3_000 }, { ageMs: 0 }], 2);
+  await stale.run(1);
+  t.deepEqual(byTool(stale.port), ['i-old0000'], `never halted before more than ${STALE_STREAK_MIN_LOOKS} stale looks, however small the budget`);
+});

@@ -282,3 +282,21 @@ test('a terminated boot fails its launch activity with the StateReason and EC2 r
   t.is(launch.StatusCode, 'Failed');
   t.regex(launch.StatusMessage!, /Server\.InternalError/);
 });
+
+test('[FAULT-15] API latency: a call takes its drawn latency of simulated time, is carried out halfway, and concurrent calls overlap', async (t) => {
+  const sb = Sandbox.create({ seed: 4, faults: { apiLatencyMs: { min: 400, max: 400 } } });
+  sb.seedGroup({ name: 'g', capacity: 2 });
+  const t0 = sb.clock.now();
+  await sb.clients.autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'g', DesiredCapacity: 3 }));
+  t.is(sb.clock.now() - t0, 400, 'answered after the latency');
+  const call = sb.calls.find((c) => c.operation === 'SetDesiredCapacity')!;
+  t.is(call.time - t0, 200, 'carried out halfway through it');
+  const t1 = sb.clock.now();
+  await Promise.all([1, 2, 3].map(() => sb.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['g'] }))));
+  t.is(sb.clock.now() - t1, 400, 'three reads at once take one latency, not three');
+  const none = Sandbox.create({ seed: 4 });
+  none.seedGroup({ name: 'g', capacity: 2 });
+  const t2 = none.clock.now();
+  await none.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['g'] }));
+  t.is(none.clock.now() - t2, 0, 'unset: no latency');
+});

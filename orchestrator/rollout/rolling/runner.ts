@@ -701,7 +701,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
 
   /**
    * One look at the load balancers: DescribeInstanceHealth per classic ELB and, when split,
-   * DescribeTargetHealth per target group (`have`: answers already read this poll).
+   * DescribeTargetHealth per target group (`have`: answers already read this poll), asked all at
+   * once: a look's oldest read is what a terminate's premise is judged by (engine.ts
+   * stalePremise), so a group behind many load balancers must not spread its reads over seconds.
    */
   private async readLbs(g: GroupSnapshot, have?: LbStates): Promise<LbStates> {
     const out: LbStates = { elb: new Map(), tg: new Map(), ...(have?.at !== undefined ? { at: have.at } : {}) };
@@ -711,8 +713,13 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       out.at = Math.min(out.at ?? Infinity, this.options.clock.now());
       return answer;
     };
-    for (const elb of g.loadBalancerNames) out.elb.set(elb, await read(have?.elb.get(elb), () => this.port.describeInstanceHealth!(elb)));
-    if (this.splitsTargets) for (const arn of g.targetGroupARNs) out.tg.set(arn, await read(have?.tg.get(arn), () => this.port.describeTargetHealth!(arn)));
+    const tgs = this.splitsTargets ? g.targetGroupARNs : [];
+    const [elbs, targets] = await Promise.all([
+      Promise.all(g.loadBalancerNames.map((elb) => read(have?.elb.get(elb), () => this.port.describeInstanceHealth!(elb)))),
+      Promise.all(tgs.map((arn) => read(have?.tg.get(arn), () => this.port.describeTargetHealth!(arn)))),
+    ]);
+    g.loadBalancerNames.forEach((elb, k) => out.elb.set(elb, elbs[k]));
+    tgs.forEach((arn, k) => out.tg.set(arn, targets[k]));
     return out;
   }
 
