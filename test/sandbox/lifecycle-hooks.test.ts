@@ -7,6 +7,7 @@ import {
   CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand, DescribeLifecycleHooksCommand, DescribeScalingActivitiesCommand,
   DescribeWarmPoolCommand, PutLifecycleHookCommand, RecordLifecycleActionHeartbeatCommand, TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeInstanceHealthCommand } from '@aws-sdk/client-elastic-load-balancing';
 import type { Sandbox } from '../../orchestrator/sandbox';
 import { SCALE_DELAY_MS } from '../../orchestrator/sandbox/world';
@@ -110,10 +111,16 @@ test('[WARM-1..4] a warm pool fills to max − desired, Warmed:Stopped; a scale-
   const g = await sb.clients.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['g'] }));
   t.is(g.AutoScalingGroups![0].WarmPoolSize, 2);
   const v2 = sb.newLaunchTemplateVersion(launchTemplateName, { ImageId: 'ami-2' });
+  sb.advance(3600_000);
+  const launchedIntoPool = Object.fromEntries(pooled.map((id) => [id, sb.world.state.instances[id].launchTime]));
+  const asked = sb.clock.now();
   setDesired(sb, 'g', 3);
   sb.advance(SCALE_DELAY_MS + 6_000);
   const warmed = pooled.find((id) => sb.world.state.instances[id].group === 'g')!;
   t.truthy(warmed, 'one of the warmed instances joined the group');
+  const ec2 = await sb.clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [warmed] }));
+  const launchTime = ec2.Reservations![0].Instances![0].LaunchTime!.getTime();
+  t.true(launchTime >= asked && launchTime > launchedIntoPool[warmed] + 3_000_000, 'EC2 LaunchTime is its start out of the pool ("the time that the instance was last launched"), not its launch into the pool an hour before');
   t.is((await states(sb))[warmed], 'InService', 'a warm start: InService a few seconds later');
   t.is(sb.world.state.instances[warmed].launch.kind === 'lt' && sb.world.state.instances[warmed].launch.version, 1, 'still the old version');
   t.true(v2 > 1);

@@ -166,6 +166,9 @@ export class WarmPoolSim {
     if (inst.ec2State === 'stopped') {
       const start = Math.max(1, w.sample(w.faults.warmStartSeconds ?? DEFAULT_WARM_START_SECONDS)) * 1000;
       inst.ec2State = 'pending';
+      // EC2's LaunchTime is "the time that the instance was last launched": a stopped (or
+      // hibernated) instance started again reports its start, not its launch into the pool [WARM-4].
+      inst.launchTime = w.now;
       inst.runningAt = w.now + start;
       // Pre-initialized: the application answers once the instance runs again (ASSUMPTION [WARM-4]).
       if (inst.appUpAt !== NEVER) inst.appUpAt = inst.runningAt;
