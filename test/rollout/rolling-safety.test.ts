@@ -125,6 +125,19 @@ test('decide: the step timeout names the last failed launch', (t) => {
   t.regex((a as { reason: string }).reason, /no healthy replacement after 540 s \(--step-timeout 480 s\): 1 of 4 instance\(s\) never launched; last failed launch: The image id \[ami-0bad\] does not exist/);
 });
 
+test('decide: a step timeout under churn names the instance waited for longest, and how long it has been there when instances came and went', (t) => {
+  // Waiting 9 min against 8; n5 came 8 min ago, n6 20 s ago (the ASG replaced two new ones before).
+  const v = view(group(4, 'o1 o2 o3 n6~ n5~'), {}, { waitingSince: NOW - 9 * 60_000, lost: [{ instanceId: 'i-n8' }, { instanceId: 'i-n9' }] });
+  v.memory.firstSeen['i-n5'] = NOW - 8 * 60_000;
+  v.memory.firstSeen['i-n6'] = NOW - 20_000;
+  const a = decideRolling(v);
+  t.is(summary(a), 'abort step-timeout');
+  t.regex((a as { reason: string }).reason, /no healthy replacement after 540 s \(--step-timeout 480 s\): i-n5 \(there 480 s; the ASG replaced 2 new instance\(s\) before it\) /);
+  // No replacement by the ASG: just how long it has been there.
+  const w = view(group(4, 'o1 o2 o3 n5~'), {}, { waitingSince: NOW - 9 * 60_000 });
+  t.regex((decideRolling(w) as { reason: string }).reason, /: i-n5 \(there 60 s\) asg — Pending/);
+});
+
 test('decide: the launch template changed mid-roll → halt cleanly, refused (exit 3), saying what to re-run for', (t) => {
   const a = decideRolling(view(group(4, 'o1 o2 o3 n4'), {}, {}, { launchChanged: 'version 3' }));
   t.is(summary(a), 'abort launch-template-changed');

@@ -608,10 +608,15 @@ export function stepStalled(view: RollingView, live: number, notHealthyNew: Inst
   const secs = Math.round((view.now - since) / 1000);
   const limit = `--step-timeout ${Math.round(config.stepTimeoutMs / 1000)} s`;
   if (missing <= 0) {
-    // Instances came, none healthy in time: name the first and what it failed, as for one instance.
-    const n = notHealthyNew[0];
+    // Instances came, none healthy in time: name the one waited for longest and what it failed,
+    // as for one instance — and, when instances came and went meanwhile (the ASG replacing failed
+    // ones, AWS's own churn), how long it has been there: the wait is the step's, not its own.
+    const n = notHealthyNew.reduce((a, b) => ((memory.firstSeen[b.instanceId] ?? view.now) < (memory.firstSeen[a.instanceId] ?? view.now) ? b : a));
     const v = view.verdict(n);
-    return abort('step-timeout', `${group.name}: no healthy replacement after ${secs} s (${limit}): ${n.instanceId} ${v.gate ?? 'check'} — ${v.state ?? 'unknown'}`, {
+    const seen = Math.round((view.now - (memory.firstSeen[n.instanceId] ?? view.now)) / 1000);
+    // (Each is younger than the step timeout here, else firstUnhealthyNewPastTimeout named it.)
+    const came = ` (there ${seen} s${memory.lost.length > 0 ? `; the ASG replaced ${memory.lost.length} new instance(s) before it` : ''})`;
+    return abort('step-timeout', `${group.name}: no healthy replacement after ${secs} s (${limit}): ${n.instanceId}${came} ${v.gate ?? 'check'} — ${v.state ?? 'unknown'}`, {
       asg: group.name,
       instanceId: n.instanceId,
       gate: v.gate,
