@@ -285,6 +285,8 @@ class RolloutRun<O extends Observation> {
       this.refreshed = undefined;
       const fresh = this.freshNext;
       this.freshNext = false;
+      // Stale looks count only back to back (stalePremise): any other look ends the streak.
+      if (!fresh) this.staleStreak = undefined;
       o = refreshed ?? (await this.observe(fresh));
       this.diffEvents(o, false);
       await this.checkHalts('run');

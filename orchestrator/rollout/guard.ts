@@ -145,15 +145,21 @@ export class Guard {
    * Resumes those of `processes` the tool itself suspended (recorded: by this run or a crashed one)
    * and that are still suspended — a process held for one step and no longer needed, e.g. the
    * cleanup's Launch a kill -9 left suspended (rolling/strategy.ts releaseHeld). Never one the
-   * tool did not record (someone else's suspension stays). They stay in the record: restore skips
-   * what is running, and suspending one again needs no new record.
+   * tool did not record (someone else's suspension stays). Then they leave the record — resumed
+   * first, the tag rewritten after, so that a kill -9 between the two leaves a record naming a
+   * running process (harmless: restore resumes only what is suspended), never a suspension no
+   * record names — and from then on a suspension of that process is someone else's: never resumed
+   * by this run or its restore (a later hold by the tool records it again).
    */
   async resume(s: GroupSnapshot, processes: string[]): Promise<string[]> {
-    const recorded = this.record?.suspended ?? [];
-    const todo = processes.filter((p) => recorded.includes(p) && s.suspendedProcesses.includes(p));
+    const r = this.record;
+    if (!r) return [];
+    const todo = processes.filter((p) => r.suspended.includes(p) && s.suspendedProcesses.includes(p));
     if (todo.length === 0) return [];
     await this.port.resumeProcesses(this.group, todo);
-    for (const p of todo) this.resumed.add(p);
+    const next: RestoreRecord = { ...r, suspended: r.suspended.filter((p) => !todo.includes(p)) };
+    await this.port.putGroupTags(this.group, encode(next));
+    this.record = next;
     this.noteSet({});
     return todo;
   }

@@ -12,7 +12,7 @@ import { VirtualClock } from '../../orchestrator/clock';
 import { RecordingReporter } from '../../orchestrator/report/reporter';
 import { DeployError } from '../../orchestrator/errors';
 import { runRollout, STALE_DECISION_MS, STALE_STREAK_MIN_LOOKS, type Observation, type Strategy } from '../../orchestrator/rollout/engine';
-import { done, type Action } from '../../orchestrator/rollout/action';
+import { done, wait, type Action } from '../../orchestrator/rollout/action';
 import { Guard } from '../../orchestrator/rollout/guard';
 import { FakePort } from './fake-port';
 
@@ -128,4 +128,37 @@ test('a slow look now and then is not a halt: one fresh look resets the count', 
   const stale = scripted([{ ageMs: 3_000, takesMs: 3_000 }, { ageMs: 3_000, takesMs: 3_000 }, { ageMs: 0 }], 2);
   await stale.run(1);
   t.deepEqual(byTool(stale.port), ['i-old0000'], `never halted before more than ${STALE_STREAK_MIN_LOOKS} stale looks, however small the budget`);
+});
+
+test('stale looks count only back to back: one stale look, a long wait deciding other things, then a short run of stale looks (a throttling storm) is no stale-reads halt', async (t) => {
+  const clock = new VirtualClock();
+  const port = new FakePort(clock, { capacity: 3, maxSize: 3 });
+  const reporter = new RecordingReporter(clock);
+  const guard = new Guard(port, 'rabbit', reporter, () => clock.now());
+  let n = 0;
+  const strategy: Strategy<Observation> = {
+    strategy: 'rolling',
+    target: 'rabbit',
+    async observe() {
+      n++;
+      const g = await port.observeGroup('rabbit');
+      // Look 1 stale; looks 2–12 fresh, deciding to wait (10 min each); looks 13–18 stale (3 s); then fresh.
+      const stale = n === 1 || (n >= 13 && n <= 18);
+      if (stale) clock.advanceTo(clock.now() + 3_000);
+      return { groups: [g], isHealthy: () => true, readAt: stale ? clock.now() - 3_000 : clock.now() };
+    },
+    decide(o): Action {
+      if (n >= 2 && n <= 12) return wait('something else first', 600_000);
+      const live = o.groups[0].instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.instanceId).sort();
+      if (live.length === 3) return { kind: 'terminate', group: 'rabbit', instanceIds: [live[0]], decrement: true, reason: 'outdated' };
+      return done('ok');
+    },
+    plan: () => ({ message: 'plan', data: {}, noop: false }),
+    cleanup: () => undefined,
+    guard: () => guard,
+    mayTerminate: () => true,
+  };
+  const r = await runRollout(strategy, { port, clock, reporter });
+  t.is(r.status, 'done', 'the 6 stale looks in a row took 18 s, far inside the budget');
+  t.is(byTool(port).length, 1, 'terminated on the first fresh look after the storm');
 });

@@ -23,17 +23,27 @@ test('resume: never a process someone else suspended (nothing recorded by the to
   t.deepEqual(port.mutations, [], 'no call made');
 });
 
-test('resume: a process this run suspended goes back to running; the record keeps it and restore resumes nothing twice', async (t) => {
+test('resume: a process this run suspended goes back to running and leaves the record; a later suspension by someone else is theirs, never resumed by the restore', async (t) => {
   const { port, guard } = setup();
-  await guard.suspend(await port.observeGroup('rabbit'), ['Launch']);
-  t.deepEqual(port.suspended, ['Launch']);
-  t.deepEqual(await guard.resume(await port.observeGroup('rabbit'), ['Launch', 'AZRebalance']), ['Launch'], 'only what the tool suspended and is still suspended');
-  t.deepEqual(port.suspended, []);
-  t.deepEqual(readRestoreRecord(port.tags)?.suspended, ['Launch'], 'still recorded: a later hold needs no new record');
-  const before = port.mutations.length;
+  await guard.suspend(await port.observeGroup('rabbit'), ['AZRebalance', 'Launch']);
+  t.deepEqual(port.suspended, ['AZRebalance', 'Launch']);
+  t.deepEqual(await guard.resume(await port.observeGroup('rabbit'), ['Launch', 'ScheduledActions']), ['Launch'], 'only what the tool suspended and is still suspended');
+  t.deepEqual(port.suspended, ['AZRebalance']);
+  t.deepEqual(port.mutations.slice(-2), ['resume Launch', `tag ${RESTORE_TAG}`], 'resumed first, then the record rewritten (a kill between leaves no unrecorded suspension)');
+  t.deepEqual(readRestoreRecord(port.tags)?.suspended, ['AZRebalance'], 'Launch left the record');
+  // An operator suspends Launch meanwhile: the restore resumes only the tool's own.
+  port.suspended = [...port.suspended, 'Launch'];
   await guard.restore(await port.observeGroup('rabbit'));
-  t.false(port.mutations.slice(before).some((m) => /resume/i.test(m)), 'restore resumes nothing already running');
+  t.deepEqual(port.suspended, ['Launch'], 'someone else\'s Launch stays suspended');
   t.false(RESTORE_TAG in port.tags, 'the record is gone');
+  // A later hold by the tool records it again.
+  const again = setup();
+  await again.guard.suspend(await again.port.observeGroup('rabbit'), ['Launch']);
+  await again.guard.resume(await again.port.observeGroup('rabbit'), ['Launch']);
+  await again.guard.suspend(await again.port.observeGroup('rabbit'), ['Launch']);
+  t.deepEqual(readRestoreRecord(again.port.tags)?.suspended, ['Launch'], 'held again: recorded again');
+  await again.guard.restore(await again.port.observeGroup('rabbit'));
+  t.deepEqual(again.port.suspended, [], 'and resumed by the restore');
 });
 
 test('resume: a crashed run\'s recorded Launch (found by load) is resumed by the re-run', async (t) => {

@@ -1121,6 +1121,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
   predict(a: Action, o: RollingObservation): RollingObservation | undefined {
     const g = o.view.group;
     if (a.kind === 'suspend') {
+      // Launch is held so that the NEXT look is taken when nothing can launch any more (strategy.ts
+      // lowerUnlaunched): predicting it from the look before would lower desired on that old look.
+      if (a.processes.includes('Launch')) return undefined;
       const group = { ...g, suspendedProcesses: [...new Set([...g.suspendedProcesses, ...a.processes])] };
       return { ...o, view: { ...o.view, group } };
     }
