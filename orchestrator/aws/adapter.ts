@@ -333,28 +333,28 @@ export class AwsAdapter implements AwsPort {
     const g = fresh && fresh.group.AutoScalingGroupName === name && this.clock.now() - fresh.at <= 1000 ? fresh.group : await this.describeGroup(name);
     if (!g) throw usageError('group-not-found', `Auto Scaling Group ${name} not found`, { asg: name });
     const observedAt = this.clock.now();
-    const launch = await this.groupLaunchSpec(g);
-
     const asgInstances = g.Instances ?? [];
     const ids = asgInstances.map((i) => i.InstanceId!).filter(Boolean);
-    await this.refreshEc2(ids);
+    const elbNames = options.elbHealth !== false ? (g.LoadBalancerNames ?? []).filter((n) => !options.elbNames || options.elbNames.includes(n)) : [];
+    // One DescribeTargetHealth per attached target group (all its targets in one answer).
+    const arns = options.targetHealth !== false ? (g.TargetGroupARNs ?? []) : [];
+    // Everything after the group read at once: a look is as old as its oldest read (engine.ts
+    // stalePremise), so the reads that follow it must not add up one after another (12 target
+    // groups at 300 ms a call made every look 4 s old).
+    const [launch, , elbAnswers, targetAnswers] = await Promise.all([
+      this.groupLaunchSpec(g),
+      this.refreshEc2(ids),
+      Promise.all(elbNames.map((elb) => this.instanceHealth(elb))),
+      Promise.all(arns.map((arn) => this.targetHealth(arn))),
+    ]);
     // Forget instances that left the group (keeps the cache as small as the group). Only when
     // the cache outgrew the group (it then holds instances that left).
     if (this.ec2Cache.size > ids.length) {
       const present = new Set(ids);
       for (const id of this.ec2Cache.keys()) if (!present.has(id)) this.ec2Cache.delete(id);
     }
-
-    const elbNames = (g.LoadBalancerNames ?? []).filter((n) => !options.elbNames || options.elbNames.includes(n));
-    const elbStates = new Map<string, Map<string, ElbInstanceHealth>>();
-    if (options.elbHealth !== false) {
-      for (const elb of elbNames) elbStates.set(elb, await this.instanceHealth(elb));
-    }
-    // One DescribeTargetHealth per attached target group (all its targets in one answer).
-    const targetStates = new Map<string, Map<string, TargetHealthView>>();
-    if (options.targetHealth !== false) {
-      for (const arn of g.TargetGroupARNs ?? []) targetStates.set(arn, await this.targetHealth(arn));
-    }
+    const elbStates = new Map<string, Map<string, ElbInstanceHealth>>(elbNames.map((elb, k) => [elb, elbAnswers[k]]));
+    const targetStates = new Map<string, Map<string, TargetHealthView>>(arns.map((arn, k) => [arn, targetAnswers[k]]));
 
     // Targets of its target groups that are not the group's instances (another group's, or registered by hand).
     const own = new Set(ids);
