@@ -157,6 +157,12 @@ export interface RunFacts {
   // --- rolling classes of issue 10 ---
   /** A newer launch template version was published mid-run: a clean halt (exit 3, launch-template-changed) is allowed. */
   launchTemplateChanged?: boolean;
+  /**
+   * A throttling storm was drawn: looks may stay stale back to back for the transient budget, so a
+   * `stale-reads` halt is allowed. Otherwise (chaos's latencies stay ≤ 600 ms a call) it never is:
+   * a look read at once is fresh, and such a halt means the tool spread its reads out again.
+   */
+  staleReadsExcused?: boolean;
   /** Ended a successful roll with a zone more than one instance above another (what, for the report). */
   unbalanced?: string;
   /** The clean-up-confirm class (A/B): not exercised, or refused for another reason than the changed premise. */
@@ -273,6 +279,7 @@ export function checkRun(f: RunFacts): Violation[] {
 
   for (const a of f.attempts) {
     if (a.code === 'internal') add('internal-error', `unexpected error (${a.kind}): ${a.message ?? ''}`);
+    if (a.code === 'stale-reads' && !f.staleReadsExcused) add('outcome', `halted on stale reads with no throttling storm to explain them (${a.kind}): ${a.message ?? ''}`);
   }
 
   // Outcome of the last attempt, and of interruptions.

@@ -1997,6 +1997,7 @@ function gatherFacts(
     leftovers,
     lockHeld: false,
     foreignLock: s.strategy === 'ab' && s.abCase === 'locked',
+    ...(s.faults.throttleStorm ? { staleReadsExcused: true } : {}),
     final: { allUpToDateAndHealthy, capacityAsConfigured, oldHealthyServing, healthyServing, detail },
     hung: w.hung,
   };

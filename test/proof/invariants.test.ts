@@ -41,6 +41,7 @@ test('a sound run has no violation', (t) => {
 // Each row breaks one rule; the checker must name it. (A checker that cannot fail is a defect.)
 const broken: Array<{ name: string; code: ViolationCode; mutate: (f: RunFacts) => void }> = [
   { name: 'healthy count dipped below minHealthy', code: 'min-healthy', mutate: (f) => (f.observedMinHealthy = 2) },
+  { name: 'a stale-reads halt with no throttling storm to explain it (done-or-halt allows exit 1, not this reason)', code: 'outcome', mutate: (f) => ((f.expect = 'done-or-halt'), (f.attempts = [{ kind: 'run', exit: 1, code: 'stale-reads', message: 'not terminated: for 303 s (79 looks) …' }])) },
   {
     name: 'with AWS losses excused over time, a tool termination below the floor',
     code: 'min-healthy',
@@ -273,3 +274,12 @@ for (const row of standInRows) {
     t.deepEqual(codes, row.violation ? ['weight-to-unhealthy'] : []);
   });
 }
+
+test('a stale-reads halt is allowed when a throttling storm was drawn', (t) => {
+  const f = sound();
+  f.expect = 'done-or-halt';
+  f.attempts = [{ kind: 'run', exit: 1, code: 'stale-reads' }];
+  f.staleReadsExcused = true;
+  f.final = { ...f.final, allUpToDateAndHealthy: false, oldHealthyServing: 3 };
+  t.deepEqual(checkRun(f).filter((v) => /stale/.test(v.message)), []);
+});
