@@ -15,7 +15,7 @@
  * pool, and none is live in the group (a scale-out would otherwise bring the old version back).
  */
 import type { Sandbox } from '../sandbox';
-import type { HookAgent } from '../sandbox/model';
+import type { HookAgent, Seconds } from '../sandbox/model';
 import type { Prng } from './prng';
 import type { Attempt, Violation } from './invariants';
 
@@ -42,10 +42,23 @@ export function drawLifecycle(r: Prng): LifecycleCase | undefined {
   return { ...(launch ? { launchHook } : {}), ...(terminate ? { terminateHook } : {}), ...(warm ? { warmPool } : {}) };
 }
 
-/** A launch hook that may time out or end ABANDON: a new instance may fail (done or a clean halt). */
+/**
+ * A launch hook that may time out or end ABANDON: a new instance may fail (done or a clean halt).
+ * An agent slower than the hook's heartbeat timeout fails too when the default result is ABANDON
+ * (chaos seed 1477319734: answers drawn up to 109 s against a 64-s heartbeat, the re-run's first
+ * two replacements both abandoned → the documented "replaced 2, none passed" halt).
+ */
 export function lifecycleMayFail(c: LifecycleCase | undefined): boolean {
-  const a = c?.launchHook?.agent;
-  return a !== undefined && (a.hangRate > 0 || a.abandonRate > 0);
+  const h = c?.launchHook;
+  if (!h) return false;
+  const a = h.agent;
+  return a.hangRate > 0 || a.abandonRate > 0 || (h.defaultResult === 'ABANDON' && longestAnswer(a.seconds) > h.heartbeat);
+}
+
+/** The longest an agent may take to answer (an unbounded distribution: any time). */
+function longestAnswer(s: Seconds): number {
+  if (typeof s === 'number') return s;
+  return 'max' in s ? s.max : Infinity;
 }
 
 export function lifecycleTags(c: LifecycleCase | undefined): string[] {
