@@ -349,7 +349,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   // A/B: when the tool first asked to drain the old color (desired 0): the end of any --keep-old window.
   const drains = sent.filter((c) => c.setsDesired?.group === fleet.active && c.setsDesired.desired === 0 && fleet.target !== fleet.active).map((c) => c.setsDesired!.at);
   const drainCalledAt = drains.length ? Math.min(...drains) : undefined;
-  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint, setAside, decremented, realWorld, putBack: putBackLive(sb, abStandby), drainCalledAt });
+  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint, setAside, decremented, realWorld, putBack: putBackLive(sb, abStandby, sent), drainCalledAt });
   Object.assign(facts, mutatingBesidesLock(sb, sent));
   if (bystander) {
     // The group named like the environment: nothing about it may change (sizes, processes, tags), no instance of it terminated.
@@ -1432,10 +1432,21 @@ function applyAbStandby(sb: Sandbox, s: Scenario, f: Fleet, rolloutStart: number
   return acts;
 }
 
-/** The instance someone put back, when it is still live at the end: not the tool's to count (nor the desired increment AWS made for it). */
-function putBackLive(sb: Sandbox, acts: AbStandbyActs): Map<string, Set<string>> {
+/**
+ * The instance someone put back, when it is still live at the end: not the tool's to count (nor the
+ * desired increment AWS made for it) — unless the color's final desired is one the tool itself set
+ * after the put-back (`sent`): then its growth counted that instance toward the count, and it is
+ * judged as one of the swap's own (it was launched by the swap, from the new version). E.g. chaos
+ * ab seed 11815: a kill -9 inside the SIGINT's cleanup left the new color's max raised, the re-run's
+ * growth (desired 0 → 3) let someone's ExitStandby through (3 → 4), and the growth went on 4 → 7 …
+ * 43 → 46: 46 serving, desired 46, the count — not 45 and someone's one.
+ */
+function putBackLive(sb: Sandbox, acts: AbStandbyActs, sent: readonly SentCommand[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   if (acts.exitedAt === undefined || !acts.group) return out;
+  const group = acts.group;
+  const lastSet = sent.filter((c) => c.actor.startsWith('tool') && c.setsDesired?.group === group).at(-1)?.setsDesired;
+  if (lastSet && lastSet.at >= acts.exitedAt && sb.world.state.groups[group]?.desired === lastSet.desired) return out;
   for (const id of acts.standbyAt.keys()) {
     const inst = sb.world.state.instances[id];
     if (inst && inst.group === acts.group && sb.world.isActive(inst)) out.set(acts.group, new Set([id]));

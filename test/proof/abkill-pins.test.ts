@@ -144,3 +144,38 @@ test.serial('the checker still catches the same scale-back by a run killed with 
   t.is(r.attempts[0]?.kind, 'crash');
   t.true(r.violations.some((v) => v.code === 'terminated-healthy-up-to-date'), r.violations.map((v) => `${v.code}: ${v.message}`).join('\n'));
 });
+
+/**
+ * Chaos ab seed 11815 (found by the sweep of ab seeds 5000..12000 after the fix above): the kill -9
+ * inside the SIGINT's cleanup left the new color's max raised (24); someone's instance of it sat in
+ * Standby; the re-run's growth (desired 0 → 3) let their ExitStandby through (3 → 4) and went on
+ * 4 → 7 … 43 → 46: 46 serving, all up to date, desired 46 — the count. The checker set the put-back
+ * apart as someone's (with AWS's desired increment) and called the color one short (desired 45 of
+ * 46). A put-back stays someone's unless the color's final desired is one the tool set after it
+ * (run.ts putBackLive).
+ */
+test('chaos ab seed 11815: a put-back the re-run’s growth counted toward the count is the swap’s own instance', async (t) => {
+  const s = generateScenario(11815, 'ab');
+  t.like(s.abStandby, { color: 'target' }, 'someone’s Standby in the new color');
+  t.truthy(s.abStandby?.exitAfterSeconds !== undefined && s.interruption.kind === 'sigint' && s.interruption.killAfter, '…put back, and a kill -9 inside the SIGINT’s cleanup');
+  const r = await runScenario(s);
+  t.deepEqual(r.attempts.map((a) => [a.kind, a.exit]), [['crash', undefined], ['rerun', 0]]);
+  t.deepEqual(r.violations, [], 'npm run chaos -- --runs 1 --seed 11815 --strategy ab');
+});
+
+test.serial('the checker still catches a swap that grows the new color one short and lets someone’s put-back fill the gap', async (t) => {
+  const s: Scenario = { ...killedCleanup({ kind: 'none' }), abStandby: { color: 'target', afterSeconds: 10, exitAfterSeconds: 30 } };
+  s.expect = expectationOf(s);
+  const r = await runScenario(s, {
+    tool: async (i) => {
+      const port = createAwsPort(i.clients, i.sandbox.clock);
+      await port.updateSizes(`${i.target}-b`, { max: 5, desired: 2 }); // one short of the count, 3
+      await i.sandbox.clock.sleep(900_000); // someone's Standby, AWS's replacement, their ExitStandby: desired 3
+      await port.updateSizes(`${i.target}-a`, { desired: 0, min: 0 });
+      await i.sandbox.clock.sleep(600_000);
+      await port.updateSizes(`${i.target}-b`, { max: 3 });
+      return { status: 'done', target: i.target, strategy: 'ab', replaced: [], seconds: 0, apiCalls: 0, summary: 'sabotage' };
+    },
+  });
+  t.true(r.violations.some((v) => v.code === 'outcome' && /capacity is not as configured/.test(v.message) && /put back/.test(v.message)), r.violations.map((v) => `${v.code}: ${v.message}`).join('\n'));
+});
