@@ -31,6 +31,11 @@ export interface Attempt {
   drain?: string;
   /** Simulated time the tool reported a halt of its own (`rollout.failed` at error level; an interrupt reports it as a warning). */
   haltReportedAt?: number;
+  /**
+   * Simulated time the harness's SIGINT landed on this attempt — kept on a 'crash' too, when a
+   * kill -9 then cut short the cleanup that SIGINT started (scenario.ts drawAimedSignal `killAfter`).
+   */
+  sigintAt?: number;
 }
 
 /** A termination of an instance that the tool's API call caused (directly or by a scale-in). */

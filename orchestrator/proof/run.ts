@@ -271,7 +271,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
     if (sc.strategy === 'rolling') balanceStarts.set(actor, balanceStartOf(sandbox, sc));
     let kind: Attempt['kind'] = actor === 'tool-1' ? 'run' : 'rerun';
     /** When the tool reported a halt of its own (haltedBeforeSigint). */
-    const when: Pick<Attempt, 'haltReportedAt'> = {};
+    const when: Pick<Attempt, 'haltReportedAt' | 'sigintAt'> = {};
     const haltWatch: Reporter = {
       emit: (level, code) => {
         if (level === 'error' && code === Codes.failed) when.haltReportedAt ??= sandbox.clock.now();
@@ -289,6 +289,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
       const sigint = (why: string) => {
         if (options.trace) process.stderr.write(`[${actor}] ${new Date(sandbox.clock.now()).toISOString()} SIGINT (${why})\n`);
         kind = 'sigint';
+        when.sigintAt = sandbox.clock.now();
         ac.abort(Object.assign(new Error('interrupted by SIGINT'), { name: 'AbortError' }));
         // The operator out of patience: kill -9 inside the cleanup the SIGINT started.
         const k = interruption.killAfter;
@@ -317,7 +318,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
       return { attempt: { kind, actor, exit: 0, status: result.status, ...when } as Attempt, runId };
     } catch (err) {
       if (options.trace) process.stderr.write(`[${actor}] ended: ${err instanceof Error ? err.stack : String(err)}\n`);
-      if (mayCrash && sandbox.crashed(actor)) return { attempt: { kind: 'crash', actor, code: 'crashed' } as Attempt, runId };
+      if (mayCrash && sandbox.crashed(actor)) return { attempt: { kind: 'crash', actor, code: 'crashed', ...(when.sigintAt !== undefined ? { sigintAt: when.sigintAt } : {}) } as Attempt, runId };
       const ended = { kind, actor, ...exitOf(err), ...when } as Attempt;
       if (traffic && f.targetGroups && !hung) traffic.atExit.push(trafficAtExit(sandbox, f.targetGroups, `${actor} exit ${ended.exit}`));
       return { attempt: ended, runId };
@@ -349,7 +350,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   // A/B: when the tool first asked to drain the old color (desired 0): the end of any --keep-old window.
   const drains = sent.filter((c) => c.setsDesired?.group === fleet.active && c.setsDesired.desired === 0 && fleet.target !== fleet.active).map((c) => c.setsDesired!.at);
   const drainCalledAt = drains.length ? Math.min(...drains) : undefined;
-  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint, setAside, decremented, realWorld, putBack: putBackLive(sb, abStandby), drainCalledAt });
+  const facts = gatherFacts(sb, s, fleet, attempts, { rolloutStart, end, healthyAtStart, hung, start, afterSigint, setAside, decremented, realWorld, putBack: putBackLive(sb, abStandby, sent), drainCalledAt });
   Object.assign(facts, mutatingBesidesLock(sb, sent));
   if (bystander) {
     // The group named like the environment: nothing about it may change (sizes, processes, tags), no instance of it terminated.
@@ -1432,10 +1433,21 @@ function applyAbStandby(sb: Sandbox, s: Scenario, f: Fleet, rolloutStart: number
   return acts;
 }
 
-/** The instance someone put back, when it is still live at the end: not the tool's to count (nor the desired increment AWS made for it). */
-function putBackLive(sb: Sandbox, acts: AbStandbyActs): Map<string, Set<string>> {
+/**
+ * The instance someone put back, when it is still live at the end: not the tool's to count (nor the
+ * desired increment AWS made for it) — unless the color's final desired is one the tool itself set
+ * after the put-back (`sent`): then its growth counted that instance toward the count, and it is
+ * judged as one of the swap's own (it was launched by the swap, from the new version). E.g. chaos
+ * ab seed 11815: a kill -9 inside the SIGINT's cleanup left the new color's max raised, the re-run's
+ * growth (desired 0 → 3) let someone's ExitStandby through (3 → 4), and the growth went on 4 → 7 …
+ * 43 → 46: 46 serving, desired 46, the count — not 45 and someone's one.
+ */
+function putBackLive(sb: Sandbox, acts: AbStandbyActs, sent: readonly SentCommand[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   if (acts.exitedAt === undefined || !acts.group) return out;
+  const group = acts.group;
+  const lastSet = sent.filter((c) => c.actor.startsWith('tool') && c.setsDesired?.group === group).at(-1)?.setsDesired;
+  if (lastSet && lastSet.at >= acts.exitedAt && sb.world.state.groups[group]?.desired === lastSet.desired) return out;
   for (const id of acts.standbyAt.keys()) {
     const inst = sb.world.state.instances[id];
     if (inst && inst.group === acts.group && sb.world.isActive(inst)) out.set(acts.group, new Set([id]));
@@ -1829,7 +1841,7 @@ function gatherFacts(
   );
   const rolledBack = (id: string) => rollbackTerms.has(id);
   // Terminations the tool's calls caused.
-  const planned = (id: string, time: number, group: string | undefined, actor: string | undefined): boolean => {
+  const planned = (id: string, time: number, group: string | undefined, actor: string | undefined, callTime: number | undefined): boolean => {
     if (s.strategy === 'rolling') return f.initialIds.has(id) || rolledBack(id);
     // Draining the old color once the new one serves is the plan — all of it, including instances
     // AWS added meanwhile (an AZ rebalance or a replacement, launched from the new version).
@@ -1850,13 +1862,19 @@ function gatherFacts(
     const by = attempts.find((a) => a.actor === actor);
     const inKeepOldWindow = time >= newHealthyAt && time < (w.drainCalledAt ?? Infinity);
     const keepOldSwitchBack = keepOldOf(s) !== undefined && by?.exit === 1 && inKeepOldWindow;
-    return by?.kind === 'sigint' || (f.rollback && by?.exit === 1) || keepOldSwitchBack;
+    // A kill -9 inside the cleanup a SIGINT started (scenario.ts drawAimedSignal `killAfter`) makes
+    // the attempt a crash, but what its cleanup did before the kill is that SIGINT's scale-back all
+    // the same: the calls it sent from the SIGINT on, and only those (chaos ab seeds 448, 785, 927,
+    // 2218, 2244, 2511, 3199, 3278, 4709 were flagged for the documented scale-back). A kill -9 with
+    // no SIGINT, a call before the SIGINT, or the re-run's calls stay unplanned.
+    const killedInSigintCleanup = by?.kind === 'crash' && by.sigintAt !== undefined && callTime !== undefined && callTime >= by.sigintAt;
+    return by?.kind === 'sigint' || killedInSigintCleanup || (f.rollback && by?.exit === 1) || keepOldSwitchBack;
   };
   const toolTerminations: ToolTermination[] = sb.monitor
     .terminations({ cause: ['api', 'scale-in'] })
     .filter((t) => t.call?.actor.startsWith('tool') && t.group !== undefined && f.groups.includes(t.group))
     .map((t) => {
-      const isPlanned = planned(t.instanceId, t.time, t.group, t.call?.actor);
+      const isPlanned = planned(t.instanceId, t.time, t.group, t.call?.actor, t.call?.time);
       // A/B, before the new color serves: invariant 1 protects the active color's count. Scaling
       // the new color back (SIGINT, --rollback) does not touch the active color; if AWS has just
       // terminated active instances (spontaneously, or to finish an AZ rebalance) and nothing has
