@@ -226,6 +226,12 @@ const ACTIVE_REFRESH = new Set(['Pending', 'InProgress', 'Cancelling', 'Rollback
 export class AwsAdapter implements AwsPort {
   private calls = 0;
   private readonly ec2Cache = new Map<string, Ec2Facts>();
+  /**
+   * Each group's instance ids as of its latest group read. The cache is shared by every group this
+   * adapter looks at — at once, too (an A/B plan reads both colors together; `deploy --parallel`):
+   * an id leaves the cache only when no group's latest read has it.
+   */
+  private readonly groupIds = new Map<string, ReadonlySet<string>>();
   private readonly elbCache = new Map<string, ElbInfo>();
   private readonly targetGroupCache = new Map<string, TargetGroupInfo>();
   /** Repeated strings, one copy each ({@link Strings}). */
@@ -341,17 +347,20 @@ export class AwsAdapter implements AwsPort {
     // Everything after the group read at once: a look is as old as its oldest read (engine.ts
     // stalePremise), so the reads that follow it must not add up one after another (12 target
     // groups at 300 ms a call made every look 4 s old).
-    const [launch, , elbAnswers, targetAnswers] = await Promise.all([
+    this.groupIds.set(name, new Set(ids));
+    const [launch, ec2Facts, elbAnswers, targetAnswers] = await Promise.all([
       this.groupLaunchSpec(g),
-      this.refreshEc2(ids),
+      // This group's facts, taken as soon as EC2 answered: what another group's look does to the
+      // shared cache meanwhile cannot touch them.
+      this.refreshEc2(ids).then(() => new Map(ids.map((id) => [id, this.ec2Cache.get(id)]))),
       Promise.all(elbNames.map((elb) => this.instanceHealth(elb))),
       Promise.all(arns.map((arn) => this.targetHealth(arn))),
     ]);
-    // Forget instances that left the group (keeps the cache as small as the group). Only when
-    // the cache outgrew the group (it then holds instances that left).
+    // Forget instances that left every group looked at (keeps the cache as small as the groups).
+    // Only when the cache outgrew this group (it may then hold instances that left).
     if (this.ec2Cache.size > ids.length) {
-      const present = new Set(ids);
-      for (const id of this.ec2Cache.keys()) if (!present.has(id)) this.ec2Cache.delete(id);
+      const sets = [...this.groupIds.values()];
+      for (const id of this.ec2Cache.keys()) if (!sets.some((set) => set.has(id))) this.ec2Cache.delete(id);
     }
     const elbStates = new Map<string, Map<string, ElbInstanceHealth>>(elbNames.map((elb, k) => [elb, elbAnswers[k]]));
     const targetStates = new Map<string, Map<string, TargetHealthView>>(arns.map((arn, k) => [arn, targetAnswers[k]]));
@@ -366,7 +375,7 @@ export class AwsAdapter implements AwsPort {
     const instances: InstanceView[] = [];
     const str = this.strings;
     for (const i of asgInstances) {
-      const facts = this.ec2Cache.get(i.InstanceId!);
+      const facts = ec2Facts.get(i.InstanceId!);
       // The id as kept since EC2 described the instance (not this answer's copy: see Strings).
       const id = facts?.instanceId ?? flatCopy(i.InstanceId!);
       const elb: Record<string, ElbInstanceHealth> = {};
