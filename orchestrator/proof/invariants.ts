@@ -163,9 +163,10 @@ export interface RunFacts {
   /** A newer launch template version was published mid-run: a clean halt (exit 3, launch-template-changed) is allowed. */
   launchTemplateChanged?: boolean;
   /**
-   * A throttling storm was drawn: looks may stay stale back to back for the transient budget, so a
-   * `stale-reads` halt is allowed. Otherwise (chaos's latencies stay ≤ 600 ms a call) it never is:
-   * a look read at once is fresh, and such a halt means the tool spread its reads out again.
+   * A drawn throttling storm overlaps the ten minutes before each `stale-reads` halt: looks may then
+   * stay stale back to back for the transient budget, so the halt is allowed. Otherwise (chaos's
+   * latencies stay ≤ 600 ms a call) it never is: a look read at once is fresh, and such a halt
+   * means the tool spread its reads out again.
    */
   staleReadsExcused?: boolean;
   /** Ended a successful roll with a zone more than one instance above another (what, for the report). */

@@ -1867,6 +1867,9 @@ function gatherFacts(
     // the same: the calls it sent from the SIGINT on, and only those (chaos ab seeds 448, 785, 927,
     // 2218, 2244, 2511, 3199, 3278, 4709 were flagged for the documented scale-back). A kill -9 with
     // no SIGINT, a call before the SIGINT, or the re-run's calls stay unplanned.
+    // As for a `sigint` attempt, not bounded by newHealthyAt: the tool commits to the swap only
+    // once it has SEEN the new color serve, later than the monitor's newHealthyAt; a SIGINT in
+    // between scales the healthy new color back, as documented (chaos ab seed 3199).
     const killedInSigintCleanup = by?.kind === 'crash' && by.sigintAt !== undefined && callTime !== undefined && callTime >= by.sigintAt;
     return by?.kind === 'sigint' || killedInSigintCleanup || (f.rollback && by?.exit === 1) || keepOldSwitchBack;
   };
@@ -2015,7 +2018,7 @@ function gatherFacts(
     leftovers,
     lockHeld: false,
     foreignLock: s.strategy === 'ab' && s.abCase === 'locked',
-    ...(s.faults.throttleStorm ? { staleReadsExcused: true } : {}),
+    ...(staleReadsInStorm(s, attempts, w.rolloutStart) ? { staleReadsExcused: true } : {}),
     final: { allUpToDateAndHealthy, capacityAsConfigured, oldHealthyServing, healthyServing, detail },
     hung: w.hung,
   };
@@ -2108,4 +2111,18 @@ function asksLaunch(sb: Sandbox, operation: string, input: any): boolean {
   if (operation !== 'SetDesiredCapacity' && operation !== 'UpdateAutoScalingGroup') return false;
   const g = sb.world.state.groups[input?.AutoScalingGroupName];
   return g !== undefined && typeof input.DesiredCapacity === 'number' && input.DesiredCapacity > g.desired;
+}
+
+/**
+ * Every `stale-reads` halt of the run came while a drawn throttling storm could explain it: the
+ * storm's window overlaps the ten minutes before the halt (the streak of stale looks it ends spans
+ * the transient budget, 5 min, before it). A storm elsewhere in the run excuses nothing.
+ */
+export function staleReadsInStorm(s: Scenario, attempts: readonly Attempt[], rolloutStart: number): boolean {
+  const storm = s.faults.throttleStorm;
+  const halts = attempts.filter((a) => a.code === 'stale-reads');
+  if (!storm || halts.length === 0) return false;
+  const from = rolloutStart + storm.afterSeconds * 1000;
+  const to = from + storm.seconds * 1000;
+  return halts.every((a) => a.haltReportedAt !== undefined && from <= a.haltReportedAt && to >= a.haltReportedAt - 10 * 60_000);
 }

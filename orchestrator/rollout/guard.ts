@@ -147,9 +147,10 @@ export class Guard {
    * cleanup's Launch a kill -9 left suspended (rolling/strategy.ts releaseHeld). Never one the
    * tool did not record (someone else's suspension stays). Then they leave the record — resumed
    * first, the tag rewritten after, so that a kill -9 between the two leaves a record naming a
-   * running process (harmless: restore resumes only what is suspended), never a suspension no
-   * record names — and from then on a suspension of that process is someone else's: never resumed
-   * by this run or its restore (a later hold by the tool records it again).
+   * running process, never a suspension no record names (the one residue: should someone suspend
+   * that process before the re-run, the re-run takes it for the tool's and resumes it) — and from
+   * then on a suspension of that process is someone else's: never resumed by this run or its
+   * restore (a later hold by the tool records it again).
    */
   async resume(s: GroupSnapshot, processes: string[]): Promise<string[]> {
     const r = this.record;

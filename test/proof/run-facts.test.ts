@@ -6,9 +6,10 @@
  */
 import test from 'ava';
 import { ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
-import { awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, capacityAfterPutBacks, standbyAfterLastLook, excusedSeries, abSizeLeftovers, abOutcomeOf, haltedBeforeSigint, keepInstanceFacts, type SizedColor } from '../../orchestrator/proof/run';
+import { staleReadsInStorm, awsAfterHandBack, lastToolCall, awsShortfall, sizedAsConfigured, capacityAfterPutBacks, standbyAfterLastLook, excusedSeries, abSizeLeftovers, abOutcomeOf, haltedBeforeSigint, keepInstanceFacts, type SizedColor } from '../../orchestrator/proof/run';
 import { TERMINATED_VISIBLE_MS } from '../../orchestrator/sandbox/world';
 import { Sandbox } from '../../orchestrator/sandbox';
+import { generateScenario } from '../../orchestrator/proof/scenario';
 
 const live = (sb: Sandbox, g: string) => sb.world.groupInstances(sb.world.state.groups[g]).filter((i) => sb.world.isActive(i));
 
@@ -274,4 +275,17 @@ test('standbyAfterLastLook: an instance someone put into Standby after the tool\
     ['one replacement per entry, the earliest launch', 900, entry, [...replaced, { id: 'i-x', launchStartedAt: 1_500 }], { setAside: ['i-s1'], replacements: ['i-r1'] }],
   ];
   for (const [name, lastLook, standbyAt, live, want] of rows) t.deepEqual(standbyAfterLastLook({ standbyAt, lastLook, inStandby, live }), want, name);
+});
+
+test('staleReadsInStorm: a stale-reads halt is excused only by a throttling storm within the ten minutes before it', (t) => {
+  const T = Date.parse('2026-01-01T00:00:00Z');
+  const s = generateScenario(1, 'rolling');
+  const storm = (afterSeconds: number, seconds: number) => ({ ...s, faults: { ...s.faults, throttleStorm: { afterSeconds, seconds, rate: 0.9 } } });
+  const halt = (at: number) => [{ kind: 'run' as const, exit: 1, code: 'stale-reads', haltReportedAt: T + at * 1000 }];
+  t.true(staleReadsInStorm(storm(100, 300), halt(500), T), 'the storm ended as the halt came');
+  t.true(staleReadsInStorm(storm(100, 300), halt(900), T), 'ended 8 min before it: its stale looks began in the storm');
+  t.false(staleReadsInStorm(storm(100, 60), halt(1500), T), 'ended 22 min before it');
+  t.false(staleReadsInStorm(storm(2000, 60), halt(1500), T), 'came after it');
+  t.false(staleReadsInStorm({ ...s, faults: { ...s.faults, throttleStorm: undefined } }, halt(500), T), 'no storm');
+  t.false(staleReadsInStorm(storm(100, 300), [{ kind: 'run', exit: 1, code: 'stale-reads' }], T), 'a halt with no time');
 });

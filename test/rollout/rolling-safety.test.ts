@@ -132,7 +132,7 @@ test('decide: a step timeout under churn names the instance waited for longest, 
   v.memory.firstSeen['i-n6'] = NOW - 20_000;
   const a = decideRolling(v);
   t.is(summary(a), 'abort step-timeout');
-  t.regex((a as { reason: string }).reason, /no healthy replacement after 540 s \(--step-timeout 480 s\): i-n5 \(there 480 s; the ASG replaced 2 new instance\(s\) before it\) /);
+  t.regex((a as { reason: string }).reason, /no healthy replacement after 540 s \(--step-timeout 480 s\): i-n5 \(there 480 s; the ASG replaced 2 new instance\(s\) during the run\) /);
   // No replacement by the ASG: just how long it has been there.
   const w = view(group(4, 'o1 o2 o3 n5~'), {}, { waitingSince: NOW - 9 * 60_000 });
   t.regex((decideRolling(w) as { reason: string }).reason, /: i-n5 \(there 60 s\) asg — Pending/);

@@ -615,7 +615,7 @@ export function stepStalled(view: RollingView, live: number, notHealthyNew: Inst
     const v = view.verdict(n);
     const seen = Math.round((view.now - (memory.firstSeen[n.instanceId] ?? view.now)) / 1000);
     // (Each is younger than the step timeout here, else firstUnhealthyNewPastTimeout named it.)
-    const came = ` (there ${seen} s${memory.lost.length > 0 ? `; the ASG replaced ${memory.lost.length} new instance(s) before it` : ''})`;
+    const came = ` (there ${seen} s${memory.lost.length > 0 ? `; the ASG replaced ${memory.lost.length} new instance(s) during the run` : ''})`;
     return abort('step-timeout', `${group.name}: no healthy replacement after ${secs} s (${limit}): ${n.instanceId}${came} ${v.gate ?? 'check'} — ${v.state ?? 'unknown'}`, {
       asg: group.name,
       instanceId: n.instanceId,
