@@ -22,6 +22,7 @@ import { RESTORE_TAG } from '../rollout/guard';
 import type { RolloutResult } from '../rollout/result';
 import { rollGroup, type RollOptions } from '../rollout/rolling/runner';
 import { engineHooks } from '../stack/hooks';
+import { STALE_DECISION_MS } from '../rollout/engine';
 import type { AbServiceManifest } from '../stack/manifest';
 import { Sandbox, type SeedGroupSpec } from '../sandbox';
 import type { InstanceRec, LaunchRef, TerminationRecord } from '../sandbox/model';
@@ -59,7 +60,7 @@ const OLD_IMAGE = 'ami-0old0000000000000';
 /** The image of the launch template version published mid-run (fault launchTemplateChangeAfterSeconds). */
 const NEWER_IMAGE = 'ami-0newer000000000000';
 
-interface Fleet {
+export interface Fleet {
   /** Groups whose serving count invariant 1 protects. */
   groups: string[];
   /** The color that serves at the start (A/B) or the group (rolling). */
@@ -1873,6 +1874,10 @@ function gatherFacts(
     const killedInSigintCleanup = by?.kind === 'crash' && by.sigintAt !== undefined && callTime !== undefined && callTime >= by.sigintAt;
     return by?.kind === 'sigint' || killedInSigintCleanup || (f.rollback && by?.exit === 1) || keepOldSwitchBack;
   };
+  const lostSince = (call: { time: number } | undefined, readAt: number | undefined, time: number): number | undefined => {
+    const from = Math.min(call?.time ?? Infinity, readAt ?? Infinity);
+    return call && from < time ? lostSinceCall(sb, f.groups, from, time, w.setAside) : undefined;
+  };
   const toolTerminations: ToolTermination[] = sb.monitor
     .terminations({ cause: ['api', 'scale-in'] })
     .filter((t) => t.call?.actor.startsWith('tool') && t.group !== undefined && f.groups.includes(t.group))
@@ -1897,7 +1902,7 @@ function gatherFacts(
         healthyAfter: valueAt(series, t.time),
         floor: s.strategy === 'ab' && t.time >= newHealthyAt ? Math.min(required, f.targetCount) : required,
         awsShortfall: scaleBack ? awsShortfall(sb, f.active, w.rolloutStart, t.time) : undefined,
-        lostSinceCall: t.call && t.call.time < t.time ? lostSinceCall(sb, f.groups, t.call.time, t.time, w.setAside) : undefined,
+        lostSinceCall: lostSince(t.call, premiseReadAt(sb, s, f, t.group, t.call), t.time),
         surplusPick:
           s.strategy === 'rolling' && t.cause === 'api' && t.call?.operation === 'TerminateInstanceInAutoScalingGroup' && w.decremented?.has(t.instanceId) && t.healthy && t.upToDate && !isPlanned
             ? surplusAt(sb, t.group!, t.time, s.size + (w.realWorld?.exitedAt !== undefined && w.realWorld.exitedAt <= t.time ? w.realWorld.exits : 0), t.launch, w.realWorld)
@@ -2125,4 +2130,23 @@ export function staleReadsInStorm(s: Scenario, attempts: readonly Attempt[], rol
   const from = rolloutStart + storm.afterSeconds * 1000;
   const to = from + storm.seconds * 1000;
   return halts.every((a) => a.haltReportedAt !== undefined && from <= a.haltReportedAt && to >= a.haltReportedAt - 10 * 60_000);
+}
+
+/**
+ * A/B's drain of the old color rests on the new color serving its count, as last read: when the
+ * tool last read the new color before the drain call (the sandbox's call log), if that read was
+ * fresh by the engine's rule (at most STALE_DECISION_MS old when the drain was sent, plus the
+ * latency of the two calls: 1 s). Capacity the new color lost after that read — someone's
+ * EnterStandby, AWS's own termination, an application failing — the tool could not see (chaos ab
+ * seed 2206767010: EnterStandby 1 s after the read, 1.2 s before the drain): lostSinceCall counts it
+ * from there. A drain decided on an older read gets no such window (the engine must not send one).
+ */
+export function premiseReadAt(sb: Sandbox, s: Scenario, f: Fleet, group: string | undefined, call: { time: number; operation?: string } | undefined): number | undefined {
+  if (s.strategy !== 'ab' || !call || group !== f.active || f.target === f.active || call.operation !== 'UpdateAutoScalingGroup') return undefined;
+  let at: number | undefined;
+  for (const c of sb.calls) {
+    if (c.time > call.time) break;
+    if (c.actor.startsWith('tool') && c.operation === 'DescribeAutoScalingGroups' && !c.error && c.groups?.includes(f.target)) at = c.time;
+  }
+  return at !== undefined && call.time - at <= STALE_DECISION_MS + 1000 ? at : undefined;
 }

@@ -12,7 +12,21 @@ export type Action =
       awaiting?: 'warm-pool';
     }
   | { kind: 'setDesired'; group: string; desired: number; reason: string }
-  | { kind: 'updateSizes'; group: string; min?: number; max?: number; desired?: number; reason: string }
+  | {
+      kind: 'updateSizes';
+      group: string;
+      min?: number;
+      max?: number;
+      desired?: number;
+      reason: string;
+      /**
+       * A scale-in that rests on another group's health (A/B's drain of the old color: the new
+       * one serves its count): when that health was read (epoch ms). The engine sends it only on
+       * a read at most STALE_DECISION_MS old, else reads again and decides anew (chaos ab seed
+       * 2206767010: someone's EnterStandby 1.2 s before a drain decided on a 3-s-old read).
+       */
+      seenAt?: number;
+    }
   | {
       kind: 'terminate';
       group: string;

@@ -398,6 +398,15 @@ class RolloutRun<O extends Observation> {
     switch (a.kind) {
       case 'setDesired':
       case 'updateSizes': {
+        // A scale-in resting on another group's health (A/B's drain): on a fresh read only.
+        if (a.kind === 'updateSizes' && a.seenAt !== undefined && this.staleScaleIn(a, a.seenAt)) {
+          this.refreshed = await strategy.reread?.(a, o);
+          if (this.refreshed) {
+            this.lastSeen = this.refreshed;
+            this.seenAt = this.options.clock.now();
+          } else this.freshNext = true;
+          return false;
+        }
         // A scale-in is decided on this look: sent once; after a transient failure, look again and
         // decide anew, never repeated blind (chaos seed 3119806818).
         const once = lowersDesired(a, o);
@@ -579,6 +588,24 @@ class RolloutRun<O extends Observation> {
     reporter.emit('info', 'rollout.recheck', `${a.group}: ${a.instanceIds.slice(n).join(', ')} not terminated yet: the health it was decided on was read ${Math.round(age / 100) / 10} s ago; looking again`, {
       asg: a.group,
       instanceIds: a.instanceIds.slice(n),
+      ageMs: age,
+    });
+    return true;
+  }
+
+  /**
+   * A scale-in decided on a read of another group's health (A/B: the new color serves its count,
+   * so the old one drains) older than STALE_DECISION_MS: not sent; rollout.recheck, and the loop
+   * reads that health again and decides anew. Chaos ab seed 2206767010: the new color read 3 s
+   * before the drain, someone's EnterStandby 1.2 s before it, drained with 35 of 36 serving.
+   */
+  private staleScaleIn(a: Extract<Action, { kind: 'updateSizes' }>, seenAt: number): boolean {
+    const { clock, reporter } = this.options;
+    const age = clock.now() - seenAt;
+    if (age <= STALE_DECISION_MS) return false;
+    reporter.emit('info', 'rollout.recheck', `${a.group}: not scaled in yet (desired → ${a.desired}): the health it rests on was read ${Math.round(age / 100) / 10} s ago; looking again`, {
+      asg: a.group,
+      desired: a.desired,
       ageMs: age,
     });
     return true;

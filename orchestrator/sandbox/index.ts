@@ -82,6 +82,8 @@ export interface ApiCallRecord {
   actor: string;
   /** AWS error code when the attempt failed. */
   error?: string;
+  /** DescribeAutoScalingGroups: the groups it named (what the caller read, for the chaos checker). */
+  groups?: string[];
 }
 
 /** What `seedGroup` builds: a launch template, optionally a classic ELB, and an ASG. */
@@ -363,6 +365,7 @@ export class Sandbox {
     const requestId = this.nextRequestId();
     const mutating = !READ_ONLY[service](operation);
     const record: ApiCallRecord = { time: w.now, service, operation, mutating, actor };
+    if (operation === 'DescribeAutoScalingGroups' && Array.isArray(input?.AutoScalingGroupNames)) record.groups = [...input.AutoScalingGroupNames];
     const left = this.crash.get(actor);
     if (left === CRASHED) throw new SandboxCrashedError(actor, operation);
     if (left !== undefined) this.crash.set(actor, left - 1 <= 0 ? CRASHED : left - 1);

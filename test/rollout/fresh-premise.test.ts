@@ -162,3 +162,42 @@ test('stale looks count only back to back: one stale look, a long wait deciding 
   t.is(r.status, 'done', 'the 6 stale looks in a row took 18 s, far inside the budget');
   t.is(byTool(port).length, 1, 'terminated on the first fresh look after the storm');
 });
+
+test('a scale-in resting on another group\'s health read more than 2 s ago (A/B\'s drain) is not sent: rollout.recheck, that health read again (reread), decided anew on it', async (t) => {
+  const clock = new VirtualClock();
+  const port = new FakePort(clock, { capacity: 3, maxSize: 3 });
+  const reporter = new RecordingReporter(clock);
+  const guard = new Guard(port, 'rabbit', reporter, () => clock.now());
+  const rereads: number[] = [];
+  let seenAt = clock.now() - 3_000;
+  let drained = false;
+  const strategy: Strategy<Observation> = {
+    strategy: 'ab',
+    target: 'rabbit',
+    async observe() {
+      return { groups: [await port.observeGroup('rabbit')], isHealthy: () => true };
+    },
+    decide(): Action {
+      if (drained) return done('drained');
+      return { kind: 'updateSizes', group: 'rabbit', desired: 0, min: 0, reason: 'drain the old color', seenAt };
+    },
+    async reread(_a, o) {
+      rereads.push(clock.now());
+      seenAt = clock.now();
+      return o;
+    },
+    acted(a) {
+      if (a.kind === 'updateSizes') drained = true;
+    },
+    plan: () => ({ message: 'plan', data: {}, noop: false }),
+    cleanup: () => undefined,
+    guard: () => guard,
+    mayTerminate: () => true,
+  };
+  await runRollout(strategy, { port, clock, reporter });
+  t.is(rereads.length, 1, 'read again once');
+  const recheck = reporter.ofCode('rollout.recheck');
+  t.is(recheck.length, 1);
+  t.regex(recheck[0].message, /not scaled in yet \(desired → 0\): the health it rests on was read 3 s ago; looking again/);
+  t.is(port.desired, 0, 'then drained, on the fresh read');
+});

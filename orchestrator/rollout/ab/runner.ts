@@ -464,13 +464,14 @@ class AbStrategy implements Strategy<AbObservation> {
   }
 
   /**
-   * Before a weight raise decided on a stale read (engine.ts staleRaise): the new color alone is
-   * read anew (one observeGroup with its target/ELB health), the rest of the look kept — the
-   * weights are the tool's own writes, the old color serves on. Decided on anew at once.
+   * Before a weight raise or the old color's drain decided on a stale read (engine.ts staleRaise,
+   * staleScaleIn): the new color alone is read anew (one observeGroup with its target/ELB health),
+   * the rest of the look kept — the weights are the tool's own writes, the old color serves on.
+   * Decided on anew at once.
    */
   async reread(a: Action, o: AbObservation): Promise<AbObservation | undefined> {
     const swap = this.mode.kind === 'swap' ? this.mode : undefined;
-    if (!swap || a.kind !== 'setWeights' || this.committed) return undefined;
+    if (!swap || (a.kind !== 'setWeights' && a.kind !== 'updateSizes') || this.committed) return undefined;
     const judged = swap.elbNames.length > 0;
     const snap = await this.port.observeGroup(swap.to, judged ? { elbHealth: true, elbNames: swap.elbNames } : { elbHealth: false });
     const now = this.clock.now();
@@ -677,8 +678,11 @@ class AbStrategy implements Strategy<AbObservation> {
       }
     }
     // A raise carries when the new color's health it rests on was read (the engine sends it
-    // only on a fresh read: engine.ts staleRaise).
+    // only on a fresh read: engine.ts staleRaise); so does the drain of the old color, which
+    // rests on the new one serving its count (engine.ts staleScaleIn) — not a re-drain once
+    // committed (someone put an old instance back: the new color's health decided nothing new).
     if (a.kind === 'setWeights' && m.kind === 'swap' && a.share > a.from) return { ...a, seenAt: o.byName.get(m.to)!.observedAt };
+    if (a.kind === 'updateSizes' && m.kind === 'swap' && m.from && a.group === m.from && a.desired === 0 && !this.committed) return { ...a, seenAt: o.byName.get(m.to)!.observedAt };
     if (a.kind !== 'wait') return a;
     // Frugal waiting: sleep until the earliest moment the awaited change could have happened
     // (then the engine polls briskly), never past the step's or the drain's deadline.
