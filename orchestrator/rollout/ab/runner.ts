@@ -40,6 +40,7 @@ import {
   isDrained,
   isLeaving,
   isServing,
+  isStandby,
   onTargetGroups,
   planAb,
   servingInstances,
@@ -819,7 +820,9 @@ class AbStrategy implements Strategy<AbObservation> {
     const target = this.original.desired + keep;
     if (to.desired <= target && to.min <= this.original.min) return undefined;
     if (keep > 0) {
-      const notServing = to.instances.filter((i) => !isLeaving(i) && !isServing(i, m.elbNames, m.targetGroupArns ?? [])).map((i) => i.instanceId);
+      // Never someone's instance in Standby (not serving, but not the tool's: docs/commands/ab.md;
+      // chaos seed 250744406 terminated one here).
+      const notServing = to.instances.filter((i) => !isLeaving(i) && !isStandby(i) && !isServing(i, m.elbNames, m.targetGroupArns ?? [])).map((i) => i.instanceId);
       const extra = to.desired - target;
       if (extra > 0 && notServing.length > 0) {
         this.cleaningUp = true;
@@ -875,10 +878,13 @@ class AbStrategy implements Strategy<AbObservation> {
 
   /**
    * A/B never terminates an instance itself (draining is the ASG's scale-in), except, in a
-   * cleanup, the new color's own not-serving instances (see {@link cleanup}).
+   * cleanup, the new color's own not-serving instances (see {@link cleanup}) — never one in
+   * Standby as last seen (someone's, chaos seed 250744406).
    */
-  mayTerminate(group: string): boolean {
-    return this.cleaningUp && this.mode.kind === 'swap' && group === this.mode.to;
+  mayTerminate(group: string, id: string): boolean {
+    if (!this.cleaningUp || this.mode.kind !== 'swap' || group !== this.mode.to) return false;
+    const seen = this.toCache?.instances.find((i) => i.instanceId === id);
+    return seen === undefined || !isStandby(seen);
   }
 
   summary(): string {
