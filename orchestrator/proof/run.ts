@@ -191,7 +191,7 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
   /** Rolling: the group as each attempt found it (by actor), for "ended balanced" (balance.ts). */
   const balanceStarts = new Map<string, BalanceStart>();
   /** What an interrupted (SIGINT) attempt left behind, read the moment it exited. */
-  let afterSigint: { time: number; leftovers: Leftover[]; lockHeld: boolean } | undefined;
+  let afterSigint: { time: number; leftovers: Leftover[]; lockHeld: boolean; standInKept?: boolean } | undefined;
   const run = async (): Promise<void> => {
     const first = await attempt(sb, s, fleet, 'tool-1', s.interruption);
     attempts.push(first.attempt);
@@ -201,6 +201,9 @@ export async function runScenario(s: Scenario, options: RunScenarioOptions = {})
         time: sb.clock.now(),
         leftovers: fleet.groups.flatMap((g) => sb.monitor.leftovers(g).map((l) => ({ group: g, what: l.what, detail: l.detail }))),
         lockHeld: lockStillHeld(sb, fleet),
+        // A/B: the interrupt kept stand-ins of the new color for the old color's missing instances
+        // and said "re-run" (as a halt may, standInHaltKept): judged after that re-run instead.
+        standInKept: s.strategy === 'ab' && fleet.target !== fleet.active && standInKeptNow(sb, fleet, first.attempt.exit, first.attempt.message),
       };
     }
     if (s.interruption.kind === 'none') return;
@@ -1788,7 +1791,7 @@ function gatherFacts(
     healthyAtStart: number;
     hung?: string;
     start: number;
-    afterSigint?: { time: number; leftovers: Leftover[]; lockHeld: boolean };
+    afterSigint?: { time: number; leftovers: Leftover[]; lockHeld: boolean; standInKept?: boolean };
     setAside?: ReadonlyMap<string, number>;
     /** Instances the tool terminated with decrement (its explicit surplus picks, rolling). */
     decremented?: ReadonlySet<string>;
@@ -1926,6 +1929,9 @@ function gatherFacts(
     for (const l of w.afterSigint.leftovers) {
       // ...and its swap record stays so that the re-run waits for that drain (checked again at the end).
       if (committed && (l.what === 'desired' || l.what === 'min' || l.what === 'max' || l.detail.startsWith('tag asg-deploy:ab:'))) continue;
+      // Stand-ins kept for the old color's missing instances (standInKeptNow): the new color's sizes
+      // and restore record, and the swap record, stay on purpose until the re-run (judged at the end).
+      if (w.afterSigint.standInKept && ((l.group === f.target && (l.what === 'desired' || l.what === 'min' || l.what === 'max' || l.detail.startsWith(`tag ${RESTORE_TAG}:`))) || l.detail.startsWith(`tag ${SWAP_TAG}:`))) continue;
       if (s.strategy === 'ab' && l.what === 'max' && l.group === f.target) continue;
       leftovers.push({ ...l, detail: `after SIGINT (exit 130, before the re-run): ${l.detail}` });
     }
@@ -2149,4 +2155,20 @@ export function premiseReadAt(sb: Sandbox, s: Scenario, f: Fleet, group: string 
     if (c.actor.startsWith('tool') && c.operation === 'DescribeAutoScalingGroups' && !c.error && c.groups?.includes(f.target)) at = c.time;
   }
   return at !== undefined && call.time - at <= STALE_DECISION_MS + 1000 ? at : undefined;
+}
+
+/**
+ * Right after an A/B attempt's exit: did it keep stand-ins of the new color for the old color's
+ * missing instances, saying "re-run" (standInHaltKept, on the world as it is now)? An interrupt
+ * does so like a halt (exit 130: chaos seed 1277985329, someone's Standby in the old color).
+ */
+function standInKeptNow(sb: Sandbox, f: Fleet, exit: number | undefined, message: string | undefined): boolean {
+  const world = sb.world;
+  const og = world.state.groups[f.active];
+  const tg = world.state.groups[f.target];
+  if (!og || !tg) return false;
+  const oldServing = world.groupInstances(og).filter((i) => world.isActive(i) && world.isHealthy(i)).length;
+  // The interrupt's exit 130 says what a halt's exit 1 says (its message: stand-ins kept, re-run).
+  if (exit !== 130 && exit !== 1) return false;
+  return standInHaltKept({ lastExit: 1, lastMessage: message, oldDesired: og.desired, oldServing, newBefore: world.state.monitor.baseline[f.target]?.desired ?? 0, newDesired: tg.desired });
 }
