@@ -100,7 +100,9 @@ export function judgeLifecycle(sb: Sandbox, group: string, c: LifecycleCase | un
   const last = attempts[attempts.length - 1];
   const g = sb.world.state.groups[group];
   if (last?.exit === 0 && last.status === 'done' && g && c.warmPool) {
-    const stale = sb.world.warmPool.instances(g).filter((i) => i.imageId === oldImage && !i.lifecycle?.startsWith('Warmed:Terminat'));
+    // Outdated: the version rolled away from — unless the group runs it again at the end (a
+    // rollback set it back: chaos seed 3543197495, a SIGINT during the rollback, then a re-run).
+    const stale = sb.world.warmPool.instances(g).filter((i) => i.imageId === oldImage && !sb.world.isUpToDate(i, g) && !i.lifecycle?.startsWith('Warmed:Terminat'));
     if (stale.length) out.push({ code: 'leftover', message: `done with outdated warmed instances in the pool (a scale-out would bring the old version back): ${stale.map((i) => `${i.id} ${i.lifecycle}`).join(', ')}` });
   }
   return out;
