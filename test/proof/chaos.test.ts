@@ -88,11 +88,14 @@ test.serial('classic ELBs, crash + re-run whose halt keeps a stand-in of the new
   // The run as found before target groups were drawn for it: classic ELBs, kill -9 early. (After 8
   // calls since a throttled scale-in is decided anew on a fresh look — chaos seed 3119806818 — the
   // extra reads move the sandbox's draws: killed after 5, the re-run's stand-in is now released
-  // within its wait and no third run is needed; after 8 the path pinned here is taken again.)
-  const s = { ...generateScenario(1776321503, 'ab'), targetGroups: undefined, interruption: { kind: 'crash' as const, afterCalls: 8 } };
+  // within its wait and no third run is needed; after 8 the path pinned here was taken again —
+  // and after 29 once each look kept its own EC2 facts (adapter.ts), which moved the order of the
+  // sandbox's calls: killed after 3–28 or 30–40, the re-run halts without keeping a stand-in.)
+  const s = { ...generateScenario(1776321503, 'ab'), targetGroups: undefined, interruption: { kind: 'crash' as const, afterCalls: 29 } };
   const r = await runScenario(s);
   t.deepEqual(r.violations, []);
   t.is(r.attempts.length, 3, 'crash, the re-run that halted keeping the record, the operator\'s re-run');
+  t.regex(r.attempts[1]?.message ?? '', /stand in for chaos-ab-a's missing/, 'the re-run halted keeping a stand-in (the path pinned here)');
 });
 
 test.serial('launches that never succeed halt a rolling run on a warm-pool group: filling the pool is a launch and fails too (seeds 94574224 and 2408045856 of 2027)', async (t) => {
