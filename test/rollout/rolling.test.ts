@@ -281,6 +281,24 @@ test('cleanup after an interrupted then re-run rollout: takes back surplus witho
   }
 });
 
+test('cleanup after a re-run that recovered a crashed run, the launch template then changed mid-run: the crashed run\'s failed surge (now outdated, never planned) is the tool\'s to take back (chaos seed 1482414799: desired and max left at 45 for 41 with the restore tag)', (t) => {
+  // C=3, minHealthy 3. The re-run rolled to v2 (NEW); n4 and n5 (v2) are the crashed run's surge,
+  // never healthy; the template moved to v3 mid-run, so they are outdated now, yet not in the plan.
+  const V3 = { launchTemplate: { id: 'lt-1', version: 3 } };
+  const rows: Array<[string, string, string, boolean, string | undefined, string]> = [
+    ['o1 o2 o3 n4! n5!', 'o1 o2 o3 n4 n5', 'v3', true, 'terminate i-n5,i-n4 -1', 'recovered: the crashed run\'s never-healthy surge goes, newest first, with decrement'],
+    ['o1 o2 o3 n4! n5!', 'o1 o2 o3 n4 n5', 'v2', true, 'terminate i-n5,i-n4 -1', 'the same without the template change (up to date, not healthy, ours)'],
+    ['o1 o2 o3 n4! n5!', 'o1 o2 o3 n4 n5', 'v3', false, undefined, 'not recovered: n4 and n5 were someone\'s before the run, outdated now: not the tool\'s, the surplus is left and said so'],
+  ];
+  for (const [specs, before, launch, recovered, want, why] of rows) {
+    const v = withFacts(view(group(5, specs, launch === 'v3' ? { launch: V3 } : {})), before, recovered);
+    const a = cleanupRolling(v);
+    t.is(a ? summary(a) : undefined, want, `${specs} (${launch}): ${why}`);
+    if (a?.kind === 'terminate') for (const id of a.instanceIds) { const i = v.group.instances.find((x) => x.instanceId === id)!; t.true(mayTerminate(i, v.group, v.verdict(i), v.facts), `${id} allowed by the rule (the engine's guard)`); }
+    if (!a) t.regex(cleanupLeft(v) ?? '', /desired left at 5 \(capacity 3\)/, `${specs}: left is reported`);
+  }
+});
+
 test('cleanup after a halt with nothing outdated left (AWS\'s own replacements took the outdated ones while the surge was out): back to capacity by the explicit surplus pick, within --min-healthy, Capacity Rebalancing in flight counted once (chaos seeds 2359788694, 1816341555, 444990829, 205635742: desired and max left raised with the restore tag)', (t) => {
   // C=3, minHealthy 3 unless said. `before`: present at the start (not the run's own).
   const at = (desired: number, specs: string, before: string, config: Partial<RollingConfig> = {}, aws: Record<string, string | undefined> = {}, zones?: Record<string, string>) => {

@@ -186,6 +186,23 @@ export function isOurs(i: InstanceView, facts: RunFacts | undefined): boolean {
 }
 
 /**
+ * Launched by this run or by the crashed run it recovers, and outdated only because the launch
+ * template changed mid-run (launchChanged): not in the plan, yet the tool's own surge. This run's
+ * launches are those not present at the start; a crashed run's are those up to date at the start
+ * (not planned) that {@link isOurs} counts as its. Without the latter, a re-run after a kill -9
+ * whose launch template then changed could not take back the crashed run's failed surge: it was
+ * neither up to date nor in the plan any more, so it stayed, and desired with it (chaos seed
+ * 1482414799: desired left at 45 for capacity 41, four never-healthy instances of version 2).
+ * Example: recovered run, target v2, n1 (v2, launched by the crashed run) never healthy, template
+ * moves to v3 → n1 is outdated, not planned, ours → its own launch.
+ */
+function ownOutdatedLaunch(i: InstanceView, facts: RunFacts | undefined): boolean {
+  if (facts === undefined) return false;
+  if (!facts.initial.has(i.instanceId)) return true;
+  return facts.recovered && !facts.planned.has(i.instanceId) && isOurs(i, facts);
+}
+
+/**
  * Capacity Rebalancing in flight [sandbox SPOT-2]: AWS launched a replacement for an at-risk Spot
  * instance ON TOP of the desired capacity and terminates the at-risk one itself once the
  * replacement passed its health checks; until then the pair counts ONCE toward desired. So the
@@ -242,7 +259,9 @@ export function pairedHealthy(pairs: { replacements: Set<string>; atRisk: Set<st
  *    rollout added: this run's own launches, a crashed run's (recovered), or one that was there
  *    before (e.g. an earlier, fully restored run's replacement that failed after passing) — the
  *    latter only when InService and not protected from scale-in (never an instance an operator
- *    set aside: Standby, lifecycle-hook waits, scale-in protection).
+ *    set aside: Standby, lifecycle-hook waits, scale-in protection);
+ *  - an outdated instance NOT healthy that the launch template's change mid-run made outdated:
+ *    this run's own launch or the crashed run's it recovers ({@link ownOutdatedLaunch}).
  * Never a healthy up-to-date instance — but for one case, judged on the whole group rather than
  * the instance: a SURPLUS one at back to capacity, once nothing outdated is left
  * ({@link surplusAtCapacity}; the runner's guard accepts either). How many goes is for
@@ -261,8 +280,9 @@ export function mayTerminate(i: InstanceView, group: GroupSnapshot, verdict: Ver
   if (i.protectedFromScaleIn && isOutdated(i, group) && (!facts || facts.initial.has(i.instanceId)) && (policies.protected ?? 'ignore') !== 'replace') return false;
   if (facts ? facts.planned.has(i.instanceId) : isOutdated(i, group)) return true;
   if (verdict.healthy) return false;
-  // Outdated but launched by this run: the launch spec changed mid-run (launchChanged); it serves nothing.
-  if (isOutdated(i, group)) return facts !== undefined && !facts.initial.has(i.instanceId);
+  // Outdated but launched by this run (or the crashed run it recovers): the launch spec changed
+  // mid-run (launchChanged); it serves nothing.
+  if (isOutdated(i, group)) return ownOutdatedLaunch(i, facts);
   if (isOurs(i, facts)) return true;
   return i.lifecycleState === 'InService' && !i.protectedFromScaleIn;
 }
@@ -377,7 +397,7 @@ function removableNew(view: RollingView, live: InstanceView[]): InstanceView[] {
   const pairs = rebalancePairs(group, facts, new Set(view.memory.terminated));
   return live
     .filter((i) => !pairs.replacements.has(i.instanceId) && !pairs.atRisk.has(i.instanceId))
-    .filter((i) => (!isOutdated(i, group) || (facts !== undefined && !facts.initial.has(i.instanceId))) && !view.verdict(i).healthy && mayTerminate(i, group, view.verdict(i), facts, view.config))
+    .filter((i) => (!isOutdated(i, group) || ownOutdatedLaunch(i, facts)) && !view.verdict(i).healthy && mayTerminate(i, group, view.verdict(i), facts, view.config))
     .sort(
       (a, b) =>
         Number(isOurs(b, facts)) - Number(isOurs(a, facts)) ||
