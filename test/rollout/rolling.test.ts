@@ -110,6 +110,8 @@ const cases: Array<[string, number, string, Partial<RollingConfig>, Partial<Roll
   ['nothing outdated, surge not launched yet, Launch held → lower desired to what exists (removes nothing)', 5, 'n1 n2 n3 n4', {}, {}, 'desired 4', { suspendedProcesses: [...ROLLOUT_PROCESSES, 'Launch'] }],
   ['nothing outdated, desired below capacity (surge 0) → raise it back', 2, 'n1 n2', { surge: 0, minHealthy: 2 }, {}, 'desired 3'],
   ['nothing outdated, desired back at capacity but AWS has not scaled in yet (4 live for 3) → wait, not done', 3, 'n1 n2 n3 n4', {}, {}, 'wait'],
+  ['nothing outdated, 4 live for desired 3 since just within the step timeout → still waits to settle', 3, 'n1 n2 n3 n4', {}, { settleSince: T0 + 3_600_000 - 20 * 60_000 }, 'wait'],
+  ['nothing outdated, 4 live for desired 3 for longer than the step timeout (AWS never settles) → halts, never waits without end', 3, 'n1 n2 n3 n4', {}, { settleSince: T0 + 3_600_000 - 20 * 60_000 - 1 }, 'abort step-timeout'],
   ['nothing outdated, an old one still draining → wait', 3, 'o1x n2 n3 n4', {}, { terminated: ['i-o1'] }, 'wait'],
   ['surge 0: terminate the oldest without decrement (3→2)', 3, 'o1 o2 o3', { surge: 0, minHealthy: 2 }, {}, 'terminate i-o1'],
   ['surge 0: replacement booting → wait', 3, 'o1x o2 o3 n4~', { surge: 0, minHealthy: 2 }, { terminated: ['i-o1'] }, 'wait'],

@@ -122,6 +122,12 @@ export interface RollingMemory {
    */
   heldSince?: number;
   /**
+   * Since when (the tool's clock) nothing replaceable has been left and more instances have been
+   * live than desired (AWS's Capacity Rebalancing pairs counted once): the finished rollout's wait
+   * for the group to settle, bounded by the step timeout. Undefined when not.
+   */
+  settleSince?: number;
+  /**
    * Instances someone put back from Standby during the run, and when the tool noticed (its clock):
    * the group is settled only once they serve again, waited for at most the step timeout.
    */
@@ -763,7 +769,20 @@ export function decideRolling(view: RollingView): Action {
     // Done only when settled: more live instances than desired (AWS still scaling in after desired
     // was lowered, or its own launch in flight) is not done (issue 10: done was reported with 3
     // live against desired 2).
-    if (live.length - pairs.replacements.size > D) return wait(`${group.name}: waiting for the ASG to settle at ${D} instances (${live.length} live)`, hint);
+    if (live.length - pairs.replacements.size > D) {
+      // Bounded: AWS launching or scaling in without end is not waited for past the step timeout.
+      const since = memory.settleSince;
+      if (since !== undefined && view.now - since > config.stepTimeoutMs) {
+        const secs = Math.round((view.now - since) / 1000);
+        return abort('step-timeout', `${group.name}: nothing outdated left, but the group did not settle at ${D} instances in ${secs} s (--step-timeout ${Math.round(config.stepTimeoutMs / 1000)} s): ${live.length} live; see the group's activity history, then re-run`, {
+          asg: group.name,
+          seconds: secs,
+          live: live.length,
+          desired: D,
+        });
+      }
+      return wait(`${group.name}: waiting for the ASG to settle at ${D} instances (${live.length} live)`, hint);
+    }
     // Back to capacity by an explicit pick (issue 10): never lower desired and let AWS's
     // termination policy choose — the tool names the surplus instance and terminates it with
     // decrement (see surplusAtCapacity).
