@@ -110,6 +110,8 @@ const cases: Array<[string, number, string, Partial<RollingConfig>, Partial<Roll
   ['nothing outdated, surge not launched yet, Launch held → lower desired to what exists (removes nothing)', 5, 'n1 n2 n3 n4', {}, {}, 'desired 4', { suspendedProcesses: [...ROLLOUT_PROCESSES, 'Launch'] }],
   ['nothing outdated, desired below capacity (surge 0) → raise it back', 2, 'n1 n2', { surge: 0, minHealthy: 2 }, {}, 'desired 3'],
   ['nothing outdated, desired back at capacity but AWS has not scaled in yet (4 live for 3) → wait, not done', 3, 'n1 n2 n3 n4', {}, {}, 'wait'],
+  ['nothing outdated, 4 live for desired 3 since just within the step timeout → still waits to settle', 3, 'n1 n2 n3 n4', {}, { settleSince: T0 + 3_600_000 - 20 * 60_000 }, 'wait'],
+  ['nothing outdated, 4 live for desired 3 for longer than the step timeout (AWS never settles) → halts, never waits without end', 3, 'n1 n2 n3 n4', {}, { settleSince: T0 + 3_600_000 - 20 * 60_000 - 1 }, 'abort step-timeout'],
   ['nothing outdated, an old one still draining → wait', 3, 'o1x n2 n3 n4', {}, { terminated: ['i-o1'] }, 'wait'],
   ['surge 0: terminate the oldest without decrement (3→2)', 3, 'o1 o2 o3', { surge: 0, minHealthy: 2 }, {}, 'terminate i-o1'],
   ['surge 0: replacement booting → wait', 3, 'o1x o2 o3 n4~', { surge: 0, minHealthy: 2 }, { terminated: ['i-o1'] }, 'wait'],
@@ -369,6 +371,15 @@ test('Capacity Rebalancing in flight (issue 15 item 6): neither AWS\'s replaceme
     ['only the at-risk o1 left outdated: AWS replaces it itself, the step waits', at(4, 'o1 n2 n3 n4 n5', { n5: 'o1' }, 'o1'), 'decide', 'wait'],
     ['rolling back: AWS\'s replacement o5 (launched from the version rolled away from: outdated) is in flight for o1 and serves nothing — it goes WITHOUT decrement, AWS launches anew (chaos seed 2825148527 waited for it for ever)', at(4, 'o1 o2 o3 n4 o5!', { o5: 'o1' }, 'o1 o2 o3 o5'), 'decide', 'terminate i-o5'],
     ['the at-risk instance is gone (interrupted): its replacement is ordinary capacity, not the tool\'s surge — the not-healthy surge n4 goes first', at(4, 'o1 o2 n4~ n5~', { n5: 'o3' }), 'cleanup', 'terminate i-n4 -1'],
+    // Nothing outdated left, AWS's Capacity Rebalancing still at work (recommendations faster than
+    // AWS works them off keep one pair or another in flight: chaos seed 4223179301 waited 24 h for
+    // "17 instances (18 live)"). AWS's work is not the rollout's: done.
+    ['finished, AWS\'s pair n3+n5 in flight, n5 healthy, n3 still serving: the pair counts once (3 for desired 3) → done', at(3, 'n1 n2 n3 n5', { n5: 'n3' }), 'decide', 'done'],
+    ['finished, AWS\'s replacement n5 for n3 still booting (not the rollout\'s launch; n3 serves) → done', at(3, 'n1 n2 n3 n5~', { n5: 'n3' }), 'decide', 'done'],
+    ['finished, the at-risk n3 AWS is taking still drains from the load balancer (AWS\'s termination, not the tool\'s) → done', at(3, 'n1 n2 n3x n5', { n5: 'n3' }), 'decide', 'done'],
+    ['finished, surge left (desired 4 for capacity 3) and AWS\'s pair n3+n5 in flight: back to capacity by a pick that is no member of the pair', at(4, 'n1 n2 n3 n4 n5', { n5: 'n3' }), 'decide', 'terminate i-n4 -1'],
+    ['finished, one live instance more than desired that is no pair of AWS\'s → still waits to settle', at(3, 'n1 n2 n3 n5', { n6: 'n3' }), 'decide', 'wait'],
+    ['finished, the tool\'s own terminated o3 still drains → still waits (even though AWS launched n5 for it earlier)', { ...at(3, 'o3x n1 n2 n5', { n5: 'o3' }), memory: { ...at(3, 'o3x n1 n2 n5', { n5: 'o3' }).memory, terminated: ['i-o3'] } }, 'decide', 'wait'],
   ];
   for (const [why, v, fn, want] of rows) {
     const a = fn === 'cleanup' ? cleanupRolling(v) : decideRolling(v);

@@ -45,6 +45,7 @@ import {
   describeHeld,
   heldBack,
   policyOf,
+  rebalancePairs,
   type ProtectedPolicy,
   type RollingConfig,
   type RollingMemory,
@@ -492,6 +493,9 @@ export class RollingStrategy implements Strategy<RollingObservation> {
       toolSuspended: this.g.originals()?.suspended,
     };
     this.lastView = view;
+    // The finished rollout's wait for the group to settle at desired (decideRolling's bound).
+    if (!replaceableLeft && counted - rebalancePairs(s, view.facts, this.terminatedSet).replacements.size > s.desired) this.memory.settleSince ??= now;
+    else this.memory.settleSince = undefined;
     this.trackHolds(view, now);
     const hint = this.hint(s, verdicts, now);
     this.memory.waitHintMs = hint.untilMs;

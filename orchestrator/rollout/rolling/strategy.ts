@@ -122,6 +122,12 @@ export interface RollingMemory {
    */
   heldSince?: number;
   /**
+   * Since when (the tool's clock) nothing replaceable has been left and more instances have been
+   * live than desired (AWS's Capacity Rebalancing pairs counted once): the finished rollout's wait
+   * for the group to settle, bounded by the step timeout. Undefined when not.
+   */
+  settleSince?: number;
+  /**
    * Instances someone put back from Standby during the run, and when the tool noticed (its clock):
    * the group is settled only once they serve again, waited for at most the step timeout.
    */
@@ -760,7 +766,14 @@ export function decideRolling(view: RollingView): Action {
 
   // 3. Finished: settle, then done.
   if (outdated.length === 0) {
-    if (notHealthyNew.length > 0) return wait(`${group.name}: waiting for ${notHealthyNew.map((i) => i.instanceId).join(', ')} to become healthy`, hint);
+    // AWS's own Capacity Rebalancing in flight is AWS's, not the rollout's: a pair counts once
+    // toward desired (its replacement booting while the at-risk instance still serves), and the
+    // at-risk instance AWS then takes drains on AWS's account. With recommendations coming faster
+    // than AWS works them off, one pair or another is always in flight; waiting for none would
+    // never end (chaos seed 4223179301 waited 24 h for "17 instances (18 live)").
+    const awsAtRisk = new Set([...(view.facts?.awsLaunched ?? [])].map(([, risk]) => risk).filter((r): r is string => r !== undefined));
+    const ownNotHealthy = notHealthyNew.filter((i) => !pairs.replacements.has(i.instanceId));
+    if (ownNotHealthy.length > 0) return wait(`${group.name}: waiting for ${ownNotHealthy.map((i) => i.instanceId).join(', ')} to become healthy`, hint);
     // Someone's instance put back from Standby is on its way into service (Pending, its health
     // checks): not settled until it serves — waited for at most the step timeout from its return
     // (it is not the tool's; after that the rollout is done without it).
@@ -776,20 +789,37 @@ export function decideRolling(view: RollingView): Action {
     // Done only when settled: more live instances than desired (AWS still scaling in after desired
     // was lowered, or its own launch in flight) is not done (issue 10: done was reported with 3
     // live against desired 2).
-    if (live.length > D) return wait(`${group.name}: waiting for the ASG to settle at ${D} instances (${live.length} live)`, hint);
+    if (live.length - pairs.replacements.size > D) {
+      // Bounded: AWS launching or scaling in without end is not waited for past the step timeout.
+      const since = memory.settleSince;
+      if (since !== undefined && view.now - since > config.stepTimeoutMs) {
+        const secs = Math.round((view.now - since) / 1000);
+        return abort('step-timeout', `${group.name}: nothing outdated left, but the group did not settle at ${D} instances in ${secs} s (--step-timeout ${Math.round(config.stepTimeoutMs / 1000)} s): ${live.length} live; see the group's activity history, then re-run`, {
+          asg: group.name,
+          seconds: secs,
+          live: live.length,
+          desired: D,
+        });
+      }
+      return wait(`${group.name}: waiting for the ASG to settle at ${D} instances (${live.length} live)`, hint);
+    }
     // Back to capacity by an explicit pick (issue 10): never lower desired and let AWS's
     // termination policy choose — the tool names the surplus instance and terminates it with
     // decrement (see surplusAtCapacity).
     if (D > C) {
-      const pick = removeSurplus(view, live.filter((i) => surplusAtCapacity(i, view)), live, D - C, (ids, why) => `back to capacity ${C}: nothing outdated left, removing surplus ${ids} (${why})`);
+      // Never a member of AWS's pair in flight (AWS counts the pair once; taking either with
+      // decrement would make AWS scale in another instance, as in the cleanup).
+      const paired = (i: InstanceView) => pairs.replacements.has(i.instanceId) || pairs.atRisk.has(i.instanceId);
+      const pick = removeSurplus(view, live.filter((i) => surplusAtCapacity(i, view) && !paired(i)), live, D - C, (ids, why) => `back to capacity ${C}: nothing outdated left, removing surplus ${ids} (${why})`);
       if (pick) return pick;
+      if (live.length > D) return wait(`${group.name}: waiting for the ASG to settle at ${D} instances (${live.length} live)`, hint);
       // Nothing the tool may pick (every surplus instance protected from scale-in by someone):
       // lowering desired lets AWS scale in only what is not protected, which is nothing.
       return { kind: 'setDesired', group: group.name, desired: C, reason: `back to capacity ${C}` };
     }
     // Settled from the service's point of view: every instance on its way out is out of service
     // (deregistered, its connection draining over). EC2 shutting it down needs no waiting for.
-    const leaving = group.instances.filter((i) => (!isLive(i) || ours.has(i.instanceId)) && inService(i, group.loadBalancerNames, group.targetGroupARNs));
+    const leaving = group.instances.filter((i) => (!isLive(i) || ours.has(i.instanceId)) && !(awsAtRisk.has(i.instanceId) && !ours.has(i.instanceId)) && inService(i, group.loadBalancerNames, group.targetGroupARNs));
     if (leaving.length > 0) return wait(`${group.name}: waiting for ${leaving.map((i) => i.instanceId).join(', ')} to leave the load balancer (connection draining)`, hint);
     // `wait` policies: the rest is done; wait (within the step timeout) for someone to put the
     // held-back instances back in service / remove their protection, then replace them.
