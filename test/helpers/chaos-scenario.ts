@@ -5,6 +5,23 @@
  */
 import { expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
 
+/** No fault at all: boots of 30–60 s, nothing failing, throttled or late (the chaos tests' calm base). */
+export const CALM_FAULTS: Pick<
+  Scenario['faults'],
+  'badImage' | 'bootSeconds' | 'bootFailureRate' | 'bootFailureMode' | 'launchFailureRate' | 'spontaneousTerminationsPerHour' | 'azRebalance' | 'throttleRate' | 'serverErrorRate' | 'consistencyDelaySeconds'
+> = {
+  badImage: false,
+  bootSeconds: { min: 30, max: 60 },
+  bootFailureRate: 0,
+  bootFailureMode: 'never-healthy',
+  launchFailureRate: 0,
+  spontaneousTerminationsPerHour: 0,
+  azRebalance: false,
+  throttleRate: 0,
+  serverErrorRate: 0,
+  consistencyDelaySeconds: 0,
+};
+
 export function rollingScenario(faults: Partial<Scenario['faults']>, extra: Partial<Scenario> = {}): Scenario {
   const base = generateScenario(99, 'rolling');
   const s: Scenario = {
@@ -16,20 +33,7 @@ export function rollingScenario(faults: Partial<Scenario['faults']>, extra: Part
     dryRun: false,
     launchConfiguration: false,
     interruption: { kind: 'none' },
-    faults: {
-      badImage: false,
-      bootSeconds: { min: 30, max: 60 },
-      bootFailureRate: 0,
-      bootFailureMode: 'never-healthy',
-      launchFailureRate: 0,
-      spontaneousTerminationsPerHour: 0,
-      azRebalance: false,
-      throttleRate: 0,
-      serverErrorRate: 0,
-      consistencyDelaySeconds: 0,
-      clockSkewSeconds: 0,
-      ...faults,
-    },
+    faults: { ...CALM_FAULTS, clockSkewSeconds: 0, ...faults },
     healthCheck: { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2 },
     drainingTimeout: 0,
     ...extra,

@@ -17,6 +17,7 @@ import { createAwsPort } from '../../orchestrator/aws/adapter';
 import { interruptedError } from '../../orchestrator/errors';
 import { runScenario, type ToolInvocation } from '../../orchestrator/proof/run';
 import { expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
+import { CALM_FAULTS } from '../helpers/chaos-scenario';
 import { abDeploy } from '../../orchestrator/rollout/ab/runner';
 import type { RolloutResult } from '../../orchestrator/rollout/result';
 
@@ -55,18 +56,7 @@ function killedCleanup(interruption: Scenario['interruption'] = { kind: 'sigint'
     abStandby: undefined,
     keepOldSeconds: undefined,
     interruption,
-    faults: {
-      badImage: false,
-      bootSeconds: { min: 30, max: 60 },
-      bootFailureRate: 0,
-      bootFailureMode: 'never-healthy',
-      launchFailureRate: 0,
-      spontaneousTerminationsPerHour: 0,
-      azRebalance: false,
-      throttleRate: 0,
-      serverErrorRate: 0,
-      consistencyDelaySeconds: 0,
-    },
+    faults: { ...CALM_FAULTS },
     healthCheck: { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2 },
     drainingTimeout: 0,
   };

@@ -8,6 +8,7 @@ import { createAwsPort } from '../../orchestrator/aws/adapter';
 import { formatReport, runChaos } from '../../orchestrator/proof/chaos';
 import { runScenario, type ToolInvocation } from '../../orchestrator/proof/run';
 import { describeScenario, expectationOf, generateScenario, type Scenario } from '../../orchestrator/proof/scenario';
+import { CALM_FAULTS } from '../helpers/chaos-scenario';
 import { seedOf } from '../../orchestrator/proof/prng';
 import { chooseKeep } from '../../orchestrator/rollout/ab/strategy';
 import { DeployError, interruptedError, refusedError } from '../../orchestrator/errors';
@@ -129,18 +130,7 @@ function clean(size: number, over: Partial<Scenario> = {}): Scenario {
     minHealthy: undefined,
     dryRun: false,
     interruption: { kind: 'none' },
-    faults: {
-      badImage: false,
-      bootSeconds: { min: 30, max: 60 },
-      bootFailureRate: 0,
-      bootFailureMode: 'never-healthy',
-      launchFailureRate: 0,
-      spontaneousTerminationsPerHour: 0,
-      azRebalance: false,
-      throttleRate: 0,
-      serverErrorRate: 0,
-      consistencyDelaySeconds: 0,
-    },
+    faults: { ...CALM_FAULTS },
     healthCheck: { interval: 10, healthyThreshold: 3, unhealthyThreshold: 2 },
     drainingTimeout: 0,
     ...over,
